@@ -1,0 +1,91 @@
+/**
+ * The hypervisor seam of stormd. Every driver runs the same conformance suite
+ * (`driver.conformance.ts`); the libvirt driver takes a URI, so `test:///default` and
+ * `qemu:///system` run the same code.
+ *
+ * @example
+ * const driver = createDriver('test:///default');
+ * await driver.connect();
+ * await driver.define(spec);
+ * await driver.start(spec.name);
+ * await driver.state(spec.name); // 'running'
+ */
+
+/** One disk of the layer stack, in stack order (bottom first). */
+export interface DiskSpec {
+  /** Absolute path on the host. */
+  readonly path: string;
+  /** Always stated, never probed. */
+  readonly format: 'raw' | 'qcow2';
+  readonly readonly: boolean;
+}
+
+/** A network interface; `bridge` names a host bridge the tap joins. */
+export interface NicSpec {
+  readonly mac: string;
+  readonly bridge: string;
+}
+
+/** Direct kernel boot: how layered appliances start. */
+export interface DirectBoot {
+  readonly kernel: string;
+  readonly initrd: string;
+  /** Full kernel command line (the caller adds `storm.layers=` and `console=ttyS0`). */
+  readonly cmdline: string;
+}
+
+/** Everything needed to define one appliance domain. */
+export interface DomainSpec {
+  /** libvirt domain name, unique on the host. */
+  readonly name: string;
+  readonly uuid: string;
+  readonly memoryMiB: number;
+  readonly vcpus: number;
+  /** Absent: firmware boots the first disk (traditional single-image appliances). */
+  readonly boot?: DirectBoot;
+  readonly disks: readonly DiskSpec[];
+  readonly nics: readonly NicSpec[];
+  /** Host file the serial console is written to. */
+  readonly consoleLog: string;
+  /** Key/value pairs kept in the domain's `<metadata>` (namespace `urn:storm:domain:1`). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export type DomainState = 'running' | 'paused' | 'shutting-down' | 'shutoff' | 'crashed' | 'suspended' | 'unknown';
+
+export interface DomainSummary {
+  readonly name: string;
+  readonly uuid: string;
+  readonly state: DomainState;
+}
+
+export interface HypervisorInfo {
+  readonly uri: string;
+  /** `kvm`, `qemu` (TCG) or `test`. */
+  readonly domainType: string;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  readonly hostname: string;
+}
+
+export interface HypervisorDriver {
+  readonly uri: string;
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  info(): Promise<HypervisorInfo>;
+  /** Defines (or redefines, when shut off) a persistent domain; never starts it. */
+  define(spec: DomainSpec): Promise<void>;
+  start(name: string): Promise<void>;
+  /** Asks the guest to power off (ACPI), then forces it after `timeoutMs`. */
+  stop(name: string, timeoutMs?: number): Promise<void>;
+  /** Hard power-off; a domain already off is not an error. */
+  destroy(name: string): Promise<void>;
+  /** Power cycle: stop (graceful, bounded) then start. */
+  reboot(name: string, timeoutMs?: number): Promise<void>;
+  /** Removes the definition; the domain must be off. */
+  undefine(name: string): Promise<void>;
+  state(name: string): Promise<DomainState>;
+  list(): Promise<DomainSummary[]>;
+  /** The domain XML libvirt holds, for diagnostics and tests. */
+  xml(name: string): Promise<string>;
+}
