@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { loadManagerConfig } from './config.js';
+
+describe('manager config', () => {
+  it('reads --data and --listen, with env equivalents', () => {
+    const fromFlags = loadManagerConfig(['--data', '/srv/storm', '--listen', '0.0.0.0:9000'], {});
+    expect(fromFlags).toMatchObject({ config: { data: '/srv/storm', listen: '0.0.0.0:9000', hypervisor: 'auto' } });
+    const fromEnv = loadManagerConfig([], { STORM_DATA: '/x', STORM_LISTEN: '[::1]:1', STORM_LOCAL_HOST: '1' });
+    expect(fromEnv).toMatchObject({ config: { data: '/x', listen: '[::1]:1', localHost: true } });
+  });
+
+  it('answers help', () => {
+    const out = loadManagerConfig(['--help'], {});
+    expect('help' in out && out.help).toMatch(/--data DIR/);
+  });
+
+  it('refuses bad values, naming the flag', () => {
+    expect(() => loadManagerConfig(['--listen', 'nowhere'], {})).toThrow(/listen/);
+    expect(() => loadManagerConfig(['--log-level', 'loud'], {})).toThrow(/logLevel/);
+    expect(() => loadManagerConfig(['--bogus'], {})).toThrow(/bogus/);
+    expect(() => loadManagerConfig(['stray'], {})).toThrow(/stray/);
+  });
+});

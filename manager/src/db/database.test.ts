@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from './database.js';
+import { migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+
+let dir: string;
+let db: Database;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'storm-db-'));
+  db = await Database.open(join(dir, 'storm.db'));
+});
+afterEach(async () => {
+  await db.close().catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Database', () => {
+  it('runs in WAL mode with synchronous=FULL and foreign keys', async () => {
+    expect(await db.pragma('journal_mode')).toBe('wal');
+    expect(await db.pragma('synchronous')).toBe(2);
+    expect(await db.pragma('foreign_keys')).toBe(1);
+  });
+
+  it('rolls a failed transaction back and keeps serving', async () => {
+    await db.exec('CREATE TABLE t (v INTEGER UNIQUE)');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.run('INSERT INTO t VALUES (?)', [1]);
+        await tx.run('INSERT INTO t VALUES (?)', [1]);
+      }),
+    ).rejects.toThrow(/UNIQUE/);
+    expect(await db.all('SELECT v FROM t')).toEqual([]);
+    await db.run('INSERT INTO t VALUES (?)', [2]);
+    expect(await db.get<{ n: number }>('SELECT count(*) AS n FROM t')).toEqual({ n: 1 });
+  });
+
+  it('keeps statements of concurrent callers out of an open transaction', async () => {
+    await db.exec('CREATE TABLE t (v INTEGER)');
+    const slow = db.transaction(async (tx) => {
+      await tx.run('INSERT INTO t VALUES (1)');
+      await new Promise((r) => setTimeout(r, 20));
+      throw new Error('abort');
+    });
+    const outside = db.run('INSERT INTO t VALUES (2)');
+    await expect(slow).rejects.toThrow('abort');
+    await outside;
+    expect(await db.all('SELECT v FROM t')).toEqual([{ v: 2 }]);
+  });
+});
+
+describe('migrations', () => {
+  it('brings an empty database to the latest version, idempotently', async () => {
+    expect(await migrate(db)).toBe(SCHEMA_VERSION);
+    expect(await migrate(db)).toBe(SCHEMA_VERSION);
+    expect(await db.all("SELECT name FROM sqlite_master WHERE name = 'api_tokens'")).toHaveLength(1);
+  });
+
+  it('leaves the version unchanged when a migration fails', async () => {
+    const broken = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, name: 'broken', sql: 'CREATE TABLE x (; ' }];
+    await migrate(db);
+    await expect(migrate(db, broken)).rejects.toThrow();
+    expect(await schemaVersion(db)).toBe(SCHEMA_VERSION);
+  });
+
+  it('refuses a database newer than the code', async () => {
+    await db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`);
+    await expect(migrate(db)).rejects.toThrow(/newer/);
+  });
+});

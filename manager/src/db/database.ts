@@ -1,0 +1,131 @@
+/**
+ * The manager's sqlite3 connection: WAL, `synchronous=FULL`, foreign keys on, one writer at a time.
+ * Every statement and every transaction takes one lock, so a transaction's statements never
+ * interleave with another caller's on the shared connection.
+ *
+ * @example
+ * const db = await Database.open('/var/lib/storm/storm.db');
+ * await db.transaction(async (tx) => { await tx.run('INSERT INTO t VALUES (?)', [1]); });
+ */
+import sqlite3 from 'sqlite3';
+
+export type SqlValue = string | number | bigint | Buffer | null;
+export type SqlParams = readonly SqlValue[] | Readonly<Record<string, SqlValue>>;
+
+export interface RunResult {
+  readonly lastID: number;
+  readonly changes: number;
+}
+
+/** What a transaction body may do; the same surface as the database, without the lock. */
+export interface Queryable {
+  run(sql: string, params?: SqlParams): Promise<RunResult>;
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
+  all<T>(sql: string, params?: SqlParams): Promise<T[]>;
+  exec(sql: string): Promise<void>;
+}
+
+class Statements implements Queryable {
+  constructor(protected readonly raw: sqlite3.Database) {}
+
+  run(sql: string, params: SqlParams = []): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      this.raw.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(err);
+        else resolve({ lastID: this.lastID, changes: this.changes });
+      });
+    });
+  }
+
+  get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      this.raw.get(sql, params, (err: Error | null, row: T | undefined) => (err ? reject(err) : resolve(row)));
+    });
+  }
+
+  all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.raw.all(sql, params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
+    });
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.raw.exec(sql, (err: Error | null) => (err ? reject(err) : resolve())));
+  }
+}
+
+export class Database implements Queryable {
+  private readonly statements: Statements;
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly raw: sqlite3.Database,
+    readonly file: string,
+  ) {
+    this.statements = new Statements(raw);
+  }
+
+  /** Opens (creating if needed) and applies the durability pragmas. */
+  static async open(file: string): Promise<Database> {
+    const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const db: sqlite3.Database = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(db)));
+    });
+    raw.configure('busyTimeout', 5000);
+    const db = new Database(raw, file);
+    await db.statements.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    return db;
+  }
+
+  /** Runs `fn` after every earlier locked call finished; the lock is released even when `fn` fails. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('database is closed'));
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  run(sql: string, params?: SqlParams): Promise<RunResult> {
+    return this.locked(() => this.statements.run(sql, params));
+  }
+
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return this.locked(() => this.statements.get<T>(sql, params));
+  }
+
+  all<T>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.locked(() => this.statements.all<T>(sql, params));
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.locked(() => this.statements.exec(sql));
+  }
+
+  /** BEGIN IMMEDIATE … COMMIT around `fn`; any throw rolls back and rethrows. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.locked(async () => {
+      await this.statements.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await fn(this.statements);
+        await this.statements.exec('COMMIT');
+        return out;
+      } catch (err) {
+        await this.statements.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** A single PRAGMA's value, e.g. `pragma('journal_mode')`. */
+  async pragma(name: string): Promise<unknown> {
+    if (!/^[a-z_]+$/.test(name)) throw new Error(`bad pragma name ${name}`);
+    const row = await this.get<Record<string, unknown>>(`PRAGMA ${name}`);
+    return row ? Object.values(row)[0] : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.locked(async () => undefined);
+    this.closed = true;
+    await new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
+  }
+}

@@ -1,0 +1,17 @@
+/** The manager's one error catalog; `http/error-handler.ts` maps every error to `{ code, message }`. */
+import { defineErrors } from '../../common/errors.js';
+
+export const MgrErr = defineErrors({
+  MGR_ERR_UNAUTHORIZED: { status: 401, message: 'authentication required' },
+  MGR_ERR_FORBIDDEN: { status: 403, message: 'forbidden' },
+  MGR_ERR_NOT_FOUND: { status: 404, message: 'not found' },
+  MGR_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'no such route' },
+  MGR_ERR_VALIDATION: { status: 400, message: 'invalid request' },
+  MGR_ERR_CONFLICT: { status: 409, message: 'conflict' },
+  MGR_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
+  MGR_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
+  MGR_ERR_UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  MGR_ERR_INTERNAL: { status: 500, message: 'internal error' },
+});
+
+export type MgrErrCode = keyof typeof MgrErr;

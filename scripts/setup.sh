@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what STORM needs on Debian 12, idempotently, saying what it does:
+# apt packages (only the missing ones), npm dependencies (only when the lockfile changed),
+# the TypeScript build, and the guest artifacts (kernel, STORM initrd, sample layers).
+# Usage: scripts/setup.sh [--test]   (--test adds the tools the test suite drives)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*"; }
+
+BASE_PACKAGES=(
+  libvirt-daemon-system libvirt-dev pkg-config qemu-system-x86 qemu-utils
+  squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
+)
+TEST_PACKAGES=()
+packages=("${BASE_PACKAGES[@]}")
+[[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $EUID -ne 0 ]]; then
+    say "missing Debian packages: ${missing[*]}; run this as root (or: apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "Debian packages: all present"
+fi
+
+# npm ci only when package-lock.json changed since the last install (npm writes node_modules/.package-lock.json).
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "installing npm dependencies (npm ci; native modules build from source, about a minute)"
+  npm ci --no-fund --no-audit --loglevel=error
+else
+  say "npm dependencies: up to date"
+fi
+
+say "compiling TypeScript (npm run build)"
+npm run --silent build
+
+say "building guest artifacts (npm run build:appliances; cached after the first run)"
+npm run --silent build:appliances
