@@ -1,5 +1,6 @@
 /**
- * The hypervisor seam of stormd. Every driver runs the same conformance suite
+ * The hypervisor seam of stormd. Every method naming a domain that does not exist throws
+ * STORMD_ERR_DOMAIN_NOT_FOUND naming it. Every driver runs the same conformance suite
  * (`driver.conformance.ts`); the libvirt driver takes a URI, so `test:///default` and
  * `qemu:///system` run the same code.
  *
@@ -68,21 +69,25 @@ export interface HypervisorInfo {
   readonly hostname: string;
 }
 
+/** How `stop` ended: the guest powered off when asked, was forced after the timeout, or was off already. */
+export type StopOutcome = 'graceful' | 'forced' | 'already-off';
+
 export interface HypervisorDriver {
   readonly uri: string;
   connect(): Promise<void>;
   close(): Promise<void>;
   info(): Promise<HypervisorInfo>;
-  /** Defines (or redefines, when shut off) a persistent domain; never starts it. */
+  /** Defines (or redefines, when shut off) a persistent domain; never starts it. A running domain of that name is STORMD_ERR_DOMAIN_EXISTS. */
   define(spec: DomainSpec): Promise<void>;
+  /** Starts a defined domain; starting a running one is a STORMD_ERR_DOMAIN_STATE error. */
   start(name: string): Promise<void>;
-  /** Asks the guest to power off (ACPI), then forces it after `timeoutMs`. */
-  stop(name: string, timeoutMs?: number): Promise<void>;
+  /** Asks the guest to power off (ACPI), then forces it after `timeoutMs`; says which happened. */
+  stop(name: string, timeoutMs?: number): Promise<StopOutcome>;
   /** Hard power-off; a domain already off is not an error. */
   destroy(name: string): Promise<void>;
   /** Power cycle: stop (graceful, bounded) then start. */
   reboot(name: string, timeoutMs?: number): Promise<void>;
-  /** Removes the definition; the domain must be off. */
+  /** Removes the definition; the domain must be off (STORMD_ERR_DOMAIN_STATE otherwise). */
   undefine(name: string): Promise<void>;
   state(name: string): Promise<DomainState>;
   list(): Promise<DomainSummary[]>;
