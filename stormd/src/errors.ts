@@ -16,7 +16,8 @@ export const StormdErr = defineErrors({
   STORMD_ERR_NOT_CONNECTED: { status: 503, message: 'hypervisor not connected' },
   STORMD_ERR_LIBVIRT: { status: 502, message: 'libvirt failure' },
   STORMD_ERR_TOOL_FAILED: { status: 500, message: 'host tool failed' },
-  STORMD_ERR_LAYER_IO: { status: 500, message: 'instance layer I/O failed' },
+  STORMD_ERR_LAYER_EXISTS: { status: 409, message: 'instance layer exists' },
+  STORMD_ERR_LAYER_FILE_NOT_FOUND: { status: 404, message: 'no such file in the instance layer' },
 });
 
 export type StormdErrorCode = keyof typeof StormdErr;

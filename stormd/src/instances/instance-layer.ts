@@ -1,0 +1,159 @@
+/**
+ * The per-instance writable layer: a small qcow2 holding ext4 on the whole disk (no partition
+ * table) with `upper/` and `work/` at its root for the guest's overlayfs, seeded with the
+ * instance's identity under `upper/`. Built without mounting anything: `mkfs.ext4 -d` fills a
+ * sparse raw file from a seed folder, `qemu-img convert` makes it qcow2.
+ *
+ * @example
+ * await createInstanceLayer('/var/lib/storm/instances/i1/instance.qcow2', { id: 'i1', name: 'web1' });
+ * const json = await readInstanceFile('/var/lib/storm/instances/i1/instance.qcow2', 'upper/etc/storm/instance.json');
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, open, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { StormdErr } from '../errors.js';
+import { runTool } from '../exec.js';
+
+/** What an instance layer is seeded with. Later fields (a guest token, parameters) extend this. */
+export interface InstanceSeed {
+  readonly id: string;
+  readonly name: string;
+  /** Extra files for the guest, by absolute guest path (e.g. `/etc/storm/token`); seeded under `upper/`. */
+  readonly files?: Readonly<Record<string, { readonly content: string | Uint8Array; readonly mode?: number }>>;
+}
+
+export interface InstanceLayerOptions {
+  /** Virtual size of the disk; it is sparse, so unused space costs nothing. */
+  readonly sizeMiB?: number;
+}
+
+export const INSTANCE_JSON = '/etc/storm/instance.json';
+const DEFAULT_SIZE_MIB = 256;
+
+/** The files a seed puts into the guest, by absolute guest path. */
+export function seedFiles(seed: InstanceSeed): Map<string, { content: string | Uint8Array; mode: number }> {
+  const files = new Map<string, { content: string | Uint8Array; mode: number }>();
+  files.set(INSTANCE_JSON, { content: `${JSON.stringify({ id: seed.id, name: seed.name }, null, 2)}\n`, mode: 0o644 });
+  for (const [path, f] of Object.entries(seed.files ?? {})) files.set(guestPath(path), { content: f.content, mode: f.mode ?? 0o644 });
+  return files;
+}
+
+/** Checks a guest path is absolute and stays inside the root once normalized. */
+function guestPath(path: string): string {
+  const n = normalize(path);
+  if (!isAbsolute(path) || n !== path || n === '/' || /["\n\0]/.test(path)) throw StormdErr.STORMD_ERR_BAD_INPUT(`seed file path ${JSON.stringify(path)} must be a plain absolute guest path`);
+  return n;
+}
+
+/** Creates the instance layer at `qcow2Path` (which must not exist yet); removes its partial files on failure. */
+export async function createInstanceLayer(qcow2Path: string, seed: InstanceSeed, opts: InstanceLayerOptions = {}): Promise<void> {
+  if (!isAbsolute(qcow2Path)) throw StormdErr.STORMD_ERR_BAD_INPUT(`instance layer path ${qcow2Path} must be absolute`);
+  if (await exists(qcow2Path)) throw StormdErr.STORMD_ERR_LAYER_EXISTS(qcow2Path);
+  const sizeMiB = opts.sizeMiB ?? DEFAULT_SIZE_MIB;
+  if (!Number.isInteger(sizeMiB) || sizeMiB < 8) throw StormdErr.STORMD_ERR_BAD_INPUT('instance layer size must be an integer >= 8 MiB');
+  const files = seedFiles(seed);
+  const dir = dirname(qcow2Path);
+  const tag = `.${basename(qcow2Path)}.${randomBytes(4).toString('hex')}`;
+  const seedDir = join(dir, `${tag}.seed`);
+  const raw = join(dir, `${tag}.raw`);
+  const partial = join(dir, `${tag}.qcow2`);
+  try {
+    await writeSeedTree(seedDir, files);
+    await writeFile(raw, '');
+    await truncate(raw, sizeMiB * 1024 * 1024); // sparse
+    // Whole-disk ext4, root-owned, no reserved blocks: the guest's overlay upper needs all of it.
+    await runTool('mkfs.ext4', ['-q', '-F', '-L', 'storm-instance', '-m', '0', '-E', 'root_owner=0:0', '-d', seedDir, raw]);
+    await runTool('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, partial]);
+    await fsyncPath(partial);
+    await rename(partial, qcow2Path);
+    await fsyncPath(dir); // make the rename itself durable
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  } finally {
+    await rm(raw, { force: true });
+    await rm(seedDir, { recursive: true, force: true });
+  }
+}
+
+async function writeSeedTree(seedDir: string, files: Map<string, { content: string | Uint8Array; mode: number }>): Promise<void> {
+  await mkdir(join(seedDir, 'upper'), { recursive: true });
+  await mkdir(join(seedDir, 'work'), { recursive: true });
+  await chmod(seedDir, 0o755); // becomes the ext4 root's mode
+  for (const [path, f] of files) {
+    const target = join(seedDir, 'upper', path);
+    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+    await writeFile(target, f.content);
+    await chmod(target, f.mode); // writeFile's mode is masked by umask; chmod is exact
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Removes an instance layer; a layer already gone is not an error. */
+export async function removeInstanceLayer(qcow2Path: string): Promise<void> {
+  await rm(qcow2Path, { force: true });
+}
+
+/** Runs `fn` on a temporary raw copy of the layer (debugfs reads raw ext4 only). */
+async function withRawCopy<T>(qcow2Path: string, fn: (raw: string) => Promise<T>): Promise<T> {
+  if (!(await exists(qcow2Path))) throw StormdErr.STORMD_ERR_BAD_INPUT(`instance layer ${qcow2Path} does not exist`);
+  const tmp = await mkdtemp(join(tmpdir(), 'storm-layer-read-'));
+  try {
+    const raw = join(tmp, 'layer.raw');
+    await runTool('qemu-img', ['convert', '-q', '-f', 'qcow2', '-O', 'raw', qcow2Path, raw]);
+    return await fn(raw);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Runs one debugfs request; debugfs exits 0 even on failure, so its stderr is the verdict. */
+async function debugfs(raw: string, request: string, layerPath: string, path: string): Promise<Buffer> {
+  const { stdout, stderr } = await runTool('debugfs', ['-R', request, raw]);
+  const problems = stderr.split('\n').filter((l) => l.trim() && !/^debugfs \d/.test(l));
+  if (problems.some((l) => /not found|File not found/i.test(l))) throw StormdErr.STORMD_ERR_LAYER_FILE_NOT_FOUND(`${path} in ${layerPath}`);
+  if (problems.length) throw StormdErr.STORMD_ERR_TOOL_FAILED(`debugfs ${request} on ${layerPath}: ${problems.join(' | ')}`);
+  return stdout;
+}
+
+/** Checks a path inside the layer's filesystem (e.g. `upper/etc/storm/instance.json`). */
+function layerFsPath(path: string): string {
+  const p = `/${path.replace(/^\/+/, '')}`;
+  if (normalize(p) !== p || /["\n\0]/.test(p)) throw StormdErr.STORMD_ERR_BAD_INPUT(`layer path ${JSON.stringify(path)}`);
+  return p;
+}
+
+/** The content of a file inside the layer filesystem (path from its root, e.g. `upper/var/lib/storm/boot-stamp`). */
+export async function readInstanceFile(qcow2Path: string, path: string): Promise<Buffer> {
+  const p = layerFsPath(path);
+  return withRawCopy(qcow2Path, async (raw) => {
+    // cat of a directory prints its raw blocks; stat first so only regular files are read.
+    const info = (await debugfs(raw, `stat "${p}"`, qcow2Path, path)).toString();
+    if (!/Type: regular/.test(info)) throw StormdErr.STORMD_ERR_BAD_INPUT(`${path} in ${qcow2Path} is not a regular file`);
+    return debugfs(raw, `cat "${p}"`, qcow2Path, path);
+  });
+}
+
+/** The entry names of a directory inside the layer filesystem, without `.` and `..`, sorted. */
+export async function listInstanceDir(qcow2Path: string, path = '/'): Promise<string[]> {
+  const p = layerFsPath(path);
+  return withRawCopy(qcow2Path, async (raw) => {
+    const out = (await debugfs(raw, `ls -p "${p}"`, qcow2Path, path)).toString();
+    // `ls -p` prints /inode/mode/uid/gid/name/size/ per entry.
+    const names = out.split('\n').map((l) => l.split('/')[5]).filter((n): n is string => !!n && n !== '.' && n !== '..');
+    return names.sort();
+  });
+}
