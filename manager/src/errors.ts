@@ -11,6 +11,12 @@ export const MgrErr = defineErrors({
   MGR_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
   MGR_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
   MGR_ERR_UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  MGR_ERR_FETCH_REFUSED: { status: 400, message: 'refused to fetch' },
+  MGR_ERR_FETCH_FAILED: { status: 502, message: 'fetch failed' },
+  MGR_ERR_FETCH_TOO_LARGE: { status: 502, message: 'response exceeds the size limit' },
+  MGR_ERR_FETCH_TIMEOUT: { status: 504, message: 'fetch timed out' },
+  MGR_ERR_LAYER_CHECKSUM: { status: 502, message: 'layer failed its checksum' },
+  MGR_ERR_LAYER_SIZE: { status: 502, message: 'layer size differs from its descriptor' },
   MGR_ERR_INTERNAL: { status: 500, message: 'internal error' },
 });
 

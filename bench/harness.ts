@@ -1,0 +1,41 @@
+/**
+ * The benchmark harness: each `bench/*.bench.ts` exports a `Benchmark`; `npm run bench` runs them in
+ * order, prints one table and writes the raw numbers to `bench/results/<timestamp>.json`.
+ *
+ * @example
+ * export const benchmark: Benchmark = {
+ *   name: 'boot', describe: 'define → root ready under TCG',
+ *   async run(report) { report({ metric: 'root ready', value: 4.2, unit: 's', note: 'median of 5' }); },
+ * };
+ */
+export interface Measurement {
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly note?: string;
+}
+
+export interface Benchmark {
+  readonly name: string;
+  readonly describe: string;
+  run(report: (m: Measurement) => void): Promise<void>;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
