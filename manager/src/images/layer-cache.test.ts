@@ -75,7 +75,7 @@ describe('LayerCache', () => {
     const good = randomBytes(5000);
     const layer = serve('c', good);
     const flipped = Buffer.from(good);
-    flipped[100] ^= 1;
+    flipped[100] = flipped[100]! ^ 1;
     files.set('/c', { body: flipped, etag: '"x"' });
     const cache = await newCache();
     await expect(cache.pull({ ...layer, label: 'hello-web 1.0.0 appliance layer' })).rejects.toMatchObject({
