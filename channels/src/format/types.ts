@@ -1,0 +1,113 @@
+/**
+ * The wire types of a STORM channel: what `parseFeed` and `parseDescriptor` return and what
+ * `storm-channel build` writes. The manager imports these as types.
+ *
+ * @example
+ * const feed: ChannelFeed = await parseFeed(feedBytes);
+ * const item = feed.items.find((i) => i.name === 'hello-web');
+ */
+import type { LayerKind, ParameterType, RecordType } from './rules.js';
+
+export type { LayerKind, ParameterType, RecordType } from './rules.js';
+
+/** XML namespace of the feed's machine-readable fields; the prefix is always `storm`. */
+export const FEED_NS = 'urn:storm:channel:1';
+/** XML namespace (default namespace) of an appliance descriptor. */
+export const DESCRIPTOR_NS = 'urn:storm:appliance:1';
+
+/** A file a subscriber fetches and checks: exact size and sha256 of its bytes. */
+export interface FileRef {
+  readonly url: string;
+  readonly size: number;
+  /** Lowercase hex sha256 of the file's bytes. */
+  readonly sha256: string;
+}
+
+/** One appliance version in the feed. */
+export interface FeedItem {
+  readonly name: string;
+  readonly version: string;
+  readonly title: string;
+  readonly description: string;
+  /** ISO 8601 (UTC) form of the item's pubDate. */
+  readonly pubDate: string;
+  readonly guid: string;
+  readonly link: string;
+  /** The version this one upgrades in place, if any. */
+  readonly upgradesFrom?: string;
+  /** The appliance descriptor: fetch it, check size and sha256, then `parseDescriptor`. */
+  readonly descriptor: FileRef;
+}
+
+export interface ChannelFeed {
+  readonly title: string;
+  readonly link: string;
+  readonly description: string;
+  /** ISO 8601 (UTC), the newest item's pubDate. */
+  readonly lastBuildDate?: string;
+  readonly items: readonly FeedItem[];
+}
+
+export interface BootFiles {
+  readonly kernel: FileRef;
+  readonly initrd: FileRef;
+}
+
+export interface DescriptorLayer extends FileRef {
+  readonly kind: LayerKind;
+  readonly format: 'squashfs';
+  /** Present on the os layer only: the kernel and initrd the appliance boots with. */
+  readonly boot?: BootFiles;
+}
+
+/** A value the administrator may set at launch. No default means the value is required. */
+export interface Parameter {
+  readonly name: string;
+  readonly type: ParameterType;
+  readonly description: string;
+  readonly default?: string | number | boolean;
+  /** For strings: an ECMAScript (`u` flag) regular expression the whole value must match. */
+  readonly pattern?: string;
+  /** For integers: inclusive bounds. */
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** One key the appliance receives from `storm.getConfig`; `value` is a `{{…}}` template. */
+export interface ConfigItem {
+  readonly key: string;
+  readonly value: string;
+  readonly description?: string;
+}
+
+/** A DNS record the appliance registers; `name` is relative to its zone, `@` is its own name. */
+export interface DnsRecord {
+  readonly type: RecordType;
+  readonly name: string;
+  /** A `{{…}}` template, e.g. `{{instance.fqdn}}`. */
+  readonly value: string;
+  readonly ttl?: number;
+  /** MX and SRV. */
+  readonly priority?: number;
+  /** SRV. */
+  readonly weight?: number;
+  readonly port?: number;
+}
+
+/** Everything the manager needs to launch one appliance version. */
+export interface ApplianceDescriptor {
+  readonly name: string;
+  readonly version: string;
+  readonly title: string;
+  readonly description: string;
+  /** ISO 8601 (UTC). */
+  readonly released: string;
+  readonly upgradesFrom?: string;
+  readonly memoryMiB: number;
+  readonly vcpus: number;
+  /** Bottom to top: exactly one os layer first, then appliance layers, then deployment layers. */
+  readonly layers: readonly DescriptorLayer[];
+  readonly parameters: readonly Parameter[];
+  readonly config: readonly ConfigItem[];
+  readonly records: readonly DnsRecord[];
+}
