@@ -1,0 +1,140 @@
+/**
+ * stormd's wire types: the API it serves to the manager over mutual TLS (`/v1/...`), and the two
+ * calls it makes to the manager (join, heartbeat). The manager imports these as types only.
+ * Every error body is `{ code, message }` with a `STORMD_ERR_*` (or, from the manager, `MGR_ERR_*`) code.
+ *
+ * @example
+ * const info: HostInfo = await (await fetchTls(`${hostUrl}/v1/host`)).json();
+ */
+import type { DomainState, StopOutcome } from './src/hypervisor/driver.js';
+
+export type { DomainState, StopOutcome } from './src/hypervisor/driver.js';
+
+export const STORMD_API_VERSION = 1;
+
+/** Lowercase hex sha256: how layers, kernels and initrds are named everywhere. */
+export type Sha256 = string;
+
+/** `GET /v1/host` */
+export interface HostInfo {
+  readonly hostId: string | null;
+  readonly name: string;
+  readonly version: string;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  /** What the host could still give guests: physical free memory, or capacity minus allocations where the hypervisor has no real memory (test:///default). */
+  readonly freeMemoryMiB: number;
+  /** Sum of the memory of this host's running STORM domains. */
+  readonly allocatedMemoryMiB: number;
+  readonly hypervisor: { readonly uri: string; readonly domainType: string };
+  /** Layer files (squashfs layers, kernels, initrds) held in the host's store. */
+  readonly layers: readonly { readonly sha256: Sha256; readonly size: number }[];
+  readonly instances: number;
+}
+
+/** `PUT /v1/layers/:sha256`: fetch from the manager (over mutual TLS), check, store by hash. */
+export interface StageLayerRequest {
+  /** A manager URL, e.g. `https://manager:8443/api/v1/images/<sha256>/blob`. */
+  readonly url: string;
+  readonly size: number;
+}
+
+export interface StageLayerResponse {
+  readonly sha256: Sha256;
+  readonly size: number;
+  /** False when the host already held the layer (nothing was fetched). */
+  readonly staged: boolean;
+}
+
+/** A file seeded into the instance layer, by absolute guest path. */
+export interface SeedFile {
+  /** base64 of the file's bytes. */
+  readonly contentBase64: string;
+  readonly mode?: number;
+}
+
+/** `PUT /v1/instances/:id/layer`: create the instance's writable layer (409 when it exists). */
+export interface CreateInstanceLayerRequest {
+  readonly name: string;
+  /** Extra guest files, e.g. `/etc/storm/token`; `/etc/storm/instance.json` is always written from id and name. */
+  readonly files?: Readonly<Record<string, SeedFile>>;
+  readonly sizeMiB?: number;
+}
+
+/** `PUT /v1/instances/:id/domain`: define (or redefine while off) the instance's domain. */
+export interface DefineDomainRequest {
+  readonly uuid: string;
+  readonly memoryMiB: number;
+  readonly vcpus: number;
+  /** Staged kernel and initrd of the os layer. */
+  readonly boot: { readonly kernel: Sha256; readonly initrd: Sha256; readonly extraCmdline?: readonly string[] };
+  /** Staged read-only layers, bottom (os) first; the instance layer goes on top. */
+  readonly layers: readonly Sha256[];
+  readonly nics: readonly { readonly mac: string; readonly bridge: string }[];
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export type InstanceAction = 'start' | 'stop' | 'reboot' | 'destroy';
+
+/** `POST /v1/instances/:id/actions` */
+export interface InstanceActionRequest {
+  readonly action: InstanceAction;
+  /** For stop and reboot: how long the guest gets to power off before it is forced. */
+  readonly timeoutMs?: number;
+}
+
+export interface InstanceActionResponse {
+  readonly state: DomainState;
+  readonly outcome?: StopOutcome;
+}
+
+/** `GET /v1/instances`, `GET /v1/instances/:id`: what the host holds for an instance. */
+export interface InstanceStatus {
+  readonly id: string;
+  readonly domain: string;
+  /** `absent` when no domain is defined. */
+  readonly state: DomainState | 'absent';
+  readonly hasLayer: boolean;
+  /** Bytes the instance layer takes on the host's disk (allocated, not virtual). */
+  readonly layerBytes: number;
+}
+
+// ---- calls stormd makes to the manager ----
+
+/** `POST <manager>/api/v1/hosts/join` (over TLS verified against the CA whose fingerprint the token carries). */
+export interface JoinRequest {
+  readonly token: string;
+  /** PEM PKCS#10 request for the host's key. */
+  readonly csr: string;
+  /** The host's name: its certificate's SAN and the name the manager dials. */
+  readonly name: string;
+  /** The URL the manager reaches stormd at, e.g. `https://host1:9443`. */
+  readonly url: string;
+}
+
+export interface JoinResponse {
+  readonly hostId: string;
+  readonly certificate: string;
+  readonly caCertificate: string;
+  readonly crl: string;
+  /** The subject common name stormd accepts client certificates from. */
+  readonly managerName: string;
+}
+
+/** `POST <manager>/api/v1/hosts/heartbeat` (with the host's client certificate). */
+export interface HeartbeatRequest {
+  readonly info: HostInfo;
+  readonly instances: readonly InstanceStatus[];
+}
+
+export interface HeartbeatResponse {
+  /** When to send the next one. */
+  readonly intervalMs: number;
+  /** The manager's current CRL number; stormd fetches `/api/v1/pki/crl` when it is newer than its own. */
+  readonly crlNumber: number;
+}
+
+export interface ErrorBody {
+  readonly code: string;
+  readonly message: string;
+}
