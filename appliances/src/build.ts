@@ -1,0 +1,117 @@
+/**
+ * Builds every guest artifact into one output directory, each step skipped when up to date:
+ * kernel package → kernel (vmlinuz, modules/) → initrd.img → layers/*.squashfs → manifest.json.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBusybox } from './busybox.js';
+import { buildInitrd, INITRD_SRC } from './initrd.js';
+import { debFileName, extractKernel, fetchDeb, readKernelRelease, resolveKernelPackage } from './kernel.js';
+import { NEEDED_MODULES } from './kernel-modules.js';
+import { APPLIANCES_DIR, buildLayer, LAYER_TARGETS, loadLayerSource } from './layers.js';
+import { makeManifest, writeManifest } from './manifest.js';
+import { MKSQUASHFS_OPTIONS, mksquashfsVersion } from './squashfs.js';
+import { codeHash, fingerprintOf, runStep, type Step } from './step.js';
+import { hashTree } from './tree.js';
+
+export interface BuildOptions {
+  /** Output directory (absolute). */
+  readonly out: string;
+  readonly force: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface BuildResult {
+  readonly built: number;
+  readonly fresh: number;
+}
+
+export async function buildAppliances(opts: BuildOptions): Promise<BuildResult> {
+  const { out } = opts;
+  const ctx = { stampDir: join(out, '.stamps'), force: opts.force, log: opts.log };
+  const cacheDir = join(out, 'cache');
+  const counts = { built: 0, fresh: 0 };
+  const step = async (s: Step): Promise<void> => {
+    counts[await runStep(s, ctx) === 'built' ? 'built' : 'fresh']++;
+  };
+
+  const pkg = await resolveKernelPackage();
+  const deb = join(cacheDir, debFileName(pkg));
+  await step({
+    name: 'kernel-package',
+    outputs: [deb],
+    fingerprint: async () => fingerprintOf(pkg),
+    build: async () => {
+      await fetchDeb(cacheDir, pkg);
+      return `${pkg.name} ${pkg.version} in cache/`;
+    },
+  });
+
+  await step({
+    name: 'kernel',
+    outputs: [join(out, 'vmlinuz'), join(out, 'modules/load-order'), join(out, 'kernel-version')],
+    fingerprint: async () => fingerprintOf({ pkg, NEEDED_MODULES, code: await codeHash('kernel.ts', 'kernel-modules.ts') }),
+    build: async () => {
+      const k = await extractKernel(deb, out, join(out, '.work/kernel'));
+      return `${k.release}, ${k.modules.length} modules`;
+    },
+  });
+  const release = await readKernelRelease(out);
+
+  const busybox = await loadBusybox();
+  const initrdInputs = { busybox, release, modulesDir: join(out, 'modules') };
+  await step({
+    name: 'initrd',
+    outputs: [join(out, 'initrd.img')],
+    fingerprint: async () =>
+      fingerprintOf({
+        release,
+        busybox: busybox.sha256,
+        modules: await hashTree(initrdInputs.modulesDir),
+        src: await hashTree(INITRD_SRC),
+        code: await codeHash('initrd.ts', 'cpio.ts', 'busybox.ts'),
+      }),
+    build: async () => `${(await buildInitrd(initrdInputs, join(out, 'initrd.img'))) >> 10} KiB`,
+  });
+
+  const tool = await mksquashfsVersion();
+  const layers = [];
+  for (const target of LAYER_TARGETS) {
+    const src = await loadLayerSource(join(APPLIANCES_DIR, target.source));
+    layers.push({ output: target.output, meta: src.meta });
+    const id = target.output.replace(/^layers\//, '').replace(/\.squashfs$/, '');
+    await step({
+      name: `layer ${id}`,
+      outputs: [join(out, target.output)],
+      fingerprint: async () =>
+        fingerprintOf({
+          src: await hashTree(src.dir),
+          busybox: src.meta.busybox ? busybox.sha256 : null,
+          tool,
+          options: MKSQUASHFS_OPTIONS,
+          code: await codeHash('layers.ts', 'squashfs.ts', 'tree.ts', 'busybox.ts'),
+        }),
+      build: async () => {
+        await buildLayer(src, join(out, target.output), join(out, '.work', `layer-${id}`), busybox);
+        return `${src.meta.name} ${src.meta.version}`;
+      },
+    });
+  }
+
+  const manifest = await makeManifest(out, { kernelPackage: pkg, release, layers });
+  await step({
+    name: 'manifest',
+    outputs: [join(out, 'manifest.json')],
+    fingerprint: async () => fingerprintOf(manifest),
+    build: async () => {
+      await writeManifest(out, manifest);
+      return '';
+    },
+  });
+  // The manifest's own freshness is by content; make sure what is on disk is what we computed.
+  if (JSON.stringify(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'))) !== JSON.stringify(manifest)) {
+    await writeManifest(out, manifest);
+  }
+  await rm(join(out, '.work'), { recursive: true, force: true });
+  return counts;
+}
