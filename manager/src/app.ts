@@ -16,6 +16,17 @@ import { ApiTokens, ensureAdminToken } from './auth/api-tokens.js';
 import { requireAuth } from './auth/require-auth.js';
 import { healthRoutes } from './api/health.js';
 import { whoamiRoutes } from './api/whoami.js';
+import { eventRoutes } from './api/events.js';
+import { channelRoutes } from './api/channels.js';
+import { applianceRoutes } from './api/appliances.js';
+import { imageRoutes } from './api/images.js';
+import { Catalog } from './catalog/catalog.js';
+import { ChannelService } from './channels/channel-service.js';
+import { ChannelStore } from './channels/channel-store.js';
+import { EventBus } from './events/bus.js';
+import { LayerCache } from './images/layer-cache.js';
+import { PullService } from './images/pull-service.js';
+import { AddressPolicy } from './net/address-policy.js';
 import type { ManagerConfig } from './config.js';
 import { Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
@@ -23,8 +34,16 @@ import { installErrorHandlers, routeNotFound } from './http/error-handler.js';
 
 export interface ManagerContext {
   readonly config: ManagerConfig;
+  readonly dataDir: string;
   readonly db: Database;
+  readonly bus: EventBus;
   readonly tokens: ApiTokens;
+  readonly cache: LayerCache;
+  readonly channels: ChannelService;
+  readonly catalog: Catalog;
+  readonly pulls: PullService;
+  /** Starts the background work (channel polling); main.ts calls it, tests usually do not. */
+  startBackground(): void;
   readonly adminTokenPath: string;
   /** True when this start created the admin token. */
   readonly adminTokenCreated: boolean;
@@ -58,9 +77,40 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
         return () => `req-${(++n).toString(36)}`;
       })(),
     }).withTypeProvider<TypeBoxTypeProvider>();
-    const context: ManagerContext = { config, db, tokens, adminTokenPath: admin.path, adminTokenCreated: admin.created };
+    const bus = new EventBus();
+    const policy = new AddressPolicy({ allow: config.channelAllow, deny: config.channelDeny });
+    const timeoutMs = config.fetchTimeoutSeconds * 1000;
+    const cache = new LayerCache(join(dataDir, 'images'), { policy, timeoutMs });
+    await cache.init();
+    const channels = new ChannelService({
+      store: new ChannelStore(db),
+      bus,
+      fetch: { policy, timeoutMs },
+      allowUnsigned: config.allowUnsignedChannels,
+      pollIntervalMs: config.channelPollSeconds * 1000,
+    });
+    const catalog = new Catalog(db, cache);
+    const pulls = new PullService(db, cache, bus);
+    const context: ManagerContext = {
+      config,
+      dataDir,
+      db,
+      bus,
+      tokens,
+      cache,
+      channels,
+      catalog,
+      pulls,
+      adminTokenPath: admin.path,
+      adminTokenCreated: admin.created,
+      startBackground: () => channels.startPolling(),
+    };
     app.decorate('storm', context);
-    app.addHook('onClose', async () => db.close());
+    app.addHook('onClose', async () => {
+      channels.stopPolling();
+      await channels.idle();
+      await db.close();
+    });
     installErrorHandlers(app);
 
     const hypervisor = options.localHypervisor ?? null;
@@ -72,6 +122,10 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
         await api.register(async (secured) => {
           secured.addHook('onRequest', requireAuth(tokens));
           await secured.register(whoamiRoutes);
+          await secured.register(eventRoutes, { bus });
+          await secured.register(channelRoutes, { channels });
+          await secured.register(applianceRoutes, { catalog, pulls });
+          await secured.register(imageRoutes, { db });
         });
       },
       { prefix: '/api/v1' },

@@ -1,6 +1,7 @@
 /** The manager's configuration: one schema, read from flags and environment, validated once, frozen. */
 import Type, { type Static } from 'typebox';
-import { type OptionSources, parseHostPort, readOptions, renderHelp, validateConfig } from '../../common/config.js';
+import { ConfigError, type OptionSources, parseHostPort, readOptions, renderHelp, validateConfig } from '../../common/config.js';
+import { AddressPolicy } from './net/address-policy.js';
 
 export const ManagerConfigSchema = Type.Object(
   {
@@ -10,6 +11,13 @@ export const ManagerConfigSchema = Type.Object(
     hypervisor: Type.String({ minLength: 1, default: 'auto' }),
     /** Start and supervise a stormd on this machine. */
     localHost: Type.Boolean({ default: false }),
+    allowUnsignedChannels: Type.Boolean({ default: false }),
+    /** CIDRs channel and layer URLs may resolve to although the default policy denies them (e.g. 127.0.0.0/8). */
+    channelAllow: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    channelDeny: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** Background refresh of every channel; 0 turns it off. */
+    channelPollSeconds: Type.Integer({ minimum: 0, default: 300 }),
+    fetchTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
   },
   { additionalProperties: false },
@@ -22,6 +30,11 @@ export const MANAGER_OPTIONS: OptionSources = {
   listen: { flag: 'listen', env: 'STORM_LISTEN', arg: 'HOST:PORT', help: 'address of the API and console (default 127.0.0.1:8080)' },
   hypervisor: { flag: 'hypervisor', env: 'STORM_HYPERVISOR', arg: 'URI', help: 'local host hypervisor: auto, qemu:///system or test:///default' },
   localHost: { flag: 'local-host', env: 'STORM_LOCAL_HOST', kind: 'boolean', help: 'start and supervise a stormd on this machine' },
+  allowUnsignedChannels: { flag: 'allow-unsigned-channels', env: 'STORM_ALLOW_UNSIGNED_CHANNELS', kind: 'boolean', help: 'accept channel subscriptions without a publisher key' },
+  channelAllow: { flag: 'channel-allow', env: 'STORM_CHANNEL_ALLOW', kind: 'list', arg: 'CIDR', help: 'let channel URLs resolve into CIDR (repeatable; loopback is denied by default)' },
+  channelDeny: { flag: 'channel-deny', env: 'STORM_CHANNEL_DENY', kind: 'list', arg: 'CIDR', help: 'never fetch channels from CIDR (repeatable)' },
+  channelPollSeconds: { flag: 'channel-poll', env: 'STORM_CHANNEL_POLL', kind: 'integer', arg: 'SECONDS', help: 'refresh every channel this often (default 300; 0: off)' },
+  fetchTimeoutSeconds: { flag: 'fetch-timeout', env: 'STORM_FETCH_TIMEOUT', kind: 'integer', arg: 'SECONDS', help: 'deadline for a channel server to answer (default 30)' },
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },
 };
 
@@ -35,6 +48,11 @@ export function loadManagerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   if (positionals.length) throw new Error(`unexpected argument ${positionals[0]}\n${MANAGER_USAGE}`);
   const config = validateConfig(ManagerConfigSchema, values);
   parseHostPort(config.listen, 'listen');
+  try {
+    AddressPolicy.validate([...config.channelAllow, ...config.channelDeny]);
+  } catch (err) {
+    throw new ConfigError([`--channel-allow/--channel-deny: ${err instanceof Error ? err.message : String(err)}`]);
+  }
   return { config };
 }
 

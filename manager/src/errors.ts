@@ -15,6 +15,8 @@ export const MgrErr = defineErrors({
   MGR_ERR_FETCH_FAILED: { status: 502, message: 'fetch failed' },
   MGR_ERR_FETCH_TOO_LARGE: { status: 502, message: 'response exceeds the size limit' },
   MGR_ERR_FETCH_TIMEOUT: { status: 504, message: 'fetch timed out' },
+  MGR_ERR_CHANNEL_REFUSED: { status: 422, message: 'channel refused' },
+  MGR_ERR_CHANNEL_FAILED: { status: 502, message: 'channel refresh failed' },
   MGR_ERR_LAYER_CHECKSUM: { status: 502, message: 'layer failed its checksum' },
   MGR_ERR_LAYER_SIZE: { status: 502, message: 'layer size differs from its descriptor' },
   MGR_ERR_INTERNAL: { status: 500, message: 'internal error' },

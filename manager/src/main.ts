@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const app = await buildApp(config, { localHypervisor });
   const { host, port } = parseHostPort(config.listen, 'listen');
   await app.listen({ host, port });
+  app.storm.startBackground();
 
   let supervisor: LocalHostSupervisor | undefined;
   if (localHypervisor) {

@@ -27,6 +27,57 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'channels, appliances and the layer cache',
+    sql: `
+      CREATE TABLE channels (
+        id             TEXT PRIMARY KEY,
+        url            TEXT NOT NULL UNIQUE,
+        public_key     TEXT,
+        title          TEXT,
+        status         TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'ok', 'failed')),
+        last_refresh   TEXT,
+        last_error     TEXT,
+        etag           TEXT,
+        last_modified  TEXT,
+        feed_sha256    TEXT,
+        created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TABLE appliances (
+        channel_id         TEXT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        name               TEXT NOT NULL,
+        version            TEXT NOT NULL,
+        title              TEXT NOT NULL,
+        upgrades_from      TEXT,
+        descriptor_url     TEXT NOT NULL,
+        descriptor_sha256  TEXT NOT NULL,
+        descriptor         TEXT NOT NULL,
+        PRIMARY KEY (channel_id, name, version)
+      );
+      CREATE INDEX appliances_by_name ON appliances (name, version);
+      CREATE TABLE appliance_files (
+        channel_id  TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        version     TEXT NOT NULL,
+        position    INTEGER NOT NULL,
+        role        TEXT NOT NULL CHECK (role IN ('layer', 'kernel', 'initrd')),
+        kind        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        url         TEXT NOT NULL,
+        PRIMARY KEY (channel_id, name, version, position),
+        FOREIGN KEY (channel_id, name, version) REFERENCES appliances (channel_id, name, version) ON DELETE CASCADE
+      );
+      CREATE INDEX appliance_files_by_sha ON appliance_files (sha256);
+      CREATE TABLE images (
+        sha256     TEXT PRIMARY KEY,
+        size       INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        cached_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */
