@@ -2,7 +2,7 @@
 import { defineErrors } from '../../common/errors.js';
 
 export const ChanErr = defineErrors({
-  CHAN_ERR_USAGE: { status: 400, message: 'usage' },
+  CHAN_ERR_USAGE: { status: 400, message: 'invalid arguments' },
   CHAN_ERR_KEY_EXISTS: { status: 409, message: 'publisher key already exists (use --force to replace it)' },
   CHAN_ERR_KEY_INVALID: { status: 400, message: 'not an Ed25519 key' },
   CHAN_ERR_SOURCE_INVALID: { status: 400, message: 'invalid channel source' },
