@@ -1,0 +1,91 @@
+/**
+ * Leases in the manager's sqlite database (table `dhcp_leases`, see schema.ts). Writes are
+ * group-committed: every put/remove that arrives while a transaction is being written joins the
+ * next one, so a boot storm costs a few fsyncs rather than one per client, and each caller's
+ * promise still resolves only once its change is durable.
+ *
+ * @example
+ * const store = new SqliteLeaseStore(db);
+ * await store.put({ mac: '52:54:00:00:00:01', ip: '10.77.0.10', hostname: 'web1', clientId: null, expiresAt: Date.now() + 3600_000 });
+ */
+import type { Database, Queryable } from '../../db/database.js';
+import type { Lease, LeaseStore } from './sources.js';
+
+type Change = { readonly kind: 'put'; readonly lease: Lease } | { readonly kind: 'remove'; readonly mac: string };
+
+interface Pending {
+  readonly change: Change;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface LeaseRow {
+  mac: string;
+  ip: string;
+  hostname: string | null;
+  client_id: string | null;
+  expires_at: number;
+}
+
+export class SqliteLeaseStore implements LeaseStore {
+  private pending: Pending[] = [];
+  private writing = false;
+
+  constructor(private readonly db: Database) {}
+
+  async all(): Promise<Lease[]> {
+    const rows = await this.db.all<LeaseRow>('SELECT mac, ip, hostname, client_id, expires_at FROM dhcp_leases ORDER BY mac');
+    return rows.map((r) => ({ mac: r.mac, ip: r.ip, hostname: r.hostname, clientId: r.client_id, expiresAt: Number(r.expires_at) }));
+  }
+
+  put(lease: Lease): Promise<void> {
+    return this.enqueue({ kind: 'put', lease });
+  }
+
+  remove(mac: string): Promise<void> {
+    return this.enqueue({ kind: 'remove', mac });
+  }
+
+  private enqueue(change: Change): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ change, resolve, reject });
+      if (!this.writing) void this.writeBatches();
+    });
+  }
+
+  /** One transaction per batch until nothing is pending; the next batch collects while this one commits. */
+  private async writeBatches(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.pending.length) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          await this.db.transaction(async (tx) => {
+            for (const p of batch) await apply(tx, p.change);
+          });
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+}
+
+async function apply(tx: Queryable, change: Change): Promise<void> {
+  if (change.kind === 'remove') {
+    await tx.run('DELETE FROM dhcp_leases WHERE mac = ?', [change.mac]);
+    return;
+  }
+  const l = change.lease;
+  await tx.run('DELETE FROM dhcp_leases WHERE ip = ? AND mac <> ?', [l.ip, l.mac]);
+  await tx.run(
+    `INSERT INTO dhcp_leases (mac, ip, hostname, client_id, expires_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, hostname = excluded.hostname, client_id = excluded.client_id,
+       expires_at = excluded.expires_at, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+    [l.mac, l.ip, l.hostname, l.clientId, l.expiresAt],
+  );
+}
