@@ -89,7 +89,7 @@ describe('storm-channel, publisher to subscriber', () => {
     // One changed byte and openssl says no.
     const tampered = join(work, 'tampered.xml');
     const bytes = await readFile(join(out, 'channel.xml'));
-    bytes[bytes.length - 2] ^= 0x01;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 2) ^ 0x01, bytes.length - 2);
     await writeFile(tampered, bytes);
     await expect(run('openssl', verify.map((a) => (a === join(out, 'channel.xml') ? tampered : a)))).rejects.toThrow();
   });
