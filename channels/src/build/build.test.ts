@@ -69,6 +69,17 @@ describe('buildChannel', () => {
     await expect(buildChannel({ src, out: join(work, 'out-missing'), baseUrl: 'http://x/', keyPath })).rejects.toMatchObject({ code: 'CHAN_ERR_LAYER_SOURCE', message: expect.stringContaining('nope.squashfs does not exist') });
   });
 
+  it('refuses a layer file that is not a squashfs image', async () => {
+    const src = join(work, 'src-notsquash');
+    await mkdir(join(src, 'v'), { recursive: true });
+    await writeFile(join(src, 'v', 'disk.qcow2'), 'QFI\xfb not squashfs');
+    await writeFile(join(src, 'v', 'manifest.json'), JSON.stringify({
+      name: 'app', version: '1.0.0', title: 'App', description: 'd', released: '2024-01-01', memoryMiB: 64, vcpus: 1,
+      layers: [{ kind: 'os', file: 'disk.qcow2', kernel: 'k', initrd: 'i' }],
+    }));
+    await expect(buildChannel({ src, out: join(work, 'out-notsquash'), baseUrl: 'http://x/', keyPath })).rejects.toMatchObject({ code: 'CHAN_ERR_LAYER_SOURCE', message: expect.stringContaining('is not a squashfs image') });
+  });
+
   it('refuses a key that is not an Ed25519 private key before doing any work', async () => {
     const bad = join(work, 'bad.key');
     await writeFile(bad, 'not a key');

@@ -16,7 +16,7 @@ import { compareVersions, parseHttpUrl, parseReleased } from '../format/rules.js
 import type { ApplianceDescriptor, ChannelFeed, DescriptorLayer, FeedItem, FileRef } from '../format/types.js';
 import { fingerprintOf, loadPrivateKey, signBytes } from './keys.js';
 import { loadChannelSource, type ManifestLayer, type SourceVersion } from './manifest.js';
-import { makeSquashfs } from './squashfs.js';
+import { assertSquashfs, makeSquashfs } from './squashfs.js';
 import { type StoredFile, storeByHash, writeFileAtomic } from './store.js';
 
 export const FEED_FILE = 'channel.xml';
@@ -102,7 +102,7 @@ class Files {
     const key = `${l.dir ? 'dir' : 'file'}:${path}`;
     let p = this.done.get(key);
     if (!p) {
-      p = l.dir ? this.pack(path) : this.copy(path, 'layers', '.squashfs');
+      p = l.dir ? this.pack(path) : assertSquashfs(path).then(() => this.copy(path, 'layers', '.squashfs'));
       this.done.set(key, p);
     }
     return this.report(await p, label, l.dir ? `squashfs of ${shown(path)}` : shown(path));
