@@ -88,7 +88,14 @@ export interface InstanceActionResponse {
   readonly outcome?: StopOutcome;
 }
 
-/** `GET /v1/instances`, `GET /v1/instances/:id`: what the host holds for an instance. */
+/**
+ * `GET /v1/instances`, `GET /v1/instances/:id`: what the host holds for an instance. The list holds
+ * every instance with a folder (layer) or a `storm-*` domain, so a layer without a domain and a
+ * domain without a layer both show (the manager's reconcile sees drift).
+ * `PUT /v1/instances/:id/layer` and `PUT /v1/instances/:id/domain` answer this too;
+ * `DELETE /v1/instances/:id/domain` undefines (409 while running) and answers it;
+ * `DELETE /v1/instances/:id` removes everything (destroy, undefine, delete the folder), idempotent, 204.
+ */
 export interface InstanceStatus {
   readonly id: string;
   readonly domain: string;
@@ -99,7 +106,23 @@ export interface InstanceStatus {
   readonly layerBytes: number;
 }
 
+/** `GET /v1/instances/:id/console?bytes=N`: the end of the serial console log (N default 64 KiB, at most 1 MiB). */
+export interface ConsoleTail {
+  /** The last bytes as UTF-8; a character cut at the start shows as U+FFFD. Empty before the guest wrote anything. */
+  readonly text: string;
+  /** The whole log's size in bytes. */
+  readonly size: number;
+  /** Where `text` starts in the log. */
+  readonly offset: number;
+}
+
+/** `DELETE /v1/layers/:sha256`: 204 (also when absent); 409 `STORMD_ERR_LAYER_IN_USE` while a defined domain uses it. */
+export type RemoveLayerResponse = void;
+
 // ---- calls stormd makes to the manager ----
+// `GET <manager>/api/v1/pki/ca` answers the CA certificate as PEM; a joining host reads it before
+// it trusts anything and compares its sha256 with the token's fingerprint.
+// `GET <manager>/api/v1/pki/crl` answers the current CRL as PEM (stormd fetches it over mutual TLS).
 
 /** `POST <manager>/api/v1/hosts/join` (over TLS verified against the CA whose fingerprint the token carries). */
 export interface JoinRequest {

@@ -18,6 +18,24 @@ export const StormdErr = defineErrors({
   STORMD_ERR_TOOL_FAILED: { status: 500, message: 'host tool failed' },
   STORMD_ERR_LAYER_EXISTS: { status: 409, message: 'instance layer exists' },
   STORMD_ERR_LAYER_FILE_NOT_FOUND: { status: 404, message: 'no such file in the instance layer' },
+  STORMD_ERR_LAYER_NOT_STAGED: { status: 404, message: 'layer not staged on this host' },
+  STORMD_ERR_LAYER_MISMATCH: { status: 502, message: 'fetched layer does not match its size or sha256' },
+  STORMD_ERR_LAYER_IN_USE: { status: 409, message: 'layer is used by a defined domain' },
+  STORMD_ERR_FETCH_FAILED: { status: 502, message: 'could not fetch from the manager' },
+  STORMD_ERR_URL_REFUSED: { status: 400, message: "URL is not on the manager's origin" },
+  STORMD_ERR_INSTANCE_NOT_FOUND: { status: 404, message: 'unknown instance' },
+  STORMD_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'no such route' },
+  STORMD_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
+  STORMD_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
+  STORMD_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  /** Serving needs the files `stormd join` writes. */
+  STORMD_ERR_NOT_JOINED: { status: 500, message: 'this host has not joined a manager' },
+  STORMD_ERR_IDENTITY_INVALID: { status: 500, message: "the host's join files are invalid" },
+  STORMD_ERR_ALREADY_JOINED: { status: 409, message: 'this host has already joined a manager' },
+  /** The manager's CA is not the one the enrolment token names: nothing was sent to it. */
+  STORMD_ERR_FINGERPRINT_MISMATCH: { status: 502, message: "the manager's CA does not match the enrolment token" },
+  STORMD_ERR_JOIN_REFUSED: { status: 403, message: 'the manager refused the join' },
+  STORMD_ERR_MANAGER_RESPONSE: { status: 502, message: 'unexpected answer from the manager' },
 });
 
 export type StormdErrorCode = keyof typeof StormdErr;

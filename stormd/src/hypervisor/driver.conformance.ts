@@ -100,7 +100,7 @@ export function runDriverConformance(
     test('defines a domain that starts shut off and is listed', async () => {
       await define(spec);
       expect(await driver.state(dom)).toBe('shutoff');
-      expect(await driver.list()).toContainEqual({ name: dom, uuid: spec.uuid, state: 'shutoff' });
+      expect(await driver.list()).toContainEqual({ name: dom, uuid: spec.uuid, state: 'shutoff', memoryMiB: spec.memoryMiB });
     });
 
     test('keeps the metadata in the domain XML', async () => {

@@ -58,6 +58,8 @@ export interface DomainSummary {
   readonly name: string;
   readonly uuid: string;
   readonly state: DomainState;
+  /** Current memory (the balloon's target, or the configured memory when off). */
+  readonly memoryMiB: number;
 }
 
 export interface HypervisorInfo {

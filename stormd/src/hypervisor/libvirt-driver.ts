@@ -156,7 +156,7 @@ export class LibvirtDriver implements HypervisorDriver {
     for (const dom of domains) {
       try {
         const [name, uuid, info] = await Promise.all([dom.getName(), dom.getUUIDString(), dom.getInfo()]);
-        out.push({ name, uuid, state: STATES[info.state] ?? 'unknown' });
+        out.push({ name, uuid, state: STATES[info.state] ?? 'unknown', memoryMiB: Math.floor(info.memory / 1024) });
       } catch (err) {
         // A domain undefined while we listed is simply gone; anything else is a real failure.
         if (!StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(fromLibvirt(err, 'list'))) throw fromLibvirt(err, 'list');

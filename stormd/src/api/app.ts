@@ -1,0 +1,65 @@
+/**
+ * `buildStormdApp(deps)`: stormd's fastify application with every `/v1` route, never listening
+ * (`serve.ts` listens). With `tls`, the app's server is the mutual-TLS listener of `StormdTls`;
+ * without it, the app is for `inject` in tests.
+ *
+ * @example
+ * const app = await buildStormdApp({ hostInfo, store, instances, layerSource });
+ * const res = await app.inject({ method: 'GET', url: '/v1/host' });
+ * await app.close();
+ */
+import type { Server } from 'node:http';
+import type { Writable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { HostInfo } from '../../protocol.js';
+import type { InstancesService } from '../instances/instances-service.js';
+import type { LayerStore } from '../store/layer-store.js';
+import type { StormdTls } from '../tls/stormd-tls.js';
+import { installErrorHandlers } from './error-handler.js';
+import { hostRoutes } from './host-routes.js';
+import { instanceRoutes } from './instance-routes.js';
+import { type LayerSource, layerRoutes } from './layer-routes.js';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface StormdAppDeps {
+  readonly hostInfo: () => Promise<HostInfo>;
+  readonly store: LayerStore;
+  readonly instances: InstancesService;
+  readonly layerSource: LayerSource;
+  /** Serve mutual TLS through this listener; absent: a plain server for `inject`. */
+  readonly tls?: StormdTls;
+  /** Log level and destination (pino JSON lines); no logger when absent. */
+  readonly log?: { readonly level: LogLevel; readonly stream?: Writable };
+  /** Largest request body; seed files come base64 in the instance-layer request. */
+  readonly bodyLimit?: number;
+}
+
+export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+
+export async function buildStormdApp(deps: StormdAppDeps): Promise<FastifyInstance> {
+  const tls = deps.tls;
+  const app = Fastify({
+    logger: deps.log ? { level: deps.log.level, ...(deps.log.stream ? { stream: deps.log.stream } : {}) } : false,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // fastify's default strips unknown properties; a body with extras is a caller bug and is refused.
+    ajv: { customOptions: { removeAdditional: false } },
+    genReqId: (() => {
+      let n = 0;
+      return () => `req-${(++n).toString(36)}`;
+    })(),
+    // fastify types its server as http.Server; an https.Server serves the same request handler.
+    ...(tls ? { serverFactory: (handler: Parameters<typeof tls.createServer>[0]) => tls.createServer(handler) as unknown as Server } : {}),
+  });
+  tls?.setLogger(app.log);
+  installErrorHandlers(app);
+  await app.register(
+    async (v1) => {
+      await v1.register(hostRoutes, { hostInfo: deps.hostInfo });
+      await v1.register(layerRoutes, { store: deps.store, source: deps.layerSource });
+      await v1.register(instanceRoutes, { instances: deps.instances });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

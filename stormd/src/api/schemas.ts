@@ -1,0 +1,81 @@
+/**
+ * TypeBox schemas of the request bodies, params and queries of stormd's API. Bodies allow no
+ * other properties; sizes and counts are bounded. Each body's static type is checked against the
+ * wire type in `protocol.ts` at compile time, so the two cannot drift apart.
+ *
+ * @example
+ * app.put('/layers/:sha256', { schema: { params: Sha256Params, body: StageLayerBody } }, handler);
+ */
+import Type, { type Static } from 'typebox';
+import type { CreateInstanceLayerRequest, DefineDomainRequest, InstanceActionRequest, StageLayerRequest } from '../../protocol.js';
+
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+
+export const Sha256Params = Type.Object({ sha256: Sha256 }, { additionalProperties: false });
+/** The id rule of `domainNameFor`: it becomes `storm-<id>` and a folder name. */
+export const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,57}$' }) }, { additionalProperties: false });
+
+export const StageLayerBody = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 2048 }),
+    size: Type.Integer({ minimum: 0, maximum: 2 ** 45 }),
+  },
+  { additionalProperties: false },
+);
+
+const SeedFile = Type.Object(
+  {
+    contentBase64: Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 4 * 1024 * 1024 }),
+    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o7777 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CreateInstanceLayerBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    files: Type.Optional(Type.Record(Type.String({ maxLength: 1024 }), SeedFile, { maxProperties: 256 })),
+    sizeMiB: Type.Optional(Type.Integer({ minimum: 8, maximum: 1024 * 1024 })),
+  },
+  { additionalProperties: false },
+);
+
+export const DefineDomainBody = Type.Object(
+  {
+    uuid: Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }),
+    memoryMiB: Type.Integer({ minimum: 16, maximum: 4 * 1024 * 1024 }),
+    vcpus: Type.Integer({ minimum: 1, maximum: 64 }),
+    boot: Type.Object(
+      {
+        kernel: Sha256,
+        initrd: Sha256,
+        extraCmdline: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 32 })),
+      },
+      { additionalProperties: false },
+    ),
+    layers: Type.Array(Sha256, { minItems: 1, maxItems: 25 }),
+    nics: Type.Array(Type.Object({ mac: Type.String({ maxLength: 17 }), bridge: Type.String({ maxLength: 15 }) }, { additionalProperties: false }), { maxItems: 8 }),
+    metadata: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export const InstanceActionBody = Type.Object(
+  {
+    action: Type.Union([Type.Literal('start'), Type.Literal('stop'), Type.Literal('reboot'), Type.Literal('destroy')]),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 15 * 60_000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ConsoleQuery = Type.Object({ bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1024 * 1024 })) }, { additionalProperties: false });
+
+/** Compile-time check that a schema's type is the wire type (both directions). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Expect<T extends true> = T;
+export type SchemaChecks = [
+  Expect<Same<Static<typeof StageLayerBody>, StageLayerRequest>>,
+  Expect<Same<Static<typeof InstanceActionBody>, InstanceActionRequest>>,
+  Expect<Static<typeof CreateInstanceLayerBody> extends CreateInstanceLayerRequest ? true : false>,
+  Expect<Static<typeof DefineDomainBody> extends DefineDomainRequest ? true : false>,
+];

@@ -1,0 +1,83 @@
+/**
+ * The files `stormd join` leaves in the data folder and `stormd` serves with: `key.pem` (0600),
+ * `cert.pem`, `ca.pem`, `crl.pem` and `host.json` (0644). host.json is written last, so its
+ * presence means the join finished.
+ *
+ * @example
+ * const identity = await loadHostIdentity('/var/lib/stormd'); // throws STORMD_ERR_NOT_JOINED before a join
+ * identity.record.managerName; // 'storm-manager': the only client CN stormd accepts
+ */
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+import { syncDir, writeFileDurably } from '../../../manager/src/pki/files.js';
+import { StormdErr } from '../errors.js';
+
+export const HOST_FILES = { key: 'key.pem', cert: 'cert.pem', ca: 'ca.pem', crl: 'crl.pem', host: 'host.json' } as const;
+
+export const HostRecordSchema = Type.Object(
+  {
+    hostId: Type.String({ minLength: 1 }),
+    managerUrl: Type.String({ pattern: '^https://' }),
+    managerName: Type.String({ minLength: 1 }),
+    name: Type.String({ minLength: 1 }),
+    url: Type.String({ pattern: '^https://' }),
+  },
+  { additionalProperties: false },
+);
+
+export type HostRecord = Static<typeof HostRecordSchema>;
+
+export interface HostIdentity {
+  readonly record: HostRecord;
+  readonly keyPem: string;
+  readonly certPem: string;
+  readonly caPem: string;
+  readonly crlPem: string;
+}
+
+export async function isJoined(dataDir: string): Promise<boolean> {
+  return stat(join(dataDir, HOST_FILES.host)).then(() => true, () => false);
+}
+
+export async function loadHostIdentity(dataDir: string): Promise<HostIdentity> {
+  if (!(await isJoined(dataDir))) {
+    throw StormdErr.STORMD_ERR_NOT_JOINED(`${dataDir} holds no ${HOST_FILES.host}; run \`stormd join MANAGER_URL --token TOKEN --data ${dataDir}\` first`);
+  }
+  const read = async (file: string): Promise<string> => {
+    try {
+      return await readFile(join(dataDir, file), 'utf8');
+    } catch (err) {
+      throw StormdErr.STORMD_ERR_IDENTITY_INVALID(`cannot read ${join(dataDir, file)}; join again with --force`, { cause: err });
+    }
+  };
+  const [hostText, keyPem, certPem, caPem, crlPem] = await Promise.all([HOST_FILES.host, HOST_FILES.key, HOST_FILES.cert, HOST_FILES.ca, HOST_FILES.crl].map(read));
+  let record: unknown;
+  try {
+    record = JSON.parse(hostText!);
+  } catch (err) {
+    throw StormdErr.STORMD_ERR_IDENTITY_INVALID(`${HOST_FILES.host} is not JSON`, { cause: err });
+  }
+  if (!Value.Check(HostRecordSchema, record)) {
+    const problems = [...Value.Errors(HostRecordSchema, record)].map((e) => `${e.instancePath || '/'} ${e.message}`);
+    throw StormdErr.STORMD_ERR_IDENTITY_INVALID(`${HOST_FILES.host}: ${problems.join('; ')}`);
+  }
+  return { record, keyPem: keyPem!, certPem: certPem!, caPem: caPem!, crlPem: crlPem! };
+}
+
+/** Writes every file durably, the key 0600 and the rest 0644; host.json last. */
+export async function writeHostIdentity(dataDir: string, identity: HostIdentity): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o755 });
+  await writeFileDurably(join(dataDir, HOST_FILES.key), identity.keyPem, { mode: 0o600, replace: true });
+  await writeFileDurably(join(dataDir, HOST_FILES.cert), identity.certPem, { mode: 0o644, replace: true });
+  await writeFileDurably(join(dataDir, HOST_FILES.ca), identity.caPem, { mode: 0o644, replace: true });
+  await writeCrlFile(dataDir, identity.crlPem);
+  await writeFileDurably(join(dataDir, HOST_FILES.host), `${JSON.stringify(identity.record, null, 2)}\n`, { mode: 0o644, replace: true });
+  await syncDir(dataDir);
+}
+
+/** Replaces crl.pem (after a newer one was fetched and checked). */
+export async function writeCrlFile(dataDir: string, crlPem: string): Promise<void> {
+  await writeFileDurably(join(dataDir, HOST_FILES.crl), crlPem, { mode: 0o644, replace: true });
+}

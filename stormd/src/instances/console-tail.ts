@@ -1,0 +1,34 @@
+/**
+ * The end of an instance's serial console log, read without loading the whole file: guests can
+ * write a lot, the manager wants the last screenful.
+ *
+ * @example
+ * await consoleTail('/d/instances/i1/console.log', 4096); // { text: '…login: ', size: 18234, offset: 14138 }
+ */
+import { open } from 'node:fs/promises';
+import type { ConsoleTail } from '../../protocol.js';
+
+export const CONSOLE_TAIL_DEFAULT = 64 * 1024;
+export const CONSOLE_TAIL_MAX = 1024 * 1024;
+
+/** Reads up to `bytes` (capped at CONSOLE_TAIL_MAX) from the end of `path`; a missing log is empty. */
+export async function consoleTail(path: string, bytes = CONSOLE_TAIL_DEFAULT): Promise<ConsoleTail> {
+  const want = Math.max(0, Math.min(Math.floor(bytes), CONSOLE_TAIL_MAX));
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', size: 0, offset: 0 };
+    throw err;
+  }
+  try {
+    const { size } = await fh.stat();
+    const offset = Math.max(0, size - want);
+    const buf = Buffer.alloc(size - offset);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    // A multi-byte character cut at the start decodes as U+FFFD; the rest is exact.
+    return { text: buf.subarray(0, bytesRead).toString('utf8'), size, offset };
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * What stormd does to instances: each has a folder `<data>/instances/<id>/` with its writable
+ * layer (`instance.qcow2`) and serial log (`console.log`), and a domain `storm-<id>`. Operations
+ * on one instance run one at a time. The status list is the union of folders and `storm-*`
+ * domains, so drift (a layer without a domain, a domain without a layer) is visible.
+ *
+ * @example
+ * const instances = new InstancesService({ dataDir, driver, store });
+ * await instances.init();
+ * await instances.createLayer('i1', { name: 'web1' });
+ * await instances.define('i1', { uuid, memoryMiB: 256, vcpus: 1, boot: { kernel, initrd }, layers: [os, app], nics: [] });
+ * await instances.action('i1', { action: 'start' }); // { state: 'running' }
+ * await instances.remove('i1'); // destroy + undefine + delete the folder
+ */
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type {
+  ConsoleTail,
+  CreateInstanceLayerRequest,
+  DefineDomainRequest,
+  InstanceActionRequest,
+  InstanceActionResponse,
+  InstanceStatus,
+} from '../../protocol.js';
+import { StormdErr } from '../errors.js';
+import type { DomainState, DomainSummary, HypervisorDriver } from '../hypervisor/driver.js';
+import { KeyedLock } from '../keyed-lock.js';
+import type { LayerStore } from '../store/layer-store.js';
+import { domainNameFor, layeredBootSpec } from './boot-spec.js';
+import { consoleTail } from './console-tail.js';
+import { domainFiles } from './domain-files.js';
+import { createInstanceLayer } from './instance-layer.js';
+
+export const DOMAIN_PREFIX = 'storm-';
+const LAYER_FILE = 'instance.qcow2';
+const CONSOLE_FILE = 'console.log';
+/** States in which a domain holds memory on the host. */
+const RUNNING: ReadonlySet<DomainState> = new Set(['running', 'paused', 'shutting-down', 'suspended']);
+
+export interface InstancesServiceOptions {
+  readonly dataDir: string;
+  readonly driver: HypervisorDriver;
+  readonly store: LayerStore;
+}
+
+export class InstancesService {
+  readonly dir: string;
+  private readonly driver: HypervisorDriver;
+  private readonly store: LayerStore;
+  private readonly locks = new KeyedLock();
+
+  constructor(opts: InstancesServiceOptions) {
+    this.dir = join(opts.dataDir, 'instances');
+    this.driver = opts.driver;
+    this.store = opts.store;
+  }
+
+  /** Makes the folder; 0755 because libvirt's qemu user must traverse it to the instance layers. */
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    await chmod(this.dir, 0o755);
+  }
+
+  folder(id: string): string {
+    domainNameFor(id); // validates the id, which also keeps it a single path segment
+    return join(this.dir, id);
+  }
+
+  layerPath(id: string): string {
+    return join(this.folder(id), LAYER_FILE);
+  }
+
+  consolePath(id: string): string {
+    return join(this.folder(id), CONSOLE_FILE);
+  }
+
+  /** Creates the writable layer seeded with the instance's identity and files (409 when it exists). */
+  createLayer(id: string, req: CreateInstanceLayerRequest): Promise<InstanceStatus> {
+    return this.locks.run(id, async () => {
+      const folder = this.folder(id);
+      const files = Object.fromEntries(
+        Object.entries(req.files ?? {}).map(([path, f]) => [path, { content: Buffer.from(f.contentBase64, 'base64'), ...(f.mode === undefined ? {} : { mode: f.mode }) }]),
+      );
+      const fresh = !(await exists(folder));
+      await mkdir(folder, { recursive: true, mode: 0o755 });
+      await chmod(folder, 0o755);
+      try {
+        await createInstanceLayer(this.layerPath(id), { id, name: req.name, files }, req.sizeMiB === undefined ? {} : { sizeMiB: req.sizeMiB });
+      } catch (err) {
+        // Undo the folder only if this call made it; an existing one belongs to an existing instance.
+        if (fresh) await rm(folder, { recursive: true, force: true });
+        throw err;
+      }
+      return this.statusOf(id);
+    });
+  }
+
+  /** Defines (or redefines while off) the domain over staged layers and the instance layer. */
+  define(id: string, req: DefineDomainRequest): Promise<InstanceStatus> {
+    return this.locks.run(id, async () => {
+      if (!(await exists(this.layerPath(id)))) throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(`${id} has no instance layer; create it first`);
+      const wanted = [req.boot.kernel, req.boot.initrd, ...req.layers];
+      const missing: string[] = [];
+      for (const sha of new Set(wanted)) if (!(await this.store.has(sha))) missing.push(sha);
+      if (missing.length) throw StormdErr.STORMD_ERR_LAYER_NOT_STAGED(missing.join(', '), { details: { missing } });
+      const spec = layeredBootSpec({
+        instanceId: id,
+        uuid: req.uuid,
+        kernel: this.store.path(req.boot.kernel),
+        initrd: this.store.path(req.boot.initrd),
+        layers: req.layers.map((sha) => ({ path: this.store.path(sha), format: 'raw' as const })),
+        instanceLayer: this.layerPath(id),
+        memoryMiB: req.memoryMiB,
+        vcpus: req.vcpus,
+        consoleLog: this.consolePath(id),
+        nics: req.nics,
+        ...(req.boot.extraCmdline ? { extraCmdline: req.boot.extraCmdline } : {}),
+        ...(req.metadata ? { metadata: req.metadata } : {}),
+      });
+      await this.driver.define(spec);
+      return this.statusOf(id);
+    });
+  }
+
+  action(id: string, req: InstanceActionRequest): Promise<InstanceActionResponse> {
+    return this.locks.run(id, async () => {
+      const name = domainNameFor(id);
+      switch (req.action) {
+        case 'start':
+          await this.driver.start(name);
+          return { state: await this.driver.state(name) };
+        case 'stop': {
+          const outcome = await this.driver.stop(name, req.timeoutMs);
+          return { state: await this.driver.state(name), outcome };
+        }
+        case 'reboot':
+          await this.driver.reboot(name, req.timeoutMs);
+          return { state: await this.driver.state(name) };
+        case 'destroy':
+          await this.driver.destroy(name);
+          return { state: await this.driver.state(name) };
+      }
+    });
+  }
+
+  /** Removes the domain definition; it must be off. */
+  undefine(id: string): Promise<InstanceStatus> {
+    return this.locks.run(id, async () => {
+      await this.driver.undefine(domainNameFor(id));
+      return this.statusOf(id);
+    });
+  }
+
+  /** Destroy, undefine and delete the folder; whatever is already gone is skipped. */
+  remove(id: string): Promise<void> {
+    return this.locks.run(id, async () => {
+      const name = domainNameFor(id);
+      await ignoreNotFound(() => this.driver.destroy(name));
+      await ignoreNotFound(() => this.driver.undefine(name));
+      await rm(this.folder(id), { recursive: true, force: true });
+    });
+  }
+
+  /** One instance; 404 when the host has neither its folder nor its domain. */
+  async get(id: string): Promise<InstanceStatus> {
+    const status = await this.statusOf(id);
+    if (status.state === 'absent' && !(await exists(this.folder(id)))) throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(id);
+    return status;
+  }
+
+  /** Every instance with a folder or a `storm-*` domain, sorted by id. */
+  async list(): Promise<InstanceStatus[]> {
+    const domains = await this.stormDomains();
+    const ids = new Set(domains.keys());
+    for (const entry of await readdir(this.dir, { withFileTypes: true })) {
+      if (entry.isDirectory() && isInstanceId(entry.name)) ids.add(entry.name);
+    }
+    const out: InstanceStatus[] = [];
+    for (const id of [...ids].sort()) out.push(await this.statusFrom(id, domains.get(id)));
+    return out;
+  }
+
+  async console(id: string, bytes?: number): Promise<ConsoleTail> {
+    await this.get(id);
+    return consoleTail(this.consolePath(id), bytes);
+  }
+
+  /** Sum of the memory of running `storm-*` domains. */
+  async allocatedMemoryMiB(): Promise<number> {
+    let sum = 0;
+    for (const d of (await this.stormDomains()).values()) if (RUNNING.has(d.state)) sum += d.memoryMiB;
+    return sum;
+  }
+
+  /** True when a defined `storm-*` domain points at `path` (the layer store asks before removing). */
+  async usesFile(path: string): Promise<boolean> {
+    for (const d of (await this.stormDomains()).values()) {
+      const xml = await this.driver.xml(d.name).catch((err: unknown) => {
+        if (StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err)) return ''; // undefined while we looked
+        throw err;
+      });
+      if (xml && domainFiles(xml).includes(path)) return true;
+    }
+    return false;
+  }
+
+  /** `storm-*` domains by instance id. */
+  private async stormDomains(): Promise<Map<string, DomainSummary>> {
+    const out = new Map<string, DomainSummary>();
+    for (const d of await this.driver.list()) {
+      const id = d.name.slice(DOMAIN_PREFIX.length);
+      if (d.name.startsWith(DOMAIN_PREFIX) && isInstanceId(id)) out.set(id, d);
+    }
+    return out;
+  }
+
+  private async statusOf(id: string): Promise<InstanceStatus> {
+    const name = domainNameFor(id);
+    const state = await this.driver.state(name).catch((err: unknown) => {
+      if (StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err)) return 'absent' as const;
+      throw err;
+    });
+    return this.statusFrom(id, undefined, state);
+  }
+
+  private async statusFrom(id: string, domain: DomainSummary | undefined, state?: DomainState | 'absent'): Promise<InstanceStatus> {
+    const layer = await stat(this.layerPath(id)).catch(() => undefined);
+    return {
+      id,
+      domain: domainNameFor(id),
+      state: state ?? domain?.state ?? 'absent',
+      hasLayer: !!layer,
+      // Allocated bytes, not the sparse virtual size.
+      layerBytes: layer ? layer.blocks * 512 : 0,
+    };
+  }
+}
+
+function isInstanceId(id: string): boolean {
+  try {
+    domainNameFor(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+async function ignoreNotFound(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (!StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err)) throw err;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * stormd's HTTPS listener: OpenSSL (through `serverTlsOptions`) refuses every client certificate
+ * that is not from the STORM CA, valid, unrevoked and clientAuth; then, before the HTTP layer ever
+ * sees the connection, `checkPeer` refuses any certificate not naming the manager saved at join.
+ * Each refusal is logged with its reason. A newer CRL is swapped in without a restart.
+ *
+ * @example
+ * const tls = new StormdTls(identity);
+ * const app = Fastify({ serverFactory: (handler) => tls.createServer(handler) });
+ * tls.setLogger(app.log);
+ * tls.reloadCrl(newCrlPem); // later connections are checked against it
+ */
+import type { RequestListener } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { checkPeer, tlsRefusal } from '../../../manager/src/pki/check-peer.js';
+import { serverTlsOptions } from '../../../manager/src/pki/tls-options.js';
+import { errorMessage } from '../../../common/errors.js';
+
+/** What the listener needs from the join files. */
+export interface TlsMaterial {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caPem: string;
+  readonly crlPem: string;
+  /** The subject CN of the only client accepted (the manager's, from host.json). */
+  readonly managerName: string;
+}
+
+/** The slice of a pino/fastify logger this uses. */
+export interface TlsLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+const silent: TlsLog = { warn: () => undefined, info: () => undefined };
+
+type ConnectionListener = (socket: TLSSocket) => void;
+
+export class StormdTls {
+  private material: TlsMaterial;
+  private server: Server | undefined;
+  private log: TlsLog = silent;
+
+  constructor(material: TlsMaterial) {
+    this.material = material;
+  }
+
+  get crlPem(): string {
+    return this.material.crlPem;
+  }
+
+  setLogger(log: TlsLog): void {
+    this.log = log;
+  }
+
+  /** An https.Server for `handler` whose connections pass the gate first. */
+  createServer(handler: RequestListener): Server {
+    const server = createServer(this.options(), handler);
+    this.gate(server);
+    this.server = server;
+    return server;
+  }
+
+  /** Loads a new CRL into the running listener; connections from now on are checked against it. */
+  reloadCrl(crlPem: string): void {
+    this.material = { ...this.material, crlPem };
+    this.server?.setSecureContext(this.options());
+  }
+
+  private options() {
+    const m = this.material;
+    return serverTlsOptions({ cert: m.certPem, key: m.keyPem, ca: m.caPem, crl: m.crlPem });
+  }
+
+  /** Puts `checkPeer` in front of the HTTP layer's own 'secureConnection' listener. */
+  private gate(server: Server): void {
+    // https.Server hands sockets to HTTP from 'secureConnection'; take those listeners and call them only for the manager.
+    const downstream = server.listeners('secureConnection') as ConnectionListener[];
+    server.removeAllListeners('secureConnection');
+    server.on('secureConnection', (socket: TLSSocket) => {
+      try {
+        checkPeer(socket, { expectedCommonName: this.material.managerName });
+      } catch (err) {
+        this.log.warn({ remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: errorMessage(err) }, 'client certificate refused');
+        socket.destroy();
+        return;
+      }
+      for (const listener of downstream) listener.call(server, socket);
+    });
+    server.on('tlsClientError', (err, socket) => {
+      this.log.warn({ ...tlsRefusal(err, socket) }, 'TLS client refused');
+      socket.destroy();
+    });
+  }
+}
