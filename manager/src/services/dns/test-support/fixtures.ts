@@ -38,3 +38,8 @@ export function decode(buf: Buffer | undefined): DecodedPacket & { rcode?: strin
   if (!buf) throw new Error('no answer');
   return dnsPacket.decode(buf) as DecodedPacket & { rcode?: string };
 }
+
+/** The data of each answer record (OPT records have none). */
+export function answerData(p: DecodedPacket): unknown[] {
+  return (p.answers ?? []).map((a) => ('data' in a ? a.data : undefined));
+}
