@@ -13,6 +13,7 @@ import { makeManifest, writeManifest } from './manifest.js';
 import { MKSQUASHFS_OPTIONS, mksquashfsVersion } from './squashfs.js';
 import { codeHash, fingerprintOf, runStep, type Step } from './step.js';
 import { hashTree } from './tree.js';
+import { withBuildLock } from './lock.js';
 
 export interface BuildOptions {
   /** Output directory (absolute). */
@@ -26,7 +27,11 @@ export interface BuildResult {
   readonly fresh: number;
 }
 
-export async function buildAppliances(opts: BuildOptions): Promise<BuildResult> {
+export function buildAppliances(opts: BuildOptions): Promise<BuildResult> {
+  return withBuildLock(opts.out, () => buildLocked(opts), opts.log);
+}
+
+async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
   const { out } = opts;
   const ctx = { stampDir: join(out, '.stamps'), force: opts.force, log: opts.log };
   const cacheDir = join(out, 'cache');
