@@ -1,0 +1,32 @@
+/**
+ * The manager's certificate authority and STORM's TLS trust rules (docs/pki.md).
+ *
+ * @example
+ * import { CertificateAuthority, loadOrIssueManagerIdentity, clientTlsOptions } from './pki/index.js';
+ * const ca = await CertificateAuthority.loadOrCreate(join(config.data, 'pki'));
+ */
+export { CertificateAuthority, CRL_VALIDITY_DAYS, type CaOptions, type CreateCaOptions } from './certificate-authority.js';
+export { CA_CERT_FILE, CA_KEY_FILE, type CaMaterial } from './ca-files.js';
+export type { IssuedCertificate } from './certificate-builder.js';
+export { checkPeer, tlsRefusal, type PeerIdentity, type TlsRefusal } from './check-peer.js';
+export type { RevokedCertificate } from './crl.js';
+export { createCsr, readCsr, MAX_CSR_PEM_BYTES, type CsrContents } from './csr.js';
+export { discoverCaCertificate, type DiscoveryTarget } from './discovery.js';
+export {
+  createEnrolmentToken,
+  decodeEnrolmentToken,
+  encodeEnrolmentToken,
+  hashTokenSecret,
+  verifyTokenSecret,
+  TOKEN_VERSION,
+  type EnrolmentToken,
+} from './enrolment-token.js';
+export { PkiErr, type PkiErrCode } from './errors.js';
+export { certificateFingerprint, fingerprintBytes, fingerprintFromBytes } from './fingerprint.js';
+export { generateKeyPair, publicKeyOf, RSA_KEY_BITS, type KeyPairPem } from './keys.js';
+export { issueLibvirtBundle, writeLibvirtBundle, LIBVIRT_BUNDLE_FILES, LIBVIRT_CLIENT_COMMON_NAME, type LibvirtBundle } from './libvirt-bundle.js';
+export { loadOrIssueManagerIdentity, STORM_LOCAL_NAME, type KeyAndCertificate, type ManagerIdentity } from './manager-identity.js';
+export { CA_VALIDITY_DAYS, CLOCK_SKEW_MS, LEAF_VALIDITY_DAYS, MANAGER_COMMON_NAME } from './profiles.js';
+export { FileRevocationRecord, REVOCATIONS_FILE, type RevocationRecord } from './revocation-file.js';
+export { normalizeSerial } from './serial.js';
+export { clientTlsOptions, httpsServerOptions, serverTlsOptions, type ClientTlsInput, type HttpsServerInput, type ServerTlsInput } from './tls-options.js';
