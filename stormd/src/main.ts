@@ -1,50 +1,56 @@
 /**
- * `stormd`: the host daemon. For now it connects its hypervisor driver, reports the host, and runs
- * until SIGTERM; the mutual-TLS API (stage layers, define and run instances) lands with the hosts work.
+ * `stormd`: the host daemon. `stormd join MANAGER_URL --token T` enrols the host; `stormd` serves
+ * the mutual-TLS API to that manager and sends it heartbeats until SIGTERM.
  */
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { ConfigError } from '../../common/config.js';
+import { StormError } from '../../common/errors.js';
 import { loadStormdConfig } from './config.js';
-import { resolveHypervisorUri } from './hypervisor/detect.js';
-import { createDriver } from './hypervisor/registry.js';
+import { loadJoinConfig } from './join/join-config.js';
+import { joinManager } from './join/join.js';
+import { startStormd } from './serve.js';
 
-const log = (msg: string) => process.stdout.write(`stormd: ${msg}\n`);
+const say = (msg: string) => process.stdout.write(`stormd: ${msg}\n`);
 
-async function main(): Promise<void> {
-  let loaded: ReturnType<typeof loadStormdConfig>;
-  try {
-    loaded = loadStormdConfig(process.argv.slice(2), process.env);
-  } catch (err) {
-    process.stderr.write(`stormd: ${err instanceof ConfigError ? err.message : String(err)}\n`);
+/** Exit 2 for bad usage or a host that cannot serve yet (not joined), 1 for everything else. */
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`stormd: ${err.message}\n`);
     process.exit(2);
   }
+  if (err instanceof StormError) {
+    process.stderr.write(`stormd: ${err.code}: ${err.message}\n`);
+    process.exit(err.code === 'STORMD_ERR_NOT_JOINED' || err.code === 'STORMD_ERR_BAD_INPUT' ? 2 : 1);
+  }
+  process.stderr.write(`stormd: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
+
+async function join(argv: readonly string[]): Promise<void> {
+  const loaded = loadJoinConfig(argv, process.env);
   if ('help' in loaded) {
     process.stdout.write(loaded.help);
     return;
   }
   const { config } = loaded;
-  const dataDir = resolve(config.data);
-  // libvirt's qemu user must traverse into the layer store and instance folders.
-  await mkdir(dataDir, { recursive: true, mode: 0o755 });
-  const uri = await resolveHypervisorUri(config.hypervisor);
-  const driver = createDriver(uri);
-  await driver.connect();
-  const info = await driver.info();
-  log(`host ${info.hostname}: ${info.cpus} cpus, ${info.memoryMiB} MiB, hypervisor ${info.uri} (domain type ${info.domainType}), data ${dataDir}`);
-
-  const stop = async (signal: string) => {
-    log(`${signal}: stopping`);
-    await driver.close().catch(() => undefined);
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  // Keep the process alive until a signal arrives.
-  setInterval(() => undefined, 1 << 30);
+  const record = await joinManager({ managerUrl: config.managerUrl, token: config.token, dataDir: config.data, name: config.name, url: config.url, force: config.force, log: say });
+  say(`joined ${record.managerUrl} as ${record.name} (host id ${record.hostId}); start it with: stormd --data ${config.data}`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`stormd: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+async function serve(argv: readonly string[]): Promise<void> {
+  const loaded = loadStormdConfig(argv, process.env);
+  if ('help' in loaded) {
+    process.stdout.write(loaded.help);
+    return;
+  }
+  const stormd = await startStormd(loaded.config, { say });
+  const stop = async (signal: string) => {
+    say(`${signal}: stopping`);
+    await stormd.close().catch((err: unknown) => say(`while stopping: ${String(err)}`));
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+const argv = process.argv.slice(2);
+(argv[0] === 'join' ? join(argv.slice(1)) : serve(argv)).catch(fail);

@@ -47,9 +47,19 @@ export class ManagerClient {
   }
 
   async postJson<T>(path: string, body: unknown): Promise<T> {
-    const res = await this.send(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+    const res = await this.post(path, body);
     await ensureOk(res, path);
-    return parseJson<T>(await this.read(res, path, MAX_JSON_BYTES), path);
+    return this.json<T>(res, path);
+  }
+
+  /** POSTs JSON and hands back the raw answer, for callers that treat statuses themselves (join). */
+  post(path: string, body: unknown): Promise<HttpsResponse> {
+    return this.send(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  /** The JSON body of an answer, bounded. */
+  async json<T>(res: HttpsResponse, what: string): Promise<T> {
+    return parseJson<T>(await this.read(res, what, MAX_JSON_BYTES), what);
   }
 
   async getText(path: string, maxBytes: number): Promise<string> {

@@ -1,0 +1,108 @@
+/**
+ * The heartbeat: every `intervalMs` (the manager's answer says how long; 10 s until it has) stormd
+ * POSTs its HostInfo and instance list to the manager over mutual TLS. Failures back off
+ * (doubling, capped) and never stop the loop; an answer naming a newer CRL number makes the
+ * CRL keeper fetch and load it.
+ *
+ * @example
+ * const hb = new Heartbeat({ send: (req) => manager.postJson(HEARTBEAT_PATH, req), collect, crl, log });
+ * hb.start();
+ * await hb.stop();
+ */
+import Type from 'typebox';
+import Value from 'typebox/value';
+import { errorMessage } from '../../../common/errors.js';
+import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol.js';
+import { StormdErr } from '../errors.js';
+import type { CrlKeeper } from './crl-keeper.js';
+
+export const HEARTBEAT_PATH = '/api/v1/hosts/heartbeat';
+export const DEFAULT_INTERVAL_MS = 10_000;
+export const MAX_BACKOFF_MS = 5 * 60_000;
+/** Bounds on the manager's interval, so a bad answer can neither flood it nor silence the host. */
+const MIN_INTERVAL_MS = 100;
+const MAX_INTERVAL_MS = 10 * 60_000;
+
+const ResponseSchema = Type.Object({ intervalMs: Type.Number(), crlNumber: Type.Integer({ minimum: 0 }) });
+
+export interface HeartbeatLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface HeartbeatOptions {
+  readonly send: (req: HeartbeatRequest) => Promise<unknown>;
+  readonly collect: () => Promise<HeartbeatRequest>;
+  readonly crl: CrlKeeper;
+  readonly log: HeartbeatLog;
+  readonly defaultIntervalMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+/** The wait after `failures` failures in a row: the interval doubled per failure, capped. */
+export function backoffDelay(failures: number, intervalMs: number, maxMs = MAX_BACKOFF_MS): number {
+  return Math.min(maxMs, intervalMs * 2 ** Math.min(failures, 20));
+}
+
+export class Heartbeat {
+  private readonly opts: HeartbeatOptions;
+  private intervalMs: number;
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
+  private stopped = true;
+  /** Beats answered, for tests and logs. */
+  beats = 0;
+
+  constructor(opts: HeartbeatOptions) {
+    this.opts = opts;
+    this.intervalMs = opts.defaultIntervalMs ?? DEFAULT_INTERVAL_MS;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inflight;
+  }
+
+  /** One heartbeat; resolves with the manager's answer or rejects with why it failed. */
+  async beat(): Promise<HeartbeatResponse> {
+    const answer = await this.opts.send(await this.opts.collect());
+    if (!Value.Check(ResponseSchema, answer)) throw StormdErr.STORMD_ERR_MANAGER_RESPONSE('heartbeat answer is not { intervalMs, crlNumber }');
+    this.intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, answer.intervalMs));
+    this.beats += 1;
+    if (await this.opts.crl.update(answer.crlNumber)) this.opts.log.info({ crlNumber: answer.crlNumber }, 'loaded a newer CRL');
+    return answer;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.inflight = this.tick().finally(() => {
+        this.inflight = undefined;
+      });
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.beat();
+      if (this.failures) this.opts.log.info({ after: this.failures }, 'heartbeat answered again');
+      this.failures = 0;
+      this.schedule(this.intervalMs);
+    } catch (err) {
+      this.failures += 1;
+      const delay = backoffDelay(this.failures, this.intervalMs, this.opts.maxBackoffMs);
+      this.opts.log.warn({ failures: this.failures, retryInMs: delay, reason: errorMessage(err) }, 'heartbeat failed');
+      this.schedule(delay);
+    }
+  }
+}
