@@ -148,6 +148,12 @@ describe('DhcpResponder', () => {
     expect([out.address, out.port]).toEqual(['10.77.0.254', 67]);
   });
 
+  it('never aims a reply off the appliance network (ciaddr or giaddr elsewhere)', async () => {
+    const { send } = setup();
+    expect(await send('DISCOVER', { mac: KNOWN, ciaddr: '192.0.2.7' })).toEqual({ kind: 'skip', reason: 'off-subnet' });
+    expect(await send('DISCOVER', { mac: KNOWN, giaddr: '198.51.100.1' })).toEqual({ kind: 'skip', reason: 'off-subnet' });
+  });
+
   it('does not ACK when the lease cannot be stored', async () => {
     const { responder, store } = setup();
     store.put = async () => { throw new Error('disk full'); };

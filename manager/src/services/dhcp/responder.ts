@@ -17,7 +17,7 @@ import type { LeaseStore, ReservationSource } from './sources.js';
 
 export type SkipReason =
   | 'not-a-request' | 'no-message-type' | 'unsupported-type' | 'unknown-client' | 'other-server'
-  | 'no-record' | 'pool-exhausted' | 'declined' | 'released' | 'store-failed' | 'bad-request';
+  | 'no-record' | 'pool-exhausted' | 'declined' | 'released' | 'store-failed' | 'bad-request' | 'off-subnet';
 
 export type Outcome =
   | { readonly kind: 'OFFER' | 'ACK' | 'NAK'; readonly reply: DhcpMessage; readonly address: string; readonly port: number }
@@ -31,6 +31,8 @@ interface Binding {
 type Entitlement = Binding | 'wrong' | 'unknown';
 
 const ZERO = '0.0.0.0';
+/** Relay agents listen on the BOOTP server port (RFC 1542 §4.1). */
+const RELAY_PORT = 67;
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 export class DhcpResponder {
@@ -48,6 +50,8 @@ export class DhcpResponder {
     if (msg.op !== BOOTREQUEST) return skip('not-a-request');
     const type = readU8(msg.options, Opt.MESSAGE_TYPE);
     if (type === undefined) return skip('no-message-type');
+    // Replies go to ciaddr or giaddr; never let a packet aim them anywhere off the appliance network.
+    if ((msg.ciaddr !== ZERO && !this.inSubnet(msg.ciaddr)) || (msg.giaddr !== ZERO && !this.inSubnet(msg.giaddr))) return skip('off-subnet');
     const mac = macOf(msg);
     switch (type) {
       case MessageType.DISCOVER: return this.discover(msg, mac);
@@ -213,7 +217,7 @@ export class DhcpResponder {
 
   /** RFC 2131 §4.1: relay first, NAK broadcast, then ciaddr, else broadcast (we cannot unicast to a client without an ARP entry). */
   private destination(msg: DhcpMessage, type: number): { address: string; port: number } {
-    if (msg.giaddr !== ZERO) return { address: msg.giaddr, port: this.cfg.serverPort };
+    if (msg.giaddr !== ZERO) return { address: msg.giaddr, port: RELAY_PORT };
     if (type !== MessageType.NAK && msg.ciaddr !== ZERO) return { address: msg.ciaddr, port: this.cfg.clientPort };
     return { address: this.cfg.broadcastAddress, port: this.cfg.clientPort };
   }

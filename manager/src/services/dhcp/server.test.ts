@@ -17,9 +17,9 @@ async function loopbackServer(leases = new MemoryLeaseStore()) {
   await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => client.close(() => r())));
   const server = new DhcpServer(
-    { serverIp: '10.77.0.1', subnet: '10.77.0.0/24', router: '10.77.0.1', dnsServers: ['10.77.0.1'], domain: 'storm.internal', leaseTime: 600,
+    { serverIp: '127.0.0.1', subnet: '127.0.0.0/24', router: '127.0.0.1', dnsServers: ['127.0.0.1'], domain: 'storm.internal', leaseTime: 600,
       bindAddress: '127.0.0.1', serverPort: 0, clientPort: client.address().port, broadcastAddress: '127.0.0.1' },
-    { reservations: new MemoryReservations({ [KNOWN]: { ip: '10.77.0.10', hostname: 'web1' } }), leases },
+    { reservations: new MemoryReservations({ [KNOWN]: { ip: '127.0.0.10', hostname: 'web1' } }), leases },
   );
   await server.start();
   closers.push(() => server.close());
@@ -46,10 +46,10 @@ describe('DhcpServer on a socket', () => {
     const send = (b: Buffer) => client.send(b, server.port, '127.0.0.1');
     let reply = nextReply(client);
     send(clientPacket('DISCOVER', { mac: KNOWN, xid: 9 }));
-    expect((await reply)?.yiaddr).toBe('10.77.0.10');
+    expect((await reply)?.yiaddr).toBe('127.0.0.10');
     reply = nextReply(client);
-    send(clientPacket('REQUEST', { mac: KNOWN, xid: 9, serverId: '10.77.0.1', requested: '10.77.0.10' }));
-    expect((await reply)?.yiaddr).toBe('10.77.0.10');
+    send(clientPacket('REQUEST', { mac: KNOWN, xid: 9, serverId: '127.0.0.1', requested: '127.0.0.10' }));
+    expect((await reply)?.yiaddr).toBe('127.0.0.10');
     expect(server.stats()).toMatchObject({ received: 2, offers: 1, acks: 1, leases: 1 });
   });
 
@@ -60,18 +60,18 @@ describe('DhcpServer on a socket', () => {
     }
     const reply = nextReply(client);
     client.send(clientPacket('DISCOVER', { mac: KNOWN }), server.port, '127.0.0.1');
-    expect((await reply)?.yiaddr).toBe('10.77.0.10');
+    expect((await reply)?.yiaddr).toBe('127.0.0.10');
     expect(server.stats()).toMatchObject({ received: 5, malformed: 4, offers: 1 });
   });
 
   it('loads the stored leases at start', async () => {
     const leases = new MemoryLeaseStore();
-    await leases.put({ mac: '52:54:00:00:00:07', ip: '10.77.0.107', hostname: null, clientId: null, expiresAt: Date.now() + 60_000 });
+    await leases.put({ mac: '52:54:00:00:00:07', ip: '127.0.0.107', hostname: null, clientId: null, expiresAt: Date.now() + 60_000 });
     const client = createSocket('udp4');
     await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
     closers.push(() => new Promise((r) => client.close(() => r())));
     const server = new DhcpServer(
-      { serverIp: '10.77.0.1', subnet: '10.77.0.0/24', dnsServers: [], domain: 'storm.internal', leaseTime: 600, pool: { start: '10.77.0.100', end: '10.77.0.120' },
+      { serverIp: '127.0.0.1', subnet: '127.0.0.0/24', dnsServers: [], domain: 'storm.internal', leaseTime: 600, pool: { start: '127.0.0.100', end: '127.0.0.120' },
         bindAddress: '127.0.0.1', serverPort: 0, clientPort: client.address().port, broadcastAddress: '127.0.0.1', maxInFlight: 4 },
       { reservations: new MemoryReservations(), leases },
     );
@@ -82,7 +82,7 @@ describe('DhcpServer on a socket', () => {
 
   it('refuses to start on an interface that does not carry the server address', async () => {
     const server = new DhcpServer(
-      { interface: 'lo', serverIp: '10.77.0.1', subnet: '10.77.0.0/24', dnsServers: [], domain: 'storm.internal', leaseTime: 600, serverPort: 0 },
+      { interface: 'lo', serverIp: '127.0.0.2', subnet: '127.0.0.0/24', dnsServers: [], domain: 'storm.internal', leaseTime: 600, serverPort: 0 },
       { reservations: new MemoryReservations(), leases: new MemoryLeaseStore() },
     );
     await expect(server.start()).rejects.toMatchObject({ code: 'MGR_ERR_VALIDATION' });

@@ -49,7 +49,7 @@ export interface DhcpStats {
 
 const SKIP_REASONS: readonly SkipReason[] = [
   'not-a-request', 'no-message-type', 'unsupported-type', 'unknown-client', 'other-server',
-  'no-record', 'pool-exhausted', 'declined', 'released', 'store-failed', 'bad-request',
+  'no-record', 'pool-exhausted', 'declined', 'released', 'store-failed', 'bad-request', 'off-subnet',
 ];
 
 export class DhcpServer {
