@@ -8,8 +8,7 @@
  * const cache = new LayerCache(join(data, 'images'), { policy, timeoutMs: 30_000 });
  * await cache.pull({ sha256, size, url }, (p) => events.emit('pull.progress', p));
  */
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -18,6 +17,7 @@ import { MgrErr } from '../errors.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-fetch.js';
 import { type Progress, ProgressMeter } from './progress.js';
+import { StreamHasher } from './stream-hasher.js';
 
 export interface LayerRef {
   readonly sha256: string;
@@ -48,6 +48,8 @@ export interface PullResult {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Bytes written between background fdatasync calls during a download. */
+const SYNC_EVERY = 64 * 1024 * 1024;
 
 export class LayerCache {
   private readonly inflight = new Map<string, Promise<PullResult>>();
@@ -115,44 +117,69 @@ export class LayerCache {
     const headers: Record<string, string> = canResume ? { range: `bytes=${have}-`, 'if-range': meta.validator! } : {};
 
     const res = await safeRequest(layer.url, { policy: this.opts.policy, timeoutMs: this.opts.timeoutMs, headers });
-    const hash = createHash('sha256');
-    if (res.status === 206 && canResume) {
-      const start = Number(/^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''))?.[1]);
-      if (start !== have) {
-        res.body.destroy();
-        throw MgrErr.MGR_ERR_FETCH_FAILED(`${label}: server resumed at byte ${start}, expected ${have}`);
+    const hasher = new StreamHasher();
+    try {
+      if (res.status === 206 && canResume) {
+        const start = Number(/^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''))?.[1]);
+        if (start !== have) {
+          res.body.destroy();
+          throw MgrErr.MGR_ERR_FETCH_FAILED(`${label}: server resumed at byte ${start}, expected ${have}`);
+        }
+        await hasher.updateFile(part);
+      } else if (res.status === 200) {
+        have = 0;
+      } else {
+        res.body.resume();
+        throw MgrErr.MGR_ERR_FETCH_FAILED(`${label}: ${res.url} answered ${res.status}`);
       }
-      await hashFile(part, hash);
-    } else if (res.status === 200) {
-      have = 0;
-    } else {
-      res.body.resume();
-      throw MgrErr.MGR_ERR_FETCH_FAILED(`${label}: ${res.url} answered ${res.status}`);
+      return await this.receive(layer, res.body, hasher, { part, metaPath, final, have, label, validator: strongValidator(res.headers.etag, res.headers['last-modified']) });
+    } finally {
+      await hasher.close();
     }
+  }
 
-    const validator = strongValidator(res.headers.etag, res.headers['last-modified']);
-    await writeFile(metaPath, JSON.stringify({ url: layer.url, validator } satisfies PartialMeta));
+  /** Streams the body into the partial file while the worker hashes it; verifies and renames into place. */
+  private async receive(
+    layer: LayerRef,
+    body: NodeJS.ReadableStream,
+    hasher: StreamHasher,
+    at: { part: string; metaPath: string; final: string; have: number; label: string; validator: string | null },
+  ): Promise<PullResult> {
+    const { part, metaPath, final, have, label } = at;
+
+    await writeFile(metaPath, JSON.stringify({ url: layer.url, validator: at.validator } satisfies PartialMeta));
 
     const meter = new ProgressMeter(layer.sha256, layer.size, (p) => this.emit(p));
+    const out = createWriteStream(part, { flags: have > 0 ? 'a' : 'w', highWaterMark: 1 << 20 });
+    // Flush as we go, so the final fsync before the rename has little left to write.
+    const syncs: Promise<void>[] = [];
+    let fd: number | undefined;
+    out.once('open', (opened: number) => (fd = opened));
+    let unsynced = 0;
     let bytes = have;
     const counter = new Transform({
       highWaterMark: 1 << 20,
       transform(chunk: Buffer, _enc, cb) {
         bytes += chunk.length;
         if (bytes > layer.size) return cb(MgrErr.MGR_ERR_LAYER_SIZE(`${label}: more than the ${layer.size} bytes its descriptor states`));
-        hash.update(chunk);
         meter.update(bytes);
-        cb(null, chunk);
+        unsynced += chunk.length;
+        if (unsynced >= SYNC_EVERY && fd !== undefined) {
+          unsynced = 0;
+          const openFd = fd;
+          syncs.push(new Promise((resolve) => fdatasync(openFd, () => resolve())));
+        }
+        hasher.update(chunk).then(() => cb(null, chunk), cb);
       },
     });
-    const out = createWriteStream(part, { flags: have > 0 ? 'a' : 'w', highWaterMark: 1 << 20 });
-    await pipeline(res.body, counter, out);
+    await pipeline(body, counter, out);
+    await Promise.all(syncs);
 
     if (bytes !== layer.size) {
       // A short body is an interruption: keep the partial file for a resume.
       throw MgrErr.MGR_ERR_LAYER_SIZE(`${label}: got ${bytes} of ${layer.size} bytes`);
     }
-    const digest = hash.digest('hex');
+    const digest = await hasher.digest();
     if (digest !== layer.sha256) {
       await Promise.all([unlink(part).catch(() => undefined), unlink(metaPath).catch(() => undefined)]);
       throw MgrErr.MGR_ERR_LAYER_CHECKSUM(`${label}: expected sha256 ${layer.sha256}, got ${digest}`, { details: { sha256: layer.sha256, actual: digest } });
@@ -170,10 +197,6 @@ export class LayerCache {
 function strongValidator(etag: string | undefined, lastModified: string | undefined): string | null {
   if (etag && !etag.startsWith('W/')) return etag;
   return lastModified ?? null;
-}
-
-async function hashFile(path: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk);
 }
 
 async function fsyncPath(path: string): Promise<void> {
