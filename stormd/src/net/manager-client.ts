@@ -9,7 +9,7 @@
  * const body = await manager.getStream('https://m:8443/api/v1/images/<sha>/blob'); // a Readable
  */
 import type { Readable } from 'node:stream';
-import { clientTlsOptions } from '../../../manager/src/pki/tls-options.js';
+import { clientTlsOptions } from '../../../manager/src/pki/index.js';
 import { errorMessage } from '../../../common/errors.js';
 import { StormdErr } from '../errors.js';
 import { httpsRequest, readBody, type HttpsResponse } from './https-request.js';

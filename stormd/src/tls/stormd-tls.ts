@@ -13,8 +13,7 @@
 import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { checkPeer, tlsRefusal } from '../../../manager/src/pki/check-peer.js';
-import { serverTlsOptions } from '../../../manager/src/pki/tls-options.js';
+import { checkPeer, serverTlsOptions, tlsRefusal } from '../../../manager/src/pki/index.js';
 import { errorMessage } from '../../../common/errors.js';
 
 /** What the listener needs from the join files. */
