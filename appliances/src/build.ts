@@ -9,11 +9,12 @@ import { buildInitrd, INITRD_SRC } from './initrd.js';
 import { debFileName, extractKernel, fetchDeb, readKernelRelease, resolveKernelPackage } from './kernel.js';
 import { NEEDED_MODULES } from './kernel-modules.js';
 import { APPLIANCES_DIR, buildLayer, LAYER_TARGETS, loadLayerSource } from './layers.js';
-import { makeManifest, writeManifest } from './manifest.js';
+import { describeFile, makeManifest, writeManifest } from './manifest.js';
 import { MKSQUASHFS_OPTIONS, mksquashfsVersion } from './squashfs.js';
 import { codeHash, fingerprintOf, runStep, type Step } from './step.js';
 import { hashTree } from './tree.js';
 import { withBuildLock } from './lock.js';
+import { DEFAULT_SAMPLE_CHANNEL_URL, publishSampleChannel, SAMPLE_APPLIANCES, sampleChannelInputs } from './sample-channel.js';
 
 export interface BuildOptions {
   /** Output directory (absolute). */
@@ -102,6 +103,20 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
       },
     });
   }
+
+  const baseUrl = process.env['STORM_SAMPLE_CHANNEL_URL'] || DEFAULT_SAMPLE_CHANNEL_URL;
+  await step({
+    name: 'sample channel',
+    outputs: [join(out, 'channel/channel.xml'), join(out, 'channel/channel.xml.sig'), join(out, 'publisher.pub')],
+    fingerprint: async () =>
+      fingerprintOf({
+        baseUrl,
+        samples: await sampleChannelInputs(),
+        layers: await Promise.all(['layers/tiny-os.squashfs', ...SAMPLE_APPLIANCES.map((s) => s.layer), 'vmlinuz', 'initrd.img'].map(async (f) => (await describeFile(out, f)).sha256)),
+        code: await codeHash('sample-channel.ts'),
+      }),
+    build: () => publishSampleChannel(out, baseUrl, opts.log),
+  });
 
   const manifest = await makeManifest(out, { kernelPackage: pkg, release, layers });
   await step({
