@@ -66,6 +66,15 @@ describe('CertificateAuthority.loadOrCreate', () => {
     expect(() => CertificateAuthority.fromPem({ certPem: leaf.certPem, keyPem: f.keys[0]!.privateKeyPem })).toThrow(/not a CA certificate/);
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(() => CertificateAuthority.fromPem({ certPem: f.ca.certPem, keyPem: ec })).toThrow(/signs with RSA/);
+    // A root that may sign certificates but not CRLs could never publish a revocation.
+    const noCrlSign = buildCertificate({
+      commonName: 'no cRLSign',
+      publicKeyPem: f.keys[0]!.publicKeyPem,
+      issuer: { selfSignedWith: forge.pki.privateKeyFromPem(f.keys[0]!.privateKeyPem) },
+      ...validityWindow(new Date(), 30),
+      extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, critical: true }, { name: 'subjectKeyIdentifier' }],
+    });
+    expect(() => CertificateAuthority.fromPem({ certPem: noCrlSign.certPem, keyPem: f.keys[0]!.privateKeyPem })).toThrow(/keyUsage/);
   });
 });
 
@@ -112,6 +121,11 @@ describe('issued certificates', () => {
     expect(new X509Certificate(cert.certPem).validFrom).toBe('Jun  1 11:55:00 2030 GMT');
     const late = f.ca.withClock(() => new Date(f.ca.notAfter.getTime() - 10 * DAY_MS)).issueClientCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem });
     expect(late.notAfter.getTime()).toBe(f.ca.notAfter.getTime());
+  });
+
+  it('are not issued by an expired CA', () => {
+    const after = f.ca.withClock(() => new Date(f.ca.notAfter.getTime() + 1000));
+    expect(() => after.issueClientCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem })).toThrow(/the CA expired on/);
   });
 
   it('refuse names that are not host names or addresses', () => {

@@ -86,10 +86,11 @@ export class CertificateAuthority {
     if (!x509.checkPrivateKey(key)) throw PkiErr.MGR_ERR_PKI_CA_KEY_MISMATCH(`ca.pem is ${certificateFingerprint(material.certPem)}`);
     if (!x509.ca) throw PkiErr.MGR_ERR_PKI_CA_INVALID('ca.pem is not a CA certificate (basicConstraints CA:false or absent)');
     if (x509.issuer !== x509.subject || !x509.verify(x509.publicKey)) throw PkiErr.MGR_ERR_PKI_CA_INVALID('ca.pem is not self-signed');
+    const cert = forge.pki.certificateFromPem(material.certPem);
     // Leaves' authorityKeyIdentifier must equal the CA's SKI, so a CA without one is not ours.
-    if (!forge.pki.certificateFromPem(material.certPem).getExtension('subjectKeyIdentifier')) {
-      throw PkiErr.MGR_ERR_PKI_CA_INVALID('ca.pem has no subjectKeyIdentifier');
-    }
+    if (!cert.getExtension('subjectKeyIdentifier')) throw PkiErr.MGR_ERR_PKI_CA_INVALID('ca.pem has no subjectKeyIdentifier');
+    const usage = cert.getExtension('keyUsage') as { keyCertSign?: boolean; cRLSign?: boolean } | undefined;
+    if (!usage?.keyCertSign || !usage.cRLSign) throw PkiErr.MGR_ERR_PKI_CA_INVALID('ca.pem may not sign certificates and CRLs (keyUsage)');
     const signer = signerFromPem(material.certPem, material.keyPem);
     return new CertificateAuthority(material, signer, new Date(x509.validTo), options.clock ?? (() => new Date()));
   }
@@ -115,6 +116,13 @@ export class CertificateAuthority {
     return new CertificateAuthority(this.material, this.signer, this.notAfter, clock);
   }
 
+  /** Validity for a new leaf; an expired CA issues nothing (its certificates could never verify). */
+  private leafWindow(validityDays: number | undefined): { notBefore: Date; notAfter: Date } {
+    const now = this.clock();
+    if (now >= this.notAfter) throw PkiErr.MGR_ERR_PKI_CA_INVALID(`the CA expired on ${this.notAfter.toISOString()}`);
+    return validityWindow(now, validityDays ?? LEAF_VALIDITY_DAYS, this.notAfter);
+  }
+
   /**
    * A TLS client certificate (extKeyUsage clientAuth only); CN defaults to `storm-manager`.
    *
@@ -127,7 +135,7 @@ export class CertificateAuthority {
       commonName: request.commonName ?? MANAGER_COMMON_NAME,
       publicKeyPem: request.publicKeyPem,
       issuer: this.signer,
-      ...validityWindow(this.clock(), request.validityDays ?? LEAF_VALIDITY_DAYS, this.notAfter),
+      ...this.leafWindow(request.validityDays),
       extensions: clientExtensions(this.signer.keyIdentifier),
     });
   }
@@ -144,7 +152,7 @@ export class CertificateAuthority {
       commonName: names[0]!.value,
       publicKeyPem: request.publicKeyPem,
       issuer: this.signer,
-      ...validityWindow(this.clock(), request.validityDays ?? LEAF_VALIDITY_DAYS, this.notAfter),
+      ...this.leafWindow(request.validityDays),
       extensions: serverExtensions(this.signer.keyIdentifier, names),
     });
   }

@@ -2,9 +2,8 @@
  * What OpenSSL cannot know: which client a server talks to. After `serverTlsOptions` has let a
  * certificate through (our CA, valid, unrevoked, clientAuth), `checkPeer` checks it names the
  * expected client, so another clientAuth certificate of the same CA (say a libvirt client's) is
- * refused. `tlsRefusal` turns a handshake OpenSSL refused into one log line.
+ * refused. (Handshakes OpenSSL refused never get here: see tls-refusal.ts.)
  */
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { PkiErr } from './errors.js';
 import { certificateFingerprint } from './fingerprint.js';
@@ -45,22 +44,5 @@ export function checkPeer(socket: TLSSocket, expected: { expectedCommonName: str
   return { commonName: cn, serial: normalizeSerial(cert.serialNumber), fingerprint: certificateFingerprint(cert.raw), validTo: new Date(cert.valid_to) };
 }
 
-export interface TlsRefusal {
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
-  /** OpenSSL's verify code (`CERT_REVOKED`, `INVALID_PURPOSE`, `CERT_HAS_EXPIRED`…) or the handshake error's code. */
-  readonly reason: string;
-}
-
-/**
- * One loggable record for a server's `tlsClientError`. When OpenSSL rejects a client certificate,
- * Node closes the socket before 'secureConnection' and the verify code is on the socket.
- *
- * @example
- * server.on('tlsClientError', (err, socket) => log.warn(tlsRefusal(err, socket), 'TLS client refused'));
- */
-export function tlsRefusal(err: Error, socket: TLSSocket | Socket): TlsRefusal {
-  const authorizationError = 'authorizationError' in socket ? socket.authorizationError : undefined;
-  const reason = authorizationError ? String(authorizationError) : ((err as NodeJS.ErrnoException).code ?? err.message);
-  return { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason };
-}
+// Kept here too for callers that imported it from this module before tls-refusal.ts existed.
+export { tlsRefusal, type TlsRefusal } from './tls-refusal.js';

@@ -8,7 +8,7 @@
 export { CertificateAuthority, CRL_VALIDITY_DAYS, type CaOptions, type CreateCaOptions } from './certificate-authority.js';
 export { CA_CERT_FILE, CA_KEY_FILE, type CaMaterial } from './ca-files.js';
 export type { IssuedCertificate } from './certificate-builder.js';
-export { checkPeer, tlsRefusal, type PeerIdentity, type TlsRefusal } from './check-peer.js';
+export { checkPeer, type PeerIdentity } from './check-peer.js';
 export type { RevokedCertificate } from './crl.js';
 export { createCsr, readCsr, MAX_CSR_PEM_BYTES, type CsrContents } from './csr.js';
 export { discoverCaCertificate, type DiscoveryTarget } from './discovery.js';
@@ -29,4 +29,5 @@ export { loadOrIssueManagerIdentity, STORM_LOCAL_NAME, type KeyAndCertificate, t
 export { CA_VALIDITY_DAYS, CLOCK_SKEW_MS, LEAF_VALIDITY_DAYS, MANAGER_COMMON_NAME } from './profiles.js';
 export { FileRevocationRecord, REVOCATIONS_FILE, type RevocationRecord } from './revocation-file.js';
 export { normalizeSerial } from './serial.js';
+export { onTlsRefusal, tlsRefusal, type TlsRefusal } from './tls-refusal.js';
 export { clientTlsOptions, httpsServerOptions, serverTlsOptions, type ClientTlsInput, type HttpsServerInput, type ServerTlsInput } from './tls-options.js';

@@ -130,6 +130,7 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
       const { client, server } = await attempt(probe, asManager(chain()));
       expect(server).toEqual([{ kind: 'refused', reason: expect.any(String) }]);
       expect([reasons].flat()).toContain((server[0] as { reason: string }).reason);
+      expect(probe.refusals.at(-1)).toMatchObject({ remoteAddress: '127.0.0.1', remotePort: expect.any(Number) });
       expect(client.reply).toBe('');
     });
   }

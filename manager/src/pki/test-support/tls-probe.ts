@@ -5,7 +5,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type ConnectionOptions, type Server, type TlsOptions } from 'node:tls';
-import { checkPeer, tlsRefusal } from '../check-peer.js';
+import { checkPeer } from '../check-peer.js';
+import { onTlsRefusal, type TlsRefusal } from '../tls-refusal.js';
 import { errorMessage } from '../../../../common/errors.js';
 
 export type ServerEvent =
@@ -22,6 +23,8 @@ export interface ServerProbe {
   readonly port: number;
   readonly server: Server;
   readonly events: ServerEvent[];
+  /** What `tlsRefusal` made of each refused handshake: the line stormd would log. */
+  readonly refusals: TlsRefusal[];
   /** Resolves once `count` connections have ended (refused or closed). */
   connectionsDone(count: number): Promise<void>;
   close(): Promise<void>;
@@ -30,6 +33,7 @@ export interface ServerProbe {
 /** A server that, like stormd, runs `checkPeer` first and only then reads the request. */
 export async function startProbeServer(options: TlsOptions, expectedCommonName: string): Promise<ServerProbe> {
   const events: ServerEvent[] = [];
+  const refusals: TlsRefusal[] = [];
   let done = 0;
   const waiters: { count: number; resolve: () => void }[] = [];
   const finished = (): void => {
@@ -37,8 +41,9 @@ export async function startProbeServer(options: TlsOptions, expectedCommonName: 
     for (const w of waiters.filter((w) => done >= w.count)) w.resolve();
   };
   const server = createServer(options);
-  server.on('tlsClientError', (err, socket) => {
-    events.push({ kind: 'refused', reason: tlsRefusal(err, socket).reason });
+  onTlsRefusal(server, (refusal) => {
+    refusals.push(refusal);
+    events.push({ kind: 'refused', reason: refusal.reason });
     finished();
   });
   server.on('secureConnection', (socket) => {
@@ -67,6 +72,7 @@ export async function startProbeServer(options: TlsOptions, expectedCommonName: 
     port: (server.address() as AddressInfo).port,
     server,
     events,
+    refusals,
     connectionsDone: (count) => (done >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
