@@ -115,7 +115,7 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
         layers: await Promise.all(['layers/tiny-os.squashfs', ...SAMPLE_APPLIANCES.map((s) => s.layer), 'vmlinuz', 'initrd.img'].map(async (f) => (await describeFile(out, f)).sha256)),
         code: await codeHash('sample-channel.ts'),
       }),
-    build: () => publishSampleChannel(out, baseUrl, opts.log),
+    build: () => publishSampleChannel({ artifacts: out, channelDir: join(out, 'channel'), keyDir: out, baseUrl, log: opts.log }),
   });
 
   const manifest = await makeManifest(out, { kernelPackage: pkg, release, layers });

@@ -5,9 +5,10 @@
  * metadata is its `appliance.json`; its layers are the built tiny-os and its own squashfs.
  *
  * @example
- * await publishSampleChannel(out, 'http://127.0.0.1:8090/', log);
+ * await publishSampleChannel({ artifacts: out, channelDir: join(out, 'channel'), keyDir: out, baseUrl: 'http://127.0.0.1:8090/', log });
  * // then: storm-channel serve appliances/build/channel --port 8090
  */
+import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildChannel, generatePublisherKey } from '../../channels/src/index.js';
@@ -35,10 +36,22 @@ export async function sampleChannelInputs(): Promise<string[]> {
   return Promise.all(SAMPLE_APPLIANCES.map((s) => readFile(join(APPLIANCES_DIR, s.source, 'appliance.json'), 'utf8')));
 }
 
-export async function publishSampleChannel(out: string, baseUrl: string, log: (line: string) => void): Promise<string> {
-  const keyPath = join(out, 'publisher.key');
-  if (!(await access(keyPath).then(() => true, () => false))) await generatePublisherKey(out);
-  const src = join(out, '.work', 'channel-src');
+export interface PublishSampleOptions {
+  /** The build output holding vmlinuz, initrd.img and layers/. */
+  readonly artifacts: string;
+  /** The channel directory to write. */
+  readonly channelDir: string;
+  /** Holds publisher.key and publisher.pub (made on first use). */
+  readonly keyDir: string;
+  readonly baseUrl: string;
+  readonly log: (line: string) => void;
+}
+
+export async function publishSampleChannel(opts: PublishSampleOptions): Promise<string> {
+  const { artifacts: out, baseUrl, log } = opts;
+  const keyPath = join(opts.keyDir, 'publisher.key');
+  if (!(await access(keyPath).then(() => true, () => false))) await generatePublisherKey(opts.keyDir);
+  const src = join(opts.channelDir, '..', `.${randomBytes(4).toString('hex')}.channel-src`);
   await rm(src, { recursive: true, force: true });
   await mkdir(src, { recursive: true });
   await writeFile(join(src, 'channel.json'), JSON.stringify({ title: 'STORM samples', description: 'The sample appliances built by npm run build:appliances.' }));
@@ -57,6 +70,6 @@ export async function publishSampleChannel(out: string, baseUrl: string, log: (l
     };
     await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
-  const result = await buildChannel({ src, out: join(out, 'channel'), baseUrl, keyPath, log: (line) => log(`  ${line}`) });
+  const result = await buildChannel({ src, out: opts.channelDir, baseUrl, keyPath, log: (line) => log(`  ${line}`) }).finally(() => rm(src, { recursive: true, force: true }));
   return `${SAMPLE_APPLIANCES.length} versions at ${baseUrl}, key ${result.fingerprint}`;
 }

@@ -12,7 +12,7 @@ import { generatePublisherKey, startChannelServer } from '../../channels/src/ind
 import { BILLION_LAUGHS, PROTO_ELEMENT, XXE } from '../../channels/src/format/hostile.js';
 import { buildApp } from '../../manager/src/app.js';
 import { managerConfig } from '../../manager/src/config.js';
-import { publishChannel, type PublishedChannel } from '../helpers/channel-fixture.js';
+import { publishChannel, publishSampleChannelForTest, type PublishedChannel } from '../helpers/channel-fixture.js';
 
 let dataDir: string;
 let app: FastifyInstance;
@@ -167,5 +167,31 @@ describe('hostile feeds', () => {
     }
     expect((({}) as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+});
+
+describe('the sample channel of npm run build:appliances', () => {
+  it('subscribes, lists hello-web 1.0.0 and 1.1.0, pulls both; tiny-os, kernel and initrd are stored once', async () => {
+    const samples = await publishSampleChannelForTest();
+    const data = await mkdtemp(join(tmpdir(), 'storm-mgr-samples-'));
+    const mgr = await buildApp(managerConfig({ data, logLevel: 'silent', channelAllow: ['127.0.0.0/8'], channelPollSeconds: 0 }));
+    try {
+      const headers = { authorization: `Bearer ${(await readFile(join(data, 'admin.token'), 'utf8')).trim()}` };
+      const sub = await mgr.inject({ method: 'POST', url: '/api/v1/channels', headers, payload: { url: samples.feedUrl, publicKey: samples.publicKey } });
+      expect(sub.statusCode).toBe(201);
+      const listed = (await mgr.inject({ method: 'GET', url: '/api/v1/appliances', headers })).json().appliances as { name: string; version: string; upgradesFrom: string | null }[];
+      expect(listed.map((a) => `${a.name}@${a.version}<-${a.upgradesFrom}`)).toEqual(['hello-web@1.1.0<-1.0.0', 'hello-web@1.0.0<-null']);
+      for (const v of ['1.0.0', '1.1.0']) expect((await mgr.inject({ method: 'POST', url: `/api/v1/appliances/hello-web/${v}/pull`, headers })).statusCode).toBe(200);
+      const images = (await mgr.inject({ method: 'GET', url: '/api/v1/images', headers })).json().images as { sha256: string; kind: string; usedBy: unknown[] }[];
+      expect(images.map((i) => i.kind).sort()).toEqual(['appliance', 'appliance', 'initrd', 'kernel', 'os']);
+      expect(images.find((i) => i.kind === 'os')!.usedBy).toHaveLength(2);
+      const files = (await readdir(join(data, 'images'))).filter((f) => !f.startsWith('.'));
+      expect(files).toHaveLength(5);
+      for (const f of files) expect(await sha256(join(data, 'images', f))).toBe(f);
+    } finally {
+      await mgr.close();
+      await samples.close();
+      await rm(data, { recursive: true, force: true });
+    }
   });
 });
