@@ -8,7 +8,7 @@
  * stormd.url; // 'https://127.0.0.1:9443'
  * await stormd.close();
  */
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -53,9 +53,6 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
   const say = opts.say ?? (() => undefined);
   const dataDir = resolve(config.data);
   const listen = parseHostPort(config.listen, 'listen');
-  // libvirt's qemu user must traverse into the layer store and instance folders.
-  await mkdir(dataDir, { recursive: true, mode: 0o755 });
-  await chmod(dataDir, 0o755);
   const uri = await resolveHypervisorUri(config.hypervisor);
   const driver = createDriver(uri);
   await driver.connect();
@@ -65,6 +62,8 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
     say(`host ${node.hostname}: ${node.cpus} cpus, ${node.memoryMiB} MiB, hypervisor ${node.uri} (domain type ${node.domainType}), data ${dataDir}`);
     const identity = await loadHostIdentity(dataDir);
     const { record } = identity;
+    // libvirt's qemu user must traverse into the layer store and instance folders.
+    await chmod(dataDir, 0o755);
 
     const store = new LayerStore(dataDir);
     await store.init();
