@@ -6,8 +6,9 @@
  * refused before the HTTP layer sees a request, and the refusal is logged with its reason.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:https';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -230,9 +231,21 @@ describe('stormd over mutual TLS (test:///default)', () => {
       });
     }
 
-    it('refuses a revoked certificate once the heartbeat brought the newer CRL (no restart)', async () => {
+    it('refuses a revoked certificate once the heartbeat brought the newer CRL (no restart), and closes its open connection', async () => {
       const cert = manager.ca.issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem });
       expect((await call('GET', '/v1/host', undefined, { cert: cert.certPem, key: managerKey() })).status).toBe(200);
+      // A keep-alive connection made before the revocation must not outlive it.
+      const agent = new Agent({ keepAlive: true, ...clientTlsOptions({ ca: manager.ca.certPem, servername: '127.0.0.1', cert: cert.certPem, key: managerKey() }) });
+      const kept = await new Promise<Socket>((resolve, reject) => {
+        const req = request({ agent, host: '127.0.0.1', port: new URL(stormd.url).port, path: '/v1/host' }, (res) => {
+          const socket = res.socket;
+          res.resume();
+          res.on('end', () => resolve(socket));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      const keptClosed = new Promise<void>((resolve) => kept.once('close', () => resolve()));
       manager.revoke(cert.serial);
       const loaded = await waitFor(async () => logLines.some((l) => l['msg'] === 'loaded a newer CRL' && l['crlNumber'] === manager.crlNumber), { timeoutMs: 10_000, intervalMs: 50 });
       expect(loaded).toBe(true);
@@ -240,8 +253,12 @@ describe('stormd over mutual TLS (test:///default)', () => {
       await expect(call('GET', '/v1/host', undefined, { cert: cert.certPem, key: managerKey() })).rejects.toThrow();
       expect(await waitFor(async () => logLines.slice(before.logs).some((l) => String(l['reason']) === 'CERT_REVOKED'), { timeoutMs: 5000, intervalMs: 20 })).toBe(true);
       expect(httpRequests).toBe(before.requests);
+      await keptClosed;
+      expect(logLines.some((l) => l['msg'] === 'closing a connection whose certificate was revoked' && l['serial'] === cert.serial)).toBe(true);
+      agent.destroy();
       // The manager's own certificate still works, and the new CRL is on disk for the next start.
       expect((await call('GET', '/v1/host')).status).toBe(200);
+      expect(await readFile(join(data, 'crl.pem'), 'utf8')).toContain('BEGIN X509 CRL');
     });
   });
 });

@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { checkPeer, serverTlsOptions, tlsRefusal } from '../../../manager/src/pki/index.js';
 import { errorMessage } from '../../../common/errors.js';
+import { readCrl } from './crl-info.js';
 
 /** What the listener needs from the join files. */
 export interface TlsMaterial {
@@ -40,6 +41,8 @@ export class StormdTls {
   private material: TlsMaterial;
   private server: Server | undefined;
   private log: TlsLog = silent;
+  /** Accepted connections and their peer's serial, so a revocation can close them. */
+  private readonly open = new Map<TLSSocket, string>();
 
   constructor(material: TlsMaterial) {
     this.material = material;
@@ -61,10 +64,19 @@ export class StormdTls {
     return server;
   }
 
-  /** Loads a new CRL into the running listener; connections from now on are checked against it. */
+  /**
+   * Loads a new CRL into the running listener: connections from now on are checked against it,
+   * and open (keep-alive) connections of a certificate it revokes are closed.
+   */
   reloadCrl(crlPem: string): void {
+    const revoked = new Set(readCrl(crlPem, this.material.caPem).revokedSerials);
     this.material = { ...this.material, crlPem };
     this.server?.setSecureContext(this.options());
+    for (const [socket, serial] of this.open) {
+      if (!revoked.has(serial)) continue;
+      this.log.warn({ remoteAddress: socket.remoteAddress, serial }, 'closing a connection whose certificate was revoked');
+      socket.destroy();
+    }
   }
 
   private options() {
@@ -79,7 +91,9 @@ export class StormdTls {
     server.removeAllListeners('secureConnection');
     server.on('secureConnection', (socket: TLSSocket) => {
       try {
-        checkPeer(socket, { expectedCommonName: this.material.managerName });
+        const peer = checkPeer(socket, { expectedCommonName: this.material.managerName });
+        this.open.set(socket, peer.serial);
+        socket.once('close', () => this.open.delete(socket));
       } catch (err) {
         this.log.warn({ remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: errorMessage(err) }, 'client certificate refused');
         socket.destroy();
