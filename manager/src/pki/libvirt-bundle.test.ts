@@ -14,6 +14,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from './certificate-authority.js';
 import { issueLibvirtBundle, LIBVIRT_CLIENT_COMMON_NAME, writeLibvirtBundle, type LibvirtBundle } from './libvirt-bundle.js';
+import { generateKeyPair } from './keys.js';
 import { pkiFixture, type PkiFixture } from './test-support/fixtures.js';
 import { openssl } from './test-support/openssl.js';
 
@@ -132,6 +133,8 @@ describe.skipIf(!haveLibvirt)('a real libvirtd over TLS with the bundle', () => 
         `cert_file = "${join(home, 'servercert.pem')}"`,
         `key_file = "${join(home, 'serverkey.pem')}"`,
         'auth_tls = "none"',
+        // As docs/pki.md advises: only the bundle's client, not every clientAuth certificate of the CA.
+        `tls_allowed_dn_list = ["O=STORM,CN=${LIBVIRT_CLIENT_COMMON_NAME}"]`,
         'log_outputs = "3:stderr"', // errors only: where libvirtd says why it refused a client
         '',
       ].join('\n'),
@@ -181,6 +184,15 @@ describe.skipIf(!haveLibvirt)('a real libvirtd over TLS with the bundle', () => 
     const result = await virsh('127.0.0.1', path);
     expect(result.code).not.toBe(0);
     await daemonSaid(/Certificate failed validation: The certificate has been revoked/);
+  });
+
+  it("libvirtd refuses the CA's other clients (here the manager's certificate) by tls_allowed_dn_list", async () => {
+    const manager = await generateKeyPair();
+    const cert = f.ca.issueClientCertificate({ publicKeyPem: manager.publicKeyPem });
+    const path = await clientDir('manager-client', { cacert: f.ca.certPem, clientcert: cert.certPem, clientkey: manager.privateKeyPem });
+    const result = await virsh('127.0.0.1', path);
+    expect(result.code).not.toBe(0);
+    await daemonSaid(/Client's Distinguished Name is not on the list of allowed clients/);
   });
 
   it('libvirtd refuses a client certificate from another CA', async () => {
