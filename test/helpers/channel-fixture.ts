@@ -11,6 +11,7 @@ import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { publishSampleChannel } from '../../appliances/src/sample-channel.js';
+import { startThrottleProxy } from './throttle-proxy.js';
 import { buildChannel, generatePublisherKey, startChannelServer, type RequestLogEntry } from '../../channels/src/index.js';
 
 export const FIXTURE_CHANNEL_SRC = resolve(import.meta.dirname, '../fixtures/channel-src');
@@ -60,25 +61,35 @@ export async function publishSampleChannelForTest(): Promise<PublishedChannel> {
   };
 }
 
-export async function publishChannel(opts: { src?: string; port?: number } = {}): Promise<PublishedChannel> {
+export interface PublishOptions {
+  readonly src?: string;
+  readonly port?: number;
+  /** Serve through a rate-limited proxy (every URL in the channel points at it), to interrupt downloads. */
+  readonly throttleBytesPerSecond?: number;
+}
+
+export async function publishChannel(opts: PublishOptions = {}): Promise<PublishedChannel> {
   const root = await mkdtemp(join(tmpdir(), 'storm-channel-'));
   const dir = join(root, 'channel');
   const keys = await generatePublisherKey(join(root, 'keys'));
   const requests: RequestLogEntry[] = [];
   await mkdir(dir, { recursive: true });
   const server = await startChannelServer({ dir, port: opts.port ?? 0, onRequest: (e) => requests.push(e) });
+  const proxy = opts.throttleBytesPerSecond ? await startThrottleProxy(server.url, opts.throttleBytesPerSecond) : undefined;
+  const baseUrl = proxy?.url ?? server.url;
   const src = opts.src ?? FIXTURE_CHANNEL_SRC;
-  const build = (from: string, keyPath: string) => buildChannel({ src: from, out: dir, baseUrl: server.url, keyPath }).then(() => undefined);
+  const build = (from: string, keyPath: string) => buildChannel({ src: from, out: dir, baseUrl, keyPath }).then(() => undefined);
   await build(src, keys.privateKeyPath);
   return {
     dir,
-    baseUrl: server.url,
-    feedUrl: new URL('channel.xml', server.url).href,
+    baseUrl,
+    feedUrl: new URL('channel.xml', baseUrl).href,
     publicKey: await readFile(keys.publicKeyPath, 'utf8'),
     keyPath: keys.privateKeyPath,
     requests,
     rebuild: (from = src, keyPath = keys.privateKeyPath) => build(from, keyPath),
     close: async () => {
+      await proxy?.close();
       await server.close();
       await rm(root, { recursive: true, force: true });
     },

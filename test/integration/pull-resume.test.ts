@@ -11,22 +11,18 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bigLayerSource } from '../helpers/big-layer-channel.js';
 import { publishChannel, type PublishedChannel } from '../helpers/channel-fixture.js';
 import { startProcess, stopAllProcesses, type TestProcess } from '../helpers/process.js';
-import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SIZE = 48 * 1024 * 1024;
 let work: string;
 let channel: PublishedChannel;
-let proxy: ThrottleProxy;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'storm-resume-'));
-  channel = await publishChannel({ src: await bigLayerSource(work, SIZE) });
-  proxy = await startThrottleProxy(channel.baseUrl, 12 * 1024 * 1024);
+  channel = await publishChannel({ src: await bigLayerSource(work, SIZE), throttleBytesPerSecond: 12 * 1024 * 1024 });
 });
 afterAll(async () => {
   await stopAllProcesses();
-  await proxy?.close();
   await channel?.close();
   await rm(work, { recursive: true, force: true });
 });
@@ -48,8 +44,8 @@ it('resumes a pull interrupted by kill -9 from the partial size', async () => {
   let m = await startManager();
   const call = (path: string, method = 'GET', body?: object) =>
     fetch(`${m.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${m.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  // Subscribe through the throttling proxy so the layer arrives slowly enough to interrupt.
-  const sub = await call('/channels', 'POST', { url: `${proxy.url}channel.xml`, publicKey: channel.publicKey });
+  // The channel is served through a throttling proxy so the layer arrives slowly enough to interrupt.
+  const sub = await call('/channels', 'POST', { url: channel.feedUrl, publicKey: channel.publicKey });
   expect(sub.status).toBe(201);
   const entry = (await (await call('/appliances/big-app/1.0.0')).json()) as { layers: { sha256: string; size: number }[] };
   const big = entry.layers.find((l) => l.size === SIZE)!;

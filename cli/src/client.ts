@@ -1,0 +1,139 @@
+/**
+ * The CLI's client of the manager API: bearer token, the manager's CA for https, JSON in and out,
+ * API errors surfaced with their `{ code, message }`, and server-sent events as an async iterator.
+ *
+ * @example
+ * const api = new ManagerClient({ url: 'https://127.0.0.1:8443', token, ca });
+ * const { appliances } = await api.get<{ appliances: unknown[] }>('/appliances');
+ * for await (const e of api.events(['pull'])) console.log(e.type, e.data);
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+
+export interface ClientOptions {
+  readonly url: string;
+  readonly token: string;
+  /** PEM of the manager's CA, for https. */
+  readonly ca?: string;
+}
+
+/** An error the manager answered, or a transport failure (code `CLI_ERR_UNREACHABLE`). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ServerEvent {
+  readonly id: string | undefined;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+}
+
+export class ManagerClient {
+  private readonly base: URL;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.base = new URL(opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
+  }
+
+  private send(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<IncomingMessage> {
+    const url = new URL(`api/v1${path}`, this.base);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.opts.token}`,
+          accept,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+        },
+        ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+      });
+      req.on('response', resolve);
+      req.on('error', (err) => reject(new ApiError(0, 'CLI_ERR_UNREACHABLE', `cannot reach the manager at ${this.base.href}: ${err.message}`)));
+      req.end(payload);
+    });
+  }
+
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const status = res.statusCode ?? 0;
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (status >= 400) {
+      const e = (json ?? {}) as { code?: string; message?: string };
+      throw new ApiError(status, e.code ?? `HTTP_${status}`, e.message ?? (text.slice(0, 200) || `HTTP ${status}`));
+    }
+    return json as T;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
+  /** Streams `/events` (optionally filtered by type prefixes) until `signal` aborts. */
+  async *events(types: readonly string[] = [], signal?: AbortSignal): AsyncGenerator<ServerEvent> {
+    const res = await this.send('GET', `/events${types.length ? `?types=${encodeURIComponent(types.join(','))}` : ''}`, undefined, 'text/event-stream');
+    if ((res.statusCode ?? 0) >= 400) throw new ApiError(res.statusCode ?? 0, `HTTP_${res.statusCode}`, 'cannot open the event stream');
+    signal?.addEventListener('abort', () => res.destroy(), { once: true });
+    let buffer = '';
+    try {
+      for await (const chunk of res) {
+        buffer += (chunk as Buffer).toString('utf8');
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = parseEventBlock(block);
+          if (event) yield event;
+        }
+      }
+    } catch (err) {
+      if (!signal?.aborted) throw err;
+    }
+  }
+}
+
+/** One SSE block → event; comments and retry-only blocks give nothing. */
+export function parseEventBlock(block: string): ServerEvent | undefined {
+  let id: string | undefined;
+  let type = 'message';
+  const data: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) continue;
+    const i = line.indexOf(':');
+    const field = i < 0 ? line : line.slice(0, i);
+    const value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+    if (field === 'id') id = value;
+    else if (field === 'event') type = value;
+    else if (field === 'data') data.push(value);
+  }
+  if (data.length === 0) return undefined;
+  try {
+    return { id, type, data: JSON.parse(data.join('\n')) as Record<string, unknown> };
+  } catch {
+    return { id, type, data: { text: data.join('\n') } };
+  }
+}
