@@ -17,6 +17,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { MgrErr } from '../../errors.js';
 import { decodeDhcp, encodeDhcp } from './codec.js';
+import { literalLookup } from './literal-lookup.js';
 import { type DhcpServerConfig, type ResolvedDhcpConfig, resolveDhcpConfig } from './config.js';
 import { LeaseBook } from './lease-book.js';
 import { DhcpResponder, type SkipReason } from './responder.js';
@@ -46,6 +47,9 @@ export interface DhcpStats {
   offersHeld: number;
   declinedHeld: number;
 }
+
+/** Bytes of socket receive buffer asked for; the kernel caps it at net.core.rmem_max. */
+const RECEIVE_BUFFER = 4 * 1024 * 1024;
 
 const SKIP_REASONS: readonly SkipReason[] = [
   'not-a-request', 'no-message-type', 'unsupported-type', 'unknown-client', 'other-server',
@@ -78,7 +82,8 @@ export class DhcpServer {
     this.book = new LeaseBook(this.now);
     this.book.load(await this.deps.leases.all());
     this.responder = new DhcpResponder(c, this.deps.reservations, this.deps.leases, this.book, this.now);
-    const socket = createSocket({ type: 'udp4', reuseAddr: true });
+    // A boot storm arrives at once: a deep receive queue (capped by net.core.rmem_max) keeps it from being dropped.
+    const socket = createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: RECEIVE_BUFFER, lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ port: c.serverPort, address: c.bindAddress, exclusive: true }, () => {

@@ -15,7 +15,7 @@ import { AnswerCache } from './answer-cache.js';
 import type { Authority } from './authority.js';
 import type { ResolvedDnsConfig } from './config.js';
 import type { Forwarder } from './forwarder.js';
-import { buildResponse, encodeRecords, headerOnly, Rcode, type RcodeName, type Section } from './response.js';
+import { buildResponse, EMPTY, encodeRecords, headerOnly, isTruncated, Rcode, type RcodeName, type Section } from './response.js';
 import { CLASS_ANY, CLASS_IN, typeName } from './types.js';
 import { type ParsedQuery, parseQuery } from './wire.js';
 
@@ -50,7 +50,7 @@ export class QueryHandler {
   private readonly cache: AnswerCache<Built>;
   private readonly building = new Map<string, Promise<Built>>();
   private readonly recursion = new BlockList();
-  private readonly rcodeNames = new Map<number, RcodeName>(Object.entries(Rcode).map(([k, v]) => [v, k as RcodeName]));
+  private readonly rcodeNames: (RcodeName | undefined)[] = [];
 
   constructor(
     private readonly cfg: ResolvedDnsConfig,
@@ -60,6 +60,7 @@ export class QueryHandler {
     private readonly log: (message: string) => void = () => undefined,
   ) {
     this.cache = new AnswerCache(cfg.cacheTtlMs, cfg.cacheEntries, now);
+    for (const [k, v] of Object.entries(Rcode)) this.rcodeNames[v] = k as RcodeName;
     for (const c of cfg.recursionNetworks) this.recursion.addSubnet(intToIp(c.network), c.prefix, 'ipv4');
   }
 
@@ -82,31 +83,32 @@ export class QueryHandler {
     const q = parsed.query;
     const limit = client.tcp ? 65535 : q.edns ? Math.min(4096, Math.max(512, q.edns.udpSize)) : 512;
     const ra = this.forwarder !== undefined && this.mayRecurse(client.address);
-    const simple = (rcode: number) => this.finish(raw, q, { rcode, aa: false, ra, limit });
-    if (q.edns && q.edns.version > 0) return simple(Rcode.BADVERS);
-    if (!q.plainName || (q.question.klass !== CLASS_IN && q.question.klass !== CLASS_ANY)) return simple(Rcode.REFUSED);
+    if (q.edns && q.edns.version > 0) return this.plain(raw, q, Rcode.BADVERS, ra, limit);
+    if (!q.plainName || (q.question.klass !== CLASS_IN && q.question.klass !== CLASS_ANY)) return this.plain(raw, q, Rcode.REFUSED, ra, limit);
     const { name, type } = q.question;
     if (this.authority.zoneOf(name) !== undefined) {
-      if (type === 251 || type === 252) return simple(Rcode.REFUSED); // no zone transfers
+      if (type === 251 || type === 252) return this.plain(raw, q, Rcode.REFUSED, ra, limit); // no zone transfers
       const key = `${type} ${name}`;
       const hit = this.cache.get(key);
       if (hit) {
         this.counters.cacheHits++;
-        return this.finish(raw, q, { ...hit, aa: true, ra, limit });
+        return this.finish(raw, q, hit, ra, limit);
       }
       this.counters.cacheMisses++;
       return this.build(key, name, type).then(
-        (built) => this.finish(raw, q, { ...built, aa: true, ra, limit }),
-        (err: unknown) => this.failed(err, simple),
+        (built) => this.finish(raw, q, built, ra, limit),
+        (err: unknown) => this.failed(err, raw, q, ra, limit),
       );
     }
-    if (!ra || !this.forwarder) return simple(Rcode.REFUSED);
-    return this.forwarder.forward(raw, q.question).then((reply) => {
-      if (!reply) return simple(Rcode.SERVFAIL);
-      // Too big for this client's UDP limit: a limit of 0 makes finish() send TC, so it retries over TCP.
-      if (!client.tcp && reply.length > limit) return this.finish(raw, q, { rcode: reply[3]! & 0xf, aa: false, ra, limit: 0 });
-      return this.count(reply[3]! & 0xf, reply);
-    });
+    if (!ra || !this.forwarder) return this.plain(raw, q, Rcode.REFUSED, ra, limit);
+    return this.forwarder.forward(raw, q.question).then((reply) => this.relay(reply, raw, q, client, limit));
+  }
+
+  private relay(reply: Buffer | undefined, raw: Buffer, q: ParsedQuery, client: Client, limit: number): Reply {
+    if (!reply) return this.plain(raw, q, Rcode.SERVFAIL, true, limit);
+    // Too big for this client's UDP limit: answer with TC (no records) so it retries over TCP.
+    if (!client.tcp && reply.length > limit) return this.plain(raw, q, reply[3]! & 0xf, true, 0);
+    return this.count(reply[3]! & 0xf, reply);
   }
 
   private build(key: string, name: string, type: number): Promise<Built> {
@@ -123,20 +125,25 @@ export class QueryHandler {
     return work;
   }
 
-  private failed(err: unknown, simple: (rcode: number) => Reply): Reply {
+  private failed(err: unknown, raw: Buffer, q: ParsedQuery, ra: boolean, limit: number): Reply {
     this.counters.internalErrors++;
     this.log(`dns: zone lookup failed: ${errorMessage(err)}`);
-    return simple(Rcode.SERVFAIL);
+    return this.plain(raw, q, Rcode.SERVFAIL, ra, limit);
   }
 
-  private finish(raw: Buffer, q: ParsedQuery, parts: Parameters<typeof buildResponse>[2]): Reply {
-    const { bytes, truncated } = buildResponse(raw, q, parts);
-    if (truncated) this.counters.truncated++;
-    return this.count(parts.rcode, bytes);
+  /** An answer without records (REFUSED, SERVFAIL, BADVERS…); a limit of 0 forces TC. */
+  private plain(raw: Buffer, q: ParsedQuery, rcode: number, ra: boolean, limit: number): Reply {
+    return this.finish(raw, q, { rcode, answers: EMPTY, authorities: EMPTY }, ra, limit, false);
+  }
+
+  private finish(raw: Buffer, q: ParsedQuery, built: Built, ra: boolean, limit: number, aa = true): Reply {
+    const bytes = buildResponse(raw, q, built.rcode, aa, ra, built.answers, built.authorities, limit);
+    if (isTruncated(bytes)) this.counters.truncated++;
+    return this.count(built.rcode, bytes);
   }
 
   private count(rcode: number, bytes: Buffer): Buffer {
-    const name = this.rcodeNames.get(rcode);
+    const name = this.rcodeNames[rcode];
     if (name) this.counters.rcodes[name]++;
     return bytes;
   }

@@ -6,7 +6,7 @@
  *
  * @example
  * const answers = encodeRecords([{ name: 'web1.storm.internal', type: 'A', class: 'IN', ttl: 60, data: '10.77.0.10' }]);
- * const { bytes } = buildResponse(raw, query, { rcode: Rcode.NOERROR, aa: true, ra: false, answers, limit: 512 });
+ * const bytes = buildResponse(raw, query, Rcode.NOERROR, true, false, answers, EMPTY, 512);
  */
 import dnsPacket, { type Answer } from 'dns-packet';
 import type { ParsedQuery } from './wire.js';
@@ -37,16 +37,6 @@ export function encodeRecords(list: readonly Answer[]): Section {
   return list.length ? { count: list.length, bytes: Buffer.concat(list.map((a) => recordCodec.encode(a))) } : EMPTY;
 }
 
-export interface ResponseParts {
-  readonly rcode: number;
-  readonly aa: boolean;
-  readonly ra: boolean;
-  readonly answers?: Section;
-  readonly authorities?: Section;
-  /** Largest message the transport carries to this client. */
-  readonly limit: number;
-}
-
 function header(out: Buffer, id: number, opcode: number, rd: boolean, flags: number, rcode: number, qd: number, an: number, ns: number, ar: number): void {
   out.writeUInt16BE(id, 0);
   out.writeUInt16BE(QR | (opcode << 11) | flags | (rd ? RD : 0) | (rcode & 0xf), 2);
@@ -66,17 +56,18 @@ function writeOpt(out: Buffer, at: number, rcode: number, dnssecOk: boolean): vo
   out.writeUInt16BE(0, at + 9);
 }
 
-export function buildResponse(raw: Buffer, q: ParsedQuery, p: ResponseParts): { bytes: Buffer; truncated: boolean } {
-  const answers = p.answers ?? EMPTY;
-  const authorities = p.authorities ?? EMPTY;
+/**
+ * The response to `q`: `rcode`, AA and RA flags, the record sections, within `limit` bytes (over it,
+ * TC and no records). Positional arguments because this runs once per query.
+ */
+export function buildResponse(raw: Buffer, q: ParsedQuery, rcode: number, aa: boolean, ra: boolean, answers: Section, authorities: Section, limit: number): Buffer {
   const qLen = q.questionEnd - 12;
   const optLen = q.edns ? 11 : 0;
   const full = 12 + qLen + answers.bytes.length + authorities.bytes.length + optLen;
-  const truncated = full > p.limit;
-  const size = truncated ? 12 + qLen + optLen : full;
-  const out = Buffer.allocUnsafe(size);
-  const flags = (p.aa ? AA : 0) | (p.ra ? RA : 0) | (truncated ? TC : 0);
-  header(out, q.id, q.opcode, q.rd, flags, p.rcode, 1, truncated ? 0 : answers.count, truncated ? 0 : authorities.count, q.edns ? 1 : 0);
+  const truncated = full > limit;
+  const out = Buffer.allocUnsafe(truncated ? 12 + qLen + optLen : full);
+  const flags = (aa ? AA : 0) | (ra ? RA : 0) | (truncated ? TC : 0);
+  header(out, q.id, q.opcode, q.rd, flags, rcode, 1, truncated ? 0 : answers.count, truncated ? 0 : authorities.count, q.edns ? 1 : 0);
   raw.copy(out, 12, 12, q.questionEnd);
   let at = 12 + qLen;
   if (!truncated) {
@@ -85,8 +76,13 @@ export function buildResponse(raw: Buffer, q: ParsedQuery, p: ResponseParts): { 
     authorities.bytes.copy(out, at);
     at += authorities.bytes.length;
   }
-  if (q.edns) writeOpt(out, at, p.rcode, q.edns.dnssecOk);
-  return { bytes: out, truncated };
+  if (q.edns) writeOpt(out, at, rcode, q.edns.dnssecOk);
+  return out;
+}
+
+/** True when a response built here carries the TC bit. */
+export function isTruncated(response: Buffer): boolean {
+  return (response[2]! & (TC >> 8)) !== 0;
 }
 
 /** A header-only answer (FORMERR, NOTIMP) for a query whose question we could not or will not read. */

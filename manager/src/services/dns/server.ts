@@ -14,6 +14,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
 import { MgrErr } from '../../errors.js';
+import { literalLookup } from '../dhcp/literal-lookup.js';
 import { Authority } from './authority.js';
 import { type DnsServerConfig, type ResolvedDnsConfig, resolveDnsConfig } from './config.js';
 import { Forwarder, type ForwarderStats } from './forwarder.js';
@@ -138,7 +139,8 @@ export class DnsServer {
   }
 
   private async bindUdp(host: string, port: number): Promise<Socket> {
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    // Bursts (a boot storm, a benchmark) queue in the kernel instead of being dropped; capped by net.core.rmem_max.
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024, lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ port, address: host, exclusive: true }, () => {

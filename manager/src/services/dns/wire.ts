@@ -49,24 +49,27 @@ interface Name {
   readonly plain: boolean;
 }
 
-/** Reads an uncompressed name at `offset`; undefined when it breaks a bound. */
+/** Scratch space for one name (at most 255 bytes on the wire), reused so parsing allocates one string. */
+const scratch = Buffer.alloc(256);
+
+/** Reads an uncompressed name at `offset`, lower-cased in one pass; undefined when it breaks a bound. */
 function readName(buf: Buffer, offset: number): Name | undefined {
-  const labels: string[] = [];
   let i = offset;
-  let total = 0;
+  let out = 0;
   let plain = true;
   for (;;) {
     if (i >= buf.length) return undefined;
     const len = buf[i]!;
-    if (len === 0) return { name: labels.length ? labels.join('.') : '.', end: i + 1, plain };
+    if (len === 0) return { name: out === 0 ? '.' : scratch.toString('latin1', 0, out), end: i + 1, plain };
     if (len > 63 || i + 1 + len > buf.length) return undefined; // pointers (0xc0) and reserved label types land here too
-    total += len + 1;
-    if (total > 254) return undefined;
+    if (out + len + 1 > 254) return undefined;
+    if (out > 0) scratch[out++] = 0x2e;
     for (let j = i + 1; j <= i + len; j++) {
-      const c = buf[j]!;
+      let c = buf[j]!;
       if (c <= 0x20 || c >= 0x7f || c === 0x2e) plain = false;
+      else if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      scratch[out++] = c;
     }
-    labels.push(buf.toString('latin1', i + 1, i + 1 + len).toLowerCase());
     i += 1 + len;
   }
 }
@@ -92,28 +95,27 @@ export function parseQuery(buf: Buffer): ParseResult {
   if (flags & QR) return { kind: 'drop', reason: 'a response, not a query' };
   const opcode = (flags >> 11) & 0xf;
   const rd = (flags & 0x0100) !== 0;
-  const bad = (reason: string): ParseResult => ({ kind: 'formerr', id, opcode, rd, reason });
   if (opcode !== 0) return { kind: 'notimp', id, opcode, rd };
   const qd = buf.readUInt16BE(4);
   const an = buf.readUInt16BE(6);
   const ns = buf.readUInt16BE(8);
   const ar = buf.readUInt16BE(10);
-  if (qd !== 1) return bad(`${qd} questions`);
-  if (an !== 0 || ns !== 0) return bad('records in the answer or authority section of a query');
+  if (qd !== 1) return { kind: 'formerr', id, opcode, rd, reason: `${qd} questions` };
+  if (an !== 0 || ns !== 0) return { kind: 'formerr', id, opcode, rd, reason: 'records in the answer or authority section of a query' };
   const name = readName(buf, 12);
-  if (!name || name.end + 4 > buf.length) return bad('bad question');
+  if (!name || name.end + 4 > buf.length) return { kind: 'formerr', id, opcode, rd, reason: 'bad question' };
   const question = { name: name.name, type: buf.readUInt16BE(name.end), klass: buf.readUInt16BE(name.end + 2) };
   const questionEnd = name.end + 4;
   let edns: Edns | undefined;
   let i = questionEnd;
   for (let r = 0; r < ar; r++) {
     const afterName = skipName(buf, i);
-    if (afterName === undefined || afterName + 10 > buf.length) return bad('bad additional record');
+    if (afterName === undefined || afterName + 10 > buf.length) return { kind: 'formerr', id, opcode, rd, reason: 'bad additional record' };
     const type = buf.readUInt16BE(afterName);
     const rdlen = buf.readUInt16BE(afterName + 8);
-    if (afterName + 10 + rdlen > buf.length) return bad('additional record overruns the packet');
+    if (afterName + 10 + rdlen > buf.length) return { kind: 'formerr', id, opcode, rd, reason: 'additional record overruns the packet' };
     if (type === TYPE_OPT) {
-      if (edns || afterName !== i + 1 || buf[i] !== 0) return bad('more than one OPT, or OPT not at the root');
+      if (edns || afterName !== i + 1 || buf[i] !== 0) return { kind: 'formerr', id, opcode, rd, reason: 'more than one OPT, or OPT not at the root' };
       edns = { udpSize: buf.readUInt16BE(afterName + 2), version: buf[afterName + 5]!, dnssecOk: (buf.readUInt16BE(afterName + 6) & 0x8000) !== 0 };
     }
     i = afterName + 10 + rdlen;
