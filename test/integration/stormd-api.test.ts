@@ -227,6 +227,7 @@ describe('stormd over mutual TLS (test:///default)', () => {
         await expect(call('GET', '/v1/host', undefined, cert ? { cert, key: managerKey() } : {})).rejects.toThrow();
         const refusal = await waitFor(async () => logLines.slice(before.logs).some((l) => reason.test(String(l['reason']))), { timeoutMs: 5000, intervalMs: 20 });
         expect(refusal, `no refusal naming ${reason} in ${JSON.stringify(logLines.slice(before.logs))}`).toBe(true);
+        expect(logLines.slice(before.logs).find((l) => reason.test(String(l['reason'])))).toMatchObject({ remoteAddress: '127.0.0.1' });
         expect(httpRequests).toBe(before.requests);
       });
     }

@@ -13,7 +13,7 @@
 import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { checkPeer, serverTlsOptions, tlsRefusal } from '../../../manager/src/pki/index.js';
+import { checkPeer, onTlsRefusal, serverTlsOptions } from '../../../manager/src/pki/index.js';
 import { errorMessage } from '../../../common/errors.js';
 import { readCrl } from './crl-info.js';
 
@@ -101,9 +101,6 @@ export class StormdTls {
       }
       for (const listener of downstream) listener.call(server, socket);
     });
-    server.on('tlsClientError', (err, socket) => {
-      this.log.warn({ ...tlsRefusal(err, socket) }, 'TLS client refused');
-      socket.destroy();
-    });
+    onTlsRefusal(server, (refusal) => this.log.warn({ ...refusal }, 'TLS client refused'));
   }
 }
