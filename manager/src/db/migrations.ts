@@ -78,6 +78,78 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'hosts, enrolment, revocation, instances',
+    sql: `
+      CREATE TABLE enrolment_tokens (
+        id            TEXT PRIMARY KEY,
+        secret_hash   TEXT NOT NULL,
+        created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        expires_at    TEXT NOT NULL,
+        used_at       TEXT,
+        used_by_host  TEXT
+      );
+      CREATE TABLE hosts (
+        id                    TEXT PRIMARY KEY,
+        name                  TEXT NOT NULL UNIQUE,
+        url                   TEXT NOT NULL,
+        cert_serial           TEXT NOT NULL,
+        status                TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'ready', 'unreachable', 'revoked')),
+        last_heartbeat        TEXT,
+        last_error            TEXT,
+        cpus                  INTEGER,
+        memory_mib            INTEGER,
+        free_memory_mib       INTEGER,
+        allocated_memory_mib  INTEGER,
+        hypervisor_uri        TEXT,
+        domain_type           TEXT,
+        created_at            TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TABLE host_layers (
+        host_id  TEXT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+        sha256   TEXT NOT NULL,
+        PRIMARY KEY (host_id, sha256)
+      );
+      CREATE TABLE revocations (
+        serial      TEXT PRIMARY KEY,
+        revoked_at  TEXT NOT NULL,
+        reason      TEXT
+      );
+      CREATE TABLE instances (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        uuid          TEXT NOT NULL UNIQUE,
+        channel_id    TEXT,
+        appliance     TEXT NOT NULL,
+        version       TEXT NOT NULL,
+        host_id       TEXT REFERENCES hosts(id),
+        state         TEXT NOT NULL,
+        desired       TEXT NOT NULL CHECK (desired IN ('running', 'stopped')),
+        launch_step   TEXT,
+        mac           TEXT NOT NULL UNIQUE,
+        ip            TEXT UNIQUE,
+        memory_mib    INTEGER NOT NULL,
+        vcpus         INTEGER NOT NULL,
+        params        TEXT NOT NULL DEFAULT '{}',
+        token_hash    TEXT,
+        last_error    TEXT,
+        guest_status  TEXT,
+        created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE INDEX instances_by_host ON instances (host_id);
+      CREATE TABLE instance_files (
+        instance_id  TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+        position     INTEGER NOT NULL,
+        role         TEXT NOT NULL CHECK (role IN ('layer', 'kernel', 'initrd')),
+        kind         TEXT NOT NULL,
+        sha256       TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        PRIMARY KEY (instance_id, position)
+      );
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

@@ -1,12 +1,13 @@
 /**
- * The PKI's errors, to be merged into the manager's one catalog (`manager/src/errors.ts`).
+ * The PKI's entries of the manager's one catalog: `manager/src/errors.ts` spreads `PKI_ERRORS` into
+ * `MgrErr`; `PkiErr` builds the same codes for the library, which stormd shares.
  *
  * @example
  * throw PkiErr.MGR_ERR_PKI_CSR_INVALID('signature does not verify');
  */
 import { defineErrors } from '../../../common/errors.js';
 
-export const PkiErr = defineErrors({
+export const PKI_ERRORS = {
   /** ca.pem / ca.key unreadable, not a CA, incomplete or too open; never silently replaced. */
   MGR_ERR_PKI_CA_INVALID: { status: 500, message: 'the certificate authority files are invalid' },
   MGR_ERR_PKI_CA_KEY_MISMATCH: { status: 500, message: 'ca.key does not match ca.pem' },
@@ -21,6 +22,8 @@ export const PkiErr = defineErrors({
   /** A peer passed TLS but is not who this end talks to (for example a client certificate for another name). */
   MGR_ERR_PKI_PEER_REJECTED: { status: 403, message: 'peer certificate refused' },
   MGR_ERR_PKI_BUNDLE_EXISTS: { status: 409, message: 'the bundle folder already holds PKI files' },
-});
+} as const;
+
+export const PkiErr = defineErrors(PKI_ERRORS);
 
 export type PkiErrCode = keyof typeof PkiErr;
