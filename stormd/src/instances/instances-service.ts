@@ -99,25 +99,27 @@ export class InstancesService {
   define(id: string, req: DefineDomainRequest): Promise<InstanceStatus> {
     return this.locks.run(id, async () => {
       if (!(await exists(this.layerPath(id)))) throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(`${id} has no instance layer; create it first`);
-      const wanted = [req.boot.kernel, req.boot.initrd, ...req.layers];
-      const missing: string[] = [];
-      for (const sha of new Set(wanted)) if (!(await this.store.has(sha))) missing.push(sha);
-      if (missing.length) throw StormdErr.STORMD_ERR_LAYER_NOT_STAGED(missing.join(', '), { details: { missing } });
-      const spec = layeredBootSpec({
-        instanceId: id,
-        uuid: req.uuid,
-        kernel: this.store.path(req.boot.kernel),
-        initrd: this.store.path(req.boot.initrd),
-        layers: req.layers.map((sha) => ({ path: this.store.path(sha), format: 'raw' as const })),
-        instanceLayer: this.layerPath(id),
-        memoryMiB: req.memoryMiB,
-        vcpus: req.vcpus,
-        consoleLog: this.consolePath(id),
-        nics: req.nics,
-        ...(req.boot.extraCmdline ? { extraCmdline: req.boot.extraCmdline } : {}),
-        ...(req.metadata ? { metadata: req.metadata } : {}),
+      await this.store.guard(async () => {
+        const wanted = [req.boot.kernel, req.boot.initrd, ...req.layers];
+        const missing: string[] = [];
+        for (const sha of new Set(wanted)) if (!(await this.store.has(sha))) missing.push(sha);
+        if (missing.length) throw StormdErr.STORMD_ERR_LAYER_NOT_STAGED(missing.join(', '), { details: { missing } });
+        const spec = layeredBootSpec({
+          instanceId: id,
+          uuid: req.uuid,
+          kernel: this.store.path(req.boot.kernel),
+          initrd: this.store.path(req.boot.initrd),
+          layers: req.layers.map((sha) => ({ path: this.store.path(sha), format: 'raw' as const })),
+          instanceLayer: this.layerPath(id),
+          memoryMiB: req.memoryMiB,
+          vcpus: req.vcpus,
+          consoleLog: this.consolePath(id),
+          nics: req.nics,
+          ...(req.boot.extraCmdline ? { extraCmdline: req.boot.extraCmdline } : {}),
+          ...(req.metadata ? { metadata: req.metadata } : {}),
+        });
+        await this.driver.define(spec);
       });
-      await this.driver.define(spec);
       return this.statusOf(id);
     });
   }

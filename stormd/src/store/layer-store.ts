@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { StormError } from '../../../common/errors.js';
 import { StormdErr } from '../errors.js';
 import { fsyncPath } from '../fsync.js';
+import { KeyedLock } from '../keyed-lock.js';
 
 export const SHA256 = /^[0-9a-f]{64}$/;
 const PARTIAL_PREFIX = '.partial-';
@@ -56,6 +57,7 @@ export class LayerStore {
   readonly dir: string;
   private readonly inflight = new Map<string, Promise<number>>();
   private inUse: LayerUseCheck = async () => false;
+  private readonly useLock = new KeyedLock();
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'layers');
@@ -108,14 +110,24 @@ export class LayerStore {
     return { sha256, size: await download, staged: true };
   }
 
+  /**
+   * Runs `fn` while no `remove` can run: a define checks its layers are here and defines the
+   * domain inside it, so a removal cannot slip between the check and the domain that uses them.
+   */
+  guard<T>(fn: () => Promise<T>): Promise<T> {
+    return this.useLock.run('use', fn);
+  }
+
   /** Deletes a stored file; refused while a defined domain uses it; absent is not an error. */
-  async remove(sha256: string): Promise<boolean> {
+  remove(sha256: string): Promise<boolean> {
     const path = this.path(sha256);
-    if (await this.inUse(path)) throw StormdErr.STORMD_ERR_LAYER_IN_USE(sha256);
-    if ((await this.sizeOf(sha256)) === undefined) return false;
-    await rm(path, { force: true });
-    await fsyncPath(this.dir);
-    return true;
+    return this.guard(async () => {
+      if (await this.inUse(path)) throw StormdErr.STORMD_ERR_LAYER_IN_USE(sha256);
+      if ((await this.sizeOf(sha256)) === undefined) return false;
+      await rm(path, { force: true });
+      await fsyncPath(this.dir);
+      return true;
+    });
   }
 
   private async sizeOf(sha256: string): Promise<number | undefined> {
