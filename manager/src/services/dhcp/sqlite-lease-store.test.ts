@@ -46,6 +46,19 @@ describe('SqliteLeaseStore', () => {
     expect((await store.all()).length).toBe(150);
   });
 
+  it('applies one batch in order: the last change of a MAC wins, an address moves', async () => {
+    const store = new SqliteLeaseStore(db);
+    await Promise.all([
+      store.put(lease('52:54:00:00:00:01', '10.77.0.10')),
+      store.put(lease('52:54:00:00:00:01', '10.77.0.20')),
+      store.put(lease('52:54:00:00:00:02', '10.77.0.20')),
+      store.remove('52:54:00:00:00:03'),
+      store.put(lease('52:54:00:00:00:03', '10.77.0.30')),
+      store.remove('52:54:00:00:00:03'),
+    ]);
+    expect((await store.all()).map((l) => [l.mac, l.ip])).toEqual([['52:54:00:00:00:02', '10.77.0.20']]);
+  });
+
   it('rejects every waiter of a batch that fails', async () => {
     const store = new SqliteLeaseStore(db);
     await db.exec('DROP TABLE dhcp_leases');

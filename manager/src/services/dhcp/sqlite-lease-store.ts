@@ -1,8 +1,9 @@
 /**
  * Leases in the manager's sqlite database (table `dhcp_leases`, see schema.ts). Writes are
  * group-committed: every put/remove that arrives while a transaction is being written joins the
- * next one, so a boot storm costs a few fsyncs rather than one per client, and each caller's
- * promise still resolves only once its change is durable.
+ * next one, written with a few multi-row statements, so a boot storm costs a few fsyncs and
+ * statements rather than one of each per client; each caller's promise still resolves only once
+ * its change is durable.
  *
  * @example
  * const store = new SqliteLeaseStore(db);
@@ -61,9 +62,7 @@ export class SqliteLeaseStore implements LeaseStore {
         const batch = this.pending;
         this.pending = [];
         try {
-          await this.db.transaction(async (tx) => {
-            for (const p of batch) await apply(tx, p.change);
-          });
+          await this.db.transaction((tx) => applyAll(tx, batch.map((p) => p.change)));
           for (const p of batch) p.resolve();
         } catch (err) {
           for (const p of batch) p.reject(err);
@@ -75,17 +74,24 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 }
 
-async function apply(tx: Queryable, change: Change): Promise<void> {
-  if (change.kind === 'remove') {
-    await tx.run('DELETE FROM dhcp_leases WHERE mac = ?', [change.mac]);
-    return;
+/** Rows per multi-row statement: 5 parameters each stays far below sqlite's variable limit. */
+const ROWS_PER_STATEMENT = 100;
+
+/** Applies a batch in order, runs of puts and runs of removes each as a few multi-row statements. */
+async function applyAll(tx: Queryable, changes: readonly Change[]): Promise<void> {
+  for (let i = 0; i < changes.length; ) {
+    const kind = changes[i]!.kind;
+    let j = i;
+    while (j < changes.length && changes[j]!.kind === kind && j - i < ROWS_PER_STATEMENT) j++;
+    const run = changes.slice(i, j);
+    if (kind === 'remove') {
+      const macs = run.map((c) => (c.kind === 'remove' ? c.mac : ''));
+      await tx.run(`DELETE FROM dhcp_leases WHERE mac IN (${macs.map(() => '?').join(',')})`, macs);
+    } else {
+      const params = run.flatMap((c) => (c.kind === 'put' ? [c.lease.mac, c.lease.ip, c.lease.hostname, c.lease.clientId, c.lease.expiresAt] : []));
+      // OR REPLACE drops any row that clashes on mac (the old lease) or on ip (another MAC's stale lease).
+      await tx.run(`INSERT OR REPLACE INTO dhcp_leases (mac, ip, hostname, client_id, expires_at) VALUES ${run.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, params);
+    }
+    i = j;
   }
-  const l = change.lease;
-  await tx.run('DELETE FROM dhcp_leases WHERE ip = ? AND mac <> ?', [l.ip, l.mac]);
-  await tx.run(
-    `INSERT INTO dhcp_leases (mac, ip, hostname, client_id, expires_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, hostname = excluded.hostname, client_id = excluded.client_id,
-       expires_at = excluded.expires_at, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
-    [l.mac, l.ip, l.hostname, l.clientId, l.expiresAt],
-  );
 }
