@@ -22,7 +22,7 @@ import type { HostInfo, InstanceStatus } from '../../stormd/protocol.js';
 import { waitFor } from '../../stormd/src/clock.js';
 import { joinManager } from '../../stormd/src/join/join.js';
 import { startStormd, type StormdHandle } from '../../stormd/src/serve.js';
-import { type FakeManager, startFakeManager } from './stormd-fake-manager.js';
+import { callStormd, type FakeManager, startFakeManager, type StormdAnswer } from './stormd-fake-manager.js';
 
 let manager: FakeManager;
 let stormd: StormdHandle;
@@ -55,40 +55,9 @@ afterAll(async () => {
   await rm(data, { recursive: true, force: true });
 });
 
-interface Answer {
-  readonly status: number;
-  readonly body: unknown;
-}
-
-/** One request to stormd presenting `cert` (a PEM chain) with `key`; rejects when TLS refuses. */
-function call(method: string, path: string, body?: unknown, client: { cert?: string; key?: string } = manager.client.certPem ? { cert: manager.client.certPem, key: manager.client.keyPem } : {}): Promise<Answer> {
-  const url = new URL(path, stormd.url);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        ...clientTlsOptions({ ca: manager.ca.certPem, servername: '127.0.0.1', ...(client.cert ? { cert: client.cert, key: client.key } : {}) }),
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
-        method,
-        agent: false,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(60_000, () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end(payload);
-  });
+/** A request to this stormd as the manager (or as `client`, for the refusal matrix). */
+function call(method: string, path: string, body?: unknown, client?: { cert?: string; key?: string }): Promise<StormdAnswer> {
+  return callStormd(manager, stormd.url, method, path, body, client);
 }
 
 const blobUrl = (sha: string) => `${manager.url}/api/v1/images/${sha}/blob`;

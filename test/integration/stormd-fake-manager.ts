@@ -12,6 +12,7 @@
  * await manager.close();
  */
 import { createHash } from 'node:crypto';
+import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -22,7 +23,7 @@ import { createEnrolmentToken, decodeEnrolmentToken, verifyTokenSecret } from '.
 import { parseAltNames } from '../../manager/src/pki/names.js';
 import { MANAGER_COMMON_NAME, serverExtensions, validityWindow } from '../../manager/src/pki/profiles.js';
 import { pkiFixture, type PkiFixture } from '../../manager/src/pki/test-support/fixtures.js';
-import { httpsServerOptions } from '../../manager/src/pki/tls-options.js';
+import { clientTlsOptions, httpsServerOptions } from '../../manager/src/pki/index.js';
 import type { HeartbeatRequest, HeartbeatResponse, JoinRequest, JoinResponse } from '../../stormd/protocol.js';
 
 export interface RecordedRequest {
@@ -166,4 +167,54 @@ export async function startFakeManager(opts: { intervalMs?: number } = {}): Prom
     close: () => app.close(),
   };
   return fake;
+}
+
+export interface StormdAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/**
+ * One request to a stormd at `baseUrl` as the manager would make it (mutual TLS, verified against
+ * the fake manager's CA). `client` overrides the certificate chain and key presented (`{}`: none).
+ * Rejects when TLS refuses the connection.
+ *
+ * @example
+ * const { status, body } = await callStormd(manager, stormd.url, 'GET', '/v1/host');
+ */
+export function callStormd(
+  manager: FakeManager,
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  client: { cert?: string; key?: string } = { cert: manager.client.certPem, key: manager.client.keyPem },
+): Promise<StormdAnswer> {
+  const url = new URL(path, baseUrl);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        ...clientTlsOptions({ ca: manager.ca.certPem, servername: url.hostname, ...(client.cert ? { cert: client.cert, key: client.key } : {}) }),
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        agent: false,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(120_000, () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(payload);
+  });
 }

@@ -6,16 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientTlsOptions } from '../../manager/src/pki/index.js';
 import type { HostInfo, InstanceStatus } from '../../stormd/protocol.js';
 import { waitFor } from '../../stormd/src/clock.js';
 import { joinManager } from '../../stormd/src/join/join.js';
 import { startProcess, stopAllProcesses, type TestProcess } from '../helpers/process.js';
-import { type FakeManager, startFakeManager } from './stormd-fake-manager.js';
+import { callStormd, type FakeManager, startFakeManager, type StormdAnswer } from './stormd-fake-manager.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -38,32 +36,8 @@ async function startHost(name: string): Promise<Host> {
   return { name, data, proc, url: url! };
 }
 
-function call(host: Host, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const url = new URL(path, host.url);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolvePromise, reject) => {
-    const req = request(
-      {
-        ...clientTlsOptions({ ca: manager.ca.certPem, cert: manager.client.certPem, key: manager.client.keyPem, servername: '127.0.0.1' }),
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
-        method,
-        agent: false,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolvePromise({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+function call(host: Host, method: string, path: string, body?: unknown): Promise<StormdAnswer> {
+  return callStormd(manager, host.url, method, path, body);
 }
 
 beforeAll(async () => {
