@@ -92,7 +92,7 @@ export interface InstanceActionResponse {
  * `GET /v1/instances`, `GET /v1/instances/:id`: what the host holds for an instance. The list holds
  * every instance with a folder (layer) or a `storm-*` domain, so a layer without a domain and a
  * domain without a layer both show (the manager's reconcile sees drift).
- * `PUT /v1/instances/:id/layer` and `PUT /v1/instances/:id/domain` answer this too;
+ * `PUT /v1/instances/:id/layer` (201) and `PUT /v1/instances/:id/domain` (200) answer this too;
  * `DELETE /v1/instances/:id/domain` undefines (409 while running) and answers it;
  * `DELETE /v1/instances/:id` removes everything (destroy, undefine, delete the folder), idempotent, 204.
  */
@@ -122,7 +122,8 @@ export type RemoveLayerResponse = void;
 // ---- calls stormd makes to the manager ----
 // `GET <manager>/api/v1/pki/ca` answers the CA certificate as PEM; a joining host reads it before
 // it trusts anything and compares its sha256 with the token's fingerprint.
-// `GET <manager>/api/v1/pki/crl` answers the current CRL as PEM (stormd fetches it over mutual TLS).
+// `GET <manager>/api/v1/pki/crl` answers the current CRL as PEM (over TLS verified against the CA; it must
+// not need a client certificate, so a host with a stale CRL can always fetch a fresh one).
 
 /** `POST <manager>/api/v1/hosts/join` (over TLS verified against the CA whose fingerprint the token carries). */
 export interface JoinRequest {

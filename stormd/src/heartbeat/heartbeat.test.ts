@@ -27,6 +27,7 @@ describe('Heartbeat and CrlKeeper', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  // What the loop sends is opaque to it; a stand-in keeps the test about the loop.
   const request = { info: {}, instances: [] } as unknown as HeartbeatRequest;
   const warnings: object[] = [];
   const log = { info: () => undefined, debug: () => undefined, warn: (o: object) => void warnings.push(o) };
