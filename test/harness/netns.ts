@@ -31,8 +31,8 @@ export interface Guest {
 export interface ExecResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
+  /** stdout and stderr interleaved, as printed. */
+  readonly output: string;
 }
 
 /** A long-running process inside a namespace (a server, libvirtd, a DHCP client). */
@@ -190,7 +190,7 @@ export async function createNetns(opts: { bridgeAddress?: string } = {}): Promis
       const timer = setTimeout(() => s.child.kill('SIGKILL'), timeoutMs);
       const code = await s.exited;
       clearTimeout(timer);
-      return { code, signal: s.child.signalCode, stdout: s.output(), stderr: '' };
+      return { code, signal: s.child.signalCode, output: s.output() };
     },
     start,
     async cleanup() {
