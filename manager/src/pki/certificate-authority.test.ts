@@ -97,7 +97,7 @@ describe('issued certificates', () => {
     csr.sign(key, forge.md.sha256.create());
     const cert = f.ca.issueHostCertificate(forge.pki.certificationRequestToPem(csr), { hostName: 'host-1.example', altNames: ['10.0.0.5'] });
     expect(await extensions(cert.certPem)).toBe(
-      'subject=O = STORM, CN = host-1.example X509v3 Basic Constraints: critical CA:FALSE X509v3 Key Usage: critical Digital Signature, Key Encipherment X509v3 Extended Key Usage: TLS Web Server Authentication X509v3 Subject Alternative Name: DNS:host-1.example, IP Address:10.0.0.5',
+      'subject=O = STORM, CN = host-1.example X509v3 Basic Constraints: critical CA:FALSE X509v3 Key Usage: critical Digital Signature, Key Encipherment X509v3 Extended Key Usage: TLS Web Server Authentication, TLS Web Client Authentication X509v3 Subject Alternative Name: DNS:host-1.example, IP Address:10.0.0.5',
     );
     const { code, output } = await openssl(['verify', '-purpose', 'sslserver', '-CAfile', '{ca.pem}', '{host.pem}'], { 'ca.pem': f.ca.certPem, 'host.pem': cert.certPem });
     expect(code, output).toBe(0);

@@ -12,7 +12,7 @@ import { PkiErr } from './errors.js';
 import { certificateFingerprint } from './fingerprint.js';
 import { generateKeyPair } from './keys.js';
 import { parseAltNames } from './names.js';
-import { CA_VALIDITY_DAYS, CLOCK_SKEW_MS, LEAF_VALIDITY_DAYS, MANAGER_COMMON_NAME, caExtensions, clientExtensions, serverExtensions, validityWindow } from './profiles.js';
+import { CA_VALIDITY_DAYS, CLOCK_SKEW_MS, LEAF_VALIDITY_DAYS, MANAGER_COMMON_NAME, caExtensions, clientExtensions, hostExtensions, serverExtensions, validityWindow } from './profiles.js';
 
 export interface CaOptions {
   /** Clock for issuing and CRLs; tests pass another to make expired or future certificates. */
@@ -166,7 +166,14 @@ export class CertificateAuthority {
    */
   issueHostCertificate(csrPem: string, host: { hostName: string; altNames?: readonly string[]; validityDays?: number }): IssuedCertificate {
     const { publicKeyPem } = readCsr(csrPem);
-    return this.issueServerCertificate({ publicKeyPem, names: [host.hostName, ...(host.altNames ?? [])], validityDays: host.validityDays });
+    const names = parseAltNames([host.hostName, ...(host.altNames ?? [])]);
+    return buildCertificate({
+      commonName: names[0]!.value,
+      publicKeyPem,
+      issuer: this.signer,
+      ...this.leafWindow(host.validityDays),
+      extensions: hostExtensions(this.signer.keyIdentifier, names),
+    });
   }
 
   /**

@@ -71,3 +71,15 @@ export function serverExtensions(authorityKeyId: string, names: readonly AltName
     { name: 'subjectAltName', altNames: toForgeAltNames(names) },
   ];
 }
+
+/**
+ * A host (stormd): serves the manager (serverAuth) and calls it back for heartbeats, layers and the
+ * CRL (clientAuth); stormd still refuses it as a client, since its subject is not the manager's.
+ */
+export function hostExtensions(authorityKeyId: string, names: readonly AltName[]): ForgeExtension[] {
+  return [
+    ...leafBase(authorityKeyId),
+    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+    { name: 'subjectAltName', altNames: toForgeAltNames(names) },
+  ];
+}
