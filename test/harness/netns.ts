@@ -76,7 +76,7 @@ process.once('exit', () => {
   }
 });
 
-function run(command: string, args: readonly string[], timeoutMs = 10_000): Promise<ExecResult> {
+function run(command: string, args: readonly string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -88,9 +88,9 @@ function run(command: string, args: readonly string[], timeoutMs = 10_000): Prom
       clearTimeout(timer);
       reject(err);
     });
-    child.once('close', (code, signal) => {
+    child.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, stdout, stderr });
     });
   });
 }
