@@ -97,7 +97,8 @@ describe('stormd on qemu:///system', () => {
     );
     expect(up, `console:\n${text.slice(-4000)}`).toBe(true);
     expect(text).toContain('STORM-INIT: root ready layers=3');
-    expect(((await call('GET', '/v1/host')).body as HostInfo).allocatedMemoryMiB).toBe(256);
+    // At least ours: other suites may run storm-* guests on this shared libvirtd at the same time.
+    expect(((await call('GET', '/v1/host')).body as HostInfo).allocatedMemoryMiB).toBeGreaterThanOrEqual(256);
 
     const stop = await call('POST', `/v1/instances/${id}/actions`, { action: 'stop', timeoutMs: 60_000 });
     expect(stop).toEqual({ status: 200, body: { state: 'shutoff', outcome: 'graceful' } });
