@@ -12,7 +12,9 @@ BASE_PACKAGES=(
   libvirt-daemon-system libvirt-dev pkg-config qemu-system-x86 qemu-utils
   squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
 )
-TEST_PACKAGES=()
+# What the suite drives as real clients and peers: dig, dhclient (udhcpc is in busybox-static), dnsperf,
+# dnsmasq (DNS upstream and benchmark baseline), curl.
+TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl)
 packages=("${BASE_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
 

@@ -61,7 +61,7 @@ export interface ResolvedDhcpConfig {
 }
 
 function invalid(detail: string): never {
-  throw MgrErr.MGR_ERR_VALIDATION(`dhcp: ${detail}`);
+  throw MgrErr.MGR_ERR_DHCP_CONFIG(detail);
 }
 
 function address(value: string, what: string): number {

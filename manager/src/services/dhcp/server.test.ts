@@ -85,6 +85,6 @@ describe('DhcpServer on a socket', () => {
       { interface: 'lo', serverIp: '127.0.0.2', subnet: '127.0.0.0/24', dnsServers: [], domain: 'storm.internal', leaseTime: 600, serverPort: 0 },
       { reservations: new MemoryReservations(), leases: new MemoryLeaseStore() },
     );
-    await expect(server.start()).rejects.toMatchObject({ code: 'MGR_ERR_VALIDATION' });
+    await expect(server.start()).rejects.toMatchObject({ code: 'MGR_ERR_DHCP_INTERFACE' });
   });
 });

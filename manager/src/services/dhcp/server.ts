@@ -152,8 +152,8 @@ export class DhcpServer {
 /** Fails start when the named interface does not exist or does not carry `serverIp`. */
 export function checkInterface(name: string, serverIp: string): void {
   const addresses = networkInterfaces()[name];
-  if (!addresses) throw MgrErr.MGR_ERR_VALIDATION(`dhcp: no network interface ${name}`);
+  if (!addresses) throw MgrErr.MGR_ERR_DHCP_INTERFACE(`no network interface ${name}`);
   if (!addresses.some((a) => a.family === 'IPv4' && a.address === serverIp)) {
-    throw MgrErr.MGR_ERR_VALIDATION(`dhcp: interface ${name} does not carry ${serverIp}`);
+    throw MgrErr.MGR_ERR_DHCP_INTERFACE(`interface ${name} does not carry ${serverIp}`);
   }
 }

@@ -59,7 +59,7 @@ export interface ResolvedDnsConfig {
 }
 
 function invalid(detail: string): never {
-  throw MgrErr.MGR_ERR_VALIDATION(`dns: ${detail}`);
+  throw MgrErr.MGR_ERR_DNS_CONFIG(detail);
 }
 
 function cidrs(list: readonly string[], what: string): Cidr[] {

@@ -1,0 +1,80 @@
+/** Hosts in sqlite: identity (name, URL, certificate serial), health, capacity and the layers each holds. */
+import type { HostInfo } from '../../../stormd/protocol.js';
+import type { Database, Queryable } from '../db/database.js';
+
+export type HostStatus = 'new' | 'ready' | 'unreachable' | 'revoked';
+
+export interface HostRow {
+  readonly id: string;
+  readonly name: string;
+  readonly url: string;
+  readonly cert_serial: string;
+  readonly status: HostStatus;
+  readonly last_heartbeat: string | null;
+  readonly last_error: string | null;
+  readonly cpus: number | null;
+  readonly memory_mib: number | null;
+  readonly free_memory_mib: number | null;
+  readonly allocated_memory_mib: number | null;
+  readonly hypervisor_uri: string | null;
+  readonly domain_type: string | null;
+  readonly created_at: string;
+}
+
+export class HostStore {
+  constructor(private readonly db: Database) {}
+
+  async insert(tx: Queryable, row: { id: string; name: string; url: string; certSerial: string }): Promise<void> {
+    // A revoked host keeps its record (its instances point at it) but frees its name for a re-join.
+    await tx.run("UPDATE hosts SET name = name || '#' || id WHERE name = ? AND status = 'revoked'", [row.name]);
+    await tx.run('INSERT INTO hosts (id, name, url, cert_serial) VALUES (?, ?, ?, ?)', [row.id, row.name, row.url, row.certSerial]);
+  }
+
+  list(): Promise<HostRow[]> {
+    return this.db.all<HostRow>('SELECT * FROM hosts ORDER BY created_at, id');
+  }
+
+  get(id: string): Promise<HostRow | undefined> {
+    return this.db.get<HostRow>('SELECT * FROM hosts WHERE id = ?', [id]);
+  }
+
+  byName(name: string): Promise<HostRow | undefined> {
+    return this.db.get<HostRow>('SELECT * FROM hosts WHERE name = ?', [name]);
+  }
+
+  bySerial(serial: string): Promise<HostRow | undefined> {
+    return this.db.get<HostRow>('SELECT * FROM hosts WHERE cert_serial = ?', [serial]);
+  }
+
+  async recordHeartbeat(id: string, info: HostInfo): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run(
+        `UPDATE hosts SET status = 'ready', last_heartbeat = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), last_error = NULL,
+           cpus = ?, memory_mib = ?, free_memory_mib = ?, allocated_memory_mib = ?, hypervisor_uri = ?, domain_type = ?
+         WHERE id = ? AND status != 'revoked'`,
+        [info.cpus, info.memoryMiB, info.freeMemoryMiB, info.allocatedMemoryMiB, info.hypervisor.uri, info.hypervisor.domainType, id],
+      );
+      await tx.run('DELETE FROM host_layers WHERE host_id = ?', [id]);
+      for (const l of info.layers) await tx.run('INSERT OR IGNORE INTO host_layers (host_id, sha256) VALUES (?, ?)', [id, l.sha256]);
+    });
+  }
+
+  async addLayer(id: string, sha256: string): Promise<void> {
+    await this.db.run('INSERT OR IGNORE INTO host_layers (host_id, sha256) VALUES (?, ?)', [id, sha256]);
+  }
+
+  async layers(id: string): Promise<Set<string>> {
+    return new Set((await this.db.all<{ sha256: string }>('SELECT sha256 FROM host_layers WHERE host_id = ?', [id])).map((r) => r.sha256));
+  }
+
+  /** Marks ready hosts silent since `before` unreachable; returns their ids. */
+  async markSilent(before: Date, reason: string): Promise<string[]> {
+    const rows = await this.db.all<{ id: string }>("SELECT id FROM hosts WHERE status = 'ready' AND (last_heartbeat IS NULL OR last_heartbeat < ?)", [before.toISOString()]);
+    for (const r of rows) await this.db.run("UPDATE hosts SET status = 'unreachable', last_error = ? WHERE id = ? AND status = 'ready'", [reason, r.id]);
+    return rows.map((r) => r.id);
+  }
+
+  async setStatus(id: string, status: HostStatus, error: string | null = null): Promise<void> {
+    await this.db.run('UPDATE hosts SET status = ?, last_error = ? WHERE id = ?', [status, error, id]);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Placement: the instance must fit a ready host's free memory (after what launches already under way
+ * will take); by default instances spread (fewest instances first, then most free memory); `pin`
+ * names the one host to use, which must still fit.
+ *
+ * @example
+ * const host = place({ memoryMiB: 128 }, candidates); // or place({ memoryMiB: 128, pin: 'host-1' }, candidates)
+ */
+import { MgrErr } from '../errors.js';
+
+export interface PlacementCandidate {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+  /** What the host said it can still give guests. */
+  readonly freeMemoryMiB: number;
+  readonly instances: number;
+  /** Memory of this host's launches not yet reflected in its heartbeat. */
+  readonly pendingMiB: number;
+}
+
+export interface PlacementRequest {
+  readonly memoryMiB: number;
+  /** Host id or name. */
+  readonly pin?: string;
+}
+
+export function headroom(c: PlacementCandidate): number {
+  return c.freeMemoryMiB - c.pendingMiB;
+}
+
+export function place(req: PlacementRequest, candidates: readonly PlacementCandidate[]): PlacementCandidate {
+  if (req.pin !== undefined) {
+    const host = candidates.find((c) => c.id === req.pin || c.name === req.pin);
+    if (!host) throw MgrErr.MGR_ERR_NOT_FOUND(`host ${req.pin}`);
+    if (host.status !== 'ready') throw MgrErr.MGR_ERR_NO_CAPACITY(`host ${host.name} is ${host.status}`);
+    if (headroom(host) < req.memoryMiB) throw MgrErr.MGR_ERR_NO_CAPACITY(`host ${host.name} has ${headroom(host)} MiB free, the instance needs ${req.memoryMiB} MiB`);
+    return host;
+  }
+  const fits = candidates.filter((c) => c.status === 'ready' && headroom(c) >= req.memoryMiB);
+  if (fits.length === 0) {
+    const ready = candidates.filter((c) => c.status === 'ready');
+    throw MgrErr.MGR_ERR_NO_CAPACITY(
+      ready.length === 0 ? 'no host is ready' : `the instance needs ${req.memoryMiB} MiB; the most any ready host has free is ${Math.max(...ready.map(headroom))} MiB`,
+    );
+  }
+  return [...fits].sort((a, b) => a.instances - b.instances || headroom(b) - headroom(a) || a.name.localeCompare(b.name))[0]!;
+}

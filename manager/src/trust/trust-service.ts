@@ -1,0 +1,106 @@
+/**
+ * The manager's trust: its CA, its own client and HTTPS certificates, revocations and the current
+ * CRL, enrolment tokens, and the TLS options of every connection it makes or accepts. Listeners
+ * are told when the CRL changes, so TLS contexts reload without a restart.
+ *
+ * @example
+ * const trust = await TrustService.open({ dir: join(data, 'pki'), db, serverNames: ['127.0.0.1'] });
+ * Fastify({ https: trust.httpsOptions() });
+ * trust.dialOptions('10.0.0.5'); // mutual TLS towards a stormd
+ */
+import { X509Certificate } from 'node:crypto';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { Database } from '../db/database.js';
+import { CertificateAuthority, clientTlsOptions, httpsServerOptions, loadOrIssueManagerIdentity, MANAGER_COMMON_NAME, type IssuedCertificate, type ManagerIdentity } from '../pki/index.js';
+import { EnrolmentTokens } from './enrolment-tokens.js';
+import { SqliteRevocationStore } from './revocation-store.js';
+
+export interface TrustOptions {
+  readonly dir: string;
+  readonly db: Database;
+  /** Names and addresses the manager's HTTPS certificate carries (storm.local is always added). */
+  readonly serverNames: readonly string[];
+}
+
+export class TrustService {
+  readonly managerName = MANAGER_COMMON_NAME;
+  readonly tokens: EnrolmentTokens;
+  readonly revocations: SqliteRevocationStore;
+  private crl = '';
+  private crlNo = 0;
+  private readonly crlListeners = new Set<(crlPem: string) => void>();
+
+  private constructor(
+    readonly ca: CertificateAuthority,
+    readonly identity: ManagerIdentity,
+    db: Database,
+  ) {
+    this.tokens = new EnrolmentTokens(db);
+    this.revocations = new SqliteRevocationStore(db);
+  }
+
+  static async open(opts: TrustOptions): Promise<TrustService> {
+    const ca = await CertificateAuthority.loadOrCreate(opts.dir);
+    const identity = await loadOrIssueManagerIdentity(opts.dir, ca, { serverNames: opts.serverNames });
+    const trust = new TrustService(ca, identity, opts.db);
+    await trust.rebuildCrl();
+    return trust;
+  }
+
+  get caPem(): string {
+    return this.ca.certPem;
+  }
+
+  get fingerprint(): string {
+    return this.ca.fingerprint;
+  }
+
+  get crlPem(): string {
+    return this.crl;
+  }
+
+  get crlNumber(): number {
+    return this.crlNo;
+  }
+
+  /** The manager's listener: HTTPS with leaf + CA; client certificates asked for but optional (hosts send theirs, browsers none). */
+  httpsOptions(): TlsOptions {
+    return {
+      ...httpsServerOptions({ cert: this.identity.https.certPem, key: this.identity.https.keyPem, caCert: this.ca.certPem }),
+      requestCert: true,
+      rejectUnauthorized: false,
+      ca: this.ca.certPem,
+      crl: this.crl,
+    };
+  }
+
+  /** Mutual TLS towards a stormd at `host` (the name or address dialled, which its certificate must carry). */
+  dialOptions(host: string): ConnectionOptions {
+    return clientTlsOptions({ ca: this.ca.certPem, cert: this.identity.client.certPem, key: this.identity.client.keyPem, servername: host, crl: this.crl });
+  }
+
+  issueHostCertificate(csrPem: string, hostName: string, altNames: readonly string[]): IssuedCertificate {
+    return this.ca.issueHostCertificate(csrPem, { hostName, altNames: altNames.filter((n) => n !== hostName) });
+  }
+
+  async revoke(serial: string, reason?: string): Promise<void> {
+    await this.revocations.revoke(serial, new Date(), reason);
+    await this.rebuildCrl();
+  }
+
+  onCrlChange(listener: (crlPem: string) => void): () => void {
+    this.crlListeners.add(listener);
+    return () => this.crlListeners.delete(listener);
+  }
+
+  private async rebuildCrl(): Promise<void> {
+    this.crlNo = await this.revocations.nextCrlNumber();
+    this.crl = this.ca.buildCrl(await this.revocations.list(), this.crlNo);
+    for (const fn of this.crlListeners) fn(this.crl);
+  }
+
+  /** Serial (lowercase hex) of a PEM or DER certificate. */
+  static serialOf(cert: string | Buffer): string {
+    return new X509Certificate(cert).serialNumber.toLowerCase().replace(/^0+/, '');
+  }
+}
