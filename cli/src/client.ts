@@ -57,7 +57,14 @@ export class ManagerClient {
         ...(this.opts.ca ? { ca: this.opts.ca } : {}),
       });
       req.on('response', resolve);
-      req.on('error', (err) => reject(new ApiError(0, 'CLI_ERR_UNREACHABLE', `cannot reach the manager at ${this.base.href}: ${err.message}`)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const untrusted = /certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(`${err.code ?? ''} ${err.message}`);
+        reject(
+          untrusted
+            ? new ApiError(0, 'CLI_ERR_UNTRUSTED', `the manager at ${this.base.href} presented a certificate this client does not trust (${err.message}); pass --ca with the manager's pki/ca.pem`)
+            : new ApiError(0, 'CLI_ERR_UNREACHABLE', `cannot reach the manager at ${this.base.href}: ${err.message}`),
+        );
+      });
       req.end(payload);
     });
   }

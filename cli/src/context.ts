@@ -36,7 +36,7 @@ export class UsageError extends Error {}
 
 export function makeContext(opts: GlobalOptions, env: NodeJS.ProcessEnv, out = process.stdout, err = process.stderr): CliContext {
   const data = opts.data ?? env['STORM_DATA'] ?? './data';
-  const url = opts.url ?? env['STORM_URL'] ?? 'http://127.0.0.1:8080';
+  const url = opts.url ?? env['STORM_URL'] ?? 'https://127.0.0.1:8443';
   const tokenFile = opts.tokenFile ?? env['STORM_TOKEN_FILE'] ?? join(data, 'admin.token');
   const token = (opts.token ?? env['STORM_TOKEN'] ?? readIf(tokenFile))?.trim();
   if (!token) throw new UsageError(`no API token: pass --token, set STORM_TOKEN, or point --token-file at the manager's admin.token (tried ${tokenFile})`);

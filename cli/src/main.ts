@@ -20,7 +20,7 @@ Commands:
 ${Object.values(COMMANDS).map((c) => `  ${c.help}`).join('\n')}
 
 Options:
-  --url URL          the manager (default $STORM_URL or http://127.0.0.1:8080)
+  --url URL          the manager (default $STORM_URL or https://127.0.0.1:8443)
   --token T          API token (default $STORM_TOKEN, else the token file)
   --token-file F     file holding the token (default $STORM_TOKEN_FILE or ./data/admin.token)
   --ca FILE          the manager's CA certificate for https (default $STORM_CA or ./data/pki/ca.pem)

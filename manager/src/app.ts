@@ -1,58 +1,35 @@
 /**
- * `buildApp(config)`: the manager's fastify application, wired and ready to `inject`, never listening
- * (main.ts listens). It opens the database, migrates it and makes sure the admin token exists.
+ * `buildApp(config)`: the manager's fastify application over HTTPS (a certificate from its own CA),
+ * wired and ready to `inject`, never listening (main.ts listens). Route contexts by credential:
+ * public (health, CA and CRL, enrolment with its token), host certificate (heartbeats, layer
+ * blobs), API token (everything else under /api/v1, unknown routes included).
  *
  * @example
  * const app = await buildApp(managerConfig({ data: dir }));
  * const res = await app.inject({ method: 'GET', url: '/api/v1/health' });
- * await app.close(); // closes the database too
+ * await app.close(); // closes the services and the database too
  */
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { STORM_VERSION } from '../../common/version.js';
-import { ApiTokens, ensureAdminToken } from './auth/api-tokens.js';
-import { requireAuth } from './auth/require-auth.js';
-import { healthRoutes } from './api/health.js';
-import { whoamiRoutes } from './api/whoami.js';
-import { eventRoutes } from './api/events.js';
-import { channelRoutes } from './api/channels.js';
 import { applianceRoutes } from './api/appliances.js';
+import { channelRoutes } from './api/channels.js';
+import { eventRoutes } from './api/events.js';
+import { healthRoutes } from './api/health.js';
+import { hostAdminRoutes, hostAgentRoutes, hostJoinRoutes } from './api/hosts.js';
+import { imageBlobRoutes } from './api/image-blobs.js';
 import { imageRoutes } from './api/images.js';
-import { Catalog } from './catalog/catalog.js';
-import { ChannelService } from './channels/channel-service.js';
-import { ChannelStore } from './channels/channel-store.js';
-import { EventBus } from './events/bus.js';
-import { LayerCache } from './images/layer-cache.js';
-import { PullService } from './images/pull-service.js';
-import { AddressPolicy } from './net/address-policy.js';
+import { instanceRoutes } from './api/instances.js';
+import { pkiRoutes } from './api/pki.js';
+import { reconcileRoutes } from './api/reconcile.js';
+import { whoamiRoutes } from './api/whoami.js';
+import { requireAuth } from './auth/require-auth.js';
 import type { ManagerConfig } from './config.js';
-import { Database } from './db/database.js';
-import { migrate } from './db/migrations.js';
+import { type ContextOptions, createContext, type ManagerContext } from './context.js';
 import { installErrorHandlers, routeNotFound } from './http/error-handler.js';
 
-export interface ManagerContext {
-  readonly config: ManagerConfig;
-  readonly dataDir: string;
-  readonly db: Database;
-  readonly bus: EventBus;
-  readonly tokens: ApiTokens;
-  readonly cache: LayerCache;
-  readonly channels: ChannelService;
-  readonly catalog: Catalog;
-  readonly pulls: PullService;
-  /** Starts the background work (channel polling); main.ts calls it, tests usually do not. */
-  startBackground(): void;
-  readonly adminTokenPath: string;
-  /** True when this start created the admin token. */
-  readonly adminTokenCreated: boolean;
-}
-
-export interface AppOptions {
-  /** The libvirt URI of the local host's hypervisor, once resolved (health reports it). */
-  readonly localHypervisor?: string | null;
-}
+export type { ManagerContext } from './context.js';
+export type AppOptions = ContextOptions;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,78 +38,54 @@ declare module 'fastify' {
 }
 
 export async function buildApp(config: ManagerConfig, options: AppOptions = {}): Promise<FastifyInstance> {
-  const dataDir = resolve(config.data);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const db = await Database.open(join(dataDir, 'storm.db'));
+  const ctx = await createContext(config, options);
   try {
-    await migrate(db);
-    const tokens = new ApiTokens(db);
-    const admin = await ensureAdminToken(tokens, dataDir);
     const app = Fastify({
+      https: ctx.trust.httpsOptions(),
       logger: { level: config.logLevel },
       bodyLimit: 1024 * 1024,
-      // Our own ids, so log lines of one request can be followed across services.
+      // Unknown properties are refused (400), never silently dropped.
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
       genReqId: (() => {
         let n = 0;
         return () => `req-${(++n).toString(36)}`;
       })(),
     }).withTypeProvider<TypeBoxTypeProvider>();
-    const bus = new EventBus();
-    const policy = new AddressPolicy({ allow: config.channelAllow, deny: config.channelDeny });
-    const timeoutMs = config.fetchTimeoutSeconds * 1000;
-    const cache = new LayerCache(join(dataDir, 'images'), { policy, timeoutMs });
-    await cache.init();
-    const channels = new ChannelService({
-      store: new ChannelStore(db),
-      bus,
-      fetch: { policy, timeoutMs },
-      allowUnsigned: config.allowUnsignedChannels,
-      pollIntervalMs: config.channelPollSeconds * 1000,
-    });
-    const catalog = new Catalog(db, cache);
-    const pulls = new PullService(db, cache, bus);
-    const context: ManagerContext = {
-      config,
-      dataDir,
-      db,
-      bus,
-      tokens,
-      cache,
-      channels,
-      catalog,
-      pulls,
-      adminTokenPath: admin.path,
-      adminTokenCreated: admin.created,
-      startBackground: () => channels.startPolling(),
-    };
-    app.decorate('storm', context);
-    app.addHook('onClose', async () => {
-      channels.stopPolling();
-      await channels.idle();
-      await db.close();
+    app.decorate('storm', ctx);
+    app.addHook('onClose', async () => ctx.close());
+    // A new CRL (a host revoked) applies to the next TLS handshake without a restart.
+    ctx.trust.onCrlChange(() => {
+      if (app.server.listening && 'setSecureContext' in app.server) app.server.setSecureContext(ctx.trust.httpsOptions());
     });
     installErrorHandlers(app);
 
-    const hypervisor = options.localHypervisor ?? null;
+    const hostOpts = { hosts: ctx.hosts, trust: ctx.trust, get publicUrl() { return ctx.publicUrl(); } };
     await app.register(
       async (api) => {
-        await api.register(healthRoutes, { db, version: STORM_VERSION, hypervisor: () => hypervisor });
+        await api.register(healthRoutes, { db: ctx.db, version: STORM_VERSION, hypervisor: () => ctx.localHypervisor });
+        await api.register(pkiRoutes, { trust: ctx.trust });
+        await api.register(hostJoinRoutes, hostOpts);
+        await api.register(hostAgentRoutes, hostOpts);
+        await api.register(imageBlobRoutes, { cache: ctx.cache, hosts: ctx.hosts, tokens: ctx.tokens });
         // Unknown API routes answer 401 before 404, so the API cannot be mapped without a token.
-        api.setNotFoundHandler({ preHandler: requireAuth(tokens) }, routeNotFound);
+        api.setNotFoundHandler({ preHandler: requireAuth(ctx.tokens) }, routeNotFound);
         await api.register(async (secured) => {
-          secured.addHook('onRequest', requireAuth(tokens));
+          secured.addHook('onRequest', requireAuth(ctx.tokens));
           await secured.register(whoamiRoutes);
-          await secured.register(eventRoutes, { bus });
-          await secured.register(channelRoutes, { channels });
-          await secured.register(applianceRoutes, { catalog, pulls });
-          await secured.register(imageRoutes, { db });
+          await secured.register(eventRoutes, { bus: ctx.bus });
+          await secured.register(channelRoutes, { channels: ctx.channels });
+          await secured.register(applianceRoutes, { catalog: ctx.catalog, pulls: ctx.pulls });
+          await secured.register(imageRoutes, { db: ctx.db });
+          await secured.register(hostAdminRoutes, hostOpts);
+          await secured.register(instanceRoutes, { instances: ctx.instances, launcher: ctx.launcher });
+          await secured.register(reconcileRoutes, { reconciler: ctx.reconciler });
         });
       },
       { prefix: '/api/v1' },
     );
     return app;
   } catch (err) {
-    await db.close().catch(() => undefined);
+    await ctx.close().catch(() => undefined);
     throw err;
   }
 }

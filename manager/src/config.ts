@@ -6,7 +6,18 @@ import { AddressPolicy } from './net/address-policy.js';
 export const ManagerConfigSchema = Type.Object(
   {
     data: Type.String({ minLength: 1, default: './data', description: 'folder for the database, tokens and caches' }),
-    listen: Type.String({ pattern: '^(\\[[^\\]]+\\]|[^:]*):\\d{1,5}$', default: '127.0.0.1:8080' }),
+    listen: Type.String({ pattern: '^(\\[[^\\]]+\\]|[^:]*):\\d{1,5}$', default: '127.0.0.1:8443' }),
+    /** The HTTPS URL hosts and appliances reach the manager at; empty: derived from the listener. */
+    publicUrl: Type.String({ default: '' }),
+    /** Extra names and addresses for the manager's HTTPS certificate (storm.local is always there). */
+    tlsNames: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
+    missedHeartbeats: Type.Integer({ minimum: 2, maximum: 100, default: 3 }),
+    reconcileSeconds: Type.Integer({ minimum: 0, default: 60 }),
+    /** Host bridge appliance NICs join; empty: instances get no NIC. */
+    bridge: Type.String({ default: '' }),
+    /** Where the local stormd (with --local-host) listens. */
+    localHostListen: Type.String({ pattern: '^(\\[[^\\]]+\\]|[^:]*):\\d{1,5}$', default: '127.0.0.1:9443' }),
     /** libvirt URI of the local host's hypervisor; `auto` picks qemu:///system where libvirtd answers. */
     hypervisor: Type.String({ minLength: 1, default: 'auto' }),
     /** Start and supervise a stormd on this machine. */
@@ -27,7 +38,14 @@ export type ManagerConfig = Readonly<Static<typeof ManagerConfigSchema>>;
 
 export const MANAGER_OPTIONS: OptionSources = {
   data: { flag: 'data', env: 'STORM_DATA', arg: 'DIR', help: 'data folder (database, admin token, caches)' },
-  listen: { flag: 'listen', env: 'STORM_LISTEN', arg: 'HOST:PORT', help: 'address of the API and console (default 127.0.0.1:8080)' },
+  listen: { flag: 'listen', env: 'STORM_LISTEN', arg: 'HOST:PORT', help: 'HTTPS address of the API and console (default 127.0.0.1:8443)' },
+  publicUrl: { flag: 'public-url', env: 'STORM_PUBLIC_URL', arg: 'URL', help: 'https URL hosts and appliances reach the manager at (default: from --listen)' },
+  tlsNames: { flag: 'tls-name', env: 'STORM_TLS_NAMES', kind: 'list', arg: 'NAME', help: "extra name or address for the manager's certificate (repeatable)" },
+  heartbeatSeconds: { flag: 'heartbeat', env: 'STORM_HEARTBEAT', kind: 'integer', arg: 'SECONDS', help: 'host heartbeat interval (default 10)' },
+  missedHeartbeats: { flag: 'missed-heartbeats', env: 'STORM_MISSED_HEARTBEATS', kind: 'integer', arg: 'N', help: 'heartbeats a host may miss before it is unreachable (default 3)' },
+  reconcileSeconds: { flag: 'reconcile', env: 'STORM_RECONCILE', kind: 'integer', arg: 'SECONDS', help: 'reconcile hosts and database this often (default 60; 0: only at start)' },
+  bridge: { flag: 'bridge', env: 'STORM_BRIDGE', arg: 'BRIDGE', help: 'host bridge the appliances NICs join (default: no NIC)' },
+  localHostListen: { flag: 'local-host-listen', env: 'STORM_LOCAL_HOST_LISTEN', arg: 'HOST:PORT', help: 'where the local stormd listens (default 127.0.0.1:9443)' },
   hypervisor: { flag: 'hypervisor', env: 'STORM_HYPERVISOR', arg: 'URI', help: 'local host hypervisor: auto, qemu:///system or test:///default' },
   localHost: { flag: 'local-host', env: 'STORM_LOCAL_HOST', kind: 'boolean', help: 'start and supervise a stormd on this machine' },
   allowUnsignedChannels: { flag: 'allow-unsigned-channels', env: 'STORM_ALLOW_UNSIGNED_CHANNELS', kind: 'boolean', help: 'accept channel subscriptions without a publisher key' },
@@ -38,7 +56,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },
 };
 
-export const MANAGER_USAGE = 'usage: storm-manager [--data DIR] [--listen HOST:PORT] [--local-host] [--hypervisor URI]';
+export const MANAGER_USAGE = 'usage: storm-manager [--data DIR] [--listen HOST:PORT] [--local-host [--hypervisor URI]] [options]';
 export const MANAGER_SUMMARY = 'The STORM manager: REST API, web console, channels, hosts and the appliance network services.';
 
 /** Parses argv and env into a frozen config, or returns `help` when `--help` was asked. */
@@ -48,6 +66,8 @@ export function loadManagerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   if (positionals.length) throw new Error(`unexpected argument ${positionals[0]}\n${MANAGER_USAGE}`);
   const config = validateConfig(ManagerConfigSchema, values);
   parseHostPort(config.listen, 'listen');
+  parseHostPort(config.localHostListen, 'local-host-listen');
+  if (config.publicUrl && !/^https:\/\/[^/]+\/?$/.test(config.publicUrl)) throw new ConfigError([`--public-url: expected https://HOST[:PORT], got ${JSON.stringify(config.publicUrl)}`]);
   try {
     AddressPolicy.validate([...config.channelAllow, ...config.channelDeny]);
   } catch (err) {

@@ -1,9 +1,10 @@
-/** `storm-manager`: loads the config, builds the app, listens, supervises the local host, stops cleanly on SIGTERM. */
-import { join, resolve } from 'node:path';
+/** `storm-manager`: loads the config, builds the app, listens over HTTPS, enrols and supervises the local host, stops cleanly on SIGTERM. */
+import { join } from 'node:path';
 import { ConfigError, parseHostPort } from '../../common/config.js';
 import { resolveHypervisorUri } from '../../stormd/src/hypervisor/detect.js';
 import { buildApp } from './app.js';
 import { loadManagerConfig } from './config.js';
+import { enrolLocalHost } from './local-host/enrol.js';
 import { LocalHostSupervisor } from './local-host/supervisor.js';
 
 async function main(): Promise<void> {
@@ -21,22 +22,27 @@ async function main(): Promise<void> {
   const { config } = loaded;
   const localHypervisor = config.localHost ? await resolveHypervisorUri(config.hypervisor) : null;
   const app = await buildApp(config, { localHypervisor });
+  const ctx = app.storm;
   const { host, port } = parseHostPort(config.listen, 'listen');
   await app.listen({ host, port });
-  app.storm.startBackground();
+  const address = app.server.address();
+  ctx.setListenAddress(host, typeof address === 'object' && address ? address.port : port);
 
   let supervisor: LocalHostSupervisor | undefined;
   if (localHypervisor) {
-    supervisor = new LocalHostSupervisor({ dataDir: join(resolve(config.data), 'hosts', 'local'), hypervisor: localHypervisor, log: app.log });
+    const dataDir = join(ctx.dataDir, 'hosts', 'local');
+    const joined = await enrolLocalHost(ctx, { dataDir, listen: config.localHostListen });
+    app.log.info(`local host ${joined === 'joined' ? 'enrolled' : 'already enrolled'} (${dataDir})`);
+    supervisor = new LocalHostSupervisor({ dataDir, hypervisor: localHypervisor, log: app.log, extraArgs: ['--listen', config.localHostListen] });
     supervisor.start();
   }
+  ctx.startBackground();
 
-  const address = app.server.address();
-  const shown = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : config.listen;
   process.stdout.write(
     [
-      `STORM manager listening on http://${shown}`,
-      `admin API token: ${app.storm.adminTokenPath}${app.storm.adminTokenCreated ? ' (created now)' : ''}`,
+      `STORM manager listening on ${ctx.publicUrl()}`,
+      `admin API token: ${ctx.adminTokenPath}${ctx.adminTokenCreated ? ' (created now)' : ''}`,
+      `CA certificate: ${join(ctx.dataDir, 'pki', 'ca.pem')} (fingerprint ${ctx.trust.fingerprint})`,
       `local host: ${localHypervisor ?? 'none'}`,
       '',
     ].join('\n'),
@@ -56,6 +62,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`storm-manager: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`storm-manager: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -4,23 +4,21 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bigLayerSource } from '../helpers/big-layer-channel.js';
 import { publishChannel, type PublishedChannel } from '../helpers/channel-fixture.js';
-import { startProcess, stopAllProcesses, type TestProcess } from '../helpers/process.js';
+import { ROOT, startManager } from '../helpers/manager-process.js';
+import { startProcess, stopAllProcesses } from '../helpers/process.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 let work: string;
 let channel: PublishedChannel;
-let manager: TestProcess;
 let url: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'storm-cli-pull-'));
   channel = await publishChannel({ src: await bigLayerSource(work, 24 * 1024 * 1024), throttleBytesPerSecond: 8 * 1024 * 1024 });
-  manager = startProcess(process.execPath, [join(ROOT, 'bin/storm-manager.js'), '--data', join(work, 'data'), '--listen', '127.0.0.1:0', '--channel-allow', '127.0.0.0/8', '--channel-poll', '0', '--log-level', 'warn']);
-  url = (await manager.waitForLine(/listening on (\S+)/, 30_000))[1]!;
+  url = (await startManager(join(work, 'data'), ['--channel-allow', '127.0.0.0/8'])).url;
 });
 afterAll(async () => {
   await stopAllProcesses();
@@ -60,9 +58,12 @@ describe('storm CLI: channels and pull', () => {
     expect(missing.code).toBe(1);
     expect(missing.output).toMatch(/MGR_ERR_NOT_FOUND/);
     expect((await storm('pull', 'Bad Name')).code).toBe(2);
-    const noToken = startProcess(process.execPath, [join(ROOT, 'bin/storm.js'), '--url', url, '--token', 'wrong', 'appliances']);
+    const noToken = startProcess(process.execPath, [join(ROOT, 'bin/storm.js'), '--url', url, '--ca', join(work, 'data', 'pki', 'ca.pem'), '--token', 'wrong', 'appliances']);
     expect((await noToken.exited()).code).toBe(1);
     expect(noToken.output()).toMatch(/MGR_ERR_UNAUTHORIZED/);
+    const untrusted = startProcess(process.execPath, [join(ROOT, 'bin/storm.js'), '--url', url, '--ca', '/nonexistent', '--token', 'x', 'appliances']);
+    expect((await untrusted.exited()).code).toBe(1);
+    expect(untrusted.output()).toMatch(/CLI_ERR_UNTRUSTED: .*pass --ca/);
     expect((await readFile(join(work, 'data', 'admin.token'), 'utf8')).length).toBeGreaterThan(20);
   });
 });

@@ -4,15 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bigLayerSource } from '../helpers/big-layer-channel.js';
 import { publishChannel, type PublishedChannel } from '../helpers/channel-fixture.js';
-import { startProcess, stopAllProcesses, type TestProcess } from '../helpers/process.js';
+import { startManager } from '../helpers/manager-process.js';
+import { stopAllProcesses } from '../helpers/process.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const SIZE = 48 * 1024 * 1024;
 let work: string;
 let channel: PublishedChannel;
@@ -27,12 +27,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const startManager = async (): Promise<{ proc: TestProcess; url: string; token: string }> => {
-  const proc = startProcess(process.execPath, [join(ROOT, 'bin/storm-manager.js'), '--data', join(work, 'data'), '--listen', '127.0.0.1:0', '--channel-allow', '127.0.0.0/8', '--channel-poll', '0', '--log-level', 'warn'], { cwd: ROOT });
-  const [, url] = await proc.waitForLine(/listening on (\S+)/, 30_000);
-  const token = (await readFile(join(work, 'data', 'admin.token'), 'utf8')).trim();
-  return { proc, url: url!, token };
-};
+const start = () => startManager(join(work, 'data'), ['--channel-allow', '127.0.0.0/8']);
 
 const sha256File = async (path: string) => {
   const h = createHash('sha256');
@@ -41,17 +36,14 @@ const sha256File = async (path: string) => {
 };
 
 it('resumes a pull interrupted by kill -9 from the partial size', async () => {
-  let m = await startManager();
-  const call = (path: string, method = 'GET', body?: object) =>
-    fetch(`${m.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${m.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  let m = await start();
   // The channel is served through a throttling proxy so the layer arrives slowly enough to interrupt.
-  const sub = await call('/channels', 'POST', { url: channel.feedUrl, publicKey: channel.publicKey });
-  expect(sub.status).toBe(201);
-  const entry = (await (await call('/appliances/big-app/1.0.0')).json()) as { layers: { sha256: string; size: number }[] };
+  await m.api.post('/channels', { url: channel.feedUrl, publicKey: channel.publicKey });
+  const entry = await m.api.get<{ layers: { sha256: string; size: number }[] }>('/appliances/big-app/1.0.0');
   const big = entry.layers.find((l) => l.size === SIZE)!;
   const part = join(work, 'data', 'images', '.partial', `${big.sha256}.part`);
 
-  void call('/appliances/big-app/1.0.0/pull', 'POST').catch(() => undefined);
+  void m.api.post('/appliances/big-app/1.0.0/pull').catch(() => undefined);
   const deadline = Date.now() + 60_000;
   while ((await stat(part).then((s) => s.size, () => 0)) < SIZE / 2) {
     if (Date.now() > deadline) throw new Error('the pull never reached half');
@@ -63,9 +55,8 @@ it('resumes a pull interrupted by kill -9 from the partial size', async () => {
   expect(partial).toBeLessThan(SIZE);
 
   channel.requests.length = 0;
-  m = await startManager();
-  const pulled = await call('/appliances/big-app/1.0.0/pull', 'POST');
-  expect(pulled.status).toBe(200);
+  m = await start();
+  await m.api.post('/appliances/big-app/1.0.0/pull');
   const layerRequests = channel.requests.filter((r) => r.url.includes(big.sha256));
   expect(layerRequests).toHaveLength(1);
   const range = /^bytes=(\d+)-$/.exec(layerRequests[0]!.range ?? '');

@@ -3,12 +3,14 @@
  * with a local host, health answers with the hypervisor URI and schema version, /api/v1 without the
  * token is 401, and SIGTERM stops it cleanly with exit 0.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../manager/src/db/migrations.js';
 import { ensureLibvirtd, type LibvirtdHandle } from '../harness/libvirtd.js';
+import { ManagerClient } from '../../cli/src/client.js';
+import { managerClient } from '../helpers/manager-process.js';
 import { startProcess, stopAllProcesses } from '../helpers/process.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -37,18 +39,25 @@ describe('scripts/start.sh', () => {
     expect(tokenLine[1]).toBe(join(dataDir, 'admin.token'));
     expect((await stat(join(dataDir, 'admin.token'))).mode & 0o777).toBe(0o600);
 
-    const health = await fetch(`${url}/api/v1/health`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', hypervisor: libvirtd.uri, schemaVersion: SCHEMA_VERSION });
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const { api, ca } = await managerClient(url!, dataDir);
+    expect(await api.get('/health')).toMatchObject({ status: 'ok', hypervisor: libvirtd.uri, schemaVersion: SCHEMA_VERSION });
 
-    const anonymous = await fetch(`${url}/api/v1/whoami`);
-    expect(anonymous.status).toBe(401);
-    expect(await anonymous.json()).toMatchObject({ code: 'MGR_ERR_UNAUTHORIZED' });
-    const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
-    const me = await fetch(`${url}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
-    expect(await me.json()).toEqual({ principal: 'admin' });
+    const anonymous = new ManagerClient({ url: url!, token: 'not-a-token', ca });
+    await expect(anonymous.get('/whoami')).rejects.toMatchObject({ status: 401, code: 'MGR_ERR_UNAUTHORIZED' });
+    expect(await api.get('/whoami')).toEqual({ principal: 'admin' });
 
+    // The local stormd enrolled itself and reports in.
     await proc.waitForLine(/stormd: host .* hypervisor qemu:\/\/\/system/, 60_000);
+    const deadline = Date.now() + 60_000;
+    let hosts: { status: string; hypervisor: { uri: string } }[] = [];
+    while (Date.now() < deadline) {
+      hosts = (await api.get<{ hosts: typeof hosts }>('/hosts')).hosts;
+      if (hosts[0]?.status === 'ready') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(hosts).toHaveLength(1);
+    expect(hosts[0]).toMatchObject({ status: 'ready', hypervisor: { uri: 'qemu:///system' } });
     expect(await proc.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   }, 900_000);
 });

@@ -1,0 +1,152 @@
+/**
+ * The manager's services, wired once from the config: database, trust, event bus, channels,
+ * catalog and layer cache, hosts, instances and reconcile. `buildApp` puts HTTP in front of them;
+ * `main.ts` starts their background work.
+ *
+ * @example
+ * const ctx = await createContext(config, { localHypervisor: 'test:///default' });
+ * await ctx.reconciler.run();
+ * await ctx.close();
+ */
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseHostPort } from '../../common/config.js';
+import { ApiTokens, ensureAdminToken } from './auth/api-tokens.js';
+import { Catalog } from './catalog/catalog.js';
+import { ChannelService } from './channels/channel-service.js';
+import { ChannelStore } from './channels/channel-store.js';
+import type { ManagerConfig } from './config.js';
+import { Database } from './db/database.js';
+import { migrate } from './db/migrations.js';
+import { EventBus } from './events/bus.js';
+import { HostRegistry } from './hosts/host-registry.js';
+import { LayerCache } from './images/layer-cache.js';
+import { PullService } from './images/pull-service.js';
+import { InstanceService } from './instances/instance-service.js';
+import { InstanceStore } from './instances/instance-store.js';
+import { Launcher } from './instances/launcher.js';
+import { Reconciler } from './instances/reconcile.js';
+import { AddressPolicy } from './net/address-policy.js';
+import { TrustService } from './trust/trust-service.js';
+
+export interface ContextOptions {
+  /** The libvirt URI of the local host's hypervisor, once resolved (health reports it). */
+  readonly localHypervisor?: string | null;
+}
+
+export interface ManagerContext {
+  readonly config: ManagerConfig;
+  readonly dataDir: string;
+  readonly db: Database;
+  readonly bus: EventBus;
+  readonly tokens: ApiTokens;
+  readonly adminTokenPath: string;
+  /** True when this start created the admin token. */
+  readonly adminTokenCreated: boolean;
+  readonly trust: TrustService;
+  readonly cache: LayerCache;
+  readonly channels: ChannelService;
+  readonly catalog: Catalog;
+  readonly pulls: PullService;
+  readonly hosts: HostRegistry;
+  readonly instances: InstanceService;
+  readonly launcher: Launcher;
+  readonly reconciler: Reconciler;
+  readonly localHypervisor: string | null;
+  /** The URL hosts and appliances reach the manager at; set from the listener when not configured. */
+  publicUrl(): string;
+  setListenAddress(host: string, port: number): void;
+  /** Channel polling, host health, an immediate and then periodic reconcile. */
+  startBackground(): void;
+  close(): Promise<void>;
+}
+
+/** Names the manager's HTTPS certificate carries: the configured ones, the listener's, this machine's. */
+export function serverNames(config: ManagerConfig): string[] {
+  const { host } = parseHostPort(config.listen, 'listen');
+  const names = new Set<string>(['localhost', '127.0.0.1', ...config.tlsNames]);
+  if (host && host !== '0.0.0.0' && host !== '::') names.add(host);
+  if (/^[A-Za-z0-9.-]+$/.test(hostname())) names.add(hostname());
+  if (config.publicUrl) names.add(new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ''));
+  return [...names];
+}
+
+export async function createContext(config: ManagerConfig, options: ContextOptions = {}): Promise<ManagerContext> {
+  const dataDir = resolve(config.data);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const db = await Database.open(join(dataDir, 'storm.db'));
+  try {
+    await migrate(db);
+    const tokens = new ApiTokens(db);
+    const admin = await ensureAdminToken(tokens, dataDir);
+    const trust = await TrustService.open({ dir: join(dataDir, 'pki'), db, serverNames: serverNames(config) });
+    const bus = new EventBus();
+    const policy = new AddressPolicy({ allow: config.channelAllow, deny: config.channelDeny });
+    const timeoutMs = config.fetchTimeoutSeconds * 1000;
+    const cache = new LayerCache(join(dataDir, 'images'), { policy, timeoutMs });
+    await cache.init();
+    const channels = new ChannelService({ store: new ChannelStore(db), bus, fetch: { policy, timeoutMs }, allowUnsigned: config.allowUnsignedChannels, pollIntervalMs: config.channelPollSeconds * 1000 });
+    const catalog = new Catalog(db, cache);
+    const pulls = new PullService(db, cache, bus);
+    const store = new InstanceStore(db);
+    let listenUrl = config.publicUrl.replace(/\/$/, '');
+    const publicUrl = () => listenUrl || `https://${config.listen}`;
+    // The registry and the instance service call each other through these late-bound closures.
+    let instances: InstanceService | undefined;
+    const hosts = new HostRegistry({
+      db,
+      trust,
+      bus,
+      heartbeatIntervalMs: config.heartbeatSeconds * 1000,
+      missedHeartbeats: config.missedHeartbeats,
+      onInstances: (hostId, statuses) => instances!.syncFromHost(hostId, statuses),
+      onUnreachable: (ids) => instances!.markUnknown(ids),
+    });
+    instances = new InstanceService({ store, hosts, bus, domain: () => null });
+    const launcher = new Launcher({ db, store, catalog, pulls, hosts, bus, publicUrl, bridge: config.bridge || null });
+    const reconciler = new Reconciler({ store, hosts, instances, bus, isLaunching: (id) => launcher.isActive(id) });
+    return {
+      config,
+      dataDir,
+      db,
+      bus,
+      tokens,
+      adminTokenPath: admin.path,
+      adminTokenCreated: admin.created,
+      trust,
+      cache,
+      channels,
+      catalog,
+      pulls,
+      hosts,
+      instances,
+      launcher,
+      reconciler,
+      localHypervisor: options.localHypervisor ?? null,
+      publicUrl,
+      setListenAddress(host, port) {
+        if (config.publicUrl) return;
+        const shown = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+        listenUrl = `https://${isIP(shown) === 6 ? `[${shown}]` : shown}:${port}`;
+      },
+      startBackground() {
+        channels.startPolling();
+        hosts.startMonitor();
+        void reconciler.run().catch(() => undefined);
+        reconciler.start(config.reconcileSeconds * 1000);
+      },
+      async close() {
+        channels.stopPolling();
+        hosts.stopMonitor();
+        reconciler.stop();
+        await Promise.all([channels.idle(), reconciler.idle()]);
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The host registry: enrolment (a single-use token spent in the same transaction that records the
+ * host), heartbeats (capacity, layers held, instance states), health (missed heartbeats make a
+ * host unreachable, never deleted), revocation, and a mutual-TLS client per host.
+ *
+ * @example
+ * const join = await hosts.join({ token, csr, name: 'host-1', url: 'https://host-1:9443' });
+ * hosts.startMonitor();
+ * const client = await hosts.client(hostId);
+ */
+import type { HeartbeatRequest, HeartbeatResponse, InstanceStatus, JoinRequest, JoinResponse } from '../../../stormd/protocol.js';
+import type { Database } from '../db/database.js';
+import { MgrErr } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import { newId } from '../ids.js';
+import type { TrustService } from '../trust/trust-service.js';
+import { HostClient } from './host-client.js';
+import { type HostRow, HostStore } from './host-store.js';
+
+export interface HostRegistryOptions {
+  readonly db: Database;
+  readonly trust: TrustService;
+  readonly bus: EventBus;
+  /** What hosts are told to use between heartbeats. */
+  readonly heartbeatIntervalMs: number;
+  /** Heartbeats a host may miss before it is unreachable. */
+  readonly missedHeartbeats: number;
+  /** Told about each heartbeat's instance states (the instance service syncs from them). */
+  readonly onInstances?: (hostId: string, instances: readonly InstanceStatus[]) => Promise<void>;
+  /** Told when hosts go silent (their instances become unknown). */
+  readonly onUnreachable?: (hostIds: readonly string[]) => Promise<void>;
+}
+
+/** The API shape of a host. */
+export interface HostView {
+  readonly id: string;
+  readonly name: string;
+  readonly url: string;
+  readonly status: HostRow['status'];
+  readonly lastHeartbeat: string | null;
+  readonly lastError: string | null;
+  readonly cpus: number | null;
+  readonly memoryMiB: number | null;
+  readonly freeMemoryMiB: number | null;
+  readonly allocatedMemoryMiB: number | null;
+  readonly hypervisor: { readonly uri: string | null; readonly domainType: string | null };
+  readonly createdAt: string;
+}
+
+export function hostView(r: HostRow): HostView {
+  return {
+    id: r.id,
+    name: r.name,
+    url: r.url,
+    status: r.status,
+    lastHeartbeat: r.last_heartbeat,
+    lastError: r.last_error,
+    cpus: r.cpus,
+    memoryMiB: r.memory_mib,
+    freeMemoryMiB: r.free_memory_mib,
+    allocatedMemoryMiB: r.allocated_memory_mib,
+    hypervisor: { uri: r.hypervisor_uri, domainType: r.domain_type },
+    createdAt: r.created_at,
+  };
+}
+
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+
+export class HostRegistry {
+  readonly store: HostStore;
+  private readonly clients = new Map<string, HostClient>();
+  private monitor: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: HostRegistryOptions) {
+    this.store = new HostStore(opts.db);
+    // A new CRL changes the TLS options of every client we hold.
+    opts.trust.onCrlChange(() => this.clients.clear());
+  }
+
+  async join(req: JoinRequest): Promise<JoinResponse> {
+    if (!HOST_NAME.test(req.name)) throw MgrErr.MGR_ERR_VALIDATION(`host name ${JSON.stringify(req.name)}`);
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      throw MgrErr.MGR_ERR_VALIDATION(`host url ${JSON.stringify(req.url)}`);
+    }
+    if (url.protocol !== 'https:' || url.pathname !== '/' || url.search || url.username) throw MgrErr.MGR_ERR_VALIDATION(`host url must be https://HOST:PORT, got ${req.url}`);
+    const id = newId('host');
+    const dialled = url.hostname.replace(/^\[|\]$/g, '');
+    const { trust } = this.opts;
+    const cert = await this.opts.db.transaction(async (tx) => {
+      await trust.tokens.spend(tx, req.token, trust.fingerprint, id);
+      const taken = await tx.get<{ id: string }>("SELECT id FROM hosts WHERE name = ? AND status != 'revoked'", [req.name]);
+      if (taken) throw MgrErr.MGR_ERR_CONFLICT(`a host named ${req.name} is enrolled (${taken.id}); remove it first`);
+      const issued = trust.issueHostCertificate(req.csr, req.name, [dialled]);
+      await this.store.insert(tx, { id, name: req.name, url: url.origin, certSerial: issued.serial });
+      return issued;
+    });
+    this.opts.bus.publish('host.joined', { id, name: req.name, url: url.origin });
+    return { hostId: id, certificate: cert.certPem, caCertificate: trust.caPem, crl: trust.crlPem, managerName: trust.managerName };
+  }
+
+  /** A heartbeat from the host whose client certificate has `serial` (already verified by TLS). */
+  async heartbeat(serial: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const host = await this.store.bySerial(serial);
+    if (!host || host.status === 'revoked') throw MgrErr.MGR_ERR_FORBIDDEN('not an enrolled host');
+    await this.store.recordHeartbeat(host.id, req.info);
+    if (host.status !== 'ready') this.opts.bus.publish('host.state', { id: host.id, name: host.name, status: 'ready' });
+    await this.opts.onInstances?.(host.id, req.instances);
+    return { intervalMs: this.opts.heartbeatIntervalMs, crlNumber: this.opts.trust.crlNumber };
+  }
+
+  /** The enrolled, non-revoked host presenting the certificate with `serial`, or undefined. */
+  async authenticate(serial: string): Promise<HostRow | undefined> {
+    const host = await this.store.bySerial(serial);
+    return host && host.status !== 'revoked' && !(await this.opts.trust.revocations.isRevoked(serial)) ? host : undefined;
+  }
+
+  async list(): Promise<HostView[]> {
+    return (await this.store.list()).map(hostView);
+  }
+
+  async get(idOrName: string): Promise<HostRow> {
+    const host = (await this.store.get(idOrName)) ?? (await this.store.byName(idOrName));
+    if (!host) throw MgrErr.MGR_ERR_NOT_FOUND(`host ${idOrName}`);
+    return host;
+  }
+
+  /** The mutual-TLS client of a host (its URL's host name must be in its certificate). */
+  async client(hostId: string): Promise<HostClient> {
+    let c = this.clients.get(hostId);
+    if (!c) {
+      const host = await this.get(hostId);
+      if (host.status === 'revoked') throw MgrErr.MGR_ERR_CONFLICT(`host ${host.name} is revoked`);
+      const dialled = new URL(host.url).hostname.replace(/^\[|\]$/g, '');
+      c = new HostClient(host.url, this.opts.trust.dialOptions(dialled), host.name);
+      this.clients.set(hostId, c);
+    }
+    return c;
+  }
+
+  /** Revokes the host's certificate (the CRL goes to every host) and keeps its record as revoked. */
+  async revoke(idOrName: string): Promise<HostRow> {
+    const host = await this.get(idOrName);
+    if (host.status === 'revoked') return host;
+    await this.opts.trust.revoke(host.cert_serial, `host ${host.name} removed`);
+    await this.store.setStatus(host.id, 'revoked', 'removed by the administrator');
+    this.clients.delete(host.id);
+    this.opts.bus.publish('host.state', { id: host.id, name: host.name, status: 'revoked' });
+    return this.get(host.id);
+  }
+
+  /** Checks for silent hosts every heartbeat interval. */
+  startMonitor(): void {
+    if (this.monitor) return;
+    this.monitor = setInterval(() => void this.checkHealth().catch(() => undefined), this.opts.heartbeatIntervalMs);
+    this.monitor.unref();
+  }
+
+  stopMonitor(): void {
+    if (this.monitor) clearInterval(this.monitor);
+    this.monitor = undefined;
+  }
+
+  async checkHealth(now = new Date()): Promise<string[]> {
+    const silentFor = this.opts.heartbeatIntervalMs * this.opts.missedHeartbeats;
+    const ids = await this.store.markSilent(new Date(now.getTime() - silentFor), `no heartbeat for ${Math.round(silentFor / 1000)} s`);
+    for (const id of ids) this.opts.bus.publish('host.state', { id, status: 'unreachable' });
+    if (ids.length) await this.opts.onUnreachable?.(ids);
+    return ids;
+  }
+}

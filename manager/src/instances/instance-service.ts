@@ -1,0 +1,115 @@
+/**
+ * Instances after launch: list and show, start / stop / reboot, destroy, console tail; state kept
+ * in step with the hosts' heartbeats (an unreachable host makes its instances `unknown`, never
+ * deleted). Every change goes out as an `instance.state` event.
+ *
+ * @example
+ * await instances.act('web1', 'stop');
+ * await instances.destroy('web1');
+ */
+import type { InstanceAction, InstanceStatus } from '../../../stormd/protocol.js';
+import { errorMessage } from '../../../common/errors.js';
+import { MgrErr } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { HostRegistry } from '../hosts/host-registry.js';
+import { stateFromHost, TRANSITIONAL } from './host-states.js';
+import type { InstanceRow, InstanceState, InstanceStore } from './instance-store.js';
+import { instanceView, type InstanceView } from './instance-view.js';
+
+export interface InstanceServiceOptions {
+  readonly store: InstanceStore;
+  readonly hosts: HostRegistry;
+  readonly bus: EventBus;
+  /** The DNS zone instances are named in, for `fqdn` (null until network services run). */
+  readonly domain: () => string | null;
+  /** Told before an instance's record goes (network services release its address and records). */
+  readonly onRemoved?: (row: InstanceRow) => Promise<void>;
+  readonly stopTimeoutMs?: number;
+}
+
+export class InstanceService {
+  constructor(private readonly opts: InstanceServiceOptions) {}
+
+  async find(idOrName: string): Promise<InstanceRow> {
+    const row = (await this.opts.store.get(idOrName)) ?? (await this.opts.store.byName(idOrName));
+    if (!row) throw MgrErr.MGR_ERR_NOT_FOUND(`instance ${idOrName}`);
+    return row;
+  }
+
+  async view(row: InstanceRow): Promise<InstanceView> {
+    const host = row.host_id ? await this.opts.hosts.store.get(row.host_id) : undefined;
+    return instanceView(row, await this.opts.store.files(row.id), host ? { id: host.id, name: host.name } : null, this.opts.domain());
+  }
+
+  async list(): Promise<InstanceView[]> {
+    return Promise.all((await this.opts.store.list()).map((r) => this.view(r)));
+  }
+
+  async get(idOrName: string): Promise<InstanceView> {
+    return this.view(await this.find(idOrName));
+  }
+
+  async setState(row: InstanceRow, state: InstanceState, extra: { desired?: 'running' | 'stopped'; error?: string | null } = {}): Promise<void> {
+    if (await this.opts.store.setState(row.id, state, extra)) this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state, from: row.state });
+  }
+
+  async act(idOrName: string, action: Exclude<InstanceAction, 'destroy'>): Promise<InstanceView> {
+    const row = await this.find(idOrName);
+    if (TRANSITIONAL.has(row.state)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}`);
+    if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
+    const client = await this.opts.hosts.client(row.host_id);
+    const desired = action === 'stop' ? 'stopped' : 'running';
+    try {
+      const r = await client.action(row.id, { action, timeoutMs: this.opts.stopTimeoutMs ?? 30_000 });
+      await this.setState(row, stateFromHost({ id: row.id, domain: '', state: r.state, hasLayer: true, layerBytes: 0 }), { desired, error: null });
+    } catch (err) {
+      await this.opts.store.setState(row.id, row.state, { error: `${action}: ${errorMessage(err)}` });
+      throw err;
+    }
+    return this.get(row.id);
+  }
+
+  /** Removes the domain and instance layer on the host, then the record. */
+  async destroy(idOrName: string): Promise<void> {
+    const row = await this.find(idOrName);
+    if (row.state === 'launching') throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is still launching`);
+    await this.setState(row, 'destroying');
+    try {
+      if (row.host_id) await (await this.opts.hosts.client(row.host_id)).removeInstance(row.id);
+    } catch (err) {
+      // The record stays in `destroying`; reconcile finishes the job when the host answers again.
+      await this.opts.store.setState(row.id, 'destroying', { error: `destroy: ${errorMessage(err)}` });
+      throw err;
+    }
+    await this.forget(row);
+  }
+
+  /** Drops the record of an instance that no longer exists anywhere. */
+  async forget(row: InstanceRow): Promise<void> {
+    await this.opts.onRemoved?.(row);
+    await this.opts.store.remove(row.id);
+    this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state: 'destroyed', from: row.state });
+  }
+
+  async console(idOrName: string, bytes?: number): Promise<{ text: string; size: number; offset: number }> {
+    const row = await this.find(idOrName);
+    if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
+    return (await this.opts.hosts.client(row.host_id)).console(row.id, bytes);
+  }
+
+  /** A heartbeat's view of a host's instances: settled states follow the host. */
+  async syncFromHost(hostId: string, statuses: readonly InstanceStatus[]): Promise<void> {
+    const byId = new Map(statuses.map((s) => [s.id, s]));
+    for (const row of await this.opts.store.byHost(hostId)) {
+      if (TRANSITIONAL.has(row.state)) continue;
+      await this.setState(row, stateFromHost(byId.get(row.id)));
+    }
+  }
+
+  /** Hosts went silent: their instances' states are unknown (the records stay). */
+  async markUnknown(hostIds: readonly string[]): Promise<void> {
+    for (const hostId of hostIds) {
+      for (const row of await this.opts.store.byHost(hostId)) if (!TRANSITIONAL.has(row.state)) await this.setState(row, 'unknown');
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/** Instances and their layer stacks in sqlite: the desired state the reconcile loop holds hosts to. */
+import type { Database, Queryable } from '../db/database.js';
+
+export type InstanceState =
+  | 'launching'
+  | 'running'
+  | 'stopped'
+  | 'paused'
+  | 'stopping'
+  | 'crashed'
+  | 'unknown'
+  | 'lost'
+  | 'failed'
+  | 'destroying';
+
+export interface InstanceRow {
+  readonly id: string;
+  readonly name: string;
+  readonly uuid: string;
+  readonly channel_id: string | null;
+  readonly appliance: string;
+  readonly version: string;
+  readonly host_id: string | null;
+  readonly state: InstanceState;
+  readonly desired: 'running' | 'stopped';
+  readonly launch_step: string | null;
+  readonly mac: string;
+  readonly ip: string | null;
+  readonly memory_mib: number;
+  readonly vcpus: number;
+  readonly params: string;
+  readonly token_hash: string | null;
+  readonly last_error: string | null;
+  readonly guest_status: string | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+export interface InstanceFile {
+  readonly position: number;
+  readonly role: 'layer' | 'kernel' | 'initrd';
+  readonly kind: string;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export class InstanceStore {
+  constructor(private readonly db: Database) {}
+
+  list(): Promise<InstanceRow[]> {
+    return this.db.all<InstanceRow>('SELECT * FROM instances ORDER BY created_at, id');
+  }
+
+  byHost(hostId: string): Promise<InstanceRow[]> {
+    return this.db.all<InstanceRow>('SELECT * FROM instances WHERE host_id = ?', [hostId]);
+  }
+
+  get(id: string): Promise<InstanceRow | undefined> {
+    return this.db.get<InstanceRow>('SELECT * FROM instances WHERE id = ?', [id]);
+  }
+
+  byName(name: string): Promise<InstanceRow | undefined> {
+    return this.db.get<InstanceRow>('SELECT * FROM instances WHERE name = ?', [name]);
+  }
+
+  files(id: string): Promise<InstanceFile[]> {
+    return this.db.all<InstanceFile>('SELECT position, role, kind, sha256, size FROM instance_files WHERE instance_id = ? ORDER BY position', [id]);
+  }
+
+  async insert(
+    tx: Queryable,
+    row: Pick<InstanceRow, 'id' | 'name' | 'uuid' | 'channel_id' | 'appliance' | 'version' | 'host_id' | 'mac' | 'memory_mib' | 'vcpus' | 'params' | 'token_hash'> & { ip: string | null },
+    files: readonly InstanceFile[],
+  ): Promise<void> {
+    await tx.run(
+      `INSERT INTO instances (id, name, uuid, channel_id, appliance, version, host_id, state, desired, launch_step, mac, ip, memory_mib, vcpus, params, token_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'launching', 'running', 'reserved', ?, ?, ?, ?, ?, ?)`,
+      [row.id, row.name, row.uuid, row.channel_id, row.appliance, row.version, row.host_id, row.mac, row.ip, row.memory_mib, row.vcpus, row.params, row.token_hash],
+    );
+    for (const f of files) {
+      await tx.run('INSERT INTO instance_files (instance_id, position, role, kind, sha256, size) VALUES (?, ?, ?, ?, ?, ?)', [row.id, f.position, f.role, f.kind, f.sha256, f.size]);
+    }
+  }
+
+  async setStep(id: string, step: string | null): Promise<void> {
+    await this.db.run("UPDATE instances SET launch_step = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", [step, id]);
+  }
+
+  /** Sets the state (and optionally desired state, error, launch step); true when the state changed. */
+  async setState(id: string, state: InstanceState, extra: { desired?: 'running' | 'stopped'; error?: string | null; step?: string | null } = {}): Promise<boolean> {
+    const before = await this.get(id);
+    if (!before) return false;
+    await this.db.run(
+      `UPDATE instances SET state = ?, desired = ?, last_error = ?, launch_step = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`,
+      [state, extra.desired ?? before.desired, extra.error === undefined ? before.last_error : extra.error, extra.step === undefined ? before.launch_step : extra.step, id],
+    );
+    return before.state !== state;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.run('DELETE FROM instances WHERE id = ?', [id]);
+  }
+
+  /** Memory of launches under way per host (not yet in the hosts' heartbeats). */
+  async pendingMemory(): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ host_id: string; mib: number }>("SELECT host_id, SUM(memory_mib) AS mib FROM instances WHERE state = 'launching' AND host_id IS NOT NULL GROUP BY host_id");
+    return new Map(rows.map((r) => [r.host_id, r.mib]));
+  }
+
+  async countByHost(): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ host_id: string; n: number }>('SELECT host_id, COUNT(*) AS n FROM instances WHERE host_id IS NOT NULL GROUP BY host_id');
+    return new Map(rows.map((r) => [r.host_id, r.n]));
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The launch: resolve and pull the appliance, reserve (name, MAC, host by placement) in one
+ * committed row, stage what the host lacks, create the instance layer, define, start, commit.
+ * Every step that fails undoes the finished ones (the row goes too); a crash leaves the row in
+ * `launching` with its last step, and reconcile finishes or undoes it.
+ *
+ * @example
+ * const view = await launcher.launch({ appliance: 'hello-web', name: 'web1', params: { greeting: 'Hi' } });
+ */
+import { randomUUID } from 'node:crypto';
+import type { DefineDomainRequest } from '../../../stormd/protocol.js';
+import { errorMessage, StormError } from '../../../common/errors.js';
+import type { Catalog, CatalogEntry } from '../catalog/catalog.js';
+import type { Database } from '../db/database.js';
+import { MgrErr } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { HostRegistry } from '../hosts/host-registry.js';
+import { place } from '../hosts/placement.js';
+import { newId } from '../ids.js';
+import type { PullService } from '../images/pull-service.js';
+import { crashPoint, type LaunchStep, maybeCrash } from './faults.js';
+import type { InstanceFile, InstanceStore } from './instance-store.js';
+import { randomMac } from './mac.js';
+import { resolveParams } from './params.js';
+
+export interface LaunchRequest {
+  readonly appliance: string;
+  readonly version?: string;
+  readonly channel?: string;
+  readonly name: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** Host id or name to pin the instance to. */
+  readonly host?: string;
+}
+
+export interface LauncherOptions {
+  readonly db: Database;
+  readonly store: InstanceStore;
+  readonly catalog: Catalog;
+  readonly pulls: PullService;
+  readonly hosts: HostRegistry;
+  readonly bus: EventBus;
+  /** The manager URL hosts fetch layers from (`<publicUrl>/api/v1/images/<sha256>/blob`). */
+  readonly publicUrl: () => string;
+  /** Host bridge the instances' NICs join; none: no NIC. */
+  readonly bridge: string | null;
+  /** Adds to what the instance layer is seeded with (network services add the guest token). */
+  readonly seed?: (instance: { id: string; name: string }) => Promise<Record<string, { contentBase64: string; mode?: number }>>;
+}
+
+export const INSTANCE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export class Launcher {
+  private readonly crashAt = crashPoint();
+  /** Launches running in this process; reconcile leaves them alone. */
+  private readonly active = new Set<string>();
+
+  constructor(private readonly opts: LauncherOptions) {}
+
+  isActive(id: string): boolean {
+    return this.active.has(id);
+  }
+
+  async launch(req: LaunchRequest): Promise<string> {
+    if (!INSTANCE_NAME.test(req.name)) throw MgrErr.MGR_ERR_VALIDATION(`instance name ${JSON.stringify(req.name)}: lower-case letters, digits and dashes, at most 63`);
+    const entry = await this.opts.catalog.resolve(req.appliance, req.version, req.channel);
+    const params = resolveParams(entry.descriptor.parameters, req.params ?? {});
+    if (await this.opts.store.byName(req.name)) throw MgrErr.MGR_ERR_CONFLICT(`an instance named ${req.name} exists`);
+    if (!entry.cached) await this.opts.pulls.pull(entry);
+
+    const id = newId('i');
+    this.active.add(id);
+    try {
+      return await this.run(id, req, entry, params);
+    } finally {
+      this.active.delete(id);
+    }
+  }
+
+  private async run(id: string, req: LaunchRequest, entry: CatalogEntry, params: Record<string, unknown>): Promise<string> {
+    const files = entry.files.map((f): InstanceFile => ({ position: f.position, role: f.role, kind: f.kind, sha256: f.sha256, size: f.size }));
+    const hostId = await this.reserve(id, req, entry, params, files);
+    const emit = (step: LaunchStep) => {
+      this.opts.bus.publish('instance.launch', { id, name: req.name, step });
+      maybeCrash(step, this.crashAt);
+    };
+    emit('reserved');
+    const client = await this.opts.hosts.client(hostId);
+    let hostHasInstance = false;
+    try {
+      await this.stage(hostId, files);
+      await this.opts.store.setStep(id, 'staged');
+      emit('staged');
+
+      hostHasInstance = true;
+      const extra = (await this.opts.seed?.({ id, name: req.name })) ?? {};
+      await client.createInstanceLayer(id, { name: req.name, files: extra });
+      await this.opts.store.setStep(id, 'layer');
+      emit('layer');
+
+      const mac = (await this.opts.store.get(id))!.mac;
+      await client.defineDomain(id, this.domainRequest({ id, name: req.name, mac }, entry, files));
+      await this.opts.store.setStep(id, 'defined');
+      emit('defined');
+
+      await client.action(id, { action: 'start' });
+      emit('started');
+      await this.opts.store.setState(id, 'running', { step: null, error: null });
+      this.opts.bus.publish('instance.state', { id, name: req.name, state: 'running' });
+      return id;
+    } catch (err) {
+      await this.undo(id, req.name, hostHasInstance, err);
+      throw err;
+    }
+  }
+
+  /** Name, MAC and host in one committed row: what reconcile finds if we die from here on. */
+  private async reserve(id: string, req: LaunchRequest, entry: CatalogEntry, params: Record<string, unknown>, files: readonly InstanceFile[]): Promise<string> {
+    const hosts = await this.opts.hosts.store.list();
+    const pending = await this.opts.store.pendingMemory();
+    const counts = await this.opts.store.countByHost();
+    const chosen = place(
+      { memoryMiB: entry.memoryMiB, ...(req.host ? { pin: req.host } : {}) },
+      hosts.map((h) => ({ id: h.id, name: h.name, status: h.status, freeMemoryMiB: h.free_memory_mib ?? 0, instances: counts.get(h.id) ?? 0, pendingMiB: pending.get(h.id) ?? 0 })),
+    );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.opts.db.transaction(async (tx) => {
+          await this.opts.store.insert(
+            tx,
+            { id, name: req.name, uuid: randomUUID(), channel_id: entry.channelId, appliance: entry.name, version: entry.version, host_id: chosen.id, mac: randomMac(), ip: null, memory_mib: entry.memoryMiB, vcpus: entry.vcpus, params: JSON.stringify(params), token_hash: null },
+            files,
+          );
+        });
+        return chosen.id;
+      } catch (err) {
+        const msg = errorMessage(err);
+        if (/instances\.name/.test(msg)) throw MgrErr.MGR_ERR_CONFLICT(`an instance named ${req.name} exists`);
+        // A MAC collision (1 in 16 million per pair) just draws again.
+        if (!/instances\.mac/.test(msg) || attempt > 5) throw err;
+      }
+    }
+  }
+
+  /** Stages every file the host does not hold yet, each at most once per host. */
+  private async stage(hostId: string, files: readonly InstanceFile[]): Promise<void> {
+    const held = await this.opts.hosts.store.layers(hostId);
+    const client = await this.opts.hosts.client(hostId);
+    for (const f of new Map(files.map((x) => [x.sha256, x])).values()) {
+      if (held.has(f.sha256)) continue;
+      const r = await client.stageLayer(f.sha256, { url: `${this.opts.publicUrl()}/api/v1/images/${f.sha256}/blob`, size: f.size });
+      await this.opts.hosts.store.addLayer(hostId, r.sha256);
+    }
+  }
+
+  domainRequest(inst: { id: string; name: string; mac: string }, entry: { name: string; version: string; memoryMiB: number; vcpus: number }, files: readonly InstanceFile[]): DefineDomainRequest {
+    const { id, name } = inst;
+    const kernel = files.find((f) => f.role === 'kernel');
+    const initrd = files.find((f) => f.role === 'initrd');
+    if (!kernel || !initrd) throw MgrErr.MGR_ERR_VALIDATION(`${entry.name} ${entry.version} has no boot kernel and initrd`);
+    return {
+      uuid: randomUUID(),
+      memoryMiB: entry.memoryMiB,
+      vcpus: entry.vcpus,
+      boot: { kernel: kernel.sha256, initrd: initrd.sha256 },
+      layers: files.filter((f) => f.role === 'layer').map((f) => f.sha256),
+      nics: this.opts.bridge ? [{ mac: inst.mac, bridge: this.opts.bridge }] : [],
+      metadata: { instance: id, name, appliance: entry.name, version: entry.version },
+    };
+  }
+
+  /** Undoes a failed launch: the host's instance (domain, layer) and then the row. */
+  private async undo(id: string, name: string, onHost: boolean, cause: unknown): Promise<void> {
+    const reason = cause instanceof StormError ? `${cause.code}: ${cause.message}` : errorMessage(cause);
+    const row = await this.opts.store.get(id);
+    if (onHost && row?.host_id) {
+      try {
+        await (await this.opts.hosts.client(row.host_id)).removeInstance(id);
+      } catch (err) {
+        // The host could not clean up: keep the row (failed) so reconcile retries, never an orphan.
+        await this.opts.store.setState(id, 'failed', { error: `launch failed (${reason}); cleanup on the host failed: ${errorMessage(err)}` });
+        this.opts.bus.publish('instance.state', { id, name, state: 'failed', error: reason });
+        return;
+      }
+    }
+    await this.opts.store.remove(id);
+    this.opts.bus.publish('instance.launch-failed', { id, name, error: reason });
+  }
+}
