@@ -59,7 +59,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     });
     installErrorHandlers(app);
 
-    const hostOpts = { hosts: ctx.hosts, trust: ctx.trust, get publicUrl() { return ctx.publicUrl(); } };
+    const hostOpts = { hosts: ctx.hosts, trust: ctx.trust, publicUrl: () => ctx.publicUrl() };
     await app.register(
       async (api) => {
         await api.register(healthRoutes, { db: ctx.db, version: STORM_VERSION, hypervisor: () => ctx.localHypervisor });

@@ -14,7 +14,7 @@ import { issueLibvirtBundle } from '../pki/index.js';
 import type { TrustService } from '../trust/trust-service.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 253 }) });
-const TokenBody = Type.Object({ ttlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 86_400 })) }, { additionalProperties: false });
+const TokenBody = Type.Object({ ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })) }, { additionalProperties: false });
 const JoinBody = Type.Object(
   { token: Type.String({ maxLength: 200 }), csr: Type.String({ maxLength: 16 * 1024 }), name: Type.String({ maxLength: 253 }), url: Type.String({ maxLength: 300 }) },
   { additionalProperties: false },
@@ -23,8 +23,8 @@ const JoinBody = Type.Object(
 export interface HostRouteOptions {
   readonly hosts: HostRegistry;
   readonly trust: TrustService;
-  /** The URL hosts join at (shown in the enrolment command). */
-  readonly publicUrl: string;
+  /** The URL hosts join at (shown in the enrolment command); known once the listener is up. */
+  readonly publicUrl: () => string;
 }
 
 /** Administrator routes (mounted behind the API token). */
@@ -37,7 +37,7 @@ export const hostAdminRoutes: FastifyPluginAsync<HostRouteOptions> = async (app,
       token: t.token,
       expiresAt: t.expiresAt,
       caFingerprint: trust.fingerprint,
-      command: `stormd join ${publicUrl} --token ${t.token} --data /var/lib/stormd --name $(hostname -f) && stormd --data /var/lib/stormd`,
+      command: `stormd join ${publicUrl()} --token ${t.token} --data /var/lib/stormd --name $(hostname -f) && stormd --data /var/lib/stormd`,
     });
   });
   app.get('/hosts/tokens', async () => ({ tokens: await trust.tokens.list() }));
