@@ -150,6 +150,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'console users and sessions',
+    sql: `
+      CREATE TABLE users (
+        username       TEXT PRIMARY KEY,
+        password_hash  TEXT NOT NULL,
+        created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TABLE sessions (
+        id_hash       TEXT PRIMARY KEY,
+        username      TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+        csrf_token    TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL,
+        last_seen_at  TEXT NOT NULL
+      );
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */
