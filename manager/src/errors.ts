@@ -5,6 +5,9 @@ import { PKI_ERRORS } from './pki/errors.js';
 export const MgrErr = defineErrors({
   MGR_ERR_UNAUTHORIZED: { status: 401, message: 'authentication required' },
   MGR_ERR_FORBIDDEN: { status: 403, message: 'forbidden' },
+  MGR_ERR_LOGIN_FAILED: { status: 401, message: 'wrong username or password' },
+  MGR_ERR_CSRF: { status: 403, message: 'missing or wrong CSRF token (send the x-csrf-token header from GET /api/v1/session)' },
+  MGR_ERR_TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed logins; wait and try again' },
   MGR_ERR_NOT_FOUND: { status: 404, message: 'not found' },
   MGR_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'no such route' },
   MGR_ERR_VALIDATION: { status: 400, message: 'invalid request' },
