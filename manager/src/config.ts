@@ -29,6 +29,8 @@ export const ManagerConfigSchema = Type.Object(
     /** Background refresh of every channel; 0 turns it off. */
     channelPollSeconds: Type.Integer({ minimum: 0, default: 300 }),
     fetchTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+    /** File holding the console's admin password, (re)applied at every start; empty: generated once and printed. */
+    adminPasswordFile: Type.String({ default: '' }),
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
   },
   { additionalProperties: false },
@@ -53,6 +55,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   channelDeny: { flag: 'channel-deny', env: 'STORM_CHANNEL_DENY', kind: 'list', arg: 'CIDR', help: 'never fetch channels from CIDR (repeatable)' },
   channelPollSeconds: { flag: 'channel-poll', env: 'STORM_CHANNEL_POLL', kind: 'integer', arg: 'SECONDS', help: 'refresh every channel this often (default 300; 0: off)' },
   fetchTimeoutSeconds: { flag: 'fetch-timeout', env: 'STORM_FETCH_TIMEOUT', kind: 'integer', arg: 'SECONDS', help: 'deadline for a channel server to answer (default 30)' },
+  adminPasswordFile: { flag: 'admin-password-file', env: 'STORM_ADMIN_PASSWORD_FILE', arg: 'FILE', help: "the console admin's password (first line of FILE), set at every start (default: generated once and printed)" },
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },
 };
 
