@@ -2,7 +2,8 @@
  * `buildApp(config)`: the manager's fastify application over HTTPS (a certificate from its own CA),
  * wired and ready to `inject`, never listening (main.ts listens). Route contexts by credential:
  * public (health, CA and CRL, enrolment with its token), host certificate (heartbeats, layer
- * blobs), API token (everything else under /api/v1, unknown routes included).
+ * blobs), API token or console session with its CSRF token (everything else under /api/v1,
+ * unknown routes included); the web console's pages and assets are public.
  *
  * @example
  * const app = await buildApp(managerConfig({ data: dir }));
@@ -24,6 +25,10 @@ import { pkiRoutes } from './api/pki.js';
 import { reconcileRoutes } from './api/reconcile.js';
 import { whoamiRoutes } from './api/whoami.js';
 import { requireAuth } from './auth/require-auth.js';
+import { openSessionAuth } from './auth/session-auth.js';
+import type { AdminAccount } from './auth/users.js';
+import { consoleRoutes } from './console/console-routes.js';
+import { sessionRoutes } from './console/session-routes.js';
 import type { ManagerConfig } from './config.js';
 import { type ContextOptions, createContext, type ManagerContext } from './context.js';
 import { installErrorHandlers, routeNotFound } from './http/error-handler.js';
@@ -34,6 +39,8 @@ export type AppOptions = ContextOptions;
 declare module 'fastify' {
   interface FastifyInstance {
     storm: ManagerContext;
+    /** How this start settled the console's admin account (main.ts prints it). */
+    consoleAdmin: AdminAccount;
   }
 }
 
@@ -52,6 +59,8 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
       })(),
     }).withTypeProvider<TypeBoxTypeProvider>();
     app.decorate('storm', ctx);
+    const auth = await openSessionAuth(ctx.db, config);
+    app.decorate('consoleAdmin', auth.admin);
     app.addHook('onClose', async () => ctx.close());
     // A new CRL (a host revoked) applies to the next TLS handshake without a restart.
     ctx.trust.onCrlChange(() => {
@@ -59,6 +68,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     });
     installErrorHandlers(app);
 
+    await app.register(consoleRoutes);
     const hostOpts = { hosts: ctx.hosts, trust: ctx.trust, publicUrl: () => ctx.publicUrl() };
     await app.register(
       async (api) => {
@@ -67,10 +77,11 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
         await api.register(hostJoinRoutes, hostOpts);
         await api.register(hostAgentRoutes, hostOpts);
         await api.register(imageBlobRoutes, { cache: ctx.cache, hosts: ctx.hosts, tokens: ctx.tokens });
+        await api.register(sessionRoutes, { auth, tokens: ctx.tokens });
         // Unknown API routes answer 401 before 404, so the API cannot be mapped without a token.
-        api.setNotFoundHandler({ preHandler: requireAuth(ctx.tokens) }, routeNotFound);
+        api.setNotFoundHandler({ preHandler: requireAuth(ctx.tokens, auth.sessions) }, routeNotFound);
         await api.register(async (secured) => {
-          secured.addHook('onRequest', requireAuth(ctx.tokens));
+          secured.addHook('onRequest', requireAuth(ctx.tokens, auth.sessions));
           await secured.register(whoamiRoutes);
           await secured.register(eventRoutes, { bus: ctx.bus });
           await secured.register(channelRoutes, { channels: ctx.channels });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, parseHostPort } from '../../common/config.js';
 import { resolveHypervisorUri } from '../../stormd/src/hypervisor/detect.js';
 import { buildApp } from './app.js';
+import { adminNotice } from './auth/session-auth.js';
 import { loadManagerConfig } from './config.js';
 import { enrolLocalHost } from './local-host/enrol.js';
 import { LocalHostSupervisor } from './local-host/supervisor.js';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     [
       `STORM manager listening on ${ctx.publicUrl()}`,
       `admin API token: ${ctx.adminTokenPath}${ctx.adminTokenCreated ? ' (created now)' : ''}`,
+      adminNotice(app.consoleAdmin),
       `CA certificate: ${join(ctx.dataDir, 'pki', 'ca.pem')} (fingerprint ${ctx.trust.fingerprint})`,
       `local host: ${localHypervisor ?? 'none'}`,
       '',
