@@ -13,7 +13,12 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { FIXTURE_CHANNEL_SRC } from './channel-fixture.js';
 
-export async function bigLayerSource(dir: string, bytes: number, name = 'big-app'): Promise<string> {
+export interface BigLayerOptions {
+  /** Stack on the real tiny-os, kernel and initrd of `npm run build:appliances` (bootable), not the fixture's fakes. */
+  readonly realOs?: string;
+}
+
+export async function bigLayerSource(dir: string, bytes: number, name = 'big-app', opts: BigLayerOptions = {}): Promise<string> {
   const src = join(dir, 'src');
   const app = join(src, `${name}-1.0.0`);
   await mkdir(app, { recursive: true });
@@ -27,6 +32,9 @@ export async function bigLayerSource(dir: string, bytes: number, name = 'big-app
   out.end();
   await once(out, 'finish');
   const shared = join(FIXTURE_CHANNEL_SRC, '_shared', 'tiny-os');
+  const os = opts.realOs
+    ? { kind: 'os', file: join(opts.realOs, 'layers/tiny-os.squashfs'), kernel: join(opts.realOs, 'vmlinuz'), initrd: join(opts.realOs, 'initrd.img') }
+    : { kind: 'os', dir: join(shared, 'root'), kernel: join(shared, 'vmlinuz'), initrd: join(shared, 'initrd.img') };
   await writeFile(
     join(app, 'manifest.json'),
     JSON.stringify({
@@ -37,10 +45,7 @@ export async function bigLayerSource(dir: string, bytes: number, name = 'big-app
       released: '2024-01-01',
       memoryMiB: 128,
       vcpus: 1,
-      layers: [
-        { kind: 'os', dir: join(shared, 'root'), kernel: join(shared, 'vmlinuz'), initrd: join(shared, 'initrd.img') },
-        { kind: 'appliance', file: 'big.squashfs' },
-      ],
+      layers: [os, { kind: 'appliance', file: 'big.squashfs' }],
     }),
   );
   return src;
