@@ -13,8 +13,9 @@ BASE_PACKAGES=(
   squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
 )
 # What the suite drives as real clients and peers: dig, dhclient (udhcpc is in busybox-static), dnsperf,
-# dnsmasq (DNS upstream and benchmark baseline), curl.
-TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl)
+# dnsmasq (DNS upstream and benchmark baseline), curl, chromium (the console's end-to-end test drives it
+# headless through playwright-core; never a downloaded browser).
+TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl chromium)
 packages=("${BASE_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
 
@@ -45,6 +46,9 @@ fi
 
 say "compiling TypeScript (npm run build)"
 npm run --silent build
+
+say "building the web console (npm run build:console → dist/console)"
+npm run --silent build:console
 
 say "building guest artifacts (npm run build:appliances; cached after the first run)"
 npm run --silent build:appliances

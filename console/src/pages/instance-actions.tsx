@@ -1,0 +1,65 @@
+/** Start, stop, reboot and destroy (destroy asks first), offered as the state allows. */
+import { useState } from 'preact/hooks';
+import { api, type ApiError, toApiError } from '../api/client.js';
+import type { Instance } from '../api/types.js';
+import { navigate } from '../router.js';
+import { useConfirm } from '../ui/confirm.js';
+import { ErrorBox } from '../ui/error-box.js';
+
+const BUSY = new Set(['launching', 'destroying', 'failed']);
+
+export function InstanceActions({ inst, onDone, after = 'stay' }: { readonly inst: Instance; readonly onDone: () => void; readonly after?: 'stay' | 'list' }) {
+  const [busy, setBusy] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const ask = useConfirm();
+  const run = async (what: string, fn: () => Promise<unknown>) => {
+    setBusy(what);
+    setError(undefined);
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      setError(toApiError(err));
+      return false;
+    } finally {
+      setBusy(undefined);
+      onDone();
+    }
+  };
+  const act = (action: 'start' | 'stop' | 'reboot') => void run(action, () => api.post(`/instances/${inst.id}/actions`, { action }));
+  const destroy = async () => {
+    const ok = await ask.confirm({
+      title: `Destroy ${inst.name}?`,
+      body: (
+        <p>
+          The domain and its writable instance layer on {inst.host?.name ?? 'its host'} are removed for good, with everything written inside it. The
+          appliance's shared layers stay cached.
+        </p>
+      ),
+      action: `Destroy ${inst.name}`,
+    });
+    if (ok && (await run('destroy', () => api.delete(`/instances/${inst.id}`))) && after === 'list') navigate('/instances');
+  };
+  const locked = busy !== undefined || (BUSY.has(inst.state) && inst.state !== 'failed');
+  const running = inst.state === 'running';
+  return (
+    <div class="instance-actions">
+      <div class="row-actions" role="group" aria-label={`Actions for ${inst.name}`}>
+        <button type="button" disabled={locked || running || inst.state === 'failed'} onClick={() => act('start')}>
+          {busy === 'start' ? 'Starting…' : 'Start'}
+        </button>
+        <button type="button" disabled={locked || !running} onClick={() => act('stop')}>
+          {busy === 'stop' ? 'Stopping…' : 'Stop'}
+        </button>
+        <button type="button" disabled={locked || !running} onClick={() => act('reboot')}>
+          {busy === 'reboot' ? 'Rebooting…' : 'Reboot'}
+        </button>
+        <button type="button" class="danger" disabled={busy !== undefined || inst.state === 'launching' || inst.state === 'destroying'} onClick={() => void destroy()}>
+          {busy === 'destroy' ? 'Destroying…' : 'Destroy'}
+        </button>
+      </div>
+      <ErrorBox error={error} />
+      {ask.dialog}
+    </div>
+  );
+}

@@ -1,0 +1,72 @@
+/** Instances: live state, host, address and name, appliance; open one for its layers, agent status and console. */
+import type { Instance } from '../api/types.js';
+import { useResource } from '../live/use-resource.js';
+import { ErrorBox } from '../ui/error-box.js';
+import { Link } from '../ui/link.js';
+import { Empty, Page } from '../ui/page.js';
+import { StateBadge } from '../ui/state-badge.js';
+
+export function InstancesPage() {
+  const res = useResource<{ instances: Instance[] }>('/instances', ['instance', 'reconcile', 'host.state']);
+  const list = [...(res.data?.instances ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+  return (
+    <Page
+      title="Instances"
+      actions={
+        <Link class="button primary" href="/launch">
+          Launch…
+        </Link>
+      }
+    >
+      <ErrorBox error={res.error} />
+      {res.loading && !res.data ? <Empty>Loading instances…</Empty> : null}
+      {res.data && list.length === 0 ? (
+        <Empty>
+          Nothing runs yet. <Link href="/launch">Launch an appliance</Link>.
+        </Empty>
+      ) : null}
+      {list.length ? (
+        <div class="table-wrap">
+          <table>
+            <caption class="sr-only">Instances</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">State</th>
+                <th scope="col">Appliance</th>
+                <th scope="col">Host</th>
+                <th scope="col">Address</th>
+                <th scope="col">Problem</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((i) => (
+                <tr key={i.id} data-instance={i.name}>
+                  <td>
+                    <Link href={`/instances/${i.id}`}>
+                      <strong>{i.name}</strong>
+                    </Link>
+                    {i.fqdn ? <div class="muted small">{i.fqdn}</div> : null}
+                  </td>
+                  <td>
+                    <StateBadge state={i.state} />
+                    {i.desired === 'stopped' && i.state !== 'stopped' ? <span class="muted small"> (to stop)</span> : null}
+                  </td>
+                  <td>
+                    {i.appliance} <span class="muted">{i.version}</span>
+                  </td>
+                  <td>{i.host?.name ?? '—'}</td>
+                  <td>
+                    <code>{i.ip ?? '—'}</code>
+                    <div class="muted small">{i.mac}</div>
+                  </td>
+                  <td class="break">{i.lastError ? <span class="bad-text">{i.lastError}</span> : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </Page>
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * A network service's list (DNS records, DHCP leases, directory entries) read generically: the
+ * answer's first array, shown with the columns its rows have. A manager without the service answers
+ * `MGR_ERR_ROUTE_NOT_FOUND`, shown as "not enabled" rather than as a failure.
+ */
+import type { ComponentChildren } from 'preact';
+import { useResource } from '../live/use-resource.js';
+import { ErrorBox } from '../ui/error-box.js';
+import { Empty } from '../ui/page.js';
+
+export type Row = Readonly<Record<string, unknown>>;
+
+export function rowsOf(answer: unknown): Row[] {
+  if (Array.isArray(answer)) return answer as Row[];
+  if (answer && typeof answer === 'object') {
+    const list = Object.values(answer).find(Array.isArray);
+    if (list) return list as Row[];
+  }
+  return [];
+}
+
+/** Columns: `preferred` first (when present), then the rest in first-seen order. */
+export function columnsOf(rows: readonly Row[], preferred: readonly string[]): string[] {
+  const keys: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!keys.includes(k)) keys.push(k);
+  return [...preferred.filter((k) => keys.includes(k)), ...keys.filter((k) => !preferred.includes(k))];
+}
+
+const cell = (v: unknown): string => (v === null || v === undefined ? '—' : Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const heading = (k: string) => k.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
+
+export function ServiceList({ path, what, refreshOn, preferred = [], rowActions }: { readonly path: string; readonly what: string; readonly refreshOn: readonly string[]; readonly preferred?: readonly string[]; readonly rowActions?: (row: Row) => ComponentChildren }) {
+  const res = useResource<unknown>(path, refreshOn);
+  if (res.error?.code === 'MGR_ERR_ROUTE_NOT_FOUND') return <Empty>{what}: not enabled on this manager.</Empty>;
+  const rows = rowsOf(res.data);
+  const cols = columnsOf(rows, preferred);
+  return (
+    <>
+      <ErrorBox error={res.error} />
+      {res.loading && res.data === undefined ? <Empty>Loading {what}…</Empty> : null}
+      {res.data !== undefined && rows.length === 0 ? <Empty>No {what} yet.</Empty> : null}
+      {rows.length ? (
+        <div class="table-wrap">
+          <table>
+            <caption class="sr-only">{what}</caption>
+            <thead>
+              <tr>
+                {cols.map((c) => (
+                  <th scope="col" key={c}>
+                    {heading(c)}
+                  </th>
+                ))}
+                {rowActions ? (
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                ) : null}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r, i) => (
+                <tr key={i}>
+                  {cols.map((c) => (
+                    <td key={c} class="break">
+                      {cell(r[c])}
+                    </td>
+                  ))}
+                  {rowActions ? <td class="row-actions">{rowActions(r)}</td> : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </>
+  );
+}
