@@ -235,8 +235,12 @@ export class DirectoryStore {
 
   // ── what the LDAP server reads ─────────────────────────────────────────────────────────
 
-  /** True when `password` is the principal's; unknown principals cost the same and are false. */
-  async authenticate(principal: BindPrincipal, password: string): Promise<boolean> {
+  /**
+   * True when `password` is the principal's. Unknown principals (and `null`, a DN that names no
+   * account) cost as much as a user's check and are false, so timing does not reveal accounts.
+   */
+  async authenticate(principal: BindPrincipal | null, password: string): Promise<boolean> {
+    if (principal === null) return this.hasher.verify(password, null);
     if (principal.kind === 'service') {
       const row = await this.db.get<{ secret_hash: string }>('SELECT secret_hash FROM directory_services WHERE name = ?', [principal.name]);
       return verifySecret(password, row?.secret_hash ?? null);
