@@ -24,6 +24,8 @@ import { instanceRoutes } from './api/instances.js';
 import { pkiRoutes } from './api/pki.js';
 import { reconcileRoutes } from './api/reconcile.js';
 import { whoamiRoutes } from './api/whoami.js';
+import { networkRoutes } from './api/network.js';
+import { xmlRpcRoutes } from './services/xmlrpc/plugin.js';
 import { requireAuth } from './auth/require-auth.js';
 import { openSessionAuth } from './auth/session-auth.js';
 import type { AdminAccount } from './auth/users.js';
@@ -69,6 +71,8 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     installErrorHandlers(app);
 
     await app.register(consoleRoutes);
+    // Guests' XML-RPC endpoint, outside /api/v1: its credential is the instance token and address.
+    await app.register(xmlRpcRoutes, { guests: ctx.guests });
     const hostOpts = { hosts: ctx.hosts, trust: ctx.trust, publicUrl: () => ctx.publicUrl() };
     await app.register(
       async (api) => {
@@ -90,6 +94,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(hostAdminRoutes, hostOpts);
           await secured.register(instanceRoutes, { instances: ctx.instances, launcher: ctx.launcher });
           await secured.register(reconcileRoutes, { reconciler: ctx.reconciler });
+          await secured.register(networkRoutes, { db: ctx.db, records: ctx.records, services: ctx.network, net: ctx.net, domain: ctx.config.domain });
         });
       },
       { prefix: '/api/v1' },

@@ -31,6 +31,23 @@ export const ManagerConfigSchema = Type.Object(
     fetchTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
     /** File holding the console's admin password, (re)applied at every start; empty: generated once and printed. */
     adminPasswordFile: Type.String({ default: '' }),
+    /** The zone instances are named in (`<instance>.<domain>`). */
+    domain: Type.String({ pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$', default: 'storm.internal' }),
+    /** The appliance network (IPv4 CIDR); empty: instances get no reserved address. */
+    network: Type.String({ default: '' }),
+    /** The manager's address on the appliance network (storm.local); default: the network's first address. */
+    managerAddress: Type.String({ default: '' }),
+    /** Router handed out by DHCP; empty: none. */
+    router: Type.String({ default: '' }),
+    dnsListen: Type.String({ default: '' }),
+    dnsUpstream: Type.String({ default: '' }),
+    dhcpInterface: Type.String({ default: '' }),
+    /** Dynamic DHCP pool `START-END` for MACs without a reservation; empty: unknown MACs get nothing. */
+    dhcpPool: Type.String({ default: '' }),
+    dhcpLeaseSeconds: Type.Integer({ minimum: 60, default: 3600 }),
+    ldapListen: Type.String({ default: '' }),
+    /** The XML-RPC URL written into every instance; default https://storm.local:<port>/RPC2. */
+    guestUrl: Type.String({ default: '' }),
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
   },
   { additionalProperties: false },
@@ -56,6 +73,17 @@ export const MANAGER_OPTIONS: OptionSources = {
   channelPollSeconds: { flag: 'channel-poll', env: 'STORM_CHANNEL_POLL', kind: 'integer', arg: 'SECONDS', help: 'refresh every channel this often (default 300; 0: off)' },
   fetchTimeoutSeconds: { flag: 'fetch-timeout', env: 'STORM_FETCH_TIMEOUT', kind: 'integer', arg: 'SECONDS', help: 'deadline for a channel server to answer (default 30)' },
   adminPasswordFile: { flag: 'admin-password-file', env: 'STORM_ADMIN_PASSWORD_FILE', arg: 'FILE', help: "the console admin's password (first line of FILE), set at every start (default: generated once and printed)" },
+  domain: { flag: 'domain', env: 'STORM_DOMAIN', arg: 'ZONE', help: 'DNS zone instances are named in (default storm.internal)' },
+  network: { flag: 'network', env: 'STORM_NETWORK', arg: 'CIDR', help: 'appliance network; instances get addresses from it (e.g. 10.77.0.0/24)' },
+  managerAddress: { flag: 'manager-address', env: 'STORM_MANAGER_ADDRESS', arg: 'IP', help: "the manager's address on the appliance network, storm.local (default: first address)" },
+  router: { flag: 'router', env: 'STORM_ROUTER', arg: 'IP', help: 'router DHCP hands out (default: none)' },
+  dnsListen: { flag: 'dns-listen', env: 'STORM_DNS_LISTEN', arg: 'HOST:PORT', help: 'serve DNS here (off when absent)' },
+  dnsUpstream: { flag: 'dns-upstream', env: 'STORM_DNS_UPSTREAM', arg: 'IP:PORT', help: 'resolver for names outside the zone (default: refused)' },
+  dhcpInterface: { flag: 'dhcp-interface', env: 'STORM_DHCP_INTERFACE', arg: 'IFACE', help: 'serve DHCP on the appliance network through IFACE (off when absent)' },
+  dhcpPool: { flag: 'dhcp-pool', env: 'STORM_DHCP_POOL', arg: 'START-END', help: 'dynamic addresses for unknown MACs (default: none)' },
+  dhcpLeaseSeconds: { flag: 'dhcp-lease', env: 'STORM_DHCP_LEASE', kind: 'integer', arg: 'SECONDS', help: 'DHCP lease time (default 3600)' },
+  ldapListen: { flag: 'ldap-listen', env: 'STORM_LDAP_LISTEN', arg: 'HOST:PORT', help: 'serve the LDAP directory here (off when absent)' },
+  guestUrl: { flag: 'guest-url', env: 'STORM_GUEST_URL', arg: 'URL', help: 'XML-RPC URL written into instances (default https://storm.local:PORT/RPC2)' },
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },
 };
 

@@ -30,6 +30,10 @@ import { Launcher } from './instances/launcher.js';
 import { Reconciler } from './instances/reconcile.js';
 import { AddressPolicy } from './net/address-policy.js';
 import { TrustService } from './trust/trust-service.js';
+import { NetworkServices } from './network/network-services.js';
+import { networkSettings, type NetworkSettings } from './network/network-settings.js';
+import { RecordStore } from './network/record-store.js';
+import { GuestApi } from './services/xmlrpc/guest-api.js';
 
 export interface ContextOptions {
   /** The libvirt URI of the local host's hypervisor, once resolved (health reports it). */
@@ -54,10 +58,16 @@ export interface ManagerContext {
   readonly instances: InstanceService;
   readonly launcher: Launcher;
   readonly reconciler: Reconciler;
+  readonly net: NetworkSettings | null;
+  readonly records: RecordStore;
+  readonly network: NetworkServices;
+  readonly guests: GuestApi;
   readonly localHypervisor: string | null;
   /** The URL hosts and appliances reach the manager at; set from the listener when not configured. */
   publicUrl(): string;
   setListenAddress(host: string, port: number): void;
+  /** Binds the appliance network's services (DNS, DHCP) the config asks for. */
+  startServices(): Promise<void>;
   /** Channel polling, host health, an immediate and then periodic reconcile. */
   startBackground(): void;
   close(): Promise<void>;
@@ -93,6 +103,12 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const store = new InstanceStore(db);
     let listenUrl = config.publicUrl.replace(/\/$/, '');
     const publicUrl = () => listenUrl || `https://${config.listen}`;
+    const listenPort = () => new URL(publicUrl()).port || '443';
+    const guestUrl = () => config.guestUrl || `https://storm.local${listenPort() === '443' ? '' : `:${listenPort()}`}/RPC2`;
+    const net = networkSettings(config);
+    const records = new RecordStore(db);
+    const network = new NetworkServices({ config, db, net, records, log: (msg) => bus.publish('network.log', { msg }) });
+    const guests = new GuestApi({ db, records, bus, net, domain: config.domain, guestUrl });
     // The registry and the instance service call each other through these late-bound closures.
     let instances: InstanceService | undefined;
     const hosts = new HostRegistry({
@@ -104,8 +120,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       onInstances: (hostId, statuses) => instances!.syncFromHost(hostId, statuses),
       onUnreachable: (ids) => instances!.markUnknown(ids),
     });
-    instances = new InstanceService({ store, hosts, bus, domain: () => null });
-    const launcher = new Launcher({ db, store, catalog, pulls, hosts, bus, publicUrl, bridge: config.bridge || null });
+    instances = new InstanceService({ store, hosts, bus, domain: () => config.domain, onRemoved: (row) => network.forget(row.mac) });
+    const launcher = new Launcher({ db, store, catalog, pulls, hosts, bus, publicUrl, bridge: config.bridge || null, net, domain: config.domain, guestUrl });
     const reconciler = new Reconciler({ store, hosts, instances, bus, isLaunching: (id) => launcher.isActive(id) });
     return {
       config,
@@ -124,6 +140,10 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       instances,
       launcher,
       reconciler,
+      net,
+      records,
+      network,
+      guests,
       localHypervisor: options.localHypervisor ?? null,
       publicUrl,
       setListenAddress(host, port) {
@@ -131,6 +151,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         const shown = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
         listenUrl = `https://${isIP(shown) === 6 ? `[${shown}]` : shown}:${port}`;
       },
+      startServices: () => network.start(),
       startBackground() {
         channels.startPolling();
         hosts.startMonitor();
@@ -142,6 +163,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         hosts.stopMonitor();
         reconciler.stop();
         await Promise.all([channels.idle(), reconciler.idle()]);
+        await network.close();
         await db.close();
       },
     };

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   await app.listen({ host, port });
   const address = app.server.address();
   ctx.setListenAddress(host, typeof address === 'object' && address ? address.port : port);
+  await ctx.startServices();
 
   let supervisor: LocalHostSupervisor | undefined;
   if (localHypervisor) {

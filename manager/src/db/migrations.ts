@@ -2,6 +2,7 @@
  * Schema migrations, applied in order at start, each in its own transaction; the schema version is
  * sqlite's `user_version`. Append new migrations; never edit one that has shipped.
  */
+import { DHCP_LEASES_SQL } from '../services/dhcp/schema.js';
 import type { Database } from './database.js';
 
 export interface Migration {
@@ -148,6 +149,26 @@ export const MIGRATIONS: readonly Migration[] = [
         size         INTEGER NOT NULL,
         PRIMARY KEY (instance_id, position)
       );
+    `,
+  },
+  {
+    version: 4,
+    name: 'network services: registered DNS records, DHCP leases',
+    sql: `
+      CREATE TABLE dns_records (
+        id           INTEGER PRIMARY KEY,
+        instance_id  TEXT REFERENCES instances(id) ON DELETE CASCADE,
+        type         TEXT NOT NULL CHECK (type IN ('MX', 'SRV', 'TXT', 'CNAME')),
+        name         TEXT NOT NULL,
+        value        TEXT NOT NULL,
+        ttl          INTEGER,
+        created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        UNIQUE (type, name, value)
+      );
+      CREATE INDEX dns_records_by_name ON dns_records (name);
+      ${DHCP_LEASES_SQL}
+      -- What the guest is configured from, kept with the instance so it outlives its channel.
+      ALTER TABLE instances ADD COLUMN guest_spec TEXT NOT NULL DEFAULT '{"config":[],"records":[]}';
     `,
   },
   {

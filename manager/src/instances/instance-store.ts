@@ -32,6 +32,8 @@ export interface InstanceRow {
   readonly token_hash: string | null;
   readonly last_error: string | null;
   readonly guest_status: string | null;
+  /** JSON `GuestSpec`: the config items and records the guest is configured from. */
+  readonly guest_spec: string;
   readonly created_at: string;
   readonly updated_at: string;
 }
@@ -69,13 +71,13 @@ export class InstanceStore {
 
   async insert(
     tx: Queryable,
-    row: Pick<InstanceRow, 'id' | 'name' | 'uuid' | 'channel_id' | 'appliance' | 'version' | 'host_id' | 'mac' | 'memory_mib' | 'vcpus' | 'params' | 'token_hash'> & { ip: string | null },
+    row: Pick<InstanceRow, 'id' | 'name' | 'uuid' | 'channel_id' | 'appliance' | 'version' | 'host_id' | 'mac' | 'memory_mib' | 'vcpus' | 'params' | 'token_hash' | 'guest_spec'> & { ip: string | null },
     files: readonly InstanceFile[],
   ): Promise<void> {
     await tx.run(
-      `INSERT INTO instances (id, name, uuid, channel_id, appliance, version, host_id, state, desired, launch_step, mac, ip, memory_mib, vcpus, params, token_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'launching', 'running', 'reserved', ?, ?, ?, ?, ?, ?)`,
-      [row.id, row.name, row.uuid, row.channel_id, row.appliance, row.version, row.host_id, row.mac, row.ip, row.memory_mib, row.vcpus, row.params, row.token_hash],
+      `INSERT INTO instances (id, name, uuid, channel_id, appliance, version, host_id, state, desired, launch_step, mac, ip, memory_mib, vcpus, params, token_hash, guest_spec)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'launching', 'running', 'reserved', ?, ?, ?, ?, ?, ?, ?)`,
+      [row.id, row.name, row.uuid, row.channel_id, row.appliance, row.version, row.host_id, row.mac, row.ip, row.memory_mib, row.vcpus, row.params, row.token_hash, row.guest_spec],
     );
     for (const f of files) {
       await tx.run('INSERT INTO instance_files (instance_id, position, role, kind, sha256, size) VALUES (?, ?, ?, ?, ?, ?)', [row.id, f.position, f.role, f.kind, f.sha256, f.size]);

@@ -22,6 +22,10 @@ import { crashPoint, type LaunchStep, maybeCrash } from './faults.js';
 import type { InstanceFile, InstanceStore } from './instance-store.js';
 import { randomMac } from './mac.js';
 import { resolveParams } from './params.js';
+import { randomBytes } from 'node:crypto';
+import { ipToInt } from '../services/dhcp/ipv4.js';
+import { nextFreeAddress, type NetworkSettings } from '../network/network-settings.js';
+import { tokenHash, type GuestSpec } from '../services/xmlrpc/guest-api.js';
 
 export interface LaunchRequest {
   readonly appliance: string;
@@ -44,8 +48,11 @@ export interface LauncherOptions {
   readonly publicUrl: () => string;
   /** Host bridge the instances' NICs join; none: no NIC. */
   readonly bridge: string | null;
-  /** Adds to what the instance layer is seeded with (network services add the guest token). */
-  readonly seed?: (instance: { id: string; name: string }) => Promise<Record<string, { contentBase64: string; mode?: number }>>;
+  /** The appliance network: each instance gets the lowest free address (null: no address). */
+  readonly net: NetworkSettings | null;
+  readonly domain: string;
+  /** The XML-RPC URL written into the instance (`/etc/storm/manager.json`). */
+  readonly guestUrl: () => string;
 }
 
 export const INSTANCE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -79,7 +86,9 @@ export class Launcher {
 
   private async run(id: string, req: LaunchRequest, entry: CatalogEntry, params: Record<string, unknown>): Promise<string> {
     const files = entry.files.map((f): InstanceFile => ({ position: f.position, role: f.role, kind: f.kind, sha256: f.sha256, size: f.size }));
-    const hostId = await this.reserve(id, req, entry, params, files);
+    // The guest's credential: only its hash is stored; the token itself goes into the instance layer.
+    const token = randomBytes(32).toString('base64url');
+    const hostId = await this.reserve(id, req, entry, params, files, tokenHash(token));
     const emit = (step: LaunchStep) => {
       this.opts.bus.publish('instance.launch', { id, name: req.name, step });
       maybeCrash(step, this.crashAt);
@@ -93,8 +102,7 @@ export class Launcher {
       emit('staged');
 
       hostHasInstance = true;
-      const extra = (await this.opts.seed?.({ id, name: req.name })) ?? {};
-      await client.createInstanceLayer(id, { name: req.name, files: extra });
+      await client.createInstanceLayer(id, { name: req.name, files: this.guestFiles(token) });
       await this.opts.store.setStep(id, 'layer');
       emit('layer');
 
@@ -115,7 +123,17 @@ export class Launcher {
   }
 
   /** Name, MAC and host in one committed row: what reconcile finds if we die from here on. */
-  private async reserve(id: string, req: LaunchRequest, entry: CatalogEntry, params: Record<string, unknown>, files: readonly InstanceFile[]): Promise<string> {
+  /** What the guest agent needs besides its name: its token and how to reach the manager. */
+  private guestFiles(token: string): Record<string, { contentBase64: string; mode?: number }> {
+    const manager = { xmlrpc: this.opts.guestUrl(), domain: this.opts.domain, managerName: 'storm.local', ...(this.opts.net ? { managerAddress: this.opts.net.managerAddress } : {}) };
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    return {
+      '/etc/storm/token': { contentBase64: b64(`${token}\n`), mode: 0o600 },
+      '/etc/storm/manager.json': { contentBase64: b64(`${JSON.stringify(manager, null, 2)}\n`), mode: 0o644 },
+    };
+  }
+
+  private async reserve(id: string, req: LaunchRequest, entry: CatalogEntry, params: Record<string, unknown>, files: readonly InstanceFile[], tokenSha: string): Promise<string> {
     const hosts = await this.opts.hosts.store.list();
     const pending = await this.opts.store.pendingMemory();
     const counts = await this.opts.store.countByHost();
@@ -125,10 +143,19 @@ export class Launcher {
     );
     for (let attempt = 0; ; attempt++) {
       try {
+        const spec: GuestSpec = { config: entry.descriptor.config, records: entry.descriptor.records };
         await this.opts.db.transaction(async (tx) => {
+          let ip: string | null = null;
+          if (this.opts.net) {
+            const taken = new Set((await tx.all<{ ip: string }>('SELECT ip FROM instances WHERE ip IS NOT NULL')).map((r) => ipToInt(r.ip)));
+            // Addresses a dynamic lease holds are not free either.
+            for (const l of await tx.all<{ ip: string }>('SELECT ip FROM dhcp_leases')) taken.add(ipToInt(l.ip));
+            ip = nextFreeAddress(this.opts.net, taken) ?? null;
+            if (!ip) throw MgrErr.MGR_ERR_NO_CAPACITY(`no free address left in ${this.opts.net.cidrText}`);
+          }
           await this.opts.store.insert(
             tx,
-            { id, name: req.name, uuid: randomUUID(), channel_id: entry.channelId, appliance: entry.name, version: entry.version, host_id: chosen.id, mac: randomMac(), ip: null, memory_mib: entry.memoryMiB, vcpus: entry.vcpus, params: JSON.stringify(params), token_hash: null },
+            { id, name: req.name, uuid: randomUUID(), channel_id: entry.channelId, appliance: entry.name, version: entry.version, host_id: chosen.id, mac: randomMac(), ip, memory_mib: entry.memoryMiB, vcpus: entry.vcpus, params: JSON.stringify(params), token_hash: tokenSha, guest_spec: JSON.stringify(spec) },
             files,
           );
         });

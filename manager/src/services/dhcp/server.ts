@@ -103,6 +103,12 @@ export class DhcpServer {
     return a ? a.port : this.config.serverPort;
   }
 
+  /** Drops the lease of `mac` (its instance is gone), in memory and in the store. */
+  async forget(mac: string): Promise<void> {
+    this.book.unbind(mac.toLowerCase());
+    await this.deps.leases.remove(mac.toLowerCase());
+  }
+
   stats(): DhcpStats {
     const size = this.book.size;
     return { ...this.counters, skipped: { ...this.counters.skipped }, leases: size.leases, offersHeld: size.offers, declinedHeld: size.declined };

@@ -1,0 +1,59 @@
+/**
+ * The DNS zone and the DHCP reservations, read from the manager's database: the instances' reserved
+ * addresses and names, and the registered records. No host table is written twice.
+ *
+ * @example
+ * new DnsServer(cfg, { zone: new DbZoneSource(db, records, net) });
+ * new DhcpServer(cfg, { reservations: new DbReservations(db), leases: new SqliteLeaseStore(db) });
+ */
+import type { Database } from '../db/database.js';
+import type { Reservation, ReservationSource } from '../services/dhcp/sources.js';
+import type { InstanceAddress, RegisteredRecord, RegisteredType, ZoneSource } from '../services/dns/zone-source.js';
+import { toRegistered } from './dns-records.js';
+import type { NetworkSettings } from './network-settings.js';
+import type { RecordStore } from './record-store.js';
+
+export class DbZoneSource implements ZoneSource {
+  constructor(
+    private readonly db: Database,
+    private readonly records_: RecordStore,
+    private readonly net: NetworkSettings,
+  ) {}
+
+  async managerAddress(): Promise<string> {
+    return this.net.managerAddress;
+  }
+
+  async instanceByName(label: string): Promise<InstanceAddress | undefined> {
+    return this.db.get<InstanceAddress>('SELECT name, ip FROM instances WHERE name = ? AND ip IS NOT NULL', [label]);
+  }
+
+  async instanceByAddress(ip: string): Promise<InstanceAddress | undefined> {
+    return this.db.get<InstanceAddress>('SELECT name, ip FROM instances WHERE ip = ?', [ip]);
+  }
+
+  async records(name: string, type?: RegisteredType): Promise<readonly RegisteredRecord[]> {
+    return (await this.records_.byName(name, type)).map(toRegistered);
+  }
+
+  hasNamesBelow(name: string): Promise<boolean> {
+    return this.records_.hasBelow(name);
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.records_.onChange(listener);
+  }
+}
+
+export class DbReservations implements ReservationSource {
+  constructor(private readonly db: Database) {}
+
+  async byMac(mac: string): Promise<Reservation | undefined> {
+    const row = await this.db.get<{ ip: string; name: string }>('SELECT ip, name FROM instances WHERE mac = ? AND ip IS NOT NULL', [mac.toLowerCase()]);
+    return row ? { ip: row.ip, hostname: row.name } : undefined;
+  }
+
+  async isReserved(ip: string): Promise<boolean> {
+    return (await this.db.get('SELECT 1 FROM instances WHERE ip = ?', [ip])) !== undefined;
+  }
+}

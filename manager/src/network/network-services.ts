@@ -1,0 +1,86 @@
+/**
+ * Starts the appliance network's services the config asks for: DNS (`--dns-listen`) and DHCP
+ * (`--dhcp-interface`) over the manager's database, and forgets an instance's lease when it goes.
+ * Both need `--network` (the appliance network and the manager's address in it).
+ *
+ * @example
+ * const services = new NetworkServices({ config, db, net, records, log });
+ * await services.start();
+ * await services.close();
+ */
+import { parseHostPort } from '../../../common/config.js';
+import type { ManagerConfig } from '../config.js';
+import type { Database } from '../db/database.js';
+import { MgrErr } from '../errors.js';
+import { DhcpServer } from '../services/dhcp/server.js';
+import { SqliteLeaseStore } from '../services/dhcp/sqlite-lease-store.js';
+import { DnsServer } from '../services/dns/server.js';
+import { DbReservations, DbZoneSource } from './db-sources.js';
+import type { NetworkSettings } from './network-settings.js';
+import type { RecordStore } from './record-store.js';
+
+export interface NetworkServicesOptions {
+  readonly config: ManagerConfig;
+  readonly db: Database;
+  readonly net: NetworkSettings | null;
+  readonly records: RecordStore;
+  readonly log: (msg: string) => void;
+}
+
+export class NetworkServices {
+  dns: DnsServer | undefined;
+  dhcp: DhcpServer | undefined;
+
+  constructor(private readonly opts: NetworkServicesOptions) {
+    const { config, net } = opts;
+    if ((config.dnsListen || config.dhcpInterface) && !net) throw MgrErr.MGR_ERR_VALIDATION('--dns-listen and --dhcp-interface need --network (the appliance network)');
+  }
+
+  async start(): Promise<void> {
+    const { config, db, net, records, log } = this.opts;
+    if (!net) return;
+    if (config.dnsListen) {
+      const dnsUpstream = config.dnsUpstream || undefined;
+      this.dns = new DnsServer(
+        { listen: config.dnsListen, domain: config.domain, networks: [net.cidrText], ...(dnsUpstream ? { upstream: dnsUpstream } : {}) },
+        { zone: new DbZoneSource(db, records, net), log },
+      );
+      await this.dns.start();
+      log(`DNS on ${config.dnsListen} for ${config.domain} and storm.local`);
+    }
+    if (config.dhcpInterface) {
+      const dnsHost = config.dnsListen ? parseHostPort(config.dnsListen, 'dns-listen').host : '';
+      this.dhcp = new DhcpServer(
+        {
+          interface: config.dhcpInterface,
+          serverIp: net.managerAddress,
+          subnet: net.cidrText,
+          ...(net.router ? { router: net.router } : {}),
+          // Guests resolve through STORM's DNS, which answers on the manager's address.
+          dnsServers: dnsHost && dnsHost !== '0.0.0.0' ? [dnsHost] : [net.managerAddress],
+          domain: config.domain,
+          leaseTime: config.dhcpLeaseSeconds,
+          ...(net.pool ? { pool: net.pool } : {}),
+        },
+        { reservations: new DbReservations(db), leases: new SqliteLeaseStore(db), log },
+      );
+      await this.dhcp.start();
+      log(`DHCP on ${config.dhcpInterface} for ${net.cidrText}`);
+    }
+  }
+
+  /** The instance with `mac` is gone: its lease goes too (records go with its row). */
+  async forget(mac: string): Promise<void> {
+    if (this.dhcp) await this.dhcp.forget(mac);
+    else await this.opts.db.run('DELETE FROM dhcp_leases WHERE mac = ?', [mac.toLowerCase()]);
+    this.opts.records.changed();
+  }
+
+  stats(): Record<string, unknown> {
+    return { ...(this.dns ? { dns: this.dns.stats() } : {}), ...(this.dhcp ? { dhcp: this.dhcp.stats() } : {}) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.dns?.close(), this.dhcp?.close()]);
+  }
+}
