@@ -6,27 +6,19 @@
  * const api = new ManagerClient({ url: 'https://127.0.0.1:8443', token, ca });
  * const { appliances } = await api.get<{ appliances: unknown[] }>('/appliances');
  * for await (const e of api.events(['pull'])) console.log(e.type, e.data);
+ * const stream = await api.openEvents(['instance'], signal); // subscribed once this resolves
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { ApiError } from './errors.js';
+
+export { ApiError } from './errors.js';
 
 export interface ClientOptions {
   readonly url: string;
   readonly token: string;
   /** PEM of the manager's CA, for https. */
   readonly ca?: string;
-}
-
-/** An error the manager answered, or a transport failure (code `CLI_ERR_UNREACHABLE`). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
 }
 
 export interface ServerEvent {
@@ -42,7 +34,7 @@ export class ManagerClient {
     this.base = new URL(opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
   }
 
-  private send(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<IncomingMessage> {
+  private send(method: string, path: string, body?: unknown, accept = 'application/json', extra: Record<string, string> = {}): Promise<IncomingMessage> {
     const url = new URL(`api/v1${path}`, this.base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const mod = url.protocol === 'https:' ? https : http;
@@ -52,6 +44,7 @@ export class ManagerClient {
         headers: {
           authorization: `Bearer ${this.opts.token}`,
           accept,
+          ...extra,
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
         },
         ...(this.opts.ca ? { ca: this.opts.ca } : {}),
@@ -69,23 +62,8 @@ export class ManagerClient {
     });
   }
 
-  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const res = await this.send(method, path, body);
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    const status = res.statusCode ?? 0;
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (status >= 400) {
-      const e = (json ?? {}) as { code?: string; message?: string };
-      throw new ApiError(status, e.code ?? `HTTP_${status}`, e.message ?? (text.slice(0, 200) || `HTTP ${status}`));
-    }
-    return json as T;
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    return (await readJson(await this.send(method, path, body))) as T;
   }
 
   get<T>(path: string): Promise<T> {
@@ -96,30 +74,75 @@ export class ManagerClient {
     return this.request<T>('POST', path, body);
   }
 
+  put<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, body);
+  }
+
   delete<T>(path: string): Promise<T> {
     return this.request<T>('DELETE', path);
   }
 
   /** Streams `/events` (optionally filtered by type prefixes) until `signal` aborts. */
   async *events(types: readonly string[] = [], signal?: AbortSignal): AsyncGenerator<ServerEvent> {
-    const res = await this.send('GET', `/events${types.length ? `?types=${encodeURIComponent(types.join(','))}` : ''}`, undefined, 'text/event-stream');
-    if ((res.statusCode ?? 0) >= 400) throw new ApiError(res.statusCode ?? 0, `HTTP_${res.statusCode}`, 'cannot open the event stream');
-    signal?.addEventListener('abort', () => res.destroy(), { once: true });
-    let buffer = '';
-    try {
-      for await (const chunk of res) {
-        buffer += (chunk as Buffer).toString('utf8');
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = parseEventBlock(block);
-          if (event) yield event;
-        }
+    yield* await this.openEvents(types, signal);
+  }
+
+  /**
+   * Opens `/events` and resolves once the manager answered, that is once it has subscribed us: an
+   * operation started after this cannot publish an event the stream misses. `lastEventId` resumes.
+   */
+  async openEvents(types: readonly string[] = [], signal?: AbortSignal, lastEventId?: string): Promise<AsyncGenerator<ServerEvent>> {
+    const query = types.length ? `?types=${encodeURIComponent(types.join(','))}` : '';
+    const res = await this.send('GET', `/events${query}`, undefined, 'text/event-stream', lastEventId ? { 'last-event-id': lastEventId } : {});
+    if ((res.statusCode ?? 0) >= 400) await readJson(res);
+    if (signal?.aborted) res.destroy();
+    else signal?.addEventListener('abort', () => res.destroy(), { once: true });
+    return readEvents(res, signal);
+  }
+}
+
+/** The body as JSON; an error status throws the manager's `{ code, message }` as an ApiError. */
+async function readJson(res: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  const status = res.statusCode ?? 0;
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (status >= 400) {
+    const e = (json ?? {}) as { code?: string; message?: string };
+    throw new ApiError(status, e.code ?? `HTTP_${status}`, e.message ?? (text.slice(0, 200) || `HTTP ${status}`));
+  }
+  return json;
+}
+
+async function* readEvents(res: IncomingMessage, signal: AbortSignal | undefined): AsyncGenerator<ServerEvent> {
+  // A multi-byte character may straddle two chunks: decode as a stream.
+  res.setEncoding('utf8');
+  let buffer = '';
+  try {
+    for await (const chunk of res) {
+      buffer += chunk as string;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = parseEventBlock(block);
+        if (event) yield event;
       }
-    } catch (err) {
-      if (!signal?.aborted) throw err;
     }
+  } catch (err) {
+    if (!signal?.aborted) throw err;
+  } finally {
+    res.destroy();
   }
 }
 

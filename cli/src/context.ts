@@ -1,10 +1,13 @@
 /**
- * Where the CLI finds its manager and credentials: flags, then environment, then the defaults of
- * the README's start command (the manager on 127.0.0.1:8080, the token in ./data/admin.token).
+ * Where the CLI finds its manager and credentials: flags, then environment, then the manager's
+ * defaults (https://127.0.0.1:8443, the token in ./data/admin.token, the CA in ./data/pki/ca.pem).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagerClient } from './client.js';
+import { cliError } from './errors.js';
+
+export { UsageError } from './errors.js';
 
 export interface GlobalOptions {
   readonly url?: string;
@@ -20,6 +23,8 @@ export interface CliContext {
   readonly json: boolean;
   readonly out: NodeJS.WriteStream;
   readonly err: NodeJS.WriteStream;
+  /** Where confirmations and secrets are read from; prompts only when it is a terminal. */
+  readonly stdin: NodeJS.ReadStream;
   /** Prints a value as JSON (with --json) or as the given human text. */
   print(value: unknown, human: string): void;
 }
@@ -32,22 +37,34 @@ const readIf = (path: string): string | undefined => {
   }
 };
 
-export class UsageError extends Error {}
-
-export function makeContext(opts: GlobalOptions, env: NodeJS.ProcessEnv, out = process.stdout, err = process.stderr): CliContext {
+export function makeContext(
+  opts: GlobalOptions,
+  env: NodeJS.ProcessEnv,
+  out: NodeJS.WriteStream = process.stdout,
+  err: NodeJS.WriteStream = process.stderr,
+  stdin: NodeJS.ReadStream = process.stdin,
+): CliContext {
   const data = opts.data ?? env['STORM_DATA'] ?? './data';
-  const url = opts.url ?? env['STORM_URL'] ?? 'https://127.0.0.1:8443';
+  // STORM_LISTEN is what the manager was started with (scripts/start.sh exports it).
+  const url = opts.url ?? env['STORM_URL'] ?? (env['STORM_LISTEN'] ? `https://${env['STORM_LISTEN']}` : 'https://127.0.0.1:8443');
   const tokenFile = opts.tokenFile ?? env['STORM_TOKEN_FILE'] ?? join(data, 'admin.token');
-  const token = (opts.token ?? env['STORM_TOKEN'] ?? readIf(tokenFile))?.trim();
-  if (!token) throw new UsageError(`no API token: pass --token, set STORM_TOKEN, or point --token-file at the manager's admin.token (tried ${tokenFile})`);
   const caFile = opts.ca ?? env['STORM_CA'] ?? join(data, 'pki', 'ca.pem');
-  const ca = readIf(caFile);
   const json = opts.json;
+  let api: ManagerClient | undefined;
   return {
-    api: new ManagerClient({ url, token, ...(ca ? { ca } : {}) }),
+    // Made on first use, so a command's own usage errors come before credential trouble.
+    get api() {
+      if (api) return api;
+      const token = (opts.token ?? env['STORM_TOKEN'] ?? readIf(tokenFile))?.trim();
+      if (!token) throw cliError('CLI_ERR_NO_TOKEN', `no API token: pass --token, set STORM_TOKEN, or point --token-file (or --data) at the manager's admin.token (tried ${tokenFile})`);
+      const ca = readIf(caFile);
+      api = new ManagerClient({ url, token, ...(ca ? { ca } : {}) });
+      return api;
+    },
     json,
     out,
     err,
+    stdin,
     print(value, human) {
       out.write(json ? `${JSON.stringify(value, null, 2)}\n` : human.endsWith('\n') || human === '' ? human : `${human}\n`);
     },

@@ -1,49 +1,39 @@
 /** `storm pull NAME[@VERSION]`: pull an appliance into the manager's cache with a progress bar. */
-import type { CliContext } from '../context.js';
-import { UsageError } from '../context.js';
-import { formatBytes, ProgressBar } from '../progress-bar.js';
+import { parseRef, resolveAppliance } from '../appliance-ref.js';
+import { parseCommand } from '../args.js';
+import type { CommandSpec } from '../command.js';
+import { formatBytes } from '../format.js';
+import { PullBar, watchEvents } from '../pull-progress.js';
 
-export function parseRef(ref: string | undefined): { name: string; version?: string } {
-  const m = /^([a-z0-9][a-z0-9-]*)(?:@([0-9A-Za-z.+-]+))?$/.exec(ref ?? '');
-  if (!m) throw new UsageError(`expected NAME[@VERSION], got ${JSON.stringify(ref ?? '')}`);
-  return m[2] ? { name: m[1]!, version: m[2] } : { name: m[1]! };
+interface PullResult {
+  readonly name: string;
+  readonly version: string;
+  readonly bytes: number;
+  readonly downloadedBytes: number;
+  readonly files: number;
 }
 
-interface ApplianceView {
-  name: string;
-  version: string;
-  size: number;
-  cached: boolean;
-}
-
-/** The newest version when none was named (the catalog lists newest first). */
-export async function resolveVersion(ctx: CliContext, ref: { name: string; version?: string }): Promise<string> {
-  if (ref.version) return ref.version;
-  const { appliances } = await ctx.api.get<{ appliances: ApplianceView[] }>(`/appliances?name=${encodeURIComponent(ref.name)}`);
-  if (!appliances[0]) throw new UsageError(`no appliance named ${ref.name} in any subscribed channel`);
-  return appliances[0].version;
-}
-
-export async function pull(ctx: CliContext, args: readonly string[]): Promise<number> {
-  const ref = parseRef(args[0]);
-  const version = await resolveVersion(ctx, ref);
-  const label = `${ref.name} ${version}`;
-  const abort = new AbortController();
-  const bar = ctx.json ? undefined : new ProgressBar(label, ctx.err);
-  // Progress arrives as events; listen before asking so no early event is missed.
-  const watching = (async () => {
-    for await (const e of ctx.api.events(['pull'], abort.signal)) {
-      if (e.data['name'] !== ref.name || e.data['version'] !== version) continue;
-      if (e.type === 'pull.progress') bar?.update({ bytes: Number(e.data['bytes']), total: Number(e.data['total']), rate: Number(e.data['rate']), etaSeconds: e.data['etaSeconds'] as number | null });
+export const pull: CommandSpec = {
+  name: 'pull',
+  usage: ['pull NAME[@VERSION]'],
+  summary: 'pull an appliance (newest version by default) into the cache, with a progress bar',
+  details: 'Every layer is streamed, hashed and renamed into place only when its sha256 matches.\n\nexample: storm pull hello-web@1.1.0',
+  async run(ctx, args) {
+    const { positionals } = parseCommand(args, {}, { min: 1, max: 1 });
+    const appliance = await resolveAppliance(ctx, parseRef(positionals[0]));
+    const path = `/appliances/${appliance.name}/${encodeURIComponent(appliance.version)}/pull?channel=${encodeURIComponent(appliance.channelId)}`;
+    if (ctx.json) {
+      ctx.print(await ctx.api.post<PullResult>(path), '');
+      return 0;
     }
-  })().catch(() => undefined);
-  try {
-    const result = await ctx.api.post<{ bytes: number; downloadedBytes: number; files: number }>(`/appliances/${ref.name}/${encodeURIComponent(version)}/pull`);
-    bar?.done(result.downloadedBytes === 0 ? `already cached (${formatBytes(result.bytes)})` : `pulled ${formatBytes(result.downloadedBytes)} in ${result.files} files, verified`);
-    if (ctx.json) ctx.print(result, '');
-    return 0;
-  } finally {
-    abort.abort();
-    await watching;
-  }
-}
+    const bar = new PullBar(ctx.err, appliance);
+    const watch = await watchEvents(ctx, ['pull'], (e) => bar.handle(e));
+    try {
+      const result = await ctx.api.post<PullResult>(path);
+      bar.finish(result.downloadedBytes === 0 ? `already cached (${formatBytes(result.bytes)})` : `pulled ${formatBytes(result.downloadedBytes)} in ${result.files} files, verified`);
+      return 0;
+    } finally {
+      await watch.close();
+    }
+  },
+};

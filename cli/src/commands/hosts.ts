@@ -1,0 +1,135 @@
+/** `storm hosts` and `storm host token|tokens|show|rm|pki-bundle`: enrolment, capacity, health, revocation, libvirt PKI. */
+import { intFlag, parseCommand } from '../args.js';
+import type { CommandSpec } from '../command.js';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { fields, mib, relativeTime } from '../format.js';
+import { assertConfirmable, confirm } from '../prompt.js';
+import { table } from '../table.js';
+import type { HostView, InstanceView, TokenResponse } from '../views.js';
+import { pkiBundle } from './pki-bundle.js';
+
+export const hostPath = (host: string): string => `/hosts/${encodeURIComponent(host)}`;
+
+/** `4.0 GiB free of 8.0 GiB` style capacity, `-` before the first heartbeat. */
+const capacity = (h: HostView): string | undefined => (h.memoryMiB === null ? undefined : `${mib(h.freeMemoryMiB) ?? '?'} free of ${mib(h.memoryMiB)}`);
+
+export const hosts: CommandSpec = {
+  name: 'hosts',
+  usage: ['hosts'],
+  summary: 'enrolled hosts: status, capacity, instances, hypervisor, last heartbeat',
+  details: 'example: storm hosts --json',
+  async run(ctx, args) {
+    parseCommand(args, {}, { min: 0, max: 0 });
+    const [{ hosts: list }, { instances }] = await Promise.all([
+      ctx.api.get<{ hosts: HostView[] }>('/hosts'),
+      ctx.api.get<{ instances: InstanceView[] }>('/instances'),
+    ]);
+    const count = (id: string) => instances.filter((i) => i.host?.id === id).length;
+    const rows = list.map((h) => [h.name, h.status, h.cpus, capacity(h), mib(h.allocatedMemoryMiB), count(h.id), h.hypervisor.uri, relativeTime(h.lastHeartbeat)]);
+    ctx.print(list, list.length ? table(['NAME', 'STATUS', 'CPUS', 'MEMORY', 'ALLOCATED', 'INSTANCES', 'HYPERVISOR', 'HEARTBEAT'], rows) : 'no hosts; storm host token makes the command that enrols one');
+    return 0;
+  },
+};
+
+const HOST_USAGE = [
+  'host token [--ttl SECONDS]',
+  'host tokens',
+  'host show HOST',
+  'host rm HOST [--yes]',
+  'host pki-bundle HOST --out DIR [--force]',
+];
+
+export const host: CommandSpec = {
+  name: 'host',
+  usage: HOST_USAGE,
+  summary: 'enrol (a single-use token and the exact command), inspect, revoke a host; export its libvirt PKI bundle',
+  details: `  token          a single-use enrolment token and the command to run on the new host
+                 (--ttl SECONDS: how long it stays valid, default 3600, at most 604800)
+  tokens         the enrolment tokens made so far, used or not
+  show HOST      one host (id or name): status, capacity, hypervisor, last error
+  rm HOST        revoke the host's certificate; it drops out of placement (asks first; --yes on a non-terminal)
+  pki-bundle     libvirt's qemu+tls:// files for the host into DIR (0700): cacert.pem, cacrl.pem,
+                 servercert.pem, clientcert.pem (0644), serverkey.pem, clientkey.pem (0600);
+                 refuses to replace existing files without --force. --json prints the files and
+                 serials, never the keys.
+
+examples:
+  storm host token --ttl 600
+  storm host pki-bundle host-a --out ./host-a-pki`,
+  async run(ctx, args) {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case 'token':
+        return token(ctx, rest);
+      case 'tokens':
+        return tokens(ctx, rest);
+      case 'show':
+        return showHost(ctx, rest);
+      case 'rm':
+        return removeHost(ctx, rest);
+      case 'pki-bundle':
+        return pkiBundle(ctx, rest);
+      default:
+        throw new UsageError(sub ? `unknown host command ${JSON.stringify(sub)}` : 'which host command?');
+    }
+  },
+};
+
+async function token(ctx: CliContext, args: readonly string[]): Promise<number> {
+  const { values } = parseCommand(args, { ttl: { type: 'string' } }, { min: 0, max: 0 });
+  const ttlSeconds = intFlag(values.ttl, 'ttl', 1, 7 * 86_400);
+  const t = await ctx.api.post<TokenResponse>('/hosts/tokens', ttlSeconds === undefined ? {} : { ttlSeconds });
+  ctx.print(
+    t,
+    `enrolment token (single use, expires ${relativeTime(t.expiresAt)}, ${t.expiresAt}):
+  ${t.token}
+
+run this on the new host:
+  ${t.command}
+
+the manager's CA fingerprint (the token pins it): ${t.caFingerprint}`,
+  );
+  return 0;
+}
+
+async function tokens(ctx: CliContext, args: readonly string[]): Promise<number> {
+  parseCommand(args, {}, { min: 0, max: 0 });
+  const { tokens: list } = await ctx.api.get<{ tokens: { id: string; createdAt: string; expiresAt: string; usedAt: string | null; usedByHost: string | null }[] }>('/hosts/tokens');
+  const state = (t: (typeof list)[number]) => (t.usedAt ? `used ${relativeTime(t.usedAt)}` : Date.parse(t.expiresAt) < Date.now() ? 'expired' : 'unused');
+  ctx.print(list, list.length ? table(['ID', 'STATE', 'HOST', 'CREATED', 'EXPIRES'], list.map((t) => [t.id, state(t), t.usedByHost, relativeTime(t.createdAt), relativeTime(t.expiresAt)])) : 'no enrolment tokens');
+  return 0;
+}
+
+async function showHost(ctx: CliContext, args: readonly string[]): Promise<number> {
+  const { positionals } = parseCommand(args, {}, { min: 1, max: 1 });
+  const h = await ctx.api.get<HostView>(hostPath(positionals[0]!));
+  ctx.print(
+    h,
+    fields([
+      ['name', `${h.name} (${h.id})`],
+      ['url', h.url],
+      ['status', h.status],
+      ['cpus', h.cpus],
+      ['memory', capacity(h)],
+      ['allocated', mib(h.allocatedMemoryMiB)],
+      ['hypervisor', h.hypervisor.uri ? `${h.hypervisor.uri}${h.hypervisor.domainType ? ` (${h.hypervisor.domainType})` : ''}` : undefined],
+      ['heartbeat', relativeTime(h.lastHeartbeat)],
+      ['enrolled', relativeTime(h.createdAt)],
+      ['last error', h.lastError],
+    ]),
+  );
+  return 0;
+}
+
+async function removeHost(ctx: CliContext, args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommand(args, { yes: { type: 'boolean', short: 'y' } }, { min: 1, max: 1 });
+  const yes = values.yes === true;
+  const what = `storm host rm ${positionals[0]!}`;
+  assertConfirmable(ctx, yes, what);
+  const h = await ctx.api.get<HostView>(hostPath(positionals[0]!));
+  await confirm(ctx, { yes, what, question: `Revoke host ${h.name} (${h.url})? Its certificate goes on the CRL and it takes no new instances.` });
+  const revoked = await ctx.api.delete<HostView>(hostPath(h.id));
+  ctx.print(revoked, `revoked ${revoked.name}`);
+  return 0;
+}
