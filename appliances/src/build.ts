@@ -92,6 +92,7 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
       fingerprint: async () =>
         fingerprintOf({
           src: await hashTree(src.dir),
+          files: await Promise.all(Object.values(src.meta.files ?? {}).map((f) => readFile(join(APPLIANCES_DIR, f), 'utf8'))),
           busybox: src.meta.busybox ? busybox.sha256 : null,
           tool,
           options: MKSQUASHFS_OPTIONS,

@@ -3,8 +3,8 @@
  * `rootfs/`; the rootfs must ship its marker `/etc/storm/layers/<name>`. An OS layer may ask for
  * busybox (binary plus applet links) and for directories git cannot hold (empty ones, /tmp 1777).
  */
-import { access, chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { access, chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
@@ -27,6 +27,8 @@ export const LayerJson = Type.Object(
     busybox: Type.Optional(Type.Boolean()),
     /** Directories to create, relative path → octal mode. */
     dirs: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^[0-7]{3,4}$' }))),
+    /** Files shared with other layers, layer path → source path relative to `appliances/` (e.g. the guest agent). */
+    files: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
   { additionalProperties: false },
 );
@@ -71,6 +73,10 @@ export async function loadLayerSource(dir: string): Promise<LayerSource> {
   for (const d of Object.keys(meta.dirs ?? {})) {
     if (!safeRel(d)) throw ApplErr.APPL_ERR_LAYER_INVALID(`${dir}/layer.json: bad dirs entry '${d}'`);
   }
+  for (const [to, from] of Object.entries(meta.files ?? {})) {
+    if (!safeRel(to) || !safeRel(from)) throw ApplErr.APPL_ERR_LAYER_INVALID(`${dir}/layer.json: bad files entry '${to}': '${from}'`);
+    if (!(await exists(join(APPLIANCES_DIR, from)))) throw ApplErr.APPL_ERR_LAYER_INVALID(`${dir}/layer.json: files source ${from} does not exist`);
+  }
   if (!(await exists(join(rootfs, 'etc/storm/layers', meta.name)))) {
     throw ApplErr.APPL_ERR_LAYER_INVALID(`${dir}: rootfs has no marker etc/storm/layers/${meta.name}`);
   }
@@ -91,6 +97,13 @@ export async function stageLayer(src: LayerSource, stage: string, busybox?: Busy
       // A file the rootfs ships wins over the applet of the same name.
       if (!(await exists(join(stage, link.path)))) await symlink(link.target, join(stage, link.path));
     }
+  }
+  for (const [to, from] of Object.entries(src.meta.files ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    const target = join(stage, ...to.split('/'));
+    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+    const source = join(APPLIANCES_DIR, from);
+    await writeFile(target, await readFile(source), { mode: (await stat(source)).mode & 0o777 });
+    await chmod(target, (await stat(source)).mode & 0o777);
   }
   // Parents before children, so a parent's mode is set before its child is made.
   for (const [d, mode] of Object.entries(src.meta.dirs ?? {}).sort(([a], [b]) => a.localeCompare(b))) {

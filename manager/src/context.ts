@@ -121,7 +121,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       onUnreachable: (ids) => instances!.markUnknown(ids),
     });
     instances = new InstanceService({ store, hosts, bus, domain: () => config.domain, onRemoved: (row) => network.forget(row.mac) });
-    const launcher = new Launcher({ db, store, catalog, pulls, hosts, bus, publicUrl, bridge: config.bridge || null, net, domain: config.domain, guestUrl });
+    const launcher = new Launcher({ db, store, catalog, pulls, hosts, bus, publicUrl, bridge: config.bridge || null, net, domain: config.domain, guestUrl, caPem: trust.caPem });
     const reconciler = new Reconciler({ store, hosts, instances, bus, isLaunching: (id) => launcher.isActive(id) });
     return {
       config,

@@ -53,6 +53,8 @@ export interface LauncherOptions {
   readonly domain: string;
   /** The XML-RPC URL written into the instance (`/etc/storm/manager.json`). */
   readonly guestUrl: () => string;
+  /** The manager's CA, so a guest with curl can check whom it talks to. */
+  readonly caPem: string;
 }
 
 export const INSTANCE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -130,6 +132,7 @@ export class Launcher {
     return {
       '/etc/storm/token': { contentBase64: b64(`${token}\n`), mode: 0o600 },
       '/etc/storm/manager.json': { contentBase64: b64(`${JSON.stringify(manager, null, 2)}\n`), mode: 0o644 },
+      '/etc/storm/ca.pem': { contentBase64: b64(this.opts.caPem), mode: 0o644 },
     };
   }
 
