@@ -149,7 +149,10 @@ export class LdapSession {
   private async search(req: SearchRequest, send: Send): Promise<void> {
     const stats = this.deps.stats;
     stats.searches++;
-    if (!this.bound) return void (await this.refuseUnbound(req, send));
+    if (!this.bound) {
+      await this.refuseUnbound(req, send);
+      return;
+    }
     const out = runSearch(await this.deps.tree(), this.deps.rootDse, req, { sizeLimit: this.deps.sizeLimit });
     for (const entry of out.entries) await send({ kind: 'entry', id: req.id, dn: entry.dn, attributes: entry.attributes });
     stats.entriesReturned += out.entries.length;
