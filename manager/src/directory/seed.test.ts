@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LDAP_SEED_PATH, serviceAccountSeed } from './seed.js';
+import { guestDirectoryInfo, LDAP_SEED_PATH, serviceAccountSeed } from './seed.js';
 
 describe('serviceAccountSeed', () => {
   it('writes one root-only file with the server, the tree and the bind account', () => {
@@ -17,6 +17,17 @@ describe('serviceAccountSeed', () => {
       groups: 'ou=groups,dc=storm,dc=internal',
       bindDn: 'cn=mx1,ou=services,dc=storm,dc=internal',
       bindPassword: 'generated-secret',
+    });
+  });
+
+  it('gives getConfig the same details without the password, and where to find it', () => {
+    expect(guestDirectoryInfo('mx1', { uri: 'ldap://storm.local:389', baseDn: 'dc=storm,dc=internal' })).toEqual({
+      uri: 'ldap://storm.local:389',
+      base: 'dc=storm,dc=internal',
+      people: 'ou=people,dc=storm,dc=internal',
+      groups: 'ou=groups,dc=storm,dc=internal',
+      bindDn: 'cn=mx1,ou=services,dc=storm,dc=internal',
+      bindPasswordFile: '/etc/storm/ldap.json',
     });
   });
 });

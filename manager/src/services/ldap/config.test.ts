@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveLdapConfig } from './config.js';
+import { directoryBaseDn, resolveLdapConfig } from './config.js';
 
 describe('resolveLdapConfig', () => {
   it('derives the base from the instance zone and fills the defaults', () => {
@@ -9,6 +9,8 @@ describe('resolveLdapConfig', () => {
     });
     expect(resolveLdapConfig({ listen: ':0', domain: 'lab.example.org' })).toMatchObject({ host: '0.0.0.0', port: 0, baseDn: 'dc=lab,dc=example,dc=org' });
     expect(resolveLdapConfig({ listen: '127.0.0.1:0', baseDn: 'O=Acme, C=DE' }).baseDn).toBe('o=acme,c=de');
+    expect(directoryBaseDn(undefined, 'storm.internal')).toBe('dc=storm,dc=internal');
+    expect(directoryBaseDn('DC=Lab, DC=Example')).toBe('dc=lab,dc=example');
   });
 
   it('refuses a bad listener, base DN or bound', () => {

@@ -61,6 +61,20 @@ function bounded(value: number | undefined, fallback: number, min: number, max: 
   return Number.isInteger(v) && v >= min && v <= max ? v : invalid(`${what} must be an integer from ${min} to ${max}, got ${v}`);
 }
 
+/**
+ * The directory's base DN, normalized: the configured one, else derived from the instance zone.
+ * The REST routes' `dn` fields and the LDAP server must use the same value.
+ */
+export function directoryBaseDn(baseDn: string | undefined, domain = 'storm.internal'): string {
+  let normalized: string;
+  try {
+    normalized = normalizeDn(baseDn ?? baseDnFromDomain(domain));
+  } catch (err) {
+    return invalid(err instanceof DnError ? `baseDn: ${err.message}` : 'baseDn: unreadable');
+  }
+  return normalized === '' ? invalid('baseDn must not be empty') : normalized;
+}
+
 export function resolveLdapConfig(c: LdapServerConfig): ResolvedLdapConfig {
   let listen: { host: string; port: number };
   try {
@@ -68,13 +82,7 @@ export function resolveLdapConfig(c: LdapServerConfig): ResolvedLdapConfig {
   } catch {
     return invalid(`listen: expected HOST:PORT, got ${JSON.stringify(c.listen)}`);
   }
-  let baseDn: string;
-  try {
-    baseDn = normalizeDn(c.baseDn ?? baseDnFromDomain(c.domain ?? 'storm.internal'));
-  } catch (err) {
-    return invalid(err instanceof DnError ? `baseDn: ${err.message}` : 'baseDn: unreadable');
-  }
-  if (baseDn === '') invalid('baseDn must not be empty');
+  const baseDn = directoryBaseDn(c.baseDn, c.domain);
   return Object.freeze({
     host: listen.host || '0.0.0.0',
     port: listen.port,
