@@ -9,7 +9,7 @@
  */
 import type { CliContext } from './context.js';
 import { ApiError, cliError } from './errors.js';
-import { cell } from './format.js';
+import { cell, relativeTime } from './format.js';
 import { table } from './table.js';
 
 export type Row = Record<string, unknown>;
@@ -45,7 +45,8 @@ export function genericTable(rows: readonly Row[], columns: readonly string[] = 
   const ordered = known.length ? known : keys;
   return table(
     ordered.map((k) => k.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()),
-    rows.map((r) => ordered.map((k) => cell(r[k]))),
+    // Times (`createdAt`, `expiresAt`) read better relative to now.
+    rows.map((r) => ordered.map((k) => (/At$/.test(k) && typeof r[k] === 'string' ? relativeTime(r[k]) : cell(r[k])))),
   );
 }
 

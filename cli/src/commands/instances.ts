@@ -25,7 +25,8 @@ export const ls: CommandSpec = {
   async run(ctx, args) {
     parseCommand(args, {}, { min: 0, max: 0 });
     const { instances } = await ctx.api.get<{ instances: InstanceView[] }>('/instances');
-    const rows = instances.map((i) => [i.name, stateText(i), i.host?.name, address(i), `${i.appliance} ${i.version}`, mib(i.memoryMiB), relativeTime(i.createdAt)]);
+    // One word per cell: the IP when leased, else the DNS name.
+    const rows = instances.map((i) => [i.name, stateText(i), i.host?.name, i.ip ?? i.fqdn, `${i.appliance} ${i.version}`, mib(i.memoryMiB), relativeTime(i.createdAt)]);
     ctx.print(instances, instances.length ? table(['NAME', 'STATE', 'HOST', 'ADDRESS', 'APPLIANCE', 'MEMORY', 'CREATED'], rows) : 'no instances');
     return 0;
   },
