@@ -68,8 +68,9 @@ export function deleteScript(paths: readonly string[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function runScript(command: string): string {
-  return `set -e\n${command}\n`;
+/** A run step's command (a string, or its lines) under `set -e`. */
+export function runScript(command: string | readonly string[]): string {
+  return `set -e\n${typeof command === 'string' ? command : command.join('\n')}\n`;
 }
 
 /** apt options: no pseudo-terminal, no colour, no binary caches left in /var/cache/apt. */

@@ -34,7 +34,11 @@ export const CopyStep = Type.Object(
   },
   { additionalProperties: false },
 );
-export const RunStep = Type.Object({ run: Type.String({ minLength: 1, maxLength: 65536 }) }, { additionalProperties: false });
+/** A shell command for the union's /bin/sh (under `set -e`); an array is its lines, for readable JSON. */
+export const RunStep = Type.Object(
+  { run: Type.Union([Type.String({ minLength: 1, maxLength: 65536 }), Type.Array(Type.String({ maxLength: 4096 }), { minItems: 1, maxItems: 1000 })]) },
+  { additionalProperties: false },
+);
 export const AptStep = Type.Object({ apt: Type.Array(Package, { minItems: 1, maxItems: 200 }) }, { additionalProperties: false });
 export const DebconfStep = Type.Object({ debconf: Type.Array(Selection, { minItems: 1, maxItems: 200 }) }, { additionalProperties: false });
 export const DeleteStep = Type.Object({ delete: Type.Array(LayerPath, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false });

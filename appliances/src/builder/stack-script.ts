@@ -12,7 +12,9 @@
  * must not depend on the layer's own tools), STACK_ACTION (the action script), STACK_SHELL
  * (`layer`: the union's /bin/sh runs it; `busybox`: the static busybox does), STACK_SRC (optional
  * folder bind-mounted read-only at /run/storm-build/src), STACK_APT_ARCHIVES and STACK_APT_LISTS
- * (optional host folders bound over apt's caches so they never land in the layer), STACK_EPOCH.
+ * (optional host folders bound over apt's caches so they never land in the layer), STACK_NET (non-empty:
+ * set up name resolution and the apt caches; copy and delete actions leave /etc/resolv.conf alone),
+ * STACK_EPOCH.
  */
 export const STACK_SCRIPT = `
 set -eu
@@ -30,7 +32,8 @@ cleanup() {
 		[ -d "$m" ] && { umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; }
 	done
 }
-trap cleanup EXIT
+# Keep the action's status: under set -e a failing cleanup command would replace it.
+trap 'rc=$?; set +e; cleanup; exit $rc' EXIT
 mount --make-rprivate /
 hostname "$STACK_HOSTNAME"
 mkdir -p "$root" "$STACK_DIR/lower"
@@ -79,9 +82,12 @@ mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs "$root/run"
 mkdir -p "$root/run/lock"
 [ -d "$root/tmp" ] && mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$root/tmp"
 
-# Name resolution for apt: into /run when resolv.conf points there, else over it (a private copy).
+# Network for the layer's own tools (run, apt): name resolution into /run when resolv.conf points
+# there, else bound over it (a private copy); apt's caches bound from the host.
 rc=$root/etc/resolv.conf
-if [ -L "$rc" ]; then
+if [ -z "$STACK_NET" ]; then
+	:
+elif [ -L "$rc" ]; then
 	case "$(readlink "$rc")" in
 	/run/resolv.conf | ../run/resolv.conf) cat /etc/resolv.conf >"$root/run/resolv.conf" ;;
 	esac
@@ -90,10 +96,10 @@ elif [ -f "$rc" ]; then
 	mount --bind "$STACK_DIR/resolv.conf" "$rc"
 fi
 
-if [ -n "$STACK_APT_ARCHIVES" ] && [ -d "$root/var/cache/apt/archives" ]; then
+if [ -n "$STACK_NET" ] && [ -n "$STACK_APT_ARCHIVES" ] && [ -d "$root/var/cache/apt/archives" ]; then
 	mount --bind "$STACK_APT_ARCHIVES" "$root/var/cache/apt/archives"
 fi
-if [ -n "$STACK_APT_LISTS" ] && [ -d "$root/var/lib/apt/lists" ]; then
+if [ -n "$STACK_NET" ] && [ -n "$STACK_APT_LISTS" ] && [ -d "$root/var/lib/apt/lists" ]; then
 	mount --bind "$STACK_APT_LISTS" "$root/var/lib/apt/lists"
 fi
 

@@ -65,6 +65,8 @@ export async function runInStack(spec: StackSpec, action: StackAction): Promise<
     STACK_APT_ARCHIVES: spec.aptCache?.archives ?? '',
     STACK_APT_LISTS: spec.aptCache?.lists ?? '',
     STACK_EPOCH: String(spec.epoch),
+    // The layer's own tools may need the network; busybox copies and deletes never do.
+    STACK_NET: action.shell === 'layer' ? '1' : '',
   };
   await runLogged('unshare', [...UNSHARE_ARGS, '--', '/bin/sh', '-c', STACK_SCRIPT, 'storm-stack'], {
     logFile: spec.logFile,
