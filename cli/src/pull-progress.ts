@@ -18,8 +18,9 @@ export interface EventWatch {
 
 export async function watchEvents(ctx: Pick<CliContext, 'api'>, types: readonly string[], handle: (e: ServerEvent) => void): Promise<EventWatch> {
   const abort = new AbortController();
-  const stream = await ctx.api.openEvents(types, abort.signal);
-  // Progress is a courtesy: a broken stream must not fail the operation it decorates.
+  // Progress is a courtesy: a stream that cannot open or breaks must not fail the operation it decorates.
+  const stream = await ctx.api.openEvents(types, abort.signal).catch(() => undefined);
+  if (!stream) return { close: async () => undefined };
   const done = (async () => {
     for await (const e of stream) handle(e);
   })().catch(() => undefined);
@@ -53,11 +54,9 @@ export class PullBar {
     if (e.type === 'pull.progress') {
       const eta = e.data['etaSeconds'];
       (this.bar ??= new ProgressBar(this.label, this.out)).update({ bytes: n('bytes'), total: n('total'), rate: n('rate'), etaSeconds: typeof eta === 'number' ? eta : null });
-    } else if (!this.endOnEvent) {
-      return true;
-    } else if (e.type === 'pull.completed') {
+    } else if (this.endOnEvent && e.type === 'pull.completed') {
       this.finish(n('downloadedBytes') === 0 ? `already cached (${formatBytes(n('total'))})` : `pulled ${formatBytes(n('downloadedBytes'))}, verified`);
-    } else if (e.type === 'pull.failed') {
+    } else if (this.endOnEvent && e.type === 'pull.failed') {
       this.finish(`pull failed: ${String(e.data['code'] ?? '')} ${String(e.data['error'] ?? '')}`.trim());
     }
     return true;

@@ -64,9 +64,11 @@ async function follow(ctx: CliContext, types: readonly string[]): Promise<number
   const stop = interruptSignal();
   let lastId: string | undefined;
   let retryMs = 1000;
+  let connected = false;
   while (!stop.aborted) {
     try {
       const stream = await ctx.api.openEvents(types, stop, lastId);
+      connected = true;
       retryMs = 1000;
       for await (const raw of stream) {
         const e = fromServer(raw);
@@ -76,8 +78,8 @@ async function follow(ctx: CliContext, types: readonly string[]): Promise<number
       if (stop.aborted) break;
       ctx.err.write('storm: the event stream closed; reconnecting\n');
     } catch (err) {
-      // A refusal (bad token, bad filter) will not get better by retrying.
-      if (err instanceof ApiError && err.status >= 400) throw err;
+      // A refusal (bad token, bad filter), or no manager at all at the start, will not get better by retrying.
+      if (!connected || (err instanceof ApiError && err.status >= 400)) throw err;
       if (stop.aborted) break;
       ctx.err.write(`storm: ${err instanceof ApiError ? `${err.code}: ` : ''}${err instanceof Error ? err.message : String(err)}; reconnecting in ${retryMs / 1000}s\n`);
     }
