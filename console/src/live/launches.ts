@@ -56,6 +56,8 @@ export function useLaunch(name: string): LaunchProgress | undefined {
   useEffect(() => {
     const w = () => tick((n) => n + 1);
     watchers.add(w);
+    // Catch up with what changed between the first render and this subscription.
+    w();
     return () => void watchers.delete(w);
   }, []);
   return launches.get(name);

@@ -72,6 +72,8 @@ export function usePull(name: string, version: string): PullState | undefined {
   useEffect(() => {
     const w = () => tick((n) => n + 1);
     watchers.add(w);
+    // Catch up with what changed between the first render and this subscription.
+    w();
     return () => void watchers.delete(w);
   }, []);
   return pulls.get(key(name, version));

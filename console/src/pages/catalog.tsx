@@ -121,7 +121,7 @@ export function CatalogPage() {
           The catalog is empty. <Link href="/channels">Subscribe to a channel</Link> to fill it.
         </Empty>
       ) : null}
-      <div class="cards">
+      <div class="cards wide">
         {names.map((name) => {
           const versions = [...byName.get(name)!].sort((x, y) => compareVersionsDesc(x.version, y.version));
           const newest = versions[0]!;

@@ -6,6 +6,7 @@ import { ago } from '../format.js';
 import { useResource } from '../live/use-resource.js';
 import { useConfirm } from '../ui/confirm.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { Field } from '../ui/field.js';
 import { Link } from '../ui/link.js';
 import { Empty, Page } from '../ui/page.js';
 import { StateBadge } from '../ui/state-badge.js';
@@ -34,15 +35,20 @@ function SubscribeForm({ onDone }: { readonly onDone: () => void }) {
     <form class="card form" onSubmit={(e) => void submit(e)} aria-labelledby="subscribe-title">
       <h2 id="subscribe-title">Subscribe to a channel</h2>
       <ErrorBox error={error} title="Not subscribed" />
-      <label>
-        Feed URL
-        <input name="url" type="url" required placeholder="https://appliances.example.org/channel.xml" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
-      </label>
-      <label>
-        Publisher key
-        <textarea name="publicKey" rows={4} placeholder="-----BEGIN PUBLIC KEY----- … (from the channel's publisher)" value={publicKey} onInput={(e) => setPublicKey(e.currentTarget.value)} />
-        <span class="hint">Pinned at subscription: every refresh must be signed with it.</span>
-      </label>
+      <Field id="channel-url" label="Feed URL">
+        <input id="channel-url" name="url" type="url" required placeholder="https://appliances.example.org/channel.xml" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+      </Field>
+      <Field id="channel-key" label="Publisher key" hint="Pinned at subscription: every refresh must be signed with it.">
+        <textarea
+          id="channel-key"
+          name="publicKey"
+          rows={4}
+          placeholder="-----BEGIN PUBLIC KEY----- … (from the channel's publisher)"
+          value={publicKey}
+          aria-describedby="channel-key-hint"
+          onInput={(e) => setPublicKey(e.currentTarget.value)}
+        />
+      </Field>
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Subscribing…' : 'Subscribe'}

@@ -29,7 +29,13 @@ export function EventsPage() {
   const [paused, setPaused] = useState(false);
 
   useEffect(() => {
-    if (recent.data) setRows(recent.data.events.map((e) => ({ id: String(e.id), at: e.at, type: e.type, data: e.data })).reverse());
+    if (!recent.data) return;
+    const history = recent.data.events.map((e) => ({ id: String(e.id), at: e.at, type: e.type, data: e.data }));
+    // Live events may have arrived before the history: merge by id, newest first.
+    setRows((live) => {
+      const byId = new Map([...history, ...live].map((r) => [r.id, r]));
+      return [...byId.values()].sort((a, b) => Number(b.id) - Number(a.id)).slice(0, KEEP);
+    });
   }, [recent.data]);
   useEffect(() => {
     if (paused) return;

@@ -12,6 +12,7 @@ import { usePull } from '../live/pulls.js';
 import { useResource } from '../live/use-resource.js';
 import { navigate } from '../router.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { Field } from '../ui/field.js';
 import { Link } from '../ui/link.js';
 import { Empty, Page } from '../ui/page.js';
 import { compareVersionsDesc } from './catalog.js';
@@ -40,7 +41,7 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
   const wanted = appliances.find((a) => a.name === query.get('appliance') && (!query.get('version') || a.version === query.get('version')) && (!query.get('channel') || a.channelId === query.get('channel')));
   const [selected, setSelected] = useState<string>('');
   const appliance = appliances.find((a) => keyOf(a) === selected) ?? wanted ?? appliances[0];
-  const [name, setName] = useState('');
+  const [typedName, setName] = useState('');
   const [nameTouched, setNameTouched] = useState(false);
   const [values, setValues] = useState<Record<string, string | boolean>>({});
   const [host, setHost] = useState('');
@@ -52,9 +53,7 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
 
   const taken = useMemo(() => new Set((instances.data?.instances ?? []).map((i) => i.name)), [instances.data]);
   // Until the administrator types a name, offer a free one for the chosen appliance.
-  useEffect(() => {
-    if (appliance && !nameTouched) setName(suggestName(appliance.name, taken));
-  }, [appliance?.name, taken, nameTouched]);
+  const name = nameTouched || !appliance ? typedName : suggestName(appliance.name, taken);
   useEffect(() => setValues({}), [appliance && keyOf(appliance)]);
 
   if (catalog.error) return <Page title="Launch"><ErrorBox error={catalog.error} /></Page>;
@@ -112,38 +111,35 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
   return (
     <Page title="Launch">
       <form class="card form" onSubmit={(e) => void submit(e)} noValidate aria-label="Launch an instance">
-        <label>
-          Appliance
-          <select name="appliance" value={keyOf(appliance)} onChange={(e) => setSelected(e.currentTarget.value)}>
+        <Field
+          id="launch-appliance"
+          label="Appliance"
+          hint={`${appliance.description} ${mib(appliance.memoryMiB)}, ${appliance.vcpus} vCPU, ${bytes(appliance.size)} of layers${appliance.cached ? ', cached' : ', pulled first'}.`}
+        >
+          <select id="launch-appliance" name="appliance" value={keyOf(appliance)} onChange={(e) => setSelected(e.currentTarget.value)} aria-describedby="launch-appliance-hint">
             {appliances.map((a) => (
               <option key={keyOf(a)} value={keyOf(a)}>
                 {a.title} {a.version} ({a.name}){a.cached ? '' : ' — will be pulled'}
               </option>
             ))}
           </select>
-          <span class="hint">
-            {appliance.description} {mib(appliance.memoryMiB)}, {appliance.vcpus} vCPU, {bytes(appliance.size)} of layers{appliance.cached ? ', cached' : ', pulled first'}.
-          </span>
-        </label>
-        <label>
-          Instance name
+        </Field>
+        <Field id="launch-name" label="Instance name" hint="Its DNS name and hostname. Lower-case letters, digits and dashes." problem={(submitted || nameTouched) && nameProblem ? nameProblem : undefined}>
           <input
+            id="launch-name"
             name="name"
             value={name}
             required
             autocomplete="off"
             spellcheck={false}
             aria-invalid={(submitted || nameTouched) && nameProblem ? 'true' : undefined}
-            aria-describedby="name-hint"
+            aria-describedby="launch-name-hint"
             onInput={(e) => {
               setNameTouched(true);
               setName(e.currentTarget.value);
             }}
           />
-          <span class={(submitted || nameTouched) && nameProblem ? 'field-error' : 'hint'} id="name-hint">
-            {(submitted || nameTouched) && nameProblem ? nameProblem : 'Its DNS name and hostname. Lower-case letters, digits and dashes.'}
-          </span>
-        </label>
+        </Field>
         {appliance.parameters.length ? (
           <fieldset>
             <legend>Parameters</legend>
@@ -152,9 +148,12 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
             ))}
           </fieldset>
         ) : null}
-        <label>
-          Host
-          <select name="host" value={host} onChange={(e) => setHost(e.currentTarget.value)}>
+        <Field
+          id="launch-host"
+          label="Host"
+          problem={hosts.data && readyHosts.length === 0 ? 'No host is ready: add one on the Hosts page.' : undefined}
+        >
+          <select id="launch-host" name="host" value={host} onChange={(e) => setHost(e.currentTarget.value)} aria-describedby="launch-host-hint">
             <option value="">Automatic (the host with the most free memory)</option>
             {readyHosts.map((h) => (
               <option key={h.id} value={h.id}>
@@ -162,12 +161,7 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
               </option>
             ))}
           </select>
-          {hosts.data && readyHosts.length === 0 ? (
-            <span class="field-error">
-              No host is ready. <Link href="/hosts">Add a host</Link>.
-            </span>
-          ) : null}
-        </label>
+        </Field>
         <ErrorBox error={error} title="Launch failed" />
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>

@@ -1,5 +1,6 @@
 /** One declared parameter as a form field: its type's input, its default, its rule, its problem. */
 import type { Parameter } from '../api/types.js';
+import { Field } from '../ui/field.js';
 
 export function ParamField({ p, value, problem, onChange }: { readonly p: Parameter; readonly value: string | boolean | undefined; readonly problem: string | undefined; readonly onChange: (v: string | boolean) => void }) {
   const id = `param-${p.name}`;
@@ -12,18 +13,13 @@ export function ParamField({ p, value, problem, onChange }: { readonly p: Parame
   ]
     .filter(Boolean)
     .join(', ');
-  const hint = (
-    <span class={problem ? 'field-error' : 'hint'} id={`${id}-hint`}>
-      {problem ? `${p.name}: ${problem}` : `${p.description} (${rule})`}
-    </span>
-  );
+  const hint = `${p.description} (${rule})`;
+  const described = { 'aria-describedby': `${id}-hint`, 'aria-invalid': problem ? ('true' as const) : undefined };
   if (p.type === 'boolean') {
     return (
-      <label class="check">
-        <input type="checkbox" name={p.name} checked={value === undefined ? p.default === true : value === true} onChange={(e) => onChange(e.currentTarget.checked)} aria-describedby={`${id}-hint`} />
-        {p.name}
-        {hint}
-      </label>
+      <Field id={id} label={p.name} hint={hint} problem={problem ? `${p.name}: ${problem}` : undefined}>
+        <input id={id} type="checkbox" name={p.name} checked={value === undefined ? p.default === true : value === true} onChange={(e) => onChange(e.currentTarget.checked)} {...described} />
+      </Field>
     );
   }
   const common = {
@@ -32,15 +28,12 @@ export function ParamField({ p, value, problem, onChange }: { readonly p: Parame
     placeholder: p.default !== undefined ? String(p.default) : '',
     value: typeof value === 'string' ? value : '',
     required: p.default === undefined,
-    'aria-invalid': problem ? ('true' as const) : undefined,
-    'aria-describedby': `${id}-hint`,
     onInput: (e: { currentTarget: HTMLInputElement }) => onChange(e.currentTarget.value),
+    ...described,
   };
   return (
-    <label>
-      {p.name}
+    <Field id={id} label={p.name} hint={hint} problem={problem ? `${p.name}: ${problem}` : undefined}>
       {p.type === 'integer' ? <input type="number" inputMode="numeric" step={1} min={p.min} max={p.max} {...common} /> : <input type="text" spellcheck={false} {...common} />}
-      {hint}
-    </label>
+    </Field>
   );
 }

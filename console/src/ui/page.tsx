@@ -5,11 +5,15 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
+/** The first page shown keeps the browser's own focus order (skip link first); later ones take focus. */
+let firstPage = true;
+
 export function Page({ title, actions, children }: { readonly title: string; readonly actions?: ComponentChildren; readonly children: ComponentChildren }) {
   const h1 = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · STORM`;
-    h1.current?.focus({ preventScroll: true });
+    if (firstPage) firstPage = false;
+    else h1.current?.focus({ preventScroll: true });
   }, [title]);
   return (
     <section class="page" aria-labelledby="page-title">
