@@ -13,12 +13,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const { options } = parsed;
-  if (options.debian) {
-    process.stderr.write('build:appliances: --debian (the Debian "just enough OS" substrate) is not yet implemented\n');
-    return 1;
-  }
   const started = Date.now();
-  const r = await buildAppliances({ out: options.out, force: options.force, log: (line) => process.stdout.write(`${line}\n`) });
+  const r = await buildAppliances({ out: options.out, force: options.force, debian: options.debian, log: (line) => process.stdout.write(`${line}\n`) });
   process.stdout.write(`build:appliances: ${r.built} built, ${r.fresh} up to date in ${((Date.now() - started) / 1000).toFixed(1)}s → ${options.out}\n`);
   return 0;
 }

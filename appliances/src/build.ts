@@ -14,6 +14,7 @@ import { MKSQUASHFS_OPTIONS, mksquashfsVersion } from './squashfs.js';
 import { codeHash, fingerprintOf, runStep, type Step } from './step.js';
 import { hashTree } from './tree.js';
 import { withBuildLock } from './lock.js';
+import { buildDebianAppliances } from './builder/debian.js';
 import { DEFAULT_SAMPLE_CHANNEL_URL, publishSampleChannel, SAMPLE_APPLIANCES, sampleChannelInputs } from './sample-channel.js';
 
 export interface BuildOptions {
@@ -21,6 +22,8 @@ export interface BuildOptions {
   readonly out: string;
   readonly force: boolean;
   readonly log: (line: string) => void;
+  /** Also the Debian substrate and its appliances, from their recipes. */
+  readonly debian?: boolean;
 }
 
 export interface BuildResult {
@@ -105,6 +108,14 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
     });
   }
 
+  // --debian: minutes the first time (debootstrap, apt), then each layer is skipped while its inputs hold.
+  const debian = opts.debian ? await buildDebianAppliances({ out, force: opts.force, log: opts.log }) : undefined;
+  if (debian) {
+    counts.built += debian.built;
+    counts.fresh += debian.fresh;
+    for (const l of debian.layers) layers.push({ output: `layers/${l.name}.squashfs`, meta: { name: l.name, version: l.version, kind: l.kind } });
+  }
+
   const baseUrl = process.env['STORM_SAMPLE_CHANNEL_URL'] || DEFAULT_SAMPLE_CHANNEL_URL;
   await step({
     name: 'sample channel',
@@ -115,8 +126,10 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
         samples: await sampleChannelInputs(),
         layers: await Promise.all(['layers/tiny-os.squashfs', ...SAMPLE_APPLIANCES.map((s) => s.layer), 'vmlinuz', 'initrd.img'].map(async (f) => (await describeFile(out, f)).sha256)),
         code: await codeHash('sample-channel.ts'),
+        // Only with --debian, so the busybox-only channel keeps its fingerprint.
+        ...(debian ? { debian: { layers: debian.layers.map((l) => l.sha256), manifests: await Promise.all(debian.manifests.map((f) => readFile(f, 'utf8'))) } } : {}),
       }),
-    build: () => publishSampleChannel({ artifacts: out, channelDir: join(out, 'channel'), keyDir: out, baseUrl, log: opts.log }),
+    build: () => publishSampleChannel({ artifacts: out, channelDir: join(out, 'channel'), keyDir: out, baseUrl, log: opts.log, extraManifests: debian?.manifests ?? [] }),
   });
 
   const manifest = await makeManifest(out, { kernelPackage: pkg, release, layers });

@@ -20,13 +20,15 @@ export type CliOptions = Static<typeof CliSchema>;
 export const CLI_SOURCES: OptionSources = {
   out: { flag: 'out', arg: 'DIR', help: 'output directory (default appliances/build)' },
   force: { flag: 'force', kind: 'boolean', help: 'rebuild every step (downloaded .debs stay cached)' },
-  debian: { flag: 'debian', kind: 'boolean', help: 'also build the Debian "just enough OS" substrate (not yet)' },
+  debian: { flag: 'debian', kind: 'boolean', help: 'also build debian-jeos, nginx-web and postfix-mail from their recipes' },
 };
 
 export const HELP = renderHelp(
-  'usage: npm run build:appliances -- [--out DIR] [--force]',
+  'usage: npm run build:appliances -- [--out DIR] [--force] [--debian]',
   'Builds the guest kernel and modules (from Debian\'s kernel package), the STORM initrd and the\n' +
-    'sample layers (tiny-os, hello-web 1.0.0 and 1.1.0); steps already up to date are skipped.',
+    'sample layers (tiny-os, hello-web 1.0.0 and 1.1.0); steps already up to date are skipped.\n' +
+    'With --debian, also the Debian substrate and its appliances (docs/recipes.md), which join the\n' +
+    'sample channel.',
   CLI_SOURCES,
 );
 

@@ -45,6 +45,8 @@ export interface PublishSampleOptions {
   readonly keyDir: string;
   readonly baseUrl: string;
   readonly log: (line: string) => void;
+  /** Channel manifests built elsewhere (layer paths absolute), e.g. the Debian appliances of `--debian`. */
+  readonly extraManifests?: readonly string[];
 }
 
 export async function publishSampleChannel(opts: PublishSampleOptions): Promise<string> {
@@ -70,6 +72,10 @@ export async function publishSampleChannel(opts: PublishSampleOptions): Promise<
     };
     await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
+  for (const [i, file] of (opts.extraManifests ?? []).entries()) {
+    await mkdir(join(src, `extra-${i}`));
+    await writeFile(join(src, `extra-${i}`, 'manifest.json'), await readFile(file));
+  }
   const result = await buildChannel({ src, out: opts.channelDir, baseUrl, keyPath, log: (line) => log(`  ${line}`) }).finally(() => rm(src, { recursive: true, force: true }));
-  return `${SAMPLE_APPLIANCES.length} versions at ${baseUrl}, key ${result.fingerprint}`;
+  return `${SAMPLE_APPLIANCES.length + (opts.extraManifests?.length ?? 0)} versions at ${baseUrl}, key ${result.fingerprint}`;
 }

@@ -30,6 +30,8 @@ export interface StackBuildOptions {
   readonly boot?: BootFiles;
   readonly force: boolean;
   readonly log: (line: string) => void;
+  /** Layers already built in this run, by recipe file: stacks sharing an OS build it once. */
+  readonly memo?: Map<string, StackLayer>;
 }
 
 export interface StackBuildResult {
@@ -91,6 +93,11 @@ export async function buildRecipeStack(top: Recipe, opts: StackBuildOptions): Pr
   const counts = { built: 0, fresh: 0 };
   const channelDirs: string[] = [];
   for (const recipe of chain) {
+    const done = opts.memo?.get(recipe.file);
+    if (done) {
+      layers.push(done);
+      continue;
+    }
     const image = layerImagePath(opts.out, recipe.name);
     const lowers = layers.map((l) => l.file);
     const result = await runStep(
@@ -120,6 +127,7 @@ export async function buildRecipeStack(top: Recipe, opts: StackBuildOptions): Pr
     const layer = await describeLayer({ name: recipe.name, version: recipe.version, kind: recipe.kind }, image);
     await writeFile(join(opts.out, 'layers', `${recipe.name}.json`), `${JSON.stringify({ ...layer, file: `${recipe.name}.squashfs`, lowers: layers.map((l) => l.name), epoch: recipe.epoch }, null, 2)}\n`);
     layers.push(layer);
+    opts.memo?.set(recipe.file, layer);
     if (recipe.channel) channelDirs.push(await writeChannelManifest(opts.out, channelManifest(recipe, layers, boot)));
   }
   return { layers, boot, channelDirs, built: counts.built, fresh: counts.fresh };
