@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, type ApiError, toApiError } from '../api/client.js';
 import { useConfirm } from '../ui/confirm.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { Field } from '../ui/field.js';
 import { Page } from '../ui/page.js';
 import { type Row, ServiceList } from './service-list.js';
 
@@ -31,28 +32,21 @@ function AddUser({ onDone }: { readonly onDone: () => void }) {
       <h2 id="add-user-title">Add a user</h2>
       <ErrorBox error={error} title="Not added" />
       <div class="inline-fields wrap">
-        <label>
-          User name
-          <input name="uid" required autocomplete="off" spellcheck={false} value={f.uid} onInput={set('uid')} />
-          <span class="hint">lower-case, starts with a letter</span>
-        </label>
-        <label>
-          Given name
-          <input name="givenName" autocomplete="off" value={f.givenName} onInput={set('givenName')} />
-        </label>
-        <label>
-          Surname
-          <input name="sn" autocomplete="off" value={f.sn} onInput={set('sn')} />
-        </label>
-        <label>
-          Mail
-          <input name="mail" type="email" autocomplete="off" value={f.mail} onInput={set('mail')} />
-        </label>
-        <label>
-          Password
-          <input name="password" type="password" autocomplete="new-password" value={f.password} onInput={set('password')} />
-          <span class="hint">at least 8 characters; none: cannot log in yet</span>
-        </label>
+        <Field id="dir-uid" label="User name" hint="lower-case, starts with a letter">
+          <input id="dir-uid" name="uid" required autocomplete="off" spellcheck={false} value={f.uid} onInput={set('uid')} aria-describedby="dir-uid-hint" />
+        </Field>
+        <Field id="dir-given" label="Given name">
+          <input id="dir-given" name="givenName" autocomplete="off" value={f.givenName} onInput={set('givenName')} />
+        </Field>
+        <Field id="dir-sn" label="Surname">
+          <input id="dir-sn" name="sn" autocomplete="off" value={f.sn} onInput={set('sn')} />
+        </Field>
+        <Field id="dir-mail" label="Mail">
+          <input id="dir-mail" name="mail" type="email" autocomplete="off" value={f.mail} onInput={set('mail')} />
+        </Field>
+        <Field id="dir-password" label="Password" hint="at least 8 characters; none: cannot log in yet">
+          <input id="dir-password" name="password" type="password" autocomplete="new-password" value={f.password} onInput={set('password')} aria-describedby="dir-password-hint" />
+        </Field>
       </div>
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>

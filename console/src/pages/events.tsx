@@ -16,10 +16,12 @@ interface Row {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
+// Digests are shortened: twelve hex digits identify a layer for a person.
+const shown = (v: unknown) => (typeof v === 'string' ? (/^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : v) : JSON.stringify(v));
 const summary = (data: Readonly<Record<string, unknown>>) =>
   Object.entries(data)
     .filter(([k]) => k !== 'at')
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${shown(v)}`)
     .join('  ');
 
 export function EventsPage() {
@@ -27,6 +29,7 @@ export function EventsPage() {
   const [rows, setRows] = useState<Row[]>([]);
   const [filter, setFilter] = useState('');
   const [paused, setPaused] = useState(false);
+  const [progress, setProgress] = useState(false);
 
   useEffect(() => {
     if (!recent.data) return;
@@ -45,7 +48,7 @@ export function EventsPage() {
     });
   }, [paused]);
 
-  const shown = rows.filter((r) => matchesType(r.type, filter ? [filter] : []));
+  const visible = rows.filter((r) => matchesType(r.type, filter ? [filter] : []) && (progress || !r.type.endsWith('.progress')));
   return (
     <Page title="Events">
       <div class="inline-fields">
@@ -59,14 +62,17 @@ export function EventsPage() {
             ))}
           </select>
         </label>
+        <label class="check inline">
+          <input type="checkbox" checked={progress} onChange={(e) => setProgress(e.currentTarget.checked)} /> Progress events
+        </label>
         <button type="button" onClick={() => setPaused(!paused)} aria-pressed={paused}>
           {paused ? 'Resume' : 'Pause'}
         </button>
       </div>
       <ErrorBox error={recent.error} />
-      {recent.data && shown.length === 0 ? <Empty>No events yet.</Empty> : null}
+      {recent.data && visible.length === 0 ? <Empty>No events yet.</Empty> : null}
       <ol class="feed" aria-label="Events, newest first">
-        {shown.map((r) => (
+        {visible.map((r) => (
           <li key={r.id} class={/fail|lost|orphan/.test(r.type) || r.data.state === 'failed' ? 'feed-bad' : ''}>
             <time dateTime={r.at}>{new Date(r.at).toLocaleTimeString()}</time> <code class="feed-type">{r.type}</code> <span class="feed-data break">{summary(r.data)}</span>
           </li>
