@@ -172,7 +172,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 4,
+    version: 5,
     name: 'console users and sessions',
     sql: `
       CREATE TABLE users (
