@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChannel, generatePublisherKey, parseDescriptor } from '../../channels/src/index.js';
 import { buildRecipeStack } from '../../appliances/src/builder/build-stack.js';
 import { loadRecipe } from '../../appliances/src/builder/recipe.js';
-import { mountsUnder } from '../../appliances/src/builder/stack.js';
+import { runScript } from '../../appliances/src/builder/actions.js';
+import { mountsUnder, runInStack } from '../../appliances/src/builder/stack.js';
 import { ApplErr } from '../../appliances/src/errors.js';
 
 const run = promisify(execFile);
@@ -186,6 +187,18 @@ describe('storm-appliance: tiny recipes on a tiny lower', () => {
     expect(await stray('sleep 7778')).toEqual([]);
     await expect(readFile(join(out, '.work/recipe-tiny-fail/upper/x'))).rejects.toThrow(); // scratch removed
   }, 120_000);
+
+  it('runs steps in a whole root (no lowers, as an OS build does) and keeps their exit status', async () => {
+    const work = join(dir, 'whole');
+    const upper = join(work, 'upper');
+    await cp(join(dir, 'lower'), upper, { recursive: true, verbatimSymlinks: true });
+    const spec = { dir: work, lowers: [], upper, epoch: 1, busybox: '/bin/busybox', logFile: join(work, 'log') };
+    await runInStack(spec, { label: 'ok', shell: 'layer', script: runScript(['echo in-root >/etc/whole', 'rm /etc/motd']) });
+    expect(await readFile(join(upper, 'etc/whole'), 'utf8')).toBe('in-root\n');
+    await expect(readFile(join(upper, 'etc/motd'))).rejects.toThrow(); // no lowers: a plain removal, no whiteout
+    await expect(runInStack(spec, { label: 'fails', shell: 'layer', script: runScript('exit 5') })).rejects.toThrow(/fails \(exit 5\)/);
+    expect(await mountsUnder(work)).toEqual([]);
+  });
 
   it('leaves nothing behind after all builds', async () => {
     expect(await mountsUnder(dir)).toEqual([]);

@@ -90,7 +90,7 @@ function stackProblems(r: Omit<Recipe, 'dir' | 'file'>): string[] {
   const { base } = r;
   if ((r.kind === 'os') !== (base.type === 'debootstrap')) problems.push(`/base: an os recipe starts from debootstrap, and only an os recipe does`);
   if (base.type === 'recipe') {
-    if (KIND_ORDER[base.recipe.kind] > KIND_ORDER[r.kind]) problems.push(`/kind: a ${r.kind} cannot stack on the ${base.recipe.kind} ${base.recipe.name}`);
+    if (KIND_ORDER[base.recipe.kind] > KIND_ORDER[r.kind]) problems.push(`/kind: kind ${r.kind} cannot stack on ${base.recipe.name} (kind ${base.recipe.kind})`);
     const names = recipeChain(base.recipe).map((x) => x.name);
     if (names.includes(r.name)) problems.push(`/name: ${r.name} already names a layer beneath it`);
   }
