@@ -162,8 +162,20 @@ describe('web console', () => {
     await page.locator('#enrol-command').getByText(/^stormd join https:\/\/127\.0\.0\.1:\d+ --token \S+/).waitFor();
     await screenshot(page, '11-hosts');
 
+    // DNS: an administrator's record added and removed through the page.
+    await nav('DNS', 'DNS records');
+    await page.getByLabel('Type').selectOption('TXT');
+    await page.getByLabel('Name', { exact: true }).fill('console-test');
+    await page.getByLabel('Value').fill('added from the console');
+    await page.getByRole('button', { name: 'Add record' }).click();
+    const record = page.locator('tr', { hasText: 'added from the console' });
+    await record.waitFor();
+    await screenshot(page, '12-dns');
+    await record.getByRole('button', { name: /^Remove TXT console-test/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await record.waitFor({ state: 'detached' });
+
     for (const [label, title, shot] of [
-      ['DNS', 'DNS records', '12-dns'],
       ['DHCP', 'DHCP leases', '13-dhcp'],
       ['Directory', 'Directory', '14-directory'],
     ] as const) {

@@ -4,6 +4,7 @@
  * `MGR_ERR_ROUTE_NOT_FOUND`, shown as "not enabled" rather than as a failure.
  */
 import type { ComponentChildren } from 'preact';
+import { ago } from '../format.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Empty } from '../ui/page.js';
@@ -26,7 +27,15 @@ export function columnsOf(rows: readonly Row[], preferred: readonly string[]): s
   return [...preferred.filter((k) => keys.includes(k)), ...keys.filter((k) => !preferred.includes(k))];
 }
 
-const cell = (v: unknown): string => (v === null || v === undefined ? '—' : Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+const cell = (v: unknown): string => {
+  if (v === null || v === undefined) return '—';
+  if (Array.isArray(v)) return v.join(', ');
+  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'string' && ISO_TIME.test(v)) return ago(v);
+  return String(v);
+};
 const heading = (k: string) => k.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
 
 export function ServiceList({ path, what, refreshOn, preferred = [], rowActions }: { readonly path: string; readonly what: string; readonly refreshOn: readonly string[]; readonly preferred?: readonly string[]; readonly rowActions?: (row: Row) => ComponentChildren }) {
