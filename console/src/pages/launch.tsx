@@ -6,6 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type ApiError, toApiError } from '../api/client.js';
 import type { Appliance, Host, Instance } from '../api/types.js';
 import { bytes, mib } from '../format.js';
+import { suggestName } from '../launch/suggest-name.js';
 import { checkInstanceName, checkParam, type ParamValue } from '../launch/validate-param.js';
 import { launchRequested } from '../live/launches.js';
 import { usePull } from '../live/pulls.js';
@@ -15,20 +16,12 @@ import { ErrorBox } from '../ui/error-box.js';
 import { Field } from '../ui/field.js';
 import { Link } from '../ui/link.js';
 import { Empty, Page } from '../ui/page.js';
-import { compareVersionsDesc } from './catalog.js';
+import { compareVersionsDesc } from '../versions.js';
 import { LaunchSteps } from './launch-steps.js';
 import { ParamField } from './param-field.js';
 import { PullProgress } from './pull-progress.js';
 
 const keyOf = (a: Appliance) => `${a.channelId}/${a.name}/${a.version}`;
-
-/** A name not taken yet: `hello-web-1`, `hello-web-2`, … */
-export function suggestName(appliance: string, taken: ReadonlySet<string>): string {
-  for (let n = 1; ; n++) {
-    const name = `${appliance.slice(0, 58)}-${n}`;
-    if (!taken.has(name)) return name;
-  }
-}
 
 export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
   const catalog = useResource<{ appliances: Appliance[] }>('/appliances', ['channel', 'pull.completed']);

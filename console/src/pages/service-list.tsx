@@ -8,24 +8,9 @@ import { ago } from '../format.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Empty } from '../ui/page.js';
+import { columnsOf, type Row, rowsOf } from './service-rows.js';
 
-export type Row = Readonly<Record<string, unknown>>;
-
-export function rowsOf(answer: unknown): Row[] {
-  if (Array.isArray(answer)) return answer as Row[];
-  if (answer && typeof answer === 'object') {
-    const list = Object.values(answer).find(Array.isArray);
-    if (list) return list as Row[];
-  }
-  return [];
-}
-
-/** Columns: `preferred` first (when present), then the rest in first-seen order. */
-export function columnsOf(rows: readonly Row[], preferred: readonly string[]): string[] {
-  const keys: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r)) if (!keys.includes(k)) keys.push(k);
-  return [...preferred.filter((k) => keys.includes(k)), ...keys.filter((k) => !preferred.includes(k))];
-}
+export type { Row } from './service-rows.js';
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 const cell = (v: unknown): string => {
