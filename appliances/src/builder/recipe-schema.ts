@@ -15,9 +15,11 @@ import { LAYER_KINDS, NAME_PATTERN, VERSION_PATTERN } from '../../../channels/sr
 
 /** A path relative to the recipe's folder (may leave it, e.g. `../../guest-agent/storm-agent`). */
 const RelPath = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f]+$' });
-/** An absolute path inside the layer: plain segments only, no whitespace, quotes or `..`. */
-export const LAYER_PATH_PATTERN = '^(/[A-Za-z0-9._+@%=,:~-]+)+/?$|^/$';
+/** An absolute path inside the layer below `/`: plain segments, no whitespace, quotes, `.` or `..`. */
+export const LAYER_PATH_PATTERN = '^(?!.*/\\.\\.?(/|$))(/[A-Za-z0-9._+@%=,:~-]+)+/?$';
 const LayerPath = Type.String({ maxLength: 1024, pattern: LAYER_PATH_PATTERN });
+/** Where a copy lands: a layer path, or `/` itself. */
+const CopyTarget = Type.String({ maxLength: 1024, pattern: `${LAYER_PATH_PATTERN}|^/$` });
 /** A Debian package name, optionally pinned: `nginx`, `postfix=3.7.11-0+deb12u1`. */
 export const PACKAGE_PATTERN = '^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$';
 const Package = Type.String({ maxLength: 200, pattern: PACKAGE_PATTERN });
@@ -28,7 +30,7 @@ export const CopyStep = Type.Object(
   {
     /** A file or folder relative to the recipe; a folder's contents land under `to`. */
     copy: RelPath,
-    to: Type.Optional(LayerPath),
+    to: Type.Optional(CopyTarget),
     /** Skip with a warning when the source is missing (a part that is still landing). */
     optional: Type.Optional(Type.Boolean()),
   },

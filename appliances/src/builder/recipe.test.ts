@@ -60,7 +60,10 @@ describe('loadRecipe', () => {
     expect(await problem({ ...APP, steps: [{ apt: ['nginx'], run: 'x' }] })).toMatch(/\/steps\/0: must be an object with exactly one of copy, run, apt, debconf, delete/);
     expect(await problem({ ...APP, steps: [{ apt: ['Bad Name'] }] })).toMatch(/\/steps\/0\/apt\/0: /);
     expect(await problem({ ...APP, steps: [{ delete: ['relative/path'] }] })).toMatch(/\/steps\/0\/delete\/0: /);
-    expect(await problem({ ...APP, steps: [{ delete: ['/etc/../etc/passwd x'] }] })).toMatch(/\/steps\/0\/delete\/0: /);
+    for (const bad of ['/etc/../etc/passwd', '/etc/./x', '/..', '/', '/etc/pass wd', "/etc/'x"]) {
+      expect(await problem({ ...APP, steps: [{ delete: [bad] }] }), bad).toMatch(/\/steps\/0\/delete\/0: /);
+    }
+    expect((await loadRecipe(await put('ok-paths', { ...APP, name: 'ok-paths', steps: [{ delete: ['/etc/.hidden', '/a..b/c'] }, { copy: 'files', to: '/' }] }))).steps).toHaveLength(2);
     expect(await problem({ ...APP, steps: [{ copy: 'f', mode: '0644' }] })).toMatch(/\/steps\/0: unknown field\(s\) "mode"/);
     expect(await problem({ ...APP, extra: 1 })).toMatch(/\/: unknown field\(s\) "extra"/);
     expect(await problem({ ...APP, channel: { ...APP.channel, memoryMiB: 1 } })).toMatch(/\/channel\/memoryMiB: /);
