@@ -27,6 +27,8 @@ export interface StackSpec {
   /** Host folders bound over apt's package and list caches. */
   readonly aptCache?: { readonly archives: string; readonly lists: string };
   readonly logFile: string;
+  /** Run the stack inside this network namespace (`ip netns exec`), e.g. a test's; default the host's. */
+  readonly netns?: string;
 }
 
 export interface StackAction {
@@ -68,7 +70,9 @@ export async function runInStack(spec: StackSpec, action: StackAction): Promise<
     // The layer's own tools may need the network; busybox copies and deletes never do.
     STACK_NET: action.shell === 'layer' ? '1' : '',
   };
-  await runLogged('unshare', [...UNSHARE_ARGS, '--', '/bin/sh', '-c', STACK_SCRIPT, 'storm-stack'], {
+  const unshare = ['unshare', ...UNSHARE_ARGS, '--', '/bin/sh', '-c', STACK_SCRIPT, 'storm-stack'];
+  const [cmd = 'unshare', ...args] = spec.netns ? ['ip', 'netns', 'exec', spec.netns, ...unshare] : unshare;
+  await runLogged(cmd, args, {
     logFile: spec.logFile,
     timeoutMs: action.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     label: action.label,
