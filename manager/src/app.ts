@@ -69,6 +69,10 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
       if (app.server.listening && 'setSecureContext' in app.server) app.server.setSecureContext(ctx.trust.httpsOptions());
     });
     installErrorHandlers(app);
+    // A refused handshake never reaches a route: log why (cipher, version, certificate), with the peer.
+    app.server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {
+      app.log.warn({ peer: socket.remoteAddress, code: err.code }, `TLS handshake refused: ${err.message}`);
+    });
 
     await app.register(consoleRoutes);
     // Guests' XML-RPC endpoint, outside /api/v1: its credential is the instance token and address.

@@ -46,7 +46,9 @@ export const ManagerConfigSchema = Type.Object(
     dhcpPool: Type.String({ default: '' }),
     dhcpLeaseSeconds: Type.Integer({ minimum: 60, default: 3600 }),
     ldapListen: Type.String({ default: '' }),
-    /** The XML-RPC URL written into every instance; default https://storm.local:<port>/RPC2. */
+    /** A listener for guests only (XML-RPC), with TLS minimal guest clients speak; empty: none. */
+    guestListen: Type.String({ default: '' }),
+    /** The XML-RPC URL written into every instance; default https://storm.local:<guest or main port>/RPC2. */
     guestUrl: Type.String({ default: '' }),
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
   },
@@ -83,6 +85,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   dhcpPool: { flag: 'dhcp-pool', env: 'STORM_DHCP_POOL', arg: 'START-END', help: 'dynamic addresses for unknown MACs (default: none)' },
   dhcpLeaseSeconds: { flag: 'dhcp-lease', env: 'STORM_DHCP_LEASE', kind: 'integer', arg: 'SECONDS', help: 'DHCP lease time (default 3600)' },
   ldapListen: { flag: 'ldap-listen', env: 'STORM_LDAP_LISTEN', arg: 'HOST:PORT', help: 'serve the LDAP directory here (off when absent)' },
+  guestListen: { flag: 'guest-listen', env: 'STORM_GUEST_LISTEN', arg: 'HOST:PORT', help: 'XML-RPC for appliances only, TLS their minimal clients speak (busybox wget)' },
   guestUrl: { flag: 'guest-url', env: 'STORM_GUEST_URL', arg: 'URL', help: 'XML-RPC URL written into instances (default https://storm.local:PORT/RPC2)' },
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },
 };
@@ -98,6 +101,7 @@ export function loadManagerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   const config = validateConfig(ManagerConfigSchema, values);
   parseHostPort(config.listen, 'listen');
   parseHostPort(config.localHostListen, 'local-host-listen');
+  if (config.guestListen) parseHostPort(config.guestListen, 'guest-listen');
   if (config.publicUrl && !/^https:\/\/[^/]+\/?$/.test(config.publicUrl)) throw new ConfigError([`--public-url: expected https://HOST[:PORT], got ${JSON.stringify(config.publicUrl)}`]);
   try {
     AddressPolicy.validate([...config.channelAllow, ...config.channelDeny]);

@@ -80,6 +80,9 @@ export function serverNames(config: ManagerConfig): string[] {
   if (host && host !== '0.0.0.0' && host !== '::') names.add(host);
   if (/^[A-Za-z0-9.-]+$/.test(hostname())) names.add(hostname());
   if (config.publicUrl) names.add(new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ''));
+  // Guests reach the manager as storm.local (always in the certificate) at its appliance-network address.
+  const net = networkSettings(config);
+  if (net) names.add(net.managerAddress);
   return [...names];
 }
 
@@ -103,8 +106,9 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const store = new InstanceStore(db);
     let listenUrl = config.publicUrl.replace(/\/$/, '');
     const publicUrl = () => listenUrl || `https://${config.listen}`;
-    const listenPort = () => new URL(publicUrl()).port || '443';
-    const guestUrl = () => config.guestUrl || `https://storm.local${listenPort() === '443' ? '' : `:${listenPort()}`}/RPC2`;
+    // Guests use their own listener when there is one, else the main one; always by the name storm.local.
+    const guestPort = () => (config.guestListen ? String(parseHostPort(config.guestListen, 'guest-listen').port) : new URL(publicUrl()).port || '443');
+    const guestUrl = () => config.guestUrl || `https://storm.local${guestPort() === '443' ? '' : `:${guestPort()}`}/RPC2`;
     const net = networkSettings(config);
     const records = new RecordStore(db);
     const network = new NetworkServices({ config, db, net, records, log: (msg) => bus.publish('network.log', { msg }) });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, parseHostPort } from '../../common/config.js';
 import { resolveHypervisorUri } from '../../stormd/src/hypervisor/detect.js';
 import { buildApp } from './app.js';
+import { buildGuestApp } from './services/xmlrpc/guest-app.js';
 import { adminNotice } from './auth/session-auth.js';
 import { loadManagerConfig } from './config.js';
 import { enrolLocalHost } from './local-host/enrol.js';
@@ -29,6 +30,12 @@ async function main(): Promise<void> {
   const address = app.server.address();
   ctx.setListenAddress(host, typeof address === 'object' && address ? address.port : port);
   await ctx.startServices();
+  let guestApp: Awaited<ReturnType<typeof buildGuestApp>> | undefined;
+  if (config.guestListen) {
+    guestApp = await buildGuestApp(ctx);
+    const g = parseHostPort(config.guestListen, 'guest-listen');
+    await guestApp.listen({ host: g.host, port: g.port });
+  }
 
   let supervisor: LocalHostSupervisor | undefined;
   if (localHypervisor) {
@@ -57,6 +64,7 @@ async function main(): Promise<void> {
     stopping = true;
     app.log.info(`${signal}: shutting down`);
     await supervisor?.stop();
+    await guestApp?.close();
     await app.close();
     process.exit(0);
   };

@@ -56,6 +56,8 @@ export interface Netns {
   addGuest(opts: { mac: string }): Promise<Guest>;
   exec(ns: string, command: string, args: readonly string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
   start(ns: string, command: string, args: readonly string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): Started;
+  /** Takes a pid started some other way (a daemon's child) into the cleanup, killed by that pid. */
+  adopt(pid: number): void;
   cleanup(): Promise<void>;
 }
 
@@ -193,6 +195,9 @@ export async function createNetns(opts: { bridgeAddress?: string } = {}): Promis
       return { code, signal: s.child.signalCode, output: s.output() };
     },
     start,
+    adopt(pid: number) {
+      owned.pids.add(pid);
+    },
     async cleanup() {
       for (const pid of [...owned.pids]) {
         try {

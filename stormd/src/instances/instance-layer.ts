@@ -107,16 +107,31 @@ export async function removeInstanceLayer(qcow2Path: string): Promise<void> {
   await rm(qcow2Path, { force: true });
 }
 
-/** Runs `fn` on a temporary raw copy of the layer (debugfs reads raw ext4 only). */
+/**
+ * Runs `fn` on a temporary raw copy of the layer (debugfs reads raw ext4 only). A guest that was
+ * powered off hard leaves its journal unreplayed: e2fsck on the copy replays it, so what the guest
+ * wrote is read as the guest's next mount would see it; the layer itself is never touched.
+ */
 async function withRawCopy<T>(qcow2Path: string, fn: (raw: string) => Promise<T>): Promise<T> {
   if (!(await exists(qcow2Path))) throw StormdErr.STORMD_ERR_BAD_INPUT(`instance layer ${qcow2Path} does not exist`);
   const tmp = await mkdtemp(join(tmpdir(), 'storm-layer-read-'));
   try {
     const raw = join(tmp, 'layer.raw');
     await runTool('qemu-img', ['convert', '-q', '-f', 'qcow2', '-O', 'raw', qcow2Path, raw]);
+    await replayJournal(raw);
     return await fn(raw);
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** e2fsck -fy on a scratch copy; exit 1 and 2 mean "fixed", only 4 and up are failures. */
+async function replayJournal(raw: string): Promise<void> {
+  try {
+    await runTool('e2fsck', ['-f', '-y', raw]);
+  } catch (err) {
+    const code = ((err as { cause?: { code?: unknown } }).cause?.code ?? 8) as number;
+    if (typeof code !== 'number' || code >= 4) throw err;
   }
 }
 
