@@ -15,7 +15,7 @@ BASE_PACKAGES=(
 # What the suite drives as real clients and peers: dig, dhclient (udhcpc is in busybox-static), dnsperf,
 # dnsmasq (DNS upstream and benchmark baseline), curl, chromium (the console's end-to-end test drives it
 # headless through playwright-core; never a downloaded browser).
-TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl chromium)
+TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl ldap-utils chromium)
 packages=("${BASE_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
 

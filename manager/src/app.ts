@@ -25,6 +25,7 @@ import { pkiRoutes } from './api/pki.js';
 import { reconcileRoutes } from './api/reconcile.js';
 import { whoamiRoutes } from './api/whoami.js';
 import { networkRoutes } from './api/network.js';
+import { directoryRoutes } from './directory/routes.js';
 import { xmlRpcRoutes } from './services/xmlrpc/plugin.js';
 import { requireAuth } from './auth/require-auth.js';
 import { openSessionAuth } from './auth/session-auth.js';
@@ -98,6 +99,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(hostAdminRoutes, hostOpts);
           await secured.register(instanceRoutes, { instances: ctx.instances, launcher: ctx.launcher });
           await secured.register(reconcileRoutes, { reconciler: ctx.reconciler });
+          await secured.register(directoryRoutes, { directory: ctx.directory, baseDn: ctx.directoryBaseDn });
           await secured.register(networkRoutes, { db: ctx.db, records: ctx.records, services: ctx.network, net: ctx.net, domain: ctx.config.domain });
         });
       },

@@ -2,6 +2,7 @@
 import Type, { type Static } from 'typebox';
 import { ConfigError, type OptionSources, parseHostPort, readOptions, renderHelp, validateConfig } from '../../common/config.js';
 import { AddressPolicy } from './net/address-policy.js';
+import { resolveLdapConfig } from './services/ldap/config.js';
 
 export const ManagerConfigSchema = Type.Object(
   {
@@ -46,6 +47,8 @@ export const ManagerConfigSchema = Type.Object(
     dhcpPool: Type.String({ default: '' }),
     dhcpLeaseSeconds: Type.Integer({ minimum: 60, default: 3600 }),
     ldapListen: Type.String({ default: '' }),
+    /** The directory's base DN; empty: from --domain (dc=storm,dc=internal). */
+    ldapBaseDn: Type.String({ default: '' }),
     /** A listener for guests only (XML-RPC), with TLS minimal guest clients speak; empty: none. */
     guestListen: Type.String({ default: '' }),
     /** The XML-RPC URL written into every instance; default https://storm.local:<guest or main port>/RPC2. */
@@ -85,6 +88,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   dhcpPool: { flag: 'dhcp-pool', env: 'STORM_DHCP_POOL', arg: 'START-END', help: 'dynamic addresses for unknown MACs (default: none)' },
   dhcpLeaseSeconds: { flag: 'dhcp-lease', env: 'STORM_DHCP_LEASE', kind: 'integer', arg: 'SECONDS', help: 'DHCP lease time (default 3600)' },
   ldapListen: { flag: 'ldap-listen', env: 'STORM_LDAP_LISTEN', arg: 'HOST:PORT', help: 'serve the LDAP directory here (off when absent)' },
+  ldapBaseDn: { flag: 'ldap-base-dn', env: 'STORM_LDAP_BASE_DN', arg: 'DN', help: 'base DN of the directory (default: from --domain)' },
   guestListen: { flag: 'guest-listen', env: 'STORM_GUEST_LISTEN', arg: 'HOST:PORT', help: 'XML-RPC for appliances only, TLS their minimal clients speak (busybox wget)' },
   guestUrl: { flag: 'guest-url', env: 'STORM_GUEST_URL', arg: 'URL', help: 'XML-RPC URL written into instances (default https://storm.local:PORT/RPC2)' },
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },
@@ -102,6 +106,13 @@ export function loadManagerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   parseHostPort(config.listen, 'listen');
   parseHostPort(config.localHostListen, 'local-host-listen');
   if (config.guestListen) parseHostPort(config.guestListen, 'guest-listen');
+  if (config.ldapListen) {
+    try {
+      resolveLdapConfig({ listen: config.ldapListen, ...(config.ldapBaseDn ? { baseDn: config.ldapBaseDn } : {}), domain: config.domain });
+    } catch (err) {
+      throw new ConfigError([`--ldap-listen/--ldap-base-dn: ${err instanceof Error ? err.message : String(err)}`]);
+    }
+  }
   if (config.publicUrl && !/^https:\/\/[^/]+\/?$/.test(config.publicUrl)) throw new ConfigError([`--public-url: expected https://HOST[:PORT], got ${JSON.stringify(config.publicUrl)}`]);
   try {
     AddressPolicy.validate([...config.channelAllow, ...config.channelDeny]);

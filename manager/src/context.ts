@@ -34,6 +34,9 @@ import { NetworkServices } from './network/network-services.js';
 import { networkSettings, type NetworkSettings } from './network/network-settings.js';
 import { RecordStore } from './network/record-store.js';
 import { GuestApi } from './services/xmlrpc/guest-api.js';
+import { DirectoryStore } from './directory/store.js';
+import { guestDirectoryInfo, serviceAccountSeed } from './directory/seed.js';
+import { directoryBaseDn as directoryBaseDn_ } from './services/ldap/config.js';
 
 export interface ContextOptions {
   /** The libvirt URI of the local host's hypervisor, once resolved (health reports it). */
@@ -62,6 +65,8 @@ export interface ManagerContext {
   readonly records: RecordStore;
   readonly network: NetworkServices;
   readonly guests: GuestApi;
+  readonly directory: DirectoryStore;
+  readonly directoryBaseDn: string;
   readonly localHypervisor: string | null;
   /** The URL hosts and appliances reach the manager at; set from the listener when not configured. */
   publicUrl(): string;
@@ -111,8 +116,20 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const guestUrl = () => config.guestUrl || `https://storm.local${guestPort() === '443' ? '' : `:${guestPort()}`}/RPC2`;
     const net = networkSettings(config);
     const records = new RecordStore(db);
-    const network = new NetworkServices({ config, db, net, records, log: (msg) => bus.publish('network.log', { msg }) });
-    const guests = new GuestApi({ db, records, bus, net, domain: config.domain, guestUrl });
+    const directory = new DirectoryStore(db);
+    const directoryBaseDn = directoryBaseDn_(config.ldapBaseDn || undefined, config.domain);
+    // Guests reach the directory by the manager's name, like everything else it serves them.
+    const ldapUri = config.ldapListen ? `ldap://storm.local:${parseHostPort(config.ldapListen, 'ldap-listen').port}` : null;
+    const network = new NetworkServices({ config, db, net, records, directory, ldapBaseDn: directoryBaseDn, log: (msg) => bus.publish('network.log', { msg }) });
+    const guests = new GuestApi({
+      db,
+      records,
+      bus,
+      net,
+      domain: config.domain,
+      guestUrl,
+      ...(ldapUri ? { directory: async (inst: { name: string }) => guestDirectoryInfo(inst.name, { uri: ldapUri, baseDn: directoryBaseDn }) } : {}),
+    });
     // The registry and the instance service call each other through these late-bound closures.
     let instances: InstanceService | undefined;
     const hosts = new HostRegistry({
@@ -124,9 +141,32 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       onInstances: (hostId, statuses) => instances!.syncFromHost(hostId, statuses),
       onUnreachable: (ids) => instances!.markUnknown(ids),
     });
-    instances = new InstanceService({ store, hosts, bus, domain: () => config.domain, onRemoved: (row) => network.forget(row.mac) });
-    const launcher = new Launcher({ db, store, catalog, pulls, hosts, bus, publicUrl, bridge: config.bridge || null, net, domain: config.domain, guestUrl, caPem: trust.caPem });
+    instances = new InstanceService({
+      store,
+      hosts,
+      bus,
+      domain: () => config.domain,
+      onRemoved: async (row) => {
+        await network.forget(row.mac);
+        await directory.deleteServiceAccount(row.name);
+      },
+    });
+    const launcher = new Launcher({ db, store, catalog, pulls, hosts, bus, publicUrl, bridge: config.bridge || null, net, domain: config.domain, guestUrl,
+      caPem: trust.caPem,
+      ...(ldapUri
+        ? {
+            directory: {
+              seed: async (name: string, owner: string) => serviceAccountSeed(await directory.issueServiceAccount(name, { owner }), { uri: ldapUri, baseDn: directoryBaseDn }),
+              remove: async (name: string) => void (await directory.deleteServiceAccount(name)),
+            },
+          }
+        : {}),
+    });
     const reconciler = new Reconciler({ store, hosts, instances, bus, isLaunching: (id) => launcher.isActive(id) });
+    // Service accounts of instances that no longer exist go after each reconcile pass.
+    bus.subscribe((e) => {
+      if (e.type === 'reconcile.done') void store.list().then((rows) => directory.pruneServiceAccounts(rows.map((r) => r.id))).catch(() => undefined);
+    });
     return {
       config,
       dataDir,
@@ -148,6 +188,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       records,
       network,
       guests,
+      directory,
+      directoryBaseDn,
       localHypervisor: options.localHypervisor ?? null,
       publicUrl,
       setListenAddress(host, port) {

@@ -25,6 +25,7 @@ export const MgrErr = defineErrors({
   MGR_ERR_HOST_UNREACHABLE: { status: 503, message: 'host unreachable' },
   MGR_ERR_NO_CAPACITY: { status: 409, message: 'no host can take the instance' },
   MGR_ERR_DNS_CONFIG: { status: 500, message: 'invalid DNS service configuration' },
+  MGR_ERR_LDAP_CONFIG: { status: 500, message: 'invalid LDAP service configuration' },
   MGR_ERR_DHCP_CONFIG: { status: 500, message: 'invalid DHCP service configuration' },
   MGR_ERR_DHCP_INTERFACE: { status: 500, message: 'the DHCP interface is missing or does not carry the server address' },
   MGR_ERR_LAYER_CHECKSUM: { status: 502, message: 'layer failed its checksum' },

@@ -65,6 +65,10 @@ describe('migrations', () => {
     expect(await schemaVersion(db)).toBe(SCHEMA_VERSION);
   });
 
+  it('refuses two migrations with one number', async () => {
+    await expect(migrate(db, [...MIGRATIONS, { ...MIGRATIONS[0]!, name: 'again' }])).rejects.toThrow(/two migrations are numbered 1/);
+  });
+
   it('refuses a database newer than the code', async () => {
     await db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`);
     await expect(migrate(db)).rejects.toThrow(/newer/);

@@ -3,6 +3,7 @@
  * sqlite's `user_version`. Append new migrations; never edit one that has shipped.
  */
 import { DHCP_LEASES_SQL } from '../services/dhcp/schema.js';
+import { DIRECTORY_SQL } from '../directory/schema.js';
 import type { Database } from './database.js';
 
 export interface Migration {
@@ -192,6 +193,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_by_expiry ON sessions (expires_at);
     `,
   },
+  {
+    version: 6,
+    name: 'directory: users, groups, memberships, service accounts',
+    sql: DIRECTORY_SQL,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */
@@ -203,6 +209,10 @@ export async function schemaVersion(db: Database): Promise<number> {
 
 /** Applies every migration above the database's version; refuses a database newer than the code. */
 export async function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<number> {
+  const versions = migrations.map((m) => m.version);
+  const twice = versions.find((v, i) => versions.indexOf(v) !== i);
+  // Two migrations with one number: a database at that number would silently skip one of them.
+  if (twice !== undefined) throw new Error(`two migrations are numbered ${twice}`);
   const current = await schemaVersion(db);
   const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
   if (current > latest) {

@@ -55,6 +55,11 @@ export interface LauncherOptions {
   readonly guestUrl: () => string;
   /** The manager's CA, so a guest with curl can check whom it talks to. */
   readonly caPem: string;
+  /** The directory, when LDAP runs: each instance gets a read-only service account, seeded into its layer. */
+  readonly directory?: {
+    seed(name: string, instanceId: string): Promise<Record<string, { contentBase64: string; mode?: number }>>;
+    remove(name: string): Promise<void>;
+  };
 }
 
 export const INSTANCE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -104,7 +109,8 @@ export class Launcher {
       emit('staged');
 
       hostHasInstance = true;
-      await client.createInstanceLayer(id, { name: req.name, files: this.guestFiles(token) });
+      const directoryFiles = (await this.opts.directory?.seed(req.name, id)) ?? {};
+      await client.createInstanceLayer(id, { name: req.name, files: { ...this.guestFiles(token), ...directoryFiles } });
       await this.opts.store.setStep(id, 'layer');
       emit('layer');
 
@@ -213,6 +219,7 @@ export class Launcher {
         return;
       }
     }
+    await this.opts.directory?.remove(name).catch(() => undefined);
     await this.opts.store.remove(id);
     this.opts.bus.publish('instance.launch-failed', { id, name, error: reason });
   }

@@ -15,6 +15,8 @@ import { MgrErr } from '../errors.js';
 import { DhcpServer } from '../services/dhcp/server.js';
 import { SqliteLeaseStore } from '../services/dhcp/sqlite-lease-store.js';
 import { DnsServer } from '../services/dns/server.js';
+import { LdapServer } from '../services/ldap/server.js';
+import type { DirectoryStore } from '../directory/store.js';
 import { DbReservations, DbZoneSource } from './db-sources.js';
 import type { NetworkSettings } from './network-settings.js';
 import type { RecordStore } from './record-store.js';
@@ -24,12 +26,15 @@ export interface NetworkServicesOptions {
   readonly db: Database;
   readonly net: NetworkSettings | null;
   readonly records: RecordStore;
+  readonly directory: DirectoryStore;
+  readonly ldapBaseDn: string;
   readonly log: (msg: string) => void;
 }
 
 export class NetworkServices {
   dns: DnsServer | undefined;
   dhcp: DhcpServer | undefined;
+  ldap: LdapServer | undefined;
 
   constructor(private readonly opts: NetworkServicesOptions) {
     const { config, net } = opts;
@@ -38,6 +43,12 @@ export class NetworkServices {
 
   async start(): Promise<void> {
     const { config, db, net, records, log } = this.opts;
+    // The directory needs no appliance network: administrators' tools may use it too.
+    if (config.ldapListen) {
+      this.ldap = new LdapServer({ listen: config.ldapListen, baseDn: this.opts.ldapBaseDn }, { directory: this.opts.directory, log });
+      await this.ldap.start();
+      log(`LDAP on ${config.ldapListen} for ${this.opts.ldapBaseDn}`);
+    }
     if (!net) return;
     if (config.dnsListen) {
       const dnsUpstream = config.dnsUpstream || undefined;
@@ -77,10 +88,10 @@ export class NetworkServices {
   }
 
   stats(): Record<string, unknown> {
-    return { ...(this.dns ? { dns: this.dns.stats() } : {}), ...(this.dhcp ? { dhcp: this.dhcp.stats() } : {}) };
+    return { ...(this.dns ? { dns: this.dns.stats() } : {}), ...(this.dhcp ? { dhcp: this.dhcp.stats() } : {}), ...(this.ldap ? { ldap: this.ldap.stats() } : {}) };
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.dns?.close(), this.dhcp?.close()]);
+    await Promise.all([this.dns?.close(), this.dhcp?.close(), this.ldap?.close()]);
   }
 }

@@ -15,7 +15,7 @@ describe('resolveLdapConfig', () => {
 
   it('refuses a bad listener, base DN or bound', () => {
     for (const c of [{ listen: '389' }, { listen: '127.0.0.1:70000' }, { listen: '127.0.0.1:0', baseDn: 'junk' }, { listen: '127.0.0.1:0', baseDn: '' }, { listen: '127.0.0.1:0', maxConnections: 0 }, { listen: '127.0.0.1:0', sizeLimit: 1.5 }]) {
-      expect(() => resolveLdapConfig(c), JSON.stringify(c)).toThrow(expect.objectContaining({ code: 'MGR_ERR_VALIDATION' }));
+      expect(() => resolveLdapConfig(c), JSON.stringify(c)).toThrow(expect.objectContaining({ code: 'MGR_ERR_LDAP_CONFIG' }));
     }
   });
 });

@@ -52,8 +52,7 @@ export interface ResolvedLdapConfig {
 }
 
 function invalid(detail: string): never {
-  // MGR_ERR_VALIDATION until the catalog has MGR_ERR_LDAP_CONFIG.
-  throw MgrErr.MGR_ERR_VALIDATION(`ldap: ${detail}`);
+  throw MgrErr.MGR_ERR_LDAP_CONFIG(detail);
 }
 
 function bounded(value: number | undefined, fallback: number, min: number, max: number, what: string): number {
