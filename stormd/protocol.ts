@@ -68,8 +68,13 @@ export interface DefineDomainRequest {
   readonly vcpus: number;
   /** Staged kernel and initrd of the os layer. */
   readonly boot: { readonly kernel: Sha256; readonly initrd: Sha256; readonly extraCmdline?: readonly string[] };
-  /** Staged read-only layers, bottom (os) first; the instance layer goes on top. */
+  /** Staged read-only layers, bottom (os) first; the instance's writable layers go on top. */
   readonly layers: readonly Sha256[];
+  /**
+   * Frozen writable layers of this instance (ids from `/writable-layers`), bottom first, attached
+   * read-only above `layers`; the current writable layer is always the top disk. Absent: none.
+   */
+  readonly frozen?: readonly string[];
   readonly nics: readonly { readonly mac: string; readonly bridge: string }[];
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -114,6 +119,63 @@ export interface ConsoleTail {
   readonly size: number;
   /** Where `text` starts in the log. */
   readonly offset: number;
+}
+
+// ---- the instance's writable layers (checkpoint, rollback, upgrade, package) ----
+// Layer 0 is made by `PUT /v1/instances/:id/layer`. Every later one starts empty; the one made last is
+// the instance's current writable layer, every other is frozen: attached read-only, never written again.
+
+/** One writable layer of an instance, `w0`, `w1`, …, in creation order. */
+export interface WritableLayer {
+  readonly id: string;
+  /** Bytes it takes on the host's disk (allocated). */
+  readonly bytes: number;
+  readonly current: boolean;
+}
+
+/** `GET /v1/instances/:id/writable-layers`. */
+export interface WritableLayers {
+  readonly layers: readonly WritableLayer[];
+}
+
+/**
+ * `POST /v1/instances/:id/writable-layers`: a new, empty writable layer becomes current (the previous
+ * one is frozen from now on). The domain must be off. `files` seed it, as at launch (a reprovision
+ * needs the instance's identity again). Answers the new list (201).
+ */
+export interface NewWritableLayerRequest {
+  readonly files?: Readonly<Record<string, SeedFile>>;
+  readonly sizeMiB?: number;
+}
+
+// `DELETE /v1/instances/:id/writable-layers/:layerId`: removes a layer the defined domain does not use
+// (409 STORMD_ERR_LAYER_IN_USE otherwise; the current one can go only when an older one becomes current
+// again — the newest remaining layer is current). 204, also when absent.
+
+/**
+ * `POST /v1/instances/:id/writable-layers/merge`: several frozen layers (bottom first, contiguous in
+ * the stack they are used in) become one new frozen layer with the same union, whiteouts and opaque
+ * directories kept. The domain must be off. Answers the new layer (201); the old ones stay until deleted.
+ */
+export interface MergeLayersRequest {
+  readonly layers: readonly string[];
+}
+
+/**
+ * `POST /v1/instances/:id/packages`: the given writable layers (bottom first), merged, as one
+ * reproducible squashfs layer, whiteouts and opaque directories kept, without the paths in `exclude`
+ * (the instance's identity: token, instance.json, …). Answers where to fetch it (201); the manager
+ * fetches `GET /v1/instances/:id/packages/:sha256` over mutual TLS and may then `DELETE` it.
+ */
+export interface PackageRequest {
+  readonly layers: readonly string[];
+  /** Absolute guest paths left out of the package. */
+  readonly exclude?: readonly string[];
+}
+
+export interface PackageResponse {
+  readonly sha256: Sha256;
+  readonly size: number;
 }
 
 /** `DELETE /v1/layers/:sha256`: 204 (also when absent); 409 `STORMD_ERR_LAYER_IN_USE` while a defined domain uses it. */
