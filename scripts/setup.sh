@@ -36,10 +36,12 @@ else
   say "Debian packages: all present"
 fi
 
-# npm ci only when package-lock.json changed since the last install (npm writes node_modules/.package-lock.json).
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "installing npm dependencies (npm ci; native modules build from source, about a minute)"
-  npm ci --no-fund --no-audit --loglevel=error
+# Install only when package.json or the lockfile changed since the last install (npm writes
+# node_modules/.package-lock.json). `npm install` honours the lockfile's versions; `npm ci` would be
+# stricter but npm 11 refuses a lockfile lacking other platforms' optional packages (npm/cli#4828).
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json || package.json -nt node_modules/.package-lock.json ]]; then
+  say "installing npm dependencies (locked versions; native modules build from source, about a minute)"
+  npm install --no-fund --no-audit --loglevel=error
 else
   say "npm dependencies: up to date"
 fi
