@@ -145,6 +145,11 @@ export interface WritableLayers {
  */
 export interface NewWritableLayerRequest {
   readonly files?: Readonly<Record<string, SeedFile>>;
+  /**
+   * Absolute guest paths copied into the new layer from the instance's writable layers as they stand
+   * (the newest layer holding each wins): a reprovision keeps the instance's identity this way.
+   */
+  readonly copyPaths?: readonly string[];
   readonly sizeMiB?: number;
 }
 
