@@ -112,7 +112,9 @@ describe('Debian appliances launched from a channel', () => {
     const sources: string[] = [];
     for (const i of [web, mail]) {
       const xml = await site.exec('virsh', ['-c', site.libvirtUri, 'dumpxml', `storm-${i.id}`]);
-      const vda = /<source file='([^']+)'[^>]*\/>\s*<target dev='vda'/.exec(xml.output);
+      // The disk whose target is vda, wherever libvirt puts <source> within it.
+      const disk = xml.output.split('</disk>').find((d) => d.includes("<target dev='vda'"));
+      const vda = disk ? /<source file='([^']+)'/.exec(disk) : null;
       sources.push(vda?.[1] ?? `no vda in ${xml.output}`);
     }
     expect(sources[0]).toBe(join(site.stormdData, 'layers', os.sha256));

@@ -9,12 +9,13 @@
  *   { out: 'appliances/build', boot: { kernel: 'appliances/build/vmlinuz', initrd: 'appliances/build/initrd.img' }, force: false, log: console.log });
  * r.layers.map((l) => `${l.name} ${l.sha256}`);
  */
-import { stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBusybox, BUSYBOX_PATH } from '../busybox.js';
 import { ApplErr } from '../errors.js';
 import { mksquashfsVersion } from '../squashfs.js';
-import { codeHash, fingerprintOf, runStep } from '../step.js';
+import { fingerprintOf, runStep } from '../step.js';
 import { hashTree } from '../tree.js';
 import { buildRecipeLayer, layerImagePath } from './build-layer.js';
 import { channelManifest, writeChannelManifest, type BootFiles, type StackLayer } from './channel-src.js';
@@ -44,11 +45,21 @@ export interface StackBuildResult {
   readonly fresh: number;
 }
 
-/** The builder's own code: a change to any of it rebuilds every recipe. */
+/** The builder's own code (relative to appliances/src/): a change to any of it rebuilds every recipe. */
 export const BUILDER_CODE = [
   'builder/actions.ts', 'builder/build-layer.ts', 'builder/copy-stage.ts', 'builder/debootstrap.ts',
   'builder/finalize.ts', 'builder/recipe.ts', 'builder/recipe-schema.ts', 'builder/stack.ts', 'builder/stack-script.ts', 'tree.ts',
 ];
+
+/** sha256 of BUILDER_CODE: the sources under tsx, their compiled .js when run from dist/ (the bin). */
+export async function builderCodeHash(): Promise<string> {
+  const h = createHash('sha256');
+  for (const f of BUILDER_CODE) {
+    const src = new URL(`../${f}`, import.meta.url);
+    h.update(await readFile(src).catch(() => readFile(new URL(`../${f.replace(/\.ts$/, '.js')}`, import.meta.url))));
+  }
+  return h.digest('hex');
+}
 
 async function describeLayer(meta: Pick<StackLayer, 'name' | 'version' | 'kind'>, file: string): Promise<StackLayer> {
   const st = await stat(file).catch(() => undefined);
@@ -88,7 +99,7 @@ export async function buildRecipeStack(top: Recipe, opts: StackBuildOptions): Pr
   const layers: StackLayer[] = base ? [base] : [];
   const busybox = await loadBusybox();
   const tool = await mksquashfsVersion();
-  const code = await codeHash(...BUILDER_CODE);
+  const code = await builderCodeHash();
   const ctx = { stampDir: join(opts.out, '.stamps'), force: opts.force, log: opts.log };
   const counts = { built: 0, fresh: 0 };
   const channelDirs: string[] = [];
