@@ -12,6 +12,13 @@ export type { DomainState, StopOutcome } from './src/hypervisor/driver.js';
 
 export const STORMD_API_VERSION = 1;
 
+/**
+ * Most disks in one instance's stack: image layers + frozen writable layers + the current one. Each
+ * is a virtio disk named vda…vdz; a define beyond this is refused (400 `STORMD_ERR_STACK_TOO_DEEP`):
+ * merge frozen layers first.
+ */
+export const MAX_STACK_DEPTH = 26;
+
 /** Lowercase hex sha256: how layers, kernels and initrds are named everywhere. */
 export type Sha256 = string;
 
@@ -73,6 +80,8 @@ export interface DefineDomainRequest {
   /**
    * Frozen writable layers of this instance (ids from `/writable-layers`), bottom first, attached
    * read-only above `layers`; the current writable layer is always the top disk. Absent: none.
+   * Unknown ids: 404 `STORMD_ERR_WRITABLE_LAYER_NOT_FOUND` (`details.missing`); the current layer:
+   * 409 `STORMD_ERR_LAYER_CURRENT`; `layers` + `frozen` + 1 above `MAX_STACK_DEPTH`: 400.
    */
   readonly frozen?: readonly string[];
   readonly nics: readonly { readonly mac: string; readonly bridge: string }[];
@@ -106,8 +115,9 @@ export interface InstanceStatus {
   readonly domain: string;
   /** `absent` when no domain is defined. */
   readonly state: DomainState | 'absent';
+  /** The instance has a current writable layer (w0 from `PUT /layer`, or a later one). */
   readonly hasLayer: boolean;
-  /** Bytes the instance layer takes on the host's disk (allocated, not virtual). */
+  /** Bytes all its writable layers take on the host's disk (allocated, not virtual). */
   readonly layerBytes: number;
 }
 
@@ -124,6 +134,9 @@ export interface ConsoleTail {
 // ---- the instance's writable layers (checkpoint, rollback, upgrade, package) ----
 // Layer 0 is made by `PUT /v1/instances/:id/layer`. Every later one starts empty; the one made last is
 // the instance's current writable layer, every other is frozen: attached read-only, never written again.
+// A merge result is frozen from birth and never becomes current. Ids are never reused, even after a delete.
+// Unknown instance: 404 `STORMD_ERR_INSTANCE_NOT_FOUND`; unknown layer ids: 404
+// `STORMD_ERR_WRITABLE_LAYER_NOT_FOUND` with `details.missing`; an id twice: 400.
 
 /** One writable layer of an instance, `w0`, `w1`, …, in creation order. */
 export interface WritableLayer {
@@ -140,8 +153,9 @@ export interface WritableLayers {
 
 /**
  * `POST /v1/instances/:id/writable-layers`: a new, empty writable layer becomes current (the previous
- * one is frozen from now on). The domain must be off. `files` seed it, as at launch (a reprovision
- * needs the instance's identity again). Answers the new list (201).
+ * one is frozen from now on). The domain must be off (409 `STORMD_ERR_DOMAIN_STATE`). `files` seed it,
+ * as at launch (a reprovision needs the instance's identity again); `sizeMiB` defaults to the current
+ * layer's virtual size. Answers the new list (201).
  */
 export interface NewWritableLayerRequest {
   readonly files?: Readonly<Record<string, SeedFile>>;
@@ -160,7 +174,9 @@ export interface NewWritableLayerRequest {
 /**
  * `POST /v1/instances/:id/writable-layers/merge`: several frozen layers (bottom first, contiguous in
  * the stack they are used in) become one new frozen layer with the same union, whiteouts and opaque
- * directories kept. The domain must be off. Answers the new layer (201); the old ones stay until deleted.
+ * directories kept. The current layer is refused (409 `STORMD_ERR_LAYER_CURRENT`); so is a layer a
+ * domain that is not off writes to (409 `STORMD_ERR_DOMAIN_STATE`), while frozen layers of a running
+ * domain merge fine (nothing writes them). Answers the new layer (201); the old ones stay until deleted.
  */
 export interface MergeLayersRequest {
   readonly layers: readonly string[];
@@ -170,7 +186,9 @@ export interface MergeLayersRequest {
  * `POST /v1/instances/:id/packages`: the given writable layers (bottom first), merged, as one
  * reproducible squashfs layer, whiteouts and opaque directories kept, without the paths in `exclude`
  * (the instance's identity: token, instance.json, …). Answers where to fetch it (201); the manager
- * fetches `GET /v1/instances/:id/packages/:sha256` over mutual TLS and may then `DELETE` it.
+ * fetches `GET /v1/instances/:id/packages/:sha256` over mutual TLS (`application/octet-stream`;
+ * 404 `STORMD_ERR_PACKAGE_NOT_FOUND`) and may then `DELETE` it (204, also when absent). A layer a
+ * domain that is not off writes to is refused (409 `STORMD_ERR_DOMAIN_STATE`): stop it first.
  */
 export interface PackageRequest {
   readonly layers: readonly string[];

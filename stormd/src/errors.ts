@@ -21,6 +21,14 @@ export const StormdErr = defineErrors({
   STORMD_ERR_LAYER_NOT_STAGED: { status: 404, message: 'layer not staged on this host' },
   STORMD_ERR_LAYER_MISMATCH: { status: 502, message: 'fetched layer does not match its size or sha256' },
   STORMD_ERR_LAYER_IN_USE: { status: 409, message: 'layer is used by a defined domain' },
+  STORMD_ERR_WRITABLE_LAYER_NOT_FOUND: { status: 404, message: 'no such writable layer' },
+  /** The current writable layer is where the guest writes; merging it or freezing it in the same stack would not be. */
+  STORMD_ERR_LAYER_CURRENT: { status: 409, message: 'the current writable layer cannot be used here' },
+  /** One virtio disk per layer, vda…vdz: deeper stacks must be flattened (merge) first. */
+  STORMD_ERR_STACK_TOO_DEEP: { status: 400, message: 'layer stack too deep' },
+  /** A file in a layer that stormd cannot carry over exactly (e.g. a name that is not UTF-8). */
+  STORMD_ERR_LAYER_UNSUPPORTED: { status: 422, message: 'layer content not supported' },
+  STORMD_ERR_PACKAGE_NOT_FOUND: { status: 404, message: 'no such package' },
   STORMD_ERR_FETCH_FAILED: { status: 502, message: 'could not fetch from the manager' },
   STORMD_ERR_URL_REFUSED: { status: 400, message: "URL is not on the manager's origin" },
   STORMD_ERR_INSTANCE_NOT_FOUND: { status: 404, message: 'unknown instance' },

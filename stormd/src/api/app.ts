@@ -19,6 +19,8 @@ import { installErrorHandlers } from './error-handler.js';
 import { hostRoutes } from './host-routes.js';
 import { instanceRoutes } from './instance-routes.js';
 import { type LayerSource, layerRoutes } from './layer-routes.js';
+import { packageRoutes } from './package-routes.js';
+import { writableLayerRoutes } from './writable-layer-routes.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -58,6 +60,8 @@ export async function buildStormdApp(deps: StormdAppDeps): Promise<FastifyInstan
       await v1.register(hostRoutes, { hostInfo: deps.hostInfo });
       await v1.register(layerRoutes, { store: deps.store, source: deps.layerSource });
       await v1.register(instanceRoutes, { instances: deps.instances });
+      await v1.register(writableLayerRoutes, { stack: deps.instances.stack });
+      await v1.register(packageRoutes, { stack: deps.instances.stack });
     },
     { prefix: '/v1' },
   );

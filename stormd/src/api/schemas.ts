@@ -7,13 +7,31 @@
  * app.put('/layers/:sha256', { schema: { params: Sha256Params, body: StageLayerBody } }, handler);
  */
 import Type, { type Static } from 'typebox';
-import type { CreateInstanceLayerRequest, DefineDomainRequest, InstanceActionRequest, StageLayerRequest } from '../../protocol.js';
+import type {
+  CreateInstanceLayerRequest,
+  DefineDomainRequest,
+  InstanceActionRequest,
+  MergeLayersRequest,
+  NewWritableLayerRequest,
+  PackageRequest,
+  StageLayerRequest,
+} from '../../protocol.js';
 
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
 export const Sha256Params = Type.Object({ sha256: Sha256 }, { additionalProperties: false });
 /** The id rule of `domainNameFor`: it becomes `storm-<id>` and a folder name. */
 export const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,57}$' }) }, { additionalProperties: false });
+
+const LayerId = Type.String({ pattern: '^w(0|[1-9][0-9]{0,8})$' });
+/** Room above MAX_STACK_DEPTH, so a stack one too deep gets its own clear error from the service. */
+const LayerIds = (minItems: number) => Type.Array(LayerId, { minItems, maxItems: 64, uniqueItems: true });
+
+export const LayerIdParams = Type.Object(
+  { id: IdParams.properties.id, layerId: LayerId },
+  { additionalProperties: false },
+);
+export const PackageParams = Type.Object({ id: IdParams.properties.id, sha256: Sha256 }, { additionalProperties: false });
 
 export const StageLayerBody = Type.Object(
   {
@@ -31,11 +49,26 @@ const SeedFile = Type.Object(
   { additionalProperties: false },
 );
 
+const SeedFiles = Type.Record(Type.String({ maxLength: 1024 }), SeedFile, { maxProperties: 256 });
+const LayerSizeMiB = Type.Integer({ minimum: 8, maximum: 1024 * 1024 });
+
 export const CreateInstanceLayerBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 253 }),
-    files: Type.Optional(Type.Record(Type.String({ maxLength: 1024 }), SeedFile, { maxProperties: 256 })),
-    sizeMiB: Type.Optional(Type.Integer({ minimum: 8, maximum: 1024 * 1024 })),
+    files: Type.Optional(SeedFiles),
+    sizeMiB: Type.Optional(LayerSizeMiB),
+  },
+  { additionalProperties: false },
+);
+
+export const NewWritableLayerBody = Type.Object({ files: Type.Optional(SeedFiles), sizeMiB: Type.Optional(LayerSizeMiB) }, { additionalProperties: false });
+
+export const MergeLayersBody = Type.Object({ layers: LayerIds(1) }, { additionalProperties: false });
+
+export const PackageBody = Type.Object(
+  {
+    layers: LayerIds(1),
+    exclude: Type.Optional(Type.Array(Type.String({ minLength: 2, maxLength: 1024, pattern: '^/' }), { maxItems: 256 })),
   },
   { additionalProperties: false },
 );
@@ -54,6 +87,7 @@ export const DefineDomainBody = Type.Object(
       { additionalProperties: false },
     ),
     layers: Type.Array(Sha256, { minItems: 1, maxItems: 25 }),
+    frozen: Type.Optional(LayerIds(0)),
     nics: Type.Array(Type.Object({ mac: Type.String({ maxLength: 17 }), bridge: Type.String({ maxLength: 15 }) }, { additionalProperties: false }), { maxItems: 8 }),
     metadata: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 64 })),
   },
@@ -78,4 +112,7 @@ export type SchemaChecks = [
   Expect<Same<Static<typeof InstanceActionBody>, InstanceActionRequest>>,
   Expect<Static<typeof CreateInstanceLayerBody> extends CreateInstanceLayerRequest ? true : false>,
   Expect<Static<typeof DefineDomainBody> extends DefineDomainRequest ? true : false>,
+  Expect<Static<typeof NewWritableLayerBody> extends NewWritableLayerRequest ? true : false>,
+  Expect<Static<typeof MergeLayersBody> extends MergeLayersRequest ? true : false>,
+  Expect<Static<typeof PackageBody> extends PackageRequest ? true : false>,
 ];

@@ -16,7 +16,7 @@ import { StormdErr } from '../errors.js';
 import type { DiskSpec, DomainSpec, NicSpec } from '../hypervisor/driver.js';
 import { diskTarget, MAX_DISKS } from '../hypervisor/spec-check.js';
 
-/** A read-only layer image; squashfs layers are raw, a frozen instance layer is qcow2. */
+/** A read-only layer image; squashfs layers are raw, a frozen writable layer is qcow2. */
 export interface LayerImage {
   readonly path: string;
   readonly format: 'raw' | 'qcow2';
@@ -27,9 +27,9 @@ export interface LayeredBootInput {
   readonly uuid: string;
   readonly kernel: string;
   readonly initrd: string;
-  /** Read-only layers, bottom (os) first. */
+  /** Read-only layers, bottom (os) first: image layers, then the instance's frozen writable layers. */
   readonly layers: readonly LayerImage[];
-  /** The instance's writable qcow2 (see `instance-layer.ts`), always on top. */
+  /** The instance's current writable qcow2 (see `instance-layer.ts`), always on top. */
   readonly instanceLayer: string;
   readonly memoryMiB: number;
   readonly vcpus: number;
@@ -69,7 +69,9 @@ export function layeredCmdline(disks: readonly DiskSpec[], extra: readonly strin
 /** The domain spec that boots `input`'s layer stack with the STORM initrd. */
 export function layeredBootSpec(input: LayeredBootInput): DomainSpec {
   if (input.layers.length === 0) throw StormdErr.STORMD_ERR_BAD_INPUT('a layered instance needs at least an os layer');
-  if (input.layers.length + 1 > MAX_DISKS) throw StormdErr.STORMD_ERR_BAD_INPUT(`at most ${MAX_DISKS - 1} read-only layers`);
+  if (input.layers.length + 1 > MAX_DISKS) {
+    throw StormdErr.STORMD_ERR_STACK_TOO_DEEP(`${input.layers.length} read-only layers + 1 writable, at most ${MAX_DISKS} disks (vda…vdz)`);
+  }
   for (const arg of input.extraCmdline ?? []) {
     if (/\s/.test(arg) || arg.startsWith('storm.layers=')) throw StormdErr.STORMD_ERR_BAD_INPUT(`extra kernel argument ${JSON.stringify(arg)}`);
   }

@@ -9,11 +9,12 @@
  * const json = await readInstanceFile('/var/lib/storm/instances/i1/instance.qcow2', 'upper/etc/storm/instance.json');
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, open, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { StormdErr } from '../errors.js';
 import { runTool } from '../exec.js';
+import { fsyncPath } from '../fsync.js';
 
 /** What an instance layer is seeded with. Later fields (a guest token, parameters) extend this. */
 export interface InstanceSeed {
@@ -30,17 +31,25 @@ export interface InstanceLayerOptions {
 
 export const INSTANCE_JSON = '/etc/storm/instance.json';
 const DEFAULT_SIZE_MIB = 256;
+/** Tools that copy a whole tree get longer than the default two minutes. */
+const TREE_TOOL_TIMEOUT_MS = 30 * 60_000;
+
+/** A file for the guest: its bytes and exact mode. */
+export interface SeedContent {
+  readonly content: string | Uint8Array;
+  readonly mode: number;
+}
 
 /** The files a seed puts into the guest, by absolute guest path. */
-export function seedFiles(seed: InstanceSeed): Map<string, { content: string | Uint8Array; mode: number }> {
-  const files = new Map<string, { content: string | Uint8Array; mode: number }>();
+export function seedFiles(seed: InstanceSeed): Map<string, SeedContent> {
+  const files = new Map<string, SeedContent>();
   files.set(INSTANCE_JSON, { content: `${JSON.stringify({ id: seed.id, name: seed.name }, null, 2)}\n`, mode: 0o644 });
   for (const [path, f] of Object.entries(seed.files ?? {})) files.set(guestPath(path), { content: f.content, mode: f.mode ?? 0o644 });
   return files;
 }
 
 /** Checks a guest path is absolute and stays inside the root once normalized. */
-function guestPath(path: string): string {
+export function guestPath(path: string): string {
   const n = normalize(path);
   if (!isAbsolute(path) || n !== path || n === '/' || /["\n\0]/.test(path)) throw StormdErr.STORMD_ERR_BAD_INPUT(`seed file path ${JSON.stringify(path)} must be a plain absolute guest path`);
   return n;
@@ -48,23 +57,53 @@ function guestPath(path: string): string {
 
 /** Creates the instance layer at `qcow2Path` (which must not exist yet); removes its partial files on failure. */
 export async function createInstanceLayer(qcow2Path: string, seed: InstanceSeed, opts: InstanceLayerOptions = {}): Promise<void> {
+  await createWritableLayer(qcow2Path, seedFiles(seed), opts);
+}
+
+/**
+ * Creates a writable layer holding `files` (by absolute guest path, under `upper/`) and nothing
+ * else: the first layer of an instance gets its identity this way, a checkpoint's new layer is empty.
+ */
+export async function createWritableLayer(qcow2Path: string, files: ReadonlyMap<string, SeedContent>, opts: InstanceLayerOptions = {}): Promise<void> {
   if (!isAbsolute(qcow2Path)) throw StormdErr.STORMD_ERR_BAD_INPUT(`instance layer path ${qcow2Path} must be absolute`);
   if (await exists(qcow2Path)) throw StormdErr.STORMD_ERR_LAYER_EXISTS(qcow2Path);
   const sizeMiB = opts.sizeMiB ?? DEFAULT_SIZE_MIB;
   if (!Number.isInteger(sizeMiB) || sizeMiB < 8) throw StormdErr.STORMD_ERR_BAD_INPUT('instance layer size must be an integer >= 8 MiB');
-  const files = seedFiles(seed);
+  for (const path of files.keys()) guestPath(path);
+  const seedDir = join(dirname(qcow2Path), `.${basename(qcow2Path)}.${randomBytes(4).toString('hex')}.seed`);
+  try {
+    await writeSeedTree(seedDir, files);
+    await ext4Qcow2FromTree(seedDir, qcow2Path, { sizeMiB, label: 'storm-instance' });
+  } finally {
+    await rm(seedDir, { recursive: true, force: true });
+  }
+}
+
+export interface Ext4ImageOptions {
+  readonly sizeMiB: number;
+  readonly label: string;
+  /** Bytes per inode (mkfs.ext4 -i); the default suits few large files. */
+  readonly bytesPerInode?: number;
+}
+
+/**
+ * Builds a qcow2 holding ext4 on the whole disk with the contents of `treeDir` at its root, without
+ * mounting anything: `mkfs.ext4 -d` keeps owners, modes, times, hard links, device nodes (overlay
+ * whiteouts) and xattrs (`trusted.overlay.opaque`). Written beside `qcow2Path`, fsynced, renamed into place.
+ */
+export async function ext4Qcow2FromTree(treeDir: string, qcow2Path: string, opts: Ext4ImageOptions): Promise<void> {
+  if (await exists(qcow2Path)) throw StormdErr.STORMD_ERR_LAYER_EXISTS(qcow2Path);
   const dir = dirname(qcow2Path);
   const tag = `.${basename(qcow2Path)}.${randomBytes(4).toString('hex')}`;
-  const seedDir = join(dir, `${tag}.seed`);
   const raw = join(dir, `${tag}.raw`);
   const partial = join(dir, `${tag}.qcow2`);
   try {
-    await writeSeedTree(seedDir, files);
     await writeFile(raw, '');
-    await truncate(raw, sizeMiB * 1024 * 1024); // sparse
+    await truncate(raw, opts.sizeMiB * 1024 * 1024); // sparse
     // Whole-disk ext4, root-owned, no reserved blocks: the guest's overlay upper needs all of it.
-    await runTool('mkfs.ext4', ['-q', '-F', '-L', 'storm-instance', '-m', '0', '-E', 'root_owner=0:0', '-d', seedDir, raw]);
-    await runTool('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, partial]);
+    const inodes = opts.bytesPerInode ? ['-i', String(opts.bytesPerInode)] : [];
+    await runTool('mkfs.ext4', ['-q', '-F', '-L', opts.label, '-m', '0', ...inodes, '-E', 'root_owner=0:0', '-d', treeDir, raw], TREE_TOOL_TIMEOUT_MS);
+    await runTool('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, partial], TREE_TOOL_TIMEOUT_MS);
     await fsyncPath(partial);
     await rename(partial, qcow2Path);
     await fsyncPath(dir); // make the rename itself durable
@@ -73,11 +112,18 @@ export async function createInstanceLayer(qcow2Path: string, seed: InstanceSeed,
     throw err;
   } finally {
     await rm(raw, { force: true });
-    await rm(seedDir, { recursive: true, force: true });
   }
 }
 
-async function writeSeedTree(seedDir: string, files: Map<string, { content: string | Uint8Array; mode: number }>): Promise<void> {
+/** The virtual size of a qcow2 in bytes (`qemu-img info`). */
+export async function qcow2VirtualSize(qcow2Path: string): Promise<number> {
+  const { stdout } = await runTool('qemu-img', ['info', '--output=json', '-f', 'qcow2', qcow2Path]);
+  const size = (JSON.parse(stdout.toString()) as { 'virtual-size'?: unknown })['virtual-size'];
+  if (typeof size !== 'number') throw StormdErr.STORMD_ERR_TOOL_FAILED(`qemu-img info ${qcow2Path}: no virtual-size`);
+  return size;
+}
+
+async function writeSeedTree(seedDir: string, files: ReadonlyMap<string, SeedContent>): Promise<void> {
   await mkdir(join(seedDir, 'upper'), { recursive: true });
   await mkdir(join(seedDir, 'work'), { recursive: true });
   await chmod(seedDir, 0o755); // becomes the ext4 root's mode
@@ -91,15 +137,6 @@ async function writeSeedTree(seedDir: string, files: Map<string, { content: stri
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Removes an instance layer; a layer already gone is not an error. */
@@ -126,7 +163,7 @@ async function withRawCopy<T>(qcow2Path: string, fn: (raw: string) => Promise<T>
 }
 
 /** e2fsck -fy on a scratch copy; exit 1 and 2 mean "fixed", only 4 and up are failures. */
-async function replayJournal(raw: string): Promise<void> {
+export async function replayJournal(raw: string): Promise<void> {
   try {
     await runTool('e2fsck', ['-f', '-y', raw]);
   } catch (err) {

@@ -1,8 +1,9 @@
 /**
  * What stormd does to instances: each has a folder `<data>/instances/<id>/` with its writable
- * layer (`instance.qcow2`) and serial log (`console.log`), and a domain `storm-<id>`. Operations
- * on one instance run one at a time. The status list is the union of folders and `storm-*`
- * domains, so drift (a layer without a domain, a domain without a layer) is visible.
+ * layers (`writable/w<N>.qcow2`, see `writable-layers.ts`; `stack` manages them), packages and
+ * serial log (`console.log`), and a domain `storm-<id>`. Operations on one instance run one at a
+ * time. The status list is the union of folders and `storm-*` domains, so drift (a layer without
+ * a domain, a domain without a layer) is visible.
  *
  * @example
  * const instances = new InstancesService({ dataDir, driver, store });
@@ -14,13 +15,14 @@
  */
 import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type {
-  ConsoleTail,
-  CreateInstanceLayerRequest,
-  DefineDomainRequest,
-  InstanceActionRequest,
-  InstanceActionResponse,
-  InstanceStatus,
+import {
+  type ConsoleTail,
+  type CreateInstanceLayerRequest,
+  type DefineDomainRequest,
+  type InstanceActionRequest,
+  type InstanceActionResponse,
+  type InstanceStatus,
+  MAX_STACK_DEPTH,
 } from '../../protocol.js';
 import { StormdErr } from '../errors.js';
 import type { DomainState, DomainSummary, HypervisorDriver } from '../hypervisor/driver.js';
@@ -30,9 +32,11 @@ import { domainNameFor, layeredBootSpec } from './boot-spec.js';
 import { consoleTail } from './console-tail.js';
 import { domainFiles } from './domain-files.js';
 import { createInstanceLayer } from './instance-layer.js';
+import { sweepScratch } from './scratch-sweep.js';
+import { StackService } from './stack-service.js';
+import { allocatedBytes, currentLayer, layerFilePath, layerFiles, pickLayers, reserveLayerNumber } from './writable-layers.js';
 
 export const DOMAIN_PREFIX = 'storm-';
-const LAYER_FILE = 'instance.qcow2';
 const CONSOLE_FILE = 'console.log';
 /** States in which a domain holds memory on the host. */
 const RUNNING: ReadonlySet<DomainState> = new Set(['running', 'paused', 'shutting-down', 'suspended']);
@@ -48,17 +52,21 @@ export class InstancesService {
   private readonly driver: HypervisorDriver;
   private readonly store: LayerStore;
   private readonly locks = new KeyedLock();
+  /** The writable layers and packages of each instance. */
+  readonly stack: StackService;
 
   constructor(opts: InstancesServiceOptions) {
     this.dir = join(opts.dataDir, 'instances');
     this.driver = opts.driver;
     this.store = opts.store;
+    this.stack = new StackService({ instancesDir: this.dir, driver: this.driver, locks: this.locks, usesFile: (p) => this.usesFile(p) });
   }
 
-  /** Makes the folder; 0755 because libvirt's qemu user must traverse it to the instance layers. */
+  /** Makes the folder (0755: libvirt's qemu user must traverse it to the layers) and clears a crash's scratch. */
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
     await chmod(this.dir, 0o755);
+    await sweepScratch(this.dir);
   }
 
   folder(id: string): string {
@@ -66,26 +74,25 @@ export class InstancesService {
     return join(this.dir, id);
   }
 
-  layerPath(id: string): string {
-    return join(this.folder(id), LAYER_FILE);
-  }
-
   consolePath(id: string): string {
     return join(this.folder(id), CONSOLE_FILE);
   }
 
-  /** Creates the writable layer seeded with the instance's identity and files (409 when it exists). */
+  /** Creates the first writable layer (w0) seeded with the instance's identity and files (409 when it has one). */
   createLayer(id: string, req: CreateInstanceLayerRequest): Promise<InstanceStatus> {
     return this.locks.run(id, async () => {
       const folder = this.folder(id);
       const files = Object.fromEntries(
         Object.entries(req.files ?? {}).map(([path, f]) => [path, { content: Buffer.from(f.contentBase64, 'base64'), ...(f.mode === undefined ? {} : { mode: f.mode }) }]),
       );
+      const existing = await layerFiles(folder);
+      if (existing.length) throw StormdErr.STORMD_ERR_LAYER_EXISTS(`${id} has writable layers (${existing.map((l) => l.id).join(', ')})`);
       const fresh = !(await exists(folder));
       await mkdir(folder, { recursive: true, mode: 0o755 });
       await chmod(folder, 0o755);
       try {
-        await createInstanceLayer(this.layerPath(id), { id, name: req.name, files }, req.sizeMiB === undefined ? {} : { sizeMiB: req.sizeMiB });
+        const n = await reserveLayerNumber(folder, existing);
+        await createInstanceLayer(layerFilePath(folder, n, false), { id, name: req.name, files }, req.sizeMiB === undefined ? {} : { sizeMiB: req.sizeMiB });
       } catch (err) {
         // Undo the folder only if this call made it; an existing one belongs to an existing instance.
         if (fresh) await rm(folder, { recursive: true, force: true });
@@ -95,10 +102,24 @@ export class InstancesService {
     });
   }
 
-  /** Defines (or redefines while off) the domain over staged layers and the instance layer. */
+  /**
+   * Defines (or redefines while off) the domain: staged layers, then the frozen writable layers
+   * (read-only qcow2), then the current writable layer on top; at most MAX_STACK_DEPTH disks.
+   */
   define(id: string, req: DefineDomainRequest): Promise<InstanceStatus> {
     return this.locks.run(id, async () => {
-      if (!(await exists(this.layerPath(id)))) throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(`${id} has no instance layer; create it first`);
+      const files = await layerFiles(this.folder(id));
+      const current = currentLayer(files);
+      if (!current) throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(`${id} has no writable layer; create it first`);
+      const frozenIds = req.frozen ?? [];
+      const depth = req.layers.length + frozenIds.length + 1;
+      if (depth > MAX_STACK_DEPTH) {
+        throw StormdErr.STORMD_ERR_STACK_TOO_DEEP(`${id}: ${req.layers.length} image + ${frozenIds.length} frozen + 1 writable = ${depth} layers, at most ${MAX_STACK_DEPTH}; merge frozen layers first`, {
+          details: { depth, max: MAX_STACK_DEPTH },
+        });
+      }
+      const frozen = pickLayers(id, files, frozenIds);
+      if (frozenIds.includes(current.id)) throw StormdErr.STORMD_ERR_LAYER_CURRENT(`${id} ${current.id} is the writable top of the stack; it cannot also be frozen in it`);
       await this.store.guard(async () => {
         const wanted = [req.boot.kernel, req.boot.initrd, ...req.layers];
         const missing: string[] = [];
@@ -109,8 +130,11 @@ export class InstancesService {
           uuid: req.uuid,
           kernel: this.store.path(req.boot.kernel),
           initrd: this.store.path(req.boot.initrd),
-          layers: req.layers.map((sha) => ({ path: this.store.path(sha), format: 'raw' as const })),
-          instanceLayer: this.layerPath(id),
+          layers: [
+            ...req.layers.map((sha) => ({ path: this.store.path(sha), format: 'raw' as const })),
+            ...frozen.map((l) => ({ path: l.path, format: 'qcow2' as const })),
+          ],
+          instanceLayer: current.path,
           memoryMiB: req.memoryMiB,
           vcpus: req.vcpus,
           consoleLog: this.consolePath(id),
@@ -226,15 +250,11 @@ export class InstancesService {
   }
 
   private async statusFrom(id: string, domain: DomainSummary | undefined, state?: DomainState | 'absent'): Promise<InstanceStatus> {
-    const layer = await stat(this.layerPath(id)).catch(() => undefined);
-    return {
-      id,
-      domain: domainNameFor(id),
-      state: state ?? domain?.state ?? 'absent',
-      hasLayer: !!layer,
-      // Allocated bytes, not the sparse virtual size.
-      layerBytes: layer ? layer.blocks * 512 : 0,
-    };
+    const files = await layerFiles(this.folder(id));
+    let layerBytes = 0;
+    // Allocated bytes, not the sparse virtual size, over every writable layer.
+    for (const l of files) layerBytes += await allocatedBytes(l.path);
+    return { id, domain: domainNameFor(id), state: state ?? domain?.state ?? 'absent', hasLayer: !!currentLayer(files), layerBytes };
   }
 }
 
