@@ -61,14 +61,19 @@ export const CreateInstanceLayerBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const NewWritableLayerBody = Type.Object({ files: Type.Optional(SeedFiles), sizeMiB: Type.Optional(LayerSizeMiB) }, { additionalProperties: false });
+const GuestPaths = Type.Array(Type.String({ minLength: 2, maxLength: 1024, pattern: '^/' }), { maxItems: 256 });
+
+export const NewWritableLayerBody = Type.Object(
+  { files: Type.Optional(SeedFiles), copyPaths: Type.Optional(GuestPaths), sizeMiB: Type.Optional(LayerSizeMiB) },
+  { additionalProperties: false },
+);
 
 export const MergeLayersBody = Type.Object({ layers: LayerIds(1) }, { additionalProperties: false });
 
 export const PackageBody = Type.Object(
   {
     layers: LayerIds(1),
-    exclude: Type.Optional(Type.Array(Type.String({ minLength: 2, maxLength: 1024, pattern: '^/' }), { maxItems: 256 })),
+    exclude: Type.Optional(GuestPaths),
   },
   { additionalProperties: false },
 );
@@ -115,4 +120,9 @@ export type SchemaChecks = [
   Expect<Static<typeof NewWritableLayerBody> extends NewWritableLayerRequest ? true : false>,
   Expect<Static<typeof MergeLayersBody> extends MergeLayersRequest ? true : false>,
   Expect<Static<typeof PackageBody> extends PackageRequest ? true : false>,
+  // The other direction, where readonly arrays keep `Same` from applying: no wire field is missing.
+  Expect<Same<keyof Static<typeof DefineDomainBody>, keyof DefineDomainRequest>>,
+  Expect<Same<keyof Static<typeof NewWritableLayerBody>, keyof NewWritableLayerRequest>>,
+  Expect<Same<keyof Static<typeof MergeLayersBody>, keyof MergeLayersRequest>>,
+  Expect<Same<keyof Static<typeof PackageBody>, keyof PackageRequest>>,
 ];

@@ -15,6 +15,7 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { StormdErr } from '../errors.js';
 import { runTool } from '../exec.js';
 import { fsyncPath } from '../fsync.js';
+import { guestPath, realDir } from './stage-tree.js';
 
 /** What an instance layer is seeded with. Later fields (a guest token, parameters) extend this. */
 export interface InstanceSeed {
@@ -27,6 +28,8 @@ export interface InstanceSeed {
 export interface InstanceLayerOptions {
   /** Virtual size of the disk; it is sparse, so unused space costs nothing. */
   readonly sizeMiB?: number;
+  /** A tree copied into `upper/` first (owners, modes, xattrs kept); the seed files go on top. */
+  readonly baseTree?: string;
 }
 
 export const INSTANCE_JSON = '/etc/storm/instance.json';
@@ -48,13 +51,6 @@ export function seedFiles(seed: InstanceSeed): Map<string, SeedContent> {
   return files;
 }
 
-/** Checks a guest path is absolute and stays inside the root once normalized. */
-export function guestPath(path: string): string {
-  const n = normalize(path);
-  if (!isAbsolute(path) || n !== path || n === '/' || /["\n\0]/.test(path)) throw StormdErr.STORMD_ERR_BAD_INPUT(`seed file path ${JSON.stringify(path)} must be a plain absolute guest path`);
-  return n;
-}
-
 /** Creates the instance layer at `qcow2Path` (which must not exist yet); removes its partial files on failure. */
 export async function createInstanceLayer(qcow2Path: string, seed: InstanceSeed, opts: InstanceLayerOptions = {}): Promise<void> {
   await createWritableLayer(qcow2Path, seedFiles(seed), opts);
@@ -72,7 +68,7 @@ export async function createWritableLayer(qcow2Path: string, files: ReadonlyMap<
   for (const path of files.keys()) guestPath(path);
   const seedDir = join(dirname(qcow2Path), `.${basename(qcow2Path)}.${randomBytes(4).toString('hex')}.seed`);
   try {
-    await writeSeedTree(seedDir, files);
+    await writeSeedTree(seedDir, files, opts.baseTree);
     await ext4Qcow2FromTree(seedDir, qcow2Path, { sizeMiB, label: 'storm-instance' });
   } finally {
     await rm(seedDir, { recursive: true, force: true });
@@ -123,14 +119,17 @@ export async function qcow2VirtualSize(qcow2Path: string): Promise<number> {
   return size;
 }
 
-async function writeSeedTree(seedDir: string, files: ReadonlyMap<string, SeedContent>): Promise<void> {
-  await mkdir(join(seedDir, 'upper'), { recursive: true });
+async function writeSeedTree(seedDir: string, files: ReadonlyMap<string, SeedContent>, baseTree?: string): Promise<void> {
+  const upper = join(seedDir, 'upper');
+  await mkdir(upper, { recursive: true });
   await mkdir(join(seedDir, 'work'), { recursive: true });
   await chmod(seedDir, 0o755); // becomes the ext4 root's mode
+  if (baseTree) await runTool('cp', ['-a', '--preserve=xattr', '--', `${baseTree}/.`, `${upper}/`], TREE_TOOL_TIMEOUT_MS);
   for (const [path, f] of files) {
-    const target = join(seedDir, 'upper', path);
-    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
-    await writeFile(target, f.content);
+    // The base tree holds guest files: a symlink there must not lead this write out of the seed.
+    const target = join(await realDir(upper, dirname(path)), basename(path));
+    await rm(target, { recursive: true, force: true });
+    await writeFile(target, f.content, { flag: 'wx' });
     await chmod(target, f.mode); // writeFile's mode is masked by umask; chmod is exact
   }
 }

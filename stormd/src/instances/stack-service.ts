@@ -21,9 +21,12 @@ import type { KeyedLock } from '../keyed-lock.js';
 import { checkSha256 } from '../store/layer-store.js';
 import { domainNameFor } from './boot-spec.js';
 import { domainDisks } from './domain-files.js';
+import { copyFromStack } from './copy-paths.js';
 import { createWritableLayer, qcow2VirtualSize, type SeedContent } from './instance-layer.js';
 import { buildMergedLayer, buildPackage } from './layer-builds.js';
+import { withMountedLayers } from './layer-mount.js';
 import { removeWorkDir, WORK_PREFIX } from './scratch-sweep.js';
+import { guestPath } from './stage-tree.js';
 import { allocatedBytes, currentLayer, type LayerFile, layerFilePath, layerFiles, layerNumber, pickLayers, reserveLayerNumber } from './writable-layers.js';
 
 const PACKAGES_DIR = 'packages';
@@ -46,7 +49,10 @@ export class StackService {
     return this.locked(id, async (folder) => this.listed(await layerFiles(folder)));
   }
 
-  /** `POST /writable-layers`: a new empty (or seeded) layer becomes current; the domain must be off. */
+  /**
+   * `POST /writable-layers`: a new layer becomes current; the domain must be off. It holds `copyPaths`
+   * as the current stack shows them (`copy-paths.ts`), then `files` on top, else nothing.
+   */
   add(id: string, req: NewWritableLayerRequest): Promise<WritableLayers> {
     return this.locked(id, async (folder) => {
       const files = await layerFiles(folder);
@@ -57,8 +63,20 @@ export class StackService {
       if (state !== 'absent' && state !== 'shutoff') throw StormdErr.STORMD_ERR_DOMAIN_STATE(`${domainNameFor(id)} is ${state}; stop it before adding a writable layer`);
       const sizeMiB = req.sizeMiB ?? Math.max(8, Math.ceil((await qcow2VirtualSize(current.path)) / MIB));
       const seed = new Map<string, SeedContent>(Object.entries(req.files ?? {}).map(([p, f]) => [p, { content: Buffer.from(f.contentBase64, 'base64'), mode: f.mode ?? 0o644 }]));
+      const copyPaths = req.copyPaths ?? [];
+      for (const p of [...seed.keys(), ...copyPaths]) guestPath(p);
+      const stack = copyPaths.length ? await this.stackTopFirst(id, files) : [];
       const n = await reserveLayerNumber(folder, files);
-      await createWritableLayer(layerFilePath(folder, n, false), seed, { sizeMiB });
+      await this.inWorkDir(folder, async (work) => {
+        let baseTree: string | undefined;
+        if (copyPaths.length) {
+          baseTree = join(work, 'copy');
+          await mkdir(baseTree, { mode: 0o755 });
+          const into = baseTree;
+          await withMountedLayers(stack.map((l) => l.path), work, (roots) => copyFromStack(roots.map((r) => join(r, 'upper')), copyPaths, into));
+        }
+        await createWritableLayer(layerFilePath(folder, n, false), seed, { sizeMiB, ...(baseTree ? { baseTree } : {}) });
+      });
       return this.listed(await layerFiles(folder));
     });
   }
@@ -141,6 +159,17 @@ export class StackService {
       if (StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err)) return 'absent' as const;
       throw err;
     });
+  }
+
+  /** The writable layers of the defined domain's stack, top first; with no domain, all of them, newest first. */
+  private async stackTopFirst(id: string, files: readonly LayerFile[]): Promise<LayerFile[]> {
+    const xml = await this.opts.driver.xml(domainNameFor(id)).catch((err: unknown) => {
+      if (StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err)) return undefined;
+      throw err;
+    });
+    const byPath = new Map(files.map((f) => [f.path, f]));
+    const inStack = xml ? domainDisks(xml).flatMap((d) => byPath.get(d.file) ?? []) : [];
+    return (inStack.length ? inStack : [...files]).reverse();
   }
 
   /** Refuses layers a domain that is not off has attached writable: their contents are still moving. */

@@ -5,10 +5,18 @@
  * @example
  * await excludeGuestPaths('/work/image/upper', ['/etc/storm/token']); // removes upper/etc/storm/token if it is there
  * await treeUsage('/work/image/upper'); // { bytes: 81920, entries: 14 }
+ * await realDir('/work/seed/upper', 'etc/storm'); // '/work/seed/upper/etc/storm', a directory, not a guest symlink
  */
-import { lstat, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { guestPath } from './instance-layer.js';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { isAbsolute, join, normalize } from 'node:path';
+import { StormdErr } from '../errors.js';
+
+/** Checks a guest path is absolute and stays inside the root once normalized. */
+export function guestPath(path: string): string {
+  const n = normalize(path);
+  if (!isAbsolute(path) || n !== path || n === '/' || /["\n\0]/.test(path)) throw StormdErr.STORMD_ERR_BAD_INPUT(`guest path ${JSON.stringify(path)} must be a plain absolute guest path`);
+  return n;
+}
 
 /**
  * Removes each guest path from `root`, whatever it is there (file, directory, whiteout). A path
@@ -36,6 +44,22 @@ export async function excludeGuestPaths(root: string, paths: readonly string[]):
     }
   }
   return removed;
+}
+
+/**
+ * Makes `rel` under `root` a real directory, component by component: whatever else is in the way
+ * (a symlink copied from a guest, a file) is removed first, so writing below it stays inside `root`.
+ */
+export async function realDir(root: string, rel: string): Promise<string> {
+  let dir = root;
+  for (const part of rel.split('/').filter(Boolean)) {
+    dir = join(dir, part);
+    const s = await lstat(dir).catch(() => undefined);
+    if (s?.isDirectory()) continue;
+    if (s) await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { mode: 0o755 });
+  }
+  return dir;
 }
 
 export interface TreeUsage {
