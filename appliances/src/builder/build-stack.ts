@@ -18,7 +18,7 @@ import { mksquashfsVersion } from '../squashfs.js';
 import { fingerprintOf, runStep } from '../step.js';
 import { hashTree } from '../tree.js';
 import { buildRecipeLayer, layerImagePath } from './build-layer.js';
-import { channelManifest, writeChannelManifest, type BootFiles, type StackLayer } from './channel-src.js';
+import { channelManifest, formatSize, writeChannelManifest, type BootFiles, type StackLayer } from './channel-src.js';
 import { copySource } from './copy-stage.js';
 import { effectiveMirror } from './debootstrap.js';
 import { sha256File } from './finalize.js';
@@ -129,7 +129,7 @@ export async function buildRecipeStack(top: Recipe, opts: StackBuildOptions): Pr
         build: async () => {
           await buildRecipeLayer(recipe, { out: opts.out, lowers, busybox: BUSYBOX_PATH, log: opts.log });
           const st = await stat(image);
-          return `${recipe.kind} ${recipe.version}, ${(st.size / 1048576).toFixed(1)} MiB`;
+          return `${recipe.kind} ${recipe.version}, ${formatSize(st.size)}`;
         },
       },
       ctx,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplErr } from '../errors.js';
-import { channelManifest, writeChannelManifest, type StackLayer } from './channel-src.js';
+import { channelManifest, formatSize, writeChannelManifest, type StackLayer } from './channel-src.js';
 import type { Recipe } from './recipe.js';
 
 const layers: StackLayer[] = [
@@ -22,6 +22,10 @@ describe('channel manifests', () => {
   });
   afterAll(async () => {
     await rm(out, { recursive: true, force: true });
+  });
+
+  it('formats sizes for people', () => {
+    expect([formatSize(100), formatSize(831_488), formatSize(29_876_224)]).toEqual(['1 KiB', '812 KiB', '28.5 MiB']);
   });
 
   it('lists the stack bottom to top, boot files on the OS layer', () => {

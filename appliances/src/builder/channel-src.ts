@@ -16,6 +16,11 @@ import type { Recipe } from './recipe.js';
 
 export const CHANNEL_SRC_DIR = 'channel-src';
 
+/** Sizes for people: `812 KiB`, `28.5 MiB`. */
+export function formatSize(bytes: number): string {
+  return bytes < 1048576 ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
 /** A layer of a built stack, as the manifest and the layer records describe it. */
 export interface StackLayer {
   readonly name: string;

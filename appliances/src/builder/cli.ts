@@ -13,7 +13,7 @@ import { StormError } from '../../../common/errors.js';
 import { ApplErr } from '../errors.js';
 import { withBuildLock } from '../lock.js';
 import { buildRecipeStack } from './build-stack.js';
-import { CHANNEL_SRC_DIR } from './channel-src.js';
+import { CHANNEL_SRC_DIR, formatSize } from './channel-src.js';
 import { loadRecipe } from './recipe.js';
 
 export interface CliIo {
@@ -75,9 +75,10 @@ export async function runApplianceCli(argv: readonly string[], env: NodeJS.Proce
     const haveBoot = (await exists(boot.kernel)) && (await exists(boot.initrd));
     const started = Date.now();
     const r = await withBuildLock(out, () => buildRecipeStack(recipe, { out, force: opts.force, log: io.out, ...(haveBoot ? { boot } : {}) }), io.out);
-    for (const l of r.layers) io.out(`  ${l.kind.padEnd(10)} ${l.name.padEnd(16)} ${(l.size / 1048576).toFixed(1).padStart(7)} MiB  sha256 ${l.sha256}`);
+    for (const l of r.layers) io.out(`  ${l.kind.padEnd(10)} ${l.name.padEnd(16)} ${formatSize(l.size).padStart(10)}  sha256 ${l.sha256}`);
     io.out(`storm-appliance: ${r.built} built, ${r.fresh} up to date in ${((Date.now() - started) / 1000).toFixed(1)}s → ${out}`);
-    if (r.channelDirs.length) io.out(`publish: storm-channel build ${relative(cwd, join(out, CHANNEL_SRC_DIR)) || '.'} --out PUBLIC --base-url URL --key publisher.key`);
+    const src = relative(cwd, join(out, CHANNEL_SRC_DIR));
+    if (r.channelDirs.length) io.out(`publish: storm-channel build ${src.startsWith('..') ? join(out, CHANNEL_SRC_DIR) : src} --out PUBLIC --base-url URL --key publisher.key`);
     return 0;
   } catch (err) {
     if (err instanceof StormError) {
