@@ -25,6 +25,7 @@ import { pkiRoutes } from './api/pki.js';
 import { reconcileRoutes } from './api/reconcile.js';
 import { whoamiRoutes } from './api/whoami.js';
 import { networkRoutes } from './api/network.js';
+import { localChannelRoutes, packageRoutes } from './api/local-channel.js';
 import { directoryRoutes } from './directory/routes.js';
 import { xmlRpcRoutes } from './services/xmlrpc/plugin.js';
 import { requireAuth } from './auth/require-auth.js';
@@ -78,6 +79,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     await app.register(consoleRoutes);
     // Guests' XML-RPC endpoint, outside /api/v1: its credential is the instance token and address.
     await app.register(xmlRpcRoutes, { guests: ctx.guests });
+    await app.register(localChannelRoutes, { local: ctx.local });
     const hostOpts = { hosts: ctx.hosts, trust: ctx.trust, publicUrl: () => ctx.publicUrl() };
     await app.register(
       async (api) => {
@@ -97,8 +99,9 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(applianceRoutes, { catalog: ctx.catalog, pulls: ctx.pulls });
           await secured.register(imageRoutes, { db: ctx.db });
           await secured.register(hostAdminRoutes, hostOpts);
-          await secured.register(instanceRoutes, { instances: ctx.instances, launcher: ctx.launcher });
+          await secured.register(instanceRoutes, { instances: ctx.instances, launcher: ctx.launcher, lifecycle: ctx.lifecycle, checkpoints: ctx.checkpoints });
           await secured.register(reconcileRoutes, { reconciler: ctx.reconciler });
+          await secured.register(packageRoutes, { db: ctx.db });
           await secured.register(directoryRoutes, { directory: ctx.directory, baseDn: ctx.directoryBaseDn });
           await secured.register(networkRoutes, { db: ctx.db, records: ctx.records, services: ctx.network, net: ctx.net, domain: ctx.config.domain });
         });

@@ -34,6 +34,10 @@ import { NetworkServices } from './network/network-services.js';
 import { networkSettings, type NetworkSettings } from './network/network-settings.js';
 import { RecordStore } from './network/record-store.js';
 import { GuestApi } from './services/xmlrpc/guest-api.js';
+import { CheckpointStore } from './lifecycle/checkpoint-store.js';
+import { LifecycleService } from './lifecycle/lifecycle-service.js';
+import { LocalChannel } from './lifecycle/local-channel.js';
+import { makePackager } from './lifecycle/packager.js';
 import { DirectoryStore } from './directory/store.js';
 import { guestDirectoryInfo, serviceAccountSeed } from './directory/seed.js';
 import { directoryBaseDn as directoryBaseDn_ } from './services/ldap/config.js';
@@ -67,6 +71,9 @@ export interface ManagerContext {
   readonly guests: GuestApi;
   readonly directory: DirectoryStore;
   readonly directoryBaseDn: string;
+  readonly checkpoints: CheckpointStore;
+  readonly lifecycle: LifecycleService;
+  readonly local: LocalChannel;
   readonly localHypervisor: string | null;
   /** The URL hosts and appliances reach the manager at; set from the listener when not configured. */
   publicUrl(): string;
@@ -105,12 +112,21 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const timeoutMs = config.fetchTimeoutSeconds * 1000;
     const cache = new LayerCache(join(dataDir, 'images'), { policy, timeoutMs });
     await cache.init();
-    const channels = new ChannelService({ store: new ChannelStore(db), bus, fetch: { policy, timeoutMs }, allowUnsigned: config.allowUnsignedChannels, pollIntervalMs: config.channelPollSeconds * 1000 });
+    let listenUrl = config.publicUrl.replace(/\/$/, '');
+    const publicUrl = () => listenUrl || `https://${config.listen}`;
+    const local = new LocalChannel({ dir: join(dataDir, 'local-channel'), publicUrl, cache, db });
+    await local.init();
+    const channels = new ChannelService({
+      store: new ChannelStore(db),
+      bus,
+      fetch: { policy, timeoutMs },
+      allowUnsigned: config.allowUnsignedChannels,
+      pollIntervalMs: config.channelPollSeconds * 1000,
+      local: { get feedUrl() { return local.feedUrl; }, fetcher: local.fetcher, publicKey: () => local.publicKey() },
+    });
     const catalog = new Catalog(db, cache);
     const pulls = new PullService(db, cache, bus);
     const store = new InstanceStore(db);
-    let listenUrl = config.publicUrl.replace(/\/$/, '');
-    const publicUrl = () => listenUrl || `https://${config.listen}`;
     // Guests use their own listener when there is one, else the main one; always by the name storm.local.
     const guestPort = () => (config.guestListen ? String(parseHostPort(config.guestListen, 'guest-listen').port) : new URL(publicUrl()).port || '443');
     const guestUrl = () => config.guestUrl || `https://storm.local${guestPort() === '443' ? '' : `:${guestPort()}`}/RPC2`;
@@ -162,7 +178,28 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
           }
         : {}),
     });
-    const reconciler = new Reconciler({ store, hosts, instances, bus, isLaunching: (id) => launcher.isActive(id) });
+    const checkpoints = new CheckpointStore(db);
+    const lifecycle = new LifecycleService({
+      db,
+      store,
+      instances,
+      hosts,
+      catalog,
+      pulls,
+      launcher,
+      checkpoints,
+      bus,
+      packager: makePackager({ db, cache, local, channels, catalog, store }),
+    });
+    const reconciler = new Reconciler({
+      store,
+      hosts,
+      instances,
+      bus,
+      isLaunching: (id) => launcher.isActive(id),
+      isOperating: (id) => lifecycle.isActive(id),
+      recoverOperation: (row) => lifecycle.recover(row),
+    });
     // Service accounts of instances that no longer exist go after each reconcile pass.
     bus.subscribe((e) => {
       if (e.type === 'reconcile.done') void store.list().then((rows) => directory.pruneServiceAccounts(rows.map((r) => r.id))).catch(() => undefined);
@@ -190,6 +227,9 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       guests,
       directory,
       directoryBaseDn,
+      checkpoints,
+      lifecycle,
+      local,
       localHypervisor: options.localHypervisor ?? null,
       publicUrl,
       setListenAddress(host, port) {
@@ -200,6 +240,13 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       startServices: () => network.start(),
       startBackground() {
         channels.startPolling();
+        // The local channel's URLs name this listener: republish it when there are packages.
+        void db.get('SELECT 1 FROM packages LIMIT 1').then(async (any) => {
+          if (any) {
+            await local.rebuild();
+            await channels.refreshLocal();
+          }
+        }).catch(() => undefined);
         hosts.startMonitor();
         void reconciler.run().catch(() => undefined);
         reconciler.start(config.reconcileSeconds * 1000);

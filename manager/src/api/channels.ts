@@ -21,7 +21,7 @@ const SubscribeBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const IdParams = Type.Object({ id: Type.String({ pattern: '^ch-[0-9a-f]{10}$' }) });
+const IdParams = Type.Object({ id: Type.String({ pattern: '^ch-([0-9a-f]{10}|local)$' }) });
 
 export const channelRoutes: FastifyPluginAsync<{ channels: ChannelService }> = async (app, { channels }) => {
   app.post('/channels', { schema: { body: SubscribeBody, response: { 201: ChannelView } } }, async (request, reply) => {

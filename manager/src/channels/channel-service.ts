@@ -15,10 +15,16 @@ import type { EventBus } from '../events/bus.js';
 import { newId } from '../ids.js';
 import { checkUrl } from '../net/safe-fetch.js';
 import type { ChannelRow, ChannelStore } from './channel-store.js';
-import { fetchChannel, type FetchChannelOptions } from './fetch-channel.js';
+import { type DocumentFetcher, fetchChannel, type FetchChannelOptions } from './fetch-channel.js';
+
+/** The manager's own channel of packaged appliances: its id and the URL it is listed under. */
+export const LOCAL_CHANNEL_ID = 'ch-local';
+export const LOCAL_CHANNEL_URL = 'local:packages';
 
 export interface ChannelServiceOptions {
   readonly store: ChannelStore;
+  /** The manager's own channel of packaged appliances (read from its folder, not fetched). */
+  readonly local?: { readonly feedUrl: string; readonly fetcher: DocumentFetcher; publicKey(): Promise<string> };
   readonly bus: EventBus;
   readonly fetch: FetchChannelOptions;
   readonly allowUnsigned: boolean;
@@ -79,6 +85,13 @@ export class ChannelService {
     }
   }
 
+  /** Subscribes the manager to its own channel of packages (once), then refreshes it. */
+  async refreshLocal(): Promise<ChannelView> {
+    if (!this.opts.local) throw MgrErr.MGR_ERR_UNAVAILABLE('no local channel');
+    if (!(await this.opts.store.get(LOCAL_CHANNEL_ID))) await this.opts.store.insert({ id: LOCAL_CHANNEL_ID, url: LOCAL_CHANNEL_URL, publicKey: await this.opts.local.publicKey() });
+    return this.refresh(LOCAL_CHANNEL_ID);
+  }
+
   async list(): Promise<ChannelView[]> {
     return (await this.opts.store.list()).map(channelView);
   }
@@ -109,7 +122,9 @@ export class ChannelService {
     if (!row) throw MgrErr.MGR_ERR_NOT_FOUND(`channel ${id}`);
     try {
       const known = await this.opts.store.knownDescriptors(id);
-      const result = await fetchChannel({ url: row.url, publicKey: row.public_key, etag: row.etag, lastModified: row.last_modified }, known, this.opts.fetch);
+      const local = id === LOCAL_CHANNEL_ID ? this.opts.local : undefined;
+      const target = { url: local ? local.feedUrl : row.url, publicKey: row.public_key, etag: local ? null : row.etag, lastModified: local ? null : row.last_modified };
+      const result = await fetchChannel(target, known, local ? { ...this.opts.fetch, fetcher: local.fetcher } : this.opts.fetch);
       if (result.kind === 'unchanged') {
         await this.opts.store.markUnchanged(id);
       } else {

@@ -14,9 +14,13 @@ import type { AddressPolicy } from '../net/address-policy.js';
 import { fetchCapped } from '../net/safe-fetch.js';
 import type { StoredAppliance } from './channel-store.js';
 
+/** How the channel's documents are read: over HTTP by default; the local channel reads its own folder. */
+export type DocumentFetcher = (url: string, maxBytes: number, headers?: Record<string, string>) => Promise<{ body: Buffer; headers: Record<string, string | string[] | undefined>; status: number }>;
+
 export interface FetchChannelOptions {
   readonly policy: AddressPolicy;
   readonly timeoutMs: number;
+  readonly fetcher?: DocumentFetcher;
   readonly maxFeedBytes?: number;
   readonly maxDescriptorBytes?: number;
 }
@@ -47,14 +51,15 @@ export function signatureUrl(feedUrl: string): string {
 
 export async function fetchChannel(target: ChannelTarget, known: ReadonlyMap<string, StoredAppliance>, opts: FetchChannelOptions): Promise<FetchChannelResult> {
   const req = { policy: opts.policy, timeoutMs: opts.timeoutMs };
+  const get: DocumentFetcher = opts.fetcher ?? ((url, maxBytes, headers) => fetchCapped(url, maxBytes, { ...req, ...(headers ? { headers } : {}) }));
   const conditional: Record<string, string> = {};
   if (target.etag) conditional['if-none-match'] = target.etag;
   if (target.lastModified) conditional['if-modified-since'] = target.lastModified;
-  const feedRes = await fetchCapped(target.url, opts.maxFeedBytes ?? DEFAULT_MAX_FEED_BYTES, { ...req, headers: conditional });
+  const feedRes = await get(target.url, opts.maxFeedBytes ?? DEFAULT_MAX_FEED_BYTES, conditional);
   if (feedRes.status === 304) return { kind: 'unchanged' };
 
   if (target.publicKey) {
-    const sig = await fetchCapped(signatureUrl(target.url), 1024, req);
+    const sig = await get(signatureUrl(target.url), 1024);
     verifyFeedSignature(feedRes.body, sig.body, target.publicKey);
   }
   const feed = await parseFeed(feedRes.body, { maxBytes: opts.maxFeedBytes ?? DEFAULT_MAX_FEED_BYTES });
@@ -65,7 +70,7 @@ export async function fetchChannel(target: ChannelTarget, known: ReadonlyMap<str
       appliances.push(cached);
       continue;
     }
-    const res = await fetchCapped(item.descriptor.url, Math.min(item.descriptor.size, opts.maxDescriptorBytes ?? DEFAULT_MAX_DESCRIPTOR_BYTES), req).catch((err: unknown) => {
+    const res = await get(item.descriptor.url, Math.min(item.descriptor.size, opts.maxDescriptorBytes ?? DEFAULT_MAX_DESCRIPTOR_BYTES)).catch((err: unknown) => {
       if (MgrErr.MGR_ERR_FETCH_TOO_LARGE.is(err)) throw MgrErr.MGR_ERR_CHANNEL_REFUSED(`descriptor of ${item.name} ${item.version} is larger than the signed feed says`);
       throw err;
     });

@@ -198,6 +198,44 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'directory: users, groups, memberships, service accounts',
     sql: DIRECTORY_SQL,
   },
+  {
+    version: 7,
+    name: 'lifecycle: writable layer stacks, checkpoints, packages',
+    sql: `
+      -- Frozen writable layers of the current stack (host layer ids, bottom first); the current writable one is on top.
+      ALTER TABLE instances ADD COLUMN frozen TEXT NOT NULL DEFAULT '[]';
+      -- A lifecycle operation under way (JSON), so a crash in its middle can be undone at reconcile.
+      ALTER TABLE instances ADD COLUMN operation TEXT;
+      CREATE TABLE checkpoints (
+        id           TEXT PRIMARY KEY,
+        instance_id  TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+        seq          INTEGER NOT NULL,
+        reason       TEXT NOT NULL,
+        appliance    TEXT NOT NULL,
+        version      TEXT NOT NULL,
+        channel_id   TEXT,
+        files        TEXT NOT NULL,
+        frozen       TEXT NOT NULL,
+        params       TEXT NOT NULL,
+        guest_spec   TEXT NOT NULL,
+        created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        UNIQUE (instance_id, seq)
+      );
+      CREATE TABLE packages (
+        name          TEXT NOT NULL,
+        version       TEXT NOT NULL,
+        base_channel  TEXT,
+        base_name     TEXT NOT NULL,
+        base_version  TEXT NOT NULL,
+        sha256        TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        instance_id   TEXT,
+        files         TEXT NOT NULL,
+        created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        PRIMARY KEY (name, version)
+      );
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

@@ -17,8 +17,14 @@ import type {
   InstanceActionRequest,
   InstanceActionResponse,
   InstanceStatus,
+  MergeLayersRequest,
+  NewWritableLayerRequest,
+  PackageRequest,
+  PackageResponse,
   StageLayerRequest,
   StageLayerResponse,
+  WritableLayer,
+  WritableLayers,
 } from '../../../stormd/protocol.js';
 import { MgrErr } from '../errors.js';
 
@@ -111,6 +117,47 @@ export class HostClient {
 
   console(id: string, bytes?: number): Promise<ConsoleTail> {
     return this.call('GET', `/instances/${id}/console${bytes ? `?bytes=${bytes}` : ''}`);
+  }
+
+  writableLayers(id: string): Promise<WritableLayers> {
+    return this.call('GET', `/instances/${id}/writable-layers`);
+  }
+
+  /** A new, empty current writable layer (the previous one is frozen from now on). */
+  newWritableLayer(id: string, req: NewWritableLayerRequest): Promise<WritableLayers> {
+    return this.call('POST', `/instances/${id}/writable-layers`, req, 120_000);
+  }
+
+  removeWritableLayer(id: string, layerId: string): Promise<void> {
+    return this.call('DELETE', `/instances/${id}/writable-layers/${layerId}`);
+  }
+
+  mergeLayers(id: string, req: MergeLayersRequest): Promise<WritableLayer> {
+    return this.call('POST', `/instances/${id}/writable-layers/merge`, req, STAGE_TIMEOUT_MS);
+  }
+
+  buildPackage(id: string, req: PackageRequest): Promise<PackageResponse> {
+    return this.call('POST', `/instances/${id}/packages`, req, STAGE_TIMEOUT_MS);
+  }
+
+  /** Streams a built package: resolves with the response body for the caller to consume. */
+  packageStream(id: string, sha256: string): Promise<import('node:http').IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(new URL(`/v1/instances/${id}/packages/${sha256}`, this.base), { method: 'GET', ...this.tls, agent: false, timeout: STAGE_TIMEOUT_MS });
+      req.on('error', (err) => reject(MgrErr.MGR_ERR_HOST_UNREACHABLE(`${this.label}: ${err.message}`, { cause: err })));
+      req.on('response', (res) => {
+        if ((res.statusCode ?? 0) !== 200) {
+          res.resume();
+          return reject(MgrErr.MGR_ERR_HOST(`${this.label}: package ${sha256} answered ${res.statusCode}`));
+        }
+        resolve(res);
+      });
+      req.end();
+    });
+  }
+
+  removePackage(id: string, sha256: string): Promise<void> {
+    return this.call('DELETE', `/instances/${id}/packages/${sha256}`);
   }
 
   /** Destroy, undefine and delete the instance's folder; idempotent. */

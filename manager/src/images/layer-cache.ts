@@ -100,6 +100,26 @@ export class LayerCache {
     return running;
   }
 
+  /**
+   * Takes a layer from a stream the manager itself produced (a package built on a host): written
+   * and hashed the same way as a download, renamed into place only when size and sha256 match.
+   */
+  async ingest(layer: { sha256: string; size: number; label?: string }, body: NodeJS.ReadableStream): Promise<PullResult> {
+    const final = this.path(layer.sha256);
+    if (await this.has(layer.sha256)) {
+      (body as NodeJS.ReadableStream & { resume(): void }).resume();
+      return { path: final, downloaded: false, resumedFrom: 0 };
+    }
+    const part = join(this.partialDir, `${layer.sha256}.part`);
+    const metaPath = join(this.partialDir, `${layer.sha256}.json`);
+    const hasher = new StreamHasher();
+    try {
+      return await this.receive({ ...layer, url: 'ingest:' }, body, hasher, { part, metaPath, final, have: 0, label: layer.label ?? `layer ${layer.sha256}`, validator: null });
+    } finally {
+      await hasher.close();
+    }
+  }
+
   private emit(p: Progress): void {
     for (const fn of this.listeners.get(p.sha256) ?? []) fn(p);
   }

@@ -34,6 +34,10 @@ export interface InstanceRow {
   readonly guest_status: string | null;
   /** JSON `GuestSpec`: the config items and records the guest is configured from. */
   readonly guest_spec: string;
+  /** JSON array of the frozen writable layers (host ids) of the current stack, bottom first. */
+  readonly frozen: string;
+  /** JSON of a lifecycle operation under way, or null. */
+  readonly operation: string | null;
   readonly created_at: string;
   readonly updated_at: string;
 }

@@ -17,7 +17,7 @@ export interface InstanceView {
   readonly vcpus: number;
   readonly params: Record<string, unknown>;
   /** Bottom to top: the read-only layers, then the instance's writable layer. */
-  readonly layers: readonly { readonly kind: string; readonly sha256: string | null; readonly size: number | null; readonly writable: boolean }[];
+  readonly layers: readonly { readonly kind: string; readonly sha256: string | null; readonly size: number | null; readonly writable: boolean; readonly id?: string }[];
   readonly boot: { readonly kernel: string | null; readonly initrd: string | null };
   readonly guestStatus: unknown;
   readonly lastError: string | null;
@@ -26,7 +26,11 @@ export interface InstanceView {
 }
 
 export function instanceView(row: InstanceRow, files: readonly InstanceFile[], host: { id: string; name: string } | null, domain: string | null): InstanceView {
-  const layers = files.filter((f) => f.role === 'layer').map((f) => ({ kind: f.kind, sha256: f.sha256, size: f.size, writable: false }));
+  const layers = [
+    ...files.filter((f) => f.role === 'layer').map((f) => ({ kind: f.kind, sha256: f.sha256 as string | null, size: f.size as number | null, writable: false })),
+    // Writable layers frozen by checkpoints: read-only now, the instance's own history.
+    ...(JSON.parse(row.frozen || '[]') as string[]).map((id) => ({ kind: 'frozen', sha256: null, size: null, writable: false, id })),
+  ];
   return {
     id: row.id,
     name: row.name,

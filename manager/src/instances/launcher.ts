@@ -114,8 +114,8 @@ export class Launcher {
       await this.opts.store.setStep(id, 'layer');
       emit('layer');
 
-      const mac = (await this.opts.store.get(id))!.mac;
-      await client.defineDomain(id, this.domainRequest({ id, name: req.name, mac }, entry, files));
+      const { mac, uuid } = (await this.opts.store.get(id))!;
+      await client.defineDomain(id, this.domainRequest({ id, name: req.name, mac, uuid }, entry, files));
       await this.opts.store.setStep(id, 'defined');
       emit('defined');
 
@@ -179,7 +179,7 @@ export class Launcher {
   }
 
   /** Stages every file the host does not hold yet, each at most once per host. */
-  private async stage(hostId: string, files: readonly InstanceFile[]): Promise<void> {
+  async stage(hostId: string, files: readonly InstanceFile[]): Promise<void> {
     const held = await this.opts.hosts.store.layers(hostId);
     const client = await this.opts.hosts.client(hostId);
     for (const f of new Map(files.map((x) => [x.sha256, x])).values()) {
@@ -189,19 +189,26 @@ export class Launcher {
     }
   }
 
-  domainRequest(inst: { id: string; name: string; mac: string }, entry: { name: string; version: string; memoryMiB: number; vcpus: number }, files: readonly InstanceFile[]): DefineDomainRequest {
+  domainRequest(
+    inst: { id: string; name: string; mac: string; uuid: string },
+    entry: { name: string; version: string; memoryMiB: number; vcpus: number },
+    files: readonly InstanceFile[],
+    frozen: readonly string[] = [],
+  ): DefineDomainRequest {
     const { id, name } = inst;
     const kernel = files.find((f) => f.role === 'kernel');
     const initrd = files.find((f) => f.role === 'initrd');
     if (!kernel || !initrd) throw MgrErr.MGR_ERR_VALIDATION(`${entry.name} ${entry.version} has no boot kernel and initrd`);
     return {
-      uuid: randomUUID(),
+      // The instance's own UUID: a redefinition must match the domain libvirt already knows.
+      uuid: inst.uuid,
       memoryMiB: entry.memoryMiB,
       vcpus: entry.vcpus,
       boot: { kernel: kernel.sha256, initrd: initrd.sha256 },
       layers: files.filter((f) => f.role === 'layer').map((f) => f.sha256),
       nics: this.opts.bridge ? [{ mac: inst.mac, bridge: this.opts.bridge }] : [],
       metadata: { instance: id, name, appliance: entry.name, version: entry.version },
+      ...(frozen.length ? { frozen } : {}),
     };
   }
 

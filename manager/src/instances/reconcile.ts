@@ -34,6 +34,10 @@ export interface ReconcilerOptions {
   readonly bus: EventBus;
   /** True for launches this process is running (they are not interrupted). */
   readonly isLaunching: (id: string) => boolean;
+  /** True for lifecycle operations this process is running. */
+  readonly isOperating?: (id: string) => boolean;
+  /** Undoes a lifecycle operation a crash interrupted (the row's `operation` is set); true when it did. */
+  readonly recoverOperation?: (row: InstanceRow) => Promise<boolean>;
 }
 
 export class Reconciler {
@@ -90,7 +94,7 @@ export class Reconciler {
       }
       const known = new Set((await store.list()).map((r) => r.id));
       for (const s of statuses) {
-        if (known.has(s.id) || this.opts.isLaunching(s.id)) continue;
+        if (known.has(s.id) || this.opts.isLaunching(s.id) || this.opts.isOperating?.(s.id)) continue;
         try {
           await client.removeInstance(s.id);
           report.orphansRemoved.push(`${host.name}/${s.id}`);
@@ -107,6 +111,13 @@ export class Reconciler {
   private async repair(row: InstanceRow, s: InstanceStatus | undefined, removeOnHost: () => Promise<void>, report: ReconcileReport): Promise<void> {
     const { instances, bus } = this.opts;
     const present = s !== undefined && s.state !== 'absent';
+    if (this.opts.isOperating?.(row.id)) return;
+    if (row.operation && this.opts.recoverOperation) {
+      if (await this.opts.recoverOperation(row)) {
+        bus.publish('reconcile.operation-undone', { id: row.id, name: row.name, operation: row.operation });
+        return;
+      }
+    }
     switch (row.state) {
       case 'launching': {
         if (this.opts.isLaunching(row.id)) return;

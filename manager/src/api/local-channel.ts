@@ -1,0 +1,30 @@
+/**
+ * `GET /channels/local/*`: the manager's own channel of packaged appliances, public like any channel
+ * server (feed, signature, descriptors, layer files named by sha256); and `GET /api/v1/packages`.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Database } from '../db/database.js';
+import { MgrErr } from '../errors.js';
+import type { LocalChannel, PackageRow } from '../lifecycle/local-channel.js';
+
+export const localChannelRoutes: FastifyPluginAsync<{ local: LocalChannel }> = async (app, { local }) => {
+  app.get('/channels/local/*', async (request, reply) => {
+    const rel = (request.params as { '*': string })['*'];
+    const path = local.filePath(rel);
+    const st = path ? await stat(path).catch(() => undefined) : undefined;
+    if (!path || !st?.isFile()) throw MgrErr.MGR_ERR_NOT_FOUND(`/channels/local/${rel}`);
+    const type = rel.endsWith('.xml') ? 'application/xml' : 'application/octet-stream';
+    return reply.type(type).header('content-length', st.size).header('etag', `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`).send(createReadStream(path));
+  });
+};
+
+export const packageRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db }) => {
+  app.get('/packages', async () => {
+    const rows = await db.all<PackageRow>('SELECT * FROM packages ORDER BY created_at');
+    return {
+      packages: rows.map((r) => ({ name: r.name, version: r.version, base: { name: r.base_name, version: r.base_version, channelId: r.base_channel }, sha256: r.sha256, size: r.size, instanceId: r.instance_id, createdAt: r.created_at })),
+    };
+  });
+};
