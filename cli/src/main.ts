@@ -9,6 +9,7 @@ import { host, hosts } from './commands/hosts.js';
 import { images } from './commands/images.js';
 import { ls, reboot, rm, show, start, stop } from './commands/instances.js';
 import { launch } from './commands/launch.js';
+import { checkpoint, checkpoints, flatten, packageCommand, reprovision, rollback, upgrade } from './commands/lifecycle.js';
 import { pull } from './commands/pull.js';
 import { reconcile } from './commands/reconcile.js';
 import type { CommandSpec } from './command.js';
@@ -29,6 +30,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   reboot,
   consoleCommand,
   rm,
+  // lifecycle over the layer stack
+  checkpoint,
+  checkpoints,
+  rollback,
+  upgrade,
+  reprovision,
+  packageCommand,
+  flatten,
   // hosts and the control plane
   hosts,
   host,
