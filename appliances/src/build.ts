@@ -110,10 +110,10 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
 
   // --debian: minutes the first time (debootstrap, apt), then each layer is skipped while its inputs hold.
   const debian = opts.debian ? await buildDebianAppliances({ out, force: opts.force, log: opts.log }) : undefined;
+  // Their own records (layers/<name>.json) describe them; manifest.json stays the busybox artifacts'.
   if (debian) {
     counts.built += debian.built;
     counts.fresh += debian.fresh;
-    for (const l of debian.layers) layers.push({ output: `layers/${l.name}.squashfs`, meta: { name: l.name, version: l.version, kind: l.kind } });
   }
 
   const baseUrl = process.env['STORM_SAMPLE_CHANNEL_URL'] || DEFAULT_SAMPLE_CHANNEL_URL;
