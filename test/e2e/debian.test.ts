@@ -160,7 +160,8 @@ print(json.dumps(out))
     await new Promise((r) => setTimeout(r, 5000));
     await site.api.post(`/instances/${mail.id}/actions`, { action: 'stop' });
     const listing = await debugfs(mail.id, 'ls -p /upper/var/mail/vhosts/alice/new');
-    const file = listing.split('\n').map((l) => l.split('/')[5]).find((n) => n && n.includes('.'));
+    // `ls -p` lines are /inode/mode/uid/gid/name/size/; skip . and ..
+    const file = listing.split('\n').map((l) => l.split('/')[5]).find((n) => n && n !== '.' && n !== '..');
     expect(file, listing).toBeTruthy();
     const message = await debugfs(mail.id, `cat /upper/var/mail/vhosts/alice/new/${file}`);
     expect(message).toContain('Subject: hello from STORM');
