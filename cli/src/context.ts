@@ -45,8 +45,8 @@ export function makeContext(
   stdin: NodeJS.ReadStream = process.stdin,
 ): CliContext {
   const data = opts.data ?? env['STORM_DATA'] ?? './data';
-  // STORM_LISTEN is what the manager was started with (scripts/start.sh exports it).
-  const url = opts.url ?? env['STORM_URL'] ?? (env['STORM_LISTEN'] ? `https://${env['STORM_LISTEN']}` : 'https://127.0.0.1:8443');
+  // The manager writes the URL it serves at into its data folder (manager.url) when it starts.
+  const url = opts.url ?? env['STORM_URL'] ?? readIf(join(data, 'manager.url'))?.trim() ?? 'https://127.0.0.1:8443';
   const tokenFile = opts.tokenFile ?? env['STORM_TOKEN_FILE'] ?? join(data, 'admin.token');
   const caFile = opts.ca ?? env['STORM_CA'] ?? join(data, 'pki', 'ca.pem');
   const json = opts.json;

@@ -53,7 +53,7 @@ Commands:
 ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 Options:
-  --url URL          the manager (default $STORM_URL, else https://$STORM_LISTEN, else https://127.0.0.1:8443)
+  --url URL          the manager (default $STORM_URL, else DATA/manager.url, else https://127.0.0.1:8443)
   --token T          API token (default $STORM_TOKEN, else the token file)
   --token-file F     file holding the token (default $STORM_TOKEN_FILE or DATA/admin.token)
   --ca FILE          the manager's CA certificate for https (default $STORM_CA or DATA/pki/ca.pem)

@@ -1,4 +1,5 @@
 /** `storm-manager`: loads the config, builds the app, listens over HTTPS, enrols and supervises the local host, stops cleanly on SIGTERM. */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, parseHostPort } from '../../common/config.js';
 import { resolveHypervisorUri } from '../../stormd/src/hypervisor/detect.js';
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
   await app.listen({ host, port });
   const address = app.server.address();
   ctx.setListenAddress(host, typeof address === 'object' && address ? address.port : port);
+  // The CLI on this machine finds the manager through its data folder.
+  await writeFile(join(ctx.dataDir, 'manager.url'), `${ctx.publicUrl()}\n`);
   await ctx.startServices();
   let guestApp: Awaited<ReturnType<typeof buildGuestApp>> | undefined;
   if (config.guestListen) {

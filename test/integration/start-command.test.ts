@@ -32,7 +32,8 @@ describe('scripts/start.sh', () => {
   it('starts on an empty data folder, answers health and 401, stops on SIGTERM with exit 0', async () => {
     const proc = startProcess('bash', ['scripts/start.sh'], {
       cwd: ROOT,
-      env: { ...process.env, STORM_DATA: dataDir, STORM_LISTEN: '127.0.0.1:0' },
+      // The appliance bridge stays off here: its DHCP would hear the host's own network (the e2e tests run it in a namespace).
+      env: { ...process.env, STORM_DATA: dataDir, STORM_LISTEN: '127.0.0.1:0', STORM_NETWORK_SERVICES: 'off' },
     });
     const [, url] = await proc.waitForLine(/STORM manager listening on (\S+)/, 600_000);
     const tokenLine = await proc.waitForLine(/admin API token: (\S+)/, 5_000);
