@@ -35,6 +35,7 @@ let app: FastifyInstance;
 let driver: LibvirtDriver;
 const id = `stack-${randomUUID().slice(0, 8)}`;
 const legacy = `legacy-${randomUUID().slice(0, 8)}`;
+const broken = `broken-${randomUUID().slice(0, 8)}`;
 
 const req = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) => {
   const res = await app.inject({ method, url, ...(payload ? { payload } : {}) });
@@ -67,7 +68,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const i of [id, legacy]) await app?.inject({ method: 'DELETE', url: `/v1/instances/${i}` });
+  for (const i of [id, legacy, broken]) await app?.inject({ method: 'DELETE', url: `/v1/instances/${i}` });
   await app?.close();
   await driver?.close();
   if (data) await rm(data, { recursive: true, force: true });
@@ -190,5 +191,18 @@ describe('writable layers (inject, test:///default)', () => {
       { file: join(folder, 'writable', 'w1.qcow2'), readonly: false },
     ]);
     expect((await runTool('qemu-img', ['info', join(folder, 'writable', 'w1.qcow2')])).stdout.toString()).toMatch(/virtual size: 16 MiB/);
+  });
+
+  it('leaves the stack as it was when a merge or package fails midway', async () => {
+    expect((await req('PUT', `/v1/instances/${broken}/layer`, { name: 'b', sizeMiB: 16 })).status).toBe(201);
+    expect((await req('POST', `/v1/instances/${broken}/writable-layers`, {})).status).toBe(201);
+    const folder = join(data, 'instances', broken);
+    await writeFile(join(folder, 'writable', 'w0.qcow2'), 'not a qcow2 any more');
+    const before = (await req('GET', `/v1/instances/${broken}/writable-layers`)).body;
+    expect(await req('POST', `/v1/instances/${broken}/writable-layers/merge`, { layers: ['w0'] })).toMatchObject({ status: 500, body: { code: 'STORMD_ERR_TOOL_FAILED' } });
+    expect(await req('POST', `/v1/instances/${broken}/packages`, { layers: ['w1', 'w0'] })).toMatchObject({ status: 500, body: { code: 'STORMD_ERR_TOOL_FAILED' } });
+    expect((await req('GET', `/v1/instances/${broken}/writable-layers`)).body).toEqual(before);
+    expect(await readdir(folder)).toEqual(['writable']); // no scratch, no package folder
+    expect((await readdir(join(folder, 'writable'))).sort()).toEqual(['next-id', 'w0.qcow2', 'w1.qcow2']);
   });
 });
