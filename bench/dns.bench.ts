@@ -18,6 +18,7 @@ import { startDnsmasq } from '../test/harness/dnsmasq.js';
 import { runBootStorm, stormGuests } from './boot-storm.js';
 import { type Benchmark, type Measurement, percentile } from './harness.js';
 import { startService } from './service-process.js';
+import { startGuestConfigServer } from './guest-config-server.js';
 
 const SECONDS = 10;
 /** One dnsperf thread and 32 queries in flight: one core for the load, one for the server under test. */
@@ -124,15 +125,18 @@ async function bootStorm(dir: string, report: (m: Measurement) => void): Promise
     config: { serverIp, subnet: '127.1.0.0/22', router: serverIp, dnsServers: [serverIp], domain: 'storm.internal', leaseTime: 3600, bindAddress: '127.0.0.1', serverPort: 0, clientPort: clientSocket.address().port, broadcastAddress: '127.0.0.1' },
   });
   const dns = await startService('run-dns-server.ts', { listen: '127.0.0.1:0', networks: ['127.1.0.0/22'], instances: Object.fromEntries(guests.map((g) => [g.name, g.ip])) });
+  // getConfig: a real manager process, with one instance record (and token) per guest.
+  const xmlrpc = await startGuestConfigServer(join(dir, 'manager'), guests);
   try {
-    const r = await runBootStorm({ guests, dhcpSocket: clientSocket, dhcpPort: dhcp.port, dnsPort: dns.port, serverIp, domain: 'storm.internal', hooks: {} });
-    const note = `${STORM_GUESTS} guests at once; DHCP with leases in sqlite (synchronous=FULL) + 2 DNS lookups each; getConfig not wired (hook)`;
+    const r = await runBootStorm({ guests, dhcpSocket: clientSocket, dhcpPort: dhcp.port, dnsPort: dns.port, serverIp, domain: 'storm.internal', hooks: { getConfig: xmlrpc.getConfig } });
+    const note = `${STORM_GUESTS} guests at once; DHCP with leases in sqlite (synchronous=FULL) + 2 DNS lookups + storm.getConfig over a new TLS connection each`;
     report({ metric: 'boot storm: all done', value: r.totalMs, unit: 'ms', note: `${note}; goal ≤ 2000 ms` });
     report({ metric: 'boot storm: per-guest p50', value: percentile(r.perGuestMs, 50), unit: 'ms' });
     report({ metric: 'boot storm: per-guest p99', value: percentile(r.perGuestMs, 99), unit: 'ms' });
     report({ metric: 'boot storm: retransmits', value: r.retransmits, unit: 'packets', note: 'after 500 ms without an answer' });
     report({ metric: 'boot storm: failed guests', value: r.failures.length, unit: 'guests', note: r.failures.slice(0, 2).join('; ') || undefined });
   } finally {
+    await xmlrpc.stop();
     await dhcp.stop();
     await dns.stop();
     await new Promise<void>((r) => clientSocket.close(() => r()));
