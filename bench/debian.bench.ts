@@ -115,10 +115,11 @@ export const benchmark: Benchmark = {
       let layers = 0;
       for (const name of ['debian-jeos', ...APPS]) layers += await du(join(site.stormdData, 'layers', (await layerRecord(name)).sha256));
       let instances = 0;
-      for (const inst of ten) instances += await du(join(site.stormdData, 'instances', inst.id, 'instance.qcow2'));
+      // The whole instance folder: its writable layer(s), console log and metadata.
+      for (const inst of ten) instances += await du(join(site.stormdData, 'instances', inst.id));
       const layered = layers + instances;
       report({ metric: 'ten instances, layered: shared layers', value: layers / MiB, unit: 'MiB', note: 'debian-jeos + nginx-web + postfix-mail, once each' });
-      report({ metric: 'ten instances, layered: instance layers', value: instances / MiB, unit: 'MiB', note: `10 qcow2 after a boot, ${(instances / 10 / MiB).toFixed(1)} MiB each` });
+      report({ metric: 'ten instances, layered: instance layers', value: instances / MiB, unit: 'MiB', note: `10 instance folders after a boot, ${(instances / 10 / MiB).toFixed(1)} MiB each` });
       const nginx = await fullImage(site.dir.path, 'nginx-web');
       const postfix = await fullImage(site.dir.path, 'postfix-mail');
       const copies = 5 * nginx.ext4 + 5 * postfix.ext4;

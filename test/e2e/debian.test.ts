@@ -4,16 +4,17 @@
  * which this suite runs first) and boot on debian-jeos under qemu:///system; their guest agents get
  * addresses from STORM's DHCP, configuration over XML-RPC and report `applied`; nginx answers by
  * name with the page; STORM's DNS serves the MX record the mail appliance registered; the host's
- * layer store holds the Debian OS layer once for both. Mail over SMTP (python's smtplib) to a user
- * of STORM's LDAP is delivered to that user's Maildir and one to an unknown user is refused: that
- * test runs once the manager serves its directory over LDAP in the site and seeds
- * /etc/storm/ldap.json at launch, and says so while it does not.
+ * layer store holds the Debian OS layer once for both. The site's manager also serves its directory
+ * over LDAP on storm.local; the mail appliance reads the bind account seeded at launch
+ * (/etc/storm/ldap.json), and mail over SMTP (python's smtplib, to the host the MX record names) to
+ * a user of the directory lands in that user's Maildir while one to an unknown user is refused.
  */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readInstanceFile } from '../../stormd/src/instances/instance-layer.js';
 import { SITE, startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
 
 const run = promisify(execFile);
@@ -35,8 +36,18 @@ beforeAll(async () => {
   await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], { cwd: ROOT, maxBuffer: 64 << 20 }).catch((err: { stdout?: string; stderr?: string }) => {
     throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
   });
-  site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
+  // The site's manager also serves its directory over LDAP on storm.local (its config reads STORM_LDAP_LISTEN).
+  const previous = process.env['STORM_LDAP_LISTEN'];
+  process.env['STORM_LDAP_LISTEN'] = `${SITE.managerAddress}:389`;
+  try {
+    site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
+  } finally {
+    if (previous === undefined) delete process.env['STORM_LDAP_LISTEN'];
+    else process.env['STORM_LDAP_LISTEN'] = previous;
+  }
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
+  // A user of STORM's directory, before the mail appliance looks anyone up.
+  await site.api.post('/directory/users', { uid: 'alice', sn: 'Liddell', cn: 'Alice Liddell', mail: 'alice@mx1.storm.internal', password: 'wonderland-2026' });
 }, 30 * 60_000);
 
 afterAll(async () => {
@@ -56,10 +67,16 @@ async function consoleUntil(id: string, pattern: RegExp, timeoutMs = 300_000): P
   }
 }
 
+/** The writable layer of a launched instance (writable/w0.qcow2; instance.qcow2 on older hosts). */
+async function writableLayer(id: string): Promise<string> {
+  const w0 = join(site.stormdData, 'instances', id, 'writable', 'w0.qcow2');
+  return (await stat(w0).then(() => true, () => false)) ? w0 : join(site.stormdData, 'instances', id, 'instance.qcow2');
+}
+
 /** Runs `debugfs -R cmd` on a raw copy of a stopped instance's layer. */
 async function debugfs(id: string, cmd: string): Promise<string> {
   const raw = join(site.dir.path, `${id}.raw`);
-  await run('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', join(site.stormdData, 'instances', id, 'instance.qcow2'), raw]);
+  await run('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', await writableLayer(id), raw]);
   try {
     return (await run('debugfs', ['-R', cmd, raw], { maxBuffer: 16 << 20 })).stdout;
   } finally {
@@ -121,15 +138,7 @@ describe('Debian appliances launched from a channel', () => {
     expect(sources[1]).toBe(sources[0]);
   }, 60_000);
 
-  it("delivers mail for a user of STORM's LDAP into the Maildir and refuses an unknown user", async (ctx) => {
-    // Pending until the manager wires its directory into the site: the /directory routes, an LDAP
-    // listener on storm.local:389 (--ldap-listen in the harness) and /etc/storm/ldap.json at launch.
-    const user = await site.api.post('/directory/users', { uid: 'alice', sn: 'Liddell', cn: 'Alice Liddell', mail: 'alice@mx1.storm.internal', password: 'wonderland-2026' }).catch((e: unknown) => e);
-    const ldap = await site.exec('bash', ['-c', `exec 3<>/dev/tcp/${SITE.managerAddress}/389 2>/dev/null && echo open || echo closed`]).catch(() => ({ output: 'closed' }));
-    const seeded = await site.exec('ls', [join(site.stormdData, 'instances', mail.id)]);
-    if (user instanceof Error || !ldap.output.includes('open')) {
-      ctx.skip(`pending: the manager does not serve its directory in the site yet (POST /directory/users: ${user instanceof Error ? user.message : 'ok'}; LDAP ${SITE.managerAddress}:389 ${ldap.output.trim()}; ${seeded.output.trim()})`);
-    }
+  it("delivers mail for a user of STORM's LDAP into the Maildir and refuses an unknown user", async () => {
     const script = join(site.dir.path, 'smtp.py');
     await writeFile(
       script,
@@ -159,6 +168,9 @@ print(json.dumps(out))
     // Delivery takes a moment; then stop the VM and read the Maildir from its instance layer.
     await new Promise((r) => setTimeout(r, 5000));
     await site.api.post(`/instances/${mail.id}/actions`, { action: 'stop' });
+    // The bind account the manager seeded at launch, which the appliance used.
+    const seed = JSON.parse((await readInstanceFile(await writableLayer(mail.id), 'upper/etc/storm/ldap.json')).toString()) as Record<string, string>;
+    expect(seed).toMatchObject({ uri: expect.stringMatching(/^ldap:\/\/storm\.local/), bindDn: 'cn=mx1,ou=services,dc=storm,dc=internal' });
     const listing = await debugfs(mail.id, 'ls -p /upper/var/mail/vhosts/alice/new');
     // `ls -p` lines are /inode/mode/uid/gid/name/size/; skip . and ..
     const file = listing.split('\n').map((l) => l.split('/')[5]).find((n) => n && n !== '.' && n !== '..');
