@@ -162,6 +162,9 @@ export interface NewWritableLayerRequest {
   /**
    * Absolute guest paths copied into the new layer from the instance's writable layers as they stand
    * (the newest layer holding each wins): a reprovision keeps the instance's identity this way.
+   * "As they stand" is the defined domain's stack, top first (every layer, newest first, when no
+   * domain is defined), read as its union would show it: a whiteout hides older versions, a
+   * directory comes merged. Paths no layer holds are skipped; `files` are written on top.
    */
   readonly copyPaths?: readonly string[];
   readonly sizeMiB?: number;
