@@ -11,6 +11,7 @@ say() { printf '[setup] %s\n' "$*"; }
 BASE_PACKAGES=(
   libvirt-daemon-system libvirt-dev pkg-config qemu-system-x86 qemu-utils
   squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
+  debootstrap attr
 )
 # What the suite drives as real clients and peers: dig, dhclient (udhcpc is in busybox-static), dnsperf,
 # dnsmasq (DNS upstream and benchmark baseline), curl, chromium (the console's end-to-end test drives it

@@ -36,15 +36,7 @@ beforeAll(async () => {
   await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], { cwd: ROOT, maxBuffer: 64 << 20 }).catch((err: { stdout?: string; stderr?: string }) => {
     throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
   });
-  // The site's manager also serves its directory over LDAP on storm.local (its config reads STORM_LDAP_LISTEN).
-  const previous = process.env['STORM_LDAP_LISTEN'];
-  process.env['STORM_LDAP_LISTEN'] = `${SITE.managerAddress}:389`;
-  try {
-    site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
-  } finally {
-    if (previous === undefined) delete process.env['STORM_LDAP_LISTEN'];
-    else process.env['STORM_LDAP_LISTEN'] = previous;
-  }
+  site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
   // A user of STORM's directory, before the mail appliance looks anyone up.
   await site.api.post('/directory/users', { uid: 'alice', sn: 'Liddell', cn: 'Alice Liddell', mail: 'alice@mx1.storm.internal', password: 'wonderland-2026' });

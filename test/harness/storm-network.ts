@@ -1,7 +1,7 @@
 /**
  * A whole STORM site inside a network namespace the test made: bridge br0 (the appliance network,
  * 10.77.0.0/24, the manager at .1), libvirtd with its own runtime folders so its VMs' taps join br0,
- * the sample channel served on the namespace's loopback, a manager serving DHCP, DNS, XML-RPC and the
+ * the sample channel served on the namespace's loopback, a manager serving DHCP, DNS, LDAP, XML-RPC and the
  * API there, and a stormd on qemu:///system through that libvirtd. The test reaches the API over a
  * veth pair into the namespace (addresses it created) and runs clients inside with `exec`.
  * Everything is stopped by pid and the namespace deleted in `cleanup()`.
@@ -115,6 +115,7 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
       '--domain', SITE.domain,
       '--dns-listen', `${SITE.managerAddress}:53`,
       '--guest-listen', `${SITE.managerAddress}:${SITE.guestPort}`,
+      '--ldap-listen', `${SITE.managerAddress}:389`,
       '--dhcp-interface', net.bridge,
       '--bridge', net.bridge,
       '--channel-allow', '127.0.0.0/8',
