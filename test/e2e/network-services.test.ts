@@ -83,7 +83,7 @@ describe('XML-RPC with python xmlrpc.client', () => {
     ];
     // Stopped, their addresses are free for a client namespace, and their instance layers readable.
     for (const i of [one, two]) await site.api.post(`/instances/${i.id}/actions`, { action: 'stop' });
-    const token = async (i: Instance) => (await readInstanceFile(join(site.stormdData, 'instances', i.id, 'instance.qcow2'), 'upper/etc/storm/token')).toString().trim();
+    const token = async (i: Instance) => (await readInstanceFile(join(site.stormdData, 'instances', i.id, 'writable', 'w0.qcow2'), 'upper/etc/storm/token')).toString().trim();
     const [t1, t2] = [await token(one!), await token(two!)];
 
     const guest = await site.net.addGuest({ mac: one!.mac });
