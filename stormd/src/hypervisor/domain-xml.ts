@@ -87,10 +87,10 @@ function addDevices(devices: XMLBuilder, spec: DomainSpec, v: Variation): void {
   }
   // The serial port goes to a host file; <console> points at the same port so tools find it.
   const serial = devices.ele('serial', { type: 'file' });
-  serial.ele('source', { path: spec.consoleLog, append: 'off' });
+  serial.ele('source', { path: spec.consoleLog, append: 'on' });
   serial.ele('target', { port: '0' });
   const console = devices.ele('console', { type: 'file' });
-  console.ele('source', { path: spec.consoleLog, append: 'off' });
+  console.ele('source', { path: spec.consoleLog, append: 'on' });
   console.ele('target', { type: 'serial', port: '0' });
   if (v.headlessDevices) {
     devices.ele('video').ele('model', { type: 'none' });

@@ -5,7 +5,7 @@
  * @example
  * await consoleTail('/d/instances/i1/console.log', 4096); // { text: '…login: ', size: 18234, offset: 14138 }
  */
-import { open } from 'node:fs/promises';
+import { open, rename, stat } from 'node:fs/promises';
 import type { ConsoleTail } from '../../protocol.js';
 
 export const CONSOLE_TAIL_DEFAULT = 64 * 1024;
@@ -31,4 +31,13 @@ export async function consoleTail(path: string, bytes = CONSOLE_TAIL_DEFAULT): P
   } finally {
     await fh.close();
   }
+}
+
+/** The log keeps every boot (append); past this size, a start moves it to `console.log.1` first. */
+export const CONSOLE_ROTATE_BYTES = 4 * 1024 * 1024;
+
+/** Keeps the console log bounded across boots: one previous generation, the current one growing. */
+export async function rotateConsole(path: string, limit = CONSOLE_ROTATE_BYTES): Promise<void> {
+  const size = (await stat(path).catch(() => undefined))?.size ?? 0;
+  if (size > limit) await rename(path, `${path}.1`);
 }

@@ -29,7 +29,7 @@ import type { DomainState, DomainSummary, HypervisorDriver } from '../hypervisor
 import { KeyedLock } from '../keyed-lock.js';
 import type { LayerStore } from '../store/layer-store.js';
 import { domainNameFor, layeredBootSpec } from './boot-spec.js';
-import { consoleTail } from './console-tail.js';
+import { consoleTail, rotateConsole } from './console-tail.js';
 import { domainFiles } from './domain-files.js';
 import { createInstanceLayer } from './instance-layer.js';
 import { sweepScratch } from './scratch-sweep.js';
@@ -153,6 +153,7 @@ export class InstancesService {
       const name = domainNameFor(id);
       switch (req.action) {
         case 'start':
+          await rotateConsole(this.consolePath(id));
           await this.driver.start(name);
           return { state: await this.driver.state(name) };
         case 'stop': {
