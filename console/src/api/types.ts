@@ -61,7 +61,7 @@ export interface Instance {
   readonly memoryMiB: number;
   readonly vcpus: number;
   readonly params: Readonly<Record<string, unknown>>;
-  readonly layers: readonly { readonly kind: string; readonly sha256: string | null; readonly size: number | null; readonly writable: boolean }[];
+  readonly layers: readonly { readonly kind: string; readonly sha256: string | null; readonly size: number | null; readonly writable: boolean; readonly id?: string }[];
   readonly guestStatus: unknown;
   readonly lastError: string | null;
   readonly createdAt: string;

@@ -8,6 +8,7 @@ import { Empty, Page } from '../ui/page.js';
 import { StateBadge } from '../ui/state-badge.js';
 import { ConsoleLog } from './console-log.js';
 import { InstanceActions } from './instance-actions.js';
+import { Lifecycle } from './lifecycle.js';
 
 function LayerStack({ inst }: { readonly inst: Instance }) {
   // Drawn top to bottom as they stack: the writable instance layer on top.
@@ -16,7 +17,8 @@ function LayerStack({ inst }: { readonly inst: Instance }) {
     <ol class="stack" aria-label="Layer stack, top first" reversed>
       {layers.map((l, i) => (
         <li key={`${l.kind}-${i}`} class={`stack-layer stack-${l.kind}${l.writable ? ' stack-rw' : ''}`}>
-          <strong>{l.kind}</strong> <span class="muted small">{l.writable ? 'writable, this instance only' : 'read-only, shared'}</span>
+          <strong>{l.kind}</strong>{' '}
+          <span class="muted small">{l.writable ? 'writable, this instance only' : l.kind === 'frozen' ? `frozen by a checkpoint (${l.id ?? ''}), this instance only` : 'read-only, shared'}</span>
           <span class="stack-meta">
             {l.sha256 ? <code title={l.sha256}>{shortSha(l.sha256)}</code> : null} {l.size !== null ? bytes(l.size) : ''}
           </span>
@@ -89,6 +91,7 @@ export function InstancePage({ id }: { readonly id: string }) {
           <LayerStack inst={inst} />
         </section>
       </div>
+      <Lifecycle inst={inst} onDone={() => void res.reload()} />
       <section class="card" aria-labelledby="agent-title">
         <h2 id="agent-title">Guest agent</h2>
         {inst.guestStatus ? <pre class="json">{JSON.stringify(inst.guestStatus, null, 2)}</pre> : <p class="muted">The guest agent has not reported yet.</p>}
