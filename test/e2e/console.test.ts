@@ -151,6 +151,20 @@ describe('web console', () => {
     await screenshot(page, '09-instance-console');
   });
 
+  it('records a checkpoint from the instance page and lists it, saying the instance restarts', async () => {
+    const section = page.getByRole('region', { name: 'Checkpoints and versions' });
+    await section.getByText(/No checkpoints yet/).waitFor({ timeout: 20_000 });
+    await section.getByRole('button', { name: 'Checkpoint now' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Checkpoint hello-web-1?' });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toMatch(/is running: it is stopped for this and started again afterwards/);
+    await dialog.getByRole('button', { name: 'Checkpoint' }).click();
+    await section.getByRole('cell', { name: 'checkpoint', exact: true }).waitFor({ timeout: 60_000 });
+    expect(await page.getByRole('list', { name: 'Layer stack, top first' }).textContent()).toMatch(/instance.*frozen.*appliance.*os/);
+    await section.scrollIntoViewIfNeeded();
+    await screenshot(page, '09b-instance-checkpoint');
+  }, 90_000);
+
   it('shows every other page: instances, hosts with a token command, services, events, overview', async () => {
     await nav('Instances', 'Instances');
     await page.locator('tr[data-instance="hello-web-1"]').getByText('running').waitFor();

@@ -86,6 +86,7 @@ export function Lifecycle({ inst, onDone }: { readonly inst: Instance; readonly 
       </form>
       <ErrorBox error={error ?? cps.error} />
       {cps.data && cps.data.checkpoints.length ? (
+        <div class="table-wrap">
         <table class="table">
           <caption class="sr-only">Checkpoints of {inst.name}, oldest first</caption>
           <thead>
@@ -117,6 +118,7 @@ export function Lifecycle({ inst, onDone }: { readonly inst: Instance; readonly 
             ))}
           </tbody>
         </table>
+        </div>
       ) : (
         <p class="muted">No checkpoints yet: every operation records one first.</p>
       )}
