@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Database } from '../manager/src/db/database.js';
 import { migrate } from '../manager/src/db/migrations.js';
 import { startManager } from '../test/helpers/manager-process.js';
+import { freePort } from '../test/helpers/stormd-process.js';
 import type { StormGuest } from './boot-storm.js';
 
 export async function startGuestConfigServer(dataDir: string, guests: readonly StormGuest[]): Promise<{ getConfig(g: StormGuest): Promise<void>; stop(): Promise<void> }> {
@@ -35,8 +36,10 @@ export async function startGuestConfigServer(dataDir: string, guests: readonly S
     }
   });
   await db.close();
-  const m = await startManager(dataDir);
-  const url = new URL('/RPC2', m.url);
+  // Guests talk to the guest listener (ECDSA certificate), as the guest agent's URL says.
+  const port = await freePort();
+  const m = await startManager(dataDir, ['--guest-listen', `127.0.0.1:${port}`]);
+  const url = new URL(`https://127.0.0.1:${port}/RPC2`);
   const body = Buffer.from('<?xml version="1.0"?><methodCall><methodName>storm.getConfig</methodName><params></params></methodCall>');
   const getConfig = (g: StormGuest) =>
     new Promise<void>((resolve, reject) => {

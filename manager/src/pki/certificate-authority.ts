@@ -8,9 +8,10 @@ import { buildCertificate, signerFromPem, type IssuedCertificate, type Signer } 
 import { loadOrCreateCaFiles, type CaMaterial } from './ca-files.js';
 import { buildCrl, type RevokedCertificate } from './crl.js';
 import { readCsr } from './csr.js';
+import { issueEcServerCertificate } from './ec-leaf.js';
 import { PkiErr } from './errors.js';
 import { certificateFingerprint } from './fingerprint.js';
-import { generateKeyPair } from './keys.js';
+import { generateKeyPair, publicKeyOf } from './keys.js';
 import { parseAltNames } from './names.js';
 import { CA_VALIDITY_DAYS, CLOCK_SKEW_MS, LEAF_VALIDITY_DAYS, MANAGER_COMMON_NAME, caExtensions, clientExtensions, hostExtensions, serverExtensions, validityWindow } from './profiles.js';
 
@@ -121,6 +122,14 @@ export class CertificateAuthority {
     const now = this.clock();
     if (now >= this.notAfter) throw PkiErr.MGR_ERR_PKI_CA_INVALID(`the CA expired on ${this.notAfter.toISOString()}`);
     return validityWindow(now, validityDays ?? LEAF_VALIDITY_DAYS, this.notAfter);
+  }
+
+  /**
+   * An ECDSA P-256 server certificate and its key (see ec-leaf.ts): cheap handshakes for the
+   * guests' listener. Not persisted: issued anew at each start.
+   */
+  issueEcServerCertificate(names: readonly string[], validityDays?: number): { certPem: string; keyPem: string } {
+    return issueEcServerCertificate(this.signer, publicKeyOf(this.material.keyPem), { names, ...this.leafWindow(validityDays) });
   }
 
   /**

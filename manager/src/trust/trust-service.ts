@@ -27,6 +27,7 @@ export class TrustService {
   readonly tokens: EnrolmentTokens;
   readonly revocations: SqliteRevocationStore;
   private crl = '';
+  private guestIdentity: { certPem: string; keyPem: string } | undefined;
   private crlNo = 0;
   private readonly crlListeners = new Set<(crlPem: string) => void>();
 
@@ -34,6 +35,7 @@ export class TrustService {
     readonly ca: CertificateAuthority,
     readonly identity: ManagerIdentity,
     db: Database,
+    private readonly serverNames: readonly string[],
   ) {
     this.tokens = new EnrolmentTokens(db);
     this.revocations = new SqliteRevocationStore(db);
@@ -42,7 +44,7 @@ export class TrustService {
   static async open(opts: TrustOptions): Promise<TrustService> {
     const ca = await CertificateAuthority.loadOrCreate(opts.dir);
     const identity = await loadOrIssueManagerIdentity(opts.dir, ca, { serverNames: opts.serverNames });
-    const trust = new TrustService(ca, identity, opts.db);
+    const trust = new TrustService(ca, identity, opts.db, [...new Set([...opts.serverNames, 'storm.local'])]);
     await trust.rebuildCrl();
     return trust;
   }
@@ -72,6 +74,15 @@ export class TrustService {
       ca: this.ca.certPem,
       crl: this.crl,
     };
+  }
+
+  /**
+   * The guests' listener: an ECDSA certificate (cheap handshakes for a boot storm; see ec-leaf.ts)
+   * with the same names, issued at start; TLS that accepts busybox's minimal client (see guest-app.ts).
+   */
+  guestTlsOptions(): TlsOptions {
+    this.guestIdentity ??= this.ca.issueEcServerCertificate(this.serverNames);
+    return { cert: `${this.guestIdentity.certPem.trimEnd()}\n${this.ca.certPem.trimEnd()}\n`, key: this.guestIdentity.keyPem, minVersion: 'TLSv1.2', ciphers: 'DEFAULT:@SECLEVEL=0' };
   }
 
   /** Mutual TLS towards a stormd at `host` (the name or address dialled, which its certificate must carry). */

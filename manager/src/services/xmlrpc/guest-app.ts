@@ -3,7 +3,8 @@
  * also accepts the minimal stacks appliances carry: busybox's wget sends no signature_algorithms
  * extension, which TLS 1.2 reads as "RSA with SHA-1" for the server's key-exchange signature, and
  * OpenSSL 3 refuses that above security level 0. The main listener keeps the strict defaults and
- * serves /RPC2 too, for guests with a modern client (curl, python).
+ * serves /RPC2 too, for guests with a modern client (curl, python). Its certificate is ECDSA, so a
+ * thousand guests booting at once cost a thousand cheap signatures, not RSA ones.
  *
  * @example
  * const guestApp = await buildGuestApp(ctx);
@@ -15,9 +16,8 @@ import { installErrorHandlers } from '../../http/error-handler.js';
 import { xmlRpcRoutes } from './plugin.js';
 
 export async function buildGuestApp(ctx: ManagerContext): Promise<FastifyInstance> {
-  const tls = ctx.trust.httpsOptions();
   const app = Fastify({
-    https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ciphers: 'DEFAULT:@SECLEVEL=0' },
+    https: ctx.trust.guestTlsOptions(),
     logger: { level: ctx.config.logLevel },
     bodyLimit: 1024 * 1024,
   });
