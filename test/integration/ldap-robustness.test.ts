@@ -157,7 +157,7 @@ describe.skipIf(!haveCommand('ldapsearch'))(`LDAP robustness (seed ${seed})`, ()
     const inner = await pool(40, 20, () => {
       const m = valid[Math.floor(rng() * valid.length)]!;
       const body = m.subarray(2, 2 + Math.floor(rng() * (m.length - 3)));
-      return exchange(Buffer.concat([Buffer.from([0x30, body.length]), body]));
+      return exchange(tlv(0x30, body)); // the outer length encoded right (long form past 127 bytes)
     });
     expect(inner.filter((r) => !r.notice || !r.closedByServer)).toEqual([]);
     // Truncated outside: the rest never comes; the message clock closes the connection.
