@@ -1,6 +1,7 @@
 /**
  * Real stormd processes for tests: `stormd join` (the bin, as an administrator runs it) with a
- * token from the manager, then `stormd --data … --listen …` on a free loopback port.
+ * token from the manager, then `stormd --data … --listen …` on a free loopback port; `startStormd`
+ * returns once the manager has the host's first heartbeat.
  *
  * @example
  * const host = await startStormd({ manager, name: 'host-a', dir, hypervisor: 'test:///default' });
@@ -55,5 +56,19 @@ export async function startStormd(manager: Pick<ManagerProcess, 'api' | 'url'>, 
   const data = join(opts.dir, opts.name);
   const joined = await joinStormd(manager, { name: opts.name, data, url: `https://127.0.0.1:${port}` });
   if (joined.code !== 0) throw new Error(`stormd join ${opts.name} failed (${joined.code}):\n${joined.output}`);
-  return serveStormd({ name: opts.name, data, listen: `${host}:${port}`, hypervisor: opts.hypervisor });
+  const served = await serveStormd({ name: opts.name, data, listen: `${host}:${port}`, hypervisor: opts.hypervisor });
+  await waitUntilReady(manager, opts.name);
+  return served;
+}
+
+/** Placement only considers a host after its first heartbeat, which a loaded machine may delay. */
+export async function waitUntilReady(manager: Pick<ManagerProcess, 'api'>, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { hosts } = await manager.api.get<{ hosts: { name: string; status: string }[] }>('/hosts');
+    const status = hosts.find((h) => h.name === name)?.status;
+    if (status === 'ready') return;
+    if (Date.now() > deadline) throw new Error(`host ${name} is ${status ?? 'not listed'} after ${timeoutMs / 1000} s, not ready`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
