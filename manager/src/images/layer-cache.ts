@@ -48,8 +48,8 @@ export interface PullResult {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-/** Bytes written between background fdatasync calls during a download. */
-const SYNC_EVERY = 64 * 1024 * 1024;
+/** Bytes written between background fdatasync calls during a download (16 MiB pulled fastest on bench/ pull). */
+const SYNC_EVERY = 16 * 1024 * 1024;
 
 export class LayerCache {
   private readonly inflight = new Map<string, Promise<PullResult>>();
