@@ -236,6 +236,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'instances: look guests up by token hash',
+    // Every XML-RPC call from a guest finds its instance by token; without this, each one scanned the table.
+    sql: 'CREATE INDEX instances_by_token ON instances (token_hash);',
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */
