@@ -1,8 +1,8 @@
 /**
  * A boot storm: many simulated guests at once, each doing what a STORM guest does at boot —
  * DHCP (DISCOVER → OFFER → REQUEST → ACK), then DNS (`storm.local` and its own name), then
- * `storm.getConfig` through the `getConfig` hook (not wired yet: the XML-RPC service plugs in
- * here). Clients speak the protocols themselves on loopback and retransmit like real ones.
+ * `storm.getConfig` through the `getConfig` hook (bench/guest-config-server.ts: a real manager over
+ * TLS). Clients speak the protocols themselves on loopback and retransmit like real ones.
  *
  * @example
  * const result = await runBootStorm({ guests, dhcpSocket, dhcpPort, dnsPort, serverIp: '127.1.0.1', hooks: {} });
