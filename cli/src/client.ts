@@ -10,6 +10,7 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { parseAnswer } from '../../common/wire-json.js';
 import { ApiError } from './errors.js';
 
 export { ApiError } from './errors.js';
@@ -109,18 +110,8 @@ export class ManagerClient {
 async function readJson(res: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  const status = res.statusCode ?? 0;
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  if (status >= 400) {
-    const e = (json ?? {}) as { code?: string; message?: string };
-    throw new ApiError(status, e.code ?? `HTTP_${status}`, e.message ?? (text.slice(0, 200) || `HTTP ${status}`));
-  }
+  const { json, error } = parseAnswer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
+  if (error) throw new ApiError(error.status, error.code ?? `HTTP_${error.status}`, error.message);
   return json;
 }
 

@@ -26,6 +26,7 @@ import type {
   WritableLayer,
   WritableLayers,
 } from '../../../stormd/protocol.js';
+import { parseAnswer } from '../../../common/wire-json.js';
 import { MgrErr } from '../errors.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -60,18 +61,8 @@ export class HostClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          if (status >= 400) {
-            const e = (json ?? {}) as { code?: string; message?: string };
-            return reject(MgrErr.MGR_ERR_HOST(`${this.label}: ${e.code ?? `HTTP ${status}`}: ${e.message ?? text.slice(0, 200)}`, { details: { hostCode: e.code ?? null, hostStatus: status } }));
-          }
+          const { json, error } = parseAnswer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
+          if (error) return reject(MgrErr.MGR_ERR_HOST(`${this.label}: ${error.code ?? `HTTP ${error.status}`}: ${error.message}`, { details: { hostCode: error.code ?? null, hostStatus: error.status } }));
           resolve(json as T);
         });
       });
