@@ -189,16 +189,29 @@ describe('web console', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
     await record.waitFor({ state: 'detached' });
 
-    for (const [label, title, shot] of [
-      ['DHCP', 'DHCP leases', '13-dhcp'],
-      ['Directory', 'Directory', '14-directory'],
-    ] as const) {
-      await nav(label, title);
-      // A list, "no … yet", or "not enabled on this manager" until the service lands: never an error.
-      await page.locator('main table, main .empty').first().waitFor();
-      expect(await page.locator('main [role=alert]').count()).toBe(0);
-      await screenshot(page, shot);
-    }
+    await nav('DHCP', 'DHCP leases');
+    // A list, or "no … yet": never an error.
+    await page.locator('main table, main .empty').first().waitFor();
+    expect(await page.locator('main [role=alert]').count()).toBe(0);
+    await screenshot(page, '13-dhcp');
+
+    // Directory: a user added through the form; the same name again is refused inside the form.
+    await nav('Directory', 'Directory');
+    const addUser = async () => {
+      await page.getByLabel('User name').fill('carol');
+      await page.getByLabel('Surname').fill('Console');
+      await page.getByRole('button', { name: 'Add user' }).click();
+    };
+    await addUser();
+    const user = page.locator('tr', { hasText: 'carol' });
+    await user.waitFor();
+    expect(await page.locator('main [role=alert]').count()).toBe(0);
+    await addUser();
+    await page.getByRole('form', { name: 'Add a user' }).getByRole('alert').getByText(/^Not added/).waitFor();
+    await screenshot(page, '14-directory');
+    await user.getByRole('button', { name: 'Delete carol' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await user.waitFor({ state: 'detached' });
 
     await nav('Events', 'Events');
     await page.locator('.feed').getByText('pull.completed').first().waitFor();

@@ -10,29 +10,23 @@ import { Field } from '../ui/field.js';
 import { Link } from '../ui/link.js';
 import { Empty, Page } from '../ui/page.js';
 import { StateBadge } from '../ui/state-badge.js';
+import { useAction } from '../ui/use-action.js';
 
 function SubscribeForm({ onDone }: { readonly onDone: () => void }) {
   const [url, setUrl] = useState('');
   const [publicKey, setPublicKey] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const submit = async (e: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    void run(async () => {
       await api.post('/channels', { url: url.trim(), ...(publicKey.trim() ? { publicKey: publicKey.trim() } : {}) });
       setUrl('');
       setPublicKey('');
       onDone();
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
-    <form class="card form" onSubmit={(e) => void submit(e)} aria-labelledby="subscribe-title">
+    <form class="card form" onSubmit={submit} aria-labelledby="subscribe-title">
       <h2 id="subscribe-title">Subscribe to a channel</h2>
       <ErrorBox error={error} title="Not subscribed" />
       <Field id="channel-url" label="Feed URL">

@@ -5,30 +5,24 @@ import { useConfirm } from '../ui/confirm.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Field } from '../ui/field.js';
 import { Page } from '../ui/page.js';
+import { useAction } from '../ui/use-action.js';
 import { type Row, ServiceList } from './service-list.js';
 
 function AddUser({ onDone }: { readonly onDone: () => void }) {
   const [f, setF] = useState({ uid: '', givenName: '', sn: '', mail: '', password: '' });
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const set = (k: keyof typeof f) => (e: { currentTarget: HTMLInputElement }) => setF({ ...f, [k]: e.currentTarget.value });
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
     const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v.trim() !== ''));
-    try {
+    void run(async () => {
       await api.post('/directory/users', body);
       setF({ uid: '', givenName: '', sn: '', mail: '', password: '' });
       onDone();
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
-    <form class="card form" onSubmit={(e) => void submit(e)} aria-labelledby="add-user-title">
+    <form class="card form" onSubmit={submit} aria-labelledby="add-user-title">
       <h2 id="add-user-title">Add a user</h2>
       <ErrorBox error={error} title="Not added" />
       <div class="inline-fields wrap">

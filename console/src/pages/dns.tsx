@@ -5,6 +5,7 @@ import { useConfirm } from '../ui/confirm.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Field } from '../ui/field.js';
 import { Page } from '../ui/page.js';
+import { useAction } from '../ui/use-action.js';
 import { type Row, ServiceList } from './service-list.js';
 
 const TYPES = ['MX', 'SRV', 'TXT', 'CNAME'] as const;
@@ -20,25 +21,18 @@ function AddRecord({ onDone }: { readonly onDone: () => void }) {
   const [name, setName] = useState('');
   const [value, setValue] = useState('');
   const [ttl, setTtl] = useState('');
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    void run(async () => {
       await api.post('/dns/records', { type, name: name.trim(), value: value.trim(), ...(ttl.trim() ? { ttl: Number(ttl) } : {}) });
       setName('');
       setValue('');
       onDone();
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
-    <form class="card form" onSubmit={(e) => void submit(e)} aria-labelledby="add-record-title">
+    <form class="card form" onSubmit={submit} aria-labelledby="add-record-title">
       <h2 id="add-record-title">Add a record</h2>
       <ErrorBox error={error} title="Not added" />
       <div class="inline-fields wrap">

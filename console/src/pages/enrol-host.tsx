@@ -1,10 +1,11 @@
 /** Add a host: a single-use, expiring token and the exact command to run on the new host. */
 import { useState } from 'preact/hooks';
-import { api, type ApiError, toApiError } from '../api/client.js';
+import { api } from '../api/client.js';
 import type { EnrolmentToken } from '../api/types.js';
 import { ago } from '../format.js';
 import { CopyButton } from '../ui/copy-button.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { useAction } from '../ui/use-action.js';
 
 const TTLS = [
   { seconds: 3600, label: '1 hour' },
@@ -15,23 +16,16 @@ const TTLS = [
 export function EnrolHost({ onCreated }: { readonly onCreated: () => void }) {
   const [ttl, setTtl] = useState(3600);
   const [token, setToken] = useState<EnrolmentToken | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const create = async (e: Event) => {
+  const { busy, error, run } = useAction();
+  const create = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    void run(async () => {
       setToken(await api.post<EnrolmentToken>('/hosts/tokens', { ttlSeconds: ttl }));
       onCreated();
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
-    <form class="card form" onSubmit={(e) => void create(e)} aria-labelledby="enrol-title">
+    <form class="card form" onSubmit={create} aria-labelledby="enrol-title">
       <h2 id="enrol-title">Add a host</h2>
       <p class="muted">Install STORM on the host, then run the command below there as root. The token works once.</p>
       <div class="inline-fields">
