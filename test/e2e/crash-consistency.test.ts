@@ -13,7 +13,7 @@ import { ensureLibvirtd, type LibvirtdHandle, makeVmDir, type VmDir } from '../h
 import { publishSampleChannelForTest, type PublishedChannel } from '../helpers/channel-fixture.js';
 import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
 import { stopAllProcesses } from '../helpers/process.js';
-import { freePort, startStormd, type StormdProcess } from '../helpers/stormd-process.js';
+import { freePort, startStormd, type StormdProcess, waitUntilReady } from '../helpers/stormd-process.js';
 
 const run = promisify(execFile);
 let libvirtd: LibvirtdHandle;
@@ -84,6 +84,7 @@ describe('kill -9 of the manager during launch', () => {
     it(`after ${step}: reconcile ${outcome === 'undone' ? 'undoes the launch' : 'finishes the launch'}, database and libvirt agree`, async () => {
       const name = `crash-${step}`;
       const doomed = await startManager(managerDir, managerArgs, { STORM_FAULT: `crash-after:${step}` });
+      await waitUntilReady(doomed, host.name);
       await expect(doomed.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name })).rejects.toMatchObject({ code: 'CLI_ERR_UNREACHABLE' });
       expect(await doomed.proc.exited()).toMatchObject({ signal: 'SIGKILL' });
 
@@ -105,6 +106,8 @@ describe('kill -9 of the manager during launch', () => {
 
   it('an orphan domain (a record lost behind the manager) is removed by reconcile', async () => {
     const m = await startManager(managerDir, managerArgs);
+    // A restarted manager places only on a host that has reported to it (or was ready and still is).
+    await waitUntilReady(m, host.name);
     const inst = await m.api.post<{ id: string }>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'orphan1' });
     await m.proc.stop('SIGTERM');
     const db = await Database.open(join(managerDir, 'storm.db'));
