@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { destroyAllInstances } from '../helpers/instances.js';
 import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
 import { stopAllProcesses } from '../helpers/process.js';
 import { startStormd } from '../helpers/stormd-process.js';
@@ -44,9 +45,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const i of (await manager?.api.get<{ instances: { id: string }[] }>('/instances').catch(() => ({ instances: [] })))?.instances ?? []) {
-    await manager.api.delete(`/instances/${i.id}`).catch(() => undefined);
-  }
+  await destroyAllInstances(manager?.api);
   await browser?.close();
   await stopAllProcesses();
   await channel?.close();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../manager/src/db/database.js';
 import { ensureLibvirtd, type LibvirtdHandle, makeVmDir, type VmDir } from '../harness/libvirtd.js';
 import { publishSampleChannelForTest, type PublishedChannel } from '../helpers/channel-fixture.js';
+import { destroyAllInstances } from '../helpers/instances.js';
 import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
 import { stopAllProcesses } from '../helpers/process.js';
 import { freePort, startStormd, type StormdProcess, waitUntilReady } from '../helpers/stormd-process.js';
@@ -39,9 +40,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   const m = await startManager(managerDir, managerArgs).catch(() => undefined);
-  for (const i of (await m?.api.get<{ instances: { id: string }[] }>('/instances').catch(() => ({ instances: [] })))?.instances ?? []) {
-    await m!.api.delete(`/instances/${i.id}`).catch(() => undefined);
-  }
+  await destroyAllInstances(m?.api);
   await stopAllProcesses();
   await channel?.close();
   await dir?.remove();

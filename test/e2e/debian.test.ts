@@ -16,20 +16,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readInstanceFile } from '../../stormd/src/instances/instance-layer.js';
 import { SITE, startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
+import { destroyAllInstances, GUEST_FAILED, type LaunchedInstance as Instance, waitForConsole } from '../helpers/instances.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUILD = join(ROOT, 'appliances/build');
 let site: StormNetwork;
-
-interface Instance {
-  id: string;
-  name: string;
-  ip: string;
-  mac: string;
-  state: string;
-  guestStatus: { phase: string; details: string } | null;
-}
 
 beforeAll(async () => {
   // Cached after the first time; the sample channel then carries nginx-web and postfix-mail.
@@ -43,21 +35,11 @@ beforeAll(async () => {
 }, 30 * 60_000);
 
 afterAll(async () => {
-  for (const i of (await site?.api.get<{ instances: { id: string }[] }>('/instances').catch(() => ({ instances: [] })))?.instances ?? []) {
-    await site.api.delete(`/instances/${i.id}`).catch(() => undefined);
-  }
+  await destroyAllInstances(site?.api);
   await site?.cleanup();
 }, 120_000);
 
-async function consoleUntil(id: string, pattern: RegExp, timeoutMs = 300_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { text } = await site.api.get<{ text: string }>(`/instances/${id}/console?bytes=262144`);
-    if (pattern.test(text)) return text;
-    if (/STORM-AGENT: failed|STORM-INIT: error/.test(text) || Date.now() > deadline) throw new Error(`console never showed ${pattern}:\n${text.slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
+const consoleUntil = (id: string, pattern: RegExp) => waitForConsole(site.api, id, pattern, { timeoutMs: 300_000, failOn: GUEST_FAILED });
 
 /** The writable layer of a launched instance (writable/w0.qcow2; instance.qcow2 on older hosts). */
 async function writableLayer(id: string): Promise<string> {

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLibvirtd, type LibvirtdHandle, makeVmDir, type VmDir } from '../harness/libvirtd.js';
 import { publishSampleChannelForTest, type PublishedChannel } from '../helpers/channel-fixture.js';
+import { destroyAllInstances, waitForConsole } from '../helpers/instances.js';
 import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
 import { stopAllProcesses } from '../helpers/process.js';
 import { startStormd, type StormdProcess } from '../helpers/stormd-process.js';
@@ -30,9 +31,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   // Whatever a failed test left: the host removes its instances before we stop it.
-  for (const i of (await manager?.api.get<{ instances: { id: string }[] }>('/instances').catch(() => ({ instances: [] })))?.instances ?? []) {
-    await manager.api.delete(`/instances/${i.id}`).catch(() => undefined);
-  }
+  await destroyAllInstances(manager?.api);
   await stopAllProcesses();
   await channel?.close();
   await dir?.remove();
@@ -40,15 +39,7 @@ afterAll(async () => {
 }, 120_000);
 
 const consoleText = async (id: string) => (await manager.api.get<{ text: string }>(`/instances/${id}/console?bytes=262144`)).text;
-async function waitForConsole(id: string, pattern: RegExp, timeoutMs = 150_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await consoleText(id);
-    if (pattern.test(text)) return text;
-    if (Date.now() > deadline) throw new Error(`console never showed ${pattern}:\n${text.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
+const consoleUntil = (id: string, pattern: RegExp) => waitForConsole(manager.api, id, pattern, { timeoutMs: 150_000 });
 const virshNames = async () => (await run('virsh', ['-c', libvirtd.uri, 'list', '--all', '--name'])).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 
 describe('launch on qemu:///system', () => {
@@ -59,7 +50,7 @@ describe('launch on qemu:///system', () => {
     id = inst.id;
     expect(inst).toMatchObject({ state: 'running', host: { name: 'qemu-host' } });
     expect(await virshNames()).toContain(`storm-${id}`);
-    const text = await waitForConsole(id, /hello-web: httpd started on :80/);
+    const text = await consoleUntil(id, /hello-web: httpd started on :80/);
     expect(text).toMatch(/STORM-INIT: root ready layers=3/);
     expect(text).toMatch(/STORM-OS: layers present: hello-web tiny-os/);
     expect(text).toMatch(/STORM-OS: instance name=hello1/);
@@ -71,7 +62,7 @@ describe('launch on qemu:///system', () => {
     expect(await consoleText(id)).toMatch(/STORM-OS: (power button|shutting down)/);
     const started = await manager.api.post<{ state: string }>(`/instances/${id}/actions`, { action: 'start' });
     expect(started.state).toBe('running');
-    await waitForConsole(id, /boot-stamp count=2/);
+    await consoleUntil(id, /boot-stamp count=2/);
     await manager.api.delete(`/instances/${id}`);
     expect(await virshNames()).not.toContain(`storm-${id}`);
     await expect(manager.api.get(`/instances/${id}`)).rejects.toMatchObject({ status: 404 });

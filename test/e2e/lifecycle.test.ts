@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
+import { destroyAllInstances } from '../helpers/instances.js';
 
 const run = promisify(execFile);
 const BUILD = resolve(import.meta.dirname, '../../appliances/build');
@@ -39,9 +40,7 @@ beforeAll(async () => {
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
 }, 180_000);
 afterAll(async () => {
-  for (const i of (await site?.api.get<{ instances: { id: string }[] }>('/instances').catch(() => ({ instances: [] })))?.instances ?? []) {
-    await site.api.delete(`/instances/${i.id}`).catch(() => undefined);
-  }
+  await destroyAllInstances(site?.api);
   await site?.cleanup();
   if (channelDir) await run('rm', ['-rf', join(channelDir, '..')]);
 }, 120_000);

@@ -11,39 +11,21 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readInstanceFile } from '../../stormd/src/instances/instance-layer.js';
 import { SITE, startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
+import { destroyAllInstances, GUEST_FAILED, type LaunchedInstance as Instance, waitForConsole } from '../helpers/instances.js';
 
 const BUILD = resolve(import.meta.dirname, '../../appliances/build');
 let site: StormNetwork;
-
-interface Instance {
-  id: string;
-  name: string;
-  ip: string;
-  mac: string;
-  state: string;
-  guestStatus: { phase: string; details: string } | null;
-}
 
 beforeAll(async () => {
   site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
 }, 180_000);
 afterAll(async () => {
-  for (const i of (await site?.api.get<{ instances: { id: string }[] }>('/instances').catch(() => ({ instances: [] })))?.instances ?? []) {
-    await site.api.delete(`/instances/${i.id}`).catch(() => undefined);
-  }
+  await destroyAllInstances(site?.api);
   await site?.cleanup();
 }, 120_000);
 
-async function consoleUntil(id: string, pattern: RegExp, timeoutMs = 180_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { text } = await site.api.get<{ text: string }>(`/instances/${id}/console?bytes=262144`);
-    if (pattern.test(text)) return text;
-    if (/STORM-AGENT: failed/.test(text) || Date.now() > deadline) throw new Error(`console never showed ${pattern}:\n${text.slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
+const consoleUntil = (id: string, pattern: RegExp) => waitForConsole(site.api, id, pattern, { failOn: GUEST_FAILED });
 
 describe('network services with a real guest', () => {
   let web: Instance;
