@@ -11,6 +11,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { SITE, startStormNetwork, type StormNetwork } from '../test/harness/storm-network.js';
+import { pollUntil } from '../test/helpers/poll.js';
 import { type Benchmark, median } from './harness.js';
 
 const run = promisify(execFile);
@@ -29,15 +30,7 @@ interface Instance {
 const du = async (path: string): Promise<number> => Number((await run('du', ['-sB1', path])).stdout.split('\t')[0]);
 const layerRecord = async (name: string): Promise<{ sha256: string; size: number }> => JSON.parse(await readFile(join(BUILD, 'layers', `${name}.json`), 'utf8')) as { sha256: string; size: number };
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) => pollUntil(what, probe, { timeoutMs });
 
 async function applied(site: StormNetwork, id: string, timeoutMs: number): Promise<void> {
   await until(`${id} applied`, timeoutMs, async () => {

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ManagerProcess } from './manager-process.js';
 import { ROOT } from './manager-process.js';
+import { pollUntil } from './poll.js';
 import { startProcess, type TestProcess } from './process.js';
 
 export interface StormdProcess {
@@ -63,12 +64,8 @@ export async function startStormd(manager: Pick<ManagerProcess, 'api' | 'url'>, 
 
 /** Placement only considers a host after its first heartbeat, which a loaded machine may delay. */
 export async function waitUntilReady(manager: Pick<ManagerProcess, 'api'>, name: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  await pollUntil(`host ${name} to be ready`, async () => {
     const { hosts } = await manager.api.get<{ hosts: { name: string; status: string }[] }>('/hosts');
-    const status = hosts.find((h) => h.name === name)?.status;
-    if (status === 'ready') return;
-    if (Date.now() > deadline) throw new Error(`host ${name} is ${status ?? 'not listed'} after ${timeoutMs / 1000} s, not ready`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return hosts.some((h) => h.name === name && h.status === 'ready') ? true : undefined;
+  }, { timeoutMs });
 }

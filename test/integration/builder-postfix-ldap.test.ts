@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from '../../appliances/src/builder/actions.js';
 import { mountsUnder, runInStack } from '../../appliances/src/builder/stack.js';
 import { createNetns, type Netns, type Started } from '../harness/netns.js';
+import { pollUntil } from '../helpers/poll.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -47,15 +48,7 @@ with smtplib.SMTP(sys.argv[1], 25, timeout=60) as s:
 print(json.dumps(out))
 `;
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) => pollUntil(what, probe, { timeoutMs });
 
 describe("postfix-mail against STORM's LDAP server", () => {
   let dir: string;

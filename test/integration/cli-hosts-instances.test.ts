@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishChannel, type PublishedChannel } from '../helpers/channel-fixture.js';
 import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
+import { pollUntil } from '../helpers/poll.js';
 import { startProcess, stopAllProcesses } from '../helpers/process.js';
 import { type StormCli, stormCli } from '../helpers/storm-cli.js';
 import { freePort, joinStormd, serveStormd, type StormdProcess } from '../helpers/stormd-process.js';
@@ -27,15 +28,7 @@ const cliArgs = (args: readonly string[]) => cli.args(args);
 const storm = (...args: string[]) => cli.run(args);
 const json = <T>(...args: string[]) => cli.json<T>(...args);
 
-const waitFor = async <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-};
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000) => pollUntil(what, fn, { timeoutMs, everyMs: 250 });
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'storm-cli-hosts-'));

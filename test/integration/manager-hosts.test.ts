@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishChannel, type PublishedChannel } from '../helpers/channel-fixture.js';
 import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
+import { pollUntil } from '../helpers/poll.js';
 import { stopAllProcesses } from '../helpers/process.js';
 import { freePort, joinStormd, serveStormd, startStormd, type StormdProcess } from '../helpers/stormd-process.js';
 
@@ -34,15 +35,7 @@ let manager: ManagerProcess;
 let channel: PublishedChannel;
 const hosts: StormdProcess[] = [];
 
-const waitFor = async <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000) => pollUntil(what, fn, { timeoutMs });
 const hostList = async () => (await manager.api.get<{ hosts: HostView[] }>('/hosts')).hosts;
 
 beforeAll(async () => {
