@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bigLayerSource } from '../helpers/big-layer-channel.js';
 import { publishChannel, type PublishedChannel } from '../helpers/channel-fixture.js';
 import { startManager } from '../helpers/manager-process.js';
+import { pollUntil } from '../helpers/poll.js';
 import { stopAllProcesses } from '../helpers/process.js';
 
 const SIZE = 48 * 1024 * 1024;
@@ -54,10 +55,14 @@ it('resumes a pull interrupted by kill -9 from the partial size', async () => {
   expect(partial).toBeGreaterThanOrEqual(SIZE / 2);
   expect(partial).toBeLessThan(SIZE);
 
+  // The channel server logs a request when its response closes, which for the killed pull comes a
+  // moment after the kill: wait for that entry before clearing, or it lands among the resumed ones.
+  const isLayer = (r: { url: string }) => r.url.includes(big.sha256);
+  await pollUntil('the interrupted layer request in the channel log', async () => (channel.requests.some(isLayer) ? true : undefined), { everyMs: 50 });
   channel.requests.length = 0;
   m = await start();
   await m.api.post('/appliances/big-app/1.0.0/pull');
-  const layerRequests = channel.requests.filter((r) => r.url.includes(big.sha256));
+  const layerRequests = channel.requests.filter(isLayer);
   expect(layerRequests).toHaveLength(1);
   const range = /^bytes=(\d+)-$/.exec(layerRequests[0]!.range ?? '');
   expect(Number(range?.[1])).toBe(partial);
