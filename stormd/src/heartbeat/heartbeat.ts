@@ -18,7 +18,12 @@ import type { CrlKeeper } from './crl-keeper.js';
 
 export const HEARTBEAT_PATH = '/api/v1/hosts/heartbeat';
 export const DEFAULT_INTERVAL_MS = 10_000;
-export const MAX_BACKOFF_MS = 5 * 60_000;
+/**
+ * The longest wait between failed heartbeats. It is also how long a host can stay `unreachable`
+ * after the manager comes back from an outage, so it stays near the manager's own silence window
+ * (3 missed 10 s beats); one small POST per host every 30 s is no load worth avoiding.
+ */
+export const MAX_BACKOFF_MS = 30_000;
 /** Bounds on the manager's interval, so a bad answer can neither flood it nor silence the host. */
 const MIN_INTERVAL_MS = 100;
 const MAX_INTERVAL_MS = 10 * 60_000;
