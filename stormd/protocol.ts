@@ -233,6 +233,20 @@ export interface JoinResponse {
   readonly managerName: string;
 }
 
+/**
+ * `POST <manager>/api/v1/hosts/renew` (with the host's current client certificate): a certificate
+ * for a new key, same names. The current one keeps working until the host first presents the new
+ * one; then the manager revokes the old.
+ */
+export interface RenewRequest {
+  /** PEM PKCS#10 request for the host's new key. */
+  readonly csr: string;
+}
+
+export interface RenewResponse {
+  readonly certificate: string;
+}
+
 /** `POST <manager>/api/v1/hosts/heartbeat` (with the host's client certificate). */
 export interface HeartbeatRequest {
   readonly info: HostInfo;

@@ -1,6 +1,6 @@
 /**
  * `startStormd(config)`: everything `stormd` runs — the hypervisor driver, the layer store, the
- * instances service, the mutual-TLS API (listening) and the heartbeat — and one `close()` that
+ * instances service, the mutual-TLS API (listening), the heartbeat and certificate renewal — and one `close()` that
  * stops them in reverse. Refuses with STORMD_ERR_NOT_JOINED when the data folder holds no join.
  *
  * @example
@@ -23,6 +23,7 @@ import { collectHostInfo } from './host/host-info.js';
 import { resolveHypervisorUri } from './hypervisor/detect.js';
 import { createDriver } from './hypervisor/registry.js';
 import { loadHostIdentity } from './identity/host-identity.js';
+import { CertificateRenewal, RENEW_PATH } from './identity/renewal.js';
 import { InstancesService } from './instances/instances-service.js';
 import { ManagerClient } from './net/manager-client.js';
 import { LayerStore } from './store/layer-store.js';
@@ -104,6 +105,21 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
     });
     heartbeat.start();
     undo.unshift(() => heartbeat.stop());
+    const renewal = new CertificateRenewal({
+      dataDir,
+      caPem: identity.caPem,
+      certPem: identity.certPem,
+      hostName: record.name,
+      renewBeforeDays: config.renewBeforeDays,
+      send: (req) => manager.postJson(RENEW_PATH, req),
+      apply: (pair) => {
+        tls.reloadIdentity(pair);
+        manager.setIdentity(pair);
+      },
+      log: app.log,
+    });
+    renewal.start();
+    undo.unshift(() => renewal.stop());
     say(`listening on ${url} for ${record.managerName} (host ${record.name}, id ${record.hostId}, manager ${record.managerUrl})`);
     let closing: Promise<void> | undefined;
     return { url, app, tls, heartbeat, store, instances, close: () => (closing ??= runAll(undo)) };

@@ -44,8 +44,9 @@ export async function joinStormd(manager: Pick<ManagerProcess, 'api' | 'url'>, o
   return { code, output: p.output() };
 }
 
-export async function serveStormd(opts: { name: string; data: string; listen: string; hypervisor: string }): Promise<StormdProcess> {
-  const proc = startProcess(process.execPath, [join(ROOT, 'bin/stormd.js'), '--data', opts.data, '--listen', opts.listen, '--hypervisor', opts.hypervisor, '--log-level', 'warn']);
+/** Starts `stormd` on an already joined folder; `args` go after the usual flags. */
+export async function serveStormd(opts: { name: string; data: string; listen: string; hypervisor: string; args?: readonly string[] }): Promise<StormdProcess> {
+  const proc = startProcess(process.execPath, [join(ROOT, 'bin/stormd.js'), '--data', opts.data, '--listen', opts.listen, '--hypervisor', opts.hypervisor, '--log-level', 'warn', ...(opts.args ?? [])]);
   const [, url] = await proc.waitForLine(/stormd: listening on (https:\/\/\S+)/, 60_000);
   return { name: opts.name, data: opts.data, url: url!, proc, restart: async () => serveStormd(opts) };
 }

@@ -5,14 +5,12 @@
  * domain and the instance layer; the manager refuses a host whose certificate lacks the name it dials;
  * revocation takes a host out.
  */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishChannel, type PublishedChannel } from '../helpers/channel-fixture.js';
-import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
+import type { ManagerProcess } from '../helpers/manager-process.js';
 import { pollUntil } from '../helpers/poll.js';
-import { stopAllProcesses } from '../helpers/process.js';
+import { startSubscribedManager, type SubscribedManager } from '../helpers/subscribed-manager.js';
 import { freePort, joinStormd, serveStormd, startStormd, type StormdProcess } from '../helpers/stormd-process.js';
 
 interface HostView {
@@ -32,23 +30,17 @@ interface InstanceView {
 
 let dir: string;
 let manager: ManagerProcess;
-let channel: PublishedChannel;
 const hosts: StormdProcess[] = [];
 
 const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000) => pollUntil(what, fn, { timeoutMs });
 const hostList = async () => (await manager.api.get<{ hosts: HostView[] }>('/hosts')).hosts;
 
+let env: SubscribedManager | undefined;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'storm-hosts-'));
-  channel = await publishChannel();
-  manager = await startManager(join(dir, 'manager'), ['--channel-allow', '127.0.0.0/8', '--heartbeat', '1']);
-  await manager.api.post('/channels', { url: channel.feedUrl, publicKey: channel.publicKey });
+  env = await startSubscribedManager('storm-hosts-');
+  ({ dir, manager } = env);
 }, 120_000);
-afterAll(async () => {
-  await stopAllProcesses();
-  await channel?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => env?.close());
 
 describe('enrolment', () => {
   it('a token works once; reused or expired it is refused with 403, and the trust list is unchanged', async () => {

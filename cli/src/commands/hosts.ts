@@ -116,6 +116,7 @@ async function showHost(ctx: CliContext, args: readonly string[]): Promise<numbe
       ['hypervisor', h.hypervisor.uri ? `${h.hypervisor.uri}${h.hypervisor.domainType ? ` (${h.hypervisor.domainType})` : ''}` : undefined],
       ['heartbeat', relativeTime(h.lastHeartbeat)],
       ['enrolled', relativeTime(h.createdAt)],
+      ['certificate', `${h.certificate.serial}, expires ${relativeTime(h.certificate.notAfter)}${h.certificate.renewalPending ? ' (renewed; the host has not used the new one yet)' : ''}`],
       ['last error', h.lastError],
     ]),
   );

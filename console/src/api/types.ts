@@ -80,6 +80,8 @@ export interface Host {
   readonly freeMemoryMiB: number | null;
   readonly allocatedMemoryMiB: number | null;
   readonly hypervisor: { readonly uri: string | null; readonly domainType: string | null };
+  /** notAfter is null for hosts enrolled before it was recorded; renewalPending: a renewed one awaits first use. */
+  readonly certificate: { readonly serial: string; readonly notAfter: string | null; readonly renewalPending: boolean };
   readonly createdAt: string;
 }
 

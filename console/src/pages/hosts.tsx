@@ -32,6 +32,12 @@ function HostCard({ h, instances, onRevoke }: { readonly h: Host; readonly insta
       <p class="small">
         {h.cpus ?? '—'} CPUs · {instances} instance{instances === 1 ? '' : 's'} · heartbeat {ago(h.lastHeartbeat)}
       </p>
+      {h.certificate.notAfter && h.status !== 'revoked' ? (
+        <p class="muted small">
+          certificate valid until {new Date(h.certificate.notAfter).toLocaleDateString()}
+          {h.certificate.renewalPending ? ' · renewed, awaiting first use' : ''}
+        </p>
+      ) : null}
       {h.lastError ? <p class="bad-text small break">{h.lastError}</p> : null}
       {h.status !== 'revoked' ? (
         <div class="actions">

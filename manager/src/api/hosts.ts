@@ -1,11 +1,11 @@
 /**
  * Hosts: enrolment tokens and the command to run on the host, the registry, revocation, libvirt PKI
  * bundles (administrator); `POST /hosts/join` (the token is the credential); `POST /hosts/heartbeat`
- * (the host's certificate is).
+ * and `POST /hosts/renew` (the host's certificate is).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import type { HeartbeatRequest, JoinRequest } from '../../../stormd/protocol.js';
+import type { HeartbeatRequest, JoinRequest, RenewRequest } from '../../../stormd/protocol.js';
 import { requireHost } from '../auth/host-auth.js';
 import { MgrErr } from '../errors.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
@@ -19,6 +19,7 @@ const JoinBody = Type.Object(
   { token: Type.String({ maxLength: 200 }), csr: Type.String({ maxLength: 16 * 1024 }), name: Type.String({ maxLength: 253 }), url: Type.String({ maxLength: 300 }) },
   { additionalProperties: false },
 );
+const RenewBody = Type.Object({ csr: Type.String({ maxLength: 16 * 1024 }) }, { additionalProperties: false });
 
 export interface HostRouteOptions {
   readonly hosts: HostRegistry;
@@ -57,8 +58,9 @@ export const hostJoinRoutes: FastifyPluginAsync<HostRouteOptions> = async (app, 
   app.post('/hosts/join', { schema: { body: JoinBody } }, async (request) => hosts.join(request.body as JoinRequest));
 };
 
-/** Heartbeats: the host's client certificate is the credential. */
+/** Heartbeats and certificate renewal: the host's client certificate is the credential. */
 export const hostAgentRoutes: FastifyPluginAsync<HostRouteOptions> = async (app, { hosts }) => {
   app.addHook('onRequest', requireHost(hosts));
   app.post('/hosts/heartbeat', { bodyLimit: 4 * 1024 * 1024 }, async (request) => hosts.heartbeat(request.enrolledHost!.cert_serial, request.body as HeartbeatRequest));
+  app.post('/hosts/renew', { schema: { body: RenewBody } }, async (request) => hosts.renew(request.enrolledHost!, request.body as RenewRequest));
 };

@@ -242,6 +242,19 @@ export const MIGRATIONS: readonly Migration[] = [
     // Every XML-RPC call from a guest finds its instance by token; without this, each one scanned the table.
     sql: 'CREATE INDEX instances_by_token ON instances (token_hash);',
   },
+  {
+    version: 9,
+    name: 'hosts: certificate expiry and renewal',
+    // A renewed certificate is "next" until the host first uses it: until then both it and the current
+    // one authenticate, so a renewal answer lost on the way can never lock the host out.
+    sql: `
+      ALTER TABLE hosts ADD COLUMN cert_not_after TEXT;
+      ALTER TABLE hosts ADD COLUMN next_cert_serial TEXT;
+      ALTER TABLE hosts ADD COLUMN next_cert_not_after TEXT;
+      CREATE INDEX hosts_by_cert_serial ON hosts (cert_serial);
+      CREATE INDEX hosts_by_next_cert_serial ON hosts (next_cert_serial);
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

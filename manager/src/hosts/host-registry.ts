@@ -1,14 +1,14 @@
 /**
  * The host registry: enrolment (a single-use token spent in the same transaction that records the
  * host), heartbeats (capacity, layers held, instance states), health (missed heartbeats make a
- * host unreachable, never deleted), revocation, and a mutual-TLS client per host.
+ * host unreachable, never deleted), certificate renewal, revocation, and a mutual-TLS client per host.
  *
  * @example
  * const join = await hosts.join({ token, csr, name: 'host-1', url: 'https://host-1:9443' });
  * hosts.startMonitor();
  * const client = await hosts.client(hostId);
  */
-import type { HeartbeatRequest, HeartbeatResponse, InstanceStatus, JoinRequest, JoinResponse } from '../../../stormd/protocol.js';
+import type { HeartbeatRequest, HeartbeatResponse, InstanceStatus, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
@@ -44,6 +44,8 @@ export interface HostView {
   readonly freeMemoryMiB: number | null;
   readonly allocatedMemoryMiB: number | null;
   readonly hypervisor: { readonly uri: string | null; readonly domainType: string | null };
+  /** The host certificate in use: its serial, its expiry (null if it joined before that was recorded), and whether a renewed one awaits first use. */
+  readonly certificate: { readonly serial: string; readonly notAfter: string | null; readonly renewalPending: boolean };
   readonly createdAt: string;
 }
 
@@ -60,6 +62,7 @@ export function hostView(r: HostRow): HostView {
     freeMemoryMiB: r.free_memory_mib,
     allocatedMemoryMiB: r.allocated_memory_mib,
     hypervisor: { uri: r.hypervisor_uri, domainType: r.domain_type },
+    certificate: { serial: r.cert_serial, notAfter: r.cert_not_after, renewalPending: r.next_cert_serial !== null },
     createdAt: r.created_at,
   };
 }
@@ -94,7 +97,7 @@ export class HostRegistry {
       const taken = await tx.get<{ id: string }>("SELECT id FROM hosts WHERE name = ? AND status != 'revoked'", [req.name]);
       if (taken) throw MgrErr.MGR_ERR_CONFLICT(`a host named ${req.name} is enrolled (${taken.id}); remove it first`);
       const issued = trust.issueHostCertificate(req.csr, req.name, [dialled]);
-      await this.store.insert(tx, { id, name: req.name, url: url.origin, certSerial: issued.serial });
+      await this.store.insert(tx, { id, name: req.name, url: url.origin, cert: issued });
       return issued;
     });
     this.opts.bus.publish('host.joined', { id, name: req.name, url: url.origin });
@@ -111,10 +114,33 @@ export class HostRegistry {
     return { intervalMs: this.opts.heartbeatIntervalMs, crlNumber: this.opts.trust.crlNumber };
   }
 
-  /** The enrolled, non-revoked host presenting the certificate with `serial`, or undefined. */
+  /**
+   * The enrolled, non-revoked host presenting the certificate with `serial`, or undefined. The first
+   * use of a renewed certificate makes it current and revokes the one it replaces.
+   */
   async authenticate(serial: string): Promise<HostRow | undefined> {
     const host = await this.store.bySerial(serial);
-    return host && host.status !== 'revoked' && !(await this.opts.trust.revocations.isRevoked(serial)) ? host : undefined;
+    if (!host || host.status === 'revoked' || (await this.opts.trust.revocations.isRevoked(serial))) return undefined;
+    if (host.next_cert_serial !== serial) return host;
+    const replaced = await this.store.promoteNextCertificate(host.id, serial);
+    if (replaced) {
+      await this.opts.trust.revoke(replaced, `host ${host.name}: replaced by a renewed certificate`);
+      this.opts.bus.publish('host.certificate', { id: host.id, name: host.name, serial, notAfter: host.next_cert_not_after });
+    }
+    return this.store.get(host.id);
+  }
+
+  /**
+   * A certificate for the host's new key, with the names of its first one. It stays "next" until the
+   * host presents it; a later renewal before that replaces (and revokes) it, since the host never took it.
+   */
+  async renew(host: HostRow, req: RenewRequest): Promise<RenewResponse> {
+    const dialled = new URL(host.url).hostname.replace(/^\[|\]$/g, '');
+    const issued = this.opts.trust.issueHostCertificate(req.csr, host.name, [dialled]);
+    const abandoned = await this.store.setNextCertificate(host.id, issued);
+    if (abandoned) await this.opts.trust.revoke(abandoned, `host ${host.name}: a later renewal replaced it before use`);
+    this.opts.bus.publish('host.renewal', { id: host.id, name: host.name, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
+    return { certificate: issued.certPem };
   }
 
   async list(): Promise<HostView[]> {
@@ -144,6 +170,7 @@ export class HostRegistry {
   async revoke(idOrName: string): Promise<HostRow> {
     const host = await this.get(idOrName);
     if (host.status === 'revoked') return host;
+    if (host.next_cert_serial) await this.opts.trust.revocations.revoke(host.next_cert_serial, new Date(), `host ${host.name} removed`);
     await this.opts.trust.revoke(host.cert_serial, `host ${host.name} removed`);
     await this.store.setStatus(host.id, 'revoked', 'removed by the administrator');
     this.clients.delete(host.id);

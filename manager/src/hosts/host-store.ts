@@ -2,6 +2,12 @@
 import type { HostInfo } from '../../../stormd/protocol.js';
 import type { Database, Queryable } from '../db/database.js';
 
+/** What the store keeps of an issued certificate. */
+export interface CertificateRef {
+  readonly serial: string;
+  readonly notAfter: Date;
+}
+
 export type HostStatus = 'new' | 'ready' | 'unreachable' | 'revoked';
 
 export interface HostRow {
@@ -9,6 +15,11 @@ export interface HostRow {
   readonly name: string;
   readonly url: string;
   readonly cert_serial: string;
+  /** Null for hosts that joined before expiry was recorded. */
+  readonly cert_not_after: string | null;
+  /** A renewed certificate the host has not presented yet. */
+  readonly next_cert_serial: string | null;
+  readonly next_cert_not_after: string | null;
   readonly status: HostStatus;
   readonly last_heartbeat: string | null;
   readonly last_error: string | null;
@@ -24,10 +35,29 @@ export interface HostRow {
 export class HostStore {
   constructor(private readonly db: Database) {}
 
-  async insert(tx: Queryable, row: { id: string; name: string; url: string; certSerial: string }): Promise<void> {
+  async insert(tx: Queryable, row: { id: string; name: string; url: string; cert: CertificateRef }): Promise<void> {
     // A revoked host keeps its record (its instances point at it) but frees its name for a re-join.
     await tx.run("UPDATE hosts SET name = name || '#' || id WHERE name = ? AND status = 'revoked'", [row.name]);
-    await tx.run('INSERT INTO hosts (id, name, url, cert_serial) VALUES (?, ?, ?, ?)', [row.id, row.name, row.url, row.certSerial]);
+    await tx.run('INSERT INTO hosts (id, name, url, cert_serial, cert_not_after) VALUES (?, ?, ?, ?, ?)', [row.id, row.name, row.url, row.cert.serial, row.cert.notAfter.toISOString()]);
+  }
+
+  /** Records a renewed certificate as next; returns the serial of an earlier next one it replaces (never used, so to revoke). */
+  async setNextCertificate(id: string, cert: CertificateRef): Promise<string | null> {
+    return this.db.transaction(async (tx) => {
+      const before = await tx.get<{ next_cert_serial: string | null }>('SELECT next_cert_serial FROM hosts WHERE id = ?', [id]);
+      await tx.run('UPDATE hosts SET next_cert_serial = ?, next_cert_not_after = ? WHERE id = ?', [cert.serial, cert.notAfter.toISOString(), id]);
+      return before?.next_cert_serial ?? null;
+    });
+  }
+
+  /** Makes the next certificate current; returns the replaced serial, or null when another call already did. */
+  async promoteNextCertificate(id: string, serial: string): Promise<string | null> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<{ cert_serial: string }>('SELECT cert_serial FROM hosts WHERE id = ? AND next_cert_serial = ?', [id, serial]);
+      if (!row) return null;
+      await tx.run('UPDATE hosts SET cert_serial = next_cert_serial, cert_not_after = next_cert_not_after, next_cert_serial = NULL, next_cert_not_after = NULL WHERE id = ?', [id]);
+      return row.cert_serial;
+    });
   }
 
   list(): Promise<HostRow[]> {
@@ -42,8 +72,9 @@ export class HostStore {
     return this.db.get<HostRow>('SELECT * FROM hosts WHERE name = ?', [name]);
   }
 
+  /** The host whose current or next certificate has `serial`. */
   bySerial(serial: string): Promise<HostRow | undefined> {
-    return this.db.get<HostRow>('SELECT * FROM hosts WHERE cert_serial = ?', [serial]);
+    return this.db.get<HostRow>('SELECT * FROM hosts WHERE cert_serial = ? OR next_cert_serial = ?', [serial, serial]);
   }
 
   async recordHeartbeat(id: string, info: HostInfo): Promise<void> {

@@ -14,6 +14,7 @@ import Value from 'typebox/value';
 import { errorMessage } from '../../../common/errors.js';
 import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol.js';
 import { StormdErr } from '../errors.js';
+import { RepeatingTask } from '../repeating-task.js';
 import type { CrlKeeper } from './crl-keeper.js';
 
 export const HEARTBEAT_PATH = '/api/v1/hosts/heartbeat';
@@ -54,9 +55,7 @@ export class Heartbeat {
   private readonly opts: HeartbeatOptions;
   private intervalMs: number;
   private failures = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private inflight: Promise<void> | undefined;
-  private stopped = true;
+  private readonly loop = new RepeatingTask(() => this.tick());
   /** Beats answered, for tests and logs. */
   beats = 0;
 
@@ -66,16 +65,11 @@ export class Heartbeat {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.inflight;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One heartbeat; resolves with the manager's answer or rejects with why it failed. */
@@ -88,26 +82,18 @@ export class Heartbeat {
     return answer;
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.inflight = this.tick().finally(() => {
-        this.inflight = undefined;
-      });
-    }, delayMs);
-  }
-
-  private async tick(): Promise<void> {
+  /** One round of the loop; answers the wait before the next. */
+  private async tick(): Promise<number> {
     try {
       await this.beat();
       if (this.failures) this.opts.log.info({ after: this.failures }, 'heartbeat answered again');
       this.failures = 0;
-      this.schedule(this.intervalMs);
+      return this.intervalMs;
     } catch (err) {
       this.failures += 1;
       const delay = backoffDelay(this.failures, this.intervalMs, this.opts.maxBackoffMs);
       this.opts.log.warn({ failures: this.failures, retryInMs: delay, reason: errorMessage(err) }, 'heartbeat failed');
-      this.schedule(delay);
+      return delay;
     }
   }
 }

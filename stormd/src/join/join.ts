@@ -13,13 +13,14 @@
  * const record = await joinManager({ managerUrl: 'https://m:8443', token, dataDir: '/var/lib/stormd', name: 'host-1', url: 'https://host-1:9443' });
  * record.hostId; // the manager's id for this host
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { errorMessage } from '../../../common/errors.js';
 import { certificateFingerprint, createCsr, decodeEnrolmentToken, generateKeyPair } from '../../../manager/src/pki/index.js';
 import type { JoinRequest, JoinResponse } from '../../protocol.js';
 import { StormdErr } from '../errors.js';
+import { checkHostCertificate } from '../identity/check-certificate.js';
 import { type HostRecord, isJoined, writeHostIdentity } from '../identity/host-identity.js';
 import { httpsRequest, readBody } from '../net/https-request.js';
 import { describeError, ManagerClient, tlsText } from '../net/manager-client.js';
@@ -27,8 +28,6 @@ import { readCrl } from '../tls/crl-info.js';
 
 export const CA_PATH = '/api/v1/pki/ca';
 export const JOIN_PATH = '/api/v1/hosts/join';
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 export interface JoinOptions {
   readonly managerUrl: string;
@@ -129,18 +128,13 @@ export async function fetchPinnedCa(managerUrl: string, fingerprint: string, tim
 function checkJoinResponse(answer: JoinResponse, fingerprint: string, keyPem: string, log: (line: string) => void): void {
   const bad = (why: string) => StormdErr.STORMD_ERR_MANAGER_RESPONSE(`${JOIN_PATH}: ${why}`);
   let ca: X509Certificate;
-  let cert: X509Certificate;
   try {
     ca = new X509Certificate(answer.caCertificate);
-    cert = new X509Certificate(answer.certificate);
   } catch {
-    throw bad('a certificate does not parse');
+    throw bad('caCertificate does not parse');
   }
   if (certificateFingerprint(ca.raw) !== fingerprint) throw bad('caCertificate is not the pinned CA');
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw bad('the certificate was not issued by the CA');
-  if (!cert.checkPrivateKey(createPrivateKey(keyPem))) throw bad("the certificate is not for this host's key");
-  const usages = cert.keyUsage ?? [];
-  if (!usages.includes(SERVER_AUTH)) throw bad('the certificate has no serverAuth: stormd could not serve with it');
-  if (!usages.includes(CLIENT_AUTH)) log('warning: the host certificate has no clientAuth; heartbeats and layer fetches over mutual TLS will be refused');
+  const { clientAuth } = checkHostCertificate(answer.certificate, ca, keyPem, bad);
+  if (!clientAuth) log('warning: the host certificate has no clientAuth; heartbeats and layer fetches over mutual TLS will be refused');
   readCrl(answer.crl, answer.caCertificate);
 }

@@ -28,10 +28,17 @@ const MAX_JSON_BYTES = 4 * 1024 * 1024;
 export class ManagerClient {
   readonly origin: string;
   private readonly opts: ManagerClientOptions;
+  private identity: { certPem: string; keyPem: string } | undefined;
 
   constructor(opts: ManagerClientOptions) {
     this.opts = opts;
     this.origin = new URL(opts.managerUrl).origin;
+    if (opts.certPem && opts.keyPem) this.identity = { certPem: opts.certPem, keyPem: opts.keyPem };
+  }
+
+  /** Presents this certificate from the next request on (after a renewal). */
+  setIdentity(identity: { certPem: string; keyPem: string }): void {
+    this.identity = identity;
   }
 
   /** The URL, resolved against the manager; STORMD_ERR_URL_REFUSED unless it is on the manager's origin. */
@@ -85,7 +92,7 @@ export class ManagerClient {
     const tls = clientTlsOptions({
       ca: this.opts.caPem,
       servername: target.hostname.replace(/^\[|\]$/g, ''),
-      ...(this.opts.certPem && this.opts.keyPem ? { cert: this.opts.certPem, key: this.opts.keyPem } : {}),
+      ...(this.identity ? { cert: this.identity.certPem, key: this.identity.keyPem } : {}),
     });
     try {
       return await httpsRequest(target, tls, { timeoutMs: this.opts.timeoutMs ?? 30_000, ...opts });

@@ -2,7 +2,8 @@
  * stormd's HTTPS listener: OpenSSL (through `serverTlsOptions`) refuses every client certificate
  * that is not from the STORM CA, valid, unrevoked and clientAuth; then, before the HTTP layer ever
  * sees the connection, `checkPeer` refuses any certificate not naming the manager saved at join.
- * Each refusal is logged with its reason. A newer CRL is swapped in without a restart.
+ * Each refusal is logged with its reason. A newer CRL and a renewed certificate are swapped in
+ * without a restart.
  *
  * @example
  * const tls = new StormdTls(identity);
@@ -77,6 +78,12 @@ export class StormdTls {
       this.log.warn({ remoteAddress: socket.remoteAddress, serial }, 'closing a connection whose certificate was revoked');
       socket.destroy();
     }
+  }
+
+  /** Serves a renewed certificate from the next handshake on; open connections keep theirs. */
+  reloadIdentity(pair: { certPem: string; keyPem: string }): void {
+    this.material = { ...this.material, ...pair };
+    this.server?.setSecureContext(this.options());
   }
 
   private options() {
