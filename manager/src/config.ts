@@ -49,6 +49,8 @@ export const ManagerConfigSchema = Type.Object(
     ldapListen: Type.String({ default: '' }),
     /** The directory's base DN; empty: from --domain (dc=storm,dc=internal). */
     ldapBaseDn: Type.String({ default: '' }),
+    /** Refuse LDAP binds until the client has done StartTLS. */
+    ldapRequireTls: Type.Boolean({ default: false }),
     /** A listener for guests only (XML-RPC), with TLS minimal guest clients speak; empty: none. */
     guestListen: Type.String({ default: '' }),
     /** The XML-RPC URL written into every instance; default https://storm.local:<guest or main port>/RPC2. */
@@ -89,6 +91,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   dhcpLeaseSeconds: { flag: 'dhcp-lease', env: 'STORM_DHCP_LEASE', kind: 'integer', arg: 'SECONDS', help: 'DHCP lease time (default 3600)' },
   ldapListen: { flag: 'ldap-listen', env: 'STORM_LDAP_LISTEN', arg: 'HOST:PORT', help: 'serve the LDAP directory here (off when absent)' },
   ldapBaseDn: { flag: 'ldap-base-dn', env: 'STORM_LDAP_BASE_DN', arg: 'DN', help: 'base DN of the directory (default: from --domain)' },
+  ldapRequireTls: { flag: 'ldap-require-tls', env: 'STORM_LDAP_REQUIRE_TLS', kind: 'boolean', help: 'refuse LDAP binds in clear text: clients must StartTLS first (it is always offered)' },
   guestListen: { flag: 'guest-listen', env: 'STORM_GUEST_LISTEN', arg: 'HOST:PORT', help: 'XML-RPC for appliances only, TLS their minimal clients speak (busybox wget)' },
   guestUrl: { flag: 'guest-url', env: 'STORM_GUEST_URL', arg: 'URL', help: 'XML-RPC URL written into instances (default https://storm.local:PORT/RPC2)' },
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },

@@ -136,7 +136,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const directoryBaseDn = directoryBaseDn_(config.ldapBaseDn || undefined, config.domain);
     // Guests reach the directory by the manager's name, like everything else it serves them.
     const ldapUri = config.ldapListen ? `ldap://storm.local:${parseHostPort(config.ldapListen, 'ldap-listen').port}` : null;
-    const network = new NetworkServices({ config, db, net, records, directory, ldapBaseDn: directoryBaseDn, log: (msg) => bus.publish('network.log', { msg }) });
+    const network = new NetworkServices({ config, db, net, records, directory, ldapBaseDn: directoryBaseDn, ldapTls: trust.directoryTlsOptions(), log: (msg) => bus.publish('network.log', { msg }) });
     const guests = new GuestApi({
       db,
       records,

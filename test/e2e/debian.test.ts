@@ -6,7 +6,7 @@
  * name with the page; STORM's DNS serves the MX record the mail appliance registered; the host's
  * layer store holds the Debian OS layer once for both. The site's manager also serves its directory
  * over LDAP on storm.local; the mail appliance reads the bind account seeded at launch
- * (/etc/storm/ldap.json), and mail over SMTP (python's smtplib, to the host the MX record names) to
+ * (/etc/storm/ldap.json) and binds over StartTLS (the site requires it), and mail over SMTP (python's smtplib, to the host the MX record names) to
  * a user of the directory lands in that user's Maildir while one to an unknown user is refused.
  */
 import { execFile } from 'node:child_process';
@@ -139,6 +139,11 @@ print(json.dumps(out))
     const out = JSON.parse(py.output.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
     expect(out).toMatchObject({ mx: 'mx1.storm.internal', ehlo: 250, alice: 'accepted' });
     expect(out['nobody']).toEqual({ 'nobody@mx1.storm.internal': [550, expect.stringMatching(/User unknown/)] });
+    // The manager requires StartTLS for binds (--ldap-require-tls): Postfix's lookups went over TLS.
+    const { services } = await site.api.get<{ services: { ldap: { tlsStarted: number; bindsSucceeded: number; bindsInClearRefused: number } } }>('/network');
+    expect(services.ldap.tlsStarted).toBeGreaterThan(0);
+    expect(services.ldap.bindsSucceeded).toBeGreaterThan(0);
+    expect(services.ldap.bindsInClearRefused).toBe(0);
     // Delivery takes a moment; then stop the VM and read the Maildir from its instance layer.
     await new Promise((r) => setTimeout(r, 5000));
     await site.api.post(`/instances/${mail.id}/actions`, { action: 'stop' });

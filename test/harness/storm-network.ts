@@ -116,6 +116,8 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
       '--dns-listen', `${SITE.managerAddress}:53`,
       '--guest-listen', `${SITE.managerAddress}:${SITE.guestPort}`,
       '--ldap-listen', `${SITE.managerAddress}:389`,
+      // Binds only after StartTLS: an appliance that sent its password in clear would fail here.
+      '--ldap-require-tls',
       '--dhcp-interface', net.bridge,
       '--bridge', net.bridge,
       '--channel-allow', '127.0.0.0/8',

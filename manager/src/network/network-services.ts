@@ -28,6 +28,8 @@ export interface NetworkServicesOptions {
   readonly records: RecordStore;
   readonly directory: DirectoryStore;
   readonly ldapBaseDn: string;
+  /** The certificate LDAP offers through StartTLS. */
+  readonly ldapTls?: { cert: string; key: string };
   readonly log: (msg: string) => void;
 }
 
@@ -45,9 +47,10 @@ export class NetworkServices {
     const { config, db, net, records, log } = this.opts;
     // The directory needs no appliance network: administrators' tools may use it too.
     if (config.ldapListen) {
-      this.ldap = new LdapServer({ listen: config.ldapListen, baseDn: this.opts.ldapBaseDn }, { directory: this.opts.directory, log });
+      const tls = this.opts.ldapTls;
+      this.ldap = new LdapServer({ listen: config.ldapListen, baseDn: this.opts.ldapBaseDn, requireTls: config.ldapRequireTls }, { directory: this.opts.directory, log, ...(tls ? { tls } : {}) });
       await this.ldap.start();
-      log(`LDAP on ${config.ldapListen} for ${this.opts.ldapBaseDn}`);
+      log(`LDAP on ${config.ldapListen} for ${this.opts.ldapBaseDn}${tls ? `, StartTLS${config.ldapRequireTls ? ' required for binds' : ' offered'}` : ''}`);
     }
     if (!net) return;
     if (config.dnsListen) {

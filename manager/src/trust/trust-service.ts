@@ -85,6 +85,15 @@ export class TrustService {
     return { cert: `${this.guestIdentity.certPem.trimEnd()}\n${this.ca.certPem.trimEnd()}\n`, key: this.guestIdentity.keyPem, minVersion: 'TLSv1.2', ciphers: 'DEFAULT:@SECLEVEL=0' };
   }
 
+  /**
+   * The directory's StartTLS: the guests' certificate (it names storm.local, which appliances dial)
+   * with default OpenSSL settings, since LDAP clients are full TLS stacks.
+   */
+  directoryTlsOptions(): { cert: string; key: string } {
+    const { cert, key } = this.guestTlsOptions() as { cert: string; key: string };
+    return { cert, key };
+  }
+
   /** Mutual TLS towards a stormd at `host` (the name or address dialled, which its certificate must carry). */
   dialOptions(host: string): ConnectionOptions {
     return clientTlsOptions({ ca: this.ca.certPem, cert: this.identity.client.certPem, key: this.identity.client.keyPem, servername: host, crl: this.crl });

@@ -6,6 +6,7 @@ describe('resolveLdapConfig', () => {
     expect(resolveLdapConfig({ listen: '10.77.0.1:389' })).toEqual({
       host: '10.77.0.1', port: 389, baseDn: 'dc=storm,dc=internal', maxConnections: 256, maxMessageBytes: 65536, messageTimeoutMs: 10_000,
       bindTimeoutMs: 30_000, idleTimeoutMs: 300_000, sizeLimit: 1000, maxQueuedPerConnection: 32, maxFilterDepth: 32, maxFilterNodes: 256,
+      requireTls: false,
     });
     expect(resolveLdapConfig({ listen: ':0', domain: 'lab.example.org' })).toMatchObject({ host: '0.0.0.0', port: 0, baseDn: 'dc=lab,dc=example,dc=org' });
     expect(resolveLdapConfig({ listen: '127.0.0.1:0', baseDn: 'O=Acme, C=DE' }).baseDn).toBe('o=acme,c=de');

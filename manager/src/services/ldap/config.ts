@@ -33,6 +33,8 @@ export interface LdapServerConfig {
   readonly maxQueuedPerConnection?: number;
   readonly maxFilterDepth?: number;
   readonly maxFilterNodes?: number;
+  /** Refuse binds until the connection is in TLS (StartTLS), so no password crosses in clear. Default false. */
+  readonly requireTls?: boolean;
 }
 
 export interface ResolvedLdapConfig {
@@ -49,6 +51,7 @@ export interface ResolvedLdapConfig {
   readonly maxQueuedPerConnection: number;
   readonly maxFilterDepth: number;
   readonly maxFilterNodes: number;
+  readonly requireTls: boolean;
 }
 
 function invalid(detail: string): never {
@@ -95,5 +98,6 @@ export function resolveLdapConfig(c: LdapServerConfig): ResolvedLdapConfig {
     maxQueuedPerConnection: bounded(c.maxQueuedPerConnection, 32, 1, 1024, 'maxQueuedPerConnection'),
     maxFilterDepth: bounded(c.maxFilterDepth, 32, 1, 256, 'maxFilterDepth'),
     maxFilterNodes: bounded(c.maxFilterNodes, 256, 1, 10_000, 'maxFilterNodes'),
+    requireTls: c.requireTls ?? false,
   });
 }

@@ -2,12 +2,14 @@
  * One client socket: bytes → whole messages (size-limited) → decoded requests → the session, one
  * request at a time and in order, answers written with backpressure. Whatever the peer sends, the
  * worst outcome is this connection closing: a malformed message gets a Notice of Disconnection, a
- * slow or idle peer is dropped, and no error leaves this class.
+ * slow or idle peer is dropped, and no error leaves this class. StartTLS (when the server has a
+ * certificate) is carried out here, since it swaps the socket under the conversation.
  *
  * @example
  * server.on('connection', (socket) => new LdapConnection(socket, deps));
  */
 import type { Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
 import { errorMessage } from '../../../../common/errors.js';
 import type { ResolvedLdapConfig } from './config.js';
 import { DecodeError, type DecodeLimits, decodeRequest } from './decode.js';
@@ -24,6 +26,8 @@ export interface ConnectionDeps {
   readonly session: LdapSession;
   readonly stats: LdapStats;
   readonly log?: (message: string) => void;
+  /** Offered through StartTLS when present. */
+  readonly tls?: SecureContext;
 }
 
 /** Past this many unsent bytes we wait for the peer to read before producing more. */
@@ -39,14 +43,46 @@ export class LdapConnection {
   private messageTimer: NodeJS.Timeout | undefined;
   private bindTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly socket: Socket, private readonly deps: ConnectionDeps) {
+  private socket: Socket;
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+
+  constructor(socket: Socket, private readonly deps: ConnectionDeps) {
+    this.socket = socket;
     this.framer = new MessageFramer(deps.config.maxMessageBytes);
     socket.setNoDelay(true);
-    socket.setTimeout(deps.config.idleTimeoutMs, () => this.drop('idle'));
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+    this.listen(socket);
     this.bindTimer = setTimeout(() => this.drop('no bind in time'), deps.config.bindTimeoutMs);
+  }
+
+  /** Reads requests from `socket` (the TCP one, then the TLS one after StartTLS). */
+  private listen(socket: Socket): void {
+    socket.setTimeout(this.deps.config.idleTimeoutMs, () => this.drop('idle'));
+    socket.on('data', this.onData);
+    socket.on('error', () => this.close());
+  }
+
+  /**
+   * RFC 4511 §4.14 / RFC 4513 §3: answer success, then the next bytes are the client's TLS
+   * handshake. Refused (operationsError) when TLS is already on or other requests are pending,
+   * since those bytes would be read in the wrong layer.
+   */
+  private startTls(id: number): void {
+    this.deps.stats.extended++;
+    const answer = (code: ResultCode, message?: string) => this.send({ kind: 'extended', id, code, name: Oid.startTls, ...(message ? { message } : {}) });
+    if (this.deps.session.secure) return void answer(ResultCode.operationsError, 'TLS is already established');
+    if (this.queue.length || this.framer.pending) return void answer(ResultCode.operationsError, 'send StartTLS alone, with no request outstanding');
+    const clear = this.socket;
+    // All in this tick: no 'data' can be read in clear between the answer and the TLS layer taking the socket.
+    clear.off('data', this.onData);
+    clear.setTimeout(0);
+    void answer(ResultCode.success);
+    const secure = new TLSSocket(clear, { isServer: true, secureContext: this.deps.tls! });
+    secure.once('secure', () => this.deps.stats.tlsStarted++);
+    this.socket = secure;
+    this.deps.session.secure = true;
+    secure.on('close', () => this.close());
+    this.listen(secure);
   }
 
   private receive(chunk: Buffer): void {
@@ -93,6 +129,10 @@ export class LdapConnection {
       while (!this.closed && this.queue.length) {
         const req = this.queue.shift()!;
         if (this.socket.isPaused() && this.queue.length < this.deps.config.maxQueuedPerConnection) this.socket.resume();
+        if (req.op === 'extended' && req.name === Oid.startTls && this.deps.tls) {
+          this.startTls(req.id);
+          continue;
+        }
         let outcome: 'close' | undefined;
         try {
           outcome = await this.deps.session.handle(req, (r) => this.send(r));

@@ -39,6 +39,7 @@ export const ResultCode = {
   authMethodNotSupported: 7,
   adminLimitExceeded: 11,
   unavailableCriticalExtension: 12,
+  confidentialityRequired: 13,
   noSuchAttribute: 16,
   undefinedAttributeType: 17,
   noSuchObject: 32,
@@ -58,6 +59,7 @@ export const Oid = {
   whoAmI: '1.3.6.1.4.1.4203.1.11.3',
   /** RFC 3062 password modify (`ldappasswd`): refused, the directory is written through the API. */
   passwordModify: '1.3.6.1.4.1.4203.1.11.1',
+  /** RFC 4511 §4.14: the connection continues in TLS after the success answer. */
   startTls: '1.3.6.1.4.1.1466.20037',
   /** RFC 4511 §4.4.1: the unsolicited notice sent before the server drops a connection. */
   noticeOfDisconnection: '1.3.6.1.4.1.1466.20036',

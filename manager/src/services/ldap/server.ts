@@ -1,7 +1,7 @@
 /**
  * The manager's LDAP server (`--ldap-listen`): a read-only view of the directory for appliances
- * and administrators, over LDAPv3 on TCP. Simple bind only, never anonymous; searches with real
- * filter evaluation; writes refused. See session.ts for the rules, connection.ts for the limits,
+ * and administrators, over LDAPv3 on TCP, with StartTLS when given a certificate. Simple bind
+ * only, never anonymous; searches with real filter evaluation; writes refused. See session.ts for the rules, connection.ts for the limits,
  * docs/network-services.md for the tree.
  *
  * @example
@@ -12,6 +12,7 @@
  * await ldap.close();
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { STORM_VERSION } from '../../../../common/version.js';
 import { MgrErr } from '../../errors.js';
 import { type LdapServerConfig, type ResolvedLdapConfig, resolveLdapConfig } from './config.js';
@@ -31,15 +32,17 @@ export interface LdapServerDeps {
   /** Default: ldapjs's message classes. */
   readonly encoder?: LdapEncoder;
   readonly log?: (message: string) => void;
+  /** The server's certificate and key: StartTLS is offered when present. */
+  readonly tls?: SecureContextOptions;
 }
 
 /** The root DSE (RFC 4512 §5.1): what a client reads to learn the naming context and what we support. */
-export function rootDse(baseDn: string): LdapEntry {
+export function rootDse(baseDn: string, opts: { startTls?: boolean } = {}): LdapEntry {
   return makeEntry('', {
     objectClass: 'top',
     namingContexts: baseDn,
     supportedLDAPVersion: 3,
-    supportedExtension: [Oid.whoAmI],
+    supportedExtension: opts.startTls ? [Oid.whoAmI, Oid.startTls] : [Oid.whoAmI],
     supportedControl: [Oid.manageDsaIT],
     vendorName: 'STORM',
     vendorVersion: STORM_VERSION,
@@ -54,6 +57,7 @@ export class LdapServer {
   private readonly encoder: LdapEncoder;
   private readonly decodeLimits: DecodeLimits;
   private readonly root: LdapEntry;
+  private readonly tls: SecureContext | undefined;
   private cachedTree: DirectoryTree | undefined;
 
   constructor(config: LdapServerConfig, private readonly deps: LdapServerDeps) {
@@ -64,7 +68,10 @@ export class LdapServer {
       maxControls: 16,
       maxAttributes: 128,
     };
-    this.root = rootDse(this.config.baseDn);
+    // Built once: a context per connection would cost a key load per client.
+    this.tls = deps.tls ? createSecureContext({ minVersion: 'TLSv1.2', ...deps.tls }) : undefined;
+    if (this.config.requireTls && !this.tls) throw MgrErr.MGR_ERR_LDAP_CONFIG('requireTls needs a certificate (tls) to offer StartTLS with');
+    this.root = rootDse(this.config.baseDn, { startTls: this.tls !== undefined });
   }
 
   async start(): Promise<void> {
@@ -124,9 +131,9 @@ export class LdapServer {
     this.counters.connections++;
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    const session = new LdapSession({ reader: this.deps.directory, tree: () => this.tree(), rootDse: this.root, sizeLimit: this.config.sizeLimit, stats: this.counters });
+    const session = new LdapSession({ reader: this.deps.directory, tree: () => this.tree(), rootDse: this.root, sizeLimit: this.config.sizeLimit, stats: this.counters, requireTls: this.config.requireTls });
     try {
-      new LdapConnection(socket, { config: this.config, decodeLimits: this.decodeLimits, encoder: this.encoder, session, stats: this.counters, log: this.deps.log });
+      new LdapConnection(socket, { config: this.config, decodeLimits: this.decodeLimits, encoder: this.encoder, session, stats: this.counters, log: this.deps.log, ...(this.tls ? { tls: this.tls } : {}) });
     } catch (err) {
       this.counters.internalErrors++;
       this.deps.log?.(`ldap: ${err instanceof Error ? err.message : String(err)}`);

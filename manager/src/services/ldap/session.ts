@@ -2,7 +2,8 @@
  * One connection's LDAP conversation, without the socket: who is bound, and the answer to each
  * request. Bind is simple only and never anonymous; nothing but bind, "Who am I?" and unbind is
  * served before a successful bind; every write is refused (the directory is managed through the
- * STORM API).
+ * STORM API). With `requireTls`, binds wait for the connection to be in TLS (StartTLS, which the
+ * connection carries out; the session only learns of it through `secure`).
  *
  * @example
  * const session = new LdapSession(deps);
@@ -25,6 +26,8 @@ export interface SessionDeps {
   readonly rootDse: LdapEntry;
   readonly sizeLimit: number;
   readonly stats: LdapStats;
+  /** Refuse binds in clear text (confidentialityRequired). */
+  readonly requireTls?: boolean;
 }
 
 /** Resolves when the connection can take more (backpressure). */
@@ -61,6 +64,8 @@ export function failure(req: LdapRequest, code: ResultCode, message: string): Ld
 
 export class LdapSession {
   private bound: { dn: string; principal: BindPrincipal } | null = null;
+  /** Set by the connection once StartTLS has succeeded. */
+  secure = false;
 
   constructor(private readonly deps: SessionDeps) {}
 
@@ -113,6 +118,10 @@ export class LdapSession {
       return answer(code, message);
     };
     if (req.version !== 3) return refuse(ResultCode.protocolError, 'only LDAPv3 is supported');
+    if (this.deps.requireTls && !this.secure) {
+      stats.bindsInClearRefused++;
+      return refuse(ResultCode.confidentialityRequired, 'binds need TLS on this server: use StartTLS first (ldapsearch -ZZ)');
+    }
     if (req.auth.kind !== 'simple') return refuse(ResultCode.authMethodNotSupported, 'only simple bind is supported');
     if (req.name.trim() === '') return refuse(ResultCode.inappropriateAuthentication, 'anonymous bind is not allowed');
     // RFC 4513 §5.1.2: a DN with an empty password is an unauthenticated bind, which would succeed without proof.
@@ -168,6 +177,7 @@ export class LdapSession {
       case Oid.passwordModify:
         return { kind: 'extended', id: req.id, code: ResultCode.unwillingToPerform, message: READ_ONLY };
       case Oid.startTls:
+        // When TLS is offered the connection answers StartTLS itself (it owns the socket); reaching here means it is not.
         return { kind: 'extended', id: req.id, code: ResultCode.unavailable, message: 'TLS is not offered on this listener' };
       default:
         // RFC 4511 §4.12: an unrecognized request name gets protocolError.

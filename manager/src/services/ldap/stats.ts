@@ -16,6 +16,10 @@ export interface LdapStats {
   sizeLimitExceeded: number;
   compares: number;
   extended: number;
+  /** Connections switched to TLS by StartTLS. */
+  tlsStarted: number;
+  /** Binds refused with confidentialityRequired: clear text while `requireTls` is on. */
+  bindsInClearRefused: number;
   writesRefused: number;
   /** Searches and compares before a successful bind. */
   unauthenticatedRefused: number;
@@ -34,7 +38,7 @@ export interface LdapStats {
 export function emptyStats(): LdapStats {
   return {
     connections: 0, activeConnections: 0, rejectedConnections: 0, messages: 0, binds: 0, bindsSucceeded: 0, bindsFailed: 0, bindsRefused: 0,
-    searches: 0, entriesReturned: 0, sizeLimitExceeded: 0, compares: 0, extended: 0, writesRefused: 0, unauthenticatedRefused: 0,
+    searches: 0, entriesReturned: 0, sizeLimitExceeded: 0, compares: 0, extended: 0, tlsStarted: 0, bindsInClearRefused: 0, writesRefused: 0, unauthenticatedRefused: 0,
     unavailableCritical: 0, malformed: 0, oversize: 0, timeouts: 0, busy: 0, internalErrors: 0,
   };
 }

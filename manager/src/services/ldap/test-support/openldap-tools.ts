@@ -15,9 +15,10 @@ export interface ToolResult {
   readonly stderr: string;
 }
 
-export function ldapTool(command: string, args: readonly string[], stdin = '', timeoutMs = 15_000): Promise<ToolResult> {
+/** `env` is added to this process's environment (e.g. `LDAPTLS_CACERT` for StartTLS). */
+export function ldapTool(command: string, args: readonly string[], stdin = '', timeoutMs = 15_000, env: NodeJS.ProcessEnv = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     // Stopped by its own pid if it hangs; never by name.
