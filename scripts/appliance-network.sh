@@ -19,5 +19,6 @@ if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
 fi
 ip -4 addr show dev "$BRIDGE" | grep -q " $ADDRESS/" || ip addr add "$ADDRESS/$PREFIX" dev "$BRIDGE" || { say "cannot address $BRIDGE"; exit 0; }
 ip link set "$BRIDGE" up
-say "appliance network $NETWORK on $BRIDGE: DHCP, DNS ($ADDRESS:53), LDAP ($ADDRESS:389), guest XML-RPC ($ADDRESS:8444)"
-echo "--network $NETWORK --manager-address $ADDRESS --bridge $BRIDGE --dhcp-interface $BRIDGE --dns-listen $ADDRESS:53 --ldap-listen $ADDRESS:389 --guest-listen $ADDRESS:8444"
+say "appliance network $NETWORK on $BRIDGE: DHCP, DNS ($ADDRESS:53), LDAP ($ADDRESS:389, binds after StartTLS only), guest XML-RPC ($ADDRESS:8444)"
+# Directory passwords never cross the bridge in clear: every shipped LDAP client (postfix-mail) does StartTLS.
+echo "--network $NETWORK --manager-address $ADDRESS --bridge $BRIDGE --dhcp-interface $BRIDGE --dns-listen $ADDRESS:53 --ldap-listen $ADDRESS:389 --ldap-require-tls --guest-listen $ADDRESS:8444"
