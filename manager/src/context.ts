@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseHostPort } from '../../common/config.js';
+import { urlHost } from '../../common/url-host.js';
 import { ApiTokens, ensureAdminToken } from './auth/api-tokens.js';
 import { Catalog } from './catalog/catalog.js';
 import { ChannelService } from './channels/channel-service.js';
@@ -91,7 +92,7 @@ export function serverNames(config: ManagerConfig): string[] {
   const names = new Set<string>(['localhost', '127.0.0.1', ...config.tlsNames]);
   if (host && host !== '0.0.0.0' && host !== '::') names.add(host);
   if (/^[A-Za-z0-9.-]+$/.test(hostname())) names.add(hostname());
-  if (config.publicUrl) names.add(new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ''));
+  if (config.publicUrl) names.add(urlHost(config.publicUrl));
   // Guests reach the manager as storm.local (always in the certificate) at its appliance-network address.
   const net = networkSettings(config);
   if (net) names.add(net.managerAddress);

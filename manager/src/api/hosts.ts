@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
+import { urlHost } from '../../../common/url-host.js';
 import type { HeartbeatRequest, JoinRequest, RenewRequest } from '../../../stormd/protocol.js';
 import { requireHost } from '../auth/host-auth.js';
 import { MgrErr } from '../errors.js';
@@ -48,7 +49,7 @@ export const hostAdminRoutes: FastifyPluginAsync<HostRouteOptions> = async (app,
   app.post('/hosts/:id/pki-bundle', { schema: { params: IdParams } }, async (request) => {
     const host = await hosts.get((request.params as { id: string }).id);
     if (host.status === 'revoked') throw MgrErr.MGR_ERR_CONFLICT(`host ${host.name} is revoked`);
-    const dialled = new URL(host.url).hostname.replace(/^\[|\]$/g, '');
+    const dialled = urlHost(host.url);
     return issueLibvirtBundle(trust.ca, { hostName: host.name, altNames: dialled === host.name ? [] : [dialled], crl: trust.crlPem });
   });
 };

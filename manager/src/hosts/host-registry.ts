@@ -8,6 +8,7 @@
  * hosts.startMonitor();
  * const client = await hosts.client(hostId);
  */
+import { urlHost } from '../../../common/url-host.js';
 import type { HeartbeatRequest, HeartbeatResponse, InstanceStatus, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
@@ -90,7 +91,7 @@ export class HostRegistry {
     }
     if (url.protocol !== 'https:' || url.pathname !== '/' || url.search || url.username) throw MgrErr.MGR_ERR_VALIDATION(`host url must be https://HOST:PORT, got ${req.url}`);
     const id = newId('host');
-    const dialled = url.hostname.replace(/^\[|\]$/g, '');
+    const dialled = urlHost(url);
     const { trust } = this.opts;
     const cert = await this.opts.db.transaction(async (tx) => {
       await trust.tokens.spend(tx, req.token, trust.fingerprint, id);
@@ -135,8 +136,7 @@ export class HostRegistry {
    * host presents it; a later renewal before that replaces (and revokes) it, since the host never took it.
    */
   async renew(host: HostRow, req: RenewRequest): Promise<RenewResponse> {
-    const dialled = new URL(host.url).hostname.replace(/^\[|\]$/g, '');
-    const issued = this.opts.trust.issueHostCertificate(req.csr, host.name, [dialled]);
+    const issued = this.opts.trust.issueHostCertificate(req.csr, host.name, [urlHost(host.url)]);
     const abandoned = await this.store.setNextCertificate(host.id, issued);
     if (abandoned) await this.opts.trust.revoke(abandoned, `host ${host.name}: a later renewal replaced it before use`);
     this.opts.bus.publish('host.renewal', { id: host.id, name: host.name, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
@@ -159,8 +159,7 @@ export class HostRegistry {
     if (!c) {
       const host = await this.get(hostId);
       if (host.status === 'revoked') throw MgrErr.MGR_ERR_CONFLICT(`host ${host.name} is revoked`);
-      const dialled = new URL(host.url).hostname.replace(/^\[|\]$/g, '');
-      c = new HostClient(host.url, this.opts.trust.dialOptions(dialled), host.name);
+      c = new HostClient(host.url, this.opts.trust.dialOptions(urlHost(host.url)), host.name);
       this.clients.set(hostId, c);
     }
     return c;

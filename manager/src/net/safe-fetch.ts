@@ -12,6 +12,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { urlHost } from '../../../common/url-host.js';
 import { MgrErr } from '../errors.js';
 import type { AddressPolicy } from './address-policy.js';
 
@@ -67,7 +68,7 @@ export function checkUrl(raw: string, policy: AddressPolicy): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw MgrErr.MGR_ERR_FETCH_REFUSED(`only http and https URLs are fetched, not ${url.protocol}`);
   if (url.username || url.password) throw MgrErr.MGR_ERR_FETCH_REFUSED('URLs with credentials are not fetched');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = urlHost(url);
   if (isIP(host)) {
     const verdict = policy.check(host);
     if (!verdict.allowed) throw MgrErr.MGR_ERR_FETCH_REFUSED(verdict.reason);

@@ -10,6 +10,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
+import { urlHost } from '../../../common/url-host.js';
 
 export interface HttpsRequestOptions {
   readonly method: 'GET' | 'POST' | 'PUT';
@@ -31,7 +32,7 @@ export function httpsRequest(url: URL, tls: ConnectionOptions, opts: HttpsReques
     const req = request(
       {
         ...tls,
-        host: url.hostname.replace(/^\[|\]$/g, ''),
+        host: urlHost(url),
         port: url.port || 443,
         path: `${url.pathname}${url.search}`,
         method: opts.method,

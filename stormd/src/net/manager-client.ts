@@ -11,6 +11,7 @@
 import type { Readable } from 'node:stream';
 import { clientTlsOptions } from '../../../manager/src/pki/index.js';
 import { errorMessage } from '../../../common/errors.js';
+import { urlHost } from '../../../common/url-host.js';
 import { StormdErr } from '../errors.js';
 import { httpsRequest, readBody, type HttpsResponse } from './https-request.js';
 
@@ -91,7 +92,7 @@ export class ManagerClient {
     const target = this.resolve(url);
     const tls = clientTlsOptions({
       ca: this.opts.caPem,
-      servername: target.hostname.replace(/^\[|\]$/g, ''),
+      servername: urlHost(target),
       ...(this.identity ? { cert: this.identity.certPem, key: this.identity.keyPem } : {}),
     });
     try {
