@@ -81,8 +81,7 @@ export class TrustService {
    * with the same names, issued at start; TLS that accepts busybox's minimal client (see guest-app.ts).
    */
   guestTlsOptions(): TlsOptions {
-    this.guestIdentity ??= this.ca.issueEcServerCertificate(this.serverNames);
-    return { cert: `${this.guestIdentity.certPem.trimEnd()}\n${this.ca.certPem.trimEnd()}\n`, key: this.guestIdentity.keyPem, minVersion: 'TLSv1.2', ciphers: 'DEFAULT:@SECLEVEL=0' };
+    return { ...this.guestCertificate(), minVersion: 'TLSv1.2', ciphers: 'DEFAULT:@SECLEVEL=0' };
   }
 
   /**
@@ -90,8 +89,13 @@ export class TrustService {
    * with default OpenSSL settings, since LDAP clients are full TLS stacks.
    */
   directoryTlsOptions(): { cert: string; key: string } {
-    const { cert, key } = this.guestTlsOptions() as { cert: string; key: string };
-    return { cert, key };
+    return this.guestCertificate();
+  }
+
+  /** The guests' leaf and the CA as one chain, with its key; issued once, on first use. */
+  private guestCertificate(): { cert: string; key: string } {
+    this.guestIdentity ??= this.ca.issueEcServerCertificate(this.serverNames);
+    return { cert: `${this.guestIdentity.certPem.trimEnd()}\n${this.ca.certPem.trimEnd()}\n`, key: this.guestIdentity.keyPem };
   }
 
   /** Mutual TLS towards a stormd at `host` (the name or address dialled, which its certificate must carry). */
