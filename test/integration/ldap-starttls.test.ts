@@ -14,7 +14,7 @@ import { pkiFixture } from '../../manager/src/pki/test-support/fixtures.js';
 import { Oid, ResultCode } from '../../manager/src/services/ldap/protocol.js';
 import { LdapServer } from '../../manager/src/services/ldap/server.js';
 import { ldapTool, parseLdif } from '../../manager/src/services/ldap/test-support/openldap-tools.js';
-import { extendedRequest, msg, RawClient } from '../../manager/src/services/ldap/test-support/wire.js';
+import { control, extendedRequest, msg, RawClient } from '../../manager/src/services/ldap/test-support/wire.js';
 import { haveCommand } from '../harness/netns.js';
 
 const BASE = 'dc=storm,dc=internal';
@@ -43,6 +43,7 @@ describe.skipIf(!haveCommand('ldapwhoami'))('LDAP StartTLS with the OpenLDAP cli
   let dir: string;
   let required: LdapServer;
   let offered: LdapServer;
+  let caPem: string;
   let env: NodeJS.ProcessEnv;
   let foreignEnv: NodeJS.ProcessEnv;
 
@@ -51,7 +52,8 @@ describe.skipIf(!haveCommand('ldapwhoami'))('LDAP StartTLS with the OpenLDAP cli
     await populate(t.store);
     const [ours, foreign] = await Promise.all([pkiFixture(0), pkiFixture(0, 'another CA')]);
     dir = await mkdtemp(join(tmpdir(), 'storm-ldaptls-'));
-    await writeFile(join(dir, 'ca.pem'), ours.ca.certPem);
+    caPem = ours.ca.certPem;
+    await writeFile(join(dir, 'ca.pem'), caPem);
     await writeFile(join(dir, 'foreign.pem'), foreign.ca.certPem);
     // The manager offers its guests' certificate; this is one of the same kind, for 127.0.0.1.
     const leaf = ours.ca.issueEcServerCertificate(['127.0.0.1', 'storm.local']);
@@ -113,6 +115,31 @@ describe.skipIf(!haveCommand('ldapwhoami'))('LDAP StartTLS with the OpenLDAP cli
     const r = await ldapTool('ldapsearch', ['-LLL', '-x', '-ZZ', '-H', url(offered), '-D', ALICE, '-w', PASSWORDS.alice, '-b', '', '-s', 'base', 'supportedExtension'], '', 15_000, env);
     expect(r.code, r.stderr).toBe(0);
     expect(parseLdif(r.stdout)[0]?.attributes.supportedExtension).toContain(Oid.startTls);
+  });
+
+  it('refuses a second StartTLS inside TLS, and the connection goes on in TLS', async () => {
+    const { answer, client } = await RawClient.overStartTls(offered.address.port, caPem);
+    try {
+      expect(answer).toMatchObject({ id: 1, code: ResultCode.success, name: Oid.startTls });
+      client.send(msg(2, extendedRequest(Oid.startTls)));
+      expect(await client.next()).toMatchObject({ id: 2, code: ResultCode.operationsError, message: 'TLS is already established' });
+      client.send(msg(3, extendedRequest(Oid.whoAmI)));
+      expect(await client.next()).toMatchObject({ id: 3, code: ResultCode.success });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses StartTLS carrying an unknown critical control, like any other request', async () => {
+    const c = await RawClient.connect(offered.address.port);
+    try {
+      c.send(msg(1, extendedRequest(Oid.startTls), [control('1.2.3.4.5', true)]));
+      expect(await c.next()).toMatchObject({ id: 1, code: ResultCode.unavailableCriticalExtension });
+      c.send(msg(2, extendedRequest(Oid.whoAmI)));
+      expect(await c.next()).toMatchObject({ id: 2, code: ResultCode.success });
+    } finally {
+      c.close();
+    }
   });
 
   it('refuses StartTLS sent with another request behind it, and the connection goes on in clear', async () => {

@@ -2,8 +2,8 @@
  * One client socket: bytes → whole messages (size-limited) → decoded requests → the session, one
  * request at a time and in order, answers written with backpressure. Whatever the peer sends, the
  * worst outcome is this connection closing: a malformed message gets a Notice of Disconnection, a
- * slow or idle peer is dropped, and no error leaves this class. StartTLS (when the server has a
- * certificate) is carried out here, since it swaps the socket under the conversation.
+ * slow or idle peer is dropped, and no error leaves this class. A StartTLS the session accepted is
+ * carried out here, since it swaps the socket under the conversation.
  *
  * @example
  * server.on('connection', (socket) => new LdapConnection(socket, deps));
@@ -16,7 +16,7 @@ import { DecodeError, type DecodeLimits, decodeRequest } from './decode.js';
 import type { LdapEncoder } from './encoder.js';
 import { FrameError, MessageFramer } from './framer.js';
 import { type LdapRequest, type LdapResponse, Oid, ResultCode } from './protocol.js';
-import { failure, type LdapSession } from './session.js';
+import { failure, type LdapSession, type Outcome } from './session.js';
 import type { LdapStats } from './stats.js';
 
 export interface ConnectionDeps {
@@ -26,7 +26,7 @@ export interface ConnectionDeps {
   readonly session: LdapSession;
   readonly stats: LdapStats;
   readonly log?: (message: string) => void;
-  /** Offered through StartTLS when present. */
+  /** What StartTLS switches to; the session accepts StartTLS only when the server has one. */
   readonly tls?: SecureContext;
 }
 
@@ -63,14 +63,12 @@ export class LdapConnection {
   }
 
   /**
-   * RFC 4511 §4.14 / RFC 4513 §3: answer success, then the next bytes are the client's TLS
-   * handshake. Refused (operationsError) when TLS is already on or other requests are pending,
-   * since those bytes would be read in the wrong layer.
+   * RFC 4511 §4.14 / RFC 4513 §3, once the session accepted StartTLS: answer success, then the next
+   * bytes are the client's TLS handshake. Refused (operationsError) while other requests are
+   * pending, since those bytes would be read in the wrong layer.
    */
   private startTls(id: number): void {
-    this.deps.stats.extended++;
     const answer = (code: ResultCode, message?: string) => this.send({ kind: 'extended', id, code, name: Oid.startTls, ...(message ? { message } : {}) });
-    if (this.deps.session.secure) return void answer(ResultCode.operationsError, 'TLS is already established');
     if (this.queue.length || this.framer.pending) return void answer(ResultCode.operationsError, 'send StartTLS alone, with no request outstanding');
     const clear = this.socket;
     // All in this tick: no 'data' can be read in clear between the answer and the TLS layer taking the socket.
@@ -129,11 +127,7 @@ export class LdapConnection {
       while (!this.closed && this.queue.length) {
         const req = this.queue.shift()!;
         if (this.socket.isPaused() && this.queue.length < this.deps.config.maxQueuedPerConnection) this.socket.resume();
-        if (req.op === 'extended' && req.name === Oid.startTls && this.deps.tls) {
-          this.startTls(req.id);
-          continue;
-        }
-        let outcome: 'close' | undefined;
+        let outcome: Outcome;
         try {
           outcome = await this.deps.session.handle(req, (r) => this.send(r));
         } catch (err) {
@@ -150,6 +144,8 @@ export class LdapConnection {
           setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
           this.close();
         }
+        // Straight after the session's answer, before any I/O callback: see startTls.
+        if (outcome === 'start-tls') this.startTls(req.id);
       }
     } catch (err) {
       this.internal(err);

@@ -1,8 +1,8 @@
 /**
  * The manager's LDAP server (`--ldap-listen`): a read-only view of the directory for appliances
  * and administrators, over LDAPv3 on TCP, with StartTLS when given a certificate. Simple bind
- * only, never anonymous; searches with real filter evaluation; writes refused. See session.ts for the rules, connection.ts for the limits,
- * docs/network-services.md for the tree.
+ * only, never anonymous; searches with real filter evaluation; writes refused. See session.ts for
+ * the rules, connection.ts for the limits, docs/network-services.md for the tree.
  *
  * @example
  * const ldap = new LdapServer({ listen: '10.77.0.1:389' }, { directory });
@@ -131,7 +131,7 @@ export class LdapServer {
     this.counters.connections++;
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    const session = new LdapSession({ reader: this.deps.directory, tree: () => this.tree(), rootDse: this.root, sizeLimit: this.config.sizeLimit, stats: this.counters, requireTls: this.config.requireTls });
+    const session = new LdapSession({ reader: this.deps.directory, tree: () => this.tree(), rootDse: this.root, sizeLimit: this.config.sizeLimit, stats: this.counters, requireTls: this.config.requireTls, tlsOffered: this.tls !== undefined });
     try {
       new LdapConnection(socket, { config: this.config, decodeLimits: this.decodeLimits, encoder: this.encoder, session, stats: this.counters, log: this.deps.log, ...(this.tls ? { tls: this.tls } : {}) });
     } catch (err) {

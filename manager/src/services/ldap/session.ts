@@ -2,12 +2,12 @@
  * One connection's LDAP conversation, without the socket: who is bound, and the answer to each
  * request. Bind is simple only and never anonymous; nothing but bind, "Who am I?" and unbind is
  * served before a successful bind; every write is refused (the directory is managed through the
- * STORM API). With `requireTls`, binds wait for the connection to be in TLS (StartTLS, which the
- * connection carries out; the session only learns of it through `secure`).
+ * STORM API). StartTLS is decided here and carried out by the connection, which owns the socket
+ * (`handle` answers 'start-tls'); with `requireTls`, binds wait for the connection to be `secure`.
  *
  * @example
  * const session = new LdapSession(deps);
- * await session.handle(request, (response) => connection.send(response)); // 'close' after unbind
+ * await session.handle(request, (response) => connection.send(response)); // 'close' after unbind, 'start-tls' to switch
  */
 import { MgrErr } from '../../errors.js';
 import { PASSWORD_MAX } from '../../directory/validate.js';
@@ -28,7 +28,12 @@ export interface SessionDeps {
   readonly stats: LdapStats;
   /** Refuse binds in clear text (confidentialityRequired). */
   readonly requireTls?: boolean;
+  /** Whether the connection can switch to TLS (the server has a certificate). */
+  readonly tlsOffered?: boolean;
 }
+
+/** What the connection must do after a request: close it, or switch it to TLS (StartTLS accepted). */
+export type Outcome = 'close' | 'start-tls' | undefined;
 
 /** Resolves when the connection can take more (backpressure). */
 export type Send = (response: LdapResponse) => Promise<void>;
@@ -73,7 +78,7 @@ export class LdapSession {
     return this.bound !== null;
   }
 
-  async handle(req: LdapRequest, send: Send): Promise<'close' | undefined> {
+  async handle(req: LdapRequest, send: Send): Promise<Outcome> {
     if (req.op === 'unbind') return 'close';
     if (req.op === 'abandon') return undefined;
     const critical = unsupportedCritical(req.controls);
@@ -98,6 +103,7 @@ export class LdapSession {
       }
       case 'extended':
         this.deps.stats.extended++;
+        if (req.name === Oid.startTls && this.deps.tlsOffered && !this.secure) return 'start-tls';
         await send(this.extended(req));
         return undefined;
       case 'write':
@@ -177,7 +183,8 @@ export class LdapSession {
       case Oid.passwordModify:
         return { kind: 'extended', id: req.id, code: ResultCode.unwillingToPerform, message: READ_ONLY };
       case Oid.startTls:
-        // When TLS is offered the connection answers StartTLS itself (it owns the socket); reaching here means it is not.
+        // The accepted case went to the connection (see handle); these are the refusals.
+        if (this.secure) return { kind: 'extended', id: req.id, code: ResultCode.operationsError, name: Oid.startTls, message: 'TLS is already established' };
         return { kind: 'extended', id: req.id, code: ResultCode.unavailable, message: 'TLS is not offered on this listener' };
       default:
         // RFC 4511 §4.12: an unrecognized request name gets protocolError.

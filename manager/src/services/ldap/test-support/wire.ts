@@ -7,7 +7,9 @@
  * c.send(msg(1, bindRequest('uid=alice,ou=people,dc=storm,dc=internal', 'pw')));
  * (await c.next()).code; // 0
  */
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { BerReader, integer, type Tlv, utf8 } from '../ber.js';
 import { MessageFramer } from '../framer.js';
 
@@ -105,6 +107,9 @@ export function parseAnswer(frame: Buffer): Answer {
   return { id, op: op.tag, code, matchedDn, message, ...(name ? { name: utf8(name) } : {}), ...(value ? { value: utf8(value) } : {}) };
 }
 
+/** RFC 4511 §4.14 (the server's own Oid table is what the tests check against). */
+const START_TLS = '1.3.6.1.4.1.1466.20037';
+
 export class RawClient {
   private readonly framer = new MessageFramer(16 * 1024 * 1024);
   private readonly answers: Answer[] = [];
@@ -128,6 +133,22 @@ export class RawClient {
       const socket = connect({ port, host }, () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
+  }
+
+  /**
+   * Connects, sends StartTLS (message `id`) and, when the server accepts, continues over TLS
+   * verified against `ca` for `host`; the answer is the caller's to check.
+   */
+  static async overStartTls(port: number, ca: string, host = '127.0.0.1', id = 1): Promise<{ answer: Answer; client: RawClient }> {
+    const clear = await RawClient.connect(port, host);
+    clear.send(msg(id, extendedRequest(START_TLS)));
+    const answer = await clear.next();
+    if (answer.code !== 0) return { answer, client: clear };
+    // From here the socket carries TLS records: the clear client must not read them.
+    clear.socket.removeAllListeners('data');
+    const secure = tlsConnect({ socket: clear.socket, ca, host });
+    await once(secure, 'secureConnect');
+    return { answer, client: new RawClient(secure) };
   }
 
   send(bytes: Buffer): void {
