@@ -1,31 +1,18 @@
 /** Start, stop, reboot and destroy (destroy asks first), offered as the state allows. */
-import { useState } from 'preact/hooks';
-import { api, type ApiError, toApiError } from '../api/client.js';
+import { api } from '../api/client.js';
 import type { Instance } from '../api/types.js';
 import { navigate } from '../router.js';
 import { useConfirm } from '../ui/confirm.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { useAction } from '../ui/use-action.js';
 
 const BUSY = new Set(['launching', 'destroying', 'failed']);
 
 export function InstanceActions({ inst, onDone, after = 'stay' }: { readonly inst: Instance; readonly onDone: () => void; readonly after?: 'stay' | 'list' }) {
-  const [busy, setBusy] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const { running: busy, error, run: runAction } = useAction();
   const ask = useConfirm();
-  const run = async (what: string, fn: () => Promise<unknown>) => {
-    setBusy(what);
-    setError(undefined);
-    try {
-      await fn();
-      return true;
-    } catch (err) {
-      setError(toApiError(err));
-      return false;
-    } finally {
-      setBusy(undefined);
-      onDone();
-    }
-  };
+  // Whatever the outcome, the page refreshes the instance.
+  const run = (what: string, fn: () => Promise<unknown>) => runAction(() => fn().finally(onDone), what);
   const act = (action: 'start' | 'stop' | 'reboot') => void run(action, () => api.post(`/instances/${inst.id}/actions`, { action }));
   const destroy = async () => {
     const ok = await ask.confirm({
