@@ -1,7 +1,8 @@
 /**
  * `startStormd(config)`: everything `stormd` runs — the hypervisor driver, the layer store, the
- * instances service, the mutual-TLS API (listening), the heartbeat and certificate renewal — and one `close()` that
- * stops them in reverse. Refuses with STORMD_ERR_NOT_JOINED when the data folder holds no join.
+ * instances service, the mutual-TLS API (listening), the heartbeat and certificate renewal — and
+ * one `close()` that stops them in reverse. Refuses with STORMD_ERR_NOT_JOINED when the data
+ * folder holds no join.
  *
  * @example
  * const stormd = await startStormd(config, { say: (l) => process.stdout.write(`stormd: ${l}\n`) });
