@@ -15,8 +15,9 @@ BASE_PACKAGES=(
 )
 # What the suite drives as real clients and peers: dig, dhclient (udhcpc is in busybox-static), dnsperf,
 # dnsmasq (DNS upstream and benchmark baseline), curl, chromium (the console's end-to-end test drives it
-# headless through playwright-core; never a downloaded browser).
-TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl ldap-utils chromium)
+# headless through playwright-core; never a downloaded browser), certtool (gnutls-bin: checks the libvirt
+# TLS bundle as libvirt's GnuTLS would), systemd-analyze (systemd: verifies the shipped units).
+TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl ldap-utils chromium gnutls-bin systemd)
 packages=("${BASE_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
 
@@ -35,6 +36,17 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   say "Debian packages: all present"
+fi
+
+# /dev/kvm as a Debian host has it: udev's rule gives it root:kvm 0660. Where no udev ran (containers,
+# minimal images) it stays root:root 0600, libvirt's qemu user cannot open it, and libvirt re-probes QEMU
+# on every define (~44 s each). Only when the device exists; never touched otherwise.
+if [[ -c /dev/kvm && $EUID -eq 0 ]] && getent group kvm >/dev/null; then
+  kvm_now=$(stat -c '%U:%G %a' /dev/kvm)
+  if [[ "$kvm_now" != "root:kvm 660" ]]; then
+    say "/dev/kvm is $kvm_now; setting root:kvm 0660 as Debian's udev rule does"
+    chown root:kvm /dev/kvm && chmod 0660 /dev/kvm
+  fi
 fi
 
 # Install only when package.json or the lockfile changed since the last install (npm writes

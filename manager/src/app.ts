@@ -12,6 +12,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { DebugRequestLog, loggerOptions } from '../../common/log-format.js';
 import { STORM_VERSION } from '../../common/version.js';
 import { applianceRoutes } from './api/appliances.js';
 import { channelRoutes } from './api/channels.js';
@@ -53,7 +54,8 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
   try {
     const app = Fastify({
       https: ctx.trust.httpsOptions(),
-      logger: { level: config.logLevel },
+      logger: loggerOptions({ format: config.logFormat, level: config.logLevel }),
+      logController: new DebugRequestLog(),
       bodyLimit: 1024 * 1024,
       // Unknown properties are refused (400), never silently dropped.
       ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },

@@ -17,6 +17,11 @@ export const ManagerConfigSchema = Type.Object(
     reconcileSeconds: Type.Integer({ minimum: 0, default: 60 }),
     /** Host bridge appliance NICs join; empty: instances get no NIC. */
     bridge: Type.String({ default: '' }),
+    /**
+     * The local host's data (layer store, instance disks, its key). Outside the manager's private data
+     * folder: libvirt's qemu user must traverse to the disks, and no one else may read them.
+     */
+    localHostData: Type.String({ minLength: 1, default: '/var/lib/storm/local-host' }),
     /** Where the local stormd (with --local-host) listens. */
     localHostListen: Type.String({ pattern: '^(\\[[^\\]]+\\]|[^:]*):\\d{1,5}$', default: '127.0.0.1:9443' }),
     /** libvirt URI of the local host's hypervisor; `auto` picks qemu:///system where libvirtd answers. */
@@ -56,6 +61,7 @@ export const ManagerConfigSchema = Type.Object(
     /** The XML-RPC URL written into every instance; default https://storm.local:<guest or main port>/RPC2. */
     guestUrl: Type.String({ default: '' }),
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+    logFormat: Type.Union([Type.Literal('text'), Type.Literal('json')], { default: 'text' }),
   },
   { additionalProperties: false },
 );
@@ -71,6 +77,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   missedHeartbeats: { flag: 'missed-heartbeats', env: 'STORM_MISSED_HEARTBEATS', kind: 'integer', arg: 'N', help: 'heartbeats a host may miss before it is unreachable (default 3)' },
   reconcileSeconds: { flag: 'reconcile', env: 'STORM_RECONCILE', kind: 'integer', arg: 'SECONDS', help: 'reconcile hosts and database this often (default 60; 0: only at start)' },
   bridge: { flag: 'bridge', env: 'STORM_BRIDGE', arg: 'BRIDGE', help: 'host bridge the appliances NICs join (default: no NIC)' },
+  localHostData: { flag: 'local-host-data', env: 'STORM_LOCAL_HOST_DATA', arg: 'DIR', help: "the local stormd's data folder (default /var/lib/storm/local-host; qemu must reach it)" },
   localHostListen: { flag: 'local-host-listen', env: 'STORM_LOCAL_HOST_LISTEN', arg: 'HOST:PORT', help: 'where the local stormd listens (default 127.0.0.1:9443)' },
   hypervisor: { flag: 'hypervisor', env: 'STORM_HYPERVISOR', arg: 'URI', help: 'local host hypervisor: auto, qemu:///system or test:///default' },
   localHost: { flag: 'local-host', env: 'STORM_LOCAL_HOST', kind: 'boolean', help: 'start and supervise a stormd on this machine' },
@@ -95,6 +102,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   guestListen: { flag: 'guest-listen', env: 'STORM_GUEST_LISTEN', arg: 'HOST:PORT', help: 'XML-RPC for appliances only, TLS their minimal clients speak (busybox wget)' },
   guestUrl: { flag: 'guest-url', env: 'STORM_GUEST_URL', arg: 'URL', help: 'XML-RPC URL written into instances (default https://storm.local:PORT/RPC2)' },
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },
+  logFormat: { flag: 'log-format', env: 'STORM_LOG_FORMAT', arg: 'FORMAT', help: 'text (one readable line per event, the default) or json (for log shippers)' },
 };
 
 export const MANAGER_USAGE = 'usage: storm-manager [--data DIR] [--listen HOST:PORT] [--local-host [--hypervisor URI]] [options]';

@@ -1,7 +1,11 @@
-/** `storm-manager`: loads the config, builds the app, listens over HTTPS, enrols and supervises the local host, stops cleanly on SIGTERM. */
+/**
+ * `storm-manager`: loads the config, builds the app, listens over HTTPS, enrols and supervises the local
+ * host. SIGTERM or SIGINT at any moment, start-up included, stops it cleanly with exit 0.
+ */
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, parseHostPort } from '../../common/config.js';
+import { GracefulStop } from '../../common/graceful-stop.js';
 import { resolveHypervisorUri } from '../../stormd/src/hypervisor/detect.js';
 import { buildApp } from './app.js';
 import { buildGuestApp } from './services/xmlrpc/guest-app.js';
@@ -23,30 +27,33 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = loaded;
-  const localHypervisor = config.localHost ? await resolveHypervisorUri(config.hypervisor) : null;
-  const app = await buildApp(config, { localHypervisor });
+  // Installed before the first step: a signal at any moment of start-up stops cleanly (exit 0).
+  let log: { info(msg: string): void } = { info: (msg) => process.stdout.write(`${msg}\n`) };
+  const stopper = new GracefulStop((line) => log.info(line));
+  const localHypervisor = config.localHost ? await stopper.step(() => resolveHypervisorUri(config.hypervisor)) : null;
+  const app = await stopper.step(() => buildApp(config, { localHypervisor }), { name: 'the API and services', close: (a) => a.close() });
+  log = app.log;
   const ctx = app.storm;
   const { host, port } = parseHostPort(config.listen, 'listen');
-  await app.listen({ host, port });
+  await stopper.step(() => app.listen({ host, port }));
   const address = app.server.address();
   ctx.setListenAddress(host, typeof address === 'object' && address ? address.port : port);
   // The CLI on this machine finds the manager through its data folder.
-  await writeFile(join(ctx.dataDir, 'manager.url'), `${ctx.publicUrl()}\n`);
-  await ctx.startServices();
-  let guestApp: Awaited<ReturnType<typeof buildGuestApp>> | undefined;
+  await stopper.step(() => writeFile(join(ctx.dataDir, 'manager.url'), `${ctx.publicUrl()}\n`));
+  await stopper.step(() => ctx.startServices());
   if (config.guestListen) {
-    guestApp = await buildGuestApp(ctx);
+    const guestApp = await stopper.step(() => buildGuestApp(ctx), { name: 'the guest listener', close: (g) => g.close() });
     const g = parseHostPort(config.guestListen, 'guest-listen');
-    await guestApp.listen({ host: g.host, port: g.port });
+    await stopper.step(() => guestApp.listen({ host: g.host, port: g.port }));
   }
 
-  let supervisor: LocalHostSupervisor | undefined;
   if (localHypervisor) {
-    const dataDir = join(ctx.dataDir, 'hosts', 'local');
-    const joined = await enrolLocalHost(ctx, { dataDir, listen: config.localHostListen });
-    app.log.info(`local host ${joined === 'joined' ? 'enrolled' : 'already enrolled'} (${dataDir})`);
-    supervisor = new LocalHostSupervisor({ dataDir, hypervisor: localHypervisor, log: app.log, extraArgs: ['--listen', config.localHostListen] });
+    const dataDir = resolve(config.localHostData);
+    const joined = await stopper.step(() => enrolLocalHost(ctx, { dataDir, listen: config.localHostListen }));
+    app.log.info(`local host ${joined === 'already' ? 'already enrolled' : joined === 'rejoined' ? 'enrolled again' : 'enrolled'} (${dataDir})`);
+    const supervisor = new LocalHostSupervisor({ dataDir, hypervisor: localHypervisor, log: app.log, extraArgs: ['--listen', config.localHostListen] });
     supervisor.start();
+    stopper.add('the local stormd', () => supervisor.stop());
   }
   ctx.startBackground();
 
@@ -56,23 +63,11 @@ async function main(): Promise<void> {
       `admin API token: ${ctx.adminTokenPath}${ctx.adminTokenCreated ? ' (created now)' : ''}`,
       adminNotice(app.consoleAdmin),
       `CA certificate: ${join(ctx.dataDir, 'pki', 'ca.pem')} (fingerprint ${ctx.trust.fingerprint})`,
-      `local host: ${localHypervisor ?? 'none'}`,
+      `local host: ${localHypervisor ? `${localHypervisor}, data ${resolve(config.localHostData)}` : 'none'}`,
       '',
     ].join('\n'),
   );
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info(`${signal}: shutting down`);
-    await supervisor?.stop();
-    await guestApp?.close();
-    await app.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  stopper.started();
 }
 
 main().catch((err: unknown) => {

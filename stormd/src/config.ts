@@ -9,6 +9,7 @@ export const StormdConfigSchema = Type.Object(
     listen: Type.String({ minLength: 3, default: '0.0.0.0:9443' }),
     renewBeforeDays: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
     logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
+    logFormat: Type.Union([Type.Literal('text'), Type.Literal('json')], { default: 'text' }),
   },
   { additionalProperties: false },
 );
@@ -21,9 +22,10 @@ export const STORMD_OPTIONS: OptionSources = {
   listen: { flag: 'listen', env: 'STORMD_LISTEN', arg: 'HOST:PORT', help: 'where the mutual-TLS API listens (port 0: any free port)' },
   renewBeforeDays: { flag: 'renew-before-days', env: 'STORMD_RENEW_BEFORE_DAYS', kind: 'integer', arg: 'DAYS', help: 'renew the host certificate when it has fewer days left (default 30; checked at start and every 12 h)' },
   logLevel: { flag: 'log-level', env: 'STORMD_LOG_LEVEL', arg: 'LEVEL', help: 'error|warn|info|debug' },
+  logFormat: { flag: 'log-format', env: 'STORMD_LOG_FORMAT', arg: 'FORMAT', help: 'text (one readable line per event, the default) or json (for log shippers)' },
 };
 
-export const STORMD_USAGE = 'usage: stormd [--data DIR] [--listen HOST:PORT] [--hypervisor URI] [--renew-before-days DAYS] [--log-level LEVEL]\n       stormd join MANAGER_URL --token TOKEN [--data DIR] [--name NAME] [--url URL] [--force]';
+export const STORMD_USAGE = 'usage: stormd [--data DIR] [--listen HOST:PORT] [--hypervisor URI] [--renew-before-days DAYS] [--log-level LEVEL] [--log-format text|json]\n       stormd join MANAGER_URL --token TOKEN [--data DIR] [--name NAME] [--url URL] [--force]';
 export const STORMD_SUMMARY =
   'The STORM host daemon: stages layers, creates instance layers, runs appliance domains over libvirt.\n' +
   'It serves HTTPS to its manager only (client certificates from the manager\'s CA), so the host must\n' +

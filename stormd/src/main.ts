@@ -1,9 +1,11 @@
 /**
  * `stormd`: the host daemon. `stormd join MANAGER_URL --token T` enrols the host; `stormd` serves
- * the mutual-TLS API to that manager and sends it heartbeats until SIGTERM.
+ * the mutual-TLS API to that manager and sends it heartbeats until SIGTERM or SIGINT (exit 0, even
+ * during start-up).
  */
 import { ConfigError } from '../../common/config.js';
 import { StormError } from '../../common/errors.js';
+import { GracefulStop } from '../../common/graceful-stop.js';
 import { loadStormdConfig } from './config.js';
 import { loadJoinConfig } from './join/join-config.js';
 import { joinManager } from './join/join.js';
@@ -42,14 +44,10 @@ async function serve(argv: readonly string[]): Promise<void> {
     process.stdout.write(loaded.help);
     return;
   }
-  const stormd = await startStormd(loaded.config, { say });
-  const stop = async (signal: string) => {
-    say(`${signal}: stopping`);
-    await stormd.close().catch((err: unknown) => say(`while stopping: ${String(err)}`));
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // Installed before start-up: a signal while it runs stops right after, with exit 0.
+  const stopper = new GracefulStop(say);
+  await stopper.step(() => startStormd(loaded.config, { say }), { name: 'stormd', close: (s) => s.close() });
+  stopper.started();
 }
 
 const argv = process.argv.slice(2);

@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { parseHostPort } from '../../common/config.js';
+import { loggerOptions } from '../../common/log-format.js';
 import type { HeartbeatRequest } from '../protocol.js';
 import { buildStormdApp } from './api/app.js';
 import type { StormdConfig } from './config.js';
@@ -33,7 +34,7 @@ import { StormdTls } from './tls/stormd-tls.js';
 export interface StartOptions {
   /** Human lines (start, listening, stop); main.ts prefixes them with `stormd: `. */
   readonly say?: (line: string) => void;
-  /** Where the JSON log goes (default stdout). */
+  /** Where the log goes (default stdout), in the config's log format. */
   readonly logStream?: Writable;
   /** Heartbeat interval before the manager's first answer sets it. */
   readonly heartbeatIntervalMs?: number;
@@ -82,7 +83,7 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
       instances,
       layerSource: { check: (url) => void manager.resolve(url), fetch: (url, size) => manager.getStream(url, size) },
       tls,
-      log: { level: config.logLevel, stream: opts.logStream ?? process.stdout },
+      log: loggerOptions({ format: config.logFormat, level: config.logLevel, out: opts.logStream ?? process.stdout }),
     });
     undo.unshift(() => app.close());
     await app.listen({ host: listen.host, port: listen.port });

@@ -42,7 +42,7 @@ beforeAll(async () => {
       done();
     },
   });
-  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: 'test:///default', renewBeforeDays: 30, logLevel: 'info' }, { logStream, heartbeatIntervalMs: 200 });
+  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: 'test:///default', renewBeforeDays: 30, logLevel: 'info', logFormat: 'json' }, { logStream, heartbeatIntervalMs: 200 });
   stormd.app.server.on('request', () => {
     httpRequests += 1;
   });

@@ -162,7 +162,7 @@ beforeAll(async () => {
   lv = await ensureLibvirtd();
   data = await mkdtemp(join(tmpdir(), 'stormd-layers-'));
   await joinManager({ managerUrl: manager.url, token: manager.newToken(), dataDir: data, name: 'host-l', url: 'https://127.0.0.1:9443' });
-  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: lv.uri, renewBeforeDays: 30, logLevel: 'warn' });
+  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: lv.uri, renewBeforeDays: 30, logLevel: 'warn', logFormat: 'json' });
   for (const key of Object.keys(ART) as Art[]) {
     const res = await call('PUT', `/v1/layers/${sha[key]}`, { url: `${manager.url}/api/v1/images/${sha[key]}/blob`, size: size[key] });
     expect(res, key).toMatchObject({ status: 200 });

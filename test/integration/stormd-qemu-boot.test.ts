@@ -53,7 +53,7 @@ beforeAll(async () => {
   lv = await ensureLibvirtd();
   data = await mkdtemp(join(tmpdir(), 'stormd-qemu-')); // 0700: stormd must open it up for libvirt-qemu
   await joinManager({ managerUrl: manager.url, token: manager.newToken(), dataDir: data, name: 'host-q', url: 'https://127.0.0.1:9443' });
-  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: lv.uri, renewBeforeDays: 30, logLevel: 'warn' });
+  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: lv.uri, renewBeforeDays: 30, logLevel: 'warn', logFormat: 'json' });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 /**
  * Runs the local stormd as a child of the manager (the README's start command): restarts it with
- * backoff when it dies, forwards its output, and stops it by its pid on shutdown.
+ * backoff when it dies, relays its log into the manager's (one format, one stream), and stops it by
+ * its pid on shutdown.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,29 @@ export interface LocalHostOptions {
 /** The compiled stormd entry point beside this module in dist/. */
 export const STORMD_ENTRY = fileURLToPath(new URL('../../../stormd/src/main.js', import.meta.url));
 
+type Level = 'debug' | 'info' | 'warn' | 'error';
+const PINO_LEVELS: Readonly<Record<number, Level>> = { 10: 'debug', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'error' };
+
+/**
+ * One line of stormd's output relayed at its own level: its JSON log entries keep their fields,
+ * its plain lines (`stormd: listening …`) are said as they are.
+ */
+export function relayLine(log: FastifyBaseLogger, line: string, plainLevel: Level): void {
+  let entry: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) entry = parsed as Record<string, unknown>;
+  } catch {
+    entry = undefined;
+  }
+  if (!entry) {
+    log[plainLevel](line);
+    return;
+  }
+  const { level, msg, time: _time, pid: _pid, hostname: _hostname, v: _v, ...fields } = entry;
+  log[PINO_LEVELS[Number(level)] ?? 'info'](fields, `stormd: ${String(msg ?? '')}`);
+}
+
 export class LocalHostSupervisor {
   private child: ChildProcess | undefined;
   private stopping = false;
@@ -30,13 +54,18 @@ export class LocalHostSupervisor {
   }
 
   start(): void {
-    const args = [STORMD_ENTRY, '--data', this.opts.dataDir, '--hypervisor', this.opts.hypervisor, ...(this.opts.extraArgs ?? [])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [STORMD_ENTRY, '--data', this.opts.dataDir, '--hypervisor', this.opts.hypervisor, '--log-format', 'json', ...(this.opts.extraArgs ?? [])];
+    // Its own process group: a terminal's Ctrl-C reaches the manager, which stops it in order.
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
-    const forward = (stream: NodeJS.ReadableStream | null, level: 'info' | 'warn') =>
+    const forward = (stream: NodeJS.ReadableStream | null, level: Level) => {
+      let pending = '';
       stream?.on('data', (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) this.opts.log[level]({ stormd: child.pid }, line);
+        const lines = (pending + chunk.toString()).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line) relayLine(this.opts.log, line, level);
       });
+    };
     forward(child.stdout, 'info');
     forward(child.stderr, 'warn');
     child.on('exit', (code, signal) => {

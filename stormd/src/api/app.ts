@@ -9,8 +9,8 @@
  * await app.close();
  */
 import type { Server } from 'node:http';
-import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { DebugRequestLog } from '../../../common/log-format.js';
 import type { HostInfo } from '../../protocol.js';
 import type { InstancesService } from '../instances/instances-service.js';
 import type { LayerStore } from '../store/layer-store.js';
@@ -22,8 +22,6 @@ import { type LayerSource, layerRoutes } from './layer-routes.js';
 import { packageRoutes } from './package-routes.js';
 import { writableLayerRoutes } from './writable-layer-routes.js';
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
-
 export interface StormdAppDeps {
   readonly hostInfo: () => Promise<HostInfo>;
   readonly store: LayerStore;
@@ -31,8 +29,8 @@ export interface StormdAppDeps {
   readonly layerSource: LayerSource;
   /** Serve mutual TLS through this listener; absent: a plain server for `inject`. */
   readonly tls?: StormdTls;
-  /** Log level and destination (pino JSON lines); no logger when absent. */
-  readonly log?: { readonly level: LogLevel; readonly stream?: Writable };
+  /** Log level and destination (pino JSON lines; `loggerOptions` makes them readable); no logger when absent. */
+  readonly log?: { readonly level: string; readonly stream?: NodeJS.WritableStream };
   /** Largest request body; seed files come base64 in the instance-layer request. */
   readonly bodyLimit?: number;
 }
@@ -43,6 +41,7 @@ export async function buildStormdApp(deps: StormdAppDeps): Promise<FastifyInstan
   const tls = deps.tls;
   const app = Fastify({
     logger: deps.log ? { level: deps.log.level, ...(deps.log.stream ? { stream: deps.log.stream } : {}) } : false,
+    logController: new DebugRequestLog(),
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // fastify's default strips unknown properties; a body with extras is a caller bug and is refused.
     ajv: { customOptions: { removeAdditional: false } },
