@@ -49,14 +49,21 @@ if [[ -c /dev/kvm && $EUID -eq 0 ]] && getent group kvm >/dev/null; then
   fi
 fi
 
-# Install only when package.json or the lockfile changed since the last install (npm writes
-# node_modules/.package-lock.json). `npm install` honours the lockfile's versions; `npm ci` would be
-# stricter but npm 11 refuses a lockfile lacking other platforms' optional packages (npm/cli#4828).
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json || package.json -nt node_modules/.package-lock.json ]]; then
-  say "installing npm dependencies (locked versions; native modules build from source, about a minute)"
-  npm install --no-fund --no-audit --loglevel=error
-else
+# Node.js comes from outside Debian 12, whose own nodejs (18) is too old for STORM.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((node_major < 20)) || ! command -v npm >/dev/null; then
+  say "STORM needs Node.js 20 or newer with npm; found $(node --version 2>/dev/null || echo no node). Debian 12's nodejs is 18: install a newer one (for example NodeSource's nodejs package), then run this again" >&2
+  exit 1
+fi
+
+# Install only when node_modules is not what package-lock.json locks (compared by content, so a fresh
+# clone or checkout with a current node_modules skips it). `npm install` honours the lockfile's versions;
+# `npm ci` would be stricter but npm 11 refuses a lockfile lacking other platforms' optional packages (npm/cli#4828).
+if stale=$(node scripts/npm-current.mjs); then
   say "npm dependencies: up to date"
+else
+  say "installing npm dependencies ($stale; locked versions; native modules build from source, about a minute)"
+  npm install --no-fund --no-audit --loglevel=error
 fi
 
 say "compiling TypeScript (npm run build)"
