@@ -2,8 +2,9 @@
  * Network namespaces for tests that send packets anywhere but loopback. `createNetns()` makes a
  * namespace `storm-test-<pid>-<n>` with a bridge; `addGuest()` makes a child namespace wired to
  * that bridge by a veth pair; `exec`/`start` run commands inside one with `ip netns exec` and
- * keep their pids; `cleanup()` kills exactly those pids and deletes exactly those namespaces (also
- * run at process exit, so a crashed test leaves nothing behind). Needs root and iproute2.
+ * keep their pids; `cleanup()` kills exactly those pids, then every process still inside its namespaces
+ * (daemons that forked away, the VMs a libvirtd there started), and deletes exactly those namespaces
+ * (the pids and namespaces also at process exit, so a crashed test leaves nothing behind). Needs root and iproute2.
  *
  * @example
  * const net = await createNetns({ bridgeAddress: '10.77.0.1/24' });
@@ -17,6 +18,7 @@
  * }
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdir, readlink, stat } from 'node:fs/promises';
 
 export interface Guest {
   /** The guest's namespace. */
@@ -100,6 +102,36 @@ function run(command: string, args: readonly string[], timeoutMs = 10_000): Prom
 async function must(command: string, args: readonly string[]): Promise<void> {
   const r = await run(command, args);
   if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+}
+
+/** Pids of the processes inside network namespace `ns` (`/run/netns/<ns>`): their `/proc/PID/ns/net` is that file's inode. */
+export async function pidsInside(ns: string): Promise<number[]> {
+  const ino = await stat(`/run/netns/${ns}`).then((s) => s.ino, () => undefined);
+  if (ino === undefined) return [];
+  const want = `net:[${ino}]`;
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    // Gone meanwhile, or a kernel thread: not ours.
+    const link = await readlink(`/proc/${entry}/ns/net`).catch(() => undefined);
+    if (link === want) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Kills, by pid, whatever still runs inside a namespace this harness made, and waits until none is left. */
+async function killInside(ns: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (let left = await pidsInside(ns); left.length && Date.now() < deadline; left = await pidsInside(ns)) {
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** A namespace with bridge `br0` (given `bridgeAddress`, e.g. `10.77.0.1/24`) and loopback up. */
@@ -208,6 +240,7 @@ export async function createNetns(opts: { bridgeAddress?: string } = {}): Promis
       }
       const deadline = Date.now() + 5000;
       while (owned.pids.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const ns of owned.namespaces) await killInside(ns);
       for (const ns of [...owned.namespaces].reverse()) await run('ip', ['netns', 'del', ns]);
       owned.namespaces.length = 0;
       live.delete(owned);
