@@ -111,9 +111,9 @@ describe("the README's quick start, as written, from a fresh clone", () => {
 
 async function runStep(step: string): Promise<void> {
   const command = stormCommand(step);
-  if (command === 'show') return again(step, /^\s*phase\s+applied\s*$/m, APPLIED_MS, 'guest status: phase applied');
+  if (command === 'show') return again(step, /^\s*phase\s+applied\s*$/m, APPLIED_MS, 'phase applied in its guest status');
   // The agent reports `applied` a moment before it writes the line on the console.
-  if (command === 'console') return again(step, /STORM-AGENT: applied\b/, 15_000, 'the agent\'s applied line');
+  if (command === 'console') return again(step, /STORM-AGENT: applied\b/, 15_000, 'STORM-AGENT: applied on its console');
   const from = sh.output().length;
   const r = await sh.run(step, { timeoutMs: APPLIED_MS });
   expect(r.code, r.output).toBe(0);
@@ -156,7 +156,7 @@ async function again(step: string, want: RegExp, timeoutMs: number, what: string
     expect(r.code, r.output).toBe(0);
     if (want.test(r.output)) return;
     if (/^state\s+error\b|^\s*phase\s+failed\b|STORM-AGENT: failed|STORM-INIT: error/m.test(r.output)) throw new Error(`the guest failed:\n${r.output}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms; the last output:\n${r.output}`);
+    if (Date.now() > deadline) throw new Error(`${what} did not show within ${timeoutMs} ms; the last output:\n${r.output}`);
     await new Promise((res) => setTimeout(res, 2000));
   }
 }
