@@ -20,16 +20,16 @@ describe('buildChannel', () => {
     pub = await readFile(key.publicKeyPath, 'utf8');
     // A source where one version packs a directory and another names a prebuilt image of it.
     const src = join(work, 'src');
-    await mkdir(join(src, 'shared', 'os', 'etc'), { recursive: true });
-    await writeFile(join(src, 'shared', 'os', 'etc', 'os-release'), 'ID=test\n');
-    await writeFile(join(src, 'shared', 'vmlinuz'), 'kernel');
-    await writeFile(join(src, 'shared', 'initrd'), 'initrd');
-    await makeSquashfs(join(src, 'shared', 'os'), join(src, 'shared', 'os.squashfs'));
+    await mkdir(join(src, 'base', 'os', 'etc'), { recursive: true });
+    await writeFile(join(src, 'base', 'os', 'etc', 'os-release'), 'ID=test\n');
+    await writeFile(join(src, 'base', 'vmlinuz'), 'kernel');
+    await writeFile(join(src, 'base', 'initrd'), 'initrd');
+    await makeSquashfs(join(src, 'base', 'os'), join(src, 'base', 'os.squashfs'));
     const manifest = (version: string, os: object) => ({
       name: 'app', version, title: 'App', description: 'd', released: '2024-01-01', memoryMiB: 64, vcpus: 1,
-      layers: [{ kind: 'os', ...os, kernel: '../shared/vmlinuz', initrd: '../shared/initrd' }],
+      layers: [{ kind: 'os', ...os, kernel: '../base/vmlinuz', initrd: '../base/initrd' }],
     });
-    for (const [v, os] of [['1.0.0', { dir: '../shared/os' }], ['2.0.0', { file: '../shared/os.squashfs' }]] as const) {
+    for (const [v, os] of [['1.0.0', { dir: '../base/os' }], ['2.0.0', { file: '../base/os.squashfs' }]] as const) {
       await mkdir(join(src, v));
       await writeFile(join(src, v, 'manifest.json'), JSON.stringify(manifest(v, os)));
     }
