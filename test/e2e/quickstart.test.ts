@@ -10,7 +10,7 @@
  * whatever is still inside (libvirtd, virtlogd, VMs, stormd, the channel server), and the clone goes.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshClone, type FreshClone } from '../harness/fresh-clone.js';
@@ -43,6 +43,16 @@ function newcomerEnv(home: string): NodeJS.ProcessEnv {
   return { PATH: path.join(delimiter), HOME: home, LANG: 'C.UTF-8', USER: 'root', LOGNAME: 'root', SHELL: '/bin/bash' };
 }
 
+/** True when some process's mount namespace has a mount on `path`. */
+async function mountedAnywhere(path: string): Promise<boolean> {
+  for (const pid of (await readdir('/proc')).filter((e) => /^\d+$/.test(e))) {
+    const table = await readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '');
+    // Field 5 of each line is the mount point.
+    if (table.split('\n').some((line) => line.split(' ')[4] === path)) return true;
+  }
+  return false;
+}
+
 /** The manager's last words, for a failure message. */
 const managerTail = () => `\n--- start command, last output ---\n${manager?.output().slice(-3000) ?? ''}`;
 
@@ -70,7 +80,8 @@ afterAll(async () => {
   await sh?.close();
   if (manager) await manager.stop('SIGKILL');
   await net?.cleanup();
-  if (madeVarLibStorm) await rmdir('/var/lib/storm').catch(() => undefined);
+  // Only the empty folder this test made, and not while another run still has its private one there.
+  if (madeVarLibStorm && !(await mountedAnywhere('/var/lib/storm'))) await rmdir('/var/lib/storm').catch(() => undefined);
   await clone?.remove();
 }, 120_000);
 
