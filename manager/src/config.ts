@@ -105,7 +105,10 @@ export const MANAGER_OPTIONS: OptionSources = {
   logFormat: { flag: 'log-format', env: 'STORM_LOG_FORMAT', arg: 'FORMAT', help: 'text (one readable line per event, the default) or json (for log shippers)' },
 };
 
-export const MANAGER_USAGE = 'usage: storm-manager [--data DIR] [--listen HOST:PORT] [--local-host [--hypervisor URI]] [options]';
+export const MANAGER_USAGE =
+  'usage: storm-manager [--data DIR] [--listen HOST:PORT] [--local-host [--hypervisor URI]] [options]\n' +
+  '       storm-manager backup --to FILE | --list FILE [--data DIR]    back up a data folder (see backup --help)\n' +
+  '       storm-manager restore --from FILE --data DIR                  restore one (see restore --help)';
 export const MANAGER_SUMMARY = 'The STORM manager: REST API, web console, channels, hosts and the appliance network services.';
 
 /** Parses argv and env into a frozen config, or returns `help` when `--help` was asked. */

@@ -1,6 +1,7 @@
 /** The manager's one error catalog; `http/error-handler.ts` maps every error to `{ code, message }`. */
 import { defineErrors } from '../../common/errors.js';
 import { PKI_ERRORS } from './pki/errors.js';
+import { BACKUP_ERRORS } from './backup/errors.js';
 
 export const MgrErr = defineErrors({
   MGR_ERR_UNAUTHORIZED: { status: 401, message: 'authentication required' },
@@ -32,6 +33,7 @@ export const MgrErr = defineErrors({
   MGR_ERR_LAYER_SIZE: { status: 502, message: 'layer size differs from its descriptor' },
   MGR_ERR_INTERNAL: { status: 500, message: 'internal error' },
   ...PKI_ERRORS,
+  ...BACKUP_ERRORS,
 });
 
 export type MgrErrCode = keyof typeof MgrErr;

@@ -1,6 +1,7 @@
 /**
  * `storm-manager`: loads the config, builds the app, listens over HTTPS, enrols and supervises the local
  * host. SIGTERM or SIGINT at any moment, start-up included, stops it cleanly with exit 0.
+ * `storm-manager backup …` and `restore …` are commands of their own (backup/command.ts).
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,10 +12,17 @@ import { buildApp } from './app.js';
 import { buildGuestApp } from './services/xmlrpc/guest-app.js';
 import { adminNotice } from './auth/session-auth.js';
 import { loadManagerConfig } from './config.js';
+import { runBackupCommand } from './backup/command.js';
 import { enrolLocalHost } from './local-host/enrol.js';
 import { LocalHostSupervisor } from './local-host/supervisor.js';
 
 async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  // backup and restore run beside (or instead of) a manager: no listener, no start-up steps.
+  if (command === 'backup' || command === 'restore') {
+    process.exitCode = await runBackupCommand(command, rest);
+    return;
+  }
   let loaded: ReturnType<typeof loadManagerConfig>;
   try {
     loaded = loadManagerConfig(process.argv.slice(2), process.env);
