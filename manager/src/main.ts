@@ -20,6 +20,8 @@ async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   // backup and restore run beside (or instead of) a manager: no listener, no start-up steps.
   if (command === 'backup' || command === 'restore') {
+    // A command whose work never settles must not pass for a success.
+    process.exitCode = 1;
     process.exitCode = await runBackupCommand(command, rest);
     return;
   }

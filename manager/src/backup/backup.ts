@@ -8,8 +8,8 @@
  * const { manifest, bytes } = await createBackup({ dataDir: '/var/lib/storm/manager', to: '/backups/m.stormbak', passphrase });
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { access, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,7 +20,7 @@ import { BackupErr } from './errors.js';
 import type { ScryptParams } from './header.js';
 import { encodeManifest, type Manifest, MANIFEST_FORMAT, type ManifestFile, payloadBytes } from './manifest.js';
 import { describeSnapshot, snapshotDatabase } from './snapshot.js';
-import { fsyncDir } from './sync.js';
+import { fsyncDir, fsyncPath } from './sync.js';
 
 export interface BackupOptions {
   readonly dataDir: string;
@@ -68,16 +68,9 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
       files: contents.map((c) => c.file),
       omitted: survey.omitted,
     };
-    const out = await open(partial, 'wx', 0o600);
-    try {
-      await pipeline(
-        Readable.from(encryptPayload(payload(manifest, contents), { passphrase: opts.passphrase, payloadBytes: payloadBytes(manifest), ...(opts.kdf ? { kdf: opts.kdf } : {}), ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}) })),
-        out.createWriteStream({ autoClose: false }),
-      );
-      await out.sync();
-    } finally {
-      await out.close();
-    }
+    const sealed = encryptPayload(payload(manifest, contents), { passphrase: opts.passphrase, payloadBytes: payloadBytes(manifest), ...(opts.kdf ? { kdf: opts.kdf } : {}), ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}) });
+    await pipeline(Readable.from(sealed), createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
+    await fsyncPath(partial);
     await rename(partial, to);
     await fsyncDir(dirname(to));
     return { manifest, bytes: (await stat(to)).size };

@@ -9,7 +9,7 @@ import { ConfigError } from '../../../common/config.js';
 import { StormError } from '../../../common/errors.js';
 import { createBackup } from './backup.js';
 import { loadBackupConfig, loadRestoreConfig } from './backup-config.js';
-import { formatBytes, renderListing, verifyBackup } from './list.js';
+import { formatBytes, plural, renderListing, verifyBackup } from './list.js';
 import type { Manifest } from './manifest.js';
 import { readPassphrase } from './passphrase.js';
 import { restoreBackup } from './restore.js';
@@ -66,14 +66,14 @@ export async function runBackupCommand(command: BackupCommand, argv: readonly st
 
 function holds(m: Manifest): string {
   const s = m.summary;
-  return `${s.hosts} hosts, ${s.instances} instances, ${s.channels} channels, ${s.packages} packages, ${s.apiTokens} API tokens`;
+  return `${plural(s.hosts, 'host')}, ${plural(s.instances, 'instance')}, ${plural(s.channels, 'channel')}, ${plural(s.packages, 'package')}, ${plural(s.apiTokens, 'API token')}`;
 }
 
 function describeBackup(to: string, m: Manifest, bytes: number): string {
   const lines = [
-    `backup written to ${to} (${formatBytes(bytes)}, ${m.files.length} files): ${holds(m)}`,
+    `backup written to ${to} (${formatBytes(bytes)}, ${plural(m.files.length, 'file')}): ${holds(m)}`,
     `  CA ${m.ca.fingerprint}`,
-    ...m.omitted.map((o) => `  left out ${o.path} (${o.files} files, ${formatBytes(o.bytes)}): ${o.reason}`),
+    ...m.omitted.map((o) => `  left out ${o.path} (${plural(o.files, 'file')}, ${formatBytes(o.bytes)}): ${o.reason}`),
     `check it with: storm-manager backup --list ${to}`,
   ];
   return `${lines.join('\n')}\n`;

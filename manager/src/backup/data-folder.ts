@@ -1,7 +1,8 @@
 /**
  * What in a manager's data folder is state and goes into a backup, and what is left out and why.
  * Every entry is classified; the backup's manifest lists what was left out, so nothing is dropped
- * silently. `data-folder.test.ts` checks that a freshly started manager writes nothing unrecognised.
+ * silently. test/integration/manager-backup.test.ts checks that a running manager with hosts and
+ * instances writes nothing unrecognised.
  *
  * @example
  * const { files, omitted } = await surveyDataFolder('/var/lib/storm/manager', facts.packagedLayers);

@@ -50,7 +50,7 @@ const WHAT: Record<Manifest['files'][number]['kind'], string> = {
   'packaged-layer': 'layer of a packaged appliance (no channel has it)',
 };
 
-function plural(n: number, one: string, many = `${one}s`): string {
+export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
