@@ -7,13 +7,15 @@
  * header, the middle or the last chunk, and a cut-short file are each refused and change nothing.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { get } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCrl } from '../../stormd/src/tls/crl-info.js';
 import { type ManagerProcess, ROOT, startManager } from '../helpers/manager-process.js';
 import { pollUntil } from '../helpers/poll.js';
 import { startProcess } from '../helpers/process.js';
 import { type StormCli, stormCli } from '../helpers/storm-cli.js';
-import { startStormd, type StormdProcess } from '../helpers/stormd-process.js';
+import { joinStormd, startStormd, type StormdProcess } from '../helpers/stormd-process.js';
 import { startSubscribedManager, type SubscribedManager } from '../helpers/subscribed-manager.js';
 
 interface HostJson {
@@ -40,6 +42,17 @@ async function managerCommand(...args: string[]): Promise<{ code: number | null;
   const { code } = await p.exited();
   return { code, output: p.output() };
 }
+
+/** The CRL number a manager publishes now. */
+const managerCrlNumber = (m: Pick<ManagerProcess, 'url' | 'ca'>) =>
+  new Promise<number>((resolve, reject) => {
+    get(`${m.url}/api/v1/pki/crl`, { ca: m.ca }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(readCrl(body, m.ca).crlNumber));
+    }).on('error', reject);
+  });
+const hostCrlNumber = async (h: StormdProcess, ca: string) => readCrl(await readFile(join(h.data, 'crl.pem'), 'utf8'), ca).crlNumber;
 
 const instanceLines = async (c: StormCli) =>
   (await c.json<InstanceJson[]>('ls')).map((i) => `${i.name} ${i.state} ${i.host?.name ?? '-'} ${i.appliance}`).sort();
@@ -85,6 +98,19 @@ describe('backup of a running manager', () => {
   }, 60_000);
 });
 
+describe('after the backup, the old manager goes on', () => {
+  it('revokes two hosts that joined after the backup: every host holds a CRL numbered past the backup', async () => {
+    for (const name of ['late-1', 'late-2']) {
+      const joined = await joinStormd(env.manager, { name, data: join(env.dir, name), url: 'https://127.0.0.1:9' });
+      expect(joined.code, joined.output).toBe(0);
+      const { hosts: list } = await env.manager.api.get<{ hosts: { id: string; name: string }[] }>('/hosts');
+      await env.manager.api.delete(`/hosts/${list.find((h) => h.name === name)!.id}`);
+    }
+    const latest = await managerCrlNumber(env.manager);
+    for (const h of hosts) await pollUntil(`${h.name} to load CRL ${latest}`, async () => ((await hostCrlNumber(h, env.manager.ca)) === latest ? true : undefined), { timeoutMs: 20_000 });
+  }, 60_000);
+});
+
 describe('restore on a fresh data folder', () => {
   let restored: ManagerProcess;
 
@@ -123,6 +149,9 @@ describe('restore on a fresh data folder', () => {
     expect(table.stdout).toMatch(/^host-a\s+ready\s/m);
     expect(table.stdout).toMatch(/^host-b\s+ready\s/m);
     expect(await instanceLines(newCli)).toEqual(instancesBefore);
+    // The restored manager's CRLs reach the hosts although the old one numbered on after the backup.
+    const crl = await managerCrlNumber(restored);
+    for (const h of hosts) await pollUntil(`${h.name} to load the restored manager's CRL`, async () => ((await hostCrlNumber(h, restored.ca)) === crl ? true : undefined), { timeoutMs: 20_000 });
     const ls = await newCli.run(['ls']);
     expect(ls.stdout).toMatch(/^web-a\s+running\s+host-a\s/m);
     expect(ls.stdout).toMatch(/^web-b\s+running\s+host-b\s/m);

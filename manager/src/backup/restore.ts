@@ -64,6 +64,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     try {
       const manifest = await readPayload(unlocked.payload(), unlocked.header.payloadBytes, (file, bytes) => writeRestored(tmp, file, bytes));
       await checkRestored(tmp, manifest);
+      await continueCrlNumbers(join(tmp, DATABASE_FILE));
       await syncTree(tmp, manifest);
       const replacedTo = await moveIntoPlace(tmp, dataDir, target);
       return { manifest, dataDir, ...(replacedTo ? { replacedTo } : {}) };
@@ -108,6 +109,24 @@ async function checkRestored(root: string, manifest: Manifest): Promise<void> {
   try {
     const check = await db.get<{ integrity_check: string }>('PRAGMA integrity_check');
     if (check?.integrity_check !== 'ok') throw BackupErr.MGR_ERR_BACKUP_DAMAGED(`the database fails its integrity check: ${check?.integrity_check ?? 'no answer'}`);
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * A host loads a CRL only when its number is higher than the one it holds, and the old manager may
+ * have gone on numbering after the backup (each start and revocation adds one). Restored numbers
+ * continue from the clock in milliseconds, above anything counting by ones can have reached, so the
+ * restored manager's next revocation reaches every host. (The `crl_number` setting of trust/revocation-store.ts.)
+ */
+async function continueCrlNumbers(dbFile: string, now = Date.now()): Promise<void> {
+  const db = await Database.open(dbFile);
+  try {
+    await db.run(
+      "INSERT INTO settings (key, value) VALUES ('crl_number', ?) ON CONFLICT(key) DO UPDATE SET value = CAST(MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)",
+      [String(now)],
+    );
   } finally {
     await db.close();
   }
