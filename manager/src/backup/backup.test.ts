@@ -66,10 +66,10 @@ describe('backup', () => {
       'storm.db database',
     ]);
     const omitted = Object.fromEntries(manifest.omitted.map((o) => [o.path, o]));
-    expect(omitted['images/']).toMatchObject({ files: 2, bytes: cached.length + 'half a download'.length, reason: /fetched again from their channels/ });
-    expect(omitted['local-channel/site/']).toMatchObject({ files: 1, reason: /rebuilt at start/ });
-    expect(omitted['manager.url']).toMatchObject({ files: 1, reason: /written again at every start/ });
-    expect(omitted['notes.txt']).toMatchObject({ files: 1, reason: /not recognised/ });
+    expect(omitted['images/']).toMatchObject({ files: 2, bytes: cached.length + 'half a download'.length, reason: expect.stringMatching(/fetched again from their channels/) });
+    expect(omitted['local-channel/site/']).toMatchObject({ files: 1, reason: expect.stringMatching(/rebuilt at start/) });
+    expect(omitted['manager.url']).toMatchObject({ files: 1, reason: expect.stringMatching(/written again at every start/) });
+    expect(omitted['notes.txt']).toMatchObject({ files: 1, reason: expect.stringMatching(/not recognised/) });
     expect(manifest).toMatchObject({ schemaVersion: SCHEMA_VERSION, source: { dataDir: data, url: 'https://127.0.0.1:8443' }, summary: { packages: 1, apiTokens: 1 } });
     expect(manifest.ca.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     const listed = await verifyBackup(join(work, 'full.stormbak'), async () => PASS);
@@ -114,7 +114,7 @@ describe('backup', () => {
 
   it('refuses a folder that is not a manager data folder', async () => {
     await mkdir(join(work, 'empty'));
-    await expect(backup(join(work, 'x.stormbak'), join(work, 'empty'))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_SOURCE', message: /has no storm.db/ });
+    await expect(backup(join(work, 'x.stormbak'), join(work, 'empty'))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_SOURCE', message: expect.stringMatching(/has no storm.db/) });
     await rm(join(work, 'empty'), { recursive: true });
   });
 });
@@ -141,7 +141,7 @@ describe('restore', () => {
     const target = join(work, 'occupied');
     await mkdir(target);
     await writeFile(join(target, 'keep.txt'), 'mine');
-    await expect(restore(join(work, 'full.stormbak'), target)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_TARGET_NOT_EMPTY', message: /holds 1 entry.*--force/ });
+    await expect(restore(join(work, 'full.stormbak'), target)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_TARGET_NOT_EMPTY', message: expect.stringMatching(/holds 1 entry.*--force/) });
     expect(await readdir(target)).toEqual(['keep.txt']);
     const { replacedTo } = await restore(join(work, 'full.stormbak'), target, { force: true });
     expect(replacedTo).toMatch(/occupied\.replaced-/);
@@ -170,7 +170,7 @@ describe('restore', () => {
       await db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       await db.close();
     }
-    await expect(restore(join(work, 'newer.stormbak'), target)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_INCOMPATIBLE', message: /schema \d+, this storm-manager knows up to \d+/ });
+    await expect(restore(join(work, 'newer.stormbak'), target)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_INCOMPATIBLE', message: expect.stringMatching(/schema \d+, this storm-manager knows up to \d+/) });
     expect((await readdir(work)).filter((n) => n.includes('never'))).toEqual([]);
   });
 });

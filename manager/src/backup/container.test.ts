@@ -97,9 +97,10 @@ describe('the container', () => {
   it('refuses a file cut short anywhere, and one with bytes after its last chunk', async () => {
     const sealed = await seal(payload);
     for (const keep of [0, 5, HEADER_BYTES - 1, HEADER_BYTES, HEADER_BYTES + CHUNK + TAG_BYTES, sealed.length - 1]) {
-      await expect(open(sealed.subarray(0, keep)), `cut to ${keep}`).rejects.toMatchObject({ code: keep === 0 ? 'MGR_ERR_BACKUP_FORMAT' : 'MGR_ERR_BACKUP_TRUNCATED' });
+      const why = keep === 0 ? /does not start with STORMBAK/ : keep < HEADER_BYTES ? /shorter than the 73-byte header/ : new RegExp(`holds ${keep} of its ${sealed.length} bytes`);
+      await expect(open(sealed.subarray(0, keep)), `cut to ${keep}`).rejects.toMatchObject({ code: keep === 0 ? 'MGR_ERR_BACKUP_FORMAT' : 'MGR_ERR_BACKUP_TRUNCATED', message: expect.stringMatching(why) });
     }
-    await expect(open(Buffer.concat([sealed, Buffer.from([0])]))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: /1 bytes after its last chunk/ });
+    await expect(open(Buffer.concat([sealed, Buffer.from([0])]))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/1 bytes after its last chunk/) });
   });
 
   it('refuses swapped chunks', async () => {
@@ -108,7 +109,7 @@ describe('the container', () => {
     const a = sealed.subarray(HEADER_BYTES, HEADER_BYTES + len);
     const b = sealed.subarray(HEADER_BYTES + len, HEADER_BYTES + 2 * len);
     const swapped = Buffer.concat([sealed.subarray(0, HEADER_BYTES), b, a, sealed.subarray(HEADER_BYTES + 2 * len)]);
-    await expect(open(swapped)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: /chunk 1 of 3/ });
+    await expect(open(swapped)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/chunk 1 of 3/) });
   });
 
   it('binds every chunk to the header: under a header re-made with the passphrase for a shorter length, chunk 1 fails', async () => {
@@ -118,7 +119,7 @@ describe('the container', () => {
     const body = encodeHeaderBody({ kdf: h.kdf, salt: h.salt, chunkBytes: CHUNK, payloadBytes: 2 * CHUNK });
     const header = Buffer.concat([body, headerMac(keys, body)]);
     const cut = Buffer.concat([header, sealed.subarray(HEADER_BYTES, HEADER_BYTES + 2 * (CHUNK + TAG_BYTES))]);
-    await expect(open(cut)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: /chunk 1 of 2/ });
+    await expect(open(cut)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/chunk 1 of 2/) });
   });
 
   it("binds every chunk to its index and to the final flag: only its own nonce opens it", async () => {
@@ -149,14 +150,14 @@ describe('the container', () => {
   });
 
   it('refuses a foreign file, another version, and KDF parameters outside its limits before any work', async () => {
-    await expect(open(Buffer.from('SQLite format 3\0'.padEnd(200, 'x')))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_FORMAT', message: /does not start with STORMBAK/ });
+    await expect(open(Buffer.from('SQLite format 3\0'.padEnd(200, 'x')))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_FORMAT', message: expect.stringMatching(/does not start with STORMBAK/) });
     const sealed = await seal(payload);
     const v2 = Buffer.from(sealed);
     v2[8] = 2;
-    await expect(open(v2)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_FORMAT', message: /format version 2/ });
+    await expect(open(v2)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_FORMAT', message: expect.stringMatching(/format version 2/) });
     const huge = Buffer.from(sealed);
     huge[10] = 30;
-    await expect(open(huge)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_FORMAT', message: /N=2\^30/ });
+    await expect(open(huge)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_FORMAT', message: expect.stringMatching(/N=2\^30/) });
   });
 
   it('refuses to seal a payload longer or shorter than the header announces', async () => {
@@ -174,7 +175,7 @@ describe('the container', () => {
     const got: Buffer[] = [];
     await expect((async () => {
       for await (const p of (await backup.unlock(PASS)).payload()) got.push(p);
-    })()).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: /chunk 2 of 3/ });
+    })()).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/chunk 2 of 3/) });
     await backup.close();
     expect(Buffer.concat(got)).toEqual(payload.subarray(0, CHUNK));
     expect(await readFile(path)).toEqual(bad);
