@@ -208,6 +208,26 @@ describe('a damaged or wrongly unlocked backup changes nothing', () => {
   });
 });
 
+describe('help and usage', () => {
+  it('storm-manager --help names both commands; each has its own --help; bad usage exits 2', async () => {
+    const top = await managerCommand('--help');
+    expect(top.code).toBe(0);
+    expect(top.output).toMatch(/storm-manager backup --to FILE \| --list FILE/);
+    expect(top.output).toMatch(/storm-manager restore --from FILE --data DIR/);
+    const b = await managerCommand('backup', '--help');
+    expect(b.output).toMatch(/^usage: storm-manager backup --to FILE/);
+    expect(b.output).toMatch(/--passphrase-file FILE/);
+    const r = await managerCommand('restore', '--help');
+    expect(r.output).toMatch(/^usage: storm-manager restore --from FILE --data DIR .*--force/);
+    const neither = await managerCommand('backup', '--data', join(env.dir, 'manager'));
+    expect(neither.code).toBe(2);
+    expect(neither.output).toMatch(/give exactly one of --to FILE .* and --list FILE/);
+    const noData = await managerCommand('restore', '--from', backupFile);
+    expect(noData.code).toBe(2);
+    expect(noData.output).toMatch(/--data is required/);
+  }, 30_000);
+});
+
 function flip(b: Buffer, at: number): Buffer {
   const out = Buffer.from(b);
   out[at] = out[at]! ^ 0x01;
