@@ -6,6 +6,7 @@
  * works (its layers fetched again from the channel). A wrong passphrase, a changed byte in the
  * header, the middle or the last chunk, and a cut-short file are each refused and change nothing.
  */
+import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { join } from 'node:path';
@@ -206,6 +207,50 @@ describe('a damaged or wrongly unlocked backup changes nothing', () => {
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/MGR_ERR_BACKUP_TARGET_NOT_EMPTY: .* holds \d+ entries; restore into a new or empty folder, or pass --force/);
   });
+});
+
+/** Runs storm-manager on a pseudo-terminal (util-linux `script`), typing each answer once its prompt shows. */
+function onTerminal(args: readonly string[], answers: readonly { after: RegExp; type: string }[]): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, join(ROOT, 'bin/storm-manager.js'), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let next = 0;
+  const onData = (b: Buffer) => {
+    output += b.toString();
+    const a = answers[next];
+    if (a && a.after.test(output)) {
+      next += 1;
+      child.stdin.write(`${a.type}\r`);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+}
+
+describe('the passphrase typed on a terminal', () => {
+  it('is asked twice for a new backup, never echoed, and must match; --list asks once', async () => {
+    const pass = 'typed on the terminal, not echoed';
+    const to = join(env.dir, 'typed.stormbak');
+    const typed = await onTerminal(['backup', '--to', to, '--data', join(env.dir, 'restored')], [
+      { after: /Backup passphrase: /, type: pass },
+      { after: /Again: /, type: pass },
+    ]);
+    expect(typed.code, typed.output).toBe(0);
+    expect(typed.output).toMatch(/backup written to/);
+    expect(typed.output).not.toContain(pass);
+    const differ = await onTerminal(['backup', '--to', join(env.dir, 'differ.stormbak'), '--data', join(env.dir, 'restored')], [
+      { after: /Backup passphrase: /, type: pass },
+      { after: /Again: /, type: `${pass}!` },
+    ]);
+    expect(differ.code).toBe(1);
+    expect(differ.output).toMatch(/MGR_ERR_BACKUP_NO_PASSPHRASE: no usable passphrase: the two entries differ; nothing was written/);
+    await expect(stat(join(env.dir, 'differ.stormbak'))).rejects.toThrow(/ENOENT/);
+    const listed = await onTerminal(['backup', '--list', to], [{ after: /Backup passphrase: /, type: pass }]);
+    expect(listed.code, listed.output).toBe(0);
+    expect(listed.output).toMatch(/intact/);
+    expect(listed.output.match(/passphrase: /g)).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('help and usage', () => {
