@@ -49,7 +49,9 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
     });
   }
   // Private and on the target's file system: the snapshot holds secrets, and the rename stays atomic.
-  const work = await mkdtemp(join(dirname(to), `.${basename(to)}.work-`));
+  const work = await mkdtemp(join(dirname(to), `.${basename(to)}.work-`)).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot write beside ${to}: ${err.code ?? err.message} (does ${dirname(to)} exist, and may this user write there?)`);
+  });
   const partial = join(work, 'backup');
   try {
     const snapshot = join(work, DATABASE_FILE);

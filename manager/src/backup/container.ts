@@ -99,7 +99,9 @@ export interface OpenedBackup {
 
 /** Opens a backup file and parses its header; nothing is decrypted until `unlock`. */
 export async function openBackup(path: string): Promise<OpenedBackup> {
-  const fh = await open(path, 'r');
+  const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read the backup ${path}: ${err.code ?? err.message}`);
+  });
   try {
     const fileBytes = (await fh.stat()).size;
     const first = Buffer.alloc(Math.min(fileBytes, HEADER_BYTES));
