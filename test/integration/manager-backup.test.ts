@@ -67,7 +67,11 @@ beforeAll(async () => {
     const r = await cli.run(['launch', 'hello-web', name!, '--host', host!]);
     expect(r.code, r.output).toBe(0);
   }
-  instancesBefore = await instanceLines(cli);
+  // A heartbeat collected just before a start may report the domain's earlier state once more.
+  instancesBefore = await pollUntil('both instances running', async () => {
+    const lines = await instanceLines(cli);
+    return lines.every((l) => l.includes(' running ')) ? lines : undefined;
+  }, { timeoutMs: 30_000 });
   passFile = join(env.dir, 'passphrase');
   await writeFile(passFile, 'correct horse battery staple\n', { mode: 0o600 });
   backupFile = join(env.dir, 'manager.stormbak');

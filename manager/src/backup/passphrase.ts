@@ -42,8 +42,9 @@ export async function readPassphrase(src: PassphraseSource): Promise<string> {
 /** One line typed with no echo; backspace edits, Ctrl-C gives up. */
 function readHidden(src: PassphraseSource, prompt: string): Promise<string> {
   const { stdin, stderr } = src;
-  stderr.write(prompt);
+  // No echo before the prompt shows: whatever is typed once it is visible stays hidden.
   stdin.setRawMode(true);
+  stderr.write(prompt);
   stdin.setEncoding('utf8');
   stdin.resume();
   return new Promise((resolve, reject) => {
