@@ -41,7 +41,7 @@ describe('stormd join', () => {
     expect(manager.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/pki/ca', 'POST /api/v1/hosts/join']);
     expect((await readdir(data)).sort()).toEqual(['ca.pem', 'cert.pem', 'crl.pem', 'host.json', 'key.pem']);
     expect((await stat(join(data, 'key.pem'))).mode & 0o777).toBe(0o600);
-    expect((await stat(join(data, 'cert.pem'))).mode & 0o777).toBe(0o644);
+    expect((await stat(join(data, 'cert.pem'))).mode & 0o777).toBe(0o600);
     const cert = new X509Certificate(await readFile(join(data, 'cert.pem')));
     expect(cert.checkPrivateKey(createPrivateKey(await readFile(join(data, 'key.pem'))))).toBe(true);
     expect(cert.checkIssued(new X509Certificate(manager.ca.certPem))).toBe(true);
