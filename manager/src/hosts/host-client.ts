@@ -48,13 +48,17 @@ const ACTIVITY_TIMEOUT_MS = 3000;
 
 export interface HostClientTimeouts {
   readonly connectMs?: number;
+  /** Calls that answer at once (define, status, console): 30 s. */
   readonly defaultMs?: number;
+  /** Calls that move whole layers (stage, merge, package): 30 min. */
+  readonly stageMs?: number;
 }
 
 export class HostClient {
   private readonly base: URL;
   private readonly connectMs: number;
   private readonly defaultMs: number;
+  private readonly stageMs: number;
 
   constructor(
     url: string,
@@ -65,6 +69,7 @@ export class HostClient {
     this.base = new URL(url);
     this.connectMs = timeouts.connectMs ?? CONNECT_TIMEOUT_MS;
     this.defaultMs = timeouts.defaultMs ?? DEFAULT_TIMEOUT_MS;
+    this.stageMs = timeouts.stageMs ?? STAGE_TIMEOUT_MS;
   }
 
   /** `what` completes "host X took longer than N s to …" and "host X could not …". */
@@ -143,7 +148,7 @@ export class HostClient {
   }
 
   stageLayer(sha256: string, req: StageLayerRequest): Promise<StageLayerResponse> {
-    return this.call(`stage layer ${sha256.slice(0, 12)}`, 'PUT', `/layers/${sha256}`, req, STAGE_TIMEOUT_MS);
+    return this.call(`stage layer ${sha256.slice(0, 12)}`, 'PUT', `/layers/${sha256}`, req, this.stageMs);
   }
 
   removeLayer(sha256: string): Promise<void> {
@@ -192,11 +197,11 @@ export class HostClient {
   }
 
   mergeLayers(id: string, req: MergeLayersRequest): Promise<WritableLayer> {
-    return this.call(`merge writable layers of ${id}`, 'POST', `/instances/${id}/writable-layers/merge`, req, STAGE_TIMEOUT_MS);
+    return this.call(`merge writable layers of ${id}`, 'POST', `/instances/${id}/writable-layers/merge`, req, this.stageMs);
   }
 
   buildPackage(id: string, req: PackageRequest): Promise<PackageResponse> {
-    return this.call(`package writable layers of ${id}`, 'POST', `/instances/${id}/packages`, req, STAGE_TIMEOUT_MS);
+    return this.call(`package writable layers of ${id}`, 'POST', `/instances/${id}/packages`, req, this.stageMs);
   }
 
   /** Streams a built package: resolves with the response body for the caller to consume. */
