@@ -27,7 +27,7 @@ beforeAll(async () => {
   manager = await startFakeManager();
   data = await mkdtemp(join(tmpdir(), 'storm-host-client-'));
   await joinManager({ managerUrl: manager.url, token: manager.newToken(), dataDir: data, name: 'host-a', url: 'https://127.0.0.1:9443' });
-  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: 'test:///default', renewBeforeDays: 30, logLevel: 'error' }, { heartbeatIntervalMs: 200 });
+  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: 'test:///default', renewBeforeDays: 30, logLevel: 'error', logFormat: 'json' }, { heartbeatIntervalMs: 200 });
 });
 
 afterAll(async () => {
