@@ -273,7 +273,7 @@ export interface HealthCheck {
 }
 
 export interface HostHealth {
-  /** ISO time the checks ran. */
+  /** ISO time the checks started: a change made before it is in them. */
   readonly checkedAt: string;
   readonly checks: readonly HealthCheck[];
 }

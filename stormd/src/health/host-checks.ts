@@ -53,6 +53,8 @@ export class HostChecks {
   }
 
   async run(): Promise<CheckRound> {
+    // Stamped when the round starts: whatever changed before this time, this round saw.
+    const checkedAt = new Date(this.clock.now()).toISOString();
     const libvirt = await this.libvirt();
     const [store, kvm] = await accessChecks({
       dataDir: this.opts.dataDir,
@@ -65,7 +67,7 @@ export class HostChecks {
       { name: 'kvm', status: 'skip', message: 'not checked: the check as the qemu user could not run' },
     ]);
     if (libvirt.status === 'ok' && kvm.status !== 'fail') this.maybeProbe();
-    const health: HostHealth = { checkedAt: new Date(this.clock.now()).toISOString(), checks: [libvirt, store, kvm, this.opts.watch.check()] };
+    const health: HostHealth = { checkedAt, checks: [libvirt, store, kvm, this.opts.watch.check()] };
     this.last = health;
     return { health, libvirtUp: libvirt.status === 'ok' };
   }
