@@ -74,6 +74,11 @@ describe('a host made unusable on purpose', () => {
     expect(view.status).toBe('degraded');
     expect(view.lastError).toMatch(new RegExp(`^store-access: libvirt's qemu user libvirt-qemu \\(uid \\d+\\) cannot reach ${home}/vm-a/layers/\\.qemu-probe: it cannot pass ${home} \\(drwx------ root:root\\)`));
 
+    const show = await storm.run(['host', 'show', 'vm-a']);
+    expect(show.stdout).toMatch(/^status\s+degraded$/m);
+    expect(show.stdout).toMatch(/^  fail  store-access  libvirt's qemu user libvirt-qemu/m);
+    expect(show.stdout).toMatch(/^  ok    libvirt\s+libvirt at qemu:\/\/\/system\?socket=/m);
+
     const hosts = await storm.run(['hosts']);
     expect(hosts.code).toBe(0);
     expect(hosts.stdout).toMatch(/^vm-a\s+degraded\s/m);
@@ -123,6 +128,11 @@ describe('a host made unusable on purpose', () => {
     expect(doctor.code).toBe(1);
     expect(doctor.stdout).toMatch(/^fail\s+host vm-a\s+libvirt\s+libvirt at .* does not answer/m);
     expect(doctor.stdout).toContain('→ start libvirtd (systemctl start libvirtd)');
+    // It answers, so a reconcile pass reports its error but does not call it unreachable.
+    const report = await env.manager.api.post<{ hostsUnreachable: string[]; errors: string[] }>('/reconcile');
+    expect(report.hostsUnreachable).toEqual([]);
+    expect(report.errors).toEqual([expect.stringMatching(/^vm-a: the host refused: vm-a could not list its instances: STORMD_ERR_/)]);
+    expect((await host('vm-a')).status).toBe('degraded');
 
     await lv!.start();
     const back = await firstBeatAfter(Date.now());
