@@ -1,24 +1,29 @@
 /**
  * A real define to measure, when no launch has given one: a domain shaped like an instance (direct
  * boot and a disk, all pointing at the store's probe files), defined and undefined at once. It is
- * named `stormd-define-probe`, which no instance name can be (`storm-` + an instance id).
+ * named `stormd-probe-<hash of the data folder>`: no instance name can be that (`storm-` + an
+ * instance id), and stormds sharing one libvirtd never touch each other's.
  *
  * @example
  * await probeDefine(driver, dataDir); // the WatchedDriver times it
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { StormdErr } from '../errors.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { PROBE_FILE } from './access-checks.js';
 
-export const PROBE_DOMAIN = 'stormd-define-probe';
+/** The probe domain's name for the stormd whose data folder is `dataDir`. */
+export function probeDomain(dataDir: string): string {
+  return `stormd-probe-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
+}
 
 export async function probeDefine(driver: HypervisorDriver, dataDir: string): Promise<void> {
-  await removeProbe(driver); // one a crash left would refuse a define with another UUID
+  const name = probeDomain(dataDir);
+  await removeProbe(driver, name); // one a crash left would refuse a define with another UUID
   const layer = join(dataDir, 'layers', PROBE_FILE);
   await driver.define({
-    name: PROBE_DOMAIN,
+    name,
     uuid: randomUUID(),
     memoryMiB: 64,
     vcpus: 1,
@@ -27,12 +32,12 @@ export async function probeDefine(driver: HypervisorDriver, dataDir: string): Pr
     nics: [],
     consoleLog: join(dataDir, 'instances', `${PROBE_FILE}.log`),
   });
-  await removeProbe(driver);
+  await removeProbe(driver, name);
 }
 
-async function removeProbe(driver: HypervisorDriver): Promise<void> {
+async function removeProbe(driver: HypervisorDriver, name: string): Promise<void> {
   try {
-    await driver.undefine(PROBE_DOMAIN);
+    await driver.undefine(name);
   } catch (err) {
     if (!StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err)) throw err;
   }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDriver } from '../hypervisor/registry.js';
 import { secureDataFolder } from '../store/store-access.js';
 import { DefineWatch, WatchedDriver } from './define-watch.js';
-import { PROBE_DOMAIN } from './define-probe.js';
+import { probeDomain } from './define-probe.js';
 import { HostChecks } from './host-checks.js';
 import { resolveQemuUser } from './qemu-user.js';
 
@@ -30,10 +30,10 @@ describe('HostChecks', () => {
       expect(first.libvirtUp).toBe(true);
       expect(first.health.checks.map((c) => [c.name, c.status])).toEqual([['libvirt', 'ok'], ['store-access', 'skip'], ['kvm', 'skip'], ['define-time', 'skip']]);
       await checks.idle();
-      expect(watch.last?.name).toBe(PROBE_DOMAIN);
-      expect((await checks.run()).health.checks[3]).toMatchObject({ name: 'define-time', status: 'ok', message: expect.stringMatching(/^the last define \(stormd-define-probe\) took \d+ ms$/) });
+      expect(watch.last?.name).toBe(probeDomain(data));
+      expect((await checks.run()).health.checks[3]).toMatchObject({ name: 'define-time', status: 'ok', message: expect.stringMatching(/^the last define \(stormd-probe-[0-9a-f]{12}\) took \d+ ms$/) });
       // The probe leaves no domain behind.
-      expect((await driver.list()).map((d) => d.name)).not.toContain(PROBE_DOMAIN);
+      expect((await driver.list()).map((d) => d.name)).not.toContain(probeDomain(data));
     } finally {
       await driver.close();
     }
