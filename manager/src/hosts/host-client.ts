@@ -112,7 +112,10 @@ export class HostClient {
       const connectTimer = setTimeout(() => {
         if (phase === 'connecting') fail(this.unreachable(`no connection within ${seconds(this.connectMs)}`));
       }, this.connectMs);
-      const answerTimer = setTimeout(() => fail(phase === 'open' ? new TimedOut() : this.unreachable(`no TLS session within ${seconds(timeoutMs)}`)), timeoutMs);
+      const answerTimer = setTimeout(() => {
+        if (phase === 'open') fail(new TimedOut());
+        else fail(this.unreachable(`${phase === 'connecting' ? 'no connection' : 'no TLS session'} within ${seconds(timeoutMs)}`));
+      }, timeoutMs);
       req.on('socket', (socket: TLSSocket) => {
         socket.once('connect', () => (phase = 'handshake'));
         socket.once('secureConnect', () => (phase = 'open'));
