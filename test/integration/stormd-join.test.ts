@@ -49,6 +49,14 @@ describe('stormd join', () => {
     expect(JSON.parse(await readFile(join(data, 'host.json'), 'utf8'))).toEqual(record);
   });
 
+  it('makes a missing parent passable (0755) and the data folder 0700: stormd opens it to the qemu group when it serves', async () => {
+    const parent = join(tmp, 'var-lib-storm');
+    const data = join(parent, 'local-host');
+    await joinManager(joinOpts(data, manager.newToken()));
+    expect((await stat(parent)).mode & 0o777).toBe(0o755);
+    expect((await stat(data)).mode & 0o777).toBe(0o700);
+  });
+
   it('refuses to join twice unless forced', async () => {
     const data = join(tmp, 'twice');
     await joinManager(joinOpts(data, manager.newToken()));

@@ -10,7 +10,7 @@
  * identity.record.managerName; // 'storm-manager': the only client CN stormd accepts
  */
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { syncDir, writeFileDurably } from '../../../manager/src/pki/files.js';
@@ -73,6 +73,8 @@ export async function loadHostIdentity(dataDir: string): Promise<HostIdentity> {
 
 /** Writes every file durably, 0600 in a 0700 folder (`serve` opens the folder to the qemu group); host.json last. */
 export async function writeHostIdentity(dataDir: string, identity: HostIdentity): Promise<void> {
+  // Folders made above it (/var/lib/storm for /var/lib/storm/local-host) stay passable: QEMU must get through them.
+  await mkdir(dirname(dataDir), { recursive: true, mode: 0o755 });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFileDurably(join(dataDir, HOST_FILES.key), identity.keyPem, { mode: 0o600, replace: true });
   await writeFileDurably(join(dataDir, HOST_FILES.cert), identity.certPem, { mode: 0o600, replace: true });
