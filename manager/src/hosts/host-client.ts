@@ -13,8 +13,7 @@
  * await host.defineDomain(id, req); // MGR_ERR_HOST_TIMEOUT: "host host-1 took longer than 30 s to define domain storm-i-…; it was …"
  */
 import https from 'node:https';
-import type { TLSSocket } from 'node:tls';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type {
   ConsoleTail,
   CreateInstanceLayerRequest,
