@@ -13,7 +13,7 @@
  * await instances.action('i1', { action: 'start' }); // { state: 'running' }
  * await instances.remove('i1'); // destroy + undefine + delete the folder
  */
-import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ConsoleTail,

@@ -12,7 +12,7 @@
  * await reserveLayerNumber('/var/lib/stormd/instances/i1', files); // 3, and next-id now says 4
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StormdErr } from '../errors.js';
 import { fsyncPath } from '../fsync.js';
