@@ -3,22 +3,26 @@
  * the test's own (qemu:///system; its checks open files as libvirt-qemu for real); host vm-b on
  * test:///default. vm-a made unusable on purpose — first the folder above its data closed to the
  * qemu user, then its libvirtd stopped — is degraded, with the reason, from the first heartbeat
- * whose checks ran after the change; `storm hosts` and `storm doctor` name it (doctor exits 1); a
- * launch pinned there fails within 2 s with that reason while vm-b still takes launches; after each
- * repair vm-a is ready again on its next heartbeat.
+ * whose checks ran after the change; `storm hosts`, `storm host show`, the console's host card and
+ * `storm doctor` name it (doctor exits 1); a launch pinned there fails within 2 s with that reason
+ * while vm-b still takes launches; after each repair vm-a is ready again on its next heartbeat.
  */
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostView } from '../../cli/src/views.js';
+import { launchChromium, screenshot } from '../e2e/console-support.js';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from '../harness/private-libvirtd.js';
 import { pollUntil } from '../helpers/poll.js';
 import { type StormCli, stormCli } from '../helpers/storm-cli.js';
 import { startStormd } from '../helpers/stormd-process.js';
 import { startSubscribedManager, type SubscribedManager } from '../helpers/subscribed-manager.js';
 
+const PASSWORD = 'host health console password';
 let env: SubscribedManager;
 let lv: PrivateLibvirtd | undefined;
+let pwDir: string;
 let storm: StormCli;
 let home: string;
 
@@ -34,7 +38,9 @@ async function firstBeatAfter(since: number): Promise<{ view: HostView; ms: numb
 }
 
 beforeAll(async () => {
-  env = await startSubscribedManager('storm-health-');
+  pwDir = await mkdtemp(join(tmpdir(), 'storm-health-pw-'));
+  await writeFile(join(pwDir, 'admin.pw'), `${PASSWORD}\n`, { mode: 0o600 });
+  env = await startSubscribedManager('storm-health-', ['--admin-password-file', join(pwDir, 'admin.pw')]);
   // The qemu user must get through the test's folders to vm-a's data, until the test closes one.
   await chmod(env.dir, 0o711);
   home = join(env.dir, 'home');
@@ -48,6 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
   await lv?.close();
+  if (pwDir) await rm(pwDir, { recursive: true, force: true });
 });
 
 describe('a host made unusable on purpose', () => {
@@ -84,6 +91,29 @@ describe('a host made unusable on purpose', () => {
     expect(hosts.stdout).toMatch(/^vm-a\s+degraded\s/m);
     expect(hosts.stdout).toContain(`vm-a is degraded: store-access: libvirt's qemu user libvirt-qemu`);
 
+    // The console's card of vm-a: degraded, and the failing check with its fix.
+    const browser = await launchChromium(env.manager.url, env.manager.ca);
+    try {
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(20_000);
+      await page.goto(`${env.manager.url}/hosts`);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Hosts' }).waitFor(); // the login returns to the page asked for
+      const card = page.locator('[data-host="vm-a"]');
+      await card.getByText('degraded', { exact: true }).waitFor();
+      const check = card.locator('[data-check="store-access"]');
+      await check.waitFor();
+      expect(await check.textContent()).toMatch(new RegExp(`^store-access: libvirt's qemu user libvirt-qemu .* it cannot pass ${home} .* — let it through: chmod o\\+x ${home}`));
+      await screenshot(page, 'host-degraded');
+    } catch (err) {
+      const page = browser.context.pages()[0];
+      if (page) await screenshot(page, 'host-degraded-failed');
+      throw err;
+    } finally {
+      await browser.close();
+    }
+
     const doctor = await storm.run(['doctor']);
     expect(doctor.code).toBe(1);
     expect(doctor.stdout).toMatch(new RegExp(`^fail\\s+host vm-a\\s+store-access\\s+libvirt's qemu user .* it cannot pass ${home} `, 'm'));
@@ -91,7 +121,7 @@ describe('a host made unusable on purpose', () => {
     expect(doctor.stdout).toMatch(/^ok\s+host vm-b\s+libvirt\s/m);
     expect(doctor.stdout).toMatch(/^ok\s+manager\s+database\s/m);
     expect(doctor.stdout).toMatch(/1 check failed\n$/);
-  });
+  }, 90_000);
 
   it('refuses a launch pinned to it within 2 s, with the reason, while the healthy host still takes one', async () => {
     const t0 = Date.now();
