@@ -249,8 +249,38 @@ export interface RenewResponse {
 
 /** `POST <manager>/api/v1/hosts/heartbeat` (with the host's client certificate). */
 export interface HeartbeatRequest {
-  readonly info: HostInfo;
-  readonly instances: readonly InstanceStatus[];
+  /** Null while libvirt does not answer: the manager keeps the figures it had. */
+  readonly info: HostInfo | null;
+  /** Null while libvirt does not answer: the states are unknown, not gone. */
+  readonly instances: readonly InstanceStatus[] | null;
+  /** The host's checks, run for this heartbeat; absent from a stormd older than them. */
+  readonly health?: HostHealth;
+}
+
+/**
+ * One check stormd runs on its host (`stormd/src/health/`): `libvirt` (the hypervisor answers),
+ * `store-access` (libvirt's qemu user opens files in the store), `kvm` (that user opens /dev/kvm),
+ * `define-time` (defines take milliseconds, not tens of seconds). Any `fail` makes the host degraded.
+ */
+export interface HealthCheck {
+  readonly name: string;
+  /** `skip`: does not apply here (e.g. no QEMU under test:///default), or could not be checked; said why in `message`. */
+  readonly status: 'ok' | 'fail' | 'skip';
+  /** What was found, naming the path, account or call. */
+  readonly message: string;
+  /** What the administrator can do about a failure. */
+  readonly fix?: string;
+}
+
+export interface HostHealth {
+  /** ISO time the checks started: a change made before it is in them. */
+  readonly checkedAt: string;
+  readonly checks: readonly HealthCheck[];
+}
+
+/** `GET /v1/activity`: what the host is doing now, longest first (the manager asks when a call runs long). */
+export interface HostActivity {
+  readonly tasks: readonly { readonly what: string; readonly forMs: number }[];
 }
 
 export interface HeartbeatResponse {

@@ -4,6 +4,7 @@ import { consoleCommand } from './commands/console.js';
 import { dhcp } from './commands/dhcp.js';
 import { group, user } from './commands/directory.js';
 import { dns } from './commands/dns.js';
+import { doctor } from './commands/doctor.js';
 import { events } from './commands/events.js';
 import { host, hosts } from './commands/hosts.js';
 import { images } from './commands/images.js';
@@ -43,6 +44,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   host,
   events,
   reconcile,
+  doctor,
   // network services
   dns,
   dhcp,

@@ -3,12 +3,13 @@
  * nothing of the manager runs in the CLI through these) so a change of shape fails to compile here.
  */
 import type { applianceView } from '../../manager/src/api/appliances.js';
+import type { DoctorReport } from '../../manager/src/doctor/doctor-types.js';
 import type { HostView } from '../../manager/src/hosts/host-registry.js';
 import type { InstanceView } from '../../manager/src/instances/instance-view.js';
 import type { ReconcileReport } from '../../manager/src/instances/reconcile.js';
 import type { ConsoleTail } from '../../stormd/protocol.js';
 
-export type { ConsoleTail, HostView, InstanceView, ReconcileReport };
+export type { ConsoleTail, DoctorReport, HostView, InstanceView, ReconcileReport };
 export type ApplianceView = ReturnType<typeof applianceView>;
 
 export interface TokenResponse {

@@ -16,6 +16,7 @@ import { DebugRequestLog, loggerOptions } from '../../common/log-format.js';
 import { STORM_VERSION } from '../../common/version.js';
 import { applianceRoutes } from './api/appliances.js';
 import { channelRoutes } from './api/channels.js';
+import { doctorRoutes } from './api/doctor.js';
 import { eventRoutes } from './api/events.js';
 import { healthRoutes } from './api/health.js';
 import { hostAdminRoutes, hostAgentRoutes, hostJoinRoutes } from './api/hosts.js';
@@ -103,6 +104,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(hostAdminRoutes, hostOpts);
           await secured.register(instanceRoutes, { instances: ctx.instances, launcher: ctx.launcher, lifecycle: ctx.lifecycle, checkpoints: ctx.checkpoints });
           await secured.register(reconcileRoutes, { reconciler: ctx.reconciler });
+          await secured.register(doctorRoutes, { ctx });
           await secured.register(packageRoutes, { db: ctx.db });
           await secured.register(directoryRoutes, { directory: ctx.directory, baseDn: ctx.directoryBaseDn });
           await secured.register(networkRoutes, { db: ctx.db, records: ctx.records, services: ctx.network, net: ctx.net, domain: ctx.config.domain });

@@ -157,6 +157,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       missedHeartbeats: config.missedHeartbeats,
       onInstances: (hostId, statuses) => instances!.syncFromHost(hostId, statuses),
       onUnreachable: (ids) => instances!.markUnknown(ids),
+      onStatesUnknown: (ids) => instances!.markUnknown(ids),
     });
     instances = new InstanceService({
       store,

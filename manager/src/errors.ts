@@ -23,7 +23,12 @@ export const MgrErr = defineErrors({
   MGR_ERR_CHANNEL_REFUSED: { status: 422, message: 'channel refused' },
   MGR_ERR_CHANNEL_FAILED: { status: 502, message: 'channel refresh failed' },
   MGR_ERR_HOST: { status: 502, message: 'the host refused' },
+  /** Only for a host that does not answer at all: the connection was refused or never opened. */
   MGR_ERR_HOST_UNREACHABLE: { status: 503, message: 'host unreachable' },
+  /** The host took the call but did not answer in time; the message says what it was doing. */
+  MGR_ERR_HOST_TIMEOUT: { status: 504, message: 'the host took too long' },
+  /** The host heartbeats but one of its own checks fails; the message is its reason. */
+  MGR_ERR_HOST_DEGRADED: { status: 503, message: 'host degraded' },
   MGR_ERR_NO_CAPACITY: { status: 409, message: 'no host can take the instance' },
   MGR_ERR_DNS_CONFIG: { status: 500, message: 'invalid DNS service configuration' },
   MGR_ERR_LDAP_CONFIG: { status: 500, message: 'invalid LDAP service configuration' },

@@ -9,26 +9,32 @@
  * stormd.url; // 'https://127.0.0.1:9443'
  * await stormd.close();
  */
-import { chmod } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { parseHostPort } from '../../common/config.js';
+import { errorMessage } from '../../common/errors.js';
 import { loggerOptions } from '../../common/log-format.js';
-import type { HeartbeatRequest } from '../protocol.js';
+import type { HealthCheck, HeartbeatRequest } from '../protocol.js';
+import { Activity } from './activity.js';
 import { buildStormdApp } from './api/app.js';
 import type { StormdConfig } from './config.js';
 import { CRL_PATH, CrlKeeper } from './heartbeat/crl-keeper.js';
+import { runsSystemQemu } from './health/access-checks.js';
+import { DefineWatch, WatchedDriver } from './health/define-watch.js';
+import { HostChecks } from './health/host-checks.js';
+import { resolveQemuUser } from './health/qemu-user.js';
 import { Heartbeat, HEARTBEAT_PATH } from './heartbeat/heartbeat.js';
 import { collectHostInfo } from './host/host-info.js';
 import { resolveHypervisorUri } from './hypervisor/detect.js';
 import { createDriver } from './hypervisor/registry.js';
-import { loadHostIdentity } from './identity/host-identity.js';
+import { HOST_FILES, loadHostIdentity } from './identity/host-identity.js';
 import { CertificateRenewal, RENEW_PATH } from './identity/renewal.js';
 import { InstancesService } from './instances/instances-service.js';
 import { ManagerClient } from './net/manager-client.js';
 import { LayerStore } from './store/layer-store.js';
+import { secureDataFolder } from './store/store-access.js';
 import { StormdTls } from './tls/stormd-tls.js';
 
 export interface StartOptions {
@@ -47,6 +53,7 @@ export interface StormdHandle {
   readonly heartbeat: Heartbeat;
   readonly store: LayerStore;
   readonly instances: InstancesService;
+  readonly checks: HostChecks;
   close(): Promise<void>;
 }
 
@@ -57,22 +64,30 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
   const dataDir = resolve(config.data);
   const listen = parseHostPort(config.listen, 'listen');
   const uri = await resolveHypervisorUri(config.hypervisor);
-  const driver = createDriver(uri);
-  await driver.connect();
+  const watch = new DefineWatch();
+  const driver = new WatchedDriver(createDriver(uri), watch);
+  // A libvirt that does not answer yet is a degraded host, not a dead daemon: the checks keep trying.
+  const down = await driver.connect().then(() => undefined, (err: unknown) => errorMessage(err));
   const undo: (() => Promise<unknown>)[] = [() => driver.close()];
   try {
-    const node = await driver.info();
-    say(`host ${node.hostname}: ${node.cpus} cpus, ${node.memoryMiB} MiB, hypervisor ${node.uri} (domain type ${node.domainType}), data ${dataDir}`);
+    const node = down ? undefined : await driver.info();
+    say(node ? `host ${node.hostname}: ${node.cpus} cpus, ${node.memoryMiB} MiB, hypervisor ${node.uri} (domain type ${node.domainType}), data ${dataDir}` : `hypervisor ${uri} does not answer (${down}); serving anyway, as a degraded host, data ${dataDir}`);
     const identity = await loadHostIdentity(dataDir);
     const { record } = identity;
-    // libvirt's qemu user must traverse into the layer store and instance folders.
-    await chmod(dataDir, 0o755);
+    const qemu = await resolveQemuUser();
+    const root = process.getuid?.() === 0;
+    if (!root) say(`stormd runs as uid ${process.getuid?.()}, not root: the store keeps its owner's group, and libvirt's qemu user must reach ${dataDir} some other way`);
+    else if (!qemu && runsSystemQemu(uri)) say(`no libvirt qemu account found (qemu.conf's user, else libvirt-qemu): the store stays root's only`);
+    await secureDataFolder(dataDir, { gid: root && qemu ? qemu.gid : null }, Object.values(HOST_FILES));
 
-    const store = new LayerStore(dataDir);
+    const activity = new Activity();
+    const store = new LayerStore(dataDir, { activity });
     await store.init();
-    const instances = new InstancesService({ dataDir, driver, store });
+    const instances = new InstancesService({ dataDir, driver, store, activity });
     await instances.init();
     store.setUseCheck((path) => instances.usesFile(path));
+    const checks = new HostChecks({ driver, watch, dataDir, qemu });
+    for (const c of (await checks.run()).health.checks) if (c.status === 'fail') say(`check ${c.name} failed: ${c.message}${c.fix ? `; fix: ${c.fix}` : ''}`);
 
     const manager = new ManagerClient({ managerUrl: record.managerUrl, caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem });
     const tls = new StormdTls({ ...identity, managerName: record.managerName });
@@ -82,6 +97,7 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
       store,
       instances,
       layerSource: { check: (url) => void manager.resolve(url), fetch: (url, size) => manager.getStream(url, size) },
+      activity,
       tls,
       log: loggerOptions({ format: config.logFormat, level: config.logLevel, out: opts.logStream ?? process.stdout }),
     });
@@ -100,7 +116,7 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
     });
     const heartbeat = new Heartbeat({
       send: (req) => manager.postJson(HEARTBEAT_PATH, req),
-      collect: async (): Promise<HeartbeatRequest> => ({ info: await hostInfo(), instances: await instances.list() }),
+      collect: () => collectHeartbeat(checks, async () => ({ info: await hostInfo(), instances: await instances.list() }), app.log),
       crl,
       log: app.log,
       ...(opts.heartbeatIntervalMs ? { defaultIntervalMs: opts.heartbeatIntervalMs } : {}),
@@ -124,11 +140,37 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
     undo.unshift(() => renewal.stop());
     say(`listening on ${url} for ${record.managerName} (host ${record.name}, id ${record.hostId}, manager ${record.managerUrl})`);
     let closing: Promise<void> | undefined;
-    return { url, app, tls, heartbeat, store, instances, close: () => (closing ??= runAll(undo)) };
+    return { url, app, tls, heartbeat, store, instances, checks, close: () => (closing ??= runAll(undo)) };
   } catch (err) {
     await runAll(undo);
     throw err;
   }
+}
+
+/**
+ * One heartbeat's body: the checks, then the figures and instance states when libvirt answers
+ * (null otherwise: unknown, not zero). A check that starts or stops failing is logged once.
+ */
+async function collectHeartbeat(
+  checks: HostChecks,
+  figures: () => Promise<Pick<HeartbeatRequest, 'info' | 'instances'>>,
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
+): Promise<HeartbeatRequest> {
+  const before = new Map((checks.last?.checks ?? []).map((c) => [c.name, c.status]));
+  const { health, libvirtUp } = await checks.run();
+  for (const c of health.checks) logChange(log, before.get(c.name), c);
+  if (!libvirtUp) return { info: null, instances: null, health };
+  try {
+    return { ...(await figures()), health };
+  } catch (err) {
+    log.warn({ reason: errorMessage(err) }, 'host figures unavailable for this heartbeat');
+    return { info: null, instances: null, health };
+  }
+}
+
+function logChange(log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }, before: HealthCheck['status'] | undefined, c: HealthCheck): void {
+  if (c.status === 'fail' && before !== 'fail') log.warn({ check: c.name, fix: c.fix }, `host check failed: ${c.message}`);
+  if (c.status !== 'fail' && before === 'fail') log.info({ check: c.name }, `host check passes again: ${c.message}`);
 }
 
 /** Runs every step even when one fails; the first failure is rethrown at the end. */

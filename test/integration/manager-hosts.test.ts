@@ -142,9 +142,11 @@ describe('trust', () => {
     const db = await Database.open(join(dir, 'manager', 'storm.db'));
     await db.run('UPDATE hosts SET url = ? WHERE id = ?', [`https://127.0.0.2:${port}`, row.id]);
     await db.close();
+    // It answers, so it is not unreachable: the handshake failed, and the error says so.
     await expect(manager.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web9', host: 'host-d' })).rejects.toMatchObject({
-      status: 503,
-      message: expect.stringMatching(/IP: 127\.0\.0\.2 is not in the cert's list|altnames/i),
+      status: 502,
+      code: 'MGR_ERR_HOST',
+      message: expect.stringMatching(/host host-d \(https:\/\/127\.0\.0\.2:\d+\) failed the TLS handshake: .*(IP: 127\.0\.0\.2 is not in the cert's list|altnames)/i),
     });
     expect((await manager.api.get<{ instances: InstanceView[] }>('/instances')).instances.map((i) => i.name)).not.toContain('web9');
   });

@@ -1,9 +1,9 @@
 /**
  * The README's start command (`bash scripts/start.sh`) on an empty data folder: the manager comes up
- * with a local host, health answers with the hypervisor URI and schema version, /api/v1 without the
- * token is 401, and SIGTERM stops it cleanly with exit 0.
+ * with a local host (ready: every check of its own passes), health answers with the hypervisor URI
+ * and schema version, /api/v1 without the token is 401, and SIGTERM stops it cleanly with exit 0.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,10 @@ let dataDir: string;
 let libvirtd: LibvirtdHandle;
 
 beforeAll(async () => {
-  dataDir = join(await mkdtemp(join(tmpdir(), 'storm-start-')), 'data');
+  const dir = await mkdtemp(join(tmpdir(), 'storm-start-'));
+  // mkdtemp makes 0700: libvirt's qemu user must pass it to the local host's store below (the manager's data stays 0700 itself).
+  await chmod(dir, 0o711);
+  dataDir = join(dir, 'data');
   // The start command finds this libvirtd (or starts none itself); the harness stops what it started.
   libvirtd = await ensureLibvirtd();
 });
@@ -51,14 +54,14 @@ describe('scripts/start.sh', () => {
     // The local stormd enrolled itself and reports in.
     await proc.waitForLine(/stormd: host .* hypervisor qemu:\/\/\/system/, 60_000);
     const deadline = Date.now() + 60_000;
-    let hosts: { status: string; hypervisor: { uri: string } }[] = [];
+    let hosts: { status: string; lastError: string | null; hypervisor: { uri: string } }[] = [];
     while (Date.now() < deadline) {
       hosts = (await api.get<{ hosts: typeof hosts }>('/hosts')).hosts;
       if (hosts[0]?.status === 'ready') break;
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(hosts).toHaveLength(1);
-    expect(hosts[0]).toMatchObject({ status: 'ready', hypervisor: { uri: 'qemu:///system' } });
+    expect(hosts[0]).toMatchObject({ status: 'ready', lastError: null, hypervisor: { uri: 'qemu:///system' } });
     expect(await proc.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   }, 900_000);
 });

@@ -89,7 +89,7 @@ describe('stormd over mutual TLS (test:///default)', () => {
     expect(fetchesOf(os)).toBe(1);
     expect(await call('PUT', `/v1/layers/${os}`, { url: blobUrl(os), size: 300_000 })).toEqual({ status: 200, body: { sha256: os, size: 300_000, staged: false } });
     expect(fetchesOf(os)).toBe(1);
-    expect((await stat(join(data, 'layers', os))).mode & 0o777).toBe(0o644);
+    expect((await stat(join(data, 'layers', os))).mode & 0o777).toBe(0o640);
   });
 
   it('refuses a corrupted layer and leaves nothing; refuses URLs off the manager origin', async () => {

@@ -48,6 +48,8 @@ export interface FakeManager {
   addBlob(bytes: Buffer): string;
   /** Serves `bytes` under `sha256` (which they do not hash to). */
   corruptBlob(sha256: string, bytes: Buffer): void;
+  /** Holds every fetch of `sha256` until the returned function is called (a slow manager, to make a host's call slow). */
+  stallBlob(sha256: string): () => void;
   /** Revokes a serial and publishes a CRL with the next number; heartbeats announce it. */
   revoke(serial: string): void;
   readonly crlNumber: number;
@@ -68,6 +70,7 @@ export async function startFakeManager(opts: { intervalMs?: number } = {}): Prom
   let crlNumber = 1;
   let crl = ca.buildCrl([], crlNumber);
   const blobs = new Map<string, Buffer>();
+  const stalls = new Map<string, Promise<void>>();
   const requests: RecordedRequest[] = [];
   const heartbeats: { clientCn: string; body: HeartbeatRequest }[] = [];
   const blobFetches = new Map<string, number>();
@@ -128,6 +131,7 @@ export async function startFakeManager(opts: { intervalMs?: number } = {}): Prom
     const bytes = blobs.get(sha);
     if (!bytes) throw refuse(404, 'MGR_ERR_NOT_FOUND', sha);
     blobFetches.set(`${cn} ${sha}`, (blobFetches.get(`${cn} ${sha}`) ?? 0) + 1);
+    await stalls.get(sha);
     return reply.type('application/octet-stream').send(bytes);
   });
 
@@ -158,6 +162,14 @@ export async function startFakeManager(opts: { intervalMs?: number } = {}): Prom
     },
     corruptBlob(sha, bytes) {
       blobs.set(sha, bytes);
+    },
+    stallBlob(sha) {
+      let release!: () => void;
+      stalls.set(sha, new Promise<void>((resolve) => (release = resolve)));
+      return () => {
+        stalls.delete(sha);
+        release();
+      };
     },
     revoke(serial) {
       revoked.push({ serial, revokedAt: new Date() });

@@ -41,12 +41,20 @@ describe('stormd join', () => {
     expect(manager.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/pki/ca', 'POST /api/v1/hosts/join']);
     expect((await readdir(data)).sort()).toEqual(['ca.pem', 'cert.pem', 'crl.pem', 'host.json', 'key.pem']);
     expect((await stat(join(data, 'key.pem'))).mode & 0o777).toBe(0o600);
-    expect((await stat(join(data, 'cert.pem'))).mode & 0o777).toBe(0o644);
+    expect((await stat(join(data, 'cert.pem'))).mode & 0o777).toBe(0o600);
     const cert = new X509Certificate(await readFile(join(data, 'cert.pem')));
     expect(cert.checkPrivateKey(createPrivateKey(await readFile(join(data, 'key.pem'))))).toBe(true);
     expect(cert.checkIssued(new X509Certificate(manager.ca.certPem))).toBe(true);
     expect(await readFile(join(data, 'ca.pem'), 'utf8')).toBe(manager.ca.certPem);
     expect(JSON.parse(await readFile(join(data, 'host.json'), 'utf8'))).toEqual(record);
+  });
+
+  it('makes a missing parent passable (0755) and the data folder 0700: stormd opens it to the qemu group when it serves', async () => {
+    const parent = join(tmp, 'var-lib-storm');
+    const data = join(parent, 'local-host');
+    await joinManager(joinOpts(data, manager.newToken()));
+    expect((await stat(parent)).mode & 0o777).toBe(0o755);
+    expect((await stat(data)).mode & 0o777).toBe(0o700);
   });
 
   it('refuses to join twice unless forced', async () => {

@@ -2,8 +2,9 @@
  * stormd end to end on qemu:///system: a joined stormd stages the real guest kernel, initrd and
  * layers from the (fake) manager over mutual TLS, creates the instance layer, defines and starts
  * the domain; the appliance boots from the store's files (which libvirt's qemu user must be able
- * to read), the console tail shows it, it stops gracefully, and removal leaves no domain and no
- * instance folder. Needs `npm run build:appliances` first, like test/e2e.
+ * to read, and nobody else: as `nobody`, no disk, layer, log or identity file opens), the console
+ * tail shows it, it stops gracefully, and removal leaves no domain and no instance folder. Needs
+ * `npm run build:appliances` first, like test/e2e.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleTail, HostInfo } from '../../stormd/protocol.js';
 import { waitFor } from '../../stormd/src/clock.js';
+import { openAs } from '../../stormd/src/health/open-as.js';
 import { joinManager } from '../../stormd/src/join/join.js';
 import { startStormd, type StormdHandle } from '../../stormd/src/serve.js';
 import { ensureLibvirtd, type LibvirtdHandle } from '../harness/libvirtd.js';
@@ -97,6 +99,10 @@ describe('stormd on qemu:///system', () => {
     );
     expect(up, `console:\n${text.slice(-4000)}`).toBe(true);
     expect(text).toContain('STORM-INIT: root ready layers=3');
+    // QEMU reads the store; any other local user reads nothing of it, the guest's token least of all.
+    const secrets = [join(data, 'instances', id, 'writable', 'w0.qcow2'), join(data, 'instances', id, 'console.log'), join(data, 'layers', sha.helloWeb), join(data, 'key.pem'), join(data, 'host.json')];
+    const asNobody = await openAs({ uid: 65534, gid: 65534, groups: [65534] }, secrets.map((path) => ({ path, write: false })));
+    expect(asNobody.filter((r) => r.ok)).toEqual([]);
     // At least ours: other suites may run storm-* guests on this shared libvirtd at the same time.
     expect(((await call('GET', '/v1/host')).body as HostInfo).allocatedMemoryMiB).toBeGreaterThanOrEqual(256);
 

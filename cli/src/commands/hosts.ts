@@ -17,8 +17,12 @@ const capacity = (h: HostView): string | undefined => (h.memoryMiB === null ? un
 export const hosts: CommandSpec = {
   name: 'hosts',
   usage: ['hosts'],
-  summary: 'enrolled hosts: status, capacity, instances, hypervisor, last heartbeat',
-  details: 'example: storm hosts --json',
+  summary: 'enrolled hosts: status, capacity, instances, hypervisor, last heartbeat; why a degraded or unreachable host is',
+  details: `A host is degraded when it heartbeats but one of its own checks fails (libvirt, store-access,
+kvm, define-time): it takes no launches until the check passes again. The reasons are listed under
+the table; storm doctor says what to do.
+
+example: storm hosts --json`,
   async run(ctx, args) {
     parseCommand(args, {}, { min: 0, max: 0 });
     const [{ hosts: list }, { instances }] = await Promise.all([
@@ -27,7 +31,10 @@ export const hosts: CommandSpec = {
     ]);
     const count = (id: string) => instances.filter((i) => i.host?.id === id).length;
     const rows = list.map((h) => [h.name, h.status, h.cpus, capacity(h), mib(h.allocatedMemoryMiB), count(h.id), h.hypervisor.uri, relativeTime(h.lastHeartbeat)]);
-    ctx.print(list, list.length ? table(['NAME', 'STATUS', 'CPUS', 'MEMORY', 'ALLOCATED', 'INSTANCES', 'HYPERVISOR', 'HEARTBEAT'], rows) : 'no hosts; storm host token makes the command that enrols one');
+    // Why a host takes no launches, under the table: the reasons are sentences, too long for a column.
+    const why = list.filter((h) => (h.status === 'degraded' || h.status === 'unreachable') && h.lastError).map((h) => `${h.name} is ${h.status}: ${h.lastError}`);
+    const text = `${table(['NAME', 'STATUS', 'CPUS', 'MEMORY', 'ALLOCATED', 'INSTANCES', 'HYPERVISOR', 'HEARTBEAT'], rows)}${why.length ? `\n${why.join('\n')}\n(storm doctor says what to do)\n` : ''}`;
+    ctx.print(list, list.length ? text : 'no hosts; storm host token makes the command that enrols one');
     return 0;
   },
 };
@@ -47,7 +54,8 @@ export const host: CommandSpec = {
   details: `  token          a single-use enrolment token and the command to run on the new host
                  (--ttl SECONDS: how long it stays valid, default 3600, at most 604800)
   tokens         the enrolment tokens made so far, used or not
-  show HOST      one host (id or name): status, capacity, hypervisor, last error
+  show HOST      one host (id or name): status, capacity, hypervisor, last error, and the
+                 checks of its last heartbeat (ok, fail with what to do, skip)
   rm HOST        revoke the host's certificate; it drops out of placement (asks first; --yes on a non-terminal)
   pki-bundle     libvirt's qemu+tls:// files for the host into DIR (0700): cacert.pem, cacrl.pem,
                  servercert.pem, clientcert.pem (0644), serverkey.pem, clientkey.pem (0600);
@@ -118,9 +126,17 @@ async function showHost(ctx: CliContext, args: readonly string[]): Promise<numbe
       ['enrolled', relativeTime(h.createdAt)],
       ['certificate', `${h.certificate.serial}, expires ${relativeTime(h.certificate.notAfter)}${h.certificate.renewalPending ? ' (renewed; the host has not used the new one yet)' : ''}`],
       ['last error', h.lastError],
-    ]),
+    ]) + healthText(h),
   );
   return 0;
+}
+
+/** The host's checks from its last heartbeat, one per line, with the fix under a failure. */
+function healthText(h: HostView): string {
+  if (!h.health) return '';
+  const width = Math.max(...h.health.checks.map((c) => c.name.length));
+  const lines = h.health.checks.flatMap((c) => [`  ${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.message}`, ...(c.status === 'fail' && c.fix ? [`        ${' '.repeat(width)}  → ${c.fix}`] : [])]);
+  return `checks (${relativeTime(h.health.checkedAt)}):\n${lines.join('\n')}\n`;
 }
 
 async function removeHost(ctx: CliContext, args: readonly string[]): Promise<number> {

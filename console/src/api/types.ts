@@ -72,8 +72,10 @@ export interface Host {
   readonly id: string;
   readonly name: string;
   readonly url: string;
-  readonly status: 'new' | 'ready' | 'unreachable' | 'revoked';
+  /** `degraded`: it heartbeats but one of its checks fails (see `health`); it takes no launches. */
+  readonly status: 'new' | 'ready' | 'degraded' | 'unreachable' | 'revoked';
   readonly lastHeartbeat: string | null;
+  /** Why it is not ready: no heartbeat, or its failing checks. */
   readonly lastError: string | null;
   readonly cpus: number | null;
   readonly memoryMiB: number | null;
@@ -82,7 +84,15 @@ export interface Host {
   readonly hypervisor: { readonly uri: string | null; readonly domainType: string | null };
   /** notAfter is null for hosts enrolled before it was recorded; renewalPending: a renewed one awaits first use. */
   readonly certificate: { readonly serial: string; readonly notAfter: string | null; readonly renewalPending: boolean };
+  /** The checks of its last heartbeat (null before the first). */
+  readonly health: HostHealth | null;
   readonly createdAt: string;
+}
+
+/** A host's own checks (stormd's `HostHealth`). */
+export interface HostHealth {
+  readonly checkedAt: string;
+  readonly checks: readonly { readonly name: string; readonly status: 'ok' | 'fail' | 'skip'; readonly message: string; readonly fix?: string }[];
 }
 
 export interface EnrolmentToken {

@@ -1,4 +1,4 @@
-/** Hosts: capacity and health at a glance; enrol a new host with one command; revoke one. */
+/** Hosts: capacity and health at a glance (a degraded host lists its failing checks and their fixes); enrol a new host with one command; revoke one. */
 import { useState } from 'preact/hooks';
 import { api, type ApiError, toApiError } from '../api/client.js';
 import type { Host, Instance, TokenView } from '../api/types.js';
@@ -38,7 +38,20 @@ function HostCard({ h, instances, onRevoke }: { readonly h: Host; readonly insta
           {h.certificate.renewalPending ? ' · renewed, awaiting first use' : ''}
         </p>
       ) : null}
-      {h.lastError ? <p class="bad-text small break">{h.lastError}</p> : null}
+      {h.status === 'degraded' && h.health ? (
+        <ul class="small checks" aria-label={`Failing checks of ${h.name}`}>
+          {h.health.checks
+            .filter((c) => c.status === 'fail')
+            .map((c) => (
+              <li key={c.name} class="break" data-check={c.name}>
+                <strong class="bad-text">{c.name}</strong>: {c.message}
+                {c.fix ? <span class="muted"> — {c.fix}</span> : null}
+              </li>
+            ))}
+        </ul>
+      ) : h.lastError ? (
+        <p class="bad-text small break">{h.lastError}</p>
+      ) : null}
       {h.status !== 'revoked' ? (
         <div class="actions">
           <button type="button" class="danger-quiet" onClick={() => onRevoke(h)}>

@@ -16,6 +16,7 @@ const TONE: Readonly<Record<string, 'ok' | 'busy' | 'bad' | 'idle'>> = {
   lost: 'bad',
   unknown: 'bad',
   unreachable: 'bad',
+  degraded: 'bad',
 };
 
 export function StateBadge({ state }: { readonly state: string }) {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,6 +22,18 @@ describe('Database', () => {
     expect(await db.pragma('journal_mode')).toBe('wal');
     expect(await db.pragma('synchronous')).toBe(2);
     expect(await db.pragma('foreign_keys')).toBe(1);
+  });
+
+  it('keeps the database and its WAL files to their owner (0600), also one made 0644 before', async () => {
+    await db.exec('CREATE TABLE t (v INTEGER)');
+    const modes = async () => Object.fromEntries(await Promise.all((await readdir(dir)).map(async (f) => [f, ((await stat(join(dir, f))).mode & 0o777).toString(8)] as const)));
+    expect(await modes()).toEqual({ 'storm.db': '600', 'storm.db-wal': '600', 'storm.db-shm': '600' });
+    await db.close();
+    const old = join(dir, 'old.db');
+    await writeFile(old, '');
+    await chmod(old, 0o644);
+    db = await Database.open(old);
+    expect((await stat(old)).mode & 0o777).toBe(0o600);
   });
 
   it('rolls a failed transaction back and keeps serving', async () => {

@@ -7,6 +7,7 @@
  * const db = await Database.open('/var/lib/storm/storm.db');
  * await db.transaction(async (tx) => { await tx.run('INSERT INTO t VALUES (?)', [1]); });
  */
+import { chmod, writeFile } from 'node:fs/promises';
 import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | bigint | Buffer | null;
@@ -66,8 +67,9 @@ export class Database implements Queryable {
     this.statements = new Statements(raw);
   }
 
-  /** Opens (creating if needed) and applies the durability pragmas. */
+  /** Opens (creating if needed, 0600) and applies the durability pragmas. */
   static async open(file: string): Promise<Database> {
+    await keepPrivate(file);
     const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
       const db: sqlite3.Database = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(db)));
     });
@@ -127,5 +129,20 @@ export class Database implements Queryable {
     await this.locked(async () => undefined);
     this.closed = true;
     await new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+/**
+ * The database holds token hashes, guest secrets and the directory: owner only. sqlite creates
+ * `-wal` and `-shm` with the database file's mode, so a new file is made 0600 before sqlite opens
+ * it; one made before this rule is narrowed, with its companions.
+ */
+async function keepPrivate(file: string): Promise<void> {
+  if (file === '' || file === ':memory:') return;
+  await writeFile(file, '', { flag: 'a', mode: 0o600 });
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    await chmod(f, 0o600).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 }

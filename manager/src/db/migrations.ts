@@ -255,6 +255,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX hosts_by_next_cert_serial ON hosts (next_cert_serial);
     `,
   },
+  {
+    version: 10,
+    name: 'hosts: health checks from the heartbeat',
+    // `degraded` is the reason a ready host takes no launches (its failing checks), null when healthy;
+    // `health` is the last heartbeat's checks as sent (JSON HostHealth).
+    sql: `
+      ALTER TABLE hosts ADD COLUMN health TEXT;
+      ALTER TABLE hosts ADD COLUMN degraded TEXT;
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

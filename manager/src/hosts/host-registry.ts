@@ -1,7 +1,8 @@
 /**
  * The host registry: enrolment (a single-use token spent in the same transaction that records the
- * host), heartbeats (capacity, layers held, instance states), health (missed heartbeats make a
- * host unreachable, never deleted), certificate renewal, revocation, and a mutual-TLS client per host.
+ * host), heartbeats (capacity, layers held, instance states, the host's own checks: a failing one
+ * makes it degraded), health (missed heartbeats make a host unreachable, never deleted),
+ * certificate renewal, revocation, and a mutual-TLS client per host.
  *
  * @example
  * const join = await hosts.join({ token, csr, name: 'host-1', url: 'https://host-1:9443' });
@@ -9,13 +10,14 @@
  * const client = await hosts.client(hostId);
  */
 import { urlHost } from '../../../common/url-host.js';
-import type { HeartbeatRequest, HeartbeatResponse, InstanceStatus, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
+import type { HeartbeatRequest, HeartbeatResponse, HostHealth, InstanceStatus, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import { newId } from '../ids.js';
 import type { TrustService } from '../trust/trust-service.js';
 import { HostClient } from './host-client.js';
+import { degradedReason, type HostViewStatus, parseHealth, viewStatus } from './host-health.js';
 import { type HostRow, HostStore } from './host-store.js';
 
 export interface HostRegistryOptions {
@@ -30,6 +32,8 @@ export interface HostRegistryOptions {
   readonly onInstances?: (hostId: string, instances: readonly InstanceStatus[]) => Promise<void>;
   /** Told when hosts go silent (their instances become unknown). */
   readonly onUnreachable?: (hostIds: readonly string[]) => Promise<void>;
+  /** Told when a host answers but cannot say what its instances do (its libvirt is down): they become unknown. */
+  readonly onStatesUnknown?: (hostIds: readonly string[]) => Promise<void>;
 }
 
 /** The API shape of a host. */
@@ -37,8 +41,10 @@ export interface HostView {
   readonly id: string;
   readonly name: string;
   readonly url: string;
-  readonly status: HostRow['status'];
+  /** `degraded`: it heartbeats, but one of its checks fails (see `health`); it takes no launches. */
+  readonly status: HostViewStatus;
   readonly lastHeartbeat: string | null;
+  /** Why it is not ready: no heartbeat (unreachable), or its failing checks (degraded). */
   readonly lastError: string | null;
   readonly cpus: number | null;
   readonly memoryMiB: number | null;
@@ -47,6 +53,8 @@ export interface HostView {
   readonly hypervisor: { readonly uri: string | null; readonly domainType: string | null };
   /** The host certificate in use: its serial, its expiry (null if it joined before that was recorded), and whether a renewed one awaits first use. */
   readonly certificate: { readonly serial: string; readonly notAfter: string | null; readonly renewalPending: boolean };
+  /** The checks of its last heartbeat; null before the first (or from a stormd without checks). */
+  readonly health: HostHealth | null;
   readonly createdAt: string;
 }
 
@@ -55,15 +63,16 @@ export function hostView(r: HostRow): HostView {
     id: r.id,
     name: r.name,
     url: r.url,
-    status: r.status,
+    status: viewStatus(r),
     lastHeartbeat: r.last_heartbeat,
-    lastError: r.last_error,
+    lastError: r.last_error ?? (r.status === 'ready' ? r.degraded : null),
     cpus: r.cpus,
     memoryMiB: r.memory_mib,
     freeMemoryMiB: r.free_memory_mib,
     allocatedMemoryMiB: r.allocated_memory_mib,
     hypervisor: { uri: r.hypervisor_uri, domainType: r.domain_type },
     certificate: { serial: r.cert_serial, notAfter: r.cert_not_after, renewalPending: r.next_cert_serial !== null },
+    health: parseHealth(r.health),
     createdAt: r.created_at,
   };
 }
@@ -109,9 +118,12 @@ export class HostRegistry {
   async heartbeat(serial: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
     const host = await this.store.bySerial(serial);
     if (!host || host.status === 'revoked') throw MgrErr.MGR_ERR_FORBIDDEN('not an enrolled host');
-    await this.store.recordHeartbeat(host.id, req.info);
-    if (host.status !== 'ready') this.opts.bus.publish('host.state', { id: host.id, name: host.name, status: 'ready' });
-    await this.opts.onInstances?.(host.id, req.instances);
+    await this.store.recordHeartbeat(host.id, req);
+    const reason = degradedReason(req.health);
+    const status = reason ? 'degraded' : 'ready';
+    if (viewStatus(host) !== status || (reason && reason !== host.degraded)) this.opts.bus.publish('host.state', { id: host.id, name: host.name, status, ...(reason ? { reason } : {}) });
+    if (req.instances) await this.opts.onInstances?.(host.id, req.instances);
+    else await this.opts.onStatesUnknown?.([host.id]);
     return { intervalMs: this.opts.heartbeatIntervalMs, crlNumber: this.opts.trust.crlNumber };
   }
 

@@ -1,6 +1,7 @@
 /** Hosts in sqlite: identity (name, URL, certificate serial), health, capacity and the layers each holds. */
-import type { HostInfo } from '../../../stormd/protocol.js';
+import type { HeartbeatRequest } from '../../../stormd/protocol.js';
 import type { Database, Queryable } from '../db/database.js';
+import { degradedReason } from './host-health.js';
 
 /** What the store keeps of an issued certificate. */
 export interface CertificateRef {
@@ -29,6 +30,10 @@ export interface HostRow {
   readonly allocated_memory_mib: number | null;
   readonly hypervisor_uri: string | null;
   readonly domain_type: string | null;
+  /** The last heartbeat's checks (JSON `HostHealth`), null before any. */
+  readonly health: string | null;
+  /** Why a ready host is degraded (its failing checks), null when it is not. */
+  readonly degraded: string | null;
   readonly created_at: string;
 }
 
@@ -77,11 +82,18 @@ export class HostStore {
     return this.db.get<HostRow>('SELECT * FROM hosts WHERE cert_serial = ? OR next_cert_serial = ?', [serial, serial]);
   }
 
-  async recordHeartbeat(id: string, info: HostInfo): Promise<void> {
+  /** A heartbeat: ready (degraded when a check fails), and the figures and layers it carries (kept when it has none). */
+  async recordHeartbeat(id: string, req: HeartbeatRequest): Promise<void> {
+    const { info } = req;
     await this.db.transaction(async (tx) => {
       await tx.run(
-        `UPDATE hosts SET status = 'ready', last_heartbeat = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), last_error = NULL,
-           cpus = ?, memory_mib = ?, free_memory_mib = ?, allocated_memory_mib = ?, hypervisor_uri = ?, domain_type = ?
+        `UPDATE hosts SET status = 'ready', last_heartbeat = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), last_error = NULL, health = ?, degraded = ?
+         WHERE id = ? AND status != 'revoked'`,
+        [req.health ? JSON.stringify(req.health) : null, degradedReason(req.health), id],
+      );
+      if (!info) return;
+      await tx.run(
+        `UPDATE hosts SET cpus = ?, memory_mib = ?, free_memory_mib = ?, allocated_memory_mib = ?, hypervisor_uri = ?, domain_type = ?
          WHERE id = ? AND status != 'revoked'`,
         [info.cpus, info.memoryMiB, info.freeMemoryMiB, info.allocatedMemoryMiB, info.hypervisor.uri, info.hypervisor.domainType, id],
       );

@@ -1,7 +1,8 @@
 /**
  * Placement: the instance must fit a ready host's free memory (after what launches already under way
  * will take); by default instances spread (fewest instances first, then most free memory); `pin`
- * names the one host to use, which must still fit.
+ * names the one host to use, which must still fit. A degraded host is never picked: pinned to one,
+ * or with no ready host but degraded ones, the launch fails with MGR_ERR_HOST_DEGRADED and their reasons.
  *
  * @example
  * const host = place({ memoryMiB: 128 }, candidates); // or place({ memoryMiB: 128, pin: 'host-1' }, candidates)
@@ -12,6 +13,8 @@ export interface PlacementCandidate {
   readonly id: string;
   readonly name: string;
   readonly status: string;
+  /** Why it is degraded (with status `degraded`). */
+  readonly reason?: string | null;
   /** What the host said it can still give guests. */
   readonly freeMemoryMiB: number;
   readonly instances: number;
@@ -33,6 +36,7 @@ export function place(req: PlacementRequest, candidates: readonly PlacementCandi
   if (req.pin !== undefined) {
     const host = candidates.find((c) => c.id === req.pin || c.name === req.pin);
     if (!host) throw MgrErr.MGR_ERR_NOT_FOUND(`host ${req.pin}`);
+    if (host.status === 'degraded') throw MgrErr.MGR_ERR_HOST_DEGRADED(degraded(host));
     if (host.status !== 'ready') throw MgrErr.MGR_ERR_NO_CAPACITY(`host ${host.name} is ${host.status}`);
     if (headroom(host) < req.memoryMiB) throw MgrErr.MGR_ERR_NO_CAPACITY(`host ${host.name} has ${headroom(host)} MiB free, the instance needs ${req.memoryMiB} MiB`);
     return host;
@@ -40,9 +44,15 @@ export function place(req: PlacementRequest, candidates: readonly PlacementCandi
   const fits = candidates.filter((c) => c.status === 'ready' && headroom(c) >= req.memoryMiB);
   if (fits.length === 0) {
     const ready = candidates.filter((c) => c.status === 'ready');
+    const sick = candidates.filter((c) => c.status === 'degraded');
+    if (ready.length === 0 && sick.length) throw MgrErr.MGR_ERR_HOST_DEGRADED(`no host is ready; ${sick.map(degraded).join('; ')}`);
     throw MgrErr.MGR_ERR_NO_CAPACITY(
       ready.length === 0 ? 'no host is ready' : `the instance needs ${req.memoryMiB} MiB; the most any ready host has free is ${Math.max(...ready.map(headroom))} MiB`,
     );
   }
   return [...fits].sort((a, b) => a.instances - b.instances || headroom(b) - headroom(a) || a.name.localeCompare(b.name))[0]!;
+}
+
+function degraded(c: PlacementCandidate): string {
+  return `host ${c.name} is degraded: ${c.reason ?? 'a check fails'}`;
 }

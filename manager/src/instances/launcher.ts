@@ -15,7 +15,8 @@ import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
-import { place } from '../hosts/placement.js';
+import { viewStatus } from '../hosts/host-health.js';
+import { place, type PlacementCandidate } from '../hosts/placement.js';
 import { newId } from '../ids.js';
 import type { PullService } from '../images/pull-service.js';
 import { crashPoint, type LaunchStep, maybeCrash } from './faults.js';
@@ -80,6 +81,8 @@ export class Launcher {
     const entry = await this.opts.catalog.resolve(req.appliance, req.version, req.channel);
     const params = resolveParams(entry.descriptor.parameters, req.params ?? {});
     if (await this.opts.store.byName(req.name)) throw MgrErr.MGR_ERR_CONFLICT(`an instance named ${req.name} exists`);
+    // A launch no host can take fails now, not after a pull of its layers (placement runs again at reserve).
+    await this.placement(req, entry);
     if (!entry.cached) await this.opts.pulls.pull(entry);
 
     const id = newId('i');
@@ -143,13 +146,7 @@ export class Launcher {
   }
 
   private async reserve(id: string, req: LaunchRequest, entry: CatalogEntry, params: Record<string, unknown>, files: readonly InstanceFile[], tokenSha: string): Promise<string> {
-    const hosts = await this.opts.hosts.store.list();
-    const pending = await this.opts.store.pendingMemory();
-    const counts = await this.opts.store.countByHost();
-    const chosen = place(
-      { memoryMiB: entry.memoryMiB, ...(req.host ? { pin: req.host } : {}) },
-      hosts.map((h) => ({ id: h.id, name: h.name, status: h.status, freeMemoryMiB: h.free_memory_mib ?? 0, instances: counts.get(h.id) ?? 0, pendingMiB: pending.get(h.id) ?? 0 })),
-    );
+    const chosen = await this.placement(req, entry);
     for (let attempt = 0; ; attempt++) {
       try {
         const spec: GuestSpec = { config: entry.descriptor.config, records: entry.descriptor.records };
@@ -176,6 +173,17 @@ export class Launcher {
         if (!/instances\.mac/.test(msg) || attempt > 5) throw err;
       }
     }
+  }
+
+  /** The host placement picks for the launch now (degraded hosts never; see placement.ts). */
+  private async placement(req: LaunchRequest, entry: CatalogEntry): Promise<PlacementCandidate> {
+    const hosts = await this.opts.hosts.store.list();
+    const pending = await this.opts.store.pendingMemory();
+    const counts = await this.opts.store.countByHost();
+    return place(
+      { memoryMiB: entry.memoryMiB, ...(req.host ? { pin: req.host } : {}) },
+      hosts.map((h) => ({ id: h.id, name: h.name, status: viewStatus(h), reason: h.degraded, freeMemoryMiB: h.free_memory_mib ?? 0, instances: counts.get(h.id) ?? 0, pendingMiB: pending.get(h.id) ?? 0 })),
+    );
   }
 
   /** Stages every file the host does not hold yet, each at most once per host. */

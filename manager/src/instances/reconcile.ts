@@ -10,6 +10,7 @@
  */
 import type { InstanceStatus } from '../../../stormd/protocol.js';
 import { errorMessage } from '../../../common/errors.js';
+import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import { stateFromHost } from './host-states.js';
@@ -76,9 +77,14 @@ export class Reconciler {
       try {
         statuses = await (await hosts.client(host.id)).instances();
       } catch (err) {
+        await instances.markUnknown([host.id]);
+        // A host that answers with an error (its libvirt down, say) is not unreachable: its heartbeat says what it is.
+        if (!MgrErr.MGR_ERR_HOST_UNREACHABLE.is(err)) {
+          report.errors.push(`${host.name}: ${errorMessage(err)}`);
+          continue;
+        }
         report.hostsUnreachable.push(host.name);
         if (host.status === 'ready') await hosts.store.setStatus(host.id, 'unreachable', errorMessage(err));
-        await instances.markUnknown([host.id]);
         continue;
       }
       report.hostsChecked.push(host.name);

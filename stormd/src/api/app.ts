@@ -12,9 +12,11 @@ import type { Server } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DebugRequestLog } from '../../../common/log-format.js';
 import type { HostInfo } from '../../protocol.js';
+import { Activity } from '../activity.js';
 import type { InstancesService } from '../instances/instances-service.js';
 import type { LayerStore } from '../store/layer-store.js';
 import type { StormdTls } from '../tls/stormd-tls.js';
+import { activityRoutes } from './activity-routes.js';
 import { installErrorHandlers } from './error-handler.js';
 import { hostRoutes } from './host-routes.js';
 import { instanceRoutes } from './instance-routes.js';
@@ -27,6 +29,8 @@ export interface StormdAppDeps {
   readonly store: LayerStore;
   readonly instances: InstancesService;
   readonly layerSource: LayerSource;
+  /** What is under way (the services list their long steps here too); a private one when absent. */
+  readonly activity?: Activity;
   /** Serve mutual TLS through this listener; absent: a plain server for `inject`. */
   readonly tls?: StormdTls;
   /** Log level and destination (pino JSON lines; `loggerOptions` makes them readable); no logger when absent. */
@@ -54,9 +58,15 @@ export async function buildStormdApp(deps: StormdAppDeps): Promise<FastifyInstan
   });
   tls?.setLogger(app.log);
   installErrorHandlers(app);
+  const activity = deps.activity ?? new Activity();
+  // Each request is listed until its response closes (sent, or the caller went away); the activity route itself is not news.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/activity')) reply.raw.once('close', activity.begin(`answering ${req.method} ${req.url}`));
+  });
   await app.register(
     async (v1) => {
       await v1.register(hostRoutes, { hostInfo: deps.hostInfo });
+      await v1.register(activityRoutes, { activity });
       await v1.register(layerRoutes, { store: deps.store, source: deps.layerSource });
       await v1.register(instanceRoutes, { instances: deps.instances });
       await v1.register(writableLayerRoutes, { stack: deps.instances.stack });

@@ -10,7 +10,7 @@
  * identity.record.managerName; // 'storm-manager': the only client CN stormd accepts
  */
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { syncDir, writeFileDurably } from '../../../manager/src/pki/files.js';
@@ -71,20 +71,22 @@ export async function loadHostIdentity(dataDir: string): Promise<HostIdentity> {
   return { record, keyPem: keyPem!, certPem: certPem!, caPem: caPem!, crlPem: crlPem! };
 }
 
-/** Writes every file durably, the key 0600 and the rest 0644; host.json last. */
+/** Writes every file durably, 0600 in a 0700 folder (`serve` opens the folder to the qemu group); host.json last. */
 export async function writeHostIdentity(dataDir: string, identity: HostIdentity): Promise<void> {
-  await mkdir(dataDir, { recursive: true, mode: 0o755 });
+  // Folders made above it (/var/lib/storm for /var/lib/storm/local-host) stay passable: QEMU must get through them.
+  await mkdir(dirname(dataDir), { recursive: true, mode: 0o755 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFileDurably(join(dataDir, HOST_FILES.key), identity.keyPem, { mode: 0o600, replace: true });
-  await writeFileDurably(join(dataDir, HOST_FILES.cert), identity.certPem, { mode: 0o644, replace: true });
-  await writeFileDurably(join(dataDir, HOST_FILES.ca), identity.caPem, { mode: 0o644, replace: true });
+  await writeFileDurably(join(dataDir, HOST_FILES.cert), identity.certPem, { mode: 0o600, replace: true });
+  await writeFileDurably(join(dataDir, HOST_FILES.ca), identity.caPem, { mode: 0o600, replace: true });
   await writeCrlFile(dataDir, identity.crlPem);
-  await writeFileDurably(join(dataDir, HOST_FILES.host), `${JSON.stringify(identity.record, null, 2)}\n`, { mode: 0o644, replace: true });
+  await writeFileDurably(join(dataDir, HOST_FILES.host), `${JSON.stringify(identity.record, null, 2)}\n`, { mode: 0o600, replace: true });
   await syncDir(dataDir);
 }
 
 /** Replaces crl.pem (after a newer one was fetched and checked). */
 export async function writeCrlFile(dataDir: string, crlPem: string): Promise<void> {
-  await writeFileDurably(join(dataDir, HOST_FILES.crl), crlPem, { mode: 0o644, replace: true });
+  await writeFileDurably(join(dataDir, HOST_FILES.crl), crlPem, { mode: 0o600, replace: true });
 }
 
 /**
@@ -96,7 +98,7 @@ export async function writeRenewedIdentity(dataDir: string, pair: { keyPem: stri
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { mode: 0o700 });
   await writeFileDurably(join(staging, HOST_FILES.key), pair.keyPem, { mode: 0o600, replace: true });
-  await writeFileDurably(join(staging, HOST_FILES.cert), pair.certPem, { mode: 0o644, replace: true });
+  await writeFileDurably(join(staging, HOST_FILES.cert), pair.certPem, { mode: 0o600, replace: true });
   await syncDir(staging);
   await rename(staging, join(dataDir, RENEWAL_DIR));
   await syncDir(dataDir);

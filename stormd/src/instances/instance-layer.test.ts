@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,27 @@ describe('instance layer (real mkfs.ext4, qemu-img, debugfs)', () => {
       expect(blkid).toMatch(/^TYPE=ext4$/m);
       expect(blkid).toMatch(/^LABEL=storm-instance$/m);
       await runTool('e2fsck', ['-fn', raw]); // exits non-zero on any inconsistency
+    } finally {
+      await rm(raw, { force: true });
+    }
+  });
+
+  it('is a disk for the qemu group only (0660, its folder\'s group), while the guest\'s files stay root:root', async () => {
+    const shared = join(dir, 'shared');
+    await mkdir(shared, { mode: 0o710 });
+    await chown(shared, 0, 64055);
+    const disk = join(shared, 'w0.qcow2');
+    await createInstanceLayer(disk, { id: 'i-0002', name: 'web2', files: { '/etc/storm/token': { content: 'secret\n', mode: 0o600 } } }, { sizeMiB: 16 });
+    const s = await stat(disk);
+    expect([s.mode & 0o777, s.uid, s.gid]).toEqual([0o660, 0, 64055]);
+    expect(await readdir(shared)).toEqual(['w0.qcow2']); // the private scratch is gone
+    const raw = join(dir, 'owners.raw');
+    try {
+      await runTool('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', disk, raw]);
+      for (const path of ['/upper', '/upper/etc/storm', '/upper/etc/storm/token']) {
+        const out = (await runTool('debugfs', ['-R', `stat ${path}`, raw])).stdout.toString();
+        expect(out, path).toMatch(/User:\s+0\s+Group:\s+0\b/);
+      }
     } finally {
       await rm(raw, { force: true });
     }

@@ -15,6 +15,7 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { StormdErr } from '../errors.js';
 import { runTool } from '../exec.js';
 import { fsyncPath } from '../fsync.js';
+import { DISK_MODE, placeInStore, PRIVATE_DIR_MODE } from '../store/store-access.js';
 import { guestPath, realDir } from './stage-tree.js';
 
 /** What an instance layer is seeded with. Later fields (a guest token, parameters) extend this. */
@@ -66,13 +67,22 @@ export async function createWritableLayer(qcow2Path: string, files: ReadonlyMap<
   const sizeMiB = opts.sizeMiB ?? DEFAULT_SIZE_MIB;
   if (!Number.isInteger(sizeMiB) || sizeMiB < 8) throw StormdErr.STORMD_ERR_BAD_INPUT('instance layer size must be an integer >= 8 MiB');
   for (const path of files.keys()) guestPath(path);
-  const seedDir = join(dirname(qcow2Path), `.${basename(qcow2Path)}.${randomBytes(4).toString('hex')}.seed`);
+  // The seed holds the guest's secrets: it lives in a folder only root enters (swept at start after a crash).
+  const scratch = await privateScratch(qcow2Path, 'seed');
   try {
+    const seedDir = join(scratch, 'tree');
     await writeSeedTree(seedDir, files, opts.baseTree);
     await ext4Qcow2FromTree(seedDir, qcow2Path, { sizeMiB, label: 'storm-instance' });
   } finally {
-    await rm(seedDir, { recursive: true, force: true });
+    await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** A 0700 folder beside `path` (a dot name, so the start-up sweep removes one a crash left). */
+async function privateScratch(path: string, what: string): Promise<string> {
+  const dir = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.${what}`);
+  await mkdir(dir, { mode: PRIVATE_DIR_MODE });
+  return dir;
 }
 
 export interface Ext4ImageOptions {
@@ -90,9 +100,10 @@ export interface Ext4ImageOptions {
 export async function ext4Qcow2FromTree(treeDir: string, qcow2Path: string, opts: Ext4ImageOptions): Promise<void> {
   if (await exists(qcow2Path)) throw StormdErr.STORMD_ERR_LAYER_EXISTS(qcow2Path);
   const dir = dirname(qcow2Path);
-  const tag = `.${basename(qcow2Path)}.${randomBytes(4).toString('hex')}`;
-  const raw = join(dir, `${tag}.raw`);
-  const partial = join(dir, `${tag}.qcow2`);
+  // The image holds the tree (a guest's token, say) while it is built: only root may read it until it is a disk.
+  const scratch = await privateScratch(qcow2Path, 'build');
+  const raw = join(scratch, 'image.raw');
+  const partial = join(scratch, 'image.qcow2');
   try {
     await writeFile(raw, '');
     await truncate(raw, opts.sizeMiB * 1024 * 1024); // sparse
@@ -100,14 +111,12 @@ export async function ext4Qcow2FromTree(treeDir: string, qcow2Path: string, opts
     const inodes = opts.bytesPerInode ? ['-i', String(opts.bytesPerInode)] : [];
     await runTool('mkfs.ext4', ['-q', '-F', '-L', opts.label, '-m', '0', ...inodes, '-E', 'root_owner=0:0', '-d', treeDir, raw], TREE_TOOL_TIMEOUT_MS);
     await runTool('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, partial], TREE_TOOL_TIMEOUT_MS);
+    await placeInStore(partial, DISK_MODE, dir);
     await fsyncPath(partial);
     await rename(partial, qcow2Path);
     await fsyncPath(dir); // make the rename itself durable
-  } catch (err) {
-    await rm(partial, { force: true });
-    throw err;
   } finally {
-    await rm(raw, { force: true });
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 

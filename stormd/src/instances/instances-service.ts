@@ -13,7 +13,7 @@
  * await instances.action('i1', { action: 'start' }); // { state: 'running' }
  * await instances.remove('i1'); // destroy + undefine + delete the folder
  */
-import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ConsoleTail,
@@ -26,8 +26,10 @@ import {
 } from '../../protocol.js';
 import { StormdErr } from '../errors.js';
 import type { DomainState, DomainSummary, HypervisorDriver } from '../hypervisor/driver.js';
+import { Activity } from '../activity.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { LayerStore } from '../store/layer-store.js';
+import { placeInStore, STORE_DIR_MODE } from '../store/store-access.js';
 import { domainNameFor, layeredBootSpec } from './boot-spec.js';
 import { consoleTail, rotateConsole } from './console-tail.js';
 import { domainFiles } from './domain-files.js';
@@ -45,6 +47,8 @@ export interface InstancesServiceOptions {
   readonly dataDir: string;
   readonly driver: HypervisorDriver;
   readonly store: LayerStore;
+  /** Where the operations under way are listed (`GET /v1/activity`). */
+  readonly activity?: Activity;
 }
 
 export class InstancesService {
@@ -52,6 +56,7 @@ export class InstancesService {
   private readonly driver: HypervisorDriver;
   private readonly store: LayerStore;
   private readonly locks = new KeyedLock();
+  private readonly activity: Activity;
   /** The writable layers and packages of each instance. */
   readonly stack: StackService;
 
@@ -59,13 +64,14 @@ export class InstancesService {
     this.dir = join(opts.dataDir, 'instances');
     this.driver = opts.driver;
     this.store = opts.store;
+    this.activity = opts.activity ?? new Activity();
     this.stack = new StackService({ instancesDir: this.dir, driver: this.driver, locks: this.locks, usesFile: (p) => this.usesFile(p) });
   }
 
-  /** Makes the folder (0755: libvirt's qemu user must traverse it to the layers) and clears a crash's scratch. */
+  /** Makes the folder (the qemu group traverses it to the layers, see `store-access.ts`) and clears a crash's scratch. */
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o755 });
-    await chmod(this.dir, 0o755);
+    await mkdir(this.dir, { recursive: true, mode: STORE_DIR_MODE });
+    await placeInStore(this.dir, STORE_DIR_MODE);
     await sweepScratch(this.dir);
   }
 
@@ -80,7 +86,7 @@ export class InstancesService {
 
   /** Creates the first writable layer (w0) seeded with the instance's identity and files (409 when it has one). */
   createLayer(id: string, req: CreateInstanceLayerRequest): Promise<InstanceStatus> {
-    return this.locks.run(id, async () => {
+    return this.busy(id, `building the first writable layer of ${id} (mkfs.ext4, qemu-img)`, async () => {
       const folder = this.folder(id);
       const files = Object.fromEntries(
         Object.entries(req.files ?? {}).map(([path, f]) => [path, { content: Buffer.from(f.contentBase64, 'base64'), ...(f.mode === undefined ? {} : { mode: f.mode }) }]),
@@ -88,8 +94,8 @@ export class InstancesService {
       const existing = await layerFiles(folder);
       if (existing.length) throw StormdErr.STORMD_ERR_LAYER_EXISTS(`${id} has writable layers (${existing.map((l) => l.id).join(', ')})`);
       const fresh = !(await exists(folder));
-      await mkdir(folder, { recursive: true, mode: 0o755 });
-      await chmod(folder, 0o755);
+      await mkdir(folder, { recursive: true, mode: STORE_DIR_MODE });
+      await placeInStore(folder, STORE_DIR_MODE);
       try {
         const n = await reserveLayerNumber(folder, existing);
         await createInstanceLayer(layerFilePath(folder, n, false), { id, name: req.name, files }, req.sizeMiB === undefined ? {} : { sizeMiB: req.sizeMiB });
@@ -106,8 +112,8 @@ export class InstancesService {
    * Defines (or redefines while off) the domain: staged layers, then the frozen writable layers
    * (read-only qcow2), then the current writable layer on top; at most MAX_STACK_DEPTH disks.
    */
-  define(id: string, req: DefineDomainRequest): Promise<InstanceStatus> {
-    return this.locks.run(id, async () => {
+  async define(id: string, req: DefineDomainRequest): Promise<InstanceStatus> {
+    return this.busy(id, `defining domain ${domainNameFor(id)} (waiting for libvirt)`, async () => {
       const files = await layerFiles(this.folder(id));
       const current = currentLayer(files);
       if (!current) throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(`${id} has no writable layer; create it first`);
@@ -148,9 +154,10 @@ export class InstancesService {
     });
   }
 
-  action(id: string, req: InstanceActionRequest): Promise<InstanceActionResponse> {
-    return this.locks.run(id, async () => {
-      const name = domainNameFor(id);
+  async action(id: string, req: InstanceActionRequest): Promise<InstanceActionResponse> {
+    const name = domainNameFor(id);
+    const what = req.action === 'stop' || req.action === 'reboot' ? `${req.action === 'stop' ? 'stopping' : 'rebooting'} ${name} (the guest has ${Math.round((req.timeoutMs ?? 60_000) / 1000)} s to power off)` : `${req.action === 'start' ? 'starting' : 'destroying'} ${name}`;
+    return this.busy(id, what, async () => {
       switch (req.action) {
         case 'start':
           await rotateConsole(this.consolePath(id));
@@ -180,7 +187,7 @@ export class InstancesService {
 
   /** Destroy, undefine and delete the folder; whatever is already gone is skipped. */
   remove(id: string): Promise<void> {
-    return this.locks.run(id, async () => {
+    return this.busy(id, `removing instance ${id} (destroy, undefine, delete its folder)`, async () => {
       const name = domainNameFor(id);
       await ignoreNotFound(() => this.driver.destroy(name));
       await ignoreNotFound(() => this.driver.undefine(name));
@@ -229,6 +236,11 @@ export class InstancesService {
       if (xml && domainFiles(xml).includes(path)) return true;
     }
     return false;
+  }
+
+  /** Runs `fn` under the instance's lock, listed as `what` while it runs. */
+  private busy<T>(id: string, what: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(id, () => this.activity.run(what, fn));
   }
 
   /** `storm-*` domains by instance id. */

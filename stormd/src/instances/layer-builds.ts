@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { PackageResponse } from '../../protocol.js';
 import { runTool } from '../exec.js';
 import { fsyncPath } from '../fsync.js';
+import { PRIVATE_DIR_MODE, SECRET_MODE } from '../store/store-access.js';
 import { ext4Qcow2FromTree } from './instance-layer.js';
 import { withMountedLayers } from './layer-mount.js';
 import { mergeUppers } from './overlay-merge.js';
@@ -50,13 +51,13 @@ export async function buildPackage(sources: readonly string[], workDir: string, 
   const stage = join(workDir, 'package');
   await mergeSources(sources, workDir, stage);
   await excludeGuestPaths(stage, exclude);
-  await mkdir(outDir, { recursive: true, mode: 0o755 });
+  await mkdir(outDir, { recursive: true, mode: PRIVATE_DIR_MODE }); // the manager fetches packages; QEMU never opens them
   const partial = join(outDir, `.partial-${randomBytes(4).toString('hex')}`);
   try {
     await runTool('mksquashfs', [stage, partial, ...PACKAGE_SQUASHFS_OPTIONS], SQUASHFS_TIMEOUT_MS);
     const sha256 = await sha256File(partial);
     const { size } = await stat(partial);
-    await chmod(partial, 0o644); // libvirt's qemu user reads it once staged elsewhere
+    await chmod(partial, SECRET_MODE);
     await fsyncPath(partial);
     await rename(partial, join(outDir, `${sha256}.squashfs`));
     await fsyncPath(outDir);

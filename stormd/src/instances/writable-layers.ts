@@ -12,10 +12,11 @@
  * await reserveLayerNumber('/var/lib/stormd/instances/i1', files); // 3, and next-id now says 4
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StormdErr } from '../errors.js';
 import { fsyncPath } from '../fsync.js';
+import { placeInStore, STORE_DIR_MODE } from '../store/store-access.js';
 
 export const WRITABLE_DIR = 'writable';
 /** The single writable layer of an instance made before writable layers stacked. */
@@ -81,8 +82,8 @@ export function pickLayers(instanceId: string, files: readonly LayerFile[], ids:
  */
 export async function reserveLayerNumber(folder: string, files: readonly LayerFile[]): Promise<number> {
   const dir = join(folder, WRITABLE_DIR);
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  await chmod(dir, 0o755); // libvirt's qemu user must reach the layers
+  await mkdir(dir, { recursive: true, mode: STORE_DIR_MODE });
+  await placeInStore(dir, STORE_DIR_MODE); // the qemu group must reach the layers
   const recorded = Number((await readFile(join(dir, NEXT_ID_FILE), 'utf8').catch(() => '0')).trim());
   const n = Math.max(Number.isSafeInteger(recorded) ? recorded : 0, (files.at(-1)?.n ?? -1) + 1);
   const tmp = join(dir, `.${NEXT_ID_FILE}.${randomBytes(4).toString('hex')}`);

@@ -34,11 +34,12 @@ describe('LayerStore', () => {
     await rm(data, { recursive: true, force: true });
   });
 
-  it('stages a file by its sha256, readable by others (0644 in a 0755 folder)', async () => {
+  it('stages a file by its sha256, for the qemu group only (0640 in a 0710 folder, the folder\'s group)', async () => {
     expect(await store.stage(bytesSha, { url: 'https://m/x', size: bytes.length }, fetcherOf(bytes))).toEqual({ sha256: bytesSha, size: bytes.length, staged: true });
     expect(await readFile(store.path(bytesSha))).toEqual(bytes);
-    expect((await stat(store.path(bytesSha))).mode & 0o777).toBe(0o644);
-    expect((await stat(store.dir)).mode & 0o777).toBe(0o755);
+    expect((await stat(store.path(bytesSha))).mode & 0o777).toBe(0o640);
+    expect((await stat(store.dir)).mode & 0o777).toBe(0o710);
+    expect((await stat(store.path(bytesSha))).gid).toBe((await stat(store.dir)).gid);
     expect(await store.list()).toEqual([{ sha256: bytesSha, size: bytes.length }]);
     expect(await store.has(bytesSha)).toBe(true);
   });

@@ -12,14 +12,16 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StormError } from '../../../common/errors.js';
 import { StormdErr } from '../errors.js';
 import { fsyncPath } from '../fsync.js';
+import type { Activity } from '../activity.js';
 import { KeyedLock } from '../keyed-lock.js';
+import { LAYER_FILE_MODE, placeInStore, STORE_DIR_MODE } from './store-access.js';
 
 export const SHA256 = /^[0-9a-f]{64}$/;
 const PARTIAL_PREFIX = '.partial-';
@@ -53,20 +55,27 @@ export function checkSha256(sha256: string): string {
   return sha256;
 }
 
+export interface LayerStoreOptions {
+  /** Where downloads under way are listed (`GET /v1/activity`). */
+  readonly activity?: Activity;
+}
+
 export class LayerStore {
   readonly dir: string;
   private readonly inflight = new Map<string, Promise<number>>();
   private inUse: LayerUseCheck = async () => false;
   private readonly useLock = new KeyedLock();
+  private readonly activity: Activity | undefined;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, opts: LayerStoreOptions = {}) {
     this.dir = join(dataDir, 'layers');
+    this.activity = opts.activity;
   }
 
-  /** Makes the folder (0755: libvirt's qemu user must reach the files) and drops partials a crash left. */
+  /** Makes the folder (the qemu group traverses it, see `store-access.ts`) and drops partials a crash left. */
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o755 });
-    await chmod(this.dir, 0o755);
+    await mkdir(this.dir, { recursive: true, mode: STORE_DIR_MODE });
+    await placeInStore(this.dir, STORE_DIR_MODE);
     for (const name of await readdir(this.dir)) {
       if (name.startsWith(PARTIAL_PREFIX)) await rm(join(this.dir, name), { force: true });
     }
@@ -142,9 +151,10 @@ export class LayerStore {
 
   private async download(sha256: string, source: StageSource, fetcher: LayerFetcher): Promise<number> {
     const partial = join(this.dir, `${PARTIAL_PREFIX}${sha256}-${randomBytes(4).toString('hex')}`);
+    let received = 0;
+    const done = this.activity?.begin(() => `fetching layer ${sha256.slice(0, 12)} from the manager: ${received} of ${source.size} bytes`);
     try {
       const hash = createHash('sha256');
-      let received = 0;
       const check = new Transform({
         transform(chunk: Buffer, _enc, done) {
           received += chunk.length;
@@ -156,14 +166,14 @@ export class LayerStore {
       });
       try {
         const body = await fetcher(source.url, source.size);
-        await pipeline(body, check, createWriteStream(partial, { flags: 'wx', mode: 0o644 }));
+        await pipeline(body, check, createWriteStream(partial, { flags: 'wx', mode: LAYER_FILE_MODE }));
       } catch (err) {
         throw err instanceof StormError ? err : StormdErr.STORMD_ERR_FETCH_FAILED(`${source.url}: ${errText(err)}`, { cause: err });
       }
       if (received !== source.size) throw StormdErr.STORMD_ERR_LAYER_MISMATCH(`${sha256}: received ${received} bytes, declared ${source.size}`);
       const actual = hash.digest('hex');
       if (actual !== sha256) throw StormdErr.STORMD_ERR_LAYER_MISMATCH(`${source.url} has sha256 ${actual}, expected ${sha256}`);
-      await chmod(partial, 0o644); // the create mode is masked by umask; libvirt-qemu must read it
+      await placeInStore(partial, LAYER_FILE_MODE); // the create mode is masked by umask; the qemu group reads it
       await fsyncPath(partial);
       await rename(partial, join(this.dir, sha256));
       await fsyncPath(this.dir); // make the rename itself durable
@@ -171,6 +181,8 @@ export class LayerStore {
     } catch (err) {
       await rm(partial, { force: true });
       throw err;
+    } finally {
+      done?.();
     }
   }
 }
