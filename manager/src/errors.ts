@@ -1,6 +1,6 @@
 /** The manager's one error catalog; `http/error-handler.ts` maps every error to `{ code, message }`. */
 import { defineErrors } from '../../common/errors.js';
-import { PKI_ERRORS } from './pki/errors.js';
+import { PKI_ERRORS } from '../../trust/errors.js';
 import { BACKUP_ERRORS } from './backup/errors.js';
 
 export const MgrErr = defineErrors({

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostClient } from '../../manager/src/hosts/host-client.js';
-import { clientTlsOptions } from '../../manager/src/pki/index.js';
+import { clientTlsOptions } from '../../trust/index.js';
 import { joinManager } from '../../stormd/src/join/join.js';
 import { startStormd, type StormdHandle } from '../../stormd/src/serve.js';
 import { type FakeManager, startFakeManager } from './stormd-fake-manager.js';

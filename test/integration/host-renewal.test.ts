@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCsr, generateKeyPair } from '../../manager/src/pki/index.js';
+import { createCsr, generateKeyPair } from '../../trust/index.js';
 import { readCrl } from '../../stormd/src/tls/crl-info.js';
 import type { ManagerProcess } from '../helpers/manager-process.js';
 import { pollUntil } from '../helpers/poll.js';

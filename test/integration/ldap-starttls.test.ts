@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDirectory, PASSWORDS, populate, type TestDirectory } from '../../manager/src/directory/test-support/fixtures.js';
-import { pkiFixture } from '../../manager/src/pki/test-support/fixtures.js';
+import { pkiFixture } from '../../trust/test-support/fixtures.js';
 import { Oid, ResultCode } from '../../manager/src/services/ldap/protocol.js';
 import { LdapServer } from '../../manager/src/services/ldap/server.js';
 import { ldapTool, parseLdif } from '../../manager/src/services/ldap/test-support/openldap-tools.js';

@@ -16,14 +16,14 @@ import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { CertificateAuthority } from '../../manager/src/pki/certificate-authority.js';
-import { buildCertificate, type IssuedCertificate } from '../../manager/src/pki/certificate-builder.js';
-import { readCsr } from '../../manager/src/pki/csr.js';
-import { createEnrolmentToken, decodeEnrolmentToken, verifyTokenSecret } from '../../manager/src/pki/enrolment-token.js';
-import { parseAltNames } from '../../manager/src/pki/names.js';
-import { MANAGER_COMMON_NAME, serverExtensions, validityWindow } from '../../manager/src/pki/profiles.js';
-import { pkiFixture, type PkiFixture } from '../../manager/src/pki/test-support/fixtures.js';
-import { clientTlsOptions, httpsServerOptions } from '../../manager/src/pki/index.js';
+import { CertificateAuthority } from '../../trust/certificate-authority.js';
+import { buildCertificate, type IssuedCertificate } from '../../trust/certificate-builder.js';
+import { readCsr } from '../../trust/csr.js';
+import { createEnrolmentToken, decodeEnrolmentToken, verifyTokenSecret } from '../../trust/enrolment-token.js';
+import { parseAltNames } from '../../trust/names.js';
+import { MANAGER_COMMON_NAME, serverExtensions, validityWindow } from '../../trust/profiles.js';
+import { pkiFixture, type PkiFixture } from '../../trust/test-support/fixtures.js';
+import { clientTlsOptions, httpsServerOptions } from '../../trust/index.js';
 import type { HeartbeatRequest, HeartbeatResponse, JoinRequest, JoinResponse } from '../../stormd/protocol.js';
 
 export interface RecordedRequest {

@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pkiFixture } from '../../manager/src/pki/test-support/fixtures.js';
+import { pkiFixture } from '../../trust/test-support/fixtures.js';
 import { StormdErr } from '../../stormd/src/errors.js';
 import { joinManager } from '../../stormd/src/join/join.js';
 import { startProcess, stopAllProcesses } from '../helpers/process.js';

@@ -14,7 +14,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientTlsOptions } from '../../manager/src/pki/index.js';
+import { clientTlsOptions } from '../../trust/index.js';
 import type { ConsoleTail, InstanceStatus, PackageResponse, WritableLayer, WritableLayers } from '../../stormd/protocol.js';
 import { waitFor } from '../../stormd/src/clock.js';
 import { runTool } from '../../stormd/src/exec.js';

@@ -5,8 +5,8 @@
  */
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { IssuedCertificate } from '../../../manager/src/pki/certificate-builder.js';
-import { LIBVIRT_BUNDLE_FILES, type LibvirtBundle, writeLibvirtBundle } from '../../../manager/src/pki/libvirt-bundle.js';
+import type { IssuedCertificate } from '../../../trust/certificate-builder.js';
+import { LIBVIRT_BUNDLE_FILES, type LibvirtBundle, writeLibvirtBundle } from '../../../trust/libvirt-bundle.js';
 import { parseCommand } from '../args.js';
 import type { CliContext } from '../context.js';
 import { cliError, UsageError } from '../errors.js';

@@ -11,7 +11,7 @@ import { requireHost } from '../auth/host-auth.js';
 import { MgrErr } from '../errors.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import { hostView } from '../hosts/host-registry.js';
-import { issueLibvirtBundle } from '../pki/index.js';
+import { issueLibvirtBundle } from '../../../trust/index.js';
 import type { TrustService } from '../trust/trust-service.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 253 }) });

@@ -8,7 +8,7 @@
  */
 import type { Queryable, Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
-import { createEnrolmentToken, decodeEnrolmentToken, verifyTokenSecret } from '../pki/index.js';
+import { createEnrolmentToken, decodeEnrolmentToken, verifyTokenSecret } from '../../../trust/index.js';
 
 export interface TokenView {
   readonly id: string;

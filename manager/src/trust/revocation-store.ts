@@ -1,8 +1,8 @@
 /** Revocations and the CRL number in sqlite: the `RevocationRecord` the CA builds its CRL from. */
 import type { Database } from '../db/database.js';
-import type { RevocationRecord } from '../pki/index.js';
-import type { RevokedCertificate } from '../pki/crl.js';
-import { normalizeSerial } from '../pki/index.js';
+import type { RevocationRecord } from '../../../trust/index.js';
+import type { RevokedCertificate } from '../../../trust/crl.js';
+import { normalizeSerial } from '../../../trust/index.js';
 
 export class SqliteRevocationStore implements RevocationRecord {
   constructor(private readonly db: Database) {}

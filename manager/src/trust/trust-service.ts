@@ -11,7 +11,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import type { Database } from '../db/database.js';
-import { CertificateAuthority, clientTlsOptions, httpsServerOptions, loadOrIssueManagerIdentity, MANAGER_COMMON_NAME, type IssuedCertificate, type ManagerIdentity } from '../pki/index.js';
+import { CertificateAuthority, clientTlsOptions, httpsServerOptions, loadOrIssueManagerIdentity, MANAGER_COMMON_NAME, type IssuedCertificate, type ManagerIdentity } from '../../../trust/index.js';
 import { EnrolmentTokens } from './enrolment-tokens.js';
 import { SqliteRevocationStore } from './revocation-store.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pkiFixture, type PkiFixture } from '../../../manager/src/pki/test-support/fixtures.js';
+import { pkiFixture, type PkiFixture } from '../../../trust/test-support/fixtures.js';
 import type { HeartbeatRequest } from '../../protocol.js';
 import { waitFor } from '../clock.js';
 import { CrlKeeper } from './crl-keeper.js';

@@ -13,7 +13,7 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
-import { syncDir, writeFileDurably } from '../../../manager/src/pki/files.js';
+import { syncDir, writeFileDurably } from '../../../trust/files.js';
 import { StormdErr } from '../errors.js';
 
 export const HOST_FILES = { key: 'key.pem', cert: 'cert.pem', ca: 'ca.pem', crl: 'crl.pem', host: 'host.json' } as const;

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCsr } from '../../../manager/src/pki/index.js';
-import { DAY_MS, pkiFixture, type PkiFixture } from '../../../manager/src/pki/test-support/fixtures.js';
+import { createCsr } from '../../../trust/index.js';
+import { DAY_MS, pkiFixture, type PkiFixture } from '../../../trust/test-support/fixtures.js';
 import { finishRenewal, HOST_FILES, RENEWAL_DIR, writeRenewedIdentity } from './host-identity.js';
 import { renewalDue } from './renewal.js';
 

@@ -15,7 +15,7 @@ import { X509Certificate } from 'node:crypto';
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { errorMessage } from '../../../common/errors.js';
-import { createCsr, generateKeyPair } from '../../../manager/src/pki/index.js';
+import { createCsr, generateKeyPair } from '../../../trust/index.js';
 import type { RenewRequest } from '../../protocol.js';
 import { StormdErr } from '../errors.js';
 import { RepeatingTask } from '../repeating-task.js';

@@ -17,7 +17,7 @@ import { X509Certificate } from 'node:crypto';
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { errorMessage } from '../../../common/errors.js';
-import { certificateFingerprint, createCsr, decodeEnrolmentToken, generateKeyPair } from '../../../manager/src/pki/index.js';
+import { certificateFingerprint, createCsr, decodeEnrolmentToken, generateKeyPair } from '../../../trust/index.js';
 import type { JoinRequest, JoinResponse } from '../../protocol.js';
 import { StormdErr } from '../errors.js';
 import { checkHostCertificate } from '../identity/check-certificate.js';

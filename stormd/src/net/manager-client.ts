@@ -9,7 +9,7 @@
  * const body = await manager.getStream('https://m:8443/api/v1/images/<sha>/blob'); // a Readable
  */
 import type { Readable } from 'node:stream';
-import { clientTlsOptions } from '../../../manager/src/pki/index.js';
+import { clientTlsOptions } from '../../../trust/index.js';
 import { errorMessage } from '../../../common/errors.js';
 import { urlHost } from '../../../common/url-host.js';
 import { StormdErr } from '../errors.js';

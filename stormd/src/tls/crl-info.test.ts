@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pkiFixture, type PkiFixture } from '../../../manager/src/pki/test-support/fixtures.js';
+import { pkiFixture, type PkiFixture } from '../../../trust/test-support/fixtures.js';
 import { StormdErr } from '../errors.js';
 import { readCrl } from './crl-info.js';
 

@@ -14,7 +14,7 @@
 import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { checkPeer, onTlsRefusal, serverTlsOptions } from '../../../manager/src/pki/index.js';
+import { checkPeer, onTlsRefusal, serverTlsOptions } from '../../../trust/index.js';
 import { errorMessage } from '../../../common/errors.js';
 import { readCrl } from './crl-info.js';
 

@@ -1,11 +1,11 @@
 /**
  * The PKI's entries of the manager's one catalog: `manager/src/errors.ts` spreads `PKI_ERRORS` into
- * `MgrErr`; `PkiErr` builds the same codes for the library, which stormd shares.
+ * `MgrErr`; `PkiErr` builds the same codes for this module, which stormd and the CLI share.
  *
  * @example
  * throw PkiErr.MGR_ERR_PKI_CSR_INVALID('signature does not verify');
  */
-import { defineErrors } from '../../../common/errors.js';
+import { defineErrors } from '../common/errors.js';
 
 export const PKI_ERRORS = {
   /** ca.pem / ca.key unreadable, not a CA, incomplete or too open; never silently replaced. */

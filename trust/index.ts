@@ -1,8 +1,9 @@
 /**
- * The manager's certificate authority and STORM's TLS trust rules (docs/pki.md).
+ * STORM's trust module: the manager's certificate authority and the TLS trust rules the manager,
+ * stormd and the CLI share (docs/pki.md; trust/README.md).
  *
  * @example
- * import { CertificateAuthority, loadOrIssueManagerIdentity, clientTlsOptions } from './pki/index.js';
+ * import { CertificateAuthority, loadOrIssueManagerIdentity, clientTlsOptions } from '../../trust/index.js';
  * const ca = await CertificateAuthority.loadOrCreate(join(config.data, 'pki'));
  */
 export { CertificateAuthority, CRL_VALIDITY_DAYS, type CaOptions, type CreateCaOptions } from './certificate-authority.js';

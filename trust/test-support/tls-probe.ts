@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { connect, createServer, type ConnectionOptions, type Server, type TlsOptions } from 'node:tls';
 import { checkPeer } from '../check-peer.js';
 import { onTlsRefusal, type TlsRefusal } from '../tls-refusal.js';
-import { errorMessage } from '../../../../common/errors.js';
+import { errorMessage } from '../../common/errors.js';
 
 export type ServerEvent =
   /** OpenSSL refused the handshake; the handler below never saw the socket. */
