@@ -1,7 +1,7 @@
 /** The manager's configuration: one schema, read from flags and environment, validated once, frozen. */
 import Type, { type Static } from 'typebox';
 import { ConfigError, type OptionSources, parseHostPort, readOptions, renderHelp, validateConfig } from '../../common/config.js';
-import { AddressPolicy } from './net/address-policy.js';
+import { AddressPolicy } from './outbound/address-policy.js';
 import { resolveLdapConfig } from './services/ldap/config.js';
 
 export const ManagerConfigSchema = Type.Object(

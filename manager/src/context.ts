@@ -29,7 +29,7 @@ import { InstanceService } from './instances/instance-service.js';
 import { InstanceStore } from './instances/instance-store.js';
 import { Launcher } from './instances/launcher.js';
 import { Reconciler } from './instances/reconcile.js';
-import { AddressPolicy } from './net/address-policy.js';
+import { AddressPolicy } from './outbound/address-policy.js';
 import { TrustService } from './trust/trust-service.js';
 import { NetworkServices } from './network/network-services.js';
 import { networkSettings, type NetworkSettings } from './network/network-settings.js';

@@ -13,7 +13,7 @@ import { errorMessage, StormError } from '../../../common/errors.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import { newId } from '../ids.js';
-import { checkUrl } from '../net/safe-fetch.js';
+import { checkUrl } from '../outbound/safe-fetch.js';
 import type { ChannelRow, ChannelStore } from './channel-store.js';
 import { type DocumentFetcher, fetchChannel, type FetchChannelOptions } from './fetch-channel.js';
 

@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import { parseDescriptor, parseFeed, verifyFeedSignature, DEFAULT_MAX_DESCRIPTOR_BYTES, DEFAULT_MAX_FEED_BYTES } from '../../../channels/src/format/index.js';
 import { MgrErr } from '../errors.js';
-import type { AddressPolicy } from '../net/address-policy.js';
-import { fetchCapped } from '../net/safe-fetch.js';
+import type { AddressPolicy } from '../outbound/address-policy.js';
+import { fetchCapped } from '../outbound/safe-fetch.js';
 import type { StoredAppliance } from './channel-store.js';
 
 /** How the channel's documents are read: over HTTP by default; the local channel reads its own folder. */

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AddressPolicy } from '../net/address-policy.js';
+import { AddressPolicy } from '../outbound/address-policy.js';
 import { LayerCache } from './layer-cache.js';
 
 // A minimal Range/If-Range origin; the full static server is storm-channel's (tested there).

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MgrErr } from '../errors.js';
-import type { AddressPolicy } from '../net/address-policy.js';
-import { safeRequest } from '../net/safe-fetch.js';
+import type { AddressPolicy } from '../outbound/address-policy.js';
+import { safeRequest } from '../outbound/safe-fetch.js';
 import { type Progress, ProgressMeter } from './progress.js';
 import { StreamHasher } from './stream-hasher.js';
 
