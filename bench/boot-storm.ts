@@ -9,10 +9,10 @@
  * result.totalMs; result.perGuestMs; // p99 = percentile(result.perGuestMs, 99)
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { decodeDhcp } from '../manager/src/services/dhcp/codec.js';
-import { MessageType, Opt, readU8 } from '../manager/src/services/dhcp/options.js';
-import { clientPacket } from '../manager/src/services/dhcp/test-support/messages.js';
-import { query } from '../manager/src/services/dns/test-support/fixtures.js';
+import { decodeDhcp } from '../manager/src/protocols/dhcp/codec.js';
+import { MessageType, Opt, readU8 } from '../manager/src/protocols/dhcp/options.js';
+import { clientPacket } from '../manager/src/protocols/dhcp/test-support/messages.js';
+import { query } from '../manager/src/protocols/dns/test-support/fixtures.js';
 
 export interface StormGuest {
   readonly mac: string;

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeFault, encodeResponse } from '../../manager/src/services/xmlrpc/codec.js';
+import { encodeFault, encodeResponse } from '../../manager/src/protocols/xmlrpc/codec.js';
 import { APPLIANCES_DIR } from './layers.js';
 
 const flatten = (xml: string) => {

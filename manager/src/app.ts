@@ -29,7 +29,7 @@ import { whoamiRoutes } from './api/whoami.js';
 import { networkRoutes } from './api/network.js';
 import { localChannelRoutes, packageRoutes } from './api/local-channel.js';
 import { directoryRoutes } from './directory/routes.js';
-import { xmlRpcRoutes } from './services/xmlrpc/plugin.js';
+import { xmlRpcRoutes } from './protocols/xmlrpc/plugin.js';
 import { requireAuth } from './auth/require-auth.js';
 import { openSessionAuth } from './auth/session-auth.js';
 import type { AdminAccount } from './auth/users.js';

@@ -2,7 +2,7 @@
 import Type, { type Static } from 'typebox';
 import { ConfigError, type OptionSources, parseHostPort, readOptions, renderHelp, validateConfig } from '../../common/config.js';
 import { AddressPolicy } from './outbound/address-policy.js';
-import { resolveLdapConfig } from './services/ldap/config.js';
+import { resolveLdapConfig } from './protocols/ldap/config.js';
 
 export const ManagerConfigSchema = Type.Object(
   {

@@ -34,14 +34,14 @@ import { TrustService } from './trust/trust-service.js';
 import { NetworkServices } from './network/network-services.js';
 import { networkSettings, type NetworkSettings } from './network/network-settings.js';
 import { RecordStore } from './network/record-store.js';
-import { GuestApi } from './services/xmlrpc/guest-api.js';
+import { GuestApi } from './protocols/xmlrpc/guest-api.js';
 import { CheckpointStore } from './lifecycle/checkpoint-store.js';
 import { LifecycleService } from './lifecycle/lifecycle-service.js';
 import { LocalChannel } from './lifecycle/local-channel.js';
 import { makePackager } from './lifecycle/packager.js';
 import { DirectoryStore } from './directory/store.js';
 import { guestDirectoryInfo, serviceAccountSeed } from './directory/seed.js';
-import { directoryBaseDn as directoryBaseDn_ } from './services/ldap/config.js';
+import { directoryBaseDn as directoryBaseDn_ } from './protocols/ldap/config.js';
 
 export interface ContextOptions {
   /** The libvirt URI of the local host's hypervisor, once resolved (health reports it). */

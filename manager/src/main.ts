@@ -9,7 +9,7 @@ import { ConfigError, parseHostPort } from '../../common/config.js';
 import { GracefulStop } from '../../common/graceful-stop.js';
 import { resolveHypervisorUri } from '../../stormd/src/hypervisor/detect.js';
 import { buildApp } from './app.js';
-import { buildGuestApp } from './services/xmlrpc/guest-app.js';
+import { buildGuestApp } from './protocols/xmlrpc/guest-app.js';
 import { adminNotice } from './auth/session-auth.js';
 import { loadManagerConfig } from './config.js';
 import { runBackupCommand } from './backup/command.js';

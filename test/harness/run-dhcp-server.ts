@@ -8,12 +8,12 @@
  * node --import tsx test/harness/run-dhcp-server.ts '{"db":"/tmp/x/storm.db","reservations":{"52:54:00:00:00:01":{"ip":"10.77.0.10","hostname":"web1"}},"config":{…}}'
  */
 import { Database } from '../../manager/src/db/database.js';
-import type { DhcpServerConfig } from '../../manager/src/services/dhcp/config.js';
-import { MemoryReservations } from '../../manager/src/services/dhcp/memory-sources.js';
-import { DHCP_LEASES_SQL } from '../../manager/src/services/dhcp/schema.js';
-import { DhcpServer } from '../../manager/src/services/dhcp/server.js';
-import type { Reservation } from '../../manager/src/services/dhcp/sources.js';
-import { SqliteLeaseStore } from '../../manager/src/services/dhcp/sqlite-lease-store.js';
+import type { DhcpServerConfig } from '../../manager/src/protocols/dhcp/config.js';
+import { MemoryReservations } from '../../manager/src/protocols/dhcp/memory-sources.js';
+import { DHCP_LEASES_SQL } from '../../manager/src/protocols/dhcp/schema.js';
+import { DhcpServer } from '../../manager/src/protocols/dhcp/server.js';
+import type { Reservation } from '../../manager/src/protocols/dhcp/sources.js';
+import { SqliteLeaseStore } from '../../manager/src/protocols/dhcp/sqlite-lease-store.js';
 
 export interface DhcpRunnerOptions {
   readonly db: string;

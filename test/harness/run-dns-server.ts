@@ -6,9 +6,9 @@
  * @example
  * node --import tsx test/harness/run-dns-server.ts '{"listen":"127.0.0.1:0","instances":{"guest1":"10.77.0.11"},"config":{"cacheTtlMs":0}}'
  */
-import type { DnsServerConfig } from '../../manager/src/services/dns/config.js';
-import { DnsServer } from '../../manager/src/services/dns/server.js';
-import { sampleZone } from '../../manager/src/services/dns/test-support/fixtures.js';
+import type { DnsServerConfig } from '../../manager/src/protocols/dns/config.js';
+import { DnsServer } from '../../manager/src/protocols/dns/server.js';
+import { sampleZone } from '../../manager/src/protocols/dns/test-support/fixtures.js';
 
 export interface DnsRunnerOptions {
   readonly listen: string;

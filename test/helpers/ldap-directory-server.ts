@@ -8,7 +8,7 @@
  * const [, port, password] = await ldap.waitFor(/^ready (\d+) (\S+)$/m);
  */
 import { openTestDirectory, populate } from '../../manager/src/directory/test-support/fixtures.js';
-import { LdapServer } from '../../manager/src/services/ldap/server.js';
+import { LdapServer } from '../../manager/src/protocols/ldap/server.js';
 
 const t = await openTestDirectory();
 const { mx1 } = await populate(t.store);

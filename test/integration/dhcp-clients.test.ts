@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../manager/src/db/database.js';
-import type { DhcpServerConfig } from '../../manager/src/services/dhcp/config.js';
-import type { DhcpStats } from '../../manager/src/services/dhcp/server.js';
+import type { DhcpServerConfig } from '../../manager/src/protocols/dhcp/config.js';
+import type { DhcpStats } from '../../manager/src/protocols/dhcp/server.js';
 import { dhclientArgs, dhcpClientFiles, readEvents, udhcpcArgs, waitForEvent } from '../harness/dhcp-clients.js';
 import { createNetns, haveCommand, type Netns, netnsAvailable, type Started } from '../harness/netns.js';
 

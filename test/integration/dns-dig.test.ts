@@ -5,9 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryZoneSource } from '../../manager/src/services/dns/memory-zone-source.js';
-import { DnsServer } from '../../manager/src/services/dns/server.js';
-import { sampleZone } from '../../manager/src/services/dns/test-support/fixtures.js';
+import { MemoryZoneSource } from '../../manager/src/protocols/dns/memory-zone-source.js';
+import { DnsServer } from '../../manager/src/protocols/dns/server.js';
+import { sampleZone } from '../../manager/src/protocols/dns/test-support/fixtures.js';
 import { haveCommand } from '../harness/netns.js';
 import { startDnsmasq, type Dnsmasq } from '../harness/dnsmasq.js';
 

@@ -11,14 +11,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDirectory, PASSWORDS, populate, type TestDirectory } from '../../manager/src/directory/test-support/fixtures.js';
-import { mutate, randomBytes, seededRandom } from '../../manager/src/services/dhcp/test-support/fuzz.js';
-import { MessageFramer } from '../../manager/src/services/ldap/framer.js';
-import { Oid, Op, ResultCode } from '../../manager/src/services/ldap/protocol.js';
-import { LdapServer } from '../../manager/src/services/ldap/server.js';
-import { ldapTool, parseLdif } from '../../manager/src/services/ldap/test-support/openldap-tools.js';
+import { mutate, randomBytes, seededRandom } from '../../manager/src/protocols/dhcp/test-support/fuzz.js';
+import { MessageFramer } from '../../manager/src/protocols/ldap/framer.js';
+import { Oid, Op, ResultCode } from '../../manager/src/protocols/ldap/protocol.js';
+import { LdapServer } from '../../manager/src/protocols/ldap/server.js';
+import { ldapTool, parseLdif } from '../../manager/src/protocols/ldap/test-support/openldap-tools.js';
 import {
   type Answer, bindRequest, compareRequest, control, extendedRequest, f, int, msg, parseAnswer, searchRequest, str, tlv, unbindRequest,
-} from '../../manager/src/services/ldap/test-support/wire.js';
+} from '../../manager/src/protocols/ldap/test-support/wire.js';
 import { haveCommand } from '../harness/netns.js';
 
 const BASE = 'dc=storm,dc=internal';

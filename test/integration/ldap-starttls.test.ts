@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDirectory, PASSWORDS, populate, type TestDirectory } from '../../manager/src/directory/test-support/fixtures.js';
 import { pkiFixture } from '../../trust/test-support/fixtures.js';
-import { Oid, ResultCode } from '../../manager/src/services/ldap/protocol.js';
-import { LdapServer } from '../../manager/src/services/ldap/server.js';
-import { ldapTool, parseLdif } from '../../manager/src/services/ldap/test-support/openldap-tools.js';
-import { control, extendedRequest, msg, RawClient } from '../../manager/src/services/ldap/test-support/wire.js';
+import { Oid, ResultCode } from '../../manager/src/protocols/ldap/protocol.js';
+import { LdapServer } from '../../manager/src/protocols/ldap/server.js';
+import { ldapTool, parseLdif } from '../../manager/src/protocols/ldap/test-support/openldap-tools.js';
+import { control, extendedRequest, msg, RawClient } from '../../manager/src/protocols/ldap/test-support/wire.js';
 import { haveCommand } from '../harness/netns.js';
 
 const BASE = 'dc=storm,dc=internal';

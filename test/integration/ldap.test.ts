@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDirectory, PASSWORDS, populate, type TestDirectory } from '../../manager/src/directory/test-support/fixtures.js';
-import { LdapServer } from '../../manager/src/services/ldap/server.js';
-import { ldapTool, parseLdif } from '../../manager/src/services/ldap/test-support/openldap-tools.js';
+import { LdapServer } from '../../manager/src/protocols/ldap/server.js';
+import { ldapTool, parseLdif } from '../../manager/src/protocols/ldap/test-support/openldap-tools.js';
 import { haveCommand } from '../harness/netns.js';
 
 const BASE = 'dc=storm,dc=internal';

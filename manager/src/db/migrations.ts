@@ -2,7 +2,7 @@
  * Schema migrations, applied in order at start, each in its own transaction; the schema version is
  * sqlite's `user_version`. Append new migrations; never edit one that has shipped.
  */
-import { DHCP_LEASES_SQL } from '../services/dhcp/schema.js';
+import { DHCP_LEASES_SQL } from '../protocols/dhcp/schema.js';
 import { DIRECTORY_SQL } from '../directory/schema.js';
 import type { Database } from './database.js';
 

@@ -24,9 +24,9 @@ import type { InstanceFile, InstanceStore } from './instance-store.js';
 import { randomMac } from './mac.js';
 import { resolveParams } from './params.js';
 import { randomBytes } from 'node:crypto';
-import { ipToInt } from '../services/dhcp/ipv4.js';
+import { ipToInt } from '../protocols/dhcp/ipv4.js';
 import { nextFreeAddress, type NetworkSettings } from '../network/network-settings.js';
-import { tokenHash, type GuestSpec } from '../services/xmlrpc/guest-api.js';
+import { tokenHash, type GuestSpec } from '../protocols/xmlrpc/guest-api.js';
 
 export interface LaunchRequest {
   readonly appliance: string;

@@ -7,8 +7,8 @@
  * new DhcpServer(cfg, { reservations: new DbReservations(db), leases: new SqliteLeaseStore(db) });
  */
 import type { Database } from '../db/database.js';
-import type { Reservation, ReservationSource } from '../services/dhcp/sources.js';
-import type { InstanceAddress, RegisteredRecord, RegisteredType, ZoneSource } from '../services/dns/zone-source.js';
+import type { Reservation, ReservationSource } from '../protocols/dhcp/sources.js';
+import type { InstanceAddress, RegisteredRecord, RegisteredType, ZoneSource } from '../protocols/dns/zone-source.js';
 import { toRegistered } from './dns-records.js';
 import type { NetworkSettings } from './network-settings.js';
 import type { RecordStore } from './record-store.js';
