@@ -34,7 +34,7 @@ import { TrustService } from './trust/trust-service.js';
 import { NetworkServices } from './network/network-services.js';
 import { networkSettings, type NetworkSettings } from './network/network-settings.js';
 import { RecordStore } from './network/record-store.js';
-import { GuestApi } from './protocols/xmlrpc/guest-api.js';
+import { GuestApi } from './guests/guest-api.js';
 import { CheckpointStore } from './lifecycle/checkpoint-store.js';
 import { LifecycleService } from './lifecycle/lifecycle-service.js';
 import { LocalChannel } from './lifecycle/local-channel.js';
@@ -139,7 +139,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const ldapUri = config.ldapListen ? `ldap://storm.local:${parseHostPort(config.ldapListen, 'ldap-listen').port}` : null;
     const network = new NetworkServices({ config, db, net, records, directory, ldapBaseDn: directoryBaseDn, ldapTls: trust.directoryTlsOptions(), log: (msg) => bus.publish('network.log', { msg }) });
     const guests = new GuestApi({
-      db,
+      store,
       records,
       bus,
       net,

@@ -69,6 +69,11 @@ export class InstanceStore {
     return this.db.get<InstanceRow>('SELECT * FROM instances WHERE name = ?', [name]);
   }
 
+  /** The instance whose guest token hashes to `hash` (SHA-256, hex). */
+  byTokenHash(hash: string): Promise<InstanceRow | undefined> {
+    return this.db.get<InstanceRow>('SELECT * FROM instances WHERE token_hash = ?', [hash]);
+  }
+
   files(id: string): Promise<InstanceFile[]> {
     return this.db.all<InstanceFile>('SELECT position, role, kind, sha256, size FROM instance_files WHERE instance_id = ? ORDER BY position', [id]);
   }
@@ -101,6 +106,11 @@ export class InstanceStore {
       [state, extra.desired ?? before.desired, extra.error === undefined ? before.last_error : extra.error, extra.step === undefined ? before.launch_step : extra.step, id],
     );
     return before.state !== state;
+  }
+
+  /** The guest's last reported status, as JSON. */
+  async setGuestStatus(id: string, json: string): Promise<void> {
+    await this.db.run("UPDATE instances SET guest_status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", [json, id]);
   }
 
   async remove(id: string): Promise<void> {

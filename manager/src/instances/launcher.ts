@@ -23,10 +23,11 @@ import { crashPoint, type LaunchStep, maybeCrash } from './faults.js';
 import type { InstanceFile, InstanceStore } from './instance-store.js';
 import { randomMac } from './mac.js';
 import { resolveParams } from './params.js';
-import { randomBytes } from 'node:crypto';
 import { ipToInt } from '../protocols/dhcp/ipv4.js';
 import { nextFreeAddress, type NetworkSettings } from '../network/network-settings.js';
-import { tokenHash, type GuestSpec } from '../protocols/xmlrpc/guest-api.js';
+import { guestFiles } from '../guests/guest-files.js';
+import type { GuestSpec } from '../guests/guest-spec.js';
+import { newGuestToken } from '../guests/guest-token.js';
 
 export interface LaunchRequest {
   readonly appliance: string;
@@ -97,8 +98,8 @@ export class Launcher {
   private async run(id: string, req: LaunchRequest, entry: CatalogEntry, params: Record<string, unknown>): Promise<string> {
     const files = entry.files.map((f): InstanceFile => ({ position: f.position, role: f.role, kind: f.kind, sha256: f.sha256, size: f.size }));
     // The guest's credential: only its hash is stored; the token itself goes into the instance layer.
-    const token = randomBytes(32).toString('base64url');
-    const hostId = await this.reserve(id, req, entry, params, files, tokenHash(token));
+    const { token, hash } = newGuestToken();
+    const hostId = await this.reserve(id, req, entry, params, files, hash);
     const emit = (step: LaunchStep) => {
       this.opts.bus.publish('instance.launch', { id, name: req.name, step });
       maybeCrash(step, this.crashAt);
@@ -113,7 +114,8 @@ export class Launcher {
 
       hostHasInstance = true;
       const directoryFiles = (await this.opts.directory?.seed(req.name, id)) ?? {};
-      await client.createInstanceLayer(id, { name: req.name, files: { ...this.guestFiles(token), ...directoryFiles } });
+      const guest = guestFiles(token, { guestUrl: this.opts.guestUrl(), domain: this.opts.domain, ...(this.opts.net ? { managerAddress: this.opts.net.managerAddress } : {}), caPem: this.opts.caPem });
+      await client.createInstanceLayer(id, { name: req.name, files: { ...guest, ...directoryFiles } });
       await this.opts.store.setStep(id, 'layer');
       emit('layer');
 
@@ -134,17 +136,6 @@ export class Launcher {
   }
 
   /** Name, MAC and host in one committed row: what reconcile finds if we die from here on. */
-  /** What the guest agent needs besides its name: its token and how to reach the manager. */
-  private guestFiles(token: string): Record<string, { contentBase64: string; mode?: number }> {
-    const manager = { xmlrpc: this.opts.guestUrl(), domain: this.opts.domain, managerName: 'storm.local', ...(this.opts.net ? { managerAddress: this.opts.net.managerAddress } : {}) };
-    const b64 = (s: string) => Buffer.from(s).toString('base64');
-    return {
-      '/etc/storm/token': { contentBase64: b64(`${token}\n`), mode: 0o600 },
-      '/etc/storm/manager.json': { contentBase64: b64(`${JSON.stringify(manager, null, 2)}\n`), mode: 0o644 },
-      '/etc/storm/ca.pem': { contentBase64: b64(this.opts.caPem), mode: 0o644 },
-    };
-  }
-
   private async reserve(id: string, req: LaunchRequest, entry: CatalogEntry, params: Record<string, unknown>, files: readonly InstanceFile[], tokenSha: string): Promise<string> {
     const chosen = await this.placement(req, entry);
     for (let attempt = 0; ; attempt++) {

@@ -28,7 +28,7 @@ import type { InstanceService } from '../instances/instance-service.js';
 import type { InstanceFile, InstanceRow, InstanceStore } from '../instances/instance-store.js';
 import type { Launcher } from '../instances/launcher.js';
 import { resolveParams } from '../instances/params.js';
-import type { GuestSpec } from '../protocols/xmlrpc/guest-api.js';
+import type { GuestSpec } from '../guests/guest-spec.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { COPIED_ON_REPROVISION, MAX_STACK_DEPTH, stackDepth, upgradeFiles } from './stacks.js';
 

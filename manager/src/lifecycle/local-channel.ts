@@ -17,7 +17,7 @@ import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { LayerCache } from '../images/layer-cache.js';
 import type { InstanceFile } from '../instances/instance-store.js';
-import type { GuestSpec } from '../protocols/xmlrpc/guest-api.js';
+import type { GuestSpec } from '../guests/guest-spec.js';
 
 export { LOCAL_CHANNEL_ID, LOCAL_CHANNEL_URL } from '../channels/channel-service.js';
 export const LOCAL_CHANNEL_PATH = '/channels/local/';

@@ -13,7 +13,7 @@ import type { Database } from '../db/database.js';
 import type { HostClient } from '../hosts/host-client.js';
 import type { LayerCache } from '../images/layer-cache.js';
 import type { InstanceFile, InstanceRow, InstanceStore } from '../instances/instance-store.js';
-import type { GuestSpec } from '../protocols/xmlrpc/guest-api.js';
+import type { GuestSpec } from '../guests/guest-spec.js';
 import type { LocalChannel, PackageSpec } from './local-channel.js';
 import { IDENTITY_PATHS } from './stacks.js';
 

@@ -1,10 +1,12 @@
 /**
- * `POST /RPC2` on the manager's listener: the guests' XML-RPC endpoint. A body limit, a fixed method
- * table (never dispatched by name onto an object), faults for every refusal, each call logged.
+ * `POST /RPC2` on the manager's listener: the guests' XML-RPC endpoint. A body limit, the fixed method
+ * table of `methods.ts`, faults for every refusal, each call logged.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { GuestApi } from '../../guests/guest-api.js';
+import { FAULT, GuestFault } from '../../guests/guest-fault.js';
 import { encodeFault, encodeResponse, parseMethodCall, XmlRpcParseError } from './codec.js';
-import { FAULT, type GuestApi, GuestFault } from './guest-api.js';
+import { callGuestMethod } from './methods.js';
 
 export const XMLRPC_BODY_LIMIT = 1024 * 1024;
 
@@ -32,7 +34,7 @@ export const xmlRpcRoutes: FastifyPluginAsync<{ guests: GuestApi }> = async (app
       const call = parseMethodCall(request.body as Buffer);
       method = call.method;
       const inst = await guests.authenticate(guestToken(request), request.ip);
-      const result = await guests.call(inst, call.method, call.params);
+      const result = await callGuestMethod(guests, inst, call.method, call.params);
       request.log.info({ instance: inst.name, method }, 'xml-rpc call');
       return encodeResponse(result);
     } catch (err) {
