@@ -10,7 +10,7 @@
 import { Database } from '../../manager/src/db/database.js';
 import type { DhcpServerConfig } from '../../manager/src/protocols/dhcp/config.js';
 import { MemoryReservations } from '../../manager/src/protocols/dhcp/memory-sources.js';
-import { DHCP_LEASES_SQL } from '../../manager/src/protocols/dhcp/schema.js';
+import { DHCP_LEASES_SQL } from '../../manager/src/db/migrations.js';
 import { DhcpServer } from '../../manager/src/protocols/dhcp/server.js';
 import type { Reservation } from '../../manager/src/protocols/dhcp/sources.js';
 import { SqliteLeaseStore } from '../../manager/src/protocols/dhcp/sqlite-lease-store.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../../db/database.js';
 import { PasswordHasher, type ScryptCost } from '../password.js';
-import { DIRECTORY_SQL } from '../schema.js';
+import { DIRECTORY_SQL } from '../../db/migrations.js';
 import { DirectoryStore } from '../store.js';
 
 export interface TestDirectory {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../../db/database.js';
-import { DHCP_LEASES_SQL } from './schema.js';
+import { DHCP_LEASES_SQL } from '../../db/migrations.js';
 import { SqliteLeaseStore } from './sqlite-lease-store.js';
 
 let dir: string;
