@@ -14,7 +14,7 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ipToInt } from '../manager/src/protocols/dhcp/ipv4.js';
+import { ipToInt } from '../manager/src/network/ipv4.js';
 import { startDnsmasq } from '../test/harness/dnsmasq.js';
 import { runBootStorm, stormGuests } from './boot-storm.js';
 import { type Benchmark, type Measurement, percentile, processCpuMs } from './harness.js';

@@ -31,7 +31,7 @@ import { Launcher } from './instances/launcher.js';
 import { Reconciler } from './instances/reconcile.js';
 import { AddressPolicy } from './outbound/address-policy.js';
 import { TrustService } from './trust/trust-service.js';
-import { NetworkServices } from './network/network-services.js';
+import { NetworkServices } from './protocols/network-services.js';
 import { networkSettings, type NetworkSettings } from './network/network-settings.js';
 import { RecordStore } from './network/record-store.js';
 import { GuestApi } from './guests/guest-api.js';

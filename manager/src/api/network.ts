@@ -8,7 +8,7 @@ import Type from 'typebox';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import { parseRecord } from '../network/dns-records.js';
-import type { NetworkServices } from '../network/network-services.js';
+import type { NetworkServices } from '../protocols/network-services.js';
 import type { NetworkSettings } from '../network/network-settings.js';
 import { type RecordStore, recordView } from '../network/record-store.js';
 

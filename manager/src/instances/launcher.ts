@@ -23,7 +23,7 @@ import { crashPoint, type LaunchStep, maybeCrash } from './faults.js';
 import type { InstanceFile, InstanceStore } from './instance-store.js';
 import { randomMac } from './mac.js';
 import { resolveParams } from './params.js';
-import { ipToInt } from '../protocols/dhcp/ipv4.js';
+import { ipToInt } from '../network/ipv4.js';
 import { nextFreeAddress, type NetworkSettings } from '../network/network-settings.js';
 import { guestFiles } from '../guests/guest-files.js';
 import type { GuestSpec } from '../guests/guest-spec.js';

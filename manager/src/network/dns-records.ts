@@ -7,7 +7,7 @@
  * const r = parseRecord('MX', '@', '10 @', 'mail1.storm.internal'); // { name: 'mail1.storm.internal', value: '10 mail1.storm.internal' }
  */
 import { MgrErr } from '../errors.js';
-import type { RegisteredRecord, RegisteredType } from '../protocols/dns/zone-source.js';
+import type { RegisteredRecord, RegisteredType } from './registered-record.js';
 
 export const RECORD_TYPES: readonly RegisteredType[] = ['MX', 'SRV', 'TXT', 'CNAME'];
 const LABEL = /^(?:_?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?|\*)$/;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { managerConfig } from '../config.js';
-import { ipToInt } from '../protocols/dhcp/ipv4.js';
+import { ipToInt } from './ipv4.js';
 import { networkSettings, nextFreeAddress } from './network-settings.js';
 
 describe('network settings', () => {

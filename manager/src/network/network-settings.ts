@@ -9,7 +9,7 @@
  */
 import { MgrErr } from '../errors.js';
 import type { ManagerConfig } from '../config.js';
-import { broadcastOf, type Cidr, inCidr, intToIp, parseCidr, tryIpToInt } from '../protocols/dhcp/ipv4.js';
+import { broadcastOf, type Cidr, inCidr, intToIp, parseCidr, tryIpToInt } from './ipv4.js';
 
 export interface NetworkSettings {
   readonly cidr: Cidr;

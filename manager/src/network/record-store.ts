@@ -7,7 +7,7 @@
  */
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
-import type { RegisteredType } from '../protocols/dns/zone-source.js';
+import type { RegisteredType } from './registered-record.js';
 import type { ParsedRecord } from './dns-records.js';
 
 export interface RecordRow {

@@ -9,7 +9,7 @@
  * if (out.ok) console.log(macOf(out.message), readU8(out.message.options, Opt.MESSAGE_TYPE));
  * const bytes = encodeDhcp({ ...reply, options: new Map([[Opt.MESSAGE_TYPE, u8(MessageType.OFFER)]]) });
  */
-import { ipToInt, readIp } from './ipv4.js';
+import { ipToInt, readIp } from '../../network/ipv4.js';
 import { type DhcpOptions, Opt } from './options.js';
 
 export const BOOTREQUEST = 1;

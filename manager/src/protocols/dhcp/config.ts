@@ -6,7 +6,7 @@
  *   dnsServers: ['10.77.0.1'], domain: 'storm.internal', leaseTime: 3600 });
  */
 import { MgrErr } from '../../errors.js';
-import { broadcastOf, type Cidr, inCidr, intToIp, ipToInt, parseCidr, tryIpToInt } from './ipv4.js';
+import { broadcastOf, type Cidr, inCidr, intToIp, ipToInt, parseCidr, tryIpToInt } from '../../network/ipv4.js';
 
 export interface DhcpServerConfig {
   /** The appliance network's interface (`--dhcp-interface`); when set, start() checks that it carries `serverIp`. */

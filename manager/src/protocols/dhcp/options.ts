@@ -6,7 +6,7 @@
  * const opts = new Map([[Opt.MESSAGE_TYPE, u8(MessageType.ACK)], [Opt.ROUTER, ips(['10.0.0.1'])]]);
  * readIpList(opts, Opt.ROUTER); // ['10.0.0.1']
  */
-import { intToIp, ipToInt } from './ipv4.js';
+import { intToIp, ipToInt } from '../../network/ipv4.js';
 
 export const Opt = {
   PAD: 0,

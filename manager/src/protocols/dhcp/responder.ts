@@ -10,7 +10,7 @@
  */
 import { BOOTREPLY, BOOTREQUEST, type DhcpMessage, FLAG_BROADCAST, macOf } from './codec.js';
 import type { ResolvedDhcpConfig } from './config.js';
-import { inCidr, intToIp, ipToInt } from './ipv4.js';
+import { inCidr, intToIp, ipToInt } from '../../network/ipv4.js';
 import type { LeaseBook } from './lease-book.js';
 import { type DhcpOptions, ip, ips, MessageType, Opt, readIp, readString, readU8, str, u32, u8 } from './options.js';
 import type { LeaseStore, ReservationSource } from './sources.js';

@@ -13,9 +13,10 @@
  * await auth.answer('web1.storm.internal', 'A');      // { rcode: 'NOERROR', answers: [A 10.77.0.10], authorities: [] }
  */
 import type { Answer } from 'dns-packet';
-import { addressOfReverseName, type Cidr, inCidr, intToIp, reverseName, tryIpToInt } from '../dhcp/ipv4.js';
+import { addressOfReverseName, type Cidr, inCidr, intToIp, reverseName, tryIpToInt } from '../../network/ipv4.js';
 import { MANAGER_NAME, type ResolvedDnsConfig } from './config.js';
-import type { RegisteredRecord, ZoneSource } from './zone-source.js';
+import type { RegisteredRecord } from '../../network/registered-record.js';
+import type { ZoneSource } from './zone-source.js';
 
 export interface AuthAnswer {
   readonly rcode: 'NOERROR' | 'NXDOMAIN';

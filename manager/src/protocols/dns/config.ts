@@ -8,7 +8,7 @@
 import { isIP } from 'node:net';
 import { parseHostPort } from '../../../../common/config.js';
 import { MgrErr } from '../../errors.js';
-import { type Cidr, parseCidr } from '../dhcp/ipv4.js';
+import { type Cidr, parseCidr } from '../../network/ipv4.js';
 
 /** The zone instances are named in by default: `.internal` is reserved for private use (ICANN, 2024). */
 export const DEFAULT_DOMAIN = 'storm.internal';

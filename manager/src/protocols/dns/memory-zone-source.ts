@@ -7,7 +7,8 @@
  * zone.addInstance('web1', '10.77.0.10');
  * zone.addRecord({ name: 'storm.internal', type: 'MX', data: { preference: 10, exchange: 'mail.storm.internal' } });
  */
-import type { InstanceAddress, RegisteredRecord, RegisteredType, ZoneSource } from './zone-source.js';
+import type { RegisteredRecord, RegisteredType } from '../../network/registered-record.js';
+import type { InstanceAddress, ZoneSource } from './zone-source.js';
 
 export class MemoryZoneSource implements ZoneSource {
   private readonly byName = new Map<string, InstanceAddress>();

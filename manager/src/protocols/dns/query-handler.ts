@@ -10,7 +10,7 @@
  */
 import { BlockList } from 'node:net';
 import { errorMessage } from '../../../../common/errors.js';
-import { intToIp } from '../dhcp/ipv4.js';
+import { intToIp } from '../../network/ipv4.js';
 import { AnswerCache } from './answer-cache.js';
 import type { Authority } from './authority.js';
 import type { ResolvedDnsConfig } from './config.js';

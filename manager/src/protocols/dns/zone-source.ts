@@ -12,30 +12,13 @@
  *   hasNamesBelow: async () => false,
  * };
  */
+import type { RegisteredRecord, RegisteredType } from '../../network/registered-record.js';
 
 /** An instance's reserved address; `name` is its single label, e.g. `web1` for `web1.storm.internal`. */
 export interface InstanceAddress {
   readonly name: string;
   readonly ip: string;
 }
-
-export type RegisteredType = 'MX' | 'SRV' | 'TXT' | 'CNAME';
-
-interface RecordBase<T extends RegisteredType, D> {
-  /** Fully qualified owner name inside the zone, e.g. `_ldap._tcp.storm.internal`. */
-  readonly name: string;
-  readonly type: T;
-  /** Seconds; the zone's default TTL when absent. */
-  readonly ttl?: number;
-  readonly data: D;
-}
-
-/** A record an appliance registered (MX, SRV, TXT, CNAME). */
-export type RegisteredRecord =
-  | RecordBase<'MX', { readonly preference: number; readonly exchange: string }>
-  | RecordBase<'SRV', { readonly priority: number; readonly weight: number; readonly port: number; readonly target: string }>
-  | RecordBase<'TXT', readonly string[]>
-  | RecordBase<'CNAME', string>;
 
 export interface ZoneSource {
   /** The manager's address on the appliance network: the A record of `storm.local`. */

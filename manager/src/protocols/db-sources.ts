@@ -7,11 +7,12 @@
  * new DhcpServer(cfg, { reservations: new DbReservations(db), leases: new SqliteLeaseStore(db) });
  */
 import type { Database } from '../db/database.js';
-import type { Reservation, ReservationSource } from '../protocols/dhcp/sources.js';
-import type { InstanceAddress, RegisteredRecord, RegisteredType, ZoneSource } from '../protocols/dns/zone-source.js';
-import { toRegistered } from './dns-records.js';
-import type { NetworkSettings } from './network-settings.js';
-import type { RecordStore } from './record-store.js';
+import type { Reservation, ReservationSource } from './dhcp/sources.js';
+import type { RegisteredRecord, RegisteredType } from '../network/registered-record.js';
+import type { InstanceAddress, ZoneSource } from './dns/zone-source.js';
+import { toRegistered } from '../network/dns-records.js';
+import type { NetworkSettings } from '../network/network-settings.js';
+import type { RecordStore } from '../network/record-store.js';
 
 export class DbZoneSource implements ZoneSource {
   constructor(

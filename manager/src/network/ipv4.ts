@@ -1,6 +1,6 @@
 /**
- * IPv4 helpers shared by the DHCP and DNS services: dotted quads as 32-bit unsigned integers,
- * CIDR parsing and the reverse-lookup name of an address.
+ * IPv4 helpers of the appliance network, its DHCP and DNS servers included: dotted quads as
+ * 32-bit unsigned integers, CIDR parsing and the reverse-lookup name of an address.
  *
  * @example
  * const net = parseCidr('10.77.0.0/24'); // { network: 0x0a4d0000, prefix: 24, mask: 0xffffff00 }

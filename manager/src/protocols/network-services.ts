@@ -12,14 +12,14 @@ import { parseHostPort } from '../../../common/config.js';
 import type { ManagerConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
-import { DhcpServer } from '../protocols/dhcp/server.js';
-import { SqliteLeaseStore } from '../protocols/dhcp/sqlite-lease-store.js';
-import { DnsServer } from '../protocols/dns/server.js';
-import { LdapServer } from '../protocols/ldap/server.js';
+import { DhcpServer } from './dhcp/server.js';
+import { SqliteLeaseStore } from './dhcp/sqlite-lease-store.js';
+import { DnsServer } from './dns/server.js';
+import { LdapServer } from './ldap/server.js';
 import type { DirectoryStore } from '../directory/store.js';
 import { DbReservations, DbZoneSource } from './db-sources.js';
-import type { NetworkSettings } from './network-settings.js';
-import type { RecordStore } from './record-store.js';
+import type { NetworkSettings } from '../network/network-settings.js';
+import type { RecordStore } from '../network/record-store.js';
 
 export interface NetworkServicesOptions {
   readonly config: ManagerConfig;
