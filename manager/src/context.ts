@@ -79,7 +79,7 @@ export interface ManagerContext {
   /** The URL hosts and appliances reach the manager at; set from the listener when not configured. */
   publicUrl(): string;
   setListenAddress(host: string, port: number): void;
-  /** Binds the appliance network's services (DNS, DHCP) the config asks for. */
+  /** Binds the network services the config asks for (LDAP, DNS, DHCP, the guests' listener). */
   startServices(): Promise<void>;
   /** Channel polling, host health, an immediate and then periodic reconcile. */
   startBackground(): void;
@@ -137,7 +137,6 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const directoryBaseDn = directoryBaseDn_(config.ldapBaseDn || undefined, config.domain);
     // Guests reach the directory by the manager's name, like everything else it serves them.
     const ldapUri = config.ldapListen ? `ldap://storm.local:${parseHostPort(config.ldapListen, 'ldap-listen').port}` : null;
-    const network = new NetworkServices({ config, db, net, records, directory, ldapBaseDn: directoryBaseDn, ldapTls: trust.directoryTlsOptions(), log: (msg) => bus.publish('network.log', { msg }) });
     const guests = new GuestApi({
       store,
       records,
@@ -146,6 +145,17 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       domain: config.domain,
       guestUrl,
       ...(ldapUri ? { directory: async (inst: { name: string }) => guestDirectoryInfo(inst.name, { uri: ldapUri, baseDn: directoryBaseDn }) } : {}),
+    });
+    const network = new NetworkServices({
+      config,
+      db,
+      net,
+      records,
+      directory,
+      ldapBaseDn: directoryBaseDn,
+      ldapTls: trust.directoryTlsOptions(),
+      guestApp: { tls: () => trust.guestTlsOptions(), guests, logLevel: config.logLevel },
+      log: (msg) => bus.publish('network.log', { msg }),
     });
     // The registry and the instance service call each other through these late-bound closures.
     let instances: InstanceService | undefined;

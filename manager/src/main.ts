@@ -9,7 +9,6 @@ import { ConfigError, parseHostPort } from '../../common/config.js';
 import { GracefulStop } from '../../common/graceful-stop.js';
 import { resolveHypervisorUri } from '../../stormd/src/hypervisor/detect.js';
 import { buildApp } from './app.js';
-import { buildGuestApp } from './protocols/xmlrpc/guest-app.js';
 import { adminNotice } from './auth/session-auth.js';
 import { loadManagerConfig } from './config.js';
 import { runBackupCommand } from './backup/command.js';
@@ -50,12 +49,8 @@ async function main(): Promise<void> {
   ctx.setListenAddress(host, typeof address === 'object' && address ? address.port : port);
   // The CLI on this machine finds the manager through its data folder.
   await stopper.step(() => writeFile(join(ctx.dataDir, 'manager.url'), `${ctx.publicUrl()}\n`));
+  // LDAP, DNS, DHCP and the guests' listener; app.close() closes them.
   await stopper.step(() => ctx.startServices());
-  if (config.guestListen) {
-    const guestApp = await stopper.step(() => buildGuestApp(ctx), { name: 'the guest listener', close: (g) => g.close() });
-    const g = parseHostPort(config.guestListen, 'guest-listen');
-    await stopper.step(() => guestApp.listen({ host: g.host, port: g.port }));
-  }
 
   if (localHypervisor) {
     const dataDir = resolve(config.localHostData);

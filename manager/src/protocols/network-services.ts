@@ -1,10 +1,11 @@
 /**
- * Starts the appliance network's services the config asks for: DNS (`--dns-listen`) and DHCP
- * (`--dhcp-interface`) over the manager's database, and forgets an instance's lease when it goes.
- * Both need `--network` (the appliance network and the manager's address in it).
+ * Starts the network services the config asks for, each through the registry: LDAP
+ * (`--ldap-listen`), DNS (`--dns-listen`) and DHCP (`--dhcp-interface`) over the manager's
+ * database, then the guests' XML-RPC listener (`--guest-listen`); forgets an instance's lease when
+ * it goes. DNS and DHCP need `--network` (the appliance network and the manager's address in it).
  *
  * @example
- * const services = new NetworkServices({ config, db, net, records, log });
+ * const services = new NetworkServices({ config, db, net, records, directory, ldapBaseDn, guestApp, log });
  * await services.start();
  * await services.close();
  */
@@ -16,6 +17,8 @@ import { DhcpServer } from './dhcp/server.js';
 import { SqliteLeaseStore } from './dhcp/sqlite-lease-store.js';
 import { DnsServer } from './dns/server.js';
 import { LdapServer } from './ldap/server.js';
+import { NetworkServiceRegistry } from './registry.js';
+import { type GuestAppDeps, GuestListener } from './xmlrpc/guest-app.js';
 import type { DirectoryStore } from '../directory/store.js';
 import { DbReservations, DbZoneSource } from './db-sources.js';
 import type { NetworkSettings } from '../network/network-settings.js';
@@ -30,10 +33,13 @@ export interface NetworkServicesOptions {
   readonly ldapBaseDn: string;
   /** The certificate LDAP offers through StartTLS. */
   readonly ldapTls?: { cert: string; key: string };
+  /** What the guests' own listener serves, when `--guest-listen` asks for one. */
+  readonly guestApp: GuestAppDeps;
   readonly log: (msg: string) => void;
 }
 
 export class NetworkServices {
+  readonly registry = new NetworkServiceRegistry();
   dns: DnsServer | undefined;
   dhcp: DhcpServer | undefined;
   ldap: LdapServer | undefined;
@@ -44,22 +50,28 @@ export class NetworkServices {
   }
 
   async start(): Promise<void> {
-    const { config, db, net, records, log } = this.opts;
+    const { config, net, log } = this.opts;
     // The directory needs no appliance network: administrators' tools may use it too.
     if (config.ldapListen) {
       const tls = this.opts.ldapTls;
       this.ldap = new LdapServer({ listen: config.ldapListen, baseDn: this.opts.ldapBaseDn, requireTls: config.ldapRequireTls }, { directory: this.opts.directory, log, ...(tls ? { tls } : {}) });
-      await this.ldap.start();
+      await this.registry.start(this.ldap);
       log(`LDAP on ${config.ldapListen} for ${this.opts.ldapBaseDn}${tls ? `, StartTLS${config.ldapRequireTls ? ' required for binds' : ' offered'}` : ''}`);
     }
-    if (!net) return;
+    if (net) await this.startNetwork(net);
+    if (config.guestListen) await this.registry.start(new GuestListener(config.guestListen, this.opts.guestApp));
+  }
+
+  /** DNS and DHCP on the appliance network. */
+  private async startNetwork(net: NetworkSettings): Promise<void> {
+    const { config, db, records, log } = this.opts;
     if (config.dnsListen) {
       const dnsUpstream = config.dnsUpstream || undefined;
       this.dns = new DnsServer(
         { listen: config.dnsListen, domain: config.domain, networks: [net.cidrText], ...(dnsUpstream ? { upstream: dnsUpstream } : {}) },
         { zone: new DbZoneSource(db, records, net), log },
       );
-      await this.dns.start();
+      await this.registry.start(this.dns);
       log(`DNS on ${config.dnsListen} for ${config.domain} and storm.local`);
     }
     if (config.dhcpInterface) {
@@ -78,7 +90,7 @@ export class NetworkServices {
         },
         { reservations: new DbReservations(db), leases: new SqliteLeaseStore(db), log },
       );
-      await this.dhcp.start();
+      await this.registry.start(this.dhcp);
       log(`DHCP on ${config.dhcpInterface} for ${net.cidrText}`);
     }
   }
@@ -95,6 +107,6 @@ export class NetworkServices {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.dns?.close(), this.dhcp?.close(), this.ldap?.close()]);
+    await this.registry.close();
   }
 }

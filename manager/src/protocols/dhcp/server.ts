@@ -22,6 +22,7 @@ import { type DhcpServerConfig, type ResolvedDhcpConfig, resolveDhcpConfig } fro
 import { LeaseBook } from './lease-book.js';
 import { DhcpResponder, type SkipReason } from './responder.js';
 import type { LeaseStore, ReservationSource } from './sources.js';
+import type { NetworkService } from '../network-service.js';
 
 export interface DhcpServerDeps {
   readonly reservations: ReservationSource;
@@ -56,7 +57,8 @@ const SKIP_REASONS: readonly SkipReason[] = [
   'no-record', 'pool-exhausted', 'declined', 'released', 'store-failed', 'bad-request', 'off-subnet',
 ];
 
-export class DhcpServer {
+export class DhcpServer implements NetworkService {
+  readonly name = 'dhcp';
   readonly config: ResolvedDhcpConfig;
   private socket: Socket | undefined;
   private responder: DhcpResponder | undefined;
@@ -101,6 +103,10 @@ export class DhcpServer {
   get port(): number {
     const a = this.socket?.address();
     return a ? a.port : this.config.serverPort;
+  }
+
+  listensOn(): string {
+    return `udp ${this.config.bindAddress}:${this.port}${this.config.interface ? ` on ${this.config.interface}` : ''}`;
   }
 
   /** Drops the lease of `mac` (its instance is gone), in memory and in the store. */

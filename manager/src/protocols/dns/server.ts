@@ -20,6 +20,7 @@ import { type DnsServerConfig, type ResolvedDnsConfig, resolveDnsConfig } from '
 import { Forwarder, type ForwarderStats } from './forwarder.js';
 import { type QueryCounters, QueryHandler } from './query-handler.js';
 import type { ZoneSource } from './zone-source.js';
+import type { NetworkService } from '../network-service.js';
 
 export interface DnsServerDeps {
   readonly zone: ZoneSource;
@@ -42,7 +43,8 @@ const MAX_PENDING = 4096;
 /** Queries one TCP connection may have in work before we stop reading from it. */
 const MAX_PIPELINE = 32;
 
-export class DnsServer {
+export class DnsServer implements NetworkService {
+  readonly name = 'dns';
   readonly config: ResolvedDnsConfig;
   private udp: Socket | undefined;
   private tcp: Server | undefined;
@@ -83,6 +85,10 @@ export class DnsServer {
   /** Where it listens (the real port when `listen` said 0). */
   get address(): { host: string; port: number } {
     return { host: this.config.host, port: this.udp?.address().port ?? this.config.port };
+  }
+
+  listensOn(): string {
+    return `udp+tcp ${this.address.host}:${this.address.port}`;
   }
 
   stats(): DnsStats {

@@ -26,6 +26,7 @@ import { LdapSession } from './session.js';
 import type { DirectoryReader } from './source.js';
 import { emptyStats, type LdapStats } from './stats.js';
 import { DirectoryTree } from './tree.js';
+import type { NetworkService } from '../network-service.js';
 
 export interface LdapServerDeps {
   readonly directory: DirectoryReader;
@@ -49,7 +50,8 @@ export function rootDse(baseDn: string, opts: { startTls?: boolean } = {}): Ldap
   });
 }
 
-export class LdapServer {
+export class LdapServer implements NetworkService {
+  readonly name = 'ldap';
   readonly config: ResolvedLdapConfig;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -99,6 +101,10 @@ export class LdapServer {
   get address(): { host: string; port: number } {
     const a = this.server?.address();
     return { host: this.config.host, port: a && typeof a === 'object' ? a.port : this.config.port };
+  }
+
+  listensOn(): string {
+    return `tcp ${this.address.host}:${this.address.port}`;
   }
 
   stats(): LdapStats {

@@ -7,24 +7,61 @@
  * thousand guests booting at once cost a thousand cheap signatures, not RSA ones.
  *
  * @example
- * const guestApp = await buildGuestApp(ctx);
- * await guestApp.listen({ host: '10.77.0.1', port: 8444 });
+ * const listener = new GuestListener('10.77.0.1:8444', { tls: () => trust.guestTlsOptions(), guests, logLevel: 'info' });
+ * await listener.start();
+ * await listener.close();
  */
+import type { TlsOptions } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { ManagerContext } from '../../context.js';
+import { parseHostPort } from '../../../../common/config.js';
+import type { GuestApi } from '../../guests/guest-api.js';
 import { installErrorHandlers } from '../../http/error-handler.js';
+import type { NetworkService } from '../network-service.js';
 import { xmlRpcRoutes } from './plugin.js';
 
-export async function buildGuestApp(ctx: ManagerContext): Promise<FastifyInstance> {
+export interface GuestAppDeps {
+  /** The guests' TLS (`TrustService.guestTlsOptions`), asked for when the listener starts. */
+  readonly tls: () => TlsOptions;
+  readonly guests: GuestApi;
+  readonly logLevel: string;
+}
+
+export async function buildGuestApp(deps: GuestAppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    https: ctx.trust.guestTlsOptions(),
-    logger: { level: ctx.config.logLevel },
+    https: deps.tls(),
+    logger: { level: deps.logLevel },
     bodyLimit: 1024 * 1024,
   });
   installErrorHandlers(app);
   app.server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {
     app.log.warn({ peer: socket.remoteAddress, code: err.code }, `guest TLS handshake refused: ${err.message}`);
   });
-  await app.register(xmlRpcRoutes, { guests: ctx.guests });
+  await app.register(xmlRpcRoutes, { guests: deps.guests });
   return app;
+}
+
+/** The guest listener as one of the manager's network services. */
+export class GuestListener implements NetworkService {
+  readonly name = 'xmlrpc';
+  private app: FastifyInstance | undefined;
+
+  constructor(
+    private readonly listen: string,
+    private readonly deps: GuestAppDeps,
+  ) {}
+
+  async start(): Promise<void> {
+    this.app = await buildGuestApp(this.deps);
+    const { host, port } = parseHostPort(this.listen, 'guest-listen');
+    await this.app.listen({ host, port });
+  }
+
+  listensOn(): string {
+    const a = this.app?.server.address();
+    return `https ${a && typeof a === 'object' ? `${a.address}:${a.port}` : this.listen}`;
+  }
+
+  async close(): Promise<void> {
+    await this.app?.close();
+  }
 }
