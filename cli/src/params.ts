@@ -1,14 +1,14 @@
 /**
  * `--param KEY=VALUE` flags, checked against the appliance's declared parameters before any request
- * changes anything, by the manager's own rules (`resolveParams`: known names, type, pattern, bounds).
+ * changes anything, by the rules the manager applies (`common/launch-params.ts`: known names, type,
+ * pattern, bounds).
  *
  * @example
  * const given = parseParamFlags(['greeting=Hi']);
  * checkParams(appliance.parameters, given, 'hello-web 1.1.0'); // { greeting: 'Hi' }
  */
 import type { Parameter } from '../../channels/src/format/index.js';
-import { StormError } from '../../common/errors.js';
-import { type ParamValue, resolveParams } from '../../manager/src/instances/params.js';
+import { checkParamValues, type ParamValue } from '../../common/launch-params.js';
 import { UsageError } from './errors.js';
 import { table } from './table.js';
 
@@ -27,13 +27,8 @@ export function parseParamFlags(flags: readonly string[]): Record<string, string
 
 /** The given parameters as their declared types; a usage error listing what the appliance takes otherwise. */
 export function checkParams(declared: readonly Parameter[], given: Readonly<Record<string, string>>, label: string): Record<string, ParamValue> {
-  let resolved: Record<string, ParamValue>;
-  try {
-    resolved = resolveParams(declared, given);
-  } catch (err) {
-    if (!(err instanceof StormError)) throw err;
-    throw new UsageError(`${label}: ${err.message.replace(/^invalid request: /, '')}\n${describeParams(declared, label)}`);
-  }
+  const { values: resolved, problems } = checkParamValues(declared, given);
+  if (problems.length) throw new UsageError(`${label}: parameters: ${problems.join('; ')}\n${describeParams(declared, label)}`);
   // Only what was given: the manager fills the defaults itself.
   return Object.fromEntries(Object.keys(given).map((k) => [k, resolved[k]!]));
 }
