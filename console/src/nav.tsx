@@ -1,5 +1,5 @@
 /** The header: where you are, every page one key press away, the live link state, log out. */
-import type { ConsolePage } from '../../manager/src/console/pages.js';
+import type { ConsolePage } from '../../common/console-pages.js';
 import { useLinkState } from './live/use-link-state.js';
 import { logOut } from './session.js';
 import { Link } from './ui/link.js';

@@ -7,7 +7,7 @@
  * const { page, rest, query } = useRoute(); // 'instances', ['i-0123456789'], URLSearchParams
  */
 import { useEffect, useState } from 'preact/hooks';
-import { CONSOLE_PAGES, type ConsolePage } from '../../manager/src/console/pages.js';
+import { CONSOLE_PAGES, type ConsolePage } from '../../common/console-pages.js';
 
 export interface Route {
   /** The first path segment when it is a console page; '' for the overview; null for an unknown path. */

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandlers } from '../http/error-handler.js';
 import { CONSOLE_CSP, consoleRoutes } from './console-routes.js';
-import { CONSOLE_PAGES } from './pages.js';
+import { CONSOLE_PAGES } from '../../../common/console-pages.js';
 
 let dir: string;
 let app: FastifyInstance;

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { MgrErr } from '../errors.js';
-import { CONSOLE_ASSETS_PREFIX, CONSOLE_PAGES } from './pages.js';
+import { CONSOLE_ASSETS_PREFIX, CONSOLE_PAGES } from '../../../common/console-pages.js';
 import { defaultConsoleDir, loadConsoleFiles, type StaticFile } from './static-files.js';
 
 export const CONSOLE_CSP = [

@@ -1,5 +1,5 @@
 /**
- * The console's pages by their first path segment. The front end routes by this list and the
+ * The web console's pages by their first path segment. The front end routes by this list and the
  * manager answers `index.html` for exactly these paths (and their sub-paths), never for `/api/*`.
  * Imported by the console's bundle too: no Node imports here.
  */
