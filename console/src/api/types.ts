@@ -1,4 +1,5 @@
 /** The manager's answers as the console reads them (mirrors of `manager/src/api/*` views). */
+// TODO(issue 12, wire types): a hand-written mirror; import the manager's wire types as types instead once they exist.
 
 export interface Channel {
   readonly id: string;
