@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, parseHostPort } from '../../common/config.js';
 import { GracefulStop } from '../../common/graceful-stop.js';
-import { resolveHypervisorUri } from '../../stormd/src/hypervisor/detect.js';
+import { resolveHypervisorUri } from '../../common/hypervisor-uri.js';
 import { buildApp } from './app.js';
 import { adminNotice } from './auth/session-auth.js';
 import { loadManagerConfig } from './config.js';

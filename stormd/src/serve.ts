@@ -27,7 +27,7 @@ import { HostChecks } from './health/host-checks.js';
 import { resolveQemuUser } from './health/qemu-user.js';
 import { Heartbeat, HEARTBEAT_PATH } from './heartbeat/heartbeat.js';
 import { collectHostInfo } from './host/host-info.js';
-import { resolveHypervisorUri } from './hypervisor/detect.js';
+import { resolveHypervisorUri } from '../../common/hypervisor-uri.js';
 import { createDriver } from './hypervisor/registry.js';
 import { HOST_FILES, loadHostIdentity } from './identity/host-identity.js';
 import { CertificateRenewal, RENEW_PATH } from './identity/renewal.js';
