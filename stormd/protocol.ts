@@ -122,7 +122,7 @@ export interface InstanceStatus {
 }
 
 /** `GET /v1/instances/:id/console?bytes=N`: the end of the serial console log (N default 64 KiB, at most 1 MiB). */
-export interface ConsoleTail {
+export interface SerialTail {
   /** The last bytes as UTF-8; a character cut at the start shows as U+FFFD. Empty before the guest wrote anything. */
   readonly text: string;
   /** The whole log's size in bytes. */

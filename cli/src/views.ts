@@ -8,9 +8,9 @@ import type { DoctorReport } from '../../manager/src/doctor/doctor-types.js';
 import type { HostView } from '../../manager/src/hosts/host-registry.js';
 import type { InstanceView } from '../../manager/src/instances/instance-view.js';
 import type { ReconcileReport } from '../../manager/src/instances/reconcile.js';
-import type { ConsoleTail } from '../../stormd/protocol.js';
+import type { SerialTail } from '../../stormd/protocol.js';
 
-export type { ConsoleTail, DoctorReport, HostView, InstanceView, ReconcileReport };
+export type { SerialTail, DoctorReport, HostView, InstanceView, ReconcileReport };
 export type ApplianceView = ReturnType<typeof applianceView>;
 
 export interface TokenResponse {

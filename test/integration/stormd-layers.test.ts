@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientTlsOptions } from '../../trust/index.js';
-import type { ConsoleTail, InstanceStatus, PackageResponse, WritableLayer, WritableLayers } from '../../stormd/protocol.js';
+import type { SerialTail, InstanceStatus, PackageResponse, WritableLayer, WritableLayers } from '../../stormd/protocol.js';
 import { waitFor } from '../../stormd/src/clock.js';
 import { runTool } from '../../stormd/src/exec.js';
 import { readInstanceFile } from '../../stormd/src/instances/instance-layer.js';
@@ -97,7 +97,7 @@ const du = async (path: string) => Number((await runTool('du', ['-s', '-B1', pat
 
 /** Each boot's console starts at this line; the log keeps every boot, so a boot is read after its own. */
 const BOOT = 'STORM-INIT: root ready';
-const consoleText = async (id: string) => ((await call('GET', `/v1/instances/${id}/console?bytes=1048576`)).body as ConsoleTail).text;
+const consoleText = async (id: string) => ((await call('GET', `/v1/instances/${id}/console?bytes=1048576`)).body as SerialTail).text;
 
 /** Starts the domain and waits until tiny-os is ready; answers this boot's console and the seconds it took. */
 async function boot(id: string): Promise<{ text: string; seconds: number }> {

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConsoleTail, HostInfo } from '../../stormd/protocol.js';
+import type { SerialTail, HostInfo } from '../../stormd/protocol.js';
 import { waitFor } from '../../stormd/src/clock.js';
 import { openAs } from '../../stormd/src/health/open-as.js';
 import { joinManager } from '../../stormd/src/join/join.js';
@@ -91,7 +91,7 @@ describe('stormd on qemu:///system', () => {
     let text = '';
     const up = await waitFor(
       async () => {
-        text = ((await call('GET', `/v1/instances/${id}/console?bytes=65536`)).body as ConsoleTail).text;
+        text = ((await call('GET', `/v1/instances/${id}/console?bytes=65536`)).body as SerialTail).text;
         if (/STORM-INIT: error/.test(text)) throw new Error(`the guest failed to boot:\n${text.slice(-4000)}`);
         return /hello-web: httpd started on :80/.test(text);
       },

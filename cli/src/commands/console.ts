@@ -2,9 +2,9 @@
 import { intFlag, parseCommand } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import type { CliContext } from '../context.js';
-import { newConsoleText } from '../console-tail.js';
+import { newSerialText } from '../serial-tail.js';
 import { interruptSignal, sleep } from '../signals.js';
-import type { ConsoleTail } from '../views.js';
+import type { SerialTail } from '../views.js';
 import { instancePath } from './instances.js';
 
 const MAX_WINDOW = 1024 * 1024;
@@ -29,7 +29,7 @@ example: storm console web1 --follow`,
     const path = `${instancePath(positionals[0]!)}/console`;
     const bytes = intFlag(values.bytes, 'bytes', 1, MAX_WINDOW) ?? 64 * 1024;
     const intervalMs = (intFlag(values.interval, 'interval', 1, 3600) ?? 1) * 1000;
-    const first = await ctx.api.get<ConsoleTail>(`${path}?bytes=${bytes}`);
+    const first = await ctx.api.get<SerialTail>(`${path}?bytes=${bytes}`);
     if (!values.follow) {
       // The log as it is: no newline added.
       if (ctx.json) ctx.print(first, '');
@@ -41,7 +41,7 @@ example: storm console web1 --follow`,
   },
 };
 
-function emit(ctx: CliContext, tail: ConsoleTail, text: string): void {
+function emit(ctx: CliContext, tail: SerialTail, text: string): void {
   // In --json, each line says where its own text starts in the log.
   if (ctx.json) ctx.out.write(`${JSON.stringify({ text, size: tail.size, offset: Math.max(0, tail.size - Buffer.byteLength(text)) })}\n`);
   else ctx.out.write(text);
@@ -53,8 +53,8 @@ async function follow(ctx: CliContext, path: string, seen: number, intervalMs: n
   while (!stop.aborted) {
     await sleep(intervalMs, stop);
     if (stop.aborted) break;
-    const tail = await ctx.api.get<ConsoleTail>(`${path}?bytes=${window}`);
-    const delta = newConsoleText(tail, seen);
+    const tail = await ctx.api.get<SerialTail>(`${path}?bytes=${window}`);
+    const delta = newSerialText(tail, seen);
     if (delta.restarted) ctx.err.write('\n[storm: the console log started over]\n');
     if (delta.skipped > 0) {
       ctx.err.write(`\n[storm: ${delta.skipped} bytes went by faster than this follows]\n`);

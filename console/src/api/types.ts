@@ -119,7 +119,7 @@ export interface SessionInfo {
   readonly expiresAt: string | null;
 }
 
-export interface ConsoleText {
+export interface SerialText {
   readonly text: string;
   readonly size: number;
   readonly offset: number;

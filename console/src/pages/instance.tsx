@@ -6,7 +6,7 @@ import { ErrorBox } from '../ui/error-box.js';
 import { Link } from '../ui/link.js';
 import { Empty, Page } from '../ui/page.js';
 import { StateBadge } from '../ui/state-badge.js';
-import { ConsoleLog } from './console-log.js';
+import { SerialLog } from './serial-log.js';
 import { InstanceActions } from './instance-actions.js';
 import { Lifecycle } from './lifecycle.js';
 
@@ -96,7 +96,7 @@ export function InstancePage({ id }: { readonly id: string }) {
         <h2 id="agent-title">Guest agent</h2>
         {inst.guestStatus ? <pre class="json">{JSON.stringify(inst.guestStatus, null, 2)}</pre> : <p class="muted">The guest agent has not reported yet.</p>}
       </section>
-      <ConsoleLog id={inst.id} name={inst.name} />
+      <SerialLog id={inst.id} name={inst.name} />
     </Page>
   );
 }

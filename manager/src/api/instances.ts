@@ -34,7 +34,7 @@ const ActionBody = Type.Union([
   Type.Object({ action: Type.Literal('package'), name: Name, version: Version }, { additionalProperties: false }),
   Type.Object({ action: Type.Literal('flatten') }, { additionalProperties: false }),
 ]);
-const ConsoleQuery = Type.Object({ bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024 })) }, { additionalProperties: false });
+const SerialQuery = Type.Object({ bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024 })) }, { additionalProperties: false });
 
 export const instanceRoutes: FastifyPluginAsync<{ instances: InstanceService; launcher: Launcher; lifecycle: LifecycleService; checkpoints: CheckpointStore }> = async (
   app,
@@ -70,7 +70,7 @@ export const instanceRoutes: FastifyPluginAsync<{ instances: InstanceService; la
     if (row.host_id && !lifecycle.isActive(row.id)) await lifecycle.collectFor(row.id).catch(() => undefined);
     return reply.status(204).send();
   });
-  app.get('/instances/:id/console', { schema: { params: IdParams, querystring: ConsoleQuery } }, async (request) =>
-    instances.console((request.params as { id: string }).id, (request.query as { bytes?: number }).bytes),
+  app.get('/instances/:id/console', { schema: { params: IdParams, querystring: SerialQuery } }, async (request) =>
+    instances.serial((request.params as { id: string }).id, (request.query as { bytes?: number }).bytes),
   );
 };

@@ -15,7 +15,7 @@
 import https from 'node:https';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type {
-  ConsoleTail,
+  SerialTail,
   CreateInstanceLayerRequest,
   DefineDomainRequest,
   HostActivity,
@@ -181,7 +181,7 @@ export class HostClient {
     return this.call(`report instance ${id}`, 'GET', `/instances/${id}`);
   }
 
-  console(id: string, bytes?: number): Promise<ConsoleTail> {
+  serial(id: string, bytes?: number): Promise<SerialTail> {
     return this.call(`read the console of ${id}`, 'GET', `/instances/${id}/console${bytes ? `?bytes=${bytes}` : ''}`);
   }
 

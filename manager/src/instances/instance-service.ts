@@ -91,10 +91,10 @@ export class InstanceService {
     this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state: 'destroyed', from: row.state });
   }
 
-  async console(idOrName: string, bytes?: number): Promise<{ text: string; size: number; offset: number }> {
+  async serial(idOrName: string, bytes?: number): Promise<{ text: string; size: number; offset: number }> {
     const row = await this.find(idOrName);
     if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
-    return (await this.opts.hosts.client(row.host_id)).console(row.id, bytes);
+    return (await this.opts.hosts.client(row.host_id)).serial(row.id, bytes);
   }
 
   /** A heartbeat's view of a host's instances: settled states follow the host. */

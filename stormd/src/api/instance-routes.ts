@@ -5,9 +5,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ConsoleTail, InstanceActionResponse, InstanceStatus } from '../../protocol.js';
+import type { SerialTail, InstanceActionResponse, InstanceStatus } from '../../protocol.js';
 import type { InstancesService } from '../instances/instances-service.js';
-import { ConsoleQuery, CreateInstanceLayerBody, DefineDomainBody, IdParams, InstanceActionBody } from './schemas.js';
+import { SerialQuery, CreateInstanceLayerBody, DefineDomainBody, IdParams, InstanceActionBody } from './schemas.js';
 
 export interface InstanceRoutesOptions {
   readonly instances: InstancesService;
@@ -27,7 +27,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
   app.put('/instances/:id/domain', { schema: { params, body: DefineDomainBody } }, async (req): Promise<InstanceStatus> => svc.define(req.params.id, req.body));
   app.delete('/instances/:id/domain', { schema: { params } }, async (req): Promise<InstanceStatus> => svc.undefine(req.params.id));
   app.post('/instances/:id/actions', { schema: { params, body: InstanceActionBody } }, async (req): Promise<InstanceActionResponse> => svc.action(req.params.id, req.body));
-  app.get('/instances/:id/console', { schema: { params, querystring: ConsoleQuery } }, async (req): Promise<ConsoleTail> => svc.console(req.params.id, req.query.bytes));
+  app.get('/instances/:id/console', { schema: { params, querystring: SerialQuery } }, async (req): Promise<SerialTail> => svc.serial(req.params.id, req.query.bytes));
   app.delete('/instances/:id', { schema: { params } }, async (req, reply) => {
     await svc.remove(req.params.id);
     return reply.status(204).send();

@@ -107,7 +107,7 @@ export const InstanceActionBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const ConsoleQuery = Type.Object({ bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1024 * 1024 })) }, { additionalProperties: false });
+export const SerialQuery = Type.Object({ bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1024 * 1024 })) }, { additionalProperties: false });
 
 /** Compile-time check that a schema's type is the wire type (both directions). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -16,7 +16,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  type ConsoleTail,
+  type SerialTail,
   type CreateInstanceLayerRequest,
   type DefineDomainRequest,
   type InstanceActionRequest,
@@ -31,7 +31,7 @@ import { KeyedLock } from '../keyed-lock.js';
 import type { LayerStore } from '../store/layer-store.js';
 import { placeInStore, STORE_DIR_MODE } from '../store/store-access.js';
 import { domainNameFor, layeredBootSpec } from './boot-spec.js';
-import { consoleTail, rotateConsole } from './console-tail.js';
+import { serialTail, rotateSerialLog } from './serial-tail.js';
 import { domainFiles } from './domain-files.js';
 import { createInstanceLayer } from './instance-layer.js';
 import { sweepScratch } from './scratch-sweep.js';
@@ -39,7 +39,8 @@ import { StackService } from './stack-service.js';
 import { allocatedBytes, currentLayer, layerFilePath, layerFiles, pickLayers, reserveLayerNumber } from './writable-layers.js';
 
 export const DOMAIN_PREFIX = 'storm-';
-const CONSOLE_FILE = 'console.log';
+// The serial log keeps the file name hosts already hold.
+const SERIAL_LOG_FILE = 'console.log';
 /** States in which a domain holds memory on the host. */
 const RUNNING: ReadonlySet<DomainState> = new Set(['running', 'paused', 'shutting-down', 'suspended']);
 
@@ -80,8 +81,8 @@ export class InstancesService {
     return join(this.dir, id);
   }
 
-  consolePath(id: string): string {
-    return join(this.folder(id), CONSOLE_FILE);
+  serialLogPath(id: string): string {
+    return join(this.folder(id), SERIAL_LOG_FILE);
   }
 
   /** Creates the first writable layer (w0) seeded with the instance's identity and files (409 when it has one). */
@@ -143,7 +144,7 @@ export class InstancesService {
           instanceLayer: current.path,
           memoryMiB: req.memoryMiB,
           vcpus: req.vcpus,
-          consoleLog: this.consolePath(id),
+          consoleLog: this.serialLogPath(id),
           nics: req.nics,
           ...(req.boot.extraCmdline ? { extraCmdline: req.boot.extraCmdline } : {}),
           ...(req.metadata ? { metadata: req.metadata } : {}),
@@ -160,7 +161,7 @@ export class InstancesService {
     return this.busy(id, what, async () => {
       switch (req.action) {
         case 'start':
-          await rotateConsole(this.consolePath(id));
+          await rotateSerialLog(this.serialLogPath(id));
           await this.driver.start(name);
           return { state: await this.driver.state(name) };
         case 'stop': {
@@ -214,9 +215,9 @@ export class InstancesService {
     return out;
   }
 
-  async console(id: string, bytes?: number): Promise<ConsoleTail> {
+  async serial(id: string, bytes?: number): Promise<SerialTail> {
     await this.get(id);
-    return consoleTail(this.consolePath(id), bytes);
+    return serialTail(this.serialLogPath(id), bytes);
   }
 
   /** Sum of the memory of running `storm-*` domains. */

@@ -1,13 +1,13 @@
 /**
- * What a poll of an instance's console adds to what was printed: the manager answers the log's last
+ * What a poll of an instance's serial log adds to what was printed: the manager answers the log's last
  * bytes as UTF-8 with their offset and the log's size; this picks the bytes after `seen`.
  *
  * @example
- * newConsoleText({ text: 'abcdef', offset: 10, size: 16 }, 13); // { text: 'def', skipped: 0, restarted: false }
+ * newSerialText({ text: 'abcdef', offset: 10, size: 16 }, 13); // { text: 'def', skipped: 0, restarted: false }
  */
-import type { ConsoleTail } from './views.js';
+import type { SerialTail } from './views.js';
 
-export interface ConsoleDelta {
+export interface SerialDelta {
   readonly text: string;
   /** Bytes written since the last poll that fell outside the window asked for. */
   readonly skipped: number;
@@ -15,7 +15,7 @@ export interface ConsoleDelta {
   readonly restarted: boolean;
 }
 
-export function newConsoleText(tail: ConsoleTail, seen: number): ConsoleDelta {
+export function newSerialText(tail: SerialTail, seen: number): SerialDelta {
   if (tail.size < seen) return { text: tail.text, skipped: tail.offset, restarted: true };
   const fresh = tail.size - seen;
   if (fresh === 0) return { text: '', skipped: 0, restarted: false };

@@ -3,17 +3,17 @@
  * write a lot, the manager wants the last screenful.
  *
  * @example
- * await consoleTail('/d/instances/i1/console.log', 4096); // { text: '…login: ', size: 18234, offset: 14138 }
+ * await serialTail('/d/instances/i1/console.log', 4096); // { text: '…login: ', size: 18234, offset: 14138 }
  */
 import { open, rename, stat } from 'node:fs/promises';
-import type { ConsoleTail } from '../../protocol.js';
+import type { SerialTail } from '../../protocol.js';
 
-export const CONSOLE_TAIL_DEFAULT = 64 * 1024;
-export const CONSOLE_TAIL_MAX = 1024 * 1024;
+export const SERIAL_TAIL_DEFAULT = 64 * 1024;
+export const SERIAL_TAIL_MAX = 1024 * 1024;
 
-/** Reads up to `bytes` (capped at CONSOLE_TAIL_MAX) from the end of `path`; a missing log is empty. */
-export async function consoleTail(path: string, bytes = CONSOLE_TAIL_DEFAULT): Promise<ConsoleTail> {
-  const want = Math.max(0, Math.min(Math.floor(bytes), CONSOLE_TAIL_MAX));
+/** Reads up to `bytes` (capped at SERIAL_TAIL_MAX) from the end of `path`; a missing log is empty. */
+export async function serialTail(path: string, bytes = SERIAL_TAIL_DEFAULT): Promise<SerialTail> {
+  const want = Math.max(0, Math.min(Math.floor(bytes), SERIAL_TAIL_MAX));
   let fh;
   try {
     fh = await open(path, 'r');
@@ -34,10 +34,10 @@ export async function consoleTail(path: string, bytes = CONSOLE_TAIL_DEFAULT): P
 }
 
 /** The log keeps every boot (append); past this size, a start moves it to `console.log.1` first. */
-export const CONSOLE_ROTATE_BYTES = 4 * 1024 * 1024;
+export const SERIAL_ROTATE_BYTES = 4 * 1024 * 1024;
 
-/** Keeps the console log bounded across boots: one previous generation, the current one growing. */
-export async function rotateConsole(path: string, limit = CONSOLE_ROTATE_BYTES): Promise<void> {
+/** Keeps the serial log bounded across boots: one previous generation, the current one growing. */
+export async function rotateSerialLog(path: string, limit = SERIAL_ROTATE_BYTES): Promise<void> {
   const size = (await stat(path).catch(() => undefined))?.size ?? 0;
   if (size > limit) await rename(path, `${path}.1`);
 }

@@ -1,14 +1,14 @@
 /** The instance's serial console, tail end: fetched on open, on demand, and every few seconds while following. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ApiError, toApiError } from '../api/client.js';
-import type { ConsoleText } from '../api/types.js';
+import type { SerialText } from '../api/types.js';
 import { bytes } from '../format.js';
 import { ErrorBox } from '../ui/error-box.js';
 
 const TAIL_BYTES = 64 * 1024;
 
-export function ConsoleLog({ id, name }: { readonly id: string; readonly name: string }) {
-  const [log, setLog] = useState<ConsoleText | undefined>(undefined);
+export function SerialLog({ id, name }: { readonly id: string; readonly name: string }) {
+  const [log, setLog] = useState<SerialText | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [follow, setFollow] = useState(true);
   const [loading, setLoading] = useState(false);
@@ -17,7 +17,7 @@ export function ConsoleLog({ id, name }: { readonly id: string; readonly name: s
   const load = async () => {
     setLoading(true);
     try {
-      setLog(await api.get<ConsoleText>(`/instances/${encodeURIComponent(id)}/console?bytes=${TAIL_BYTES}`));
+      setLog(await api.get<SerialText>(`/instances/${encodeURIComponent(id)}/console?bytes=${TAIL_BYTES}`));
       setError(undefined);
     } catch (err) {
       setError(toApiError(err));
