@@ -1,3 +1,4 @@
+import { Resolver } from 'node:dns/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { connect } from 'node:net';
@@ -13,7 +14,7 @@ let app: FastifyInstance;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'storm-services-'));
-  app = await buildApp(managerConfig({ data: dir, logLevel: 'silent', ldapListen: '127.0.0.1:0', guestListen: '127.0.0.1:0' }));
+  app = await buildApp(managerConfig({ data: dir, logLevel: 'silent', network: '10.77.0.0/24', dnsListen: '127.0.0.1:0', ldapListen: '127.0.0.1:0', guestListen: '127.0.0.1:0' }));
 });
 afterEach(async () => {
   await app.close();
@@ -43,19 +44,22 @@ const refused = (port: number) =>
   });
 
 describe('NetworkServices', () => {
-  it('starts LDAP and the guests listener through the registry, and app.close() closes them', async () => {
+  it('starts LDAP, DNS and the guests listener through the registry, and app.close() closes them', async () => {
     const ctx = app.storm;
     await ctx.startServices();
     const started = ctx.network.registry.list();
-    expect(started.map((s) => s.name)).toEqual(['ldap', 'xmlrpc']);
-    const [ldap, guests] = started.map((s) => s.listensOn());
+    expect(started.map((s) => s.name)).toEqual(['ldap', 'dns', 'xmlrpc']);
+    const [ldap, dns, guests] = started.map((s) => s.listensOn());
     expect(ldap).toMatch(/^tcp 127\.0\.0\.1:[1-9]\d*$/);
+    expect(dns).toMatch(/^udp\+tcp 127\.0\.0\.1:[1-9]\d*$/);
     expect(guests).toMatch(/^https 127\.0\.0\.1:[1-9]\d*$/);
-    const guestPort = Number(guests!.split(':').pop());
-    const ldapPort = Number(ldap!.split(':').pop());
-    expect(await anonymousCall(guestPort, ctx.trust.caPem)).toContain('<name>faultCode</name><value><int>4</int></value>');
+    const [ldapPort, dnsPort, guestPort] = [ldap, dns, guests].map((l) => Number(l!.split(':').pop()));
+    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${dnsPort}`]);
+    expect(await resolver.resolve4('storm.local')).toEqual(['10.77.0.1']);
+    expect(await anonymousCall(guestPort!, ctx.trust.caPem)).toContain('<name>faultCode</name><value><int>4</int></value>');
     await app.close();
     expect(ctx.network.registry.list()).toEqual([]);
-    expect([await refused(guestPort), await refused(ldapPort)]).toEqual([true, true]);
+    expect([await refused(guestPort!), await refused(ldapPort!), await refused(dnsPort!)]).toEqual([true, true, true]);
   });
 });
