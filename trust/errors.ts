@@ -22,6 +22,8 @@ export const PKI_ERRORS = {
   /** A peer passed TLS but is not who this end talks to (for example a client certificate for another name). */
   MGR_ERR_PKI_PEER_REJECTED: { status: 403, message: 'peer certificate refused' },
   MGR_ERR_PKI_BUNDLE_EXISTS: { status: 409, message: 'the bundle folder already holds PKI files' },
+  /** A CRL that is not PEM, not signed by the CA, or without a CRL number. */
+  MGR_ERR_PKI_CRL_INVALID: { status: 500, message: 'the CRL is invalid' },
 } as const;
 
 export const PkiErr = defineErrors(PKI_ERRORS);

@@ -11,6 +11,7 @@ export { CA_CERT_FILE, CA_KEY_FILE, type CaMaterial } from './ca-files.js';
 export type { IssuedCertificate } from './certificate-builder.js';
 export { checkPeer, type PeerIdentity } from './check-peer.js';
 export type { RevokedCertificate } from './crl.js';
+export { readCrl, type CrlInfo, type CrlRefusal } from './crl-info.js';
 export { createCsr, readCsr, MAX_CSR_PEM_BYTES, type CsrContents } from './csr.js';
 export { discoverCaCertificate, type DiscoveryTarget } from './discovery.js';
 export {

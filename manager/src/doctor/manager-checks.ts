@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parseHostPort } from '../../../common/config.js';
 import { errorMessage } from '../../../common/errors.js';
-import { readCrl } from '../../../stormd/src/tls/crl-info.js';
+import { readCrl } from '../../../trust/crl-info.js';
 import { localHostName } from '../local-host/enrol.js';
 import type { ManagerContext } from '../context.js';
 import type { DoctorCheck } from './doctor-types.js';
