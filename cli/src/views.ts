@@ -2,7 +2,7 @@
  * The manager's API shapes the CLI reads, taken from the manager's own types (type-only imports:
  * nothing of the manager runs in the CLI through these) so a change of shape fails to compile here.
  */
-// TODO(issue 12, wire types): the four imports below reach into manager/src internals; take them from the manager's wire types once they exist.
+// TODO(issue 12, wire types): the manager/src imports below reach into its internals; take them from the manager's wire types once they exist.
 import type { applianceView } from '../../manager/src/api/appliances.js';
 import type { DoctorReport } from '../../manager/src/doctor/doctor-types.js';
 import type { HostView } from '../../manager/src/hosts/host-registry.js';
