@@ -12,12 +12,17 @@ BASE_PACKAGES=(
   libvirt-daemon-system libvirt-dev pkg-config qemu-system-x86 qemu-utils
   squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
   debootstrap attr
+  krb5-kdc krb5-admin-server
 )
+# Debian's own KDC and admin server units: STORM runs krb5kdc itself, with its realm under its data
+# folder, so the packages' daemons are never started (policy-rc.d while installing) nor enabled.
+KDC_UNITS=(krb5-kdc krb5-admin-server)
 # What the suite drives as real clients and peers: dig, dhclient (udhcpc is in busybox-static), dnsperf,
 # dnsmasq (DNS upstream and benchmark baseline), curl, chromium (the console's end-to-end test drives it
 # headless through playwright-core; never a downloaded browser), certtool (gnutls-bin: checks the libvirt
-# TLS bundle as libvirt's GnuTLS would), systemd-analyze (systemd: verifies the shipped units).
-TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl ldap-utils chromium gnutls-bin systemd)
+# TLS bundle as libvirt's GnuTLS would), systemd-analyze (systemd: verifies the shipped units), MIT's
+# Kerberos clients (krb5-user: kinit, kvno, klist) and ssh with GSSAPI against the KDC and appliances.
+TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl ldap-utils chromium gnutls-bin systemd krb5-user openssh-client)
 packages=("${BASE_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
 
@@ -32,8 +37,21 @@ if ((${#missing[@]})); then
   fi
   say "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # No daemon a package's scripts would start: a policy-rc.d that denies, for this install only.
+  own_policy=
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && own_policy=1
+    trap '[[ -z "$own_policy" ]] || rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ -n "$own_policy" ]]; then rm -f /usr/sbin/policy-rc.d; own_policy=; fi
+  for unit in "${KDC_UNITS[@]}"; do
+    if [[ " ${missing[*]} " == *" $unit "* ]] && command -v systemctl >/dev/null && systemctl is-enabled "$unit" >/dev/null 2>&1; then
+      say "disabling Debian's $unit unit (the STORM manager runs its own KDC)"
+      systemctl disable "$unit" >/dev/null 2>&1 || true
+    fi
+  done
 else
   say "Debian packages: all present"
 fi

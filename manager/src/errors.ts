@@ -34,6 +34,7 @@ export const MgrErr = defineErrors({
   MGR_ERR_LDAP_CONFIG: { status: 500, message: 'invalid LDAP service configuration' },
   MGR_ERR_DHCP_CONFIG: { status: 500, message: 'invalid DHCP service configuration' },
   MGR_ERR_DHCP_INTERFACE: { status: 500, message: 'the DHCP interface is missing or does not carry the server address' },
+  MGR_ERR_KDC: { status: 500, message: 'Kerberos KDC failure' },
   MGR_ERR_LAYER_CHECKSUM: { status: 502, message: 'layer failed its checksum' },
   MGR_ERR_LAYER_SIZE: { status: 502, message: 'layer size differs from its descriptor' },
   MGR_ERR_INTERNAL: { status: 500, message: 'internal error' },
