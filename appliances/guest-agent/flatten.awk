@@ -1,5 +1,6 @@
 # Flattens an XML-RPC methodResponse into `path=value` lines, e.g. `instance.name=web1`,
-# `config.web.greeting=Hello`, `records.0.type=MX`; a fault gives `fault.faultString=...`.
+# `config.web.greeting=Hello`, `records.0.type=MX`; a fault gives `fault.faultString=...`; base64
+# values (a keytab) stay base64 on one line.
 # Input is what STORM's manager writes: typed values, entities escaped; a newline in a value
 # comes out as the two characters \n so every value stays on its line. POSIX awk (busybox).
 BEGIN { RS = "<"; depth = 0; vdepth = 0; root = "" }
@@ -26,5 +27,6 @@ function join_path(prefix, key) { return prefix == "" ? key : prefix "." key }
 	else if (tag == "array") { depth++; ctype[depth] = "a"; cprefix[depth] = vpath[vdepth]; cindex[depth] = 0 }
 	else if (tag == "/struct" || tag == "/array") { depth-- }
 	else if (tag == "string" || tag == "int" || tag == "i4" || tag == "boolean" || tag == "double") { print vpath[vdepth] "=" unescape(text) }
+	else if (tag == "base64") { gsub(/[ \t\r\n]/, "", text); print vpath[vdepth] "=" text }
 	else if (tag == "string/") { print vpath[vdepth] "=" }
 }

@@ -36,6 +36,15 @@ describe('guest agent flatten.awk', () => {
     ]);
   });
 
+  it('keeps a base64 value (a keytab) as one base64 line', () => {
+    const keytab = Buffer.from(Array.from({ length: 300 }, (_, i) => i % 256));
+    const out = flatten(encodeResponse({ realm: 'STORM.INTERNAL', principals: ['host/web1.storm.internal@STORM.INTERNAL'], keytab }));
+    expect(out).toEqual(['realm=STORM.INTERNAL', 'principals.0=host/web1.storm.internal@STORM.INTERNAL', `keytab=${keytab.toString('base64')}`]);
+    // What the agent pipes into base64 -d gives the bytes back.
+    const decoded = spawnSync('busybox', ['base64', '-d'], { input: `${out[2]!.slice('keytab='.length)}\n` });
+    expect(Buffer.compare(decoded.stdout, keytab)).toBe(0);
+  });
+
   it('turns a fault into fault.* lines the agent detects', () => {
     expect(flatten(encodeFault(4, 'unknown instance token'))).toEqual(['fault.faultCode=4', 'fault.faultString=unknown instance token']);
   });

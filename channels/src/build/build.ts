@@ -171,6 +171,7 @@ async function describe(v: SourceVersion, files: Files): Promise<ApplianceDescri
     parameters: m.parameters.map((p) => ({ ...p, description: p.description.trim() })),
     config: m.config,
     records: m.records,
+    ...(m.principals.length ? { principals: m.principals } : {}),
   };
 }
 

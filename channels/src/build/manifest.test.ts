@@ -69,6 +69,8 @@ describe('loadChannelSource', () => {
     ['a default of the wrong type', { parameters: [{ name: 'port', type: 'integer', default: 'eighty', description: 'd' }] }, /\/parameters\/0\/default: must be an integer/],
     ['a template naming nothing', { config: [{ key: 'k', value: '{{nope}}' }] }, /\/config\/0\/value: placeholder \{\{nope\}\}/],
     ['an SRV record without port', { records: [{ type: 'SRV', name: '_x._tcp', value: '{{instance.fqdn}}', priority: 1, weight: 1 }] }, /\/records\/0\/port: required for SRV/],
+    ['a Kerberos service that is no name', { principals: ['HTTP/x'] }, /\/principals\/0/],
+    ['host/ as a Kerberos service', { principals: ['HTTP', 'host'] }, /\/principals\/1: host is reserved/],
   ])('rejects %s', async (_label, patch, pattern) => {
     const file = await put('v', { ...valid, ...patch });
     const msg = await problems();

@@ -9,7 +9,7 @@ import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { ChanErr } from '../errors.js';
 import {
-  CONFIG_KEY_PATTERN, LAYER_KINDS, LIMITS, NAME_PATTERN, PARAM_NAME_PATTERN, PARAMETER_TYPES, RECORD_NAME_PATTERN, RECORD_TYPES,
+  CONFIG_KEY_PATTERN, KERBEROS_SERVICE_PATTERN, LAYER_KINDS, LIMITS, NAME_PATTERN, PARAM_NAME_PATTERN, PARAMETER_TYPES, RECORD_NAME_PATTERN, RECORD_TYPES,
   RELEASED_PATTERN, VERSION_PATTERN, parseHttpUrl, parseReleased,
 } from '../format/rules.js';
 import { applianceProblems } from '../format/semantics.js';
@@ -85,6 +85,8 @@ export const ManifestSchema = Type.Object(
       ),
       { default: [], maxItems: LIMITS.records },
     ),
+    /** Kerberos services the instance gets principals for besides host/ (`HTTP`, `smtp`, …). */
+    principals: Type.Array(Type.String({ pattern: KERBEROS_SERVICE_PATTERN }), { default: [], maxItems: LIMITS.principals }),
   },
   { additionalProperties: false },
 );

@@ -36,6 +36,10 @@ export function renderDescriptor(d: ApplianceDescriptor): Buffer {
     const records = root.ele('records');
     for (const r of d.records) records.ele('record', compact({ type: r.type, name: r.name, value: r.value, ttl: r.ttl, priority: r.priority, weight: r.weight, port: r.port }));
   }
+  if (d.principals?.length) {
+    const principals = root.ele('principals');
+    for (const service of d.principals) principals.ele('principal', { service });
+  }
   return finish(doc);
 }
 

@@ -37,6 +37,7 @@ const sample: ApplianceDescriptor = {
     { type: 'MX', name: '@', value: '{{instance.fqdn}}', priority: 10 },
     { type: 'SRV', name: '_http._tcp', value: '{{instance.fqdn}}', priority: 0, weight: 5, port: 80, ttl: 300 },
   ],
+  principals: ['HTTP', 'imap'],
 };
 
 const xml = (d: ApplianceDescriptor = sample): string => renderDescriptor(d).toString('utf8');
@@ -65,6 +66,8 @@ describe('parseDescriptor', () => {
   it('reads a minimal os-only appliance', () => {
     const d: ApplianceDescriptor = { ...sample, upgradesFrom: undefined, layers: [sample.layers[0]!], parameters: [], config: [], records: [] };
     delete (d as { upgradesFrom?: string }).upgradesFrom;
+    delete (d as { principals?: string[] }).principals;
+    expect(xml(d)).not.toContain('principals');
     expect(parseDescriptor(renderDescriptor(d))).toEqual(d);
   });
 
@@ -108,6 +111,11 @@ describe('parseDescriptor', () => {
     ['a kernel on an appliance layer', 'url="https://ch.example/layers/d.squashfs"/>', `url="https://ch.example/layers/d.squashfs"><kernel size="1" sha256="${sha('f')}" url="https://x/k"/><initrd size="1" sha256="${sha('f')}" url="https://x/i"/></layer>`, /only the os layer has a kernel/],
     ['a wrong namespace', 'xmlns="urn:storm:appliance:1"', 'xmlns="urn:other"', /root element must be <appliance/],
     ['stray text', '<layers>', '<layers>hello', /layers: unexpected text/],
+    ['a Kerberos service that is no name', 'service="imap"', 'service="imap/x"', /principal\[2\]\/@service: "imap\/x" does not match/],
+    ['host/ declared (every instance has it)', 'service="imap"', 'service="host"', /principals\/1: host is reserved/],
+    ['krbtgt declared', 'service="imap"', 'service="krbtgt"', /krbtgt is reserved/],
+    ['a service declared twice', 'service="imap"', 'service="http"', /principals\/1\/service: http is declared twice/],
+    ['a principal with content', '<principal service="imap"/>', '<principal service="imap">x</principal>', /principal\[2\]: must be empty/],
   ])('rejects %s', (_label, from, to, pattern) => {
     rejects(mutate(from, to), ChanErr.CHAN_ERR_DESCRIPTOR_INVALID.code, pattern);
   });

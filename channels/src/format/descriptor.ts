@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { ChanErr } from '../errors.js';
 import {
-  CONFIG_KEY_PATTERN, isCleanText, isName, isSha256, isVersion, LAYER_KINDS, LIMITS, PARAM_NAME_PATTERN, PARAMETER_TYPES,
+  CONFIG_KEY_PATTERN, isCleanText, isName, isSha256, isVersion, KERBEROS_SERVICE_PATTERN, LAYER_KINDS, LIMITS, PARAM_NAME_PATTERN, PARAMETER_TYPES,
   parseHttpUrl, parseReleased, parseSize, RECORD_NAME_PATTERN, RECORD_TYPES,
 } from './rules.js';
 import { applianceProblems } from './semantics.js';
@@ -29,6 +29,7 @@ export interface ParseDescriptorOptions {
 const PARAM_NAME_RE = new RegExp(PARAM_NAME_PATTERN);
 const CONFIG_KEY_RE = new RegExp(CONFIG_KEY_PATTERN);
 const RECORD_NAME_RE = new RegExp(RECORD_NAME_PATTERN);
+const KERBEROS_SERVICE_RE = new RegExp(KERBEROS_SERVICE_PATTERN);
 
 export function parseDescriptor(input: Uint8Array | string, opts: ParseDescriptorOptions = {}): ApplianceDescriptor {
   const what = opts.item ? `descriptor of ${opts.item.name} ${opts.item.version}` : 'descriptor';
@@ -63,7 +64,7 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
   if (!isName(name)) fail(`${a.at('name')}: ${JSON.stringify(name)} is not a valid appliance name`);
   const version = a.req('version');
   if (!isVersion(version)) fail(`${a.at('version')}: ${JSON.stringify(version)} is not a valid version`);
-  const c = readChildren(root, DESCRIPTOR_NS, path, ['title', 'description', 'released', 'upgradesFrom', 'resources', 'layers', 'parameters', 'config', 'records'], fail);
+  const c = readChildren(root, DESCRIPTOR_NS, path, ['title', 'description', 'released', 'upgradesFrom', 'resources', 'layers', 'parameters', 'config', 'records', 'principals'], fail);
   const text = (local: string, max: number, optional = false): string | undefined => {
     const el = optional ? c.opt(local) : c.one(local);
     if (!el) return undefined;
@@ -86,6 +87,7 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     if (items.length > max) fail(`${path}/${local}: more than ${max} <${item}>`);
     return items.map((e, i) => ({ el: e, path: `${path}/${local}/${item}[${i + 1}]` }));
   };
+  const principals = list('principals', 'principal', LIMITS.principals).map((x) => readPrincipal(x.el, x.path, fail));
   return {
     name,
     version,
@@ -99,7 +101,16 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     parameters: list('parameters', 'parameter', LIMITS.parameters).map((x) => readParameter(x.el, x.path, fail)),
     config: list('config', 'item', LIMITS.configItems).map((x) => readConfigItem(x.el, x.path, fail)),
     records: list('records', 'record', LIMITS.records).map((x) => readRecord(x.el, x.path, fail)),
+    ...(principals.length ? { principals } : {}),
   };
+}
+
+function readPrincipal(el: XmlElement, path: string, fail: Fail): string {
+  const a = readAttrs(el, path, ['service'], fail);
+  if (el.children.length || el.text.trim()) fail(`${path}: must be empty`);
+  const service = a.req('service');
+  if (!KERBEROS_SERVICE_RE.test(service)) fail(`${a.at('service')}: ${JSON.stringify(service)} does not match ${KERBEROS_SERVICE_PATTERN}`);
+  return service;
 }
 
 function readFileRef(a: Attrs, fail: Fail): FileRef {

@@ -13,6 +13,10 @@ export const PARAM_NAME_PATTERN = '^[a-z][a-zA-Z0-9_]{0,62}$';
 export const CONFIG_KEY_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,127}$';
 /** DNS record owner names relative to the instance's zone; `@` is the instance's own name. */
 export const RECORD_NAME_PATTERN = '^(@|\\*|(\\*\\.)?[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*)$';
+/** Kerberos services an appliance asks principals for (`HTTP`, `smtp`, `imap`): `<service>/<fqdn>@REALM`. */
+export const KERBEROS_SERVICE_PATTERN = '^[A-Za-z][A-Za-z0-9-]{0,31}$';
+/** Services no descriptor may declare: every instance has host/, and the others are the KDC's own. */
+export const RESERVED_KERBEROS_SERVICES = ['host', 'krbtgt', 'kadmin', 'k'] as const;
 /** `released` dates: a day, or a UTC second. */
 export const RELEASED_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$';
 
@@ -36,6 +40,7 @@ export const LIMITS = {
   parameters: 64,
   configItems: 256,
   records: 64,
+  principals: 16,
   items: 10_000,
 } as const;
 

@@ -2,7 +2,7 @@
  * Cross-field rules of an appliance version, checked on the typed value by both sides: the
  * publisher (after the manifest schema) and the subscriber (after reading a descriptor).
  */
-import { checkPattern, checkTemplate, compareVersions, LAYER_KINDS, type LayerKind } from './rules.js';
+import { checkPattern, checkTemplate, compareVersions, LAYER_KINDS, type LayerKind, RESERVED_KERBEROS_SERVICES } from './rules.js';
 import type { ConfigItem, DnsRecord, Parameter } from './types.js';
 
 export interface ApplianceShape {
@@ -12,6 +12,7 @@ export interface ApplianceShape {
   readonly parameters: readonly Parameter[];
   readonly config: readonly ConfigItem[];
   readonly records: readonly DnsRecord[];
+  readonly principals?: readonly string[] | undefined;
 }
 
 /** Every cross-field problem, each as `path: message` (paths like `/layers/1/kind`). */
@@ -29,6 +30,11 @@ export function applianceProblems(a: ApplianceShape): string[] {
     if (p) problems.push(`/config/${i}/value: ${p}`);
   });
   a.records.forEach((r, i) => problems.push(...recordProblems(r, `/records/${i}`, names)));
+  const principals = a.principals ?? [];
+  problems.push(...uniqueProblems(principals.map((s) => s.toLowerCase()), '/principals', 'service'));
+  principals.forEach((s, i) => {
+    if ((RESERVED_KERBEROS_SERVICES as readonly string[]).includes(s.toLowerCase())) problems.push(`/principals/${i}: ${s} is reserved (every instance has host/; krbtgt, kadmin and K belong to the KDC)`);
+  });
   return problems;
 }
 

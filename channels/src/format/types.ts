@@ -110,4 +110,9 @@ export interface ApplianceDescriptor {
   readonly parameters: readonly Parameter[];
   readonly config: readonly ConfigItem[];
   readonly records: readonly DnsRecord[];
+  /**
+   * Kerberos services the instance gets a principal for besides `host/` (`HTTP`, `smtp`, …), each
+   * `<service>/<fqdn>@REALM` in its keytab; absent when none.
+   */
+  readonly principals?: readonly string[];
 }

@@ -7,13 +7,12 @@
  * realmOf('storm.internal');                       // 'STORM.INTERNAL'
  * instancePrincipals('web1.storm.internal', ['HTTP']); // ['host/web1.storm.internal', 'HTTP/web1.storm.internal']
  */
+import { KERBEROS_SERVICE_PATTERN, RESERVED_KERBEROS_SERVICES } from '../../../channels/src/format/rules.js';
 import { MgrErr } from '../errors.js';
 
-/** A service name a descriptor may declare (`HTTP`, `smtp`, `imap`, …): the first component of its principal. */
-export const SERVICE_NAME_PATTERN = '^[A-Za-z][A-Za-z0-9-]{0,31}$';
-const SERVICE_NAME = new RegExp(SERVICE_NAME_PATTERN);
-/** Names the KDC itself owns or every instance gets anyway. */
-const RESERVED_SERVICES = new Set(['host', 'krbtgt', 'kadmin', 'k']);
+/** A service a descriptor may declare (`HTTP`, `smtp`, …), as the channel format has it. */
+const SERVICE_NAME = new RegExp(KERBEROS_SERVICE_PATTERN);
+const RESERVED_SERVICES = new Set<string>(RESERVED_KERBEROS_SERVICES);
 
 /** The realm is the appliance domain in upper case, as Kerberos convention has it. */
 export function realmOf(domain: string): string {
