@@ -1,8 +1,8 @@
 /**
- * `npm run build:appliances -- --debian`: the Debian substrate and its two appliances, built from
+ * `npm run build:appliances -- --debian`: the Debian substrate and its appliances, built from
  * their recipes into the same output as the busybox samples (`layers/debian-jeos.squashfs`,
- * `nginx-web.squashfs`, `postfix-mail.squashfs`), booted by the kernel and initrd built there, each
- * layer skipped when its inputs are unchanged.
+ * `nginx-web.squashfs`, `postfix-mail.squashfs`, `ssh-kerberos.squashfs`), booted by the kernel
+ * and initrd built there, each layer skipped when its inputs are unchanged.
  *
  * @example
  * const r = await buildDebianAppliances({ out: 'appliances/build', force: false, log: console.log });
@@ -14,8 +14,8 @@ import { buildRecipeStack } from './build-stack.js';
 import type { StackLayer } from './channel-src.js';
 import { loadRecipe } from './recipe.js';
 
-/** The recipes `--debian` builds (their stacks: debian-jeos beneath both). */
-export const DEBIAN_RECIPES = ['recipes/nginx-web', 'recipes/postfix-mail'] as const;
+/** The recipes `--debian` builds (their stacks: debian-jeos beneath each). */
+export const DEBIAN_RECIPES = ['recipes/nginx-web', 'recipes/postfix-mail', 'recipes/ssh-kerberos'] as const;
 
 export interface DebianBuildOptions {
   readonly out: string;
@@ -24,7 +24,7 @@ export interface DebianBuildOptions {
 }
 
 export interface DebianBuildResult {
-  /** Every layer once, bottom first: debian-jeos, nginx-web, postfix-mail. */
+  /** Every layer once, bottom first: debian-jeos, nginx-web, postfix-mail, ssh-kerberos. */
   readonly layers: readonly StackLayer[];
   /** The channel manifests of the appliances, for the sample channel. */
   readonly manifests: readonly string[];

@@ -47,7 +47,7 @@ describe('loadRecipe', () => {
   });
 
   it('loads the shipped recipes', async () => {
-    for (const name of ['nginx-web', 'postfix-mail']) {
+    for (const name of ['nginx-web', 'postfix-mail', 'ssh-kerberos']) {
       const r = await loadRecipe(join(APPLIANCES_DIR, 'recipes', name));
       expect(recipeChain(r).map((x) => x.name)).toEqual(['debian-jeos', name]);
       expect(r.channel?.title).toBeTruthy();
