@@ -8,6 +8,7 @@ import { doctor } from './commands/doctor.js';
 import { events } from './commands/events.js';
 import { host, hosts } from './commands/hosts.js';
 import { images } from './commands/images.js';
+import { kerberos } from './commands/kerberos.js';
 import { ls, reboot, rm, show, start, stop } from './commands/instances.js';
 import { launch } from './commands/launch.js';
 import { checkpoint, checkpoints, flatten, packageCommand, reprovision, rollback, upgrade } from './commands/lifecycle.js';
@@ -50,6 +51,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   dhcp,
   user,
   group,
+  kerberos,
 ];
 
 process.exitCode = await runCli(COMMANDS, process.argv.slice(2), { out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env });

@@ -27,6 +27,7 @@ import { pkiRoutes } from './api/pki.js';
 import { reconcileRoutes } from './api/reconcile.js';
 import { whoamiRoutes } from './api/whoami.js';
 import { networkRoutes } from './api/network.js';
+import { kerberosRoutes } from './api/kerberos.js';
 import { localChannelRoutes, packageRoutes } from './api/local-channel.js';
 import { directoryRoutes } from './directory/routes.js';
 import { xmlRpcRoutes } from './protocols/xmlrpc/plugin.js';
@@ -69,6 +70,11 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     const auth = await openSessionAuth(ctx.db, config);
     app.decorate('consoleAdmin', auth.admin);
     app.addHook('onClose', async () => ctx.close());
+    // The KDC's own news (started, died, restarted, its errors) in the manager's log; its requests stay on the bus.
+    ctx.bus.subscribe((e) => {
+      const level = e.data['level'];
+      if (e.type === 'kerberos.log' && (level === 'info' || level === 'warn' || level === 'error')) app.log[level](String(e.data['msg']));
+    });
     // A new CRL (a host revoked) applies to the next TLS handshake without a restart.
     ctx.trust.onCrlChange(() => {
       if (app.server.listening && 'setSecureContext' in app.server) app.server.setSecureContext(ctx.trust.httpsOptions());
@@ -108,6 +114,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(packageRoutes, { db: ctx.db });
           await secured.register(directoryRoutes, { directory: ctx.directory, baseDn: ctx.directoryBaseDn });
           await secured.register(networkRoutes, { db: ctx.db, records: ctx.records, services: ctx.network, net: ctx.net, domain: ctx.config.domain });
+          await secured.register(kerberosRoutes, { kerberos: ctx.kerberos, directory: ctx.directory, instances: ctx.instances });
         });
       },
       { prefix: '/api/v1' },

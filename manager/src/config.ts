@@ -56,6 +56,8 @@ export const ManagerConfigSchema = Type.Object(
     ldapBaseDn: Type.String({ default: '' }),
     /** Refuse LDAP binds until the client has done StartTLS. */
     ldapRequireTls: Type.Boolean({ default: false }),
+    /** The Kerberos KDC for the realm of --domain (UDP and TCP); empty: no KDC. */
+    kdcListen: Type.String({ default: '' }),
     /** A listener for guests only (XML-RPC), with TLS minimal guest clients speak; empty: none. */
     guestListen: Type.String({ default: '' }),
     /** The XML-RPC URL written into every instance; default https://storm.local:<guest or main port>/RPC2. */
@@ -99,6 +101,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   ldapListen: { flag: 'ldap-listen', env: 'STORM_LDAP_LISTEN', arg: 'HOST:PORT', help: 'serve the LDAP directory here (off when absent)' },
   ldapBaseDn: { flag: 'ldap-base-dn', env: 'STORM_LDAP_BASE_DN', arg: 'DN', help: 'base DN of the directory (default: from --domain)' },
   ldapRequireTls: { flag: 'ldap-require-tls', env: 'STORM_LDAP_REQUIRE_TLS', kind: 'boolean', help: 'refuse LDAP binds in clear text: clients must StartTLS first (it is always offered)' },
+  kdcListen: { flag: 'kdc-listen', env: 'STORM_KDC_LISTEN', arg: 'HOST:PORT', help: "run MIT's Kerberos KDC for the realm of --domain here, UDP and TCP (off when absent; e.g. 10.77.0.1:88)" },
   guestListen: { flag: 'guest-listen', env: 'STORM_GUEST_LISTEN', arg: 'HOST:PORT', help: 'XML-RPC for appliances only, TLS their minimal clients speak (busybox wget)' },
   guestUrl: { flag: 'guest-url', env: 'STORM_GUEST_URL', arg: 'URL', help: 'XML-RPC URL written into instances (default https://storm.local:PORT/RPC2)' },
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },
@@ -120,6 +123,7 @@ export function loadManagerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   parseHostPort(config.listen, 'listen');
   parseHostPort(config.localHostListen, 'local-host-listen');
   if (config.guestListen) parseHostPort(config.guestListen, 'guest-listen');
+  if (config.kdcListen) parseHostPort(config.kdcListen, 'kdc-listen');
   if (config.ldapListen) {
     try {
       resolveLdapConfig({ listen: config.ldapListen, ...(config.ldapBaseDn ? { baseDn: config.ldapBaseDn } : {}), domain: config.domain });

@@ -42,6 +42,7 @@ import { makePackager } from './lifecycle/packager.js';
 import { DirectoryStore } from './directory/store.js';
 import { guestDirectoryInfo, serviceAccountSeed } from './directory/seed.js';
 import { directoryBaseDn as directoryBaseDn_ } from './protocols/ldap/config.js';
+import { KerberosService } from './kerberos/kerberos-service.js';
 
 export interface ContextOptions {
   /** The libvirt URI of the local host's hypervisor, once resolved (health reports it). */
@@ -72,6 +73,8 @@ export interface ManagerContext {
   readonly guests: GuestApi;
   readonly directory: DirectoryStore;
   readonly directoryBaseDn: string;
+  /** The Kerberos realm and its KDC (`--kdc-listen`); null without one. */
+  readonly kerberos: KerberosService | null;
   readonly checkpoints: CheckpointStore;
   readonly lifecycle: LifecycleService;
   readonly local: LocalChannel;
@@ -79,7 +82,7 @@ export interface ManagerContext {
   /** The URL hosts and appliances reach the manager at; set from the listener when not configured. */
   publicUrl(): string;
   setListenAddress(host: string, port: number): void;
-  /** Binds the network services the config asks for (LDAP, DNS, DHCP, the guests' listener). */
+  /** Binds the network services the config asks for (LDAP, DNS, DHCP, the guests' listener, the KDC). */
   startServices(): Promise<void>;
   /** Channel polling, host health, an immediate and then periodic reconcile. */
   startBackground(): void;
@@ -133,7 +136,19 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const guestUrl = () => config.guestUrl || `https://storm.local${guestPort() === '443' ? '' : `:${guestPort()}`}/RPC2`;
     const net = networkSettings(config);
     const records = new RecordStore(db);
-    const directory = new DirectoryStore(db);
+    const kerberos = config.kdcListen
+      ? new KerberosService({
+          dataDir,
+          domain: config.domain,
+          listen: config.kdcListen,
+          // The KDC's per-request lines only when the manager logs at debug: they would crowd the bus's ring.
+          log: (level, msg) => (level !== 'debug' || config.logLevel === 'debug' || config.logLevel === 'trace') && bus.publish('kerberos.log', { level, msg }),
+          onState: (status) => bus.publish('kerberos.kdc', { ...status }),
+        })
+      : null;
+    // The database exists before anyone sets a password; the KDC itself starts with the other services.
+    await kerberos?.prepare();
+    const directory = new DirectoryStore(db, kerberos ? { principals: kerberos } : {});
     const directoryBaseDn = directoryBaseDn_(config.ldapBaseDn || undefined, config.domain);
     // Guests reach the directory by the manager's name, like everything else it serves them.
     const ldapUri = config.ldapListen ? `ldap://storm.local:${parseHostPort(config.ldapListen, 'ldap-listen').port}` : null;
@@ -145,6 +160,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       domain: config.domain,
       guestUrl,
       ...(ldapUri ? { directory: async (inst: { name: string }) => guestDirectoryInfo(inst.name, { uri: ldapUri, baseDn: directoryBaseDn }) } : {}),
+      ...(kerberos ? { kerberos: { info: () => kerberos.guestInfo(), keytab: (name: string, services: readonly string[]) => kerberos.keytabFor(name, services) } } : {}),
     });
     const network = new NetworkServices({
       config,
@@ -156,6 +172,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       ldapTls: trust.directoryTlsOptions(),
       guestApp: { tls: () => trust.guestTlsOptions(), guests, logLevel: config.logLevel },
       log: (msg) => bus.publish('network.log', { msg }),
+      kerberos,
     });
     // The registry and the instance service call each other through these late-bound closures.
     let instances: InstanceService | undefined;
@@ -177,10 +194,12 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       onRemoved: async (row) => {
         await network.forget(row.mac);
         await directory.deleteServiceAccount(row.name);
+        await kerberos?.instanceRemoved(row.name);
       },
     });
     const launcher = new Launcher({ db, store, catalog, pulls, hosts, bus, publicUrl, bridge: config.bridge || null, net, domain: config.domain, guestUrl,
       caPem: trust.caPem,
+      ...(kerberos ? { principals: kerberos } : {}),
       ...(ldapUri
         ? {
             directory: {
@@ -214,7 +233,13 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     });
     // Service accounts of instances that no longer exist go after each reconcile pass.
     bus.subscribe((e) => {
-      if (e.type === 'reconcile.done') void store.list().then((rows) => directory.pruneServiceAccounts(rows.map((r) => r.id))).catch(() => undefined);
+      if (e.type !== 'reconcile.done') return;
+      void store.list().then((rows) => directory.pruneServiceAccounts(rows.map((r) => r.id))).catch(() => undefined);
+      // Principals whose user or instance is gone (a removal that failed, a launch undone by reconcile).
+      void kerberos
+        ?.prune({ users: async () => (await directory.listUsers()).map((u) => u.uid), instances: async () => (await store.list()).map((r) => r.name) })
+        .then((stale) => stale.length && bus.publish('kerberos.log', { level: 'info', msg: `Kerberos: removed ${stale.join(', ')} (their user or instance is gone)` }))
+        .catch((err: unknown) => bus.publish('kerberos.log', { level: 'warn', msg: `Kerberos prune: ${err instanceof Error ? err.message : String(err)}` }));
     });
     return {
       config,
@@ -239,6 +264,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       guests,
       directory,
       directoryBaseDn,
+      kerberos,
       checkpoints,
       lifecycle,
       local,

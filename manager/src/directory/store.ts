@@ -11,6 +11,7 @@
  * const { password } = await dir.issueServiceAccount('mx1', { owner: 'i-123' }); // seeded into the guest
  */
 import type { Database, Queryable } from '../db/database.js';
+import type { UserPrincipalSync } from '../kerberos/principal-sync.js';
 import { MgrErr } from '../errors.js';
 import { PasswordHasher, generateSecret, hashSecret, verifySecret } from './password.js';
 import {
@@ -30,6 +31,11 @@ export interface DirectoryStoreOptions {
   readonly firstGidNumber?: number;
   /** A new user's primary group when none is given. Default 100 (`users` on Debian and busybox). */
   readonly defaultGidNumber?: number;
+  /**
+   * The Kerberos realm, when the manager runs one: a user's principal gets the password whenever the
+   * directory does (only the hash is stored here, so this is the one moment the KDC can learn it).
+   */
+  readonly principals?: UserPrincipalSync;
 }
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -42,8 +48,10 @@ export class DirectoryStore {
   private version = 1;
   private cached: { version: number; snapshot: Promise<DirectorySnapshot> } | undefined;
   private readonly listeners = new Set<() => void>();
+  private readonly principals: UserPrincipalSync | undefined;
 
   constructor(private readonly db: Database, options: DirectoryStoreOptions = {}) {
+    this.principals = options.principals;
     this.hasher = options.hasher ?? new PasswordHasher();
     this.firstUid = checkId(options.firstUidNumber ?? 10_000, 'firstUidNumber');
     this.firstGid = checkId(options.firstGidNumber ?? 10_000, 'firstGidNumber');
@@ -76,6 +84,7 @@ export class DirectoryStore {
     const home = checkPath(input.homeDirectory ?? `/home/${uid}`, 'homeDirectory');
     const shell = checkPath(input.loginShell ?? '/bin/sh', 'loginShell');
     const groups = [...new Set((input.groups ?? []).map(checkGroupName))];
+    if (input.password !== undefined) this.principals?.checkPassword(checkPassword(input.password));
     // The slow hash runs before the transaction so it never holds the database lock.
     const hash = input.password === undefined ? null : await this.hasher.hash(checkPassword(input.password));
     await this.write(async (tx) => {
@@ -86,6 +95,15 @@ export class DirectoryStore {
       );
       for (const group of groups) await this.join(tx, group, uid);
     });
+    if (input.password !== undefined && this.principals) {
+      try {
+        await this.principals.userPasswordSet(uid, input.password);
+      } catch (err) {
+        // A user whose Kerberos password could not be set is not half-created: the row goes again.
+        await this.write((tx) => tx.run('DELETE FROM directory_users WHERE uid = ?', [uid]).then(() => undefined));
+        throw err;
+      }
+    }
     return this.getUser(uid);
   }
 
@@ -103,11 +121,23 @@ export class DirectoryStore {
     if (patch.gidNumber !== undefined) set('gid_number', checkPrimaryGid(patch.gidNumber));
     if (patch.homeDirectory !== undefined) set('home_directory', checkPath(patch.homeDirectory, 'homeDirectory'));
     if (patch.loginShell !== undefined) set('login_shell', checkPath(patch.loginShell, 'loginShell'));
+    if (typeof patch.password === 'string') this.principals?.checkPassword(checkPassword(patch.password));
     if (patch.password !== undefined) set('password_hash', patch.password === null ? null : await this.hasher.hash(checkPassword(patch.password)));
+    // The hash before the change, so a refused Kerberos password leaves the user as they were.
+    const before = patch.password !== undefined && this.principals ? await this.db.get<{ password_hash: string | null }>('SELECT password_hash FROM directory_users WHERE uid = ?', [uid]) : undefined;
     await this.write(async (tx) => {
       const res = await tx.run(`UPDATE directory_users SET ${[...sets, `updated_at = ${NOW}`].join(', ')} WHERE uid = ?`, [...params, uid]);
       if (res.changes === 0) throw MgrErr.MGR_ERR_NOT_FOUND(`user ${uid}`);
     });
+    if (patch.password === null) await this.principals?.userRemoved(uid);
+    else if (patch.password !== undefined && this.principals) {
+      try {
+        await this.principals.userPasswordSet(uid, patch.password);
+      } catch (err) {
+        await this.write((tx) => tx.run('UPDATE directory_users SET password_hash = ? WHERE uid = ?', [before?.password_hash ?? null, uid]).then(() => undefined));
+        throw err;
+      }
+    }
     return this.getUser(uid);
   }
 
@@ -116,6 +146,7 @@ export class DirectoryStore {
       const res = await tx.run('DELETE FROM directory_users WHERE uid = ?', [uid]);
       if (res.changes === 0) throw MgrErr.MGR_ERR_NOT_FOUND(`user ${uid}`);
     });
+    await this.principals?.userRemoved(uid);
   }
 
   // ── groups ─────────────────────────────────────────────────────────────────────────────

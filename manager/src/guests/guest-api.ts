@@ -1,6 +1,6 @@
 /**
  * What an appliance may ask of the manager: its configuration, a DNS record under its own name,
- * and its status. A caller is its instance's token (written into its instance layer at launch) AND
+ * its status, and its own Kerberos keys when the manager runs a realm. A caller is its instance's token (written into its instance layer at launch) AND
  * the address its lease gave it: one instance can never read or change another's data. The
  * XML-RPC plugin (`protocols/xmlrpc/`) maps its fixed method table onto these.
  *
@@ -31,6 +31,11 @@ export interface GuestApiOptions {
   readonly guestUrl: () => string;
   /** Directory details for the guest (URL, base DN, its bind DN and password), when LDAP runs. */
   readonly directory?: (inst: InstanceRow) => Promise<Record<string, GuestValue> | null>;
+  /** The Kerberos realm, when the manager runs a KDC: what a guest's krb5.conf needs, and its keytab. */
+  readonly kerberos?: {
+    info(): { realm: string; kdc: string };
+    keytab(name: string, services: readonly string[]): Promise<{ realm: string; principals: readonly string[]; keytab: Buffer }>;
+  };
 }
 
 export const GUEST_PHASES: ReadonlySet<string> = new Set(['starting', 'applying', 'applied', 'failed']);
@@ -67,6 +72,7 @@ export class GuestApi {
     if (this.opts.net) services['dns'] = this.opts.net.managerAddress;
     const directory = await this.opts.directory?.(inst);
     if (directory) services['ldap'] = directory;
+    if (this.opts.kerberos) services['kerberos'] = this.opts.kerberos.info();
     return {
       instance: { id: inst.id, name: inst.name, fqdn: ctx.instance.fqdn, ip: inst.ip ?? '', mac: inst.mac },
       appliance: { name: inst.appliance, version: inst.version },
@@ -75,6 +81,22 @@ export class GuestApi {
       records,
       services,
     };
+  }
+
+  /**
+   * The caller's own keys: host/<fqdn> and its declared services, as a keytab file's bytes. Naming any
+   * instance but the caller (by name, FQDN or principal) is a fault: a token reaches only its own keys.
+   */
+  async getKeytab(inst: InstanceRow, whose?: string): Promise<GuestValue> {
+    const fqdn = `${inst.name}.${this.opts.domain}`;
+    if (whose !== undefined && whose !== inst.name && whose !== fqdn && !whose.endsWith(`/${fqdn}`) && !whose.includes(`/${fqdn}@`)) {
+      throw new GuestFault(FAULT.forbidden, `an instance may fetch only its own keytab (${inst.name}), not ${whose.slice(0, 100)}`);
+    }
+    if (!this.opts.kerberos) throw new GuestFault(FAULT.unavailable, 'the manager runs no Kerberos KDC (--kdc-listen)');
+    const spec = JSON.parse((inst as InstanceRow & { guest_spec?: string }).guest_spec ?? '{"config":[],"records":[]}') as GuestSpec;
+    const issued = await this.opts.kerberos.keytab(inst.name, spec.principals ?? []);
+    this.opts.bus.publish('kerberos.keytab', { id: inst.id, name: inst.name, principals: [...issued.principals] });
+    return { realm: issued.realm, principals: [...issued.principals], keytab: issued.keytab };
   }
 
   async registerRecord(inst: InstanceRow, type: string, name: string, value: string): Promise<GuestValue> {

@@ -2,4 +2,6 @@
 export interface GuestSpec {
   readonly config: readonly { key: string; value: string; description?: string }[];
   readonly records: readonly { type: string; name: string; value: string; ttl?: number; priority?: number; weight?: number; port?: number }[];
+  /** Kerberos services besides host/ the instance has principals for (the descriptor's `principals`). */
+  readonly principals?: readonly string[];
 }

@@ -28,6 +28,7 @@ import { nextFreeAddress, type NetworkSettings } from '../network/network-settin
 import { guestFiles } from '../guests/guest-files.js';
 import type { GuestSpec } from '../guests/guest-spec.js';
 import { newGuestToken } from '../guests/guest-token.js';
+import type { InstancePrincipalSync } from '../kerberos/principal-sync.js';
 
 export interface LaunchRequest {
   readonly appliance: string;
@@ -62,6 +63,8 @@ export interface LauncherOptions {
     seed(name: string, instanceId: string): Promise<Record<string, { contentBase64: string; mode?: number }>>;
     remove(name: string): Promise<void>;
   };
+  /** The Kerberos realm, when the manager runs one: host/<fqdn> and the descriptor's services. */
+  readonly principals?: InstancePrincipalSync;
 }
 
 export const INSTANCE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -108,6 +111,8 @@ export class Launcher {
     const client = await this.opts.hosts.client(hostId);
     let hostHasInstance = false;
     try {
+      // Keys before the guest can boot and ask for them (storm.getKeytab); undone with the launch.
+      await this.opts.principals?.instanceAdded({ name: req.name, services: entry.descriptor.principals ?? [] });
       await this.stage(hostId, files);
       await this.opts.store.setStep(id, 'staged');
       emit('staged');
@@ -140,7 +145,7 @@ export class Launcher {
     const chosen = await this.placement(req, entry);
     for (let attempt = 0; ; attempt++) {
       try {
-        const spec: GuestSpec = { config: entry.descriptor.config, records: entry.descriptor.records };
+        const spec: GuestSpec = { config: entry.descriptor.config, records: entry.descriptor.records, ...(entry.descriptor.principals?.length ? { principals: entry.descriptor.principals } : {}) };
         await this.opts.db.transaction(async (tx) => {
           let ip: string | null = null;
           if (this.opts.net) {
@@ -226,6 +231,7 @@ export class Launcher {
       }
     }
     await this.opts.directory?.remove(name).catch(() => undefined);
+    await this.opts.principals?.instanceRemoved(name);
     await this.opts.store.remove(id);
     this.opts.bus.publish('instance.launch-failed', { id, name, error: reason });
   }

@@ -51,6 +51,7 @@ export class KerberosService implements PrincipalSync {
   readonly kadmin: Kadmin;
   readonly kdc: KdcSupervisor;
   readonly listen: { readonly host: string; readonly port: number };
+  private prepared = false;
 
   constructor(private readonly opts: KerberosServiceOptions) {
     this.realm = realmOf(opts.domain);
@@ -65,9 +66,17 @@ export class KerberosService implements PrincipalSync {
     });
   }
 
-  async start(): Promise<void> {
+  /** The profiles and the database (created on first use): principals can be set from here on. */
+  async prepare(): Promise<void> {
+    if (this.prepared) return;
     const { created } = await prepareRealm(this.files, { realm: this.realm, domain: this.opts.domain, listen: this.listen });
     if (created) this.opts.log('info', `Kerberos realm ${this.realm} created in ${this.files.dir}`);
+    this.prepared = true;
+  }
+
+  /** Prepares the realm when that has not happened, then runs the KDC until `close()`. */
+  async start(): Promise<void> {
+    await this.prepare();
     await this.kdc.start();
     this.opts.log('info', `Kerberos KDC for ${this.realm} on ${this.opts.listen} (pid ${this.kdc.status().pid})`);
   }

@@ -19,6 +19,8 @@ export class DbZoneSource implements ZoneSource {
     private readonly db: Database,
     private readonly records_: RecordStore,
     private readonly net: NetworkSettings,
+    /** Records the manager's own services publish (the realm's `_kerberos` SRV and TXT), never stored. */
+    private readonly fixed: readonly RegisteredRecord[] = [],
   ) {}
 
   async managerAddress(): Promise<string> {
@@ -34,11 +36,12 @@ export class DbZoneSource implements ZoneSource {
   }
 
   async records(name: string, type?: RegisteredType): Promise<readonly RegisteredRecord[]> {
-    return (await this.records_.byName(name, type)).map(toRegistered);
+    const fixed = this.fixed.filter((r) => r.name === name && (type === undefined || r.type === type));
+    return [...fixed, ...(await this.records_.byName(name, type)).map(toRegistered)];
   }
 
-  hasNamesBelow(name: string): Promise<boolean> {
-    return this.records_.hasBelow(name);
+  async hasNamesBelow(name: string): Promise<boolean> {
+    return this.fixed.some((r) => r.name.endsWith(`.${name}`)) || this.records_.hasBelow(name);
   }
 
   onChange(listener: () => void): () => void {

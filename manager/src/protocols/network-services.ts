@@ -1,7 +1,8 @@
 /**
  * Starts the network services the config asks for, each through the registry: LDAP
  * (`--ldap-listen`), DNS (`--dns-listen`) and DHCP (`--dhcp-interface`) over the manager's
- * database, then the guests' XML-RPC listener (`--guest-listen`); forgets an instance's lease when
+ * database, then the guests' XML-RPC listener (`--guest-listen`) and the Kerberos KDC
+ * (`--kdc-listen`); forgets an instance's lease when
  * it goes. DNS and DHCP need `--network` (the appliance network and the manager's address in it).
  *
  * @example
@@ -23,6 +24,8 @@ import type { DirectoryStore } from '../directory/store.js';
 import { DbReservations, DbZoneSource } from './db-sources.js';
 import type { NetworkSettings } from '../network/network-settings.js';
 import type { RecordStore } from '../network/record-store.js';
+import { toRegistered } from '../network/dns-records.js';
+import type { KerberosService } from '../kerberos/kerberos-service.js';
 
 export interface NetworkServicesOptions {
   readonly config: ManagerConfig;
@@ -36,6 +39,8 @@ export interface NetworkServicesOptions {
   /** What the guests' own listener serves, when `--guest-listen` asks for one. */
   readonly guestApp: GuestAppDeps;
   readonly log: (msg: string) => void;
+  /** The Kerberos realm (`--kdc-listen`): its KDC starts and closes with the others; DNS serves its `_kerberos` records. */
+  readonly kerberos?: KerberosService | null;
 }
 
 export class NetworkServices {
@@ -60,6 +65,7 @@ export class NetworkServices {
     }
     if (net) await this.startNetwork(net);
     if (config.guestListen) await this.registry.start(new GuestListener(config.guestListen, this.opts.guestApp));
+    if (this.opts.kerberos) await this.registry.start(this.opts.kerberos);
   }
 
   /** DNS and DHCP on the appliance network. */
@@ -69,7 +75,7 @@ export class NetworkServices {
       const dnsUpstream = config.dnsUpstream || undefined;
       this.dns = new DnsServer(
         { listen: config.dnsListen, domain: config.domain, networks: [net.cidrText], ...(dnsUpstream ? { upstream: dnsUpstream } : {}) },
-        { zone: new DbZoneSource(db, records, net), log },
+        { zone: new DbZoneSource(db, records, net, (this.opts.kerberos?.dnsRecords() ?? []).map((r) => toRegistered({ ...r, ttl: null }))), log },
       );
       await this.registry.start(this.dns);
       log(`DNS on ${config.dnsListen} for ${config.domain} and storm.local`);

@@ -1,7 +1,8 @@
 /**
- * The guests' XML-RPC method table: three methods, each checked for its parameters and mapped onto
+ * The guests' XML-RPC method table: four methods, each checked for its parameters and mapped onto
  * the guest API; never dispatched by name onto an object. `storm.getConfig()`,
- * `storm.registerRecord(type, name, value)`, `storm.reportStatus(phase, details)`.
+ * `storm.registerRecord(type, name, value)`, `storm.reportStatus(phase, details)`,
+ * `storm.getKeytab([name])` (its own Kerberos keys, when the manager runs a realm).
  *
  * @example
  * const result = await callGuestMethod(guests, inst, 'storm.getConfig', []);
@@ -19,6 +20,11 @@ export async function callGuestMethod(guests: GuestApi, inst: InstanceRow, metho
       const [type, name, value] = params;
       if (params.length !== 3 || typeof type !== 'string' || typeof name !== 'string' || typeof value !== 'string') throw new GuestFault(FAULT.badParams, 'storm.registerRecord(type, name, value): three strings');
       return guests.registerRecord(inst, type, name, value);
+    }
+    case 'storm.getKeytab': {
+      const [whose] = params;
+      if (params.length > 1 || (whose !== undefined && typeof whose !== 'string')) throw new GuestFault(FAULT.badParams, "storm.getKeytab([name]): no parameter, or this instance's own name");
+      return guests.getKeytab(inst, whose);
     }
     case 'storm.reportStatus': {
       const [phase, details] = params;

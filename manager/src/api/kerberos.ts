@@ -1,0 +1,26 @@
+/**
+ * `GET /api/v1/kerberos`: the realm the manager runs (`--kdc-listen`): the KDC's state, each
+ * directory user's principal, each instance's principals. `{ enabled: false }` without a KDC.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { DirectoryStore } from '../directory/store.js';
+import type { InstanceService } from '../instances/instance-service.js';
+import type { KerberosService } from '../kerberos/kerberos-service.js';
+import { realmView } from '../kerberos/realm-view.js';
+
+export interface KerberosRouteOptions {
+  readonly kerberos: KerberosService | null;
+  readonly directory: DirectoryStore;
+  readonly instances: InstanceService;
+}
+
+export const kerberosRoutes: FastifyPluginAsync<KerberosRouteOptions> = async (app, { kerberos, directory, instances }) => {
+  app.get('/kerberos', async () => {
+    if (!kerberos) return { enabled: false };
+    // Principals first: a user or instance made meanwhile shows without its principal, never the reverse.
+    const found = await kerberos.principals();
+    const users = (await directory.listUsers()).map((u) => ({ uid: u.uid, hasPassword: u.hasPassword }));
+    const names = (await instances.list()).map((i) => i.name);
+    return realmView(kerberos.status(), found, users, names);
+  });
+};
