@@ -10,6 +10,7 @@ import { EventsPage } from './pages/events.js';
 import { HostsPage } from './pages/hosts.js';
 import { InstancePage } from './pages/instance.js';
 import { InstancesPage } from './pages/instances.js';
+import { KerberosPage } from './pages/kerberos.js';
 import { LaunchPage } from './pages/launch.js';
 import { LoginPage } from './pages/login.js';
 import { OverviewPage } from './pages/overview.js';
@@ -38,6 +39,8 @@ function PageFor({ route }: { readonly route: Route }) {
       return <DhcpPage />;
     case 'directory':
       return <DirectoryPage />;
+    case 'kerberos':
+      return <KerberosPage />;
     case 'events':
       return <EventsPage />;
     default:

@@ -14,6 +14,7 @@ const ITEMS: readonly { readonly page: ConsolePage | ''; readonly label: string 
   { page: 'dns', label: 'DNS' },
   { page: 'dhcp', label: 'DHCP' },
   { page: 'directory', label: 'Directory' },
+  { page: 'kerberos', label: 'Kerberos' },
   { page: 'events', label: 'Events' },
 ];
 

@@ -53,8 +53,11 @@ async function sh(net: Netns, ns: string, script: string): Promise<void> {
   if (r.code !== 0) throw new Error(`in ${ns}: ${script}\n${r.output}`);
 }
 
-/** `channelDir` must be a channel built for http://127.0.0.1:8090/ (as `npm run build:appliances` builds the samples). */
-export async function startStormNetwork(opts: { channelDir: string; publicKey: string }): Promise<StormNetwork> {
+/**
+ * `channelDir` must be a channel built for http://127.0.0.1:8090/ (as `npm run build:appliances` builds
+ * the samples); `managerArgs` adds flags to the site's manager (e.g. `--kdc-listen 10.77.0.1:88`).
+ */
+export async function startStormNetwork(opts: { channelDir: string; publicKey: string; managerArgs?: readonly string[] }): Promise<StormNetwork> {
   const k = (process.pid % 200) + ++sites;
   const net = await createNetns({ bridgeAddress: `${SITE.managerAddress}/24` });
   const ns = net.name;
@@ -124,6 +127,7 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
       '--channel-poll', '0',
       '--heartbeat', '2',
       '--log-level', 'warn',
+      ...(opts.managerArgs ?? []),
     ]);
     await manager.waitFor(/STORM manager listening on/, 60_000);
     const caPem = await readFile(join(data, 'pki', 'ca.pem'), 'utf8');

@@ -5,6 +5,8 @@ const TONE: Readonly<Record<string, 'ok' | 'busy' | 'bad' | 'idle'>> = {
   ok: 'ok',
   done: 'ok',
   launching: 'busy',
+  starting: 'busy',
+  restarting: 'busy',
   stopping: 'busy',
   destroying: 'busy',
   new: 'busy',
