@@ -59,7 +59,8 @@ beforeAll(async () => {
   await cp(FIXTURE_CHANNEL_SRC, src, { recursive: true });
   const base = JSON.parse(await readFile(join(src, 'hello-web-1.0.0', 'manifest.json'), 'utf8')) as Record<string, unknown>;
   await mkdir(join(src, 'kdc-web-1.0.0'));
-  await writeFile(join(src, 'kdc-web-1.0.0', 'manifest.json'), JSON.stringify({ ...base, name: 'kdc-web', title: 'Kerberized web', layers: [{ kind: 'os', dir: '../_shared/tiny-os/root', kernel: '../_shared/tiny-os/vmlinuz', initrd: '../_shared/tiny-os/initrd.img' }, { kind: 'appliance', dir: '../hello-web-1.0.0/rootfs' }], principals: ['HTTP'] }));
+  const layers = (base['layers'] as { kind: string; dir: string }[]).map((l) => (l.kind === 'appliance' ? { ...l, dir: '../hello-web-1.0.0/rootfs' } : l));
+  await writeFile(join(src, 'kdc-web-1.0.0', 'manifest.json'), JSON.stringify({ ...base, name: 'kdc-web', title: 'Kerberized web', layers, principals: ['HTTP'] }));
   channel = await publishChannel({ src });
 
   // A manager without a realm first: its user predates the KDC.

@@ -62,7 +62,8 @@ export function KerberosPage() {
               </tbody>
             </table>
           </div>
-          <div class="table-wrap">
+          {r.instances?.length ? null : <Empty>No instances: each gets host/&lt;fqdn&gt; at launch.</Empty>}
+          <div class="table-wrap" hidden={!r.instances?.length}>
             <table aria-label="Instances' principals">
               <thead>
                 <tr>
