@@ -5,10 +5,11 @@
  * instance principals and keytabs, removal, the KDC killed and restarted within 5 s, a restart of
  * the service keeping the realm, a changed domain refused, and private modes on every file.
  */
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kerberosChecks } from '../../manager/src/kerberos/kerberos-checks.js';
 import { KerberosService } from '../../manager/src/kerberos/kerberos-service.js';
 import { kerberosClient, type KerberosClient } from '../helpers/kerberos-clients.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -151,6 +152,24 @@ describe('the KDC the manager runs', () => {
     await realm.start();
     expect((await client.kinit('alice', 'through-the-glass')).code).toBe(0);
     await expect(service('lab.example').start()).rejects.toThrow(/holds the realm STORM\.INTERNAL, but --domain gives LAB\.EXAMPLE/);
+    // The refused start changed nothing: the realm's profiles still name STORM.INTERNAL.
+    expect((await realm.principals()).users).toContain('alice@STORM.INTERNAL');
+    expect((await client.kinit('alice', 'through-the-glass')).code).toBe(0);
+  });
+
+  it("gives storm doctor its lines: the KDC serving, the files private, users waiting for a principal", async () => {
+    const users = [{ uid: 'alice', hasPassword: true }, { uid: 'early', hasPassword: true }, { uid: 'nopass', hasPassword: false }];
+    let lines = await kerberosChecks(realm, users);
+    expect(lines.map((l) => [l.name, l.status])).toEqual([['kerberos-kdc', 'ok'], ['kerberos-files', 'ok'], ['kerberos-principals', 'ok']]);
+    expect(lines[0]!.message).toMatch(new RegExp(`serves on 127\\.0\\.0\\.1:${port} \\(pid \\d+`));
+    expect(lines[2]!.message).toBe('1 user(s) have their principal; 1 from before the realm have none yet (early): each gets one at the next storm user passwd');
+    await chmod(realm.files.stash, 0o644);
+    lines = await kerberosChecks(realm, users);
+    expect(lines[1]).toMatchObject({ status: 'fail', message: expect.stringContaining(`${realm.files.stash} (0644)`), fix: `chmod -R go-rwx ${realm.files.dir}` });
+    await chmod(realm.files.stash, 0o600);
+    await realm.kdc.stop();
+    expect((await kerberosChecks(realm, users))[0]).toMatchObject({ name: 'kerberos-kdc', status: 'fail', message: expect.stringContaining('is stopped') });
+    await realm.kdc.start();
   });
 
   it('leaves no file of the realm readable by anyone but its owner', async () => {

@@ -113,16 +113,17 @@ export async function prepareRealm(files: KdcFiles, opts: { realm: string; domai
   await chmod(files.dir, 0o700);
   await rm(files.tmp, { recursive: true, force: true });
   await mkdir(files.tmp, { mode: 0o700 });
+  const existing = await readFile(files.realmFile, 'utf8').then((t) => t.trim(), () => null);
+  const haveDb = await readFile(files.stash).then(() => true, () => false);
+  // Checked before any file is written: a refused start leaves the realm's profiles as they were.
+  if (existing && existing !== opts.realm && haveDb) {
+    throw MgrErr.MGR_ERR_KDC(`${files.dir} holds the realm ${existing}, but --domain gives ${opts.realm}; start with the old --domain, or move ${files.dir} away to begin a new realm (every principal is lost)`);
+  }
   await writeFile(files.kdcConf, renderKdcConf(files, opts.realm, opts.listen), { mode: 0o600 });
   await writeFile(files.krb5Conf, renderKrb5Conf(opts.realm, opts.domain, opts.listen), { mode: 0o600 });
   // No kadmind runs, so nobody is granted remote administration.
   await writeFile(files.acl, '', { mode: 0o600 });
-  const existing = await readFile(files.realmFile, 'utf8').then((t) => t.trim(), () => null);
-  const haveDb = await readFile(files.stash).then(() => true, () => false);
   let created = false;
-  if (existing && existing !== opts.realm && haveDb) {
-    throw MgrErr.MGR_ERR_KDC(`${files.dir} holds the realm ${existing}, but --domain gives ${opts.realm}; start with the old --domain, or move ${files.dir} away to begin a new realm (every principal is lost)`);
-  }
   if (!haveDb) {
     // A random master password, said twice on stdin and never kept: the stash holds the key.
     const master = randomBytes(32).toString('base64');
