@@ -19,5 +19,13 @@ describe('manager config', () => {
     expect(() => loadManagerConfig(['--log-level', 'loud'], {})).toThrow(/logLevel/);
     expect(() => loadManagerConfig(['--bogus'], {})).toThrow(/bogus/);
     expect(() => loadManagerConfig(['stray'], {})).toThrow(/stray/);
+    expect(() => loadManagerConfig(['--kdc-listen', '88'], {})).toThrow(/--kdc-listen: expected HOST:PORT/);
+  });
+
+  it('reads --kdc-listen (STORM_KDC_LISTEN) and says what it does in --help', () => {
+    expect(loadManagerConfig(['--kdc-listen', '10.77.0.1:88'], {})).toMatchObject({ config: { kdcListen: '10.77.0.1:88' } });
+    expect(loadManagerConfig([], { STORM_KDC_LISTEN: '[::1]:8888' })).toMatchObject({ config: { kdcListen: '[::1]:8888' } });
+    const out = loadManagerConfig(['--help'], {});
+    expect('help' in out && out.help).toMatch(/--kdc-listen HOST:PORT +run MIT's Kerberos KDC/);
   });
 });
