@@ -70,10 +70,10 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     const auth = await openSessionAuth(ctx.db, config);
     app.decorate('consoleAdmin', auth.admin);
     app.addHook('onClose', async () => ctx.close());
-    // The KDC's own news (started, died, restarted, its errors) in the manager's log; its requests stay on the bus.
+    // The KDC's own news (started, died, restarted, its errors) in the manager's log; its requests at debug.
     ctx.bus.subscribe((e) => {
       const level = e.data['level'];
-      if (e.type === 'kerberos.log' && (level === 'info' || level === 'warn' || level === 'error')) app.log[level](String(e.data['msg']));
+      if (e.type === 'kerberos.log' && (level === 'debug' || level === 'info' || level === 'warn' || level === 'error')) app.log[level](String(e.data['msg']));
     });
     // A new CRL (a host revoked) applies to the next TLS handshake without a restart.
     ctx.trust.onCrlChange(() => {

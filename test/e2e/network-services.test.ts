@@ -2,7 +2,8 @@
  * The network services end to end, inside a network namespace with a bridge and libvirtd started in
  * it: launch the sample appliance through the API; the VM gets its reserved address from STORM's
  * DHCP, resolves storm.local through STORM's DNS, fetches its configuration over XML-RPC, registers
- * an MX record that `dig` then sees, and reports `applied`; its page answers by name from inside the
+ * an MX record that `dig` then sees, writes the Kerberos keytab of the realm the site's manager runs
+ * (busybox's sh, awk and base64), and reports `applied`; its page answers by name from inside the
  * namespace. Then python's xmlrpc.client, from an instance's own address: getConfig returns that
  * instance's data; another instance's token is a fault; an unknown method is a fault; 10 MB is refused.
  */
@@ -17,7 +18,7 @@ const BUILD = resolve(import.meta.dirname, '../../appliances/build');
 let site: StormNetwork;
 
 beforeAll(async () => {
-  site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
+  site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8'), managerArgs: ['--kdc-listen', `${SITE.managerAddress}:88`] });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
 }, 180_000);
 afterAll(async () => {
@@ -37,6 +38,8 @@ describe('network services with a real guest', () => {
     expect(text).toContain(`STORM-OS: network eth0 ${web.ip}`);
     expect(text).toContain(`STORM-AGENT: storm.local is ${SITE.managerAddress}`);
     expect(text).toMatch(/STORM-AGENT: registered MX hello1\.storm\.internal 10 hello1\.storm\.internal/);
+    // The tiny-os agent (busybox) fetched its keytab too.
+    expect(text).toContain('STORM-AGENT: kerberos keytab for host/hello1.storm.internal@STORM.INTERNAL');
     const shown = await site.api.get<Instance>(`/instances/${web.id}`);
     expect(shown.guestStatus).toMatchObject({ phase: 'applied' });
 

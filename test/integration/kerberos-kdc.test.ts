@@ -119,6 +119,15 @@ describe('the KDC the manager runs', () => {
     await realm.instanceRemoved('web1');
   });
 
+  it('takes two requests for the same new principal at once (the second changes what the first made)', async () => {
+    await Promise.all([realm.userPasswordSet('dora', 'explorer-1'), realm.userPasswordSet('dora', 'explorer-2')]);
+    expect((await client.kinit('dora', 'explorer-2')).code).toBe(0);
+    await Promise.all([realm.instanceAdded({ name: 'race', services: [] }), realm.instanceAdded({ name: 'race', services: [] })]);
+    expect((await realm.principals()).instances['race']).toEqual(['host/race.storm.internal@STORM.INTERNAL']);
+    await realm.userRemoved('dora');
+    await realm.instanceRemoved('race');
+  });
+
   it('prunes principals whose user or instance no longer exists', async () => {
     await realm.instanceAdded({ name: 'gone', services: [] });
     await realm.instanceAdded({ name: 'kept', services: [] });

@@ -57,17 +57,24 @@ export class Kadmin {
     checkKerberosPassword(password);
     const p = this.name(principal);
     const input = `${password}\n${password}\n`;
-    const cmd = (await this.exists(p)) ? `cpw ${p}` : `addprinc ${p}`;
-    const r = await this.run(cmd, input);
+    let cmd = (await this.exists(p)) ? `cpw ${p}` : `addprinc ${p}`;
+    let r = await this.run(cmd, input);
+    // Created meanwhile by another request: change its password instead.
+    if (cmd.startsWith('addprinc') && /already exists/.test(r.stderr)) r = await this.run((cmd = `cpw ${p}`), input);
     if (!this.confirmed(r.stdout, p, cmd.startsWith('cpw') ? 'changed' : 'created')) throw MgrErr.MGR_ERR_KDC(`${cmd.split(' ')[0]} ${p}: ${lastLine(r.stderr)}`);
   }
 
   /** Creates the principal with random keys, or gives it new random keys (old keytabs stop working). */
   async randomKey(principal: string): Promise<void> {
     const p = this.name(principal);
-    const exists = await this.exists(p);
-    const r = await this.run(exists ? `cpw -randkey ${p}` : `addprinc -randkey ${p}`);
-    if (!this.confirmed(r.stdout, p, exists ? 'randomized' : 'created')) throw MgrErr.MGR_ERR_KDC(`${exists ? 'cpw -randkey' : 'addprinc -randkey'} ${p}: ${lastLine(r.stderr)}`);
+    let verb = (await this.exists(p)) ? 'cpw' : 'addprinc';
+    let r = await this.run(`${verb} -randkey ${p}`);
+    // Created meanwhile by another request: give it new keys instead.
+    if (verb === 'addprinc' && /already exists/.test(r.stderr)) {
+      verb = 'cpw';
+      r = await this.run(`cpw -randkey ${p}`);
+    }
+    if (!this.confirmed(r.stdout, p, verb === 'cpw' ? 'randomized' : 'created')) throw MgrErr.MGR_ERR_KDC(`${verb} -randkey ${p}: ${lastLine(r.stderr)}`);
   }
 
   /** Deletes the principal; false when there was none (so undo and destroy may call it blindly). */
