@@ -21,6 +21,7 @@ import type { ScryptParams } from './header.js';
 import { encodeManifest, type Manifest, MANIFEST_FORMAT, type ManifestFile, payloadBytes } from './manifest.js';
 import { describeSnapshot, snapshotDatabase } from './snapshot.js';
 import { fsyncDir, fsyncPath } from './sync.js';
+import { dumpRealm, kdcFiles } from '../kerberos/kdc-files.js';
 
 export interface BackupOptions {
   readonly dataDir: string;
@@ -58,7 +59,7 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
     await snapshotDatabase(join(dataDir, DATABASE_FILE), snapshot);
     const facts = await describeSnapshot(snapshot);
     const survey = await surveyDataFolder(dataDir, facts.packagedLayers);
-    const planned = survey.files.map((f) => (f.kind === 'database' ? { ...f, source: snapshot } : f));
+    const planned = [...survey.files.map((f) => (f.kind === 'database' ? { ...f, source: snapshot } : f)), ...(await realmDump(dataDir, work, survey.files))];
     const contents = await Promise.all(planned.map(readForBackup));
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
@@ -79,6 +80,19 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The Kerberos realm's database as a consistent dump (`kdb5_util dump`, beside the running KDC), when
+ * the folder has a realm; a dump already there (restored, not yet loaded) is kept as it is instead.
+ */
+async function realmDump(dataDir: string, work: string, surveyed: readonly PlannedFile[]): Promise<PlannedFile[]> {
+  const files = kdcFiles(dataDir);
+  const have = (p: string) => surveyed.some((f) => f.path === p);
+  if (!have('kerberos/stash') || have('kerberos/principal.dump') || !(await access(files.database).then(() => true, () => false))) return [];
+  const to = join(work, 'principal.dump');
+  await dumpRealm(files, to);
+  return [{ path: 'kerberos/principal.dump', kind: 'kerberos', mode: 0o600, size: (await stat(to)).size, source: to }];
 }
 
 interface Content {

@@ -26,6 +26,9 @@ const OMIT = {
   cache: { omit: 'images/', reason: 'the layer cache: layers are fetched again from their channels when a launch needs them' },
   site: { omit: 'local-channel/site/', reason: "the local channel's site: rebuilt at start from the database and the packaged layers" },
   temporary: { omit: 'local-channel/.src-*', reason: 'a temporary folder of a local channel rebuild' },
+  kdb: { omit: 'kerberos/principal*', reason: "the Kerberos realm's live database: in the backup as its dump (kerberos/principal.dump), loaded at the restored manager's first start" },
+  kdcProfiles: { omit: 'kerberos/kdc.conf, krb5.conf, kadm5.acl', reason: 'written again at every start' },
+  kdcTmp: { omit: 'kerberos/tmp/', reason: 'keytabs on their way to a guest, deleted at once' },
 } as const;
 
 /** How one entry (path relative to the data folder, `/`-separated) is treated. */
@@ -53,6 +56,14 @@ export function classify(rel: string, isDir: boolean, packagedLayers: ReadonlySe
       if (sub === 'publisher.key' || sub === 'publisher.pub') return { copy: 'channel-key' };
       if (sub === 'site' || sub.startsWith('site/')) return OMIT.site;
       if (sub.startsWith('.src-')) return OMIT.temporary;
+      break;
+    case 'kerberos':
+      // The realm (--kdc-listen): its master key and name as they are; the database as a dump.
+      if (!sub) return 'descend';
+      if (sub === 'stash' || sub === 'realm' || sub === 'principal.dump') return { copy: 'kerberos' };
+      if (sub.startsWith('principal')) return OMIT.kdb;
+      if (sub === 'kdc.conf' || sub === 'krb5.conf' || sub === 'kadm5.acl') return OMIT.kdcProfiles;
+      if (sub === 'tmp' || sub.startsWith('tmp/')) return OMIT.kdcTmp;
       break;
   }
   return { omit: isDir ? `${rel}/` : rel, reason: 'not recognised as manager state; not copied' };
@@ -100,7 +111,7 @@ export async function surveyDataFolder(dataDir: string, packagedLayers: Readonly
 
 /** Restored modes: the database and every secret 0600, nothing executable or writable by others. */
 function fileMode(kind: ManifestFile['kind'], mode: number): number {
-  return kind === 'database' || kind === 'admin-token' ? 0o600 : mode & 0o644;
+  return kind === 'database' || kind === 'admin-token' || kind === 'kerberos' ? 0o600 : mode & 0o644;
 }
 
 async function measure(dir: string): Promise<{ count: number; bytes: number }> {

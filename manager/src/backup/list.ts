@@ -48,6 +48,7 @@ const WHAT: Record<Manifest['files'][number]['kind'], string> = {
   pki: 'CA and manager certificates and keys',
   'channel-key': "local channel's publisher key",
   'packaged-layer': 'layer of a packaged appliance (no channel has it)',
+  kerberos: "the Kerberos realm: its master key (stash), name, and database dump",
 };
 
 export function plural(n: number, one: string, many = `${one}s`): string {

@@ -31,7 +31,7 @@ export const ManifestSchema = Type.Object(
       Type.Object(
         {
           path: Type.String({ pattern: SAFE_PATH, maxLength: 512 }),
-          kind: Type.Union([Type.Literal('database'), Type.Literal('admin-token'), Type.Literal('pki'), Type.Literal('channel-key'), Type.Literal('packaged-layer')]),
+          kind: Type.Union([Type.Literal('database'), Type.Literal('admin-token'), Type.Literal('pki'), Type.Literal('channel-key'), Type.Literal('packaged-layer'), Type.Literal('kerberos')]),
           mode: Type.Integer({ minimum: 0, maximum: 0o777 }),
           size: Count,
           sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),

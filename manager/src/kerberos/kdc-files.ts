@@ -9,7 +9,7 @@
  * await prepareRealm(files, { realm: 'STORM.INTERNAL', listen: { host: '10.77.0.1', port: 88 } });
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MgrErr } from '../errors.js';
 import { runMit } from './mit-tools.js';
@@ -25,6 +25,8 @@ export interface KdcFiles {
   readonly realmFile: string;
   /** Keytabs are exported here for a moment, then read and deleted. */
   readonly tmp: string;
+  /** A restored backup's copy of the database (`kdb5_util dump`), loaded at the next start. */
+  readonly dump: string;
 }
 
 export interface KdcListen {
@@ -43,6 +45,7 @@ export function kdcFiles(dataDir: string): KdcFiles {
     acl: join(dir, 'kadm5.acl'),
     realmFile: join(dir, 'realm'),
     tmp: join(dir, 'tmp'),
+    dump: join(dir, 'principal.dump'),
   };
 }
 
@@ -107,34 +110,57 @@ export function renderKrb5Conf(realm: string, domain: string, listen: KdcListen)
   ].join('\n');
 }
 
-/** Writes the profiles, creates the database on first use, and leaves nothing readable by others. */
-export async function prepareRealm(files: KdcFiles, opts: { realm: string; domain: string; listen: KdcListen }): Promise<{ created: boolean }> {
+/**
+ * Writes the profiles, creates the database on first use (or loads the dump a restored backup left),
+ * and leaves nothing readable by others.
+ */
+export async function prepareRealm(files: KdcFiles, opts: { realm: string; domain: string; listen: KdcListen }): Promise<{ created: boolean; loaded: boolean }> {
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
   await chmod(files.dir, 0o700);
   await rm(files.tmp, { recursive: true, force: true });
   await mkdir(files.tmp, { mode: 0o700 });
+  const exists = (p: string) => access(p).then(() => true, () => false);
   const existing = await readFile(files.realmFile, 'utf8').then((t) => t.trim(), () => null);
-  const haveDb = await readFile(files.stash).then(() => true, () => false);
+  const [haveDb, haveStash, haveDump] = await Promise.all([exists(files.database), exists(files.stash), exists(files.dump)]);
   // Checked before any file is written: a refused start leaves the realm's profiles as they were.
-  if (existing && existing !== opts.realm && haveDb) {
+  if (existing && existing !== opts.realm && (haveDb || haveStash)) {
     throw MgrErr.MGR_ERR_KDC(`${files.dir} holds the realm ${existing}, but --domain gives ${opts.realm}; start with the old --domain, or move ${files.dir} away to begin a new realm (every principal is lost)`);
+  }
+  if (!haveDb && haveStash && !haveDump) {
+    throw MgrErr.MGR_ERR_KDC(`${files.dir} has the realm's stash but no database: restore the folder from a backup, or move it away to begin a new realm (every principal is lost)`);
   }
   await writeFile(files.kdcConf, renderKdcConf(files, opts.realm, opts.listen), { mode: 0o600 });
   await writeFile(files.krb5Conf, renderKrb5Conf(opts.realm, opts.domain, opts.listen), { mode: 0o600 });
   // No kadmind runs, so nobody is granted remote administration.
   await writeFile(files.acl, '', { mode: 0o600 });
   let created = false;
-  if (!haveDb) {
+  let loaded = false;
+  if (!haveDb && haveStash) {
+    // A restored backup: the dump is encrypted with the master key the stash holds.
+    const r = await runMit(files, 'kdb5_util', ['load', files.dump]);
+    if (r.code !== 0) throw MgrErr.MGR_ERR_KDC(`kdb5_util load ${files.dump} failed: ${lastLine(r.stderr || r.stdout)}`);
+    await rm(files.dump, { force: true });
+    loaded = true;
+  } else if (!haveDb) {
     // A random master password, said twice on stdin and never kept: the stash holds the key.
     const master = randomBytes(32).toString('base64');
-    await rm(files.database, { force: true });
     const r = await runMit(files, 'kdb5_util', ['create', '-s', '-r', opts.realm], { input: `${master}\n${master}\n` });
     if (r.code !== 0) throw MgrErr.MGR_ERR_KDC(`kdb5_util create failed: ${lastLine(r.stderr || r.stdout)}`);
-    await writeFile(files.realmFile, `${opts.realm}\n`, { mode: 0o600 });
     created = true;
-  } else if (!existing) await writeFile(files.realmFile, `${opts.realm}\n`, { mode: 0o600 });
+  }
+  if (existing !== opts.realm) await writeFile(files.realmFile, `${opts.realm}\n`, { mode: 0o600 });
   await privateModes(files.dir);
-  return { created };
+  return { created, loaded };
+}
+
+/**
+ * A consistent copy of the realm's database, taken beside a running KDC (`kdb5_util dump` reads under
+ * the database's lock); with the stash it is the whole realm. Used by `storm-manager backup`.
+ */
+export async function dumpRealm(files: KdcFiles, to: string): Promise<void> {
+  const r = await runMit(files, 'kdb5_util', ['dump', to]);
+  await rm(`${to}.dump_ok`, { force: true });
+  if (r.code !== 0) throw MgrErr.MGR_ERR_KDC(`kdb5_util dump failed: ${lastLine(r.stderr || r.stdout)}`);
 }
 
 /** Every file in the realm's folder 0600, every folder 0700: the database and stash are key material. */

@@ -69,8 +69,9 @@ export class KerberosService implements PrincipalSync {
   /** The profiles and the database (created on first use): principals can be set from here on. */
   async prepare(): Promise<void> {
     if (this.prepared) return;
-    const { created } = await prepareRealm(this.files, { realm: this.realm, domain: this.opts.domain, listen: this.listen });
+    const { created, loaded } = await prepareRealm(this.files, { realm: this.realm, domain: this.opts.domain, listen: this.listen });
     if (created) this.opts.log('info', `Kerberos realm ${this.realm} created in ${this.files.dir}`);
+    if (loaded) this.opts.log('info', `Kerberos realm ${this.realm} loaded from the restored backup's dump`);
     this.prepared = true;
   }
 
