@@ -46,6 +46,8 @@ export interface IssuedKeytab {
 }
 
 export class KerberosService implements PrincipalSync {
+  /** Its protocol, as the manager's other network services name theirs. */
+  readonly name = 'kerberos';
   readonly realm: string;
   readonly files: KdcFiles;
   readonly kadmin: Kadmin;
@@ -84,6 +86,11 @@ export class KerberosService implements PrincipalSync {
 
   close(): Promise<void> {
     return this.kdc.stop();
+  }
+
+  /** Where the KDC listens, e.g. `udp+tcp 10.77.0.1:88`. */
+  listensOn(): string {
+    return `udp+tcp ${this.opts.listen}`;
   }
 
   fqdn(name: string): string {
