@@ -116,6 +116,11 @@ describe('users: storm user add and passwd set the Kerberos password', () => {
     const human = await cli.run(['kerberos']);
     expect(human.stdout).toMatch(/early\s+- \(at the next storm user passwd\)/);
     expect(human.stdout).toContain('1 user(s) have no principal yet: early');
+    // storm doctor says so too, beside the KDC's health (its exit status is about every check, hosts too).
+    const doctor = JSON.parse((await cli.run(['--json', 'doctor'])).stdout) as { checks: { scope: string; name: string; status: string; message: string }[] };
+    const kerberosLines = doctor.checks.filter((c) => c.name.startsWith('kerberos-'));
+    expect(kerberosLines.map((c) => `${c.scope} ${c.name} ${c.status}`)).toEqual(['manager kerberos-kdc ok', 'manager kerberos-files ok', 'manager kerberos-principals ok']);
+    expect(kerberosLines[2]!.message).toMatch(/1 from before the realm have none yet \(early\): each gets one at the next storm user passwd/);
     expect((await fresh('early-1').kinit('early', 'early-bird-2026')).code).not.toBe(0);
     expect((await cli.run(['user', 'passwd', 'early'], { input: 'early-bird-2027\n' })).code).toBe(0);
     expect((await fresh('early-2').kinit('early', 'early-bird-2027')).code).toBe(0);

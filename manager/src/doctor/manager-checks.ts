@@ -1,7 +1,8 @@
 /**
  * The manager's own checks for `storm doctor`: its data folder and secrets private, the database
  * intact (sqlite's quick_check), the CA and the current CRL inside their validity windows, the
- * network services it was asked to run accepting connections, the local host heartbeating.
+ * network services it was asked to run accepting connections (and the Kerberos realm's own lines),
+ * the local host heartbeating.
  *
  * @example
  * const lines = await managerChecks(ctx); // [{ scope: 'manager', name: 'data-folder', status: 'ok', message: '…' }, …]
@@ -15,6 +16,7 @@ import { readCrl } from '../../../trust/crl-info.js';
 import { localHostName } from '../local-host/enrol.js';
 import type { ManagerContext } from '../context.js';
 import type { DoctorCheck } from './doctor-types.js';
+import { kerberosChecks } from '../kerberos/kerberos-checks.js';
 
 const DAY_MS = 86_400_000;
 /** A CA or CRL closer to its end than this is a failure now, while there is time to act. */
@@ -93,7 +95,9 @@ async function services(ctx: ManagerContext): Promise<Check[]> {
   if (config.dhcpInterface && ctx.net) {
     out.push(network.dhcp ? { name: 'dhcp', status: 'ok', message: `DHCP runs on ${config.dhcpInterface}` } : { name: 'dhcp', status: 'fail', message: `DHCP on ${config.dhcpInterface} is not running`, fix: "see the manager's log; restart the manager" });
   }
-  if (!out.length) out.push({ name: 'services', status: 'skip', message: 'no appliance network services are configured (--dns-listen, --dhcp-interface, --ldap-listen)' });
+  // The realm: its KDC serving, its files private, users from before it waiting for a principal.
+  if (ctx.kerberos) out.push(...(await kerberosChecks(ctx.kerberos, (await ctx.directory.listUsers()).map((u) => ({ uid: u.uid, hasPassword: u.hasPassword })))));
+  if (!out.length) out.push({ name: 'services', status: 'skip', message: 'no appliance network services are configured (--dns-listen, --dhcp-interface, --ldap-listen, --kdc-listen)' });
   return out;
 }
 
