@@ -8,6 +8,7 @@
  * r.stdout.split('\n');
  */
 import { spawn } from 'node:child_process';
+import { MgrErr } from '../errors.js';
 import type { KdcFiles } from './kdc-files.js';
 
 /** Debian installs the KDC tools in /usr/sbin, which a service's PATH may lack. */
@@ -39,9 +40,10 @@ export function runMit(files: Pick<KdcFiles, 'krb5Conf' | 'kdcConf'>, command: s
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.on('error', (e) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(e);
+      if (e.code === 'ENOENT') reject(MgrErr.MGR_ERR_KDC(`${command} not found: install Debian's krb5-kdc and krb5-admin-server (scripts/setup.sh does), or start without --kdc-listen`));
+      else reject(e);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
