@@ -15,6 +15,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManagerClient } from '../../cli/src/client.js';
 import { ROOT } from '../helpers/manager-process.js';
+import { waitUntilReady } from '../helpers/stormd-process.js';
 import { makeVmDir, type VmDir } from './libvirtd.js';
 import { createNetns, type ExecResult, type Netns, type Started } from './netns.js';
 
@@ -142,6 +143,8 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
     if (join_.code !== 0) throw new Error(`stormd join failed:\n${join_.output}`);
     const stormd = net.start(ns, process.execPath, [join(ROOT, 'bin/stormd.js'), '--data', stormdData, '--listen', `127.0.0.1:${SITE.stormdPort}`, '--hypervisor', libvirtUri, '--log-level', 'warn']);
     await stormd.waitFor(/stormd: listening on/, 60_000);
+    // Launches are placed only on a host whose first heartbeat (with its checks) has come in.
+    await waitUntilReady({ api }, 'site-host');
 
     return {
       net,
