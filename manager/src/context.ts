@@ -170,7 +170,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       directory,
       ldapBaseDn: directoryBaseDn,
       ldapTls: trust.directoryTlsOptions(),
-      guestApp: { tls: () => trust.guestTlsOptions(), guests, logLevel: config.logLevel },
+      guestApp: { tls: () => trust.guestTlsOptions(), guests, logLevel: config.logLevel, logFormat: config.logFormat },
       log: (msg) => bus.publish('network.log', { msg }),
       kerberos,
     });

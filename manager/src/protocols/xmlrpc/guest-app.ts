@@ -7,13 +7,14 @@
  * thousand guests booting at once cost a thousand cheap signatures, not RSA ones.
  *
  * @example
- * const listener = new GuestListener('10.77.0.1:8444', { tls: () => trust.guestTlsOptions(), guests, logLevel: 'info' });
+ * const listener = new GuestListener('10.77.0.1:8444', { tls: () => trust.guestTlsOptions(), guests, logLevel: 'info', logFormat: 'text' });
  * await listener.start();
  * await listener.close();
  */
 import type { TlsOptions } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parseHostPort } from '../../../../common/config.js';
+import { DebugRequestLog, type LogFormat, loggerOptions } from '../../../../common/log-format.js';
 import type { GuestApi } from '../../guests/guest-api.js';
 import { installErrorHandlers } from '../../http/error-handler.js';
 import type { NetworkService } from '../network-service.js';
@@ -24,12 +25,14 @@ export interface GuestAppDeps {
   readonly tls: () => TlsOptions;
   readonly guests: GuestApi;
   readonly logLevel: string;
+  readonly logFormat: LogFormat;
 }
 
 export async function buildGuestApp(deps: GuestAppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     https: deps.tls(),
-    logger: { level: deps.logLevel },
+    logger: loggerOptions({ format: deps.logFormat, level: deps.logLevel }),
+    logController: new DebugRequestLog(),
     bodyLimit: 1024 * 1024,
   });
   installErrorHandlers(app);
