@@ -182,7 +182,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       bus,
       heartbeatIntervalMs: config.heartbeatSeconds * 1000,
       missedHeartbeats: config.missedHeartbeats,
-      onInstances: (hostId, statuses) => instances!.syncFromHost(hostId, statuses),
+      onInstances: (hostId, statuses, receivedAt) => instances!.syncFromHost(hostId, statuses, receivedAt),
       onUnreachable: (ids) => instances!.markUnknown(ids),
       onStatesUnknown: (ids) => instances!.markUnknown(ids),
     });

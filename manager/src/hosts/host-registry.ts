@@ -29,7 +29,8 @@ export interface HostRegistryOptions {
   /** Heartbeats a host may miss before it is unreachable. */
   readonly missedHeartbeats: number;
   /** Told about each heartbeat's instance states (the instance service syncs from them). */
-  readonly onInstances?: (hostId: string, instances: readonly InstanceStatus[]) => Promise<void>;
+  /** `receivedAt`: when the heartbeat arrived (ms), so that an action answered since wins over it. */
+  readonly onInstances?: (hostId: string, instances: readonly InstanceStatus[], receivedAt: number) => Promise<void>;
   /** Told when hosts go silent (their instances become unknown). */
   readonly onUnreachable?: (hostIds: readonly string[]) => Promise<void>;
   /** Told when a host answers but cannot say what its instances do (its libvirt is down): they become unknown. */
@@ -116,13 +117,14 @@ export class HostRegistry {
 
   /** A heartbeat from the host whose client certificate has `serial` (already verified by TLS). */
   async heartbeat(serial: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const receivedAt = Date.now();
     const host = await this.store.bySerial(serial);
     if (!host || host.status === 'revoked') throw MgrErr.MGR_ERR_FORBIDDEN('not an enrolled host');
     await this.store.recordHeartbeat(host.id, req);
     const reason = degradedReason(req.health);
     const status = reason ? 'degraded' : 'ready';
     if (viewStatus(host) !== status || (reason && reason !== host.degraded)) this.opts.bus.publish('host.state', { id: host.id, name: host.name, status, ...(reason ? { reason } : {}) });
-    if (req.instances) await this.opts.onInstances?.(host.id, req.instances);
+    if (req.instances) await this.opts.onInstances?.(host.id, req.instances, receivedAt);
     else await this.opts.onStatesUnknown?.([host.id]);
     return { intervalMs: this.opts.heartbeatIntervalMs, crlNumber: this.opts.trust.crlNumber };
   }

@@ -12,6 +12,7 @@ import { errorMessage } from '../../../common/errors.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
+import { ActionFence } from './action-fence.js';
 import { stateFromHost, TRANSITIONAL } from './host-states.js';
 import type { InstanceRow, InstanceState, InstanceStore } from './instance-store.js';
 import { instanceView, type InstanceView } from './instance-view.js';
@@ -28,6 +29,9 @@ export interface InstanceServiceOptions {
 }
 
 export class InstanceService {
+  /** Heartbeats that left the host before an action's answer must not overwrite it. */
+  private readonly fence = new ActionFence();
+
   constructor(private readonly opts: InstanceServiceOptions) {}
 
   async find(idOrName: string): Promise<InstanceRow> {
@@ -59,13 +63,15 @@ export class InstanceService {
     if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
     const client = await this.opts.hosts.client(row.host_id);
     const desired = action === 'stop' ? 'stopped' : 'running';
-    try {
-      const r = await client.action(row.id, { action, timeoutMs: this.opts.stopTimeoutMs ?? 30_000 });
-      await this.setState(row, stateFromHost({ id: row.id, domain: '', state: r.state, hasLayer: true, layerBytes: 0 }), { desired, error: null });
-    } catch (err) {
-      await this.opts.store.setState(row.id, row.state, { error: `${action}: ${errorMessage(err)}` });
-      throw err;
-    }
+    await this.fence.around(row.id, async () => {
+      try {
+        const r = await client.action(row.id, { action, timeoutMs: this.opts.stopTimeoutMs ?? 30_000 });
+        await this.setState(row, stateFromHost({ id: row.id, domain: '', state: r.state, hasLayer: true, layerBytes: 0 }), { desired, error: null });
+      } catch (err) {
+        await this.opts.store.setState(row.id, row.state, { error: `${action}: ${errorMessage(err)}` });
+        throw err;
+      }
+    });
     return this.get(row.id);
   }
 
@@ -88,6 +94,7 @@ export class InstanceService {
   async forget(row: InstanceRow): Promise<void> {
     await this.opts.onRemoved?.(row);
     await this.opts.store.remove(row.id);
+    this.fence.forget(row.id);
     this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state: 'destroyed', from: row.state });
   }
 
@@ -98,10 +105,10 @@ export class InstanceService {
   }
 
   /** A heartbeat's view of a host's instances: settled states follow the host. */
-  async syncFromHost(hostId: string, statuses: readonly InstanceStatus[]): Promise<void> {
+  async syncFromHost(hostId: string, statuses: readonly InstanceStatus[], receivedAt = Date.now()): Promise<void> {
     const byId = new Map(statuses.map((s) => [s.id, s]));
     for (const row of await this.opts.store.byHost(hostId)) {
-      if (TRANSITIONAL.has(row.state)) continue;
+      if (TRANSITIONAL.has(row.state) || !this.fence.admits(row.id, receivedAt)) continue;
       await this.setState(row, stateFromHost(byId.get(row.id)));
     }
   }
