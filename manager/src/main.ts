@@ -12,8 +12,12 @@ import { buildApp } from './app.js';
 import { adminNotice } from './auth/session-auth.js';
 import { loadManagerConfig } from './config.js';
 import { runBackupCommand } from './backup/command.js';
-import { enrolLocalHost } from './local-host/enrol.js';
+import { enrolLocalHost, localHostName } from './local-host/enrol.js';
+import { waitForFirstHeartbeat } from './local-host/first-heartbeat.js';
 import { LocalHostSupervisor } from './local-host/supervisor.js';
+
+/** How long start-up waits for the local stormd's first heartbeat before it says ready anyway. */
+const FIRST_HEARTBEAT_MS = 60_000;
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -61,6 +65,10 @@ async function main(): Promise<void> {
     stopper.add('the local stormd', () => supervisor.stop());
   }
   ctx.startBackground();
+  // The banner means "ready": with a local host, that includes the host taking launches.
+  if (localHypervisor && !(await stopper.step(() => waitForFirstHeartbeat(ctx, localHostName(), FIRST_HEARTBEAT_MS)))) {
+    app.log.warn(`the local host has sent no heartbeat in ${FIRST_HEARTBEAT_MS / 1000} s: launches fail until it does; the local stormd's lines above and \`storm doctor\` say why`);
+  }
 
   process.stdout.write(
     [
