@@ -131,6 +131,21 @@ export interface SerialTail {
   readonly offset: number;
 }
 
+/**
+ * `GET /v1/instances/:id/console/attach`, a WebSocket (the upgrade passes the same mutual-TLS
+ * gate as every route): the running instance's serial port. Binary frames carry raw bytes both
+ * ways, the guest's output out and keystrokes in; text frames are ignored. Before the upgrade a
+ * refusal is an ordinary `{ code, message }` answer (404 unknown instance, 409
+ * `STORMD_ERR_SERIAL_UNAVAILABLE` when not running or without a pty). Every attachment sees all
+ * output; the manager decides who may write. stormd closes with `SERIAL_CLOSE_ENDED` and the
+ * reason when the port goes (the domain stopped, stormd stops).
+ */
+export const SERIAL_ATTACH_PATH = (id: string) => `/instances/${id}/console/attach`;
+/** Close code: the serial port ended; the reason says why. */
+export const SERIAL_CLOSE_ENDED = 4000;
+/** Close code: the port could not be attached after the upgrade (it went away meanwhile). */
+export const SERIAL_CLOSE_UNAVAILABLE = 4009;
+
 // ---- the instance's writable layers (checkpoint, rollback, upgrade, package) ----
 // Layer 0 is made by `PUT /v1/instances/:id/layer`. Every later one starts empty; the one made last is
 // the instance's current writable layer, every other is frozen: attached read-only, never written again.

@@ -3,16 +3,19 @@
  * wired and ready to `inject`, never listening (main.ts listens). Route contexts by credential:
  * public (health, CA and CRL, enrolment with its token), host certificate (heartbeats, layer
  * blobs), API token or console session with its CSRF token (everything else under /api/v1,
- * unknown routes included); the web console's pages and assets are public.
+ * unknown routes included, and the serial console's WebSocket, whose Origin must be ours too);
+ * the web console's pages and assets are public.
  *
  * @example
  * const app = await buildApp(managerConfig({ data: dir }));
  * const res = await app.inject({ method: 'GET', url: '/api/v1/health' });
  * await app.close(); // closes the services and the database too
  */
+import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DebugRequestLog, loggerOptions } from '../../common/log-format.js';
+import { SERIAL_PROTOCOL } from '../../common/serial-attach.js';
 import { STORM_VERSION } from '../../common/version.js';
 import { applianceRoutes } from './api/appliances.js';
 import { channelRoutes } from './api/channels.js';
@@ -25,6 +28,7 @@ import { imageRoutes } from './api/images.js';
 import { instanceRoutes } from './api/instances.js';
 import { pkiRoutes } from './api/pki.js';
 import { reconcileRoutes } from './api/reconcile.js';
+import { serialAttachRoutes } from './api/serial-attach.js';
 import { whoamiRoutes } from './api/whoami.js';
 import { networkRoutes } from './api/network.js';
 import { kerberosRoutes } from './api/kerberos.js';
@@ -85,6 +89,9 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
       app.log.warn({ peer: socket.remoteAddress, code: err.code }, `TLS handshake refused: ${err.message}`);
     });
 
+    // WebSockets (the serial console) go through the same routing and hooks as every request;
+    // keystrokes are small, and a page gets the one subprotocol it asks for (its CSRF token rides beside it).
+    await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024, handleProtocols: (offered: Set<string>) => (offered.has(SERIAL_PROTOCOL) ? SERIAL_PROTOCOL : false) } });
     await app.register(consoleRoutes);
     // Guests' XML-RPC endpoint, outside /api/v1: its credential is the instance token and address.
     await app.register(xmlRpcRoutes, { guests: ctx.guests });
@@ -109,6 +116,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(imageRoutes, { db: ctx.db });
           await secured.register(hostAdminRoutes, hostOpts);
           await secured.register(instanceRoutes, { instances: ctx.instances, launcher: ctx.launcher, lifecycle: ctx.lifecycle, checkpoints: ctx.checkpoints });
+          await secured.register(serialAttachRoutes, { instances: ctx.instances, publicUrl: () => ctx.publicUrl() });
           await secured.register(reconcileRoutes, { reconciler: ctx.reconciler });
           await secured.register(doctorRoutes, { ctx });
           await secured.register(packageRoutes, { db: ctx.db });

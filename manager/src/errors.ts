@@ -8,6 +8,8 @@ export const MgrErr = defineErrors({
   MGR_ERR_FORBIDDEN: { status: 403, message: 'forbidden' },
   MGR_ERR_LOGIN_FAILED: { status: 401, message: 'wrong username or password' },
   MGR_ERR_CSRF: { status: 403, message: 'missing or wrong CSRF token (send the x-csrf-token header from GET /api/v1/session)' },
+  /** A WebSocket opened by a page of another site, which the browser would have sent the session cookie for. */
+  MGR_ERR_ORIGIN: { status: 403, message: "cross-origin WebSocket refused: its Origin is not this manager's" },
   MGR_ERR_TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed logins; wait and try again' },
   MGR_ERR_NOT_FOUND: { status: 404, message: 'not found' },
   MGR_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'no such route' },

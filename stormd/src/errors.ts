@@ -29,6 +29,8 @@ export const StormdErr = defineErrors({
   /** A file in a layer that stormd cannot carry over exactly (e.g. a name that is not UTF-8). */
   STORMD_ERR_LAYER_UNSUPPORTED: { status: 422, message: 'layer content not supported' },
   STORMD_ERR_PACKAGE_NOT_FOUND: { status: 404, message: 'no such package' },
+  /** Attaching needs a running domain whose serial port is a pty (a domain defined before, or the test driver's, has none). */
+  STORMD_ERR_SERIAL_UNAVAILABLE: { status: 409, message: 'the serial port cannot be attached' },
   STORMD_ERR_FETCH_FAILED: { status: 502, message: 'could not fetch from the manager' },
   STORMD_ERR_URL_REFUSED: { status: 400, message: "URL is not on the manager's origin" },
   STORMD_ERR_INSTANCE_NOT_FOUND: { status: 404, message: 'unknown instance' },

@@ -36,6 +36,7 @@ import type { StormError } from '../../../common/errors.js';
 import { parseAnswer } from '../../../common/wire-json.js';
 import { MgrErr } from '../errors.js';
 import { describeActivity } from './host-activity.js';
+import { openHostSerial } from './host-serial.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** Staging fetches a whole layer from us; give it time proportional to big layers. */
@@ -183,6 +184,11 @@ export class HostClient {
 
   serial(id: string, bytes?: number): Promise<SerialTail> {
     return this.call(`read the console of ${id}`, 'GET', `/instances/${id}/console${bytes ? `?bytes=${bytes}` : ''}`);
+  }
+
+  /** The instance's serial port as an open WebSocket (raw bytes both ways; see `host-serial.ts`). */
+  attachSerial(id: string): Promise<import('ws').WebSocket> {
+    return openHostSerial(this.base, this.tls, this.label, id, this.connectMs);
   }
 
   writableLayers(id: string): Promise<WritableLayers> {

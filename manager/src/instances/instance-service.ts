@@ -104,6 +104,13 @@ export class InstanceService {
     return (await this.opts.hosts.client(row.host_id)).serial(row.id, bytes);
   }
 
+  /** The host's WebSocket onto a running instance's serial port (`SerialSessions` shares it). */
+  async attachSerial(idOrName: string): Promise<import('ws').WebSocket> {
+    const row = await this.find(idOrName);
+    if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
+    return (await this.opts.hosts.client(row.host_id)).attachSerial(row.id);
+  }
+
   /** A heartbeat's view of a host's instances: settled states follow the host. */
   async syncFromHost(hostId: string, statuses: readonly InstanceStatus[], receivedAt = Date.now()): Promise<void> {
     const byId = new Map(statuses.map((s) => [s.id, s]));

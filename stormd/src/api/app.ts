@@ -9,6 +9,7 @@
  * await app.close();
  */
 import type { Server } from 'node:http';
+import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DebugRequestLog } from '../../../common/log-format.js';
 import type { HostInfo } from '../../protocol.js';
@@ -22,6 +23,7 @@ import { hostRoutes } from './host-routes.js';
 import { instanceRoutes } from './instance-routes.js';
 import { type LayerSource, layerRoutes } from './layer-routes.js';
 import { packageRoutes } from './package-routes.js';
+import { serialRoutes } from './serial-routes.js';
 import { writableLayerRoutes } from './writable-layer-routes.js';
 
 export interface StormdAppDeps {
@@ -59,9 +61,13 @@ export async function buildStormdApp(deps: StormdAppDeps): Promise<FastifyInstan
   tls?.setLogger(app.log);
   installErrorHandlers(app);
   const activity = deps.activity ?? new Activity();
-  // Each request is listed until its response closes (sent, or the caller went away); the activity route itself is not news.
+  // Keystrokes are small; a big frame is a broken or hostile client.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  app.addHook('preClose', async () => deps.instances.serialPorts.closeAll('stormd is stopping'));
+  // Each request is listed until its response closes (sent, or the caller went away); the activity route itself is not news,
+  // nor is an attached serial port, which stays open as long as someone watches.
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v1/activity')) reply.raw.once('close', activity.begin(`answering ${req.method} ${req.url}`));
+    if (!req.url.startsWith('/v1/activity') && !req.ws) reply.raw.once('close', activity.begin(`answering ${req.method} ${req.url}`));
   });
   await app.register(
     async (v1) => {
@@ -69,6 +75,7 @@ export async function buildStormdApp(deps: StormdAppDeps): Promise<FastifyInstan
       await v1.register(activityRoutes, { activity });
       await v1.register(layerRoutes, { store: deps.store, source: deps.layerSource });
       await v1.register(instanceRoutes, { instances: deps.instances });
+      await v1.register(serialRoutes, { instances: deps.instances });
       await v1.register(writableLayerRoutes, { stack: deps.instances.stack });
       await v1.register(packageRoutes, { stack: deps.instances.stack });
     },

@@ -70,10 +70,11 @@ describe('domain XML', () => {
     expect(nics).toEqual([{ '@type': 'bridge', mac: { '@address': '52:54:00:aa:bb:cc' }, source: { '@bridge': 'br-storm' }, model: { '@type': 'virtio' } }]);
   });
 
-  it('sends the serial console to the log file and points <console> at it', () => {
+  it('makes the serial port a pty, logged to the log file, and points <console> at it', () => {
     const dev = at(parse(buildDomainXml(base, 'qemu')), 'devices');
-    expect(at(dev, 'serial')['@type']).toBe('file');
-    expect(at(at(dev, 'serial'), 'source')['@path']).toBe('/i/console.log');
+    expect(at(dev, 'serial')['@type']).toBe('pty');
+    expect(at(at(dev, 'serial'), 'log')).toEqual({ '@file': '/i/console.log', '@append': 'on' });
+    expect(at(dev, 'console')['@type']).toBe('pty');
     expect(at(at(dev, 'console'), 'target')).toEqual({ '@type': 'serial', '@port': '0' });
   });
 

@@ -85,13 +85,12 @@ function addDevices(devices: XMLBuilder, spec: DomainSpec, v: Variation): void {
     n.ele('source', { bridge: nic.bridge });
     n.ele('model', { type: 'virtio' });
   }
-  // The serial port goes to a host file; <console> points at the same port so tools find it.
-  const serial = devices.ele('serial', { type: 'file' });
-  serial.ele('source', { path: spec.consoleLog, append: 'on' });
+  // The serial port is a pty stormd attaches to (`serial-port.ts`); libvirt's <log> still writes
+  // every byte the guest prints to the log file, attached or not. <console> aliases the same port.
+  const serial = devices.ele('serial', { type: 'pty' });
+  serial.ele('log', { file: spec.consoleLog, append: 'on' });
   serial.ele('target', { port: '0' });
-  const console = devices.ele('console', { type: 'file' });
-  console.ele('source', { path: spec.consoleLog, append: 'on' });
-  console.ele('target', { type: 'serial', port: '0' });
+  devices.ele('console', { type: 'pty' }).ele('target', { type: 'serial', port: '0' });
   if (v.headlessDevices) {
     devices.ele('video').ele('model', { type: 'none' });
     devices.ele('memballoon', { model: 'none' });

@@ -31,6 +31,7 @@ import { KeyedLock } from '../keyed-lock.js';
 import type { LayerStore } from '../store/layer-store.js';
 import { placeInStore, STORE_DIR_MODE } from '../store/store-access.js';
 import { domainNameFor, layeredBootSpec } from './boot-spec.js';
+import { type SerialAttachment, SerialPorts, type SerialSink, serialPtyPath } from './serial-port.js';
 import { serialTail, rotateSerialLog } from './serial-tail.js';
 import { domainFiles } from './domain-files.js';
 import { createInstanceLayer } from './instance-layer.js';
@@ -60,6 +61,8 @@ export class InstancesService {
   private readonly activity: Activity;
   /** The writable layers and packages of each instance. */
   readonly stack: StackService;
+  /** The open serial ports and who is attached to each. */
+  readonly serialPorts = new SerialPorts();
 
   constructor(opts: InstancesServiceOptions) {
     this.dir = join(opts.dataDir, 'instances');
@@ -218,6 +221,21 @@ export class InstancesService {
   async serial(id: string, bytes?: number): Promise<SerialTail> {
     await this.get(id);
     return serialTail(this.serialLogPath(id), bytes);
+  }
+
+  /** The pty of a running instance's serial port; refused (409) when it is not running or has none. */
+  async serialPty(id: string): Promise<string> {
+    const name = domainNameFor(id);
+    const { state } = await this.get(id);
+    if (state !== 'running') throw StormdErr.STORMD_ERR_SERIAL_UNAVAILABLE(`${name} is ${state}; start it first`);
+    const path = serialPtyPath(await this.driver.xml(name));
+    if (!path) throw StormdErr.STORMD_ERR_SERIAL_UNAVAILABLE(`${name} has no serial pty (its domain was defined before serial ports could be attached: a checkpoint redefines it with one; the test driver has none)`);
+    return path;
+  }
+
+  /** Attaches `sink` to the instance's serial port (see `serial-port.ts`). */
+  async attachSerial(id: string, sink: SerialSink): Promise<SerialAttachment> {
+    return this.serialPorts.attach(id, await this.serialPty(id), sink);
   }
 
   /** Sum of the memory of running `storm-*` domains. */
