@@ -28,7 +28,10 @@ async function main(): Promise<void> {
     jsx: 'automatic',
     jsxImportSource: 'preact',
     outdir: ASSETS,
+    // The terminal (xterm.js) is its own chunk, loaded when a terminal is first opened.
+    splitting: true,
     entryNames: '[name]-[hash]',
+    chunkNames: '[name]-[hash]',
     assetNames: '[name]-[hash]',
     sourcemap: 'linked',
     legalComments: 'none',

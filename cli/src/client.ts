@@ -10,6 +10,7 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import WebSocket from 'ws';
 import { parseAnswer } from '../../common/wire-json.js';
 import { ApiError } from './errors.js';
 
@@ -87,6 +88,11 @@ export class ManagerClient {
     return this.request<T>('DELETE', path);
   }
 
+  /** A WebSocket on an API path (`/instances/web1/console/attach`). */
+  webSocket(path: string): Promise<WebSocket> {
+    return openWebSocket(new URL(`api/v1${path}`, this.base), this.opts.token, this.opts.ca, this.base.href);
+  }
+
   /** Streams `/events` (optionally filtered by type prefixes) until `signal` aborts. */
   async *events(types: readonly string[] = [], signal?: AbortSignal): AsyncGenerator<ServerEvent> {
     yield* await this.openEvents(types, signal);
@@ -104,6 +110,30 @@ export class ManagerClient {
     else signal?.addEventListener('abort', () => res.destroy(), { once: true });
     return readEvents(res, signal);
   }
+}
+
+/** Opens a WebSocket on `url` with the token; the manager's refusal before the upgrade rejects as its ApiError. */
+export function openWebSocket(url: URL, token: string, ca: string | undefined, base: string): Promise<WebSocket> {
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, ...(ca ? { ca } : {}), perMessageDeflate: false, handshakeTimeout: 15_000 });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      readJson(res).then(
+        () => reject(new ApiError(res.statusCode ?? 0, `HTTP_${res.statusCode}`, `the manager answered HTTP ${res.statusCode} instead of opening the WebSocket`)),
+        reject,
+      );
+      ws.terminate();
+    });
+    ws.once('error', (err: NodeJS.ErrnoException) => {
+      const untrusted = /certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(`${err.code ?? ''} ${err.message}`);
+      reject(
+        untrusted
+          ? new ApiError(0, 'CLI_ERR_UNTRUSTED', `the manager at ${base} presented a certificate this client does not trust (${err.message}); pass --ca with the manager's pki/ca.pem`)
+          : new ApiError(0, 'CLI_ERR_UNREACHABLE', `cannot reach the manager at ${base}: ${err.message}`),
+      );
+    });
+  });
 }
 
 /** The body as JSON; an error status throws the manager's `{ code, message }` as an ApiError. */

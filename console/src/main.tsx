@@ -1,5 +1,6 @@
 /** The console's entry point: styles, the live stores, then the app. */
 import { render } from 'preact';
+import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import { App } from './app.js';
 import { trackLaunches } from './live/launches.js';

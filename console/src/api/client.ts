@@ -24,6 +24,11 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** The session's CSRF token, for the one request that cannot carry it as a header (the serial WebSocket). */
+export function currentCsrfToken(): string | null {
+  return csrfToken;
+}
+
 /** Called when an API call answers 401 (the session ended): the app shows the login page. */
 export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;

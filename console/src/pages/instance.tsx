@@ -1,4 +1,4 @@
-/** One instance: state live, where it runs and how it is reached, its layer stack, the agent's report, the console log, actions. */
+/** One instance: state live, where it runs and how it is reached, its layer stack, the agent's report, its serial terminal and console log, actions. */
 import type { Instance } from '../api/types.js';
 import { ago, bytes, mib, shortSha } from '../format.js';
 import { useResource } from '../live/use-resource.js';
@@ -7,6 +7,7 @@ import { Link } from '../ui/link.js';
 import { Empty, Page } from '../ui/page.js';
 import { StateBadge } from '../ui/state-badge.js';
 import { SerialLog } from './serial-log.js';
+import { SerialTerminal } from './serial-terminal.js';
 import { InstanceActions } from './instance-actions.js';
 import { Lifecycle } from './lifecycle.js';
 
@@ -96,6 +97,7 @@ export function InstancePage({ id }: { readonly id: string }) {
         <h2 id="agent-title">Guest agent</h2>
         {inst.guestStatus ? <pre class="json">{JSON.stringify(inst.guestStatus, null, 2)}</pre> : <p class="muted">The guest agent has not reported yet.</p>}
       </section>
+      <SerialTerminal id={inst.id} name={inst.name} running={inst.state === 'running'} />
       <SerialLog id={inst.id} name={inst.name} />
     </Page>
   );

@@ -1,5 +1,9 @@
-/** The instance's serial console, tail end: fetched on open, on demand, and every few seconds while following. */
+/**
+ * The instance's serial console, tail end: fetched on open, on demand, and every few seconds while
+ * following; control characters shown escaped (`^[`), as `storm console` shows them.
+ */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { escapeTerminal } from '../../../common/terminal-text.js';
 import { api, type ApiError, toApiError } from '../api/client.js';
 import type { SerialText } from '../api/types.js';
 import { bytes } from '../format.js';
@@ -58,7 +62,7 @@ export function SerialLog({ id, name }: { readonly id: string; readonly name: st
             Last {bytes(log.text.length)} of {bytes(log.size)}
           </p>
           <pre class="console" ref={pre} tabIndex={0} aria-label={`Console log of ${name}`}>
-            {log.text || '(nothing written yet)'}
+            {log.text ? escapeTerminal(log.text) : '(nothing written yet)'}
           </pre>
         </>
       ) : !error ? (
