@@ -62,8 +62,9 @@ export function runSerialTerminal(io: SerialTerminalIo): Promise<number> {
     if (esc >= 0) detach();
   };
   stdin.on('data', onInput);
-  // Piped input that ends is a detach too.
+  // Piped input that ends, or a terminal that went away, is a detach too.
   stdin.once('end', detach);
+  stdin.once('error', detach);
   stdin.resume();
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -81,6 +82,7 @@ export function runSerialTerminal(io: SerialTerminalIo): Promise<number> {
     ws.once('close', (code: number, reason: Buffer) => {
       stdin.off('data', onInput);
       stdin.off('end', detach);
+      stdin.off('error', detach);
       stdin.pause();
       process.off('SIGTERM', hangup);
       process.off('SIGHUP', hangup);

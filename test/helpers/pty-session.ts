@@ -14,10 +14,12 @@
 import { startProcess, type TestProcess } from './process.js';
 
 const RELAY = String.raw`
-import os, pty, select, subprocess, sys, termios
+import os, pty, select, signal, subprocess, sys, termios
 master, slave = pty.openpty()
 before = termios.tcgetattr(slave)
 child = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+# Stopping the relay stops the command too (it has no controlling terminal to be hung up).
+signal.signal(signal.SIGTERM, lambda *_: (child.terminate(), child.wait(), sys.exit(143)))
 out = sys.stdout.buffer
 stdin_open = True
 while True:

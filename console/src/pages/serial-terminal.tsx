@@ -8,6 +8,7 @@ import type { Terminal } from '@xterm/xterm';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { csrfProtocol, peerLabel, SERIAL_PROTOCOL, type SerialNotice, type SerialPeer, type SerialRole } from '../../../common/serial-attach.js';
 import { currentCsrfToken } from '../api/client.js';
+import { withAdoptedStyles } from '../ui/adopted-styles.js';
 
 type Status = { readonly kind: 'closed' } | { readonly kind: 'connecting' } | { readonly kind: 'open'; readonly role: SerialRole; readonly writer: SerialPeer | null } | { readonly kind: 'ended'; readonly reason: string };
 
@@ -48,7 +49,12 @@ export function SerialTerminal({ id, name, running }: { readonly id: string; rea
     setNews('');
     const { Terminal } = await import('@xterm/xterm');
     const term = new Terminal({ cols: 100, rows: 30, convertEol: false, disableStdin: true, cursorBlink: true, fontSize: 14, scrollback: 2000 });
-    if (screen.current) term.open(screen.current);
+    const el = screen.current;
+    if (el) {
+      withAdoptedStyles(document, () => term.open(el));
+      // xterm draws only while its screen is in view.
+      el.scrollIntoView({ block: 'nearest' });
+    }
     const url = `wss://${location.host}/api/v1/instances/${encodeURIComponent(id)}/console/attach${takeover ? '?takeover=true' : ''}`;
     const ws = new WebSocket(url, [SERIAL_PROTOCOL, csrfProtocol(currentCsrfToken() ?? '')]);
     ws.binaryType = 'arraybuffer';
@@ -111,7 +117,7 @@ export function SerialTerminal({ id, name, running }: { readonly id: string; rea
       <p class="small" role="status" aria-live="polite">
         {status.kind === 'connecting' ? 'Connecting…' : status.kind === 'ended' ? `Closed: ${status.reason}` : news}
       </p>
-      <div class={`terminal${attached || status.kind === 'ended' ? '' : ' hidden'}`} ref={screen} aria-label={`Terminal of ${name}`} />
+      <div class={`serial-screen${attached || status.kind === 'ended' ? '' : ' hidden'}`} ref={screen} aria-label={`Terminal of ${name}`} />
     </section>
   );
 }
