@@ -10,7 +10,9 @@
  *   log kept everything;
  * - Debian's chromium: log in, open the instance's terminal, type `echo hello-<random>` and see
  *   the guest's answer; a second viewer sees it and takes over; the log view is escaped; every
- *   request went to the manager.
+ *   request went to the manager;
+ * - stopping the instance ends every attached session (the page's too) with the reason, and
+ *   attaching is refused while it is off.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -254,6 +256,19 @@ describe('interactive serial console', () => {
     expect(sockets).toEqual([attachUrl(), attachUrl()].map((u) => u.replace(NAME, id)));
     await second.close();
   }, 120_000);
+
+  it('stopping the instance ends every attached session with the reason; attaching is refused while it is off', async () => {
+    const auth = { authorization: `Bearer ${manager.token}` };
+    const v = await connect(auth);
+    await v.noticeWhere((n) => n.type === 'attached');
+    const closeCode = new Promise<number>((resolve) => v.ws.once('close', (code: number) => resolve(code)));
+    expect((await manager.api.post<{ state: string }>(`/instances/${id}/actions`, { action: 'stop' })).state).toBe('stopped');
+    expect(await v.noticeWhere((n) => n.type === 'ended', 30_000)).toMatchObject({ reason: expect.stringMatching(/serial port closed/) });
+    expect(await closeCode).toBe(4000);
+    // The page still attached from the previous step says so too.
+    if (page) await page.getByRole('region', { name: 'Terminal' }).getByRole('status').filter({ hasText: /^Closed: .*serial port closed/ }).waitFor();
+    await expect(connect(auth)).rejects.toMatchObject({ status: 409, code: 'MGR_ERR_CONFLICT' });
+  }, 90_000);
 });
 
 /** Every Content-Security-Policy violation the page reports (xterm.js styles itself inline unless told otherwise). */
