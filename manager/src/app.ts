@@ -11,6 +11,7 @@
  * const res = await app.inject({ method: 'GET', url: '/api/v1/health' });
  * await app.close(); // closes the services and the database too
  */
+import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -43,6 +44,7 @@ import { sessionRoutes } from './console/session-routes.js';
 import type { ManagerConfig } from './config.js';
 import { type ContextOptions, createContext, type ManagerContext } from './context.js';
 import { installErrorHandlers, routeNotFound } from './http/error-handler.js';
+import { documentAuth, openApiOptions, openApiRoutes } from './http/openapi.js';
 
 export type { ManagerContext } from './context.js';
 export type AppOptions = ContextOptions;
@@ -84,6 +86,8 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
       if (app.server.listening && 'setSecureContext' in app.server) app.server.setSecureContext(ctx.trust.httpsOptions());
     });
     installErrorHandlers(app);
+    // Before any route: it documents each one as it is added (GET /api/v1/openapi.json).
+    await app.register(fastifySwagger, openApiOptions(STORM_VERSION));
     // A refused handshake never reaches a route: log why (cipher, version, certificate), with the peer.
     app.server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {
       app.log.warn({ peer: socket.remoteAddress, code: err.code }, `TLS handshake refused: ${err.message}`);
@@ -99,6 +103,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     const hostOpts = { hosts: ctx.hosts, trust: ctx.trust, publicUrl: () => ctx.publicUrl() };
     await app.register(
       async (api) => {
+        api.addHook('onRoute', documentAuth('public'));
         await api.register(healthRoutes, { db: ctx.db, version: STORM_VERSION, hypervisor: () => ctx.localHypervisor });
         await api.register(pkiRoutes, { trust: ctx.trust });
         await api.register(hostJoinRoutes, hostOpts);
@@ -109,7 +114,9 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
         api.setNotFoundHandler({ preHandler: requireAuth(ctx.tokens, auth.sessions) }, routeNotFound);
         await api.register(async (secured) => {
           secured.addHook('onRequest', requireAuth(ctx.tokens, auth.sessions));
+          secured.addHook('onRoute', documentAuth('admin'));
           await secured.register(whoamiRoutes);
+          await secured.register(openApiRoutes);
           await secured.register(eventRoutes, { bus: ctx.bus });
           await secured.register(channelRoutes, { channels: ctx.channels });
           await secured.register(applianceRoutes, { catalog: ctx.catalog, pulls: ctx.pulls });

@@ -8,17 +8,7 @@ import { UsageError } from '../errors.js';
 import { fields, formatBytes, mib, relativeTime, shortHash } from '../format.js';
 import { describeParams } from '../params.js';
 import { table } from '../table.js';
-import type { ApplianceView } from '../views.js';
-
-interface ChannelView {
-  id: string;
-  url: string;
-  title: string | null;
-  signed: boolean;
-  status: string;
-  lastRefresh: string | null;
-  lastError: string | null;
-}
+import type { ApplianceView, ChannelList, ChannelView } from '../views.js';
 
 export const channel: CommandSpec = {
   name: 'channel',
@@ -66,7 +56,7 @@ async function add(ctx: CliContext, args: readonly string[]): Promise<number> {
 
 async function list(ctx: CliContext, args: readonly string[]): Promise<number> {
   parseCommand(args, {}, { min: 0, max: 0 });
-  const { channels } = await ctx.api.get<{ channels: ChannelView[] }>('/channels');
+  const { channels } = await ctx.api.get<ChannelList>('/channels');
   const rows = channels.map((c) => [c.id, c.status, c.signed ? 'yes' : 'no', c.title, c.url, relativeTime(c.lastRefresh), c.lastError]);
   ctx.print(channels, channels.length ? table(['ID', 'STATUS', 'SIGNED', 'TITLE', 'URL', 'LAST REFRESH', 'LAST ERROR'], rows) : 'no channels; storm channel add URL --key FILE subscribes');
   return 0;
@@ -84,7 +74,7 @@ export const appliances: CommandSpec = {
       ctx.print(a, describeAppliance(a));
       return 0;
     }
-    const { appliances: list } = await ctx.api.get<{ appliances: ApplianceView[] }>('/appliances');
+    const { appliances: list } = await ctx.api.get<{ appliances: readonly ApplianceView[] }>('/appliances');
     const rows = list.map((a) => [a.name, a.version, a.title, formatBytes(a.size), mib(a.memoryMiB), a.cached ? 'yes' : 'no']);
     ctx.print(list, list.length ? table(['NAME', 'VERSION', 'TITLE', 'SIZE', 'MEMORY', 'CACHED'], rows) : 'no appliances; subscribe to a channel first');
     return 0;

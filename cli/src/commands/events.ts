@@ -8,13 +8,7 @@ import type { CommandSpec } from '../command.js';
 import type { CliContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { interruptSignal, sleep } from '../signals.js';
-
-interface RecentEvent {
-  readonly id: number;
-  readonly at: string;
-  readonly type: string;
-  readonly data: Record<string, unknown>;
-}
+import type { StormEvent } from '../views.js';
 
 export const events: CommandSpec = {
   name: 'events',
@@ -48,14 +42,14 @@ export function eventLine(e: { at: string; type: string; data: Record<string, un
 async function showRecent(ctx: CliContext, types: readonly string[], limit: number): Promise<number> {
   // The route filters by one prefix: ask for one, or for all and filter here.
   const query = types.length === 1 ? `&type=${encodeURIComponent(types[0]!)}` : '';
-  const { events: list } = await ctx.api.get<{ events: RecentEvent[] }>(`/events/recent?limit=${limit}${query}`);
+  const { events: list } = await ctx.api.get<{ events: readonly StormEvent[] }>(`/events/recent?limit=${limit}${query}`);
   const shown = list.filter((e) => matches(types, e.type));
   ctx.print(shown, shown.length ? shown.map(eventLine).join('\n') : 'no events');
   return 0;
 }
 
 /** The SSE form back to the shape `--recent` prints: `{ id, at, type, data }`. */
-function fromServer(e: ServerEvent): RecentEvent {
+function fromServer(e: ServerEvent): StormEvent {
   const { at, ...data } = e.data;
   return { id: Number(e.id), at: typeof at === 'string' ? at : new Date().toISOString(), type: e.type, data };
 }

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { fields, mib, relativeTime } from '../format.js';
 import { assertConfirmable, confirm } from '../prompt.js';
 import { table } from '../table.js';
-import type { HostView, InstanceView, TokenResponse } from '../views.js';
+import type { HostView, InstanceView, TokenCreated, TokenView } from '../views.js';
 import { pkiBundle } from './pki-bundle.js';
 
 export const hostPath = (host: string): string => `/hosts/${encodeURIComponent(host)}`;
@@ -87,7 +87,7 @@ examples:
 async function token(ctx: CliContext, args: readonly string[]): Promise<number> {
   const { values } = parseCommand(args, { ttl: { type: 'string' } }, { min: 0, max: 0 });
   const ttlSeconds = intFlag(values.ttl, 'ttl', 1, 7 * 86_400);
-  const t = await ctx.api.post<TokenResponse>('/hosts/tokens', ttlSeconds === undefined ? {} : { ttlSeconds });
+  const t = await ctx.api.post<TokenCreated>('/hosts/tokens', ttlSeconds === undefined ? {} : { ttlSeconds });
   ctx.print(
     t,
     `enrolment token (single use, expires ${relativeTime(t.expiresAt)}, ${t.expiresAt}):
@@ -103,7 +103,7 @@ the manager's CA fingerprint (the token pins it): ${t.caFingerprint}`,
 
 async function tokens(ctx: CliContext, args: readonly string[]): Promise<number> {
   parseCommand(args, {}, { min: 0, max: 0 });
-  const { tokens: list } = await ctx.api.get<{ tokens: { id: string; createdAt: string; expiresAt: string; usedAt: string | null; usedByHost: string | null }[] }>('/hosts/tokens');
+  const { tokens: list } = await ctx.api.get<{ tokens: readonly TokenView[] }>('/hosts/tokens');
   const state = (t: (typeof list)[number]) => (t.usedAt ? `used ${relativeTime(t.usedAt)}` : Date.parse(t.expiresAt) < Date.now() ? 'expired' : 'unused');
   ctx.print(list, list.length ? table(['ID', 'STATE', 'HOST', 'CREATED', 'EXPIRES'], list.map((t) => [t.id, state(t), t.usedByHost, relativeTime(t.createdAt), relativeTime(t.expiresAt)])) : 'no enrolment tokens');
   return 0;

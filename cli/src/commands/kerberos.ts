@@ -7,16 +7,7 @@ import type { CommandSpec } from '../command.js';
 import { relativeTime } from '../format.js';
 import { serviceCall } from '../service-api.js';
 import { table } from '../table.js';
-
-interface RealmAnswer {
-  readonly enabled: boolean;
-  readonly realm?: string;
-  readonly listen?: string;
-  readonly kdc?: { state: string; pid: number | null; restarts: number; since: string | null; lastError: string | null };
-  readonly users?: readonly { uid: string; principal: string | null; missing?: string }[];
-  readonly instances?: readonly { name: string; principals: readonly string[] }[];
-  readonly usersWithoutPrincipal?: readonly string[];
-}
+import type { KerberosAnswer } from '../views.js';
 
 const WHY: Readonly<Record<string, string>> = {
   'no-password': '- (no password)',
@@ -34,21 +25,21 @@ services its appliance declares). A user created before the realm existed gets a
 their next password change (storm user passwd): the manager keeps only password hashes.`,
   async run(ctx, args) {
     parseCommand(args, {}, { min: 0, max: 0 });
-    const r = await serviceCall('Kerberos', () => ctx.api.get<RealmAnswer>('/kerberos'));
+    const r = await serviceCall('Kerberos', () => ctx.api.get<KerberosAnswer>('/kerberos'));
     if (!r.enabled) {
       ctx.print(r, 'no Kerberos realm: the manager runs no KDC (start it with --kdc-listen HOST:PORT)\n');
       return 0;
     }
-    const kdc = r.kdc!;
+    const kdc = r.kdc;
     const lines = [
       `realm    ${r.realm}`,
       `kdc      ${kdc.state}${kdc.pid ? ` (pid ${kdc.pid})` : ''} on ${r.listen}${kdc.since ? `, started ${relativeTime(kdc.since)}` : ''}, restarted ${kdc.restarts} time${kdc.restarts === 1 ? '' : 's'}`,
       ...(kdc.lastError ? [`         last error: ${kdc.lastError}`] : []),
       '',
-      table(['USER', 'PRINCIPAL'], (r.users ?? []).map((u) => [u.uid, u.principal ?? WHY[u.missing ?? ''] ?? '-'])).trimEnd(),
+      table(['USER', 'PRINCIPAL'], r.users.map((u) => [u.uid, u.principal ?? WHY[u.missing ?? ''] ?? '-'])).trimEnd(),
       '',
-      table(['INSTANCE', 'PRINCIPALS'], (r.instances ?? []).map((i) => [i.name, i.principals.join(' ') || '-'])).trimEnd(),
-      ...(r.usersWithoutPrincipal?.length ? ['', `${r.usersWithoutPrincipal.length} user(s) have no principal yet: ${r.usersWithoutPrincipal.join(', ')}; storm user passwd UID gives them one`] : []),
+      table(['INSTANCE', 'PRINCIPALS'], r.instances.map((i) => [i.name, i.principals.join(' ') || '-'])).trimEnd(),
+      ...(r.usersWithoutPrincipal.length ? ['', `${r.usersWithoutPrincipal.length} user(s) have no principal yet: ${r.usersWithoutPrincipal.join(', ')}; storm user passwd UID gives them one`] : []),
     ];
     ctx.print(r, `${lines.join('\n')}\n`);
     return 0;

@@ -9,28 +9,14 @@ import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { relativeTime, shortHash } from '../format.js';
 import { table } from '../table.js';
-import type { InstanceView } from '../views.js';
+import type { CheckpointView, InstanceView, LifecycleAnswer } from '../views.js';
 import { instancePath } from './instances.js';
-
-interface CheckpointView {
-  id: string;
-  seq: number;
-  reason: string;
-  appliance: string;
-  version: string;
-  layers: { kind: string; sha256?: string; id?: string }[];
-  createdAt: string;
-}
-
-interface OperationAnswer extends InstanceView {
-  operation: { action: string; checkpoint: string | null; restarted: boolean; package?: { name: string; version: string; sha256: string; size: number } };
-}
 
 /** Runs one lifecycle action, telling first whether the instance will be restarted. */
 async function operate(ctx: CliContext, name: string, body: Record<string, unknown>, what: string): Promise<number> {
   const before = await ctx.api.get<InstanceView>(instancePath(name));
   if (!ctx.json) ctx.err.write(before.state === 'running' ? `${before.name} is running: it is stopped for the ${what} and started again afterwards\n` : `${what} of ${before.name}\n`);
-  const r = await ctx.api.post<OperationAnswer>(`${instancePath(before.id)}/actions`, body);
+  const r = await ctx.api.post<LifecycleAnswer>(`${instancePath(before.id)}/actions`, body);
   const op = r.operation;
   const done = [
     `${before.name}: ${what} done`,
@@ -64,7 +50,7 @@ export const checkpoints: CommandSpec = {
   summary: "an instance's checkpoints, oldest first: when, why, which appliance version, which layers",
   async run(ctx, args) {
     const { positionals } = parseCommand(args, {}, { min: 1, max: 1 });
-    const { checkpoints: list } = await ctx.api.get<{ checkpoints: CheckpointView[] }>(`${instancePath(positionals[0]!)}/checkpoints`);
+    const { checkpoints: list } = await ctx.api.get<{ checkpoints: readonly CheckpointView[] }>(`${instancePath(positionals[0]!)}/checkpoints`);
     ctx.print(
       list,
       table(

@@ -6,16 +6,12 @@
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { IssuedCertificate } from '../../../trust/certificate-builder.js';
-import { LIBVIRT_BUNDLE_FILES, type LibvirtBundle, writeLibvirtBundle } from '../../../trust/libvirt-bundle.js';
+import { LIBVIRT_BUNDLE_FILES, writeLibvirtBundle } from '../../../trust/libvirt-bundle.js';
 import { parseCommand } from '../args.js';
 import type { CliContext } from '../context.js';
 import { cliError, UsageError } from '../errors.js';
+import type { LibvirtBundle, IssuedCertificate as IssuedJson } from '../views.js';
 import { hostPath } from './hosts.js';
-
-type IssuedJson = Omit<IssuedCertificate, 'notBefore' | 'notAfter'> & { readonly notBefore: string; readonly notAfter: string };
-
-/** What the route answers: the PEMs, and what was issued (dates as JSON strings). */
-type BundleAnswer = Omit<LibvirtBundle, 'issued'> & { readonly issued: Record<'server' | 'client', IssuedJson> };
 
 const issuedFromJson = (c: IssuedJson): IssuedCertificate => ({ ...c, notBefore: new Date(c.notBefore), notAfter: new Date(c.notAfter) });
 
@@ -30,7 +26,7 @@ export async function pkiBundle(ctx: CliContext, args: readonly string[]): Promi
     const existing = (await Promise.all(paths.map((p) => access(p).then(() => p, () => undefined)))).filter((p) => p !== undefined);
     if (existing.length) throw cliError('CLI_ERR_EXISTS', `${existing.join(', ')} already exist; pass --force to replace them`);
   }
-  const bundle = await ctx.api.post<BundleAnswer>(`${hostPath(positionals[0]!)}/pki-bundle`);
+  const bundle = await ctx.api.post<LibvirtBundle>(`${hostPath(positionals[0]!)}/pki-bundle`);
   const issuedRecords = { server: issuedFromJson(bundle.issued.server), client: issuedFromJson(bundle.issued.client) };
   const written = await writeLibvirtBundle(dir, { ...bundle, issued: issuedRecords }, { overwrite: force });
   const modeOf = (path: string) => Object.values(LIBVIRT_BUNDLE_FILES).find((f) => join(dir, f.file) === path)!.mode;

@@ -4,14 +4,7 @@ import { parseCommand } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../format.js';
 import { PullBar, watchEvents } from '../pull-progress.js';
-
-interface PullResult {
-  readonly name: string;
-  readonly version: string;
-  readonly bytes: number;
-  readonly downloadedBytes: number;
-  readonly files: number;
-}
+import type { PullResult } from '../views.js';
 
 export const pull: CommandSpec = {
   name: 'pull',

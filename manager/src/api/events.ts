@@ -2,8 +2,8 @@
  * `GET /api/v1/events`: server-sent events of the bus (resumes from `Last-Event-ID`; `?types=a,b`
  * filters by type prefix), and `GET /api/v1/events/recent` for a page of history as JSON.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { EventStreamQuery, RecentEvents, RecentQuery } from '../../protocol/index.js';
 import type { EventBus, StormEvent } from '../events/bus.js';
 
 export interface EventRoutesOptions {
@@ -14,7 +14,7 @@ export interface EventRoutesOptions {
 
 const matches = (types: string[], e: StormEvent) => types.length === 0 || types.some((t) => e.type === t || e.type.startsWith(`${t}.`));
 
-export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, opts) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app, opts) => {
   const open = new Set<() => void>();
   // Streams never end by themselves: end them so the server can close.
   app.addHook('preClose', async () => {
@@ -22,9 +22,10 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
   });
   app.get(
     '/events',
-    { schema: { querystring: Type.Object({ types: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }) } },
+    // The answer is a stream (text/event-stream), written by hand: no response schema.
+    { schema: { querystring: EventStreamQuery, produces: ['text/event-stream'] } },
     async (request, reply) => {
-      const types = ((request.query as { types?: string }).types ?? '').split(',').filter(Boolean);
+      const types = (request.query.types ?? '').split(',').filter(Boolean);
       const last = Number(request.headers['last-event-id']);
       reply.hijack();
       const res = reply.raw;
@@ -50,12 +51,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
     },
   );
 
-  app.get(
-    '/events/recent',
-    { schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000 })), type: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }) } },
-    async (request) => {
-      const q = request.query as { limit?: number; type?: string };
-      return { events: opts.bus.recent(q.limit ?? 100, q.type) };
-    },
-  );
+  app.get('/events/recent', { schema: { querystring: RecentQuery, response: { 200: RecentEvents } } }, async (request) => ({
+    events: opts.bus.recent(request.query.limit ?? 100, request.query.type),
+  }));
 };

@@ -3,24 +3,31 @@
  * bundles (administrator); `POST /hosts/join` (the token is the credential); `POST /hosts/heartbeat`
  * and `POST /hosts/renew` (the host's certificate is).
  */
-import type { FastifyPluginAsync } from 'fastify';
-import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
 import { urlHost } from '../../../common/url-host.js';
-import type { HeartbeatRequest, JoinRequest, RenewRequest } from '../../../stormd/protocol.js';
+import type { HeartbeatRequest, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
+import {
+  HeartbeatAnswer, HeartbeatBody, HostList, HostParams, HostView, JoinAnswer, JoinBody, LibvirtBundle, RenewAnswer, RenewBody, TokenBody, TokenCreated, TokenList,
+  type IssuedCertificate,
+} from '../../protocol/index.js';
 import { requireHost } from '../auth/host-auth.js';
 import { MgrErr } from '../errors.js';
+import { documentAuth } from '../http/openapi.js';
+import type { Agree, Same } from '../http/wire-check.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import { hostView } from '../hosts/host-registry.js';
-import { issueLibvirtBundle } from '../../../trust/index.js';
+import { issueLibvirtBundle, type IssuedCertificate as Issued } from '../../../trust/index.js';
 import type { TrustService } from '../trust/trust-service.js';
 
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 253 }) });
-const TokenBody = Type.Object({ ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })) }, { additionalProperties: false });
-const JoinBody = Type.Object(
-  { token: Type.String({ maxLength: 200 }), csr: Type.String({ maxLength: 16 * 1024 }), name: Type.String({ maxLength: 253 }), url: Type.String({ maxLength: 300 }) },
-  { additionalProperties: false },
-);
-const RenewBody = Type.Object({ csr: Type.String({ maxLength: 16 * 1024 }) }, { additionalProperties: false });
+// stormd sends and reads these bodies by the types of its own protocol.ts: each side's shape must be the other's.
+export type StormdAgrees = [
+  Agree<Same<Static<typeof JoinBody>, JoinRequest>>,
+  Agree<Same<Static<typeof JoinAnswer>, JoinResponse>>,
+  Agree<Same<Static<typeof RenewBody>, RenewRequest>>,
+  Agree<Same<Static<typeof RenewAnswer>, RenewResponse>>,
+  Agree<Same<Static<typeof HeartbeatBody>, HeartbeatRequest>>,
+];
 
 export interface HostRouteOptions {
   readonly hosts: HostRegistry;
@@ -29,11 +36,12 @@ export interface HostRouteOptions {
   readonly publicUrl: () => string;
 }
 
+const issuedView = (c: Issued): IssuedCertificate => ({ ...c, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() });
+
 /** Administrator routes (mounted behind the API token). */
-export const hostAdminRoutes: FastifyPluginAsync<HostRouteOptions> = async (app, { hosts, trust, publicUrl }) => {
-  app.post('/hosts/tokens', { schema: { body: TokenBody } }, async (request, reply) => {
-    const ttl = (request.body as { ttlSeconds?: number } | undefined)?.ttlSeconds ?? 3600;
-    const t = await trust.tokens.create(trust.fingerprint, ttl);
+export const hostAdminRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (app, { hosts, trust, publicUrl }) => {
+  app.post('/hosts/tokens', { schema: { body: TokenBody, response: { 201: TokenCreated } } }, async (request, reply) => {
+    const t = await trust.tokens.create(trust.fingerprint, request.body.ttlSeconds ?? 3600);
     return reply.status(201).send({
       id: t.id,
       token: t.token,
@@ -42,26 +50,30 @@ export const hostAdminRoutes: FastifyPluginAsync<HostRouteOptions> = async (app,
       command: `stormd join ${publicUrl()} --token ${t.token} --data /var/lib/stormd --name $(hostname -f) && stormd --data /var/lib/stormd`,
     });
   });
-  app.get('/hosts/tokens', async () => ({ tokens: await trust.tokens.list() }));
-  app.get('/hosts', async () => ({ hosts: await hosts.list() }));
-  app.get('/hosts/:id', { schema: { params: IdParams } }, async (request) => hostView(await hosts.get((request.params as { id: string }).id)));
-  app.delete('/hosts/:id', { schema: { params: IdParams } }, async (request) => hostView(await hosts.revoke((request.params as { id: string }).id)));
-  app.post('/hosts/:id/pki-bundle', { schema: { params: IdParams } }, async (request) => {
-    const host = await hosts.get((request.params as { id: string }).id);
+  app.get('/hosts/tokens', { schema: { response: { 200: TokenList } } }, async () => ({ tokens: await trust.tokens.list() }));
+  app.get('/hosts', { schema: { response: { 200: HostList } } }, async () => ({ hosts: await hosts.list() }));
+  app.get('/hosts/:id', { schema: { params: HostParams, response: { 200: HostView } } }, async (request) => hostView(await hosts.get(request.params.id)));
+  app.delete('/hosts/:id', { schema: { params: HostParams, response: { 200: HostView } } }, async (request) => hostView(await hosts.revoke(request.params.id)));
+  app.post('/hosts/:id/pki-bundle', { schema: { params: HostParams, response: { 200: LibvirtBundle } } }, async (request) => {
+    const host = await hosts.get(request.params.id);
     if (host.status === 'revoked') throw MgrErr.MGR_ERR_CONFLICT(`host ${host.name} is revoked`);
     const dialled = urlHost(host.url);
-    return issueLibvirtBundle(trust.ca, { hostName: host.name, altNames: dialled === host.name ? [] : [dialled], crl: trust.crlPem });
+    const bundle = await issueLibvirtBundle(trust.ca, { hostName: host.name, altNames: dialled === host.name ? [] : [dialled], crl: trust.crlPem });
+    return { ...bundle, issued: { server: issuedView(bundle.issued.server), client: issuedView(bundle.issued.client) } };
   });
 };
 
 /** Enrolment: the single-use token in the body is the credential. */
-export const hostJoinRoutes: FastifyPluginAsync<HostRouteOptions> = async (app, { hosts }) => {
-  app.post('/hosts/join', { schema: { body: JoinBody } }, async (request) => hosts.join(request.body as JoinRequest));
+export const hostJoinRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (app, { hosts }) => {
+  app.post('/hosts/join', { schema: { body: JoinBody, response: { 200: JoinAnswer } } }, async (request) => hosts.join(request.body));
 };
 
 /** Heartbeats and certificate renewal: the host's client certificate is the credential. */
-export const hostAgentRoutes: FastifyPluginAsync<HostRouteOptions> = async (app, { hosts }) => {
+export const hostAgentRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (app, { hosts }) => {
   app.addHook('onRequest', requireHost(hosts));
-  app.post('/hosts/heartbeat', { bodyLimit: 4 * 1024 * 1024 }, async (request) => hosts.heartbeat(request.enrolledHost!.cert_serial, request.body as HeartbeatRequest));
-  app.post('/hosts/renew', { schema: { body: RenewBody } }, async (request) => hosts.renew(request.enrolledHost!, request.body as RenewRequest));
+  app.addHook('onRoute', documentAuth('host'));
+  app.post('/hosts/heartbeat', { bodyLimit: 4 * 1024 * 1024, schema: { body: HeartbeatBody, response: { 200: HeartbeatAnswer } } }, async (request) =>
+    hosts.heartbeat(request.enrolledHost!.cert_serial, request.body),
+  );
+  app.post('/hosts/renew', { schema: { body: RenewBody, response: { 200: RenewAnswer } } }, async (request) => hosts.renew(request.enrolledHost!, request.body));
 };

@@ -1,20 +1,23 @@
 /** `GET /api/v1/images/:sha256/blob`: a cached layer's bytes, for hosts staging it (host certificate) or administrators (token). */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { FastifyPluginAsync } from 'fastify';
-import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ImageParams } from '../../protocol/index.js';
 import type { ApiTokens } from '../auth/api-tokens.js';
 import { requireHostOrToken } from '../auth/host-auth.js';
 import { MgrErr } from '../errors.js';
+import { documentAuth } from '../http/openapi.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import type { LayerCache } from '../images/layer-cache.js';
 
-export const imageBlobRoutes: FastifyPluginAsync<{ cache: LayerCache; hosts: HostRegistry; tokens: ApiTokens }> = async (app, { cache, hosts, tokens }) => {
+export const imageBlobRoutes: FastifyPluginAsyncTypebox<{ cache: LayerCache; hosts: HostRegistry; tokens: ApiTokens }> = async (app, { cache, hosts, tokens }) => {
   app.addHook('onRequest', requireHostOrToken(hosts, tokens));
-  app.get('/images/:sha256/blob', { schema: { params: Type.Object({ sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }) } }, async (request, reply) => {
-    const path = cache.path((request.params as { sha256: string }).sha256);
+  app.addHook('onRoute', documentAuth('hostOrAdmin'));
+  app.get('/images/:sha256/blob', { schema: { params: ImageParams, produces: ['application/octet-stream'] } }, async (request, reply) => {
+    const { sha256 } = request.params;
+    const path = cache.path(sha256);
     const st = await stat(path).catch(() => undefined);
-    if (!st?.isFile()) throw MgrErr.MGR_ERR_NOT_FOUND(`image ${(request.params as { sha256: string }).sha256} is not in the cache`);
+    if (!st?.isFile()) throw MgrErr.MGR_ERR_NOT_FOUND(`image ${sha256} is not in the cache`);
     return reply.type('application/octet-stream').header('content-length', st.size).send(createReadStream(path, { highWaterMark: 1 << 20 }));
   });
 };

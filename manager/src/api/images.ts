@@ -1,5 +1,6 @@
 /** `GET /api/v1/images`: the layer cache: each file's sha256, size, kind and the appliances that use it. */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ImageList } from '../../protocol/index.js';
 import type { Database } from '../db/database.js';
 
 interface ImageRow {
@@ -9,8 +10,8 @@ interface ImageRow {
   cached_at: string;
 }
 
-export const imageRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db }) => {
-  app.get('/images', async () => {
+export const imageRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
+  app.get('/images', { schema: { response: { 200: ImageList } } }, async () => {
     const images = await db.all<ImageRow>('SELECT sha256, size, kind, cached_at FROM images ORDER BY cached_at, sha256');
     const uses = await db.all<{ sha256: string; name: string; version: string; channel_id: string }>(
       'SELECT DISTINCT sha256, name, version, channel_id FROM appliance_files ORDER BY name, version',

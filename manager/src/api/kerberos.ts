@@ -2,7 +2,8 @@
  * `GET /api/v1/kerberos`: the realm the manager runs (`--kdc-listen`): the KDC's state, each
  * directory user's principal, each instance's principals. `{ enabled: false }` without a KDC.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { KerberosAnswer } from '../../protocol/index.js';
 import type { DirectoryStore } from '../directory/store.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import type { KerberosService } from '../kerberos/kerberos-service.js';
@@ -14,9 +15,9 @@ export interface KerberosRouteOptions {
   readonly instances: InstanceService;
 }
 
-export const kerberosRoutes: FastifyPluginAsync<KerberosRouteOptions> = async (app, { kerberos, directory, instances }) => {
-  app.get('/kerberos', async () => {
-    if (!kerberos) return { enabled: false };
+export const kerberosRoutes: FastifyPluginAsyncTypebox<KerberosRouteOptions> = async (app, { kerberos, directory, instances }) => {
+  app.get('/kerberos', { schema: { response: { 200: KerberosAnswer } } }, async () => {
+    if (!kerberos) return { enabled: false as const };
     // Principals first: a user or instance made meanwhile shows without its principal, never the reverse.
     const found = await kerberos.principals();
     const users = (await directory.listUsers()).map((u) => ({ uid: u.uid, hasPassword: u.hasPassword }));

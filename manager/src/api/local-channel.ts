@@ -4,14 +4,19 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { PackageList } from '../../protocol/index.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { LocalChannel, PackageRow } from '../lifecycle/local-channel.js';
 
-export const localChannelRoutes: FastifyPluginAsync<{ local: LocalChannel }> = async (app, { local }) => {
-  app.get('/channels/local/*', async (request, reply) => {
-    const rel = (request.params as { '*': string })['*'];
+// A channel server's files, outside /api/v1: not part of the API document.
+const FileParams = Type.Object({ '*': Type.String() });
+
+export const localChannelRoutes: FastifyPluginAsyncTypebox<{ local: LocalChannel }> = async (app, { local }) => {
+  app.get('/channels/local/*', { schema: { params: FileParams, hide: true } }, async (request, reply) => {
+    const rel = request.params['*'];
     const path = local.filePath(rel);
     const st = path ? await stat(path).catch(() => undefined) : undefined;
     if (!path || !st?.isFile()) throw MgrErr.MGR_ERR_NOT_FOUND(`/channels/local/${rel}`);
@@ -20,8 +25,8 @@ export const localChannelRoutes: FastifyPluginAsync<{ local: LocalChannel }> = a
   });
 };
 
-export const packageRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db }) => {
-  app.get('/packages', async () => {
+export const packageRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
+  app.get('/packages', { schema: { response: { 200: PackageList } } }, async () => {
     const rows = await db.all<PackageRow>('SELECT * FROM packages ORDER BY created_at');
     return {
       packages: rows.map((r) => ({ name: r.name, version: r.version, base: { name: r.base_name, version: r.base_version, channelId: r.base_channel }, sha256: r.sha256, size: r.size, instanceId: r.instance_id, createdAt: r.created_at })),

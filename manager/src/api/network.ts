@@ -3,8 +3,9 @@
  * (administrator records anywhere in the zone; appliances register theirs over XML-RPC),
  * `GET /api/v1/dhcp/leases`, and `GET /api/v1/network` (settings and service counters).
  */
-import type { FastifyPluginAsync } from 'fastify';
-import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { LeaseList, NetworkView, RecordBody, RecordList, RecordParams, RecordView } from '../../protocol/index.js';
+import { NoContent } from '../http/openapi.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import { parseRecord } from '../network/dns-records.js';
@@ -20,30 +21,29 @@ export interface NetworkRouteOptions {
   readonly domain: string;
 }
 
-const RecordBody = Type.Object(
-  {
-    type: Type.String({ maxLength: 5 }),
-    name: Type.String({ minLength: 1, maxLength: 253 }),
-    value: Type.String({ minLength: 1, maxLength: 1024 }),
-    ttl: Type.Optional(Type.Integer({ minimum: 0, maximum: 604_800 })),
-  },
-  { additionalProperties: false },
-);
-
-export const networkRoutes: FastifyPluginAsync<NetworkRouteOptions> = async (app, { db, records, services, net, domain }) => {
-  app.get('/dns/records', async () => ({ records: (await records.list()).map(recordView) }));
-  app.post('/dns/records', { schema: { body: RecordBody } }, async (request, reply) => {
-    const b = request.body as { type: string; name: string; value: string; ttl?: number };
+export const networkRoutes: FastifyPluginAsyncTypebox<NetworkRouteOptions> = async (app, { db, records, services, net, domain }) => {
+  app.get('/dns/records', { schema: { response: { 200: RecordList } } }, async () => ({ records: (await records.list()).map(recordView) }));
+  app.post('/dns/records', { schema: { body: RecordBody, response: { 201: RecordView } } }, async (request, reply) => {
+    const b = request.body;
     const parsed = parseRecord(b.type, b.name, b.value, domain, domain);
     if (parsed.name !== domain && !parsed.name.endsWith(`.${domain}`)) throw MgrErr.MGR_ERR_VALIDATION(`${parsed.name} is outside the zone ${domain}`);
     return reply.status(201).send(recordView(await records.add(parsed, null, b.ttl ?? null)));
   });
-  app.delete('/dns/records/:id', { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } }, async (request, reply) => {
-    await records.remove((request.params as { id: number }).id);
+  app.delete('/dns/records/:id', { schema: { params: RecordParams, response: { 204: NoContent } } }, async (request, reply) => {
+    await records.remove(request.params.id);
     return reply.status(204).send();
   });
-  app.get('/dhcp/leases', async () => {
-    const rows = await db.all<{ mac: string; ip: string; hostname: string | null; client_id: string | null; expires_at: number; updated_at: string }>(
+  app.get('/dhcp/leases', { schema: { response: { 200: LeaseList } } }, async () => {
+    const rows = await db.all<{
+      mac: string;
+      ip: string;
+      hostname: string | null;
+      client_id: string | null;
+      expires_at: number;
+      updated_at: string;
+      instance_id: string | null;
+      instance_name: string | null;
+    }>(
       'SELECT l.*, i.id AS instance_id, i.name AS instance_name FROM dhcp_leases l LEFT JOIN instances i ON i.mac = l.mac ORDER BY l.ip',
     );
     return {
@@ -53,13 +53,13 @@ export const networkRoutes: FastifyPluginAsync<NetworkRouteOptions> = async (app
         hostname: r.hostname,
         expiresAt: new Date(r.expires_at).toISOString(),
         active: r.expires_at > Date.now(),
-        instance: (r as unknown as { instance_id: string | null }).instance_id,
-        instanceName: (r as unknown as { instance_name: string | null }).instance_name,
+        instance: r.instance_id,
+        instanceName: r.instance_name,
         updatedAt: r.updated_at,
       })),
     };
   });
-  app.get('/network', async () => ({
+  app.get('/network', { schema: { response: { 200: NetworkView } } }, async () => ({
     domain,
     network: net ? { cidr: net.cidrText, managerAddress: net.managerAddress, router: net.router ?? null, pool: net.pool ?? null } : null,
     services: services.stats(),

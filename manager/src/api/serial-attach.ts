@@ -7,18 +7,17 @@
  * subprotocol (a browser cannot set `x-csrf-token` on a WebSocket). Every refusal is an HTTP
  * answer with its code, before the upgrade.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { errorMessage } from '../../../common/errors.js';
 import { closeReason, csrfFromProtocols, SERIAL_CLOSE_ENDED, type SerialNotice } from '../../../common/serial-attach.js';
 import { csrfMatches } from '../auth/require-auth.js';
+import { InstanceParams, SerialAttachQuery } from '../../protocol/index.js';
 import { MgrErr } from '../errors.js';
+import { WebSocketUpgrade } from '../http/openapi.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import { type SerialHandle, SerialSessions } from '../instances/serial-sessions.js';
-
-const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 63 }) });
-const Query = Type.Object({ takeover: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
 export interface SerialAttachOptions {
   readonly instances: InstanceService;
@@ -45,7 +44,7 @@ function originOf(url: string): string {
   }
 }
 
-export const serialAttachRoutes: FastifyPluginAsync<SerialAttachOptions> = async (app, { instances, publicUrl }) => {
+export const serialAttachRoutes: FastifyPluginAsyncTypebox<SerialAttachOptions> = async (app, { instances, publicUrl }) => {
   const sessions = new SerialSessions({ open: (id) => instances.attachSerial(id) });
   app.addHook('preClose', async () => sessions.closeAll('the manager is stopping'));
 
@@ -53,19 +52,19 @@ export const serialAttachRoutes: FastifyPluginAsync<SerialAttachOptions> = async
     '/instances/:id/console/attach',
     {
       websocket: true,
-      schema: { params: Params, querystring: Query },
+      schema: { params: InstanceParams, querystring: SerialAttachQuery, response: { 101: WebSocketUpgrade('The serial port, as a WebSocket (subprotocol storm.serial.v1; frames in common/serial-attach.ts).') } },
       preHandler: async (req) => {
         checkOrigin(req, publicUrl());
         if (req.session && !csrfMatches(csrfFromProtocols(req.headers['sec-websocket-protocol']), req.session.csrfToken)) {
           throw MgrErr.MGR_ERR_CSRF('a console session offers its CSRF token as the WebSocket subprotocol storm.csrf.<token>');
         }
-        const row = await instances.find((req.params as { id: string }).id);
+        const row = await instances.find(req.params.id);
         if (row.state !== 'running') throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}; its serial port can be attached while it runs`);
       },
     },
     async (socket: WebSocket, req) => {
-      const { id } = req.params as { id: string };
-      const takeover = (req.query as { takeover?: boolean }).takeover === true;
+      const { id } = req.params;
+      const takeover = req.query.takeover === true;
       let handle: SerialHandle | undefined;
       let gone = false;
       const notice = (n: SerialNotice) => {

@@ -7,13 +7,13 @@
  * await verifyPassword('s3cret', stored); // true
  */
 import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from 'node:crypto';
+import { MAX_PASSWORD_LENGTH } from '../../protocol/session.js';
 
 const N = 1 << 15;
 const R = 8;
 const P = 1;
 const KEY_BYTES = 32;
-/** Passwords longer than this are refused before hashing (scrypt's cost grows with the input). */
-export const MAX_PASSWORD_LENGTH = 1024;
+export { MAX_PASSWORD_LENGTH };
 
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   // scrypt needs 128·N·r bytes; allow twice that so the default limit never refuses our own parameters.

@@ -10,6 +10,7 @@
  */
 import { readPublicKey } from '../../../channels/src/format/index.js';
 import { errorMessage, StormError } from '../../../common/errors.js';
+import type { ChannelView } from '../../protocol/index.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import { newId } from '../ids.js';
@@ -32,17 +33,6 @@ export interface ChannelServiceOptions {
 }
 
 /** The API shape of a channel. */
-export interface ChannelView {
-  readonly id: string;
-  readonly url: string;
-  readonly title: string | null;
-  readonly signed: boolean;
-  readonly status: ChannelRow['status'];
-  readonly lastRefresh: string | null;
-  readonly lastError: string | null;
-  readonly createdAt: string;
-}
-
 export function channelView(r: ChannelRow): ChannelView {
   return { id: r.id, url: r.url, title: r.title, signed: r.public_key !== null, status: r.status, lastRefresh: r.last_refresh, lastError: r.last_error, createdAt: r.created_at };
 }

@@ -1,6 +1,6 @@
 /**
- * What the directory accepts, in one place: the REST schemas use these patterns and limits, and
- * the store checks them again for callers that bypass HTTP.
+ * What the directory accepts: the patterns and limits of its wire types (`manager/protocol/directory.ts`),
+ * checked again here for callers that bypass HTTP.
  *
  * @example
  * checkUid('alice');            // 'alice'
@@ -9,24 +9,11 @@
  */
 import { MgrErr } from '../errors.js';
 
-/** POSIX-portable login and group names (Debian's NAME_REGEX, lower case, at most 32). */
-export const NAME_PATTERN = '^[a-z][a-z0-9._-]{0,31}$';
-/** Service accounts are named after instances: a DNS label. */
-export const SERVICE_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
-/** A practical ASCII address: no spaces, quotes, brackets or separators a filter or header would trip on. */
-export const MAIL_PATTERN = '^[A-Za-z0-9.!#$%&\'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$';
-/** Absolute paths without control characters (home directories, shells). */
-export const PATH_PATTERN = '^/[^\\u0000-\\u001f\\u007f]{0,254}$';
-/** Display text (cn, sn, givenName, descriptions): no control characters. */
-export const TEXT_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
-export const TEXT_MAX = 256;
-export const MAIL_MAX = 254;
-export const PASSWORD_MIN = 8;
-/** Bounds the work one bind can ask of the hash function. */
-export const PASSWORD_MAX = 1024;
-/** uidNumber and gidNumber are 31-bit; below 1000 belongs to the guests' own system accounts. */
-export const ID_MIN = 1000;
-export const ID_MAX = 2_147_483_647;
+import {
+  ID_MAX, ID_MIN, MAIL_MAX, MAIL_PATTERN, NAME_PATTERN, PASSWORD_MAX, PASSWORD_MIN, PATH_PATTERN, SERVICE_NAME_PATTERN, TEXT_MAX, TEXT_PATTERN,
+} from '../../protocol/directory.js';
+
+export { ID_MAX, ID_MIN, MAIL_MAX, MAIL_PATTERN, NAME_PATTERN, PASSWORD_MAX, PASSWORD_MIN, PATH_PATTERN, SERVICE_NAME_PATTERN, TEXT_MAX, TEXT_PATTERN };
 
 const name = new RegExp(NAME_PATTERN);
 const serviceName = new RegExp(SERVICE_NAME_PATTERN);

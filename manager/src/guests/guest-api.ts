@@ -118,7 +118,7 @@ export class GuestApi {
     const json = JSON.stringify(status);
     if (json.length > 16_384) throw new GuestFault(FAULT.badParams, 'status details too large');
     await this.opts.store.setGuestStatus(inst.id, json);
-    this.opts.bus.publish('instance.guest-status', { id: inst.id, name: inst.name, phase, details: status.details as unknown as string });
+    this.opts.bus.publish('instance.guest-status', { id: inst.id, name: inst.name, phase, details: status.details });
     return true;
   }
 }

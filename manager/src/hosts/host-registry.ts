@@ -10,14 +10,15 @@
  * const client = await hosts.client(hostId);
  */
 import { urlHost } from '../../../common/url-host.js';
-import type { HeartbeatRequest, HeartbeatResponse, HostHealth, InstanceStatus, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
+import type { HeartbeatRequest, HeartbeatResponse, InstanceStatus, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
+import type { HostView } from '../../protocol/index.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import { newId } from '../ids.js';
 import type { TrustService } from '../trust/trust-service.js';
 import { HostClient } from './host-client.js';
-import { degradedReason, type HostViewStatus, parseHealth, viewStatus } from './host-health.js';
+import { degradedReason, parseHealth, viewStatus } from './host-health.js';
 import { type HostRow, HostStore } from './host-store.js';
 
 export interface HostRegistryOptions {
@@ -38,27 +39,6 @@ export interface HostRegistryOptions {
 }
 
 /** The API shape of a host. */
-export interface HostView {
-  readonly id: string;
-  readonly name: string;
-  readonly url: string;
-  /** `degraded`: it heartbeats, but one of its checks fails (see `health`); it takes no launches. */
-  readonly status: HostViewStatus;
-  readonly lastHeartbeat: string | null;
-  /** Why it is not ready: no heartbeat (unreachable), or its failing checks (degraded). */
-  readonly lastError: string | null;
-  readonly cpus: number | null;
-  readonly memoryMiB: number | null;
-  readonly freeMemoryMiB: number | null;
-  readonly allocatedMemoryMiB: number | null;
-  readonly hypervisor: { readonly uri: string | null; readonly domainType: string | null };
-  /** The host certificate in use: its serial, its expiry (null if it joined before that was recorded), and whether a renewed one awaits first use. */
-  readonly certificate: { readonly serial: string; readonly notAfter: string | null; readonly renewalPending: boolean };
-  /** The checks of its last heartbeat; null before the first (or from a stormd without checks). */
-  readonly health: HostHealth | null;
-  readonly createdAt: string;
-}
-
 export function hostView(r: HostRow): HostView {
   return {
     id: r.id,

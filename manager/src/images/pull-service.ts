@@ -11,15 +11,7 @@ import type { CatalogEntry } from '../catalog/catalog.js';
 import type { Database } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
 import type { LayerCache } from './layer-cache.js';
-
-export interface PullSummary {
-  readonly name: string;
-  readonly version: string;
-  readonly files: number;
-  readonly bytes: number;
-  /** Bytes this pull downloaded (0 when everything was cached). */
-  readonly downloadedBytes: number;
-}
+import type { PullResult } from '../../protocol/index.js';
 
 export class PullService {
   constructor(
@@ -28,7 +20,7 @@ export class PullService {
     private readonly bus: EventBus,
   ) {}
 
-  async pull(entry: CatalogEntry): Promise<PullSummary> {
+  async pull(entry: CatalogEntry): Promise<PullResult> {
     const distinct = [...new Map(entry.files.map((f) => [f.sha256, f])).values()];
     const total = distinct.reduce((a, f) => a + f.size, 0);
     const done = new Map<string, number>();

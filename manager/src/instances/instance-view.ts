@@ -1,29 +1,8 @@
 /** The API shape of an instance: identity, placement, state, network identity and its layer stack bottom to top. */
+import type { InstanceView, ParamValue } from '../../protocol/index.js';
 import type { InstanceFile, InstanceRow } from './instance-store.js';
 
-export interface InstanceView {
-  readonly id: string;
-  readonly name: string;
-  readonly appliance: string;
-  readonly version: string;
-  readonly channelId: string | null;
-  readonly host: { readonly id: string; readonly name: string } | null;
-  readonly state: InstanceRow['state'];
-  readonly desired: InstanceRow['desired'];
-  readonly mac: string;
-  readonly ip: string | null;
-  readonly fqdn: string | null;
-  readonly memoryMiB: number;
-  readonly vcpus: number;
-  readonly params: Record<string, unknown>;
-  /** Bottom to top: the read-only layers, then the instance's writable layer. */
-  readonly layers: readonly { readonly kind: string; readonly sha256: string | null; readonly size: number | null; readonly writable: boolean; readonly id?: string }[];
-  readonly boot: { readonly kernel: string | null; readonly initrd: string | null };
-  readonly guestStatus: unknown;
-  readonly lastError: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+export type { InstanceView };
 
 export function instanceView(row: InstanceRow, files: readonly InstanceFile[], host: { id: string; name: string } | null, domain: string | null): InstanceView {
   const layers = [
@@ -45,7 +24,7 @@ export function instanceView(row: InstanceRow, files: readonly InstanceFile[], h
     fqdn: domain ? `${row.name}.${domain}` : null,
     memoryMiB: row.memory_mib,
     vcpus: row.vcpus,
-    params: JSON.parse(row.params) as Record<string, unknown>,
+    params: JSON.parse(row.params) as Record<string, ParamValue>,
     layers: [...layers, { kind: 'instance', sha256: null, size: null, writable: true }],
     boot: { kernel: files.find((f) => f.role === 'kernel')?.sha256 ?? null, initrd: files.find((f) => f.role === 'initrd')?.sha256 ?? null },
     guestStatus: row.guest_status ? (JSON.parse(row.guest_status) as unknown) : null,

@@ -8,28 +8,9 @@
  * realmView(kerberos.status(), await kerberos.principals(), users, instances);
  * // { enabled: true, realm: 'STORM.INTERNAL', kdc: { state: 'running', … }, users: [{ uid: 'alice', principal: 'alice@STORM.INTERNAL' }], … }
  */
+import type { RealmUserView, RealmView } from '../../protocol/index.js';
 import type { KdcStatus } from './kdc-supervisor.js';
 import type { RealmPrincipals } from './kerberos-service.js';
-
-export interface RealmUserView {
-  readonly uid: string;
-  readonly principal: string | null;
-  /** Why there is no principal: `no-password` (cannot log in at all) or `password-predates-realm`. */
-  readonly missing?: 'no-password' | 'password-predates-realm';
-}
-
-export interface RealmView {
-  readonly enabled: true;
-  readonly realm: string;
-  readonly listen: string;
-  readonly kdc: KdcStatus;
-  readonly users: readonly RealmUserView[];
-  readonly instances: readonly { readonly name: string; readonly principals: readonly string[] }[];
-  /** Principals of the realm that are neither a user's nor an instance's (the KDC's own). */
-  readonly other: readonly string[];
-  /** Users who have a password but no principal yet: `storm user passwd` gives them one. */
-  readonly usersWithoutPrincipal: readonly string[];
-}
 
 export function realmView(
   status: { realm: string; listen: string; kdc: KdcStatus },

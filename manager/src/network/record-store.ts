@@ -5,6 +5,7 @@
  * @example
  * await records.add(parseRecord('MX', '@', '10 @', fqdn, zone), instanceId);
  */
+import type { RecordView } from '../../protocol/index.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { RegisteredType } from './registered-record.js';
@@ -18,16 +19,6 @@ export interface RecordRow {
   readonly value: string;
   readonly ttl: number | null;
   readonly created_at: string;
-}
-
-export interface RecordView {
-  readonly id: number;
-  readonly instanceId: string | null;
-  readonly type: RegisteredType;
-  readonly name: string;
-  readonly value: string;
-  readonly ttl: number | null;
-  readonly createdAt: string;
 }
 
 export const recordView = (r: RecordRow): RecordView => ({ id: r.id, instanceId: r.instance_id, type: r.type, name: r.name, value: r.value, ttl: r.ttl, createdAt: r.created_at });

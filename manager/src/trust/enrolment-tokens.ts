@@ -6,17 +6,10 @@
  * const { token, expiresAt } = await tokens.create(ca.fingerprint, 3600);
  * await db.transaction(async (tx) => { await tokens.spend(tx, token, ca.fingerprint, hostId); ... });
  */
+import type { TokenView } from '../../protocol/index.js';
 import type { Queryable, Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import { createEnrolmentToken, decodeEnrolmentToken, verifyTokenSecret } from '../../../trust/index.js';
-
-export interface TokenView {
-  readonly id: string;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly usedAt: string | null;
-  readonly usedByHost: string | null;
-}
 
 export class EnrolmentTokens {
   constructor(

@@ -21,7 +21,7 @@ interface LdapjsMessages {
   ExtendedResponse: new (o: { messageId: number; status: number; diagnosticMessage: string; responseName?: string; responseValue?: string }) => Encodable;
 }
 
-// The one loose boundary: ldapjs's module object seen through the interface above.
+// Its published types describe ldapjs 2: the module object seen through ldapjs 3's constructors above.
 const lib = ldapjs as unknown as LdapjsMessages;
 
 export class LdapjsEncoder implements LdapEncoder {

@@ -1,0 +1,166 @@
+/**
+ * Hosts. Administrator: `POST /api/v1/hosts/tokens` (an enrolment token and the command to run on
+ * the host; 201), `GET /api/v1/hosts/tokens`, `GET /api/v1/hosts`, `GET /api/v1/hosts/:id`,
+ * `DELETE /api/v1/hosts/:id` (revoke), `POST /api/v1/hosts/:id/pki-bundle` (libvirt's TLS files).
+ * stormd: `POST /api/v1/hosts/join` (the token is the credential), `POST /api/v1/hosts/heartbeat` and
+ * `POST /api/v1/hosts/renew` (its client certificate is). The bodies stormd sends are
+ * `stormd/protocol.ts`'s `JoinRequest`, `HeartbeatRequest` and `RenewRequest`; the manager checks at
+ * compile time that these schemas say the same.
+ */
+import Type, { type Static } from 'typebox';
+import { IsoTime, List, Nullable, OneOf, Sha256 } from './common.js';
+
+/** One check stormd runs on its host (`libvirt`, `store-access`, `kvm`, `define-time`); any `fail` makes it degraded. */
+export const HealthCheck = Type.Object({
+  name: Type.String(),
+  /** `skip`: does not apply here, or could not be checked; `message` says why. */
+  status: OneOf(['ok', 'fail', 'skip']),
+  message: Type.String(),
+  /** What the administrator can do about a failure. */
+  fix: Type.Optional(Type.String()),
+});
+
+/** The checks of one heartbeat. */
+export const HostHealth = Type.Object({ checkedAt: IsoTime, checks: List(HealthCheck) });
+export type HostHealth = Static<typeof HostHealth>;
+
+export const HostView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  url: Type.String(),
+  /** `degraded`: it heartbeats, but one of its checks fails (see `health`); it takes no launches. */
+  status: OneOf(['new', 'ready', 'degraded', 'unreachable', 'revoked']),
+  lastHeartbeat: Nullable(IsoTime),
+  /** Why it is not ready: no heartbeat (unreachable), or its failing checks (degraded). */
+  lastError: Nullable(Type.String()),
+  cpus: Nullable(Type.Integer()),
+  memoryMiB: Nullable(Type.Number()),
+  freeMemoryMiB: Nullable(Type.Number()),
+  allocatedMemoryMiB: Nullable(Type.Number()),
+  hypervisor: Type.Object({ uri: Nullable(Type.String()), domainType: Nullable(Type.String()) }),
+  /** The certificate in use: its expiry (null if it joined before that was recorded), and whether a renewed one awaits first use. */
+  certificate: Type.Object({ serial: Type.String(), notAfter: Nullable(IsoTime), renewalPending: Type.Boolean() }),
+  /** The checks of its last heartbeat; null before the first (or from a stormd without checks). */
+  health: Nullable(HostHealth),
+  createdAt: IsoTime,
+});
+export type HostView = Static<typeof HostView>;
+
+export const HostList = Type.Object({ hosts: List(HostView) });
+export type HostList = Static<typeof HostList>;
+
+/** A host by id or name. */
+export const HostParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 253 }) });
+
+/** How long the token stays valid: an hour unless said. */
+export const TokenBody = Type.Object({ ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })) }, { additionalProperties: false });
+
+/** A new enrolment token: shown once, single-use; `command` is what to run on the host. */
+export const TokenCreated = Type.Object({
+  id: Type.String(),
+  token: Type.String(),
+  expiresAt: IsoTime,
+  /** The CA's fingerprint, also inside the token: the joining host trusts only this manager. */
+  caFingerprint: Type.String(),
+  command: Type.String(),
+});
+export type TokenCreated = Static<typeof TokenCreated>;
+
+export const TokenView = Type.Object({
+  id: Type.String(),
+  createdAt: IsoTime,
+  expiresAt: IsoTime,
+  usedAt: Nullable(IsoTime),
+  usedByHost: Nullable(Type.String()),
+});
+export type TokenView = Static<typeof TokenView>;
+
+export const TokenList = Type.Object({ tokens: List(TokenView) });
+
+/** A certificate the manager issued, for the caller to record (and later revoke). */
+export const IssuedCertificate = Type.Object({
+  certPem: Type.String(),
+  serial: Type.String(),
+  notBefore: IsoTime,
+  notAfter: IsoTime,
+  /** `sha256:<hex>` of the DER. */
+  fingerprint: Type.String(),
+});
+export type IssuedCertificate = Static<typeof IssuedCertificate>;
+
+/** libvirtd's TLS files for a host (fresh keys), in PEM; `storm host pki-bundle` writes them. */
+export const LibvirtBundle = Type.Object({
+  cacert: Type.String(),
+  cacrl: Type.Optional(Type.String()),
+  servercert: Type.String(),
+  serverkey: Type.String(),
+  clientcert: Type.String(),
+  clientkey: Type.String(),
+  issued: Type.Object({ server: IssuedCertificate, client: IssuedCertificate }),
+});
+export type LibvirtBundle = Static<typeof LibvirtBundle>;
+
+// ---- what stormd sends ----
+
+export const JoinBody = Type.Object(
+  {
+    token: Type.String({ maxLength: 200 }),
+    /** PEM PKCS#10 request for the host's key. */
+    csr: Type.String({ maxLength: 16 * 1024 }),
+    name: Type.String({ maxLength: 253 }),
+    url: Type.String({ maxLength: 300 }),
+  },
+  { additionalProperties: false },
+);
+
+export const JoinAnswer = Type.Object({
+  hostId: Type.String(),
+  certificate: Type.String(),
+  caCertificate: Type.String(),
+  crl: Type.String(),
+  /** The subject common name stormd accepts client certificates from. */
+  managerName: Type.String(),
+});
+
+export const RenewBody = Type.Object({ csr: Type.String({ maxLength: 16 * 1024 }) }, { additionalProperties: false });
+export const RenewAnswer = Type.Object({ certificate: Type.String() });
+
+const DomainState = OneOf(['running', 'paused', 'shutting-down', 'shutoff', 'crashed', 'suspended', 'unknown']);
+
+/** What a host holds (stormd's `HostInfo`); fields a newer stormd adds are let through. */
+export const HeartbeatHostInfo = Type.Object({
+  hostId: Nullable(Type.String()),
+  name: Type.String(),
+  version: Type.String(),
+  cpus: Type.Number(),
+  memoryMiB: Type.Number(),
+  freeMemoryMiB: Type.Number(),
+  allocatedMemoryMiB: Type.Number(),
+  hypervisor: Type.Object({ uri: Type.String(), domainType: Type.String() }),
+  layers: List(Type.Object({ sha256: Sha256, size: Type.Number() })),
+  instances: Type.Number(),
+});
+
+/** One instance as a host sees it (stormd's `InstanceStatus`). */
+export const HeartbeatInstance = Type.Object({
+  id: Type.String(),
+  domain: Type.String(),
+  state: Type.Union([DomainState, Type.Literal('absent')]),
+  hasLayer: Type.Boolean(),
+  layerBytes: Type.Number(),
+});
+
+/** Null `info` or `instances`: libvirt did not answer, so the manager keeps what it knew. */
+export const HeartbeatBody = Type.Object({
+  info: Nullable(HeartbeatHostInfo),
+  instances: Nullable(List(HeartbeatInstance)),
+  /** Absent from a stormd older than the checks. */
+  health: Type.Optional(HostHealth),
+});
+
+export const HeartbeatAnswer = Type.Object({
+  /** When to send the next one. */
+  intervalMs: Type.Integer(),
+  /** The manager's current CRL number; stormd fetches `/api/v1/pki/crl` when it is newer than its own. */
+  crlNumber: Type.Integer(),
+});

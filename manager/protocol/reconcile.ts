@@ -1,0 +1,18 @@
+/** `POST /api/v1/reconcile`: one reconcile pass now (concurrent callers share it), answering what it did. */
+import Type, { type Static } from 'typebox';
+import { List } from './common.js';
+
+const Names = List(Type.String());
+
+export const ReconcileReport = Type.Object({
+  hostsChecked: Names,
+  hostsUnreachable: Names,
+  launchesFinished: Names,
+  launchesUndone: Names,
+  destroysFinished: Names,
+  orphansRemoved: Names,
+  /** Records whose domain vanished: marked `lost`, never dropped. */
+  lost: Names,
+  errors: Names,
+});
+export type ReconcileReport = Static<typeof ReconcileReport>;
