@@ -8,7 +8,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrfToken, setUnauthorizedHandler, toApiError } from './api/client.js';
-import type { SessionInfo } from './api/types.js';
+import type { SessionView as SessionInfo } from '../../manager/protocol/index.js';
 import { liveEvents } from './live/event-stream.js';
 
 export type SessionState = { readonly state: 'checking' } | { readonly state: 'out'; readonly ended?: boolean; readonly error?: ApiError } | { readonly state: 'in'; readonly user: string };

@@ -1,13 +1,13 @@
 /**
  * Client-side checks of launch parameters, mirroring the manager's `resolveParams` (same types,
  * pattern anchoring and flags, bounds, length and control-character rules) so the form says what
- * is wrong before the request; `manager/src/console/launch-params-conformance.test.ts` holds the
+ * is wrong before the request; `test/conformance/launch-params.test.ts` holds the
  * two to the same answers. The manager still decides.
  *
  * @example
  * checkParam({ name: 'port', type: 'integer', description: '', min: 1 }, '0'); // { problem: 'must be at least 1' }
  */
-import type { Parameter } from '../api/types.js';
+import type { Parameter } from '../../../manager/protocol/index.js';
 
 export type ParamValue = string | number | boolean;
 export type ParamCheck = { readonly value: ParamValue; readonly problem?: undefined } | { readonly value?: undefined; readonly problem: string };

@@ -1,7 +1,7 @@
 /** Catalog: every appliance and version, its layers with sizes and cache state; pull with live progress; launch. */
 import { useState } from 'preact/hooks';
 import { api, toApiError } from '../api/client.js';
-import type { Appliance } from '../api/types.js';
+import type { ApplianceView as Appliance } from '../../../manager/protocol/index.js';
 import { bytes, mib } from '../format.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';

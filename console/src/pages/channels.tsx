@@ -1,7 +1,7 @@
 /** Channels: subscribe with the feed URL and the publisher's key, refresh, see status and the last error. */
 import { useState } from 'preact/hooks';
 import { api, type ApiError, toApiError } from '../api/client.js';
-import type { Channel } from '../api/types.js';
+import type { ChannelView as Channel } from '../../../manager/protocol/index.js';
 import { ago } from '../format.js';
 import { useResource } from '../live/use-resource.js';
 import { useConfirm } from '../ui/confirm.js';

@@ -1,7 +1,7 @@
 /** Add a host: a single-use, expiring token and the exact command to run on the new host. */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { EnrolmentToken } from '../api/types.js';
+import type { TokenCreated as EnrolmentToken } from '../../../manager/protocol/index.js';
 import { ago } from '../format.js';
 import { CopyButton } from '../ui/copy-button.js';
 import { ErrorBox } from '../ui/error-box.js';

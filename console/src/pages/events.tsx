@@ -1,6 +1,6 @@
 /** Events: the manager's live feed (recent history first), filterable by type, pausable. */
 import { useEffect, useState } from 'preact/hooks';
-import type { RecentEvent } from '../api/types.js';
+import type { StormEvent as RecentEvent } from '../../../manager/protocol/index.js';
 import { liveEvents, matchesType, RECONNECTED } from '../live/event-stream.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';

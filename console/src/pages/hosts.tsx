@@ -1,7 +1,7 @@
 /** Hosts: capacity and health at a glance (a degraded host lists its failing checks and their fixes); enrol a new host with one command; revoke one. */
 import { useState } from 'preact/hooks';
 import { api, type ApiError, toApiError } from '../api/client.js';
-import type { Host, Instance, TokenView } from '../api/types.js';
+import type { HostView as Host, InstanceView as Instance, TokenView } from '../../../manager/protocol/index.js';
 import { ago, mib } from '../format.js';
 import { useResource } from '../live/use-resource.js';
 import { useConfirm } from '../ui/confirm.js';

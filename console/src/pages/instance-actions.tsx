@@ -1,6 +1,6 @@
 /** Start, stop, reboot and destroy (destroy asks first), offered as the state allows. */
 import { api } from '../api/client.js';
-import type { Instance } from '../api/types.js';
+import type { InstanceView as Instance } from '../../../manager/protocol/index.js';
 import { navigate } from '../router.js';
 import { useConfirm } from '../ui/confirm.js';
 import { ErrorBox } from '../ui/error-box.js';

@@ -1,5 +1,5 @@
 /** One instance: state live, where it runs and how it is reached, its layer stack, the agent's report, its serial terminal and console log, actions. */
-import type { Instance } from '../api/types.js';
+import type { InstanceView as Instance } from '../../../manager/protocol/index.js';
 import { ago, bytes, mib, shortSha } from '../format.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';

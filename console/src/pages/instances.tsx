@@ -1,5 +1,5 @@
 /** Instances: live state, host, address and name, appliance; open one for its layers, agent status and console. */
-import type { Instance } from '../api/types.js';
+import type { InstanceView as Instance } from '../../../manager/protocol/index.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Link } from '../ui/link.js';

@@ -1,34 +1,26 @@
 /** Kerberos: the realm the manager runs (--kdc-listen), its KDC's state, users' and instances' principals. */
+import type { KerberosAnswer, RealmUserView } from '../../../manager/protocol/index.js';
 import { ago } from '../format.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Empty, Page } from '../ui/page.js';
 import { StateBadge } from '../ui/state-badge.js';
 
-interface Realm {
-  readonly enabled: boolean;
-  readonly realm?: string;
-  readonly listen?: string;
-  readonly kdc?: { readonly state: string; readonly pid: number | null; readonly restarts: number; readonly since: string | null; readonly lastError: string | null };
-  readonly users?: readonly { readonly uid: string; readonly principal: string | null; readonly missing?: string }[];
-  readonly instances?: readonly { readonly name: string; readonly principals: readonly string[] }[];
-  readonly usersWithoutPrincipal?: readonly string[];
-}
-
-const MISSING: Readonly<Record<string, string>> = {
+// Keyed by the wire type's reasons: a new reason fails to compile until it has its words here.
+const MISSING: Readonly<Record<NonNullable<RealmUserView['missing']>, string>> = {
   'no-password': 'none: the user has no password',
   'password-predates-realm': 'none yet: set at the next password change',
 };
 
 export function KerberosPage() {
-  const res = useResource<Realm>('/kerberos', ['kerberos', 'instance']);
+  const res = useResource<KerberosAnswer>('/kerberos', ['kerberos', 'instance']);
   const r = res.data;
   return (
     <Page title="Kerberos">
       <ErrorBox error={res.error} />
       {res.loading && !r ? <Empty>Loading the realm…</Empty> : null}
       {r && !r.enabled ? <Empty>No Kerberos realm: the manager runs no KDC (start it with --kdc-listen HOST:PORT).</Empty> : null}
-      {r?.enabled && r.kdc ? (
+      {r?.enabled ? (
         <>
           <article class="card" aria-labelledby="realm-title" data-kdc-state={r.kdc.state}>
             <h2 id="realm-title">{r.realm}</h2>
@@ -38,7 +30,7 @@ export function KerberosPage() {
               {r.kdc.since ? <>, started {ago(r.kdc.since)}</> : null}, restarted {r.kdc.restarts} {r.kdc.restarts === 1 ? 'time' : 'times'}
             </p>
             {r.kdc.lastError ? <p class="bad-text small break">{r.kdc.lastError}</p> : null}
-            {r.usersWithoutPrincipal?.length ? (
+            {r.usersWithoutPrincipal.length ? (
               <p class="small">
                 {r.usersWithoutPrincipal.length} user(s) from before the realm have no principal yet ({r.usersWithoutPrincipal.join(', ')}): they get one at their next password change.
               </p>
@@ -53,17 +45,17 @@ export function KerberosPage() {
                 </tr>
               </thead>
               <tbody>
-                {(r.users ?? []).map((u) => (
+                {r.users.map((u) => (
                   <tr key={u.uid}>
                     <td>{u.uid}</td>
-                    <td class="break">{u.principal ?? <span class="muted">{MISSING[u.missing ?? ''] ?? 'none'}</span>}</td>
+                    <td class="break">{u.principal ?? <span class="muted">{u.missing ? MISSING[u.missing] : 'none'}</span>}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          {r.instances?.length ? null : <Empty>No instances: each gets host/&lt;fqdn&gt; at launch.</Empty>}
-          <div class="table-wrap" hidden={!r.instances?.length}>
+          {r.instances.length ? null : <Empty>No instances: each gets host/&lt;fqdn&gt; at launch.</Empty>}
+          <div class="table-wrap" hidden={!r.instances.length}>
             <table aria-label="Instances' principals">
               <thead>
                 <tr>
@@ -72,7 +64,7 @@ export function KerberosPage() {
                 </tr>
               </thead>
               <tbody>
-                {(r.instances ?? []).map((i) => (
+                {r.instances.map((i) => (
                   <tr key={i.name}>
                     <td>{i.name}</td>
                     <td class="break">{i.principals.length ? i.principals.join(', ') : <span class="muted">none</span>}</td>

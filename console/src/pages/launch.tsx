@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type ApiError, toApiError } from '../api/client.js';
-import type { Appliance, Host, Instance } from '../api/types.js';
+import type { ApplianceView as Appliance, HostView as Host, InstanceView as Instance } from '../../../manager/protocol/index.js';
 import { bytes, mib } from '../format.js';
 import { suggestName } from '../launch/suggest-name.js';
 import { checkInstanceName, checkParam, type ParamValue } from '../launch/validate-param.js';

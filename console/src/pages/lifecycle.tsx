@@ -6,24 +6,14 @@
  */
 import { useState } from 'preact/hooks';
 import { api, type ApiError, toApiError } from '../api/client.js';
-import type { Appliance, Instance } from '../api/types.js';
+import type { ApplianceView as Appliance, CheckpointView as Checkpoint, InstanceView as Instance } from '../../../manager/protocol/index.js';
 import { ago, shortSha } from '../format.js';
 import { useResource } from '../live/use-resource.js';
 import { useConfirm } from '../ui/confirm.js';
 import { ErrorBox } from '../ui/error-box.js';
 
-interface Checkpoint {
-  readonly id: string;
-  readonly seq: number;
-  readonly reason: string;
-  readonly appliance: string;
-  readonly version: string;
-  readonly layers: readonly { readonly kind: string; readonly sha256?: string; readonly id?: string }[];
-  readonly createdAt: string;
-}
-
 export function Lifecycle({ inst, onDone }: { readonly inst: Instance; readonly onDone: () => void }) {
-  const cps = useResource<{ checkpoints: Checkpoint[] }>(`/instances/${encodeURIComponent(inst.id)}/checkpoints`, ['instance.operation', 'instance.state']);
+  const cps = useResource<{ checkpoints: readonly Checkpoint[] }>(`/instances/${encodeURIComponent(inst.id)}/checkpoints`, ['instance.operation', 'instance.state']);
   const versions = useResource<{ appliances: Appliance[] }>(`/appliances?name=${encodeURIComponent(inst.appliance)}`, ['channel']);
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);

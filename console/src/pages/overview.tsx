@@ -1,5 +1,5 @@
 /** Overview: what runs where and what went wrong, at a glance, with the way to fix each problem one click away. */
-import type { Channel, Host, Instance } from '../api/types.js';
+import type { ChannelView as Channel, HostView as Host, InstanceView as Instance } from '../../../manager/protocol/index.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Link } from '../ui/link.js';

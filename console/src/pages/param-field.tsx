@@ -1,5 +1,5 @@
 /** One declared parameter as a form field: its type's input, its default, its rule, its problem. */
-import type { Parameter } from '../api/types.js';
+import type { Parameter } from '../../../manager/protocol/index.js';
 import { Field } from '../ui/field.js';
 
 export function ParamField({ p, value, problem, onChange }: { readonly p: Parameter; readonly value: string | boolean | undefined; readonly problem: string | undefined; readonly onChange: (v: string | boolean) => void }) {

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { escapeTerminal } from '../../../common/terminal-text.js';
 import { api, type ApiError, toApiError } from '../api/client.js';
-import type { SerialText } from '../api/types.js';
+import type { SerialTail as SerialText } from '../../../manager/protocol/index.js';
 import { bytes } from '../format.js';
 import { ErrorBox } from '../ui/error-box.js';
 

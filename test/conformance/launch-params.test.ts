@@ -1,13 +1,14 @@
 /**
  * The console's launch-form checks (console/src/launch/validate-param.ts) and the manager's
  * `resolveParams` give the same answer for the same input: accepted with the same value, or
- * refused for the same reason.
+ * refused for the same reason. It imports two programs, so it lives in test/ (the import rule,
+ * docs/development.md).
  */
 import { describe, expect, it } from 'vitest';
-import type { Parameter } from '../../../channels/src/format/index.js';
-import { checkInstanceName, checkParam } from '../../../console/src/launch/validate-param.js';
-import { resolveParams } from '../instances/params.js';
-import { INSTANCE_NAME } from '../instances/launcher.js';
+import type { Parameter } from '../../channels/src/format/index.js';
+import { checkInstanceName, checkParam } from '../../console/src/launch/validate-param.js';
+import { resolveParams } from '../../manager/src/instances/params.js';
+import { INSTANCE_NAME } from '../../manager/src/instances/launcher.js';
 
 const P = {
   greeting: { name: 'greeting', type: 'string', description: 'the greeting', default: 'Hello', pattern: '[A-Za-z0-9 ,.!-]{1,60}' },
