@@ -32,6 +32,7 @@ import { reconcileRoutes } from './api/reconcile.js';
 import { serialAttachRoutes } from './api/serial-attach.js';
 import { whoamiRoutes } from './api/whoami.js';
 import { networkRoutes } from './api/network.js';
+import { uplinkRoutes } from './api/network-uplink.js';
 import { kerberosRoutes } from './api/kerberos.js';
 import { localChannelRoutes, packageRoutes } from './api/local-channel.js';
 import { directoryRoutes } from './directory/routes.js';
@@ -129,6 +130,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(packageRoutes, { db: ctx.db });
           await secured.register(directoryRoutes, { directory: ctx.directory, baseDn: ctx.directoryBaseDn });
           await secured.register(networkRoutes, { db: ctx.db, records: ctx.records, services: ctx.network, net: ctx.net, domain: ctx.config.domain });
+          await secured.register(uplinkRoutes, { uplink: ctx.uplink });
           await secured.register(kerberosRoutes, { kerberos: ctx.kerberos, directory: ctx.directory, instances: ctx.instances });
         });
       },

@@ -43,11 +43,16 @@ export const ManagerConfigSchema = Type.Object(
     network: Type.String({ default: '' }),
     /** The manager's address on the appliance network (storm.local); default: the network's first address. */
     managerAddress: Type.String({ default: '' }),
-    /** Router handed out by DHCP; empty: none. */
+    /** Router handed out by DHCP; empty: none, or the manager's address with `--uplink nat`. */
     router: Type.String({ default: '' }),
     dnsListen: Type.String({ default: '' }),
     dnsUpstream: Type.String({ default: '' }),
     dhcpInterface: Type.String({ default: '' }),
+    /**
+     * The appliance network's way out: `nat` masquerades it through the host's route (nftables table
+     * `inet storm`) and lets in only return traffic and the administrator's forwards; `none` leaves it closed.
+     */
+    uplink: Type.Union([Type.Literal('none'), Type.Literal('nat')], { default: 'none' }),
     /** Dynamic DHCP pool `START-END` for MACs without a reservation; empty: unknown MACs get nothing. */
     dhcpPool: Type.String({ default: '' }),
     dhcpLeaseSeconds: Type.Integer({ minimum: 60, default: 3600 }),
@@ -92,10 +97,11 @@ export const MANAGER_OPTIONS: OptionSources = {
   domain: { flag: 'domain', env: 'STORM_DOMAIN', arg: 'ZONE', help: 'DNS zone instances are named in (default storm.internal)' },
   network: { flag: 'network', env: 'STORM_NETWORK', arg: 'CIDR', help: 'appliance network; instances get addresses from it (e.g. 10.77.0.0/24)' },
   managerAddress: { flag: 'manager-address', env: 'STORM_MANAGER_ADDRESS', arg: 'IP', help: "the manager's address on the appliance network, storm.local (default: first address)" },
-  router: { flag: 'router', env: 'STORM_ROUTER', arg: 'IP', help: 'router DHCP hands out (default: none)' },
+  router: { flag: 'router', env: 'STORM_ROUTER', arg: 'IP', help: "router DHCP hands out (default: none; with --uplink nat, the manager's address)" },
   dnsListen: { flag: 'dns-listen', env: 'STORM_DNS_LISTEN', arg: 'HOST:PORT', help: 'serve DNS here (off when absent)' },
   dnsUpstream: { flag: 'dns-upstream', env: 'STORM_DNS_UPSTREAM', arg: 'IP:PORT', help: 'resolver for names outside the zone (default: refused)' },
   dhcpInterface: { flag: 'dhcp-interface', env: 'STORM_DHCP_INTERFACE', arg: 'IFACE', help: 'serve DHCP on the appliance network through IFACE (off when absent)' },
+  uplink: { flag: 'uplink', env: 'STORM_UPLINK', arg: 'none|nat', help: "the appliance network's way out: nat masquerades it through the host's route, forwards only replies and `storm network forward`s back in; none (default) leaves it closed" },
   dhcpPool: { flag: 'dhcp-pool', env: 'STORM_DHCP_POOL', arg: 'START-END', help: 'dynamic addresses for unknown MACs (default: none)' },
   dhcpLeaseSeconds: { flag: 'dhcp-lease', env: 'STORM_DHCP_LEASE', kind: 'integer', arg: 'SECONDS', help: 'DHCP lease time (default 3600)' },
   ldapListen: { flag: 'ldap-listen', env: 'STORM_LDAP_LISTEN', arg: 'HOST:PORT', help: 'serve the LDAP directory here (off when absent)' },
@@ -131,6 +137,7 @@ export function loadManagerConfig(argv: readonly string[], env: NodeJS.ProcessEn
       throw new ConfigError([`--ldap-listen/--ldap-base-dn: ${err instanceof Error ? err.message : String(err)}`]);
     }
   }
+  if (config.uplink === 'nat' && (!config.network || !config.bridge)) throw new ConfigError(['--uplink nat: needs the appliance network it opens, --network CIDR and --bridge BRIDGE']);
   if (config.publicUrl && !/^https:\/\/[^/]+\/?$/.test(config.publicUrl)) throw new ConfigError([`--public-url: expected https://HOST[:PORT], got ${JSON.stringify(config.publicUrl)}`]);
   try {
     AddressPolicy.validate([...config.channelAllow, ...config.channelDeny]);

@@ -34,6 +34,9 @@ import { TrustService } from './trust/trust-service.js';
 import { NetworkServices } from './protocols/network-services.js';
 import { networkSettings, type NetworkSettings } from './network/network-settings.js';
 import { RecordStore } from './network/record-store.js';
+import { ForwardStore } from './network/forward-store.js';
+import { HostFirewall } from './network/host-firewall.js';
+import { Uplink } from './network/uplink.js';
 import { GuestApi } from './guests/guest-api.js';
 import { CheckpointStore } from './lifecycle/checkpoint-store.js';
 import { LifecycleService } from './lifecycle/lifecycle-service.js';
@@ -70,6 +73,8 @@ export interface ManagerContext {
   readonly net: NetworkSettings | null;
   readonly records: RecordStore;
   readonly network: NetworkServices;
+  /** The appliance network's way out (`--uplink`) and the administrator's forwards. */
+  readonly uplink: Uplink;
   readonly guests: GuestApi;
   readonly directory: DirectoryStore;
   readonly directoryBaseDn: string;
@@ -82,7 +87,7 @@ export interface ManagerContext {
   /** The URL hosts and appliances reach the manager at; set from the listener when not configured. */
   publicUrl(): string;
   setListenAddress(host: string, port: number): void;
-  /** Binds the network services the config asks for (LDAP, DNS, DHCP, the guests' listener, the KDC). */
+  /** Binds the network services the config asks for (LDAP, DNS, DHCP, the guests' listener, the KDC) and loads the uplink's rules. */
   startServices(): Promise<void>;
   /** Channel polling, host health, an immediate and then periodic reconcile. */
   startBackground(): void;
@@ -174,6 +179,15 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       log: (msg) => bus.publish('network.log', { msg }),
       kerberos,
     });
+    const uplink = new Uplink({
+      mode: config.uplink,
+      bridge: config.bridge,
+      net,
+      store: new ForwardStore(db),
+      firewall: new HostFirewall(),
+      bus,
+      reservedTcpPorts: new Map([[parseHostPort(config.listen, 'listen').port, "the manager's API and console"]]),
+    });
     // The registry and the instance service call each other through these late-bound closures.
     let instances: InstanceService | undefined;
     const hosts = new HostRegistry({
@@ -192,6 +206,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       bus,
       domain: () => config.domain,
       onRemoved: async (row) => {
+        await uplink.instanceRemoved(row.id);
         await network.forget(row.mac);
         await directory.deleteServiceAccount(row.name);
         await kerberos?.instanceRemoved(row.name);
@@ -261,6 +276,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       net,
       records,
       network,
+      uplink,
       guests,
       directory,
       directoryBaseDn,
@@ -275,7 +291,10 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         const shown = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
         listenUrl = `https://${isIP(shown) === 6 ? `[${shown}]` : shown}:${port}`;
       },
-      startServices: () => network.start(),
+      async startServices() {
+        await network.start();
+        await uplink.start();
+      },
       startBackground() {
         channels.startPolling();
         // The local channel's URLs name this listener: republish it when there are packages.
@@ -295,7 +314,11 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         reconciler.stop();
         await Promise.all([channels.idle(), reconciler.idle()]);
         await network.close();
-        await db.close();
+        try {
+          await uplink.close();
+        } finally {
+          await db.close();
+        }
       },
     };
   } catch (err) {

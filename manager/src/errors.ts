@@ -2,6 +2,7 @@
 import { defineErrors } from '../../common/errors.js';
 import { PKI_ERRORS } from '../../trust/errors.js';
 import { BACKUP_ERRORS } from './backup/errors.js';
+import { UPLINK_ERRORS } from './network/uplink-errors.js';
 
 export const MgrErr = defineErrors({
   MGR_ERR_UNAUTHORIZED: { status: 401, message: 'authentication required' },
@@ -42,6 +43,7 @@ export const MgrErr = defineErrors({
   MGR_ERR_INTERNAL: { status: 500, message: 'internal error' },
   ...PKI_ERRORS,
   ...BACKUP_ERRORS,
+  ...UPLINK_ERRORS,
 });
 
 export type MgrErrCode = keyof typeof MgrErr;

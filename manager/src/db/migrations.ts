@@ -321,6 +321,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE hosts ADD COLUMN degraded TEXT;
     `,
   },
+  {
+    version: 11,
+    name: 'network: forwards through the uplink',
+    // A forward names the instance, never its address: the rules follow whatever address it has, and
+    // removing the instance removes its forwards.
+    sql: `
+      CREATE TABLE network_forwards (
+        protocol     TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+        port         INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+        instance_id  TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+        target_port  INTEGER NOT NULL CHECK (target_port BETWEEN 1 AND 65535),
+        created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        PRIMARY KEY (protocol, port)
+      );
+      CREATE INDEX network_forwards_by_instance ON network_forwards (instance_id);
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

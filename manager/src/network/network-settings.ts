@@ -44,7 +44,8 @@ export function networkSettings(config: ManagerConfig): NetworkSettings | null {
   const last = broadcast - 1;
   if (last - first < 2) throw MgrErr.MGR_ERR_VALIDATION(`--network ${config.network} is too small`);
   const manager = config.managerAddress ? address(config.managerAddress, '--manager-address', cidr) : first;
-  const router = config.router ? address(config.router, '--router', cidr) : undefined;
+  // With an uplink the manager is the way out, so guests are told to route through it.
+  const router = config.router ? address(config.router, '--router', cidr) : config.uplink === 'nat' ? manager : undefined;
   let poolRange: { start: number; end: number } | undefined;
   if (config.dhcpPool) {
     const [a, b] = config.dhcpPool.split('-');
