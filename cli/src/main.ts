@@ -11,6 +11,7 @@ import { images } from './commands/images.js';
 import { kerberos } from './commands/kerberos.js';
 import { ls, reboot, rm, show, start, stop } from './commands/instances.js';
 import { launch } from './commands/launch.js';
+import { network } from './commands/network.js';
 import { checkpoint, checkpoints, flatten, packageCommand, reprovision, rollback, upgrade } from './commands/lifecycle.js';
 import { pull } from './commands/pull.js';
 import { reconcile } from './commands/reconcile.js';
@@ -47,6 +48,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   reconcile,
   doctor,
   // network services
+  network,
   dns,
   dhcp,
   user,

@@ -2,8 +2,9 @@
  * A whole STORM site inside a network namespace the test made: bridge br0 (the appliance network,
  * 10.77.0.0/24, the manager at .1), libvirtd with its own runtime folders so its VMs' taps join br0,
  * the sample channel served on the namespace's loopback, a manager serving DHCP, DNS, LDAP, XML-RPC and the
- * API there, and a stormd on qemu:///system through that libvirtd. The test reaches the API over a
- * veth pair into the namespace (addresses it created) and runs clients inside with `exec`.
+ * API there (stopped and started again on its data with `stopManager`/`startManager`), and a stormd on
+ * qemu:///system through that libvirtd. The test reaches the API over a veth pair into the namespace
+ * (addresses it created) and runs clients inside with `exec`.
  * Everything is stopped by pid and the namespace deleted in `cleanup()`.
  *
  * @example
@@ -38,6 +39,12 @@ export interface StormNetwork {
   readonly caPem: string;
   readonly libvirtUri: string;
   readonly manager: Started;
+  /** The manager's data folder (its admin token and CA are there, for the CLI). */
+  readonly managerData: string;
+  /** Stops the manager (SIGTERM, as an administrator would); guests, libvirtd and stormd keep running. */
+  stopManager(): Promise<void>;
+  /** Starts it again on the same data folder, with `managerArgs` instead of those it first had. */
+  startManager(managerArgs?: readonly string[]): Promise<void>;
   readonly stormd: Started;
   readonly stormdData: string;
   readonly feedUrl: string;
@@ -109,7 +116,7 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
     await channel.waitFor(/listening|serving/i, 20_000);
 
     const data = join(dir.path, 'manager');
-    const manager = net.start(ns, process.execPath, [
+    const managerArgs = (extra: readonly string[]) => [
       join(ROOT, 'bin/storm-manager.js'),
       '--data', data,
       '--listen', `0.0.0.0:${SITE.apiPort}`,
@@ -128,9 +135,14 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
       '--channel-poll', '0',
       '--heartbeat', '2',
       '--log-level', 'warn',
-      ...(opts.managerArgs ?? []),
-    ]);
-    await manager.waitFor(/STORM manager listening on/, 60_000);
+      ...extra,
+    ];
+    const launchManager = async (extra: readonly string[]) => {
+      const started = net.start(ns, process.execPath, managerArgs(extra));
+      await started.waitFor(/STORM manager listening on/, 60_000);
+      return started;
+    };
+    let manager = await launchManager(opts.managerArgs ?? []);
     const caPem = await readFile(join(data, 'pki', 'ca.pem'), 'utf8');
     const token = (await readFile(join(data, 'admin.token'), 'utf8')).trim();
     const apiUrl = `https://${inside}:${SITE.apiPort}`;
@@ -154,7 +166,16 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
       apiUrl,
       caPem,
       libvirtUri,
-      manager,
+      get manager() {
+        return manager;
+      },
+      async stopManager() {
+        await manager.stop();
+      },
+      async startManager(managerArgs) {
+        manager = await launchManager(managerArgs ?? opts.managerArgs ?? []);
+      },
+      managerData: data,
       stormd,
       stormdData,
       feedUrl: `http://127.0.0.1:${SITE.channelPort}/channel.xml`,

@@ -94,3 +94,30 @@ describe('storm user and group', () => {
     expect((await cli.run(['group', 'ls'])).stdout).toMatch(/^no groups\n$|^NAME/);
   });
 });
+
+describe('storm network', () => {
+  it('shows the network and an uplink of none, and refuses forwards saying how to open one', async () => {
+    const shown = await cli.run(['network']);
+    expect(shown.code, shown.output).toBe(0);
+    expect(shown.stdout).toMatch(/^network {3}none \(no --network: instances get no address\)\ndomain {4}storm\.internal\nuplink {4}none: guests have no way out \(storm-manager --uplink nat opens one\)\n\nno forwards\n$/);
+    expect(await cli.json('network')).toMatchObject({ network: null, uplink: { mode: 'none', state: 'off', table: null, forwards: [] } });
+
+    const add = await cli.run(['network', 'forward', 'add', 'TCP', '8080', 'web1:80']);
+    expect(add.code).toBe(1);
+    expect(add.stderr).toMatch(/^storm: MGR_ERR_UPLINK_OFF: the appliance network has no uplink \(start storm-manager with --uplink nat\): cannot forward tcp 8080\n$/);
+    expect((await cli.run(['network', 'forward', 'ls'])).stdout).toBe('no forwards\n');
+    expect(await cli.json('network', 'forward', 'ls')).toEqual([]);
+    const rm = await cli.run(['network', 'forward', 'rm', 'tcp', '8080']);
+    expect(rm.code).toBe(1);
+    expect(rm.stderr).toMatch(/MGR_ERR_NOT_FOUND: .*no forward of tcp 8080/);
+  });
+
+  it('refuses malformed forwards before asking the manager', async () => {
+    for (const argv of [['ICMP', '8080', 'web1:80'], ['tcp', '70000', 'web1:80'], ['tcp', '8080', 'web1'], ['tcp', '8080', 'web1:http']]) {
+      const r = await cli.run(['network', 'forward', 'add', ...argv]);
+      expect(r.code, argv.join(' ')).toBe(2);
+    }
+    expect((await cli.run(['network', 'forward', 'rm', 'tcp'])).code).toBe(2);
+    expect((await cli.run(['network', 'bogus'])).code).toBe(2);
+  });
+});
