@@ -13,7 +13,10 @@ BASE_PACKAGES=(
   squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
   debootstrap attr
   krb5-kdc krb5-admin-server
+  nftables
 )
+# nftables: the `nft` of --uplink nat, which loads only the manager's own table (inet storm). Debian's
+# nftables.service stays as Debian ships it, disabled: its /etc/nftables.conf would flush every table.
 # Debian's own KDC and admin server units: STORM runs krb5kdc itself, with its realm under its data
 # folder, so the packages' daemons are never started (policy-rc.d while installing) nor enabled.
 KDC_UNITS=(krb5-kdc krb5-admin-server)

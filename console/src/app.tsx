@@ -13,6 +13,7 @@ import { InstancesPage } from './pages/instances.js';
 import { KerberosPage } from './pages/kerberos.js';
 import { LaunchPage } from './pages/launch.js';
 import { LoginPage } from './pages/login.js';
+import { NetworkPage } from './pages/network.js';
 import { OverviewPage } from './pages/overview.js';
 import { navigate, type Route, useRoute } from './router.js';
 import { useSession } from './session.js';
@@ -33,6 +34,8 @@ function PageFor({ route }: { readonly route: Route }) {
       return route.rest[0] ? <InstancePage id={route.rest[0]} /> : <InstancesPage />;
     case 'hosts':
       return <HostsPage />;
+    case 'network':
+      return <NetworkPage />;
     case 'dns':
       return <DnsPage />;
     case 'dhcp':

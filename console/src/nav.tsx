@@ -11,6 +11,7 @@ const ITEMS: readonly { readonly page: ConsolePage | ''; readonly label: string 
   { page: 'launch', label: 'Launch' },
   { page: 'instances', label: 'Instances' },
   { page: 'hosts', label: 'Hosts' },
+  { page: 'network', label: 'Network' },
   { page: 'dns', label: 'DNS' },
   { page: 'dhcp', label: 'DHCP' },
   { page: 'directory', label: 'Directory' },

@@ -2,9 +2,10 @@
  * The web console end to end, as an administrator uses it: Debian's chromium (headless, through
  * playwright-core) against a real manager process and a stormd on libvirt's test:///default.
  * Log in (a wrong password first), subscribe to the sample channel, pull with a visible progress
- * bar, launch, see it running, open its console log, visit every page, destroy it. A screenshot of
- * every page goes to test-artifacts/console/. Every request the page makes goes to the manager.
- * The refusals: wrong password, no session nor token (401), a change without the CSRF token (403).
+ * bar, launch, see it running, open its console log, visit every page (the network's uplink among
+ * them), destroy it. A screenshot of every page goes to test-artifacts/console/. Every request the
+ * page makes goes to the manager. The refusals: wrong password, no session nor token (401), a
+ * change without the CSRF token (403).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -187,6 +188,13 @@ describe('web console', () => {
     await record.getByRole('button', { name: /^Remove TXT console-test/ }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
     await record.waitFor({ state: 'detached' });
+
+    // Network: this manager has no appliance network, so no uplink, and says how to open one.
+    await nav('Network', 'Network');
+    await page.locator('[data-uplink="none"]').getByText(/No way out for guests: start the manager with --uplink nat/).waitFor();
+    await page.getByText('No forwards: nothing from outside reaches a guest.').waitFor();
+    expect(await page.getByRole('form', { name: 'Open a forward' }).count()).toBe(0);
+    await screenshot(page, '12b-network');
 
     await nav('DHCP', 'DHCP leases');
     // A list, or "no … yet": never an error.

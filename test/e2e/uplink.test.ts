@@ -8,7 +8,8 @@
  * With nat the guest fetches the page, masqueraded; the outside cannot open a connection into the
  * guest until `storm network forward add TCP 8080 probe:80`, and then reaches port 80 only, only
  * through the forward; a manager restarted loads the forward again and a stopped one leaves no rule
- * and no forwarding behind; with `--uplink none` the guest cannot get out.
+ * and no forwarding behind; with `--uplink none` the guest cannot get out. The console's Network page
+ * (Debian's chromium) shows the uplink and the forward.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChannel, generatePublisherKey } from '../../channels/src/index.js';
+import { launchChromium, screenshot } from './console-support.js';
 import { connectOutside, type OutsideWorld } from '../harness/outside-world.js';
 import { startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
 import type { Started } from '../harness/netns.js';
@@ -25,7 +27,7 @@ import { type StormCli, stormCli } from '../helpers/storm-cli.js';
 
 const PROBE_ROOTFS = resolve(import.meta.dirname, '../fixtures/uplink-probe/rootfs');
 const PAGE = `hello from outside ${randomBytes(4).toString('hex')}`;
-const NAT = ['--uplink', 'nat'];
+const PASSWORD = 'uplink e2e console password';
 
 let work: string;
 let site: StormNetwork;
@@ -33,6 +35,7 @@ let world: OutsideWorld;
 let server: Started;
 let storm: StormCli;
 let probe: LaunchedInstance;
+let NAT: string[];
 
 /** A channel with one appliance: tiny-os and the probe's layer, for the site's channel server. */
 async function publishProbeChannel(root: string): Promise<{ channelDir: string; publicKey: string }> {
@@ -60,6 +63,24 @@ async function publishProbeChannel(root: string): Promise<{ channelDir: string; 
   return { channelDir, publicKey: await readFile(keys.publicKeyPath, 'utf8') };
 }
 
+/** The console's Network page (Debian's chromium) shows the nat uplink, active, and the forward to the probe. */
+async function consoleShowsForward(): Promise<void> {
+  const browser = await launchChromium(site.apiUrl, site.caPem);
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${site.apiUrl}/network`);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Network' }).waitFor();
+    await page.locator('[data-uplink="nat"][data-uplink-state="active"]').getByText('table inet storm on br0', { exact: false }).waitFor();
+    const row = page.locator('tr[data-forward="tcp-8080"]');
+    expect(await row.locator('td').allTextContents()).toEqual(['TCP', '8080', 'probe', probe.ip, '80', 'yes', expect.any(String), 'Close']);
+    await screenshot(page, 'network-uplink-nat');
+  } finally {
+    await browser.close();
+  }
+}
+
 /** The guest fetching the outside page itself (asked through its own page, from the site). */
 const guestFetch = async () => (await site.exec('curl', ['-sS', '--max-time', '20', `http://${probe.ip}/cgi-bin/fetch`])).output;
 /** A connection opened from the outside: exit 0 with the page, 7 refused, 28 no answer (dropped). */
@@ -70,6 +91,8 @@ const siteForwarding = async () => (await site.exec('cat', ['/proc/sys/net/ipv4/
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'storm-uplink-e2e-'));
   const channel = await publishProbeChannel(work);
+  await writeFile(join(work, 'admin.pw'), `${PASSWORD}\n`, { mode: 0o600 });
+  NAT = ['--uplink', 'nat', '--admin-password-file', join(work, 'admin.pw')];
   site = await startStormNetwork({ ...channel, managerArgs: NAT });
   world = await connectOutside(site);
   server = await world.serve(PAGE);
@@ -114,6 +137,7 @@ describe('the uplink, with an outside namespace for the world', () => {
     const [direct80, direct81, other] = await Promise.all([fromOutside(`http://${probe.ip}/`), fromOutside(`http://${probe.ip}:81/`), fromOutside(`http://${world.siteAddress}:8081/`)]);
     expect([direct80.code, direct81.code, other.code]).toEqual([28, 28, 7]);
     expect((await storm.run(['network', 'forward', 'ls'])).stdout).toMatch(/^PROTOCOL\s+PORT\s+INSTANCE\s+ADDRESS\s+TARGET PORT\s+ACTIVE\ntcp\s+8080\s+probe\s+10\.77\.0\.\d+\s+80\s+yes\n$/);
+    await consoleShowsForward();
 
     // Stopped, the manager leaves no rule and no forwarding; started again, it loads the forward from its database.
     await site.stopManager();

@@ -1,6 +1,7 @@
 /** A state as a coloured word: green when fine, amber while changing, red when something is wrong. */
 const TONE: Readonly<Record<string, 'ok' | 'busy' | 'bad' | 'idle'>> = {
   running: 'ok',
+  active: 'ok',
   ready: 'ok',
   ok: 'ok',
   done: 'ok',
