@@ -1,7 +1,8 @@
 /**
  * The manager's own checks for `storm doctor`: its data folder and secrets private, the database
  * intact (sqlite's quick_check), the CA and the current CRL inside their validity windows, the
- * network services it was asked to run accepting connections (and the Kerberos realm's own lines),
+ * network services it was asked to run accepting connections (and the Kerberos realm's own lines, and
+ * the uplink's rules and forwarding with --uplink nat),
  * the local host heartbeating.
  *
  * @example
@@ -97,6 +98,8 @@ async function services(ctx: ManagerContext): Promise<Check[]> {
   }
   // The realm: its KDC serving, its files private, users from before it waiting for a principal.
   if (ctx.kerberos) out.push(...(await kerberosChecks(ctx.kerberos, (await ctx.directory.listUsers()).map((u) => ({ uid: u.uid, hasPassword: u.hasPassword })))));
+  const uplink = await ctx.uplink.check();
+  if (uplink) out.push(uplink);
   if (!out.length) out.push({ name: 'services', status: 'skip', message: 'no appliance network services are configured (--dns-listen, --dhcp-interface, --ldap-listen, --kdc-listen)' });
   return out;
 }

@@ -35,6 +35,14 @@ export interface UplinkOptions {
   readonly reservedTcpPorts?: ReadonlyMap<number, string>;
 }
 
+/** One line of `storm doctor` (the doctor's check shape). */
+export interface UplinkCheck {
+  readonly name: 'uplink';
+  readonly status: 'ok' | 'fail';
+  readonly message: string;
+  readonly fix?: string;
+}
+
 export interface ForwardRequest {
   readonly protocol: ForwardProtocol;
   readonly port: number;
@@ -114,6 +122,23 @@ export class Uplink {
       table: nat ? `${UPLINK_FAMILY} ${UPLINK_TABLE}` : null,
       forwards: await this.list(),
     };
+  }
+
+  /** `storm doctor`'s line with nat: the rules loaded and still in the kernel, forwarding still on; null with none. */
+  async check(): Promise<UplinkCheck | null> {
+    const nat = this.nat;
+    if (!nat) return null;
+    const table = `${UPLINK_FAMILY} ${UPLINK_TABLE}`;
+    const fail = (message: string, fix: string): UplinkCheck => ({ name: 'uplink', status: 'fail', message, fix });
+    try {
+      if (this.state !== 'active') return fail(`the uplink's rules are not loaded: ${this.error ?? this.state}`, "install Debian's nftables, run the manager as root, then restart it (docs/network.md)");
+      if (!(await this.opts.firewall.hasTable(UPLINK_FAMILY, UPLINK_TABLE))) return fail(`the table ${table} is gone: another program removed it (nftables.service or nft flush ruleset?)`, 'restart the manager: it loads the table again');
+      if (!(await this.opts.firewall.forwarding())) return fail('IPv4 forwarding was turned off after the manager turned it on: guests cannot get out', 'sysctl -w net.ipv4.ip_forward=1, or restart the manager');
+    } catch (err) {
+      return fail(`the uplink could not be checked: ${err instanceof Error ? err.message : String(err)}`, "install Debian's nftables and run the manager as root");
+    }
+    const n = (await this.opts.store.list()).length;
+    return { name: 'uplink', status: 'ok', message: `nat: ${nat.cidr} masqueraded out, table ${table} loaded on ${nat.bridge}, forwarding on, ${n} forward${n === 1 ? '' : 's'}` };
   }
 
   async list(): Promise<ForwardView[]> {
