@@ -101,7 +101,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   dnsListen: { flag: 'dns-listen', env: 'STORM_DNS_LISTEN', arg: 'HOST:PORT', help: 'serve DNS here (off when absent)' },
   dnsUpstream: { flag: 'dns-upstream', env: 'STORM_DNS_UPSTREAM', arg: 'IP:PORT', help: 'resolver for names outside the zone (default: refused)' },
   dhcpInterface: { flag: 'dhcp-interface', env: 'STORM_DHCP_INTERFACE', arg: 'IFACE', help: 'serve DHCP on the appliance network through IFACE (off when absent)' },
-  uplink: { flag: 'uplink', env: 'STORM_UPLINK', arg: 'none|nat', help: "the appliance network's way out: nat masquerades it through the host's route, forwards only replies and `storm network forward`s back in; none (default) leaves it closed" },
+  uplink: { flag: 'uplink', env: 'STORM_UPLINK', arg: 'none|nat', help: "the appliance network's way out: nat masquerades it out through the host's route and lets in only replies and `storm network forward`s; none (default) leaves it closed" },
   dhcpPool: { flag: 'dhcp-pool', env: 'STORM_DHCP_POOL', arg: 'START-END', help: 'dynamic addresses for unknown MACs (default: none)' },
   dhcpLeaseSeconds: { flag: 'dhcp-lease', env: 'STORM_DHCP_LEASE', kind: 'integer', arg: 'SECONDS', help: 'DHCP lease time (default 3600)' },
   ldapListen: { flag: 'ldap-listen', env: 'STORM_LDAP_LISTEN', arg: 'HOST:PORT', help: 'serve the LDAP directory here (off when absent)' },
