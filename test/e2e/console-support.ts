@@ -13,6 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isIP } from 'node:net';
 import { connect } from 'node:tls';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { publishSampleChannel } from '../../appliances/src/sample-channel.js';
@@ -28,7 +29,7 @@ export const ARTIFACTS = join(ROOT, 'test-artifacts', 'console');
 export function serverSpki(url: string, ca: string): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port), ca, servername: hostname === '127.0.0.1' ? undefined : hostname }, () => {
+    const socket = connect({ host: hostname, port: Number(port), ca, servername: isIP(hostname) ? undefined : hostname }, () => {
       const der = socket.getPeerCertificate().raw;
       socket.end();
       const spki = new X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' });
