@@ -25,3 +25,4 @@ export * from './network.js';
 export * from './reconcile.js';
 export * from './session.js';
 export * from './system.js';
+export * from './uplink.js';

@@ -63,3 +63,4 @@ export const NetworkView = Type.Object({
   /** Counters of each protocol server that runs (`dns`, `dhcp`, `ldap`), by name. */
   services: Type.Record(Type.String(), Type.Unknown()),
 });
+export type NetworkView = Static<typeof NetworkView>;

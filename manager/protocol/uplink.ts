@@ -1,16 +1,15 @@
 /**
  * Wire types of the appliance network's uplink: `GET /api/v1/network/uplink` (its mode and state, with
  * the forwards), `GET|POST /api/v1/network/forwards`, `DELETE /api/v1/network/forwards/:protocol/:port`
- * (204). TypeBox only, so the CLI and the console may import it as types.
+ * (204).
  *
  * @example
  * const { forwards } = await api.get<ForwardList>('/network/forwards');
  */
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static } from 'typebox';
+import { IsoTime, List, Nullable, OneOf } from './common.js';
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-
-export const ForwardProtocol = Type.Union([Type.Literal('tcp'), Type.Literal('udp')]);
+export const ForwardProtocol = OneOf(['tcp', 'udp']);
 export type ForwardProtocol = Static<typeof ForwardProtocol>;
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
@@ -27,11 +26,11 @@ export const ForwardView = Type.Object({
   targetPort: Port,
   /** True when its rules are loaded: the uplink is nat and up, and the instance has an address. */
   active: Type.Boolean(),
-  createdAt: Type.String(),
+  createdAt: IsoTime,
 });
 export type ForwardView = Static<typeof ForwardView>;
 
-export const ForwardList = Type.Object({ forwards: Type.Array(ForwardView) });
+export const ForwardList = Type.Object({ forwards: List(ForwardView) });
 export type ForwardList = Static<typeof ForwardList>;
 
 export const ForwardBody = Type.Object(
@@ -51,15 +50,15 @@ export type ForwardParams = Static<typeof ForwardParams>;
 
 export const UplinkView = Type.Object({
   /** `none` (the default: no way out) or `nat` (masquerade through the host's route). */
-  mode: Type.Union([Type.Literal('none'), Type.Literal('nat')]),
+  mode: OneOf(['none', 'nat']),
   /** `off` with none; `active` once the rules are loaded; `failed` with `error` saying why. */
-  state: Type.Union([Type.Literal('off'), Type.Literal('active'), Type.Literal('failed')]),
+  state: OneOf(['off', 'active', 'failed']),
   error: Nullable(Type.String()),
   /** The bridge and network it opens; null with none. */
   bridge: Nullable(Type.String()),
   network: Nullable(Type.String()),
   /** The nftables table the manager owns (`inet storm`); null with none. */
   table: Nullable(Type.String()),
-  forwards: Type.Array(ForwardView),
+  forwards: List(ForwardView),
 });
 export type UplinkView = Static<typeof UplinkView>;

@@ -2,18 +2,13 @@
  * `storm network`: the appliance network, its uplink and the forwards through it (`/api/v1/network`,
  * `/api/v1/network/uplink`); `storm network forward ls | add PROTOCOL PORT INSTANCE:PORT | rm PROTOCOL PORT`.
  */
-import type { ForwardView, UplinkView } from '../../../manager/protocol/uplink.js';
 import { parseCommand } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { serviceCall } from '../service-api.js';
 import { table } from '../table.js';
-
-interface NetworkAnswer {
-  readonly domain: string;
-  readonly network: { cidr: string; managerAddress: string; router: string | null; pool: { start: string; end: string } | null } | null;
-}
+import type { ForwardList, ForwardView, NetworkView, UplinkView } from '../views.js';
 
 const WHAT = 'the uplink';
 
@@ -31,7 +26,7 @@ function uplinkLine(u: UplinkView): string {
 }
 
 async function show(ctx: CliContext): Promise<number> {
-  const net = await serviceCall('the appliance network', () => ctx.api.get<NetworkAnswer>('/network'));
+  const net = await serviceCall('the appliance network', () => ctx.api.get<NetworkView>('/network'));
   const uplink = await serviceCall(WHAT, () => ctx.api.get<UplinkView>('/network/uplink'));
   const n = net.network;
   const lines = [
@@ -63,7 +58,7 @@ async function forward(ctx: CliContext, args: readonly string[]): Promise<number
     case 'ls':
     case undefined: {
       parseCommand(rest, {}, { min: 0, max: 0 });
-      const { forwards } = await serviceCall(WHAT, () => ctx.api.get<{ forwards: ForwardView[] }>('/network/forwards'));
+      const { forwards } = await serviceCall(WHAT, () => ctx.api.get<ForwardList>('/network/forwards'));
       ctx.print(forwards, forwards.length ? forwardTable(forwards) : 'no forwards\n');
       return 0;
     }

@@ -1,6 +1,6 @@
 /** The appliance network: its settings, its uplink (none or nat) and the forwards through it; add and remove forwards. */
 import { useState } from 'preact/hooks';
-import type { ForwardView, UplinkView } from '../../../manager/protocol/uplink.js';
+import type { ForwardView, NetworkView, UplinkView } from '../../../manager/protocol/index.js';
 import { api, type ApiError, toApiError } from '../api/client.js';
 import { ago } from '../format.js';
 import { useResource } from '../live/use-resource.js';
@@ -10,11 +10,6 @@ import { Field } from '../ui/field.js';
 import { Empty, Page } from '../ui/page.js';
 import { StateBadge } from '../ui/state-badge.js';
 import { useAction } from '../ui/use-action.js';
-
-interface NetworkAnswer {
-  readonly domain: string;
-  readonly network: { readonly cidr: string; readonly managerAddress: string; readonly router: string | null; readonly pool: { readonly start: string; readonly end: string } | null } | null;
-}
 
 function AddForward({ onDone }: { readonly onDone: () => void }) {
   const [protocol, setProtocol] = useState<'tcp' | 'udp'>('tcp');
@@ -61,7 +56,7 @@ function AddForward({ onDone }: { readonly onDone: () => void }) {
   );
 }
 
-function UplinkCard({ net, uplink }: { readonly net: NetworkAnswer | undefined; readonly uplink: UplinkView }) {
+function UplinkCard({ net, uplink }: { readonly net: NetworkView | undefined; readonly uplink: UplinkView }) {
   const n = net?.network;
   return (
     <article class="card" aria-labelledby="uplink-title" data-uplink={uplink.mode} data-uplink-state={uplink.state}>
@@ -100,7 +95,7 @@ function UplinkCard({ net, uplink }: { readonly net: NetworkAnswer | undefined; 
 }
 
 export function NetworkPage() {
-  const net = useResource<NetworkAnswer>('/network', []);
+  const net = useResource<NetworkView>('/network', []);
   const res = useResource<UplinkView>('/network/uplink', ['uplink', 'instance']);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const ask = useConfirm();

@@ -11,7 +11,7 @@
  * await uplink.add({ protocol: 'tcp', port: 8080, instance: 'web1', targetPort: 80 });
  * await uplink.close();
  */
-import type { ForwardProtocol, ForwardView, UplinkView } from '../../protocol/uplink.js';
+import type { ForwardProtocol, ForwardView, UplinkView } from '../../protocol/index.js';
 import type { EventBus } from '../events/bus.js';
 import { MgrErr } from '../errors.js';
 import type { ForwardRow, ForwardStore } from './forward-store.js';
