@@ -105,7 +105,7 @@ describe.skipIf(!ready)('uplink rules with nft in a network namespace', () => {
     // storm doctor's line: fine, then failing with what to do when another program takes the table or forwarding away.
     expect(await up.check()).toMatchObject({ status: 'ok', message: 'nat: 10.77.0.0/24 masqueraded out, table inet storm loaded on br0, forwarding on, 2 forwards' });
     expect((await inNs('sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward')).code).toBe(0);
-    expect(await up.check()).toMatchObject({ status: 'fail', message: expect.stringMatching(/forwarding was turned off/), fix: expect.stringMatching(/ip_forward=1/) });
+    expect(await up.check()).toMatchObject({ status: 'fail', message: expect.stringMatching(/forwarding \(net\.ipv4\.ip_forward\) is off/), fix: expect.stringMatching(/ip_forward=1/) });
     expect((await inNs('sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward')).code).toBe(0);
     expect((await inNs('nft', 'delete', 'table', 'inet', 'storm')).code).toBe(0);
     expect(await up.check()).toMatchObject({ status: 'fail', message: expect.stringMatching(/table inet storm is gone/), fix: expect.stringMatching(/restart the manager/) });

@@ -62,10 +62,6 @@ export class Uplink {
 
   constructor(private readonly opts: UplinkOptions) {}
 
-  get mode(): UplinkMode {
-    return this.opts.mode;
-  }
-
   private get nat(): { bridge: string; cidr: string } | null {
     return this.opts.mode === 'nat' && this.opts.net ? { bridge: this.opts.bridge, cidr: this.opts.net.cidrText } : null;
   }
@@ -133,7 +129,7 @@ export class Uplink {
     try {
       if (this.state !== 'active') return fail(`the uplink's rules are not loaded: ${this.error ?? this.state}`, "install Debian's nftables, run the manager as root, then restart it (docs/network.md)");
       if (!(await this.opts.firewall.hasTable(UPLINK_FAMILY, UPLINK_TABLE))) return fail(`the table ${table} is gone: another program removed it (nftables.service or nft flush ruleset?)`, 'restart the manager: it loads the table again');
-      if (!(await this.opts.firewall.forwarding())) return fail('IPv4 forwarding was turned off after the manager turned it on: guests cannot get out', 'sysctl -w net.ipv4.ip_forward=1, or restart the manager');
+      if (!(await this.opts.firewall.forwarding())) return fail('IPv4 forwarding (net.ipv4.ip_forward) is off: guests cannot get out', 'sysctl -w net.ipv4.ip_forward=1, or restart the manager');
     } catch (err) {
       return fail(`the uplink could not be checked: ${err instanceof Error ? err.message : String(err)}`, "install Debian's nftables and run the manager as root");
     }
