@@ -65,8 +65,8 @@ export class HostStore {
     });
   }
 
-  list(): Promise<HostRow[]> {
-    return this.db.all<HostRow>('SELECT * FROM hosts ORDER BY created_at, id');
+  list(q: Queryable = this.db): Promise<HostRow[]> {
+    return q.all<HostRow>('SELECT * FROM hosts ORDER BY created_at, id');
   }
 
   get(id: string): Promise<HostRow | undefined> {

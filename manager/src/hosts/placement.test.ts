@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { place, type PlacementCandidate } from './placement.js';
+import { headroom, place, type PlacementCandidate } from './placement.js';
 
-const host = (id: string, freeMemoryMiB: number, instances = 0, status = 'ready', pendingMiB = 0): PlacementCandidate => ({ id, name: `${id}.example`, status, freeMemoryMiB, instances, pendingMiB, ...(status === 'degraded' ? { reason: 'kvm: /dev/kvm is 0600' } : {}) });
+const host = (id: string, freeMemoryMiB: number, instances = 0, status = 'ready', heldMiB = 0, reportedMiB = 0): PlacementCandidate => ({ id, name: `${id}.example`, status, freeMemoryMiB, instances, heldMiB, reportedMiB, ...(status === 'degraded' ? { reason: 'kvm: /dev/kvm is 0600' } : {}) });
 
 describe('placement', () => {
   it('spreads: fewest instances first, then most free memory', () => {
@@ -12,6 +12,14 @@ describe('placement', () => {
     expect(place({ memoryMiB: 512 }, [host('a', 4000, 0, 'unreachable'), host('b', 600, 0, 'ready', 200), host('c', 520, 3)]).id).toBe('c');
     expect(() => place({ memoryMiB: 512 }, [host('a', 4000, 0, 'unreachable')])).toThrow(/no host is ready/);
     expect(() => place({ memoryMiB: 5000 }, [host('a', 4000)])).toThrow(/most any ready host has free is 4000 MiB/);
+  });
+
+  it('counts what the records hold that the last heartbeat did not report, and only that', () => {
+    // 300 MiB running and reported, 256 more started since the heartbeat: 600 - 256 = 344 left.
+    expect(headroom(host('a', 600, 3, 'ready', 556, 300))).toBe(344);
+    expect(() => place({ memoryMiB: 384 }, [host('a', 600, 3, 'ready', 556, 300)])).toThrow(/most any ready host has free is 344 MiB/);
+    // The heartbeat caught up: the same instances count once.
+    expect(headroom(host('a', 344, 3, 'ready', 556, 556))).toBe(344);
   });
 
   it('honours a pin by id or name, and refuses a pinned host that cannot take it', () => {

@@ -1,6 +1,6 @@
 /**
  * Placement: the instance must fit a ready host's free memory (after what launches already under way
- * will take); by default instances spread (fewest instances first, then most free memory); `pin`
+ * will take: see `headroom`); by default instances spread (fewest instances first, then most free memory); `pin`
  * names the one host to use, which must still fit. A degraded host is never picked: pinned to one,
  * or with no ready host but degraded ones, the launch fails with MGR_ERR_HOST_DEGRADED and their reasons.
  *
@@ -8,6 +8,8 @@
  * const host = place({ memoryMiB: 128 }, candidates); // or place({ memoryMiB: 128, pin: 'host-1' }, candidates)
  */
 import { MgrErr } from '../errors.js';
+import { viewStatus } from './host-health.js';
+import type { HostRow } from './host-store.js';
 
 export interface PlacementCandidate {
   readonly id: string;
@@ -18,8 +20,10 @@ export interface PlacementCandidate {
   /** What the host said it can still give guests. */
   readonly freeMemoryMiB: number;
   readonly instances: number;
-  /** Memory of this host's launches not yet reflected in its heartbeat. */
-  readonly pendingMiB: number;
+  /** What the host's last heartbeat said STORM's running domains hold. */
+  readonly reportedMiB: number;
+  /** What the manager's records say STORM's instances hold there (launches under way included). */
+  readonly heldMiB: number;
 }
 
 export interface PlacementRequest {
@@ -28,8 +32,26 @@ export interface PlacementRequest {
   readonly pin?: string;
 }
 
+/**
+ * Free memory as the heartbeat saw it, with STORM's share taken from the records instead: a launch
+ * that started after the last heartbeat counts at once, and counts once when the heartbeat catches up.
+ */
 export function headroom(c: PlacementCandidate): number {
-  return c.freeMemoryMiB - c.pendingMiB;
+  return c.freeMemoryMiB + c.reportedMiB - c.heldMiB;
+}
+
+/** The candidates from the hosts' rows and what the records place on each (`InstanceStore.hostLoad`). */
+export function placementCandidates(hosts: readonly HostRow[], load: ReadonlyMap<string, { instances: number; heldMiB: number }>): PlacementCandidate[] {
+  return hosts.map((h) => ({
+    id: h.id,
+    name: h.name,
+    status: viewStatus(h),
+    reason: h.degraded,
+    freeMemoryMiB: h.free_memory_mib ?? 0,
+    reportedMiB: h.allocated_memory_mib ?? 0,
+    instances: load.get(h.id)?.instances ?? 0,
+    heldMiB: load.get(h.id)?.heldMiB ?? 0,
+  }));
 }
 
 export function place(req: PlacementRequest, candidates: readonly PlacementCandidate[]): PlacementCandidate {

@@ -117,14 +117,16 @@ export class InstanceStore {
     await this.db.run('DELETE FROM instances WHERE id = ?', [id]);
   }
 
-  /** Memory of launches under way per host (not yet in the hosts' heartbeats). */
-  async pendingMemory(): Promise<Map<string, number>> {
-    const rows = await this.db.all<{ host_id: string; mib: number }>("SELECT host_id, SUM(memory_mib) AS mib FROM instances WHERE state = 'launching' AND host_id IS NOT NULL GROUP BY host_id");
-    return new Map(rows.map((r) => [r.host_id, r.mib]));
-  }
-
-  async countByHost(): Promise<Map<string, number>> {
-    const rows = await this.db.all<{ host_id: string; n: number }>('SELECT host_id, COUNT(*) AS n FROM instances WHERE host_id IS NOT NULL GROUP BY host_id');
-    return new Map(rows.map((r) => [r.host_id, r.n]));
+  /**
+   * What the records say STORM's instances hold on each host, per host id: how many there are and
+   * the memory of those that hold it (every state but stopped, crashed, failed and lost). Read in
+   * the launch's reserve transaction, so a launch counts every launch reserved before it.
+   */
+  async hostLoad(q: Queryable = this.db): Promise<Map<string, { instances: number; heldMiB: number }>> {
+    const rows = await q.all<{ host_id: string; n: number; mib: number }>(
+      `SELECT host_id, COUNT(*) AS n, SUM(CASE WHEN state IN ('stopped', 'crashed', 'failed', 'lost') THEN 0 ELSE memory_mib END) AS mib
+       FROM instances WHERE host_id IS NOT NULL GROUP BY host_id`,
+    );
+    return new Map(rows.map((r) => [r.host_id, { instances: r.n, heldMiB: r.mib }]));
   }
 }

@@ -11,12 +11,11 @@ import { randomUUID } from 'node:crypto';
 import type { DefineDomainRequest } from '../../../stormd/protocol.js';
 import { errorMessage, StormError } from '../../../common/errors.js';
 import type { Catalog, CatalogEntry } from '../catalog/catalog.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
-import { viewStatus } from '../hosts/host-health.js';
-import { place, type PlacementCandidate } from '../hosts/placement.js';
+import { place, placementCandidates, type PlacementCandidate } from '../hosts/placement.js';
 import { newId } from '../ids.js';
 import type { PullService } from '../images/pull-service.js';
 import { crashPoint, type LaunchStep, maybeCrash } from './faults.js';
@@ -142,11 +141,12 @@ export class Launcher {
 
   /** Name, MAC and host in one committed row: what reconcile finds if we die from here on. */
   private async reserve(id: string, req: LaunchRequest, entry: CatalogEntry, params: Record<string, unknown>, files: readonly InstanceFile[], tokenSha: string): Promise<string> {
-    const chosen = await this.placement(req, entry);
     for (let attempt = 0; ; attempt++) {
       try {
         const spec: GuestSpec = { config: entry.descriptor.config, records: entry.descriptor.records, ...(entry.descriptor.principals?.length ? { principals: entry.descriptor.principals } : {}) };
-        await this.opts.db.transaction(async (tx) => {
+        return await this.opts.db.transaction(async (tx) => {
+          // In the transaction: every launch reserved before this one counts (no two fill the same room).
+          const chosen = await this.placement(req, entry, tx);
           let ip: string | null = null;
           if (this.opts.net) {
             const taken = new Set((await tx.all<{ ip: string }>('SELECT ip FROM instances WHERE ip IS NOT NULL')).map((r) => ipToInt(r.ip)));
@@ -160,8 +160,8 @@ export class Launcher {
             { id, name: req.name, uuid: randomUUID(), channel_id: entry.channelId, appliance: entry.name, version: entry.version, host_id: chosen.id, mac: randomMac(), ip, memory_mib: entry.memoryMiB, vcpus: entry.vcpus, params: JSON.stringify(params), token_hash: tokenSha, guest_spec: JSON.stringify(spec) },
             files,
           );
+          return chosen.id;
         });
-        return chosen.id;
       } catch (err) {
         const msg = errorMessage(err);
         if (/instances\.name/.test(msg)) throw MgrErr.MGR_ERR_CONFLICT(`an instance named ${req.name} exists`);
@@ -172,14 +172,9 @@ export class Launcher {
   }
 
   /** The host placement picks for the launch now (degraded hosts never; see placement.ts). */
-  private async placement(req: LaunchRequest, entry: CatalogEntry): Promise<PlacementCandidate> {
-    const hosts = await this.opts.hosts.store.list();
-    const pending = await this.opts.store.pendingMemory();
-    const counts = await this.opts.store.countByHost();
-    return place(
-      { memoryMiB: entry.memoryMiB, ...(req.host ? { pin: req.host } : {}) },
-      hosts.map((h) => ({ id: h.id, name: h.name, status: viewStatus(h), reason: h.degraded, freeMemoryMiB: h.free_memory_mib ?? 0, instances: counts.get(h.id) ?? 0, pendingMiB: pending.get(h.id) ?? 0 })),
-    );
+  private async placement(req: LaunchRequest, entry: CatalogEntry, q?: Queryable): Promise<PlacementCandidate> {
+    const [hosts, load] = [await this.opts.hosts.store.list(q), await this.opts.store.hostLoad(q)];
+    return place({ memoryMiB: entry.memoryMiB, ...(req.host ? { pin: req.host } : {}) }, placementCandidates(hosts, load));
   }
 
   /** Stages every file the host does not hold yet, each at most once per host. */
