@@ -1,0 +1,67 @@
+/**
+ * Scale: one manager, N stormd hosts on the test driver (see scale-site.ts), instances launched
+ * through the API at concurrency 16 up to each size in turn (10, 100, 1,000 by default). At each
+ * size: the launch rate of the step that reached it, `GET /api/v1/instances` p50 and p99, the
+ * manager's resident memory, its database size, and the manager CPU the hosts' heartbeats (and
+ * whatever else runs while idle) take.
+ */
+import { readFile } from 'node:fs/promises';
+import { type Benchmark, percentile, processCpuMs } from './harness.js';
+import { startScaleSite } from './scale-site.js';
+
+const SIZES = (process.env['BENCH_SCALE_SIZES'] ?? '10,100,1000').split(',').map(Number);
+const HOSTS = Number(process.env['BENCH_SCALE_HOSTS'] ?? 10);
+const CONCURRENCY = 16;
+const LIST_ROUNDS = Number(process.env['BENCH_SCALE_LIST_ROUNDS'] ?? 30);
+/** Two heartbeat intervals at the default 10 s. */
+const IDLE_MS = Number(process.env['BENCH_SCALE_IDLE_MS'] ?? 20_000);
+
+const rssMiB = async (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+/** Runs `n` tasks, `width` at a time. */
+async function pool(n: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
+    while (next < n) await task(next++);
+  }));
+}
+
+export const benchmark: Benchmark = {
+  name: 'scale',
+  describe: `${HOSTS} stormd on the test driver, instances at ${SIZES.join(', ')}: launch rate (concurrency ${CONCURRENCY}), list p50/p99, manager RSS, DB size, idle CPU`,
+  async run(report) {
+    const site = await startScaleSite({ hosts: HOSTS });
+    const { api, proc } = site.manager;
+    try {
+      let have = 0;
+      for (const size of SIZES) {
+        const todo = size - have;
+        const started = performance.now();
+        await pool(todo, CONCURRENCY, async (i) => {
+          await api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: `s${have + i}` });
+        });
+        const wallS = (performance.now() - started) / 1000;
+        have = size;
+        report({ metric: `launch rate @${size}`, value: todo / wallS, unit: 'launches/s', note: `${todo} launches in ${wallS.toFixed(1)} s, ${HOSTS} hosts` });
+
+        const times: number[] = [];
+        for (let r = 0; r < LIST_ROUNDS; r++) {
+          const t = performance.now();
+          const { instances } = await api.get<{ instances: unknown[] }>('/instances');
+          times.push(performance.now() - t);
+          if (instances.length !== size) throw new Error(`the list has ${instances.length} instances, expected ${size}`);
+        }
+        report({ metric: `list p50 @${size}`, value: percentile(times, 50), unit: 'ms', note: `GET /api/v1/instances, ${LIST_ROUNDS} rounds` });
+        report({ metric: `list p99 @${size}`, value: percentile(times, 99), unit: 'ms' });
+
+        const cpu0 = processCpuMs(proc.pid);
+        await new Promise((r) => setTimeout(r, IDLE_MS));
+        report({ metric: `idle manager CPU @${size}`, value: ((processCpuMs(proc.pid) - cpu0) / IDLE_MS) * 100, unit: '% of a core', note: `${HOSTS} hosts heartbeating every 10 s, ${IDLE_MS / 1000} s` });
+        report({ metric: `manager RSS @${size}`, value: await rssMiB(proc.pid), unit: 'MiB' });
+        report({ metric: `database @${size}`, value: (await site.dbBytes()) / 1024 / 1024, unit: 'MiB', note: 'storm.db + WAL' });
+      }
+    } finally {
+      await site.close();
+    }
+  },
+};
