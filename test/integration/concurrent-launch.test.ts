@@ -3,7 +3,7 @@
  * processes on libvirt test:///default (each has room for eight 128 MiB hello-web instances). What
  * launched has a name, a MAC and an address no other instance has; no host holds more memory than
  * it had free; every instance in the database runs as a domain on its host, and no host runs a
- * domain the database does not know. Launches past the capacity are refused with
+ * domain the database does not know, with reconcile passing every second all along. Launches past the capacity are refused with
  * MGR_ERR_NO_CAPACITY, and nothing else fails.
  */
 import { readFile } from 'node:fs/promises';
@@ -41,7 +41,8 @@ const clients = new Map<string, HostClient>();
 const freeBefore = new Map<string, number>();
 
 beforeAll(async () => {
-  env = await startSubscribedManager('storm-concurrent-', ['--network', '10.77.0.0/24']);
+  // Reconcile every second: its passes must never undo a launch that finished while they ran.
+  env = await startSubscribedManager('storm-concurrent-', ['--network', '10.77.0.0/24', '--reconcile', '1']);
   const { manager, dir } = env;
   // Five at a time: ten joins at once only slow each other on two cores.
   for (let i = 0; i < HOSTS; i += 5) {

@@ -78,6 +78,18 @@ export class InstanceStore {
     return this.db.all<InstanceFile>('SELECT position, role, kind, sha256, size FROM instance_files WHERE instance_id = ? ORDER BY position', [id]);
   }
 
+  /** Every instance's files, per instance id, in one query (a list must not ask once per instance). */
+  async allFiles(): Promise<Map<string, InstanceFile[]>> {
+    const rows = await this.db.all<InstanceFile & { instance_id: string }>('SELECT instance_id, position, role, kind, sha256, size FROM instance_files ORDER BY instance_id, position');
+    const byInstance = new Map<string, InstanceFile[]>();
+    for (const { instance_id, ...f } of rows) {
+      const list = byInstance.get(instance_id) ?? [];
+      list.push(f);
+      byInstance.set(instance_id, list);
+    }
+    return byInstance;
+  }
+
   async insert(
     tx: Queryable,
     row: Pick<InstanceRow, 'id' | 'name' | 'uuid' | 'channel_id' | 'appliance' | 'version' | 'host_id' | 'mac' | 'memory_mib' | 'vcpus' | 'params' | 'token_hash' | 'guest_spec'> & { ip: string | null },

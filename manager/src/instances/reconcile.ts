@@ -74,6 +74,8 @@ export class Reconciler {
     for (const host of await hosts.store.list()) {
       if (host.status === 'revoked') continue;
       let statuses: InstanceStatus[];
+      // Records changed after this were changed after the host answered: its answer cannot speak for them.
+      const asked = new Date().toISOString();
       try {
         statuses = await (await hosts.client(host.id)).instances();
       } catch (err) {
@@ -91,7 +93,10 @@ export class Reconciler {
       const client = await hosts.client(host.id);
       const onHost = new Map(statuses.map((s) => [s.id, s]));
       const rows = await store.byHost(host.id);
-      for (const row of rows) {
+      for (const listed of rows) {
+        // Read again: a launch may have finished, and left the process's active set, since `rows` was read.
+        const row = await store.get(listed.id);
+        if (!row || row.updated_at >= asked) continue;
         try {
           await this.repair(row, onHost.get(row.id), () => client.removeInstance(row.id), report);
         } catch (err) {
