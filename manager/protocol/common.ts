@@ -33,6 +33,19 @@ export const ErrorBody = Type.Object({
 });
 export type ErrorBody = Static<typeof ErrorBody>;
 
+/**
+ * A page of a list: `?limit=N` (1 to 1,000) answers at most N items and, when more follow, `next`:
+ * the `?cursor=` of the following page (opaque). Without `limit` a list answers everything.
+ */
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+export type PageQuery = Static<typeof PageQuery>;
+
+/** The cursor of the page after this one; absent on the last page. */
+export const NextCursor = Type.Optional(Type.String());
+
 /** An appliance's name, as channels publish it. */
 export const ApplianceName = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
 /** An appliance version. */

@@ -1,5 +1,5 @@
 /**
- * Instances: `POST /api/v1/instances` (launch; 201), `GET /api/v1/instances`, `GET /api/v1/instances/:id`
+ * Instances: `POST /api/v1/instances` (launch; 201), `GET /api/v1/instances[?limit=N&cursor=C]`, `GET /api/v1/instances/:id`
  * (by id or name, like every `:id` here), `DELETE /api/v1/instances/:id` (204),
  * `POST /api/v1/instances/:id/actions` (power, and the lifecycle operations of docs/lifecycle.md),
  * `GET /api/v1/instances/:id/checkpoints`, `DELETE /api/v1/instances/:id/checkpoints/:checkpoint` (204),
@@ -8,7 +8,7 @@
  * frames are in `common/serial-attach.ts`).
  */
 import Type, { type Static } from 'typebox';
-import { ApplianceName, ApplianceVersion, IsoTime, List, Nullable, OneOf, ParamValue, ParamValues, Sha256 } from './common.js';
+import { ApplianceName, ApplianceVersion, IsoTime, List, NextCursor, Nullable, OneOf, ParamValue, ParamValues, Sha256 } from './common.js';
 
 export const INSTANCE_STATES = ['launching', 'running', 'stopped', 'paused', 'stopping', 'crashed', 'unknown', 'lost', 'failed', 'destroying'] as const;
 export const InstanceState = OneOf(INSTANCE_STATES);
@@ -49,7 +49,8 @@ export const InstanceView = Type.Object({
 });
 export type InstanceView = Static<typeof InstanceView>;
 
-export const InstanceList = Type.Object({ instances: List(InstanceView) });
+/** Oldest first; with `?limit`, one page and the cursor of the next (`PageQuery`). */
+export const InstanceList = Type.Object({ instances: List(InstanceView), next: NextCursor });
 export type InstanceList = Static<typeof InstanceList>;
 
 /** An instance by id or name. */

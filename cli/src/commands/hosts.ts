@@ -5,6 +5,7 @@ import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { fields, mib, relativeTime } from '../format.js';
 import { assertConfirmable, confirm } from '../prompt.js';
+import { allPages } from '../paged.js';
 import { table } from '../table.js';
 import type { HostView, InstanceView, TokenCreated, TokenView } from '../views.js';
 import { pkiBundle } from './pki-bundle.js';
@@ -25,10 +26,7 @@ the table; storm doctor says what to do.
 example: storm hosts --json`,
   async run(ctx, args) {
     parseCommand(args, {}, { min: 0, max: 0 });
-    const [{ hosts: list }, { instances }] = await Promise.all([
-      ctx.api.get<{ hosts: HostView[] }>('/hosts'),
-      ctx.api.get<{ instances: InstanceView[] }>('/instances'),
-    ]);
+    const [{ hosts: list }, instances] = await Promise.all([ctx.api.get<{ hosts: HostView[] }>('/hosts'), allPages<InstanceView>(ctx.api, '/instances', 'instances')]);
     const count = (id: string) => instances.filter((i) => i.host?.id === id).length;
     const rows = list.map((h) => [h.name, h.status, h.cpus, capacity(h), mib(h.allocatedMemoryMiB), count(h.id), h.hypervisor.uri, relativeTime(h.lastHeartbeat)]);
     // Why a host takes no launches, under the table: the reasons are sentences, too long for a column.

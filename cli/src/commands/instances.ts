@@ -4,6 +4,7 @@ import type { CommandSpec } from '../command.js';
 import type { CliContext } from '../context.js';
 import { fields, formatBytes, mib, relativeTime, shortHash } from '../format.js';
 import { assertConfirmable, confirm } from '../prompt.js';
+import { allPages } from '../paged.js';
 import { table } from '../table.js';
 import type { InstanceView } from '../views.js';
 
@@ -24,7 +25,7 @@ export const ls: CommandSpec = {
   details: 'example: storm ls --json',
   async run(ctx, args) {
     parseCommand(args, {}, { min: 0, max: 0 });
-    const { instances } = await ctx.api.get<{ instances: InstanceView[] }>('/instances');
+    const instances = await allPages<InstanceView>(ctx.api, '/instances', 'instances');
     // One word per cell: the IP when leased, else the DNS name.
     const rows = instances.map((i) => [i.name, stateText(i), i.host?.name, i.ip ?? i.fqdn, `${i.appliance} ${i.version}`, mib(i.memoryMiB), relativeTime(i.createdAt)]);
     ctx.print(instances, instances.length ? table(['NAME', 'STATE', 'HOST', 'ADDRESS', 'APPLIANCE', 'MEMORY', 'CREATED'], rows) : 'no instances');

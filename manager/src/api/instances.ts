@@ -1,7 +1,7 @@
 /** `/api/v1/instances`: launch, list, show, act (start | stop | reboot | the lifecycle operations), destroy, checkpoints, console tail. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  ActionAnswer, ActionBody, CheckpointList, CheckpointParams, type CheckpointView, InstanceList, InstanceParams, InstanceView, LaunchBody, type OperationView, type PowerAction,
+  ActionAnswer, ActionBody, CheckpointList, PageQuery, CheckpointParams, type CheckpointView, InstanceList, InstanceParams, InstanceView, LaunchBody, type OperationView, type PowerAction,
   SerialQuery, SerialTail,
 } from '../../protocol/index.js';
 import { NoContent } from '../http/openapi.js';
@@ -30,7 +30,7 @@ export const instanceRoutes: FastifyPluginAsyncTypebox<InstanceRouteOptions> = a
     const id = await launcher.launch(request.body);
     return reply.status(201).send(await instances.get(id));
   });
-  app.get('/instances', { schema: { response: { 200: InstanceList } } }, async () => ({ instances: await instances.list() }));
+  app.get('/instances', { schema: { querystring: PageQuery, response: { 200: InstanceList } } }, async (request) => instances.list(request.query));
   app.get('/instances/:id', { schema: { params, response: { 200: InstanceView } } }, async (request) => instances.get(request.params.id));
   app.delete('/instances/:id', { schema: { params, response: { 204: NoContent } } }, async (request, reply) => {
     await instances.destroy(request.params.id);

@@ -16,6 +16,7 @@ import { ActionFence } from './action-fence.js';
 import { stateFromHost, TRANSITIONAL } from './host-states.js';
 import type { InstanceRow, InstanceState, InstanceStore } from './instance-store.js';
 import { instanceView, type InstanceView } from './instance-view.js';
+import { makeCursor, parseCursor } from './list-cursor.js';
 
 export interface InstanceServiceOptions {
   readonly store: InstanceStore;
@@ -45,12 +46,17 @@ export class InstanceService {
     return instanceView(row, await this.opts.store.files(row.id), host ? { id: host.id, name: host.name } : null, this.opts.domain());
   }
 
-  /** Three queries whatever the count (rows, files, hosts), not two more per instance. */
-  async list(): Promise<InstanceView[]> {
-    const [rows, files, hosts] = [await this.opts.store.list(), await this.opts.store.allFiles(), await this.opts.hosts.store.list()];
+  /** Three queries whatever the count (rows, files, hosts), not two more per instance; with `limit`, one page. */
+  async list(page: { limit?: number; cursor?: string } = {}): Promise<{ instances: InstanceView[]; next?: string }> {
+    const rows = page.limit === undefined ? await this.opts.store.list() : await this.opts.store.page(page.limit + 1, page.cursor === undefined ? undefined : parseCursor(page.cursor));
+    const more = page.limit !== undefined && rows.length > page.limit;
+    if (more) rows.pop();
+    const [files, hosts] = [await this.opts.store.allFiles(page.limit === undefined ? undefined : rows.map((r) => r.id)), await this.opts.hosts.store.list()];
     const hostById = new Map(hosts.map((h) => [h.id, { id: h.id, name: h.name }]));
     const domain = this.opts.domain();
-    return rows.map((r) => instanceView(r, files.get(r.id) ?? [], (r.host_id && hostById.get(r.host_id)) || null, domain));
+    const instances = rows.map((r) => instanceView(r, files.get(r.id) ?? [], (r.host_id && hostById.get(r.host_id)) || null, domain));
+    const last = rows.at(-1);
+    return more && last ? { instances, next: makeCursor(last.created_at, last.id) } : { instances };
   }
 
   async get(idOrName: string): Promise<InstanceView> {

@@ -57,6 +57,13 @@ export class InstanceStore {
     return this.db.all<InstanceRow>('SELECT * FROM instances ORDER BY created_at, id');
   }
 
+  /** At most `limit` rows after `after` (created_at, id: the list's order), oldest first. */
+  page(limit: number, after?: { createdAt: string; id: string }): Promise<InstanceRow[]> {
+    return after
+      ? this.db.all<InstanceRow>('SELECT * FROM instances WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [after.createdAt, after.id, limit])
+      : this.db.all<InstanceRow>('SELECT * FROM instances ORDER BY created_at, id LIMIT ?', [limit]);
+  }
+
   byHost(hostId: string): Promise<InstanceRow[]> {
     return this.db.all<InstanceRow>('SELECT * FROM instances WHERE host_id = ?', [hostId]);
   }
@@ -78,9 +85,10 @@ export class InstanceStore {
     return this.db.all<InstanceFile>('SELECT position, role, kind, sha256, size FROM instance_files WHERE instance_id = ? ORDER BY position', [id]);
   }
 
-  /** Every instance's files, per instance id, in one query (a list must not ask once per instance). */
-  async allFiles(): Promise<Map<string, InstanceFile[]>> {
-    const rows = await this.db.all<InstanceFile & { instance_id: string }>('SELECT instance_id, position, role, kind, sha256, size FROM instance_files ORDER BY instance_id, position');
+  /** The files of every instance (or of `ids`), per instance id, in one query (a list must not ask once per instance). */
+  async allFiles(ids?: readonly string[]): Promise<Map<string, InstanceFile[]>> {
+    const where = ids ? `WHERE instance_id IN (${ids.map(() => '?').join(', ')})` : '';
+    const rows = await this.db.all<InstanceFile & { instance_id: string }>(`SELECT instance_id, position, role, kind, sha256, size FROM instance_files ${where} ORDER BY instance_id, position`, ids ?? []);
     const byInstance = new Map<string, InstanceFile[]>();
     for (const { instance_id, ...f } of rows) {
       const list = byInstance.get(instance_id) ?? [];

@@ -1,0 +1,52 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../db/database.js';
+import { migrate } from '../db/migrations.js';
+import { InstanceStore } from './instance-store.js';
+import { makeCursor, parseCursor } from './list-cursor.js';
+
+let dir: string;
+let db: Database;
+let store: InstanceStore;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'storm-page-'));
+  db = await Database.open(join(dir, 'db'));
+  await migrate(db);
+  store = new InstanceStore(db);
+  for (let i = 0; i < 7; i++) {
+    await db.transaction((tx) =>
+      store.insert(tx, { id: `i-${i}`, name: `n${i}`, uuid: `u${i}`, channel_id: null, appliance: 'a', version: '1', host_id: null, mac: `52:54:00:00:00:0${i}`, ip: null, memory_mib: 64, vcpus: 1, params: '{}', token_hash: null, guest_spec: '{}' }, []),
+    );
+  }
+  // Two rows made in the same millisecond: the id breaks the tie, so no page repeats or skips one.
+  await db.run("UPDATE instances SET created_at = '2026-01-01T00:00:00.000Z' WHERE id IN ('i-3', 'i-4')");
+});
+afterAll(async () => {
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('instance pages', () => {
+  it('walk the whole list in its order, each row once, by the cursor of the last row', async () => {
+    const all = (await store.list()).map((r) => r.id);
+    const seen: string[] = [];
+    let after: { createdAt: string; id: string } | undefined;
+    for (;;) {
+      const page = await store.page(2, after);
+      seen.push(...page.map((r) => r.id));
+      const last = page.at(-1);
+      if (page.length < 2 || !last) break;
+      after = parseCursor(makeCursor(last.created_at, last.id));
+    }
+    expect(seen).toEqual(all);
+    expect(seen).toHaveLength(7);
+  });
+
+  it('refuse a cursor the manager did not make', () => {
+    expect(() => parseCursor('bm90IGpzb24')).toThrow(/not one this manager gave/);
+    expect(() => parseCursor(Buffer.from('[1,2]').toString('base64url'))).toThrow(/not one this manager gave/);
+  });
+});
