@@ -79,7 +79,7 @@ describe('a host made unusable on purpose', () => {
     const { view, ms } = await firstBeatAfter(since);
     console.log(`vm-a degraded ${ms} ms after its data folder's parent was closed`);
     expect(view.status).toBe('degraded');
-    expect(view.lastError).toMatch(new RegExp(`^store-access: libvirt's qemu user libvirt-qemu \\(uid \\d+\\) cannot reach ${home}/vm-a/layers/\\.qemu-probe: it cannot pass ${home} \\(drwx------ root:root\\)`));
+    expect(view.lastError).toMatch(new RegExp(`^store-access: libvirt's qemu user libvirt-qemu \\(uid \\d+\\) cannot reach ${home}/vm-a/layers: it cannot pass ${home} \\(drwx------ root:root\\)`));
 
     const show = await storm.run(['host', 'show', 'vm-a']);
     expect(show.stdout).toMatch(/^status\s+degraded$/m);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,13 +54,35 @@ describe('checks as the qemu user', () => {
     expect(k).toMatchObject({ name: 'kvm', status: 'ok', message: expect.stringContaining('crw-rw---- root:kvm') });
   });
 
+  it('keep their probe files in probe/, out of every scan of layers/ and instances/, and remove an older stormd\'s', async () => {
+    const data = await store(join(dir, 'probes'));
+    await writeFile(join(data, 'layers', '.qemu-probe'), '');
+    await writeFile(join(data, 'instances', '.qemu-probe'), '');
+    const [s] = await accessChecks({ dataDir: data, qemu, uri: 'qemu:///system', kvmDevice: join(dir, 'absent') });
+    expect(s.status).toBe('ok');
+    expect(await readdir(join(data, 'layers'))).toEqual([]);
+    expect(await readdir(join(data, 'instances'))).toEqual([]);
+    expect((await readdir(join(data, 'probe'))).sort()).toEqual(['disk', 'layer']);
+    const folder = await stat(join(data, 'probe'));
+    const instances = await stat(join(data, 'instances'));
+    expect([folder.mode & 0o7777, folder.uid, folder.gid]).toEqual([instances.mode & 0o7777, instances.uid, instances.gid]);
+  });
+
+  it('name a store folder the qemu user cannot pass itself', async () => {
+    const data = await store(join(dir, 'shut'));
+    await chmod(join(data, 'instances'), 0o700);
+    const [s] = await accessChecks({ dataDir: data, qemu, uri: 'qemu:///system', kvmDevice: join(dir, 'absent') });
+    expect(s.status).toBe('fail');
+    expect(s.message).toMatch(new RegExp(`cannot reach ${join(data, 'instances')}: it cannot pass ${join(data, 'instances')} \\(drwx------ root:`));
+  });
+
   it('name the folder the qemu user cannot pass, and the fix', async () => {
     const home = join(dir, 'home');
     const data = await store(home);
     await chmod(home, 0o700);
     const [s] = await accessChecks({ dataDir: data, qemu, uri: 'qemu:///system', kvmDevice: join(dir, 'absent') });
     expect(s).toMatchObject({ status: 'fail', fix: `let it through: chmod o+x ${home} (it lists nothing that way), or run stormd with --data outside private folders, e.g. /var/lib/stormd` });
-    expect(s.message).toBe(`libvirt's qemu user libvirt-qemu (uid ${qemu.uid}) cannot reach ${join(data, 'layers', '.qemu-probe')}: it cannot pass ${home} (drwx------ root:root), so QEMU cannot open any disk of this host`);
+    expect(s.message).toBe(`libvirt's qemu user libvirt-qemu (uid ${qemu.uid}) cannot reach ${join(data, 'layers')}: it cannot pass ${home} (drwx------ root:root), so QEMU cannot open any disk of this host`);
   });
 
   it('fail for /dev/kvm 0600 root:root, saying what it costs and what Debian sets', async () => {

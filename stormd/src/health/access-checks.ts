@@ -1,39 +1,51 @@
 /**
  * The two checks made as libvirt's qemu user, in one child process (`open-as.ts`):
- * `store-access` opens a probe file in `layers/` and one in `instances/`, each with a disk's group
- * and mode, as that user; `kvm` opens /dev/kvm read-write as that user when root can.
+ * `store-access` passes through `layers/` and `instances/` (search permission, as QEMU must to
+ * reach any disk) and opens two probe files with a layer's and a disk's group and mode, kept in
+ * their own folder `probe/` (the same ownership and mode as `instances/`) where no scan of layers
+ * or instances sees them; `kvm` opens /dev/kvm read-write as that user when root can.
  *
  * @example
  * await ensureProbeFiles(dataDir);
  * const [store, kvm] = await accessChecks({ dataDir, qemu, uri: 'qemu:///system' });
  */
 import { closeSync, constants, openSync } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HealthCheck } from '../../protocol.js';
 import { runTool } from '../exec.js';
-import { DISK_MODE, LAYER_FILE_MODE, placeInStore } from '../store/store-access.js';
+import { DISK_MODE, LAYER_FILE_MODE, placeInStore, PROBE_DIR, STORE_DIR_MODE } from '../store/store-access.js';
 import { type OpenResult, openAs } from './open-as.js';
 import type { QemuUser } from './qemu-user.js';
 
-export const PROBE_FILE = '.qemu-probe';
 export const KVM_DEVICE = '/dev/kvm';
+/** Where a stormd before `probe/` kept its probe files: removed, since scans of those folders saw them. */
+const LEGACY_PROBES = ['layers/.qemu-probe', 'instances/.qemu-probe', 'instances/.qemu-probe.log'];
 
-/** The probe files: a read-only layer's mode in `layers/`, a disk's in `instances/`. */
+/** The probe files: one with a read-only layer's mode, one with a disk's (opened read-write). */
 export function probeFiles(dataDir: string): { path: string; mode: number; write: boolean }[] {
   return [
-    { path: join(dataDir, 'layers', PROBE_FILE), mode: LAYER_FILE_MODE, write: false },
-    { path: join(dataDir, 'instances', PROBE_FILE), mode: DISK_MODE, write: true },
+    { path: join(dataDir, PROBE_DIR, 'layer'), mode: LAYER_FILE_MODE, write: false },
+    { path: join(dataDir, PROBE_DIR, 'disk'), mode: DISK_MODE, write: true },
   ];
 }
 
-/** Makes the probe files (again, when someone removed them) with their folder's group. */
+/** The store folders QEMU passes through to every disk. */
+export function storeFolders(dataDir: string): string[] {
+  return [join(dataDir, 'layers'), join(dataDir, 'instances')];
+}
+
+/** Makes the probe folder and files (again, when someone removed them) with the store's group. */
 export async function ensureProbeFiles(dataDir: string): Promise<void> {
+  const dir = join(dataDir, PROBE_DIR);
+  await mkdir(dir, { recursive: true, mode: STORE_DIR_MODE });
+  await placeInStore(dir, STORE_DIR_MODE);
   for (const f of probeFiles(dataDir)) {
     if (await access(f.path).then(() => true, () => false)) continue;
     await writeFile(f.path, '', { mode: f.mode });
     await placeInStore(f.path, f.mode);
   }
+  for (const old of LEGACY_PROBES) await rm(join(dataDir, old), { force: true });
 }
 
 /** True for URIs under which libvirt runs QEMU as its qemu user: `qemu[+transport]:///system`. */
@@ -67,18 +79,18 @@ export async function accessChecks(opts: AccessCheckOptions): Promise<[HealthChe
   if (!qemu) return skip("this machine has no libvirt qemu account (qemu.conf's user, else libvirt-qemu): nothing runs QEMU here");
   if ((opts.uid ?? process.getuid?.()) !== 0) return skip(`stormd is not root, so it cannot act as ${qemu.user} to check; QEMU must be able to open files under ${opts.dataDir} and ${device}`);
   await ensureProbeFiles(opts.dataDir);
-  const files = probeFiles(opts.dataDir);
+  const targets = [...storeFolders(opts.dataDir).map((path) => ({ path, write: false, traverse: true })), ...probeFiles(opts.dataDir).map((f) => ({ path: f.path, write: f.write }))];
   const kvmPresent = rootOpens(device);
-  const results = await openAs(qemu, [...files.map((f) => ({ path: f.path, write: f.write })), ...(kvmPresent ? [{ path: device, write: true }] : [])]);
+  const results = await openAs(qemu, [...targets, ...(kvmPresent ? [{ path: device, write: true }] : [])]);
   const who = `libvirt's qemu user ${qemu.user} (uid ${qemu.uid})`;
-  const store = await storeCheck(results.slice(0, files.length), who, opts.dataDir);
-  const kvm = kvmPresent ? await kvmCheck(results[files.length]!, who, device, qemu) : { name: 'kvm', status: 'skip' as const, message: `${device} is absent or root cannot open it: guests run without KVM (TCG, slower)` };
+  const store = await storeCheck(results.slice(0, targets.length), who, opts.dataDir);
+  const kvm = kvmPresent ? await kvmCheck(results[targets.length]!, who, device, qemu) : { name: 'kvm', status: 'skip' as const, message: `${device} is absent or root cannot open it: guests run without KVM (TCG, slower)` };
   return [store, kvm];
 }
 
 async function storeCheck(results: readonly OpenResult[], who: string, dataDir: string): Promise<HealthCheck> {
   const failed = results.find((r) => !r.ok);
-  if (!failed) return { name: 'store-access', status: 'ok', message: `${who} opens files in ${dataDir}/layers and ${dataDir}/instances` };
+  if (!failed) return { name: 'store-access', status: 'ok', message: `${who} passes ${dataDir}/layers and ${dataDir}/instances and opens files there` };
   if (failed.blockedAt) {
     const inside = failed.blockedAt === dataDir || failed.blockedAt.startsWith(`${dataDir}/`);
     return {

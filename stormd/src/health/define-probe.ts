@@ -11,7 +11,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { StormdErr } from '../errors.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
-import { PROBE_FILE } from './access-checks.js';
+import { PROBE_DIR } from '../store/store-access.js';
+import { probeFiles } from './access-checks.js';
 
 /** The probe domain's name for the stormd whose data folder is `dataDir`. */
 export function probeDomain(dataDir: string): string {
@@ -21,16 +22,16 @@ export function probeDomain(dataDir: string): string {
 export async function probeDefine(driver: HypervisorDriver, dataDir: string): Promise<void> {
   const name = probeDomain(dataDir);
   await removeProbe(driver, name); // one a crash left would refuse a define with another UUID
-  const layer = join(dataDir, 'layers', PROBE_FILE);
+  const [layer, disk] = probeFiles(dataDir).map((f) => f.path) as [string, string];
   await driver.define({
     name,
     uuid: randomUUID(),
     memoryMiB: 64,
     vcpus: 1,
     boot: { kernel: layer, initrd: layer, cmdline: 'console=ttyS0' },
-    disks: [{ path: join(dataDir, 'instances', PROBE_FILE), format: 'raw', readonly: true }],
+    disks: [{ path: disk, format: 'raw', readonly: true }],
     nics: [],
-    consoleLog: join(dataDir, 'instances', `${PROBE_FILE}.log`),
+    consoleLog: join(dataDir, PROBE_DIR, 'console.log'),
   });
   await removeProbe(driver, name);
 }

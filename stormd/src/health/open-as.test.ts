@@ -35,4 +35,17 @@ describe('openAs', () => {
     const [r] = await openAs(nobody, [{ path: join(closed, 'a', 'b', 'disk'), write: true }]);
     expect(r).toMatchObject({ ok: false, code: 'EACCES', blockedAt: closed });
   });
+
+  it('passes a folder with search permission only, and names the folder itself when it is the one closed', async () => {
+    const pass = join(dir, 'pass');
+    await mkdir(join(pass, 'inner'), { recursive: true });
+    await chmod(pass, 0o711);
+    await chmod(join(pass, 'inner'), 0o700);
+    const [through, shut] = await openAs(nobody, [
+      { path: pass, write: false, traverse: true },
+      { path: join(pass, 'inner'), write: false, traverse: true },
+    ]);
+    expect(through).toEqual({ path: pass, ok: true });
+    expect(shut).toMatchObject({ ok: false, code: 'EACCES', blockedAt: join(pass, 'inner') });
+  });
 });

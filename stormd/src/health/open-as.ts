@@ -1,10 +1,10 @@
 /**
- * Opens files as another account, really: a child node process drops to that uid, gid and groups
- * (what libvirt gives QEMU) and opens each path; for a refusal it finds the first folder on the
- * way that account cannot pass. Needs root; one child per call (about 50 ms).
+ * Opens files (or passes folders) as another account, really: a child node process drops to that
+ * uid, gid and groups (what libvirt gives QEMU) and opens each path; for a refusal it finds the
+ * first folder on the way that account cannot pass. Needs root; one child per call (about 50 ms).
  *
  * @example
- * const [r] = await openAs({ uid: 64055, gid: 64055, groups: [107, 64055] }, [{ path: '/var/lib/stormd/instances/.qemu-probe', write: true }]);
+ * const [r] = await openAs({ uid: 64055, gid: 64055, groups: [107, 64055] }, [{ path: '/var/lib/stormd/probe/disk', write: true }]);
  * r.ok || r.blockedAt; // '/root' when /root is 0700
  */
 import { execFile } from 'node:child_process';
@@ -19,6 +19,8 @@ export interface OpenTarget {
   readonly path: string;
   /** Open read-write (a disk QEMU writes, /dev/kvm) rather than read-only. */
   readonly write: boolean;
+  /** A folder to pass through (search permission, `access(X_OK)`), not a file to open. */
+  readonly traverse?: boolean;
 }
 
 export interface OpenResult {
@@ -26,7 +28,7 @@ export interface OpenResult {
   readonly ok: boolean;
   /** errno code of the refusal, e.g. EACCES or ENOENT. */
   readonly code?: string;
-  /** The first folder above `path` the account cannot traverse, when one is the cause. */
+  /** The first folder on the way to `path` (for a traversal, `path` itself included) the account cannot traverse, when one is the cause. */
   readonly blockedAt?: string;
 }
 
@@ -38,8 +40,8 @@ const { account, targets } = JSON.parse(process.argv[1]);
 process.setgroups(account.groups);
 process.setgid(account.gid);
 process.setuid(account.uid);
-const blockedAt = (p) => {
-  const parts = path.resolve(p).split('/').slice(1, -1);
+const blockedAt = (p, self) => {
+  const parts = path.resolve(p).split('/').slice(1, self ? undefined : -1);
   let dir = '';
   for (const part of ['', ...parts]) {
     dir = part === '' ? '/' : path.join(dir, part);
@@ -49,10 +51,11 @@ const blockedAt = (p) => {
 };
 const out = targets.map((t) => {
   try {
-    fs.closeSync(fs.openSync(t.path, t.write ? fs.constants.O_RDWR : fs.constants.O_RDONLY));
+    if (t.traverse) fs.accessSync(t.path, fs.constants.X_OK);
+    else fs.closeSync(fs.openSync(t.path, t.write ? fs.constants.O_RDWR : fs.constants.O_RDONLY));
     return { path: t.path, ok: true };
   } catch (err) {
-    const b = err.code === 'EACCES' || err.code === 'ENOENT' ? blockedAt(t.path) : undefined;
+    const b = err.code === 'EACCES' || err.code === 'ENOENT' ? blockedAt(t.path, t.traverse) : undefined;
     return { path: t.path, ok: false, code: err.code, ...(b ? { blockedAt: b } : {}) };
   }
 });

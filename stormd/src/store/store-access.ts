@@ -33,19 +33,22 @@ export interface StoreOwner {
   readonly gid: number | null;
 }
 
+/** The health check's probe files (`health/access-checks.ts`): a folder of their own, which no scan of layers or instances reads. */
+export const PROBE_DIR = 'probe';
+
 const QCOW2 = /\.qcow2$/;
 const SCRATCH = /^\.work-/;
 const PACKAGES = 'packages';
 
 /**
  * Applies the modes above to the data folder and everything already in it (a store made by an
- * older stormd had 0755 folders and 0644 files), and makes `layers/` and `instances/`. Files a
+ * older stormd had 0755 folders and 0644 files), and makes `layers/`, `instances/` and `probe/`. Files a
  * running guest's disk was chowned to the qemu user by libvirt are left alone: libvirt gives them back.
  */
 export async function secureDataFolder(dataDir: string, owner: StoreOwner, identityFiles: readonly string[]): Promise<void> {
   await share(dataDir, DATA_DIR_MODE, owner);
   for (const name of identityFiles) await chmod(join(dataDir, name), SECRET_MODE).catch(ignoreMissing);
-  for (const top of ['layers', 'instances']) {
+  for (const top of ['layers', 'instances', PROBE_DIR]) {
     await mkdir(join(dataDir, top), { recursive: true, mode: STORE_DIR_MODE });
     await secureTree(join(dataDir, top), owner, 0);
   }
