@@ -13,6 +13,7 @@ import { PkiErr } from './errors.js';
 import { certificateFingerprint } from './fingerprint.js';
 import { generateKeyPair, publicKeyOf } from './keys.js';
 import { parseAltNames } from './names.js';
+import { roleExtension, type Role } from './roles.js';
 import { CA_VALIDITY_DAYS, CLOCK_SKEW_MS, LEAF_VALIDITY_DAYS, MANAGER_COMMON_NAME, caExtensions, clientExtensions, hostExtensions, serverExtensions, validityWindow } from './profiles.js';
 
 export interface CaOptions {
@@ -128,24 +129,25 @@ export class CertificateAuthority {
    * An ECDSA P-256 server certificate and its key (see ec-leaf.ts): cheap handshakes for the
    * guests' listener. Not persisted: issued anew at each start.
    */
-  issueEcServerCertificate(names: readonly string[], validityDays?: number): { certPem: string; keyPem: string } {
-    return issueEcServerCertificate(this.signer, publicKeyOf(this.material.keyPem), { names, ...this.leafWindow(validityDays) });
+  issueEcServerCertificate(names: readonly string[], options: { role?: Role; validityDays?: number } = {}): { certPem: string; keyPem: string } {
+    return issueEcServerCertificate(this.signer, publicKeyOf(this.material.keyPem), { names, ...(options.role ? { role: options.role } : {}), ...this.leafWindow(options.validityDays) });
   }
 
   /**
-   * A TLS client certificate (extKeyUsage clientAuth only); CN defaults to `storm-manager`.
+   * A TLS client certificate (extKeyUsage clientAuth only); CN defaults to `storm-manager`. Only
+   * `role` makes it the manager's (stormd checks the role, not the CN); never pass a requester's choice.
    *
    * @example
    * const { privateKeyPem, publicKeyPem } = await generateKeyPair();
-   * const client = ca.issueClientCertificate({ publicKeyPem });
+   * const client = ca.issueClientCertificate({ publicKeyPem, role: 'manager' });
    */
-  issueClientCertificate(request: { publicKeyPem: string; commonName?: string; validityDays?: number }): IssuedCertificate {
+  issueClientCertificate(request: { publicKeyPem: string; commonName?: string; role?: Role; validityDays?: number }): IssuedCertificate {
     return buildCertificate({
       commonName: request.commonName ?? MANAGER_COMMON_NAME,
       publicKeyPem: request.publicKeyPem,
       issuer: this.signer,
       ...this.leafWindow(request.validityDays),
-      extensions: clientExtensions(this.signer.keyIdentifier),
+      extensions: [...clientExtensions(this.signer.keyIdentifier), ...(request.role ? [roleExtension(request.role)] : [])],
     });
   }
 
@@ -153,22 +155,23 @@ export class CertificateAuthority {
    * A TLS server certificate (extKeyUsage serverAuth only): CN is the first name, every name a DNS or IP SAN.
    *
    * @example
-   * const https = ca.issueServerCertificate({ publicKeyPem, names: ['manager.example', 'storm.local', '10.0.0.1'] });
+   * const https = ca.issueServerCertificate({ publicKeyPem, names: ['manager.example', 'storm.local', '10.0.0.1'], role: 'manager' });
    */
-  issueServerCertificate(request: { publicKeyPem: string; names: readonly string[]; validityDays?: number }): IssuedCertificate {
+  issueServerCertificate(request: { publicKeyPem: string; names: readonly string[]; role?: Role; validityDays?: number }): IssuedCertificate {
     const names = parseAltNames(request.names);
     return buildCertificate({
       commonName: names[0]!.value,
       publicKeyPem: request.publicKeyPem,
       issuer: this.signer,
       ...this.leafWindow(request.validityDays),
-      extensions: serverExtensions(this.signer.keyIdentifier, names),
+      extensions: [...serverExtensions(this.signer.keyIdentifier, names), ...(request.role ? [roleExtension(request.role)] : [])],
     });
   }
 
   /**
    * A host's server certificate from its CSR: the CSR proves key possession and gives the key;
-   * subject and SANs come from the host's record (`hostName` first, then `altNames`).
+   * subject and SANs come from the host's record (`hostName` first, then `altNames`). It carries
+   * the host role, always: the only path from a requester's key, it can never make a manager.
    *
    * @example
    * const cert = ca.issueHostCertificate(body.csr, { hostName: host.name, altNames: [host.address] });
@@ -181,7 +184,7 @@ export class CertificateAuthority {
       publicKeyPem,
       issuer: this.signer,
       ...this.leafWindow(host.validityDays),
-      extensions: hostExtensions(this.signer.keyIdentifier, names),
+      extensions: [...hostExtensions(this.signer.keyIdentifier, names), roleExtension('host')],
     });
   }
 

@@ -13,12 +13,15 @@ import forge from 'node-forge';
 import type { Signer } from './certificate-builder.js';
 import { subjectFields } from './certificate-builder.js';
 import { parseAltNames, toForgeAltNames } from './names.js';
+import { roleExtension, type Role } from './roles.js';
 import { randomSerial, serialDerHex } from './serial.js';
 
 export interface EcServerCertificateRequest {
   readonly names: readonly string[];
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /** The role it carries (the guests' listener: `manager`). */
+  readonly role?: Role;
 }
 
 const asn1 = forge.asn1;
@@ -47,6 +50,7 @@ export function issueEcServerCertificate(signer: Signer, standInPublicKeyPem: st
     { name: 'subjectAltName', altNames: toForgeAltNames(names) },
     { id: '2.5.29.14', name: 'subjectKeyIdentifier', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, ski) },
     { name: 'authorityKeyIdentifier', keyIdentifier: signer.keyIdentifier },
+    ...(req.role ? [roleExtension(req.role)] : []),
   ]);
   const sha256WithRSA = forge.pki.oids['sha256WithRSAEncryption']!;
   cert.signatureOid = sha256WithRSA;

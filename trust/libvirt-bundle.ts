@@ -12,7 +12,7 @@ import { PkiErr } from './errors.js';
 import { syncDir, writeFileDurably } from './files.js';
 import { generateKeyPair } from './keys.js';
 
-/** The libvirt client's CN: a clientAuth certificate that stormd's `checkPeer` refuses (it wants `storm-manager`). */
+/** The libvirt client's CN: a clientAuth certificate without the manager role, which stormd's `checkPeer` refuses. Reserved: no host may enrol under it. */
 export const LIBVIRT_CLIENT_COMMON_NAME = 'storm-libvirt-client';
 
 /** libvirt's file names and the modes they get: private keys 0600, the rest 0644. */
@@ -49,7 +49,7 @@ export async function issueLibvirtBundle(
   host: { hostName: string; altNames?: readonly string[]; crl?: string },
 ): Promise<LibvirtBundle> {
   const [serverKey, clientKey] = await Promise.all([generateKeyPair(), generateKeyPair()]);
-  const server = ca.issueServerCertificate({ publicKeyPem: serverKey.publicKeyPem, names: [host.hostName, ...(host.altNames ?? [])] });
+  const server = ca.issueServerCertificate({ publicKeyPem: serverKey.publicKeyPem, names: [host.hostName, ...(host.altNames ?? [])], role: 'host' });
   const client = ca.issueClientCertificate({ publicKeyPem: clientKey.publicKeyPem, commonName: LIBVIRT_CLIENT_COMMON_NAME });
   return {
     cacert: ca.certPem,

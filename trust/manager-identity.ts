@@ -1,8 +1,10 @@
 /**
  * The manager's own two certificates, kept beside the CA: its client certificate towards stormd
- * (`manager-client.pem`/`.key`) and its HTTPS certificate (`manager-https.pem`/`.key`). Reused
- * while valid for this CA and these names, reissued with a fresh key otherwise (including 30 days
- * before expiry), so the manager renews its own certificates just by restarting.
+ * (`manager-client.pem`/`.key`) and its HTTPS certificate (`manager-https.pem`/`.key`), both with
+ * the manager role. Reused while valid for this CA, this role and these names; reissued otherwise
+ * (including 30 days before expiry) for the same key, so the manager renews them just by restarting
+ * and hosts, which pin the client key at join, keep accepting it. A key is made only when none is
+ * readable.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -10,8 +12,9 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { CertificateAuthority } from './certificate-authority.js';
 import { syncDir, writeFileDurably } from './files.js';
-import { generateKeyPair } from './keys.js';
+import { generateKeyPair, publicKeyOf } from './keys.js';
 import { MANAGER_COMMON_NAME } from './profiles.js';
+import { hasRole } from './roles.js';
 
 /** Always among the HTTPS names: guests reach the manager as storm.local through STORM's DNS. */
 export const STORM_LOCAL_NAME = 'storm.local';
@@ -27,21 +30,30 @@ export interface ManagerIdentity {
   readonly https: KeyAndCertificate;
 }
 
-async function readPair(dir: string, base: string): Promise<KeyAndCertificate | undefined> {
-  try {
-    const [certPem, keyPem] = await Promise.all([fs.readFile(join(dir, `${base}.pem`), 'utf8'), fs.readFile(join(dir, `${base}.key`), 'utf8')]);
-    return { certPem, keyPem };
-  } catch {
-    return undefined; // missing or unreadable: issue a new pair
-  }
+/** The stored key and certificate; either is '' when missing or unreadable. */
+async function readPair(dir: string, base: string): Promise<KeyAndCertificate> {
+  const read = (file: string) => fs.readFile(join(dir, file), 'utf8').catch(() => '');
+  const [certPem, keyPem] = await Promise.all([read(`${base}.pem`), read(`${base}.key`)]);
+  return { certPem, keyPem };
 }
 
-/** Still good: issued by this CA, matching key, not near expiry, right CN or every wanted name. */
+/** The stored key when it is a usable RSA private key (kept across reissues), else a new one. */
+async function keyFor(pair: KeyAndCertificate): Promise<{ privateKeyPem: string; publicKeyPem: string }> {
+  try {
+    if (createPrivateKey(pair.keyPem).asymmetricKeyType === 'rsa') return { privateKeyPem: pair.keyPem, publicKeyPem: publicKeyOf(pair.keyPem) };
+  } catch {
+    // unreadable or damaged: a new key (hosts that pinned the old one must join again)
+  }
+  return generateKeyPair();
+}
+
+/** Still good: issued by this CA, matching key, the manager role, not near expiry, right CN or every wanted name. */
 function stillGood(pair: KeyAndCertificate, ca: CertificateAuthority, now: Date, want: { commonName?: string; names?: readonly string[] }): boolean {
   try {
     const cert = new X509Certificate(pair.certPem);
     const caCert = new X509Certificate(ca.certPem);
     if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey) || !cert.checkPrivateKey(createPrivateKey(pair.keyPem))) return false;
+    if (!hasRole(pair.certPem, 'manager')) return false;
     if (new Date(cert.validTo).getTime() - now.getTime() < RENEW_BEFORE_MS) return false;
     if (want.commonName && !cert.subject.split('\n').includes(`CN=${want.commonName}`)) return false;
     return (want.names ?? []).every((name) => (isIP(name) ? cert.checkIP(name) : cert.checkHost(name, { wildcards: false })) !== undefined);
@@ -73,14 +85,14 @@ export async function loadOrIssueManagerIdentity(
   const names = [...new Set([...(options.serverNames ?? []), STORM_LOCAL_NAME])];
   let client = await readPair(dir, 'manager-client');
   let https = await readPair(dir, 'manager-https');
-  if (!client || !stillGood(client, ca, now, { commonName })) {
-    const key = await generateKeyPair();
-    client = { certPem: ca.issueClientCertificate({ publicKeyPem: key.publicKeyPem, commonName }).certPem, keyPem: key.privateKeyPem };
+  if (!stillGood(client, ca, now, { commonName })) {
+    const key = await keyFor(client);
+    client = { certPem: ca.issueClientCertificate({ publicKeyPem: key.publicKeyPem, commonName, role: 'manager' }).certPem, keyPem: key.privateKeyPem };
     await writePair(dir, 'manager-client', client);
   }
-  if (!https || !stillGood(https, ca, now, { names })) {
-    const key = await generateKeyPair();
-    https = { certPem: ca.issueServerCertificate({ publicKeyPem: key.publicKeyPem, names }).certPem, keyPem: key.privateKeyPem };
+  if (!stillGood(https, ca, now, { names })) {
+    const key = await keyFor(https);
+    https = { certPem: ca.issueServerCertificate({ publicKeyPem: key.publicKeyPem, names, role: 'manager' }).certPem, keyPem: key.privateKeyPem };
     await writePair(dir, 'manager-https', https);
   }
   await syncDir(dir);

@@ -8,7 +8,9 @@ import { CertificateAuthority } from './certificate-authority.js';
 import { buildCertificate, signerFromPem, type CertificateSpec, type IssuedCertificate } from './certificate-builder.js';
 import { LIBVIRT_CLIENT_COMMON_NAME } from './libvirt-bundle.js';
 import { MANAGER_COMMON_NAME, clientExtensions, validityWindow } from './profiles.js';
+import { publicKeyPin, roleExtension } from './roles.js';
 import { clientTlsOptions, serverTlsOptions } from './tls-options.js';
+import { createCsr } from './csr.js';
 import { DAY_MS, pkiFixture, type PkiFixture } from './test-support/fixtures.js';
 import { probeClient, startProbeServer, type ClientOutcome, type ServerEvent, type ServerProbe } from './test-support/tls-probe.js';
 
@@ -23,7 +25,7 @@ beforeAll(async () => {
   f = fixture;
   other = CertificateAuthority.fromPem(otherMaterial);
   stormd = f.ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['host-1.example', '127.0.0.1'] });
-  manager = f.ca.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem });
+  manager = f.ca.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' });
 });
 
 const stormdKey = (): string => f.keys[0]!.privateKeyPem;
@@ -40,10 +42,12 @@ function forgeClient(spec: Partial<CertificateSpec> = {}): IssuedCertificate {
     issuer,
     ...validityWindow(new Date(), 30),
     // authorityKeyIdentifier names the real issuer, or OpenSSL would look no further than our CA.
-    extensions: clientExtensions('key' in issuer ? issuer.keyIdentifier : ''),
+    extensions: [...clientExtensions('key' in issuer ? issuer.keyIdentifier : ''), roleExtension('manager')],
     ...spec,
   });
 }
+
+const csrFor = (keyPem: string): string => createCsr(keyPem, 'any-name');
 
 /** Runs one client against a probe server and returns that connection's server-side events. */
 async function attempt(probe: ServerProbe, client: Parameters<typeof clientTlsOptions>[0], session?: Buffer): Promise<{ client: ClientOutcome; server: ServerEvent[] }> {
@@ -64,9 +68,9 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
   });
 
   beforeAll(async () => {
-    revoked = f.ca.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem });
+    revoked = f.ca.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' });
     const crl = f.ca.buildCrl([{ serial: revoked.serial, revokedAt: new Date() }], 1);
-    probe = await startProbeServer(serverTlsOptions({ cert: stormd.certPem, key: stormdKey(), ca: f.ca.certPem, crl }), MANAGER_COMMON_NAME);
+    probe = await startProbeServer(serverTlsOptions({ cert: stormd.certPem, key: stormdKey(), ca: f.ca.certPem, crl }), { role: 'manager', keyPin: publicKeyPin(manager.certPem) });
   });
   afterAll(() => probe.close());
 
@@ -91,9 +95,9 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
 
   /** [what, the certificate chain the client presents, OpenSSL's verify code(s)] */
   const tlsRefusals: [string, () => string, string | string[]][] = [
-    ['a certificate from another CA with the same subject name', () => other.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem }).certPem, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
-    ['an expired certificate', () => f.ca.withClock(() => new Date(Date.now() - 400 * DAY_MS)).issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem }).certPem, 'CERT_HAS_EXPIRED'],
-    ['a certificate not yet valid', () => f.ca.withClock(() => new Date(Date.now() + DAY_MS)).issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem }).certPem, 'CERT_NOT_YET_VALID'],
+    ['a certificate from another CA with the same subject name and role', () => other.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' }).certPem, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+    ['an expired certificate', () => f.ca.withClock(() => new Date(Date.now() - 400 * DAY_MS)).issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' }).certPem, 'CERT_HAS_EXPIRED'],
+    ['a certificate not yet valid', () => f.ca.withClock(() => new Date(Date.now() + DAY_MS)).issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' }).certPem, 'CERT_NOT_YET_VALID'],
     ['a revoked certificate (CRL)', () => revoked.certPem, 'CERT_REVOKED'],
     [
       'a certificate issued by a leaf of our CA (a libvirt client certificate, CA:false)',
@@ -120,8 +124,8 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
       LEAF_AS_CA,
     ],
     [
-      'a serverAuth-only certificate named storm-manager (OpenSSL checks the ssl_client purpose)',
-      () => f.ca.issueServerCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, names: [MANAGER_COMMON_NAME] }).certPem,
+      'a serverAuth-only certificate with the manager role (OpenSSL checks the ssl_client purpose)',
+      () => f.ca.issueServerCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, names: [MANAGER_COMMON_NAME], role: 'manager' }).certPem,
       'INVALID_PURPOSE',
     ],
   ];
@@ -146,16 +150,35 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
     const { client, server } = await attempt(probe, asManager(libvirtClient.certPem));
     expect(server).toEqual([
       { kind: 'secure-connection' },
-      { kind: 'peer-refused', message: `peer certificate refused: subject CN "${LIBVIRT_CLIENT_COMMON_NAME}", expected "${MANAGER_COMMON_NAME}"` },
+      { kind: 'peer-refused', message: `peer certificate refused: certificate of "${LIBVIRT_CLIENT_COMMON_NAME}" (serial ${libvirtClient.serial}) has role none, not manager` },
       { kind: 'closed' },
     ]);
     expect(client.reply).toBe('');
   });
 
-  it('refuses in checkPeer a storm-manager certificate without extKeyUsage (OpenSSL lets those through)', async () => {
-    const noEku = forgeClient({ extensions: clientExtensions(f.caSigner.keyIdentifier).filter((e) => e.name !== 'extKeyUsage') });
+  it('refuses a host certificate named like the manager: the role decides, never the name', async () => {
+    const host = f.ca.issueHostCertificate(csrFor(f.keys[1]!.privateKeyPem), { hostName: MANAGER_COMMON_NAME, altNames: ['storm.local'] });
+    const { client, server } = await attempt(probe, asManager(host.certPem));
+    expect(server).toEqual([
+      { kind: 'secure-connection' },
+      { kind: 'peer-refused', message: `peer certificate refused: certificate of "${MANAGER_COMMON_NAME}" (serial ${host.serial}) has role host, not manager` },
+      { kind: 'closed' },
+    ]);
+    expect(client.reply).toBe('');
+  });
+
+  it('refuses a manager-role certificate for another key than the pinned one', async () => {
+    const otherKey = f.ca.issueClientCertificate({ publicKeyPem: f.keys[2]!.publicKeyPem, role: 'manager' });
+    const { server } = await attempt(probe, { ca: f.ca.certPem, servername: 'host-1.example', cert: otherKey.certPem, key: rogueKey() });
+    expect(server.map((e) => e.kind)).toEqual(['secure-connection', 'peer-refused', 'closed']);
+    expect(server[1]).toMatchObject({ message: expect.stringContaining(`not the pinned ${publicKeyPin(manager.certPem)}`) });
+  });
+
+  it('refuses in checkPeer a manager-role certificate without extKeyUsage (OpenSSL lets those through)', async () => {
+    const noEku = forgeClient({ extensions: [...clientExtensions(f.caSigner.keyIdentifier).filter((e) => e.name !== 'extKeyUsage'), roleExtension('manager')] });
     const { server } = await attempt(probe, asManager(noEku.certPem));
     expect(server.map((e) => e.kind)).toEqual(['secure-connection', 'peer-refused', 'closed']);
+    expect(server[1]).toMatchObject({ message: expect.stringContaining('no clientAuth') });
   });
 
   it('does not resume sessions, so every connection is verified against the current CRL', async () => {
@@ -168,9 +191,9 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
 
 describe('revocation reaches a running stormd through setSecureContext', () => {
   it('accepts a certificate, then refuses it once the new CRL is loaded', async () => {
-    const cert = f.ca.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem });
+    const cert = f.ca.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' });
     const options = (crl: string) => serverTlsOptions({ cert: stormd.certPem, key: stormdKey(), ca: f.ca.certPem, crl });
-    const probe = await startProbeServer(options(f.ca.buildCrl([], 1)), MANAGER_COMMON_NAME);
+    const probe = await startProbeServer(options(f.ca.buildCrl([], 1)));
     try {
       const client = { ca: f.ca.certPem, servername: 'host-1.example', cert: cert.certPem, key: managerKey() };
       expect((await attempt(probe, client)).client.reply).toBe('pong');
@@ -183,7 +206,7 @@ describe('revocation reaches a running stormd through setSecureContext', () => {
 
   it('refuses everyone once the CRL is past its nextUpdate: hosts must keep fetching it', async () => {
     const stale = f.ca.withClock(() => new Date(Date.now() - 31 * DAY_MS)).buildCrl([], 1);
-    const probe = await startProbeServer(serverTlsOptions({ cert: stormd.certPem, key: stormdKey(), ca: f.ca.certPem, crl: stale }), MANAGER_COMMON_NAME);
+    const probe = await startProbeServer(serverTlsOptions({ cert: stormd.certPem, key: stormdKey(), ca: f.ca.certPem, crl: stale }));
     try {
       const { server } = await attempt(probe, { ca: f.ca.certPem, servername: 'host-1.example', cert: manager.certPem, key: managerKey() });
       expect(server).toEqual([{ kind: 'refused', reason: 'CRL_HAS_EXPIRED' }]);
@@ -195,10 +218,10 @@ describe('revocation reaches a running stormd through setSecureContext', () => {
 
 describe('manager side: clientTlsOptions', () => {
   /** Starts a stormd presenting `serverCert`, dials it as the manager, and reports both ends. */
-  async function dial(serverCert: IssuedCertificate, servername: string, crl?: string): Promise<{ client: ClientOutcome; server: ServerEvent[] }> {
-    const probe = await startProbeServer(serverTlsOptions({ cert: serverCert.certPem, key: stormdKey(), ca: f.ca.certPem }), MANAGER_COMMON_NAME);
+  async function dial(serverCert: IssuedCertificate, servername: string, crl?: string, role?: 'manager'): Promise<{ client: ClientOutcome; server: ServerEvent[] }> {
+    const probe = await startProbeServer(serverTlsOptions({ cert: serverCert.certPem, key: stormdKey(), ca: f.ca.certPem }));
     try {
-      return await attempt(probe, { ca: f.ca.certPem, cert: manager.certPem, key: managerKey(), servername, ...(crl ? { crl } : {}) });
+      return await attempt(probe, { ca: f.ca.certPem, cert: manager.certPem, key: managerKey(), servername, ...(crl ? { crl } : {}), ...(role ? { role } : {}) });
     } finally {
       await probe.close();
     }
@@ -228,6 +251,15 @@ describe('manager side: clientTlsOptions', () => {
       expect(server.filter((e) => e.kind === 'data')).toEqual([]);
     });
   }
+
+  it('with a role, refuses a server of the right name without it (a host posing as the manager to a host)', async () => {
+    const host = f.ca.issueHostCertificate(csrFor(f.keys[0]!.privateKeyPem), { hostName: 'storm.local' });
+    const { client, server } = await dial(host, 'storm.local', undefined, 'manager');
+    expect(client).toMatchObject({ secureConnect: false, reply: '', errorCode: 'MGR_ERR_PKI_PEER_REJECTED' });
+    expect(server.filter((e) => e.kind === 'data')).toEqual([]);
+    const real = f.ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['storm.local'], role: 'manager' });
+    expect((await dial(real, 'storm.local', undefined, 'manager')).client.reply).toBe('pong');
+  });
 
   it('refuses a stormd whose certificate is revoked when given the CRL', async () => {
     const cert = hostCert(['host-1.example']);

@@ -5,6 +5,8 @@
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate, type TlsOptions } from 'node:tls';
 import { isIP } from 'node:net';
 import { constants } from 'node:crypto';
+import { PkiErr } from './errors.js';
+import { rolesOf, type Role } from './roles.js';
 
 export interface ServerTlsInput {
   readonly cert: string;
@@ -50,11 +52,13 @@ export interface ClientTlsInput {
   readonly servername: string;
   /** The CA's CRL, so a revoked host certificate is refused too. */
   readonly crl?: string;
+  /** A role the server's certificate must carry too (stormd dialling the manager: `manager`). */
+  readonly role?: Role;
 }
 
 /**
  * For the manager dialling a stormd (or a host checking the manager): the server must chain to the
- * STORM CA and name the host we dialled, DNS or IP, in its subjectAltName.
+ * STORM CA and name the host we dialled, DNS or IP, in its subjectAltName; with `role`, carry it.
  *
  * @example
  * const socket = tls.connect({ host: '10.0.0.5', port: 8443, ...clientTlsOptions({ ca, cert, key, servername: 'host-1.example' }) });
@@ -70,8 +74,16 @@ export function clientTlsOptions(input: ClientTlsInput): ConnectionOptions {
     ...(isIP(dialled) ? {} : { servername: dialled }),
     rejectUnauthorized: true,
     minVersion: 'TLSv1.3',
-    checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(dialled, cert),
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(dialled, cert) ?? checkRole(cert, input.role),
   };
+}
+
+/** Node treats an Error returned from checkServerIdentity as a refused handshake, before a byte is written. */
+function checkRole(cert: PeerCertificate, role: Role | undefined): Error | undefined {
+  if (!role) return undefined;
+  const roles = rolesOf(cert.raw);
+  if (roles.includes(role)) return undefined;
+  return PkiErr.MGR_ERR_PKI_PEER_REJECTED(`the server's certificate (CN ${String(cert.subject?.CN)}) has role ${roles.join(', ') || 'none'}, not ${role}`);
 }
 
 export interface HttpsServerInput {

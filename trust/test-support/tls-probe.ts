@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type ConnectionOptions, type Server, type TlsOptions } from 'node:tls';
-import { checkPeer } from '../check-peer.js';
+import { checkPeer, type PeerExpectation } from '../check-peer.js';
 import { onTlsRefusal, type TlsRefusal } from '../tls-refusal.js';
 import { errorMessage } from '../../common/errors.js';
 
@@ -31,7 +31,7 @@ export interface ServerProbe {
 }
 
 /** A server that, like stormd, runs `checkPeer` first and only then reads the request. */
-export async function startProbeServer(options: TlsOptions, expectedCommonName: string): Promise<ServerProbe> {
+export async function startProbeServer(options: TlsOptions, expected: PeerExpectation = { role: 'manager' }): Promise<ServerProbe> {
   const events: ServerEvent[] = [];
   const refusals: TlsRefusal[] = [];
   let done = 0;
@@ -54,7 +54,7 @@ export async function startProbeServer(options: TlsOptions, expectedCommonName: 
     });
     socket.on('error', () => undefined); // a peer that resets is recorded by 'close'
     try {
-      const peer = checkPeer(socket, { expectedCommonName });
+      const peer = checkPeer(socket, expected);
       events.push({ kind: 'accepted', commonName: peer.commonName, sessionReused: socket.isSessionReused() });
     } catch (err) {
       events.push({ kind: 'peer-refused', message: errorMessage(err) });
