@@ -244,8 +244,10 @@ export interface JoinResponse {
   readonly certificate: string;
   readonly caCertificate: string;
   readonly crl: string;
-  /** The subject common name stormd accepts client certificates from. */
+  /** The manager's name, for logs: stormd accepts the manager by its role and key, never by name. */
   readonly managerName: string;
+  /** The manager's client certificate (PEM, manager role): stormd pins its key (`publicKeyPin`). */
+  readonly managerCertificate: string;
 }
 
 /**

@@ -73,7 +73,7 @@ function children(node: forge.asn1.Asn1 | undefined): forge.asn1.Asn1[] {
  */
 export function certificatePolicies(cert: Buffer | string): string[] {
   const der = typeof cert === 'string' ? new X509Certificate(cert).raw : cert;
-  const root = asn1.fromDer(forge.util.createBuffer(der.toString('binary')), { strict: true, decodeBitStrings: false });
+  const root = asn1.fromDer(forge.util.createBuffer(der.toString('binary')), true);
   const tbs = children(root)[0];
   // extensions are [3] EXPLICIT in the TBSCertificate.
   const wrapper = children(tbs).find((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
@@ -81,7 +81,7 @@ export function certificatePolicies(cert: Buffer | string): string[] {
     const parts = children(ext);
     if (derToOid(parts[0]!.value as string) !== CERTIFICATE_POLICIES) continue;
     const value = parts[parts.length - 1]!.value as string;
-    const policies = asn1.fromDer(forge.util.createBuffer(value), { strict: true, decodeBitStrings: false });
+    const policies = asn1.fromDer(forge.util.createBuffer(value), true);
     return children(policies).map((info) => derToOid(children(info)[0]!.value as string));
   }
   return [];

@@ -118,8 +118,10 @@ export const JoinAnswer = Type.Object({
   certificate: Type.String(),
   caCertificate: Type.String(),
   crl: Type.String(),
-  /** The subject common name stormd accepts client certificates from. */
+  /** The manager's name, for logs: stormd accepts the manager by its role and key, never by name. */
   managerName: Type.String(),
+  /** The manager's client certificate (PEM, manager role): stormd pins its key. */
+  managerCertificate: Type.String(),
 });
 
 export const RenewBody = Type.Object({ csr: Type.String({ maxLength: 16 * 1024 }) }, { additionalProperties: false });

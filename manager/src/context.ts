@@ -107,6 +107,12 @@ export function serverNames(config: ManagerConfig): string[] {
   return [...names];
 }
 
+/** The specific addresses the manager's other listeners bind (not wildcards): no host may claim them. */
+export function listenerHosts(config: ManagerConfig): string[] {
+  const listens = [config.dnsListen, config.ldapListen, config.kdcListen, config.guestListen].filter(Boolean);
+  return listens.map((l) => parseHostPort(l, 'listen').host).filter((h) => h && h !== '0.0.0.0' && h !== '::');
+}
+
 export async function createContext(config: ManagerConfig, options: ContextOptions = {}): Promise<ManagerContext> {
   const dataDir = resolve(config.data);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -115,7 +121,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     await migrate(db);
     const tokens = new ApiTokens(db);
     const admin = await ensureAdminToken(tokens, dataDir);
-    const trust = await TrustService.open({ dir: join(dataDir, 'pki'), db, serverNames: serverNames(config) });
+    const trust = await TrustService.open({ dir: join(dataDir, 'pki'), db, serverNames: serverNames(config), reservedNames: listenerHosts(config), machineNames: [hostname()] });
     const bus = new EventBus();
     const policy = new AddressPolicy({ allow: config.channelAllow, deny: config.channelDeny });
     const timeoutMs = config.fetchTimeoutSeconds * 1000;

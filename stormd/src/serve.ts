@@ -90,7 +90,8 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
     for (const c of (await checks.run()).health.checks) if (c.status === 'fail') say(`check ${c.name} failed: ${c.message}${c.fix ? `; fix: ${c.fix}` : ''}`);
 
     const manager = new ManagerClient({ managerUrl: record.managerUrl, caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem });
-    const tls = new StormdTls({ ...identity, managerName: record.managerName });
+    const tls = new StormdTls({ ...identity, ...(record.managerKey ? { managerKey: record.managerKey } : {}) });
+    if (!record.managerKey) say(`${dataDir}/host.json pins no manager key (joined before keys were pinned): any certificate with the manager role is accepted; join again with --force to pin it`);
     const hostInfo = () => collectHostInfo({ driver, store, instances, host: { hostId: record.hostId, name: record.name } });
     const app = await buildStormdApp({
       hostInfo,
@@ -138,7 +139,7 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
     });
     renewal.start();
     undo.unshift(() => renewal.stop());
-    say(`listening on ${url} for ${record.managerName} (host ${record.name}, id ${record.hostId}, manager ${record.managerUrl})`);
+    say(`listening on ${url} for ${record.managerName}${record.managerKey ? ` (key ${record.managerKey})` : ''} (host ${record.name}, id ${record.hostId}, manager ${record.managerUrl})`);
     let closing: Promise<void> | undefined;
     return { url, app, tls, heartbeat, store, instances, checks, close: () => (closing ??= runAll(undo)) };
   } catch (err) {

@@ -17,6 +17,7 @@ import { CertificateAuthority } from '../../trust/certificate-authority.js';
 import { buildCertificate, signerFromPem } from '../../trust/certificate-builder.js';
 import { clientTlsOptions, LIBVIRT_CLIENT_COMMON_NAME, MANAGER_COMMON_NAME } from '../../trust/index.js';
 import { clientExtensions, validityWindow } from '../../trust/profiles.js';
+import { roleExtension } from '../../trust/roles.js';
 import { DAY_MS } from '../../trust/test-support/fixtures.js';
 import type { HostInfo, InstanceStatus } from '../../stormd/protocol.js';
 import { waitFor } from '../../stormd/src/clock.js';
@@ -148,19 +149,19 @@ describe('stormd over mutual TLS (test:///default)', () => {
         publicKeyPem: f().keys[1]!.publicKeyPem,
         issuer: f().caSigner,
         ...validityWindow(new Date(), 30),
-        extensions: clientExtensions(f().caSigner.keyIdentifier),
+        extensions: [...clientExtensions(f().caSigner.keyIdentifier), roleExtension('manager')],
         ...spec,
       }).certPem;
 
     /** [what, client certificate chain (undefined: none), what the log line must name] */
-    const cases: [string, () => Promise<string | undefined>, RegExp][] = [
+    const cases: [string, () => Promise<string | { cert: string; key: string } | undefined>, RegExp][] = [
       [
         'a client certificate from another CA',
-        async () => CertificateAuthority.fromPem(await CertificateAuthority.generate({ commonName: 'STORM CA test' })).issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem }).certPem,
+        async () => CertificateAuthority.fromPem(await CertificateAuthority.generate({ commonName: 'STORM CA test' })).issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' }).certPem,
         /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/,
       ],
-      ['an expired certificate', async () => manager.ca.withClock(() => new Date(Date.now() - 400 * DAY_MS)).issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem }).certPem, /CERT_HAS_EXPIRED/],
-      ['a certificate not yet valid', async () => manager.ca.withClock(() => new Date(Date.now() + DAY_MS)).issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem }).certPem, /CERT_NOT_YET_VALID/],
+      ['an expired certificate', async () => manager.ca.withClock(() => new Date(Date.now() - 400 * DAY_MS)).issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' }).certPem, /CERT_HAS_EXPIRED/],
+      ['a certificate not yet valid', async () => manager.ca.withClock(() => new Date(Date.now() + DAY_MS)).issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' }).certPem, /CERT_NOT_YET_VALID/],
       [
         'a certificate issued by a leaf without CA basicConstraints',
         async () => {
@@ -175,17 +176,22 @@ describe('stormd over mutual TLS (test:///default)', () => {
           });
           const rogue = signerFromPem(leaf, f().keys[2]!.privateKeyPem);
           // The client names the rogue leaf as its issuer (name and key id), so OpenSSL builds client → leaf → CA.
-          return forgeClient({ issuer: rogue, extensions: clientExtensions(rogue.keyIdentifier) }) + leaf;
+          return forgeClient({ issuer: rogue, extensions: [...clientExtensions(rogue.keyIdentifier), roleExtension('manager')] }) + leaf;
         },
         // With a CRL loaded (CRL_CHECK_ALL) OpenSSL names the rogue "CA"'s missing CRL; without one, INVALID_CA.
         /INVALID_CA|UNABLE_TO_GET_CRL|KEYUSAGE_NO_CERTSIGN/,
       ],
-      ['a serverAuth-only certificate named storm-manager', async () => manager.ca.issueServerCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, names: [MANAGER_COMMON_NAME] }).certPem, /INVALID_PURPOSE/],
+      ['a serverAuth-only certificate with the manager role', async () => manager.ca.issueServerCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, names: [MANAGER_COMMON_NAME], role: 'manager' }).certPem, /INVALID_PURPOSE/],
       ['no certificate at all', async () => undefined, /PEER_DID_NOT_RETURN_A_CERTIFICATE/],
       [
-        "a clientAuth certificate of our CA with another subject than the manager's",
+        'a clientAuth certificate of our CA without the manager role (the libvirt client)',
         async () => manager.ca.issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, commonName: LIBVIRT_CLIENT_COMMON_NAME }).certPem,
-        /subject CN "storm-libvirt-client", expected "storm-manager"/,
+        /certificate of "storm-libvirt-client" \(serial [0-9a-f]+\) has role none, not manager/,
+      ],
+      [
+        'a certificate with the manager role for another key than the one pinned at join',
+        async () => ({ cert: manager.ca.issueClientCertificate({ publicKeyPem: f().keys[2]!.publicKeyPem, role: 'manager' }).certPem, key: f().keys[2]!.privateKeyPem }),
+        /is for key sha256:[0-9a-f]+, not the pinned sha256:/,
       ],
     ];
 
@@ -193,7 +199,7 @@ describe('stormd over mutual TLS (test:///default)', () => {
       it(`refuses ${what}`, async () => {
         const cert = await chain();
         const before = { requests: httpRequests, logs: logLines.length };
-        await expect(call('GET', '/v1/host', undefined, cert ? { cert, key: managerKey() } : {})).rejects.toThrow();
+        await expect(call('GET', '/v1/host', undefined, typeof cert === 'string' ? { cert, key: managerKey() } : (cert ?? {}))).rejects.toThrow();
         const refusal = await waitFor(async () => logLines.slice(before.logs).some((l) => reason.test(String(l['reason']))), { timeoutMs: 5000, intervalMs: 20 });
         expect(refusal, `no refusal naming ${reason} in ${JSON.stringify(logLines.slice(before.logs))}`).toBe(true);
         expect(logLines.slice(before.logs).find((l) => reason.test(String(l['reason'])))).toMatchObject({ remoteAddress: '127.0.0.1' });
@@ -202,7 +208,7 @@ describe('stormd over mutual TLS (test:///default)', () => {
     }
 
     it('refuses a revoked certificate once the heartbeat brought the newer CRL (no restart), and closes its open connection', async () => {
-      const cert = manager.ca.issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem });
+      const cert = manager.ca.issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' });
       expect((await call('GET', '/v1/host', undefined, { cert: cert.certPem, key: managerKey() })).status).toBe(200);
       // A keep-alive connection made before the revocation must not outlive it.
       const agent = new Agent({ keepAlive: true, ...clientTlsOptions({ ca: manager.ca.certPem, servername: '127.0.0.1', cert: cert.certPem, key: managerKey() }) });

@@ -22,6 +22,7 @@ import { readCsr } from '../../trust/csr.js';
 import { createEnrolmentToken, decodeEnrolmentToken, verifyTokenSecret } from '../../trust/enrolment-token.js';
 import { parseAltNames } from '../../trust/names.js';
 import { MANAGER_COMMON_NAME, serverExtensions, validityWindow } from '../../trust/profiles.js';
+import { roleExtension } from '../../trust/roles.js';
 import { pkiFixture, type PkiFixture } from '../../trust/test-support/fixtures.js';
 import { clientTlsOptions, httpsServerOptions } from '../../trust/index.js';
 import type { HeartbeatRequest, HeartbeatResponse, JoinRequest, JoinResponse } from '../../stormd/protocol.js';
@@ -37,7 +38,7 @@ export interface FakeManager {
   readonly url: string;
   readonly pki: PkiFixture;
   readonly ca: CertificateAuthority;
-  /** The manager's client certificate towards stormd (CN storm-manager, clientAuth) and its key. */
+  /** The manager's client certificate towards stormd (manager role, clientAuth) and its key: join pins it. */
   readonly client: { readonly certPem: string; readonly keyPem: string };
   readonly requests: RecordedRequest[];
   readonly heartbeats: { readonly clientCn: string; readonly body: HeartbeatRequest }[];
@@ -63,8 +64,8 @@ const CLIENT_AUTH_AND_SERVER_AUTH = { name: 'extKeyUsage', serverAuth: true, cli
 export async function startFakeManager(opts: { intervalMs?: number } = {}): Promise<FakeManager> {
   const pki = await pkiFixture(3);
   const ca = pki.ca;
-  const httpsCert = ca.issueServerCertificate({ publicKeyPem: pki.keys[0]!.publicKeyPem, names: ['127.0.0.1', 'localhost'] });
-  const client = { certPem: ca.issueClientCertificate({ publicKeyPem: pki.keys[1]!.publicKeyPem }).certPem, keyPem: pki.keys[1]!.privateKeyPem };
+  const httpsCert = ca.issueServerCertificate({ publicKeyPem: pki.keys[0]!.publicKeyPem, names: ['127.0.0.1', 'localhost'], role: 'manager' });
+  const client = { certPem: ca.issueClientCertificate({ publicKeyPem: pki.keys[1]!.publicKeyPem, role: 'manager' }).certPem, keyPem: pki.keys[1]!.privateKeyPem };
   const tokens = new Map<string, { secretHash: string; used: boolean }>();
   const revoked: { serial: string; revokedAt: Date }[] = [];
   let crlNumber = 1;
@@ -111,10 +112,10 @@ export async function startFakeManager(opts: { intervalMs?: number } = {}): Prom
     const { publicKeyPem } = readCsr(body.csr);
     const names = parseAltNames([body.name, '127.0.0.1']);
     // Host certificates serve stormd's API and dial the manager (heartbeat, blobs): both purposes.
-    const extensions = serverExtensions(pki.caSigner.keyIdentifier, names).map((e) => (e.name === 'extKeyUsage' ? CLIENT_AUTH_AND_SERVER_AUTH : e));
+    const extensions = [...serverExtensions(pki.caSigner.keyIdentifier, names).map((e) => (e.name === 'extKeyUsage' ? CLIENT_AUTH_AND_SERVER_AUTH : e)), roleExtension('host')];
     const cert: IssuedCertificate = buildCertificate({ commonName: body.name, publicKeyPem, issuer: pki.caSigner, ...validityWindow(new Date(), 30), extensions });
     hosts.add(body.name);
-    return { hostId: `host-${hosts.size}`, certificate: cert.certPem, caCertificate: ca.certPem, crl, managerName: MANAGER_COMMON_NAME };
+    return { hostId: `host-${hosts.size}`, certificate: cert.certPem, caCertificate: ca.certPem, crl, managerName: MANAGER_COMMON_NAME, managerCertificate: client.certPem };
   });
 
   app.post('/api/v1/hosts/heartbeat', async (req): Promise<HeartbeatResponse> => {

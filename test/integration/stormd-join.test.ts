@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkiFixture } from '../../trust/test-support/fixtures.js';
+import { publicKeyPin } from '../../trust/roles.js';
 import { StormdErr } from '../../stormd/src/errors.js';
 import { joinManager } from '../../stormd/src/join/join.js';
 import { startProcess, stopAllProcesses } from '../helpers/process.js';
@@ -37,7 +38,7 @@ describe('stormd join', () => {
     const data = join(tmp, 'good');
     const before = manager.requests.length;
     const record = await joinManager(joinOpts(data, manager.newToken()));
-    expect(record).toEqual({ hostId: expect.any(String), managerUrl: manager.url, managerName: 'storm-manager', name: 'host-1', url: 'https://127.0.0.1:9443' });
+    expect(record).toEqual({ hostId: expect.any(String), managerUrl: manager.url, managerName: 'storm-manager', managerKey: publicKeyPin(manager.client.certPem), name: 'host-1', url: 'https://127.0.0.1:9443' });
     expect(manager.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/pki/ca', 'POST /api/v1/hosts/join']);
     expect((await readdir(data)).sort()).toEqual(['ca.pem', 'cert.pem', 'crl.pem', 'host.json', 'key.pem']);
     expect((await stat(join(data, 'key.pem'))).mode & 0o777).toBe(0o600);

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
 import { urlHost } from '../../../common/url-host.js';
-import type { HeartbeatRequest, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
+import type { HeartbeatRequest, HeartbeatResponse, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
 import {
   HeartbeatAnswer, HeartbeatBody, HostList, HostParams, HostView, JoinAnswer, JoinBody, LibvirtBundle, RenewAnswer, RenewBody, TokenBody, TokenCreated, TokenList,
   type IssuedCertificate,
@@ -27,6 +27,7 @@ export type StormdAgrees = [
   Agree<Same<Static<typeof RenewBody>, RenewRequest>>,
   Agree<Same<Static<typeof RenewAnswer>, RenewResponse>>,
   Agree<Same<Static<typeof HeartbeatBody>, HeartbeatRequest>>,
+  Agree<Same<Static<typeof HeartbeatAnswer>, HeartbeatResponse>>,
 ];
 
 export interface HostRouteOptions {

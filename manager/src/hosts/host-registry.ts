@@ -83,6 +83,12 @@ export class HostRegistry {
     const id = newId('host');
     const dialled = urlHost(url);
     const { trust } = this.opts;
+    // A host named or reached like the manager would get a certificate with the manager's names.
+    const local = trust.tokens.isLocal(req.token);
+    for (const [what, value] of [['name', req.name], ['address', dialled]] as const) {
+      const clash = trust.reserved.clash(value, { local });
+      if (clash) throw MgrErr.MGR_ERR_FORBIDDEN(`host ${what} ${JSON.stringify(value)} is one the manager uses (${clash}); enrol the host under its own name and address`);
+    }
     const cert = await this.opts.db.transaction(async (tx) => {
       await trust.tokens.spend(tx, req.token, trust.fingerprint, id);
       const taken = await tx.get<{ id: string }>("SELECT id FROM hosts WHERE name = ? AND status != 'revoked'", [req.name]);
@@ -92,7 +98,7 @@ export class HostRegistry {
       return issued;
     });
     this.opts.bus.publish('host.joined', { id, name: req.name, url: url.origin });
-    return { hostId: id, certificate: cert.certPem, caCertificate: trust.caPem, crl: trust.crlPem, managerName: trust.managerName };
+    return { hostId: id, certificate: cert.certPem, caCertificate: trust.caPem, crl: trust.crlPem, managerName: trust.managerName, managerCertificate: trust.identity.client.certPem };
   }
 
   /** A heartbeat from the host whose client certificate has `serial` (already verified by TLS). */

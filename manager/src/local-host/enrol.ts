@@ -49,7 +49,7 @@ export async function enrolLocalHost(ctx: ManagerContext, opts: LocalEnrolment):
   const halfDone = await ctx.hosts.get(name).catch(() => undefined);
   if (halfDone && halfDone.status !== 'revoked' && halfDone.url === new URL(url).origin) await ctx.hosts.revoke(halfDone.id);
 
-  const { token } = await ctx.trust.tokens.create(ctx.trust.fingerprint, 300);
+  const { token } = await ctx.trust.tokens.create(ctx.trust.fingerprint, 300, { local: true });
   const args = [STORMD_ENTRY, 'join', ctx.publicUrl(), '--data', opts.dataDir, '--name', name, '--url', url, ...(joined ? ['--force'] : [])];
   await new Promise<void>((resolve, reject) => {
     // The token goes through the environment so it stays out of `ps`. Its own process group: a

@@ -12,16 +12,29 @@ import { MgrErr } from '../errors.js';
 import { createEnrolmentToken, decodeEnrolmentToken, verifyTokenSecret } from '../../../trust/index.js';
 
 export class EnrolmentTokens {
+  /** Tokens made for the local host (`--local-host`), in memory: it joins from this process, at start. */
+  private readonly localIds = new Set<string>();
+
   constructor(
     private readonly db: Database,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async create(caFingerprint: string, ttlSeconds: number): Promise<{ token: string; id: string; expiresAt: string }> {
+  async create(caFingerprint: string, ttlSeconds: number, opts: { local?: boolean } = {}): Promise<{ token: string; id: string; expiresAt: string }> {
     const { token, id, secretHash } = createEnrolmentToken(caFingerprint);
+    if (opts.local) this.localIds.add(id);
     const expiresAt = new Date(this.now().getTime() + ttlSeconds * 1000).toISOString();
     await this.db.run('INSERT INTO enrolment_tokens (id, secret_hash, expires_at) VALUES (?, ?, ?)', [id, secretHash, expiresAt]);
     return { token, id, expiresAt };
+  }
+
+  /** Whether `token` was made for the local host, which may take this machine's name. */
+  isLocal(token: string): boolean {
+    try {
+      return this.localIds.has(decodeEnrolmentToken(token).id);
+    } catch {
+      return false;
+    }
   }
 
   async list(): Promise<TokenView[]> {

@@ -11,7 +11,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import type { Database } from '../db/database.js';
-import { CertificateAuthority, clientTlsOptions, httpsServerOptions, loadOrIssueManagerIdentity, MANAGER_COMMON_NAME, type IssuedCertificate, type ManagerIdentity } from '../../../trust/index.js';
+import { CertificateAuthority, clientTlsOptions, httpsServerOptions, LIBVIRT_CLIENT_COMMON_NAME, loadOrIssueManagerIdentity, MANAGER_COMMON_NAME, STORM_LOCAL_NAME, type IssuedCertificate, type ManagerIdentity } from '../../../trust/index.js';
+import { ReservedNames } from './reserved-names.js';
 import { EnrolmentTokens } from './enrolment-tokens.js';
 import { SqliteRevocationStore } from './revocation-store.js';
 
@@ -20,12 +21,18 @@ export interface TrustOptions {
   readonly db: Database;
   /** Names and addresses the manager's HTTPS certificate carries (storm.local is always added). */
   readonly serverNames: readonly string[];
+  /** More names and addresses of the manager (its other listeners) that no host may enrol under. */
+  readonly reservedNames?: readonly string[];
+  /** This machine's names: reserved, except for the local host. */
+  readonly machineNames?: readonly string[];
 }
 
 export class TrustService {
   readonly managerName = MANAGER_COMMON_NAME;
   readonly tokens: EnrolmentTokens;
   readonly revocations: SqliteRevocationStore;
+  /** What no host may be called or reached at: see reserved-names.ts. */
+  readonly reserved: ReservedNames;
   private crl = '';
   private guestIdentity: { certPem: string; keyPem: string } | undefined;
   private crlNo = 0;
@@ -36,15 +43,19 @@ export class TrustService {
     readonly identity: ManagerIdentity,
     db: Database,
     private readonly serverNames: readonly string[],
+    reserved: ReservedNames,
   ) {
     this.tokens = new EnrolmentTokens(db);
     this.revocations = new SqliteRevocationStore(db);
+    this.reserved = reserved;
   }
 
   static async open(opts: TrustOptions): Promise<TrustService> {
     const ca = await CertificateAuthority.loadOrCreate(opts.dir);
     const identity = await loadOrIssueManagerIdentity(opts.dir, ca, { serverNames: opts.serverNames });
-    const trust = new TrustService(ca, identity, opts.db, [...new Set([...opts.serverNames, 'storm.local'])]);
+    const names = [...new Set([...opts.serverNames, STORM_LOCAL_NAME])];
+    const reserved = new ReservedNames([...names, MANAGER_COMMON_NAME, LIBVIRT_CLIENT_COMMON_NAME, ...(opts.reservedNames ?? [])], { machineNames: opts.machineNames ?? [] });
+    const trust = new TrustService(ca, identity, opts.db, names, reserved);
     await trust.rebuildCrl();
     return trust;
   }
@@ -94,7 +105,7 @@ export class TrustService {
 
   /** The guests' leaf and the CA as one chain, with its key; issued once, on first use. */
   private guestCertificate(): { cert: string; key: string } {
-    this.guestIdentity ??= this.ca.issueEcServerCertificate(this.serverNames);
+    this.guestIdentity ??= this.ca.issueEcServerCertificate(this.serverNames, { role: 'manager' });
     return { cert: `${this.guestIdentity.certPem.trimEnd()}\n${this.ca.certPem.trimEnd()}\n`, key: this.guestIdentity.keyPem };
   }
 

@@ -7,7 +7,7 @@
  *
  * @example
  * const identity = await loadHostIdentity('/var/lib/stormd'); // throws STORMD_ERR_NOT_JOINED before a join
- * identity.record.managerName; // 'storm-manager': the only client CN stormd accepts
+ * identity.record.managerKey; // 'sha256:…': the only client key stormd accepts (with the manager role)
  */
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -25,6 +25,8 @@ export const HostRecordSchema = Type.Object(
     hostId: Type.String({ minLength: 1 }),
     managerUrl: Type.String({ pattern: '^https://' }),
     managerName: Type.String({ minLength: 1 }),
+    /** `sha256:<hex>` of the manager's client key, pinned at join; absent in joins made before pinning. */
+    managerKey: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$' })),
     name: Type.String({ minLength: 1 }),
     url: Type.String({ pattern: '^https://' }),
   },

@@ -17,7 +17,7 @@ import { X509Certificate } from 'node:crypto';
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { errorMessage } from '../../../common/errors.js';
-import { certificateFingerprint, createCsr, decodeEnrolmentToken, generateKeyPair } from '../../../trust/index.js';
+import { certificateFingerprint, createCsr, decodeEnrolmentToken, generateKeyPair, hasRole, publicKeyPin } from '../../../trust/index.js';
 import type { JoinRequest, JoinResponse } from '../../protocol.js';
 import { StormdErr } from '../errors.js';
 import { checkHostCertificate } from '../identity/check-certificate.js';
@@ -50,6 +50,7 @@ const JoinResponseSchema = Type.Object({
   caCertificate: Type.String({ minLength: 1 }),
   crl: Type.String({ minLength: 1 }),
   managerName: Type.String({ minLength: 1, maxLength: 200 }),
+  managerCertificate: Type.String({ minLength: 1, maxLength: 64 * 1024 }),
 });
 
 export async function joinManager(opts: JoinOptions): Promise<HostRecord> {
@@ -79,9 +80,10 @@ export async function joinManager(opts: JoinOptions): Promise<HostRecord> {
   if (res.status < 200 || res.status >= 300) throw StormdErr.STORMD_ERR_MANAGER_RESPONSE(`${JOIN_PATH}: ${await describeError(res)}`);
   const answer = await client.json<unknown>(res, JOIN_PATH);
   if (!Value.Check(JoinResponseSchema, answer)) throw StormdErr.STORMD_ERR_MANAGER_RESPONSE(`${JOIN_PATH}: not a JoinResponse`);
-  checkJoinResponse(answer, caFingerprint, privateKeyPem, log);
+  const managerKey = checkJoinResponse(answer, caFingerprint, privateKeyPem, log);
+  log(`manager key ${managerKey} pinned`);
 
-  const record: HostRecord = { hostId: answer.hostId, managerUrl, managerName: answer.managerName, name: opts.name, url: opts.url };
+  const record: HostRecord = { hostId: answer.hostId, managerUrl, managerName: answer.managerName, managerKey, name: opts.name, url: opts.url };
   await writeHostIdentity(opts.dataDir, { record, keyPem: privateKeyPem, certPem: answer.certificate, caPem: answer.caCertificate, crlPem: answer.crl });
   return record;
 }
@@ -124,8 +126,8 @@ export async function fetchPinnedCa(managerUrl: string, fingerprint: string, tim
   return cert.toString();
 }
 
-/** The certificate is for our key and from the pinned CA; the CRL is that CA's. */
-function checkJoinResponse(answer: JoinResponse, fingerprint: string, keyPem: string, log: (line: string) => void): void {
+/** The certificate is for our key and from the pinned CA; the CRL is that CA's; the manager's certificate has its role. Answers the key to pin. */
+function checkJoinResponse(answer: JoinResponse, fingerprint: string, keyPem: string, log: (line: string) => void): string {
   const bad = (why: string) => StormdErr.STORMD_ERR_MANAGER_RESPONSE(`${JOIN_PATH}: ${why}`);
   let ca: X509Certificate;
   try {
@@ -137,4 +139,19 @@ function checkJoinResponse(answer: JoinResponse, fingerprint: string, keyPem: st
   const { clientAuth } = checkHostCertificate(answer.certificate, ca, keyPem, bad);
   if (!clientAuth) log('warning: the host certificate has no clientAuth; heartbeats and layer fetches over mutual TLS will be refused');
   readCrl(answer.crl, answer.caCertificate);
+  return checkManagerCertificate(answer.managerCertificate, ca, bad);
+}
+
+/** The manager's client certificate: from the CA, clientAuth, the manager role. Answers its key pin. */
+function checkManagerCertificate(pem: string, ca: X509Certificate, bad: (why: string) => Error): string {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    throw bad('managerCertificate does not parse');
+  }
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw bad('managerCertificate was not issued by the CA');
+  if (!(cert.keyUsage ?? []).includes('1.3.6.1.5.5.7.3.2')) throw bad('managerCertificate has no clientAuth');
+  if (!hasRole(cert.raw, 'manager')) throw bad('managerCertificate does not carry the manager role');
+  return publicKeyPin(cert.raw);
 }

@@ -1,6 +1,6 @@
 /**
- * stormd's calls to its manager, over TLS verified against the STORM CA, presenting the host's
- * certificate (mutual TLS). Only URLs on the manager's origin (from host.json) are dialled, so a
+ * stormd's calls to its manager, over TLS verified against the STORM CA and the manager role,
+ * presenting the host's certificate (mutual TLS). Only URLs on the manager's origin (from host.json) are dialled, so a
  * request naming another server cannot make the host fetch from it with its credentials.
  *
  * @example
@@ -93,6 +93,8 @@ export class ManagerClient {
     const tls = clientTlsOptions({
       ca: this.opts.caPem,
       servername: urlHost(target),
+      // Only the manager's certificates carry its role: a host holding the manager's name or address is refused.
+      role: 'manager',
       ...(this.identity ? { cert: this.identity.certPem, key: this.identity.keyPem } : {}),
     });
     try {

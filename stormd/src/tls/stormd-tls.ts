@@ -1,7 +1,8 @@
 /**
  * stormd's HTTPS listener: OpenSSL (through `serverTlsOptions`) refuses every client certificate
  * that is not from the STORM CA, valid, unrevoked and clientAuth; then, before the HTTP layer ever
- * sees the connection, `checkPeer` refuses any certificate not naming the manager saved at join.
+ * sees the connection, `checkPeer` refuses any certificate without the manager role or, when the
+ * join pinned one, for another key than the manager's (another host's certificate, whatever its name).
  * Each refusal is logged with its reason. A newer CRL and a renewed certificate are swapped in
  * without a restart.
  *
@@ -24,8 +25,8 @@ export interface TlsMaterial {
   readonly keyPem: string;
   readonly caPem: string;
   readonly crlPem: string;
-  /** The subject CN of the only client accepted (the manager's, from host.json). */
-  readonly managerName: string;
+  /** `sha256:<hex>` of the only client key accepted (the manager's, host.json's managerKey); absent: any key with the manager role. */
+  readonly managerKey?: string;
 }
 
 /** The slice of a pino/fastify logger this uses. */
@@ -98,7 +99,7 @@ export class StormdTls {
     server.removeAllListeners('secureConnection');
     server.on('secureConnection', (socket: TLSSocket) => {
       try {
-        const peer = checkPeer(socket, { expectedCommonName: this.material.managerName });
+        const peer = checkPeer(socket, { role: 'manager', ...(this.material.managerKey ? { keyPin: this.material.managerKey } : {}) });
         this.open.set(socket, peer.serial);
         socket.once('close', () => this.open.delete(socket));
       } catch (err) {
