@@ -24,8 +24,9 @@ KDC_UNITS=(krb5-kdc krb5-admin-server)
 # dnsmasq (DNS upstream and benchmark baseline), curl, chromium (the console's end-to-end test drives it
 # headless through playwright-core; never a downloaded browser), certtool (gnutls-bin: checks the libvirt
 # TLS bundle as libvirt's GnuTLS would), systemd-analyze (systemd: verifies the shipped units), MIT's
-# Kerberos clients (krb5-user: kinit, kvno, klist) and ssh with GSSAPI against the KDC and appliances.
-TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl ldap-utils chromium gnutls-bin systemd krb5-user openssh-client)
+# Kerberos clients (krb5-user: kinit, kvno, klist), ssh with GSSAPI against the KDC and appliances, and
+# libfaketime (faketime: moves a manager's and a host's clocks 60 days ahead, OpenSSL's checks included).
+TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl ldap-utils chromium gnutls-bin systemd krb5-user openssh-client faketime)
 packages=("${BASE_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
 

@@ -272,6 +272,8 @@ export interface HeartbeatRequest {
   readonly instances: readonly InstanceStatus[] | null;
   /** The host's checks, run for this heartbeat; absent from a stormd older than them. */
   readonly health?: HostHealth;
+  /** The number of the CRL the host holds; the answer carries the manager's CRL when it is newer. */
+  readonly crlNumber?: number;
 }
 
 /**
@@ -303,8 +305,10 @@ export interface HostActivity {
 export interface HeartbeatResponse {
   /** When to send the next one. */
   readonly intervalMs: number;
-  /** The manager's current CRL number; stormd fetches `/api/v1/pki/crl` when it is newer than its own. */
+  /** The manager's current CRL number. */
   readonly crlNumber: number;
+  /** The manager's current CRL (PEM), when the request's `crlNumber` was older or absent; stormd checks and loads it (else fetches `/api/v1/pki/crl`). */
+  readonly crl?: string;
 }
 
 export interface ErrorBody {

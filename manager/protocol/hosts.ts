@@ -158,11 +158,15 @@ export const HeartbeatBody = Type.Object({
   instances: Nullable(List(HeartbeatInstance)),
   /** Absent from a stormd older than the checks. */
   health: Type.Optional(HostHealth),
+  /** The number of the CRL the host holds; absent from a stormd older than CRLs in heartbeat answers. */
+  crlNumber: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
 export const HeartbeatAnswer = Type.Object({
   /** When to send the next one. */
   intervalMs: Type.Integer(),
-  /** The manager's current CRL number; stormd fetches `/api/v1/pki/crl` when it is newer than its own. */
+  /** The manager's current CRL number. */
   crlNumber: Type.Integer(),
+  /** The manager's current CRL (PEM), when the host's was older or unknown; else stormd fetches `/api/v1/pki/crl` if the number is newer. */
+  crl: Type.Optional(Type.String()),
 });

@@ -81,6 +81,8 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     ctx.bus.subscribe((e) => {
       const level = e.data['level'];
       if (e.type === 'kerberos.log' && (level === 'debug' || level === 'info' || level === 'warn' || level === 'error')) app.log[level](String(e.data['msg']));
+      // The CRL timer's failures: hosts stop trusting the manager once the CRL runs out.
+      if (e.type === 'pki.crl' && e.data['error']) app.log.error({ reason: e.data['error'] }, 'could not re-issue the CRL; retrying');
     });
     // A new CRL (a host revoked) applies to the next TLS handshake without a restart.
     ctx.trust.onCrlChange(() => {

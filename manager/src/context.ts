@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseHostPort } from '../../common/config.js';
+import { errorMessage } from '../../common/errors.js';
 import { urlHost } from '../../common/url-host.js';
 import { ApiTokens, ensureAdminToken } from './auth/api-tokens.js';
 import { Catalog } from './catalog/catalog.js';
@@ -311,12 +312,14 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
           }
         }).catch(() => undefined);
         hosts.startMonitor();
+        trust.startCrlTimer((err) => bus.publish('pki.crl', { error: errorMessage(err) }));
         void reconciler.run().catch(() => undefined);
         reconciler.start(config.reconcileSeconds * 1000);
       },
       async close() {
         channels.stopPolling();
         hosts.stopMonitor();
+        trust.stopCrlTimer();
         reconciler.stop();
         await Promise.all([channels.idle(), reconciler.idle()]);
         await network.close();

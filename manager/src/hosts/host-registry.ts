@@ -112,7 +112,10 @@ export class HostRegistry {
     if (viewStatus(host) !== status || (reason && reason !== host.degraded)) this.opts.bus.publish('host.state', { id: host.id, name: host.name, status, ...(reason ? { reason } : {}) });
     if (req.instances) await this.opts.onInstances?.(host.id, req.instances, receivedAt);
     else await this.opts.onStatesUnknown?.([host.id]);
-    return { intervalMs: this.opts.heartbeatIntervalMs, crlNumber: this.opts.trust.crlNumber };
+    const { crlNumber, crlPem } = this.opts.trust;
+    // The CRL itself goes to a host whose own is older (or that did not say): no separate fetch.
+    const stale = req.crlNumber === undefined || req.crlNumber < crlNumber;
+    return { intervalMs: this.opts.heartbeatIntervalMs, crlNumber, ...(stale ? { crl: crlPem } : {}) };
   }
 
   /**

@@ -1,7 +1,9 @@
 /**
  * The manager's trust: its CA, its own client and HTTPS certificates, revocations and the current
  * CRL, enrolment tokens, and the TLS options of every connection it makes or accepts. Listeners
- * are told when the CRL changes, so TLS contexts reload without a restart.
+ * are told when the CRL changes, so TLS contexts reload without a restart. The CRL is re-issued on
+ * every revocation and, by a timer, once a day: it never comes near its 30-day nextUpdate while the
+ * manager runs, and hosts get each new one with their next heartbeat answer.
  *
  * @example
  * const trust = await TrustService.open({ dir: join(data, 'pki'), db, serverNames: ['127.0.0.1'] });
@@ -25,7 +27,14 @@ export interface TrustOptions {
   readonly reservedNames?: readonly string[];
   /** This machine's names: reserved, except for the local host. */
   readonly machineNames?: readonly string[];
+  /** The CA's and the CRL timer's clock; tests pass another. */
+  readonly clock?: () => Date;
 }
+
+/** A CRL this old is re-issued, so it always has at least 29 of its 30 days ahead. */
+export const CRL_REISSUE_AFTER_MS = 86_400_000;
+/** How often the timer looks at the CRL's age: a cheap comparison, often enough to follow a clock that jumps. */
+export const CRL_CHECK_MS = 10_000;
 
 export class TrustService {
   readonly managerName = MANAGER_COMMON_NAME;
@@ -36,6 +45,11 @@ export class TrustService {
   private crl = '';
   private guestIdentity: { certPem: string; keyPem: string } | undefined;
   private crlNo = 0;
+  /** When the current CRL was issued, by `clock`. */
+  private crlIssuedAt = 0;
+  /** Rebuilds run one after another, so a CRL never replaces a newer one. */
+  private rebuilding: Promise<void> = Promise.resolve();
+  private crlTimer: NodeJS.Timeout | undefined;
   private readonly crlListeners = new Set<(crlPem: string) => void>();
 
   private constructor(
@@ -44,6 +58,7 @@ export class TrustService {
     db: Database,
     private readonly serverNames: readonly string[],
     reserved: ReservedNames,
+    private readonly clock: () => Date,
   ) {
     this.tokens = new EnrolmentTokens(db);
     this.revocations = new SqliteRevocationStore(db);
@@ -51,11 +66,12 @@ export class TrustService {
   }
 
   static async open(opts: TrustOptions): Promise<TrustService> {
-    const ca = await CertificateAuthority.loadOrCreate(opts.dir);
-    const identity = await loadOrIssueManagerIdentity(opts.dir, ca, { serverNames: opts.serverNames });
+    const clock = opts.clock ?? (() => new Date());
+    const ca = await CertificateAuthority.loadOrCreate(opts.dir, { clock });
+    const identity = await loadOrIssueManagerIdentity(opts.dir, ca, { serverNames: opts.serverNames, now: clock() });
     const names = [...new Set([...opts.serverNames, STORM_LOCAL_NAME])];
     const reserved = new ReservedNames([...names, MANAGER_COMMON_NAME, LIBVIRT_CLIENT_COMMON_NAME, ...(opts.reservedNames ?? [])], { machineNames: opts.machineNames ?? [] });
-    const trust = new TrustService(ca, identity, opts.db, names, reserved);
+    const trust = new TrustService(ca, identity, opts.db, names, reserved, clock);
     await trust.rebuildCrl();
     return trust;
   }
@@ -128,10 +144,37 @@ export class TrustService {
     return () => this.crlListeners.delete(listener);
   }
 
-  private async rebuildCrl(): Promise<void> {
-    this.crlNo = await this.revocations.nextCrlNumber();
-    this.crl = this.ca.buildCrl(await this.revocations.list(), this.crlNo);
-    for (const fn of this.crlListeners) fn(this.crl);
+  /** Re-issues the CRL when it is a day old (or the clock went back past it); true when it did. */
+  async refreshCrl(): Promise<boolean> {
+    const age = this.clock().getTime() - this.crlIssuedAt;
+    if (age < CRL_REISSUE_AFTER_MS && age >= 0) return false;
+    await this.rebuildCrl();
+    return true;
+  }
+
+  /** Looks at the CRL's age every `CRL_CHECK_MS`; a failure is retried at the next look. */
+  startCrlTimer(onError: (err: unknown) => void = () => undefined): void {
+    if (this.crlTimer) return;
+    this.crlTimer = setInterval(() => void this.refreshCrl().catch(onError), CRL_CHECK_MS);
+    this.crlTimer.unref();
+  }
+
+  stopCrlTimer(): void {
+    if (this.crlTimer) clearInterval(this.crlTimer);
+    this.crlTimer = undefined;
+  }
+
+  private rebuildCrl(): Promise<void> {
+    const run = this.rebuilding.then(async () => {
+      const number = await this.revocations.nextCrlNumber();
+      const issuedAt = this.clock().getTime();
+      this.crl = this.ca.buildCrl(await this.revocations.list(), number);
+      this.crlNo = number;
+      this.crlIssuedAt = issuedAt;
+      for (const fn of this.crlListeners) fn(this.crl);
+    });
+    this.rebuilding = run.catch(() => undefined);
+    return run;
   }
 
   /** Serial (lowercase hex) of a PEM or DER certificate. */

@@ -1,11 +1,12 @@
 /**
- * Keeps stormd's CRL current: when the manager says its CRL number is newer than ours, fetch
- * `/api/v1/pki/crl`, check the CA signed it and that it really is newer, store it (crl.pem) and
- * load it into the listener. One fetch at a time; a bad CRL is refused and the old one kept.
+ * Keeps stormd's CRL current: when the manager says its CRL number is newer than ours, take the
+ * CRL its heartbeat answer carried (or fetch `/api/v1/pki/crl` when it carried none), check the CA
+ * signed it and that it really is newer, store it (crl.pem) and load it into the listener. One
+ * update at a time; a bad CRL is refused and the old one kept.
  *
  * @example
  * const crl = new CrlKeeper({ dataDir, caPem, crlPem, fetchCrl: () => manager.getText('/api/v1/pki/crl', 4 << 20), onReload: (pem) => tls.reloadCrl(pem) });
- * await crl.update(heartbeatResponse.crlNumber); // true when a newer CRL was loaded
+ * await crl.update(heartbeatResponse.crlNumber, heartbeatResponse.crl); // true when a newer CRL was loaded
  */
 import { writeCrlFile } from '../identity/host-identity.js';
 import { readCrl } from '../tls/crl-info.js';
@@ -35,17 +36,17 @@ export class CrlKeeper {
     return this.current;
   }
 
-  /** Fetches and loads the manager's CRL when `remoteNumber` is newer than ours. */
-  update(remoteNumber: number): Promise<boolean> {
+  /** Loads the manager's CRL when `remoteNumber` is newer than ours: `pem` when given, else a fetched one. */
+  update(remoteNumber: number, pem?: string): Promise<boolean> {
     if (remoteNumber <= this.current) return Promise.resolve(false);
-    this.running ??= this.fetchAndLoad().finally(() => {
+    this.running ??= this.load(pem).finally(() => {
       this.running = undefined;
     });
     return this.running;
   }
 
-  private async fetchAndLoad(): Promise<boolean> {
-    const pem = await this.opts.fetchCrl();
+  private async load(given: string | undefined): Promise<boolean> {
+    const pem = given ?? (await this.opts.fetchCrl());
     const info = readCrl(pem, this.opts.caPem); // throws unless the CA signed it
     // Never go back to an older list: that would un-revoke certificates.
     if (info.crlNumber <= this.current) return false;

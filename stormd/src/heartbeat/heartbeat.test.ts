@@ -77,4 +77,28 @@ describe('Heartbeat and CrlKeeper', () => {
     expect(crl.crlNumber).toBe(5);
     expect(loaded).toEqual([]);
   });
+
+  it('says which CRL it holds, and loads the one the answer carries without fetching', async () => {
+    let fetches = 0;
+    const loaded: string[] = [];
+    const crl = new CrlKeeper({ dataDir: dir, caPem: f.ca.certPem, crlPem: f.ca.buildCrl([], 3), fetchCrl: async () => (fetches++, f.ca.buildCrl([], 99)), onReload: (pem) => void loaded.push(pem) });
+    const sent: HeartbeatRequest[] = [];
+    const carried = f.ca.buildCrl([{ serial: 'cd02', revokedAt: new Date() }], 4);
+    const hb = new Heartbeat({
+      send: async (req) => {
+        sent.push(req);
+        return { intervalMs: 100, crlNumber: 4, crl: carried };
+      },
+      collect: async () => request,
+      crl,
+      log,
+    });
+    await hb.beat();
+    expect(sent[0]).toMatchObject({ crlNumber: 3 });
+    expect(loaded).toEqual([carried]);
+    expect(fetches).toBe(0);
+    await hb.beat();
+    expect(sent[1]).toMatchObject({ crlNumber: 4 });
+    expect(loaded).toHaveLength(1);
+  });
 });

@@ -1,8 +1,9 @@
 /**
  * The heartbeat: every `intervalMs` (the manager's answer says how long; 10 s until it has) stormd
  * POSTs its HostInfo and instance list to the manager over mutual TLS. Failures back off
- * (doubling, capped) and never stop the loop; an answer naming a newer CRL number makes the
- * CRL keeper fetch and load it.
+ * (doubling, capped) and never stop the loop. Each beat says which CRL the host holds; an answer
+ * with a newer one carries it, and the CRL keeper checks and loads it (or fetches it, from a
+ * manager that named a newer number without sending it).
  *
  * @example
  * const hb = new Heartbeat({ send: (req) => manager.postJson(HEARTBEAT_PATH, req), collect, crl, log });
@@ -29,7 +30,7 @@ export const MAX_BACKOFF_MS = 30_000;
 const MIN_INTERVAL_MS = 100;
 const MAX_INTERVAL_MS = 10 * 60_000;
 
-const ResponseSchema = Type.Object({ intervalMs: Type.Number(), crlNumber: Type.Integer({ minimum: 0 }) });
+const ResponseSchema = Type.Object({ intervalMs: Type.Number(), crlNumber: Type.Integer({ minimum: 0 }), crl: Type.Optional(Type.String({ maxLength: 4 * 1024 * 1024 })) });
 
 export interface HeartbeatLog {
   info(obj: object, msg: string): void;
@@ -74,11 +75,11 @@ export class Heartbeat {
 
   /** One heartbeat; resolves with the manager's answer or rejects with why it failed. */
   async beat(): Promise<HeartbeatResponse> {
-    const answer = await this.opts.send(await this.opts.collect());
+    const answer = await this.opts.send({ ...(await this.opts.collect()), crlNumber: this.opts.crl.crlNumber });
     if (!Value.Check(ResponseSchema, answer)) throw StormdErr.STORMD_ERR_MANAGER_RESPONSE('heartbeat answer is not { intervalMs, crlNumber }');
     this.intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, answer.intervalMs));
     this.beats += 1;
-    if (await this.opts.crl.update(answer.crlNumber)) this.opts.log.info({ crlNumber: answer.crlNumber }, 'loaded a newer CRL');
+    if (await this.opts.crl.update(answer.crlNumber, answer.crl)) this.opts.log.info({ crlNumber: answer.crlNumber }, 'loaded a newer CRL');
     return answer;
   }
 
