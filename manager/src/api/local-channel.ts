@@ -1,6 +1,8 @@
 /**
- * `GET /channels/local/*`: the manager's own channel of packaged appliances, public like any channel
- * server (feed, signature, descriptors, layer files named by sha256); and `GET /api/v1/packages`.
+ * `GET /channels/local/*`: the manager's own channel of packaged appliances (feed, signature,
+ * descriptors, layer files named by sha256); and `GET /api/v1/packages`. A package is an
+ * instance's writable layers (its keys, its data), so the channel is not public: only the manager's
+ * hosts (their client certificate) and API token holders read it.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -10,12 +12,15 @@ import { PackageList } from '../../protocol/index.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { LocalChannel, PackageRow } from '../lifecycle/local-channel.js';
+import type { ApiTokens } from '../auth/api-tokens.js';
+import { requireHostOrToken } from '../auth/host-auth.js';
+import type { HostRegistry } from '../hosts/host-registry.js';
 
 // A channel server's files, outside /api/v1: not part of the API document.
 const FileParams = Type.Object({ '*': Type.String() });
 
-export const localChannelRoutes: FastifyPluginAsyncTypebox<{ local: LocalChannel }> = async (app, { local }) => {
-  app.get('/channels/local/*', { schema: { params: FileParams, hide: true } }, async (request, reply) => {
+export const localChannelRoutes: FastifyPluginAsyncTypebox<{ local: LocalChannel; hosts: HostRegistry; tokens: ApiTokens }> = async (app, { local, hosts, tokens }) => {
+  app.get('/channels/local/*', { schema: { params: FileParams, hide: true }, onRequest: requireHostOrToken(hosts, tokens) }, async (request, reply) => {
     const rel = request.params['*'];
     const path = local.filePath(rel);
     const st = path ? await stat(path).catch(() => undefined) : undefined;
