@@ -11,6 +11,7 @@ export const ChanErr = defineErrors({
   CHAN_ERR_LAYER_SOURCE: { status: 400, message: 'layer source unusable' },
   CHAN_ERR_SQUASHFS: { status: 500, message: 'mksquashfs failed' },
   CHAN_ERR_BASE_URL_INVALID: { status: 400, message: 'base URL must be an absolute http(s) URL' },
+  CHAN_ERR_PUBLISHED_INVALID: { status: 400, message: 'invalid publication time' },
   CHAN_ERR_IO: { status: 500, message: 'file operation failed' },
   CHAN_ERR_TOO_LARGE: { status: 413, message: 'document too large' },
   CHAN_ERR_XML_FORBIDDEN: { status: 400, message: 'forbidden XML construct' },

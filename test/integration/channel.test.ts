@@ -104,9 +104,10 @@ describe('storm-channel, publisher to subscriber', () => {
     expect(stdout).toContain('squashfs-root/srv/www/index.html');
   });
 
-  it('builds byte-identical output from the same input', async () => {
+  it('builds byte-identical output from the same input and publication time', async () => {
     const second = join(work, 'channel-2');
-    await buildChannel({ src: FIXTURE, out: second, baseUrl: srv.url, keyPath: join(keyDir, 'publisher.key') });
+    const published = /<storm:published>([^<]+)</.exec(await readFile(join(out, 'channel.xml'), 'utf8'))![1]!;
+    await buildChannel({ src: FIXTURE, out: second, baseUrl: srv.url, keyPath: join(keyDir, 'publisher.key'), published });
     const [a, b] = [await tree(out), await tree(second)];
     expect([...b.keys()]).toEqual([...a.keys()]);
     expect(b).toEqual(a);

@@ -12,10 +12,11 @@ import { join, relative, resolve } from 'node:path';
 import { ChanErr } from '../errors.js';
 import { renderDescriptor } from '../format/descriptor-write.js';
 import { itemGuid, renderFeed } from '../format/feed-write.js';
-import { compareVersions, parseHttpUrl, parseReleased } from '../format/rules.js';
+import { compareVersions, parseHttpUrl, parsePublished, parseReleased } from '../format/rules.js';
 import type { ApplianceDescriptor, ChannelFeed, DescriptorLayer, FeedItem, FileRef } from '../format/types.js';
 import { fingerprintOf, loadPrivateKey, signBytes } from './keys.js';
 import { loadChannelSource, type ManifestLayer, type SourceVersion } from './manifest.js';
+import { publicationTime } from './published.js';
 import { assertSquashfs, makeSquashfs } from './squashfs.js';
 import { type StoredFile, storeByHash, writeFileAtomic } from './store.js';
 
@@ -34,6 +35,14 @@ export interface BuildChannelOptions {
   /** Progress, one line per step. */
   readonly log?: (line: string) => void;
   readonly mksquashfs?: string;
+  /**
+   * The feed's publication time (`storm:published`, `YYYY-MM-DDThh:mm:ssZ`). Default: `SOURCE_DATE_EPOCH`
+   * when set, else that of the feed already in `out` if this build renders the same feed, else now
+   * (and after that earlier feed's). See published.ts.
+   */
+  readonly published?: string;
+  /** The environment `SOURCE_DATE_EPOCH` is read from; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface BuildChannelResult {
@@ -49,6 +58,7 @@ export interface BuildChannelResult {
 export async function buildChannel(opts: BuildChannelOptions): Promise<BuildChannelResult> {
   const log = opts.log ?? ((): void => undefined);
   const baseUrl = normalizeBaseUrl(opts.baseUrl);
+  if (opts.published !== undefined && !parsePublished(opts.published)) throw ChanErr.CHAN_ERR_PUBLISHED_INVALID(`${JSON.stringify(opts.published)}: expected YYYY-MM-DDThh:mm:ssZ`);
   const out = resolve(opts.out);
   const key = await loadPrivateKey(opts.keyPath);
   const source = await loadChannelSource(opts.src);
@@ -70,14 +80,18 @@ export async function buildChannel(opts: BuildChannelOptions): Promise<BuildChan
       log(`[${descriptor.name} ${descriptor.version}] descriptor → ${rel} (sha256 ${ref.sha256.slice(0, 12)}…)`);
       built.push({ descriptor, ref });
     }
-    const feed = channelFeed(source.meta, baseUrl, built);
-    const feedBytes = renderFeed(feed, baseUrl + FEED_FILE);
+    const unpublished = channelFeed(source.meta, baseUrl, built);
+    const render = (published: string) => renderFeed({ ...unpublished, published }, baseUrl + FEED_FILE);
+    const sourceDateEpoch = (opts.env ?? process.env)['SOURCE_DATE_EPOCH'];
+    const published = await publicationTime({ out, feedFile: FEED_FILE, render, ...(opts.published === undefined ? {} : { given: opts.published }), ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }) });
+    const feed: ChannelFeed = { ...unpublished, published };
+    const feedBytes = render(published);
     const sig = signBytes(key, feedBytes);
     const fingerprint = fingerprintOf(key);
     // Signature first: a reader racing the rename sees a mismatch (and retries), never an unsigned feed.
     await writeFileAtomic(join(out, SIGNATURE_FILE), sig);
     await writeFileAtomic(join(out, FEED_FILE), feedBytes);
-    log(`feed → ${FEED_FILE} (${feed.items.length} items), signature → ${SIGNATURE_FILE} (key ${fingerprint})`);
+    log(`feed → ${FEED_FILE} (${feed.items.length} items, published ${published}), signature → ${SIGNATURE_FILE} (key ${fingerprint})`);
     return { feedPath: join(out, FEED_FILE), signaturePath: join(out, SIGNATURE_FILE), feed, descriptors: built.map((b) => b.descriptor), files: files.stored(), fingerprint };
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -24,6 +24,7 @@ export function renderFeed(feed: ChannelFeed, selfUrl: string): Buffer {
   ch.ele('description').txt(feed.description);
   if (feed.lastBuildDate !== undefined) ch.ele('lastBuildDate').txt(rfc822(feed.lastBuildDate));
   ch.ele('generator').txt('storm-channel');
+  if (feed.published !== undefined) ch.ele(FEED_NS, 'storm:published').txt(feed.published);
   ch.ele(ATOM_NS, 'atom:link', { href: selfUrl, rel: 'self', type: 'application/rss+xml' });
   for (const it of feed.items) {
     const item = ch.ele('item');

@@ -21,6 +21,7 @@ const feed: ChannelFeed = {
   link: 'https://ch.example/',
   description: 'Appliances for tests',
   lastBuildDate: '2024-02-01T00:00:00Z',
+  published: '2024-02-03T10:20:30Z',
   items: [item('1.1.0', { upgradesFrom: '1.0.0' }), item('1.0.0', { pubDate: '2024-01-15T00:00:00Z' })],
 };
 const xml = (): string => renderFeed(feed, 'https://ch.example/channel.xml').toString('utf8');
@@ -36,6 +37,11 @@ const failure = async (doc: string): Promise<{ code?: string; message: string }>
 describe('parseFeed', () => {
   it('reads back exactly what renderFeed wrote', async () => {
     expect(await parseFeed(Buffer.from(xml()))).toEqual(feed);
+  });
+
+  it('reads a feed without a publication time (built before storm:published)', async () => {
+    const { published: _, ...undated } = feed;
+    expect((await parseFeed(renderFeed(undated, 'https://ch.example/channel.xml'))).published).toBeUndefined();
   });
 
   it('is an ordinary RSS 2.0 feed to rss-parser', async () => {
@@ -58,6 +64,9 @@ describe('parseFeed', () => {
     ['the storm prefix bound elsewhere', '<storm:name>hello-web</storm:name>', '<storm:name xmlns:storm="urn:evil">hello-web</storm:name>', /prefix storm must be bound/],
     ['a wrong guid', '<guid isPermaLink="false">urn:storm:appliance:hello-web:1.1.0', '<guid isPermaLink="false">urn:other', /guid: expected/],
     ['a bad pubDate', '<pubDate>Thu, 01 Feb 2024 00:00:00 GMT', '<pubDate>yesterday', /pubDate: "yesterday" is not an RFC 822 date/],
+    ['a publication time not to the second in UTC', '<storm:published>2024-02-03T10:20:30Z', '<storm:published>2024-02-03T10:20:30+01:00', /storm:published: "2024-02-03T10:20:30\+01:00" is not YYYY-MM-DDThh:mm:ssZ/],
+    ['two publication times', '<storm:published>2024-02-03T10:20:30Z</storm:published>', '<storm:published>2024-02-03T10:20:30Z</storm:published><storm:published>2030-01-01T00:00:00Z</storm:published>', /<storm:published> appears twice/],
+    ['a publication time inside an item', '<storm:version>1.1.0</storm:version>', '<storm:version>1.1.0</storm:version><storm:published>2030-01-01T00:00:00Z</storm:published>', /unknown element <storm:published>/],
     ['upgradesFrom not older', '<storm:upgradesFrom>1.0.0<', '<storm:upgradesFrom>1.1.0<', /upgradesFrom: "1.1.0" is not a version older/],
     ['RSS 0.91', '<rss version="2.0"', '<rss version="0.91"', /root element must be <rss version="2.0">/],
   ])('rejects %s', async (_label, from, to, pattern) => {

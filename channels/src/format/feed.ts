@@ -10,7 +10,7 @@
 import Parser from 'rss-parser';
 import { ChanErr } from '../errors.js';
 import { itemGuid } from './feed-write.js';
-import { compareVersions, isCleanText, isName, isSha256, isVersion, LIMITS, parseHttpUrl, parseSize } from './rules.js';
+import { compareVersions, isCleanText, isName, isSha256, isVersion, LIMITS, parseHttpUrl, parsePublished, parseSize } from './rules.js';
 import { type ChannelFeed, FEED_NS, type FeedItem } from './types.js';
 import type { Fail } from './xml-read.js';
 import { parseXmlStrict, type XmlElement } from './xml-guard.js';
@@ -21,6 +21,8 @@ export const DEFAULT_MAX_FEED_BYTES = 8 * 1024 * 1024;
 const STORM_ITEM_FIELDS = ['name', 'version', 'upgradesFrom', 'descriptor', 'descriptorSize', 'descriptorSha256'] as const;
 type StormKey = `storm${Capitalize<(typeof STORM_ITEM_FIELDS)[number]>}`;
 const stormKey = (f: string): StormKey => `storm${f[0]?.toUpperCase()}${f.slice(1)}` as StormKey;
+/** storm fields of the channel itself (storm:published → stormPublished). */
+const STORM_CHANNEL_FIELDS = ['published'] as const;
 /** RSS elements whose content must be plain text (no child elements). */
 const TEXT_FIELDS = ['title', 'link', 'description', 'guid', 'pubDate', 'lastBuildDate'];
 
@@ -37,7 +39,7 @@ export async function parseFeed(input: Uint8Array | string, opts: ParseFeedOptio
   const itemCount = checkStructure(root, fail);
   const text = typeof input === 'string' ? input : Buffer.from(input).toString('utf8');
   const parser = new Parser<Record<string, unknown>, Partial<Record<StormKey, unknown>>>({
-    customFields: { item: STORM_ITEM_FIELDS.map((f) => [`storm:${f}`, stormKey(f)]) },
+    customFields: { item: STORM_ITEM_FIELDS.map((f) => [`storm:${f}`, stormKey(f)]), feed: STORM_CHANNEL_FIELDS.map((f) => `storm:${f}`) },
   });
   let out: Awaited<ReturnType<typeof parser.parseString>>;
   try {
@@ -54,11 +56,14 @@ export async function parseFeed(input: Uint8Array | string, opts: ParseFeedOptio
     seen.add(key);
   }
   const lastBuild = str(out['lastBuildDate'], '/rss/channel/lastBuildDate', fail, 100, true);
+  const published = str(out['storm:published'], '/rss/channel/storm:published', fail, 40, true);
+  if (published !== undefined && !parsePublished(published)) fail(`/rss/channel/storm:published: ${JSON.stringify(published)} is not YYYY-MM-DDThh:mm:ssZ`);
   return {
     title: str(out.title, '/rss/channel/title', fail, LIMITS.titleLength) as string,
     link: url(out.link, '/rss/channel/link', fail),
     description: str(out.description, '/rss/channel/description', fail, LIMITS.textLength) as string,
     ...(lastBuild === undefined ? {} : { lastBuildDate: date(lastBuild, '/rss/channel/lastBuildDate', fail) }),
+    ...(published === undefined ? {} : { published }),
     items,
   };
 }
@@ -72,6 +77,14 @@ function checkStructure(root: XmlElement, fail: Fail): number {
   const items = channel.children.filter((c) => c.uri === '' && c.local === 'item');
   if (items.length > LIMITS.items) fail(`more than ${LIMITS.items} items`);
   checkTextFields(channel, '/rss/channel', fail);
+  const channelFields = new Set<string>();
+  for (const c of channel.children) {
+    if (c.uri !== FEED_NS) continue;
+    if (!(STORM_CHANNEL_FIELDS as readonly string[]).includes(c.local)) fail(`/rss/channel: unknown element <${c.name}>`);
+    if (channelFields.has(c.local)) fail(`/rss/channel: <${c.name}> appears twice`);
+    channelFields.add(c.local);
+    if (c.attributes.size || c.children.length) fail(`/rss/channel/${c.name}: must be plain text`);
+  }
   items.forEach((item, i) => {
     const path = `/rss/channel/item[${i + 1}]`;
     checkTextFields(item, path, fail);
@@ -84,11 +97,11 @@ function checkStructure(root: XmlElement, fail: Fail): number {
       if (c.attributes.size || c.children.length) fail(`${path}/${c.name}: must be plain text`);
     }
   });
-  const placed = new Set(items.flatMap((it) => it.children.filter((c) => c.uri === FEED_NS)));
+  const placed = new Set([...channel.children, ...items.flatMap((it) => it.children)].filter((c) => c.uri === FEED_NS));
   walk(root, (el) => {
     // rss-parser keys fields by the prefix as written, so the storm namespace must use `storm:`.
     if ((el.uri === FEED_NS) !== el.name.startsWith('storm:')) fail(`line ${el.line}: <${el.name}>: the prefix storm must be bound to ${FEED_NS}, and only it`);
-    if (el.uri === FEED_NS && !placed.has(el)) fail(`line ${el.line}: <${el.name}> is only allowed directly inside <item>`);
+    if (el.uri === FEED_NS && !placed.has(el)) fail(`line ${el.line}: <${el.name}> is only allowed directly inside <channel> or <item>`);
   });
   return items.length;
 }

@@ -83,6 +83,13 @@ export function parseReleased(s: string): Date | undefined {
   return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 19) !== iso.slice(0, 19) ? undefined : d;
 }
 
+/** A feed's publication time (`storm:published`): ISO 8601 UTC to the second, `YYYY-MM-DDThh:mm:ssZ`. */
+export function parsePublished(s: string): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(s)) return undefined;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 19) !== s.slice(0, 19) ? undefined : d;
+}
+
 /** Semver precedence of two versions matching VERSION_PATTERN: negative, zero or positive. */
 export function compareVersions(a: string, b: string): number {
   const [coreA = '', preA] = splitOnce(a, '-');

@@ -45,6 +45,11 @@ export interface ChannelFeed {
   readonly description: string;
   /** ISO 8601 (UTC), the newest item's pubDate. */
   readonly lastBuildDate?: string;
+  /**
+   * `storm:published`: when the feed was published, ISO 8601 UTC to the second. Subscribers refuse
+   * a feed published before the one they hold. Absent from feeds built before it existed.
+   */
+  readonly published?: string;
   readonly items: readonly FeedItem[];
 }
 

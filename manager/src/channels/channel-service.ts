@@ -113,7 +113,13 @@ export class ChannelService {
     try {
       const known = await this.opts.store.knownDescriptors(id);
       const local = id === LOCAL_CHANNEL_ID ? this.opts.local : undefined;
-      const target = { url: local ? local.feedUrl : row.url, publicKey: row.public_key, etag: local ? null : row.etag, lastModified: local ? null : row.last_modified };
+      const target = {
+        url: local ? local.feedUrl : row.url,
+        publicKey: row.public_key,
+        etag: local ? null : row.etag,
+        lastModified: local ? null : row.last_modified,
+        held: { published: row.feed_published, sha256: row.feed_sha256 },
+      };
       const result = await fetchChannel(target, known, local ? { ...this.opts.fetch, fetcher: local.fetcher } : this.opts.fetch);
       if (result.kind === 'unchanged') {
         await this.opts.store.markUnchanged(id);

@@ -22,6 +22,8 @@ export interface ChannelRow {
   readonly etag: string | null;
   readonly last_modified: string | null;
   readonly feed_sha256: string | null;
+  /** `storm:published` of the feed held (null: none held yet, or a feed without one). */
+  readonly feed_published: string | null;
   readonly created_at: string;
 }
 
@@ -101,7 +103,7 @@ export class ChannelStore {
   /** Replaces the channel's catalog and marks it ok, atomically. */
   async replaceAppliances(
     channelId: string,
-    feed: { title: string; sha256: string; etag: string | null; lastModified: string | null },
+    feed: { title: string; sha256: string; published: string | null; etag: string | null; lastModified: string | null },
     appliances: readonly StoredAppliance[],
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
@@ -120,8 +122,8 @@ export class ChannelStore {
         }
       }
       await tx.run(
-        "UPDATE channels SET status = 'ok', last_error = NULL, title = ?, feed_sha256 = ?, etag = ?, last_modified = ?, last_refresh = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-        [feed.title, feed.sha256, feed.etag, feed.lastModified, channelId],
+        "UPDATE channels SET status = 'ok', last_error = NULL, title = ?, feed_sha256 = ?, feed_published = ?, etag = ?, last_modified = ?, last_refresh = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+        [feed.title, feed.sha256, feed.published, feed.etag, feed.lastModified, channelId],
       );
     });
   }

@@ -13,6 +13,7 @@ import { MgrErr } from '../errors.js';
 import type { AddressPolicy } from '../outbound/address-policy.js';
 import { fetchCapped } from '../outbound/safe-fetch.js';
 import type { StoredAppliance } from './channel-store.js';
+import { checkFeedOrder, type FeedMark } from './feed-order.js';
 
 /** How the channel's documents are read: over HTTP by default; the local channel reads its own folder. */
 export type DocumentFetcher = (url: string, maxBytes: number, headers?: Record<string, string>) => Promise<{ body: Buffer; headers: Record<string, string | string[] | undefined>; status: number }>;
@@ -30,13 +31,15 @@ export interface ChannelTarget {
   readonly publicKey: string | null;
   readonly etag: string | null;
   readonly lastModified: string | null;
+  /** The feed held: a new one must not be older (feed-order.ts). */
+  readonly held: FeedMark;
 }
 
 export type FetchChannelResult =
   | { readonly kind: 'unchanged' }
   | {
       readonly kind: 'changed';
-      readonly feed: { title: string; sha256: string; etag: string | null; lastModified: string | null };
+      readonly feed: { title: string; sha256: string; published: string | null; etag: string | null; lastModified: string | null };
       readonly appliances: StoredAppliance[];
     };
 
@@ -63,6 +66,8 @@ export async function fetchChannel(target: ChannelTarget, known: ReadonlyMap<str
     verifyFeedSignature(feedRes.body, sig.body, target.publicKey);
   }
   const feed = await parseFeed(feedRes.body, { maxBytes: opts.maxFeedBytes ?? DEFAULT_MAX_FEED_BYTES });
+  const sha256 = createHash('sha256').update(feedRes.body).digest('hex');
+  checkFeedOrder(target.held, { published: feed.published ?? null, sha256 });
   const appliances: StoredAppliance[] = [];
   for (const item of feed.items) {
     const cached = known.get(item.descriptor.sha256);
@@ -81,7 +86,8 @@ export async function fetchChannel(target: ChannelTarget, known: ReadonlyMap<str
     kind: 'changed',
     feed: {
       title: feed.title,
-      sha256: createHash('sha256').update(feedRes.body).digest('hex'),
+      sha256,
+      published: feed.published ?? null,
       etag: header(feedRes.headers.etag),
       lastModified: header(feedRes.headers['last-modified']),
     },

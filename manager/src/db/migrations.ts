@@ -338,6 +338,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX network_forwards_by_instance ON network_forwards (instance_id);
     `,
   },
+  {
+    version: 12,
+    name: 'channels: the publication time of the feed held',
+    // Feeds move forward only: a refresh refuses a feed published before this one (storm:published).
+    sql: 'ALTER TABLE channels ADD COLUMN feed_published TEXT;',
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */
