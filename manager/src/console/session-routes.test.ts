@@ -90,14 +90,23 @@ describe('console sessions', () => {
     expect(after.json().message).toMatch(/log in again/);
   });
 
-  it('limits failed logins per address with 429 and Retry-After', async () => {
+  it('limits failed logins per account and address with 429 and Retry-After', async () => {
     const from = '10.2.2.2';
-    for (let i = 0; i < 10; i++) expect((await login('nope nope', from)).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await login('nope nope', from)).statusCode).toBe(401);
     const blocked = await login(PASSWORD, from);
     expect(blocked.statusCode).toBe(429);
     expect(blocked.json()).toMatchObject({ code: 'MGR_ERR_TOO_MANY_ATTEMPTS' });
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     expect((await login(PASSWORD, '10.3.3.3')).statusCode).toBe(201);
+  });
+
+  it('ten failures from each of three addresses lock those out, not the administrator: another address still logs in', async () => {
+    const attackers = ['10.4.4.1', '10.4.4.2', '10.4.4.3'];
+    for (const from of attackers) {
+      for (let i = 0; i < 10; i++) expect([401, 429]).toContain((await login('nope nope', from)).statusCode);
+      expect((await login(PASSWORD, from)).statusCode).toBe(429);
+    }
+    expect((await login(PASSWORD, '10.4.4.4')).statusCode).toBe(201);
   });
 
   it('takes the login as JSON only (a cross-site form cannot post it)', async () => {
