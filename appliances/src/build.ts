@@ -5,6 +5,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBusybox } from './busybox.js';
+import { binaryClosure, hostFilesDigest } from './host-binaries.js';
 import { buildInitrd, INITRD_SRC } from './initrd.js';
 import { debFileName, extractKernel, fetchDeb, readKernelRelease, resolveKernelPackage } from './kernel.js';
 import { NEEDED_MODULES } from './kernel-modules.js';
@@ -97,9 +98,10 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
           src: await hashTree(src.dir),
           files: await Promise.all(Object.values(src.meta.files ?? {}).map((f) => readFile(join(APPLIANCES_DIR, f), 'utf8'))),
           busybox: src.meta.busybox ? busybox.sha256 : null,
+          binaries: src.meta.binaries?.length ? await hostFilesDigest(await binaryClosure(src.meta.binaries)) : null,
           tool,
           options: MKSQUASHFS_OPTIONS,
-          code: await codeHash('layers.ts', 'squashfs.ts', 'tree.ts', 'busybox.ts'),
+          code: await codeHash('layers.ts', 'squashfs.ts', 'tree.ts', 'busybox.ts', 'host-binaries.ts'),
         }),
       build: async () => {
         await buildLayer(src, join(out, target.output), join(out, '.work', `layer-${id}`), busybox);

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeFault, encodeResponse } from '../../manager/src/protocols/xmlrpc/codec.js';
+import { readFile } from 'node:fs/promises';
+import { ROLE_OIDS } from '../../trust/roles.js';
 import { APPLIANCES_DIR } from './layers.js';
 
 const flatten = (xml: string) => {
@@ -47,6 +49,12 @@ describe('guest agent flatten.awk', () => {
 
   it('turns a fault into fault.* lines the agent detects', () => {
     expect(flatten(encodeFault(4, 'unknown instance token'))).toEqual(['fault.faultCode=4', 'fault.faultString=unknown instance token']);
+  });
+
+  it("requires the manager role's policy OID, the one the CA writes", async () => {
+    const agent = await readFile(join(APPLIANCES_DIR, 'guest-agent/storm-agent'), 'utf8');
+    expect(/^MANAGER_ROLE=(\S+)$/m.exec(agent)?.[1]).toBe(ROLE_OIDS.manager);
+    expect(agent).not.toMatch(/no-check-certificate/);
   });
 
   it('is valid POSIX sh', () => {

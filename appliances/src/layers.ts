@@ -1,7 +1,8 @@
 /**
  * Layer sources and how they become squashfs images. A source is a folder with `layer.json` and a
  * `rootfs/`; the rootfs must ship its marker `/etc/storm/layers/<name>`. An OS layer may ask for
- * busybox (binary plus applet links) and for directories git cannot hold (empty ones, /tmp 1777).
+ * busybox (binary plus applet links), for host programs with their libraries (`binaries`), and for
+ * directories git cannot hold (empty ones, /tmp 1777).
  */
 import { access, chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
@@ -10,6 +11,7 @@ import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { appletDirs, appletLinks, type Busybox } from './busybox.js';
 import { ApplErr } from './errors.js';
+import { binaryClosure, copyHostFiles } from './host-binaries.js';
 import { makeSquashfs } from './squashfs.js';
 import { stageTree } from './tree.js';
 
@@ -29,6 +31,8 @@ export const LayerJson = Type.Object(
     dirs: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^[0-7]{3,4}$' }))),
     /** Files shared with other layers, layer path → source path relative to `appliances/` (e.g. the guest agent). */
     files: Type.Optional(Type.Record(Type.String(), Type.String())),
+    /** Host programs copied in with the libraries they load, at the same paths (host-binaries.ts). */
+    binaries: Type.Optional(Type.Array(Type.String({ pattern: '^/[A-Za-z0-9._/+-]+$' }), { maxItems: 16 })),
   },
   { additionalProperties: false },
 );
@@ -105,6 +109,7 @@ export async function stageLayer(src: LayerSource, stage: string, busybox?: Busy
     await writeFile(target, await readFile(source), { mode: (await stat(source)).mode & 0o777 });
     await chmod(target, (await stat(source)).mode & 0o777);
   }
+  if (src.meta.binaries?.length) await copyHostFiles(await binaryClosure(src.meta.binaries), stage);
   // Parents before children, so a parent's mode is set before its child is made.
   for (const [d, mode] of Object.entries(src.meta.dirs ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     const path = join(stage, ...posix.normalize(d).split('/'));

@@ -108,7 +108,7 @@ export const MANAGER_OPTIONS: OptionSources = {
   ldapBaseDn: { flag: 'ldap-base-dn', env: 'STORM_LDAP_BASE_DN', arg: 'DN', help: 'base DN of the directory (default: from --domain)' },
   ldapRequireTls: { flag: 'ldap-require-tls', env: 'STORM_LDAP_REQUIRE_TLS', kind: 'boolean', help: 'refuse LDAP binds in clear text: clients must StartTLS first (it is always offered)' },
   kdcListen: { flag: 'kdc-listen', env: 'STORM_KDC_LISTEN', arg: 'HOST:PORT', help: "run MIT's Kerberos KDC for the realm of --domain here, UDP and TCP (off when absent; e.g. 10.77.0.1:88)" },
-  guestListen: { flag: 'guest-listen', env: 'STORM_GUEST_LISTEN', arg: 'HOST:PORT', help: 'XML-RPC for appliances only, TLS their minimal clients speak (busybox wget)' },
+  guestListen: { flag: 'guest-listen', env: 'STORM_GUEST_LISTEN', arg: 'HOST:PORT', help: 'XML-RPC for appliances only (an ECDSA certificate: cheap handshakes for a boot storm)' },
   guestUrl: { flag: 'guest-url', env: 'STORM_GUEST_URL', arg: 'URL', help: 'XML-RPC URL written into instances (default https://storm.local:PORT/RPC2)' },
   logLevel: { flag: 'log-level', env: 'STORM_LOG_LEVEL', arg: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent' },
   logFormat: { flag: 'log-format', env: 'STORM_LOG_FORMAT', arg: 'FORMAT', help: 'text (one readable line per event, the default) or json (for log shippers)' },

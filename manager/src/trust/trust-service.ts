@@ -104,11 +104,12 @@ export class TrustService {
   }
 
   /**
-   * The guests' listener: an ECDSA certificate (cheap handshakes for a boot storm; see ec-leaf.ts)
-   * with the same names, issued at start; TLS that accepts busybox's minimal client (see guest-app.ts).
+   * The guests' listener: an ECDSA certificate with the manager role (cheap handshakes for a boot
+   * storm; see ec-leaf.ts) and the same names, issued at start; OpenSSL's default security level,
+   * since every guest client now checks it (openssl or curl).
    */
   guestTlsOptions(): TlsOptions {
-    return { ...this.guestCertificate(), minVersion: 'TLSv1.2', ciphers: 'DEFAULT:@SECLEVEL=0' };
+    return { ...this.guestCertificate(), minVersion: 'TLSv1.2' };
   }
 
   /**

@@ -1,10 +1,8 @@
 /**
- * The guests' own HTTPS listener (`--guest-listen`): `POST /RPC2` only, nothing of the API. Its TLS
- * also accepts the minimal stacks appliances carry: busybox's wget sends no signature_algorithms
- * extension, which TLS 1.2 reads as "RSA with SHA-1" for the server's key-exchange signature, and
- * OpenSSL 3 refuses that above security level 0. The main listener keeps the strict defaults and
- * serves /RPC2 too, for guests with a modern client (curl, python). Its certificate is ECDSA, so a
- * thousand guests booting at once cost a thousand cheap signatures, not RSA ones.
+ * The guests' own HTTPS listener (`--guest-listen`): `POST /RPC2` only, nothing of the API. Guests
+ * check it against STORM's CA and the manager role (openssl in tiny-os, curl in Debian), so it runs
+ * OpenSSL's defaults; the main listener serves /RPC2 too. Its certificate is ECDSA, so a thousand
+ * guests booting at once cost a thousand cheap signatures, not RSA ones.
  *
  * @example
  * const listener = new GuestListener('10.77.0.1:8444', { tls: () => trust.guestTlsOptions(), guests, logLevel: 'info', logFormat: 'text' });
