@@ -14,6 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import { createSecureContext, connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { Database } from '../manager/src/db/database.js';
+import { clientTlsOptions } from '../trust/tls-options.js';
 import { migrate } from '../manager/src/db/migrations.js';
 import { startManager } from '../test/helpers/manager-process.js';
 import { freePort } from '../test/helpers/stormd-process.js';
@@ -62,10 +63,10 @@ export async function startGuestConfigServer(dataDir: string, guests: readonly S
   return { getConfig, pid: m.proc.pid, stop: async () => void (await m.proc.stop('SIGTERM')) };
 }
 
-/** The guest listener's certificate, after a handshake that verifies it against the manager's CA. */
+/** The guest listener's certificate, after a handshake that verifies it as a guest does: the manager's CA, storm.local, the manager role. */
 function verifiedLeaf(port: number, ca: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'storm.local' }, () => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ...clientTlsOptions({ ca, servername: 'storm.local', role: 'manager' }), minVersion: 'TLSv1.2' }, () => {
       resolve(socket.getPeerCertificate().raw);
       socket.destroy();
     });
