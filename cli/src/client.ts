@@ -13,6 +13,7 @@ import https from 'node:https';
 import WebSocket from 'ws';
 import { parseAnswer } from '../../common/wire-json.js';
 import { ApiError } from './errors.js';
+import { managerTlsOptions, NotTheManagerError } from './manager-tls.js';
 
 export { ApiError } from './errors.js';
 
@@ -49,10 +50,14 @@ export class ManagerClient {
           ...extra,
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
         },
-        ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+        ...(this.opts.ca ? managerTlsOptions(this.opts.ca) : {}),
       });
       req.on('response', resolve);
       req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err instanceof NotTheManagerError) {
+          reject(new ApiError(0, 'CLI_ERR_UNTRUSTED', `the server at ${this.base.href} is not the manager: ${err.message}; check --url (a host's stormd, or something in the manager's place)`));
+          return;
+        }
         const untrusted = /certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(`${err.code ?? ''} ${err.message}`);
         reject(
           untrusted
