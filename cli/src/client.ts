@@ -53,18 +53,7 @@ export class ManagerClient {
         ...(this.opts.ca ? managerTlsOptions(this.opts.ca) : {}),
       });
       req.on('response', resolve);
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err instanceof NotTheManagerError) {
-          reject(new ApiError(0, 'CLI_ERR_UNTRUSTED', `the server at ${this.base.href} is not the manager: ${err.message}; check --url (a host's stormd, or something in the manager's place)`));
-          return;
-        }
-        const untrusted = /certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(`${err.code ?? ''} ${err.message}`);
-        reject(
-          untrusted
-            ? new ApiError(0, 'CLI_ERR_UNTRUSTED', `the manager at ${this.base.href} presented a certificate this client does not trust (${err.message}); pass --ca with the manager's pki/ca.pem`)
-            : new ApiError(0, 'CLI_ERR_UNREACHABLE', `cannot reach the manager at ${this.base.href}: ${err.message}`),
-        );
-      });
+      req.on('error', (err: NodeJS.ErrnoException) => reject(connectionError(err, this.base.href)));
       req.end(payload);
     });
   }
@@ -120,7 +109,7 @@ export class ManagerClient {
 /** Opens a WebSocket on `url` with the token; the manager's refusal before the upgrade rejects as its ApiError. */
 export function openWebSocket(url: URL, token: string, ca: string | undefined, base: string): Promise<WebSocket> {
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, ...(ca ? { ca } : {}), perMessageDeflate: false, handshakeTimeout: 15_000 });
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, ...(ca ? managerTlsOptions(ca) : {}), perMessageDeflate: false, handshakeTimeout: 15_000 });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
@@ -130,15 +119,19 @@ export function openWebSocket(url: URL, token: string, ca: string | undefined, b
       );
       ws.terminate();
     });
-    ws.once('error', (err: NodeJS.ErrnoException) => {
-      const untrusted = /certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(`${err.code ?? ''} ${err.message}`);
-      reject(
-        untrusted
-          ? new ApiError(0, 'CLI_ERR_UNTRUSTED', `the manager at ${base} presented a certificate this client does not trust (${err.message}); pass --ca with the manager's pki/ca.pem`)
-          : new ApiError(0, 'CLI_ERR_UNREACHABLE', `cannot reach the manager at ${base}: ${err.message}`),
-      );
-    });
+    ws.once('error', (err: NodeJS.ErrnoException) => reject(connectionError(err, base)));
   });
+}
+
+/** A connection that failed before any answer: not the manager (its role), untrusted (its CA), or unreachable. */
+function connectionError(err: NodeJS.ErrnoException, base: string): ApiError {
+  if (err instanceof NotTheManagerError) {
+    return new ApiError(0, 'CLI_ERR_UNTRUSTED', `the server at ${base} is not the manager: ${err.message}; check --url (a host's stormd, or something in the manager's place)`);
+  }
+  const untrusted = /certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(`${err.code ?? ''} ${err.message}`);
+  return untrusted
+    ? new ApiError(0, 'CLI_ERR_UNTRUSTED', `the manager at ${base} presented a certificate this client does not trust (${err.message}); pass --ca with the manager's pki/ca.pem`)
+    : new ApiError(0, 'CLI_ERR_UNREACHABLE', `cannot reach the manager at ${base}: ${err.message}`);
 }
 
 /** The body as JSON; an error status throws the manager's `{ code, message }` as an ApiError. */

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCsr } from '../../trust/csr.js';
 import { pkiFixture, type PkiFixture } from '../../trust/test-support/fixtures.js';
-import { ManagerClient } from './client.js';
+import { ManagerClient, openWebSocket } from './client.js';
 
 let f: PkiFixture;
 const servers: Server[] = [];
@@ -48,5 +48,19 @@ describe('the CLI checks the manager role', () => {
     await expect(refused).rejects.toMatchObject({ code: 'CLI_ERR_UNTRUSTED' });
     await expect(refused).rejects.toThrow(/is not the manager: its certificate \(CN host-a\) is from STORM's CA but has role host, not manager; check --url/);
     expect(seen.get(Number(new URL(url).port))).toEqual([]);
+  });
+
+  it("refuses it for a WebSocket too (storm console --attach)", async () => {
+    const cert = f.ca.issueHostCertificate(createCsr(f.keys[1]!.privateKeyPem, 'x'), { hostName: 'host-b', altNames: ['127.0.0.1'] });
+    const url = await serve(cert.certPem, f.keys[1]!.privateKeyPem);
+    const upgrades: string[] = [];
+    servers.at(-1)!.on('upgrade', (req: { url?: string }, socket: { destroy(): void }) => {
+      upgrades.push(String(req.url));
+      socket.destroy();
+    });
+    const refused = openWebSocket(new URL('/api/v1/instances/web1/console/attach', url), 'secret', f.ca.certPem, `${url}/`);
+    await expect(refused).rejects.toMatchObject({ code: 'CLI_ERR_UNTRUSTED' });
+    await expect(refused).rejects.toThrow(/is not the manager: its certificate \(CN host-b\) is from STORM's CA but has role host, not manager/);
+    expect(upgrades).toEqual([]);
   });
 });
