@@ -37,7 +37,7 @@ describe('loggerOptions with fastify', () => {
 
   it('text: readable lines, no JSON', async () => {
     const lines = await logged('text');
-    expect(lines.some((l) => /^\d\d:\d\d:\d\d INFO  host ready host=vm$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\d\d:\d\d:\d\d INFO {2}host ready host=vm$/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('{'))).toBe(false);
     // A request is no event at info: no line per heartbeat.
     expect(lines.some((l) => l.includes('request'))).toBe(false);

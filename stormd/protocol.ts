@@ -220,7 +220,7 @@ export interface PackageResponse {
 }
 
 /** `DELETE /v1/layers/:sha256`: 204 (also when absent); 409 `STORMD_ERR_LAYER_IN_USE` while a defined domain uses it. */
-export type RemoveLayerResponse = void;
+export type RemoveLayerResponse = undefined;
 
 // ---- calls stormd makes to the manager ----
 // `GET <manager>/api/v1/pki/ca` answers the CA certificate as PEM; a joining host reads it before

@@ -46,7 +46,7 @@ export function checkPeer(socket: TLSSocket, expected: PeerExpectation): PeerIde
   // Belt and braces: a server built without rejectUnauthorized must still not pass an unverified peer.
   if (!socket.authorized) throw PkiErr.MGR_ERR_PKI_PEER_REJECTED(`not authorised by TLS: ${String(socket.authorizationError ?? 'no certificate')}`);
   const cert = socket.getPeerCertificate();
-  if (!cert || !cert.raw) throw PkiErr.MGR_ERR_PKI_PEER_REJECTED('no peer certificate');
+  if (!cert?.raw) throw PkiErr.MGR_ERR_PKI_PEER_REJECTED('no peer certificate');
   const cn: unknown = cert.subject?.CN;
   const who = `${JSON.stringify(typeof cn === 'string' ? cn : null)} (serial ${normalizeSerial(cert.serialNumber)})`;
   const roles = rolesOf(cert.raw);

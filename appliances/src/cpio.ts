@@ -56,21 +56,23 @@ function checkPaths(sorted: readonly CpioEntry[]): void {
 export function writeCpio(entries: readonly CpioEntry[]): Buffer {
   const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
   checkPaths(sorted);
-  const parts = sorted.map((e, i) => {
-    const ino = i + 1;
-    switch (e.type) {
-      case 'dir':
-        return record(ino, S_IFDIR | (e.mode & 0o7777), 2, Buffer.alloc(0), e.path);
-      case 'file':
-        return record(ino, S_IFREG | (e.mode & 0o7777), 1, e.data, e.path);
-      case 'symlink':
-        return record(ino, S_IFLNK | 0o777, 1, Buffer.from(e.target, 'utf8'), e.path);
-      case 'char':
-        return record(ino, S_IFCHR | (e.mode & 0o7777), 1, Buffer.alloc(0), e.path, [e.major, e.minor]);
-    }
-  });
+  const parts = sorted.map((e, i) => entryRecord(e, i + 1));
   parts.push(record(0, 0, 1, Buffer.alloc(0), TRAILER));
   return Buffer.concat(parts);
+}
+
+/** One entry's newc record; inode numbers start at 1 (0 is the trailer's). */
+function entryRecord(e: CpioEntry, ino: number): Buffer {
+  switch (e.type) {
+    case 'dir':
+      return record(ino, S_IFDIR | (e.mode & 0o7777), 2, Buffer.alloc(0), e.path);
+    case 'file':
+      return record(ino, S_IFREG | (e.mode & 0o7777), 1, e.data, e.path);
+    case 'symlink':
+      return record(ino, S_IFLNK | 0o777, 1, Buffer.from(e.target, 'utf8'), e.path);
+    case 'char':
+      return record(ino, S_IFCHR | (e.mode & 0o7777), 1, Buffer.alloc(0), e.path, [e.major, e.minor]);
+  }
 }
 
 /** Reads a newc archive back into entries (for checks and tests). */

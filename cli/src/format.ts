@@ -25,7 +25,7 @@ export const shortHash = (sha256: string | null | undefined): string | undefined
 /** Aligned `key  value` lines; absent values print as `-`. */
 export function fields(rows: readonly (readonly [string, string | number | null | undefined])[], indent = ''): string {
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${indent}${k.padEnd(width)}  ${v === null || v === undefined || v === '' ? '-' : String(v)}`).join('\n') + '\n';
+  return `${rows.map(([k, v]) => `${indent}${k.padEnd(width)}  ${v === null || v === undefined || v === '' ? '-' : String(v)}`).join('\n')}\n`;
 }
 
 /** A value for a table cell: lists comma-joined (named things by name), other objects as compact JSON. */

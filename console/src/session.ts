@@ -7,7 +7,7 @@
  * await logIn('admin', password);
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, setCsrfToken, setUnauthorizedHandler, toApiError } from './api/client.js';
+import { api, type ApiError, setCsrfToken, setUnauthorizedHandler, toApiError } from './api/client.js';
 import type { SessionView as SessionInfo } from '../../manager/protocol/index.js';
 import { liveEvents } from './live/event-stream.js';
 

@@ -12,21 +12,20 @@ import { publishSampleChannelForTest, type PublishedChannel } from '../helpers/c
 import { destroyAllInstances, waitForConsole } from '../helpers/instances.js';
 import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
 import { stopAllProcesses } from '../helpers/process.js';
-import { startStormd, type StormdProcess } from '../helpers/stormd-process.js';
+import { startStormd } from '../helpers/stormd-process.js';
 
 const run = promisify(execFile);
 let libvirtd: LibvirtdHandle;
 let dir: VmDir;
 let channel: PublishedChannel;
 let manager: ManagerProcess;
-let host: StormdProcess;
 
 beforeAll(async () => {
   libvirtd = await ensureLibvirtd();
   dir = await makeVmDir('storm-e2e-launch-');
   channel = await publishSampleChannelForTest();
   manager = await startManager(join(dir.path, 'manager'), ['--channel-allow', '127.0.0.0/8', '--heartbeat', '2']);
-  host = await startStormd(manager, { name: 'qemu-host', dir: dir.path, hypervisor: libvirtd.uri });
+  await startStormd(manager, { name: 'qemu-host', dir: dir.path, hypervisor: libvirtd.uri });
   await manager.api.post('/channels', { url: channel.feedUrl, publicKey: channel.publicKey });
 }, 180_000);
 afterAll(async () => {

@@ -54,7 +54,7 @@ async function entries(image: string): Promise<Map<string, { type: string; size:
   const out = new Map<string, { type: string; size: string }>();
   for (const line of stdout.split('\n')) {
     const m = /^(\S)\S+ \d+\/\d+\s+(\d+,\s*\d+|\d+) \S+ \S+ squashfs-root(\/.*?)?(?: -> .*)?$/.exec(line);
-    if (m && m[3]) out.set(m[3], { type: m[1] ?? '?', size: (m[2] ?? '').replace(/\s/g, '') });
+    if (m?.[3]) out.set(m[3], { type: m[1] ?? '?', size: (m[2] ?? '').replace(/\s/g, '') });
   }
   return out;
 }

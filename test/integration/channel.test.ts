@@ -163,7 +163,7 @@ describe('storm-channel, publisher to subscriber', () => {
       for (const d of descriptors) {
         for (const l of d.layers) {
           files.set(l.url, l);
-          if (l.boot) [l.boot.kernel, l.boot.initrd].forEach((f) => files.set(f.url, f));
+          if (l.boot) for (const f of [l.boot.kernel, l.boot.initrd]) files.set(f.url, f);
         }
       }
       expect(files.size).toBe(7);

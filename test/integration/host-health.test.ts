@@ -83,8 +83,8 @@ describe('a host made unusable on purpose', () => {
 
     const show = await storm.run(['host', 'show', 'vm-a']);
     expect(show.stdout).toMatch(/^status\s+degraded$/m);
-    expect(show.stdout).toMatch(/^  fail  store-access  libvirt's qemu user libvirt-qemu/m);
-    expect(show.stdout).toMatch(/^  ok    libvirt\s+libvirt at qemu:\/\/\/system\?socket=/m);
+    expect(show.stdout).toMatch(/^ {2}fail {2}store-access {2}libvirt's qemu user libvirt-qemu/m);
+    expect(show.stdout).toMatch(/^ {2}ok {4}libvirt\s+libvirt at qemu:\/\/\/system\?socket=/m);
 
     const hosts = await storm.run(['hosts']);
     expect(hosts.code).toBe(0);

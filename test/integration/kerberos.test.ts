@@ -132,11 +132,10 @@ describe('users: storm user add and passwd set the Kerberos password', () => {
 
 describe('instances: principals at launch, keytabs over XML-RPC, gone when destroyed', () => {
   let web1: Instance;
-  let web2: Instance;
 
   it('gives each instance host/<fqdn> and its declared services; kvno gets tickets for them', async () => {
     web1 = await manager.api.post<Instance>('/instances', { appliance: 'kdc-web', name: 'web1' });
-    web2 = await manager.api.post<Instance>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web2' });
+    await manager.api.post<Instance>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web2' });
     const r = await realm();
     expect(r.instances).toEqual(expect.arrayContaining([
       { name: 'web1', principals: ['HTTP/web1.storm.internal@STORM.INTERNAL', 'host/web1.storm.internal@STORM.INTERNAL'] },

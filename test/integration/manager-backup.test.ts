@@ -222,7 +222,7 @@ function onTerminal(args: readonly string[], answers: readonly { after: RegExp; 
   const onData = (b: Buffer) => {
     output += b.toString();
     const a = answers[next];
-    if (a && a.after.test(output)) {
+    if (a?.after.test(output)) {
       next += 1;
       child.stdin.write(`${a.type}\r`);
     }

@@ -16,7 +16,7 @@ import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { CertificateAuthority } from '../../trust/certificate-authority.js';
+import type { CertificateAuthority } from '../../trust/certificate-authority.js';
 import { buildCertificate, type IssuedCertificate } from '../../trust/certificate-builder.js';
 import { readCsr } from '../../trust/csr.js';
 import { createEnrolmentToken, decodeEnrolmentToken, verifyTokenSecret } from '../../trust/enrolment-token.js';

@@ -21,7 +21,7 @@ async function sources(dir: string): Promise<string[]> {
 }
 
 /** `file:line` of each cast of a request part (`x as T`, `<T>x`, through parentheses too). */
-export function requestCasts(file: string, text: string): string[] {
+function requestCasts(file: string, text: string): string[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const isRequestPart = (node: ts.Expression): boolean => {
@@ -39,7 +39,7 @@ export function requestCasts(file: string, text: string): string[] {
 }
 
 /** `file:line` of each `as unknown as` whose line above is not a comment. */
-export function unexplainedDoubleCasts(file: string, text: string): string[] {
+function unexplainedDoubleCasts(file: string, text: string): string[] {
   const lines = text.split('\n');
   return lines.flatMap((line, i) => (line.includes(' as unknown as ') && !/^\s*(\/\/|\*|\/\*)/.test(lines[i - 1] ?? '') ? [`${file}:${i + 1}`] : []));
 }

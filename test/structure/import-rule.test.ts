@@ -43,7 +43,7 @@ interface Import {
 }
 
 /** Every import of `file`: static, re-exports, `import()` calls and `import('…')` types. */
-export function importsOf(file: string, text: string): Import[] {
+function importsOf(file: string, text: string): Import[] {
   const found: { spec: string; typeOnly: boolean }[] = [];
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
@@ -76,7 +76,7 @@ const doorOf = (path: string) => DOORS.find((door) => door.test(path));
  * client into the manager's wire types as a value, or out of a door to code other than its own and
  * `typebox` (a door that brought its program's code along would let the rest cross with it).
  */
-export function forbiddenArrows(files: ReadonlyMap<string, string>): string[] {
+function forbiddenArrows(files: ReadonlyMap<string, string>): string[] {
   const arrows: string[] = [];
   for (const [file, text] of files) {
     const from = programOf(file);

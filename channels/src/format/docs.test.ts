@@ -10,7 +10,7 @@ import { parseFeed } from './feed.js';
 
 const blocks = async (lang: string): Promise<string[]> => {
   const md = await readFile(join(PROJECT_ROOT, 'docs/channel-format.md'), 'utf8');
-  return [...md.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1] as string);
+  return [...md.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1] as string);
 };
 
 describe('docs/channel-format.md examples', () => {

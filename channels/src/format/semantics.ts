@@ -29,7 +29,7 @@ export function applianceProblems(a: ApplianceShape): string[] {
     const p = checkTemplate(c.value, names);
     if (p) problems.push(`/config/${i}/value: ${p}`);
   });
-  a.records.forEach((r, i) => problems.push(...recordProblems(r, `/records/${i}`, names)));
+  for (const [i, r] of a.records.entries()) problems.push(...recordProblems(r, `/records/${i}`, names));
   const principals = a.principals ?? [];
   problems.push(...uniqueProblems(principals.map((s) => s.toLowerCase()), '/principals', 'service'));
   principals.forEach((s, i) => {

@@ -173,7 +173,7 @@ function pathSegments(target: string): string[] | undefined | 'bad' {
 /** The real path of `segments` under `root`, or undefined when it is missing or resolves outside. */
 async function resolveInside(root: string, segments: readonly string[]): Promise<string | undefined> {
   const real = await realpath(join(root, ...segments)).catch(() => undefined);
-  if (!real || !real.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
+  if (!real?.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
   const st: Stats | undefined = await stat(real).catch(() => undefined);
   return st?.isFile() ? real : undefined;
 }

@@ -47,6 +47,7 @@ export function EnrolHost({ onCreated }: { readonly onCreated: () => void }) {
       {token ? (
         <div class="enrol-command">
           <label for="enrol-command">Run on the new host (expires {ago(token.expiresAt)}):</label>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a keyboard user must reach the command to select and copy it */}
           <pre id="enrol-command" class="command" tabIndex={0}>
             {token.command}
           </pre>

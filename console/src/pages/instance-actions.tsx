@@ -31,6 +31,7 @@ export function InstanceActions({ inst, onDone, after = 'stay' }: { readonly ins
   const running = inst.state === 'running';
   return (
     <div class="instance-actions">
+      {/* biome-ignore lint/a11y/useSemanticElements: a row of buttons, not a form: a fieldset would bring a form's border and legend */}
       <div class="row-actions" role="group" aria-label={`Actions for ${inst.name}`}>
         <button type="button" disabled={locked || running || inst.state === 'failed'} onClick={() => act('start')}>
           {busy === 'start' ? 'Starting…' : 'Start'}

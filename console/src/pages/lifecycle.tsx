@@ -44,6 +44,7 @@ export function Lifecycle({ inst, onDone }: { readonly inst: Instance; readonly 
   return (
     <section class="card" aria-labelledby="lifecycle-title">
       <h2 id="lifecycle-title">Checkpoints and versions</h2>
+      {/* biome-ignore lint/a11y/useSemanticElements: a row of buttons, not a form: a fieldset would bring a form's border and legend */}
       <div class="row-actions" role="group" aria-label={`Lifecycle of ${inst.name}`}>
         <button type="button" disabled={locked} onClick={() => void operate('Checkpoint', { action: 'checkpoint' }, `Checkpoint ${inst.name}?`)}>
           {busy === 'Checkpoint' ? 'Recording…' : 'Checkpoint now'}
@@ -75,7 +76,7 @@ export function Lifecycle({ inst, onDone }: { readonly inst: Instance; readonly 
         </button>
       </form>
       <ErrorBox error={error ?? cps.error} />
-      {cps.data && cps.data.checkpoints.length ? (
+      {cps.data?.checkpoints.length ? (
         <div class="table-wrap">
         <table class="table">
           <caption class="sr-only">Checkpoints of {inst.name}, oldest first</caption>

@@ -61,7 +61,8 @@ export function SerialLog({ id, name }: { readonly id: string; readonly name: st
           <p class="muted small">
             Last {bytes(log.text.length)} of {bytes(log.size)}
           </p>
-          <pre class="console" ref={pre} tabIndex={0} aria-label={`Console log of ${name}`}>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the log scrolls; a keyboard user must be able to focus it to scroll */}
+          <pre class="console" role="log" ref={pre} tabIndex={0} aria-label={`Console log of ${name}`}>
             {log.text ? escapeTerminal(log.text) : '(nothing written yet)'}
           </pre>
         </>

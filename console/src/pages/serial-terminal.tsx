@@ -33,7 +33,7 @@ function noticeLine(n: SerialNotice): string {
 export function SerialTerminal({ id, name, running }: { readonly id: string; readonly name: string; readonly running: boolean }) {
   const [status, setStatus] = useState<Status>({ kind: 'closed' });
   const [news, setNews] = useState('');
-  const screen = useRef<HTMLDivElement>(null);
+  const screen = useRef<HTMLElement>(null);
   const live = useRef<Live | undefined>(undefined);
 
   const close = () => {
@@ -117,7 +117,7 @@ export function SerialTerminal({ id, name, running }: { readonly id: string; rea
       <p class="small" role="status" aria-live="polite">
         {status.kind === 'connecting' ? 'Connecting…' : status.kind === 'ended' ? `Closed: ${status.reason}` : news}
       </p>
-      <div class={`serial-screen${attached || status.kind === 'ended' ? '' : ' hidden'}`} ref={screen} aria-label={`Terminal of ${name}`} />
+      <section class={`serial-screen${attached || status.kind === 'ended' ? '' : ' hidden'}`} ref={screen} aria-label={`Terminal of ${name}`} />
     </section>
   );
 }

@@ -16,6 +16,7 @@ export function CapacityBar({ used, total, label, text }: { readonly used: numbe
   const pct = total > 0 ? Math.min(100, Math.round((used / total) * 100)) : 0;
   const tone = pct > 90 ? 'bad' : pct > 75 ? 'busy' : 'ok';
   return (
+    // biome-ignore lint/a11y/useSemanticElements: <meter> cannot hold the styled track and its text
     <div class="capacity" role="meter" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-valuetext={text}>
       <div class="capacity-track">
         <div class={`capacity-fill capacity-${tone}`} style={{ width: `${pct}%` }} />

@@ -10,7 +10,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   GroupList, GroupParams, GroupPatchBody, GroupView, MemberParams, NewGroupBody, NewUserBody, ServiceAccountList, UidParams, UserList, UserPatchBody, UserView,
-  ServiceAccountView,
+  type ServiceAccountView,
 } from '../../protocol/index.js';
 import { NoContent } from '../http/openapi.js';
 import type { Agree, KeysWithin } from '../http/wire-check.js';

@@ -81,7 +81,10 @@ describe('Heartbeat and CrlKeeper', () => {
   it('says which CRL it holds, and loads the one the answer carries without fetching', async () => {
     let fetches = 0;
     const loaded: string[] = [];
-    const crl = new CrlKeeper({ dataDir: dir, caPem: f.ca.certPem, crlPem: f.ca.buildCrl([], 3), fetchCrl: async () => (fetches++, f.ca.buildCrl([], 99)), onReload: (pem) => void loaded.push(pem) });
+    const crl = new CrlKeeper({ dataDir: dir, caPem: f.ca.certPem, crlPem: f.ca.buildCrl([], 3), fetchCrl: async () => {
+      fetches++;
+      return f.ca.buildCrl([], 99);
+    }, onReload: (pem) => void loaded.push(pem) });
     const sent: HeartbeatRequest[] = [];
     const carried = f.ca.buildCrl([{ serial: 'cd02', revokedAt: new Date() }], 4);
     const hb = new Heartbeat({

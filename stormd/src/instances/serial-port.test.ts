@@ -7,7 +7,7 @@ import { SerialPorts, serialPtyPath } from './serial-port.js';
 // answers each chunk read from the master with its name, ":" and the chunk, and closes on its
 // stdin's end. The master is non-blocking: while no one holds the slave, select says readable (EIO),
 // and a read that lost that race to our open would block forever.
-const GUEST = String.raw`
+const GUEST = `
 import os, pty, select, sys, time, tty
 master, slave = pty.openpty()
 tty.setraw(slave)

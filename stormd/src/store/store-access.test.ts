@@ -27,7 +27,7 @@ beforeAll(async () => {
     [join(i, 'writable', 'w0.qcow2'), 'token inside'],
     [join(i, 'instance.qcow2'), 'legacy w0'],
     [join(i, 'console.log'), 'boot log'],
-    [join(i, 'packages', 'b'.repeat(64) + '.squashfs'), 'pkg'],
+    [join(i, 'packages', `${'b'.repeat(64)}.squashfs`), 'pkg'],
   ] as const) {
     await writeFile(p, body);
     await chmod(p, 0o644);

@@ -85,7 +85,7 @@ export function resolveDhcpConfig(c: DhcpServerConfig): ResolvedDhcpConfig {
   const inSubnet = (n: number, what: string) => inCidr(n, subnet) || invalid(`${what} ${intToIp(n)} is outside ${c.subnet}`);
   inSubnet(address(c.serverIp, 'serverIp'), 'serverIp');
   if (c.router !== undefined) inSubnet(address(c.router, 'router'), 'router');
-  c.dnsServers.forEach((d) => address(d, 'dnsServers'));
+  for (const d of c.dnsServers) address(d, 'dnsServers');
   if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(c.domain)) invalid(`domain is not a DNS name: ${JSON.stringify(c.domain)}`);
   if (!Number.isInteger(c.leaseTime) || c.leaseTime < 60 || c.leaseTime > 0x7fffffff) invalid(`leaseTime must be 60 s or more: ${c.leaseTime}`);
   let pool: ResolvedDhcpConfig['pool'];

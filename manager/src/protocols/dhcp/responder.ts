@@ -239,7 +239,7 @@ function skip(reason: SkipReason): Outcome {
 
 function clientId(options: DhcpOptions): string | null {
   const v = options.get(Opt.CLIENT_ID);
-  return v && v.length ? v.toString('hex') : null;
+  return v?.length ? v.toString('hex') : null;
 }
 
 /** A pool client's own option 12, when it is a sane single label. */

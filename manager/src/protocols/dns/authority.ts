@@ -84,7 +84,7 @@ export class Authority {
       label !== undefined && !label.includes('.') ? this.zone.instanceByName(label) : undefined,
     ]);
     const cname = records.find((r) => r.type === 'CNAME');
-    if (cname && type !== 'CNAME' && type !== 'ANY') return this.chase(name, cname, type, depth);
+    if (cname && type !== 'CNAME' && type !== 'ANY') return this.chase(cname, type, depth);
     const answers: Answer[] = [];
     if (instance && (type === 'A' || type === 'ANY')) answers.push(this.rr(name, 'A', instance.ip));
     for (const r of records) if (r.type === type || type === 'ANY') answers.push(this.registered(r));
@@ -94,7 +94,7 @@ export class Authority {
     return this.negative(d, exists ? 'NOERROR' : 'NXDOMAIN');
   }
 
-  private async chase(name: string, cname: RegisteredRecord, type: string, depth: number): Promise<AuthAnswer> {
+  private async chase(cname: RegisteredRecord, type: string, depth: number): Promise<AuthAnswer> {
     const head = this.registered(cname);
     const target = String(cname.data).toLowerCase().replace(/\.$/, '');
     if (depth >= MAX_CHASE || this.zoneOf(target) === undefined) return { rcode: 'NOERROR', answers: [head], authorities: [] };

@@ -53,7 +53,7 @@ export class QueryHandler {
   private readonly rcodeNames: (RcodeName | undefined)[] = [];
 
   constructor(
-    private readonly cfg: ResolvedDnsConfig,
+    cfg: ResolvedDnsConfig,
     private readonly authority: Authority,
     private readonly forwarder: Forwarder | undefined,
     now: () => number,

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DnsServerConfig } from './config.js';
+import type { DnsServerConfig } from './config.js';
 import { MemoryZoneSource } from './memory-zone-source.js';
 import { DnsServer } from './server.js';
 import { answerData, decode, query, sampleZone } from './test-support/fixtures.js';

@@ -17,7 +17,7 @@ import { STORM_VERSION } from '../../../../common/version.js';
 import { MgrErr } from '../../errors.js';
 import { type LdapServerConfig, type ResolvedLdapConfig, resolveLdapConfig } from './config.js';
 import { LdapConnection } from './connection.js';
-import { type DecodeLimits } from './decode.js';
+import type { DecodeLimits } from './decode.js';
 import type { LdapEncoder } from './encoder.js';
 import { type LdapEntry, makeEntry } from './entry.js';
 import { LdapjsEncoder } from './ldapjs-encoder.js';

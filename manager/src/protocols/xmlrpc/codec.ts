@@ -157,17 +157,17 @@ export function parseMethodCall(body: Buffer | string): MethodCall {
   return { method, params };
 }
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function encodeValue(v: XmlRpcValue | null | undefined): string {
   if (v === null || v === undefined) return '<value><string></string></value>';
-  if (typeof v === 'string') return `<value><string>${escape(v)}</string></value>`;
+  if (typeof v === 'string') return `<value><string>${escapeXml(v)}</string></value>`;
   if (typeof v === 'boolean') return `<value><boolean>${v ? 1 : 0}</boolean></value>`;
   if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? `<value><int>${v}</int></value>` : `<value><double>${v}</double></value>`;
   if (Buffer.isBuffer(v)) return `<value><base64>${v.toString('base64')}</base64></value>`;
   if (Array.isArray(v)) return `<value><array><data>${v.map(encodeValue).join('')}</data></array></value>`;
   return `<value><struct>${Object.entries(v)
-    .map(([k, x]) => `<member><name>${escape(k)}</name>${encodeValue(x)}</member>`)
+    .map(([k, x]) => `<member><name>${escapeXml(k)}</name>${encodeValue(x)}</member>`)
     .join('')}</struct></value>`;
 }
 
