@@ -1,8 +1,9 @@
 /**
  * For the boot storm's third step: a real manager process whose database holds one instance (with
  * its own token) per simulated guest, and a `getConfig(guest)` that calls `storm.getConfig` over
- * XML-RPC on a new TLS connection (a full handshake), as a booting guest does. Without `--network` the manager checks
- * the token only (every simulated guest speaks from 127.0.0.1).
+ * XML-RPC on a new TLS connection (a full handshake), as a booting guest does. Each simulated guest
+ * connects from its own loopback address (the listener caps each address's connections). Without
+ * `--network` the manager checks the token only.
  *
  * @example
  * const srv = await startGuestConfigServer(dir, guests);
@@ -11,6 +12,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import { createSecureContext, connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { Database } from '../manager/src/db/database.js';
@@ -49,7 +51,8 @@ export async function startGuestConfigServer(dataDir: string, guests: readonly S
       // A full handshake per guest, as a booting guest does; the leaf is pinned (checked against the CA
       // once, above) so the generator skips Node's per-connection
       // context and chain walk (about 1.5 ms of its CPU per guest, on the cores the manager needs too).
-      const socket = tlsConnect({ host: '127.0.0.1', port, secureContext, rejectUnauthorized: false });
+      // From the guest's own address (any 127/8 address is local), as the listener caps each address's connections.
+      const socket = tlsConnect({ socket: tcpConnect({ host: '127.0.0.1', port, localAddress: g.ip }), secureContext, rejectUnauthorized: false });
       let text = '';
       socket.setEncoding('utf8');
       socket.once('secureConnect', () => {

@@ -46,6 +46,7 @@ import type { ManagerConfig } from './config.js';
 import { type ContextOptions, createContext, type ManagerContext } from './context.js';
 import { installErrorHandlers, routeNotFound } from './http/error-handler.js';
 import { documentAuth, openApiOptions, openApiRoutes } from './http/openapi.js';
+import { API_LIMITS, boundListener, fastifyLimitOptions, httpsLimitOptions } from './http/listener-limits.js';
 
 export type { ManagerContext } from './context.js';
 export type AppOptions = ContextOptions;
@@ -62,7 +63,8 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
   const ctx = await createContext(config, options);
   try {
     const app = Fastify({
-      https: ctx.trust.httpsOptions(),
+      https: { ...ctx.trust.httpsOptions(), ...httpsLimitOptions(API_LIMITS) },
+      ...fastifyLimitOptions(API_LIMITS),
       logger: loggerOptions({ format: config.logFormat, level: config.logLevel }),
       logController: new DebugRequestLog(),
       bodyLimit: 1024 * 1024,
@@ -89,6 +91,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
       if (app.server.listening && 'setSecureContext' in app.server) app.server.setSecureContext(ctx.trust.httpsOptions());
     });
     installErrorHandlers(app);
+    boundListener(app.server, API_LIMITS);
     // Before any route: it documents each one as it is added (GET /api/v1/openapi.json).
     await app.register(fastifySwagger, openApiOptions(STORM_VERSION));
     // A refused handshake never reaches a route: log why (cipher, version, certificate), with the peer.

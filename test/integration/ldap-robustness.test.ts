@@ -117,7 +117,7 @@ describe.skipIf(!haveCommand('ldapsearch'))(`LDAP robustness (seed ${seed})`, ()
     t = await openTestDirectory({ cost: { log2N: 12, r: 8, p: 1 } });
     await populate(t.store);
     server = new LdapServer(
-      { listen: '127.0.0.1:0', maxConnections: MAX_CONNECTIONS, messageTimeoutMs: 300, bindTimeoutMs: 1000, idleTimeoutMs: 3000 },
+      { listen: '127.0.0.1:0', maxConnections: MAX_CONNECTIONS, maxConnectionsPerSource: MAX_CONNECTIONS, messageTimeoutMs: 300, bindTimeoutMs: 1000, idleTimeoutMs: 3000 },
       { directory: t.store, log: (m) => logs.push(m) },
     );
     await server.start();

@@ -38,6 +38,8 @@ export interface DnsServerConfig {
   readonly cacheEntries?: number;
   /** Open TCP connections at most. Default 256. */
   readonly maxTcpConnections?: number;
+  /** Open TCP connections from one address at most. Default 32. */
+  readonly maxTcpPerSource?: number;
   /** A TCP connection idle this long is closed, ms. Default 10000. */
   readonly tcpIdleMs?: number;
 }
@@ -55,6 +57,7 @@ export interface ResolvedDnsConfig {
   readonly cacheTtlMs: number;
   readonly cacheEntries: number;
   readonly maxTcpConnections: number;
+  readonly maxTcpPerSource: number;
   readonly tcpIdleMs: number;
 }
 
@@ -108,6 +111,7 @@ export function resolveDnsConfig(c: DnsServerConfig): ResolvedDnsConfig {
     cacheTtlMs: positive(c.cacheTtlMs, 5000, 'cacheTtlMs', 0),
     cacheEntries: positive(c.cacheEntries, 10_000, 'cacheEntries'),
     maxTcpConnections: positive(c.maxTcpConnections, 256, 'maxTcpConnections'),
+    maxTcpPerSource: positive(c.maxTcpPerSource, 32, 'maxTcpPerSource'),
     tcpIdleMs: positive(c.tcpIdleMs, 10_000, 'tcpIdleMs'),
   });
 }

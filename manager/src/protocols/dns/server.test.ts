@@ -120,4 +120,38 @@ describe('DnsServer', () => {
     expect(decode(await udp(server.address.port, query('example.org', 'A'))).rcode).toBe('SERVFAIL');
     expect(server.stats().upstream?.timeouts).toBe(1);
   });
+
+  it('stops reading a TCP client that leaves its answers unread, and keeps answering others', async () => {
+    const server = await serve();
+    const frame = query('big.storm.internal', 'TXT');
+    const flood = connect(server.address.port, '127.0.0.1');
+    flood.on('error', () => undefined);
+    closers.push(async () => void flood.destroy());
+    // 5,000 queries for a 1.5 KB answer, never read: far more than the kernel's buffers hold.
+    await new Promise<void>((r) => flood.once('connect', r));
+    flood.write(Buffer.concat(Array.from({ length: 5000 }, () => Buffer.concat([Buffer.from([frame.length >> 8, frame.length & 255]), frame]))));
+    await new Promise((r) => setTimeout(r, 500));
+    const taken = server.stats().tcp;
+    expect(taken).toBeLessThan(5000);
+    expect(answerData(decode(await udp(server.address.port, query('web1.storm.internal', 'A'))))).toEqual(['10.77.0.10']);
+    expect((await tcp(server.address.port, [query('storm.local', 'A', { id: 5 })])).map((r) => decode(r).id)).toEqual([5]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.stats().tcp).toBe(taken + 1);
+  });
+
+  it('caps TCP connections per source address', async () => {
+    const server = await serve(sampleZone(), { maxTcpPerSource: 2 });
+    const open = (localAddress: string) =>
+      new Promise<boolean>((resolve) => {
+        const s = connect({ port: server.address.port, host: '127.0.0.1', localAddress });
+        closers.push(async () => void s.destroy());
+        s.on('error', () => resolve(false));
+        s.on('close', () => resolve(false));
+        s.on('connect', () => setTimeout(() => resolve(!s.destroyed), 200));
+      });
+    expect(await Promise.all([open('127.0.0.1'), open('127.0.0.1')])).toEqual([true, true]);
+    expect(await open('127.0.0.1')).toBe(false);
+    expect(await open('127.0.0.2')).toBe(true);
+    expect(server.stats().tcpRejected).toBe(1);
+  });
 });

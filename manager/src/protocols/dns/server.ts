@@ -15,6 +15,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
 import { MgrErr } from '../../errors.js';
 import { literalLookup } from '../dhcp/literal-lookup.js';
+import { ConnectionLimit } from '../connection-limit.js';
 import { Authority } from './authority.js';
 import { type DnsServerConfig, type ResolvedDnsConfig, resolveDnsConfig } from './config.js';
 import { Forwarder, type ForwarderStats } from './forwarder.js';
@@ -32,7 +33,10 @@ export interface DnsStats extends QueryCounters {
   udp: number;
   tcp: number;
   tcpConnections: number;
+  /** TCP connections refused: over `maxTcpConnections`, or over `maxTcpPerSource` from one address. */
   tcpRejected: number;
+  /** TCP connections dropped because the peer left too many answers unread. */
+  tcpUnread: number;
   /** Dropped because too many queries were already waiting on the zone or the upstream. */
   overloaded: number;
   upstream: ForwarderStats | undefined;
@@ -42,6 +46,12 @@ export interface DnsStats extends QueryCounters {
 const MAX_PENDING = 4096;
 /** Queries one TCP connection may have in work before we stop reading from it. */
 const MAX_PIPELINE = 32;
+/** Unsent answer bytes on one TCP connection past which we read no more of its queries. */
+const TCP_HIGH_WATER = 64 * 1024;
+/** Unsent bytes past which a TCP peer that does not read is dropped (answers in work can still land). */
+const TCP_MAX_UNSENT = 1024 * 1024;
+/** Queries taken from one TCP connection per turn of the event loop. */
+const TCP_BATCH = 64;
 
 export class DnsServer implements NetworkService {
   readonly name = 'dns';
@@ -52,11 +62,13 @@ export class DnsServer implements NetworkService {
   private handler: QueryHandler | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly connections = new Set<TcpSocket>();
+  private readonly tcpLimit: ConnectionLimit;
   private pending = 0;
-  private readonly transport = { udp: 0, tcp: 0, tcpConnections: 0, tcpRejected: 0, overloaded: 0 };
+  private readonly transport = { udp: 0, tcp: 0, tcpConnections: 0, tcpRejected: 0, tcpUnread: 0, overloaded: 0 };
 
   constructor(config: DnsServerConfig, private readonly deps: DnsServerDeps) {
     this.config = resolveDnsConfig(config);
+    this.tcpLimit = new ConnectionLimit({ total: this.config.maxTcpConnections, perSource: this.config.maxTcpPerSource });
   }
 
   async start(): Promise<void> {
@@ -175,9 +187,15 @@ export class DnsServer implements NetworkService {
     return server;
   }
 
-  /** RFC 7766: two-byte length frames, several queries per connection, answers in any order. */
+  /**
+   * RFC 7766: two-byte length frames, several queries per connection, answers in any order. Reading
+   * stops while the peer leaves answers unread or too many are in work, and a batch at a time is
+   * taken per turn of the event loop, so a client that floods and never reads holds a bounded
+   * amount of memory and never stalls the other clients.
+   */
   private accept(socket: TcpSocket): void {
-    if (this.connections.size >= this.config.maxTcpConnections) {
+    socket.on('error', () => socket.destroy());
+    if (!this.tcpLimit.admit(socket)) {
       this.transport.tcpRejected++;
       socket.destroy();
       return;
@@ -185,38 +203,60 @@ export class DnsServer implements NetworkService {
     this.transport.tcpConnections++;
     this.connections.add(socket);
     socket.setTimeout(this.config.tcpIdleMs, () => socket.destroy());
-    socket.on('error', () => socket.destroy());
     socket.on('close', () => this.connections.delete(socket));
     const address = socket.remoteAddress ?? '';
     let buffered: Buffer = Buffer.alloc(0);
     let inWork = 0;
+    let pumping = false;
+    let later: NodeJS.Immediate | undefined;
+    const blocked = () => inWork >= MAX_PIPELINE || socket.writableLength >= TCP_HIGH_WATER;
     const send = (reply: Buffer) => {
       if (socket.destroyed) return;
       const frame = Buffer.allocUnsafe(2 + reply.length);
       frame.writeUInt16BE(reply.length, 0);
       reply.copy(frame, 2);
       socket.write(frame);
+      // Answers still in work when the peer stopped reading: past this, the connection goes.
+      if (socket.writableLength > TCP_MAX_UNSENT) {
+        this.transport.tcpUnread++;
+        socket.destroy();
+      }
     };
-    const done = () => {
-      inWork--;
-      if (inWork < MAX_PIPELINE && socket.isPaused()) socket.resume();
-    };
-    socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      while (buffered.length >= 2) {
+    const pump = () => {
+      later = undefined;
+      pumping = true;
+      let taken = 0;
+      while (!socket.destroyed && buffered.length >= 2 && !blocked() && taken < TCP_BATCH) {
         const len = buffered.readUInt16BE(0);
         if (len === 0) {
           socket.destroy();
-          return;
+          break;
         }
         if (buffered.length < 2 + len) break;
         const message = Buffer.from(buffered.subarray(2, 2 + len));
         buffered = buffered.subarray(2 + len);
         this.transport.tcp++;
         inWork++;
+        taken++;
         this.run(message, address, true, send, done);
       }
-      if (inWork >= MAX_PIPELINE) socket.pause();
+      pumping = false;
+      if (socket.destroyed) return;
+      const whole = buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0);
+      if (blocked() || whole) socket.pause();
+      else socket.resume();
+      // A full batch taken with more waiting: the rest on the next turn, after other clients.
+      if (!blocked() && whole && !later) later = setImmediate(pump);
+    };
+    const done = () => {
+      inWork--;
+      if (!pumping && !later) pump();
+    };
+    socket.on('drain', () => !pumping && !later && pump());
+    socket.on('close', () => later && clearImmediate(later));
+    socket.on('data', (chunk: Buffer) => {
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      if (!later) pump();
     });
   }
 }

@@ -19,6 +19,8 @@ export interface LdapServerConfig {
   readonly domain?: string;
   /** Open connections at most; more are closed at once. Default 256. */
   readonly maxConnections?: number;
+  /** Open connections from one address at most; more are closed at once. Default 32. */
+  readonly maxConnectionsPerSource?: number;
   /** Largest LDAPMessage accepted, bytes; a larger one ends the connection. Default 65536. */
   readonly maxMessageBytes?: number;
   /** A message must arrive whole within this long once its first byte has, ms. Default 10000. */
@@ -43,6 +45,7 @@ export interface ResolvedLdapConfig {
   /** Normalized (lower case, no spaces), the form entries and REST views show. */
   readonly baseDn: string;
   readonly maxConnections: number;
+  readonly maxConnectionsPerSource: number;
   readonly maxMessageBytes: number;
   readonly messageTimeoutMs: number;
   readonly bindTimeoutMs: number;
@@ -90,6 +93,7 @@ export function resolveLdapConfig(c: LdapServerConfig): ResolvedLdapConfig {
     port: listen.port,
     baseDn,
     maxConnections: bounded(c.maxConnections, 256, 1, 65_536, 'maxConnections'),
+    maxConnectionsPerSource: bounded(c.maxConnectionsPerSource, 32, 1, 65_536, 'maxConnectionsPerSource'),
     maxMessageBytes: bounded(c.maxMessageBytes, 64 * 1024, 512, 16 * 1024 * 1024, 'maxMessageBytes'),
     messageTimeoutMs: bounded(c.messageTimeoutMs, 10_000, 10, 600_000, 'messageTimeoutMs'),
     bindTimeoutMs: bounded(c.bindTimeoutMs, 30_000, 10, 3_600_000, 'bindTimeoutMs'),

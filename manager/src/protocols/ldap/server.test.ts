@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import ldapjs from 'ldapjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDirectory, PASSWORDS, populate, type TestDirectory } from '../../directory/test-support/fixtures.js';
@@ -226,6 +227,25 @@ describe('LdapServer connection guards', () => {
     for (const c of open) c.close();
     await new Promise((r) => setTimeout(r, 100));
     await bound();
+  });
+
+  it('caps connections per source address, other sources still get in', async () => {
+    const limited = new LdapServer({ listen: '127.0.0.1:0', maxConnectionsPerSource: 2 }, { directory: t.store });
+    await limited.start();
+    try {
+      const open = (localAddress: string) =>
+        new Promise<boolean>((resolve) => {
+          const s = connect({ port: limited.address.port, host: '127.0.0.1', localAddress });
+          s.on('error', () => resolve(false));
+          s.on('close', () => resolve(false));
+          s.on('connect', () => setTimeout(() => resolve(!s.destroyed), 200));
+        });
+      expect(await Promise.all([open('127.0.0.1'), open('127.0.0.1')])).toEqual([true, true]);
+      expect([await open('127.0.0.1'), await open('127.0.0.2')]).toEqual([false, true]);
+      expect(limited.stats()).toMatchObject({ rejectedConnections: 1, activeConnections: 3 });
+    } finally {
+      await limited.close();
+    }
   });
 
   it('counts what it saw', () => {

@@ -15,6 +15,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { STORM_VERSION } from '../../../../common/version.js';
 import { MgrErr } from '../../errors.js';
+import { ConnectionLimit } from '../connection-limit.js';
 import { type LdapServerConfig, type ResolvedLdapConfig, resolveLdapConfig } from './config.js';
 import { LdapConnection } from './connection.js';
 import type { DecodeLimits } from './decode.js';
@@ -55,6 +56,7 @@ export class LdapServer implements NetworkService {
   readonly config: ResolvedLdapConfig;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly limit: ConnectionLimit;
   private readonly counters: LdapStats = emptyStats();
   private readonly encoder: LdapEncoder;
   private readonly decodeLimits: DecodeLimits;
@@ -64,6 +66,7 @@ export class LdapServer implements NetworkService {
 
   constructor(config: LdapServerConfig, private readonly deps: LdapServerDeps) {
     this.config = resolveLdapConfig(config);
+    this.limit = new ConnectionLimit({ total: this.config.maxConnections, perSource: this.config.maxConnectionsPerSource });
     this.encoder = deps.encoder ?? new LdapjsEncoder();
     this.decodeLimits = {
       filter: { maxDepth: this.config.maxFilterDepth, maxNodes: this.config.maxFilterNodes },
@@ -129,7 +132,7 @@ export class LdapServer implements NetworkService {
   private accept(socket: Socket): void {
     // A socket error before our listeners exist must not reach the process.
     socket.on('error', () => socket.destroy());
-    if (!this.server || this.sockets.size >= this.config.maxConnections) {
+    if (!this.server || !this.limit.admit(socket)) {
       this.counters.rejectedConnections++;
       socket.destroy();
       return;

@@ -15,6 +15,7 @@ import { parseHostPort } from '../../../../common/config.js';
 import { DebugRequestLog, type LogFormat, loggerOptions } from '../../../../common/log-format.js';
 import type { GuestApi } from '../../guests/guest-api.js';
 import { installErrorHandlers } from '../../http/error-handler.js';
+import { boundListener, fastifyLimitOptions, GUEST_LIMITS, httpsLimitOptions, type ListenerLimits } from '../../http/listener-limits.js';
 import type { NetworkService } from '../network-service.js';
 import { xmlRpcRoutes } from './plugin.js';
 
@@ -24,16 +25,21 @@ export interface GuestAppDeps {
   readonly guests: GuestApi;
   readonly logLevel: string;
   readonly logFormat: LogFormat;
+  /** Timeouts and connection caps; default GUEST_LIMITS. */
+  readonly limits?: ListenerLimits;
 }
 
 export async function buildGuestApp(deps: GuestAppDeps): Promise<FastifyInstance> {
+  const limits = deps.limits ?? GUEST_LIMITS;
   const app = Fastify({
-    https: deps.tls(),
+    https: { ...deps.tls(), ...httpsLimitOptions(limits) },
+    ...fastifyLimitOptions(limits),
     logger: loggerOptions({ format: deps.logFormat, level: deps.logLevel }),
     logController: new DebugRequestLog(),
     bodyLimit: 1024 * 1024,
   });
   installErrorHandlers(app);
+  boundListener(app.server, limits);
   app.server.on('tlsClientError', (err: Error & { code?: string }, socket: { remoteAddress?: string }) => {
     app.log.warn({ peer: socket.remoteAddress, code: err.code }, `guest TLS handshake refused: ${err.message}`);
   });
