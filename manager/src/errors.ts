@@ -16,6 +16,7 @@ export const MgrErr = defineErrors({
   MGR_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'no such route' },
   MGR_ERR_VALIDATION: { status: 400, message: 'invalid request' },
   MGR_ERR_CONFLICT: { status: 409, message: 'conflict' },
+  MGR_ERR_RECORD_QUOTA: { status: 409, message: 'DNS record quota reached' },
   MGR_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
   MGR_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
   MGR_ERR_UNAVAILABLE: { status: 503, message: 'service unavailable' },

@@ -13,7 +13,8 @@ import type { EventBus } from '../events/bus.js';
 import type { InstanceRow, InstanceStore } from '../instances/instance-store.js';
 import { checkInstanceScope, parseRecord } from '../network/dns-records.js';
 import type { NetworkSettings } from '../network/network-settings.js';
-import type { RecordStore } from '../network/record-store.js';
+import type { RecordQuota, RecordStore } from '../network/record-store.js';
+import { MgrErr } from '../errors.js';
 import { FAULT, GuestFault } from './guest-fault.js';
 import type { GuestSpec } from './guest-spec.js';
 import { tokenHash } from './guest-token.js';
@@ -37,6 +38,9 @@ export interface GuestApiOptions {
     keytab(name: string, services: readonly string[]): Promise<{ realm: string; principals: readonly string[]; keytab: Buffer }>;
   };
 }
+
+/** What one instance may register in all: enough for its mail, services and checks, never a zone's worth. */
+export const RECORD_QUOTA: RecordQuota = Object.freeze({ records: 64, bytes: 16 * 1024 });
 
 export const GUEST_PHASES: ReadonlySet<string> = new Set(['starting', 'applying', 'applied', 'failed']);
 
@@ -108,7 +112,14 @@ export class GuestApi {
     } catch (err) {
       throw new GuestFault(FAULT.forbidden, err instanceof Error ? err.message : String(err));
     }
-    const row = await this.opts.records.add(parsed, inst.id);
+    let row;
+    try {
+      row = await this.opts.records.add(parsed, inst.id, null, RECORD_QUOTA);
+    } catch (err) {
+      if (MgrErr.MGR_ERR_RECORD_QUOTA.is(err)) throw new GuestFault(FAULT.quota, err.message);
+      if (MgrErr.MGR_ERR_CONFLICT.is(err)) throw new GuestFault(FAULT.forbidden, err.message);
+      throw err;
+    }
     this.opts.bus.publish('dns.registered', { instance: inst.id, name: inst.name, type: row.type, record: row.name, value: row.value });
     return { id: row.id, type: row.type, name: row.name, value: row.value };
   }
