@@ -1,11 +1,13 @@
 /**
  * Launch parameters checked against the appliance's declared parameters: known names only, the
  * declared type, pattern and bounds, defaults filled in, required ones present. The manager refuses
- * a launch by these rules and the CLI checks `--param` flags by them before it asks.
+ * a launch by these rules and the CLI checks `--param` flags by them before it asks. Patterns run
+ * in linear time (`linear-pattern/`): a publisher's pattern cannot stall whoever checks.
  *
  * @example
  * checkParamValues(descriptor.parameters, { greeting: 'Hi' }); // { values: { greeting: 'Hi' }, problems: [] }
  */
+import { compilePattern, type LinearPattern, PatternError } from './linear-pattern/index.js';
 
 /** What checking needs of a declared parameter (a channel's `Parameter` has this shape). */
 export interface DeclaredParam {
@@ -59,7 +61,16 @@ function coerce(p: DeclaredParam, raw: unknown): ParamValue {
       if (typeof raw !== 'string') return '\0must be a string';
       if (raw.length > MAX_STRING) return `\0longer than ${MAX_STRING} characters`;
       if (/[\0-\x08\x0b\x0c\x0e-\x1f]/.test(raw)) return '\0contains control characters';
-      if (p.pattern !== undefined && !new RegExp(`^(?:${p.pattern})$`, 'u').test(raw)) return `\0must match ${p.pattern}`;
+      if (p.pattern !== undefined) {
+        let pattern: LinearPattern;
+        try {
+          pattern = compilePattern(p.pattern);
+        } catch (err) {
+          if (err instanceof PatternError) return `\0the appliance's pattern ${p.pattern} cannot be checked: ${err.message}`;
+          throw err;
+        }
+        if (!pattern.test(raw)) return `\0must match ${p.pattern}`;
+      }
       return raw;
     }
   }

@@ -17,6 +17,8 @@ const P = {
   count: { name: 'count', type: 'integer', description: 'required count' },
   tls: { name: 'tls', type: 'boolean', description: 'TLS on', default: false },
   emoji: { name: 'emoji', type: 'string', description: 'unicode class', pattern: '\\p{Emoji}+' },
+  evil: { name: 'evil', type: 'string', description: 'catastrophic for a backtracking engine', pattern: '(a+)+' },
+  lookahead: { name: 'lookahead', type: 'string', description: 'needs backtracking', pattern: '(?!x)\\w+' },
 } satisfies Record<string, Parameter>;
 
 const CASES: [Parameter, string | boolean | undefined][] = [
@@ -45,6 +47,9 @@ const CASES: [Parameter, string | boolean | undefined][] = [
   [P.tls, 'yes'],
   [P.emoji, '🙂'],
   [P.emoji, 'a'],
+  [P.evil, `${'a'.repeat(1000)}!`],
+  [P.evil, 'a'.repeat(1000)],
+  [P.lookahead, 'abc'],
 ];
 
 function server(p: Parameter, raw: string | boolean | undefined): { value?: unknown; problem?: string } {

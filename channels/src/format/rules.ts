@@ -2,6 +2,7 @@
  * The value rules of the channel format, shared by the manifest schema (publisher side) and the
  * feed and descriptor readers (subscriber side), so both sides accept exactly the same values.
  */
+import { patternProblem } from '../../../common/linear-pattern/index.js';
 
 /** Appliance names: lowercase DNS-label style, safe in URLs, paths and domain names. */
 export const NAME_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
@@ -145,17 +146,14 @@ export function checkTemplate(template: string, parameters: readonly string[]): 
 }
 
 /**
- * Checks a parameter's validation pattern: short, compilable, Unicode-aware.
+ * Checks a parameter's validation pattern: short, and runnable by the linear-time engine every
+ * subscriber tests values with (ECMAScript syntax, `u` flag; no backreferences or lookaround).
  * @returns a problem description, or undefined when the pattern is usable
  */
 export function checkPattern(pattern: string): string | undefined {
   if (pattern.length > LIMITS.patternLength) return `pattern longer than ${LIMITS.patternLength} characters`;
-  try {
-    new RegExp(pattern, 'u');
-    return undefined;
-  } catch (err) {
-    return `pattern does not compile: ${err instanceof Error ? err.message : String(err)}`;
-  }
+  const problem = patternProblem(pattern);
+  return problem === undefined ? undefined : `pattern ${problem}`;
 }
 
 /** Printable text without control characters other than newline and tab. */

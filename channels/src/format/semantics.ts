@@ -4,6 +4,7 @@
  */
 import { checkPattern, checkTemplate, compareVersions, LAYER_KINDS, type LayerKind, RESERVED_KERBEROS_SERVICES } from './rules.js';
 import type { ConfigItem, DnsRecord, Parameter } from './types.js';
+import { compilePattern } from '../../../common/linear-pattern/index.js';
 
 export interface ApplianceShape {
   readonly version: string;
@@ -76,7 +77,7 @@ function defaultProblem(p: Parameter, patternUsable: boolean): string | undefine
   switch (p.type) {
     case 'string':
       if (typeof d !== 'string') return 'must be a string';
-      if (p.pattern !== undefined && patternUsable && !new RegExp(`^(?:${p.pattern})$`, 'u').test(d)) return `does not match pattern ${p.pattern}`;
+      if (p.pattern !== undefined && patternUsable && !compilePattern(p.pattern).test(d)) return `does not match pattern ${p.pattern}`;
       return undefined;
     case 'integer':
       if (typeof d !== 'number' || !Number.isSafeInteger(d)) return 'must be an integer';

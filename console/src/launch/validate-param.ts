@@ -1,12 +1,13 @@
 /**
  * Client-side checks of launch parameters, mirroring the manager's `resolveParams` (same types,
- * pattern anchoring and flags, bounds, length and control-character rules) so the form says what
+ * pattern engine, bounds, length and control-character rules) so the form says what
  * is wrong before the request; `test/conformance/launch-params.test.ts` holds the
  * two to the same answers. The manager still decides.
  *
  * @example
  * checkParam({ name: 'port', type: 'integer', description: '', min: 1 }, '0'); // { problem: 'must be at least 1' }
  */
+import { compilePattern, type LinearPattern } from '../../../common/linear-pattern/index.js';
 import type { Parameter } from '../../../manager/protocol/index.js';
 
 export type ParamValue = string | number | boolean;
@@ -42,13 +43,13 @@ function checkString(p: Parameter, s: string): ParamCheck {
   if (s.length > MAX_STRING) return { problem: `longer than ${MAX_STRING} characters` };
   if (/[\0-\x08\x0b\x0c\x0e-\x1f]/.test(s)) return { problem: 'contains control characters' };
   if (p.pattern !== undefined) {
-    let re: RegExp;
+    let pattern: LinearPattern;
     try {
-      re = new RegExp(`^(?:${p.pattern})$`, 'u');
-    } catch {
-      return { problem: `the appliance's pattern ${p.pattern} is not valid here` };
+      pattern = compilePattern(p.pattern);
+    } catch (err) {
+      return { problem: `the appliance's pattern ${p.pattern} cannot be checked: ${err instanceof Error ? err.message : String(err)}` };
     }
-    if (!re.test(s)) return { problem: `must match ${p.pattern}` };
+    if (!pattern.test(s)) return { problem: `must match ${p.pattern}` };
   }
   return { value: s };
 }
