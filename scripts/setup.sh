@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 
 say() { printf '[setup] %s\n' "$*"; }
 
+# iptables: its ebtables is what libvirt's nwfilter drives (clean-traffic on every guest NIC).
 BASE_PACKAGES=(
   libvirt-daemon-system libvirt-dev pkg-config qemu-system-x86 qemu-utils
   squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
-  debootstrap attr
+  debootstrap attr iptables
   krb5-kdc krb5-admin-server
   nftables
 )

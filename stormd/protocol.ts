@@ -84,7 +84,11 @@ export interface DefineDomainRequest {
    * 409 `STORMD_ERR_LAYER_CURRENT`; `layers` + `frozen` + 1 above `MAX_STACK_DEPTH`: 400.
    */
   readonly frozen?: readonly string[];
-  readonly nics: readonly { readonly mac: string; readonly bridge: string }[];
+  /**
+   * Each NIC is pinned by libvirt's `clean-traffic` filter to its MAC and, when given, to `ip` (its
+   * reserved address): frames with another source MAC or address never leave the guest's tap.
+   */
+  readonly nics: readonly { readonly mac: string; readonly bridge: string; readonly ip?: string }[];
   readonly metadata?: Readonly<Record<string, string>>;
 }
 

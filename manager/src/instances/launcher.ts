@@ -123,8 +123,8 @@ export class Launcher {
       await this.opts.store.setStep(id, 'layer');
       emit('layer');
 
-      const { mac, uuid } = (await this.opts.store.get(id))!;
-      await client.defineDomain(id, this.domainRequest({ id, name: req.name, mac, uuid }, entry, files));
+      const { mac, uuid, ip } = (await this.opts.store.get(id))!;
+      await client.defineDomain(id, this.domainRequest({ id, name: req.name, mac, uuid, ip }, entry, files));
       await this.opts.store.setStep(id, 'defined');
       emit('defined');
 
@@ -189,7 +189,7 @@ export class Launcher {
   }
 
   domainRequest(
-    inst: { id: string; name: string; mac: string; uuid: string },
+    inst: { id: string; name: string; mac: string; uuid: string; ip: string | null },
     entry: { name: string; version: string; memoryMiB: number; vcpus: number },
     files: readonly InstanceFile[],
     frozen: readonly string[] = [],
@@ -205,7 +205,7 @@ export class Launcher {
       vcpus: entry.vcpus,
       boot: { kernel: kernel.sha256, initrd: initrd.sha256 },
       layers: files.filter((f) => f.role === 'layer').map((f) => f.sha256),
-      nics: this.opts.bridge ? [{ mac: inst.mac, bridge: this.opts.bridge }] : [],
+      nics: this.opts.bridge ? [{ mac: inst.mac, bridge: this.opts.bridge, ...(inst.ip ? { ip: inst.ip } : {}) }] : [],
       metadata: { instance: id, name, appliance: entry.name, version: entry.version },
       ...(frozen.length ? { frozen } : {}),
     };

@@ -93,7 +93,10 @@ export const DefineDomainBody = Type.Object(
     ),
     layers: Type.Array(Sha256, { minItems: 1, maxItems: 25 }),
     frozen: Type.Optional(LayerIds(0)),
-    nics: Type.Array(Type.Object({ mac: Type.String({ maxLength: 17 }), bridge: Type.String({ maxLength: 15 }) }, { additionalProperties: false }), { maxItems: 8 }),
+    nics: Type.Array(
+      Type.Object({ mac: Type.String({ maxLength: 17 }), bridge: Type.String({ maxLength: 15 }), ip: Type.Optional(Type.String({ maxLength: 15 })) }, { additionalProperties: false }),
+      { maxItems: 8 },
+    ),
     metadata: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 64 })),
   },
   { additionalProperties: false },

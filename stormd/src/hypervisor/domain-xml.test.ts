@@ -65,9 +65,12 @@ describe('domain XML', () => {
     expect(disks.map((d) => 'readonly' in d)).toEqual([true, false]);
   });
 
-  it('adds bridged virtio NICs with the given MAC', () => {
+  it('adds bridged virtio NICs with the given MAC, held to it (and to their address) by clean-traffic', () => {
     const nics = list(at(parse(buildDomainXml(base, 'qemu')), 'devices')['interface']);
-    expect(nics).toEqual([{ '@type': 'bridge', mac: { '@address': '52:54:00:aa:bb:cc' }, source: { '@bridge': 'br-storm' }, model: { '@type': 'virtio' } }]);
+    expect(nics).toEqual([{ '@type': 'bridge', mac: { '@address': '52:54:00:aa:bb:cc' }, source: { '@bridge': 'br-storm' }, model: { '@type': 'virtio' }, filterref: { '@filter': 'clean-traffic' } }]);
+    const pinned = list(at(parse(buildDomainXml({ ...base, nics: [{ mac: '52:54:00:aa:bb:cc', bridge: 'br-storm', ip: '10.77.0.5' }] }, 'qemu')), 'devices')['interface']);
+    expect(pinned[0]!['filterref']).toEqual({ '@filter': 'clean-traffic', parameter: { '@name': 'IP', '@value': '10.77.0.5' } });
+    expect(() => buildDomainXml({ ...base, nics: [{ mac: '52:54:00:aa:bb:cc', bridge: 'br-storm', ip: '10.77.0.500' }] }, 'qemu')).toThrow(/nics\[0\]\.ip/);
   });
 
   it('makes the serial port a pty, logged to the log file, and points <console> at it', () => {

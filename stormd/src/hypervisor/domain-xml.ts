@@ -84,6 +84,9 @@ function addDevices(devices: XMLBuilder, spec: DomainSpec, v: Variation): void {
     n.ele('mac', { address: nic.mac.toLowerCase() });
     n.ele('source', { bridge: nic.bridge });
     n.ele('model', { type: 'virtio' });
+    // The guest may send only as itself: its MAC, its reserved address, ARP for that address, DHCP.
+    const filter = n.ele('filterref', { filter: 'clean-traffic' });
+    if (nic.ip) filter.ele('parameter', { name: 'IP', value: nic.ip });
   }
   // The serial port is a pty stormd attaches to (`serial-port.ts`); libvirt's <log> still writes
   // every byte the guest prints to the log file, attached or not. <console> aliases the same port.

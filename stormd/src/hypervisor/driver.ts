@@ -21,10 +21,14 @@ export interface DiskSpec {
   readonly readonly: boolean;
 }
 
-/** A network interface; `bridge` names a host bridge the tap joins. */
+/**
+ * A network interface; `bridge` names a host bridge the tap joins. libvirt's `clean-traffic` filter
+ * holds it to `mac` and to `ip` (the reserved address; learned from the first packet when absent).
+ */
 export interface NicSpec {
   readonly mac: string;
   readonly bridge: string;
+  readonly ip?: string;
 }
 
 /** Direct kernel boot: how layered appliances start. */

@@ -5,6 +5,7 @@
  * @example
  * checkDomainSpec(spec); // throws StormdErr.STORMD_ERR_BAD_INPUT('disks[0].path: must be absolute; …')
  */
+import { isIPv4 } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { StormdErr } from '../errors.js';
 import type { DomainSpec } from './driver.js';
@@ -32,6 +33,7 @@ export function domainSpecProblems(spec: DomainSpec): string[] {
   spec.nics.forEach((n, i) => {
     if (!MAC.test(n.mac)) p.push(`nics[${i}].mac: ${JSON.stringify(n.mac)} is not a MAC address`);
     if (!BRIDGE.test(n.bridge)) p.push(`nics[${i}].bridge: ${JSON.stringify(n.bridge)} is not a bridge name`);
+    if (n.ip !== undefined && !isIPv4(n.ip)) p.push(`nics[${i}].ip: ${JSON.stringify(n.ip)} is not an IPv4 address`);
   });
   if (spec.boot) {
     if (!isAbsolute(spec.boot.kernel)) p.push('boot.kernel: must be absolute');
