@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
 
 # iptables: its ebtables is what libvirt's nwfilter drives (clean-traffic on every guest NIC).
+# fuse2fs, fuse3: stormd reads guests' filesystems in user space, as nobody, never with the kernel's ext4.
 BASE_PACKAGES=(
   libvirt-daemon-system libvirt-dev pkg-config qemu-system-x86 qemu-utils
   squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
-  debootstrap attr iptables
+  debootstrap attr iptables fuse2fs fuse3
   krb5-kdc krb5-admin-server
   nftables
 )
@@ -70,6 +71,17 @@ if [[ -c /dev/kvm && $EUID -eq 0 ]] && getent group kvm >/dev/null; then
     say "/dev/kvm is $kvm_now; setting root:kvm 0660 as Debian's udev rule does"
     chown root:kvm /dev/kvm && chmod 0660 /dev/kvm
   fi
+fi
+
+# stormd's fuse2fs runs as nobody and root must enter its mounts (allow_root): FUSE allows that option
+# to users only with user_allow_other in /etc/fuse.conf. Added once, nothing else in the file changes.
+if ! grep -qx 'user_allow_other' /etc/fuse.conf 2>/dev/null; then
+  if [[ $EUID -ne 0 ]]; then
+    say "/etc/fuse.conf lacks user_allow_other (stormd reads guest filesystems through fuse2fs as nobody); run this as root" >&2
+    exit 1
+  fi
+  say "adding user_allow_other to /etc/fuse.conf (stormd reads guest filesystems through fuse2fs as nobody, and enters them as root)"
+  echo user_allow_other >>/etc/fuse.conf
 fi
 
 # Node.js comes from outside Debian 12, whose own nodejs (18) is too old for STORM.

@@ -28,6 +28,8 @@ export const StormdErr = defineErrors({
   STORMD_ERR_STACK_TOO_DEEP: { status: 400, message: 'layer stack too deep' },
   /** A file in a layer that stormd cannot carry over exactly (e.g. a name that is not UTF-8). */
   STORMD_ERR_LAYER_UNSUPPORTED: { status: 422, message: 'layer content not supported' },
+  /** A writable layer whose filesystem the guest left unreadable: nothing is built from it. */
+  STORMD_ERR_LAYER_DAMAGED: { status: 422, message: 'writable layer damaged' },
   STORMD_ERR_PACKAGE_NOT_FOUND: { status: 404, message: 'no such package' },
   /** Attaching needs a running domain whose serial port is a pty (a domain defined before, or the test driver's, has none). */
   STORMD_ERR_SERIAL_UNAVAILABLE: { status: 409, message: 'the serial port cannot be attached' },

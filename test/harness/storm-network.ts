@@ -63,9 +63,10 @@ async function sh(net: Netns, ns: string, script: string): Promise<void> {
 
 /**
  * `channelDir` must be a channel built for http://127.0.0.1:8090/ (as `npm run build:appliances` builds
- * the samples); `managerArgs` adds flags to the site's manager (e.g. `--kdc-listen 10.77.0.1:88`).
+ * the samples); `managerArgs` adds flags to the site's manager (e.g. `--kdc-listen 10.77.0.1:88`),
+ * `stormdEnv` variables to its stormd's environment (e.g. a PATH that logs the tools it runs).
  */
-export async function startStormNetwork(opts: { channelDir: string; publicKey: string; managerArgs?: readonly string[] }): Promise<StormNetwork> {
+export async function startStormNetwork(opts: { channelDir: string; publicKey: string; managerArgs?: readonly string[]; stormdEnv?: NodeJS.ProcessEnv }): Promise<StormNetwork> {
   const k = (process.pid % 200) + ++sites;
   const net = await createNetns({ bridgeAddress: `${SITE.managerAddress}/24` });
   const ns = net.name;
@@ -153,7 +154,7 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
     const { token: joinToken } = await api.post<{ token: string }>('/hosts/tokens', {});
     const join_ = await net.exec(ns, process.execPath, [join(ROOT, 'bin/stormd.js'), 'join', `https://${SITE.managerAddress}:${SITE.apiPort}`, '--token', joinToken, '--data', stormdData, '--name', 'site-host', '--url', `https://127.0.0.1:${SITE.stormdPort}`]);
     if (join_.code !== 0) throw new Error(`stormd join failed:\n${join_.output}`);
-    const stormd = net.start(ns, process.execPath, [join(ROOT, 'bin/stormd.js'), '--data', stormdData, '--listen', `127.0.0.1:${SITE.stormdPort}`, '--hypervisor', libvirtUri, '--log-level', 'warn']);
+    const stormd = net.start(ns, process.execPath, [join(ROOT, 'bin/stormd.js'), '--data', stormdData, '--listen', `127.0.0.1:${SITE.stormdPort}`, '--hypervisor', libvirtUri, '--log-level', 'warn'], opts.stormdEnv ? { env: { ...process.env, ...opts.stormdEnv } } : {});
     await stormd.waitFor(/stormd: listening on/, 60_000);
     // Launches are placed only on a host whose first heartbeat (with its checks) has come in.
     await waitUntilReady({ api }, 'site-host');

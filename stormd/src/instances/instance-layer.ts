@@ -9,13 +9,14 @@
  * const json = await readInstanceFile('/var/lib/storm/instances/i1/instance.qcow2', 'upper/etc/storm/instance.json');
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, mkdtemp, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { StormdErr } from '../errors.js';
 import { runTool } from '../exec.js';
 import { fsyncPath } from '../fsync.js';
 import { DISK_MODE, placeInStore, PRIVATE_DIR_MODE } from '../store/store-access.js';
+import { IMAGE, openScratch, repairScratch, runAsReader } from './guest-fs.js';
 import { guestPath, realDir } from './stage-tree.js';
 
 /** What an instance layer is seeded with. Later fields (a guest token, parameters) extend this. */
@@ -153,36 +154,32 @@ export async function removeInstanceLayer(qcow2Path: string): Promise<void> {
 }
 
 /**
- * Runs `fn` on a temporary raw copy of the layer (debugfs reads raw ext4 only). A guest that was
- * powered off hard leaves its journal unreplayed: e2fsck on the copy replays it, so what the guest
- * wrote is read as the guest's next mount would see it; the layer itself is never touched.
+ * Runs `fn` on a temporary raw copy of the layer (debugfs reads raw ext4 only), handed to the
+ * unprivileged reader of guest filesystems (`guest-fs.ts`). A guest that was powered off hard
+ * leaves its journal unreplayed: e2fsck on the copy replays it, so what the guest wrote is read as
+ * the guest's next mount would see it; the layer itself is never touched.
  */
-async function withRawCopy<T>(qcow2Path: string, fn: (raw: string) => Promise<T>): Promise<T> {
+async function withRawCopy<T>(qcow2Path: string, fn: (image: FileHandle) => Promise<T>): Promise<T> {
   if (!(await exists(qcow2Path))) throw StormdErr.STORMD_ERR_BAD_INPUT(`instance layer ${qcow2Path} does not exist`);
   const tmp = await mkdtemp(join(tmpdir(), 'storm-layer-read-'));
   try {
     const raw = join(tmp, 'layer.raw');
     await runTool('qemu-img', ['convert', '-q', '-f', 'qcow2', '-O', 'raw', qcow2Path, raw]);
-    await replayJournal(raw);
-    return await fn(raw);
+    const image = await openScratch(raw);
+    try {
+      await repairScratch(image, `instance layer ${basename(qcow2Path)}`);
+      return await fn(image);
+    } finally {
+      await image.close();
+    }
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
 }
 
-/** e2fsck -fy on a scratch copy; exit 1 and 2 mean "fixed", only 4 and up are failures. */
-export async function replayJournal(raw: string): Promise<void> {
-  try {
-    await runTool('e2fsck', ['-f', '-y', raw]);
-  } catch (err) {
-    const code = ((err as { cause?: { code?: unknown } }).cause?.code ?? 8) as number;
-    if (typeof code !== 'number' || code >= 4) throw err;
-  }
-}
-
-/** Runs one debugfs request; debugfs exits 0 even on failure, so its stderr is the verdict. */
-async function debugfs(raw: string, request: string, layerPath: string, path: string): Promise<Buffer> {
-  const { stdout, stderr } = await runTool('debugfs', ['-R', request, raw]);
+/** Runs one debugfs request as the reader; debugfs exits 0 even on failure, so its stderr is the verdict. */
+async function debugfs(image: FileHandle, request: string, layerPath: string, path: string): Promise<Buffer> {
+  const { stdout, stderr } = await runAsReader('debugfs', ['-R', request, IMAGE], image);
   const problems = stderr.split('\n').filter((l) => l.trim() && !/^debugfs \d/.test(l));
   if (problems.some((l) => /not found|File not found/i.test(l))) throw StormdErr.STORMD_ERR_LAYER_FILE_NOT_FOUND(`${path} in ${layerPath}`);
   if (problems.length) throw StormdErr.STORMD_ERR_TOOL_FAILED(`debugfs ${request} on ${layerPath}: ${problems.join(' | ')}`);
@@ -199,19 +196,19 @@ function layerFsPath(path: string): string {
 /** The content of a file inside the layer filesystem (path from its root, e.g. `upper/var/lib/storm/boot-stamp`). */
 export async function readInstanceFile(qcow2Path: string, path: string): Promise<Buffer> {
   const p = layerFsPath(path);
-  return withRawCopy(qcow2Path, async (raw) => {
+  return withRawCopy(qcow2Path, async (image) => {
     // cat of a directory prints its raw blocks; stat first so only regular files are read.
-    const info = (await debugfs(raw, `stat "${p}"`, qcow2Path, path)).toString();
+    const info = (await debugfs(image, `stat "${p}"`, qcow2Path, path)).toString();
     if (!/Type: regular/.test(info)) throw StormdErr.STORMD_ERR_BAD_INPUT(`${path} in ${qcow2Path} is not a regular file`);
-    return debugfs(raw, `cat "${p}"`, qcow2Path, path);
+    return debugfs(image, `cat "${p}"`, qcow2Path, path);
   });
 }
 
 /** The entry names of a directory inside the layer filesystem, without `.` and `..`, sorted. */
 export async function listInstanceDir(qcow2Path: string, path = '/'): Promise<string[]> {
   const p = layerFsPath(path);
-  return withRawCopy(qcow2Path, async (raw) => {
-    const out = (await debugfs(raw, `ls -p "${p}"`, qcow2Path, path)).toString();
+  return withRawCopy(qcow2Path, async (image) => {
+    const out = (await debugfs(image, `ls -p "${p}"`, qcow2Path, path)).toString();
     // `ls -p` prints /inode/mode/uid/gid/name/size/ per entry.
     const names = out.split('\n').map((l) => l.split('/')[5]).filter((n): n is string => !!n && n !== '.' && n !== '..');
     return names.sort();

@@ -1,20 +1,20 @@
 /**
- * Mounts writable layers read-only on the host to read them whole: each qcow2 becomes a scratch
- * raw copy (the layer itself is never touched), e2fsck replays the journal a hard power-off left,
- * a read-only loop device carries it and ext4 is mounted `ro,nosuid,nodev,noexec`. Whatever
- * happens in `fn`, every mount is unmounted, every loop device detached by its path and every
- * copy deleted before this returns.
+ * Serves writable layers read-only on the host to read them whole, without the host kernel ever
+ * parsing a guest's filesystem: each qcow2 becomes a scratch raw copy (the layer itself is never
+ * touched), e2fsck replays the journal a hard power-off left, and fuse2fs serves it, both as an
+ * unprivileged user (`guest-fs.ts`). A layer e2fsck cannot read is refused as damaged. Whatever
+ * happens in `fn`, every mount is unmounted and every copy deleted before this returns; each mount
+ * point is linked from `workDir` (`layer-N.mnt`), so a sweep after a crash finds it.
  *
  * @example
  * await withMountedLayers(['/d/instances/i1/writable/w0.qcow2'], '/d/instances/i1/.work-ab12', async ([w0]) => {
  *   await readdir(join(w0, 'upper'));
  * });
  */
-import { mkdir, rm, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { StormdErr } from '../errors.js';
+import { rm, rmdir, symlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { runTool } from '../exec.js';
-import { replayJournal } from './instance-layer.js';
+import { fuseMount, fuseUnmount, openScratch, readerMountPoint, repairScratch } from './guest-fs.js';
 
 const COPY_TIMEOUT_MS = 30 * 60_000;
 
@@ -30,7 +30,7 @@ export async function withMountedLayers<T>(qcow2Paths: readonly string[], workDi
   } catch (err) {
     failure = err;
   }
-  // Newest first: unmount before detaching, detach before deleting the copy.
+  // Newest first: unmount before closing and deleting the copy.
   for (const step of undo.reverse()) {
     try {
       await step();
@@ -44,17 +44,17 @@ export async function withMountedLayers<T>(qcow2Paths: readonly string[], workDi
 
 async function mountOne(qcow2: string, base: string, undo: (() => Promise<unknown>)[]): Promise<string> {
   const raw = `${base}.raw`;
-  const mnt = `${base}.mnt`;
   undo.push(() => rm(raw, { force: true }));
   await runTool('qemu-img', ['convert', '-q', '-f', 'qcow2', '-O', 'raw', qcow2, raw], COPY_TIMEOUT_MS);
-  await replayJournal(raw);
-  const loop = (await runTool('losetup', ['--find', '--show', '--read-only', raw])).stdout.toString().trim();
-  if (!/^\/dev\/loop\d+$/.test(loop)) throw StormdErr.STORMD_ERR_TOOL_FAILED(`losetup answered ${JSON.stringify(loop)} for ${raw}`);
-  undo.push(() => runTool('losetup', ['-d', loop]));
-  await mkdir(mnt, { mode: 0o700 });
+  const image = await openScratch(raw);
+  undo.push(() => image.close());
+  await repairScratch(image, `writable layer ${basename(qcow2, '.qcow2')}`);
+  const mnt = await readerMountPoint();
   undo.push(() => rmdir(mnt));
-  await runTool('mount', ['-t', 'ext4', '-o', 'ro,nosuid,nodev,noexec', loop, mnt]);
-  undo.push(() => unmount(mnt));
+  await symlink(mnt, `${base}.mnt`);
+  undo.push(() => rm(`${base}.mnt`, { force: true }));
+  await fuseMount(image, mnt);
+  undo.push(() => fuseUnmount(mnt));
   return mnt;
 }
 

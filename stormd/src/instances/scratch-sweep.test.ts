@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTool } from '../exec.js';
+import { fuseMount, openScratch, readerMountPoint } from './guest-fs.js';
 import { sweepScratch } from './scratch-sweep.js';
 
 let dir: string;
@@ -39,6 +40,29 @@ describe('sweepScratch', () => {
     expect((await readdir(folder)).sort()).toEqual(['packages', 'writable']);
     expect((await readdir(join(folder, 'writable'))).sort()).toEqual(['next-id', 'w0.qcow2']);
     expect(await readdir(join(folder, 'packages'))).toEqual([]);
+  });
+
+  it('unmounts the fuse2fs mounts a work folder links to, and removes their mount points', async () => {
+    const folder = join(dir, 'instances', 'i2');
+    const work = join(folder, '.work-fuse');
+    await mkdir(work, { recursive: true });
+    const raw = join(work, 'layer-0.raw');
+    await writeFile(raw, '');
+    await truncate(raw, 16 * 1024 * 1024);
+    await runTool('mkfs.ext4', ['-q', raw]);
+    const image = await openScratch(raw);
+    const mnt = await readerMountPoint();
+    await symlink(mnt, join(work, 'layer-0.mnt'));
+    await fuseMount(image, mnt);
+    // The stormd that mounted it is gone; only the fuse2fs daemon holds the image now.
+    await image.close();
+    expect((await readFile('/proc/self/mountinfo', 'utf8')).includes(mnt)).toBe(true);
+
+    await sweepScratch(join(dir, 'instances'));
+
+    expect((await readFile('/proc/self/mountinfo', 'utf8')).includes(mnt)).toBe(false);
+    expect(await lstat(mnt).then(() => 'left', () => 'gone')).toBe('gone');
+    expect(await readdir(folder)).toEqual([]);
   });
 
   it('is fine with no instances folder at all', async () => {

@@ -1,15 +1,16 @@
 /**
  * At start, removes what a stormd that died mid-merge or mid-package left in instance folders:
- * `.work-*` scratch folders (first unmounting whatever is still mounted below them and detaching
- * the loop devices backed by their files, each by its own path) and partial files in `writable/`
+ * `.work-*` scratch folders (first unmounting the fuse2fs mounts they link to and whatever is
+ * still mounted below them, and detaching the loop devices backed by their files, each by its own path) and partial files in `writable/`
  * and `packages/`. Nothing else is touched.
  *
  * @example
  * await sweepScratch('/var/lib/stormd/instances');
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runTool } from '../exec.js';
+import { fuseUnmount } from './guest-fs.js';
 import { unmount } from './layer-mount.js';
 
 export const WORK_PREFIX = '.work-';
@@ -30,8 +31,15 @@ export async function sweepScratch(instancesDir: string): Promise<void> {
   }
 }
 
-/** Unmounts (deepest first), detaches, deletes. */
+/** Unmounts (the fuse2fs mounts it links to, then any below it, deepest first), detaches, deletes. */
 export async function removeWorkDir(work: string): Promise<void> {
+  for (const name of await readdir(work).catch(() => [] as string[])) {
+    if (!name.endsWith('.mnt')) continue;
+    const target = await readlink(join(work, name)).catch(() => undefined);
+    if (!target) continue;
+    if ((await mountPoints()).includes(target)) await fuseUnmount(target);
+    await rmdir(target).catch(() => undefined);
+  }
   const under = (p: string) => p === work || p.startsWith(`${work}/`);
   const mounts = (await mountPoints()).filter(under).sort((a, b) => b.length - a.length);
   for (const m of mounts) await unmount(m);
