@@ -2,11 +2,12 @@
  * For the boot storm's third step: a real manager process whose database holds one instance (with
  * its own token) per simulated guest, and a `getConfig(guest)` that calls `storm.getConfig` over
  * XML-RPC on a new TLS connection (a full handshake), as a booting guest does. Each simulated guest
- * connects from its own loopback address (the listener caps each address's connections). Without
- * `--network` the manager checks the token only.
+ * connects from its own loopback address (the listener caps each address's connections); given the
+ * guests' `network` (their addresses are in it), the manager checks token and address, as in
+ * production, else the token only.
  *
  * @example
- * const srv = await startGuestConfigServer(dir, guests);
+ * const srv = await startGuestConfigServer(dir, guests, '127.1.0.0/22');
  * await srv.getConfig(guests[0]);
  * await srv.stop();
  */
@@ -22,7 +23,7 @@ import { startManager } from '../test/helpers/manager-process.js';
 import { freePort } from '../test/helpers/stormd-process.js';
 import type { StormGuest } from './boot-storm.js';
 
-export async function startGuestConfigServer(dataDir: string, guests: readonly StormGuest[]): Promise<{ getConfig(g: StormGuest): Promise<void>; readonly pid: number; stop(): Promise<void> }> {
+export async function startGuestConfigServer(dataDir: string, guests: readonly StormGuest[], network?: string): Promise<{ getConfig(g: StormGuest): Promise<void>; readonly pid: number; stop(): Promise<void> }> {
   const tokens = new Map<string, string>();
   await mkdir(dataDir, { recursive: true });
   const db = await Database.open(join(dataDir, 'storm.db'));
@@ -41,7 +42,8 @@ export async function startGuestConfigServer(dataDir: string, guests: readonly S
   await db.close();
   // Guests talk to the guest listener (ECDSA certificate), as the guest agent's URL says.
   const port = await freePort();
-  const m = await startManager(dataDir, ['--guest-listen', `127.0.0.1:${port}`]);
+  // With the guests' network, the manager checks each call's source address against the instance's, as in production.
+  const m = await startManager(dataDir, ['--guest-listen', `127.0.0.1:${port}`, ...(network ? ['--network', network] : [])]);
   const leaf = await verifiedLeaf(port, m.ca);
   const body = '<?xml version="1.0"?><methodCall><methodName>storm.getConfig</methodName><params></params></methodCall>';
   // One context for all simulated guests, as each real guest loads its TLS setup once.
