@@ -39,5 +39,10 @@ describe('format rules', () => {
     expect(checkPattern('[a-z]+')).toBeUndefined();
     expect(checkPattern('(')).toMatch(/does not compile/);
     expect(checkPattern('a'.repeat(300))).toMatch(/longer than/);
+    // Read by the linear-time engine: what needs backtracking is refused when the descriptor is read, saying why.
+    expect(checkPattern('(a+)+')).toBeUndefined();
+    expect(checkPattern('(a)\\1')).toMatch(/^pattern backreferences \(\\1, \\k<name>\) are not supported: they need a backtracking engine$/);
+    expect(checkPattern('a(?=b)')).toMatch(/^pattern lookahead and lookbehind .* are not supported/);
+    expect(checkPattern('(a{50}){50}')).toMatch(/^pattern too complex: its repetitions need 2500 states/);
   });
 });
