@@ -5,6 +5,8 @@
  * atom (a literal, an escape, a class, `.`) is still matched by JavaScript's own engine, one code
  * point at a time, so classes and `\p{…}` mean exactly what they mean in a RegExp. Backreferences
  * and lookaround are refused, and so is a pattern whose automaton would exceed MAX_STATES.
+ * Not the `re2` package: its current release needs Node 22 or later (STORM runs on 20) and a native
+ * build, fetched from outside the npm registry or else compiled with RE2 and Abseil on every host.
  *
  * @example
  * const p = compilePattern('(a+)+'); // linear here, exponential for a backtracking engine
