@@ -48,7 +48,13 @@ function probeDns(port: number): { stop(): Promise<{ sent: number; unanswered: n
   });
   const timer = setInterval(() => {
     const id = ++sent;
-    waiting.set(id, setTimeout(() => (unanswered++, waiting.delete(id)), 1000));
+    waiting.set(
+      id,
+      setTimeout(() => {
+        unanswered++;
+        waiting.delete(id);
+      }, 1000),
+    );
     socket.send(query('storm.local', 'A', { id }), port, '127.0.0.1');
   }, 50);
   return {
