@@ -232,6 +232,11 @@ export class HostClient {
     return this.call(`remove package ${sha256.slice(0, 12)} of ${id}`, 'DELETE', `/instances/${id}/packages/${sha256}`);
   }
 
+  /** Every package of the instance (a build whose answer was lost included); idempotent. */
+  removePackages(id: string): Promise<void> {
+    return this.call(`remove the packages of ${id}`, 'DELETE', `/instances/${id}/packages`);
+  }
+
   /** Destroy, undefine and delete the instance's folder; idempotent. */
   removeInstance(id: string): Promise<void> {
     return this.call(`remove instance ${id}`, 'DELETE', `/instances/${id}`, undefined, 120_000);

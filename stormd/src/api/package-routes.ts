@@ -1,7 +1,9 @@
 /**
  * Packages of an instance's writable layers: `POST /v1/instances/:id/packages` (201, `{ sha256,
  * size }`), `GET /v1/instances/:id/packages/:sha256` (the squashfs bytes), `DELETE
- * /v1/instances/:id/packages/:sha256` (204, also when absent).
+ * /v1/instances/:id/packages/:sha256` (204, also when absent), and `DELETE
+ * /v1/instances/:id/packages` (204: every package of the instance, for the undo of a build whose
+ * answer a crash lost).
  */
 import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
@@ -26,6 +28,10 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (ba
   });
   app.delete('/instances/:id/packages/:sha256', { schema: { params: PackageParams } }, async (req, reply) => {
     await stack.removePackage(req.params.id, req.params.sha256);
+    return reply.status(204).send();
+  });
+  app.delete('/instances/:id/packages', { schema: { params: IdParams } }, async (req, reply) => {
+    await stack.removePackages(req.params.id);
     return reply.status(204).send();
   });
 };

@@ -173,6 +173,12 @@ describe('writable layers (inject, test:///default)', () => {
     expect(await req('GET', `/v1/instances/${id}/packages/${sha256}`)).toMatchObject({ status: 404, body: { code: 'STORMD_ERR_PACKAGE_NOT_FOUND' } });
     expect(await req('POST', `/v1/instances/${id}/packages`, { layers: ['w9'] })).toMatchObject({ status: 404, body: { details: { missing: ['w9'] } } });
     expect((await req('POST', `/v1/instances/${id}/packages`, { layers: [] })).status).toBe(400);
+    // Every package at once: what undoes a build whose answer was lost.
+    const again = (await req('POST', `/v1/instances/${id}/packages`, { layers: ['w2'] })).body as PackageResponse;
+    expect((await req('GET', `/v1/instances/${id}/packages/${again.sha256}`)).status).toBe(200);
+    expect((await req('DELETE', `/v1/instances/${id}/packages`)).status).toBe(204);
+    expect(await req('GET', `/v1/instances/${id}/packages/${again.sha256}`)).toMatchObject({ status: 404 });
+    expect((await req('DELETE', `/v1/instances/${id}/packages`)).status).toBe(204);
     expect(await readdir(join(data, 'instances', id))).toEqual(expect.not.arrayContaining([expect.stringMatching(/^\.work-/)]));
   });
 

@@ -133,6 +133,14 @@ export class StackService {
     });
   }
 
+  /** `DELETE /packages`: every package of the instance (none, or no instance folder, is fine). */
+  removePackages(id: string): Promise<void> {
+    const folder = this.folder(id);
+    return this.opts.locks.run(id, async () => {
+      await rm(join(folder, PACKAGES_DIR), { recursive: true, force: true });
+    });
+  }
+
   private folder(id: string): string {
     domainNameFor(id); // validates the id, which also keeps it a single path segment
     return join(this.opts.instancesDir, id);
