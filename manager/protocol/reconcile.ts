@@ -10,6 +10,8 @@ export const ReconcileReport = Type.Object({
   launchesFinished: Names,
   launchesUndone: Names,
   destroysFinished: Names,
+  /** Lifecycle operations (checkpoint, rollback, upgrade, …) a crash interrupted, undone: `name: kind`. */
+  operationsUndone: Names,
   orphansRemoved: Names,
   /** Records whose domain vanished: marked `lost`, never dropped. */
   lost: Names,

@@ -29,7 +29,21 @@ import { PullService } from './images/pull-service.js';
 import { InstanceService } from './instances/instance-service.js';
 import { InstanceStore } from './instances/instance-store.js';
 import { Launcher } from './instances/launcher.js';
+import { launchPlans } from './instances/launch-parts.js';
+import { ImageStore } from './images/image-store.js';
+import { leasedAddresses } from './protocols/dhcp/sqlite-lease-store.js';
 import { Reconciler } from './instances/reconcile.js';
+import { DomainRequests } from './instances/domain-request.js';
+import { hostSteps } from './instances/host-steps.js';
+import { instanceSteps } from './instances/instance-steps.js';
+import { Staging } from './instances/staging.js';
+import { Placement } from './hosts/placement.js';
+import { AddressBook } from './network/address-book.js';
+import { forwardSteps } from './network/forward-steps.js';
+import { Journal } from './operations/journal.js';
+import { principalSteps } from './kerberos/principal-steps.js';
+import { accountSteps } from './directory/account-steps.js';
+import { restackSteps } from './lifecycle/restack-steps.js';
 import { AddressPolicy } from './outbound/address-policy.js';
 import { TrustService } from './trust/trust-service.js';
 import { NetworkServices } from './protocols/network-services.js';
@@ -42,9 +56,9 @@ import { GuestApi } from './guests/guest-api.js';
 import { CheckpointStore } from './lifecycle/checkpoint-store.js';
 import { LifecycleService } from './lifecycle/lifecycle-service.js';
 import { LocalChannel } from './lifecycle/local-channel.js';
-import { makePackager } from './lifecycle/packager.js';
+import { Packager } from './lifecycle/packager.js';
 import { DirectoryStore } from './directory/store.js';
-import { guestDirectoryInfo, serviceAccountSeed } from './directory/seed.js';
+import { guestDirectoryInfo } from './directory/seed.js';
 import { directoryBaseDn as directoryBaseDn_ } from './protocols/ldap/config.js';
 import { KerberosService } from './kerberos/kerberos-service.js';
 
@@ -70,6 +84,8 @@ export interface ManagerContext {
   readonly hosts: HostRegistry;
   readonly instances: InstanceService;
   readonly launcher: Launcher;
+  /** The operation journal: every launch, lifecycle operation and destroy, step by step. */
+  readonly journal: Journal;
   readonly reconciler: Reconciler;
   readonly net: NetworkSettings | null;
   readonly records: RecordStore;
@@ -207,52 +223,64 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       onUnreachable: (ids) => instances!.markUnknown(ids),
       onStatesUnknown: (ids) => instances!.markUnknown(ids),
     });
+    // The operation journal and the steps each module gives it: every multi-step change goes through it.
+    const journal = new Journal(db);
+    const requests = new DomainRequests(config.bridge || null);
+    const onHost = hostSteps(hosts, requests);
+    const placement = new Placement(hosts.store, store);
+    const rowSteps = instanceSteps(store, placement);
+    const staging = new Staging(hosts, publicUrl);
+    const addresses = new AddressBook({ db, net, instances: store, leased: leasedAddresses, forgetLease: (mac) => network.forget(mac) });
+    const principals = principalSteps(kerberos ?? undefined);
+    const accounts = accountSteps(directory, ldapUri ? { uri: ldapUri, baseDn: directoryBaseDn } : null);
     instances = new InstanceService({
       store,
       hosts,
       bus,
       domain: () => config.domain,
-      onRemoved: async (row) => {
-        await uplink.instanceRemoved(row.id);
-        await network.forget(row.mac);
-        await directory.deleteServiceAccount(row.name);
-        await kerberos?.instanceRemoved(row.name);
-      },
+      journal,
+      instanceSteps: rowSteps,
+      hostSteps: onHost,
+      cleanup: [forwardSteps(uplink).removeForwards, addresses.release, accounts.removeAccount, principals.removePrincipals],
     });
-    const launcher = new Launcher({ db, store, catalog, pulls, hosts, bus, publicUrl, bridge: config.bridge || null, net, domain: config.domain, guestUrl,
-      caPem: trust.caPem,
-      ...(kerberos ? { principals: kerberos } : {}),
-      ...(ldapUri
-        ? {
-            directory: {
-              seed: async (name: string, owner: string) => serviceAccountSeed(await directory.issueServiceAccount(name, { owner }), { uri: ldapUri, baseDn: directoryBaseDn }),
-              remove: async (name: string) => void (await directory.deleteServiceAccount(name)),
-            },
-          }
-        : {}),
+    const launcher = new Launcher({
+      journal,
+      store,
+      catalog,
+      pulls,
+      hosts,
+      bus,
+      placement,
+      instanceSteps: rowSteps,
+      plans: launchPlans({
+        instanceSteps: rowSteps,
+        hostSteps: onHost,
+        addresses,
+        staging,
+        principals,
+        accounts,
+        requests,
+        guest: () => ({ guestUrl: guestUrl(), domain: config.domain, ...(net ? { managerAddress: net.managerAddress } : {}), caPem: trust.caPem }),
+      }),
     });
     const checkpoints = new CheckpointStore(db);
     const lifecycle = new LifecycleService({
-      db,
+      journal,
       store,
       instances,
       hosts,
       catalog,
       pulls,
-      launcher,
+      cache,
       checkpoints,
       bus,
-      packager: makePackager({ db, cache, local, channels, catalog, store }),
+      staging,
+      requests,
+      hostSteps: onHost,
+      restackSteps: restackSteps(db, hosts, store, checkpoints),
+      packager: new Packager({ db, hosts, cache, images: new ImageStore(db), local, channels }),
     });
-    const reconciler = new Reconciler({
-      store,
-      hosts,
-      instances,
-      bus,
-      isLaunching: (id) => launcher.isActive(id),
-      isOperating: (id) => lifecycle.isActive(id),
-      recoverOperation: (row) => lifecycle.recover(row),
-    });
+    const reconciler = new Reconciler({ store, hosts, instances, journal, bus });
     // Service accounts of instances that no longer exist go after each reconcile pass.
     bus.subscribe((e) => {
       if (e.type !== 'reconcile.done') return;
@@ -279,6 +307,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       hosts,
       instances,
       launcher,
+      journal,
       reconciler,
       net,
       records,

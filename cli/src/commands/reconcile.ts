@@ -9,6 +9,7 @@ const LABELS: Readonly<Record<keyof ReconcileReport, string>> = {
   launchesFinished: 'interrupted launches finished',
   launchesUndone: 'interrupted launches undone',
   destroysFinished: 'destroys finished',
+  operationsUndone: 'interrupted operations undone',
   orphansRemoved: 'orphan domains removed',
   lost: 'instances lost (no domain on their host)',
   errors: 'errors',

@@ -68,6 +68,81 @@ export const DIRECTORY_SQL = `
   CREATE INDEX directory_services_by_owner ON directory_services (owner);
 `;
 
+/**
+ * The operation journal (migration 13; `operations/journal-store.ts` reads it): each launch,
+ * lifecycle operation and destroy, and each of its steps with the intent it recorded before acting.
+ * The crash records it replaces are carried over, so reconcile finishes or undoes them through
+ * the journal like any other: a row in `launching` (`launch_step`) becomes an open launch, a row
+ * with `operation` set an open lifecycle operation, and a row in `destroying` or `failed` an open
+ * destroy. Steps whose effect the old record did not say are written `started`: their undo is safe
+ * whether they acted or not. Then both old columns go.
+ */
+const NEW_OP_ID = "'op-' || lower(hex(randomblob(5)))";
+const ON_HOST = "json_object('hostId', i.host_id, 'instanceId', i.id)";
+const OPERATIONS_SQL = `
+  CREATE TABLE operations (
+    id           TEXT PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    instance_id  TEXT,
+    host_id      TEXT,
+    subject      TEXT NOT NULL DEFAULT '{}',
+    state        TEXT NOT NULL CHECK (state IN ('running', 'undoing', 'done', 'undone', 'superseded')),
+    error        TEXT,
+    started_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    closed_at    TEXT
+  );
+  CREATE INDEX operations_by_state ON operations (state, instance_id);
+  CREATE TABLE operation_steps (
+    operation_id  TEXT NOT NULL REFERENCES operations(id) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    name          TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('started', 'done', 'undone')),
+    intent        TEXT NOT NULL,
+    kept          TEXT,
+    error         TEXT,
+    PRIMARY KEY (operation_id, seq)
+  );
+
+  INSERT INTO operations (id, kind, instance_id, host_id, subject, state)
+    SELECT ${NEW_OP_ID}, 'launch', id, host_id, json_object('name', name), 'running' FROM instances WHERE state = 'launching';
+  INSERT INTO operation_steps (operation_id, seq, name, state, intent)
+    SELECT o.id, 1, 'instance.reserve', 'done', json_object('instanceId', i.id, 'name', i.name) FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind = 'launch'
+    UNION ALL SELECT o.id, 2, 'network.address', 'done', json_object('instanceId', i.id, 'mac', i.mac) FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind = 'launch' AND i.ip IS NOT NULL
+    UNION ALL SELECT o.id, 3, 'kerberos.principals', 'started', json_object('name', i.name, 'services', json(COALESCE(json_extract(i.guest_spec, '$.principals'), '[]')))
+      FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind = 'launch'
+    UNION ALL SELECT o.id, 4, 'directory.account', 'started', json_object('name', i.name, 'owner', i.id) FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind = 'launch'
+    UNION ALL SELECT o.id, 5, 'host.instance-layer', 'started', json_object('hostId', i.host_id, 'instanceId', i.id, 'name', i.name)
+      FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind = 'launch'
+    UNION ALL SELECT o.id, 6, 'host.define', 'started', ${ON_HOST} FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind = 'launch'
+    UNION ALL SELECT o.id, 7, 'host.start', 'started', ${ON_HOST} FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind = 'launch';
+
+  INSERT INTO operations (id, kind, instance_id, host_id, subject, state)
+    SELECT ${NEW_OP_ID}, json_extract(operation, '$.op'), id, host_id, json_object('name', name, 'wasRunning', json(operation -> '$.wasRunning')), 'running'
+    FROM instances WHERE operation IS NOT NULL AND state <> 'launching';
+  INSERT INTO operation_steps (operation_id, seq, name, state, intent, kept)
+    SELECT o.id, 1, 'host.stop-for-change', 'started',
+      json_object(
+        'hostId', i.host_id,
+        'instance', json_object('id', i.id, 'name', i.name, 'mac', i.mac, 'uuid', i.uuid, 'ip', i.ip),
+        'wasRunning', json(i.operation -> '$.wasRunning'),
+        'previous', json_object('appliance', i.appliance, 'version', i.version, 'memoryMiB', i.memory_mib, 'vcpus', i.vcpus,
+          'files', json(i.operation -> '$.before.files'), 'frozen', json(i.operation -> '$.before.frozen'))
+      ), NULL
+      FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind <> 'launch' AND i.operation IS NOT NULL
+    UNION ALL SELECT o.id, 2, 'host.writable-layer', CASE WHEN json_extract(i.operation, '$.newLayer') IS NULL THEN 'started' ELSE 'done' END,
+      json_object('hostId', i.host_id, 'instanceId', i.id, 'previousCurrent', NULL),
+      CASE WHEN json_extract(i.operation, '$.newLayer') IS NULL THEN NULL ELSE json_object('layer', json_extract(i.operation, '$.newLayer')) END
+      FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind <> 'launch' AND i.operation IS NOT NULL
+    UNION ALL SELECT o.id, 3, 'host.define', 'started', ${ON_HOST}, NULL FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind <> 'launch' AND i.operation IS NOT NULL
+    UNION ALL SELECT o.id, 4, 'host.start', 'started', ${ON_HOST}, NULL FROM operations o JOIN instances i ON i.id = o.instance_id WHERE o.kind <> 'launch' AND i.operation IS NOT NULL;
+
+  INSERT INTO operations (id, kind, instance_id, host_id, subject, state)
+    SELECT ${NEW_OP_ID}, 'destroy', id, host_id, json_object('name', name, 'mac', mac), 'running' FROM instances WHERE state IN ('destroying', 'failed');
+
+  ALTER TABLE instances DROP COLUMN launch_step;
+  ALTER TABLE instances DROP COLUMN operation;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -343,6 +418,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'channels: the publication time of the feed held',
     // Feeds move forward only: a refresh refuses a feed published before this one (storm:published).
     sql: 'ALTER TABLE channels ADD COLUMN feed_published TEXT;',
+  },
+  {
+    version: 13,
+    name: 'the operation journal',
+    sql: OPERATIONS_SQL,
   },
 ];
 

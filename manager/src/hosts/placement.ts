@@ -3,13 +3,17 @@
  * will take: see `headroom`); by default instances spread (fewest instances first, then most free memory); `pin`
  * names the one host to use, which must still fit. A degraded host is never picked: pinned to one,
  * or with no ready host but degraded ones, the launch fails with MGR_ERR_HOST_DEGRADED and their reasons.
+ * `place` decides from candidates; `Placement` gathers them (the hosts' last heartbeats, and what
+ * the instances already hold) for a launch, or for the next host of a move.
  *
  * @example
  * const host = place({ memoryMiB: 128 }, candidates); // or place({ memoryMiB: 128, pin: 'host-1' }, candidates)
+ * const chosen = await placement.choose({ memoryMiB: 128 });
  */
 import { MgrErr } from '../errors.js';
 import { viewStatus } from './host-health.js';
-import type { HostRow } from './host-store.js';
+import type { Queryable } from '../db/database.js';
+import type { HostRow, HostStore } from './host-store.js';
 
 export interface PlacementCandidate {
   readonly id: string;
@@ -77,4 +81,24 @@ export function place(req: PlacementRequest, candidates: readonly PlacementCandi
 
 function degraded(c: PlacementCandidate): string {
   return `host ${c.name} is degraded: ${c.reason ?? 'a check fails'}`;
+}
+
+/** What the records place on each host: instances, and the memory they hold (`InstanceStore.hostLoad`). */
+export interface PlacementLoad {
+  hostLoad(q?: Queryable): Promise<Map<string, { instances: number; heldMiB: number }>>;
+}
+
+export class Placement {
+  constructor(
+    private readonly hosts: HostStore,
+    private readonly load: PlacementLoad,
+  ) {}
+
+  /**
+   * The host placement picks now, from the hosts' last heartbeats and the records. Given the
+   * transaction that records the choice (a launch's reserve), every launch reserved before counts.
+   */
+  async choose(req: PlacementRequest, q?: Queryable): Promise<PlacementCandidate> {
+    return place(req, placementCandidates(await this.hosts.list(q), await this.load.hostLoad(q)));
+  }
 }

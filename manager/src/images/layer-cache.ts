@@ -9,7 +9,7 @@
  * await cache.pull({ sha256, size, url }, (p) => events.emit('pull.progress', p));
  */
 import { createWriteStream, fdatasync } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -118,6 +118,11 @@ export class LayerCache {
     } finally {
       await hasher.close();
     }
+  }
+
+  /** Removes a layer and any partial copy of it (the undo of an ingest that a failed operation made). */
+  async discard(sha256: string): Promise<void> {
+    for (const path of [this.path(sha256), join(this.partialDir, `${sha256}.part`), join(this.partialDir, `${sha256}.json`)]) await rm(path, { force: true });
   }
 
   private emit(p: Progress): void {

@@ -1,7 +1,10 @@
 /**
  * Instances after launch: list and show, start / stop / reboot, destroy, console tail; state kept
  * in step with the hosts' heartbeats (an unreachable host makes its instances `unknown`, never
- * deleted). Every change goes out as an `instance.state` event.
+ * deleted). Every change goes out as an `instance.state` event. Destroy is a journaled operation
+ * that only goes forward: the host's instance, then what the rest of the manager gave it (the
+ * `cleanup` steps: principals, directory account, lease), then the record; a failure or a crash
+ * leaves it open (`destroying`), and reconcile finishes it.
  *
  * @example
  * await instances.act('web1', 'stop');
@@ -13,10 +16,22 @@ import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import { ActionFence } from './action-fence.js';
+import type { Journal, Operation } from '../operations/journal.js';
+import type { OperationRecord } from '../operations/journal-store.js';
+import type { Step } from '../operations/step.js';
 import { stateFromHost, TRANSITIONAL } from './host-states.js';
+import type { HostSteps } from './host-steps.js';
+import type { InstanceSteps } from './instance-steps.js';
 import type { InstanceRow, InstanceState, InstanceStore } from './instance-store.js';
 import { instanceView, type InstanceView } from './instance-view.js';
 import { makeCursor, parseCursor } from './list-cursor.js';
+
+/** What destroy's `cleanup` steps are told of the instance that goes. */
+export interface RemovedInstance {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly mac: string;
+}
 
 export interface InstanceServiceOptions {
   readonly store: InstanceStore;
@@ -24,8 +39,11 @@ export interface InstanceServiceOptions {
   readonly bus: EventBus;
   /** The DNS zone instances are named in, for `fqdn` (null until network services run). */
   readonly domain: () => string | null;
-  /** Told before an instance's record goes (network services release its address and records). */
-  readonly onRemoved?: (row: InstanceRow) => Promise<void>;
+  readonly journal: Journal;
+  readonly instanceSteps: InstanceSteps;
+  readonly hostSteps: HostSteps;
+  /** What else goes with an instance, after the host's part and before the record (forward-only steps). */
+  readonly cleanup: readonly Step<RemovedInstance>[];
   readonly stopTimeoutMs?: number;
 }
 
@@ -33,7 +51,11 @@ export class InstanceService {
   /** Heartbeats that left the host before an action's answer must not overwrite it. */
   private readonly fence = new ActionFence();
 
-  constructor(private readonly opts: InstanceServiceOptions) {}
+  constructor(private readonly opts: InstanceServiceOptions) {
+    const { journal, instanceSteps: i, hostSteps: h, cleanup } = opts;
+    journal.define(i.destroying, i.forget, h.removeInstance, ...cleanup);
+    journal.defineKind({ name: 'destroy', forwardOnly: true, resume: (op, handle) => this.resumeDestroy(op, handle) });
+  }
 
   async find(idOrName: string): Promise<InstanceRow> {
     const row = (await this.opts.store.get(idOrName)) ?? (await this.opts.store.byName(idOrName));
@@ -85,27 +107,41 @@ export class InstanceService {
     return this.get(row.id);
   }
 
-  /** Removes the domain and instance layer on the host, then the record. */
+  /** Removes the domain and instance layer on the host, what else the instance held, then the record. */
   async destroy(idOrName: string): Promise<void> {
     const row = await this.find(idOrName);
     if (row.state === 'launching') throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is still launching`);
-    await this.setState(row, 'destroying');
+    if (this.opts.journal.isActive(row.id)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation`);
+    // An operation a crash or a failed undo left open would act on what destroy removes: it ends here.
+    await this.opts.journal.supersede(row.id);
     try {
-      if (row.host_id) await (await this.opts.hosts.client(row.host_id)).removeInstance(row.id);
+      await this.opts.journal.perform({ kind: 'destroy', instanceId: row.id, hostId: row.host_id, subject: { name: row.name, mac: row.mac } }, (op) => this.runDestroy(op, row));
     } catch (err) {
       // The record stays in `destroying`; reconcile finishes the job when the host answers again.
       await this.opts.store.setState(row.id, 'destroying', { error: `destroy: ${errorMessage(err)}` });
       throw err;
     }
-    await this.forget(row);
   }
 
-  /** Drops the record of an instance that no longer exists anywhere. */
-  async forget(row: InstanceRow): Promise<void> {
-    await this.opts.onRemoved?.(row);
-    await this.opts.store.remove(row.id);
+  private async runDestroy(op: Operation, row: InstanceRow): Promise<void> {
+    const { instanceSteps: i, hostSteps: h, bus } = this.opts;
+    const latest = (await this.opts.store.get(row.id)) ?? row;
+    if (latest.state !== 'destroying') {
+      await op.commit(i.destroying, { instanceId: row.id });
+      bus.publish('instance.state', { id: row.id, name: row.name, state: 'destroying', from: latest.state });
+    }
+    if (row.host_id) await op.run(h.removeInstance, { hostId: row.host_id, instanceId: row.id });
+    for (const step of this.opts.cleanup) await op.run(step, { instanceId: row.id, name: row.name, mac: row.mac });
+    await op.finish(i.forget, { instanceId: row.id });
     this.fence.forget(row.id);
-    this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state: 'destroyed', from: row.state });
+    bus.publish('instance.state', { id: row.id, name: row.name, state: 'destroyed', from: latest.state });
+  }
+
+  /** Reconcile: a destroy a failure or a crash left open is taken again from the start (each step repeats safely). */
+  private async resumeDestroy(op: OperationRecord, handle: Operation): Promise<boolean> {
+    const row = op.instanceId ? await this.opts.store.get(op.instanceId) : undefined;
+    if (row) await this.runDestroy(handle, row);
+    return true;
   }
 
   async serial(idOrName: string, bytes?: number): Promise<{ text: string; size: number; offset: number }> {
@@ -125,7 +161,8 @@ export class InstanceService {
   async syncFromHost(hostId: string, statuses: readonly InstanceStatus[], receivedAt = Date.now()): Promise<void> {
     const byId = new Map(statuses.map((s) => [s.id, s]));
     for (const row of await this.opts.store.byHost(hostId)) {
-      if (TRANSITIONAL.has(row.state) || !this.fence.admits(row.id, receivedAt)) continue;
+      // An action or an operation that ran since the host read its states has the last word.
+      if (TRANSITIONAL.has(row.state) || !this.fence.admits(row.id, receivedAt) || !this.opts.journal.quietSince(row.id, receivedAt)) continue;
       await this.setState(row, stateFromHost(byId.get(row.id)));
     }
   }

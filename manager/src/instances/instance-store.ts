@@ -1,4 +1,8 @@
-/** Instances and their layer stacks in sqlite: the desired state the reconcile loop holds hosts to. */
+/**
+ * Instances and their layer stacks in sqlite: the desired state the reconcile loop holds hosts to.
+ * The one module that writes `instances` and `instance_files`; the methods that take a `Queryable`
+ * run in the caller's transaction (a journal step's).
+ */
 import type { Database, Queryable } from '../db/database.js';
 
 export type InstanceState =
@@ -23,7 +27,6 @@ export interface InstanceRow {
   readonly host_id: string | null;
   readonly state: InstanceState;
   readonly desired: 'running' | 'stopped';
-  readonly launch_step: string | null;
   readonly mac: string;
   readonly ip: string | null;
   readonly memory_mib: number;
@@ -36,8 +39,6 @@ export interface InstanceRow {
   readonly guest_spec: string;
   /** JSON array of the frozen writable layers (host ids) of the current stack, bottom first. */
   readonly frozen: string;
-  /** JSON of a lifecycle operation under way, or null. */
-  readonly operation: string | null;
   readonly created_at: string;
   readonly updated_at: string;
 }
@@ -49,6 +50,23 @@ export interface InstanceFile {
   readonly sha256: string;
   readonly size: number;
 }
+
+/** A stack as an instance's record holds it (what a lifecycle operation writes, and its undo writes back). */
+export interface RecordedStack {
+  readonly appliance: string;
+  readonly version: string;
+  readonly channelId: string | null;
+  readonly memoryMiB: number;
+  readonly vcpus: number;
+  readonly params: string;
+  readonly guestSpec: string;
+  readonly files: readonly InstanceFile[];
+  readonly frozen: readonly string[];
+}
+
+export type NewInstance = Pick<InstanceRow, 'id' | 'name' | 'uuid' | 'channel_id' | 'appliance' | 'version' | 'host_id' | 'mac' | 'memory_mib' | 'vcpus' | 'params' | 'token_hash' | 'guest_spec'>;
+
+const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 export class InstanceStore {
   constructor(private readonly db: Database) {}
@@ -98,32 +116,58 @@ export class InstanceStore {
     return byInstance;
   }
 
-  async insert(
-    tx: Queryable,
-    row: Pick<InstanceRow, 'id' | 'name' | 'uuid' | 'channel_id' | 'appliance' | 'version' | 'host_id' | 'mac' | 'memory_mib' | 'vcpus' | 'params' | 'token_hash' | 'guest_spec'> & { ip: string | null },
-    files: readonly InstanceFile[],
-  ): Promise<void> {
+  /** A launching instance's record, with no address yet (the network module gives it one). */
+  async insert(tx: Queryable, row: NewInstance, files: readonly InstanceFile[]): Promise<void> {
     await tx.run(
-      `INSERT INTO instances (id, name, uuid, channel_id, appliance, version, host_id, state, desired, launch_step, mac, ip, memory_mib, vcpus, params, token_hash, guest_spec)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'launching', 'running', 'reserved', ?, ?, ?, ?, ?, ?, ?)`,
-      [row.id, row.name, row.uuid, row.channel_id, row.appliance, row.version, row.host_id, row.mac, row.ip, row.memory_mib, row.vcpus, row.params, row.token_hash, row.guest_spec],
+      `INSERT INTO instances (id, name, uuid, channel_id, appliance, version, host_id, state, desired, mac, memory_mib, vcpus, params, token_hash, guest_spec)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'launching', 'running', ?, ?, ?, ?, ?, ?)`,
+      [row.id, row.name, row.uuid, row.channel_id, row.appliance, row.version, row.host_id, row.mac, row.memory_mib, row.vcpus, row.params, row.token_hash, row.guest_spec],
     );
+    await this.writeFiles(tx, row.id, files);
+  }
+
+  /** Every address instances hold (read in the transaction that gives the next one). */
+  async addresses(q: Queryable): Promise<string[]> {
+    return (await q.all<{ ip: string }>('SELECT ip FROM instances WHERE ip IS NOT NULL')).map((r) => r.ip);
+  }
+
+  async setAddress(q: Queryable, id: string, ip: string | null): Promise<void> {
+    await q.run('UPDATE instances SET ip = ? WHERE id = ?', [ip, id]);
+  }
+
+  /** Sets a state the manager drives (its error cleared when it settles: `running`), in a transaction. */
+  async mark(q: Queryable, id: string, state: InstanceState): Promise<void> {
+    await q.run(`UPDATE instances SET state = ?, ${state === 'running' ? 'last_error = NULL, ' : ''}updated_at = ${NOW} WHERE id = ?`, [state, id]);
+  }
+
+  /** Puts the instance on `stack` (its files, frozen layers and what goes with them), in `state`, its error cleared. */
+  async writeStack(q: Queryable, id: string, stack: RecordedStack, state: InstanceState): Promise<void> {
+    await q.run('DELETE FROM instance_files WHERE instance_id = ?', [id]);
+    await this.writeFiles(q, id, stack.files);
+    await q.run(
+      `UPDATE instances SET frozen = ?, appliance = ?, version = ?, channel_id = ?, memory_mib = ?, vcpus = ?, params = ?, guest_spec = ?, state = ?, last_error = NULL, updated_at = ${NOW} WHERE id = ?`,
+      [JSON.stringify(stack.frozen), stack.appliance, stack.version, stack.channelId, stack.memoryMiB, stack.vcpus, stack.params, stack.guestSpec, state, id],
+    );
+  }
+
+  /** The frozen layers under the current one (flatten's merged stack), in `state`, its error cleared. */
+  async setFrozen(q: Queryable, id: string, frozen: readonly string[], state: InstanceState): Promise<void> {
+    await q.run(`UPDATE instances SET frozen = ?, state = ?, last_error = NULL, updated_at = ${NOW} WHERE id = ?`, [JSON.stringify(frozen), state, id]);
+  }
+
+  private async writeFiles(q: Queryable, id: string, files: readonly InstanceFile[]): Promise<void> {
     for (const f of files) {
-      await tx.run('INSERT INTO instance_files (instance_id, position, role, kind, sha256, size) VALUES (?, ?, ?, ?, ?, ?)', [row.id, f.position, f.role, f.kind, f.sha256, f.size]);
+      await q.run('INSERT INTO instance_files (instance_id, position, role, kind, sha256, size) VALUES (?, ?, ?, ?, ?, ?)', [id, f.position, f.role, f.kind, f.sha256, f.size]);
     }
   }
 
-  async setStep(id: string, step: string | null): Promise<void> {
-    await this.db.run("UPDATE instances SET launch_step = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", [step, id]);
-  }
-
-  /** Sets the state (and optionally desired state, error, launch step); true when the state changed. */
-  async setState(id: string, state: InstanceState, extra: { desired?: 'running' | 'stopped'; error?: string | null; step?: string | null } = {}): Promise<boolean> {
+  /** Sets the state (and optionally desired state and error); true when the state changed. */
+  async setState(id: string, state: InstanceState, extra: { desired?: 'running' | 'stopped'; error?: string | null } = {}): Promise<boolean> {
     const before = await this.get(id);
     if (!before) return false;
     await this.db.run(
-      `UPDATE instances SET state = ?, desired = ?, last_error = ?, launch_step = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`,
-      [state, extra.desired ?? before.desired, extra.error === undefined ? before.last_error : extra.error, extra.step === undefined ? before.launch_step : extra.step, id],
+      `UPDATE instances SET state = ?, desired = ?, last_error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`,
+      [state, extra.desired ?? before.desired, extra.error === undefined ? before.last_error : extra.error, id],
     );
     return before.state !== state;
   }
@@ -133,8 +177,9 @@ export class InstanceStore {
     await this.db.run("UPDATE instances SET guest_status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", [json, id]);
   }
 
-  async remove(id: string): Promise<void> {
-    await this.db.run('DELETE FROM instances WHERE id = ?', [id]);
+  /** The record goes, and with it its files and DNS records (foreign keys). */
+  async remove(id: string, q: Queryable = this.db): Promise<void> {
+    await q.run('DELETE FROM instances WHERE id = ?', [id]);
   }
 
   /**

@@ -1,8 +1,10 @@
 /**
  * Reconcile, at start and periodically: compare every reachable host's instances with the database
- * and repair the drift. An interrupted launch is finished when the guest already runs, else undone;
- * an interrupted destroy is finished; a domain with no record (an orphan) is removed; a record whose
- * domain vanished is kept and marked `lost`, never dropped silently. Each repair is an event.
+ * and repair the drift. First the journal: every operation a crash (or an undo that failed) left
+ * open is resumed or undone from its recorded steps, whatever its kind, through the journal's one
+ * path (`Journal.recover`). Then the records: a record whose domain vanished is kept and marked
+ * `lost`, never dropped silently; others follow their host. Last, a domain that neither a record
+ * nor an open operation knows (an orphan) is removed. Each repair is an event.
  *
  * @example
  * const report = await reconciler.run();
@@ -13,9 +15,11 @@ import { errorMessage } from '../../../common/errors.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
-import { stateFromHost } from './host-states.js';
+import type { Journal } from '../operations/journal.js';
+import type { OperationRecord } from '../operations/journal-store.js';
+import { stateFromHost, TRANSITIONAL } from './host-states.js';
 import type { InstanceService } from './instance-service.js';
-import type { InstanceRow, InstanceStore } from './instance-store.js';
+import type { InstanceStore } from './instance-store.js';
 
 export interface ReconcileReport {
   readonly hostsChecked: string[];
@@ -23,6 +27,8 @@ export interface ReconcileReport {
   readonly launchesFinished: string[];
   readonly launchesUndone: string[];
   readonly destroysFinished: string[];
+  /** Lifecycle operations (checkpoint, rollback, upgrade, …) a crash interrupted, undone: `name: kind`. */
+  readonly operationsUndone: string[];
   readonly orphansRemoved: string[];
   readonly lost: string[];
   readonly errors: string[];
@@ -32,14 +38,12 @@ export interface ReconcilerOptions {
   readonly store: InstanceStore;
   readonly hosts: HostRegistry;
   readonly instances: InstanceService;
+  readonly journal: Journal;
   readonly bus: EventBus;
-  /** True for launches this process is running (they are not interrupted). */
-  readonly isLaunching: (id: string) => boolean;
-  /** True for lifecycle operations this process is running. */
-  readonly isOperating?: (id: string) => boolean;
-  /** Undoes a lifecycle operation a crash interrupted (the row's `operation` is set); true when it did. */
-  readonly recoverOperation?: (row: InstanceRow) => Promise<boolean>;
 }
+
+/** Closed operations are kept this long for reading, then pruned. */
+const JOURNAL_DAYS = 30;
 
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
@@ -69,15 +73,14 @@ export class Reconciler {
   }
 
   private async pass(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { hostsChecked: [], hostsUnreachable: [], launchesFinished: [], launchesUndone: [], destroysFinished: [], orphansRemoved: [], lost: [], errors: [] };
-    const { hosts, store, instances, bus } = this.opts;
-    for (const host of await hosts.store.list()) {
-      if (host.status === 'revoked') continue;
-      let statuses: InstanceStatus[];
-      // Records changed after this were changed after the host answered: its answer cannot speak for them.
-      const asked = new Date().toISOString();
+    const report: ReconcileReport = { hostsChecked: [], hostsUnreachable: [], launchesFinished: [], launchesUndone: [], destroysFinished: [], operationsUndone: [], orphansRemoved: [], lost: [], errors: [] };
+    const { hosts, store, instances, journal, bus } = this.opts;
+    const reachable = new Set<string>();
+    const hostList = (await hosts.store.list()).filter((h) => h.status !== 'revoked');
+    for (const host of hostList) {
       try {
-        statuses = await (await hosts.client(host.id)).instances();
+        await (await hosts.client(host.id)).instances();
+        reachable.add(host.id);
       } catch (err) {
         await instances.markUnknown([host.id]);
         // A host that answers with an error (its libvirt down, say) is not unreachable: its heartbeat says what it is.
@@ -87,25 +90,55 @@ export class Reconciler {
         }
         report.hostsUnreachable.push(host.name);
         if (host.status === 'ready') await hosts.store.setStatus(host.id, 'unreachable', errorMessage(err));
-        continue;
       }
+    }
+
+    // The journal first: what it knows of, it decides (an interrupted launch is undone from its steps).
+    for (const op of await journal.interrupted()) {
+      if (op.hostId && !reachable.has(op.hostId)) continue; // its host answers later
+      await this.recover(op, report);
+    }
+
+    for (const host of hostList) {
+      if (!reachable.has(host.id)) continue;
       report.hostsChecked.push(host.name);
       const client = await hosts.client(host.id);
+      let statuses: InstanceStatus[];
+      // Records changed after this were changed after the host answered: its answer cannot speak for them.
+      const asked = new Date().toISOString();
+      try {
+        statuses = await client.instances();
+      } catch (err) {
+        report.errors.push(`${host.name}: ${errorMessage(err)}`);
+        continue;
+      }
       const onHost = new Map(statuses.map((s) => [s.id, s]));
-      const rows = await store.byHost(host.id);
-      for (const listed of rows) {
-        // Read again: a launch may have finished, and left the process's active set, since `rows` was read.
+      // Instances an open operation holds (running here, or stuck in an undo) are the journal's.
+      const held = new Set((await journal.store.listOpen()).flatMap((op) => (op.instanceId ? [op.instanceId] : [])));
+      for (const listed of await store.byHost(host.id)) {
+        // Read again: an operation may have closed since `held` was read; one changed after the host answered is the next pass's.
         const row = await store.get(listed.id);
-        if (!row || row.updated_at >= asked) continue;
+        if (!row || held.has(row.id) || row.updated_at >= asked) continue;
         try {
-          await this.repair(row, onHost.get(row.id), () => client.removeInstance(row.id), report);
+          const s = onHost.get(row.id);
+          if (TRANSITIONAL.has(row.state)) {
+            report.errors.push(`${row.name} is ${row.state} and no operation in the journal holds it`);
+          } else if (s === undefined || s.state === 'absent') {
+            if (row.state !== 'lost') {
+              report.lost.push(row.name);
+              bus.publish('reconcile.lost', { id: row.id, name: row.name, error: 'the host has no such domain' });
+            }
+            await instances.setState(row, 'lost', { error: 'the host has no domain for this instance' });
+          } else {
+            await instances.setState(row, stateFromHost(s));
+          }
         } catch (err) {
           report.errors.push(`${row.name}: ${errorMessage(err)}`);
         }
       }
       const known = new Set((await store.list()).map((r) => r.id));
       for (const s of statuses) {
-        if (known.has(s.id) || this.opts.isLaunching(s.id) || this.opts.isOperating?.(s.id)) continue;
+        if (known.has(s.id) || held.has(s.id)) continue;
         try {
           await client.removeInstance(s.id);
           report.orphansRemoved.push(`${host.name}/${s.id}`);
@@ -115,53 +148,32 @@ export class Reconciler {
         }
       }
     }
+    await journal.store.prune(JOURNAL_DAYS).catch(() => undefined);
     bus.publish('reconcile.done', { ...report });
     return report;
   }
 
-  private async repair(row: InstanceRow, s: InstanceStatus | undefined, removeOnHost: () => Promise<void>, report: ReconcileReport): Promise<void> {
-    const { instances, bus } = this.opts;
-    const present = s !== undefined && s.state !== 'absent';
-    if (this.opts.isOperating?.(row.id)) return;
-    if (row.operation && this.opts.recoverOperation) {
-      if (await this.opts.recoverOperation(row)) {
-        bus.publish('reconcile.operation-undone', { id: row.id, name: row.name, operation: row.operation });
-        return;
+  /** One interrupted operation, through the journal's one path; the report and the events say what became of it. */
+  private async recover(op: OperationRecord, report: ReconcileReport): Promise<void> {
+    const { bus, journal } = this.opts;
+    const name = typeof op.subject['name'] === 'string' ? op.subject['name'] : (op.instanceId ?? op.id);
+    const last = op.steps.at(-1)?.name ?? null;
+    try {
+      const outcome = await journal.recover(op);
+      if (outcome === 'stuck') {
+        const failed = (await journal.store.get(op.id))?.steps.find((s) => s.error)?.error;
+        report.errors.push(`${name}: the interrupted ${op.kind} could not be ${op.state === 'running' && op.kind === 'destroy' ? 'finished' : 'undone'}${failed ? `: ${failed}` : ''}`);
+      } else if (op.kind === 'launch') {
+        (outcome === 'finished' ? report.launchesFinished : report.launchesUndone).push(name);
+        bus.publish(outcome === 'finished' ? 'reconcile.launch-finished' : 'reconcile.launch-undone', { id: op.instanceId, name, step: last });
+      } else if (op.kind === 'destroy') {
+        report.destroysFinished.push(name);
+      } else {
+        report.operationsUndone.push(`${name}: ${op.kind}`);
+        bus.publish(outcome === 'finished' ? 'reconcile.operation-finished' : 'reconcile.operation-undone', { id: op.instanceId, name, operation: op.kind, step: last });
       }
-    }
-    switch (row.state) {
-      case 'launching': {
-        if (this.opts.isLaunching(row.id)) return;
-        if (present && s.state === 'running' && s.hasLayer) {
-          // It got as far as a running guest: finish the launch rather than kill what runs.
-          await this.opts.store.setStep(row.id, null);
-          await instances.setState(row, 'running', { error: null });
-          report.launchesFinished.push(row.name);
-          bus.publish('reconcile.launch-finished', { id: row.id, name: row.name });
-        } else {
-          await removeOnHost();
-          await instances.forget(row);
-          report.launchesUndone.push(row.name);
-          bus.publish('reconcile.launch-undone', { id: row.id, name: row.name, step: row.launch_step });
-        }
-        return;
-      }
-      case 'destroying':
-      case 'failed':
-        await removeOnHost();
-        await instances.forget(row);
-        report.destroysFinished.push(row.name);
-        return;
-      default:
-        if (!present) {
-          if (row.state !== 'lost') {
-            report.lost.push(row.name);
-            bus.publish('reconcile.lost', { id: row.id, name: row.name, error: 'the host has no such domain' });
-          }
-          await instances.setState(row, 'lost', { error: 'the host has no domain for this instance' });
-        } else {
-          await instances.setState(row, stateFromHost(s));
-        }
+    } catch (err) {
+      report.errors.push(`${name}: the interrupted ${op.kind}: ${errorMessage(err)}`);
     }
   }
 }

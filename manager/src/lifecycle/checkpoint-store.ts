@@ -1,6 +1,6 @@
 /** Checkpoints in sqlite: each a complete stack an instance can be rolled back to (Blutopia §3.4). */
 import type { Database, Queryable } from '../db/database.js';
-import type { InstanceFile, InstanceRow } from '../instances/instance-store.js';
+import type { InstanceFile } from '../instances/instance-store.js';
 
 export interface CheckpointRow {
   readonly id: string;
@@ -53,17 +53,25 @@ export class CheckpointStore {
     return this.db.get<CheckpointRow>('SELECT * FROM checkpoints WHERE instance_id = ? AND (id = ? OR CAST(seq AS TEXT) = ?)', [instanceId, id, id]);
   }
 
-  /** Records the state `row` is in (its files, its frozen layers plus `frozenNow`) as the next checkpoint. */
-  async record(tx: Queryable, id: string, row: InstanceRow, files: readonly InstanceFile[], frozen: readonly string[], reason: string): Promise<void> {
-    const next = (await tx.get<{ n: number | null }>('SELECT MAX(seq) AS n FROM checkpoints WHERE instance_id = ?', [row.id]))?.n ?? 0;
+  /** Records a state of the instance (its files, `frozen`: its frozen layers and the one frozen now) as its next checkpoint. */
+  async record(
+    tx: Queryable,
+    id: string,
+    instanceId: string,
+    at: { readonly appliance: string; readonly version: string; readonly channelId: string | null; readonly params: string; readonly guestSpec: string },
+    files: readonly InstanceFile[],
+    frozen: readonly string[],
+    reason: string,
+  ): Promise<void> {
+    const next = (await tx.get<{ n: number | null }>('SELECT MAX(seq) AS n FROM checkpoints WHERE instance_id = ?', [instanceId]))?.n ?? 0;
     await tx.run(
       'INSERT INTO checkpoints (id, instance_id, seq, reason, appliance, version, channel_id, files, frozen, params, guest_spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [id, row.id, next + 1, reason, row.appliance, row.version, row.channel_id, JSON.stringify(files), JSON.stringify(frozen), row.params, row.guest_spec],
+      [id, instanceId, next + 1, reason, at.appliance, at.version, at.channelId, JSON.stringify(files), JSON.stringify(frozen), at.params, at.guestSpec],
     );
   }
 
-  async remove(instanceId: string, id: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM checkpoints WHERE instance_id = ? AND id = ?', [instanceId, id])).changes > 0;
+  async remove(instanceId: string, id: string, q: Queryable = this.db): Promise<boolean> {
+    return (await q.run('DELETE FROM checkpoints WHERE instance_id = ? AND id = ?', [instanceId, id])).changes > 0;
   }
 
   /** Every writable layer any checkpoint of the instance still needs. */

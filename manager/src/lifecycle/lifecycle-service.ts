@@ -1,6 +1,7 @@
 /**
- * Blutopia's operations over an instance's layer stack. Every operation first records a
- * checkpoint: the current writable layer is frozen and a new empty one goes on top.
+ * Blutopia's operations over an instance's layer stack, each one journaled operation (its kind is
+ * the action's name). Every operation but flatten records a checkpoint: the current writable layer
+ * is frozen and a new empty one goes on top.
  * - checkpoint: just that;
  * - rollback { checkpoint }: that checkpoint's stack under a new writable layer (the state left
  *   behind is itself recorded, so a rollback can be rolled back);
@@ -10,26 +11,33 @@
  * - package { name, version }: the writable layers become one deployment layer in the local channel;
  * - flatten: the frozen writable layers merged into one (same content, shallower stack).
  * A running instance is stopped for the change and started again, and the operation says so
- * first. Any failure puts the instance back on its previous stack, running if it ran.
+ * first. The steps (stage, stop, writable layer, define, start, commit; `host-steps.ts`,
+ * `restack-steps.ts`) each carry their undo, so any failure, and any crash once reconcile runs,
+ * puts the instance back on its previous stack, running if it ran.
  *
  * @example
  * await lifecycle.run('web1', { action: 'upgrade', version: '1.1.0' });
  */
-import { errorMessage, StormError } from '../../../common/errors.js';
 import type { Catalog, CatalogEntry } from '../catalog/catalog.js';
-import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
+import type { GuestSpec } from '../guests/guest-spec.js';
 import type { HostClient } from '../hosts/host-client.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import { newId } from '../ids.js';
+import type { LayerCache } from '../images/layer-cache.js';
 import type { PullService } from '../images/pull-service.js';
+import { type DomainRequests, identityOf, shapeOf, type StackShape } from '../instances/domain-request.js';
+import type { HostSteps } from '../instances/host-steps.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import type { InstanceFile, InstanceRow, InstanceStore } from '../instances/instance-store.js';
-import type { Launcher } from '../instances/launcher.js';
 import { resolveParams } from '../instances/params.js';
-import type { GuestSpec } from '../guests/guest-spec.js';
+import type { Staging } from '../instances/staging.js';
+import type { Journal, Operation, RevertOutcome } from '../operations/journal.js';
+import type { OperationRecord } from '../operations/journal-store.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import type { Packager } from './packager.js';
+import type { RecordedStack, RestackSteps } from './restack-steps.js';
 import { COPIED_ON_REPROVISION, MAX_STACK_DEPTH, stackDepth, upgradeFiles } from './stacks.js';
 
 export type LifecycleAction =
@@ -60,48 +68,63 @@ interface RowChange {
 }
 
 interface Plan {
-  readonly op: string;
+  readonly op: LifecycleAction['action'];
   readonly reason: string;
   readonly files: readonly InstanceFile[];
   /** The new stack's frozen layers; `undefined`: the current ones plus the layer frozen now. */
   readonly frozen?: readonly string[];
   readonly change?: RowChange;
   readonly copyPaths?: readonly string[];
+  /** Steps after the commit (package's); the operation then closes with their last. */
+  readonly then?: (op: Operation, at: { readonly checkpointFrozen: readonly string[]; readonly before: RecordedStack }) => Promise<Partial<LifecycleResult>>;
 }
 
 export interface LifecycleOptions {
-  readonly db: Database;
+  readonly journal: Journal;
   readonly store: InstanceStore;
   readonly instances: InstanceService;
   readonly hosts: HostRegistry;
   readonly catalog: Catalog;
   readonly pulls: PullService;
-  readonly launcher: Launcher;
+  readonly cache: LayerCache;
   readonly checkpoints: CheckpointStore;
   readonly bus: EventBus;
-  /** Builds and publishes a package (the local channel), after the operation's checkpoint. */
-  readonly packager?: (row: InstanceRow, client: HostClient, layers: readonly string[], name: string, version: string) => Promise<{ sha256: string; size: number }>;
+  readonly staging: Staging;
+  readonly requests: DomainRequests;
+  readonly hostSteps: HostSteps;
+  readonly restackSteps: RestackSteps;
+  /** Builds and publishes packages (the local channel); without it, `package` is refused. */
+  readonly packager?: Packager;
   readonly stopTimeoutMs?: number;
 }
+
+const KINDS: readonly LifecycleAction['action'][] = ['checkpoint', 'rollback', 'upgrade', 'reprovision', 'package', 'flatten'];
 
 const json = <T>(s: string): T => JSON.parse(s) as T;
 
 export class LifecycleService {
-  /** Operations running in this process; reconcile leaves their instances alone. */
+  /** Operations starting or running in this process; reconcile leaves their instances alone. */
   private readonly active = new Set<string>();
 
-  constructor(private readonly opts: LifecycleOptions) {}
+  constructor(private readonly opts: LifecycleOptions) {
+    const { journal, staging, hostSteps: h, restackSteps: r, packager } = opts;
+    journal.define(staging.step, h.stopForChange, h.writableLayer, h.define, h.start, r.commit, r.merge, r.flattened);
+    if (packager) journal.define(packager.build, packager.ingest, packager.publish);
+    for (const name of KINDS) journal.defineKind({ name, reverted: (op, outcome) => this.reverted(op, outcome) });
+  }
 
   isActive(instanceId: string): boolean {
-    return this.active.has(instanceId);
+    return this.active.has(instanceId) || this.opts.journal.isActive(instanceId);
   }
 
   async run(idOrName: string, action: LifecycleAction): Promise<LifecycleResult> {
     const row = await this.opts.instances.find(idOrName);
-    if (this.active.has(row.id)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation`);
+    if (this.isActive(row.id)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation`);
     if (!['running', 'stopped'].includes(row.state)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}; lifecycle operations need it running or stopped`);
     this.active.add(row.id);
     try {
+      const open = await this.opts.journal.openFor(row.id);
+      if (open.length) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has an interrupted ${open[0]!.kind} that reconcile has not finished or undone yet`);
       switch (action.action) {
         case 'checkpoint':
           return await this.restack(row, { op: 'checkpoint', reason: action.label?.slice(0, 200) || 'checkpoint', files: await this.opts.store.files(row.id) });
@@ -182,165 +205,132 @@ export class LifecycleService {
   }
 
   private async package(row: InstanceRow, name: string, version: string): Promise<LifecycleResult> {
-    if (!this.opts.packager) throw MgrErr.MGR_ERR_UNAVAILABLE('packaging is not configured');
+    const packager = this.opts.packager;
+    if (!packager) throw MgrErr.MGR_ERR_UNAVAILABLE('packaging is not configured');
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name) || !/^[0-9A-Za-z.+-]{1,64}$/.test(version)) throw MgrErr.MGR_ERR_VALIDATION('package name: lower-case letters, digits and dashes; version: a version string');
-    if (await this.opts.db.get('SELECT 1 FROM packages WHERE name = ? AND version = ?', [name, version])) throw MgrErr.MGR_ERR_CONFLICT(`package ${name} ${version} exists`);
-    const result = await this.restack(row, { op: 'package', reason: `package as ${name} ${version}`, files: await this.opts.store.files(row.id) });
-    // After the checkpoint every writable layer of the stack is frozen: together they are the package.
-    const after = (await this.opts.store.get(row.id))!;
-    const client = await this.opts.hosts.client(row.host_id!);
-    const pkg = await this.opts.packager(after, client, json<string[]>(after.frozen), name, version);
-    this.opts.bus.publish('instance.packaged', { id: row.id, name: row.name, package: name, version, sha256: pkg.sha256 });
-    return { ...result, package: { name, version, ...pkg } };
+    if (await packager.exists(name, version)) throw MgrErr.MGR_ERR_CONFLICT(`package ${name} ${version} exists`);
+    const hostId = this.hostOf(row);
+    const result = await this.restack(row, {
+      op: 'package',
+      reason: `package as ${name} ${version}`,
+      files: await this.opts.store.files(row.id),
+      // After the checkpoint every writable layer of the stack is frozen: together they are the package.
+      then: async (op, { checkpointFrozen, before }) => {
+        const built = await op.run(packager.build, { hostId, instanceId: row.id, layers: checkpointFrozen });
+        const existed = await this.opts.cache.has(built.sha256);
+        await op.run(packager.ingest, { hostId, instanceId: row.id, ...built, label: `package ${name} ${version} from ${row.name}`, existed });
+        const top: InstanceFile = { position: 0, role: 'layer', kind: 'deployment', sha256: built.sha256, size: built.size };
+        const base = await this.opts.catalog.resolve(row.appliance, row.version, row.channel_id ?? undefined).catch(() => undefined);
+        const spec = {
+          files: [...before.files, top].map((f, position) => ({ ...f, position })),
+          memoryMiB: row.memory_mib,
+          vcpus: row.vcpus,
+          parameters: base?.descriptor.parameters ?? [],
+          guestSpec: json<GuestSpec>(row.guest_spec),
+        };
+        await op.finish(packager.publish, { name, version, instanceId: row.id, ...built }, { base: { channelId: row.channel_id, name: row.appliance, version: row.version }, spec });
+        return { package: { name, version, ...built } };
+      },
+    });
+    await packager.afterPublish();
+    this.opts.bus.publish('instance.packaged', { id: row.id, name: row.name, package: name, version, sha256: result.package?.sha256 });
+    return result;
   }
 
   private async flatten(row: InstanceRow): Promise<LifecycleResult> {
     const frozen = json<string[]>(row.frozen);
     if (frozen.length < 2) throw MgrErr.MGR_ERR_CONFLICT(`${row.name} has ${frozen.length} frozen layer(s): nothing to flatten`);
-    const client = await this.client(row);
-    const files = await this.opts.store.files(row.id);
-    const wasRunning = await this.stopFor(row, client, 'flatten');
-    try {
-      const merged = await client.mergeLayers(row.id, { layers: frozen });
-      try {
-        await client.defineDomain(row.id, this.opts.launcher.domainRequest(row, { name: row.appliance, version: row.version, memoryMiB: row.memory_mib, vcpus: row.vcpus }, files, [merged.id]));
-      } catch (err) {
-        await client.removeWritableLayer(row.id, merged.id).catch(() => undefined);
-        throw err;
-      }
-      await this.opts.db.run("UPDATE instances SET frozen = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", [JSON.stringify([merged.id]), row.id]);
-      await this.collect(row.id, client);
-    } catch (err) {
-      if (wasRunning) await client.action(row.id, { action: 'start' }).catch(() => undefined);
-      throw err;
-    }
-    if (wasRunning) await client.action(row.id, { action: 'start' });
+    const { journal, hostSteps: h, restackSteps: r, requests } = this.opts;
+    const hostId = this.hostOf(row);
+    const previous = shapeOf(row, await this.opts.store.files(row.id));
+    const identity = identityOf(row);
+    const wasRunning = row.state === 'running';
+    const keep = [...(await this.opts.checkpoints.referencedLayers(row.id)), ...frozen];
+    await journal.perform({ kind: 'flatten', instanceId: row.id, hostId, subject: { name: row.name, wasRunning } }, async (op) => {
+      await this.stopFor(op, row, hostId, previous, 'flatten');
+      const merged = await op.run(r.merge, { hostId, instanceId: row.id, layers: frozen, keep });
+      await op.run(h.define, { hostId, instanceId: row.id }, requests.build(identity, { ...previous, frozen: [merged] }));
+      if (wasRunning) await op.run(h.start, { hostId, instanceId: row.id });
+      await op.finish(r.flattened, { instanceId: row.id, frozen: [merged], state: wasRunning ? 'running' : 'stopped' });
+    });
+    await this.collect(row.id, await this.opts.hosts.client(hostId));
     this.opts.bus.publish('instance.flattened', { id: row.id, name: row.name, layers: frozen.length });
     return { checkpoint: null, restarted: wasRunning };
   }
 
-  private async client(row: InstanceRow): Promise<HostClient> {
+  private hostOf(row: InstanceRow): string {
     if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
-    return this.opts.hosts.client(row.host_id);
+    return row.host_id;
   }
 
-  /** Says what will happen, then stops a running instance; true when it ran. */
-  private async stopFor(row: InstanceRow, client: HostClient, op: string): Promise<boolean> {
+  /** Says what will happen, then stops a running instance (a step: its undo puts the previous stack back). */
+  private async stopFor(op: Operation, row: InstanceRow, hostId: string, previous: StackShape, what: string): Promise<void> {
     const wasRunning = row.state === 'running';
     this.opts.bus.publish('instance.operation', {
       id: row.id,
       name: row.name,
-      op,
+      op: what,
       phase: 'begin',
       restart: wasRunning,
-      message: wasRunning ? `${row.name} is running: it is stopped for the ${op} and started again afterwards` : `${op} of ${row.name} (stopped, stays stopped)`,
+      message: wasRunning ? `${row.name} is running: it is stopped for the ${what} and started again afterwards` : `${what} of ${row.name} (stopped, stays stopped)`,
     });
-    if (wasRunning) {
-      await client.action(row.id, { action: 'stop', timeoutMs: this.opts.stopTimeoutMs ?? 30_000 });
-      await this.opts.instances.setState(row, 'stopped');
-    }
-    return wasRunning;
+    await op.run(this.opts.hostSteps.stopForChange, { hostId, instance: identityOf(row), wasRunning, previous, ...(this.opts.stopTimeoutMs ? { timeoutMs: this.opts.stopTimeoutMs } : {}) });
+    if (wasRunning) await this.opts.instances.setState(row, 'stopped');
   }
 
   /**
-   * Checkpoint, then the new stack: a new writable layer on top of `plan`'s image layers and frozen
-   * layers, defined and (if it ran) started, then committed with the checkpoint in one transaction.
-   * A failure anywhere removes the new layer and redefines the old stack.
+   * Checkpoint, then the new stack: stage its layers, stop, a new writable layer on top of `plan`'s
+   * image and frozen layers, define, start (if it ran), then the checkpoint and the new stack
+   * committed in one transaction, which closes the operation (or `plan.then`'s steps after it do).
    */
   private async restack(row: InstanceRow, plan: Plan): Promise<LifecycleResult> {
-    const client = await this.client(row);
-    const before = { files: await this.opts.store.files(row.id), frozen: json<string[]>(row.frozen) };
-    const layers = await client.writableLayers(row.id);
-    const current = layers.layers.find((l) => l.current);
+    const { journal, hostSteps: h, restackSteps: r, requests, staging } = this.opts;
+    const hostId = this.hostOf(row);
+    const before: RecordedStack = { ...shapeOf(row, await this.opts.store.files(row.id)), channelId: row.channel_id, params: row.params, guestSpec: row.guest_spec };
+    const current = (await (await this.opts.hosts.client(hostId)).writableLayers(row.id)).layers.find((l) => l.current);
     if (!current) throw MgrErr.MGR_ERR_CONFLICT(`the host holds no writable layer for ${row.name}`);
     const checkpointFrozen = [...before.frozen, current.id];
     const frozen = plan.frozen ?? checkpointFrozen;
     const depth = stackDepth(plan.files, frozen);
     if (depth > MAX_STACK_DEPTH) throw MgrErr.MGR_ERR_CONFLICT(`the stack would be ${depth} disks deep, the most is ${MAX_STACK_DEPTH}: flatten ${row.name} first`);
-    await this.opts.launcher.stage(row.host_id!, plan.files);
-
-    const wasRunning = await this.stopFor(row, client, plan.op);
-    const change = plan.change;
-    const domainFor = (files: readonly InstanceFile[], fz: readonly string[], c: { appliance: string; version: string; memoryMiB: number; vcpus: number }) =>
-      this.opts.launcher.domainRequest(row, { name: c.appliance, version: c.version, memoryMiB: c.memoryMiB, vcpus: c.vcpus }, files, fz);
-    const oldShape = { appliance: row.appliance, version: row.version, memoryMiB: row.memory_mib, vcpus: row.vcpus };
-    let newLayer: string | undefined;
-    // Written first: a crash from here on is undone by reconcile (see recover()).
-    await this.setOperation(row.id, { op: plan.op, wasRunning, newLayer: null, before });
-    try {
-      const after = await client.newWritableLayer(row.id, plan.copyPaths ? { copyPaths: plan.copyPaths } : {});
-      newLayer = after.layers.find((l) => l.current)?.id;
-      await this.setOperation(row.id, { op: plan.op, wasRunning, newLayer: newLayer ?? null, before });
-      await client.defineDomain(row.id, domainFor(plan.files, frozen, change ?? oldShape));
-      if (wasRunning) await client.action(row.id, { action: 'start' });
+    const c = plan.change;
+    const after: RecordedStack = c ? { ...c, files: plan.files, frozen } : { ...before, files: plan.files, frozen };
+    const identity = identityOf(row);
+    const wasRunning = row.state === 'running';
+    return journal.perform({ kind: plan.op, instanceId: row.id, hostId, subject: { name: row.name, wasRunning } }, async (op) => {
+      await op.run(staging.step, { hostId, files: plan.files });
+      await this.stopFor(op, row, hostId, before, plan.op);
+      await op.run(h.writableLayer, { hostId, instanceId: row.id, previousCurrent: current.id, ...(plan.copyPaths ? { copyPaths: plan.copyPaths } : {}) });
+      await op.run(h.define, { hostId, instanceId: row.id }, requests.build(identity, after));
+      if (wasRunning) await op.run(h.start, { hostId, instanceId: row.id });
       const checkpointId = newId('cp');
-      await this.opts.db.transaction(async (tx) => {
-        await this.opts.checkpoints.record(tx, checkpointId, row, before.files, checkpointFrozen, plan.reason);
-        await tx.run('DELETE FROM instance_files WHERE instance_id = ?', [row.id]);
-        for (const f of plan.files) await tx.run('INSERT INTO instance_files (instance_id, position, role, kind, sha256, size) VALUES (?, ?, ?, ?, ?, ?)', [row.id, f.position, f.role, f.kind, f.sha256, f.size]);
-        await tx.run(
-          `UPDATE instances SET frozen = ?, operation = NULL, appliance = ?, version = ?, channel_id = ?, memory_mib = ?, vcpus = ?, params = ?, guest_spec = ?, state = ?, last_error = NULL,
-             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`,
-          [
-            JSON.stringify(frozen),
-            change?.appliance ?? row.appliance,
-            change?.version ?? row.version,
-            change ? change.channelId : row.channel_id,
-            change?.memoryMiB ?? row.memory_mib,
-            change?.vcpus ?? row.vcpus,
-            change?.params ?? row.params,
-            change?.guestSpec ?? row.guest_spec,
-            wasRunning ? 'running' : 'stopped',
-            row.id,
-          ],
-        );
-      });
+      const commit = { instanceId: row.id, checkpointId, reason: plan.reason, checkpointFrozen, before, after, state: wasRunning ? ('running' as const) : ('stopped' as const) };
+      let more: Partial<LifecycleResult> = {};
+      if (plan.then) {
+        await op.commit(r.commit, commit);
+        more = await plan.then(op, { checkpointFrozen, before });
+      } else {
+        await op.finish(r.commit, commit);
+      }
       this.opts.bus.publish('instance.operation', { id: row.id, name: row.name, op: plan.op, phase: 'done', checkpoint: checkpointId, restart: wasRunning });
       this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state: wasRunning ? 'running' : 'stopped', from: row.state });
-      return { checkpoint: checkpointId, restarted: wasRunning };
-    } catch (err) {
-      await this.undo(row, client, { wasRunning, newLayer, before, shape: oldShape }, err);
-      throw err;
-    }
+      return { checkpoint: checkpointId, restarted: wasRunning, ...more };
+    });
   }
 
-  private async setOperation(id: string, op: { op: string; wasRunning: boolean; newLayer: string | null; before: { files: readonly InstanceFile[]; frozen: readonly string[] } } | null): Promise<void> {
-    await this.opts.db.run('UPDATE instances SET operation = ? WHERE id = ?', [op ? JSON.stringify(op) : null, id]);
-  }
-
-  /** Back to the previous stack: drop the new layer (the old one is current again), redefine, restart. */
-  private async undo(
-    row: InstanceRow,
-    client: HostClient,
-    s: { wasRunning: boolean; newLayer: string | undefined; before: { files: readonly InstanceFile[]; frozen: readonly string[] }; shape: { appliance: string; version: string; memoryMiB: number; vcpus: number } },
-    cause: unknown,
-  ): Promise<void> {
-    const reason = cause instanceof StormError ? `${cause.code}: ${cause.message}` : errorMessage(cause);
-    const problems: string[] = [];
-    await client.action(row.id, { action: 'destroy' }).catch(() => undefined);
-    if (s.newLayer) await client.removeWritableLayer(row.id, s.newLayer).catch((e: unknown) => problems.push(`remove ${s.newLayer}: ${errorMessage(e)}`));
-    await client
-      .defineDomain(row.id, this.opts.launcher.domainRequest(row, { name: s.shape.appliance, version: s.shape.version, memoryMiB: s.shape.memoryMiB, vcpus: s.shape.vcpus }, s.before.files, s.before.frozen))
-      .catch((e: unknown) => problems.push(`redefine: ${errorMessage(e)}`));
-    if (s.wasRunning) await client.action(row.id, { action: 'start' }).catch((e: unknown) => problems.push(`restart: ${errorMessage(e)}`));
-    await this.setOperation(row.id, null);
-    await this.opts.store.setState(row.id, s.wasRunning && problems.length === 0 ? 'running' : 'stopped', { error: `operation failed (${reason})${problems.length ? `; undo: ${problems.join('; ')}` : ''}` });
-    this.opts.bus.publish('instance.operation', { id: row.id, name: row.name, phase: 'failed', error: reason, undone: problems.length === 0 });
-  }
-
-  /** Reconcile: an operation that a crash interrupted is undone, back to the stack it started from. */
-  async recover(row: InstanceRow): Promise<boolean> {
-    if (!row.operation || this.active.has(row.id)) return false;
-    const op = json<{ op: string; wasRunning: boolean; newLayer: string | null; before: { files: InstanceFile[]; frozen: string[] } }>(row.operation);
-    const client = await this.client(row);
-    await this.undo(row, client, { wasRunning: op.wasRunning, newLayer: op.newLayer ?? undefined, before: op.before, shape: { appliance: row.appliance, version: row.version, memoryMiB: row.memory_mib, vcpus: row.vcpus } }, new Error(`interrupted ${op.op}`));
-    return true;
+  /** Undone (in this process or by reconcile): the instance is on its previous stack, running if it ran and the undo went through. */
+  private async reverted(op: OperationRecord, outcome: RevertOutcome): Promise<void> {
+    if (!op.instanceId) return;
+    const wasRunning = op.subject['wasRunning'] === true;
+    const problems = outcome.problems.length ? `; undo: ${outcome.problems.join('; ')}` : '';
+    await this.opts.store.setState(op.instanceId, wasRunning && outcome.complete ? 'running' : 'stopped', { error: `operation failed (${outcome.reason})${problems}` });
+    this.opts.bus.publish('instance.operation', { id: op.instanceId, name: op.subject['name'], phase: 'failed', error: outcome.reason, undone: outcome.complete });
   }
 
   /** `collect` for an instance by id, with its host's client. */
   async collectFor(instanceId: string): Promise<string[]> {
     const row = (await this.opts.store.get(instanceId))!;
-    return this.collect(instanceId, await this.client(row));
+    return this.collect(instanceId, await this.opts.hosts.client(this.hostOf(row)));
   }
 
   /** Removes the host's writable layers no stack and no checkpoint uses any more. */

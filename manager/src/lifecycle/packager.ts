@@ -1,49 +1,118 @@
 /**
- * `package`: the instance's frozen writable layers, built by its host into one squashfs (identity
- * files left out), fetched into the manager's cache and verified, recorded as a deployment layer on
- * top of the appliance version beneath it, and published in the manager's local channel.
+ * `package`, after the operation's checkpoint, as three journal steps: `build` (the host merges the
+ * instance's frozen writable layers into one squashfs, identity files left out; undo: the host's
+ * copy goes), `ingest` (fetched into the manager's cache and verified; undo: the cached copy goes,
+ * unless it was there before or a record uses it) and `publish` (recorded as a deployment layer on
+ * top of the appliance version beneath it, the operation's last step). `afterPublish` then rebuilds
+ * the manager's local channel from the records, as every start does too.
  *
  * @example
- * const packager = makePackager({ db, cache, local, channels, catalog });
- * await packager(row, client, ['w0', 'w1'], 'hello-site', '1.0.0');
+ * const built = await op.run(packager.build, { hostId, instanceId, layers: ['w0', 'w1'] });
+ * await op.run(packager.ingest, { hostId, instanceId, ...built, label, existed: await cache.has(built.sha256) });
+ * await op.finish(packager.publish, { name, version, instanceId, ...built }, { base, spec });
+ * await packager.afterPublish();
  */
-import type { Catalog } from '../catalog/catalog.js';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Database } from '../db/database.js';
-import type { HostClient } from '../hosts/host-client.js';
+import type { HostRegistry } from '../hosts/host-registry.js';
+import type { ImageStore } from '../images/image-store.js';
 import type { LayerCache } from '../images/layer-cache.js';
-import type { InstanceFile, InstanceRow, InstanceStore } from '../instances/instance-store.js';
-import type { GuestSpec } from '../guests/guest-spec.js';
+import type { OnHost } from '../instances/host-steps.js';
+import type { Step, TxStep } from '../operations/step.js';
 import type { LocalChannel, PackageSpec } from './local-channel.js';
 import { IDENTITY_PATHS } from './stacks.js';
 
 export interface PackagerDeps {
   readonly db: Database;
+  readonly hosts: HostRegistry;
   readonly cache: LayerCache;
+  readonly images: ImageStore;
   readonly local: LocalChannel;
   readonly channels: ChannelService;
-  readonly catalog: Catalog;
-  readonly store: InstanceStore;
 }
 
-export function makePackager(deps: PackagerDeps) {
-  return async (row: InstanceRow, client: HostClient, layers: readonly string[], name: string, version: string): Promise<{ sha256: string; size: number }> => {
-    const built = await client.buildPackage(row.id, { layers, exclude: IDENTITY_PATHS });
-    const body = await client.packageStream(row.id, built.sha256);
-    await deps.cache.ingest({ sha256: built.sha256, size: built.size, label: `package ${name} ${version} from ${row.name}` }, body);
-    await client.removePackage(row.id, built.sha256).catch(() => undefined);
-    await deps.db.run('INSERT INTO images (sha256, size, kind) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING', [built.sha256, built.size, 'deployment']);
+export interface Built {
+  readonly sha256: string;
+  readonly size: number;
+}
 
-    const top: InstanceFile = { position: 0, role: 'layer', kind: 'deployment', sha256: built.sha256, size: built.size };
-    const files: InstanceFile[] = [...(await deps.store.files(row.id)), top].map((f, position) => ({ ...f, position }));
-    const base = await deps.catalog.resolve(row.appliance, row.version, row.channel_id ?? undefined).catch(() => undefined);
-    const spec: PackageSpec = { files, memoryMiB: row.memory_mib, vcpus: row.vcpus, parameters: base?.descriptor.parameters ?? [], guestSpec: JSON.parse(row.guest_spec) as GuestSpec };
-    await deps.db.run(
-      'INSERT INTO packages (name, version, base_channel, base_name, base_version, sha256, size, instance_id, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [name, version, row.channel_id, row.appliance, row.version, built.sha256, built.size, row.id, JSON.stringify(spec)],
-    );
-    await deps.local.rebuild();
-    await deps.channels.refreshLocal();
-    return built;
-  };
+export interface IngestIntent extends OnHost, Built {
+  readonly label: string;
+  /** The cache held it before (an identical package): the undo leaves it. */
+  readonly existed: boolean;
+}
+
+export interface PublishIntent extends Built {
+  readonly name: string;
+  readonly version: string;
+  readonly instanceId: string;
+}
+
+export interface PublishInput {
+  /** The appliance version the package sits on. */
+  readonly base: { readonly channelId: string | null; readonly name: string; readonly version: string };
+  readonly spec: PackageSpec;
+}
+
+export class Packager {
+  readonly build: Step<OnHost & { readonly layers: readonly string[] }, Built, Built>;
+  readonly ingest: Step<IngestIntent>;
+  readonly publish: TxStep<PublishIntent, void, undefined, PublishInput>;
+
+  constructor(private readonly deps: PackagerDeps) {
+    const client = (hostId: string) => deps.hosts.client(hostId);
+    this.build = {
+      name: 'package.build',
+      run: async ({ hostId, instanceId, layers }) => {
+        const r = await (await client(hostId)).buildPackage(instanceId, { layers, exclude: IDENTITY_PATHS });
+        return { sha256: r.sha256, size: r.size };
+      },
+      keep: (built) => built,
+      // Cut short, the package's name is unknown: the instance has no other package waiting, so all go.
+      undo: async ({ hostId, instanceId }, kept) => {
+        const c = await client(hostId);
+        await (kept ? c.removePackage(instanceId, kept.sha256) : c.removePackages(instanceId));
+      },
+    };
+    this.ingest = {
+      name: 'package.ingest',
+      run: async ({ hostId, instanceId, sha256, size, label }) => {
+        const c = await client(hostId);
+        await deps.cache.ingest({ sha256, size, label }, await c.packageStream(instanceId, sha256));
+        await c.removePackage(instanceId, sha256).catch(() => undefined);
+      },
+      undo: async ({ sha256, existed }) => {
+        if (existed || (await deps.images.has(sha256))) return;
+        await deps.cache.discard(sha256);
+      },
+    };
+    this.publish = {
+      name: 'package.publish',
+      runInTx: async (tx, p, { base, spec }) => {
+        await deps.images.record(tx, { sha256: p.sha256, size: p.size, kind: 'deployment' });
+        await tx.run('INSERT INTO packages (name, version, base_channel, base_name, base_version, sha256, size, instance_id, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+          p.name,
+          p.version,
+          base.channelId,
+          base.name,
+          base.version,
+          p.sha256,
+          p.size,
+          p.instanceId,
+          JSON.stringify(spec),
+        ]);
+      },
+    };
+  }
+
+  /** True when a package of that name and version is recorded. */
+  async exists(name: string, version: string): Promise<boolean> {
+    return (await this.deps.db.get('SELECT 1 FROM packages WHERE name = ? AND version = ?', [name, version])) !== undefined;
+  }
+
+  /** The local channel rebuilt from the package records and read again (every start does it too). */
+  async afterPublish(): Promise<void> {
+    await this.deps.local.rebuild();
+    await this.deps.channels.refreshLocal();
+  }
 }

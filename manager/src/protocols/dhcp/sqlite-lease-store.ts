@@ -28,6 +28,11 @@ interface LeaseRow {
   expires_at: number;
 }
 
+/** Every address a dynamic lease holds (read in the transaction that gives an instance its address). */
+export async function leasedAddresses(q: Queryable): Promise<string[]> {
+  return (await q.all<{ ip: string }>('SELECT ip FROM dhcp_leases')).map((r) => r.ip);
+}
+
 export class SqliteLeaseStore implements LeaseStore {
   private pending: Pending[] = [];
   private writing = false;
