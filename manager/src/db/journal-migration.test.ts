@@ -37,7 +37,7 @@ async function oldRow(id: string, state: string, extra: { launch_step?: string; 
 
 describe('migration 13: the crash records of before become open operations in the journal', () => {
   it('carries launch_step, operation, destroying and failed rows over, then drops the old columns', async () => {
-    await migrate(db, MIGRATIONS.filter((m) => m.version <= 11));
+    await migrate(db, MIGRATIONS.filter((m) => m.version <= 12));
     await db.run("INSERT INTO hosts (id, name, url, cert_serial) VALUES ('host-1', 'vm', 'https://127.0.0.1:1', '01')");
     await oldRow('i-a', 'launching', { launch_step: 'layer', ip: '10.77.0.2' });
     await oldRow('i-bb', 'stopped', { operation: { op: 'upgrade', wasRunning: true, newLayer: 'w3', before: { files: FILES, frozen: ['w1'] } } });
