@@ -111,6 +111,16 @@ const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
   }
 };
 
+/**
+ * The instance once it is `running` as this manager's own heartbeats say. A restarted manager may
+ * judge the host silent by the last manager's heartbeat (its instances `unknown`) until one comes.
+ */
+const runningIn = (m: ManagerProcess, idOrName: string) =>
+  pollUntil(`${idOrName} running in the new manager`, async () => {
+    const v = await m.api.get<Instance>(`/instances/${idOrName}`);
+    return v.state === 'running' ? v : undefined;
+  }, { timeoutMs: 60_000 });
+
 /** The steps the journal recorded for the last operation of `kind`. */
 const journaledSteps = (kind: string) =>
   withDb(async (db) =>
@@ -179,7 +189,7 @@ describe('kill -9 of the manager during launch', () => {
       const { ids } = await checkAgreement(m);
       const names = (await m.api.get<{ instances: Instance[] }>('/instances')).instances;
       if (expected === 'reconcile.launch-undone') expect(names.map((n) => n.name)).not.toContain(name);
-      else expect(names).toContainEqual(expect.objectContaining({ name, state: 'running' }));
+      else expect(await runningIn(m, name)).toMatchObject({ name, state: 'running' });
       if (step === LAUNCH.at(-1)) expect(await journaledSteps('launch')).toEqual(LAUNCH);
       for (const id of ids) await m.api.delete(`/instances/${id}`);
       expect(await stormDomains()).toEqual([]);
@@ -223,7 +233,6 @@ describe('kill -9 of the manager during lifecycle operations (one booted guest t
       return text.split('SeaBIOS').at(-1)?.includes('STORM-OS: ready') ? true : undefined;
     }, { timeoutMs: 120_000 });
   };
-  const view = (m: ManagerProcess) => m.api.get<Instance>(`/instances/${web.id}`);
   const shape = (i: Instance) => ({ state: i.state, version: i.version, layers: i.layers });
 
   /** Each step of `kind` killed in turn: every kill but the last is undone; the last leaves the operation done. */
@@ -234,13 +243,10 @@ describe('kill -9 of the manager during lifecycle operations (one booted guest t
         let before: Instance | undefined;
         const { m, events } = await killAfter(kind, step, (d) => d.api.post(`/instances/${web.id}/actions`, body()), async (d) => {
           await booted(d);
-          // Its state as this manager's own heartbeats say (it starts `unknown` until one comes).
-          before = await pollUntil('web running in the new manager', async () => {
-            const v = await view(d);
-            return v.state === 'running' ? v : undefined;
-          }, { timeoutMs: 60_000 });
+          before = await runningIn(d, web.id);
         });
-        const after = await view(m);
+        // Undone or done, the guest runs again; the state is read as for `before`.
+        const after = await runningIn(m, web.id);
         const mine = events.filter((e) => e.data.name === 'web' && e.data.operation === kind).map((e) => e.type);
         if (step === steps.at(-1)) {
           expect(mine).toEqual([]);
