@@ -76,7 +76,7 @@ interface Plan {
   readonly change?: RowChange;
   readonly copyPaths?: readonly string[];
   /** Steps after the commit (package's); the operation then closes with their last. */
-  readonly then?: (op: Operation, at: { readonly checkpointFrozen: readonly string[]; readonly before: RecordedStack }) => Promise<Partial<LifecycleResult>>;
+  readonly afterCommit?: (op: Operation, at: { readonly checkpointFrozen: readonly string[]; readonly before: RecordedStack }) => Promise<Partial<LifecycleResult>>;
 }
 
 export interface LifecycleOptions {
@@ -215,7 +215,7 @@ export class LifecycleService {
       reason: `package as ${name} ${version}`,
       files: await this.opts.store.files(row.id),
       // After the checkpoint every writable layer of the stack is frozen: together they are the package.
-      then: async (op, { checkpointFrozen, before }) => {
+      afterCommit: async (op, { checkpointFrozen, before }) => {
         const built = await op.run(packager.build, { hostId, instanceId: row.id, layers: checkpointFrozen });
         const existed = await this.opts.cache.has(built.sha256);
         await op.run(packager.ingest, { hostId, instanceId: row.id, ...built, label: `package ${name} ${version} from ${row.name}`, existed });
@@ -281,7 +281,7 @@ export class LifecycleService {
   /**
    * Checkpoint, then the new stack: stage its layers, stop, a new writable layer on top of `plan`'s
    * image and frozen layers, define, start (if it ran), then the checkpoint and the new stack
-   * committed in one transaction, which closes the operation (or `plan.then`'s steps after it do).
+   * committed in one transaction, which closes the operation (or `plan.afterCommit`'s steps after it do).
    */
   private async restack(row: InstanceRow, plan: Plan): Promise<LifecycleResult> {
     const { journal, hostSteps: h, restackSteps: r, requests, staging } = this.opts;
@@ -306,9 +306,9 @@ export class LifecycleService {
       const checkpointId = newId('cp');
       const commit = { instanceId: row.id, checkpointId, reason: plan.reason, checkpointFrozen, before, after, state: wasRunning ? ('running' as const) : ('stopped' as const) };
       let more: Partial<LifecycleResult> = {};
-      if (plan.then) {
+      if (plan.afterCommit) {
         await op.commit(r.commit, commit);
-        more = await plan.then(op, { checkpointFrozen, before });
+        more = await plan.afterCommit(op, { checkpointFrozen, before });
       } else {
         await op.finish(r.commit, commit);
       }

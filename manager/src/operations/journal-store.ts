@@ -109,7 +109,7 @@ export class JournalStore {
 
   /** From here on the operation is undone, never finished; `error` says why. */
   async undoing(operationId: string, error: string): Promise<void> {
-    await this.db.run("UPDATE operations SET state = 'undoing', error = COALESCE(error, ?) WHERE id = ? AND state IN " + OPEN, [error, operationId]);
+    await this.db.run(`UPDATE operations SET state = 'undoing', error = COALESCE(error, ?) WHERE id = ? AND state IN ${OPEN}`, [error, operationId]);
   }
 
   /** The host the operation acts on, chosen by one of its steps. */

@@ -75,7 +75,12 @@ describe('an operation of two steps, the second failing', () => {
   it('closes as done when both steps succeed, with nothing undone', async () => {
     const { first, second } = fileSteps({ second: false });
     const [a, b] = [join(dir, 'a'), join(dir, 'b')];
-    expect(await ctx.journal.perform({ kind: 'two-files' }, async (op) => (await op.run(first, { path: a }), await op.run(second, { path: b }), 'ok'))).toBe('ok');
+    const out = await ctx.journal.perform({ kind: 'two-files' }, async (op) => {
+      await op.run(first, { path: a });
+      await op.run(second, { path: b });
+      return 'ok';
+    });
+    expect(out).toBe('ok');
     expect([await exists(a), await exists(b)]).toEqual([true, true]);
     expect(await operations()).toEqual([{ kind: 'two-files', state: 'done', closed: 1 }]);
     expect(await steps()).toEqual([
