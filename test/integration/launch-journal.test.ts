@@ -18,9 +18,10 @@ import { Database } from '../../manager/src/db/database.js';
 import { FIXTURE_CHANNEL_SRC, publishChannel, type PublishedChannel } from '../helpers/channel-fixture.js';
 import { kerberosClient } from '../helpers/kerberos-clients.js';
 import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
+import { pollUntil } from '../helpers/poll.js';
 import { stopAllProcesses } from '../helpers/process.js';
 import { stormCli } from '../helpers/storm-cli.js';
-import { freePort, startStormd, type StormdProcess, waitUntilReady } from '../helpers/stormd-process.js';
+import { freePort, startStormd, type StormdProcess } from '../helpers/stormd-process.js';
 
 let work: string;
 let data: string;
@@ -46,10 +47,15 @@ const LAUNCH = ['instance.reserve', 'network.address', 'kerberos.principals', 'h
 const DESTROY = ['instance.destroying', 'host.remove-instance', 'network.remove-forwards', 'network.release', 'directory.remove-account', 'kerberos.remove-principals', 'instance.forget'];
 
 /** A manager on the same data and port (hosts take layer URLs only from the origin they joined). */
+/** A new manager, once the host is ready by a heartbeat it received itself (`ready` from before is the last one's word). */
 async function restart(env: NodeJS.ProcessEnv = {}): Promise<void> {
   expect((await manager.proc.stop('SIGTERM')).code).toBe(0);
+  const since = new Date().toISOString();
   manager = await startManager(data, managerArgs, env);
-  await waitUntilReady(manager, host.name);
+  await pollUntil(`a heartbeat from ${host.name} since the restart`, async () => {
+    const { hosts } = await manager.api.get<{ hosts: { name: string; status: string; lastHeartbeat: string | null }[] }>('/hosts');
+    return hosts.some((h) => h.name === host.name && h.status === 'ready' && (h.lastHeartbeat ?? '') >= since) ? true : undefined;
+  }, { timeoutMs: 60_000 });
 }
 
 const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
