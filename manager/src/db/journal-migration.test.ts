@@ -40,7 +40,7 @@ describe('migration 13: the crash records of before become open operations in th
     await migrate(db, MIGRATIONS.filter((m) => m.version <= 12));
     await db.run("INSERT INTO hosts (id, name, url, cert_serial) VALUES ('host-1', 'vm', 'https://127.0.0.1:1', '01')");
     await oldRow('i-a', 'launching', { launch_step: 'layer', ip: '10.77.0.2' });
-    await oldRow('i-bb', 'stopped', { operation: { op: 'upgrade', wasRunning: true, newLayer: 'w3', before: { files: FILES, frozen: ['w1'] } } });
+    await oldRow('i-bb', 'stopped', { ip: '10.77.0.3', operation: { op: 'upgrade', wasRunning: true, newLayer: 'w3', before: { files: FILES, frozen: ['w1'] } } });
     await oldRow('i-ccc', 'destroying');
     await oldRow('i-dddd', 'failed');
     await oldRow('i-eeeee', 'running');
@@ -73,7 +73,7 @@ describe('migration 13: the crash records of before become open operations in th
     ]);
     expect(upgrade.steps[0]!.intent).toEqual({
       hostId: 'host-1',
-      instance: { id: 'i-bb', name: 'n-i-bb', mac: '52:54:00:00:00:04', uuid: 'uuid-i-bb' },
+      instance: { id: 'i-bb', name: 'n-i-bb', mac: '52:54:00:00:00:04', uuid: 'uuid-i-bb', ip: '10.77.0.3' },
       wasRunning: true,
       previous: { appliance: 'hello-web', version: '1.0.0', memoryMiB: 128, vcpus: 1, files: FILES, frozen: ['w1'] },
     });
