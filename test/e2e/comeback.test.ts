@@ -86,6 +86,9 @@ async function cameBack(since: number, events: number): Promise<number> {
 
 describe('instances come back', () => {
   it('stormd killed (SIGKILL) and started again: the running instance runs, the stopped one stays stopped', async () => {
+    // The stop's own heartbeats first: they must leave it stopped too.
+    await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_MS));
+    expect(await domainState(down)).toBe('shut off');
     expect(await domainState(up)).toBe('running');
     await host.proc.stop('SIGKILL');
     // Long enough for the manager to call the host unreachable and its instances unknown.

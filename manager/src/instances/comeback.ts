@@ -5,7 +5,8 @@
  * operation, so a crash midway is finished or undone by reconcile like any other. The manager's
  * desired state decides, not libvirt's autostart: an instance the administrator stopped has
  * `desired = stopped` and stays stopped. A start that fails is tried again on later heartbeats,
- * waiting longer each time. Each comeback is an `instance.restarted` event.
+ * waiting longer each time; one whose undo failed too (the host went away) is repaired by the next
+ * heartbeat. Each comeback is an `instance.restarted` event.
  *
  * @example
  * const comebacks = new Comebacks({ store, hosts, journal, bus, hostSteps, instanceSteps, requests, quiet });
@@ -81,10 +82,18 @@ export class Comebacks {
 
   /** Nothing else acts on it (an action, an operation, one a crash left open) and no failure asks to wait. */
   private async free(id: string, receivedAt: number): Promise<boolean> {
+    const { journal } = this.opts;
     const failed = this.failures.get(id);
     if (failed && this.now() < failed.retryAt) return false;
     if (!this.opts.quiet(id, receivedAt)) return false;
-    return (await this.opts.journal.openFor(id)).length === 0;
+    const open = await journal.openFor(id);
+    if (open.length === 0) return true;
+    // A comeback a crash or a failed undo (its host down) left open: the host answers again, so it is repaired now, not at the next reconcile; the next heartbeat decides.
+    for (const op of open) {
+      if (op.kind !== 'comeback' || journal.isActive(id)) return false;
+      await journal.recover(op).catch(() => 'stuck');
+    }
+    return false;
   }
 
   private async bringBack(seen: InstanceRow, hostId: string, how: Comeback): Promise<void> {
