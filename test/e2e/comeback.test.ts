@@ -5,12 +5,14 @@
  * down, the domains off, one domain's definition gone too, stormd back): each time the running
  * instance runs again within one heartbeat (2 s, plus a margin for a loaded machine) by the
  * manager's desired state, with an `instance.restarted` event, and the stopped one stays stopped.
- * Periodic reconcile is off: the heartbeat alone brings them back.
+ * Periodic reconcile is off: the heartbeat alone brings them back. Last, the manager killed right
+ * after a comeback's `host.start`: the next manager finishes the operation (its guest runs).
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../../manager/src/db/database.js';
 import { makeVmDir, type VmDir } from '../harness/libvirtd.js';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from '../harness/private-libvirtd.js';
 import { publishSampleChannelForTest, type PublishedChannel } from '../helpers/channel-fixture.js';
@@ -29,6 +31,8 @@ let libvirtd: PrivateLibvirtd;
 let dir: VmDir;
 let channel: PublishedChannel;
 let m: ManagerProcess;
+let managerDir: string;
+let managerArgs: string[];
 let host: StormdProcess;
 let up: { id: string; name: string };
 let down: { id: string; name: string };
@@ -51,7 +55,10 @@ beforeAll(async () => {
   libvirtd = await startPrivateLibvirtd();
   dir = await makeVmDir('storm-e2e-comeback-');
   channel = await publishSampleChannelForTest();
-  m = await startManager(join(dir.path, 'manager'), ['--listen', `127.0.0.1:${await freePort()}`, '--channel-allow', '127.0.0.0/8', '--heartbeat', String(HEARTBEAT_MS / 1000), '--reconcile', '0']);
+  managerDir = join(dir.path, 'manager');
+  // A fixed port: hosts call the manager origin they joined.
+  managerArgs = ['--listen', `127.0.0.1:${await freePort()}`, '--channel-allow', '127.0.0.0/8', '--heartbeat', String(HEARTBEAT_MS / 1000), '--reconcile', '0'];
+  m = await startManager(managerDir, managerArgs);
   host = await startStormd(m, { name: 'comeback-host', dir: dir.path, hypervisor: libvirtd.uri, wrap: libvirtd.enter });
   await m.api.post('/channels', { url: channel.feedUrl, publicKey: channel.publicKey });
   up = await m.api.post<Instance>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'up' });
@@ -59,6 +66,8 @@ beforeAll(async () => {
   expect(await m.api.post<Instance>(`/instances/${down.id}/actions`, { action: 'stop' })).toMatchObject({ state: 'stopped', desired: 'stopped' });
 }, 300_000);
 afterAll(async () => {
+  // A case that failed may have left no manager (the fault killed it): one is needed to destroy the instances.
+  if (m && !(await m.api.get('/health').then(() => true, () => false))) m = await startManager(managerDir, managerArgs).catch(() => m);
   await destroyAllInstances(m?.api);
   await stopAllProcesses();
   await channel?.close();
@@ -115,5 +124,28 @@ describe('instances come back', () => {
     const took = await cameBack(Date.now(), 2);
     expect((await restartedEvents()).at(-1)?.data.reason).toMatch(/defined again/);
     console.log(`host restart: up defined and running again ${took} ms after stormd listened again`);
+  }, 120_000);
+
+  it('the manager killed (SIGKILL) right after a comeback started the guest: the next one finishes the operation, nothing stays open', async () => {
+    await m.proc.stop('SIGTERM');
+    m = await startManager(managerDir, managerArgs, { STORM_FAULT: 'crash-after:comeback:host.start' });
+    await pollUntil('a heartbeat to the new manager', async () => ((await instance(up)).state === 'running' ? true : undefined), { timeoutMs: 30_000 });
+    await virsh('destroy', domainOf(up));
+    expect(await m.proc.exited()).toMatchObject({ signal: 'SIGKILL' });
+    expect(await domainState(up)).toMatch(/running|paused/);
+    m = await startManager(managerDir, managerArgs);
+    const ops = async () => {
+      const db = await Database.open(join(managerDir, 'storm.db'));
+      try {
+        return await db.all<{ kind: string; state: string }>("SELECT kind, state FROM operations WHERE kind = 'comeback' OR state IN ('running', 'undoing') ORDER BY rowid");
+      } finally {
+        await db.close();
+      }
+    };
+    await pollUntil('the interrupted comeback to close', async () => ((await ops()).at(-1)?.state === 'done' && (await instance(up)).state === 'running' ? true : undefined), { timeoutMs: HEARTBEAT_MS + MARGIN_MS });
+    expect((await ops()).filter((o) => o.state !== 'done')).toEqual([]);
+    expect(await domainState(up)).toBe('running');
+    expect(await domainState(down)).toBe('shut off');
+    expect(await instance(down)).toMatchObject({ state: 'stopped', desired: 'stopped' });
   }, 120_000);
 });
