@@ -32,6 +32,7 @@ import { Launcher } from './instances/launcher.js';
 import { launchPlans } from './instances/launch-parts.js';
 import { ImageStore } from './images/image-store.js';
 import { leasedAddresses } from './protocols/dhcp/sqlite-lease-store.js';
+import { Comebacks } from './instances/comeback.js';
 import { Reconciler } from './instances/reconcile.js';
 import { DomainRequests } from './instances/domain-request.js';
 import { hostSteps } from './instances/host-steps.js';
@@ -213,13 +214,17 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     });
     // The registry and the instance service call each other through these late-bound closures.
     let instances: InstanceService | undefined;
+    let comebacks: Comebacks | undefined;
     const hosts = new HostRegistry({
       db,
       trust,
       bus,
       heartbeatIntervalMs: config.heartbeatSeconds * 1000,
       missedHeartbeats: config.missedHeartbeats,
-      onInstances: (hostId, statuses, receivedAt) => instances!.syncFromHost(hostId, statuses, receivedAt),
+      onInstances: async (hostId, statuses, receivedAt) => {
+        await instances!.syncFromHost(hostId, statuses, receivedAt);
+        comebacks!.heard(hostId, statuses, receivedAt);
+      },
       onUnreachable: (ids) => instances!.markUnknown(ids),
       onStatesUnknown: (ids) => instances!.markUnknown(ids),
     });
@@ -263,6 +268,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         guest: () => ({ guestUrl: guestUrl(), domain: config.domain, ...(net ? { managerAddress: net.managerAddress } : {}), caPem: trust.caPem }),
       }),
     });
+    // Instances whose desired state is running and whose domain a restart left off start again (heartbeat-driven).
+    comebacks = new Comebacks({ store, hosts, journal, bus, hostSteps: onHost, instanceSteps: rowSteps, requests, quiet: (id, at) => instances!.quiet(id, at), retryMs: config.heartbeatSeconds * 1000 });
     const checkpoints = new CheckpointStore(db);
     const lifecycle = new LifecycleService({
       journal,
@@ -350,7 +357,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         hosts.stopMonitor();
         trust.stopCrlTimer();
         reconciler.stop();
-        await Promise.all([channels.idle(), reconciler.idle()]);
+        await Promise.all([channels.idle(), reconciler.idle(), comebacks!.idle()]);
         await network.close();
         try {
           await uplink.close();

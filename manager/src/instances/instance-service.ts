@@ -93,6 +93,8 @@ export class InstanceService {
     const row = await this.find(idOrName);
     if (TRANSITIONAL.has(row.state)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}`);
     if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
+    // A comeback (or another operation) starting it right now would undo this action's answer.
+    if (this.opts.journal.isActive(row.id)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation; try again when it ends`);
     const client = await this.opts.hosts.client(row.host_id);
     const desired = action === 'stop' ? 'stopped' : 'running';
     await this.fence.around(row.id, async () => {
@@ -162,9 +164,14 @@ export class InstanceService {
     const byId = new Map(statuses.map((s) => [s.id, s]));
     for (const row of await this.opts.store.byHost(hostId)) {
       // An action or an operation that ran since the host read its states has the last word.
-      if (TRANSITIONAL.has(row.state) || !this.fence.admits(row.id, receivedAt) || !this.opts.journal.quietSince(row.id, receivedAt)) continue;
+      if (TRANSITIONAL.has(row.state) || !this.quiet(row.id, receivedAt)) continue;
       await this.setState(row, stateFromHost(byId.get(row.id)));
     }
+  }
+
+  /** True when no action or operation of the instance ran here at or after `receivedAt`: a heartbeat then speaks for it. */
+  quiet(id: string, receivedAt: number): boolean {
+    return this.fence.admits(id, receivedAt) && this.opts.journal.quietSince(id, receivedAt);
   }
 
   /** Hosts went silent: their instances' states are unknown (the records stay). */
