@@ -68,8 +68,9 @@ function documented({ schema, url }: { schema: FastifySchema; url: string }): { 
   };
 }
 
+const MUTUAL_TLS = { type: 'mutualTLS', description: 'The client certificate of an enrolled host (stormd).' };
 // openapi-types 12 lacks OpenAPI 3.1's `mutualTLS` scheme type, which is what a host's certificate is.
-const HOST_CERTIFICATE = { type: 'mutualTLS', description: 'The client certificate of an enrolled host (stormd).' } as unknown as OpenAPIV3_1.SecuritySchemeObject;
+const HOST_CERTIFICATE = MUTUAL_TLS as unknown as OpenAPIV3_1.SecuritySchemeObject;
 
 export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
   return {

@@ -40,9 +40,10 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 function vettedLookup(policy: AddressPolicy): LookupFunction {
   return (hostname, options, callback) => {
     const done = (err: Error | null, address = '', family = 0) => {
+      if (!options.all) return callback(err, address, family);
       // Node types the callback for one address; with `all` (which net asks for) it takes the list.
-      if (options.all) (callback as unknown as (e: Error | null, a: { address: string; family: number }[]) => void)(err, err ? [] : [{ address, family }]);
-      else callback(err, address, family);
+      const all = callback as unknown as (e: Error | null, a: { address: string; family: number }[]) => void;
+      all(err, err ? [] : [{ address, family }]);
     };
     dnsLookup(hostname, { all: true, verbatim: true }).then(
       (addresses) => {
