@@ -48,7 +48,16 @@ export interface BootStormResult {
 type Waiter = (buf: Buffer) => void;
 
 /** Sends `packet` until `waiters` gets an answer for `key`, at most `tries` times. */
-function exchange(socket: Socket, port: number, packet: Buffer, waiters: Map<number, Waiter>, key: number, retryMs: number, counter: { retransmits: number }, tries = 6): Promise<Buffer> {
+function exchange(
+  socket: Socket,
+  port: number,
+  packet: Buffer,
+  waiters: Map<number, Waiter>,
+  key: number,
+  retryMs: number,
+  counter: { retransmits: number },
+  tries = 6,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let timer: NodeJS.Timeout;
@@ -95,17 +104,39 @@ export async function runBootStorm(o: BootStormOptions): Promise<BootStormResult
 
   const boot = async (guest: StormGuest, xid: number): Promise<void> => {
     const t0 = performance.now();
-    const offer = decodeDhcp(await exchange(o.dhcpSocket, o.dhcpPort, clientPacket('DISCOVER', { mac: guest.mac, xid }), dhcpWaiters, xid * 8 + MessageType.OFFER, retryMs, counter));
+    const offer = decodeDhcp(
+      await exchange(
+        o.dhcpSocket,
+        o.dhcpPort,
+        clientPacket('DISCOVER', { mac: guest.mac, xid }),
+        dhcpWaiters,
+        xid * 8 + MessageType.OFFER,
+        retryMs,
+        counter,
+      ),
+    );
     const offered = offer.ok ? offer.message.yiaddr : '';
     if (offered !== guest.ip) throw new Error(`${guest.mac} offered ${offered}, expected ${guest.ip}`);
-    await exchange(o.dhcpSocket, o.dhcpPort, clientPacket('REQUEST', { mac: guest.mac, xid, serverId: o.serverIp, requested: offered }), dhcpWaiters, xid * 8 + MessageType.ACK, retryMs, counter);
+    await exchange(
+      o.dhcpSocket,
+      o.dhcpPort,
+      clientPacket('REQUEST', { mac: guest.mac, xid, serverId: o.serverIp, requested: offered }),
+      dhcpWaiters,
+      xid * 8 + MessageType.ACK,
+      retryMs,
+      counter,
+    );
     await Promise.all([resolveName('storm.local'), resolveName(`${guest.name}.${o.domain}`)]);
     await o.hooks.getConfig?.(guest);
     perGuestMs.push(performance.now() - t0);
   };
 
   const start = performance.now();
-  await Promise.all(o.guests.map((g, i) => boot(g, 0x100000 + i).catch((err: unknown) => void failures.push(`${g.name}: ${err instanceof Error ? err.message : String(err)}`))));
+  await Promise.all(
+    o.guests.map((g, i) =>
+      boot(g, 0x100000 + i).catch((err: unknown) => void failures.push(`${g.name}: ${err instanceof Error ? err.message : String(err)}`)),
+    ),
+  );
   const totalMs = performance.now() - start;
   await new Promise<void>((r) => dns.close(() => r()));
   return { totalMs, perGuestMs, retransmits: counter.retransmits, failures };

@@ -49,7 +49,10 @@ export const benchmark: Benchmark = {
           uuid: randomUUID(),
           kernel: join(BUILD, 'vmlinuz'),
           initrd: join(BUILD, 'initrd.img'),
-          layers: [{ path: join(BUILD, 'layers/tiny-os.squashfs'), format: 'raw' }, { path: join(BUILD, 'layers/hello-web.squashfs'), format: 'raw' }],
+          layers: [
+            { path: join(BUILD, 'layers/tiny-os.squashfs'), format: 'raw' },
+            { path: join(BUILD, 'layers/hello-web.squashfs'), format: 'raw' },
+          ],
           instanceLayer,
           memoryMiB: 128,
           vcpus: 1,
@@ -70,9 +73,19 @@ export const benchmark: Benchmark = {
         }
       }
       const accel = domainTypeFor(lv.uri);
-      report({ metric: 'define → STORM-INIT: root ready', value: median(rootReady) / 1000, unit: 's', note: `median of ${ROUNDS}, domain type ${accel}` });
+      report({
+        metric: 'define → STORM-INIT: root ready',
+        value: median(rootReady) / 1000,
+        unit: 's',
+        note: `median of ${ROUNDS}, domain type ${accel}`,
+      });
       report({ metric: 'define → hello-web httpd listening', value: median(httpd) / 1000, unit: 's', note: `median of ${ROUNDS}` });
-      report({ metric: 'instance layer on disk after a boot', value: layerBytes / 1024, unit: 'KiB', note: 'allocated blocks of the qcow2' });
+      report({
+        metric: 'instance layer on disk after a boot',
+        value: layerBytes / 1024,
+        unit: 'KiB',
+        note: 'allocated blocks of the qcow2',
+      });
     } finally {
       await driver.close();
       await dir.remove();

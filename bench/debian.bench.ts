@@ -28,7 +28,8 @@ interface Instance {
 }
 
 const du = async (path: string): Promise<number> => Number((await run('du', ['-sB1', path])).stdout.split('\t')[0]);
-const layerRecord = async (name: string): Promise<{ sha256: string; size: number }> => JSON.parse(await readFile(join(BUILD, 'layers', `${name}.json`), 'utf8')) as { sha256: string; size: number };
+const layerRecord = async (name: string): Promise<{ sha256: string; size: number }> =>
+  JSON.parse(await readFile(join(BUILD, 'layers', `${name}.json`), 'utf8')) as { sha256: string; size: number };
 
 const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) => pollUntil(what, probe, { timeoutMs });
 
@@ -41,7 +42,9 @@ async function applied(site: StormNetwork, id: string, timeoutMs: number): Promi
 }
 
 async function consoleShows(site: StormNetwork, id: string, pattern: RegExp, timeoutMs: number): Promise<void> {
-  await until(`${pattern} on ${id}`, timeoutMs, async () => ((await site.api.get<{ text: string }>(`/instances/${id}/console?bytes=262144`)).text.match(pattern) ? true : undefined));
+  await until(`${pattern} on ${id}`, timeoutMs, async () =>
+    (await site.api.get<{ text: string }>(`/instances/${id}/console?bytes=262144`)).text.match(pattern) ? true : undefined,
+  );
 }
 
 /**
@@ -75,15 +78,26 @@ export const benchmark: Benchmark = {
   name: 'debian',
   describe: `Debian substrate: layer sizes, TCG boot to agent applied (median of ${ROUNDS}), disk of ten instances vs ten full images`,
   async run(report) {
-    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], { cwd: ROOT, maxBuffer: 64 << 20 });
+    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
+      cwd: ROOT,
+      maxBuffer: 64 << 20,
+    });
     const os = await layerRecord('debian-jeos');
     report({ metric: 'debian-jeos layer', value: os.size / MiB, unit: 'MiB', note: 'zstd squashfs' });
     for (const app of APPS) {
       const r = await layerRecord(app);
-      report({ metric: `${app} layer`, value: r.size / MiB, unit: 'MiB', note: `${((100 * r.size) / os.size).toFixed(1)}% of the OS layer` });
+      report({
+        metric: `${app} layer`,
+        value: r.size / MiB,
+        unit: 'MiB',
+        note: `${((100 * r.size) / os.size).toFixed(1)}% of the OS layer`,
+      });
     }
 
-    const site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
+    const site = await startStormNetwork({
+      channelDir: join(BUILD, 'channel'),
+      publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8'),
+    });
     try {
       await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
       const toApplied: number[] = [];
@@ -97,12 +111,25 @@ export const benchmark: Benchmark = {
         toServing.push(performance.now() - t0);
         await site.api.delete(`/instances/${inst.id}`);
       }
-      report({ metric: 'launch → agent reported applied', value: median(toApplied) / 1000, unit: 's', note: `nginx-web on debian-jeos, TCG, median of ${ROUNDS} (layers already staged after the first)` });
+      report({
+        metric: 'launch → agent reported applied',
+        value: median(toApplied) / 1000,
+        unit: 's',
+        note: `nginx-web on debian-jeos, TCG, median of ${ROUNDS} (layers already staged after the first)`,
+      });
       report({ metric: 'launch → nginx serving', value: median(toServing) / 1000, unit: 's', note: `median of ${ROUNDS}` });
 
       // Ten instances across the two appliances, all up at once, then stopped so their layers are final.
       const ten: Instance[] = [];
-      for (let i = 0; i < 5; i++) for (const app of APPS) ten.push(await site.api.post<Instance>('/instances', { appliance: app, version: '1.0.0', name: `${app === 'nginx-web' ? 'web' : 'mx'}${i}` }));
+      for (let i = 0; i < 5; i++)
+        for (const app of APPS)
+          ten.push(
+            await site.api.post<Instance>('/instances', {
+              appliance: app,
+              version: '1.0.0',
+              name: `${app === 'nginx-web' ? 'web' : 'mx'}${i}`,
+            }),
+          );
       for (const inst of ten) await applied(site, inst.id, 1_800_000);
       for (const inst of ten) await site.api.post(`/instances/${inst.id}/actions`, { action: 'stop' });
       let layers = 0;
@@ -111,17 +138,42 @@ export const benchmark: Benchmark = {
       // The whole instance folder: its writable layer(s), console log and metadata.
       for (const inst of ten) instances += await du(join(site.stormdData, 'instances', inst.id));
       const layered = layers + instances;
-      report({ metric: 'ten instances, layered: shared layers', value: layers / MiB, unit: 'MiB', note: 'debian-jeos + nginx-web + postfix-mail, once each' });
-      report({ metric: 'ten instances, layered: instance layers', value: instances / MiB, unit: 'MiB', note: `10 instance folders after a boot, ${(instances / 10 / MiB).toFixed(1)} MiB each` });
+      report({
+        metric: 'ten instances, layered: shared layers',
+        value: layers / MiB,
+        unit: 'MiB',
+        note: 'debian-jeos + nginx-web + postfix-mail, once each',
+      });
+      report({
+        metric: 'ten instances, layered: instance layers',
+        value: instances / MiB,
+        unit: 'MiB',
+        note: `10 instance folders after a boot, ${(instances / 10 / MiB).toFixed(1)} MiB each`,
+      });
       const nginx = await fullImage(site.dir.path, 'nginx-web');
       const postfix = await fullImage(site.dir.path, 'postfix-mail');
       const copies = 5 * nginx.ext4 + 5 * postfix.ext4;
       const squashed = 5 * nginx.squashfs + 5 * postfix.squashfs;
       report({ metric: 'ten instances, layered: total', value: layered / MiB, unit: 'MiB', note: `in ${SITE.network}'s host store` });
-      report({ metric: 'ten full-image copies (ext4)', value: copies / MiB, unit: 'MiB', note: `5 × ${(nginx.ext4 / MiB).toFixed(0)} + 5 × ${(postfix.ext4 / MiB).toFixed(0)} MiB, allocated` });
-      report({ metric: 'ten full-image copies (zstd squashfs)', value: squashed / MiB, unit: 'MiB', note: `5 × ${(nginx.squashfs / MiB).toFixed(1)} + 5 × ${(postfix.squashfs / MiB).toFixed(1)} MiB: compression alone` });
+      report({
+        metric: 'ten full-image copies (ext4)',
+        value: copies / MiB,
+        unit: 'MiB',
+        note: `5 × ${(nginx.ext4 / MiB).toFixed(0)} + 5 × ${(postfix.ext4 / MiB).toFixed(0)} MiB, allocated`,
+      });
+      report({
+        metric: 'ten full-image copies (zstd squashfs)',
+        value: squashed / MiB,
+        unit: 'MiB',
+        note: `5 × ${(nginx.squashfs / MiB).toFixed(1)} + 5 × ${(postfix.squashfs / MiB).toFixed(1)} MiB: compression alone`,
+      });
       report({ metric: 'layered / full copies (ext4)', value: layered / copies, unit: 'ratio' });
-      report({ metric: 'layered / full copies (squashfs)', value: layered / squashed, unit: 'ratio', note: 'what sharing the OS layer saves' });
+      report({
+        metric: 'layered / full copies (squashfs)',
+        value: layered / squashed,
+        unit: 'ratio',
+        note: 'what sharing the OS layer saves',
+      });
       for (const inst of ten) await site.api.delete(`/instances/${inst.id}`).catch(() => undefined);
     } finally {
       await site.cleanup();

@@ -61,7 +61,9 @@ function zoneNames(): { instances: Record<string, string>; queries: string[]; dn
 async function dnsperf(port: number, queryFile: string, outFile: string): Promise<PerfResult> {
   const out = await open(outFile, 'w');
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(SECONDS), ...DNSPERF_LOAD, '-v'], { stdio: ['ignore', out.fd, 'ignore'] });
+    const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(SECONDS), ...DNSPERF_LOAD, '-v'], {
+      stdio: ['ignore', out.fd, 'ignore'],
+    });
     child.once('error', reject);
     child.once('exit', resolve);
   });
@@ -123,25 +125,63 @@ async function bootStorm(dir: string, report: (m: Measurement) => void): Promise
   const dhcp = await startService('run-dhcp-server.ts', {
     db: join(dir, 'storm.db'),
     reservations,
-    config: { serverIp, subnet: '127.1.0.0/22', router: serverIp, dnsServers: [serverIp], domain: 'storm.internal', leaseTime: 3600, bindAddress: '127.0.0.1', serverPort: 0, clientPort: clientSocket.address().port, broadcastAddress: '127.0.0.1' },
+    config: {
+      serverIp,
+      subnet: '127.1.0.0/22',
+      router: serverIp,
+      dnsServers: [serverIp],
+      domain: 'storm.internal',
+      leaseTime: 3600,
+      bindAddress: '127.0.0.1',
+      serverPort: 0,
+      clientPort: clientSocket.address().port,
+      broadcastAddress: '127.0.0.1',
+    },
   });
-  const dns = await startService('run-dns-server.ts', { listen: '127.0.0.1:0', networks: ['127.1.0.0/22'], instances: Object.fromEntries(guests.map((g) => [g.name, g.ip])) });
+  const dns = await startService('run-dns-server.ts', {
+    listen: '127.0.0.1:0',
+    networks: ['127.1.0.0/22'],
+    instances: Object.fromEntries(guests.map((g) => [g.name, g.ip])),
+  });
   // getConfig: a real manager process, with one instance record (and token) per guest.
   const xmlrpc = await startGuestConfigServer(join(dir, 'manager'), guests, '127.1.0.0/22');
   try {
     const services = () => processCpuMs(dhcp.pid) + processCpuMs(dns.pid) + processCpuMs(xmlrpc.pid);
     const servicesBefore = services();
     const generatorBefore = process.cpuUsage();
-    const r = await runBootStorm({ guests, dhcpSocket: clientSocket, dhcpPort: dhcp.port, dnsPort: dns.port, serverIp, domain: 'storm.internal', hooks: { getConfig: xmlrpc.getConfig } });
+    const r = await runBootStorm({
+      guests,
+      dhcpSocket: clientSocket,
+      dhcpPort: dhcp.port,
+      dnsPort: dns.port,
+      serverIp,
+      domain: 'storm.internal',
+      hooks: { getConfig: xmlrpc.getConfig },
+    });
     const note = `${STORM_GUESTS} guests at once, each from its own address; DHCP with leases in sqlite (synchronous=FULL) + 2 DNS lookups + storm.getConfig over a new TLS connection each (the leaf checked against the CA once, then pinned), token and source address checked`;
     report({ metric: 'boot storm: all done', value: r.totalMs, unit: 'ms', note: `${note}; goal ≤ 2000 ms` });
     const generator = process.cpuUsage(generatorBefore);
-    report({ metric: 'boot storm: CPU of STORM (manager + DHCP + DNS)', value: services() - servicesBefore, unit: 'ms', note: 'from /proc, 10 ms ticks' });
-    report({ metric: 'boot storm: CPU of the load generator', value: (generator.user + generator.system) / 1000, unit: 'ms', note: 'the 1,000 simulated guests share the same 2 cores' });
+    report({
+      metric: 'boot storm: CPU of STORM (manager + DHCP + DNS)',
+      value: services() - servicesBefore,
+      unit: 'ms',
+      note: 'from /proc, 10 ms ticks',
+    });
+    report({
+      metric: 'boot storm: CPU of the load generator',
+      value: (generator.user + generator.system) / 1000,
+      unit: 'ms',
+      note: 'the 1,000 simulated guests share the same 2 cores',
+    });
     report({ metric: 'boot storm: per-guest p50', value: percentile(r.perGuestMs, 50), unit: 'ms' });
     report({ metric: 'boot storm: per-guest p99', value: percentile(r.perGuestMs, 99), unit: 'ms' });
     report({ metric: 'boot storm: retransmits', value: r.retransmits, unit: 'packets', note: 'after 500 ms without an answer' });
-    report({ metric: 'boot storm: failed guests', value: r.failures.length, unit: 'guests', note: r.failures.slice(0, 2).join('; ') || undefined });
+    report({
+      metric: 'boot storm: failed guests',
+      value: r.failures.length,
+      unit: 'guests',
+      note: r.failures.slice(0, 2).join('; ') || undefined,
+    });
   } finally {
     await xmlrpc.stop();
     await dhcp.stop();

@@ -23,19 +23,38 @@ import { startManager } from '../test/helpers/manager-process.js';
 import { freePort } from '../test/helpers/stormd-process.js';
 import type { StormGuest } from './boot-storm.js';
 
-export async function startGuestConfigServer(dataDir: string, guests: readonly StormGuest[], network?: string): Promise<{ getConfig(g: StormGuest): Promise<void>; readonly pid: number; stop(): Promise<void> }> {
+export async function startGuestConfigServer(
+  dataDir: string,
+  guests: readonly StormGuest[],
+  network?: string,
+): Promise<{ getConfig(g: StormGuest): Promise<void>; readonly pid: number; stop(): Promise<void> }> {
   const tokens = new Map<string, string>();
   await mkdir(dataDir, { recursive: true });
   const db = await Database.open(join(dataDir, 'storm.db'));
   await migrate(db);
-  const spec = JSON.stringify({ config: [{ key: 'web.greeting', value: '{{greeting}}' }, { key: 'web.url', value: 'http://{{instance.fqdn}}/' }], records: [{ type: 'MX', name: '@', value: '{{instance.fqdn}}', priority: 10 }] });
+  const spec = JSON.stringify({
+    config: [
+      { key: 'web.greeting', value: '{{greeting}}' },
+      { key: 'web.url', value: 'http://{{instance.fqdn}}/' },
+    ],
+    records: [{ type: 'MX', name: '@', value: '{{instance.fqdn}}', priority: 10 }],
+  });
   await db.transaction(async (tx) => {
     for (const g of guests) {
       const token = randomBytes(32).toString('base64url');
       tokens.set(g.mac, token);
       await tx.run(
         `INSERT INTO instances (id, name, uuid, appliance, version, state, desired, mac, ip, memory_mib, vcpus, params, token_hash, guest_spec) VALUES (?, ?, ?, 'hello-web', '1.0.0', 'running', 'running', ?, ?, 128, 1, ?, ?, ?)`,
-        [`i-${g.name}`, g.name, randomUUID(), g.mac, g.ip, JSON.stringify({ greeting: 'Hello' }), createHash('sha256').update(token).digest('hex'), spec],
+        [
+          `i-${g.name}`,
+          g.name,
+          randomUUID(),
+          g.mac,
+          g.ip,
+          JSON.stringify({ greeting: 'Hello' }),
+          createHash('sha256').update(token).digest('hex'),
+          spec,
+        ],
       );
     }
   });
@@ -54,16 +73,27 @@ export async function startGuestConfigServer(dataDir: string, guests: readonly S
       // once, above) so the generator skips Node's per-connection
       // context and chain walk (about 1.5 ms of its CPU per guest, on the cores the manager needs too).
       // From the guest's own address (any 127/8 address is local), as the listener caps each address's connections.
-      const socket = tlsConnect({ socket: tcpConnect({ host: '127.0.0.1', port, localAddress: g.ip }), secureContext, rejectUnauthorized: false });
+      const socket = tlsConnect({
+        socket: tcpConnect({ host: '127.0.0.1', port, localAddress: g.ip }),
+        secureContext,
+        rejectUnauthorized: false,
+      });
       let text = '';
       socket.setEncoding('utf8');
       socket.once('secureConnect', () => {
-        if (!socket.getPeerX509Certificate()?.raw.equals(leaf)) return socket.destroy(new Error('the guest listener presented another certificate'));
-        socket.write(`POST /RPC2 HTTP/1.1\r\nHost: storm.local\r\nAuthorization: Bearer ${tokens.get(g.mac)}\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        if (!socket.getPeerX509Certificate()?.raw.equals(leaf))
+          return socket.destroy(new Error('the guest listener presented another certificate'));
+        socket.write(
+          `POST /RPC2 HTTP/1.1\r\nHost: storm.local\r\nAuthorization: Bearer ${tokens.get(g.mac)}\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        );
       });
       socket.on('data', (d: string) => (text += d));
       socket.once('error', reject);
-      socket.once('close', () => (text.startsWith('HTTP/1.1 200') && text.includes(`<string>${g.name}</string>`) && !text.includes('<fault>') ? resolve() : reject(new Error(`getConfig ${g.name}: ${text.slice(0, 200)}`))));
+      socket.once('close', () =>
+        text.startsWith('HTTP/1.1 200') && text.includes(`<string>${g.name}</string>`) && !text.includes('<fault>')
+          ? resolve()
+          : reject(new Error(`getConfig ${g.name}: ${text.slice(0, 200)}`)),
+      );
     });
   return { getConfig, pid: m.proc.pid, stop: async () => void (await m.proc.stop('SIGTERM')) };
 }
@@ -71,10 +101,13 @@ export async function startGuestConfigServer(dataDir: string, guests: readonly S
 /** The guest listener's certificate, after a handshake that verifies it as a guest does: the manager's CA, storm.local, the manager role. */
 function verifiedLeaf(port: number, ca: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port, ...clientTlsOptions({ ca, servername: 'storm.local', role: 'manager' }), minVersion: 'TLSv1.2' }, () => {
-      resolve(socket.getPeerCertificate().raw);
-      socket.destroy();
-    });
+    const socket = tlsConnect(
+      { host: '127.0.0.1', port, ...clientTlsOptions({ ca, servername: 'storm.local', role: 'manager' }), minVersion: 'TLSv1.2' },
+      () => {
+        resolve(socket.getPeerCertificate().raw);
+        socket.destroy();
+      },
+    );
     socket.once('error', reject);
   });
 }

@@ -63,28 +63,54 @@ export const benchmark: Benchmark = {
       }
       for (const s of SIZES) {
         medians[s.name] = median(times.get(s.name)!);
-        report({ metric: `launch ${s.name} (${s.bytes / MiB} MiB)`, value: medians[s.name]!, unit: 'ms', note: `API call to running, median of ${ROUNDS}` });
+        report({
+          metric: `launch ${s.name} (${s.bytes / MiB} MiB)`,
+          value: medians[s.name]!,
+          unit: 'ms',
+          note: `API call to running, median of ${ROUNDS}`,
+        });
       }
       report({ metric: 'ratio 2 GiB / 16 MiB', value: medians['large-app']! / medians['small-app']!, unit: 'x', note: 'goal <= 1.2' });
 
       // Baseline: a traditional appliance copies its image per instance before define and start.
       const layers = join(host.data, 'layers');
-      const big = (await Promise.all((await readdir(layers)).map(async (f) => ({ f, size: (await stat(join(layers, f))).size })))).find((x) => x.size === 2048 * MiB)!;
+      const big = (await Promise.all((await readdir(layers)).map(async (f) => ({ f, size: (await stat(join(layers, f))).size })))).find(
+        (x) => x.size === 2048 * MiB,
+      )!;
       const copies: number[] = [];
       for (let i = 0; i < 3; i++) {
         const copy = join(dir.path, `full-copy-${i}.img`);
         const t = performance.now();
         await copyFile(join(layers, big.f), copy);
         const name = `storm-bench-copy-${randomUUID().slice(0, 8)}`;
-        await driver.define({ name, uuid: randomUUID(), memoryMiB: 128, vcpus: 1, boot: { kernel: join(BUILD, 'vmlinuz'), initrd: join(BUILD, 'initrd.img'), cmdline: 'console=ttyS0 panic=-1' }, disks: [{ path: copy, format: 'raw', readonly: false }], nics: [], consoleLog: join(dir.path, `${name}.log`) });
+        await driver.define({
+          name,
+          uuid: randomUUID(),
+          memoryMiB: 128,
+          vcpus: 1,
+          boot: { kernel: join(BUILD, 'vmlinuz'), initrd: join(BUILD, 'initrd.img'), cmdline: 'console=ttyS0 panic=-1' },
+          disks: [{ path: copy, format: 'raw', readonly: false }],
+          nics: [],
+          consoleLog: join(dir.path, `${name}.log`),
+        });
         await driver.start(name);
         copies.push(performance.now() - t);
         await driver.destroy(name);
         await driver.undefine(name);
         await import('node:fs/promises').then((fs) => fs.rm(copy));
       }
-      report({ metric: 'full-copy launch of the 2 GiB image (copy, define, start)', value: median(copies), unit: 'ms', note: 'median of 3' });
-      report({ metric: 'disk per extra instance (instance layer folder)', value: instanceBytes / 1024, unit: 'KiB', note: 'du of the host folder' });
+      report({
+        metric: 'full-copy launch of the 2 GiB image (copy, define, start)',
+        value: median(copies),
+        unit: 'ms',
+        note: 'median of 3',
+      });
+      report({
+        metric: 'disk per extra instance (instance layer folder)',
+        value: instanceBytes / 1024,
+        unit: 'KiB',
+        note: 'du of the host folder',
+      });
       report({ metric: 'disk per extra full-copy instance', value: (2048 * MiB) / 1024, unit: 'KiB', note: 'the whole image' });
       await channel.close();
     } finally {

@@ -55,13 +55,22 @@ export const benchmark: Benchmark = {
         rollbackBytes.push((await du(folder)) - before);
       }
       report({ metric: 'checkpoint (stopped instance)', value: median(checkpointMs), unit: 'ms', note: `API call, median of ${ROUNDS}` });
-      report({ metric: 'checkpoint adds on the host', value: median(checkpointBytes) / 1024, unit: 'KiB', note: 'du of the instance folder' });
+      report({
+        metric: 'checkpoint adds on the host',
+        value: median(checkpointBytes) / 1024,
+        unit: 'KiB',
+        note: 'du of the instance folder',
+      });
       report({ metric: 'rollback (stopped instance)', value: median(rollbackMs), unit: 'ms', note: `API call, median of ${ROUNDS}` });
       report({ metric: 'rollback adds on the host', value: median(rollbackBytes) / 1024, unit: 'KiB', note: 'du of the instance folder' });
       await m.api.delete(`/instances/${inst.id}`);
 
       for (const depth of DEPTHS) {
-        const d = await m.api.post<{ id: string; layers: unknown[] }>('/instances', { appliance: 'hello-web', version: '1.0.0', name: `depth${depth}` });
+        const d = await m.api.post<{ id: string; layers: unknown[] }>('/instances', {
+          appliance: 'hello-web',
+          version: '1.0.0',
+          name: `depth${depth}`,
+        });
         await m.api.post(`/instances/${d.id}/actions`, { action: 'stop' });
         for (let k = d.layers.length; k < depth; k++) await m.api.post(`/instances/${d.id}/actions`, { action: 'checkpoint' });
         const shown = await m.api.get<{ layers: unknown[] }>(`/instances/${d.id}`);

@@ -33,9 +33,16 @@ export const benchmark: Benchmark = {
         const app = await buildApp(managerConfig({ data, logLevel: 'silent', channelAllow: ['127.0.0.0/8'], channelPollSeconds: 0 }));
         try {
           const headers = { authorization: `Bearer ${(await readFile(join(data, 'admin.token'), 'utf8')).trim()}` };
-          const sub = await app.inject({ method: 'POST', url: '/api/v1/channels', headers, payload: { url: channel.feedUrl, publicKey: channel.publicKey } });
+          const sub = await app.inject({
+            method: 'POST',
+            url: '/api/v1/channels',
+            headers,
+            payload: { url: channel.feedUrl, publicKey: channel.publicKey },
+          });
           if (sub.statusCode !== 201) throw new Error(`subscribe: ${sub.body}`);
-          const layer = (await app.inject({ method: 'GET', url: '/api/v1/appliances/big-app/1.0.0', headers })).json().layers.find((l: { size: number }) => l.size === GiB) as { sha256: string };
+          const layer = (await app.inject({ method: 'GET', url: '/api/v1/appliances/big-app/1.0.0', headers }))
+            .json()
+            .layers.find((l: { size: number }) => l.size === GiB) as { sha256: string };
           const url = new URL(`layers/${layer.sha256}.squashfs`, channel.baseUrl).href;
 
           const curlFile = join(work, 'curl.out');

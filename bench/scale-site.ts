@@ -52,7 +52,17 @@ export async function startScaleSite(opts: { hosts: number; network?: string }):
     dir,
     manager,
     hosts,
-    dbBytes: async () => (await Promise.all([db, `${db}-wal`].map((f) => stat(f).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0),
+    dbBytes: async () =>
+      (
+        await Promise.all(
+          [db, `${db}-wal`].map((f) =>
+            stat(f).then(
+              (s) => s.size,
+              () => 0,
+            ),
+          ),
+        )
+      ).reduce((a, b) => a + b, 0),
     close: async () => {
       await stopAllProcesses();
       await channel.close();

@@ -21,9 +21,11 @@ const rssMiB = async (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(await r
 /** Runs `n` tasks, `width` at a time. */
 async function pool(n: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
-    while (next < n) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(width, n) }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
 }
 
 export const benchmark: Benchmark = {
@@ -42,7 +44,12 @@ export const benchmark: Benchmark = {
         });
         const wallS = (performance.now() - started) / 1000;
         have = size;
-        report({ metric: `launch rate @${size}`, value: todo / wallS, unit: 'launches/s', note: `${todo} launches in ${wallS.toFixed(1)} s, ${HOSTS} hosts` });
+        report({
+          metric: `launch rate @${size}`,
+          value: todo / wallS,
+          unit: 'launches/s',
+          note: `${todo} launches in ${wallS.toFixed(1)} s, ${HOSTS} hosts`,
+        });
 
         const times: number[] = [];
         for (let r = 0; r < LIST_ROUNDS; r++) {
@@ -51,12 +58,22 @@ export const benchmark: Benchmark = {
           times.push(performance.now() - t);
           if (instances.length !== size) throw new Error(`the list has ${instances.length} instances, expected ${size}`);
         }
-        report({ metric: `list p50 @${size}`, value: percentile(times, 50), unit: 'ms', note: `GET /api/v1/instances, ${LIST_ROUNDS} rounds` });
+        report({
+          metric: `list p50 @${size}`,
+          value: percentile(times, 50),
+          unit: 'ms',
+          note: `GET /api/v1/instances, ${LIST_ROUNDS} rounds`,
+        });
         report({ metric: `list p99 @${size}`, value: percentile(times, 99), unit: 'ms' });
 
         const cpu0 = processCpuMs(proc.pid);
         await new Promise((r) => setTimeout(r, IDLE_MS));
-        report({ metric: `idle manager CPU @${size}`, value: ((processCpuMs(proc.pid) - cpu0) / IDLE_MS) * 100, unit: '% of a core', note: `${HOSTS} hosts heartbeating every 10 s, ${IDLE_MS / 1000} s` });
+        report({
+          metric: `idle manager CPU @${size}`,
+          value: ((processCpuMs(proc.pid) - cpu0) / IDLE_MS) * 100,
+          unit: '% of a core',
+          note: `${HOSTS} hosts heartbeating every 10 s, ${IDLE_MS / 1000} s`,
+        });
         report({ metric: `manager RSS @${size}`, value: await rssMiB(proc.pid), unit: 'MiB' });
         report({ metric: `database @${size}`, value: (await site.dbBytes()) / 1024 / 1024, unit: 'MiB', note: 'storm.db + WAL' });
       }

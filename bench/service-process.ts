@@ -21,7 +21,10 @@ export interface ServiceProcess {
 }
 
 export async function startService(runner: string, options: unknown): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/harness', runner), JSON.stringify(options)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/harness', runner), JSON.stringify(options)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

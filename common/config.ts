@@ -46,7 +46,8 @@ export interface LoadedArgs {
 export function readOptions(sources: OptionSources, argv: readonly string[], env: NodeJS.ProcessEnv): LoadedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
   for (const src of Object.values(sources)) {
-    options[src.flag] = src.kind === 'boolean' ? { type: 'boolean' } : src.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' };
+    options[src.flag] =
+      src.kind === 'boolean' ? { type: 'boolean' } : src.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -62,7 +63,8 @@ export function readOptions(sources: OptionSources, argv: readonly string[], env
     const raw = fromFlag ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv);
     if (raw === undefined) continue;
     const value = coerce(raw, src);
-    if (value === undefined) problems.push(`--${src.flag}${src.env ? ` (${src.env})` : ''}: cannot read ${JSON.stringify(raw)} as ${src.kind ?? 'string'}`);
+    if (value === undefined)
+      problems.push(`--${src.flag}${src.env ? ` (${src.env})` : ''}: cannot read ${JSON.stringify(raw)} as ${src.kind ?? 'string'}`);
     else values[key] = value;
   }
   if (problems.length) throw new ConfigError(problems);
@@ -79,7 +81,12 @@ function coerce(raw: unknown, src: OptionSource): unknown {
       return Number.isInteger(n) ? n : undefined;
     }
     case 'list':
-      return Array.isArray(raw) ? raw : String(raw).split(',').map((s) => s.trim()).filter(Boolean);
+      return Array.isArray(raw)
+        ? raw
+        : String(raw)
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
     default:
       return raw;
   }

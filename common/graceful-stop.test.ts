@@ -5,9 +5,16 @@ import { describe, expect, it } from 'vitest';
 const FIXTURE = fileURLToPath(new URL('./test-support/graceful-stop-fixture.ts', import.meta.url));
 
 /** Runs the fixture, sends `signal` once its output matches `when`, and returns its output and exit. */
-function run(when: RegExp, env: Record<string, string> = {}, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: string | null; lines: string[] }> {
+function run(
+  when: RegExp,
+  env: Record<string, string> = {},
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<{ code: number | null; signal: string | null; lines: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     let sent = false;
     child.stdout.on('data', (b: Buffer) => {

@@ -25,7 +25,10 @@ export type ParamValue = string | number | boolean;
 const MAX_STRING = 1024;
 
 /** The given values as their declared types with the defaults filled in, and one line per problem. */
-export function checkParamValues(declared: readonly DeclaredParam[], given: Readonly<Record<string, unknown>>): { values: Record<string, ParamValue>; problems: string[] } {
+export function checkParamValues(
+  declared: readonly DeclaredParam[],
+  given: Readonly<Record<string, unknown>>,
+): { values: Record<string, ParamValue>; problems: string[] } {
   const problems: string[] = [];
   const out: Record<string, ParamValue> = {};
   const known = new Map(declared.map((p) => [p.name, p]));

@@ -7,12 +7,26 @@ const at = new Date(2026, 11, 6, 19, 50, 11).getTime();
 
 describe('formatLogLine', () => {
   it('makes one readable line of a pino entry', () => {
-    const line = JSON.stringify({ level: 40, time: at, pid: 1, hostname: 'vm', msg: 'heartbeat failed', failures: 2, reason: 'connect ECONNREFUSED 127.0.0.1:1' });
+    const line = JSON.stringify({
+      level: 40,
+      time: at,
+      pid: 1,
+      hostname: 'vm',
+      msg: 'heartbeat failed',
+      failures: 2,
+      reason: 'connect ECONNREFUSED 127.0.0.1:1',
+    });
     expect(formatLogLine(line)).toBe('19:50:11 WARN  heartbeat failed failures=2 reason="connect ECONNREFUSED 127.0.0.1:1"');
   });
 
   it('shows an error by its message and objects compactly', () => {
-    const line = JSON.stringify({ level: 50, time: at, msg: 'launch failed', err: { type: 'Error', message: 'no host', stack: 'Error: no host\n at x' }, req: { method: 'GET' } });
+    const line = JSON.stringify({
+      level: 50,
+      time: at,
+      msg: 'launch failed',
+      err: { type: 'Error', message: 'no host', stack: 'Error: no host\n at x' },
+      req: { method: 'GET' },
+    });
     expect(formatLogLine(line)).toBe('19:50:11 ERROR launch failed err="no host" req={"method":"GET"}');
   });
 

@@ -56,7 +56,10 @@ export function textLogStream(out: NodeJS.WritableStream): Writable {
 }
 
 /** fastify's `logger` option for a format, level and destination (default stdout). */
-export function loggerOptions(opts: { format: LogFormat; level: string; out?: NodeJS.WritableStream }): { level: string; stream: NodeJS.WritableStream } {
+export function loggerOptions(opts: { format: LogFormat; level: string; out?: NodeJS.WritableStream }): {
+  level: string;
+  stream: NodeJS.WritableStream;
+} {
   const out = opts.out ?? process.stdout;
   return { level: opts.level, stream: opts.format === 'json' ? out : textLogStream(out) };
 }
@@ -82,7 +85,8 @@ function pad(n: number): string {
 
 function fieldValue(key: string, value: unknown): string {
   // An error reads as its message; its stack only matters to a developer, who asks for json.
-  if (key === 'err' && value && typeof value === 'object' && 'message' in value) return quote(String((value as { message: unknown }).message));
+  if (key === 'err' && value && typeof value === 'object' && 'message' in value)
+    return quote(String((value as { message: unknown }).message));
   if (typeof value === 'string') return quote(value);
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

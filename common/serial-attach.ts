@@ -46,9 +46,21 @@ export interface SerialPeer {
 
 export type SerialNotice =
   /** First message: your role, who writes. */
-  | { readonly type: 'attached'; readonly instance: string; readonly you: SerialPeer; readonly role: SerialRole; readonly writer: SerialPeer | null }
+  | {
+      readonly type: 'attached';
+      readonly instance: string;
+      readonly you: SerialPeer;
+      readonly role: SerialRole;
+      readonly writer: SerialPeer | null;
+    }
   /** The writer changed: a takeover (`previous` lost it), the writer left, or a newcomer took the free seat. */
-  | { readonly type: 'writer'; readonly role: SerialRole; readonly writer: SerialPeer | null; readonly previous: SerialPeer | null; readonly reason: 'takeover' | 'left' | 'joined' }
+  | {
+      readonly type: 'writer';
+      readonly role: SerialRole;
+      readonly writer: SerialPeer | null;
+      readonly previous: SerialPeer | null;
+      readonly reason: 'takeover' | 'left' | 'joined';
+    }
   /** The serial port ended; the connection closes next with SERIAL_CLOSE_ENDED. */
   | { readonly type: 'ended'; readonly reason: string };
 

@@ -9,9 +9,21 @@ describe('parseAnswer', () => {
   });
 
   it("reads an error's catalog code and message, falling back to the body, then the status", () => {
-    expect(parseAnswer(409, '{"code":"MGR_ERR_CONFLICT","message":"taken: web1"}').error).toEqual({ status: 409, code: 'MGR_ERR_CONFLICT', message: 'taken: web1' });
-    expect(parseAnswer(502, '<html>Bad Gateway</html>').error).toEqual({ status: 502, code: undefined, message: '<html>Bad Gateway</html>' });
+    expect(parseAnswer(409, '{"code":"MGR_ERR_CONFLICT","message":"taken: web1"}').error).toEqual({
+      status: 409,
+      code: 'MGR_ERR_CONFLICT',
+      message: 'taken: web1',
+    });
+    expect(parseAnswer(502, '<html>Bad Gateway</html>').error).toEqual({
+      status: 502,
+      code: undefined,
+      message: '<html>Bad Gateway</html>',
+    });
     expect(parseAnswer(503, '').error).toEqual({ status: 503, code: undefined, message: 'HTTP 503' });
-    expect(parseAnswer(400, '{"code":7,"message":["x"]}').error).toEqual({ status: 400, code: undefined, message: '{"code":7,"message":["x"]}' });
+    expect(parseAnswer(400, '{"code":7,"message":["x"]}').error).toEqual({
+      status: 400,
+      code: undefined,
+      message: '{"code":7,"message":["x"]}',
+    });
   });
 });

@@ -35,7 +35,9 @@ async function writeNew(path: string, data: string, mode: number): Promise<void>
     await writeFileDurably(path, data, { mode, replace: false });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    throw PkiErr.MGR_ERR_PKI_CA_INVALID(`${path} appeared while the CA was being created; is another manager using this folder?`, { cause: err });
+    throw PkiErr.MGR_ERR_PKI_CA_INVALID(`${path} appeared while the CA was being created; is another manager using this folder?`, {
+      cause: err,
+    });
   }
 }
 

@@ -29,7 +29,9 @@ async function extensions(certPem: string, exts = 'basicConstraints,keyUsage,ext
 describe('the CA certificate', () => {
   it('is a self-signed RSA-3072 root: CA:TRUE and keyCertSign+cRLSign, both critical, with an SKI, for 10 years', async () => {
     const out = await extensions(f.ca.certPem, 'basicConstraints,keyUsage,subjectKeyIdentifier');
-    expect(out).toMatch(/subject=O = STORM, CN = STORM CA test X509v3 Basic Constraints: critical CA:TRUE X509v3 Key Usage: critical Certificate Sign, CRL Sign X509v3 Subject Key Identifier: [0-9A-F:]{59}$/);
+    expect(out).toMatch(
+      /subject=O = STORM, CN = STORM CA test X509v3 Basic Constraints: critical CA:TRUE X509v3 Key Usage: critical Certificate Sign, CRL Sign X509v3 Subject Key Identifier: [0-9A-F:]{59}$/,
+    );
     const x = new X509Certificate(f.ca.certPem);
     expect(x.publicKey.asymmetricKeyDetails?.modulusLength).toBe(3072);
     const years = (Date.parse(x.validTo) - Date.parse(x.validFrom)) / (365 * DAY_MS);
@@ -72,7 +74,11 @@ describe('CertificateAuthority.loadOrCreate', () => {
       publicKeyPem: f.keys[0]!.publicKeyPem,
       issuer: { selfSignedWith: forge.pki.privateKeyFromPem(f.keys[0]!.privateKeyPem) },
       ...validityWindow(new Date(), 30),
-      extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, critical: true }, { name: 'subjectKeyIdentifier' }],
+      extensions: [
+        { name: 'basicConstraints', cA: true, critical: true },
+        { name: 'keyUsage', keyCertSign: true, critical: true },
+        { name: 'subjectKeyIdentifier' },
+      ],
     });
     expect(() => CertificateAuthority.fromPem({ certPem: noCrlSign.certPem, keyPem: f.keys[0]!.privateKeyPem })).toThrow(/keyUsage/);
   });
@@ -86,20 +92,36 @@ describe('issued certificates', () => {
     );
     const files = { 'ca.pem': f.ca.certPem, 'c.pem': cert.certPem };
     expect((await openssl(['verify', '-purpose', 'sslclient', '-CAfile', '{ca.pem}', '{c.pem}'], files)).code).toBe(0);
-    expect((await openssl(['verify', '-purpose', 'sslserver', '-CAfile', '{ca.pem}', '{c.pem}'], files)).output).toMatch(/unsuitable certificate purpose/);
+    expect((await openssl(['verify', '-purpose', 'sslserver', '-CAfile', '{ca.pem}', '{c.pem}'], files)).output).toMatch(
+      /unsuitable certificate purpose/,
+    );
   });
 
   it('a host certificate from a CSR: the CA picks subject and SANs, ignores what the CSR asks, and openssl verifies it', async () => {
     // The host asks for CA:TRUE and a wildcard SAN under another name; none of it may reach the certificate.
     const key = forge.pki.privateKeyFromPem(f.keys[1]!.privateKeyPem);
     const csr = forge.pki.certificationRequestFromPem(createCsr(f.keys[1]!.privateKeyPem, 'evil.example'));
-    csr.setAttributes([{ name: 'extensionRequest', extensions: [{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: [{ type: 2, value: '*.example' }] }] }]);
+    csr.setAttributes([
+      {
+        name: 'extensionRequest',
+        extensions: [
+          { name: 'basicConstraints', cA: true },
+          { name: 'subjectAltName', altNames: [{ type: 2, value: '*.example' }] },
+        ],
+      },
+    ]);
     csr.sign(key, forge.md.sha256.create());
-    const cert = f.ca.issueHostCertificate(forge.pki.certificationRequestToPem(csr), { hostName: 'host-1.example', altNames: ['10.0.0.5'] });
+    const cert = f.ca.issueHostCertificate(forge.pki.certificationRequestToPem(csr), {
+      hostName: 'host-1.example',
+      altNames: ['10.0.0.5'],
+    });
     expect(await extensions(cert.certPem)).toBe(
       'subject=O = STORM, CN = host-1.example X509v3 Basic Constraints: critical CA:FALSE X509v3 Key Usage: critical Digital Signature, Key Encipherment X509v3 Extended Key Usage: TLS Web Server Authentication, TLS Web Client Authentication X509v3 Subject Alternative Name: DNS:host-1.example, IP Address:10.0.0.5',
     );
-    const { code, output } = await openssl(['verify', '-purpose', 'sslserver', '-CAfile', '{ca.pem}', '{host.pem}'], { 'ca.pem': f.ca.certPem, 'host.pem': cert.certPem });
+    const { code, output } = await openssl(['verify', '-purpose', 'sslserver', '-CAfile', '{ca.pem}', '{host.pem}'], {
+      'ca.pem': f.ca.certPem,
+      'host.pem': cert.certPem,
+    });
     expect(code, output).toBe(0);
     expect(output).toContain('host.pem: OK');
     expect(new X509Certificate(cert.certPem).checkPrivateKey(createPrivateKey(f.keys[1]!.privateKeyPem))).toBe(true);
@@ -119,7 +141,9 @@ describe('issued certificates', () => {
     expect(cert.notBefore.getTime()).toBe(now.getTime() - CLOCK_SKEW_MS);
     expect(cert.notAfter.getTime()).toBe(now.getTime() + 365 * DAY_MS);
     expect(new X509Certificate(cert.certPem).validFrom).toBe('Jun  1 11:55:00 2030 GMT');
-    const late = f.ca.withClock(() => new Date(f.ca.notAfter.getTime() - 10 * DAY_MS)).issueClientCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem });
+    const late = f.ca
+      .withClock(() => new Date(f.ca.notAfter.getTime() - 10 * DAY_MS))
+      .issueClientCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem });
     expect(late.notAfter.getTime()).toBe(f.ca.notAfter.getTime());
   });
 
@@ -129,7 +153,9 @@ describe('issued certificates', () => {
   });
 
   it('refuse names that are not host names or addresses', () => {
-    expect(() => f.ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['*.example'] })).toThrow(expect.objectContaining({ code: 'MGR_ERR_PKI_NAME_INVALID' }));
+    expect(() => f.ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['*.example'] })).toThrow(
+      expect.objectContaining({ code: 'MGR_ERR_PKI_NAME_INVALID' }),
+    );
   });
 
   it('openssl refuses a chain where a leaf of ours signs (invalid CA certificate), the cause the TLS matrix sees', async () => {
@@ -142,11 +168,14 @@ describe('issued certificates', () => {
       ...validityWindow(new Date(), 30),
       extensions: clientExtensions(rogue.keyIdentifier),
     });
-    const { code, output } = await openssl(['verify', '-purpose', 'sslclient', '-CAfile', '{ca.pem}', '-untrusted', '{leaf.pem}', '{forged.pem}'], {
-      'ca.pem': f.ca.certPem,
-      'leaf.pem': leaf.certPem,
-      'forged.pem': forged.certPem,
-    });
+    const { code, output } = await openssl(
+      ['verify', '-purpose', 'sslclient', '-CAfile', '{ca.pem}', '-untrusted', '{leaf.pem}', '{forged.pem}'],
+      {
+        'ca.pem': f.ca.certPem,
+        'leaf.pem': leaf.certPem,
+        'forged.pem': forged.certPem,
+      },
+    );
     expect(code).not.toBe(0);
     expect(output).toMatch(/error 79 at 1 depth lookup: invalid CA certificate/);
   });

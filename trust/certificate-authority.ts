@@ -14,7 +14,17 @@ import { certificateFingerprint } from './fingerprint.js';
 import { generateKeyPair, publicKeyOf } from './keys.js';
 import { parseAltNames } from './names.js';
 import { roleExtension, type Role } from './roles.js';
-import { CA_VALIDITY_DAYS, CLOCK_SKEW_MS, LEAF_VALIDITY_DAYS, MANAGER_COMMON_NAME, caExtensions, clientExtensions, hostExtensions, serverExtensions, validityWindow } from './profiles.js';
+import {
+  CA_VALIDITY_DAYS,
+  CLOCK_SKEW_MS,
+  LEAF_VALIDITY_DAYS,
+  MANAGER_COMMON_NAME,
+  caExtensions,
+  clientExtensions,
+  hostExtensions,
+  serverExtensions,
+  validityWindow,
+} from './profiles.js';
 
 export interface CaOptions {
   /** Clock for issuing and CRLs; tests pass another to make expired or future certificates. */
@@ -84,7 +94,8 @@ export class CertificateAuthority {
     } catch (err) {
       throw PkiErr.MGR_ERR_PKI_CA_INVALID('ca.pem or ca.key does not parse', { cause: err });
     }
-    if (key.asymmetricKeyType !== 'rsa') throw PkiErr.MGR_ERR_PKI_CA_INVALID(`ca.key is ${key.asymmetricKeyType}; STORM's CA signs with RSA`);
+    if (key.asymmetricKeyType !== 'rsa')
+      throw PkiErr.MGR_ERR_PKI_CA_INVALID(`ca.key is ${key.asymmetricKeyType}; STORM's CA signs with RSA`);
     if (!x509.checkPrivateKey(key)) throw PkiErr.MGR_ERR_PKI_CA_KEY_MISMATCH(`ca.pem is ${certificateFingerprint(material.certPem)}`);
     if (!x509.ca) throw PkiErr.MGR_ERR_PKI_CA_INVALID('ca.pem is not a CA certificate (basicConstraints CA:false or absent)');
     if (x509.issuer !== x509.subject || !x509.verify(x509.publicKey)) throw PkiErr.MGR_ERR_PKI_CA_INVALID('ca.pem is not self-signed');
@@ -129,8 +140,15 @@ export class CertificateAuthority {
    * An ECDSA P-256 server certificate and its key (see ec-leaf.ts): cheap handshakes for the
    * guests' listener. Not persisted: issued anew at each start.
    */
-  issueEcServerCertificate(names: readonly string[], options: { role?: Role; validityDays?: number } = {}): { certPem: string; keyPem: string } {
-    return issueEcServerCertificate(this.signer, publicKeyOf(this.material.keyPem), { names, ...(options.role ? { role: options.role } : {}), ...this.leafWindow(options.validityDays) });
+  issueEcServerCertificate(
+    names: readonly string[],
+    options: { role?: Role; validityDays?: number } = {},
+  ): { certPem: string; keyPem: string } {
+    return issueEcServerCertificate(this.signer, publicKeyOf(this.material.keyPem), {
+      names,
+      ...(options.role ? { role: options.role } : {}),
+      ...this.leafWindow(options.validityDays),
+    });
   }
 
   /**
@@ -157,7 +175,12 @@ export class CertificateAuthority {
    * @example
    * const https = ca.issueServerCertificate({ publicKeyPem, names: ['manager.example', 'storm.local', '10.0.0.1'], role: 'manager' });
    */
-  issueServerCertificate(request: { publicKeyPem: string; names: readonly string[]; role?: Role; validityDays?: number }): IssuedCertificate {
+  issueServerCertificate(request: {
+    publicKeyPem: string;
+    names: readonly string[];
+    role?: Role;
+    validityDays?: number;
+  }): IssuedCertificate {
     const names = parseAltNames(request.names);
     return buildCertificate({
       commonName: names[0]!.value,

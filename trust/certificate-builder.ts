@@ -47,7 +47,9 @@ export interface IssuedCertificate {
 export function signerFromPem(certPem: string, keyPem: string): Signer {
   const cert = forge.pki.certificateFromPem(certPem);
   const ski = cert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined;
-  const keyIdentifier = ski?.subjectKeyIdentifier ? forge.util.hexToBytes(ski.subjectKeyIdentifier) : cert.generateSubjectKeyIdentifier().getBytes();
+  const keyIdentifier = ski?.subjectKeyIdentifier
+    ? forge.util.hexToBytes(ski.subjectKeyIdentifier)
+    : cert.generateSubjectKeyIdentifier().getBytes();
   return { subject: cert.subject.attributes, key: forge.pki.privateKeyFromPem(keyPem), keyIdentifier };
 }
 

@@ -17,7 +17,10 @@ beforeAll(async () => {
   f = fixture;
   other = CertificateAuthority.fromPem(otherMaterial);
   const server = f.ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['127.0.0.1'] });
-  const misconfigured = { ...serverTlsOptions({ cert: server.certPem, key: f.keys[0]!.privateKeyPem, ca: f.ca.certPem }), rejectUnauthorized: false };
+  const misconfigured = {
+    ...serverTlsOptions({ cert: server.certPem, key: f.keys[0]!.privateKeyPem, ca: f.ca.certPem }),
+    rejectUnauthorized: false,
+  };
   probe = await startProbeServer(misconfigured);
 });
 afterAll(() => probe.close());
@@ -25,7 +28,10 @@ afterAll(() => probe.close());
 describe('checkPeer', () => {
   it('accepts the manager and reports who it is', async () => {
     const cert = f.ca.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' });
-    const outcome = await probeClient(probe.port, clientTlsOptions({ ca: f.ca.certPem, servername: '127.0.0.1', cert: cert.certPem, key: f.keys[1]!.privateKeyPem }));
+    const outcome = await probeClient(
+      probe.port,
+      clientTlsOptions({ ca: f.ca.certPem, servername: '127.0.0.1', cert: cert.certPem, key: f.keys[1]!.privateKeyPem }),
+    );
     expect(outcome.reply).toBe('pong');
     await probe.connectionsDone(1);
     expect(probe.events).toContainEqual({ kind: 'accepted', commonName: MANAGER_COMMON_NAME, sessionReused: false });
@@ -34,7 +40,10 @@ describe('checkPeer', () => {
   it('refuses a certificate TLS did not authorise, even when the server forgot rejectUnauthorized', async () => {
     const before = probe.events.length;
     const foreign = other.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' });
-    const outcome = await probeClient(probe.port, clientTlsOptions({ ca: f.ca.certPem, servername: '127.0.0.1', cert: foreign.certPem, key: f.keys[1]!.privateKeyPem }));
+    const outcome = await probeClient(
+      probe.port,
+      clientTlsOptions({ ca: f.ca.certPem, servername: '127.0.0.1', cert: foreign.certPem, key: f.keys[1]!.privateKeyPem }),
+    );
     expect(outcome.reply).toBe('');
     await probe.connectionsDone(2);
     expect(probe.events.slice(before)).toEqual([

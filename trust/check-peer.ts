@@ -44,7 +44,8 @@ export interface PeerExpectation {
  */
 export function checkPeer(socket: TLSSocket, expected: PeerExpectation): PeerIdentity {
   // Belt and braces: a server built without rejectUnauthorized must still not pass an unverified peer.
-  if (!socket.authorized) throw PkiErr.MGR_ERR_PKI_PEER_REJECTED(`not authorised by TLS: ${String(socket.authorizationError ?? 'no certificate')}`);
+  if (!socket.authorized)
+    throw PkiErr.MGR_ERR_PKI_PEER_REJECTED(`not authorised by TLS: ${String(socket.authorizationError ?? 'no certificate')}`);
   const cert = socket.getPeerCertificate();
   if (!cert?.raw) throw PkiErr.MGR_ERR_PKI_PEER_REJECTED('no peer certificate');
   const cn: unknown = cert.subject?.CN;
@@ -54,12 +55,19 @@ export function checkPeer(socket: TLSSocket, expected: PeerExpectation): PeerIde
     throw PkiErr.MGR_ERR_PKI_PEER_REJECTED(`certificate of ${who} has role ${roles.join(', ') || 'none'}, not ${expected.role}`);
   }
   // OpenSSL allows a certificate with no extKeyUsage at all for any purpose; STORM's always carry one.
-  if (!cert.ext_key_usage?.includes(CLIENT_AUTH)) throw PkiErr.MGR_ERR_PKI_PEER_REJECTED(`certificate of ${who} has no clientAuth extended key usage`);
+  if (!cert.ext_key_usage?.includes(CLIENT_AUTH))
+    throw PkiErr.MGR_ERR_PKI_PEER_REJECTED(`certificate of ${who} has no clientAuth extended key usage`);
   const keyPin = publicKeyPin(cert.raw);
   if (expected.keyPin !== undefined && keyPin !== expected.keyPin) {
     throw PkiErr.MGR_ERR_PKI_PEER_REJECTED(`certificate of ${who} is for key ${keyPin}, not the pinned ${expected.keyPin}`);
   }
-  return { commonName: typeof cn === 'string' ? cn : '', serial: normalizeSerial(cert.serialNumber), fingerprint: certificateFingerprint(cert.raw), keyPin, validTo: new Date(cert.valid_to) };
+  return {
+    commonName: typeof cn === 'string' ? cn : '',
+    serial: normalizeSerial(cert.serialNumber),
+    fingerprint: certificateFingerprint(cert.raw),
+    keyPin,
+    validTo: new Date(cert.valid_to),
+  };
 }
 
 // Kept here too for callers that imported it from this module before tls-refusal.ts existed.

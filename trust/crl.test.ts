@@ -33,7 +33,10 @@ describe('CRLs', () => {
     expect(output).toMatch(/X509v3 CRL Number: \s*42/);
     expect(output).toMatch(/X509v3 Authority Key Identifier: \s*[0-9A-F:]{59}/);
     expect(output.match(/Serial Number: (\w+)/g)).toEqual(['Serial Number: 0A0B', 'Serial Number: FF01']);
-    expect(output.match(/Revocation Date: .*/g)).toEqual(['Revocation Date: Jan  2 03:04:05 2030 GMT', 'Revocation Date: Jan  2 03:04:05 2030 GMT']);
+    expect(output.match(/Revocation Date: .*/g)).toEqual([
+      'Revocation Date: Jan  2 03:04:05 2030 GMT',
+      'Revocation Date: Jan  2 03:04:05 2030 GMT',
+    ]);
   });
 
   it('backdate thisUpdate for clock skew and run 30 days by default', async () => {
@@ -52,18 +55,26 @@ describe('CRLs', () => {
   });
 
   it('use GeneralizedTime from 2050 on', async () => {
-    const crl = f.ca.withClock(() => new Date(Date.UTC(2049, 11, 20))).buildCrl([{ serial: '1', revokedAt: new Date(Date.UTC(2050, 0, 2)) }], 1);
+    const crl = f.ca
+      .withClock(() => new Date(Date.UTC(2049, 11, 20)))
+      .buildCrl([{ serial: '1', revokedAt: new Date(Date.UTC(2050, 0, 2)) }], 1);
     const { code, output } = await crlText(crl);
     expect(code, output).toBe(0);
     expect(output).toContain('Next Update: Jan 19 00:00:00 2050 GMT');
     expect(output).toContain('Revocation Date: Jan  2 00:00:00 2050 GMT');
     const { output: der } = await openssl(['asn1parse', '-in', '{crl.pem}'], { 'crl.pem': crl });
     // thisUpdate (2049) stays UTCTime; nextUpdate and the revocation date (2050) are GeneralizedTime.
-    expect(der.match(/(UTCTIME|GENERALIZEDTIME) *:\S+/g)).toEqual(['UTCTIME           :491219235500Z', 'GENERALIZEDTIME   :20500119000000Z', 'GENERALIZEDTIME   :20500102000000Z']);
+    expect(der.match(/(UTCTIME|GENERALIZEDTIME) *:\S+/g)).toEqual([
+      'UTCTIME           :491219235500Z',
+      'GENERALIZEDTIME   :20500119000000Z',
+      'GENERALIZEDTIME   :20500102000000Z',
+    ]);
   });
 
   it('refuse bad serials and CRL numbers', () => {
-    expect(() => f.ca.buildCrl([{ serial: 'not-hex', revokedAt: new Date() }], 1)).toThrow(expect.objectContaining({ code: 'MGR_ERR_PKI_SERIAL_INVALID' }));
+    expect(() => f.ca.buildCrl([{ serial: 'not-hex', revokedAt: new Date() }], 1)).toThrow(
+      expect.objectContaining({ code: 'MGR_ERR_PKI_SERIAL_INVALID' }),
+    );
     expect(() => f.ca.buildCrl([], -1)).toThrow(RangeError);
     expect(() => f.ca.buildCrl([], 1.5)).toThrow(RangeError);
   });

@@ -57,7 +57,8 @@ export function readCsr(csrPem: string): CsrContents {
   if (!csr.publicKey || !csr.certificationRequestInfo) throw PkiErr.MGR_ERR_PKI_CSR_INVALID('no public key');
   const publicKeyPem = forge.pki.publicKeyToPem(csr.publicKey);
   const bits = createPublicKey(publicKeyPem).asymmetricKeyDetails?.modulusLength ?? 0;
-  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) throw PkiErr.MGR_ERR_PKI_CSR_INVALID(`RSA key of ${bits} bits; ${MIN_RSA_BITS}–${MAX_RSA_BITS} accepted`);
+  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS)
+    throw PkiErr.MGR_ERR_PKI_CSR_INVALID(`RSA key of ${bits} bits; ${MIN_RSA_BITS}–${MAX_RSA_BITS} accepted`);
   const digest = SIGNATURE_DIGESTS[csr.signatureOid ?? ''];
   if (!digest) throw PkiErr.MGR_ERR_PKI_CSR_INVALID(`signature algorithm ${csr.signatureOid} not accepted`);
   // The signed bytes are the CertificationRequestInfo as received (forge keeps its parsed ASN.1).

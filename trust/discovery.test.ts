@@ -42,11 +42,14 @@ async function listen(options: TlsOptions): Promise<{ port: number; received: st
   return { port: (server.address() as AddressInfo).port, received };
 }
 
-const httpsCert = (ca: CertificateAuthority) => ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['storm.local', '127.0.0.1'] }).certPem;
+const httpsCert = (ca: CertificateAuthority) =>
+  ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['storm.local', '127.0.0.1'] }).certPem;
 
 describe('discoverCaCertificate', () => {
   it("returns the manager's CA when it matches the token, having sent nothing; then verified TLS works with it", async () => {
-    const { port, received } = await listen(httpsServerOptions({ cert: httpsCert(f.ca), key: f.keys[0]!.privateKeyPem, caCert: f.ca.certPem }));
+    const { port, received } = await listen(
+      httpsServerOptions({ cert: httpsCert(f.ca), key: f.keys[0]!.privateKeyPem, caCert: f.ca.certPem }),
+    );
     const caPem = await discoverCaCertificate({ host: '127.0.0.1', port, caFingerprint: f.ca.fingerprint });
     expect(certificateFingerprint(caPem)).toBe(f.ca.fingerprint);
     expect(received).toEqual([]);
@@ -56,7 +59,9 @@ describe('discoverCaCertificate', () => {
   });
 
   it('refuses a manager whose CA is not the one in the token', async () => {
-    const { port, received } = await listen(httpsServerOptions({ cert: httpsCert(other), key: f.keys[0]!.privateKeyPem, caCert: other.certPem }));
+    const { port, received } = await listen(
+      httpsServerOptions({ cert: httpsCert(other), key: f.keys[0]!.privateKeyPem, caCert: other.certPem }),
+    );
     await expect(discoverCaCertificate({ host: '127.0.0.1', port, caFingerprint: f.ca.fingerprint })).rejects.toThrow(
       expect.objectContaining({ code: 'MGR_ERR_PKI_FINGERPRINT_MISMATCH' }),
     );

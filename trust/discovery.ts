@@ -61,7 +61,11 @@ export function discoverCaCertificate(target: DiscoveryTarget): Promise<string> 
     });
     const fail = (err: unknown): void => {
       socket.destroy();
-      reject(PkiErr.MGR_ERR_PKI_FINGERPRINT_MISMATCH.is(err) ? err : PkiErr.MGR_ERR_PKI_DISCOVERY_FAILED(`${target.host}:${target.port}`, { cause: err }));
+      reject(
+        PkiErr.MGR_ERR_PKI_FINGERPRINT_MISMATCH.is(err)
+          ? err
+          : PkiErr.MGR_ERR_PKI_DISCOVERY_FAILED(`${target.host}:${target.port}`, { cause: err }),
+      );
     };
     socket.once('timeout', () => fail(new Error('timed out')));
     socket.once('error', fail);

@@ -27,7 +27,9 @@ describe('ECDSA server certificates from the RSA CA', () => {
     expect(x.checkIP('10.77.0.1')).toBe('10.77.0.1');
     await writeFile(join(dir, 'leaf.pem'), certPem);
     await writeFile(join(dir, 'ca.pem'), ca.certPem);
-    expect(execFileSync('openssl', ['verify', '-purpose', 'sslserver', '-CAfile', join(dir, 'ca.pem'), join(dir, 'leaf.pem')]).toString()).toMatch(/OK/);
+    expect(
+      execFileSync('openssl', ['verify', '-purpose', 'sslserver', '-CAfile', join(dir, 'ca.pem'), join(dir, 'leaf.pem')]).toString(),
+    ).toMatch(/OK/);
     const text = execFileSync('openssl', ['x509', '-in', join(dir, 'leaf.pem'), '-noout', '-text']).toString();
     expect(text).toMatch(/Public Key Algorithm: id-ecPublicKey/);
     expect(text).toMatch(/Digital Signature/);
@@ -35,7 +37,9 @@ describe('ECDSA server certificates from the RSA CA', () => {
     const ski = /Subject Key Identifier:\s*\n\s*([0-9A-F:]+)/.exec(text)?.[1];
     const pubkey = execFileSync('openssl', ['x509', '-in', join(dir, 'leaf.pem'), '-noout', '-pubkey']).toString();
     const bits = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: pubkey }).subarray(-65);
-    expect(ski?.replace(/:/g, '').toLowerCase()).toBe(execFileSync('openssl', ['dgst', '-sha1', '-hex'], { input: bits }).toString().split('= ')[1]!.trim());
+    expect(ski?.replace(/:/g, '').toLowerCase()).toBe(
+      execFileSync('openssl', ['dgst', '-sha1', '-hex'], { input: bits }).toString().split('= ')[1]!.trim(),
+    );
   });
 
   it('serves TLS that a client trusting only the CA accepts', async () => {
@@ -44,7 +48,10 @@ describe('ECDSA server certificates from the RSA CA', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const got = await new Promise<string>((resolve, reject) => {
-        const s = tls.connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', servername: 'storm.local', ca: ca.certPem }, () => s.once('data', (d: Buffer) => resolve(d.toString())));
+        const s = tls.connect(
+          { port: (server.address() as AddressInfo).port, host: '127.0.0.1', servername: 'storm.local', ca: ca.certPem },
+          () => s.once('data', (d: Buffer) => resolve(d.toString())),
+        );
         s.once('error', reject);
       });
       expect(got).toBe('hi');

@@ -26,13 +26,19 @@ export interface EcServerCertificateRequest {
 
 const asn1 = forge.asn1;
 
-export function issueEcServerCertificate(signer: Signer, standInPublicKeyPem: string, req: EcServerCertificateRequest): { certPem: string; keyPem: string } {
+export function issueEcServerCertificate(
+  signer: Signer,
+  standInPublicKeyPem: string,
+  req: EcServerCertificateRequest,
+): { certPem: string; keyPem: string } {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
   const spki = asn1.fromDer(forge.util.createBuffer(spkiDer.toString('binary')));
   // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (without the unused-bits byte).
   const keyBits = (spki.value as forge.asn1.Asn1[])[1]!.value as string;
-  const ski = createHash('sha1').update(Buffer.from(keyBits.slice(1), 'binary')).digest('binary');
+  const ski = createHash('sha1')
+    .update(Buffer.from(keyBits.slice(1), 'binary'))
+    .digest('binary');
   const names = parseAltNames(req.names);
 
   const cert = forge.pki.createCertificate();
@@ -64,10 +70,16 @@ export function issueEcServerCertificate(signer: Signer, standInPublicKeyPem: st
   const signature = signer.key.sign(md);
   const certificate = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
     tbs,
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(sha256WithRSA).getBytes()), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(sha256WithRSA).getBytes()),
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
+    ]),
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\u0000${signature}`),
   ]);
   const der = Buffer.from(asn1.toDer(certificate).getBytes(), 'binary');
-  const certPem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+  const certPem = `-----BEGIN CERTIFICATE-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
   return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }

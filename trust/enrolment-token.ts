@@ -57,7 +57,8 @@ export function decodeEnrolmentToken(token: string): EnrolmentToken {
   if (!match) throw PkiErr.MGR_ERR_PKI_TOKEN_MALFORMED(`expected ${TOKEN_VERSION}.<id>.<secret>.<fingerprint>`);
   const [, id = '', secret = '', fingerprint = ''] = match;
   // Reject non-canonical base64url (stray low bits), so one token has exactly one spelling.
-  if (Buffer.from(secret, 'base64url').toString('base64url') !== secret) throw PkiErr.MGR_ERR_PKI_TOKEN_MALFORMED('secret is not canonical base64url');
+  if (Buffer.from(secret, 'base64url').toString('base64url') !== secret)
+    throw PkiErr.MGR_ERR_PKI_TOKEN_MALFORMED('secret is not canonical base64url');
   const digest = Buffer.from(fingerprint, 'base64url');
   if (digest.toString('base64url') !== fingerprint) throw PkiErr.MGR_ERR_PKI_TOKEN_MALFORMED('fingerprint is not canonical base64url');
   return { id, secret, caFingerprint: fingerprintFromBytes(digest) };

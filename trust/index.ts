@@ -26,11 +26,24 @@ export {
 export { PkiErr, type PkiErrCode } from './errors.js';
 export { certificateFingerprint, fingerprintBytes, fingerprintFromBytes } from './fingerprint.js';
 export { generateKeyPair, publicKeyOf, RSA_KEY_BITS, type KeyPairPem } from './keys.js';
-export { issueLibvirtBundle, writeLibvirtBundle, LIBVIRT_BUNDLE_FILES, LIBVIRT_CLIENT_COMMON_NAME, type LibvirtBundle } from './libvirt-bundle.js';
+export {
+  issueLibvirtBundle,
+  writeLibvirtBundle,
+  LIBVIRT_BUNDLE_FILES,
+  LIBVIRT_CLIENT_COMMON_NAME,
+  type LibvirtBundle,
+} from './libvirt-bundle.js';
 export { loadOrIssueManagerIdentity, STORM_LOCAL_NAME, type KeyAndCertificate, type ManagerIdentity } from './manager-identity.js';
 export { CA_VALIDITY_DAYS, CLOCK_SKEW_MS, LEAF_VALIDITY_DAYS, MANAGER_COMMON_NAME } from './profiles.js';
 export { FileRevocationRecord, REVOCATIONS_FILE, type RevocationRecord } from './revocation-file.js';
 export { hasRole, publicKeyPin, roleExtension, rolesOf, ROLE_OIDS, STORM_OID_ARC, type Role } from './roles.js';
 export { normalizeSerial } from './serial.js';
 export { onTlsRefusal, tlsRefusal, type TlsRefusal } from './tls-refusal.js';
-export { clientTlsOptions, httpsServerOptions, serverTlsOptions, type ClientTlsInput, type HttpsServerInput, type ServerTlsInput } from './tls-options.js';
+export {
+  clientTlsOptions,
+  httpsServerOptions,
+  serverTlsOptions,
+  type ClientTlsInput,
+  type HttpsServerInput,
+  type ServerTlsInput,
+} from './tls-options.js';

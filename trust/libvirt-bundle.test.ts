@@ -42,7 +42,14 @@ describe('writeLibvirtBundle', () => {
     for (const name of ['cacert.pem', 'cacrl.pem', 'servercert.pem', 'serverkey.pem', 'clientcert.pem', 'clientkey.pem']) {
       modes[name] = (await stat(join(dir, name))).mode & 0o777;
     }
-    expect(modes).toEqual({ 'cacert.pem': 0o644, 'cacrl.pem': 0o644, 'servercert.pem': 0o644, 'serverkey.pem': 0o600, 'clientcert.pem': 0o644, 'clientkey.pem': 0o600 });
+    expect(modes).toEqual({
+      'cacert.pem': 0o644,
+      'cacrl.pem': 0o644,
+      'servercert.pem': 0o644,
+      'serverkey.pem': 0o600,
+      'clientcert.pem': 0o644,
+      'clientkey.pem': 0o600,
+    });
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
     expect(await readFile(join(dir, 'cacert.pem'), 'utf8')).toBe(f.ca.certPem);
   });
@@ -75,7 +82,15 @@ describe('issueLibvirtBundle', () => {
     const args = ['--verify', '--load-ca-certificate', join(dir, 'cacert.pem'), '--infile', join(dir, 'servercert.pem')];
     const { stdout } = await run('certtool', [...args, '--verify-hostname', 'host-1.example', '--verify-purpose', '1.3.6.1.5.5.7.3.1']);
     expect(stdout).toMatch(/Chain verification output: Verified/);
-    const client = await run('certtool', ['--verify', '--load-ca-certificate', join(dir, 'cacert.pem'), '--infile', join(dir, 'clientcert.pem'), '--verify-purpose', '1.3.6.1.5.5.7.3.2']);
+    const client = await run('certtool', [
+      '--verify',
+      '--load-ca-certificate',
+      join(dir, 'cacert.pem'),
+      '--infile',
+      join(dir, 'clientcert.pem'),
+      '--verify-purpose',
+      '1.3.6.1.5.5.7.3.2',
+    ]);
     expect(client.stdout).toMatch(/Chain verification output: Verified/);
   });
 });
@@ -90,7 +105,9 @@ describe.skipIf(!haveLibvirt)('a real libvirtd over TLS with the bundle', () => 
   /** virsh over test+tls:// with the client files in `pkipath`; resolves with exit code and output. */
   async function virsh(host: string, pkipath: string): Promise<{ code: number; output: string }> {
     try {
-      const { stdout, stderr } = await run('virsh', ['-c', `test+tls://${host}:${port}/default?pkipath=${pkipath}`, 'hostname'], { timeout: 20_000 });
+      const { stdout, stderr } = await run('virsh', ['-c', `test+tls://${host}:${port}/default?pkipath=${pkipath}`, 'hostname'], {
+        timeout: 20_000,
+      });
       return { code: 0, output: stdout + stderr };
     } catch (err) {
       const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -143,7 +160,8 @@ describe.skipIf(!haveLibvirt)('a real libvirtd over TLS with the bundle', () => 
     const [uid, gid] = root ? [65534, 65534] : [process.getuid!(), process.getgid!()];
     if (root) {
       await chown(tmp, uid, gid);
-      for (const p of [home, ...['cacert.pem', 'cacrl.pem', 'servercert.pem', 'serverkey.pem', 'libvirtd.conf'].map((n) => join(home, n))]) await chown(p, uid, gid);
+      for (const p of [home, ...['cacert.pem', 'cacrl.pem', 'servercert.pem', 'serverkey.pem', 'libvirtd.conf'].map((n) => join(home, n))])
+        await chown(p, uid, gid);
     }
     daemon = spawn('libvirtd', ['--listen', '-f', conf], {
       uid,
@@ -180,7 +198,11 @@ describe.skipIf(!haveLibvirt)('a real libvirtd over TLS with the bundle', () => 
   });
 
   it('libvirtd refuses a revoked client certificate (cacrl.pem)', async () => {
-    const path = await clientDir('revoked-client', { cacert: f.ca.certPem, clientcert: revokedClient.clientcert, clientkey: revokedClient.clientkey });
+    const path = await clientDir('revoked-client', {
+      cacert: f.ca.certPem,
+      clientcert: revokedClient.clientcert,
+      clientkey: revokedClient.clientkey,
+    });
     const result = await virsh('127.0.0.1', path);
     expect(result.code).not.toBe(0);
     await daemonSaid(/Certificate failed validation: The certificate has been revoked/);
@@ -199,7 +221,11 @@ describe.skipIf(!haveLibvirt)('a real libvirtd over TLS with the bundle', () => 
     const other = CertificateAuthority.fromPem(await CertificateAuthority.generate());
     const foreign = await issueLibvirtBundle(other, { hostName: 'host-1.example' });
     // Both CAs in the client's cacert.pem, so virsh itself accepts its certificate and libvirtd must judge it.
-    const path = await clientDir('foreign-client', { cacert: f.ca.certPem + other.certPem, clientcert: foreign.clientcert, clientkey: foreign.clientkey });
+    const path = await clientDir('foreign-client', {
+      cacert: f.ca.certPem + other.certPem,
+      clientcert: foreign.clientcert,
+      clientkey: foreign.clientkey,
+    });
     const result = await virsh('127.0.0.1', path);
     expect(result.code).not.toBe(0);
     // GnuTLS keeps back a certificate whose issuer is not in the server's CA list, so libvirtd sees none.

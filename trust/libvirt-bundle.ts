@@ -49,7 +49,11 @@ export async function issueLibvirtBundle(
   host: { hostName: string; altNames?: readonly string[]; crl?: string },
 ): Promise<LibvirtBundle> {
   const [serverKey, clientKey] = await Promise.all([generateKeyPair(), generateKeyPair()]);
-  const server = ca.issueServerCertificate({ publicKeyPem: serverKey.publicKeyPem, names: [host.hostName, ...(host.altNames ?? [])], role: 'host' });
+  const server = ca.issueServerCertificate({
+    publicKeyPem: serverKey.publicKeyPem,
+    names: [host.hostName, ...(host.altNames ?? [])],
+    role: 'host',
+  });
   const client = ca.issueClientCertificate({ publicKeyPem: clientKey.publicKeyPem, commonName: LIBVIRT_CLIENT_COMMON_NAME });
   return {
     cacert: ca.certPem,
@@ -75,7 +79,16 @@ export async function writeLibvirtBundle(dir: string, bundle: LibvirtBundle, opt
     .filter((name) => bundle[name] !== undefined)
     .map((name) => ({ path: join(dir, LIBVIRT_BUNDLE_FILES[name].file), mode: LIBVIRT_BUNDLE_FILES[name].mode, data: bundle[name]! }));
   if (!options.overwrite) {
-    const existing = (await Promise.all(entries.map(({ path }) => fs.access(path).then(() => path, () => undefined)))).filter(Boolean);
+    const existing = (
+      await Promise.all(
+        entries.map(({ path }) =>
+          fs.access(path).then(
+            () => path,
+            () => undefined,
+          ),
+        ),
+      )
+    ).filter(Boolean);
     if (existing.length) throw PkiErr.MGR_ERR_PKI_BUNDLE_EXISTS(existing.join(', '));
   }
   for (const { path, mode, data } of entries) await writeFileDurably(path, data, { mode, replace: options.overwrite === true });

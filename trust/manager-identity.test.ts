@@ -37,7 +37,13 @@ describe("the manager's own certificates", () => {
   it('are reissued for the same key when the stored one lacks the manager role (made before roles)', async () => {
     const before = await loadOrIssueManagerIdentity(dir, f.ca, {});
     const signer = f.caSigner;
-    const old = buildCertificate({ commonName: 'storm-manager', publicKeyPem: publicKeyOf(before.client.keyPem), issuer: signer, ...validityWindow(new Date(), 365), extensions: clientExtensions(signer.keyIdentifier) });
+    const old = buildCertificate({
+      commonName: 'storm-manager',
+      publicKeyPem: publicKeyOf(before.client.keyPem),
+      issuer: signer,
+      ...validityWindow(new Date(), 365),
+      extensions: clientExtensions(signer.keyIdentifier),
+    });
     await writeFile(join(dir, 'manager-client.pem'), old.certPem);
     const after = await loadOrIssueManagerIdentity(dir, f.ca, {});
     expect(after.client.certPem).not.toBe(old.certPem);

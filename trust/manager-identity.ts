@@ -40,7 +40,8 @@ async function readPair(dir: string, base: string): Promise<KeyAndCertificate> {
 /** The stored key when it is a usable RSA private key (kept across reissues), else a new one. */
 async function keyFor(pair: KeyAndCertificate): Promise<{ privateKeyPem: string; publicKeyPem: string }> {
   try {
-    if (createPrivateKey(pair.keyPem).asymmetricKeyType === 'rsa') return { privateKeyPem: pair.keyPem, publicKeyPem: publicKeyOf(pair.keyPem) };
+    if (createPrivateKey(pair.keyPem).asymmetricKeyType === 'rsa')
+      return { privateKeyPem: pair.keyPem, publicKeyPem: publicKeyOf(pair.keyPem) };
   } catch {
     // unreadable or damaged: a new key (hosts that pinned the old one must join again)
   }
@@ -48,7 +49,12 @@ async function keyFor(pair: KeyAndCertificate): Promise<{ privateKeyPem: string;
 }
 
 /** Still good: issued by this CA, matching key, the manager role, not near expiry, right CN or every wanted name. */
-function stillGood(pair: KeyAndCertificate, ca: CertificateAuthority, now: Date, want: { commonName?: string; names?: readonly string[] }): boolean {
+function stillGood(
+  pair: KeyAndCertificate,
+  ca: CertificateAuthority,
+  now: Date,
+  want: { commonName?: string; names?: readonly string[] },
+): boolean {
   try {
     const cert = new X509Certificate(pair.certPem);
     const caCert = new X509Certificate(ca.certPem);
@@ -87,12 +93,18 @@ export async function loadOrIssueManagerIdentity(
   let https = await readPair(dir, 'manager-https');
   if (!stillGood(client, ca, now, { commonName })) {
     const key = await keyFor(client);
-    client = { certPem: ca.issueClientCertificate({ publicKeyPem: key.publicKeyPem, commonName, role: 'manager' }).certPem, keyPem: key.privateKeyPem };
+    client = {
+      certPem: ca.issueClientCertificate({ publicKeyPem: key.publicKeyPem, commonName, role: 'manager' }).certPem,
+      keyPem: key.privateKeyPem,
+    };
     await writePair(dir, 'manager-client', client);
   }
   if (!stillGood(https, ca, now, { names })) {
     const key = await keyFor(https);
-    https = { certPem: ca.issueServerCertificate({ publicKeyPem: key.publicKeyPem, names, role: 'manager' }).certPem, keyPem: key.privateKeyPem };
+    https = {
+      certPem: ca.issueServerCertificate({ publicKeyPem: key.publicKeyPem, names, role: 'manager' }).certPem,
+      keyPem: key.privateKeyPem,
+    };
     await writePair(dir, 'manager-https', https);
   }
   await syncDir(dir);

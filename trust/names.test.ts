@@ -10,7 +10,18 @@ describe('certificate names', () => {
   });
 
   it('refuse wildcards, empty labels, underscores, edge hyphens and over-long names', () => {
-    for (const bad of ['', '*.example', 'a..b', 'under_score', '-a.example', 'a-.example', 'a b', `${'a'.repeat(64)}.example`, `${'a.'.repeat(127)}ab`, 'host.example.']) {
+    for (const bad of [
+      '',
+      '*.example',
+      'a..b',
+      'under_score',
+      '-a.example',
+      'a-.example',
+      'a b',
+      `${'a'.repeat(64)}.example`,
+      `${'a.'.repeat(127)}ab`,
+      'host.example.',
+    ]) {
       expect(() => parseAltName(bad), bad).toThrow(expect.objectContaining({ code: 'MGR_ERR_PKI_NAME_INVALID' }));
     }
   });
@@ -21,6 +32,9 @@ describe('certificate names', () => {
   });
 
   it("map to forge's GeneralName types", () => {
-    expect(toForgeAltNames(parseAltNames(['a.example', '10.0.0.1']))).toEqual([{ type: 2, value: 'a.example' }, { type: 7, ip: '10.0.0.1' }]);
+    expect(toForgeAltNames(parseAltNames(['a.example', '10.0.0.1']))).toEqual([
+      { type: 2, value: 'a.example' },
+      { type: 7, ip: '10.0.0.1' },
+    ]);
   });
 });

@@ -23,7 +23,10 @@ describe('roles', () => {
     expect(certificatePolicies(manager.certPem)).toEqual([ROLE_OIDS.manager]);
     expect(rolesOf(manager.certPem)).toEqual(['manager']);
     // Whatever name it asks for, a host is a host.
-    const host = f.ca.issueHostCertificate(createCsr(f.keys[1]!.privateKeyPem, 'storm-manager'), { hostName: 'storm-manager', altNames: ['storm.local'] });
+    const host = f.ca.issueHostCertificate(createCsr(f.keys[1]!.privateKeyPem, 'storm-manager'), {
+      hostName: 'storm-manager',
+      altNames: ['storm.local'],
+    });
     expect(rolesOf(host.certPem)).toEqual(['host']);
     expect(hasRole(host.certPem, 'manager')).toBe(false);
     expect(rolesOf(f.ca.issueClientCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem }).certPem)).toEqual([]);
@@ -44,7 +47,11 @@ describe('roles', () => {
       const file = join(dir, 'leaf.pem');
       await writeFile(file, pem);
       try {
-        return execFileSync('openssl', ['verify', '-CAfile', ca, '-policy', ROLE_OIDS.manager, '-explicit_policy', '-verify_hostname', 'storm.local', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        return execFileSync(
+          'openssl',
+          ['verify', '-CAfile', ca, '-policy', ROLE_OIDS.manager, '-explicit_policy', '-verify_hostname', 'storm.local', file],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        );
       } catch (err) {
         return String((err as { stdout?: string; stderr?: string }).stderr ?? err);
       }

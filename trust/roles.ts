@@ -55,8 +55,14 @@ export function derToOid(der: string): string {
  * buildCertificate({ ..., extensions: [...clientExtensions(aki), roleExtension('manager')] });
  */
 export function roleExtension(role: Role): ForgeExtension {
-  const policy = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, oidToDer(ROLE_OIDS[role]))]);
-  return { id: CERTIFICATE_POLICIES, name: 'certificatePolicies', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [policy]) };
+  const policy = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, oidToDer(ROLE_OIDS[role])),
+  ]);
+  return {
+    id: CERTIFICATE_POLICIES,
+    name: 'certificatePolicies',
+    value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [policy]),
+  };
 }
 
 /** The children of a constructed ASN.1 value ([] for a primitive one). */

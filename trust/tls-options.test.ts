@@ -50,7 +50,11 @@ function forgeClient(spec: Partial<CertificateSpec> = {}): IssuedCertificate {
 const csrFor = (keyPem: string): string => createCsr(keyPem, 'any-name');
 
 /** Runs one client against a probe server and returns that connection's server-side events. */
-async function attempt(probe: ServerProbe, client: Parameters<typeof clientTlsOptions>[0], session?: Buffer): Promise<{ client: ClientOutcome; server: ServerEvent[] }> {
+async function attempt(
+  probe: ServerProbe,
+  client: Parameters<typeof clientTlsOptions>[0],
+  session?: Buffer,
+): Promise<{ client: ClientOutcome; server: ServerEvent[] }> {
   const before = probe.events.length;
   const ended = probe.events.filter((e) => e.kind === 'refused' || e.kind === 'closed').length;
   const outcome = await probeClient(probe.port, { ...clientTlsOptions(client), ...(session ? { session } : {}) });
@@ -70,7 +74,10 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
   beforeAll(async () => {
     revoked = f.ca.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' });
     const crl = f.ca.buildCrl([{ serial: revoked.serial, revokedAt: new Date() }], 1);
-    probe = await startProbeServer(serverTlsOptions({ cert: stormd.certPem, key: stormdKey(), ca: f.ca.certPem, crl }), { role: 'manager', keyPin: publicKeyPin(manager.certPem) });
+    probe = await startProbeServer(serverTlsOptions({ cert: stormd.certPem, key: stormdKey(), ca: f.ca.certPem, crl }), {
+      role: 'manager',
+      keyPin: publicKeyPin(manager.certPem),
+    });
   });
   afterAll(() => probe.close());
 
@@ -95,9 +102,27 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
 
   /** [what, the certificate chain the client presents, OpenSSL's verify code(s)] */
   const tlsRefusals: [string, () => string, string | string[]][] = [
-    ['a certificate from another CA with the same subject name and role', () => other.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' }).certPem, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
-    ['an expired certificate', () => f.ca.withClock(() => new Date(Date.now() - 400 * DAY_MS)).issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' }).certPem, 'CERT_HAS_EXPIRED'],
-    ['a certificate not yet valid', () => f.ca.withClock(() => new Date(Date.now() + DAY_MS)).issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' }).certPem, 'CERT_NOT_YET_VALID'],
+    [
+      'a certificate from another CA with the same subject name and role',
+      () => other.issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' }).certPem,
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    ],
+    [
+      'an expired certificate',
+      () =>
+        f.ca
+          .withClock(() => new Date(Date.now() - 400 * DAY_MS))
+          .issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' }).certPem,
+      'CERT_HAS_EXPIRED',
+    ],
+    [
+      'a certificate not yet valid',
+      () =>
+        f.ca
+          .withClock(() => new Date(Date.now() + DAY_MS))
+          .issueClientCertificate({ publicKeyPem: f.keys[1]!.publicKeyPem, role: 'manager' }).certPem,
+      'CERT_NOT_YET_VALID',
+    ],
     ['a revoked certificate (CRL)', () => revoked.certPem, 'CERT_REVOKED'],
     [
       'a certificate issued by a leaf of our CA (a libvirt client certificate, CA:false)',
@@ -150,7 +175,10 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
     const { client, server } = await attempt(probe, asManager(libvirtClient.certPem));
     expect(server).toEqual([
       { kind: 'secure-connection' },
-      { kind: 'peer-refused', message: `peer certificate refused: certificate of "${LIBVIRT_CLIENT_COMMON_NAME}" (serial ${libvirtClient.serial}) has role none, not manager` },
+      {
+        kind: 'peer-refused',
+        message: `peer certificate refused: certificate of "${LIBVIRT_CLIENT_COMMON_NAME}" (serial ${libvirtClient.serial}) has role none, not manager`,
+      },
       { kind: 'closed' },
     ]);
     expect(client.reply).toBe('');
@@ -161,7 +189,10 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
     const { client, server } = await attempt(probe, asManager(host.certPem));
     expect(server).toEqual([
       { kind: 'secure-connection' },
-      { kind: 'peer-refused', message: `peer certificate refused: certificate of "${MANAGER_COMMON_NAME}" (serial ${host.serial}) has role host, not manager` },
+      {
+        kind: 'peer-refused',
+        message: `peer certificate refused: certificate of "${MANAGER_COMMON_NAME}" (serial ${host.serial}) has role host, not manager`,
+      },
       { kind: 'closed' },
     ]);
     expect(client.reply).toBe('');
@@ -175,7 +206,9 @@ describe('stormd side: serverTlsOptions + checkPeer', () => {
   });
 
   it('refuses in checkPeer a manager-role certificate without extKeyUsage (OpenSSL lets those through)', async () => {
-    const noEku = forgeClient({ extensions: [...clientExtensions(f.caSigner.keyIdentifier).filter((e) => e.name !== 'extKeyUsage'), roleExtension('manager')] });
+    const noEku = forgeClient({
+      extensions: [...clientExtensions(f.caSigner.keyIdentifier).filter((e) => e.name !== 'extKeyUsage'), roleExtension('manager')],
+    });
     const { server } = await attempt(probe, asManager(noEku.certPem));
     expect(server.map((e) => e.kind)).toEqual(['secure-connection', 'peer-refused', 'closed']);
     expect(server[1]).toMatchObject({ message: expect.stringContaining('no clientAuth') });
@@ -218,15 +251,28 @@ describe('revocation reaches a running stormd through setSecureContext', () => {
 
 describe('manager side: clientTlsOptions', () => {
   /** Starts a stormd presenting `serverCert`, dials it as the manager, and reports both ends. */
-  async function dial(serverCert: IssuedCertificate, servername: string, crl?: string, role?: 'manager'): Promise<{ client: ClientOutcome; server: ServerEvent[] }> {
+  async function dial(
+    serverCert: IssuedCertificate,
+    servername: string,
+    crl?: string,
+    role?: 'manager',
+  ): Promise<{ client: ClientOutcome; server: ServerEvent[] }> {
     const probe = await startProbeServer(serverTlsOptions({ cert: serverCert.certPem, key: stormdKey(), ca: f.ca.certPem }));
     try {
-      return await attempt(probe, { ca: f.ca.certPem, cert: manager.certPem, key: managerKey(), servername, ...(crl ? { crl } : {}), ...(role ? { role } : {}) });
+      return await attempt(probe, {
+        ca: f.ca.certPem,
+        cert: manager.certPem,
+        key: managerKey(),
+        servername,
+        ...(crl ? { crl } : {}),
+        ...(role ? { role } : {}),
+      });
     } finally {
       await probe.close();
     }
   }
-  const hostCert = (names: string[], ca: CertificateAuthority = f.ca): IssuedCertificate => ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names });
+  const hostCert = (names: string[], ca: CertificateAuthority = f.ca): IssuedCertificate =>
+    ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names });
 
   it('accepts a stormd whose certificate names the host dialled by DNS name', async () => {
     const { client, server } = await dial(stormd, 'host-1.example');
@@ -242,7 +288,12 @@ describe('manager side: clientTlsOptions', () => {
     ['a certificate for another host name', () => hostCert(['host-2.example']), 'host-1.example', 'ERR_TLS_CERT_ALTNAME_INVALID'],
     ['a certificate for another IP address', () => hostCert(['host-1.example', '127.0.0.2']), '127.0.0.1', 'ERR_TLS_CERT_ALTNAME_INVALID'],
     ['a certificate from another CA', () => hostCert(['host-1.example'], other), 'host-1.example', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
-    ['a clientAuth-only certificate', () => forgeClient({ commonName: 'host-1.example', publicKeyPem: f.keys[0]!.publicKeyPem }), 'host-1.example', 'INVALID_PURPOSE'],
+    [
+      'a clientAuth-only certificate',
+      () => forgeClient({ commonName: 'host-1.example', publicKeyPem: f.keys[0]!.publicKeyPem }),
+      'host-1.example',
+      'INVALID_PURPOSE',
+    ],
   ];
   for (const [what, cert, servername, code] of refusals) {
     it(`refuses a stormd presenting ${what} (${code}) and sends it nothing`, async () => {

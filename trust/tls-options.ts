@@ -83,7 +83,9 @@ function checkRole(cert: PeerCertificate, role: Role | undefined): Error | undef
   if (!role) return undefined;
   const roles = rolesOf(cert.raw);
   if (roles.includes(role)) return undefined;
-  return PkiErr.MGR_ERR_PKI_PEER_REJECTED(`the server's certificate (CN ${String(cert.subject?.CN)}) has role ${roles.join(', ') || 'none'}, not ${role}`);
+  return PkiErr.MGR_ERR_PKI_PEER_REJECTED(
+    `the server's certificate (CN ${String(cert.subject?.CN)}) has role ${roles.join(', ') || 'none'}, not ${role}`,
+  );
 }
 
 export interface HttpsServerInput {

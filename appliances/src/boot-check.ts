@@ -45,7 +45,11 @@ const boot = (append: string, disks: GuestDisk[], httpHostPort?: number): Guest 
 async function positive(dir: string): Promise<void> {
   const inst = await instanceLayer(dir, 'i-1', 'web1');
   const port = await freePort();
-  const g = boot('storm.layers=vda:ro,vdb:ro,vdc:rw', [layer('tiny-os.squashfs'), layer('hello-web.squashfs'), { file: inst, format: 'qcow2', readonly: false }], port);
+  const g = boot(
+    'storm.layers=vda:ro,vdb:ro,vdc:rw',
+    [layer('tiny-os.squashfs'), layer('hello-web.squashfs'), { file: inst, format: 'qcow2', readonly: false }],
+    port,
+  );
   try {
     const initRun = await g.waitFor(/Run \/init as init process/, BOOT_MS);
     const ready = await g.waitFor(/^STORM-INIT: root ready layers=3$/, BOOT_MS);
@@ -55,12 +59,15 @@ async function positive(dir: string): Promise<void> {
     const osReady = await g.waitFor(/^STORM-OS: ready$/, BOOT_MS);
     const page = await (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(10_000) })).text();
     if (!page.includes('Hello from hello-web 1.0.0')) throw new Error('unexpected page');
-    console.log(`boot: /init started ${secs(initRun.ms)}, root ready ${secs(ready.ms)}, httpd ${secs(httpd.ms)}, STORM-OS ready ${secs(osReady.ms)} (from qemu start); page served`);
+    console.log(
+      `boot: /init started ${secs(initRun.ms)}, root ready ${secs(ready.ms)}, httpd ${secs(httpd.ms)}, STORM-OS ready ${secs(osReady.ms)} (from qemu start); page served`,
+    );
     const pressed = Date.now();
     await g.powerdown();
     const exit = await g.waitExit(60_000);
     if (exit === undefined) throw new Error('guest did not power off within 60s of the power button');
-    if (!g.lines.some((l) => /^STORM-OS: writable layer vdc read-only$/.test(l.text))) throw new Error('writable layer not frozen at shutdown');
+    if (!g.lines.some((l) => /^STORM-OS: writable layer vdc read-only$/.test(l.text)))
+      throw new Error('writable layer not frozen at shutdown');
     const raw = join(dir, 'check.raw');
     await run('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', inst, raw]);
     await run('e2fsck', ['-fn', raw]);
@@ -98,7 +105,12 @@ async function main(): Promise<void> {
     await positive(dir);
     const ro = await instanceLayer(dir, 'i-2', 'ro');
     const base = [layer('tiny-os.squashfs'), layer('hello-web.squashfs')];
-    await negative('rw role on a read-only disk', 'storm.layers=vda:ro,vdb:ro,vdc:rw', [...base, { file: ro, format: 'qcow2', readonly: true }], /disk vdc is read-only but its role is rw/);
+    await negative(
+      'rw role on a read-only disk',
+      'storm.layers=vda:ro,vdb:ro,vdc:rw',
+      [...base, { file: ro, format: 'qcow2', readonly: true }],
+      /disk vdc is read-only but its role is rw/,
+    );
     await negative('missing disk', 'storm.layers=vda:ro,vdb:ro,vdc:rw', base, /disk\(s\) vdc missing/);
     await negative('malformed storm.layers=', 'storm.layers=vda:ro,vdb:rw,vdc:ro', base, /rw layer must be the last/);
     console.log('boot-check: all passed');

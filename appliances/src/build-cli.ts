@@ -14,8 +14,15 @@ async function main(): Promise<number> {
   }
   const { options } = parsed;
   const started = Date.now();
-  const r = await buildAppliances({ out: options.out, force: options.force, debian: options.debian, log: (line) => process.stdout.write(`${line}\n`) });
-  process.stdout.write(`build:appliances: ${r.built} built, ${r.fresh} up to date in ${((Date.now() - started) / 1000).toFixed(1)}s → ${options.out}\n`);
+  const r = await buildAppliances({
+    out: options.out,
+    force: options.force,
+    debian: options.debian,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(
+    `build:appliances: ${r.built} built, ${r.fresh} up to date in ${((Date.now() - started) / 1000).toFixed(1)}s → ${options.out}\n`,
+  );
   return 0;
 }
 

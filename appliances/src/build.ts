@@ -42,7 +42,7 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
   const cacheDir = join(out, 'cache');
   const counts = { built: 0, fresh: 0 };
   const step = async (s: Step): Promise<void> => {
-    counts[await runStep(s, ctx) === 'built' ? 'built' : 'fresh']++;
+    counts[(await runStep(s, ctx)) === 'built' ? 'built' : 'fresh']++;
   };
 
   const pkg = await resolveKernelPackage();
@@ -126,12 +126,31 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
       fingerprintOf({
         baseUrl,
         samples: await sampleChannelInputs(),
-        layers: await Promise.all(['layers/tiny-os.squashfs', ...SAMPLE_APPLIANCES.map((s) => s.layer), 'vmlinuz', 'initrd.img'].map(async (f) => (await describeFile(out, f)).sha256)),
+        layers: await Promise.all(
+          ['layers/tiny-os.squashfs', ...SAMPLE_APPLIANCES.map((s) => s.layer), 'vmlinuz', 'initrd.img'].map(
+            async (f) => (await describeFile(out, f)).sha256,
+          ),
+        ),
         code: await codeHash('sample-channel.ts'),
         // Only with --debian, so the busybox-only channel keeps its fingerprint.
-        ...(debian ? { debian: { layers: debian.layers.map((l) => l.sha256), manifests: await Promise.all(debian.manifests.map((f) => readFile(f, 'utf8'))) } } : {}),
+        ...(debian
+          ? {
+              debian: {
+                layers: debian.layers.map((l) => l.sha256),
+                manifests: await Promise.all(debian.manifests.map((f) => readFile(f, 'utf8'))),
+              },
+            }
+          : {}),
       }),
-    build: () => publishSampleChannel({ artifacts: out, channelDir: join(out, 'channel'), keyDir: out, baseUrl, log: opts.log, extraManifests: debian?.manifests ?? [] }),
+    build: () =>
+      publishSampleChannel({
+        artifacts: out,
+        channelDir: join(out, 'channel'),
+        keyDir: out,
+        baseUrl,
+        log: opts.log,
+        extraManifests: debian?.manifests ?? [],
+      }),
   });
 
   const manifest = await makeManifest(out, { kernelPackage: pkg, release, layers });

@@ -23,7 +23,13 @@ export async function loadBusybox(path = BUSYBOX_PATH): Promise<Busybox> {
   const { stdout: owner } = await run('dpkg-query', ['-S', path]).catch((cause: unknown) => {
     throw ApplErr.APPL_ERR_BUSYBOX(`${path} belongs to no package; apt-get install ${BUSYBOX_PACKAGE}`, { cause });
   });
-  if (!owner.split(':')[0]?.split(',').map((s) => s.trim()).includes(BUSYBOX_PACKAGE)) {
+  if (
+    !owner
+      .split(':')[0]
+      ?.split(',')
+      .map((s) => s.trim())
+      .includes(BUSYBOX_PACKAGE)
+  ) {
     throw ApplErr.APPL_ERR_BUSYBOX(`${path} is not from ${BUSYBOX_PACKAGE} (${owner.trim()})`);
   }
   const data = await readFile(path);

@@ -6,7 +6,10 @@ import { APPLIANCES_DIR } from './layers.js';
 
 describe('parseCli', () => {
   it('defaults to appliances/build, no force', () => {
-    expect(parseCli([], '/somewhere')).toEqual({ help: false, options: { out: join(APPLIANCES_DIR, 'build'), force: false, debian: false } });
+    expect(parseCli([], '/somewhere')).toEqual({
+      help: false,
+      options: { out: join(APPLIANCES_DIR, 'build'), force: false, debian: false },
+    });
   });
 
   it('resolves --out against the working directory and reads --force', () => {

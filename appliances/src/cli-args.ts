@@ -25,7 +25,7 @@ export const CLI_SOURCES: OptionSources = {
 
 export const HELP = renderHelp(
   'usage: npm run build:appliances -- [--out DIR] [--force] [--debian]',
-  'Builds the guest kernel and modules (from Debian\'s kernel package), the STORM initrd and the\n' +
+  "Builds the guest kernel and modules (from Debian's kernel package), the STORM initrd and the\n" +
     'sample layers (tiny-os, hello-web 1.0.0 and 1.1.0); steps already up to date are skipped.\n' +
     'With --debian, also the Debian substrate and its appliances (docs/recipes.md), which join the\n' +
     'sample channel.',

@@ -19,7 +19,10 @@ describe('guest agent flatten.awk', () => {
       encodeResponse({
         instance: { name: 'web1', ip: '10.77.0.2' },
         parameters: { greeting: 'Hi & <bye>\nnext', port: 80, debug: false },
-        records: [{ type: 'MX', name: '@', value: '10 @' }, { type: 'TXT', name: 'x', value: '' }],
+        records: [
+          { type: 'MX', name: '@', value: '10 @' },
+          { type: 'TXT', name: 'x', value: '' },
+        ],
         empty: [],
       }),
     );
@@ -41,7 +44,11 @@ describe('guest agent flatten.awk', () => {
   it('keeps a base64 value (a keytab) as one base64 line', () => {
     const keytab = Buffer.from(Array.from({ length: 300 }, (_, i) => i % 256));
     const out = flatten(encodeResponse({ realm: 'STORM.INTERNAL', principals: ['host/web1.storm.internal@STORM.INTERNAL'], keytab }));
-    expect(out).toEqual(['realm=STORM.INTERNAL', 'principals.0=host/web1.storm.internal@STORM.INTERNAL', `keytab=${keytab.toString('base64')}`]);
+    expect(out).toEqual([
+      'realm=STORM.INTERNAL',
+      'principals.0=host/web1.storm.internal@STORM.INTERNAL',
+      `keytab=${keytab.toString('base64')}`,
+    ]);
     // What the agent pipes into base64 -d gives the bytes back.
     const decoded = spawnSync('busybox', ['base64', '-d'], { input: `${out[2]!.slice('keytab='.length)}\n` });
     expect(Buffer.compare(decoded.stdout, keytab)).toBe(0);

@@ -9,7 +9,11 @@ describe('host programs for a layer', () => {
       '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f02)',
       '\t/lib64/ld-linux-x86-64.so.2 (0x00007f03)',
     ].join('\n');
-    expect(parseLdd(out, '/usr/bin/openssl')).toEqual(['/lib/x86_64-linux-gnu/libssl.so.3', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']);
+    expect(parseLdd(out, '/usr/bin/openssl')).toEqual([
+      '/lib/x86_64-linux-gnu/libssl.so.3',
+      '/lib/x86_64-linux-gnu/libc.so.6',
+      '/lib64/ld-linux-x86-64.so.2',
+    ]);
   });
 
   it('refuses a program whose library is missing', () => {

@@ -48,5 +48,12 @@ export async function copyHostFiles(files: readonly string[], stage: string): Pr
 
 /** What the layer's fingerprint takes of them: each path and its content's sha256. */
 export async function hostFilesDigest(files: readonly string[]): Promise<string[]> {
-  return Promise.all(files.map(async (f) => `${f} ${createHash('sha256').update(await readFile(f)).digest('hex')}`));
+  return Promise.all(
+    files.map(
+      async (f) =>
+        `${f} ${createHash('sha256')
+          .update(await readFile(f))
+          .digest('hex')}`,
+    ),
+  );
 }

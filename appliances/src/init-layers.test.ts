@@ -25,8 +25,10 @@ function disk(name: string, ro?: '0' | '1' | 'x'): void {
   mkdirSync(join(sysfs, 'block', name), { recursive: true });
   if (ro !== undefined) writeFileSync(join(sysfs, 'block', name, 'ro'), `${ro}\n`);
 }
-const parse = (spec: string): string => sh('if storm_parse_layers "$1"; then echo "ok $STORM_DEVS|$STORM_ROLES"; else echo "err $STORM_ERR"; fi', spec);
-const detect = (): string => sh('if storm_detect_layers; then echo "ok $(storm_stack_string) ruled=$STORM_RULED"; else echo "err $STORM_ERR"; fi');
+const parse = (spec: string): string =>
+  sh('if storm_parse_layers "$1"; then echo "ok $STORM_DEVS|$STORM_ROLES"; else echo "err $STORM_ERR"; fi', spec);
+const detect = (): string =>
+  sh('if storm_detect_layers; then echo "ok $(storm_stack_string) ruled=$STORM_RULED"; else echo "err $STORM_ERR"; fi');
 const check = (dev: string, role: string): string =>
   sh('if storm_check_disk "$1" "$2"; then echo "ok $STORM_WARN"; else echo "err $STORM_ERR"; fi', dev, role);
 
@@ -38,7 +40,9 @@ afterEach(() => rmSync(sysfs, { recursive: true, force: true }));
 
 describe('storm.layers= on the command line', () => {
   it('finds the argument once, refuses it twice', () => {
-    expect(sh('storm_layers_arg "$1"; echo "$? $STORM_LAYERS_ARG"', 'console=ttyS0 storm.layers=vda:ro,vdb:rw quiet')).toBe('0 vda:ro,vdb:rw');
+    expect(sh('storm_layers_arg "$1"; echo "$? $STORM_LAYERS_ARG"', 'console=ttyS0 storm.layers=vda:ro,vdb:rw quiet')).toBe(
+      '0 vda:ro,vdb:rw',
+    );
     expect(sh('storm_layers_arg "$1"; echo "$?"', 'console=ttyS0 storm.layersx=1')).toBe('1');
     expect(sh('storm_layers_arg "$1"; echo "$? $STORM_ERR"', 'storm.layers=a storm.layers=b')).toBe('2 storm.layers= given 2 times');
   });

@@ -14,7 +14,9 @@ describe('kernel package resolution', () => {
   });
 
   it('names the .deb as apt-get download does', () => {
-    expect(debFileName({ name: 'linux-image-6.1.0-56-amd64', version: '6.1.192-2', arch: 'amd64' })).toBe('linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb');
+    expect(debFileName({ name: 'linux-image-6.1.0-56-amd64', version: '6.1.192-2', arch: 'amd64' })).toBe(
+      'linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb',
+    );
     expect(debFileName({ name: 'p', version: '1:2.0', arch: 'amd64' })).toBe('p_1%3a2.0_amd64.deb');
   });
 });

@@ -50,7 +50,13 @@ export function debFileName(pkg: KernelPackage): string {
 /** Downloads the package into `cacheDir` unless it is there already (the cache outlives --force). */
 export async function fetchDeb(cacheDir: string, pkg: KernelPackage): Promise<string> {
   const dest = join(cacheDir, debFileName(pkg));
-  if (await access(dest).then(() => true, () => false)) return dest;
+  if (
+    await access(dest).then(
+      () => true,
+      () => false,
+    )
+  )
+    return dest;
   await mkdir(cacheDir, { recursive: true });
   // Download into a private directory so an interrupted fetch never looks cached.
   const tmp = await mkdtemp(join(cacheDir, '.download-'));
@@ -92,7 +98,8 @@ export async function extractKernel(deb: string, out: string, workDir: string): 
     await run('dpkg-deb', ['-x', deb, tree]);
     const releases = await readdir(join(tree, 'lib/modules')).catch(() => [] as string[]);
     const release = releases[0];
-    if (releases.length !== 1 || !release) throw ApplErr.APPL_ERR_KERNEL_PACKAGE(`${deb}: expected one lib/modules/<release>, found ${releases.length}`);
+    if (releases.length !== 1 || !release)
+      throw ApplErr.APPL_ERR_KERNEL_PACKAGE(`${deb}: expected one lib/modules/<release>, found ${releases.length}`);
     await run('depmod', ['-b', tree, release]);
     const modDir = join(tree, 'lib/modules', release);
     const deps = parseModulesDep(await readFile(join(modDir, 'modules.dep'), 'utf8'));

@@ -18,14 +18,20 @@ describe('layer sources', () => {
   it('loads every shipped layer, each with its marker', async () => {
     const names = [];
     for (const t of LAYER_TARGETS) names.push((await loadLayerSource(join(APPLIANCES_DIR, t.source))).meta);
-    expect(names.map((m) => `${m.name}@${m.version}:${m.kind}`)).toEqual(['tiny-os@1.0.0:os', 'hello-web@1.0.0:appliance', 'hello-web@1.1.0:appliance']);
+    expect(names.map((m) => `${m.name}@${m.version}:${m.kind}`)).toEqual([
+      'tiny-os@1.0.0:os',
+      'hello-web@1.0.0:appliance',
+      'hello-web@1.1.0:appliance',
+    ]);
   });
 
   it('refuses a source without its marker or with a bad layer.json', async () => {
     const src = join(dir, 'bad');
     await mkdir(join(src, 'rootfs/etc'), { recursive: true });
     await writeFile(join(src, 'layer.json'), JSON.stringify({ name: 'bad', version: '1', kind: 'appliance' }));
-    await expect(loadLayerSource(src)).rejects.toSatisfy((e) => ApplErr.APPL_ERR_LAYER_INVALID.is(e) && /marker/.test((e as Error).message));
+    await expect(loadLayerSource(src)).rejects.toSatisfy(
+      (e) => ApplErr.APPL_ERR_LAYER_INVALID.is(e) && /marker/.test((e as Error).message),
+    );
     await writeFile(join(src, 'layer.json'), JSON.stringify({ name: 'Bad Name', version: '1', kind: 'appliance' }));
     await expect(loadLayerSource(src)).rejects.toSatisfy((e) => ApplErr.APPL_ERR_LAYER_INVALID.is(e));
     await writeFile(join(src, 'layer.json'), JSON.stringify({ name: 'bad', version: '1', kind: 'appliance', dirs: { '../x': '0755' } }));

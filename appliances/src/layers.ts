@@ -58,7 +58,11 @@ export interface LayerSource {
   readonly meta: LayerJson;
 }
 
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 const safeRel = (p: string): boolean => p !== '' && !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.' || s === '');
 
 export async function loadLayerSource(dir: string): Promise<LayerSource> {
@@ -79,7 +83,8 @@ export async function loadLayerSource(dir: string): Promise<LayerSource> {
   }
   for (const [to, from] of Object.entries(meta.files ?? {})) {
     if (!safeRel(to) || !safeRel(from)) throw ApplErr.APPL_ERR_LAYER_INVALID(`${dir}/layer.json: bad files entry '${to}': '${from}'`);
-    if (!(await exists(join(APPLIANCES_DIR, from)))) throw ApplErr.APPL_ERR_LAYER_INVALID(`${dir}/layer.json: files source ${from} does not exist`);
+    if (!(await exists(join(APPLIANCES_DIR, from))))
+      throw ApplErr.APPL_ERR_LAYER_INVALID(`${dir}/layer.json: files source ${from} does not exist`);
   }
   if (!(await exists(join(rootfs, 'etc/storm/layers', meta.name)))) {
     throw ApplErr.APPL_ERR_LAYER_INVALID(`${dir}: rootfs has no marker etc/storm/layers/${meta.name}`);

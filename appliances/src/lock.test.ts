@@ -16,11 +16,15 @@ describe('withBuildLock', () => {
   it('runs one holder at a time and releases the lock', async () => {
     const events: string[] = [];
     const job = (name: string) => () =>
-      withBuildLock(dir, async () => {
-        events.push(`${name}+`);
-        await new Promise((r) => setTimeout(r, 100));
-        events.push(`${name}-`);
-      }, () => undefined);
+      withBuildLock(
+        dir,
+        async () => {
+          events.push(`${name}+`);
+          await new Promise((r) => setTimeout(r, 100));
+          events.push(`${name}-`);
+        },
+        () => undefined,
+      );
     await Promise.all([job('a')(), job('b')()]);
     expect(['a+a-b+b-', 'b+b-a+a-']).toContain(events.join(''));
     await expect(readFile(join(dir, '.lock'))).rejects.toThrow();
@@ -28,11 +32,25 @@ describe('withBuildLock', () => {
 
   it('takes over a lock left by a dead process', async () => {
     await writeFile(join(dir, '.lock'), '999999999\n');
-    expect(await withBuildLock(dir, async () => 'ran', () => undefined, 5_000)).toBe('ran');
+    expect(
+      await withBuildLock(
+        dir,
+        async () => 'ran',
+        () => undefined,
+        5_000,
+      ),
+    ).toBe('ran');
   });
 
   it('gives up after its wait on a live holder', async () => {
     await writeFile(join(dir, '.lock'), `${process.pid}\n`);
-    await expect(withBuildLock(dir, async () => 'ran', () => undefined, 300)).rejects.toThrow(/locked by another build/);
+    await expect(
+      withBuildLock(
+        dir,
+        async () => 'ran',
+        () => undefined,
+        300,
+      ),
+    ).rejects.toThrow(/locked by another build/);
   });
 });

@@ -38,7 +38,12 @@ export async function makeManifest(out: string, inputs: ManifestInputs): Promise
     layers.push({ name: l.meta.name, version: l.meta.version, kind: l.meta.kind, ...(await describeFile(out, l.output)) });
   }
   return {
-    kernel: { package: inputs.kernelPackage.name, version: inputs.kernelPackage.version, release: inputs.release, ...(await describeFile(out, 'vmlinuz')) },
+    kernel: {
+      package: inputs.kernelPackage.name,
+      version: inputs.kernelPackage.version,
+      release: inputs.release,
+      ...(await describeFile(out, 'vmlinuz')),
+    },
     initrd: await describeFile(out, 'initrd.img'),
     layers,
   };

@@ -46,9 +46,20 @@ export class Guest {
 
   private constructor(opts: BootOptions) {
     const args = [
-      '-accel', 'tcg', '-m', String(opts.memoryMiB ?? 128), '-nographic', '-no-reboot',
-      '-monitor', `unix:${join(this.dir, 'monitor.sock')},server,nowait`,
-      '-kernel', opts.kernel, '-initrd', opts.initrd, '-append', `console=ttyS0 ${opts.append}`.trim(),
+      '-accel',
+      'tcg',
+      '-m',
+      String(opts.memoryMiB ?? 128),
+      '-nographic',
+      '-no-reboot',
+      '-monitor',
+      `unix:${join(this.dir, 'monitor.sock')},server,nowait`,
+      '-kernel',
+      opts.kernel,
+      '-initrd',
+      opts.initrd,
+      '-append',
+      `console=ttyS0 ${opts.append}`.trim(),
       ...(opts.httpHostPort
         ? ['-nic', `user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:${opts.httpHostPort}-:80`]
         : ['-nic', 'none']),

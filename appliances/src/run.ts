@@ -28,11 +28,7 @@ export async function run(cmd: string, args: readonly string[], options: RunOpti
 }
 
 /** Like `run`, with stdout as bytes (decompressors). */
-export function runBuffer(
-  cmd: string,
-  args: readonly string[],
-  options: RunOptions = {},
-): Promise<{ stdout: Buffer; stderr: string }> {
+export function runBuffer(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<{ stdout: Buffer; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

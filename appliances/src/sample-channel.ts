@@ -52,11 +52,20 @@ export interface PublishSampleOptions {
 export async function publishSampleChannel(opts: PublishSampleOptions): Promise<string> {
   const { artifacts: out, baseUrl, log } = opts;
   const keyPath = join(opts.keyDir, 'publisher.key');
-  if (!(await access(keyPath).then(() => true, () => false))) await generatePublisherKey(opts.keyDir);
+  if (
+    !(await access(keyPath).then(
+      () => true,
+      () => false,
+    ))
+  )
+    await generatePublisherKey(opts.keyDir);
   const src = join(opts.channelDir, '..', `.${randomBytes(4).toString('hex')}.channel-src`);
   await rm(src, { recursive: true, force: true });
   await mkdir(src, { recursive: true });
-  await writeFile(join(src, 'channel.json'), JSON.stringify({ title: 'STORM samples', description: 'The sample appliances built by npm run build:appliances.' }));
+  await writeFile(
+    join(src, 'channel.json'),
+    JSON.stringify({ title: 'STORM samples', description: 'The sample appliances built by npm run build:appliances.' }),
+  );
   for (const s of SAMPLE_APPLIANCES) {
     const meta = JSON.parse(await readFile(join(APPLIANCES_DIR, s.source, 'appliance.json'), 'utf8')) as Record<string, unknown>;
     const dir = join(src, `${s.name}-${s.version}`);
@@ -76,6 +85,8 @@ export async function publishSampleChannel(opts: PublishSampleOptions): Promise<
     await mkdir(join(src, `extra-${i}`));
     await writeFile(join(src, `extra-${i}`, 'manifest.json'), await readFile(file));
   }
-  const result = await buildChannel({ src, out: opts.channelDir, baseUrl, keyPath, log: (line) => log(`  ${line}`) }).finally(() => rm(src, { recursive: true, force: true }));
+  const result = await buildChannel({ src, out: opts.channelDir, baseUrl, keyPath, log: (line) => log(`  ${line}`) }).finally(() =>
+    rm(src, { recursive: true, force: true }),
+  );
   return `${SAMPLE_APPLIANCES.length + (opts.extraManifests?.length ?? 0)} versions at ${baseUrl}, key ${result.fingerprint}`;
 }

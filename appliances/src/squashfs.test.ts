@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSquashfs } from './squashfs.js';
 
-const sha = async (p: string): Promise<string> => createHash('sha256').update(await readFile(p)).digest('hex');
+const sha = async (p: string): Promise<string> =>
+  createHash('sha256')
+    .update(await readFile(p))
+    .digest('hex');
 
 describe('makeSquashfs', () => {
   let dir: string;

@@ -28,7 +28,11 @@ export function fingerprintOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
 
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Runs one step (or skips it) and prints exactly one line about it. */
 export async function runStep(step: Step, ctx: StepContext): Promise<'built' | 'fresh'> {

@@ -44,7 +44,9 @@ export async function hashTree(root: string): Promise<string> {
     const abs = join(root, e.rel);
     const body =
       e.type === 'file'
-        ? createHash('sha256').update(await readFile(abs)).digest('hex')
+        ? createHash('sha256')
+            .update(await readFile(abs))
+            .digest('hex')
         : e.type === 'symlink'
           ? await readlink(abs)
           : '';

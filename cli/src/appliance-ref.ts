@@ -28,6 +28,10 @@ export async function resolveAppliance(ctx: CliContext, ref: ApplianceRef, chann
   if (ref.version && !channel) return ctx.api.get<ApplianceView>(`/appliances/${ref.name}/${encodeURIComponent(ref.version)}`);
   const { appliances } = await ctx.api.get<{ appliances: ApplianceView[] }>(`/appliances?name=${encodeURIComponent(ref.name)}`);
   const found = appliances.find((a) => (!ref.version || a.version === ref.version) && (!channel || a.channelId === channel));
-  if (!found) throw cliError('CLI_ERR_NOT_FOUND', `no appliance ${refText(ref)} in ${channel ? `channel ${channel}` : 'any subscribed channel'} (storm appliances lists them)`);
+  if (!found)
+    throw cliError(
+      'CLI_ERR_NOT_FOUND',
+      `no appliance ${refText(ref)} in ${channel ? `channel ${channel}` : 'any subscribed channel'} (storm appliances lists them)`,
+    );
   return found;
 }

@@ -10,7 +10,11 @@ import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parseCommand<const O extends Options>(args: readonly string[], options: O, positionals: { readonly min: number; readonly max: number }) {
+export function parseCommand<const O extends Options>(
+  args: readonly string[],
+  options: O,
+  positionals: { readonly min: number; readonly max: number },
+) {
   let parsed;
   try {
     parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
@@ -27,6 +31,7 @@ export function parseCommand<const O extends Options>(args: readonly string[], o
 export function intFlag(value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
 }

@@ -37,7 +37,13 @@ export class ManagerClient {
     this.base = new URL(opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
   }
 
-  private send(method: string, path: string, body?: unknown, accept = 'application/json', extra: Record<string, string> = {}): Promise<IncomingMessage> {
+  private send(
+    method: string,
+    path: string,
+    body?: unknown,
+    accept = 'application/json',
+    extra: Record<string, string> = {},
+  ): Promise<IncomingMessage> {
     const url = new URL(`api/v1${path}`, this.base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const mod = url.protocol === 'https:' ? https : http;
@@ -98,7 +104,13 @@ export class ManagerClient {
    */
   async openEvents(types: readonly string[] = [], signal?: AbortSignal, lastEventId?: string): Promise<AsyncGenerator<ServerEvent>> {
     const query = types.length ? `?types=${encodeURIComponent(types.join(','))}` : '';
-    const res = await this.send('GET', `/events${query}`, undefined, 'text/event-stream', lastEventId ? { 'last-event-id': lastEventId } : {});
+    const res = await this.send(
+      'GET',
+      `/events${query}`,
+      undefined,
+      'text/event-stream',
+      lastEventId ? { 'last-event-id': lastEventId } : {},
+    );
     if ((res.statusCode ?? 0) >= 400) await readJson(res);
     if (signal?.aborted) res.destroy();
     else signal?.addEventListener('abort', () => res.destroy(), { once: true });
@@ -109,12 +121,24 @@ export class ManagerClient {
 /** Opens a WebSocket on `url` with the token; the manager's refusal before the upgrade rejects as its ApiError. */
 export function openWebSocket(url: URL, token: string, ca: string | undefined, base: string): Promise<WebSocket> {
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, ...(ca ? managerTlsOptions(ca) : {}), perMessageDeflate: false, handshakeTimeout: 15_000 });
+  const ws = new WebSocket(url, {
+    headers: { authorization: `Bearer ${token}` },
+    ...(ca ? managerTlsOptions(ca) : {}),
+    perMessageDeflate: false,
+    handshakeTimeout: 15_000,
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
       readJson(res).then(
-        () => reject(new ApiError(res.statusCode ?? 0, `HTTP_${res.statusCode}`, `the manager answered HTTP ${res.statusCode} instead of opening the WebSocket`)),
+        () =>
+          reject(
+            new ApiError(
+              res.statusCode ?? 0,
+              `HTTP_${res.statusCode}`,
+              `the manager answered HTTP ${res.statusCode} instead of opening the WebSocket`,
+            ),
+          ),
         reject,
       );
       ws.terminate();
@@ -126,11 +150,19 @@ export function openWebSocket(url: URL, token: string, ca: string | undefined, b
 /** A connection that failed before any answer: not the manager (its role), untrusted (its CA), or unreachable. */
 function connectionError(err: NodeJS.ErrnoException, base: string): ApiError {
   if (err instanceof NotTheManagerError) {
-    return new ApiError(0, 'CLI_ERR_UNTRUSTED', `the server at ${base} is not the manager: ${err.message}; check --url (a host's stormd, or something in the manager's place)`);
+    return new ApiError(
+      0,
+      'CLI_ERR_UNTRUSTED',
+      `the server at ${base} is not the manager: ${err.message}; check --url (a host's stormd, or something in the manager's place)`,
+    );
   }
   const untrusted = /certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(`${err.code ?? ''} ${err.message}`);
   return untrusted
-    ? new ApiError(0, 'CLI_ERR_UNTRUSTED', `the manager at ${base} presented a certificate this client does not trust (${err.message}); pass --ca with the manager's pki/ca.pem`)
+    ? new ApiError(
+        0,
+        'CLI_ERR_UNTRUSTED',
+        `the manager at ${base} presented a certificate this client does not trust (${err.message}); pass --ca with the manager's pki/ca.pem`,
+      )
     : new ApiError(0, 'CLI_ERR_UNREACHABLE', `cannot reach the manager at ${base}: ${err.message}`);
 }
 

@@ -56,7 +56,11 @@ export function makeContext(
     get api() {
       if (api) return api;
       const token = (opts.token ?? env['STORM_TOKEN'] ?? readIf(tokenFile))?.trim();
-      if (!token) throw cliError('CLI_ERR_NO_TOKEN', `no API token: pass --token, set STORM_TOKEN, or point --token-file (or --data) at the manager's admin.token (tried ${tokenFile})`);
+      if (!token)
+        throw cliError(
+          'CLI_ERR_NO_TOKEN',
+          `no API token: pass --token, set STORM_TOKEN, or point --token-file (or --data) at the manager's admin.token (tried ${tokenFile})`,
+        );
       const ca = readIf(caFile);
       api = new ManagerClient({ url, token, ...(ca ? { ca } : {}) });
       return api;

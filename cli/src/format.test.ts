@@ -19,7 +19,12 @@ describe('format', () => {
   });
 
   it('aligns key-value lines and shows absent values as -', () => {
-    expect(fields([['name', 'web1'], ['last error', null]])).toBe('name        web1\nlast error  -\n');
+    expect(
+      fields([
+        ['name', 'web1'],
+        ['last error', null],
+      ]),
+    ).toBe('name        web1\nlast error  -\n');
   });
 
   it('puts lists and objects in one cell', () => {

@@ -16,7 +16,14 @@ export function relativeTime(iso: string | null | undefined, now: number = Date.
   if (Number.isNaN(at)) return iso;
   const seconds = Math.round((now - at) / 1000);
   const abs = Math.abs(seconds);
-  const span = abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.floor(abs / 60)}m` : abs < 86_400 ? `${Math.floor(abs / 3600)}h` : `${Math.floor(abs / 86_400)}d`;
+  const span =
+    abs < 60
+      ? `${abs}s`
+      : abs < 3600
+        ? `${Math.floor(abs / 60)}m`
+        : abs < 86_400
+          ? `${Math.floor(abs / 3600)}h`
+          : `${Math.floor(abs / 86_400)}d`;
   return seconds >= 0 ? `${span} ago` : `in ${span}`;
 }
 
@@ -31,7 +38,8 @@ export function fields(rows: readonly (readonly [string, string | number | null 
 /** A value for a table cell: lists comma-joined (named things by name), other objects as compact JSON. */
 export function cell(v: unknown): string | undefined {
   if (v === null || v === undefined) return undefined;
-  if (Array.isArray(v)) return v.map((x: unknown) => (x && typeof x === 'object' && 'name' in x ? String(x.name) : (cell(x) ?? '-'))).join(',');
+  if (Array.isArray(v))
+    return v.map((x: unknown) => (x && typeof x === 'object' && 'name' in x ? String(x.name) : (cell(x) ?? '-'))).join(',');
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }

@@ -56,4 +56,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   kerberos,
 ];
 
-process.exitCode = await runCli(COMMANDS, process.argv.slice(2), { out: process.stdout, err: process.stderr, stdin: process.stdin, env: process.env });
+process.exitCode = await runCli(COMMANDS, process.argv.slice(2), {
+  out: process.stdout,
+  err: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+});

@@ -36,7 +36,11 @@ async function serve(cert: string, key: string): Promise<string> {
 
 describe('the CLI checks the manager role', () => {
   it("answers a server with the manager's role", async () => {
-    const cert = f.ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['127.0.0.1', 'storm.local'], role: 'manager' });
+    const cert = f.ca.issueServerCertificate({
+      publicKeyPem: f.keys[0]!.publicKeyPem,
+      names: ['127.0.0.1', 'storm.local'],
+      role: 'manager',
+    });
     const url = await serve(cert.certPem, f.keys[0]!.privateKeyPem);
     await expect(new ManagerClient({ url, token: 't', ca: f.ca.certPem }).get('/hosts')).resolves.toEqual({ hosts: [] });
   });
@@ -46,11 +50,13 @@ describe('the CLI checks the manager role', () => {
     const url = await serve(cert.certPem, f.keys[1]!.privateKeyPem);
     const refused = new ManagerClient({ url, token: 'secret', ca: f.ca.certPem }).get('/hosts');
     await expect(refused).rejects.toMatchObject({ code: 'CLI_ERR_UNTRUSTED' });
-    await expect(refused).rejects.toThrow(/is not the manager: its certificate \(CN host-a\) is from STORM's CA but has role host, not manager; check --url/);
+    await expect(refused).rejects.toThrow(
+      /is not the manager: its certificate \(CN host-a\) is from STORM's CA but has role host, not manager; check --url/,
+    );
     expect(seen.get(Number(new URL(url).port))).toEqual([]);
   });
 
-  it("refuses it for a WebSocket too (storm console --attach)", async () => {
+  it('refuses it for a WebSocket too (storm console --attach)', async () => {
     const cert = f.ca.issueHostCertificate(createCsr(f.keys[1]!.privateKeyPem, 'x'), { hostName: 'host-b', altNames: ['127.0.0.1'] });
     const url = await serve(cert.certPem, f.keys[1]!.privateKeyPem);
     const upgrades: string[] = [];
@@ -60,7 +66,9 @@ describe('the CLI checks the manager role', () => {
     });
     const refused = openWebSocket(new URL('/api/v1/instances/web1/console/attach', url), 'secret', f.ca.certPem, `${url}/`);
     await expect(refused).rejects.toMatchObject({ code: 'CLI_ERR_UNTRUSTED' });
-    await expect(refused).rejects.toThrow(/is not the manager: its certificate \(CN host-b\) is from STORM's CA but has role host, not manager/);
+    await expect(refused).rejects.toThrow(
+      /is not the manager: its certificate \(CN host-b\) is from STORM's CA but has role host, not manager/,
+    );
     expect(upgrades).toEqual([]);
   });
 });

@@ -24,5 +24,7 @@ export function managerTlsOptions(ca: string): ConnectionOptions {
 function refuseOtherRoles(cert: PeerCertificate): Error | undefined {
   const roles = rolesOf(cert.raw);
   if (roles.includes('manager')) return undefined;
-  return new NotTheManagerError(`its certificate (CN ${String(cert.subject?.CN)}) is from STORM's CA but has role ${roles.join(', ') || 'none'}, not manager`);
+  return new NotTheManagerError(
+    `its certificate (CN ${String(cert.subject?.CN)}) is from STORM's CA but has role ${roles.join(', ') || 'none'}, not manager`,
+  );
 }

@@ -26,6 +26,8 @@ describe('launch parameters', () => {
     expect(() => checkParams(declared, { greeting: '<b>', tls: 'true' }, 'app 1')).toThrow(/^app 1: parameters: greeting: must match/);
     expect(() => checkParams(declared, { port: '0', tls: 'yes' }, 'app 1')).toThrow(/port: must be at least 1; tls: must be true or false/);
     expect(() => checkParams(declared, {}, 'app 1')).toThrow(/tls: required/);
-    expect(() => checkParams(declared, { nope: '1', tls: 'false' }, 'app 1')).toThrow(/nope: not a parameter[\s\S]*PARAMETER\s+TYPE\s+DEFAULT\s+RULE\s+DESCRIPTION\ngreeting\s+string\s+"Hello"\s+\/\[A-Za-z ,!\]\{1,40\}\//);
+    expect(() => checkParams(declared, { nope: '1', tls: 'false' }, 'app 1')).toThrow(
+      /nope: not a parameter[\s\S]*PARAMETER\s+TYPE\s+DEFAULT\s+RULE\s+DESCRIPTION\ngreeting\s+string\s+"Hello"\s+\/\[A-Za-z ,!\]\{1,40\}\//,
+    );
   });
 });

@@ -26,7 +26,11 @@ export function parseParamFlags(flags: readonly string[]): Record<string, string
 }
 
 /** The given parameters as their declared types; a usage error listing what the appliance takes otherwise. */
-export function checkParams(declared: readonly Parameter[], given: Readonly<Record<string, string>>, label: string): Record<string, ParamValue> {
+export function checkParams(
+  declared: readonly Parameter[],
+  given: Readonly<Record<string, string>>,
+  label: string,
+): Record<string, ParamValue> {
   const { values: resolved, problems } = checkParamValues(declared, given);
   if (problems.length) throw new UsageError(`${label}: parameters: ${problems.join('; ')}\n${describeParams(declared, label)}`);
   // Only what was given: the manager fills the defaults itself.
@@ -36,7 +40,17 @@ export function checkParams(declared: readonly Parameter[], given: Readonly<Reco
 export function describeParams(declared: readonly Parameter[], label: string): string {
   if (declared.length === 0) return `${label} takes no parameters`;
   const rule = (p: Parameter) =>
-    p.type === 'integer' && (p.min !== undefined || p.max !== undefined) ? `${p.min ?? ''}..${p.max ?? ''}` : p.pattern !== undefined ? `/${p.pattern}/` : undefined;
-  const rows = declared.map((p) => [p.name, p.type, p.default === undefined ? 'required' : JSON.stringify(p.default), rule(p), p.description]);
+    p.type === 'integer' && (p.min !== undefined || p.max !== undefined)
+      ? `${p.min ?? ''}..${p.max ?? ''}`
+      : p.pattern !== undefined
+        ? `/${p.pattern}/`
+        : undefined;
+  const rows = declared.map((p) => [
+    p.name,
+    p.type,
+    p.default === undefined ? 'required' : JSON.stringify(p.default),
+    rule(p),
+    p.description,
+  ]);
   return `${label} takes:\n${table(['PARAMETER', 'TYPE', 'DEFAULT', 'RULE', 'DESCRIPTION'], rows).trimEnd()}`;
 }

@@ -16,7 +16,10 @@ export function assertConfirmable(ctx: Pick<CliContext, 'stdin'>, yes: boolean, 
   if (!yes && !ctx.stdin.isTTY) throw new UsageError(`${what} needs confirmation and stdin is not a terminal: pass --yes`);
 }
 
-export async function confirm(ctx: Pick<CliContext, 'stdin' | 'err'>, opts: { yes: boolean; question: string; what: string }): Promise<void> {
+export async function confirm(
+  ctx: Pick<CliContext, 'stdin' | 'err'>,
+  opts: { yes: boolean; question: string; what: string },
+): Promise<void> {
   if (opts.yes) return;
   assertConfirmable(ctx, opts.yes, opts.what);
   const rl = createInterface({ input: ctx.stdin, output: ctx.err });

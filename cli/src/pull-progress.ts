@@ -16,7 +16,11 @@ export interface EventWatch {
   close(): Promise<void>;
 }
 
-export async function watchEvents(ctx: Pick<CliContext, 'api'>, types: readonly string[], handle: (e: ServerEvent) => void): Promise<EventWatch> {
+export async function watchEvents(
+  ctx: Pick<CliContext, 'api'>,
+  types: readonly string[],
+  handle: (e: ServerEvent) => void,
+): Promise<EventWatch> {
   const abort = new AbortController();
   // Progress is a courtesy: a stream that cannot open or breaks must not fail the operation it decorates.
   const stream = await ctx.api.openEvents(types, abort.signal).catch(() => undefined);
@@ -53,9 +57,18 @@ export class PullBar {
     const n = (k: string) => Number(e.data[k] ?? 0);
     if (e.type === 'pull.progress') {
       const eta = e.data['etaSeconds'];
-      (this.bar ??= new ProgressBar(this.label, this.out)).update({ bytes: n('bytes'), total: n('total'), rate: n('rate'), etaSeconds: typeof eta === 'number' ? eta : null });
+      (this.bar ??= new ProgressBar(this.label, this.out)).update({
+        bytes: n('bytes'),
+        total: n('total'),
+        rate: n('rate'),
+        etaSeconds: typeof eta === 'number' ? eta : null,
+      });
     } else if (this.endOnEvent && e.type === 'pull.completed') {
-      this.finish(n('downloadedBytes') === 0 ? `already cached (${formatBytes(n('total'))})` : `pulled ${formatBytes(n('downloadedBytes'))}, verified`);
+      this.finish(
+        n('downloadedBytes') === 0
+          ? `already cached (${formatBytes(n('total'))})`
+          : `pulled ${formatBytes(n('downloadedBytes'))}, verified`,
+      );
     } else if (this.endOnEvent && e.type === 'pull.failed') {
       this.finish(`pull failed: ${String(e.data['code'] ?? '')} ${String(e.data['error'] ?? '')}`.trim());
     }

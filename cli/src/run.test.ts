@@ -34,7 +34,13 @@ async function run(...argv: string[]) {
 
 describe('splitArgs', () => {
   it('takes global options before the command, --json and --help anywhere', () => {
-    expect(splitArgs(['--url', 'https://m:1', '--data=/d', 'ls', '--json', 'x'])).toEqual({ globals: { url: 'https://m:1', data: '/d' }, json: true, help: false, command: 'ls', args: ['x'] });
+    expect(splitArgs(['--url', 'https://m:1', '--data=/d', 'ls', '--json', 'x'])).toEqual({
+      globals: { url: 'https://m:1', data: '/d' },
+      json: true,
+      help: false,
+      command: 'ls',
+      args: ['x'],
+    });
     expect(splitArgs(['rm', 'web1', '--help'])).toMatchObject({ command: 'rm', help: true, args: ['web1'] });
     expect(() => splitArgs(['--bogus', 'ls'])).toThrow(UsageError);
     expect(() => splitArgs(['--url'])).toThrow(/needs a value/);
@@ -55,7 +61,11 @@ describe('runCli', () => {
   });
 
   it('usage errors exit 2 with the usage; failures print the code and exit 1', async () => {
-    expect(await run('echo')).toEqual({ code: 2, out: '', err: 'storm: missing arguments\nusage: storm echo WORD [--twice]\n(storm help echo says more)\n' });
+    expect(await run('echo')).toEqual({
+      code: 2,
+      out: '',
+      err: 'storm: missing arguments\nusage: storm echo WORD [--twice]\n(storm help echo says more)\n',
+    });
     expect((await run('echo', 'a', '--loud')).code).toBe(2);
     expect((await run('nope')).err).toBe('storm: unknown command nope; storm help lists them\n');
     expect(await run('echo', 'fail')).toEqual({ code: 1, out: '', err: 'storm: MGR_ERR_NOT_FOUND: not found: fail\n' });

@@ -95,7 +95,13 @@ export async function runCli(commands: readonly CommandSpec[], argv: readonly st
       io.out.write(commandHelp(current));
       return 0;
     }
-    const ctx = makeContext({ url: globals['url'], token: globals['token'], tokenFile: globals['token-file'], ca: globals['ca'], data: globals['data'], json }, io.env, io.out, io.err, io.stdin);
+    const ctx = makeContext(
+      { url: globals['url'], token: globals['token'], tokenFile: globals['token-file'], ca: globals['ca'], data: globals['data'], json },
+      io.env,
+      io.out,
+      io.err,
+      io.stdin,
+    );
     return await current.run(ctx, args);
   } catch (err) {
     return report(err, current, io.err);
@@ -104,7 +110,9 @@ export async function runCli(commands: readonly CommandSpec[], argv: readonly st
 
 function report(err: unknown, command: CommandSpec | undefined, out: NodeJS.WriteStream): number {
   if (err instanceof UsageError) {
-    const usage = command ? `\n${command.usage.map((u, i) => `${i === 0 ? 'usage: ' : '       '}storm ${u}`).join('\n')}\n(storm help ${command.name} says more)` : '';
+    const usage = command
+      ? `\n${command.usage.map((u, i) => `${i === 0 ? 'usage: ' : '       '}storm ${u}`).join('\n')}\n(storm help ${command.name} says more)`
+      : '';
     out.write(`storm: ${err.message}${usage}\n`);
     return 2;
   }

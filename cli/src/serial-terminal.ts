@@ -111,11 +111,15 @@ function parseNotice(data: RawData): SerialNotice | undefined {
 export function describe(n: SerialNotice): string | undefined {
   switch (n.type) {
     case 'attached':
-      return n.role === 'writer' ? `attached as ${peerLabel(n.you)}; you write` : `attached read only: ${n.writer ? peerLabel(n.writer) : 'someone'} writes (--takeover to write)`;
+      return n.role === 'writer'
+        ? `attached as ${peerLabel(n.you)}; you write`
+        : `attached read only: ${n.writer ? peerLabel(n.writer) : 'someone'} writes (--takeover to write)`;
     case 'writer':
       if (n.reason === 'left') return `${n.previous ? peerLabel(n.previous) : 'the writer'} left; nobody writes now`;
       if (n.role === 'writer') return n.previous ? `you took over from ${peerLabel(n.previous)}` : 'you write now';
-      return n.reason === 'takeover' && n.previous && n.writer ? `${peerLabel(n.writer)} took over from ${peerLabel(n.previous)}; read only now` : `${n.writer ? peerLabel(n.writer) : 'someone'} writes now`;
+      return n.reason === 'takeover' && n.previous && n.writer
+        ? `${peerLabel(n.writer)} took over from ${peerLabel(n.previous)}; read only now`
+        : `${n.writer ? peerLabel(n.writer) : 'someone'} writes now`;
     case 'ended':
       return undefined;
   }

@@ -15,10 +15,16 @@ describe('network service lists', () => {
   });
 
   it('a missing route says the service is not enabled; other errors pass', async () => {
-    await expect(serviceCall('DNS records', () => Promise.reject(new ApiError(404, 'MGR_ERR_ROUTE_NOT_FOUND', 'no such route: GET /api/v1/dns/records')))).rejects.toMatchObject({
+    await expect(
+      serviceCall('DNS records', () =>
+        Promise.reject(new ApiError(404, 'MGR_ERR_ROUTE_NOT_FOUND', 'no such route: GET /api/v1/dns/records')),
+      ),
+    ).rejects.toMatchObject({
       code: 'CLI_ERR_NOT_ENABLED',
       message: expect.stringMatching(/^DNS records: not enabled on this manager/),
     });
-    await expect(serviceCall('x', () => Promise.reject(new ApiError(404, 'MGR_ERR_NOT_FOUND', 'not found')))).rejects.toMatchObject({ code: 'MGR_ERR_NOT_FOUND' });
+    await expect(serviceCall('x', () => Promise.reject(new ApiError(404, 'MGR_ERR_NOT_FOUND', 'not found')))).rejects.toMatchObject({
+      code: 'MGR_ERR_NOT_FOUND',
+    });
   });
 });

@@ -18,7 +18,8 @@ export async function serviceCall<T>(what: string, call: () => Promise<T>): Prom
   try {
     return await call();
   } catch (err) {
-    if (err instanceof ApiError && err.code === 'MGR_ERR_ROUTE_NOT_FOUND') throw cliError('CLI_ERR_NOT_ENABLED', `${what}: not enabled on this manager (${err.message})`);
+    if (err instanceof ApiError && err.code === 'MGR_ERR_ROUTE_NOT_FOUND')
+      throw cliError('CLI_ERR_NOT_ENABLED', `${what}: not enabled on this manager (${err.message})`);
     throw err;
   }
 }

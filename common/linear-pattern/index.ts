@@ -50,7 +50,8 @@ export function compilePattern(pattern: string): LinearPattern {
 function compile(pattern: string): LinearPattern {
   const tree = parsePattern(pattern);
   const size = stateCount(tree);
-  if (size > MAX_STATES) throw new PatternError(`too complex: its repetitions need ${size > 1e9 ? 'over a billion' : size} states, more than ${MAX_STATES}`);
+  if (size > MAX_STATES)
+    throw new PatternError(`too complex: its repetitions need ${size > 1e9 ? 'over a billion' : size} states, more than ${MAX_STATES}`);
   const states: State[] = [{ t: 'match' }];
   const start = build(tree, 0, states, new Map());
   return { source: pattern, test: (value) => run(states, start, Array.from(value)) };
@@ -101,9 +102,7 @@ function build(node: PatternNode, next: number, states: State[], atoms: Map<Atom
     case 'seq':
       return node.items.reduceRight((to, item) => build(item, to, states, atoms), next);
     case 'alt':
-      return node.options
-        .map((o) => build(o, next, states, atoms))
-        .reduceRight((rest, first) => push({ t: 'split', a: first, b: rest }));
+      return node.options.map((o) => build(o, next, states, atoms)).reduceRight((rest, first) => push({ t: 'split', a: first, b: rest }));
     case 'repeat': {
       let entry = next;
       if (node.max === Infinity) {

@@ -106,7 +106,9 @@ class Parser {
     if (this.peek() === '?') {
       const next = this.peek(1);
       if (next === '=' || next === '!' || (next === '<' && (this.peek(2) === '=' || this.peek(2) === '!'))) {
-        throw new PatternError('lookahead and lookbehind ((?=…), (?!…), (?<=…), (?<!…)) are not supported: they need a backtracking engine');
+        throw new PatternError(
+          'lookahead and lookbehind ((?=…), (?!…), (?<=…), (?<!…)) are not supported: they need a backtracking engine',
+        );
       }
       if (next === ':') this.pos += 2;
       else if (next === '<') this.pos = this.src.indexOf('>', this.pos) + 1;
@@ -151,7 +153,8 @@ class Parser {
       this.pos += 2;
       return { kind: 'assert', at: c };
     }
-    if (/[1-9]/.test(c) || c === 'k') throw new PatternError('backreferences (\\1, \\k<name>) are not supported: they need a backtracking engine');
+    if (/[1-9]/.test(c) || c === 'k')
+      throw new PatternError('backreferences (\\1, \\k<name>) are not supported: they need a backtracking engine');
     return this.atom(this.escapeEnd(this.pos));
   }
 

@@ -67,7 +67,14 @@ export function App() {
   }, [session.state, route.page]);
 
   if (session.state === 'checking') return <p class="loading-app">Connecting to the manager…</p>;
-  if (session.state === 'out') return <LoginPage ended={session.ended ?? false} error={session.error} next={route.page === 'login' ? (route.query.get('next') ?? '/') : route.path} />;
+  if (session.state === 'out')
+    return (
+      <LoginPage
+        ended={session.ended ?? false}
+        error={session.error}
+        next={route.page === 'login' ? (route.query.get('next') ?? '/') : route.path}
+      />
+    );
   return (
     <div class="shell">
       <a class="skip" href="#main">

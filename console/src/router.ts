@@ -20,7 +20,10 @@ export interface Route {
 const listeners = new Set<() => void>();
 
 export function parseRoute(pathname: string, search: string): Route {
-  const parts = pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  const parts = pathname
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p));
   const first = parts[0] ?? '';
   const page = first === '' ? '' : (CONSOLE_PAGES as readonly string[]).includes(first) ? (first as ConsolePage) : null;
   return { page, rest: parts.slice(1), query: new URLSearchParams(search), path: pathname + search };

@@ -11,7 +11,10 @@ import { api, type ApiError, setCsrfToken, setUnauthorizedHandler, toApiError } 
 import type { SessionView as SessionInfo } from '../../manager/protocol/index.js';
 import { liveEvents } from './live/event-stream.js';
 
-export type SessionState = { readonly state: 'checking' } | { readonly state: 'out'; readonly ended?: boolean; readonly error?: ApiError } | { readonly state: 'in'; readonly user: string };
+export type SessionState =
+  | { readonly state: 'checking' }
+  | { readonly state: 'out'; readonly ended?: boolean; readonly error?: ApiError }
+  | { readonly state: 'in'; readonly user: string };
 
 let current: SessionState = { state: 'checking' };
 const watchers = new Set<(s: SessionState) => void>();

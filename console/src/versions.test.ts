@@ -5,7 +5,13 @@ import { compareVersionsDesc } from './versions.js';
 
 describe('console helpers', () => {
   it('orders versions newest first, a pre-release below its release', () => {
-    expect(['1.0.0', '1.10.0', '1.2.0', '1.10.0-rc.1', '0.9.9'].sort(compareVersionsDesc)).toEqual(['1.10.0', '1.10.0-rc.1', '1.2.0', '1.0.0', '0.9.9']);
+    expect(['1.0.0', '1.10.0', '1.2.0', '1.10.0-rc.1', '0.9.9'].sort(compareVersionsDesc)).toEqual([
+      '1.10.0',
+      '1.10.0-rc.1',
+      '1.2.0',
+      '1.0.0',
+      '0.9.9',
+    ]);
   });
 
   it('suggests the first free instance name', () => {

@@ -11,7 +11,8 @@ import Type, { type Static, type TSchema } from 'typebox';
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** A read-only array of `T`: answers are never changed by whoever reads them. */
-export const List = <T extends TSchema>(items: T, options: { maxItems?: number; uniqueItems?: boolean } = {}) => Type.Immutable(Type.Array(items, options));
+export const List = <T extends TSchema>(items: T, options: { maxItems?: number; uniqueItems?: boolean } = {}) =>
+  Type.Immutable(Type.Array(items, options));
 
 /** One of a fixed set of strings (`enum`). */
 export const OneOf = <const V extends string[]>(values: readonly [...V]) => Type.Enum(values);
@@ -54,4 +55,8 @@ export const ApplianceVersion = Type.String({ pattern: '^[0-9A-Za-z.+-]{1,64}$' 
 export const ParamValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 export type ParamValue = Static<typeof ParamValue>;
 /** Launch parameters by name, as a request sends them. */
-export const ParamValues = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]), { maxProperties: 64 });
+export const ParamValues = Type.Record(
+  Type.String({ maxLength: 64 }),
+  Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]),
+  { maxProperties: 64 },
+);

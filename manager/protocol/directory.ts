@@ -14,7 +14,7 @@ export const NAME_PATTERN = '^[a-z][a-z0-9._-]{0,31}$';
 /** Service accounts are named after instances: a DNS label. */
 export const SERVICE_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 /** A practical ASCII address: no spaces, quotes, brackets or separators a filter or header would trip on. */
-export const MAIL_PATTERN = '^[A-Za-z0-9.!#$%&\'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$';
+export const MAIL_PATTERN = "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$";
 /** Absolute paths without control characters (home directories, shells). */
 export const PATH_PATTERN = '^/[^\\u0000-\\u001f\\u007f]{0,254}$';
 /** Display text (cn, sn, givenName, descriptions): no control characters. */
@@ -86,7 +86,10 @@ export const NewGroupBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const GroupPatchBody = Type.Object({ gidNumber: Type.Optional(Id), description: Type.Optional(Nullable(Text)) }, { additionalProperties: false, minProperties: 1 });
+export const GroupPatchBody = Type.Object(
+  { gidNumber: Type.Optional(Id), description: Type.Optional(Nullable(Text)) },
+  { additionalProperties: false, minProperties: 1 },
+);
 
 export const UidParams = Type.Object({ uid: Name }, { additionalProperties: false });
 export const GroupParams = Type.Object({ name: Name }, { additionalProperties: false });

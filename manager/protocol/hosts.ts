@@ -53,7 +53,10 @@ export type HostList = Static<typeof HostList>;
 export const HostParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 253 }) });
 
 /** How long the token stays valid: an hour unless said. */
-export const TokenBody = Type.Object({ ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })) }, { additionalProperties: false });
+export const TokenBody = Type.Object(
+  { ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 86_400 })) },
+  { additionalProperties: false },
+);
 
 /** A new enrolment token: shown once, single-use; `command` is what to run on the host. */
 export const TokenCreated = Type.Object({

@@ -10,7 +10,18 @@
 import Type, { type Static } from 'typebox';
 import { ApplianceName, ApplianceVersion, IsoTime, List, NextCursor, Nullable, OneOf, ParamValue, ParamValues, Sha256 } from './common.js';
 
-export const INSTANCE_STATES = ['launching', 'running', 'stopped', 'paused', 'stopping', 'crashed', 'unknown', 'lost', 'failed', 'destroying'] as const;
+export const INSTANCE_STATES = [
+  'launching',
+  'running',
+  'stopped',
+  'paused',
+  'stopping',
+  'crashed',
+  'unknown',
+  'lost',
+  'failed',
+  'destroying',
+] as const;
 export const InstanceState = OneOf(INSTANCE_STATES);
 export type InstanceState = Static<typeof InstanceState>;
 
@@ -72,16 +83,30 @@ export const LaunchBody = Type.Object(
 );
 export type LaunchBody = Static<typeof LaunchBody>;
 
-export const PowerAction = Type.Object({ action: Type.Union([Type.Literal('start'), Type.Literal('stop'), Type.Literal('reboot')]) }, { additionalProperties: false });
+export const PowerAction = Type.Object(
+  { action: Type.Union([Type.Literal('start'), Type.Literal('stop'), Type.Literal('reboot')]) },
+  { additionalProperties: false },
+);
 export type PowerAction = Static<typeof PowerAction>;
 
 /** The lifecycle operations (docs/lifecycle.md). */
 export const LifecycleBody = Type.Union([
-  Type.Object({ action: Type.Literal('checkpoint'), label: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
-  Type.Object({ action: Type.Literal('rollback'), checkpoint: Type.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false }),
+  Type.Object(
+    { action: Type.Literal('checkpoint'), label: Type.Optional(Type.String({ maxLength: 200 })) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { action: Type.Literal('rollback'), checkpoint: Type.String({ minLength: 1, maxLength: 40 }) },
+    { additionalProperties: false },
+  ),
   Type.Object({ action: Type.Literal('upgrade'), version: ApplianceVersion }, { additionalProperties: false }),
   Type.Object(
-    { action: Type.Literal('reprovision'), appliance: ApplianceName, version: Type.Optional(ApplianceVersion), params: Type.Optional(ParamValues) },
+    {
+      action: Type.Literal('reprovision'),
+      appliance: ApplianceName,
+      version: Type.Optional(ApplianceVersion),
+      params: Type.Optional(ParamValues),
+    },
     { additionalProperties: false },
   ),
   Type.Object({ action: Type.Literal('package'), name: ApplianceName, version: ApplianceVersion }, { additionalProperties: false }),
@@ -127,7 +152,10 @@ export const CheckpointList = Type.Object({ checkpoints: List(CheckpointView) })
 
 export const CheckpointParams = Type.Object({ id: InstanceParams.properties.id, checkpoint: Type.String({ minLength: 1, maxLength: 40 }) });
 
-export const SerialQuery = Type.Object({ bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024 })) }, { additionalProperties: false });
+export const SerialQuery = Type.Object(
+  { bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 * 1024 })) },
+  { additionalProperties: false },
+);
 
 /** The end of the serial console log, as the host has it. */
 export const SerialTail = Type.Object({

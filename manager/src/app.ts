@@ -82,7 +82,8 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     // The KDC's own news (started, died, restarted, its errors) in the manager's log; its requests at debug.
     ctx.bus.subscribe((e) => {
       const level = e.data['level'];
-      if (e.type === 'kerberos.log' && (level === 'debug' || level === 'info' || level === 'warn' || level === 'error')) app.log[level](String(e.data['msg']));
+      if (e.type === 'kerberos.log' && (level === 'debug' || level === 'info' || level === 'warn' || level === 'error'))
+        app.log[level](String(e.data['msg']));
       // The CRL timer's failures: hosts stop trusting the manager once the CRL runs out.
       if (e.type === 'pki.crl' && e.data['error']) app.log.error({ reason: e.data['error'] }, 'could not re-issue the CRL; retrying');
     });
@@ -101,7 +102,12 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
 
     // WebSockets (the serial console) go through the same routing and hooks as every request;
     // keystrokes are small, and a page gets the one subprotocol it asks for (its CSRF token rides beside it).
-    await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024, handleProtocols: (offered: Set<string>) => (offered.has(SERIAL_PROTOCOL) ? SERIAL_PROTOCOL : false) } });
+    await app.register(fastifyWebsocket, {
+      options: {
+        maxPayload: 64 * 1024,
+        handleProtocols: (offered: Set<string>) => (offered.has(SERIAL_PROTOCOL) ? SERIAL_PROTOCOL : false),
+      },
+    });
     await app.register(consoleRoutes);
     // Guests' XML-RPC endpoint, outside /api/v1: its credential is the instance token and address.
     await app.register(xmlRpcRoutes, { guests: ctx.guests });
@@ -128,13 +134,24 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(applianceRoutes, { catalog: ctx.catalog, pulls: ctx.pulls });
           await secured.register(imageRoutes, { db: ctx.db });
           await secured.register(hostAdminRoutes, hostOpts);
-          await secured.register(instanceRoutes, { instances: ctx.instances, launcher: ctx.launcher, lifecycle: ctx.lifecycle, checkpoints: ctx.checkpoints });
+          await secured.register(instanceRoutes, {
+            instances: ctx.instances,
+            launcher: ctx.launcher,
+            lifecycle: ctx.lifecycle,
+            checkpoints: ctx.checkpoints,
+          });
           await secured.register(serialAttachRoutes, { instances: ctx.instances, publicUrl: () => ctx.publicUrl() });
           await secured.register(reconcileRoutes, { reconciler: ctx.reconciler });
           await secured.register(doctorRoutes, { ctx });
           await secured.register(packageRoutes, { db: ctx.db });
           await secured.register(directoryRoutes, { directory: ctx.directory, baseDn: ctx.directoryBaseDn });
-          await secured.register(networkRoutes, { db: ctx.db, records: ctx.records, services: ctx.network, net: ctx.net, domain: ctx.config.domain });
+          await secured.register(networkRoutes, {
+            db: ctx.db,
+            records: ctx.records,
+            services: ctx.network,
+            net: ctx.net,
+            domain: ctx.config.domain,
+          });
           await secured.register(uplinkRoutes, { uplink: ctx.uplink });
           await secured.register(kerberosRoutes, { kerberos: ctx.kerberos, directory: ctx.directory, instances: ctx.instances });
         });

@@ -31,8 +31,12 @@ describe('manager config', () => {
 
   it('reads --uplink (none by default) and refuses nat without the network it opens', () => {
     expect(loadManagerConfig([], {})).toMatchObject({ config: { uplink: 'none' } });
-    expect(loadManagerConfig(['--uplink', 'nat', '--network', '10.77.0.0/24', '--bridge', 'br0'], {})).toMatchObject({ config: { uplink: 'nat' } });
-    expect(loadManagerConfig(['--network', '10.77.0.0/24', '--bridge', 'br0'], { STORM_UPLINK: 'nat' })).toMatchObject({ config: { uplink: 'nat' } });
+    expect(loadManagerConfig(['--uplink', 'nat', '--network', '10.77.0.0/24', '--bridge', 'br0'], {})).toMatchObject({
+      config: { uplink: 'nat' },
+    });
+    expect(loadManagerConfig(['--network', '10.77.0.0/24', '--bridge', 'br0'], { STORM_UPLINK: 'nat' })).toMatchObject({
+      config: { uplink: 'nat' },
+    });
     expect(() => loadManagerConfig(['--uplink', 'nat'], {})).toThrow(/--uplink nat: needs .*--network CIDR and --bridge BRIDGE/);
     expect(() => loadManagerConfig(['--uplink', 'open'], {})).toThrow(/uplink/);
   });

@@ -139,7 +139,13 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     await migrate(db);
     const tokens = new ApiTokens(db);
     const admin = await ensureAdminToken(tokens, dataDir);
-    const trust = await TrustService.open({ dir: join(dataDir, 'pki'), db, serverNames: serverNames(config), reservedNames: listenerHosts(config), machineNames: [hostname()] });
+    const trust = await TrustService.open({
+      dir: join(dataDir, 'pki'),
+      db,
+      serverNames: serverNames(config),
+      reservedNames: listenerHosts(config),
+      machineNames: [hostname()],
+    });
     const bus = new EventBus();
     const policy = new AddressPolicy({ allow: config.channelAllow, deny: config.channelDeny });
     const timeoutMs = config.fetchTimeoutSeconds * 1000;
@@ -155,13 +161,20 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       fetch: { policy, timeoutMs },
       allowUnsigned: config.allowUnsignedChannels,
       pollIntervalMs: config.channelPollSeconds * 1000,
-      local: { get feedUrl() { return local.feedUrl; }, fetcher: local.fetcher, publicKey: () => local.publicKey() },
+      local: {
+        get feedUrl() {
+          return local.feedUrl;
+        },
+        fetcher: local.fetcher,
+        publicKey: () => local.publicKey(),
+      },
     });
     const catalog = new Catalog(db, cache);
     const pulls = new PullService(db, cache, bus);
     const store = new InstanceStore(db);
     // Guests use their own listener when there is one, else the main one; always by the name storm.local.
-    const guestPort = () => (config.guestListen ? String(parseHostPort(config.guestListen, 'guest-listen').port) : new URL(publicUrl()).port || '443');
+    const guestPort = () =>
+      config.guestListen ? String(parseHostPort(config.guestListen, 'guest-listen').port) : new URL(publicUrl()).port || '443';
     const guestUrl = () => config.guestUrl || `https://storm.local${guestPort() === '443' ? '' : `:${guestPort()}`}/RPC2`;
     const net = networkSettings(config);
     const records = new RecordStore(db);
@@ -171,7 +184,9 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
           domain: config.domain,
           listen: config.kdcListen,
           // The KDC's per-request lines only when the manager logs at debug: they would crowd the bus's ring.
-          log: (level, msg) => (level !== 'debug' || config.logLevel === 'debug' || config.logLevel === 'trace') && bus.publish('kerberos.log', { level, msg }),
+          log: (level, msg) =>
+            (level !== 'debug' || config.logLevel === 'debug' || config.logLevel === 'trace') &&
+            bus.publish('kerberos.log', { level, msg }),
           onState: (status) => bus.publish('kerberos.kdc', { ...status }),
         })
       : null;
@@ -188,8 +203,17 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       net,
       domain: config.domain,
       guestUrl,
-      ...(ldapUri ? { directory: async (inst: { name: string }) => guestDirectoryInfo(inst.name, { uri: ldapUri, baseDn: directoryBaseDn }) } : {}),
-      ...(kerberos ? { kerberos: { info: () => kerberos.guestInfo(), keytab: (name: string, services: readonly string[]) => kerberos.keytabFor(name, services) } } : {}),
+      ...(ldapUri
+        ? { directory: async (inst: { name: string }) => guestDirectoryInfo(inst.name, { uri: ldapUri, baseDn: directoryBaseDn }) }
+        : {}),
+      ...(kerberos
+        ? {
+            kerberos: {
+              info: () => kerberos.guestInfo(),
+              keytab: (name: string, services: readonly string[]) => kerberos.keytabFor(name, services),
+            },
+          }
+        : {}),
     });
     const network = new NetworkServices({
       config,
@@ -265,11 +289,26 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         principals,
         accounts,
         requests,
-        guest: () => ({ guestUrl: guestUrl(), domain: config.domain, ...(net ? { managerAddress: net.managerAddress } : {}), caPem: trust.caPem }),
+        guest: () => ({
+          guestUrl: guestUrl(),
+          domain: config.domain,
+          ...(net ? { managerAddress: net.managerAddress } : {}),
+          caPem: trust.caPem,
+        }),
       }),
     });
     // Instances whose desired state is running and whose domain a restart left off start again (heartbeat-driven).
-    comebacks = new Comebacks({ store, hosts, journal, bus, hostSteps: onHost, instanceSteps: rowSteps, requests, quiet: (id, at) => instances!.quiet(id, at), retryMs: config.heartbeatSeconds * 1000 });
+    comebacks = new Comebacks({
+      store,
+      hosts,
+      journal,
+      bus,
+      hostSteps: onHost,
+      instanceSteps: rowSteps,
+      requests,
+      quiet: (id, at) => instances!.quiet(id, at),
+      retryMs: config.heartbeatSeconds * 1000,
+    });
     const checkpoints = new CheckpointStore(db);
     const lifecycle = new LifecycleService({
       journal,
@@ -291,12 +330,24 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     // Service accounts of instances that no longer exist go after each reconcile pass.
     bus.subscribe((e) => {
       if (e.type !== 'reconcile.done') return;
-      void store.list().then((rows) => directory.pruneServiceAccounts(rows.map((r) => r.id))).catch(() => undefined);
+      void store
+        .list()
+        .then((rows) => directory.pruneServiceAccounts(rows.map((r) => r.id)))
+        .catch(() => undefined);
       // Principals whose user or instance is gone (a removal that failed, a launch undone by reconcile).
       void kerberos
-        ?.prune({ users: async () => (await directory.listUsers()).map((u) => u.uid), instances: async () => (await store.list()).map((r) => r.name) })
-        .then((stale) => stale.length && bus.publish('kerberos.log', { level: 'info', msg: `Kerberos: removed ${stale.join(', ')} (their user or instance is gone)` }))
-        .catch((err: unknown) => bus.publish('kerberos.log', { level: 'warn', msg: `Kerberos prune: ${err instanceof Error ? err.message : String(err)}` }));
+        ?.prune({
+          users: async () => (await directory.listUsers()).map((u) => u.uid),
+          instances: async () => (await store.list()).map((r) => r.name),
+        })
+        .then(
+          (stale) =>
+            stale.length &&
+            bus.publish('kerberos.log', { level: 'info', msg: `Kerberos: removed ${stale.join(', ')} (their user or instance is gone)` }),
+        )
+        .catch((err: unknown) =>
+          bus.publish('kerberos.log', { level: 'warn', msg: `Kerberos prune: ${err instanceof Error ? err.message : String(err)}` }),
+        );
     });
     return {
       config,
@@ -341,12 +392,15 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       startBackground() {
         channels.startPolling();
         // The local channel's URLs name this listener: republish it when there are packages.
-        void db.get('SELECT 1 FROM packages LIMIT 1').then(async (any) => {
-          if (any) {
-            await local.rebuild();
-            await channels.refreshLocal();
-          }
-        }).catch(() => undefined);
+        void db
+          .get('SELECT 1 FROM packages LIMIT 1')
+          .then(async (any) => {
+            if (any) {
+              await local.rebuild();
+              await channels.refreshLocal();
+            }
+          })
+          .catch(() => undefined);
         hosts.startMonitor();
         trust.startCrlTimer((err) => bus.publish('pki.crl', { error: errorMessage(err) }));
         void reconciler.run().catch(() => undefined);

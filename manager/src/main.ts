@@ -59,15 +59,24 @@ async function main(): Promise<void> {
   if (localHypervisor) {
     const dataDir = resolve(config.localHostData);
     const joined = await stopper.step(() => enrolLocalHost(ctx, { dataDir, listen: config.localHostListen }));
-    app.log.info(`local host ${joined === 'already' ? 'already enrolled' : joined === 'rejoined' ? 'enrolled again' : 'enrolled'} (${dataDir})`);
-    const supervisor = new LocalHostSupervisor({ dataDir, hypervisor: localHypervisor, log: app.log, extraArgs: ['--listen', config.localHostListen] });
+    app.log.info(
+      `local host ${joined === 'already' ? 'already enrolled' : joined === 'rejoined' ? 'enrolled again' : 'enrolled'} (${dataDir})`,
+    );
+    const supervisor = new LocalHostSupervisor({
+      dataDir,
+      hypervisor: localHypervisor,
+      log: app.log,
+      extraArgs: ['--listen', config.localHostListen],
+    });
     supervisor.start();
     stopper.add('the local stormd', () => supervisor.stop());
   }
   ctx.startBackground();
   // The banner means "ready": with a local host, that includes the host taking launches.
   if (localHypervisor && !(await stopper.step(() => waitForFirstHeartbeat(ctx, localHostName(), FIRST_HEARTBEAT_MS)))) {
-    app.log.warn(`the local host has sent no heartbeat in ${FIRST_HEARTBEAT_MS / 1000} s: launches fail until it does; the local stormd's lines above and \`storm doctor\` say why`);
+    app.log.warn(
+      `the local host has sent no heartbeat in ${FIRST_HEARTBEAT_MS / 1000} s: launches fail until it does; the local stormd's lines above and \`storm doctor\` say why`,
+    );
   }
 
   process.stdout.write(

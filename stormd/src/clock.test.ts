@@ -5,7 +5,14 @@ import { type Clock, waitFor } from './clock.js';
 function fakeClock(): Clock & { slept: number[] } {
   let t = 0;
   const slept: number[] = [];
-  return { slept, now: () => t, sleep: async (ms) => { slept.push(ms); t += ms; } };
+  return {
+    slept,
+    now: () => t,
+    sleep: async (ms) => {
+      slept.push(ms);
+      t += ms;
+    },
+  };
 }
 
 describe('waitFor', () => {

@@ -34,7 +34,15 @@ async function join(argv: readonly string[]): Promise<void> {
     return;
   }
   const { config } = loaded;
-  const record = await joinManager({ managerUrl: config.managerUrl, token: config.token, dataDir: config.data, name: config.name, url: config.url, force: config.force, log: say });
+  const record = await joinManager({
+    managerUrl: config.managerUrl,
+    token: config.token,
+    dataDir: config.data,
+    name: config.name,
+    url: config.url,
+    force: config.force,
+    log: say,
+  });
   say(`joined ${record.managerUrl} as ${record.name} (host id ${record.hostId}); start it with: stormd --data ${config.data}`);
 }
 

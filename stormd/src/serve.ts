@@ -67,17 +67,28 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
   const watch = new DefineWatch();
   const driver = new WatchedDriver(createDriver(uri), watch);
   // A libvirt that does not answer yet is a degraded host, not a dead daemon: the checks keep trying.
-  const down = await driver.connect().then(() => undefined, (err: unknown) => errorMessage(err));
+  const down = await driver.connect().then(
+    () => undefined,
+    (err: unknown) => errorMessage(err),
+  );
   const undo: (() => Promise<unknown>)[] = [() => driver.close()];
   try {
     const node = down ? undefined : await driver.info();
-    say(node ? `host ${node.hostname}: ${node.cpus} cpus, ${node.memoryMiB} MiB, hypervisor ${node.uri} (domain type ${node.domainType}), data ${dataDir}` : `hypervisor ${uri} does not answer (${down}); serving anyway, as a degraded host, data ${dataDir}`);
+    say(
+      node
+        ? `host ${node.hostname}: ${node.cpus} cpus, ${node.memoryMiB} MiB, hypervisor ${node.uri} (domain type ${node.domainType}), data ${dataDir}`
+        : `hypervisor ${uri} does not answer (${down}); serving anyway, as a degraded host, data ${dataDir}`,
+    );
     const identity = await loadHostIdentity(dataDir);
     const { record } = identity;
     const qemu = await resolveQemuUser();
     const root = process.getuid?.() === 0;
-    if (!root) say(`stormd runs as uid ${process.getuid?.()}, not root: the store keeps its owner's group, and libvirt's qemu user must reach ${dataDir} some other way`);
-    else if (!qemu && runsSystemQemu(uri)) say(`no libvirt qemu account found (qemu.conf's user, else libvirt-qemu): the store stays root's only`);
+    if (!root)
+      say(
+        `stormd runs as uid ${process.getuid?.()}, not root: the store keeps its owner's group, and libvirt's qemu user must reach ${dataDir} some other way`,
+      );
+    else if (!qemu && runsSystemQemu(uri))
+      say(`no libvirt qemu account found (qemu.conf's user, else libvirt-qemu): the store stays root's only`);
     await secureDataFolder(dataDir, { gid: root && qemu ? qemu.gid : null }, Object.values(HOST_FILES));
 
     const activity = new Activity();
@@ -87,11 +98,20 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
     await instances.init();
     store.setUseCheck((path) => instances.usesFile(path));
     const checks = new HostChecks({ driver, watch, dataDir, qemu });
-    for (const c of (await checks.run()).health.checks) if (c.status === 'fail') say(`check ${c.name} failed: ${c.message}${c.fix ? `; fix: ${c.fix}` : ''}`);
+    for (const c of (await checks.run()).health.checks)
+      if (c.status === 'fail') say(`check ${c.name} failed: ${c.message}${c.fix ? `; fix: ${c.fix}` : ''}`);
 
-    const manager = new ManagerClient({ managerUrl: record.managerUrl, caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem });
+    const manager = new ManagerClient({
+      managerUrl: record.managerUrl,
+      caPem: identity.caPem,
+      certPem: identity.certPem,
+      keyPem: identity.keyPem,
+    });
     const tls = new StormdTls({ ...identity, ...(record.managerKey ? { managerKey: record.managerKey } : {}) });
-    if (!record.managerKey) say(`${dataDir}/host.json pins no manager key (joined before keys were pinned): any certificate with the manager role is accepted; join again with --force to pin it`);
+    if (!record.managerKey)
+      say(
+        `${dataDir}/host.json pins no manager key (joined before keys were pinned): any certificate with the manager role is accepted; join again with --force to pin it`,
+      );
     const hostInfo = () => collectHostInfo({ driver, store, instances, host: { hostId: record.hostId, name: record.name } });
     const app = await buildStormdApp({
       hostInfo,
@@ -139,7 +159,9 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
     });
     renewal.start();
     undo.unshift(() => renewal.stop());
-    say(`listening on ${url} for ${record.managerName}${record.managerKey ? ` (key ${record.managerKey})` : ''} (host ${record.name}, id ${record.hostId}, manager ${record.managerUrl})`);
+    say(
+      `listening on ${url} for ${record.managerName}${record.managerKey ? ` (key ${record.managerKey})` : ''} (host ${record.name}, id ${record.hostId}, manager ${record.managerUrl})`,
+    );
     let closing: Promise<void> | undefined;
     return { url, app, tls, heartbeat, store, instances, checks, close: () => (closing ??= runAll(undo)) };
   } catch (err) {
@@ -169,7 +191,11 @@ async function collectHeartbeat(
   }
 }
 
-function logChange(log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }, before: HealthCheck['status'] | undefined, c: HealthCheck): void {
+function logChange(
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
+  before: HealthCheck['status'] | undefined,
+  c: HealthCheck,
+): void {
   if (c.status === 'fail' && before !== 'fail') log.warn({ check: c.name, fix: c.fix }, `host check failed: ${c.message}`);
   if (c.status !== 'fail' && before === 'fail') log.info({ check: c.name }, `host check passes again: ${c.message}`);
 }

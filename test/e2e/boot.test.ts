@@ -26,7 +26,9 @@ const BOOT_MS = 120_000; // TCG boots in ~10 s; this leaves room for a loaded CI
 const TEST_MS = 240_000;
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 describe('e2e: layered boot on qemu:///system', () => {
@@ -38,7 +40,14 @@ describe('e2e: layered boot on qemu:///system', () => {
 
   beforeAll(async () => {
     const missing: string[] = [];
-    for (const p of Object.values(ART)) if (!(await stat(p).then((s) => s.isFile(), () => false))) missing.push(p);
+    for (const p of Object.values(ART))
+      if (
+        !(await stat(p).then(
+          (s) => s.isFile(),
+          () => false,
+        ))
+      )
+        missing.push(p);
     // Fail, never skip: a missing artifact is a broken build, and CI builds them first.
     if (missing.length) throw new Error(`guest artifacts missing (${missing.join(', ')}): run \`npm run build:appliances\` first`);
     for (const p of [ART.tinyOs, ART.helloWeb]) layerHashes.set(p, await sha256(p));
@@ -70,7 +79,10 @@ describe('e2e: layered boot on qemu:///system', () => {
       uuid: randomUUID(),
       kernel: ART.kernel,
       initrd: ART.initrd,
-      layers: [{ path: ART.tinyOs, format: 'raw' }, { path: ART.helloWeb, format: 'raw' }],
+      layers: [
+        { path: ART.tinyOs, format: 'raw' },
+        { path: ART.helloWeb, format: 'raw' },
+      ],
       instanceLayer: layer,
       memoryMiB: 256,
       vcpus: 1,
@@ -107,52 +119,75 @@ describe('e2e: layered boot on qemu:///system', () => {
   async function waitShutoff(spec: DomainSpec): Promise<string> {
     const deadline = Date.now() + BOOT_MS;
     while ((await driver?.state(spec.name)) !== 'shutoff') {
-      if (Date.now() > deadline) throw new Error(`${spec.name} still running after ${BOOT_MS} ms; console:\n${(await consoleOf(spec)).slice(-4000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${spec.name} still running after ${BOOT_MS} ms; console:\n${(await consoleOf(spec)).slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
     return consoleOf(spec);
   }
 
-  it('boots tiny-os + hello-web + an instance layer and stops gracefully; writes land in the instance layer only', async () => {
-    const { id, layer, spec } = await newInstance('ok');
-    const started = Date.now();
-    await boot(spec);
-    const text = await waitConsole(spec, /hello-web: httpd started on :80/);
-    const bootMs = Date.now() - started;
-    expect(text).toContain('STORM-INIT: root ready layers=3');
-    const present = /STORM-OS: layers present: (.*)/.exec(text)?.[1]?.trim().split(/[\s,]+/) ?? [];
-    expect(present).toEqual(expect.arrayContaining(['tiny-os', 'hello-web']));
-    expect(text).toContain('hello-web: httpd started on :80');
-    await waitConsole(spec, /STORM-OS: ready/);
+  it(
+    'boots tiny-os + hello-web + an instance layer and stops gracefully; writes land in the instance layer only',
+    async () => {
+      const { id, layer, spec } = await newInstance('ok');
+      const started = Date.now();
+      await boot(spec);
+      const text = await waitConsole(spec, /hello-web: httpd started on :80/);
+      const bootMs = Date.now() - started;
+      expect(text).toContain('STORM-INIT: root ready layers=3');
+      const present =
+        /STORM-OS: layers present: (.*)/
+          .exec(text)?.[1]
+          ?.trim()
+          .split(/[\s,]+/) ?? [];
+      expect(present).toEqual(expect.arrayContaining(['tiny-os', 'hello-web']));
+      expect(text).toContain('hello-web: httpd started on :80');
+      await waitConsole(spec, /STORM-OS: ready/);
 
-    const stopStarted = Date.now();
-    expect(await driver?.stop(spec.name, 60_000)).toBe('graceful');
-    console.info(`e2e boot: httpd up after ${bootMs} ms, graceful stop took ${Date.now() - stopStarted} ms`);
+      const stopStarted = Date.now();
+      expect(await driver?.stop(spec.name, 60_000)).toBe('graceful');
+      console.info(`e2e boot: httpd up after ${bootMs} ms, graceful stop took ${Date.now() - stopStarted} ms`);
 
-    const stamp = (await readInstanceFile(layer, 'upper/var/lib/storm/boot-stamp')).toString();
-    expect(stamp.trim().length).toBeGreaterThan(0);
-    expect(JSON.parse((await readInstanceFile(layer, 'upper/etc/storm/instance.json')).toString())).toEqual({ id, name: 'hello-ok' });
-    // The read-only layers are byte-for-byte what they were: the boot wrote nowhere else.
-    for (const [path, before] of layerHashes) expect(await sha256(path), path).toBe(before);
-  }, TEST_MS);
+      const stamp = (await readInstanceFile(layer, 'upper/var/lib/storm/boot-stamp')).toString();
+      expect(stamp.trim().length).toBeGreaterThan(0);
+      expect(JSON.parse((await readInstanceFile(layer, 'upper/etc/storm/instance.json')).toString())).toEqual({ id, name: 'hello-ok' });
+      // The read-only layers are byte-for-byte what they were: the boot wrote nowhere else.
+      for (const [path, before] of layerHashes) expect(await sha256(path), path).toBe(before);
+    },
+    TEST_MS,
+  );
 
-  it('refuses a stack that claims rw on a read-only disk, and the guest powers off by itself', async () => {
-    const { spec } = await newInstance('rwro');
-    const lying: DomainSpec = { ...spec, boot: { ...spec.boot!, cmdline: spec.boot!.cmdline.replace('storm.layers=vda:ro,vdb:ro,vdc:rw', 'storm.layers=vda:ro,vdb:rw,vdc:rw') } };
-    expect(lying.boot?.cmdline).toContain('vdb:rw');
-    await boot(lying);
-    const text = await waitShutoff(lying);
-    expect(text).toMatch(/STORM-INIT: error .*vdb/);
-    expect(text).not.toContain('STORM-INIT: root ready');
-  }, TEST_MS);
+  it(
+    'refuses a stack that claims rw on a read-only disk, and the guest powers off by itself',
+    async () => {
+      const { spec } = await newInstance('rwro');
+      const lying: DomainSpec = {
+        ...spec,
+        boot: {
+          ...spec.boot!,
+          cmdline: spec.boot!.cmdline.replace('storm.layers=vda:ro,vdb:ro,vdc:rw', 'storm.layers=vda:ro,vdb:rw,vdc:rw'),
+        },
+      };
+      expect(lying.boot?.cmdline).toContain('vdb:rw');
+      await boot(lying);
+      const text = await waitShutoff(lying);
+      expect(text).toMatch(/STORM-INIT: error .*vdb/);
+      expect(text).not.toContain('STORM-INIT: root ready');
+    },
+    TEST_MS,
+  );
 
-  it('refuses a stack that names a missing disk, and the guest powers off by itself', async () => {
-    const { spec } = await newInstance('missing');
-    // Same command line (vda, vdb, vdc) but the instance disk is not attached.
-    const short: DomainSpec = { ...spec, disks: spec.disks.slice(0, 2) };
-    await boot(short);
-    const text = await waitShutoff(short);
-    expect(text).toMatch(/STORM-INIT: error .*vdc/);
-    expect(text).not.toContain('STORM-INIT: root ready');
-  }, TEST_MS);
+  it(
+    'refuses a stack that names a missing disk, and the guest powers off by itself',
+    async () => {
+      const { spec } = await newInstance('missing');
+      // Same command line (vda, vdb, vdc) but the instance disk is not attached.
+      const short: DomainSpec = { ...spec, disks: spec.disks.slice(0, 2) };
+      await boot(short);
+      const text = await waitShutoff(short);
+      expect(text).toMatch(/STORM-INIT: error .*vdc/);
+      expect(text).not.toContain('STORM-INIT: root ready');
+    },
+    TEST_MS,
+  );
 });

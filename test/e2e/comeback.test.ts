@@ -57,17 +57,36 @@ beforeAll(async () => {
   channel = await publishSampleChannelForTest();
   managerDir = join(dir.path, 'manager');
   // A fixed port: hosts call the manager origin they joined.
-  managerArgs = ['--listen', `127.0.0.1:${await freePort()}`, '--channel-allow', '127.0.0.0/8', '--heartbeat', String(HEARTBEAT_MS / 1000), '--reconcile', '0'];
+  managerArgs = [
+    '--listen',
+    `127.0.0.1:${await freePort()}`,
+    '--channel-allow',
+    '127.0.0.0/8',
+    '--heartbeat',
+    String(HEARTBEAT_MS / 1000),
+    '--reconcile',
+    '0',
+  ];
   m = await startManager(managerDir, managerArgs);
   host = await startStormd(m, { name: 'comeback-host', dir: dir.path, hypervisor: libvirtd.uri, wrap: libvirtd.enter });
   await m.api.post('/channels', { url: channel.feedUrl, publicKey: channel.publicKey });
   up = await m.api.post<Instance>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'up' });
   down = await m.api.post<Instance>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'down' });
-  expect(await m.api.post<Instance>(`/instances/${down.id}/actions`, { action: 'stop' })).toMatchObject({ state: 'stopped', desired: 'stopped' });
+  expect(await m.api.post<Instance>(`/instances/${down.id}/actions`, { action: 'stop' })).toMatchObject({
+    state: 'stopped',
+    desired: 'stopped',
+  });
 }, 300_000);
 afterAll(async () => {
   // A case that failed may have left no manager (the fault killed it): one is needed to destroy the instances.
-  if (m && !(await m.api.get('/health').then(() => true, () => false))) m = await startManager(managerDir, managerArgs).catch(() => m);
+  if (
+    m &&
+    !(await m.api.get('/health').then(
+      () => true,
+      () => false,
+    ))
+  )
+    m = await startManager(managerDir, managerArgs).catch(() => m);
   await destroyAllInstances(m?.api);
   await stopAllProcesses();
   await channel?.close();
@@ -80,10 +99,14 @@ afterAll(async () => {
  * margin; `down` stays stopped for two more heartbeats. Returns how long `up` took.
  */
 async function cameBack(since: number, events: number): Promise<number> {
-  await pollUntil('up to run again', async () => ((await domainState(up)) === 'running' && (await instance(up)).state === 'running' ? true : undefined), {
-    timeoutMs: HEARTBEAT_MS + MARGIN_MS,
-    everyMs: 100,
-  });
+  await pollUntil(
+    'up to run again',
+    async () => ((await domainState(up)) === 'running' && (await instance(up)).state === 'running' ? true : undefined),
+    {
+      timeoutMs: HEARTBEAT_MS + MARGIN_MS,
+      everyMs: 100,
+    },
+  );
   const took = Date.now() - since;
   await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_MS));
   expect(await domainState(down)).toBe('shut off');
@@ -129,7 +152,9 @@ describe('instances come back', () => {
   it('the manager killed (SIGKILL) right after a comeback started the guest: the next one finishes the operation, nothing stays open', async () => {
     await m.proc.stop('SIGTERM');
     m = await startManager(managerDir, managerArgs, { STORM_FAULT: 'crash-after:comeback:host.start' });
-    await pollUntil('a heartbeat to the new manager', async () => ((await instance(up)).state === 'running' ? true : undefined), { timeoutMs: 30_000 });
+    await pollUntil('a heartbeat to the new manager', async () => ((await instance(up)).state === 'running' ? true : undefined), {
+      timeoutMs: 30_000,
+    });
     await virsh('destroy', domainOf(up));
     expect(await m.proc.exited()).toMatchObject({ signal: 'SIGKILL' });
     expect(await domainState(up)).toMatch(/running|paused/);
@@ -137,12 +162,18 @@ describe('instances come back', () => {
     const ops = async () => {
       const db = await Database.open(join(managerDir, 'storm.db'));
       try {
-        return await db.all<{ kind: string; state: string }>("SELECT kind, state FROM operations WHERE kind = 'comeback' OR state IN ('running', 'undoing') ORDER BY rowid");
+        return await db.all<{ kind: string; state: string }>(
+          "SELECT kind, state FROM operations WHERE kind = 'comeback' OR state IN ('running', 'undoing') ORDER BY rowid",
+        );
       } finally {
         await db.close();
       }
     };
-    await pollUntil('the interrupted comeback to close', async () => ((await ops()).at(-1)?.state === 'done' && (await instance(up)).state === 'running' ? true : undefined), { timeoutMs: HEARTBEAT_MS + MARGIN_MS });
+    await pollUntil(
+      'the interrupted comeback to close',
+      async () => ((await ops()).at(-1)?.state === 'done' && (await instance(up)).state === 'running' ? true : undefined),
+      { timeoutMs: HEARTBEAT_MS + MARGIN_MS },
+    );
     expect((await ops()).filter((o) => o.state !== 'done')).toEqual([]);
     expect(await domainState(up)).toBe('running');
     expect(await domainState(down)).toBe('shut off');

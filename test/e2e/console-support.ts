@@ -92,7 +92,13 @@ export async function publishSlowSampleChannel(bytesPerSecond: number): Promise<
   await mkdir(dir, { recursive: true });
   const server = await startChannelServer({ dir });
   const proxy = await startThrottleProxy(server.url, bytesPerSecond);
-  await publishSampleChannel({ artifacts: APPLIANCE_BUILD, channelDir: dir, keyDir: join(root, 'keys'), baseUrl: proxy.url, log: () => undefined });
+  await publishSampleChannel({
+    artifacts: APPLIANCE_BUILD,
+    channelDir: dir,
+    keyDir: join(root, 'keys'),
+    baseUrl: proxy.url,
+    log: () => undefined,
+  });
   return {
     feedUrl: new URL('channel.xml', proxy.url).href,
     publicKey: await readFile(join(root, 'keys', 'publisher.pub'), 'utf8'),
@@ -105,16 +111,27 @@ export async function publishSlowSampleChannel(bytesPerSecond: number): Promise<
 }
 
 /** One HTTPS request to the manager, trusting its CA; answers status and parsed body. */
-export function rawRequest(base: string, ca: string, method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<{ status: number; body: { code?: string; message?: string } & Record<string, unknown> }> {
+export function rawRequest(
+  base: string,
+  ca: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: unknown,
+): Promise<{ status: number; body: { code?: string; message?: string } & Record<string, unknown> }> {
   const url = new URL(path, base);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method, ca, headers: { ...headers, ...(payload ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as { code?: string }) : {} }));
-    });
+    const req = httpsRequest(
+      url,
+      { method, ca, headers: { ...headers, ...(payload ? { 'content-type': 'application/json' } : {}) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as { code?: string }) : {} }));
+      },
+    );
     req.once('error', reject);
     req.end(payload);
   });

@@ -28,13 +28,19 @@ const requests: string[] = [];
 const pageErrors: string[] = [];
 // Browser-side expressions are strings: this file is type-checked without the DOM library.
 
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'storm-console-e2e-'));
   await writeFile(join(dir, 'admin.pw'), `${PASSWORD}\n`, { mode: 0o600 });
   // About 11 MiB of sample files at 3 MiB/s: the pull takes a few seconds to watch.
   channel = await publishSlowSampleChannel(3 * 1024 * 1024);
-  manager = await startManager(join(dir, 'manager'), ['--channel-allow', '127.0.0.0/8', '--heartbeat', '2', '--admin-password-file', join(dir, 'admin.pw')]);
+  manager = await startManager(join(dir, 'manager'), [
+    '--channel-allow',
+    '127.0.0.0/8',
+    '--heartbeat',
+    '2',
+    '--admin-password-file',
+    join(dir, 'admin.pw'),
+  ]);
   await startStormd(manager, { name: 'test-host', dir, hypervisor: 'test:///default' });
   browser = await launchChromium(manager.url, manager.ca);
   browser.context.on('request', (r) => requests.push(r.url()));
@@ -55,7 +61,8 @@ afterAll(async () => {
 
 // A failed step leaves a picture of what the browser showed.
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
+  if (ctx.task.result?.state === 'fail' && page)
+    await screenshot(page, `failed-${ctx.task.name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
 });
 
 const heading = (name: string) => page.getByRole('heading', { level: 1, name });
@@ -173,7 +180,10 @@ describe('web console', () => {
     await nav('Hosts', 'Hosts');
     await page.locator('[data-host="test-host"]').getByRole('meter', { name: 'Memory of test-host' }).waitFor();
     await page.getByRole('button', { name: 'Create enrolment token' }).click();
-    await page.locator('#enrol-command').getByText(/^stormd join https:\/\/127\.0\.0\.1:\d+ --token \S+/).waitFor();
+    await page
+      .locator('#enrol-command')
+      .getByText(/^stormd join https:\/\/127\.0\.0\.1:\d+ --token \S+/)
+      .waitFor();
     await screenshot(page, '11-hosts');
 
     // DNS: an administrator's record added and removed through the page.
@@ -191,7 +201,10 @@ describe('web console', () => {
 
     // Network: this manager has no appliance network, so no uplink, and says how to open one.
     await nav('Network', 'Network');
-    await page.locator('[data-uplink="none"]').getByText(/No way out for guests: start the manager with --uplink nat/).waitFor();
+    await page
+      .locator('[data-uplink="none"]')
+      .getByText(/No way out for guests: start the manager with --uplink nat/)
+      .waitFor();
     await page.getByText('No forwards: nothing from outside reaches a guest.').waitFor();
     expect(await page.getByRole('form', { name: 'Open a forward' }).count()).toBe(0);
     await screenshot(page, '12b-network');
@@ -214,7 +227,11 @@ describe('web console', () => {
     await user.waitFor();
     expect(await page.locator('main [role=alert]').count()).toBe(0);
     await addUser();
-    await page.getByRole('form', { name: 'Add a user' }).getByRole('alert').getByText(/^Not added/).waitFor();
+    await page
+      .getByRole('form', { name: 'Add a user' })
+      .getByRole('alert')
+      .getByText(/^Not added/)
+      .waitFor();
     await screenshot(page, '14-directory');
     await user.getByRole('button', { name: 'Delete carol' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
@@ -248,13 +265,26 @@ describe('web console', () => {
     const withCookie = { cookie: `storm_session=${cookie!.value}` };
     const csrf = await rawRequest(manager.url, manager.ca, 'POST', '/api/v1/channels', withCookie, { url: channel.feedUrl });
     expect(csrf).toMatchObject({ status: 403, body: { code: 'MGR_ERR_CSRF' } });
-    const destroy = await rawRequest(manager.url, manager.ca, 'DELETE', new URL(instanceUrl).pathname.replace('/instances', '/api/v1/instances'), withCookie);
+    const destroy = await rawRequest(
+      manager.url,
+      manager.ca,
+      'DELETE',
+      new URL(instanceUrl).pathname.replace('/instances', '/api/v1/instances'),
+      withCookie,
+    );
     expect(destroy).toMatchObject({ status: 403, body: { code: 'MGR_ERR_CSRF' } });
     expect((await rawRequest(manager.url, manager.ca, 'GET', '/api/v1/instances', withCookie)).status).toBe(200);
     for (const path of ['/api/v1/instances', '/api/v1/channels', '/api/v1/events/recent', '/api/v1/session']) {
       expect(await rawRequest(manager.url, manager.ca, 'GET', path)).toMatchObject({ status: 401, body: { code: 'MGR_ERR_UNAUTHORIZED' } });
     }
-    const wrong = await rawRequest(manager.url, manager.ca, 'POST', '/api/v1/session', {}, { username: 'admin', password: 'wrong password' });
+    const wrong = await rawRequest(
+      manager.url,
+      manager.ca,
+      'POST',
+      '/api/v1/session',
+      {},
+      { username: 'admin', password: 'wrong password' },
+    );
     expect(wrong).toMatchObject({ status: 401, body: { code: 'MGR_ERR_LOGIN_FAILED' } });
     // The CLI's API token keeps working.
     expect((await manager.api.get<{ principal: string }>('/whoami')).principal).toBe('admin');

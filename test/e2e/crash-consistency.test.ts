@@ -54,10 +54,14 @@ async function manager(env: NodeJS.ProcessEnv = {}): Promise<ManagerProcess> {
 /** The host is ready by a heartbeat this manager received itself (placement and lifecycle need one). */
 async function heardFromHost(m: ManagerProcess): Promise<void> {
   const since = startedAt.get(m) ?? '';
-  await pollUntil(`a heartbeat from ${host.name} since the manager started`, async () => {
-    const { hosts } = await m.api.get<{ hosts: { name: string; status: string; lastHeartbeat: string | null }[] }>('/hosts');
-    return hosts.some((h) => h.name === host.name && h.status === 'ready' && (h.lastHeartbeat ?? '') >= since) ? true : undefined;
-  }, { timeoutMs: 60_000 });
+  await pollUntil(
+    `a heartbeat from ${host.name} since the manager started`,
+    async () => {
+      const { hosts } = await m.api.get<{ hosts: { name: string; status: string; lastHeartbeat: string | null }[] }>('/hosts');
+      return hosts.some((h) => h.name === host.name && h.status === 'ready' && (h.lastHeartbeat ?? '') >= since) ? true : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 beforeAll(async () => {
@@ -116,15 +120,24 @@ const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
  * judge the host silent by the last manager's heartbeat (its instances `unknown`) until one comes.
  */
 const runningIn = (m: ManagerProcess, idOrName: string) =>
-  pollUntil(`${idOrName} running in the new manager`, async () => {
-    const v = await m.api.get<Instance>(`/instances/${idOrName}`);
-    return v.state === 'running' ? v : undefined;
-  }, { timeoutMs: 60_000 });
+  pollUntil(
+    `${idOrName} running in the new manager`,
+    async () => {
+      const v = await m.api.get<Instance>(`/instances/${idOrName}`);
+      return v.state === 'running' ? v : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 
 /** The steps the journal recorded for the last operation of `kind`. */
 const journaledSteps = (kind: string) =>
   withDb(async (db) =>
-    (await db.all<{ name: string }>('SELECT s.name FROM operation_steps s WHERE s.operation_id = (SELECT id FROM operations WHERE kind = ? ORDER BY started_at DESC LIMIT 1) ORDER BY s.seq', [kind])).map((r) => r.name),
+    (
+      await db.all<{ name: string }>(
+        'SELECT s.name FROM operation_steps s WHERE s.operation_id = (SELECT id FROM operations WHERE kind = ? ORDER BY started_at DESC LIMIT 1) ORDER BY s.seq',
+        [kind],
+      )
+    ).map((r) => r.name),
   );
 
 /** Database, libvirt and the host's and manager's files agree; nothing is left open in the journal. */
@@ -141,9 +154,14 @@ async function checkAgreement(m: ManagerProcess): Promise<{ ids: string[] }> {
     expect(await db.all("SELECT kind, state FROM operations WHERE state IN ('running', 'undoing')")).toEqual([]);
     for (const i of instances) {
       // Writable layers: exactly those a stack or a checkpoint uses, and the current one; no package left behind.
-      const rows = await db.all<{ frozen: string }>('SELECT frozen FROM instances WHERE id = ? UNION ALL SELECT frozen FROM checkpoints WHERE instance_id = ?', [i.id, i.id]);
+      const rows = await db.all<{ frozen: string }>(
+        'SELECT frozen FROM instances WHERE id = ? UNION ALL SELECT frozen FROM checkpoints WHERE instance_id = ?',
+        [i.id, i.id],
+      );
       const used = new Set(rows.flatMap((r) => JSON.parse(r.frozen) as string[]));
-      const onHost = (await readdir(join(host.data, 'instances', i.id, 'writable'))).filter((f) => f.endsWith('.qcow2')).map((f) => f.replace(/(\.merged)?\.qcow2$/, ''));
+      const onHost = (await readdir(join(host.data, 'instances', i.id, 'writable')))
+        .filter((f) => f.endsWith('.qcow2'))
+        .map((f) => f.replace(/(\.merged)?\.qcow2$/, ''));
       expect(onHost.filter((l) => !used.has(l))).toHaveLength(1);
       expect([...used].filter((l) => !onHost.includes(l))).toEqual([]);
       expect(await readdir(join(host.data, 'instances', i.id, 'packages')).catch(() => [])).toEqual([]);
@@ -160,11 +178,19 @@ async function checkAgreement(m: ManagerProcess): Promise<{ ids: string[] }> {
  * Starts a manager that kills itself after `step` of an operation of `kind`, asks `act` of it (the
  * answer never comes), then a manager that reconciles; returns that one and the reconcile events.
  */
-async function killAfter(kind: string, step: string, act: (m: ManagerProcess) => Promise<unknown>, ready?: (m: ManagerProcess) => Promise<void>): Promise<{ m: ManagerProcess; events: Events['events'] }> {
+async function killAfter(
+  kind: string,
+  step: string,
+  act: (m: ManagerProcess) => Promise<unknown>,
+  ready?: (m: ManagerProcess) => Promise<void>,
+): Promise<{ m: ManagerProcess; events: Events['events'] }> {
   const doomed = await manager({ STORM_FAULT: `crash-after:${kind}:${step}` });
   await heardFromHost(doomed);
   await ready?.(doomed);
-  const refused = await act(doomed).then(() => 'an answer', (err: unknown) => err);
+  const refused = await act(doomed).then(
+    () => 'an answer',
+    (err: unknown) => err,
+  );
   expect(refused, String(refused)).toMatchObject({ code: 'CLI_ERR_UNREACHABLE' });
   expect(await doomed.proc.exited()).toMatchObject({ signal: 'SIGKILL' });
   const m = await manager();
@@ -177,13 +203,16 @@ async function killAfter(kind: string, step: string, act: (m: ManagerProcess) =>
 describe('kill -9 of the manager during launch', () => {
   const LAUNCH = ['instance.reserve', 'host.stage', 'host.instance-layer', 'host.define', 'host.start', 'instance.running'];
   // A launch whose guest already runs is finished; after its last step there is nothing left to do.
-  const outcome = (step: string) => (step === 'host.start' ? 'reconcile.launch-finished' : step === 'instance.running' ? null : 'reconcile.launch-undone');
+  const outcome = (step: string) =>
+    step === 'host.start' ? 'reconcile.launch-finished' : step === 'instance.running' ? null : 'reconcile.launch-undone';
 
   for (const step of LAUNCH) {
     const does = step === 'host.start' ? 'finishes the launch' : step === 'instance.running' ? 'has nothing to do' : 'undoes the launch';
     it(`after ${step}: reconcile ${does}, database and libvirt agree`, async () => {
       const name = `crash-${step.replace('.', '-')}`;
-      const { m, events } = await killAfter('launch', step, (d) => d.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name }));
+      const { m, events } = await killAfter('launch', step, (d) =>
+        d.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name }),
+      );
       const expected = outcome(step);
       expect(events.filter((e) => e.data.name === name).map((e) => e.type)).toEqual(expected ? [expected] : []);
       const { ids } = await checkAgreement(m);
@@ -227,24 +256,38 @@ describe('kill -9 of the manager during lifecycle operations (one booted guest t
 
   /** The guest's current boot is through (its power button works, so a stop is quick). */
   const booted = async (m: ManagerProcess) => {
-    await pollUntil('the guest to finish booting', async () => {
-      const { text } = await m.api.get<{ text: string }>(`/instances/${web.id}/console?bytes=262144`);
-      // Every boot starts with the firmware's banner.
-      return text.split('SeaBIOS').at(-1)?.includes('STORM-OS: ready') ? true : undefined;
-    }, { timeoutMs: 120_000 });
+    await pollUntil(
+      'the guest to finish booting',
+      async () => {
+        const { text } = await m.api.get<{ text: string }>(`/instances/${web.id}/console?bytes=262144`);
+        // Every boot starts with the firmware's banner.
+        return text.split('SeaBIOS').at(-1)?.includes('STORM-OS: ready') ? true : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
   };
   const shape = (i: Instance) => ({ state: i.state, version: i.version, layers: i.layers });
 
   /** Each step of `kind` killed in turn: every kill but the last is undone; the last leaves the operation done. */
-  function killEach(kind: string, steps: readonly string[], body: () => object, done: (before: Instance, after: Instance, m: ManagerProcess) => Promise<void>) {
+  function killEach(
+    kind: string,
+    steps: readonly string[],
+    body: () => object,
+    done: (before: Instance, after: Instance, m: ManagerProcess) => Promise<void>,
+  ) {
     for (const step of steps) {
       it(`${kind}, killed after ${step}: ${step === steps.at(-1) ? 'done' : 'undone'}, and database, libvirt and files agree`, async () => {
         const started = Date.now();
         let before: Instance | undefined;
-        const { m, events } = await killAfter(kind, step, (d) => d.api.post(`/instances/${web.id}/actions`, body()), async (d) => {
-          await booted(d);
-          before = await runningIn(d, web.id);
-        });
+        const { m, events } = await killAfter(
+          kind,
+          step,
+          (d) => d.api.post(`/instances/${web.id}/actions`, body()),
+          async (d) => {
+            await booted(d);
+            before = await runningIn(d, web.id);
+          },
+        );
         // Undone or done, the guest runs again; the state is read as for `before`.
         const after = await runningIn(m, web.id);
         const mine = events.filter((e) => e.data.name === 'web' && e.data.operation === kind).map((e) => e.type);
@@ -264,29 +307,53 @@ describe('kill -9 of the manager during lifecycle operations (one booted guest t
     }
   }
 
-  killEach('checkpoint', RESTACK, () => ({ action: 'checkpoint', label: 'crash test' }), async (before, after, m) => {
-    expect(after.layers.filter((l) => l.kind === 'frozen')).toHaveLength(before.layers.filter((l) => l.kind === 'frozen').length + 1);
-    const { checkpoints } = await m.api.get<{ checkpoints: { id: string; reason: string }[] }>(`/instances/${web.id}/checkpoints`);
-    expect(checkpoints.map((c) => c.reason)).toEqual(['crash test']);
-    checkpoint = checkpoints[0]!.id;
-  });
+  killEach(
+    'checkpoint',
+    RESTACK,
+    () => ({ action: 'checkpoint', label: 'crash test' }),
+    async (before, after, m) => {
+      expect(after.layers.filter((l) => l.kind === 'frozen')).toHaveLength(before.layers.filter((l) => l.kind === 'frozen').length + 1);
+      const { checkpoints } = await m.api.get<{ checkpoints: { id: string; reason: string }[] }>(`/instances/${web.id}/checkpoints`);
+      expect(checkpoints.map((c) => c.reason)).toEqual(['crash test']);
+      checkpoint = checkpoints[0]!.id;
+    },
+  );
 
-  killEach('rollback', RESTACK, () => ({ action: 'rollback', checkpoint }), async (_before, after, m) => {
-    // The checkpoint's stack (its one frozen layer) under a new writable layer; the state left is a checkpoint too.
-    expect(after.layers.filter((l) => l.kind === 'frozen')).toHaveLength(1);
-    const { checkpoints } = await m.api.get<{ checkpoints: { reason: string }[] }>(`/instances/${web.id}/checkpoints`);
-    expect(checkpoints.map((c) => c.reason)).toEqual(['crash test', 'before rollback to #1']);
-  });
+  killEach(
+    'rollback',
+    RESTACK,
+    () => ({ action: 'rollback', checkpoint }),
+    async (_before, after, m) => {
+      // The checkpoint's stack (its one frozen layer) under a new writable layer; the state left is a checkpoint too.
+      expect(after.layers.filter((l) => l.kind === 'frozen')).toHaveLength(1);
+      const { checkpoints } = await m.api.get<{ checkpoints: { reason: string }[] }>(`/instances/${web.id}/checkpoints`);
+      expect(checkpoints.map((c) => c.reason)).toEqual(['crash test', 'before rollback to #1']);
+    },
+  );
 
-  killEach('upgrade', RESTACK, () => ({ action: 'upgrade', version: '1.1.0' }), async (before, after) => {
-    expect([before.version, after.version]).toEqual(['1.0.0', '1.1.0']);
-  });
+  killEach(
+    'upgrade',
+    RESTACK,
+    () => ({ action: 'upgrade', version: '1.1.0' }),
+    async (before, after) => {
+      expect([before.version, after.version]).toEqual(['1.0.0', '1.1.0']);
+    },
+  );
 
-  killEach('package', [...RESTACK, 'package.build', 'package.ingest', 'package.publish'], () => ({ action: 'package', name: 'crash-site', version: '1.0.0' }), async (_before, _after, m) => {
-    // Killed before it rebuilt the local channel: the next start does it from the package's record.
-    await pollUntil('the package in the local channel', async () => {
-      const listed = (await m.api.get<{ appliances: { name: string; channelId: string }[] }>('/appliances')).appliances;
-      return listed.some((a) => a.name === 'crash-site' && a.channelId === 'ch-local') ? true : undefined;
-    }, { timeoutMs: 60_000 });
-  });
+  killEach(
+    'package',
+    [...RESTACK, 'package.build', 'package.ingest', 'package.publish'],
+    () => ({ action: 'package', name: 'crash-site', version: '1.0.0' }),
+    async (_before, _after, m) => {
+      // Killed before it rebuilt the local channel: the next start does it from the package's record.
+      await pollUntil(
+        'the package in the local channel',
+        async () => {
+          const listed = (await m.api.get<{ appliances: { name: string; channelId: string }[] }>('/appliances')).appliances;
+          return listed.some((a) => a.name === 'crash-site' && a.channelId === 'ch-local') ? true : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+    },
+  );
 });

@@ -25,13 +25,22 @@ let site: StormNetwork;
 
 beforeAll(async () => {
   // Cached after the first time; the sample channel then carries nginx-web and postfix-mail.
-  await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], { cwd: ROOT, maxBuffer: 64 << 20 }).catch((err: { stdout?: string; stderr?: string }) => {
+  await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
+    cwd: ROOT,
+    maxBuffer: 64 << 20,
+  }).catch((err: { stdout?: string; stderr?: string }) => {
     throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
   });
   site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
   // A user of STORM's directory, before the mail appliance looks anyone up.
-  await site.api.post('/directory/users', { uid: 'alice', sn: 'Liddell', cn: 'Alice Liddell', mail: 'alice@mx1.storm.internal', password: 'wonderland-2026' });
+  await site.api.post('/directory/users', {
+    uid: 'alice',
+    sn: 'Liddell',
+    cn: 'Alice Liddell',
+    mail: 'alice@mx1.storm.internal',
+    password: 'wonderland-2026',
+  });
 }, 30 * 60_000);
 
 afterAll(async () => {
@@ -44,7 +53,12 @@ const consoleUntil = (id: string, pattern: RegExp) => waitForConsole(site.api, i
 /** The writable layer of a launched instance (writable/w0.qcow2; instance.qcow2 on older hosts). */
 async function writableLayer(id: string): Promise<string> {
   const w0 = join(site.stormdData, 'instances', id, 'writable', 'w0.qcow2');
-  return (await stat(w0).then(() => true, () => false)) ? w0 : join(site.stormdData, 'instances', id, 'instance.qcow2');
+  return (await stat(w0).then(
+    () => true,
+    () => false,
+  ))
+    ? w0
+    : join(site.stormdData, 'instances', id, 'instance.qcow2');
 }
 
 /** Runs `debugfs -R cmd` on a raw copy of a stopped instance's layer. */
@@ -63,7 +77,12 @@ describe('Debian appliances launched from a channel', () => {
   let mail: Instance;
 
   it('boots nginx-web and postfix-mail on debian-jeos; both agents report applied', async () => {
-    web = await site.api.post<Instance>('/instances', { appliance: 'nginx-web', version: '1.0.0', name: 'web1', params: { serverName: 'www.example.test' } });
+    web = await site.api.post<Instance>('/instances', {
+      appliance: 'nginx-web',
+      version: '1.0.0',
+      name: 'web1',
+      params: { serverName: 'www.example.test' },
+    });
     mail = await site.api.post<Instance>('/instances', { appliance: 'postfix-mail', version: '1.0.0', name: 'mx1' });
     const webText = await consoleUntil(web.id, /nginx-web: nginx serving/);
     expect(webText).toContain('STORM-OS: layers present: debian-jeos nginx-web');
@@ -74,15 +93,34 @@ describe('Debian appliances launched from a channel', () => {
     expect(mailText).toContain('STORM-OS: layers present: debian-jeos postfix-mail');
     expect(mailText).toMatch(/STORM-AGENT: registered MX mx1\.storm\.internal 10 mx1\.storm\.internal/);
     expect(mailText).toContain('postfix-mail: smtpd listening on :25 for mx1.storm.internal');
-    for (const i of [web, mail]) expect((await site.api.get<Instance>(`/instances/${i.id}`)).guestStatus).toMatchObject({ phase: 'applied' });
+    for (const i of [web, mail])
+      expect((await site.api.get<Instance>(`/instances/${i.id}`)).guestStatus).toMatchObject({ phase: 'applied' });
   }, 900_000);
 
   it('serves the page by name from inside the namespace', async () => {
     const byInstance = await site.exec('curl', ['-sS', '--max-time', '10', 'http://web1.storm.internal/']);
     expect(byInstance.output).toContain('Hello from nginx-web');
-    const byServerName = await site.exec('curl', ['-sS', '--max-time', '10', '-H', 'Host: www.example.test', 'http://web1.storm.internal/']);
+    const byServerName = await site.exec('curl', [
+      '-sS',
+      '--max-time',
+      '10',
+      '-H',
+      'Host: www.example.test',
+      'http://web1.storm.internal/',
+    ]);
     expect(byServerName.output).toContain('Hello from nginx-web');
-    const other = await site.exec('curl', ['-sS', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: elsewhere.example', 'http://web1.storm.internal/']);
+    const other = await site.exec('curl', [
+      '-sS',
+      '--max-time',
+      '10',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      'Host: elsewhere.example',
+      'http://web1.storm.internal/',
+    ]);
     expect(other.output.trim()).toBe('404');
   }, 60_000);
 
@@ -93,8 +131,9 @@ describe('Debian appliances launched from a channel', () => {
     expect(a.output.trim()).toBe(mail.ip);
   }, 60_000);
 
-  it("stores the Debian OS layer once on the host for both appliances", async () => {
-    const record = (name: string) => readFile(join(BUILD, 'layers', `${name}.json`), 'utf8').then((t) => JSON.parse(t) as { sha256: string });
+  it('stores the Debian OS layer once on the host for both appliances', async () => {
+    const record = (name: string) =>
+      readFile(join(BUILD, 'layers', `${name}.json`), 'utf8').then((t) => JSON.parse(t) as { sha256: string });
     const [os, nginx, postfix] = await Promise.all([record('debian-jeos'), record('nginx-web'), record('postfix-mail')]);
     const stored = await readdir(join(site.stormdData, 'layers'));
     expect(stored.filter((f) => f === os.sha256)).toHaveLength(1);
@@ -140,7 +179,9 @@ print(json.dumps(out))
     expect(out).toMatchObject({ mx: 'mx1.storm.internal', ehlo: 250, alice: 'accepted' });
     expect(out['nobody']).toEqual({ 'nobody@mx1.storm.internal': [550, expect.stringMatching(/User unknown/)] });
     // The manager requires StartTLS for binds (--ldap-require-tls): Postfix's lookups went over TLS.
-    const { services } = await site.api.get<{ services: { ldap: { tlsStarted: number; bindsSucceeded: number; bindsInClearRefused: number } } }>('/network');
+    const { services } = await site.api.get<{
+      services: { ldap: { tlsStarted: number; bindsSucceeded: number; bindsInClearRefused: number } };
+    }>('/network');
     expect(services.ldap.tlsStarted).toBeGreaterThan(0);
     expect(services.ldap.bindsSucceeded).toBeGreaterThan(0);
     expect(services.ldap.bindsInClearRefused).toBe(0);
@@ -148,15 +189,23 @@ print(json.dumps(out))
     await new Promise((r) => setTimeout(r, 5000));
     await site.api.post(`/instances/${mail.id}/actions`, { action: 'stop' });
     // The bind account the manager seeded at launch, which the appliance used.
-    const seed = JSON.parse((await readInstanceFile(await writableLayer(mail.id), 'upper/etc/storm/ldap.json')).toString()) as Record<string, string>;
+    const seed = JSON.parse((await readInstanceFile(await writableLayer(mail.id), 'upper/etc/storm/ldap.json')).toString()) as Record<
+      string,
+      string
+    >;
     expect(seed).toMatchObject({ uri: expect.stringMatching(/^ldap:\/\/storm\.local/), bindDn: 'cn=mx1,ou=services,dc=storm,dc=internal' });
     const listing = await debugfs(mail.id, 'ls -p /upper/var/mail/vhosts/alice/new');
     // `ls -p` lines are /inode/mode/uid/gid/name/size/; skip . and ..
-    const file = listing.split('\n').map((l) => l.split('/')[5]).find((n) => n && n !== '.' && n !== '..');
+    const file = listing
+      .split('\n')
+      .map((l) => l.split('/')[5])
+      .find((n) => n && n !== '.' && n !== '..');
     expect(file, listing).toBeTruthy();
     const message = await debugfs(mail.id, `cat /upper/var/mail/vhosts/alice/new/${file}`);
     expect(message).toContain('Subject: hello from STORM');
     expect(message).toContain('Delivered-To: alice@mx1.storm.internal');
-    expect(await debugfs(mail.id, 'cat /upper/var/log/postfix.log')).toMatch(/to=<alice@mx1\.storm\.internal>.*status=sent \(delivered to maildir\)/);
+    expect(await debugfs(mail.id, 'cat /upper/var/log/postfix.log')).toMatch(
+      /to=<alice@mx1\.storm\.internal>.*status=sent \(delivered to maildir\)/,
+    );
   }, 300_000);
 });

@@ -41,10 +41,22 @@ beforeAll(async () => {
   toolLog = join(spyRoot, 'calls.log');
   const tools = await loggingTools(join(spyRoot, 'bin'), toolLog);
   await writeFile(toolLog, '');
-  site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8'), stormdEnv: { PATH: `${tools}:${process.env['PATH'] ?? ''}` } });
+  site = await startStormNetwork({
+    channelDir: join(BUILD, 'channel'),
+    publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8'),
+    stormdEnv: { PATH: `${tools}:${process.env['PATH'] ?? ''}` },
+  });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
   const hostile = await publishHostileChannel(join(site.dir.path, 'hostile'), `http://127.0.0.1:${HOSTILE_PORT}/`);
-  const server = site.net.start(site.ns, process.execPath, [join(ROOT, 'bin/storm-channel.js'), 'serve', hostile.dir, '--host', '127.0.0.1', '--port', String(HOSTILE_PORT)]);
+  const server = site.net.start(site.ns, process.execPath, [
+    join(ROOT, 'bin/storm-channel.js'),
+    'serve',
+    hostile.dir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(HOSTILE_PORT),
+  ]);
   await server.waitFor(/listening|serving/i, 20_000);
   await site.api.post('/channels', { url: `http://127.0.0.1:${HOSTILE_PORT}/channel.xml`, publicKey: hostile.publicKey });
 }, 180_000);
@@ -76,7 +88,9 @@ describe('a hostile guest on the appliance network', () => {
     await console_(victim.id, /STORM-AGENT: applied/);
     // The victim's token, as a guest that stole it would hold it (read while the victim is off).
     await site.api.post(`/instances/${victim.id}/actions`, { action: 'stop' });
-    const token = (await readInstanceFile(join(site.stormdData, 'instances', victim.id, 'writable', 'w0.qcow2'), 'upper/etc/storm/token')).toString().trim();
+    const token = (await readInstanceFile(join(site.stormdData, 'instances', victim.id, 'writable', 'w0.qcow2'), 'upper/etc/storm/token'))
+      .toString()
+      .trim();
     await site.api.post(`/instances/${victim.id}/actions`, { action: 'start' });
     await console_(victim.id, /STORM-AGENT: applied[\s\S]*STORM-AGENT: applied/);
 
@@ -113,9 +127,16 @@ describe('a hostile guest on the appliance network', () => {
     expect(healthy.code, healthy.output).toBe(0);
     const damaged = await storm.run(['package', 'hostile', 'hostile-site@1.0.0'], { timeoutMs: 600_000 });
     expect(damaged.code).not.toBe(0);
-    expect.soft(damaged.stderr).toMatch(/STORMD_ERR_LAYER_DAMAGED: writable layer damaged: writable layer w0: its ext4 filesystem cannot be read or repaired \(e2fsck exit 8: .*\); the guest damaged it\. Roll the instance back to a checkpoint, or destroy it/);
+    expect
+      .soft(damaged.stderr)
+      .toMatch(
+        /STORMD_ERR_LAYER_DAMAGED: writable layer damaged: writable layer w0: its ext4 filesystem cannot be read or repaired \(e2fsck exit 8: .*\); the guest damaged it\. Roll the instance back to a checkpoint, or destroy it/,
+      );
     // Whatever stormd ran: never an ext4 mount, never a loop device.
     const calls = (await readFile(toolLog, 'utf8')).split('\n').filter(Boolean);
-    expect(calls.filter((c) => c.startsWith('mount') || /^losetup .*(--find|--show|-f )/.test(c)), 'mount and losetup calls of stormd').toEqual([]);
+    expect(
+      calls.filter((c) => c.startsWith('mount') || /^losetup .*(--find|--show|-f )/.test(c)),
+      'mount and losetup calls of stormd',
+    ).toEqual([]);
   }, 900_000);
 });

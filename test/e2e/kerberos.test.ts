@@ -26,15 +26,25 @@ let ssh: Instance;
 let krb5Conf: string;
 
 beforeAll(async () => {
-  await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], { cwd: ROOT, maxBuffer: 64 << 20 }).catch((err: { stdout?: string; stderr?: string }) => {
+  await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
+    cwd: ROOT,
+    maxBuffer: 64 << 20,
+  }).catch((err: { stdout?: string; stderr?: string }) => {
     throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
   });
-  site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8'), managerArgs: ['--kdc-listen', `${SITE.managerAddress}:88`] });
+  site = await startStormNetwork({
+    channelDir: join(BUILD, 'channel'),
+    publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8'),
+    managerArgs: ['--kdc-listen', `${SITE.managerAddress}:88`],
+  });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
   await site.api.post('/directory/users', { uid: 'alice', sn: 'Liddell', cn: 'Alice Liddell', password: 'wonderland-2026' });
   // The namespace's own client profile: the realm's KDC on the manager's address, names as given.
   krb5Conf = join(site.dir.path, 'krb5.conf');
-  await writeFile(krb5Conf, `[libdefaults]\n default_realm = ${REALM}\n rdns = false\n dns_canonicalize_hostname = false\n[realms]\n ${REALM} = {\n  kdc = ${SITE.managerAddress}:88\n }\n[domain_realm]\n .${SITE.domain} = ${REALM}\n`);
+  await writeFile(
+    krb5Conf,
+    `[libdefaults]\n default_realm = ${REALM}\n rdns = false\n dns_canonicalize_hostname = false\n[realms]\n ${REALM} = {\n  kdc = ${SITE.managerAddress}:88\n }\n[domain_realm]\n .${SITE.domain} = ${REALM}\n`,
+  );
 }, 30 * 60_000);
 
 afterAll(async () => {
@@ -43,17 +53,28 @@ afterAll(async () => {
 }, 120_000);
 
 /** A shell line inside the namespace with the realm's profile and a private ticket cache. */
-const inSite = (line: string, cache = 'alice') => site.exec('sh', ['-c', `KRB5_CONFIG=${krb5Conf} KRB5CCNAME=FILE:${join(site.dir.path, `cc-${cache}`)}; export KRB5_CONFIG KRB5CCNAME; ${line}`], 60_000);
+const inSite = (line: string, cache = 'alice') =>
+  site.exec(
+    'sh',
+    ['-c', `KRB5_CONFIG=${krb5Conf} KRB5CCNAME=FILE:${join(site.dir.path, `cc-${cache}`)}; export KRB5_CONFIG KRB5CCNAME; ${line}`],
+    60_000,
+  );
 const SSH = `ssh -o GSSAPIAuthentication=yes -o PreferredAuthentications=gssapi-with-mic -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=20 alice@${FQDN}`;
 
 describe('Kerberos in a Debian appliance', () => {
   it('the guest gets its keytab at boot: klist -k shows host/<fqdn>, kinit -k with it works', async () => {
     ssh = await site.api.post<Instance>('/instances', { appliance: 'ssh-kerberos', version: '1.0.0', name: 'ssh1' });
-    const text = await waitForConsole(site.api, ssh.id, /ssh-kerberos: sshd listening on :22/, { timeoutMs: 600_000, failOn: new RegExp(`${GUEST_FAILED.source}|ssh-kerberos: .*failed`) });
+    const text = await waitForConsole(site.api, ssh.id, /ssh-kerberos: sshd listening on :22/, {
+      timeoutMs: 600_000,
+      failOn: new RegExp(`${GUEST_FAILED.source}|ssh-kerberos: .*failed`),
+    });
     expect(text).toContain(`STORM-AGENT: kerberos keytab for host/${FQDN}@${REALM}`);
     expect(text).toContain(`ssh-kerberos: keytab holds host/${FQDN}@${REALM}`);
     expect(text).toContain(`ssh-kerberos: kinit -k host/${FQDN} ok`);
-    expect((await site.api.get<Instance>(`/instances/${ssh.id}`)).guestStatus).toMatchObject({ phase: 'applied', details: expect.stringContaining(`keytab=${REALM}`) });
+    expect((await site.api.get<Instance>(`/instances/${ssh.id}`)).guestStatus).toMatchObject({
+      phase: 'applied',
+      details: expect.stringContaining(`keytab=${REALM}`),
+    });
   }, 900_000);
 
   it("serves the realm's _kerberos SRV and TXT records", async () => {
@@ -77,7 +98,7 @@ describe('Kerberos in a Debian appliance', () => {
     expect((await inSite('klist')).output).toContain(`host/${FQDN}@${REALM}`);
   }, 120_000);
 
-  it("destroying the instance removes its principals", async () => {
+  it('destroying the instance removes its principals', async () => {
     await site.api.delete(`/instances/${ssh.id}`);
     const realm = await site.api.get<{ instances: { name: string }[] }>('/kerberos');
     expect(realm.instances.map((i) => i.name)).not.toContain('ssh1');

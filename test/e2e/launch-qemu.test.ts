@@ -39,13 +39,21 @@ afterAll(async () => {
 
 const consoleText = async (id: string) => (await manager.api.get<{ text: string }>(`/instances/${id}/console?bytes=262144`)).text;
 const consoleUntil = (id: string, pattern: RegExp) => waitForConsole(manager.api, id, pattern, { timeoutMs: 150_000 });
-const virshNames = async () => (await run('virsh', ['-c', libvirtd.uri, 'list', '--all', '--name'])).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+const virshNames = async () =>
+  (await run('virsh', ['-c', libvirtd.uri, 'list', '--all', '--name'])).stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 describe('launch on qemu:///system', () => {
   let id: string;
 
   it('launches hello-web through the API and boots it', async () => {
-    const inst = await manager.api.post<{ id: string; state: string; host: { name: string } }>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'hello1' });
+    const inst = await manager.api.post<{ id: string; state: string; host: { name: string } }>('/instances', {
+      appliance: 'hello-web',
+      version: '1.0.0',
+      name: 'hello1',
+    });
     id = inst.id;
     expect(inst).toMatchObject({ state: 'running', host: { name: 'qemu-host' } });
     expect(await virshNames()).toContain(`storm-${id}`);

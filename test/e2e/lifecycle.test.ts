@@ -33,7 +33,9 @@ interface Operated extends Instance {
 
 beforeAll(async () => {
   // A copy of the sample channel: one test corrupts a layer in it.
-  const { dir } = await import('../harness/libvirtd.js').then((m) => m.makeVmDir('storm-lifecycle-channel-').then((d) => ({ dir: d.path })));
+  const { dir } = await import('../harness/libvirtd.js').then((m) =>
+    m.makeVmDir('storm-lifecycle-channel-').then((d) => ({ dir: d.path })),
+  );
   channelDir = join(dir, 'channel');
   await cp(join(BUILD, 'channel'), channelDir, { recursive: true });
   site = await startStormNetwork({ channelDir, publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });

@@ -18,7 +18,11 @@ const BUILD = resolve(import.meta.dirname, '../../appliances/build');
 let site: StormNetwork;
 
 beforeAll(async () => {
-  site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8'), managerArgs: ['--kdc-listen', `${SITE.managerAddress}:88`] });
+  site = await startStormNetwork({
+    channelDir: join(BUILD, 'channel'),
+    publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8'),
+    managerArgs: ['--kdc-listen', `${SITE.managerAddress}:88`],
+  });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
 }, 180_000);
 afterAll(async () => {
@@ -32,7 +36,12 @@ describe('network services with a real guest', () => {
   let web: Instance;
 
   it('gives the VM its reserved address, storm.local, its configuration; it registers its MX and reports applied', async () => {
-    web = await site.api.post<Instance>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'hello1', params: { greeting: 'Hi from STORM' } });
+    web = await site.api.post<Instance>('/instances', {
+      appliance: 'hello-web',
+      version: '1.0.0',
+      name: 'hello1',
+      params: { greeting: 'Hi from STORM' },
+    });
     expect(web.ip).toBe('10.77.0.2');
     const text = await consoleUntil(web.id, /STORM-AGENT: applied/);
     expect(text).toContain(`STORM-OS: network eth0 ${web.ip}`);
@@ -68,7 +77,8 @@ describe('XML-RPC with python xmlrpc.client', () => {
     ];
     // Stopped, their addresses are free for a client namespace, and their instance layers readable.
     for (const i of [one, two]) await site.api.post(`/instances/${i.id}/actions`, { action: 'stop' });
-    const token = async (i: Instance) => (await readInstanceFile(join(site.stormdData, 'instances', i.id, 'writable', 'w0.qcow2'), 'upper/etc/storm/token')).toString().trim();
+    const token = async (i: Instance) =>
+      (await readInstanceFile(join(site.stormdData, 'instances', i.id, 'writable', 'w0.qcow2'), 'upper/etc/storm/token')).toString().trim();
     const [t1, t2] = [await token(one!), await token(two!)];
 
     const guest = await site.net.addGuest({ mac: one!.mac });
@@ -116,14 +126,20 @@ except xmlrpc.client.Fault as f:
 print(json.dumps(out))
 `,
     );
-    const py = await site.net.exec(guest.ns, 'python3', [script, `https://${SITE.managerAddress}:${SITE.apiPort}/RPC2`, ca, t1, t2], { timeoutMs: 60_000 });
+    const py = await site.net.exec(guest.ns, 'python3', [script, `https://${SITE.managerAddress}:${SITE.apiPort}/RPC2`, ca, t1, t2], {
+      timeoutMs: 60_000,
+    });
     expect(py.code, py.output).toBe(0);
     const out = JSON.parse(py.output.trim().split('\n').at(-1)!) as Record<string, unknown>;
-    expect(out['config']).toMatchObject({ instance: { name: 'xr1', ip: one!.ip, mac: one!.mac }, appliance: { name: 'hello-web' }, services: { domain: SITE.domain, dns: SITE.managerAddress } });
+    expect(out['config']).toMatchObject({
+      instance: { name: 'xr1', ip: one!.ip, mac: one!.mac },
+      appliance: { name: 'hello-web' },
+      services: { domain: SITE.domain, dns: SITE.managerAddress },
+    });
     expect(out['other']).toMatchObject({ fault: 5, message: expect.stringMatching(/another address/) });
     expect(out['unknown']).toMatchObject({ fault: 2 });
     expect(out['huge']).toMatchObject({ refused: expect.anything() });
-    expect([413, expect.stringMatching(/^connection closed/)]).toContainEqual(((out['huge'] as { refused: unknown }).refused));
+    expect([413, expect.stringMatching(/^connection closed/)]).toContainEqual((out['huge'] as { refused: unknown }).refused);
     expect(out['after']).toBe('xr1');
     expect(out['record']).toMatchObject({ type: 'TXT', name: 'xr1.storm.internal', value: 'hello from python' });
     expect(out['foreign']).toMatchObject({ fault: 5, message: expect.stringMatching(/not within/) });

@@ -61,7 +61,10 @@ beforeAll(async () => {
   const cloned = await readFile(join(clone.dir, 'README.md'), 'utf8');
   if (cloned !== README) throw new Error('README.md differs from HEAD: commit it first (the test runs a clone of HEAD)');
   net = await createNetns();
-  madeVarLibStorm = !(await stat('/var/lib/storm').then(() => true, () => false));
+  madeVarLibStorm = !(await stat('/var/lib/storm').then(
+    () => true,
+    () => false,
+  ));
   const mounts: string[] = [];
   for (const target of PRIVATE) {
     const source = join(clone.home, 'private', target.replaceAll('/', '_'));
@@ -94,23 +97,39 @@ describe("the README's quick start, as written, from a fresh clone", () => {
     expect((await stat(token)).mode & 0o777).toBe(0o600);
     const password = /console login: admin \/ (\S+)/.exec(out)?.[1];
     expect(password, out).toBeTruthy();
-    const login = await net.exec(net.name, 'curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', join(clone.dir, 'data/pki/ca.pem'),
-      '-H', 'content-type: application/json', '-d', JSON.stringify({ username: 'admin', password }), 'https://127.0.0.1:8443/api/v1/session']);
+    const login = await net.exec(net.name, 'curl', [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--cacert',
+      join(clone.dir, 'data/pki/ca.pem'),
+      '-H',
+      'content-type: application/json',
+      '-d',
+      JSON.stringify({ username: 'admin', password }),
+      'https://127.0.0.1:8443/api/v1/session',
+    ]);
     expect(login.output).toBe('201');
     // SIGTERM below goes to the manager itself, not to a shell in front of it.
     expect(await readFile(`/proc/${manager.pid}/cmdline`, 'utf8')).toContain('bin/storm-manager.js');
   });
 
   for (const step of quickStart.steps) {
-    it(`runs: ${withoutComment(step)}`, async () => {
-      if (failed) throw new Error(`not run: an earlier step failed (${failed})`);
-      try {
-        await runStep(step);
-      } catch (err) {
-        failed = withoutComment(step);
-        throw err instanceof Error ? Object.assign(err, { message: `${err.message}${managerTail()}` }) : err;
-      }
-    }, APPLIED_MS + 60_000);
+    it(
+      `runs: ${withoutComment(step)}`,
+      async () => {
+        if (failed) throw new Error(`not run: an earlier step failed (${failed})`);
+        try {
+          await runStep(step);
+        } catch (err) {
+          failed = withoutComment(step);
+          throw err instanceof Error ? Object.assign(err, { message: `${err.message}${managerTail()}` }) : err;
+        }
+      },
+      APPLIED_MS + 60_000,
+    );
   }
 
   it('SIGTERM stops the manager with exit 0', async () => {
@@ -166,7 +185,8 @@ async function again(step: string, want: RegExp, timeoutMs: number, what: string
     const r = await sh.run(step);
     expect(r.code, r.output).toBe(0);
     if (want.test(r.output)) return;
-    if (/^state\s+error\b|^\s*phase\s+failed\b|STORM-AGENT: failed|STORM-INIT: error/m.test(r.output)) throw new Error(`the guest failed:\n${r.output}`);
+    if (/^state\s+error\b|^\s*phase\s+failed\b|STORM-AGENT: failed|STORM-INIT: error/m.test(r.output))
+      throw new Error(`the guest failed:\n${r.output}`);
     if (Date.now() > deadline) throw new Error(`${what} did not show within ${timeoutMs} ms; the last output:\n${r.output}`);
     await new Promise((res) => setTimeout(res, 2000));
   }

@@ -47,7 +47,14 @@ beforeAll(async () => {
   dir = await makeVmDir('storm-e2e-serial-');
   await writeFile(join(dir.path, 'admin.pw'), `${PASSWORD}\n`, { mode: 0o600 });
   channel = await publishSampleChannelForTest();
-  manager = await startManager(join(dir.path, 'manager'), ['--channel-allow', '127.0.0.0/8', '--heartbeat', '2', '--admin-password-file', join(dir.path, 'admin.pw')]);
+  manager = await startManager(join(dir.path, 'manager'), [
+    '--channel-allow',
+    '127.0.0.0/8',
+    '--heartbeat',
+    '2',
+    '--admin-password-file',
+    join(dir.path, 'admin.pw'),
+  ]);
   await startStormd(manager, { name: 'qemu-host', dir: dir.path, hypervisor: libvirtd.uri });
   await manager.api.post('/channels', { url: channel.feedUrl, publicKey: channel.publicKey });
   id = (await manager.api.post<{ id: string }>('/instances', { appliance: 'hello-web', version: '1.0.0', name: NAME })).id;
@@ -64,7 +71,8 @@ afterAll(async () => {
 }, 120_000);
 
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-serial-${ctx.task.name.replace(/\W+/g, '-').slice(0, 50)}`).catch(() => undefined);
+  if (ctx.task.result?.state === 'fail' && page)
+    await screenshot(page, `failed-serial-${ctx.task.name.replace(/\W+/g, '-').slice(0, 50)}`).catch(() => undefined);
 });
 
 const attachUrl = (query = '') => `${manager.url.replace(/^https/, 'wss')}/api/v1/instances/${NAME}/console/attach${query}`;
@@ -77,7 +85,11 @@ function connect(headers: Record<string, string>, protocols: string[] = [], quer
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, code: (JSON.parse(body) as { code: string }).code })));
+      res.on('end', () =>
+        reject(
+          Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, code: (JSON.parse(body) as { code: string }).code }),
+        ),
+      );
     });
     ws.once('error', reject);
   });
@@ -101,7 +113,8 @@ function viewer(ws: WebSocket): Viewer {
   const poll = async (ok: () => boolean, what: string, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     while (!ok()) {
-      if (Date.now() > deadline) throw new Error(`never saw ${what}; output: ${JSON.stringify(out.slice(-1500))}; notices: ${JSON.stringify(notices)}`);
+      if (Date.now() > deadline)
+        throw new Error(`never saw ${what}; output: ${JSON.stringify(out.slice(-1500))}; notices: ${JSON.stringify(notices)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
@@ -117,23 +130,38 @@ function viewer(ws: WebSocket): Viewer {
   };
 }
 
-const closed = (v: Viewer) => new Promise<void>((resolve) => (v.ws.readyState === WebSocket.CLOSED ? resolve() : v.ws.once('close', () => resolve())));
+const closed = (v: Viewer) =>
+  new Promise<void>((resolve) => (v.ws.readyState === WebSocket.CLOSED ? resolve() : v.ws.once('close', () => resolve())));
 
 describe('interactive serial console', () => {
   it('refuses a WebSocket without credentials, from another origin, and a session cookie without its CSRF token', async () => {
     const origin = new URL(manager.url).origin;
     await expect(connect({})).rejects.toMatchObject({ status: 401, code: 'MGR_ERR_UNAUTHORIZED' });
-    await expect(connect({ authorization: `Bearer ${manager.token}`, origin: 'https://evil.example' })).rejects.toMatchObject({ status: 403, code: 'MGR_ERR_ORIGIN' });
+    await expect(connect({ authorization: `Bearer ${manager.token}`, origin: 'https://evil.example' })).rejects.toMatchObject({
+      status: 403,
+      code: 'MGR_ERR_ORIGIN',
+    });
     const login = await rawRequestWithCookie();
     const cookie = login.cookie;
     await expect(connect({ cookie, origin }, ['storm.serial.v1'])).rejects.toMatchObject({ status: 403, code: 'MGR_ERR_CSRF' });
-    await expect(connect({ cookie, origin }, ['storm.serial.v1', 'storm.csrf.wrong'])).rejects.toMatchObject({ status: 403, code: 'MGR_ERR_CSRF' });
-    await expect(connect({ cookie, origin: 'https://evil.example' }, ['storm.serial.v1', `storm.csrf.${login.csrfToken}`])).rejects.toMatchObject({ status: 403, code: 'MGR_ERR_ORIGIN' });
-    await expect(connect({ cookie }, ['storm.serial.v1', `storm.csrf.${login.csrfToken}`])).rejects.toMatchObject({ status: 403, code: 'MGR_ERR_ORIGIN' });
+    await expect(connect({ cookie, origin }, ['storm.serial.v1', 'storm.csrf.wrong'])).rejects.toMatchObject({
+      status: 403,
+      code: 'MGR_ERR_CSRF',
+    });
+    await expect(
+      connect({ cookie, origin: 'https://evil.example' }, ['storm.serial.v1', `storm.csrf.${login.csrfToken}`]),
+    ).rejects.toMatchObject({ status: 403, code: 'MGR_ERR_ORIGIN' });
+    await expect(connect({ cookie }, ['storm.serial.v1', `storm.csrf.${login.csrfToken}`])).rejects.toMatchObject({
+      status: 403,
+      code: 'MGR_ERR_ORIGIN',
+    });
     // The same session from the manager's own origin with its token is let in.
     const ok = await connect({ cookie, origin }, ['storm.serial.v1', `storm.csrf.${login.csrfToken}`]);
     expect(ok.ws.protocol).toBe('storm.serial.v1');
-    expect(await ok.noticeWhere((n) => n.type === 'attached')).toMatchObject({ role: 'writer', you: { principal: 'admin', via: 'console' } });
+    expect(await ok.noticeWhere((n) => n.type === 'attached')).toMatchObject({
+      role: 'writer',
+      you: { principal: 'admin', via: 'console' },
+    });
     ok.ws.close();
     await closed(ok);
   }, 60_000);
@@ -153,7 +181,14 @@ describe('interactive serial console', () => {
     for (const v of [a, b, c]) await v.until(new RegExp(`\\r\\ntyped-${typed}\\r\\n`));
     expect(a.output()).not.toContain(`ignored-${ignored}`);
     c.ws.send(JSON.stringify({ type: 'takeover' }));
-    for (const v of [a, b]) expect(await v.noticeWhere((n) => n.type === 'writer')).toMatchObject({ type: 'writer', role: 'reader', reason: 'takeover', writer: { client: 3 }, previous: { client: 1 } });
+    for (const v of [a, b])
+      expect(await v.noticeWhere((n) => n.type === 'writer')).toMatchObject({
+        type: 'writer',
+        role: 'reader',
+        reason: 'takeover',
+        writer: { client: 3 },
+        previous: { client: 1 },
+      });
     expect(await c.noticeWhere((n) => n.type === 'writer')).toMatchObject({ role: 'writer', reason: 'takeover' });
     const after = tag();
     a.ws.send(Buffer.from(`echo old-writer-${after}\r`), { binary: true });
@@ -266,7 +301,12 @@ describe('interactive serial console', () => {
     expect(await v.noticeWhere((n) => n.type === 'ended', 30_000)).toMatchObject({ reason: expect.stringMatching(/serial port closed/) });
     expect(await closeCode).toBe(4000);
     // The page still attached from the previous step says so too.
-    if (page) await page.getByRole('region', { name: 'Terminal' }).getByRole('status').filter({ hasText: /^Closed: .*serial port closed/ }).waitFor();
+    if (page)
+      await page
+        .getByRole('region', { name: 'Terminal' })
+        .getByRole('status')
+        .filter({ hasText: /^Closed: .*serial port closed/ })
+        .waitFor();
     await expect(connect(auth)).rejects.toMatchObject({ status: 409, code: 'MGR_ERR_CONFLICT' });
   }, 90_000);
 });
@@ -282,14 +322,18 @@ function watchCsp(p: Page, errors: string[]): void {
 async function rawRequestWithCookie(): Promise<{ cookie: string; csrfToken: string }> {
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
-    const req = request(new URL('/api/v1/session', manager.url), { method: 'POST', ca: manager.ca, headers: { 'content-type': 'application/json' } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => {
-        const cookie = String(res.headers['set-cookie']?.[0] ?? '').split(';')[0] ?? '';
-        resolve({ cookie, csrfToken: (JSON.parse(body) as { csrfToken: string }).csrfToken });
-      });
-    });
+    const req = request(
+      new URL('/api/v1/session', manager.url),
+      { method: 'POST', ca: manager.ca, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => {
+          const cookie = String(res.headers['set-cookie']?.[0] ?? '').split(';')[0] ?? '';
+          resolve({ cookie, csrfToken: (JSON.parse(body) as { csrfToken: string }).csrfToken });
+        });
+      },
+    );
     req.once('error', reject);
     req.end(JSON.stringify({ username: 'admin', password: PASSWORD }));
   });
@@ -305,5 +349,8 @@ async function openTerminal(p: Page) {
 /** Waits until a row of the xterm screen is exactly `text` (the guest's answer, not the echoed command); xterm draws only what is in view. */
 async function termLine(p: Page, text: string): Promise<void> {
   await p.locator('.serial-screen').scrollIntoViewIfNeeded();
-  await p.locator('.serial-screen .xterm-rows > div', { hasText: new RegExp(`^\\s*${text}\\s*$`) }).first().waitFor({ timeout: 30_000 });
+  await p
+    .locator('.serial-screen .xterm-rows > div', { hasText: new RegExp(`^\\s*${text}\\s*$`) })
+    .first()
+    .waitFor({ timeout: 30_000 });
 }

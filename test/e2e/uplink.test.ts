@@ -52,7 +52,12 @@ async function publishProbeChannel(root: string): Promise<{ channelDir: string; 
     memoryMiB: 128,
     vcpus: 1,
     layers: [
-      { kind: 'os', file: join(APPLIANCE_BUILD, 'layers/tiny-os.squashfs'), kernel: join(APPLIANCE_BUILD, 'vmlinuz'), initrd: join(APPLIANCE_BUILD, 'initrd.img') },
+      {
+        kind: 'os',
+        file: join(APPLIANCE_BUILD, 'layers/tiny-os.squashfs'),
+        kernel: join(APPLIANCE_BUILD, 'vmlinuz'),
+        initrd: join(APPLIANCE_BUILD, 'initrd.img'),
+      },
       { kind: 'appliance', dir: PROBE_ROOTFS },
     ],
     parameters: [{ name: 'target', type: 'string', pattern: '[0-9.]{7,15}:[0-9]{1,5}', description: 'HOST:PORT the guest fetches' }],
@@ -99,7 +104,12 @@ beforeAll(async () => {
   storm = stormCli(site.apiUrl, site.managerData);
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
   const t0 = Date.now();
-  probe = await site.api.post<LaunchedInstance>('/instances', { appliance: 'uplink-probe', version: '1.0.0', name: 'probe', params: { target: `${world.serverAddress}:${world.serverPort}` } });
+  probe = await site.api.post<LaunchedInstance>('/instances', {
+    appliance: 'uplink-probe',
+    version: '1.0.0',
+    name: 'probe',
+    params: { target: `${world.serverAddress}:${world.serverPort}` },
+  });
   const text = await waitForConsole(site.api, probe.id, /STORM-AGENT: applied/, { failOn: GUEST_FAILED });
   expect(text).toContain('uplink-probe: listening on :80 and :81');
   console.log(`uplink e2e: the probe guest was up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -119,7 +129,9 @@ describe('the uplink, with an outside namespace for the world', () => {
     expect(server.output()).toMatch(/^198\.51\.100\.1 - - .*"GET \/ HTTP\/1\.1" 200/m);
     expect(server.output()).not.toContain('10.77.0.');
     const shown = await storm.run(['network']);
-    expect(shown.stdout).toMatch(/^uplink {4}nat: active, masquerading 10\.77\.0\.0\/24 out through the host's route \(table inet storm on br0\)$/m);
+    expect(shown.stdout).toMatch(
+      /^uplink {4}nat: active, masquerading 10\.77\.0\.0\/24 out through the host's route \(table inet storm on br0\)$/m,
+    );
     expect(shown.stdout).toContain('router 10.77.0.1');
   }, 60_000);
 
@@ -134,9 +146,15 @@ describe('the uplink, with an outside namespace for the world', () => {
     expect(add.code, add.output).toBe(0);
     expect(add.stdout).toBe(`forwarding tcp 8080 to probe:80 (${probe.ip})\n`);
     expect((await fromOutside(`http://${world.siteAddress}:8080/`)).output).toBe('uplink-probe port 80\n');
-    const [direct80, direct81, other] = await Promise.all([fromOutside(`http://${probe.ip}/`), fromOutside(`http://${probe.ip}:81/`), fromOutside(`http://${world.siteAddress}:8081/`)]);
+    const [direct80, direct81, other] = await Promise.all([
+      fromOutside(`http://${probe.ip}/`),
+      fromOutside(`http://${probe.ip}:81/`),
+      fromOutside(`http://${world.siteAddress}:8081/`),
+    ]);
     expect([direct80.code, direct81.code, other.code]).toEqual([28, 28, 7]);
-    expect((await storm.run(['network', 'forward', 'ls'])).stdout).toMatch(/^PROTOCOL\s+PORT\s+INSTANCE\s+ADDRESS\s+TARGET PORT\s+ACTIVE\ntcp\s+8080\s+probe\s+10\.77\.0\.\d+\s+80\s+yes\n$/);
+    expect((await storm.run(['network', 'forward', 'ls'])).stdout).toMatch(
+      /^PROTOCOL\s+PORT\s+INSTANCE\s+ADDRESS\s+TARGET PORT\s+ACTIVE\ntcp\s+8080\s+probe\s+10\.77\.0\.\d+\s+80\s+yes\n$/,
+    );
     await consoleShowsForward();
 
     // Stopped, the manager leaves no rule and no forwarding; started again, it loads the forward from its database.

@@ -79,10 +79,13 @@ export function dhclientArgs(f: ClientFiles, iface = 'eth0'): string[] {
 
 export async function readEvents(log: string): Promise<DhcpEvent[]> {
   const text = await readFile(log, 'utf8');
-  return text.split('\n').filter(Boolean).map((line) => {
-    const [event = '', ...rest] = line.split(' ');
-    return { event, fields: Object.fromEntries(rest.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [event = '', ...rest] = line.split(' ');
+      return { event, fields: Object.fromEntries(rest.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
+    });
 }
 
 /** The first event named `event` after `skip` earlier ones, waiting up to `timeoutMs`. */

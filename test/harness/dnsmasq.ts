@@ -29,7 +29,20 @@ export async function startDnsmasq(records: readonly string[]): Promise<Dnsmasq>
   const port = await freePort();
   const child = spawn(
     'dnsmasq',
-    ['--keep-in-foreground', '--no-resolv', '--no-hosts', '--conf-file=/dev/null', '--pid-file=', '--user=root', '--group=root', '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${port}`, '--cache-size=0', ...records],
+    [
+      '--keep-in-foreground',
+      '--no-resolv',
+      '--no-hosts',
+      '--conf-file=/dev/null',
+      '--pid-file=',
+      '--user=root',
+      '--group=root',
+      '--listen-address=127.0.0.1',
+      '--bind-interfaces',
+      `--port=${port}`,
+      '--cache-size=0',
+      ...records,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';

@@ -42,7 +42,10 @@ export async function libvirtAnswers(uri: string = SYSTEM_URI): Promise<boolean>
 function unixSocketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -57,11 +60,19 @@ function startDaemon(command: string): Daemon {
   // Foreground (no -d) so the pid we hold is the daemon's and its exit is ours to see.
   const child = spawn(command, [], { stdio: ['ignore', 'pipe', 'pipe'] });
   const d: Daemon = { child, output: [], exited: false };
-  const keep = (b: Buffer) => { d.output.push(b.toString()); if (d.output.length > 50) d.output.shift(); };
+  const keep = (b: Buffer) => {
+    d.output.push(b.toString());
+    if (d.output.length > 50) d.output.shift();
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  child.once('exit', () => { d.exited = true; });
-  child.once('error', (err) => { d.exited = true; d.output.push(String(err)); });
+  child.once('exit', () => {
+    d.exited = true;
+  });
+  child.once('error', (err) => {
+    d.exited = true;
+    d.output.push(String(err));
+  });
   return d;
 }
 

@@ -13,7 +13,10 @@ describe.skipIf(!netnsAvailable())('createNetns cleanup', () => {
     expect(await pidsInside('storm-no-such-namespace')).toEqual([]);
     await net.cleanup();
     // Dead: gone, or a zombie until init reaps it.
-    const state = await readFile(`/proc/${daemon}/stat`, 'utf8').then((s) => s.split(') ')[1]?.[0], () => 'gone');
+    const state = await readFile(`/proc/${daemon}/stat`, 'utf8').then(
+      (s) => s.split(') ')[1]?.[0],
+      () => 'gone',
+    );
     expect(['gone', 'Z']).toContain(state);
   });
 });

@@ -80,7 +80,11 @@ process.once('exit', () => {
   }
 });
 
-function run(command: string, args: readonly string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: readonly string[],
+  timeoutMs = 10_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -106,7 +110,10 @@ async function must(command: string, args: readonly string[]): Promise<void> {
 
 /** Pids of the processes inside network namespace `ns` (`/run/netns/<ns>`): their `/proc/PID/ns/net` is that file's inode. */
 export async function pidsInside(ns: string): Promise<number[]> {
-  const ino = await stat(`/run/netns/${ns}`).then((s) => s.ino, () => undefined);
+  const ino = await stat(`/run/netns/${ns}`).then(
+    (s) => s.ino,
+    () => undefined,
+  );
   if (ino === undefined) return [];
   const want = `net:[${ino}]`;
   const pids: number[] = [];
@@ -144,7 +151,11 @@ export async function createNetns(opts: { bridgeAddress?: string } = {}): Promis
   const inNs = (ns: string, ...args: string[]) => must('ip', ['netns', 'exec', ns, ...args]);
 
   const start = (ns: string, command: string, args: readonly string[], o: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Started => {
-    const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, cwd: o.cwd });
+    const child = spawn('ip', ['netns', 'exec', ns, command, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: o.env ?? process.env,
+      cwd: o.cwd,
+    });
     if (child.pid === undefined) throw new Error(`could not start ${command} in ${ns}`);
     const pid = child.pid;
     owned.pids.add(pid);
@@ -182,7 +193,10 @@ export async function createNetns(opts: { bridgeAddress?: string } = {}): Promis
             if (m) finish(() => resolve(m));
             else if (done) finish(() => reject(new Error(`${command} exited before printing ${pattern}: ${text.slice(-2000)}`)));
           };
-          const timer = setTimeout(() => finish(() => reject(new Error(`${command} did not print ${pattern} within ${timeoutMs} ms: ${text.slice(-2000)}`))), timeoutMs);
+          const timer = setTimeout(
+            () => finish(() => reject(new Error(`${command} did not print ${pattern} within ${timeoutMs} ms: ${text.slice(-2000)}`))),
+            timeoutMs,
+          );
           const finish = (f: () => void) => {
             clearTimeout(timer);
             listeners.delete(check);

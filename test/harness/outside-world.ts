@@ -55,7 +55,10 @@ export async function connectOutside(site: StormNetwork): Promise<OutsideWorld> 
     ip(['link', 'set', `sw${k}`, 'netns', site.ns, 'name', 'wan0']);
     ip(['link', 'set', `ow${k}`, 'netns', world.name, 'name', 'eth0']);
     await sh(site.ns, 'ip addr add 198.51.100.1/24 dev wan0 && ip link set wan0 up && ip route add default via 198.51.100.2');
-    await sh(world.name, `ip addr add 198.51.100.2/24 dev eth0 && ip link set eth0 up && ip addr add 203.0.113.10/32 dev lo && ip route add ${SITE.network} via 198.51.100.1`);
+    await sh(
+      world.name,
+      `ip addr add 198.51.100.2/24 dev eth0 && ip link set eth0 up && ip addr add 203.0.113.10/32 dev lo && ip route add ${SITE.network} via 198.51.100.1`,
+    );
     return {
       ns: world.name,
       siteAddress: '198.51.100.1',
@@ -63,7 +66,16 @@ export async function connectOutside(site: StormNetwork): Promise<OutsideWorld> 
       serverPort: 8000,
       async serve(page) {
         await writeFile(join(dir, 'index.html'), page);
-        const server = world.start(world.name, 'python3', ['-u', '-m', 'http.server', '8000', '--bind', '203.0.113.10', '--directory', dir]);
+        const server = world.start(world.name, 'python3', [
+          '-u',
+          '-m',
+          'http.server',
+          '8000',
+          '--bind',
+          '203.0.113.10',
+          '--directory',
+          dir,
+        ]);
         await server.waitFor(/Serving HTTP/, 10_000);
         return server;
       },

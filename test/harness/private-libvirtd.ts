@@ -57,7 +57,10 @@ export async function startPrivateLibvirtd(timeoutMs = 30_000): Promise<PrivateL
   try {
     await mkdir(join(lv, 'sock'), { recursive: true });
     const conf = join(lv, 'libvirtd.conf');
-    await writeFile(conf, `unix_sock_dir = "${join(lv, 'sock')}"\nunix_sock_rw_perms = "0770"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n`);
+    await writeFile(
+      conf,
+      `unix_sock_dir = "${join(lv, 'sock')}"\nunix_sock_rw_perms = "0770"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n`,
+    );
     const holder = net.start(net.name, 'sh', [
       '-c',
       [
@@ -94,7 +97,8 @@ export async function startPrivateLibvirtd(timeoutMs = 30_000): Promise<PrivateL
       libvirtd = started;
       const deadline = Date.now() + timeoutMs;
       while (!(await libvirtAnswers(uri))) {
-        if (started.child.exitCode !== null || Date.now() > deadline) throw new Error(`libvirtd did not answer on ${uri}: ${started.recent.join('').slice(-2000)}`);
+        if (started.child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`libvirtd did not answer on ${uri}: ${started.recent.join('').slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     };

@@ -6,7 +6,13 @@ import { inBackground, parseQuickStart, REQUIRED_STORM_COMMANDS, stormCommand, w
 
 const fence = '```';
 const doc = (...parts: string[]) => parts.join('\n');
-const startBlock = doc('<!-- quickstart: start -->', `${fence}sh`, 'bash scripts/start.sh   # start', 'bash scripts/test.sh    # test', fence);
+const startBlock = doc(
+  '<!-- quickstart: start -->',
+  `${fence}sh`,
+  'bash scripts/start.sh   # start',
+  'bash scripts/test.sh    # test',
+  fence,
+);
 
 describe('parseQuickStart', () => {
   it('takes the start and test commands, and the steps of every marked block in order', () => {
@@ -40,7 +46,15 @@ describe('parseQuickStart', () => {
   it('refuses a README without a start block, with more set-up than the two commands, or without steps', () => {
     const steps = doc('<!-- quickstart: steps -->', `${fence}sh`, 'true', fence);
     expect(() => parseQuickStart(steps)).toThrow(/exactly one block/);
-    const more = doc('<!-- quickstart: start -->', `${fence}sh`, 'bash scripts/start.sh', 'apt-get install foo', 'bash scripts/test.sh', fence, steps);
+    const more = doc(
+      '<!-- quickstart: start -->',
+      `${fence}sh`,
+      'bash scripts/start.sh',
+      'apt-get install foo',
+      'bash scripts/test.sh',
+      fence,
+      steps,
+    );
     expect(() => parseQuickStart(more)).toThrow(/start command and the test command only/);
     expect(() => parseQuickStart(startBlock)).toThrow(/no <!-- quickstart: steps -->/);
     expect(() => parseQuickStart(doc('<!-- quickstart: steps -->', 'prose', startBlock))).toThrow(/followed by a fenced code block/);

@@ -24,7 +24,8 @@ const MARKER = /^<!--\s*quickstart:\s*(start|steps)\b.*-->\s*$/;
 
 /** The commands of the fenced block that starts at `lines[at]`, and the index after its closing fence. */
 function fencedCommands(lines: readonly string[], at: number): { commands: string[]; next: number } {
-  if (!/^```/.test(lines[at] ?? '')) throw new Error(`README.md line ${at + 1}: a quickstart marker must be followed by a fenced code block`);
+  if (!/^```/.test(lines[at] ?? ''))
+    throw new Error(`README.md line ${at + 1}: a quickstart marker must be followed by a fenced code block`);
   const commands: string[] = [];
   let pending = '';
   let i = at + 1;
@@ -50,7 +51,7 @@ export function parseQuickStart(markdown: string): QuickStart {
     const m = MARKER.exec(lines[i]!);
     if (!m) continue;
     const block = fencedCommands(lines, i + 1);
-    (m[1] === 'start' ? setup.push(block.commands) : steps.push(...block.commands));
+    m[1] === 'start' ? setup.push(block.commands) : steps.push(...block.commands);
     i = block.next - 1;
   }
   if (setup.length !== 1) throw new Error(`README.md must mark exactly one block <!-- quickstart: start --> (found ${setup.length})`);
@@ -59,7 +60,9 @@ export function parseQuickStart(markdown: string): QuickStart {
   const test = setupCommands.filter((c) => /\bscripts\/test\.sh\b/.test(c));
   // The two commands are all the set-up: anything else there would go untested.
   if (start.length !== 1 || test.length !== 1 || setupCommands.length !== 2) {
-    throw new Error(`the quickstart start block must hold the start command and the test command only, found: ${JSON.stringify(setupCommands)}`);
+    throw new Error(
+      `the quickstart start block must hold the start command and the test command only, found: ${JSON.stringify(setupCommands)}`,
+    );
   }
   if (!steps.length) throw new Error('README.md marks no <!-- quickstart: steps --> block');
   return { start: start[0]!, test: test[0]!, steps };

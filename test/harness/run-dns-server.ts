@@ -20,7 +20,10 @@ export interface DnsRunnerOptions {
 const options = JSON.parse(process.argv[2] ?? '{}') as DnsRunnerOptions;
 const zone = sampleZone();
 for (const [name, ip] of Object.entries(options.instances ?? {})) zone.addInstance(name, ip);
-const server = new DnsServer({ networks: options.networks ?? ['10.77.0.0/24'], ...options.config, listen: options.listen }, { zone, log: (m) => process.stderr.write(`${m}\n`) });
+const server = new DnsServer(
+  { networks: options.networks ?? ['10.77.0.0/24'], ...options.config, listen: options.listen },
+  { zone, log: (m) => process.stderr.write(`${m}\n`) },
+);
 await server.start();
 process.stdout.write(`ready ${server.address.port}\n`);
 

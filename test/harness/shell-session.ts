@@ -32,7 +32,11 @@ export interface ShellSession {
 const MARK = '@@storm-shell-line';
 
 export function startShellSession(net: Netns, opts: { cwd: string; env: NodeJS.ProcessEnv }): ShellSession {
-  const child = spawn('ip', ['netns', 'exec', net.name, 'bash', '--noprofile', '--norc'], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', net.name, 'bash', '--noprofile', '--norc'], {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error('could not start bash');
   const jobs = new Set<number>();
   let text = '';

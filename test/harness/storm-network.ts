@@ -66,7 +66,12 @@ async function sh(net: Netns, ns: string, script: string): Promise<void> {
  * the samples); `managerArgs` adds flags to the site's manager (e.g. `--kdc-listen 10.77.0.1:88`),
  * `stormdEnv` variables to its stormd's environment (e.g. a PATH that logs the tools it runs).
  */
-export async function startStormNetwork(opts: { channelDir: string; publicKey: string; managerArgs?: readonly string[]; stormdEnv?: NodeJS.ProcessEnv }): Promise<StormNetwork> {
+export async function startStormNetwork(opts: {
+  channelDir: string;
+  publicKey: string;
+  managerArgs?: readonly string[];
+  stormdEnv?: NodeJS.ProcessEnv;
+}): Promise<StormNetwork> {
   const k = (process.pid % 200) + ++sites;
   const net = await createNetns({ bridgeAddress: `${SITE.managerAddress}/24` });
   const ns = net.name;
@@ -97,7 +102,10 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
     // libvirtd with private runtime, state and domain folders, so it never meets the host's own.
     const lv = join(dir.path, 'libvirt');
     await mkdir(join(lv, 'sock'), { recursive: true });
-    await writeFile(join(lv, 'libvirtd.conf'), `unix_sock_dir = "${join(lv, 'sock')}"\nunix_sock_rw_perms = "0770"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n`);
+    await writeFile(
+      join(lv, 'libvirtd.conf'),
+      `unix_sock_dir = "${join(lv, 'sock')}"\nunix_sock_rw_perms = "0770"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n`,
+    );
     const libvirtd = net.start(ns, 'sh', [
       '-c',
       [
@@ -113,29 +121,52 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
     await waitForSocket(net, ns, libvirtUri, libvirtd);
 
     // The sample channel, served on the namespace's loopback.
-    const channel = net.start(ns, process.execPath, [join(ROOT, 'bin/storm-channel.js'), 'serve', opts.channelDir, '--host', '127.0.0.1', '--port', String(SITE.channelPort)]);
+    const channel = net.start(ns, process.execPath, [
+      join(ROOT, 'bin/storm-channel.js'),
+      'serve',
+      opts.channelDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(SITE.channelPort),
+    ]);
     await channel.waitFor(/listening|serving/i, 20_000);
 
     const data = join(dir.path, 'manager');
     const managerArgs = (extra: readonly string[]) => [
       join(ROOT, 'bin/storm-manager.js'),
-      '--data', data,
-      '--listen', `0.0.0.0:${SITE.apiPort}`,
-      '--public-url', `https://${SITE.managerAddress}:${SITE.apiPort}`,
-      '--tls-name', inside,
-      '--network', SITE.network,
-      '--domain', SITE.domain,
-      '--dns-listen', `${SITE.managerAddress}:53`,
-      '--guest-listen', `${SITE.managerAddress}:${SITE.guestPort}`,
-      '--ldap-listen', `${SITE.managerAddress}:389`,
+      '--data',
+      data,
+      '--listen',
+      `0.0.0.0:${SITE.apiPort}`,
+      '--public-url',
+      `https://${SITE.managerAddress}:${SITE.apiPort}`,
+      '--tls-name',
+      inside,
+      '--network',
+      SITE.network,
+      '--domain',
+      SITE.domain,
+      '--dns-listen',
+      `${SITE.managerAddress}:53`,
+      '--guest-listen',
+      `${SITE.managerAddress}:${SITE.guestPort}`,
+      '--ldap-listen',
+      `${SITE.managerAddress}:389`,
       // Binds only after StartTLS: an appliance that sent its password in clear would fail here.
       '--ldap-require-tls',
-      '--dhcp-interface', net.bridge,
-      '--bridge', net.bridge,
-      '--channel-allow', '127.0.0.0/8',
-      '--channel-poll', '0',
-      '--heartbeat', '2',
-      '--log-level', 'warn',
+      '--dhcp-interface',
+      net.bridge,
+      '--bridge',
+      net.bridge,
+      '--channel-allow',
+      '127.0.0.0/8',
+      '--channel-poll',
+      '0',
+      '--heartbeat',
+      '2',
+      '--log-level',
+      'warn',
       ...extra,
     ];
     const launchManager = async (extra: readonly string[]) => {
@@ -152,9 +183,36 @@ export async function startStormNetwork(opts: { channelDir: string; publicKey: s
     // A host on qemu:///system through the namespace's libvirtd, enrolled like any other.
     const stormdData = join(dir.path, 'stormd');
     const { token: joinToken } = await api.post<{ token: string }>('/hosts/tokens', {});
-    const join_ = await net.exec(ns, process.execPath, [join(ROOT, 'bin/stormd.js'), 'join', `https://${SITE.managerAddress}:${SITE.apiPort}`, '--token', joinToken, '--data', stormdData, '--name', 'site-host', '--url', `https://127.0.0.1:${SITE.stormdPort}`]);
+    const join_ = await net.exec(ns, process.execPath, [
+      join(ROOT, 'bin/stormd.js'),
+      'join',
+      `https://${SITE.managerAddress}:${SITE.apiPort}`,
+      '--token',
+      joinToken,
+      '--data',
+      stormdData,
+      '--name',
+      'site-host',
+      '--url',
+      `https://127.0.0.1:${SITE.stormdPort}`,
+    ]);
     if (join_.code !== 0) throw new Error(`stormd join failed:\n${join_.output}`);
-    const stormd = net.start(ns, process.execPath, [join(ROOT, 'bin/stormd.js'), '--data', stormdData, '--listen', `127.0.0.1:${SITE.stormdPort}`, '--hypervisor', libvirtUri, '--log-level', 'warn'], opts.stormdEnv ? { env: { ...process.env, ...opts.stormdEnv } } : {});
+    const stormd = net.start(
+      ns,
+      process.execPath,
+      [
+        join(ROOT, 'bin/stormd.js'),
+        '--data',
+        stormdData,
+        '--listen',
+        `127.0.0.1:${SITE.stormdPort}`,
+        '--hypervisor',
+        libvirtUri,
+        '--log-level',
+        'warn',
+      ],
+      opts.stormdEnv ? { env: { ...process.env, ...opts.stormdEnv } } : {},
+    );
     await stormd.waitFor(/stormd: listening on/, 60_000);
     // Launches are placed only on a host whose first heartbeat (with its checks) has come in.
     await waitUntilReady({ api }, 'site-host');

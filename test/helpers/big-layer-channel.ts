@@ -33,7 +33,12 @@ export async function bigLayerSource(dir: string, bytes: number, name = 'big-app
   await once(out, 'finish');
   const shared = join(FIXTURE_CHANNEL_SRC, '_common', 'tiny-os');
   const os = opts.realOs
-    ? { kind: 'os', file: join(opts.realOs, 'layers/tiny-os.squashfs'), kernel: join(opts.realOs, 'vmlinuz'), initrd: join(opts.realOs, 'initrd.img') }
+    ? {
+        kind: 'os',
+        file: join(opts.realOs, 'layers/tiny-os.squashfs'),
+        kernel: join(opts.realOs, 'vmlinuz'),
+        initrd: join(opts.realOs, 'initrd.img'),
+      }
     : { kind: 'os', dir: join(shared, 'root'), kernel: join(shared, 'vmlinuz'), initrd: join(shared, 'initrd.img') };
   await writeFile(
     join(app, 'manifest.json'),

@@ -44,7 +44,10 @@ export async function publishSampleChannelForTest(): Promise<PublishedChannel> {
   await mkdir(dir, { recursive: true });
   const requests: RequestLogEntry[] = [];
   const server = await startChannelServer({ dir, onRequest: (e) => requests.push(e) });
-  const publish = (keyDir: string) => publishSampleChannel({ artifacts: APPLIANCE_BUILD, channelDir: dir, keyDir, baseUrl: server.url, log: () => undefined }).then(() => undefined);
+  const publish = (keyDir: string) =>
+    publishSampleChannel({ artifacts: APPLIANCE_BUILD, channelDir: dir, keyDir, baseUrl: server.url, log: () => undefined }).then(
+      () => undefined,
+    );
   await publish(join(root, 'keys'));
   return {
     dir,

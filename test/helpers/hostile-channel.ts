@@ -18,7 +18,10 @@ export async function publishHostileChannel(root: string, baseUrl: string): Prom
   const src = join(root, 'src');
   const dir = join(root, 'channel');
   await mkdir(join(src, 'hostile-guest-1.0.0'), { recursive: true });
-  await writeFile(join(src, 'channel.json'), JSON.stringify({ title: 'Hostile guests', description: 'Appliances that attack, for STORM tests.' }));
+  await writeFile(
+    join(src, 'channel.json'),
+    JSON.stringify({ title: 'Hostile guests', description: 'Appliances that attack, for STORM tests.' }),
+  );
   const text = (name: string, pattern: string, description: string) => ({ name, type: 'string', default: '', pattern, description });
   const manifest = {
     name: 'hostile-guest',
@@ -29,7 +32,12 @@ export async function publishHostileChannel(root: string, baseUrl: string): Prom
     memoryMiB: 128,
     vcpus: 1,
     layers: [
-      { kind: 'os', file: join(APPLIANCE_BUILD, 'layers/tiny-os.squashfs'), kernel: join(APPLIANCE_BUILD, 'vmlinuz'), initrd: join(APPLIANCE_BUILD, 'initrd.img') },
+      {
+        kind: 'os',
+        file: join(APPLIANCE_BUILD, 'layers/tiny-os.squashfs'),
+        kernel: join(APPLIANCE_BUILD, 'vmlinuz'),
+        initrd: join(APPLIANCE_BUILD, 'initrd.img'),
+      },
       { kind: 'appliance', dir: HOSTILE_ROOTFS },
     ],
     parameters: [

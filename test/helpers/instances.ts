@@ -22,7 +22,12 @@ export interface LaunchedInstance {
 export const GUEST_FAILED = /STORM-AGENT: failed|STORM-INIT: error/;
 
 /** The console log (its last `bytes`) once `pattern` shows in it; throws with the log's tail otherwise. */
-export async function waitForConsole(api: ManagerClient, id: string, pattern: RegExp, opts: { timeoutMs?: number; failOn?: RegExp; bytes?: number } = {}): Promise<string> {
+export async function waitForConsole(
+  api: ManagerClient,
+  id: string,
+  pattern: RegExp,
+  opts: { timeoutMs?: number; failOn?: RegExp; bytes?: number } = {},
+): Promise<string> {
   const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
   for (;;) {
     const { text } = await api.get<{ text: string }>(`/instances/${id}/console?bytes=${opts.bytes ?? 262_144}`);

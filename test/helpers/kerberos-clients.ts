@@ -18,7 +18,10 @@ export interface ClientResult {
 
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, input = ''): Promise<ClientResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { PATH: `${process.env['PATH'] ?? ''}:/usr/sbin:/usr/bin:/sbin:/bin`, LANG: 'C', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: { PATH: `${process.env['PATH'] ?? ''}:/usr/sbin:/usr/bin:/sbin:/bin`, LANG: 'C', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (b: Buffer) => (output += b.toString()));
     child.stderr.on('data', (b: Buffer) => (output += b.toString()));

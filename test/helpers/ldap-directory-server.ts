@@ -16,5 +16,8 @@ const server = new LdapServer({ listen: process.argv[2] ?? '127.0.0.1:0' }, { di
 await server.start();
 process.stdout.write(`ready ${server.address.port} ${mx1}\n`);
 process.once('SIGTERM', () => {
-  void server.close().then(() => t.close()).then(() => process.exit(0));
+  void server
+    .close()
+    .then(() => t.close())
+    .then(() => process.exit(0));
 });

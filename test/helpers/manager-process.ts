@@ -29,10 +29,25 @@ export async function managerClient(url: string, dataDir: string): Promise<{ api
   return { api: new ManagerClient({ url, token, ca }), token, ca };
 }
 
-export async function startManager(dataDir: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ManagerProcess> {
+export async function startManager(
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ManagerProcess> {
   const proc = startProcess(
     process.execPath,
-    [join(ROOT, 'bin/storm-manager.js'), '--data', dataDir, '--listen', '127.0.0.1:0', '--channel-poll', '0', '--log-level', 'warn', ...extraArgs],
+    [
+      join(ROOT, 'bin/storm-manager.js'),
+      '--data',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--channel-poll',
+      '0',
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ],
     { cwd: ROOT, env: { ...process.env, ...env } },
   );
   const url = (await proc.waitForLine(/listening on (\S+)/, 60_000))[1]!;

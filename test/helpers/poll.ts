@@ -5,7 +5,11 @@
  * @example
  * const host = await pollUntil('host-a ready', async () => (await hosts()).find((h) => h.status === 'ready'), { timeoutMs: 30_000 });
  */
-export async function pollUntil<T>(what: string, probe: () => Promise<T | undefined>, opts: { timeoutMs?: number; everyMs?: number } = {}): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  opts: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   for (;;) {
     const v = await probe();

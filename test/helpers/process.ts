@@ -72,7 +72,10 @@ export function startProcess(command: string, args: readonly string[], options: 
     async stop(signal = 'SIGTERM', graceMs = 20_000) {
       if (child.exitCode === null && child.signalCode === null) {
         process.kill(child.pid!, signal);
-        const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), graceMs);
+        const timer = setTimeout(
+          () => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'),
+          graceMs,
+        );
         const result = await exit;
         clearTimeout(timer);
         return result;

@@ -31,10 +31,14 @@ export async function startThrottleProxy(target: string, bytesPerSecond: number)
   const base = new URL(target);
   const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((req, res) => {
-    const upstream = http.request(new URL(req.url ?? '/', base), { method: req.method, headers: { ...req.headers, host: base.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(throttle(bytesPerSecond)).pipe(res);
-    });
+    const upstream = http.request(
+      new URL(req.url ?? '/', base),
+      { method: req.method, headers: { ...req.headers, host: base.host } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(throttle(bytesPerSecond)).pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);

@@ -100,7 +100,14 @@ const CHECK_SERVICE = [
 ].join('\n');
 
 function boot(disks: GuestDisk[], port?: number): Guest {
-  return Guest.start({ kernel: join(BUILD, 'vmlinuz'), initrd: join(BUILD, 'initrd.img'), append: 'storm.layers=vda:ro,vdb:ro,vdc:rw', memoryMiB: 256, disks, ...(port ? { httpHostPort: port } : {}) });
+  return Guest.start({
+    kernel: join(BUILD, 'vmlinuz'),
+    initrd: join(BUILD, 'initrd.img'),
+    append: 'storm.layers=vda:ro,vdb:ro,vdc:rw',
+    memoryMiB: 256,
+    disks,
+    ...(port ? { httpHostPort: port } : {}),
+  });
 }
 
 describe('the Debian appliances (build:appliances --debian)', () => {
@@ -108,7 +115,10 @@ describe('the Debian appliances (build:appliances --debian)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'storm-debian-'));
-    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], { cwd: ROOT, maxBuffer: 64 << 20 }).catch((err: { stdout?: string; stderr?: string }) => {
+    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
+      cwd: ROOT,
+      maxBuffer: 64 << 20,
+    }).catch((err: { stdout?: string; stderr?: string }) => {
       throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
     });
   }, 30 * 60_000);
@@ -117,127 +127,174 @@ describe('the Debian appliances (build:appliances --debian)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('rebuilds nginx-web and postfix-mail, in another folder, to the same sha256', async () => {
-    const out = join(dir, 'again');
-    // The OS layer as built (its stamp says its inputs are these); the appliances are rebuilt.
-    await mkdir(join(out, 'layers'), { recursive: true });
-    await mkdir(join(out, '.stamps'), { recursive: true });
-    await copyFile(layer('debian-jeos'), join(out, 'layers/debian-jeos.squashfs'));
-    await copyFile(join(BUILD, '.stamps/recipe_debian-jeos.fingerprint'), join(out, '.stamps/recipe_debian-jeos.fingerprint'));
-    const lines: string[] = [];
-    for (const name of ['nginx-web', 'postfix-mail']) {
-      const r = await buildRecipeStack(await loadRecipe(join(ROOT, 'appliances/recipes', name)), {
-        out, force: false, log: (l) => lines.push(l), boot: { kernel: join(BUILD, 'vmlinuz'), initrd: join(BUILD, 'initrd.img') },
+  it(
+    'rebuilds nginx-web and postfix-mail, in another folder, to the same sha256',
+    async () => {
+      const out = join(dir, 'again');
+      // The OS layer as built (its stamp says its inputs are these); the appliances are rebuilt.
+      await mkdir(join(out, 'layers'), { recursive: true });
+      await mkdir(join(out, '.stamps'), { recursive: true });
+      await copyFile(layer('debian-jeos'), join(out, 'layers/debian-jeos.squashfs'));
+      await copyFile(join(BUILD, '.stamps/recipe_debian-jeos.fingerprint'), join(out, '.stamps/recipe_debian-jeos.fingerprint'));
+      const lines: string[] = [];
+      for (const name of ['nginx-web', 'postfix-mail']) {
+        const r = await buildRecipeStack(await loadRecipe(join(ROOT, 'appliances/recipes', name)), {
+          out,
+          force: false,
+          log: (l) => lines.push(l),
+          boot: { kernel: join(BUILD, 'vmlinuz'), initrd: join(BUILD, 'initrd.img') },
+        });
+        const again = r.layers.at(-1);
+        const first = JSON.parse(await readFile(join(BUILD, 'layers', `${name}.json`), 'utf8')) as { sha256: string };
+        expect(again?.sha256, name).toBe(first.sha256);
+      }
+      expect(lines).toContain('recipe debian-jeos: up to date');
+      expect(lines.filter((l) => /^recipe (nginx-web|postfix-mail): built in/.test(l))).toHaveLength(2);
+    },
+    10 * 60_000,
+  );
+
+  it(
+    'keeps in each appliance layer only what its recipe changed',
+    async () => {
+      const os = await entries(layer('debian-jeos'));
+      const osSize = (await stat(layer('debian-jeos'))).size;
+      for (const name of ['nginx-web', 'postfix-mail']) {
+        const app = await entries(layer(name));
+        const size = (await stat(layer(name))).size;
+        expect(size / osSize, `${name} size against the OS layer`).toBeLessThan(name === 'nginx-web' ? 0.15 : 0.6);
+        // Files the recipe did not touch stay in the OS layer only.
+        for (const p of [
+          '/usr/bin/bash',
+          '/usr/bin/dpkg',
+          '/usr/lib/x86_64-linux-gnu/libc.so.6',
+          '/usr/sbin/storm-agent',
+          '/usr/lib/storm/rcS',
+          '/etc/storm/layers/debian-jeos',
+        ]) {
+          expect(os.has(p), p).toBe(true);
+          expect(app.has(p), `${name} ${p}`).toBe(false);
+        }
+        // A regular file in both layers is one a step wrote: its bytes differ, except the empty lock
+        // and password files dpkg and debconf open for writing on every run (docs/recipes.md).
+        const both = [...app].filter(([p, e]) => e.type === '-' && os.get(p)?.type === '-').map(([p]) => p);
+        expect(both, `${name}: files changed in place`).toEqual(expect.arrayContaining(['/var/lib/dpkg/status', '/etc/ld.so.cache']));
+        for (const p of both) {
+          if (/\/(lock|lock-frontend|Lock|\.pwd\.lock|passwords\.dat)$/.test(p)) expect(app.get(p)?.size, `${name} ${p}`).toBe('0');
+          else expect(await fileSha(layer(name), p), `${name} ${p}`).not.toBe(await fileSha(layer('debian-jeos'), p));
+        }
+        // Nothing the build leaves behind.
+        for (const p of app.keys())
+          expect(p, name).not.toMatch(
+            /^\/(var\/log\/.+\.log|var\/cache\/apt\/.+\.bin|var\/lib\/apt\/lists\/.+_Packages.*|run\/.+|tmp\/.+)$/,
+          );
+      }
+      expect((await entries(layer('nginx-web'))).get('/etc/motd')).toEqual({ type: 'c', size: '0,0' });
+    },
+    5 * 60_000,
+  );
+
+  it(
+    'boots debian-jeos + nginx-web: the page by name, deletions gone, clean power-off',
+    async () => {
+      const port = await freePort();
+      const inst = await instanceLayer(dir, 'web1', {
+        '/etc/storm/instance.json': { body: JSON.stringify({ id: 'i-web1', name: 'web1' }), mode: 0o644 },
+        // What the guest agent writes from storm.getConfig; without a manager it is skipped and this stays.
+        '/etc/storm/config.env': {
+          body: "STORM_PARAM_SERVERNAME='www.example.test'\nSTORM_INSTANCE_FQDN='web1.storm.internal'\n",
+          mode: 0o644,
+        },
+        '/etc/storm/services.d/99-check': { body: CHECK_SERVICE, mode: 0o755 },
       });
-      const again = r.layers.at(-1);
-      const first = JSON.parse(await readFile(join(BUILD, 'layers', `${name}.json`), 'utf8')) as { sha256: string };
-      expect(again?.sha256, name).toBe(first.sha256);
-    }
-    expect(lines).toContain('recipe debian-jeos: up to date');
-    expect(lines.filter((l) => /^recipe (nginx-web|postfix-mail): built in/.test(l))).toHaveLength(2);
-  }, 10 * 60_000);
-
-  it('keeps in each appliance layer only what its recipe changed', async () => {
-    const os = await entries(layer('debian-jeos'));
-    const osSize = (await stat(layer('debian-jeos'))).size;
-    for (const name of ['nginx-web', 'postfix-mail']) {
-      const app = await entries(layer(name));
-      const size = (await stat(layer(name))).size;
-      expect(size / osSize, `${name} size against the OS layer`).toBeLessThan(name === 'nginx-web' ? 0.15 : 0.6);
-      // Files the recipe did not touch stay in the OS layer only.
-      for (const p of ['/usr/bin/bash', '/usr/bin/dpkg', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/usr/sbin/storm-agent', '/usr/lib/storm/rcS', '/etc/storm/layers/debian-jeos']) {
-        expect(os.has(p), p).toBe(true);
-        expect(app.has(p), `${name} ${p}`).toBe(false);
+      const g = boot(
+        [
+          { file: layer('debian-jeos'), format: 'raw', readonly: true },
+          { file: layer('nginx-web'), format: 'raw', readonly: true },
+          { file: inst, format: 'qcow2', readonly: false },
+        ],
+        port,
+      );
+      try {
+        await g.waitFor(/^STORM-INIT: root ready layers=3$/, BOOT_MS);
+        await g.waitFor(/^STORM-OS: layers present: debian-jeos nginx-web$/, BOOT_MS);
+        await g.waitFor(/^nginx-web: nginx serving www\.example\.test web1\.storm\.internal web1 on :80$/, BOOT_MS);
+        await g.waitFor(/^STORM-OS: ready$/, BOOT_MS);
+        const text = g.lines.map((l) => l.text).join('\n');
+        expect(text).toContain('CHECK: /etc/motd gone');
+        expect(text).toContain('CHECK: /etc/nginx/sites-enabled/default gone');
+        expect(text).toContain('CHECK: /var/www/html gone');
+        expect(text).not.toMatch(/STORM-OS: warning (?!no guest agent)/);
+        for (const name of ['www.example.test', 'web1.storm.internal']) {
+          const page = await getByName(port, name);
+          expect(page.status, name).toBe(200);
+          expect(page.body).toContain('Hello from nginx-web');
+        }
+        expect(await getByName(port, 'elsewhere.example')).toEqual({
+          status: 404,
+          body: 'nginx-web: no site named elsewhere.example here\n',
+        });
+        await g.powerdown();
+        expect(await g.waitExit(90_000)).toBeDefined();
+        expect(g.lines.some((l) => l.text === 'STORM-OS: writable layer vdc read-only')).toBe(true);
+      } catch (err) {
+        console.log(g.console());
+        throw err;
+      } finally {
+        g.kill();
       }
-      // A regular file in both layers is one a step wrote: its bytes differ, except the empty lock
-      // and password files dpkg and debconf open for writing on every run (docs/recipes.md).
-      const both = [...app].filter(([p, e]) => e.type === '-' && os.get(p)?.type === '-').map(([p]) => p);
-      expect(both, `${name}: files changed in place`).toEqual(expect.arrayContaining(['/var/lib/dpkg/status', '/etc/ld.so.cache']));
-      for (const p of both) {
-        if (/\/(lock|lock-frontend|Lock|\.pwd\.lock|passwords\.dat)$/.test(p)) expect(app.get(p)?.size, `${name} ${p}`).toBe('0');
-        else expect(await fileSha(layer(name), p), `${name} ${p}`).not.toBe(await fileSha(layer('debian-jeos'), p));
-      }
-      // Nothing the build leaves behind.
-      for (const p of app.keys()) expect(p, name).not.toMatch(/^\/(var\/log\/.+\.log|var\/cache\/apt\/.+\.bin|var\/lib\/apt\/lists\/.+_Packages.*|run\/.+|tmp\/.+)$/);
-    }
-    expect((await entries(layer('nginx-web'))).get('/etc/motd')).toEqual({ type: 'c', size: '0,0' });
-  }, 5 * 60_000);
+      expect(await instanceFile(dir, inst, '/var/lib/storm/boot-stamp')).toMatch(/^count=1$/m);
+      expect(await instanceFile(dir, inst, '/var/log/nginx/access.log')).toContain('"GET / HTTP/1.1" 200');
+    },
+    6 * 60_000,
+  );
 
-  it('boots debian-jeos + nginx-web: the page by name, deletions gone, clean power-off', async () => {
-    const port = await freePort();
-    const inst = await instanceLayer(dir, 'web1', {
-      '/etc/storm/instance.json': { body: JSON.stringify({ id: 'i-web1', name: 'web1' }), mode: 0o644 },
-      // What the guest agent writes from storm.getConfig; without a manager it is skipped and this stays.
-      '/etc/storm/config.env': { body: "STORM_PARAM_SERVERNAME='www.example.test'\nSTORM_INSTANCE_FQDN='web1.storm.internal'\n", mode: 0o644 },
-      '/etc/storm/services.d/99-check': { body: CHECK_SERVICE, mode: 0o755 },
-    });
-    const g = boot([
-      { file: layer('debian-jeos'), format: 'raw', readonly: true },
-      { file: layer('nginx-web'), format: 'raw', readonly: true },
-      { file: inst, format: 'qcow2', readonly: false },
-    ], port);
-    try {
-      await g.waitFor(/^STORM-INIT: root ready layers=3$/, BOOT_MS);
-      await g.waitFor(/^STORM-OS: layers present: debian-jeos nginx-web$/, BOOT_MS);
-      await g.waitFor(/^nginx-web: nginx serving www\.example\.test web1\.storm\.internal web1 on :80$/, BOOT_MS);
-      await g.waitFor(/^STORM-OS: ready$/, BOOT_MS);
-      const text = g.lines.map((l) => l.text).join('\n');
-      expect(text).toContain('CHECK: /etc/motd gone');
-      expect(text).toContain('CHECK: /etc/nginx/sites-enabled/default gone');
-      expect(text).toContain('CHECK: /var/www/html gone');
-      expect(text).not.toMatch(/STORM-OS: warning (?!no guest agent)/);
-      for (const name of ['www.example.test', 'web1.storm.internal']) {
-        const page = await getByName(port, name);
-        expect(page.status, name).toBe(200);
-        expect(page.body).toContain('Hello from nginx-web');
+  it(
+    'boots debian-jeos + postfix-mail: smtpd up with its LDAP table from the directory seed',
+    async () => {
+      const inst = await instanceLayer(dir, 'mx1', {
+        '/etc/storm/instance.json': { body: JSON.stringify({ id: 'i-mx1', name: 'mx1' }), mode: 0o644 },
+        '/etc/storm/config.env': { body: "STORM_INSTANCE_FQDN='mx1.storm.internal'\nSTORM_SERVICE_DOMAIN='storm.internal'\n", mode: 0o644 },
+        '/etc/storm/ldap.json': {
+          body: JSON.stringify({
+            uri: 'ldap://storm.local:389',
+            base: 'dc=storm,dc=internal',
+            people: 'ou=people,dc=storm,dc=internal',
+            groups: 'ou=groups,dc=storm,dc=internal',
+            bindDn: 'cn=mx1,ou=services,dc=storm,dc=internal',
+            bindPassword: 'not-a-secret',
+          }),
+          mode: 0o600,
+        },
+        '/etc/storm/services.d/99-check': { body: CHECK_SERVICE, mode: 0o755 },
+      });
+      const g = boot([
+        { file: layer('debian-jeos'), format: 'raw', readonly: true },
+        { file: layer('postfix-mail'), format: 'raw', readonly: true },
+        { file: inst, format: 'qcow2', readonly: false },
+      ]);
+      try {
+        await g.waitFor(/^STORM-OS: layers present: debian-jeos postfix-mail$/, BOOT_MS);
+        await g.waitFor(/^postfix-mail: smtpd listening on :25 for mx1\.storm\.internal$/, BOOT_MS);
+        await g.waitFor(/^STORM-OS: ready$/, BOOT_MS);
+        const text = g.lines.map((l) => l.text).join('\n');
+        expect(text).toContain('CHECK: maps ldap:/run/postfix-mail/ldap-users.cf domains mx1.storm.internal');
+        expect(text).toContain(
+          'CHECK: ldap server_host = ldap://storm.local:389;search_base = ou=people,dc=storm,dc=internal;bind_dn = cn=mx1,ou=services,dc=storm,dc=internal;',
+        );
+        expect(text).toContain('CHECK: smtp 220 mx1.storm.internal ESMTP postfix-mail');
+        expect(text).toContain('CHECK: /etc/ssl/private/ssl-cert-snakeoil.key gone');
+        await g.powerdown();
+        expect(await g.waitExit(90_000)).toBeDefined();
+        expect(g.lines.some((l) => l.text === 'STORM-OS: writable layer vdc read-only')).toBe(true);
+      } catch (err) {
+        console.log(g.console());
+        throw err;
+      } finally {
+        g.kill();
       }
-      expect(await getByName(port, 'elsewhere.example')).toEqual({ status: 404, body: 'nginx-web: no site named elsewhere.example here\n' });
-      await g.powerdown();
-      expect(await g.waitExit(90_000)).toBeDefined();
-      expect(g.lines.some((l) => l.text === 'STORM-OS: writable layer vdc read-only')).toBe(true);
-    } catch (err) {
-      console.log(g.console());
-      throw err;
-    } finally {
-      g.kill();
-    }
-    expect(await instanceFile(dir, inst, '/var/lib/storm/boot-stamp')).toMatch(/^count=1$/m);
-    expect(await instanceFile(dir, inst, '/var/log/nginx/access.log')).toContain('"GET / HTTP/1.1" 200');
-  }, 6 * 60_000);
-
-  it('boots debian-jeos + postfix-mail: smtpd up with its LDAP table from the directory seed', async () => {
-    const inst = await instanceLayer(dir, 'mx1', {
-      '/etc/storm/instance.json': { body: JSON.stringify({ id: 'i-mx1', name: 'mx1' }), mode: 0o644 },
-      '/etc/storm/config.env': { body: "STORM_INSTANCE_FQDN='mx1.storm.internal'\nSTORM_SERVICE_DOMAIN='storm.internal'\n", mode: 0o644 },
-      '/etc/storm/ldap.json': {
-        body: JSON.stringify({ uri: 'ldap://storm.local:389', base: 'dc=storm,dc=internal', people: 'ou=people,dc=storm,dc=internal', groups: 'ou=groups,dc=storm,dc=internal', bindDn: 'cn=mx1,ou=services,dc=storm,dc=internal', bindPassword: 'not-a-secret' }),
-        mode: 0o600,
-      },
-      '/etc/storm/services.d/99-check': { body: CHECK_SERVICE, mode: 0o755 },
-    });
-    const g = boot([
-      { file: layer('debian-jeos'), format: 'raw', readonly: true },
-      { file: layer('postfix-mail'), format: 'raw', readonly: true },
-      { file: inst, format: 'qcow2', readonly: false },
-    ]);
-    try {
-      await g.waitFor(/^STORM-OS: layers present: debian-jeos postfix-mail$/, BOOT_MS);
-      await g.waitFor(/^postfix-mail: smtpd listening on :25 for mx1\.storm\.internal$/, BOOT_MS);
-      await g.waitFor(/^STORM-OS: ready$/, BOOT_MS);
-      const text = g.lines.map((l) => l.text).join('\n');
-      expect(text).toContain('CHECK: maps ldap:/run/postfix-mail/ldap-users.cf domains mx1.storm.internal');
-      expect(text).toContain('CHECK: ldap server_host = ldap://storm.local:389;search_base = ou=people,dc=storm,dc=internal;bind_dn = cn=mx1,ou=services,dc=storm,dc=internal;');
-      expect(text).toContain('CHECK: smtp 220 mx1.storm.internal ESMTP postfix-mail');
-      expect(text).toContain('CHECK: /etc/ssl/private/ssl-cert-snakeoil.key gone');
-      await g.powerdown();
-      expect(await g.waitExit(90_000)).toBeDefined();
-      expect(g.lines.some((l) => l.text === 'STORM-OS: writable layer vdc read-only')).toBe(true);
-    } catch (err) {
-      console.log(g.console());
-      throw err;
-    } finally {
-      g.kill();
-    }
-    expect(await instanceFile(dir, inst, '/var/log/postfix.log')).toMatch(/postfix\/master\[\d+\]: daemon started/);
-  }, 6 * 60_000);
+      expect(await instanceFile(dir, inst, '/var/log/postfix.log')).toMatch(/postfix\/master\[\d+\]: daemon started/);
+    },
+    6 * 60_000,
+  );
 });

@@ -57,10 +57,18 @@ describe("postfix-mail against STORM's LDAP server", () => {
   let mx1Password: string;
 
   beforeAll(async () => {
-    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], { cwd: ROOT, maxBuffer: 64 << 20 });
+    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
+      cwd: ROOT,
+      maxBuffer: 64 << 20,
+    });
     dir = await mkdtemp(join(tmpdir(), 'storm-postfix-ldap-'));
     net = await createNetns();
-    ldap = net.start(net.name, process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/ldap-directory-server.ts'), '127.0.0.1:389'], { cwd: ROOT });
+    ldap = net.start(
+      net.name,
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'test/helpers/ldap-directory-server.ts'), '127.0.0.1:389'],
+      { cwd: ROOT },
+    );
     const ready = await ldap.waitFor(/^ready (\d+) (\S+)$/m, 60_000);
     mx1Password = ready[2] ?? '';
   }, 30 * 60_000);
@@ -71,50 +79,84 @@ describe("postfix-mail against STORM's LDAP server", () => {
     if (dir && !(await mountsUnder(dir)).length) await rm(dir, { recursive: true, force: true });
   });
 
-  it('accepts and delivers mail for alice, refuses nobody', async () => {
-    const upper = join(dir, 'upper');
-    const src = join(dir, 'src');
-    await mkdir(join(upper, 'etc/storm'), { recursive: true });
-    await mkdir(src);
-    // The seeds the manager writes at launch, and what the guest agent writes from storm.getConfig.
-    const seed = { uri: 'ldap://127.0.0.1:389', base: 'dc=storm,dc=internal', people: 'ou=people,dc=storm,dc=internal', groups: 'ou=groups,dc=storm,dc=internal', bindDn: 'cn=mx1,ou=services,dc=storm,dc=internal', bindPassword: mx1Password };
-    await writeFile(join(upper, 'etc/storm/ldap.json'), JSON.stringify(seed), { mode: 0o600 });
-    await writeFile(join(upper, 'etc/storm/config.env'), `STORM_INSTANCE_FQDN='${FQDN}'\nSTORM_SERVICE_DOMAIN='storm.internal'\n`);
-    const logFile = join(dir, 'stack.log');
-    const spec = { dir: join(dir, 'stack'), lowers: [join(BUILD, 'layers/debian-jeos.squashfs'), join(BUILD, 'layers/postfix-mail.squashfs')], upper, epoch: 1, busybox: '/bin/busybox', logFile, netns: net.name };
-    await mkdir(spec.dir);
-    const postfix = runInStack(spec, { label: 'postfix-mail with LDAP', shell: 'layer', script: runScript(SERVICE), src, timeoutMs: 5 * 60_000 });
-    let failed: unknown;
-    postfix.catch((e: unknown) => (failed = e));
-    try {
-      await until('the appliance service', 120_000, async () => {
-        if (failed) throw failed;
-        return (await readFile(logFile, 'utf8').catch(() => '')).includes('waiting for the test') ? true : undefined;
+  it(
+    'accepts and delivers mail for alice, refuses nobody',
+    async () => {
+      const upper = join(dir, 'upper');
+      const src = join(dir, 'src');
+      await mkdir(join(upper, 'etc/storm'), { recursive: true });
+      await mkdir(src);
+      // The seeds the manager writes at launch, and what the guest agent writes from storm.getConfig.
+      const seed = {
+        uri: 'ldap://127.0.0.1:389',
+        base: 'dc=storm,dc=internal',
+        people: 'ou=people,dc=storm,dc=internal',
+        groups: 'ou=groups,dc=storm,dc=internal',
+        bindDn: 'cn=mx1,ou=services,dc=storm,dc=internal',
+        bindPassword: mx1Password,
+      };
+      await writeFile(join(upper, 'etc/storm/ldap.json'), JSON.stringify(seed), { mode: 0o600 });
+      await writeFile(join(upper, 'etc/storm/config.env'), `STORM_INSTANCE_FQDN='${FQDN}'\nSTORM_SERVICE_DOMAIN='storm.internal'\n`);
+      const logFile = join(dir, 'stack.log');
+      const spec = {
+        dir: join(dir, 'stack'),
+        lowers: [join(BUILD, 'layers/debian-jeos.squashfs'), join(BUILD, 'layers/postfix-mail.squashfs')],
+        upper,
+        epoch: 1,
+        busybox: '/bin/busybox',
+        logFile,
+        netns: net.name,
+      };
+      await mkdir(spec.dir);
+      const postfix = runInStack(spec, {
+        label: 'postfix-mail with LDAP',
+        shell: 'layer',
+        script: runScript(SERVICE),
+        src,
+        timeoutMs: 5 * 60_000,
       });
-      await writeFile(join(dir, 'smtp.py'), SMTP_CLIENT);
-      const py = await net.exec(net.name, 'python3', [join(dir, 'smtp.py'), '127.0.0.1'], { timeoutMs: 120_000 });
-      expect(py.code, py.output).toBe(0);
-      expect(JSON.parse(py.output.trim().split('\n').at(-1) ?? '{}')).toEqual({
-        ehlo: 250,
-        alice: 'accepted',
-        nobody: { [`nobody@${FQDN}`]: [550, expect.stringMatching(/5\.1\.1 <nobody@mx1\.storm\.internal>: Recipient address rejected: User unknown in virtual mailbox table/)] },
-      });
-      const maildir = join(upper, 'var/mail/vhosts/alice/new');
-      const delivered = await until('the Maildir file', 60_000, async () => (await readdir(maildir).catch(() => [] as string[]))[0]);
-      const message = await readFile(join(maildir, delivered), 'utf8');
-      expect(message).toContain(`Delivered-To: alice@${FQDN}`);
-      expect(message).toContain('Subject: hello from STORM');
-      expect((await stat(join(maildir, delivered))).uid).toBe(8); // the mail user, virtual_uid_maps
-    } finally {
-      await writeFile(join(src, 'done'), '');
-      await postfix.catch(() => undefined);
-    }
-    if (failed) throw failed;
-    const log = await readFile(logFile, 'utf8');
-    expect(log).toContain(`postfix-mail: smtpd listening on :25 for ${FQDN}`);
-    expect(log).toContain('lookup alice: alice/');
-    expect(log).toContain('lookup nobody: none');
-    expect(await readFile(join(upper, 'var/log/postfix.log'), 'utf8')).toMatch(/to=<alice@mx1\.storm\.internal>, relay=virtual.*status=sent \(delivered to maildir\)/);
-    expect(await mountsUnder(dir)).toEqual([]);
-  }, 10 * 60_000);
+      let failed: unknown;
+      postfix.catch((e: unknown) => (failed = e));
+      try {
+        await until('the appliance service', 120_000, async () => {
+          if (failed) throw failed;
+          return (await readFile(logFile, 'utf8').catch(() => '')).includes('waiting for the test') ? true : undefined;
+        });
+        await writeFile(join(dir, 'smtp.py'), SMTP_CLIENT);
+        const py = await net.exec(net.name, 'python3', [join(dir, 'smtp.py'), '127.0.0.1'], { timeoutMs: 120_000 });
+        expect(py.code, py.output).toBe(0);
+        expect(JSON.parse(py.output.trim().split('\n').at(-1) ?? '{}')).toEqual({
+          ehlo: 250,
+          alice: 'accepted',
+          nobody: {
+            [`nobody@${FQDN}`]: [
+              550,
+              expect.stringMatching(
+                /5\.1\.1 <nobody@mx1\.storm\.internal>: Recipient address rejected: User unknown in virtual mailbox table/,
+              ),
+            ],
+          },
+        });
+        const maildir = join(upper, 'var/mail/vhosts/alice/new');
+        const delivered = await until('the Maildir file', 60_000, async () => (await readdir(maildir).catch(() => [] as string[]))[0]);
+        const message = await readFile(join(maildir, delivered), 'utf8');
+        expect(message).toContain(`Delivered-To: alice@${FQDN}`);
+        expect(message).toContain('Subject: hello from STORM');
+        expect((await stat(join(maildir, delivered))).uid).toBe(8); // the mail user, virtual_uid_maps
+      } finally {
+        await writeFile(join(src, 'done'), '');
+        await postfix.catch(() => undefined);
+      }
+      if (failed) throw failed;
+      const log = await readFile(logFile, 'utf8');
+      expect(log).toContain(`postfix-mail: smtpd listening on :25 for ${FQDN}`);
+      expect(log).toContain('lookup alice: alice/');
+      expect(log).toContain('lookup nobody: none');
+      expect(await readFile(join(upper, 'var/log/postfix.log'), 'utf8')).toMatch(
+        /to=<alice@mx1\.storm\.internal>, relay=virtual.*status=sent \(delivered to maildir\)/,
+      );
+      expect(await mountsUnder(dir)).toEqual([]);
+    },
+    10 * 60_000,
+  );
 });

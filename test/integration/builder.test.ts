@@ -26,7 +26,8 @@ const APPLETS = ['sh', 'rm', 'mkdir', 'chown', 'sleep', 'cat', 'ls', 'echo'];
 /** A lower layer a guest OS could be: busybox, the API mount points, files for recipes to touch. */
 async function makeLower(dir: string): Promise<string> {
   const root = join(dir, 'lower');
-  for (const d of ['bin', 'etc/keep', 'etc/opaque-dir', 'run', 'proc', 'sys', 'dev', 'tmp', 'var/log', 'srv', 'usr/share']) await mkdir(join(root, d), { recursive: true });
+  for (const d of ['bin', 'etc/keep', 'etc/opaque-dir', 'run', 'proc', 'sys', 'dev', 'tmp', 'var/log', 'srv', 'usr/share'])
+    await mkdir(join(root, d), { recursive: true });
   await cp('/bin/busybox', join(root, 'bin/busybox'));
   for (const a of APPLETS) await symlink('busybox', join(root, 'bin', a));
   await writeFile(join(root, 'etc/motd'), 'welcome\n');
@@ -51,8 +52,13 @@ async function listing(image: string): Promise<Map<string, string>> {
 
 /** Runs `script` with the layers mounted as a guest would see them: $U is the union, $L1.. the layers. */
 async function inUnion(images: readonly string[], script: string): Promise<string> {
-  const mounts = images.map((img, i) => `mkdir -p "$T/l${i}"; mount -t squashfs -o ro,loop ${JSON.stringify(img)} "$T/l${i}"; L${i}="$T/l${i}"`).join('\n');
-  const lowerdir = images.map((_, i) => `$T/l${i}`).reverse().join(':');
+  const mounts = images
+    .map((img, i) => `mkdir -p "$T/l${i}"; mount -t squashfs -o ro,loop ${JSON.stringify(img)} "$T/l${i}"; L${i}="$T/l${i}"`)
+    .join('\n');
+  const lowerdir = images
+    .map((_, i) => `$T/l${i}`)
+    .reverse()
+    .join(':');
   const sh = `set -e\nT=$(mktemp -d)\ntrap 'umount -R "$T/u" 2>/dev/null; for m in "$T"/l*; do umount "$m" 2>/dev/null; done; rm -rf "$T"' EXIT\n${mounts}\nmkdir "$T/u"\nmount -t overlay overlay -o "lowerdir=${lowerdir},redirect_dir=off,index=off,metacopy=off" "$T/u"\nU="$T/u"\n${script}\n`;
   const { stdout } = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', sh]);
   return stdout;
@@ -101,11 +107,26 @@ describe('storm-appliance: tiny recipes on a tiny lower', () => {
   it('holds only what the recipe changed: no untouched lower file, no build leftovers', async () => {
     const files = await listing(join(dir, 'out-a/layers/tiny-app.squashfs'));
     expect([...files.keys()].sort()).toEqual([
-      '/', '/etc', '/etc/append-me', '/etc/motd', '/etc/opaque-dir', '/etc/opaque-dir/new',
-      '/etc/storm', '/etc/storm/layers', '/etc/storm/layers/tiny-app',
-      '/etc/tiny-app', '/etc/tiny-app/app.conf', '/etc/tiny-app/current.conf',
-      '/srv', '/srv/made', '/srv/owned', '/usr', '/usr/bin', '/usr/bin/tiny-hello',
-      '/var', '/var/log',
+      '/',
+      '/etc',
+      '/etc/append-me',
+      '/etc/motd',
+      '/etc/opaque-dir',
+      '/etc/opaque-dir/new',
+      '/etc/storm',
+      '/etc/storm/layers',
+      '/etc/storm/layers/tiny-app',
+      '/etc/tiny-app',
+      '/etc/tiny-app/app.conf',
+      '/etc/tiny-app/current.conf',
+      '/srv',
+      '/srv/made',
+      '/srv/owned',
+      '/usr',
+      '/usr/bin',
+      '/usr/bin/tiny-hello',
+      '/var',
+      '/var/log',
     ]);
     expect(files.get('/etc/motd')).toBe('c--------- 0/0 0,0'); // the deletion, as a whiteout
     expect(files.get('/srv/owned')).toMatch(/^drwxr-xr-x 1234\/4321 /); // owners kept
@@ -118,15 +139,18 @@ describe('storm-appliance: tiny recipes on a tiny lower', () => {
 
   it('means in the union what the recipe did: deletion gone, opaque dir, lower files intact', async () => {
     const layer = join(dir, 'out-a/layers/tiny-app.squashfs');
-    const out = await inUnion([lower, layer], [
-      'echo "motd:$(test -e "$U/etc/motd" && echo present || echo gone)"',
-      'echo "opaque:$(ls "$U/etc/opaque-dir" | tr "\\n" " ")"',
-      'echo "keep:$(cat "$U/etc/keep/untouched")"',
-      'echo "append:$(cat "$U/etc/append-me" | tr "\\n" " ")"',
-      'echo "hello:$(cat "$U/usr/bin/tiny-hello" | tail -n 1)"',
-      `echo "x-opaque:$(${xattrs('"$L1/etc/opaque-dir"')})"`,
-      `echo "x-append:$(${xattrs('"$L1/etc/append-me"')})"`,
-    ].join('\n'));
+    const out = await inUnion(
+      [lower, layer],
+      [
+        'echo "motd:$(test -e "$U/etc/motd" && echo present || echo gone)"',
+        'echo "opaque:$(ls "$U/etc/opaque-dir" | tr "\\n" " ")"',
+        'echo "keep:$(cat "$U/etc/keep/untouched")"',
+        'echo "append:$(cat "$U/etc/append-me" | tr "\\n" " ")"',
+        'echo "hello:$(cat "$U/usr/bin/tiny-hello" | tail -n 1)"',
+        `echo "x-opaque:$(${xattrs('"$L1/etc/opaque-dir"')})"`,
+        `echo "x-append:$(${xattrs('"$L1/etc/append-me"')})"`,
+      ].join('\n'),
+    );
     expect(out).toContain('motd:gone');
     expect(out).toContain('opaque:new \n');
     expect(out).toContain('keep:stays in the lower only');
@@ -147,11 +171,19 @@ describe('storm-appliance: tiny recipes on a tiny lower', () => {
     expect(files.get('/etc/tiny-app/app.conf')).toBe('c--------- 0/0 0,0');
     expect(files.has('/etc/tiny-app/site.conf')).toBe(true);
     expect(files.has('/usr/bin/tiny-hello')).toBe(false);
-    const union = await inUnion(r.layers.map((l) => l.file), 'ls "$U/etc/tiny-app" | tr "\\n" " "');
+    const union = await inUnion(
+      r.layers.map((l) => l.file),
+      'ls "$U/etc/tiny-app" | tr "\\n" " "',
+    );
     expect(union).toBe('current.conf site.conf ');
 
     const keys = await generatePublisherKey(join(dir, 'keys'));
-    const built = await buildChannel({ src: join(out, 'channel-src'), out: join(dir, 'public'), baseUrl: 'http://127.0.0.1:8099/', keyPath: keys.privateKeyPath });
+    const built = await buildChannel({
+      src: join(out, 'channel-src'),
+      out: join(dir, 'public'),
+      baseUrl: 'http://127.0.0.1:8099/',
+      keyPath: keys.privateKeyPath,
+    });
     expect(built.descriptors.map((d) => `${d.name} ${d.version}`).sort()).toEqual(['tiny-app 1.0.0', 'tiny-deploy 1.0.0']);
     const xml = await readFile(join(dir, 'public/appliances/tiny-deploy/1.0.0/appliance.xml'));
     const desc = parseDescriptor(xml);
@@ -178,7 +210,9 @@ describe('storm-appliance: tiny recipes on a tiny lower', () => {
 
   it('fails a step with its code and log, and leaves no mount, loop device or process', async () => {
     const out = join(dir, 'out-fail');
-    const err = await buildRecipeStack(await loadRecipe(join(dir, 'tiny-fail')), { out, force: false, log: logger }).catch((e: unknown) => e);
+    const err = await buildRecipeStack(await loadRecipe(join(dir, 'tiny-fail')), { out, force: false, log: logger }).catch(
+      (e: unknown) => e,
+    );
     expect(ApplErr.APPL_ERR_RECIPE_STEP.is(err)).toBe(true);
     expect((err as Error).message).toMatch(/tiny-fail step 1\/1 \(run\) \(exit 3\)/);
     expect((err as Error).message).toContain('about to fail');

@@ -84,7 +84,14 @@ describe('a descriptor with a catastrophic parameter pattern', () => {
     channel = await publishChannel({ src });
     await poison(channel);
     dnsPort = await freePort();
-    m = await startManager(join(dir, 'manager'), ['--channel-allow', '127.0.0.0/8', '--network', '10.77.0.0/24', '--dns-listen', `127.0.0.1:${dnsPort}`]);
+    m = await startManager(join(dir, 'manager'), [
+      '--channel-allow',
+      '127.0.0.0/8',
+      '--network',
+      '10.77.0.0/24',
+      '--dns-listen',
+      `127.0.0.1:${dnsPort}`,
+    ]);
   }, 120_000);
   afterAll(async () => {
     await m?.proc.stop('SIGKILL');

@@ -71,7 +71,12 @@ describe('channel server', () => {
   });
 
   it('answers single ranges with 206 and the exact bytes', async () => {
-    for (const [range, start, end] of [['bytes=0-99', 0, 99], ['bytes=99900-', 99_900, 99_999], ['bytes=-10', 99_990, 99_999], ['bytes=50000-999999', 50_000, 99_999]] as const) {
+    for (const [range, start, end] of [
+      ['bytes=0-99', 0, 99],
+      ['bytes=99900-', 99_900, 99_999],
+      ['bytes=-10', 99_990, 99_999],
+      ['bytes=50000-999999', 50_000, 99_999],
+    ] as const) {
       const r = await send(srv.url, '/layers/data.bin', { Range: range });
       expect(r.status, range).toBe(206);
       expect(r.headers['content-range']).toBe(`bytes ${start}-${end}/100000`);
@@ -175,7 +180,9 @@ describe('channel server', () => {
         });
         res.on('end', resolve);
         res.on('error', reject);
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     expect(total).toBe(GiB);
     expect(peak - before).toBeLessThan(256 * 1024 * 1024);

@@ -13,7 +13,14 @@ import { promisify } from 'node:util';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChannel } from '../../channels/src/build/build.js';
-import { parseDescriptor, parseFeed, verifyFeedSignature, type ApplianceDescriptor, type ChannelFeed, type FileRef } from '../../channels/src/format/index.js';
+import {
+  parseDescriptor,
+  parseFeed,
+  verifyFeedSignature,
+  type ApplianceDescriptor,
+  type ChannelFeed,
+  type FileRef,
+} from '../../channels/src/format/index.js';
 import { type ChannelServer, type RequestLogEntry, startChannelServer } from '../../channels/src/serve/server.js';
 import { startProcess, stopAllProcesses } from '../helpers/process.js';
 
@@ -83,7 +90,18 @@ describe('storm-channel, publisher to subscriber', () => {
     expect(r.stdout).toMatch(/\[mail-relay 0\.1\.0\] layer 1\/2 os: layers\/[0-9a-f]{64}\.squashfs \(shared\)/);
     expect(r.stdout).toMatch(/built 3 appliance versions, 7 layer and boot files/);
 
-    const verify = ['pkeyutl', '-verify', '-pubin', '-inkey', join(keyDir, 'publisher.pub'), '-rawin', '-in', join(out, 'channel.xml'), '-sigfile', join(out, 'channel.xml.sig')];
+    const verify = [
+      'pkeyutl',
+      '-verify',
+      '-pubin',
+      '-inkey',
+      join(keyDir, 'publisher.pub'),
+      '-rawin',
+      '-in',
+      join(out, 'channel.xml'),
+      '-sigfile',
+      join(out, 'channel.xml.sig'),
+    ];
     const ok = await run('openssl', verify);
     expect(ok.stdout).toContain('Signature Verified Successfully');
     // One changed byte and openssl says no.
@@ -91,7 +109,12 @@ describe('storm-channel, publisher to subscriber', () => {
     const bytes = await readFile(join(out, 'channel.xml'));
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 2) ^ 0x01, bytes.length - 2);
     await writeFile(tampered, bytes);
-    await expect(run('openssl', verify.map((a) => (a === join(out, 'channel.xml') ? tampered : a)))).rejects.toThrow();
+    await expect(
+      run(
+        'openssl',
+        verify.map((a) => (a === join(out, 'channel.xml') ? tampered : a)),
+      ),
+    ).rejects.toThrow();
   });
 
   it('stores the shared OS layer once and makes real squashfs images', async () => {
@@ -134,7 +157,11 @@ describe('storm-channel, publisher to subscriber', () => {
       const sig = new Uint8Array(await (await fetch(`${srv.url}channel.xml.sig`)).arrayBuffer());
       verifyFeedSignature(feedBytes, sig, await readFile(join(keyDir, 'publisher.pub'), 'utf8'));
       feed = await parseFeed(feedBytes);
-      expect(feed.items.map((i) => `${i.name} ${i.version} ${i.upgradesFrom ?? '-'}`)).toEqual(['hello-web 1.1.0 1.0.0', 'hello-web 1.0.0 -', 'mail-relay 0.1.0 -']);
+      expect(feed.items.map((i) => `${i.name} ${i.version} ${i.upgradesFrom ?? '-'}`)).toEqual([
+        'hello-web 1.1.0 1.0.0',
+        'hello-web 1.0.0 -',
+        'mail-relay 0.1.0 -',
+      ]);
     });
 
     it('answers a revalidation of the feed with 304', async () => {
@@ -153,7 +180,10 @@ describe('storm-channel, publisher to subscriber', () => {
       const [web11, , relay] = descriptors;
       expect(web11?.layers.map((l) => l.kind)).toEqual(['os', 'appliance', 'deployment']);
       expect(web11?.config.find((c) => c.key === 'web.url')?.value).toBe('http://{{instance.fqdn}}:{{port}}/');
-      expect(relay?.records).toEqual([{ type: 'MX', name: '@', value: '{{instance.fqdn}}', priority: 10 }, { type: 'TXT', name: '@', value: 'v=spf1 a -all', ttl: 300 }]);
+      expect(relay?.records).toEqual([
+        { type: 'MX', name: '@', value: '{{instance.fqdn}}', priority: 10 },
+        { type: 'TXT', name: '@', value: 'v=spf1 a -all', ttl: 300 },
+      ]);
       expect(relay?.parameters.find((p) => p.name === 'relayHost')?.default).toBeUndefined();
       expect(new Set(descriptors.map((d) => d.layers[0]?.sha256)).size).toBe(1);
     });
@@ -211,7 +241,16 @@ describe('storm-channel, publisher to subscriber', () => {
     const m = JSON.parse(await readFile(file, 'utf8')) as { layers: { kind: string }[] };
     (m.layers[1] as { kind: string }).kind = 'kernel';
     await writeFile(file, JSON.stringify(m));
-    const r = await cli('build', src, '--out', join(work, 'bad-out'), '--base-url', 'http://127.0.0.1:1/', '--key', join(keyDir, 'publisher.key'));
+    const r = await cli(
+      'build',
+      src,
+      '--out',
+      join(work, 'bad-out'),
+      '--base-url',
+      'http://127.0.0.1:1/',
+      '--key',
+      join(keyDir, 'publisher.key'),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`CHAN_ERR_MANIFEST_INVALID`);
     expect(r.stderr).toContain(`${file}: /layers/1/kind: must be one of os, appliance, deployment`);

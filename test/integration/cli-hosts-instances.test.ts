@@ -63,7 +63,9 @@ describe('hosts', () => {
 
     const table = await waitFor('host-a ready', async () => {
       const r = await storm('hosts');
-      return /host-a\s+ready\s+\d+\s+[\d.]+ (MiB|GiB) free of [\d.]+ (MiB|GiB)\s+.*\s0\s+test:\/\/\/default\s+\d+s ago/.test(r.stdout) ? r.stdout : undefined;
+      return /host-a\s+ready\s+\d+\s+[\d.]+ (MiB|GiB) free of [\d.]+ (MiB|GiB)\s+.*\s0\s+test:\/\/\/default\s+\d+s ago/.test(r.stdout)
+        ? r.stdout
+        : undefined;
     });
     expect(table).toMatch(/^NAME\s+STATUS\s+CPUS\s+MEMORY\s+ALLOCATED\s+INSTANCES\s+HYPERVISOR\s+HEARTBEAT$/m);
     const hosts = await json<{ name: string; status: string; hypervisor: { uri: string } }[]>('hosts');
@@ -98,7 +100,13 @@ describe('launch and instances', () => {
     expect(r.stderr).toMatch(/hello-web 1\.1\.0 \[#*\.*\] \d+% [\d.]+ (B|KiB)\/12\.\d KiB/);
     expect(r.stderr).toMatch(/hello-web 1\.1\.0: pulled [\d.]+ KiB, verified/);
     const steps = [...r.stderr.matchAll(/web1: \[(\d)\/5\] (.*)/g)].map((m) => `${m[1]} ${m[2]}`);
-    expect(steps).toEqual(['1 reserved the name, a MAC address and a host', '2 layers staged on the host', '3 instance layer created', '4 domain defined', '5 started']);
+    expect(steps).toEqual([
+      '1 reserved the name, a MAC address and a host',
+      '2 layers staged on the host',
+      '3 instance layer created',
+      '4 domain defined',
+      '5 started',
+    ]);
     // The address is the lease's IP and the DNS name, as far as this manager's network services give them.
     const { ip, fqdn } = await json<{ ip: string | null; fqdn: string | null }>('show', 'web1');
     const address = ip && fqdn ? `${ip} (${fqdn})` : (ip ?? fqdn ?? 'not assigned yet');
@@ -107,7 +115,9 @@ describe('launch and instances', () => {
 
   it('ls and show: state, host, parameters, the layer stack bottom to top, guest status', async () => {
     const ls = await storm('ls');
-    expect(ls.stdout).toMatch(/^NAME\s+STATE\s+HOST\s+ADDRESS\s+APPLIANCE\s+MEMORY\s+CREATED\nweb1\s+running\s+host-a\s+\S+\s+hello-web 1\.1\.0\s+128 MiB\s+\d+s ago\n$/);
+    expect(ls.stdout).toMatch(
+      /^NAME\s+STATE\s+HOST\s+ADDRESS\s+APPLIANCE\s+MEMORY\s+CREATED\nweb1\s+running\s+host-a\s+\S+\s+hello-web 1\.1\.0\s+128 MiB\s+\d+s ago\n$/,
+    );
     const list = await json<{ name: string; state: string }[]>('ls');
     expect(list).toMatchObject([{ name: 'web1', state: 'running' }]);
 
@@ -116,7 +126,9 @@ describe('launch and instances', () => {
     expect(show.stdout).toMatch(/^name\s+web1 \(i-[0-9a-f]+\)$/m);
     expect(show.stdout).toMatch(/^host\s+host-a \(host-[0-9a-f]+\)$/m);
     expect(show.stdout).toMatch(/^parameters\s+greeting=Hi, port=80$/m);
-    const layers = [...show.stdout.matchAll(/^(\d)\s+(os|appliance|deployment|instance)\s+\S+\s+.*\s(ro|rw)$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    const layers = [...show.stdout.matchAll(/^(\d)\s+(os|appliance|deployment|instance)\s+\S+\s+.*\s(ro|rw)$/gm)].map(
+      (m) => `${m[1]} ${m[2]} ${m[3]}`,
+    );
     expect(layers).toEqual(['1 os ro', '2 appliance ro', '3 deployment ro', '4 instance rw']);
     expect(show.stdout).toMatch(/guest status: not reported yet/);
     const view = await json<{ layers: { kind: string }[]; params: Record<string, unknown>; host: { name: string } }>('show', 'web1');
@@ -143,7 +155,10 @@ describe('launch and instances', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { type: string; data: { name: string; state: string } })
       .filter((e) => e.type === 'instance.state');
-    expect(lines.map((e) => `${e.type} ${e.data.name} ${e.data.state}`)).toEqual(['instance.state web1 stopped', 'instance.state web1 running']);
+    expect(lines.map((e) => `${e.type} ${e.data.name} ${e.data.state}`)).toEqual([
+      'instance.state web1 stopped',
+      'instance.state web1 running',
+    ]);
     const recent = await storm('events', '--recent', '5', '--type', 'instance');
     expect(recent.stdout).toMatch(/^\d\d:\d\d:\d\d instance\.state id=i-[0-9a-f]+ name=web1 state=stopped from=running$/m);
   }, 60_000);
@@ -155,7 +170,11 @@ describe('launch and instances', () => {
     await appendFile(log, 'STORM: layers ok\nlogin: ');
     const tail = await storm('console', 'web1');
     expect(tail.stdout).toBe('STORM: layers ok\nlogin: ');
-    expect(await json<{ text: string; size: number }>('console', 'web1', '--bytes', '7')).toEqual({ text: 'login: ', size: 24, offset: 17 });
+    expect(await json<{ text: string; size: number }>('console', 'web1', '--bytes', '7')).toEqual({
+      text: 'login: ',
+      size: 24,
+      offset: 17,
+    });
 
     const follow = startProcess(process.execPath, cliArgs(['console', 'web1', '--follow', '--bytes', '7']));
     await follow.waitForLine(/login: /, 10_000);
@@ -185,7 +204,9 @@ describe('launch and instances', () => {
 
   it('images and reconcile, with --json', async () => {
     const images = await storm('images');
-    expect(images.stdout).toMatch(/^[0-9a-f]{12}\s+os\s+[\d.]+ KiB\s+\d+s ago\s+hello-web 1\.0\.0, hello-web 1\.1\.0, mail-relay 0\.1\.0$/m);
+    expect(images.stdout).toMatch(
+      /^[0-9a-f]{12}\s+os\s+[\d.]+ KiB\s+\d+s ago\s+hello-web 1\.0\.0, hello-web 1\.1\.0, mail-relay 0\.1\.0$/m,
+    );
     expect(images.stdout).toMatch(/^6 files, [\d.]+ KiB$/m);
     expect(await json<{ sha256: string }[]>('images')).toHaveLength(6);
     expect((await storm('reconcile')).stdout).toBe('checked 1 host (host-a)\nnothing to repair\n');
@@ -199,8 +220,17 @@ describe('pki-bundle', () => {
     const r = await storm('host', 'pki-bundle', 'host-a', '--out', out);
     expect(r.code, r.output).toBe(0);
     expect((await stat(out)).mode & 0o777).toBe(0o700);
-    const modes = Object.fromEntries(await Promise.all((await readdir(out)).sort().map(async (f) => [f, ((await stat(join(out, f))).mode & 0o777).toString(8)] as const)));
-    expect(modes).toEqual({ 'cacert.pem': '644', 'cacrl.pem': '644', 'clientcert.pem': '644', 'clientkey.pem': '600', 'servercert.pem': '644', 'serverkey.pem': '600' });
+    const modes = Object.fromEntries(
+      await Promise.all((await readdir(out)).sort().map(async (f) => [f, ((await stat(join(out, f))).mode & 0o777).toString(8)] as const)),
+    );
+    expect(modes).toEqual({
+      'cacert.pem': '644',
+      'cacrl.pem': '644',
+      'clientcert.pem': '644',
+      'clientkey.pem': '600',
+      'servercert.pem': '644',
+      'serverkey.pem': '600',
+    });
     for (const cert of ['servercert.pem', 'clientcert.pem']) {
       const v = spawnSync('openssl', ['verify', '-CAfile', 'cacert.pem', cert], { cwd: out, encoding: 'utf8' });
       expect(v.status, v.stderr).toBe(0);
@@ -213,7 +243,14 @@ describe('pki-bundle', () => {
     expect(again.stderr).toMatch(/^storm: CLI_ERR_EXISTS: .*cacert\.pem.* already exist; pass --force to replace them$/m);
     expect(await readFile(join(out, 'serverkey.pem'), 'utf8')).toBe(before);
 
-    const forced = await json<{ files: { path: string; mode: string }[]; issued: { server: { serial: string } } }>('host', 'pki-bundle', 'host-a', '--out', out, '--force');
+    const forced = await json<{ files: { path: string; mode: string }[]; issued: { server: { serial: string } } }>(
+      'host',
+      'pki-bundle',
+      'host-a',
+      '--out',
+      out,
+      '--force',
+    );
     expect(forced.files.map((f) => f.mode)).toEqual(['0644', '0644', '0644', '0600', '0644', '0600']);
     expect(forced.issued.server.serial).toMatch(/^[0-9a-f]+$/);
     expect(JSON.stringify(forced)).not.toMatch(/PRIVATE KEY/);

@@ -70,7 +70,9 @@ describe('storm user and group', () => {
   it('adds a group and a user in it (password from stdin), sets a password, changes membership, removes both', async (t) => {
     if (!(await enabled(['user', 'ls']))) return t.skip();
     expect((await cli.run(['group', 'add', 'staff', '--description', 'People'])).stdout).toBe('added group staff\n');
-    const add = await cli.run(['user', 'add', 'alice', '--name', 'Alice Liddell', '--surname', 'Liddell', '--group', 'staff'], { input: 'correct horse battery\n' });
+    const add = await cli.run(['user', 'add', 'alice', '--name', 'Alice Liddell', '--surname', 'Liddell', '--group', 'staff'], {
+      input: 'correct horse battery\n',
+    });
     expect(add.code, add.output).toBe(0);
     expect(add.stdout).toBe('added user alice\n');
     const users = await cli.json<{ uid: string; cn: string; hasPassword: boolean }[]>('user', 'ls');
@@ -99,12 +101,16 @@ describe('storm network', () => {
   it('shows the network and an uplink of none, and refuses forwards saying how to open one', async () => {
     const shown = await cli.run(['network']);
     expect(shown.code, shown.output).toBe(0);
-    expect(shown.stdout).toMatch(/^network {3}none \(no --network: instances get no address\)\ndomain {4}storm\.internal\nuplink {4}none: guests have no way out \(storm-manager --uplink nat opens one\)\n\nno forwards\n$/);
+    expect(shown.stdout).toMatch(
+      /^network {3}none \(no --network: instances get no address\)\ndomain {4}storm\.internal\nuplink {4}none: guests have no way out \(storm-manager --uplink nat opens one\)\n\nno forwards\n$/,
+    );
     expect(await cli.json('network')).toMatchObject({ network: null, uplink: { mode: 'none', state: 'off', table: null, forwards: [] } });
 
     const add = await cli.run(['network', 'forward', 'add', 'TCP', '8080', 'web1:80']);
     expect(add.code).toBe(1);
-    expect(add.stderr).toMatch(/^storm: MGR_ERR_UPLINK_OFF: the appliance network has no uplink \(start storm-manager with --uplink nat\): cannot forward tcp 8080\n$/);
+    expect(add.stderr).toMatch(
+      /^storm: MGR_ERR_UPLINK_OFF: the appliance network has no uplink \(start storm-manager with --uplink nat\): cannot forward tcp 8080\n$/,
+    );
     expect((await cli.run(['network', 'forward', 'ls'])).stdout).toBe('no forwards\n');
     expect(await cli.json('network', 'forward', 'ls')).toEqual([]);
     const rm = await cli.run(['network', 'forward', 'rm', 'tcp', '8080']);
@@ -113,7 +119,12 @@ describe('storm network', () => {
   });
 
   it('refuses malformed forwards before asking the manager', async () => {
-    for (const argv of [['ICMP', '8080', 'web1:80'], ['tcp', '70000', 'web1:80'], ['tcp', '8080', 'web1'], ['tcp', '8080', 'web1:http']]) {
+    for (const argv of [
+      ['ICMP', '8080', 'web1:80'],
+      ['tcp', '70000', 'web1:80'],
+      ['tcp', '8080', 'web1'],
+      ['tcp', '8080', 'web1:http'],
+    ]) {
       const r = await cli.run(['network', 'forward', 'add', ...argv]);
       expect(r.code, argv.join(' ')).toBe(2);
     }

@@ -58,10 +58,28 @@ describe('storm CLI: channels and pull', () => {
     expect(missing.code).toBe(1);
     expect(missing.output).toMatch(/MGR_ERR_NOT_FOUND/);
     expect((await storm('pull', 'Bad Name')).code).toBe(2);
-    const noToken = startProcess(process.execPath, [join(ROOT, 'bin/storm.js'), '--url', url, '--ca', join(work, 'data', 'pki', 'ca.pem'), '--token', 'wrong', 'appliances']);
+    const noToken = startProcess(process.execPath, [
+      join(ROOT, 'bin/storm.js'),
+      '--url',
+      url,
+      '--ca',
+      join(work, 'data', 'pki', 'ca.pem'),
+      '--token',
+      'wrong',
+      'appliances',
+    ]);
     expect((await noToken.exited()).code).toBe(1);
     expect(noToken.output()).toMatch(/MGR_ERR_UNAUTHORIZED/);
-    const untrusted = startProcess(process.execPath, [join(ROOT, 'bin/storm.js'), '--url', url, '--ca', '/nonexistent', '--token', 'x', 'appliances']);
+    const untrusted = startProcess(process.execPath, [
+      join(ROOT, 'bin/storm.js'),
+      '--url',
+      url,
+      '--ca',
+      '/nonexistent',
+      '--token',
+      'x',
+      'appliances',
+    ]);
     expect((await untrusted.exited()).code).toBe(1);
     expect(untrusted.output()).toMatch(/CLI_ERR_UNTRUSTED: .*pass --ca/);
     expect((await readFile(join(work, 'data', 'admin.token'), 'utf8')).length).toBeGreaterThan(20);

@@ -46,12 +46,22 @@ beforeAll(async () => {
   const { manager, dir } = env;
   // Five at a time: ten joins at once only slow each other on two cores.
   for (let i = 0; i < HOSTS; i += 5) {
-    hosts.push(...(await Promise.all([0, 1, 2, 3, 4].map((j) => startStormd(manager, { name: `host-${i + j}`, dir, hypervisor: 'test:///default' })))));
+    hosts.push(
+      ...(await Promise.all(
+        [0, 1, 2, 3, 4].map((j) => startStormd(manager, { name: `host-${i + j}`, dir, hypervisor: 'test:///default' })),
+      )),
+    );
   }
   const pki = join(dir, 'manager', 'pki');
-  const [ca, cert, key] = await Promise.all(['ca.pem', 'manager-client.pem', 'manager-client.key'].map((f) => readFile(join(pki, f), 'utf8')));
+  const [ca, cert, key] = await Promise.all(
+    ['ca.pem', 'manager-client.pem', 'manager-client.key'].map((f) => readFile(join(pki, f), 'utf8')),
+  );
   for (const h of (await manager.api.get<{ hosts: HostView[] }>('/hosts')).hosts) {
-    const client = new HostClient(h.url, clientTlsOptions({ ca: ca!, cert: cert!, key: key!, servername: new URL(h.url).hostname }), h.name);
+    const client = new HostClient(
+      h.url,
+      clientTlsOptions({ ca: ca!, cert: cert!, key: key!, servername: new URL(h.url).hostname }),
+      h.name,
+    );
     clients.set(h.id, client);
     freeBefore.set(h.id, (await client.info()).freeMemoryMiB);
   }
@@ -68,9 +78,13 @@ describe(`${LAUNCHES} concurrent launches over ${HOSTS} hosts`, () => {
     expect(capacity).toBeLessThan(LAUNCHES);
     // A few names are asked for twice: at most one of each pair may win.
     const names = Array.from({ length: LAUNCHES }, (_, i) => `c${i % (LAUNCHES - 10)}`);
-    const outcomes = await Promise.allSettled(names.map((name) => api.post<InstanceView>('/instances', { appliance: 'hello-web', version: '1.0.0', name })));
+    const outcomes = await Promise.allSettled(
+      names.map((name) => api.post<InstanceView>('/instances', { appliance: 'hello-web', version: '1.0.0', name })),
+    );
     launched = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
-    const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as { code?: string; message?: string }).code ?? String(o.reason)] : []));
+    const refusals = outcomes.flatMap((o) =>
+      o.status === 'rejected' ? [(o.reason as { code?: string; message?: string }).code ?? String(o.reason)] : [],
+    );
     expect(refusals.filter((c) => c !== 'MGR_ERR_NO_CAPACITY' && c !== 'MGR_ERR_CONFLICT')).toEqual([]);
     expect(refusals.filter((c) => c === 'MGR_ERR_NO_CAPACITY').length).toBeGreaterThan(0);
     expect(launched.every((i) => i.state === 'running')).toBe(true);
@@ -101,7 +115,12 @@ describe(`${LAUNCHES} concurrent launches over ${HOSTS} hosts`, () => {
     const { instances } = await env!.manager.api.get<{ instances: InstanceView[] }>('/instances');
     for (const [id, client] of clients) {
       const onHost = (await client.instances()).map((s) => `${s.id} ${s.state}`).sort();
-      expect(onHost).toEqual(instances.filter((i) => i.host.id === id).map((i) => `${i.id} running`).sort());
+      expect(onHost).toEqual(
+        instances
+          .filter((i) => i.host.id === id)
+          .map((i) => `${i.id} running`)
+          .sort(),
+      );
     }
   });
 });

@@ -29,7 +29,12 @@ let manager: ManagerProcess;
 let host: StormdProcess;
 
 /** Every process started with these reads its offset from `clockFile` (at most a second late); monotonic time stays real, so timers run as usual. */
-const fakeClock = (): Record<string, string> => ({ LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_CACHE_DURATION: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' });
+const fakeClock = (): Record<string, string> => ({
+  LD_PRELOAD: LIBFAKETIME,
+  FAKETIME_TIMESTAMP_FILE: clockFile,
+  FAKETIME_CACHE_DURATION: '1',
+  FAKETIME_DONT_FAKE_MONOTONIC: '1',
+});
 
 interface HostView {
   name: string;
@@ -42,12 +47,27 @@ async function heartbeat(crlNumber: number): Promise<{ crlNumber: number; crl?: 
   const [cert, key] = await Promise.all([readFile(join(host.data, 'cert.pem'), 'utf8'), readFile(join(host.data, 'key.pem'), 'utf8')]);
   const body = JSON.stringify({ info: null, instances: null, crlNumber });
   return new Promise((resolve, reject) => {
-    const req = request(`${manager.url}/api/v1/hosts/heartbeat`, { method: 'POST', ca: manager.ca, cert, key, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text) as { crlNumber: number; crl?: string }) : reject(new Error(`heartbeat answered ${res.statusCode}: ${text}`))));
-    });
+    const req = request(
+      `${manager.url}/api/v1/hosts/heartbeat`,
+      {
+        method: 'POST',
+        ca: manager.ca,
+        cert,
+        key,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(JSON.parse(text) as { crlNumber: number; crl?: string })
+            : reject(new Error(`heartbeat answered ${res.statusCode}: ${text}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -99,17 +119,25 @@ describe('60 days on, the fleet still runs', () => {
     const jumped = Date.now() + 60 * DAY_MS;
     expect(before.nextUpdate.getTime()).toBeLessThan(jumped); // the CRL both ends held has expired
     // The manager re-issues its CRL on its own (its timer looks every 10 s)...
-    const after = await pollUntil('the manager to re-issue its CRL', async () => {
-      const now = await crl();
-      return now.number > before.number ? now : undefined;
-    }, { timeoutMs: 60_000 });
+    const after = await pollUntil(
+      'the manager to re-issue its CRL',
+      async () => {
+        const now = await crl();
+        return now.number > before.number ? now : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(after.nextUpdate.getTime()).toBeGreaterThan(jumped + 29 * DAY_MS);
     // ...and the host beats after that (a heartbeat already under way right after the jump proves nothing).
     const reissued = Date.now() + 60 * DAY_MS;
-    await pollUntil('a heartbeat after the new CRL', async () => {
-      const view = await manager.api.get<HostView>('/hosts/host-a');
-      return view.status === 'ready' && view.lastHeartbeat && Date.parse(view.lastHeartbeat) > reissued ? view : undefined;
-    }, { timeoutMs: 60_000 });
+    await pollUntil(
+      'a heartbeat after the new CRL',
+      async () => {
+        const view = await manager.api.get<HostView>('/hosts/host-a');
+        return view.status === 'ready' && view.lastHeartbeat && Date.parse(view.lastHeartbeat) > reissued ? view : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     // The launch dials the host anew: its listener checks the manager against the CRL the heartbeat brought.
     const web2 = await manager.api.post<{ state: string }>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web2' });
     expect(web2.state).toBe('running');

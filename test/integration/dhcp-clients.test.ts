@@ -18,8 +18,13 @@ const RUNNER = join(ROOT, 'test/harness/run-dhcp-server.ts');
 const ready = netnsAvailable() && haveCommand('busybox') && haveCommand('dhclient');
 
 const BASE: DhcpServerConfig = {
-  interface: 'br0', serverIp: '10.77.0.1', subnet: '10.77.0.0/24', router: '10.77.0.1',
-  dnsServers: ['10.77.0.1'], domain: 'storm.internal', leaseTime: 600,
+  interface: 'br0',
+  serverIp: '10.77.0.1',
+  subnet: '10.77.0.0/24',
+  router: '10.77.0.1',
+  dnsServers: ['10.77.0.1'],
+  domain: 'storm.internal',
+  leaseTime: 600,
 };
 const RESERVED = {
   '52:54:00:00:00:01': { ip: '10.77.0.10', hostname: 'web1' },
@@ -33,7 +38,12 @@ describe.skipIf(!ready)('DHCP with udhcpc and dhclient in a network namespace', 
   let server: Started | undefined;
 
   async function startServer(config: DhcpServerConfig = BASE): Promise<void> {
-    server = net.start(net.name, process.execPath, ['--import', 'tsx', RUNNER, JSON.stringify({ db: join(dir, 'storm.db'), reservations: RESERVED, config })], { cwd: ROOT });
+    server = net.start(
+      net.name,
+      process.execPath,
+      ['--import', 'tsx', RUNNER, JSON.stringify({ db: join(dir, 'storm.db'), reservations: RESERVED, config })],
+      { cwd: ROOT },
+    );
     await server.waitFor(/^ready \d+/m, 20_000);
   }
 
@@ -76,8 +86,15 @@ describe.skipIf(!ready)('DHCP with udhcpc and dhclient in a network namespace', 
     udhcpc = net.start(guest.ns, 'busybox', udhcpcArgs(files, { once: false }));
     const bound = await waitForEvent(files.log, 'bound');
     expect(bound.fields).toMatchObject({
-      ip: '10.77.0.10', mask: '24', subnet: '255.255.255.0', router: '10.77.0.1', dns: '10.77.0.1',
-      domain: 'storm.internal', hostname: 'web1', lease: '600', serverid: '10.77.0.1',
+      ip: '10.77.0.10',
+      mask: '24',
+      subnet: '255.255.255.0',
+      router: '10.77.0.1',
+      dns: '10.77.0.1',
+      domain: 'storm.internal',
+      hostname: 'web1',
+      lease: '600',
+      serverid: '10.77.0.1',
     });
   });
 
@@ -87,7 +104,13 @@ describe.skipIf(!ready)('DHCP with udhcpc and dhclient in a network namespace', 
     const client = net.start(guest.ns, 'dhclient', dhclientArgs(files));
     const bound = await waitForEvent(files.log, 'BOUND');
     expect(bound.fields).toMatchObject({
-      ip: '10.77.0.11', mask: '255.255.255.0', router: '10.77.0.1', dns: '10.77.0.1', domain: 'storm.internal', hostname: 'web2', lease: '600',
+      ip: '10.77.0.11',
+      mask: '255.255.255.0',
+      router: '10.77.0.1',
+      dns: '10.77.0.1',
+      domain: 'storm.internal',
+      hostname: 'web2',
+      lease: '600',
     });
     await client.stop();
   });
@@ -119,7 +142,10 @@ describe.skipIf(!ready)('DHCP with udhcpc and dhclient in a network namespace', 
     await udhcpc.stop();
     const after = await stopServer();
     expect(after.acks).toBe(1);
-    expect(await leaseRows()).toEqual([{ mac: '52:54:00:00:00:01', ip: '10.77.0.10' }, { mac: '52:54:00:00:00:02', ip: '10.77.0.11' }]);
+    expect(await leaseRows()).toEqual([
+      { mac: '52:54:00:00:00:01', ip: '10.77.0.10' },
+      { mac: '52:54:00:00:00:02', ip: '10.77.0.11' },
+    ]);
   }, 40_000);
 
   it('a pool lease survives a restart too: the renewal is ACKed only because the lease was stored', async () => {

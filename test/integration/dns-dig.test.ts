@@ -28,7 +28,12 @@ function dig(port: number, ...args: string[]): Promise<Dig> {
     child.once('close', () => {
       const section = (name: string) => {
         const m = new RegExp(`;; ${name} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|$)`).exec(out);
-        return m ? m[1]!.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(3).join(' ')) : [];
+        return m
+          ? m[1]!
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => l.split(/\s+/).slice(3).join(' '))
+          : [];
       };
       resolve({
         status: /status: (\w+)/.exec(out)?.[1] ?? 'none',
@@ -114,7 +119,10 @@ describe.skipIf(!haveCommand('dig') || !haveCommand('dnsmasq'))('DNS forwarding 
   });
 
   async function serve(recursionNetworks: string[]): Promise<number> {
-    const s = new DnsServer({ listen: '127.0.0.1:0', networks: ['10.77.0.0/24'], recursionNetworks, upstream: `127.0.0.1:${upstream.port}` }, { zone: new MemoryZoneSource('10.77.0.1') });
+    const s = new DnsServer(
+      { listen: '127.0.0.1:0', networks: ['10.77.0.0/24'], recursionNetworks, upstream: `127.0.0.1:${upstream.port}` },
+      { zone: new MemoryZoneSource('10.77.0.1') },
+    );
     await s.start();
     servers.push(s);
     return s.address.port;
@@ -129,4 +137,3 @@ describe.skipIf(!haveCommand('dig') || !haveCommand('dnsmasq'))('DNS forwarding 
     expect((await dig(await serve([]), 'app.upstream.test')).status).toBe('REFUSED');
   });
 });
-

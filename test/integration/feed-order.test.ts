@@ -25,7 +25,10 @@ interface ChannelView {
   status: string;
   lastError: string | null;
 }
-const catalog = async () => (await manager.api.get<{ appliances: { name: string; version: string }[] }>('/appliances')).appliances.map((a) => `${a.name} ${a.version}`).sort();
+const catalog = async () =>
+  (await manager.api.get<{ appliances: { name: string; version: string }[] }>('/appliances')).appliances
+    .map((a) => `${a.name} ${a.version}`)
+    .sort();
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'storm-feed-order-'));
@@ -40,9 +43,20 @@ beforeAll(async () => {
   await rm(join(oldSrc, 'hello-web-1.1.0'), { recursive: true });
   await rm(join(oldSrc, 'mail-relay-0.1.0'), { recursive: true });
   await buildChannel({ src: oldSrc, out: older, baseUrl: server.url, keyPath: keys.privateKeyPath, published: '2024-03-01T00:00:00Z' });
-  await buildChannel({ src: FIXTURE_CHANNEL_SRC, out: served, baseUrl: server.url, keyPath: keys.privateKeyPath, published: '2024-04-01T00:00:00Z' });
+  await buildChannel({
+    src: FIXTURE_CHANNEL_SRC,
+    out: served,
+    baseUrl: server.url,
+    keyPath: keys.privateKeyPath,
+    published: '2024-04-01T00:00:00Z',
+  });
   manager = await startManager(join(tmp, 'manager'), ['--channel-allow', '127.0.0.0/8']);
-  channelId = (await manager.api.post<ChannelView>('/channels', { url: `${server.url}channel.xml`, publicKey: await readFile(keys.publicKeyPath, 'utf8') })).id;
+  channelId = (
+    await manager.api.post<ChannelView>('/channels', {
+      url: `${server.url}channel.xml`,
+      publicKey: await readFile(keys.publicKeyPath, 'utf8'),
+    })
+  ).id;
 }, 120_000);
 
 afterAll(async () => {
@@ -60,12 +74,20 @@ describe('a replayed older feed', () => {
     for (const file of ['channel.xml', 'channel.xml.sig']) await cp(join(older, file), join(served, file));
     const refreshed = await manager.api.post<ChannelView>(`/channels/${channelId}/refresh`);
     expect(refreshed.status).toBe('failed');
-    expect(refreshed.lastError).toMatch(/MGR_ERR_CHANNEL_REFUSED: .*the feed was published at 2024-03-01T00:00:00Z, before the feed held \(published at 2024-04-01T00:00:00Z\): an older feed replayed; the catalog is unchanged/);
+    expect(refreshed.lastError).toMatch(
+      /MGR_ERR_CHANNEL_REFUSED: .*the feed was published at 2024-03-01T00:00:00Z, before the feed held \(published at 2024-04-01T00:00:00Z\): an older feed replayed; the catalog is unchanged/,
+    );
     expect(await catalog()).toEqual(['hello-web 1.0.0', 'hello-web 1.1.0', 'mail-relay 0.1.0']);
   });
 
   it('a later publication is taken again', async () => {
-    await buildChannel({ src: FIXTURE_CHANNEL_SRC, out: served, baseUrl: server.url, keyPath: join(tmp, 'keys', 'publisher.key'), published: '2024-05-01T00:00:00Z' });
+    await buildChannel({
+      src: FIXTURE_CHANNEL_SRC,
+      out: served,
+      baseUrl: server.url,
+      keyPath: join(tmp, 'keys', 'publisher.key'),
+      published: '2024-05-01T00:00:00Z',
+    });
     expect((await manager.api.post<ChannelView>(`/channels/${channelId}/refresh`)).status).toBe('ok');
   });
 });

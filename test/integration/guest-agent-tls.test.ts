@@ -34,7 +34,23 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'storm-guest-tls-'));
   ca = await CertificateAuthority.loadOrCreate(join(tmp, 'pki'));
   // storm.local through DNS, as the manager answers it on the appliance network.
-  dns = spawn('dnsmasq', ['--keep-in-foreground', '--no-resolv', '--no-hosts', '--conf-file=/dev/null', '--pid-file=', '--user=root', '--group=root', `--listen-address=${ADDRESS}`, '--bind-interfaces', '--port=53', `--host-record=storm.local,${ADDRESS}`], { stdio: 'ignore' });
+  dns = spawn(
+    'dnsmasq',
+    [
+      '--keep-in-foreground',
+      '--no-resolv',
+      '--no-hosts',
+      '--conf-file=/dev/null',
+      '--pid-file=',
+      '--user=root',
+      '--group=root',
+      `--listen-address=${ADDRESS}`,
+      '--bind-interfaces',
+      '--port=53',
+      `--host-record=storm.local,${ADDRESS}`,
+    ],
+    { stdio: 'ignore' },
+  );
   await new Promise((r) => setTimeout(r, 300));
 }, 60_000);
 
@@ -52,7 +68,8 @@ async function listener(cert: { certPem: string; keyPem: string }): Promise<{ se
     req.on('end', () => {
       const call = parseMethodCall(body);
       calls.push(`${call.method} ${call.params.map(String).join(' ')}`.trim());
-      const answer = call.method === 'storm.getConfig' ? { instance: { name: 'web1', fqdn: 'web1.storm.internal' }, parameters: {}, config: {} } : true;
+      const answer =
+        call.method === 'storm.getConfig' ? { instance: { name: 'web1', fqdn: 'web1.storm.internal' }, parameters: {}, config: {} } : true;
       res.writeHead(200, { 'content-type': 'text/xml' }).end(encodeResponse(answer));
     });
   });
@@ -66,13 +83,19 @@ async function runAgent(name: string, port: number): Promise<string> {
   execFileSync('unsquashfs', ['-q', '-n', '-d', root, LAYER]);
   await mkdir(join(root, 'etc/storm'), { recursive: true });
   await writeFile(join(root, 'etc/storm/token'), 'a-guest-token\n');
-  await writeFile(join(root, 'etc/storm/manager.json'), JSON.stringify({ xmlrpc: `https://storm.local:${port}/RPC2`, managerName: 'storm.local' }));
+  await writeFile(
+    join(root, 'etc/storm/manager.json'),
+    JSON.stringify({ xmlrpc: `https://storm.local:${port}/RPC2`, managerName: 'storm.local' }),
+  );
   await writeFile(join(root, 'etc/storm/ca.pem'), ca.certPem);
   await writeFile(join(root, 'run/resolv.conf'), `nameserver ${ADDRESS}\n`);
   // No console device: `say` cannot write /dev/console (a folder here) and prints to stdout instead.
   await mkdir(join(root, 'dev/console'), { recursive: true });
   // A UTS namespace of its own: the agent sets the host name.
-  const child = spawn('unshare', ['--uts', 'chroot', root, '/bin/sh', '/usr/sbin/storm-agent'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', STORM_AGENT_WAIT: '5' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('unshare', ['--uts', 'chroot', root, '/bin/sh', '/usr/sbin/storm-agent'], {
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', STORM_AGENT_WAIT: '5' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -86,7 +109,11 @@ describe('the tiny-os agent checks the manager', () => {
     try {
       const console = await runAgent('manager', ok.port);
       expect(console).toMatch(/STORM-AGENT: applied hostname=web1/);
-      expect(ok.calls).toEqual(['storm.getConfig', 'storm.reportStatus applying configuration fetched', 'storm.reportStatus applied hostname=web1']);
+      expect(ok.calls).toEqual([
+        'storm.getConfig',
+        'storm.reportStatus applying configuration fetched',
+        'storm.reportStatus applied hostname=web1',
+      ]);
     } finally {
       ok.server.close();
     }

@@ -20,14 +20,22 @@ let manager: FakeManager;
 let stormd: StormdHandle;
 let data: string;
 
-const tls = (host = '127.0.0.1') => clientTlsOptions({ ca: manager.ca.certPem, cert: manager.client.certPem, key: manager.client.keyPem, servername: host });
-const caught = (p: Promise<unknown>) => p.then(() => undefined, (err: unknown) => err as { code: string; message: string });
+const tls = (host = '127.0.0.1') =>
+  clientTlsOptions({ ca: manager.ca.certPem, cert: manager.client.certPem, key: manager.client.keyPem, servername: host });
+const caught = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (err: unknown) => err as { code: string; message: string },
+  );
 
 beforeAll(async () => {
   manager = await startFakeManager();
   data = await mkdtemp(join(tmpdir(), 'storm-host-client-'));
   await joinManager({ managerUrl: manager.url, token: manager.newToken(), dataDir: data, name: 'host-a', url: 'https://127.0.0.1:9443' });
-  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: 'test:///default', renewBeforeDays: 30, logLevel: 'error', logFormat: 'json' }, { heartbeatIntervalMs: 200 });
+  stormd = await startStormd(
+    { data, listen: '127.0.0.1:0', hypervisor: 'test:///default', renewBeforeDays: 30, logLevel: 'error', logFormat: 'json' },
+    { heartbeatIntervalMs: 200 },
+  );
 });
 
 afterAll(async () => {
@@ -40,7 +48,10 @@ describe('host calls that fail say how', () => {
   it('unreachable: nothing listens on the port', async () => {
     const port = await closedPort();
     const err = await caught(new HostClient(`https://127.0.0.1:${port}`, tls(), 'host-z').info());
-    expect(err).toMatchObject({ code: 'MGR_ERR_HOST_UNREACHABLE', message: `host unreachable: host host-z does not answer at https://127.0.0.1:${port}: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:${port}` });
+    expect(err).toMatchObject({
+      code: 'MGR_ERR_HOST_UNREACHABLE',
+      message: `host unreachable: host host-z does not answer at https://127.0.0.1:${port}: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
   });
 
   it('unreachable: a port that takes the connection but never speaks TLS', async () => {
@@ -49,7 +60,10 @@ describe('host calls that fail say how', () => {
     try {
       const port = (silent.address() as { port: number }).port;
       const err = await caught(new HostClient(`https://127.0.0.1:${port}`, tls(), 'host-s', { defaultMs: 300 }).info());
-      expect(err).toMatchObject({ code: 'MGR_ERR_HOST_UNREACHABLE', message: `host unreachable: host host-s does not answer at https://127.0.0.1:${port}: no TLS session within 0.3 s` });
+      expect(err).toMatchObject({
+        code: 'MGR_ERR_HOST_UNREACHABLE',
+        message: `host unreachable: host host-s does not answer at https://127.0.0.1:${port}: no TLS session within 0.3 s`,
+      });
     } finally {
       for (const s of held) s.destroy();
       silent.close();
@@ -65,15 +79,33 @@ describe('host calls that fail say how', () => {
     release();
     expect(err).toMatchObject({ code: 'MGR_ERR_HOST_TIMEOUT' });
     expect(err!.message).toMatch(
-      new RegExp(`^the host took too long: host host-a took longer than 0\\.8 s to stage layer ${sha.slice(0, 12)} \\(PUT /layers/${sha}\\); it was fetching layer ${sha.slice(0, 12)} from the manager: 0 of 4096 bytes, for 0\\.\\d s$`),
+      new RegExp(
+        `^the host took too long: host host-a took longer than 0\\.8 s to stage layer ${sha.slice(0, 12)} \\(PUT /layers/${sha}\\); it was fetching layer ${sha.slice(0, 12)} from the manager: 0 of 4096 bytes, for 0\\.\\d s$`,
+      ),
     );
     // The host finished the stage on its own; asking again finds it held.
-    await expect.poll(async () => (await client.stageLayer(sha, { url: `${manager.url}/api/v1/images/${sha}/blob`, size: bytes.length })).staged, { timeout: 10_000 }).toBe(false);
+    await expect
+      .poll(async () => (await client.stageLayer(sha, { url: `${manager.url}/api/v1/images/${sha}/blob`, size: bytes.length })).staged, {
+        timeout: 10_000,
+      })
+      .toBe(false);
   });
 
-  it('refused: keeps stormd\'s code and names the call', async () => {
-    const err = await caught(new HostClient(stormd.url, tls(), 'host-a').defineDomain('i-nope', { uuid: '6f9f1c52-0b1e-4d43-9d5f-0d3c9d1f0a11', memoryMiB: 64, vcpus: 1, boot: { kernel: 'a'.repeat(64), initrd: 'b'.repeat(64) }, layers: ['c'.repeat(64)], nics: [] }));
-    expect(err).toMatchObject({ code: 'MGR_ERR_HOST', message: expect.stringMatching(/^the host refused: host-a could not define domain storm-i-nope: STORMD_ERR_INSTANCE_NOT_FOUND: /) });
+  it("refused: keeps stormd's code and names the call", async () => {
+    const err = await caught(
+      new HostClient(stormd.url, tls(), 'host-a').defineDomain('i-nope', {
+        uuid: '6f9f1c52-0b1e-4d43-9d5f-0d3c9d1f0a11',
+        memoryMiB: 64,
+        vcpus: 1,
+        boot: { kernel: 'a'.repeat(64), initrd: 'b'.repeat(64) },
+        layers: ['c'.repeat(64)],
+        nics: [],
+      }),
+    );
+    expect(err).toMatchObject({
+      code: 'MGR_ERR_HOST',
+      message: expect.stringMatching(/^the host refused: host-a could not define domain storm-i-nope: STORMD_ERR_INSTANCE_NOT_FOUND: /),
+    });
   });
 });
 

@@ -30,10 +30,14 @@ const host = async (name: string) => (await env.manager.api.get<{ hosts: HostVie
 
 /** vm-a as of its first heartbeat whose checks ran after `since`, and how long that took to show. */
 async function firstBeatAfter(since: number): Promise<{ view: HostView; ms: number }> {
-  const view = await pollUntil('a heartbeat of vm-a checked after the change', async () => {
-    const h = await host('vm-a');
-    return h.health && Date.parse(h.health.checkedAt) > since ? h : undefined;
-  }, { timeoutMs: 15_000, everyMs: 50 });
+  const view = await pollUntil(
+    'a heartbeat of vm-a checked after the change',
+    async () => {
+      const h = await host('vm-a');
+      return h.health && Date.parse(h.health.checkedAt) > since ? h : undefined;
+    },
+    { timeoutMs: 15_000, everyMs: 50 },
+  );
   return { view, ms: Date.now() - since };
 }
 
@@ -59,10 +63,14 @@ afterAll(async () => {
 
 describe('a host made unusable on purpose', () => {
   it('starts healthy: its checks pass as libvirt-qemu, and a probe define measured libvirt', async () => {
-    const a = await pollUntil('vm-a to have measured a define', async () => {
-      const h = await host('vm-a');
-      return h.health?.checks.find((c) => c.name === 'define-time')?.status === 'ok' ? h : undefined;
-    }, { timeoutMs: 60_000 });
+    const a = await pollUntil(
+      'vm-a to have measured a define',
+      async () => {
+        const h = await host('vm-a');
+        return h.health?.checks.find((c) => c.name === 'define-time')?.status === 'ok' ? h : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(a.status).toBe('ready');
     expect(a.health!.checks.map((c) => [c.name, c.status])).toEqual([
       ['libvirt', 'ok'],
@@ -79,7 +87,11 @@ describe('a host made unusable on purpose', () => {
     const { view, ms } = await firstBeatAfter(since);
     console.log(`vm-a degraded ${ms} ms after its data folder's parent was closed`);
     expect(view.status).toBe('degraded');
-    expect(view.lastError).toMatch(new RegExp(`^store-access: libvirt's qemu user libvirt-qemu \\(uid \\d+\\) cannot reach ${home}/vm-a/layers: it cannot pass ${home} \\(drwx------ root:root\\)`));
+    expect(view.lastError).toMatch(
+      new RegExp(
+        `^store-access: libvirt's qemu user libvirt-qemu \\(uid \\d+\\) cannot reach ${home}/vm-a/layers: it cannot pass ${home} \\(drwx------ root:root\\)`,
+      ),
+    );
 
     const show = await storm.run(['host', 'show', 'vm-a']);
     expect(show.stdout).toMatch(/^status\s+degraded$/m);
@@ -104,7 +116,9 @@ describe('a host made unusable on purpose', () => {
       await card.getByText('degraded', { exact: true }).waitFor();
       const check = card.locator('[data-check="store-access"]');
       await check.waitFor();
-      expect(await check.textContent()).toMatch(new RegExp(`^store-access: libvirt's qemu user libvirt-qemu .* it cannot pass ${home} .* — let it through: chmod o\\+x ${home}`));
+      expect(await check.textContent()).toMatch(
+        new RegExp(`^store-access: libvirt's qemu user libvirt-qemu .* it cannot pass ${home} .* — let it through: chmod o\\+x ${home}`),
+      );
       await screenshot(page, 'host-degraded');
     } catch (err) {
       const page = browser.context.pages()[0];
@@ -125,17 +139,27 @@ describe('a host made unusable on purpose', () => {
 
   it('refuses a launch pinned to it within 2 s, with the reason, while the healthy host still takes one', async () => {
     const t0 = Date.now();
-    const refused = await env.manager.api.post('/instances', { appliance: 'hello-web', name: 'pinned', host: 'vm-a' }).then(() => undefined, (err: unknown) => err);
+    const refused = await env.manager.api.post('/instances', { appliance: 'hello-web', name: 'pinned', host: 'vm-a' }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     const ms = Date.now() - t0;
     console.log(`launch pinned to degraded vm-a refused in ${ms} ms`);
     expect(ms).toBeLessThan(2000);
-    expect(refused).toMatchObject({ status: 503, code: 'MGR_ERR_HOST_DEGRADED', message: expect.stringContaining("host vm-a is degraded: store-access: libvirt's qemu user") });
+    expect(refused).toMatchObject({
+      status: 503,
+      code: 'MGR_ERR_HOST_DEGRADED',
+      message: expect.stringContaining("host vm-a is degraded: store-access: libvirt's qemu user"),
+    });
 
     const cli = await storm.run(['launch', 'hello-web', 'pinned', '--host', 'vm-a']);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain('storm: MGR_ERR_HOST_DEGRADED: host degraded: host vm-a is degraded: store-access: ');
 
-    const placed = await env.manager.api.post<{ name: string; state: string; host: { name: string } }>('/instances', { appliance: 'hello-web', name: 'placed' });
+    const placed = await env.manager.api.post<{ name: string; state: string; host: { name: string } }>('/instances', {
+      appliance: 'hello-web',
+      name: 'placed',
+    });
     expect(placed).toMatchObject({ state: 'running', host: { name: 'vm-b' } });
     await env.manager.api.delete('/instances/placed');
   });

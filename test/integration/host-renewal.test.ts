@@ -40,12 +40,24 @@ const serialOf = (pem: string) => new X509Certificate(pem).serialNumber.toLowerC
 const revokedSerials = async () => readCrl(await (await fetchAs('GET', '/api/v1/pki/crl')).text, manager.ca).revokedSerials;
 
 /** A request to the manager over TLS, presenting `identity` as the client certificate when given. */
-function fetchAs(method: string, path: string, body?: unknown, identity?: { cert: string; key: string }): Promise<{ status: number; text: string }> {
+function fetchAs(
+  method: string,
+  path: string,
+  body?: unknown,
+  identity?: { cert: string; key: string },
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, manager.url), { method, ca: manager.ca, ...identity, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      new URL(path, manager.url),
+      { method, ca: manager.ca, ...identity, headers: body ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        let text = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (text += c))
+          .on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject).end(body ? JSON.stringify(body) : undefined);
   });
 }
@@ -56,11 +68,26 @@ async function join_(name: string): Promise<{ data: string; port: number; first:
   const data = join(dir, name);
   const joined = await joinStormd(manager, { name, data, url: `https://127.0.0.1:${port}` });
   if (joined.code !== 0) throw new Error(`stormd join failed:\n${joined.output}`);
-  return { data, port, first: { cert: await readFile(join(data, 'cert.pem'), 'utf8'), key: await readFile(join(data, 'key.pem'), 'utf8') } };
+  return {
+    data,
+    port,
+    first: { cert: await readFile(join(data, 'cert.pem'), 'utf8'), key: await readFile(join(data, 'key.pem'), 'utf8') },
+  };
 }
 
 const heartbeatBody = (name: string) => ({
-  info: { hostId: null, name, version: 'test', cpus: 1, memoryMiB: 1024, freeMemoryMiB: 1024, allocatedMemoryMiB: 0, hypervisor: { uri: 'test:///default', domainType: 'test' }, layers: [], instances: 0 },
+  info: {
+    hostId: null,
+    name,
+    version: 'test',
+    cpus: 1,
+    memoryMiB: 1024,
+    freeMemoryMiB: 1024,
+    allocatedMemoryMiB: 0,
+    hypervisor: { uri: 'test:///default', domainType: 'test' },
+    layers: [],
+    instances: 0,
+  },
   instances: [],
 });
 
@@ -75,7 +102,13 @@ describe('a host renewing at start', () => {
     ({ data, port, first } = await join_('host-r'));
     const joinSerial = serialOf(first.cert);
     expect((await host('host-r')).certificate).toMatchObject({ serial: joinSerial, renewalPending: false });
-    stormd = await serveStormd({ name: 'host-r', data, listen: `127.0.0.1:${port}`, hypervisor: 'test:///default', args: ['--renew-before-days', '400'] });
+    stormd = await serveStormd({
+      name: 'host-r',
+      data,
+      listen: `127.0.0.1:${port}`,
+      hypervisor: 'test:///default',
+      args: ['--renew-before-days', '400'],
+    });
     renewed = await pollUntil('host-r on a renewed certificate', async () => {
       const h = await host('host-r');
       return h.status === 'ready' && h.certificate.serial !== joinSerial && !h.certificate.renewalPending ? h : undefined;
@@ -94,7 +127,12 @@ describe('a host renewing at start', () => {
   });
 
   it('is still reached by the manager: a launch pinned to it runs', async () => {
-    const launched = await manager.api.post<{ state: string; host: { name: string } }>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'renewed-web', host: 'host-r' });
+    const launched = await manager.api.post<{ state: string; host: { name: string } }>('/instances', {
+      appliance: 'hello-web',
+      version: '1.0.0',
+      name: 'renewed-web',
+      host: 'host-r',
+    });
     expect(launched).toMatchObject({ state: 'running', host: { name: 'host-r' } });
   });
 

@@ -36,7 +36,11 @@ describe('the realm in a backup', () => {
 
     const { manifest } = await createBackup({ dataDir: join(work, 'old'), to: join(work, 'm.stormbak'), passphrase: PASS, kdf: KDF });
     const realmFiles = manifest.files.filter((f) => f.kind === 'kerberos');
-    expect(realmFiles.map((f) => `${f.path} ${f.mode.toString(8)}`).sort()).toEqual(['kerberos/principal.dump 600', 'kerberos/realm 600', 'kerberos/stash 600']);
+    expect(realmFiles.map((f) => `${f.path} ${f.mode.toString(8)}`).sort()).toEqual([
+      'kerberos/principal.dump 600',
+      'kerberos/realm 600',
+      'kerberos/stash 600',
+    ]);
     const omitted = Object.fromEntries(manifest.omitted.map((o) => [o.path, o.reason]));
     expect(omitted['kerberos/principal*']).toMatch(/live database: in the backup as its dump/);
     expect(omitted['kerberos/kdc.conf, krb5.conf, kadm5.acl']).toMatch(/written again at every start/);

@@ -22,7 +22,13 @@ let client: KerberosClient;
 const logged: string[] = [];
 
 const service = (domain = 'storm.internal') =>
-  new KerberosService({ dataDir: join(dir, 'data'), domain, listen: `127.0.0.1:${port}`, log: (level, msg) => logged.push(`${level} ${msg}`), restartDelayMs: 100 });
+  new KerberosService({
+    dataDir: join(dir, 'data'),
+    domain,
+    listen: `127.0.0.1:${port}`,
+    log: (level, msg) => logged.push(`${level} ${msg}`),
+    restartDelayMs: 100,
+  });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'storm-kdc-'));
@@ -73,7 +79,10 @@ describe('the KDC the manager runs', () => {
   });
 
   it('gives an instance host/<fqdn> and its services; kvno gets a ticket for them', async () => {
-    expect(await realm.instanceAdded({ name: 'web1', services: ['HTTP'] })).toEqual(['host/web1.storm.internal@STORM.INTERNAL', 'HTTP/web1.storm.internal@STORM.INTERNAL']);
+    expect(await realm.instanceAdded({ name: 'web1', services: ['HTTP'] })).toEqual([
+      'host/web1.storm.internal@STORM.INTERNAL',
+      'HTTP/web1.storm.internal@STORM.INTERNAL',
+    ]);
     expect((await client.kinit('alice', 'through-the-glass')).code).toBe(0);
     const kvno = await client.kvno('host/web1.storm.internal');
     expect(kvno.code, kvno.output).toBe(0);
@@ -103,7 +112,7 @@ describe('the KDC the manager runs', () => {
     expect((await k.kinitKeytab(file, 'host/web1.storm.internal')).code).not.toBe(0);
   });
 
-  it('removes an instance\'s principals and a user\'s', async () => {
+  it("removes an instance's principals and a user's", async () => {
     await realm.instanceRemoved('web1');
     expect((await realm.principals()).instances['web1']).toBeUndefined();
     // A fresh cache: kvno would otherwise answer from the ticket it got before.
@@ -144,7 +153,11 @@ describe('the KDC the manager runs', () => {
     const before = realm.status().kdc;
     const killedAt = Date.now();
     process.kill(before.pid!, 'SIGKILL');
-    await pollUntil('kinit after the KDC was killed', async () => ((await client.kinit('alice', 'through-the-glass')).code === 0 ? true : undefined), { timeoutMs: 5000, everyMs: 100 });
+    await pollUntil(
+      'kinit after the KDC was killed',
+      async () => ((await client.kinit('alice', 'through-the-glass')).code === 0 ? true : undefined),
+      { timeoutMs: 5000, everyMs: 100 },
+    );
     const tookMs = Date.now() - killedAt;
     expect(tookMs).toBeLessThan(5000);
     const after = realm.status().kdc;
@@ -166,25 +179,48 @@ describe('the KDC the manager runs', () => {
     expect((await client.kinit('alice', 'through-the-glass')).code).toBe(0);
   });
 
-  it("gives storm doctor its lines: the KDC serving, the files private, users waiting for a principal", async () => {
-    const users = [{ uid: 'alice', hasPassword: true }, { uid: 'early', hasPassword: true }, { uid: 'nopass', hasPassword: false }];
+  it('gives storm doctor its lines: the KDC serving, the files private, users waiting for a principal', async () => {
+    const users = [
+      { uid: 'alice', hasPassword: true },
+      { uid: 'early', hasPassword: true },
+      { uid: 'nopass', hasPassword: false },
+    ];
     let lines = await kerberosChecks(realm, users);
-    expect(lines.map((l) => [l.name, l.status])).toEqual([['kerberos-kdc', 'ok'], ['kerberos-files', 'ok'], ['kerberos-principals', 'ok']]);
+    expect(lines.map((l) => [l.name, l.status])).toEqual([
+      ['kerberos-kdc', 'ok'],
+      ['kerberos-files', 'ok'],
+      ['kerberos-principals', 'ok'],
+    ]);
     expect(lines[0]!.message).toMatch(new RegExp(`serves on 127\\.0\\.0\\.1:${port} \\(pid \\d+`));
-    expect(lines[2]!.message).toBe('1 user(s) have their principal; 1 from before the realm have none yet (early): each gets one at the next storm user passwd');
+    expect(lines[2]!.message).toBe(
+      '1 user(s) have their principal; 1 from before the realm have none yet (early): each gets one at the next storm user passwd',
+    );
     await chmod(realm.files.stash, 0o644);
     lines = await kerberosChecks(realm, users);
-    expect(lines[1]).toMatchObject({ status: 'fail', message: expect.stringContaining(`${realm.files.stash} (0644)`), fix: `chmod -R go-rwx ${realm.files.dir}` });
+    expect(lines[1]).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining(`${realm.files.stash} (0644)`),
+      fix: `chmod -R go-rwx ${realm.files.dir}`,
+    });
     await chmod(realm.files.stash, 0o600);
     await realm.kdc.stop();
-    expect((await kerberosChecks(realm, users))[0]).toMatchObject({ name: 'kerberos-kdc', status: 'fail', message: expect.stringContaining('is stopped') });
+    expect((await kerberosChecks(realm, users))[0]).toMatchObject({
+      name: 'kerberos-kdc',
+      status: 'fail',
+      message: expect.stringContaining('is stopped'),
+    });
     await realm.kdc.start();
   });
 
   it('leaves no file of the realm readable by anyone but its owner', async () => {
     const root = realm.files.dir;
     expect((await stat(root)).mode & 0o777).toBe(0o700);
-    const walk = async (d: string): Promise<string[]> => (await Promise.all((await readdir(d, { withFileTypes: true })).map((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)])))).flat();
+    const walk = async (d: string): Promise<string[]> =>
+      (
+        await Promise.all(
+          (await readdir(d, { withFileTypes: true })).map((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)])),
+        )
+      ).flat();
     const files = await walk(root);
     expect(files).toEqual(expect.arrayContaining([realm.files.stash, realm.files.database]));
     for (const f of files) expect((await stat(f)).mode & 0o077, f).toBe(0);

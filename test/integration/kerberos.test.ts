@@ -59,8 +59,13 @@ beforeAll(async () => {
   await cp(FIXTURE_CHANNEL_SRC, src, { recursive: true });
   const base = JSON.parse(await readFile(join(src, 'hello-web-1.0.0', 'manifest.json'), 'utf8')) as Record<string, unknown>;
   await mkdir(join(src, 'kdc-web-1.0.0'));
-  const layers = (base['layers'] as { kind: string; dir: string }[]).map((l) => (l.kind === 'appliance' ? { ...l, dir: '../hello-web-1.0.0/rootfs' } : l));
-  await writeFile(join(src, 'kdc-web-1.0.0', 'manifest.json'), JSON.stringify({ ...base, name: 'kdc-web', title: 'Kerberized web', layers, principals: ['HTTP'] }));
+  const layers = (base['layers'] as { kind: string; dir: string }[]).map((l) =>
+    l.kind === 'appliance' ? { ...l, dir: '../hello-web-1.0.0/rootfs' } : l,
+  );
+  await writeFile(
+    join(src, 'kdc-web-1.0.0', 'manifest.json'),
+    JSON.stringify({ ...base, name: 'kdc-web', title: 'Kerberized web', layers, principals: ['HTTP'] }),
+  );
   channel = await publishChannel({ src });
 
   // A manager without a realm first: its user predates the KDC.
@@ -104,7 +109,10 @@ describe('users: storm user add and passwd set the Kerberos password', () => {
   });
 
   it('refuses a password Kerberos cannot take before changing anything', async () => {
-    const r = await manager.api.patch('/directory/users/alice', { password: 'x'.repeat(1023) }).then(() => 'accepted', (err: Error & { code?: string }) => `${err.code} ${err.message}`);
+    const r = await manager.api.patch('/directory/users/alice', { password: 'x'.repeat(1023) }).then(
+      () => 'accepted',
+      (err: Error & { code?: string }) => `${err.code} ${err.message}`,
+    );
     expect(r).toMatch(/MGR_ERR_VALIDATION.*at most 1022 bytes/);
     expect((await fresh('alice-3').kinit('alice', 'through-the-glass')).code).toBe(0);
   });
@@ -117,10 +125,18 @@ describe('users: storm user add and passwd set the Kerberos password', () => {
     expect(human.stdout).toMatch(/early\s+- \(at the next storm user passwd\)/);
     expect(human.stdout).toContain('1 user(s) have no principal yet: early');
     // storm doctor says so too, beside the KDC's health (its exit status is about every check, hosts too).
-    const doctor = JSON.parse((await cli.run(['--json', 'doctor'])).stdout) as { checks: { scope: string; name: string; status: string; message: string }[] };
+    const doctor = JSON.parse((await cli.run(['--json', 'doctor'])).stdout) as {
+      checks: { scope: string; name: string; status: string; message: string }[];
+    };
     const kerberosLines = doctor.checks.filter((c) => c.name.startsWith('kerberos-'));
-    expect(kerberosLines.map((c) => `${c.scope} ${c.name} ${c.status}`)).toEqual(['manager kerberos-kdc ok', 'manager kerberos-files ok', 'manager kerberos-principals ok']);
-    expect(kerberosLines[2]!.message).toMatch(/1 from before the realm have none yet \(early\): each gets one at the next storm user passwd/);
+    expect(kerberosLines.map((c) => `${c.scope} ${c.name} ${c.status}`)).toEqual([
+      'manager kerberos-kdc ok',
+      'manager kerberos-files ok',
+      'manager kerberos-principals ok',
+    ]);
+    expect(kerberosLines[2]!.message).toMatch(
+      /1 from before the realm have none yet \(early\): each gets one at the next storm user passwd/,
+    );
     expect((await fresh('early-1').kinit('early', 'early-bird-2026')).code).not.toBe(0);
     expect((await cli.run(['user', 'passwd', 'early'], { input: 'early-bird-2027\n' })).code).toBe(0);
     expect((await fresh('early-2').kinit('early', 'early-bird-2027')).code).toBe(0);
@@ -137,10 +153,12 @@ describe('instances: principals at launch, keytabs over XML-RPC, gone when destr
     web1 = await manager.api.post<Instance>('/instances', { appliance: 'kdc-web', name: 'web1' });
     await manager.api.post<Instance>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web2' });
     const r = await realm();
-    expect(r.instances).toEqual(expect.arrayContaining([
-      { name: 'web1', principals: ['HTTP/web1.storm.internal@STORM.INTERNAL', 'host/web1.storm.internal@STORM.INTERNAL'] },
-      { name: 'web2', principals: ['host/web2.storm.internal@STORM.INTERNAL'] },
-    ]));
+    expect(r.instances).toEqual(
+      expect.arrayContaining([
+        { name: 'web1', principals: ['HTTP/web1.storm.internal@STORM.INTERNAL', 'host/web1.storm.internal@STORM.INTERNAL'] },
+        { name: 'web2', principals: ['host/web2.storm.internal@STORM.INTERNAL'] },
+      ]),
+    );
     const c = fresh('kvno-1');
     expect((await c.kinit('alice', 'through-the-glass')).code).toBe(0);
     for (const p of ['host/web1.storm.internal', 'HTTP/web1.storm.internal', 'host/web2.storm.internal']) {
@@ -153,7 +171,8 @@ describe('instances: principals at launch, keytabs over XML-RPC, gone when destr
   });
 
   it("storm.getKeytab gives an instance its own keys; asking for another's is a fault", async () => {
-    const token = async (i: Instance) => (await readInstanceFile(join(host.data, 'instances', i.id, 'writable', 'w0.qcow2'), 'upper/etc/storm/token')).toString().trim();
+    const token = async (i: Instance) =>
+      (await readInstanceFile(join(host.data, 'instances', i.id, 'writable', 'w0.qcow2'), 'upper/etc/storm/token')).toString().trim();
     const ca = join(work, 'ca.pem');
     await writeFile(ca, manager.ca);
     const keytab = join(work, 'web1.keytab');
@@ -180,12 +199,18 @@ for whose in ["web2", "web2.storm.internal", "host/web2.storm.internal@STORM.INT
 print(json.dumps(out))
 `,
     );
-    const py = await run('python3', [script, `${manager.url}/RPC2`, ca, await token(web1), keytab]).catch((err: { stdout?: string; stderr?: string }) => ({ stdout: `${err.stdout ?? ''}${err.stderr ?? ''}` }));
+    const py = await run('python3', [script, `${manager.url}/RPC2`, ca, await token(web1), keytab]).catch(
+      (err: { stdout?: string; stderr?: string }) => ({ stdout: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+    );
     const out = JSON.parse(py.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
     expect(out['kerberos']).toEqual({ realm: 'STORM.INTERNAL', kdc: `storm.local:${kdcPort}` });
-    expect(out['own']).toEqual({ realm: 'STORM.INTERNAL', principals: ['host/web1.storm.internal@STORM.INTERNAL', 'HTTP/web1.storm.internal@STORM.INTERNAL'] });
+    expect(out['own']).toEqual({
+      realm: 'STORM.INTERNAL',
+      principals: ['host/web1.storm.internal@STORM.INTERNAL', 'HTTP/web1.storm.internal@STORM.INTERNAL'],
+    });
     expect(out['byName']).toEqual(['host/web1.storm.internal@STORM.INTERNAL', 'HTTP/web1.storm.internal@STORM.INTERNAL']);
-    for (const whose of ['web2', 'web2.storm.internal', 'host/web2.storm.internal@STORM.INTERNAL']) expect(out[whose], whose).toEqual({ fault: 5, message: expect.stringMatching(/only its own keytab \(web1\)/) });
+    for (const whose of ['web2', 'web2.storm.internal', 'host/web2.storm.internal@STORM.INTERNAL'])
+      expect(out[whose], whose).toEqual({ fault: 5, message: expect.stringMatching(/only its own keytab \(web1\)/) });
     // The keys are the KDC's: klist lists exactly web1's, and kinit -k gets a ticket with them.
     const c = fresh('host-web1');
     const listed = await c.klistKeytab(keytab);
@@ -202,7 +227,8 @@ print(json.dumps(out))
     expect((await realm()).instances.map((i) => i.name)).toEqual(['web2']);
     const c = fresh('kvno-2');
     expect((await c.kinit('alice', 'through-the-glass')).code).toBe(0);
-    for (const p of ['host/web1.storm.internal', 'HTTP/web1.storm.internal']) expect((await c.kvno(p)).output).toMatch(/not found in Kerberos database/);
+    for (const p of ['host/web1.storm.internal', 'HTTP/web1.storm.internal'])
+      expect((await c.kvno(p)).output).toMatch(/not found in Kerberos database/);
     expect((await c.kvno('host/web2.storm.internal')).code).toBe(0);
   });
 });
@@ -224,7 +250,11 @@ describe('the KDC process', () => {
     const killedAt = Date.now();
     process.kill(before.pid!, 'SIGKILL');
     const c = fresh('after-kill');
-    await pollUntil('kinit after the KDC was killed', async () => ((await c.kinit('alice', 'through-the-glass')).code === 0 ? true : undefined), { timeoutMs: 5000, everyMs: 100 });
+    await pollUntil(
+      'kinit after the KDC was killed',
+      async () => ((await c.kinit('alice', 'through-the-glass')).code === 0 ? true : undefined),
+      { timeoutMs: 5000, everyMs: 100 },
+    );
     const tookMs = Date.now() - killedAt;
     expect(tookMs).toBeLessThan(5000);
     const after = (await realm()).kdc;
@@ -236,7 +266,12 @@ describe('the KDC process', () => {
   it('nothing of the realm is readable by anyone but the manager', async () => {
     expect((await stat(data)).mode & 0o077).toBe(0);
     const dir = join(data, 'kerberos');
-    const walk = async (d: string): Promise<string[]> => (await Promise.all((await readdir(d, { withFileTypes: true })).map((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)])))).flat();
+    const walk = async (d: string): Promise<string[]> =>
+      (
+        await Promise.all(
+          (await readdir(d, { withFileTypes: true })).map((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)])),
+        )
+      ).flat();
     const files = await walk(dir);
     expect(files.map((f) => f.slice(dir.length + 1))).toEqual(expect.arrayContaining(['stash', 'principal', 'kdc.conf', 'krb5.conf']));
     for (const f of [dir, ...files]) expect((await stat(f)).mode & 0o077, f).toBe(0);

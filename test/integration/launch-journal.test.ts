@@ -43,8 +43,26 @@ interface Operation {
 }
 type Events = { events: { type: string; data: { name?: string; step?: string; error?: string } }[] };
 
-const LAUNCH = ['instance.reserve', 'network.address', 'kerberos.principals', 'host.stage', 'directory.account', 'host.instance-layer', 'host.define', 'host.start', 'instance.running'];
-const DESTROY = ['instance.destroying', 'host.remove-instance', 'network.remove-forwards', 'network.release', 'directory.remove-account', 'kerberos.remove-principals', 'instance.forget'];
+const LAUNCH = [
+  'instance.reserve',
+  'network.address',
+  'kerberos.principals',
+  'host.stage',
+  'directory.account',
+  'host.instance-layer',
+  'host.define',
+  'host.start',
+  'instance.running',
+];
+const DESTROY = [
+  'instance.destroying',
+  'host.remove-instance',
+  'network.remove-forwards',
+  'network.release',
+  'directory.remove-account',
+  'kerberos.remove-principals',
+  'instance.forget',
+];
 
 /** A manager on the same data and port (hosts take layer URLs only from the origin they joined). */
 /** A new manager, once the host is ready by a heartbeat it received itself (`ready` from before is the last one's word). */
@@ -52,10 +70,14 @@ async function restart(env: NodeJS.ProcessEnv = {}): Promise<void> {
   expect((await manager.proc.stop('SIGTERM')).code).toBe(0);
   const since = new Date().toISOString();
   manager = await startManager(data, managerArgs, env);
-  await pollUntil(`a heartbeat from ${host.name} since the restart`, async () => {
-    const { hosts } = await manager.api.get<{ hosts: { name: string; status: string; lastHeartbeat: string | null }[] }>('/hosts');
-    return hosts.some((h) => h.name === host.name && h.status === 'ready' && (h.lastHeartbeat ?? '') >= since) ? true : undefined;
-  }, { timeoutMs: 60_000 });
+  await pollUntil(
+    `a heartbeat from ${host.name} since the restart`,
+    async () => {
+      const { hosts } = await manager.api.get<{ hosts: { name: string; status: string; lastHeartbeat: string | null }[] }>('/hosts');
+      return hosts.some((h) => h.name === host.name && h.status === 'ready' && (h.lastHeartbeat ?? '') >= since) ? true : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
@@ -70,13 +92,20 @@ const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
 /** The journal's newest operation of `kind` on the instance named `name`, with its steps. */
 const operation = (kind: string, name: string) =>
   withDb(async (db) => {
-    const op = await db.get<{ id: string; kind: string; state: string }>("SELECT id, kind, state FROM operations WHERE kind = ? AND json_extract(subject, '$.name') = ? ORDER BY started_at DESC LIMIT 1", [kind, name]);
+    const op = await db.get<{ id: string; kind: string; state: string }>(
+      "SELECT id, kind, state FROM operations WHERE kind = ? AND json_extract(subject, '$.name') = ? ORDER BY started_at DESC LIMIT 1",
+      [kind, name],
+    );
     if (!op) return undefined;
-    const steps = await db.all<{ name: string; state: string }>('SELECT name, state FROM operation_steps WHERE operation_id = ? ORDER BY seq', [op.id]);
+    const steps = await db.all<{ name: string; state: string }>(
+      'SELECT name, state FROM operation_steps WHERE operation_id = ? ORDER BY seq',
+      [op.id],
+    );
     return { kind: op.kind, state: op.state, steps } satisfies Operation;
   });
 
-const serviceAccounts = () => withDb(async (db) => (await db.all<{ name: string }>('SELECT name FROM directory_services ORDER BY name')).map((r) => r.name));
+const serviceAccounts = () =>
+  withDb(async (db) => (await db.all<{ name: string }>('SELECT name FROM directory_services ORDER BY name')).map((r) => r.name));
 const instanceFolders = async () => (await readdir(join(host.data, 'instances')).catch(() => [])).filter((f) => !f.startsWith('.')).sort();
 const instances = async () => (await manager.api.get<{ instances: Instance[] }>('/instances')).instances;
 
@@ -97,9 +126,14 @@ beforeAll(async () => {
   const src = join(work, 'channel-src');
   await cp(FIXTURE_CHANNEL_SRC, src, { recursive: true });
   const base = JSON.parse(await readFile(join(src, 'hello-web-1.0.0', 'manifest.json'), 'utf8')) as Record<string, unknown>;
-  const layers = (base['layers'] as { kind: string; dir: string }[]).map((l) => (l.kind === 'appliance' ? { ...l, dir: '../hello-web-1.0.0/rootfs' } : l));
+  const layers = (base['layers'] as { kind: string; dir: string }[]).map((l) =>
+    l.kind === 'appliance' ? { ...l, dir: '../hello-web-1.0.0/rootfs' } : l,
+  );
   await mkdir(join(src, 'kdc-web-1.0.0'));
-  await writeFile(join(src, 'kdc-web-1.0.0', 'manifest.json'), JSON.stringify({ ...base, name: 'kdc-web', title: 'Kerberized web', layers, principals: ['HTTP'] }));
+  await writeFile(
+    join(src, 'kdc-web-1.0.0', 'manifest.json'),
+    JSON.stringify({ ...base, name: 'kdc-web', title: 'Kerberized web', layers, principals: ['HTTP'] }),
+  );
   channel = await publishChannel({ src });
   const [port, ldap, kdc] = [await freePort(), await freePort(), await freePort()];
   managerArgs = ['--listen', `127.0.0.1:${port}`, '--channel-allow', '127.0.0.0/8', '--heartbeat', '1', '--reconcile', '0'];
@@ -121,8 +155,14 @@ describe('launch and destroy, each one operation in the journal', () => {
   it('a launch records each of its steps done, in order, and the instance has everything they made', async () => {
     const web1 = await manager.api.post<Instance>('/instances', { appliance: 'kdc-web', name: 'web1' });
     expect(web1).toMatchObject({ state: 'running', ip: '10.77.0.2' });
-    expect(await operation('launch', 'web1')).toEqual({ kind: 'launch', state: 'done', steps: LAUNCH.map((name) => ({ name, state: 'done' })) });
-    const launchEvents = (await manager.api.get<Events>('/events/recent?type=instance.launch')).events.filter((e) => e.data.name === 'web1');
+    expect(await operation('launch', 'web1')).toEqual({
+      kind: 'launch',
+      state: 'done',
+      steps: LAUNCH.map((name) => ({ name, state: 'done' })),
+    });
+    const launchEvents = (await manager.api.get<Events>('/events/recent?type=instance.launch')).events.filter(
+      (e) => e.data.name === 'web1',
+    );
     expect(launchEvents.map((e) => e.data.step)).toEqual(['reserved', 'staged', 'layer', 'defined', 'started']);
     expect(await instanceFolders()).toEqual([web1.id]);
     expect(await serviceAccounts()).toEqual(['web1']);
@@ -131,7 +171,11 @@ describe('launch and destroy, each one operation in the journal', () => {
 
   it('a destroy records each of its steps done and takes away what the launch made', async () => {
     await manager.api.delete('/instances/web1');
-    expect(await operation('destroy', 'web1')).toEqual({ kind: 'destroy', state: 'done', steps: DESTROY.map((name) => ({ name, state: 'done' })) });
+    expect(await operation('destroy', 'web1')).toEqual({
+      kind: 'destroy',
+      state: 'done',
+      steps: DESTROY.map((name) => ({ name, state: 'done' })),
+    });
     expect(await instances()).toEqual([]);
     expect(await instanceFolders()).toEqual([]);
     expect(await serviceAccounts()).toEqual([]);
@@ -142,9 +186,18 @@ describe('launch and destroy, each one operation in the journal', () => {
 describe('a step that fails', () => {
   it('during a launch, after the guest started: every step is undone in the same process and reconcile finds nothing', async () => {
     await restart({ STORM_FAULT: 'fail-after:launch:host.start' });
-    await expect(manager.api.post('/instances', { appliance: 'kdc-web', name: 'web2' })).rejects.toMatchObject({ status: 500, code: 'MGR_ERR_INTERNAL' });
-    expect(await operation('launch', 'web2')).toEqual({ kind: 'launch', state: 'undone', steps: LAUNCH.slice(0, -1).map((name) => ({ name, state: 'undone' })) });
-    const failed = (await manager.api.get<Events>('/events/recent?type=instance.launch-failed')).events.filter((e) => e.data.name === 'web2');
+    await expect(manager.api.post('/instances', { appliance: 'kdc-web', name: 'web2' })).rejects.toMatchObject({
+      status: 500,
+      code: 'MGR_ERR_INTERNAL',
+    });
+    expect(await operation('launch', 'web2')).toEqual({
+      kind: 'launch',
+      state: 'undone',
+      steps: LAUNCH.slice(0, -1).map((name) => ({ name, state: 'undone' })),
+    });
+    const failed = (await manager.api.get<Events>('/events/recent?type=instance.launch-failed')).events.filter(
+      (e) => e.data.name === 'web2',
+    );
     expect(failed.map((e) => e.data.error)).toEqual([expect.stringContaining('STORM_FAULT injected after launch:host.start')]);
     expect(await instances()).toEqual([]);
     expect(await instanceFolders()).toEqual([]);
@@ -152,7 +205,13 @@ describe('a step that fails', () => {
     expect(await principalExists('host/web2.storm.internal', 'web2-host')).toBe(false);
     expect(await principalExists('HTTP/web2.storm.internal', 'web2-http')).toBe(false);
     // No domain was left on the host either: reconcile would remove it as an orphan and say so.
-    expect(await manager.api.post('/reconcile')).toMatchObject({ launchesUndone: [], operationsUndone: [], orphansRemoved: [], lost: [], errors: [] });
+    expect(await manager.api.post('/reconcile')).toMatchObject({
+      launchesUndone: [],
+      operationsUndone: [],
+      orphansRemoved: [],
+      lost: [],
+      errors: [],
+    });
   }, 120_000);
 
   it('during a destroy: the operation stays open, and the next manager finishes it from the journal', async () => {
@@ -161,12 +220,20 @@ describe('a step that fails', () => {
     await restart({ STORM_FAULT: 'fail-after:destroy:host.remove-instance' });
     await expect(manager.api.delete('/instances/web3')).rejects.toMatchObject({ status: 500, code: 'MGR_ERR_INTERNAL' });
     expect(await instances()).toEqual([expect.objectContaining({ name: 'web3', state: 'destroying' })]);
-    expect(await operation('destroy', 'web3')).toEqual({ kind: 'destroy', state: 'running', steps: [{ name: 'instance.destroying', state: 'done' }, { name: 'host.remove-instance', state: 'started' }] });
+    expect(await operation('destroy', 'web3')).toEqual({
+      kind: 'destroy',
+      state: 'running',
+      steps: [
+        { name: 'instance.destroying', state: 'done' },
+        { name: 'host.remove-instance', state: 'started' },
+      ],
+    });
 
     await restart();
     // The reconcile at start may be the one that finishes it; a pass now makes sure one completed.
     expect(await manager.api.post('/reconcile')).toMatchObject({ orphansRemoved: [], errors: [] });
-    const passes = (await manager.api.get<{ events: { data: { destroysFinished?: string[] } }[] }>('/events/recent?type=reconcile.done')).events;
+    const passes = (await manager.api.get<{ events: { data: { destroysFinished?: string[] } }[] }>('/events/recent?type=reconcile.done'))
+      .events;
     expect([...new Set(passes.flatMap((e) => e.data.destroysFinished ?? []))]).toEqual(['web3']);
     expect((await operation('destroy', 'web3'))?.state).toBe('done');
     expect(await instances()).toEqual([]);

@@ -17,7 +17,19 @@ import { Oid, Op, ResultCode } from '../../manager/src/protocols/ldap/protocol.j
 import { LdapServer } from '../../manager/src/protocols/ldap/server.js';
 import { ldapTool, parseLdif } from '../../manager/src/protocols/ldap/test-support/openldap-tools.js';
 import {
-  type Answer, bindRequest, compareRequest, control, extendedRequest, f, int, msg, parseAnswer, searchRequest, str, tlv, unbindRequest,
+  type Answer,
+  bindRequest,
+  compareRequest,
+  control,
+  extendedRequest,
+  f,
+  int,
+  msg,
+  parseAnswer,
+  searchRequest,
+  str,
+  tlv,
+  unbindRequest,
 } from '../../manager/src/protocols/ldap/test-support/wire.js';
 import { haveCommand } from '../harness/netns.js';
 
@@ -84,12 +96,14 @@ function exchange(chunks: Buffer | Buffer[], o: { waitMs?: number; dripMs?: numb
 async function pool<T>(n: number, width: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
-    while (next < n) {
-      const i = next++;
-      out[i] = await fn(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(width, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -101,14 +115,41 @@ const logs: string[] = [];
 const valid = [
   msg(1, bindRequest(ALICE, PASSWORDS.alice)),
   msg(2, bindRequest(`uid=mallory,ou=people,${BASE}`, 'nope-nope')),
-  msg(3, searchRequest(BASE, f.and(f.eq('objectClass', 'inetOrgPerson'), f.sub('mail', undefined, [], '@storm.internal')), { attributes: ['mail', 'uid'] }), [control('1.2.840.113556.1.4.319', false, tlv(0x30, int(10), str('')))]),
-  msg(4, searchRequest(BASE, f.or(f.not(f.present('mail')), f.ge('uidNumber', '10001'), f.ext({ rule: 'caseIgnoreMatch', type: 'cn', value: 'alice liddell', dn: true })))),
+  msg(
+    3,
+    searchRequest(BASE, f.and(f.eq('objectClass', 'inetOrgPerson'), f.sub('mail', undefined, [], '@storm.internal')), {
+      attributes: ['mail', 'uid'],
+    }),
+    [control('1.2.840.113556.1.4.319', false, tlv(0x30, int(10), str('')))],
+  ),
+  msg(
+    4,
+    searchRequest(
+      BASE,
+      f.or(
+        f.not(f.present('mail')),
+        f.ge('uidNumber', '10001'),
+        f.ext({ rule: 'caseIgnoreMatch', type: 'cn', value: 'alice liddell', dn: true }),
+      ),
+    ),
+  ),
   msg(5, compareRequest(ALICE, 'mail', 'alice@storm.internal')),
   msg(6, extendedRequest(Oid.whoAmI)),
   msg(7, tlv(0x68, str(`uid=x,ou=people,${BASE}`), tlv(0x30))),
   msg(8, searchRequest('', f.present('objectClass'), { scope: 0, attributes: ['+'] })),
 ];
-const REQUEST_TAGS = new Set<number>([Op.bindRequest, Op.unbindRequest, Op.searchRequest, Op.modifyRequest, Op.addRequest, Op.delRequest, Op.modDnRequest, Op.compareRequest, Op.abandonRequest, Op.extendedRequest]);
+const REQUEST_TAGS = new Set<number>([
+  Op.bindRequest,
+  Op.unbindRequest,
+  Op.searchRequest,
+  Op.modifyRequest,
+  Op.addRequest,
+  Op.delRequest,
+  Op.modDnRequest,
+  Op.compareRequest,
+  Op.abandonRequest,
+  Op.extendedRequest,
+]);
 
 describe.skipIf(!haveCommand('ldapsearch'))(`LDAP robustness (seed ${seed})`, () => {
   let heapBefore = 0;
@@ -117,7 +158,14 @@ describe.skipIf(!haveCommand('ldapsearch'))(`LDAP robustness (seed ${seed})`, ()
     t = await openTestDirectory({ cost: { log2N: 12, r: 8, p: 1 } });
     await populate(t.store);
     server = new LdapServer(
-      { listen: '127.0.0.1:0', maxConnections: MAX_CONNECTIONS, maxConnectionsPerSource: MAX_CONNECTIONS, messageTimeoutMs: 300, bindTimeoutMs: 1000, idleTimeoutMs: 3000 },
+      {
+        listen: '127.0.0.1:0',
+        maxConnections: MAX_CONNECTIONS,
+        maxConnectionsPerSource: MAX_CONNECTIONS,
+        messageTimeoutMs: 300,
+        bindTimeoutMs: 1000,
+        idleTimeoutMs: 3000,
+      },
       { directory: t.store, log: (m) => logs.push(m) },
     );
     await server.start();
@@ -136,7 +184,10 @@ describe.skipIf(!haveCommand('ldapsearch'))(`LDAP robustness (seed ${seed})`, ()
     const results = await pool(300, 50, () => {
       // Half of it wears an LDAPMessage header so it gets past the first byte.
       const body = randomBytes(rng, 1500);
-      const bytes = rng() < 0.5 ? Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body]) : Buffer.concat([Buffer.from([Math.floor(rng() * 256)]), body]);
+      const bytes =
+        rng() < 0.5
+          ? Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body])
+          : Buffer.concat([Buffer.from([Math.floor(rng() * 256)]), body]);
       return exchange(bytes);
     });
     expect(results.filter((r) => !r.closedByServer)).toEqual([]);
@@ -196,19 +247,34 @@ describe.skipIf(!haveCommand('ldapsearch'))(`LDAP robustness (seed ${seed})`, ()
     const overrun = await exchange(Buffer.concat([Buffer.from([0x30, body.length]), body]));
     expect([overrun.notice, overrun.closedByServer]).toEqual([true, true]);
     const critical = await exchange([msg(1, whoami, [control('1.2.3.4', true)]), msg(2, whoami), msg(3, unbindRequest())]);
-    expect(critical.answers.map((a) => [a.id, a.code])).toEqual([[1, ResultCode.unavailableCriticalExtension], [2, ResultCode.success]]);
+    expect(critical.answers.map((a) => [a.id, a.code])).toEqual([
+      [1, ResultCode.unavailableCriticalExtension],
+      [2, ResultCode.success],
+    ]);
   });
 
   it('filter bombs get adminLimitExceeded, oversize headers a notice, a slow drip is dropped', async () => {
     let deep = f.present('cn');
     for (let i = 0; i < 2000; i++) deep = f.not(deep);
     const wide = f.or(...Array.from({ length: 5000 }, () => f.present('cn')));
-    const r = await exchange([msg(1, bindRequest(ALICE, PASSWORDS.alice)), msg(2, searchRequest(BASE, deep)), msg(3, searchRequest(BASE, wide)), msg(4, unbindRequest())]);
-    expect(r.answers.map((a) => [a.id, a.code])).toEqual([[1, 0], [2, ResultCode.adminLimitExceeded], [3, ResultCode.adminLimitExceeded]]);
+    const r = await exchange([
+      msg(1, bindRequest(ALICE, PASSWORDS.alice)),
+      msg(2, searchRequest(BASE, deep)),
+      msg(3, searchRequest(BASE, wide)),
+      msg(4, unbindRequest()),
+    ]);
+    expect(r.answers.map((a) => [a.id, a.code])).toEqual([
+      [1, 0],
+      [2, ResultCode.adminLimitExceeded],
+      [3, ResultCode.adminLimitExceeded],
+    ]);
     const oversize = await exchange(Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02]));
     expect([oversize.notice, oversize.closedByServer]).toEqual([true, true]);
     const bind = msg(1, bindRequest(ALICE, PASSWORDS.alice));
-    const drip = await exchange([...bind].map((b) => Buffer.from([b])), { dripMs: 20, waitMs: 4000 });
+    const drip = await exchange(
+      [...bind].map((b) => Buffer.from([b])),
+      { dripMs: 20, waitMs: 4000 },
+    );
     expect([drip.closedByServer, drip.answers]).toEqual([true, []]);
   }, 30_000);
 
@@ -232,16 +298,26 @@ describe.skipIf(!haveCommand('ldapsearch'))(`LDAP robustness (seed ${seed})`, ()
 
   it('more connections than allowed: the extra ones are closed at once, the rest keep working', async () => {
     const before = server.stats().rejectedConnections;
-    const sockets = await Promise.all(Array.from({ length: MAX_CONNECTIONS + 50 }, () => new Promise<import('node:net').Socket>((resolve) => {
-      const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
-      s.on('error', () => undefined);
-    })));
+    const sockets = await Promise.all(
+      Array.from(
+        { length: MAX_CONNECTIONS + 50 },
+        () =>
+          new Promise<import('node:net').Socket>((resolve) => {
+            const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
+            s.on('error', () => undefined);
+          }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(server.stats().rejectedConnections - before).toBeGreaterThanOrEqual(50);
     expect(server.stats().activeConnections).toBeLessThanOrEqual(MAX_CONNECTIONS);
     for (const s of sockets) s.destroy();
     await new Promise((r) => setTimeout(r, 300));
-    const after = await exchange([msg(1, bindRequest(ALICE, PASSWORDS.alice)), msg(2, extendedRequest(Oid.whoAmI)), msg(3, unbindRequest())]);
+    const after = await exchange([
+      msg(1, bindRequest(ALICE, PASSWORDS.alice)),
+      msg(2, extendedRequest(Oid.whoAmI)),
+      msg(3, unbindRequest()),
+    ]);
     expect(after.answers.map((a) => a.code)).toEqual([0, 0]);
   }, 30_000);
 
@@ -249,12 +325,31 @@ describe.skipIf(!haveCommand('ldapsearch'))(`LDAP robustness (seed ${seed})`, ()
     const url = `ldap://127.0.0.1:${port}`;
     const who = await ldapTool('ldapwhoami', ['-x', '-H', url, '-D', ALICE, '-w', PASSWORDS.alice]);
     expect(who).toMatchObject({ code: 0, stdout: `dn:${ALICE}\n` });
-    const search = await ldapTool('ldapsearch', ['-LLL', '-x', '-H', url, '-D', ALICE, '-w', PASSWORDS.alice, '-b', BASE, '(mail=bob@storm.internal)', 'uid']);
+    const search = await ldapTool('ldapsearch', [
+      '-LLL',
+      '-x',
+      '-H',
+      url,
+      '-D',
+      ALICE,
+      '-w',
+      PASSWORDS.alice,
+      '-b',
+      BASE,
+      '(mail=bob@storm.internal)',
+      'uid',
+    ]);
     expect(parseLdif(search.stdout).map((e) => e.attributes['uid'])).toEqual([['bob']]);
     for (let i = 0; i < 50 && server.stats().activeConnections > 0; i++) await new Promise((r) => setTimeout(r, 100));
     const stats = server.stats();
     expect(stats.activeConnections).toBe(0);
-    expect(stats.internalErrors, logs.filter((l) => !l.includes('closing')).slice(0, 5).join('\n')).toBe(0);
+    expect(
+      stats.internalErrors,
+      logs
+        .filter((l) => !l.includes('closing'))
+        .slice(0, 5)
+        .join('\n'),
+    ).toBe(0);
     expect(stats.malformed).toBeGreaterThan(500);
     gc();
     const grown = process.memoryUsage().heapUsed - heapBefore;

@@ -73,7 +73,8 @@ describe.skipIf(!haveCommand('ldapwhoami'))('LDAP StartTLS with the OpenLDAP cli
   });
 
   const url = (s: LdapServer, port = s.address.port) => `ldap://127.0.0.1:${port}`;
-  const whoami = (u: string, e: NodeJS.ProcessEnv, ...args: string[]) => ldapTool('ldapwhoami', ['-x', '-H', u, '-D', ALICE, '-w', PASSWORDS.alice, ...args], '', 15_000, e);
+  const whoami = (u: string, e: NodeJS.ProcessEnv, ...args: string[]) =>
+    ldapTool('ldapwhoami', ['-x', '-H', u, '-D', ALICE, '-w', PASSWORDS.alice, ...args], '', 15_000, e);
 
   it('binds after StartTLS (-ZZ) with the certificate verified against the CA', async () => {
     const before = required.stats().tlsStarted;
@@ -112,7 +113,13 @@ describe.skipIf(!haveCommand('ldapwhoami'))('LDAP StartTLS with the OpenLDAP cli
   });
 
   it('announces StartTLS in the root DSE', async () => {
-    const r = await ldapTool('ldapsearch', ['-LLL', '-x', '-ZZ', '-H', url(offered), '-D', ALICE, '-w', PASSWORDS.alice, '-b', '', '-s', 'base', 'supportedExtension'], '', 15_000, env);
+    const r = await ldapTool(
+      'ldapsearch',
+      ['-LLL', '-x', '-ZZ', '-H', url(offered), '-D', ALICE, '-w', PASSWORDS.alice, '-b', '', '-s', 'base', 'supportedExtension'],
+      '',
+      15_000,
+      env,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(parseLdif(r.stdout)[0]?.attributes.supportedExtension).toContain(Oid.startTls);
   });

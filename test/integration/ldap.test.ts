@@ -46,7 +46,10 @@ describe.skipIf(!haveCommand('ldapsearch') || !haveCommand('ldapwhoami'))('LDAP 
   describe('bind', () => {
     it('ldapwhoami: a good bind works, for a user and for an appliance service account', async () => {
       expect(await whoami('-D', ALICE, '-w', PASSWORDS.alice)).toMatchObject({ code: 0, stdout: `dn:${ALICE}\n` });
-      expect(await whoami('-D', 'UID=alice, OU=people, DC=storm, DC=internal', '-w', PASSWORDS.alice)).toMatchObject({ code: 0, stdout: `dn:${ALICE}\n` });
+      expect(await whoami('-D', 'UID=alice, OU=people, DC=storm, DC=internal', '-w', PASSWORDS.alice)).toMatchObject({
+        code: 0,
+        stdout: `dn:${ALICE}\n`,
+      });
       expect(await whoami('-D', MX1, '-w', mx1)).toMatchObject({ code: 0, stdout: `dn:${MX1}\n` });
     });
 
@@ -77,7 +80,9 @@ describe.skipIf(!haveCommand('ldapsearch') || !haveCommand('ldapwhoami'))('LDAP 
     it('looks a user up the way a Postfix ldap table does (service account, mail or uid filter)', async () => {
       const byMail = await search(MX1, mx1, `ou=people,${BASE}`, '(&(objectClass=inetOrgPerson)(mail=bob@storm.internal))', 'mail', 'uid');
       expect(byMail.code, byMail.stderr).toBe(0);
-      expect(parseLdif(byMail.stdout)).toEqual([{ dn: `uid=bob,ou=people,${BASE}`, attributes: { uid: ['bob'], mail: ['Bob@Storm.Internal'] } }]);
+      expect(parseLdif(byMail.stdout)).toEqual([
+        { dn: `uid=bob,ou=people,${BASE}`, attributes: { uid: ['bob'], mail: ['Bob@Storm.Internal'] } },
+      ]);
       const byUid = await search(MX1, mx1, `ou=people,${BASE}`, '(&(objectClass=inetOrgPerson)(uid=alice))', 'mail');
       expect(parseLdif(byUid.stdout)).toEqual([{ dn: ALICE, attributes: { mail: ['alice@storm.internal'] } }]);
       const none = await search(MX1, mx1, `ou=people,${BASE}`, '(&(objectClass=inetOrgPerson)(mail=nobody@storm.internal))', 'mail');
@@ -88,7 +93,10 @@ describe.skipIf(!haveCommand('ldapsearch') || !haveCommand('ldapwhoami'))('LDAP 
       expect(await dns('(uid=a*)', 'dn')).toEqual([ALICE]);
       expect(await dns('(&(objectClass=posixAccount)(!(mail=*)))', 'dn')).toEqual([`uid=carol,ou=people,${BASE}`]);
       expect(await dns('(|(mail=*@example.org)(cn=*ann*))', 'dn')).toEqual([`uid=carol,ou=people,${BASE}`, `uid=eve,ou=people,${BASE}`]);
-      expect(await dns('(&(objectClass=posixAccount)(uidNumber>=10002))', 'dn')).toEqual([`uid=carol,ou=people,${BASE}`, `uid=eve,ou=people,${BASE}`]);
+      expect(await dns('(&(objectClass=posixAccount)(uidNumber>=10002))', 'dn')).toEqual([
+        `uid=carol,ou=people,${BASE}`,
+        `uid=eve,ou=people,${BASE}`,
+      ]);
       expect(await dns(`(memberOf=cn=staff,ou=groups,${BASE})`, 'dn')).toEqual([ALICE]);
       expect(await dns('(&(objectClass=posixGroup)(memberUid=bob))', 'cn')).toEqual([`cn=mail,ou=groups,${BASE}`]);
       expect(await dns('(MAIL=ALICE@STORM.INTERNAL)', 'dn')).toEqual([ALICE]);
@@ -98,8 +106,24 @@ describe.skipIf(!haveCommand('ldapsearch') || !haveCommand('ldapwhoami'))('LDAP 
 
     it('honours scopes, attribute selection, the size limit and the root DSE', async () => {
       expect(await dns('-s', 'one', '(objectClass=*)', 'dn')).toEqual([`ou=people,${BASE}`, `ou=groups,${BASE}`, `ou=services,${BASE}`]);
-      const alice = await search(ALICE, PASSWORDS.alice, ALICE, '-s', 'base', '(objectClass=*)', 'uidNumber', 'homeDirectory', 'loginShell', 'gidNumber');
-      expect(parseLdif(alice.stdout)[0]?.attributes).toEqual({ uidNumber: ['10000'], gidNumber: ['100'], homeDirectory: ['/home/alice'], loginShell: ['/bin/sh'] });
+      const alice = await search(
+        ALICE,
+        PASSWORDS.alice,
+        ALICE,
+        '-s',
+        'base',
+        '(objectClass=*)',
+        'uidNumber',
+        'homeDirectory',
+        'loginShell',
+        'gidNumber',
+      );
+      expect(parseLdif(alice.stdout)[0]?.attributes).toEqual({
+        uidNumber: ['10000'],
+        gidNumber: ['100'],
+        homeDirectory: ['/home/alice'],
+        loginShell: ['/bin/sh'],
+      });
       const limited = await asAlice('-z', '2', '(objectClass=posixAccount)', 'dn');
       expect(limited.code).toBe(4);
       expect(parseLdif(limited.stdout)).toHaveLength(2);
@@ -121,7 +145,8 @@ describe.skipIf(!haveCommand('ldapsearch') || !haveCommand('ldapwhoami'))('LDAP 
     // A naive application builds its filter as `(uid=${input})`.
     const naive = (input: string) => `(uid=${input})`;
     // A careful one escapes the value first (RFC 4515 §3).
-    const escaped = (input: string) => `(uid=${input.replace(/[\\*()\u0000]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`)})`;
+    const escaped = (input: string) =>
+      `(uid=${input.replace(/[\\*()\u0000]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`)})`;
 
     it('"*)(uid=*" built naively is not a filter: libldap refuses it before sending, so nothing is returned', async () => {
       for (const input of ['*)(uid=*', 'alice)(uid=*', '*)(|(uid=*']) {
@@ -147,7 +172,11 @@ describe.skipIf(!haveCommand('ldapsearch') || !haveCommand('ldapwhoami'))('LDAP 
 
   describe('read-only', () => {
     it('refuses add, delete and password change with unwillingToPerform (53); compare is allowed', async () => {
-      const add = await ldapTool('ldapadd', ['-x', '-H', url, '-D', ALICE, '-w', PASSWORDS.alice], `dn: uid=mallory,ou=people,${BASE}\nobjectClass: inetOrgPerson\nuid: mallory\ncn: M\nsn: M\n`);
+      const add = await ldapTool(
+        'ldapadd',
+        ['-x', '-H', url, '-D', ALICE, '-w', PASSWORDS.alice],
+        `dn: uid=mallory,ou=people,${BASE}\nobjectClass: inetOrgPerson\nuid: mallory\ncn: M\nsn: M\n`,
+      );
       expect(add.code, add.stderr).toBe(53);
       expect(add.stderr).toContain('read-only');
       const del = await ldapTool('ldapdelete', ['-x', '-H', url, '-D', ALICE, '-w', PASSWORDS.alice, `uid=bob,ou=people,${BASE}`]);
@@ -159,7 +188,17 @@ describe.skipIf(!haveCommand('ldapsearch') || !haveCommand('ldapwhoami'))('LDAP 
       expect((await t.store.getUser('bob')).uid).toBe('bob');
       const same = await ldapTool('ldapcompare', ['-x', '-H', url, '-D', ALICE, '-w', PASSWORDS.alice, ALICE, 'mail:ALICE@storm.internal']);
       expect([same.code, same.stdout.trim()]).toEqual([6, 'TRUE']);
-      const password = await ldapTool('ldapcompare', ['-x', '-H', url, '-D', ALICE, '-w', PASSWORDS.alice, ALICE, `userPassword:${PASSWORDS.alice}`]);
+      const password = await ldapTool('ldapcompare', [
+        '-x',
+        '-H',
+        url,
+        '-D',
+        ALICE,
+        '-w',
+        PASSWORDS.alice,
+        ALICE,
+        `userPassword:${PASSWORDS.alice}`,
+      ]);
       expect(password.code).toBe(16);
     });
   });

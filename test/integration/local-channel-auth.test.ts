@@ -24,7 +24,15 @@ function get(path: string, creds: { token?: string; cert?: string; key?: string 
   const url = new URL(path, env.manager.url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, ca: env.manager.ca, agent: false, ...(creds.cert ? { cert: creds.cert, key: creds.key } : {}), headers: creds.token ? { authorization: `Bearer ${creds.token}` } : {} },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        ca: env.manager.ca,
+        agent: false,
+        ...(creds.cert ? { cert: creds.cert, key: creds.key } : {}),
+        headers: creds.token ? { authorization: `Bearer ${creds.token}` } : {},
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -60,7 +68,7 @@ describe('the local channel', () => {
     }
   });
 
-  it("serves a host presenting its certificate, and a token holder", async () => {
+  it('serves a host presenting its certificate, and a token holder', async () => {
     const cert = await readFile(join(host.data, 'cert.pem'), 'utf8');
     const key = await readFile(join(host.data, 'key.pem'), 'utf8');
     expect((await get(`/channels/local/${layer}`, { cert, key })).status).toBe(200);
@@ -68,7 +76,10 @@ describe('the local channel', () => {
   });
 
   it("a host still fetches the package's layers for a launch", async () => {
-    const copy = await env.manager.api.post<{ state: string; layers: { kind: string }[] }>('/instances', { appliance: 'hello-site', name: 'web2' });
+    const copy = await env.manager.api.post<{ state: string; layers: { kind: string }[] }>('/instances', {
+      appliance: 'hello-site',
+      name: 'web2',
+    });
     expect(copy.state).toBe('running');
     expect(copy.layers.map((l) => l.kind)).toEqual(['os', 'appliance', 'deployment', 'instance']);
   }, 120_000);

@@ -61,17 +61,25 @@ const instanceLines = async (c: StormCli) =>
 beforeAll(async () => {
   env = await startSubscribedManager('storm-backup-');
   hosts = [];
-  for (const name of ['host-a', 'host-b']) hosts.push(await startStormd(env.manager, { name, dir: env.dir, hypervisor: 'test:///default' }));
+  for (const name of ['host-a', 'host-b'])
+    hosts.push(await startStormd(env.manager, { name, dir: env.dir, hypervisor: 'test:///default' }));
   cli = stormCli(env.manager.url, join(env.dir, 'manager'));
-  for (const [name, host] of [['web-a', 'host-a'], ['web-b', 'host-b']]) {
+  for (const [name, host] of [
+    ['web-a', 'host-a'],
+    ['web-b', 'host-b'],
+  ]) {
     const r = await cli.run(['launch', 'hello-web', name!, '--host', host!]);
     expect(r.code, r.output).toBe(0);
   }
   // A heartbeat collected just before a start may report the domain's earlier state once more.
-  instancesBefore = await pollUntil('both instances running', async () => {
-    const lines = await instanceLines(cli);
-    return lines.every((l) => l.includes(' running ')) ? lines : undefined;
-  }, { timeoutMs: 30_000 });
+  instancesBefore = await pollUntil(
+    'both instances running',
+    async () => {
+      const lines = await instanceLines(cli);
+      return lines.every((l) => l.includes(' running ')) ? lines : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
   passFile = join(env.dir, 'passphrase');
   await writeFile(passFile, 'correct horse battery staple\n', { mode: 0o600 });
   backupFile = join(env.dir, 'manager.stormbak');
@@ -83,8 +91,12 @@ describe('backup of a running manager', () => {
     expect(instancesBefore).toEqual(['web-a running host-a hello-web', 'web-b running host-b hello-web']);
     const made = await managerCommand('backup', '--to', backupFile, '--data', join(env.dir, 'manager'), '--passphrase-file', passFile);
     expect(made.code, made.output).toBe(0);
-    expect(made.output).toMatch(/^backup written to \S+manager\.stormbak \([\d.]+ KiB, \d+ files\): 2 hosts, 2 instances, 1 channel, 0 packages, 1 API token$/m);
-    expect(made.output).toMatch(/left out images\/ \(\d+ files, [\d.]+ KiB\): the layer cache: layers are fetched again from their channels/);
+    expect(made.output).toMatch(
+      /^backup written to \S+manager\.stormbak \([\d.]+ KiB, \d+ files\): 2 hosts, 2 instances, 1 channel, 0 packages, 1 API token$/m,
+    );
+    expect(made.output).toMatch(
+      /left out images\/ \(\d+ files, [\d.]+ KiB\): the layer cache: layers are fetched again from their channels/,
+    );
     expect((await stat(backupFile)).mode & 0o777).toBe(0o600);
     // Only ciphertext: not even the CA's subject appears in the file.
     expect((await readFile(backupFile)).includes(Buffer.from('BEGIN'))).toBe(false);
@@ -95,7 +107,8 @@ describe('backup of a running manager', () => {
     expect(list.output).toMatch(/holds\s+2 hosts, 2 instances, 1 channel, 0 packages, 1 API token/);
     expect(list.output).toMatch(/format\s+version 1: scrypt N=2\^17 r=8 p=1, AES-256-GCM in \d+ chunks of 64\.0 KiB/);
     const row = (mode: string, path: string) => new RegExp(`^${mode}\\s+[\\d.]+ K?i?B\\s+${path.replace(/\./g, '\\.')}\\s`, 'm');
-    for (const path of ['storm.db', 'pki/ca.key', 'admin.token', 'local-channel/publisher.key', 'pki/manager-https.key']) expect(list.output).toMatch(row('0600', path));
+    for (const path of ['storm.db', 'pki/ca.key', 'admin.token', 'local-channel/publisher.key', 'pki/manager-https.key'])
+      expect(list.output).toMatch(row('0600', path));
     for (const path of ['pki/ca.pem', 'local-channel/publisher.pub']) expect(list.output).toMatch(row('0644', path));
     expect(list.output).toMatch(/^0600\s+\S+ KiB\s+storm\.db\s+database snapshot \(VACUUM INTO\)$/m);
     // Everything a running manager with hosts and instances writes is classified: nothing unrecognised.
@@ -112,7 +125,12 @@ describe('after the backup, the old manager goes on', () => {
       await env.manager.api.delete(`/hosts/${list.find((h) => h.name === name)!.id}`);
     }
     const latest = await managerCrlNumber(env.manager);
-    for (const h of hosts) await pollUntil(`${h.name} to load CRL ${latest}`, async () => ((await hostCrlNumber(h, env.manager.ca)) === latest ? true : undefined), { timeoutMs: 20_000 });
+    for (const h of hosts)
+      await pollUntil(
+        `${h.name} to load CRL ${latest}`,
+        async () => ((await hostCrlNumber(h, env.manager.ca)) === latest ? true : undefined),
+        { timeoutMs: 20_000 },
+      );
   }, 60_000);
 });
 
@@ -130,7 +148,8 @@ describe('restore on a fresh data folder', () => {
     expect(r.output).toContain(`its hosts reach it at ${env.manager.url}`);
     expect((await stat(target)).mode & 0o777).toBe(0o700);
     expect((await stat(join(target, 'pki'))).mode & 0o777).toBe(0o700);
-    for (const f of ['pki/ca.key', 'admin.token', 'storm.db', 'local-channel/publisher.key']) expect((await stat(join(target, f))).mode & 0o777, f).toBe(0o600);
+    for (const f of ['pki/ca.key', 'admin.token', 'storm.db', 'local-channel/publisher.key'])
+      expect((await stat(join(target, f))).mode & 0o777, f).toBe(0o600);
     expect(await readFile(join(target, 'pki/ca.pem'), 'utf8')).toBe(env.manager.ca);
 
     restored = await startManager(target, ['--listen', `127.0.0.1:${port}`, '--channel-allow', '127.0.0.0/8', '--heartbeat', '1']);
@@ -138,15 +157,23 @@ describe('restore on a fresh data folder', () => {
     const started = Date.now();
     const logged = hosts.map((h) => h.proc.output().length);
     const newCli = stormCli(restored.url, target);
-    await pollUntil('both hosts to heartbeat the restored manager', async () => {
-      const list = await newCli.json<HostJson[]>('hosts');
-      const fresh = list.filter((h) => h.status === 'ready' && h.lastHeartbeat !== null && Date.parse(h.lastHeartbeat) >= started - 1000);
-      return fresh.length === 2 ? true : undefined;
-    }, { timeoutMs: 60_000, everyMs: 250 });
+    await pollUntil(
+      'both hosts to heartbeat the restored manager',
+      async () => {
+        const list = await newCli.json<HostJson[]>('hosts');
+        const fresh = list.filter((h) => h.status === 'ready' && h.lastHeartbeat !== null && Date.parse(h.lastHeartbeat) >= started - 1000);
+        return fresh.length === 2 ? true : undefined;
+      },
+      { timeoutMs: 60_000, everyMs: 250 },
+    );
     const tookMs = Date.now() - started;
     // Within two heartbeats: at most one attempt (one racing the start) failed once the manager listened.
     hosts.forEach((h, i) => {
-      const failedSince = h.proc.output().slice(logged[i]).match(/heartbeat failed/g)?.length ?? 0;
+      const failedSince =
+        h.proc
+          .output()
+          .slice(logged[i])
+          .match(/heartbeat failed/g)?.length ?? 0;
       expect(failedSince, `${h.name} heartbeats failed after the restored manager listened`).toBeLessThanOrEqual(1);
     });
     console.log(`backup test: both hosts ready ${tookMs} ms after the restored manager listened`);
@@ -156,7 +183,12 @@ describe('restore on a fresh data folder', () => {
     expect(await instanceLines(newCli)).toEqual(instancesBefore);
     // The restored manager's CRLs reach the hosts although the old one numbered on after the backup.
     const crl = await managerCrlNumber(restored);
-    for (const h of hosts) await pollUntil(`${h.name} to load the restored manager's CRL`, async () => ((await hostCrlNumber(h, restored.ca)) === crl ? true : undefined), { timeoutMs: 20_000 });
+    for (const h of hosts)
+      await pollUntil(
+        `${h.name} to load the restored manager's CRL`,
+        async () => ((await hostCrlNumber(h, restored.ca)) === crl ? true : undefined),
+        { timeoutMs: 20_000 },
+      );
     const ls = await newCli.run(['ls']);
     expect(ls.stdout).toMatch(/^web-a\s+running\s+host-a\s/m);
     expect(ls.stdout).toMatch(/^web-b\s+running\s+host-b\s/m);
@@ -176,11 +208,32 @@ describe('restore on a fresh data folder', () => {
 
 describe('a damaged or wrongly unlocked backup changes nothing', () => {
   const cases: { name: string; damage: (b: Buffer) => Buffer; passphrase?: string; error: RegExp }[] = [
-    { name: 'a wrong passphrase', damage: (b) => b, passphrase: 'correct horse battery stapler', error: /MGR_ERR_BACKUP_PASSPHRASE: wrong passphrase, or the backup's header is damaged/ },
-    { name: 'a changed byte in the header (the salt)', damage: (b) => flip(b, 20), error: /MGR_ERR_BACKUP_PASSPHRASE: wrong passphrase, or the backup's header is damaged/ },
-    { name: 'a changed byte in the middle', damage: (b) => flip(b, b.length >> 1), error: /MGR_ERR_BACKUP_DAMAGED: the backup is damaged: chunk \d+ of \d+ fails authentication/ },
-    { name: 'a changed byte in the last chunk', damage: (b) => flip(b, b.length - 20), error: /MGR_ERR_BACKUP_DAMAGED: the backup is damaged: chunk (\d+) of \1 fails authentication/ },
-    { name: 'a file cut short', damage: (b) => b.subarray(0, Math.floor((b.length * 2) / 3)), error: /MGR_ERR_BACKUP_TRUNCATED: the backup is cut short: \S+ holds \d+ of its \d+ bytes/ },
+    {
+      name: 'a wrong passphrase',
+      damage: (b) => b,
+      passphrase: 'correct horse battery stapler',
+      error: /MGR_ERR_BACKUP_PASSPHRASE: wrong passphrase, or the backup's header is damaged/,
+    },
+    {
+      name: 'a changed byte in the header (the salt)',
+      damage: (b) => flip(b, 20),
+      error: /MGR_ERR_BACKUP_PASSPHRASE: wrong passphrase, or the backup's header is damaged/,
+    },
+    {
+      name: 'a changed byte in the middle',
+      damage: (b) => flip(b, b.length >> 1),
+      error: /MGR_ERR_BACKUP_DAMAGED: the backup is damaged: chunk \d+ of \d+ fails authentication/,
+    },
+    {
+      name: 'a changed byte in the last chunk',
+      damage: (b) => flip(b, b.length - 20),
+      error: /MGR_ERR_BACKUP_DAMAGED: the backup is damaged: chunk (\d+) of \1 fails authentication/,
+    },
+    {
+      name: 'a file cut short',
+      damage: (b) => b.subarray(0, Math.floor((b.length * 2) / 3)),
+      error: /MGR_ERR_BACKUP_TRUNCATED: the backup is cut short: \S+ holds \d+ of its \d+ bytes/,
+    },
   ];
 
   for (const c of cases) {
@@ -214,7 +267,10 @@ describe('a damaged or wrongly unlocked backup changes nothing', () => {
 });
 
 /** Runs storm-manager on a pseudo-terminal (util-linux `script`), typing each answer once its prompt shows. */
-function onTerminal(args: readonly string[], answers: readonly { after: RegExp; type: string }[]): Promise<{ code: number | null; output: string }> {
+function onTerminal(
+  args: readonly string[],
+  answers: readonly { after: RegExp; type: string }[],
+): Promise<{ code: number | null; output: string }> {
   const command = [process.execPath, join(ROOT, 'bin/storm-manager.js'), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
@@ -236,17 +292,23 @@ describe('the passphrase typed on a terminal', () => {
   it('is asked twice for a new backup, never echoed, and must match; --list asks once', async () => {
     const pass = 'typed on the terminal, not echoed';
     const to = join(env.dir, 'typed.stormbak');
-    const typed = await onTerminal(['backup', '--to', to, '--data', join(env.dir, 'restored')], [
-      { after: /Backup passphrase: /, type: pass },
-      { after: /Again: /, type: pass },
-    ]);
+    const typed = await onTerminal(
+      ['backup', '--to', to, '--data', join(env.dir, 'restored')],
+      [
+        { after: /Backup passphrase: /, type: pass },
+        { after: /Again: /, type: pass },
+      ],
+    );
     expect(typed.code, typed.output).toBe(0);
     expect(typed.output).toMatch(/backup written to/);
     expect(typed.output).not.toContain(pass);
-    const differ = await onTerminal(['backup', '--to', join(env.dir, 'differ.stormbak'), '--data', join(env.dir, 'restored')], [
-      { after: /Backup passphrase: /, type: pass },
-      { after: /Again: /, type: `${pass}!` },
-    ]);
+    const differ = await onTerminal(
+      ['backup', '--to', join(env.dir, 'differ.stormbak'), '--data', join(env.dir, 'restored')],
+      [
+        { after: /Backup passphrase: /, type: pass },
+        { after: /Again: /, type: `${pass}!` },
+      ],
+    );
     expect(differ.code).toBe(1);
     expect(differ.output).toMatch(/MGR_ERR_BACKUP_NO_PASSPHRASE: no usable passphrase: the two entries differ; nothing was written/);
     await expect(stat(join(env.dir, 'differ.stormbak'))).rejects.toThrow(/ENOENT/);

@@ -36,7 +36,10 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 describe('channels in the manager', () => {
   let channelId: string;
@@ -65,7 +68,12 @@ describe('channels in the manager', () => {
     expect(a.status).toBe(200);
     const b = await api('POST', '/appliances/mail-relay/0.1.0/pull');
     expect(b.status).toBe(200);
-    const listed = (await api('GET', '/appliances')).body.appliances as { name: string; version: string; cached: boolean; layers: { sha256: string }[] }[];
+    const listed = (await api('GET', '/appliances')).body.appliances as {
+      name: string;
+      version: string;
+      cached: boolean;
+      layers: { sha256: string }[];
+    }[];
     const hello = listed.find((x) => x.name === 'hello-web' && x.version === '1.0.0')!;
     const mail = listed.find((x) => x.name === 'mail-relay')!;
     expect(hello.cached && mail.cached).toBe(true);
@@ -76,7 +84,12 @@ describe('channels in the manager', () => {
     expect(new Set(files)).toEqual(expected);
     for (const f of files) expect(await sha256(join(dataDir, 'images', f))).toBe(f);
     const images = (await api('GET', '/images')).body.images as { sha256: string; usedBy: { name: string }[] }[];
-    expect(images.find((i) => i.sha256 === osLayer)!.usedBy.map((u) => u.name).sort()).toEqual(['hello-web', 'hello-web', 'mail-relay']);
+    expect(
+      images
+        .find((i) => i.sha256 === osLayer)!
+        .usedBy.map((u) => u.name)
+        .sort(),
+    ).toEqual(['hello-web', 'hello-web', 'mail-relay']);
   });
 
   it('sends no request to the channel server to list or re-pull a cached appliance', async () => {
@@ -137,7 +150,15 @@ describe('hostile feeds', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'storm-hostile-'));
     server = await startChannelServer({ dir });
-    unsigned = await buildApp(managerConfig({ data: join(dir, 'data'), logLevel: 'silent', channelAllow: ['127.0.0.0/8'], channelPollSeconds: 0, allowUnsignedChannels: true }));
+    unsigned = await buildApp(
+      managerConfig({
+        data: join(dir, 'data'),
+        logLevel: 'silent',
+        channelAllow: ['127.0.0.0/8'],
+        channelPollSeconds: 0,
+        allowUnsignedChannels: true,
+      }),
+    );
   });
   afterAll(async () => {
     await unsigned?.close();
@@ -148,7 +169,12 @@ describe('hostile feeds', () => {
   const subscribe = async (file: string, body: string | Buffer) => {
     await writeFile(join(dir, file), body);
     const token = (await readFile(join(dir, 'data', 'admin.token'), 'utf8')).trim();
-    const res = await unsigned.inject({ method: 'POST', url: '/api/v1/channels', headers: { authorization: `Bearer ${token}` }, payload: { url: `${server.url}${file}` } });
+    const res = await unsigned.inject({
+      method: 'POST',
+      url: '/api/v1/channels',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { url: `${server.url}${file}` },
+    });
     return { status: res.statusCode, body: res.json() };
   };
 
@@ -160,12 +186,16 @@ describe('hostile feeds', () => {
   });
 
   it('rejects entity expansion, external entities and __proto__ payloads, leaving prototypes clean', async () => {
-    for (const [file, payload] of [['laughs.xml', BILLION_LAUGHS], ['xxe.xml', XXE], ['proto.xml', PROTO_ELEMENT]] as const) {
+    for (const [file, payload] of [
+      ['laughs.xml', BILLION_LAUGHS],
+      ['xxe.xml', XXE],
+      ['proto.xml', PROTO_ELEMENT],
+    ] as const) {
       const res = await subscribe(file, payload);
       expect(res.status, file).toBe(422);
       expect(res.body.code).toBe('MGR_ERR_CHANNEL_REFUSED');
     }
-    expect((({}) as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
   });
 });
@@ -177,12 +207,26 @@ describe('the sample channel of npm run build:appliances', () => {
     const mgr = await buildApp(managerConfig({ data, logLevel: 'silent', channelAllow: ['127.0.0.0/8'], channelPollSeconds: 0 }));
     try {
       const headers = { authorization: `Bearer ${(await readFile(join(data, 'admin.token'), 'utf8')).trim()}` };
-      const sub = await mgr.inject({ method: 'POST', url: '/api/v1/channels', headers, payload: { url: samples.feedUrl, publicKey: samples.publicKey } });
+      const sub = await mgr.inject({
+        method: 'POST',
+        url: '/api/v1/channels',
+        headers,
+        payload: { url: samples.feedUrl, publicKey: samples.publicKey },
+      });
       expect(sub.statusCode).toBe(201);
-      const listed = (await mgr.inject({ method: 'GET', url: '/api/v1/appliances', headers })).json().appliances as { name: string; version: string; upgradesFrom: string | null }[];
+      const listed = (await mgr.inject({ method: 'GET', url: '/api/v1/appliances', headers })).json().appliances as {
+        name: string;
+        version: string;
+        upgradesFrom: string | null;
+      }[];
       expect(listed.map((a) => `${a.name}@${a.version}<-${a.upgradesFrom}`)).toEqual(['hello-web@1.1.0<-1.0.0', 'hello-web@1.0.0<-null']);
-      for (const v of ['1.0.0', '1.1.0']) expect((await mgr.inject({ method: 'POST', url: `/api/v1/appliances/hello-web/${v}/pull`, headers })).statusCode).toBe(200);
-      const images = (await mgr.inject({ method: 'GET', url: '/api/v1/images', headers })).json().images as { sha256: string; kind: string; usedBy: unknown[] }[];
+      for (const v of ['1.0.0', '1.1.0'])
+        expect((await mgr.inject({ method: 'POST', url: `/api/v1/appliances/hello-web/${v}/pull`, headers })).statusCode).toBe(200);
+      const images = (await mgr.inject({ method: 'GET', url: '/api/v1/images', headers })).json().images as {
+        sha256: string;
+        kind: string;
+        usedBy: unknown[];
+      }[];
       expect(images.map((i) => i.kind).sort()).toEqual(['appliance', 'appliance', 'initrd', 'kernel', 'os']);
       expect(images.find((i) => i.kind === 'os')!.usedBy).toHaveLength(2);
       const files = (await readdir(join(data, 'images'))).filter((f) => !f.startsWith('.'));

@@ -59,7 +59,12 @@ describe('enrolment', () => {
 
     const short = await manager.api.post<{ token: string }>('/hosts/tokens', { ttlSeconds: 1 });
     await new Promise((r) => setTimeout(r, 1500));
-    const expired = await joinStormd(manager, { name: 'host-z', data: join(dir, 'host-z'), url: 'https://127.0.0.1:4', token: short.token });
+    const expired = await joinStormd(manager, {
+      name: 'host-z',
+      data: join(dir, 'host-z'),
+      url: 'https://127.0.0.1:4',
+      token: short.token,
+    });
     expect(expired.code).not.toBe(0);
     expect(expired.output).toMatch(/403/);
     expect(expired.output).toMatch(/expired/);
@@ -83,7 +88,8 @@ describe('launch and placement', () => {
   const launched: InstanceView[] = [];
 
   it('spreads instances over the hosts, with the layer stack bottom to top', async () => {
-    for (const name of ['web1', 'web2']) launched.push(await manager.api.post<InstanceView>('/instances', { appliance: 'hello-web', version: '1.0.0', name }));
+    for (const name of ['web1', 'web2'])
+      launched.push(await manager.api.post<InstanceView>('/instances', { appliance: 'hello-web', version: '1.0.0', name }));
     expect(new Set(launched.map((i) => i.host.name))).toEqual(new Set(['host-a', 'host-c']));
     expect(launched.every((i) => i.state === 'running')).toBe(true);
     expect(launched[0]!.layers.map((l) => l.kind)).toEqual(['os', 'appliance', 'instance']);
@@ -95,7 +101,12 @@ describe('launch and placement', () => {
     const a = hosts.find((h) => h.name === 'host-a')!;
     const store = join(a.data, 'layers');
     const before = await Promise.all((await readdir(store)).map(async (f) => [f, (await stat(join(store, f))).ino] as const));
-    const pinned = await manager.api.post<InstanceView>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web3', host: 'host-a' });
+    const pinned = await manager.api.post<InstanceView>('/instances', {
+      appliance: 'hello-web',
+      version: '1.0.0',
+      name: 'web3',
+      host: 'host-a',
+    });
     launched.push(pinned);
     expect(pinned.host.name).toBe('host-a');
     const after = await Promise.all((await readdir(store)).map(async (f) => [f, (await stat(join(store, f))).ino] as const));
@@ -106,7 +117,9 @@ describe('launch and placement', () => {
   it('refuses duplicate names, unknown appliances and bad parameters without leaving anything', async () => {
     await expect(manager.api.post('/instances', { appliance: 'hello-web', name: 'web1' })).rejects.toMatchObject({ status: 409 });
     await expect(manager.api.post('/instances', { appliance: 'nope', name: 'x1' })).rejects.toMatchObject({ status: 404 });
-    await expect(manager.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'x2', params: { greeting: '<script>' } })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      manager.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'x2', params: { greeting: '<script>' } }),
+    ).rejects.toMatchObject({ status: 400 });
     await expect(manager.api.post('/instances', { appliance: 'hello-web', name: 'x3', bogus: 1 })).rejects.toMatchObject({ status: 400 });
     const names = (await manager.api.get<{ instances: InstanceView[] }>('/instances')).instances.map((i) => i.name).sort();
     expect(names).toEqual(['web1', 'web2', 'web3']);
@@ -143,10 +156,14 @@ describe('trust', () => {
     await db.run('UPDATE hosts SET url = ? WHERE id = ?', [`https://127.0.0.2:${port}`, row.id]);
     await db.close();
     // It answers, so it is not unreachable: the handshake failed, and the error says so.
-    await expect(manager.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web9', host: 'host-d' })).rejects.toMatchObject({
+    await expect(
+      manager.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web9', host: 'host-d' }),
+    ).rejects.toMatchObject({
       status: 502,
       code: 'MGR_ERR_HOST',
-      message: expect.stringMatching(/host host-d \(https:\/\/127\.0\.0\.2:\d+\) failed the TLS handshake: .*(IP: 127\.0\.0\.2 is not in the cert's list|altnames)/i),
+      message: expect.stringMatching(
+        /host host-d \(https:\/\/127\.0\.0\.2:\d+\) failed the TLS handshake: .*(IP: 127\.0\.0\.2 is not in the cert's list|altnames)/i,
+      ),
     });
     expect((await manager.api.get<{ instances: InstanceView[] }>('/instances')).instances.map((i) => i.name)).not.toContain('web9');
   });
@@ -155,7 +172,9 @@ describe('trust', () => {
     const c = (await hostList()).find((h) => h.name === 'host-c')!;
     await manager.api.delete(`/hosts/${c.id}`);
     expect((await manager.api.get<HostView>(`/hosts/${c.id}`)).status).toBe('revoked');
-    await expect(manager.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web8', host: 'host-c' })).rejects.toMatchObject({ status: 409 });
+    await expect(
+      manager.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web8', host: 'host-c' }),
+    ).rejects.toMatchObject({ status: 409 });
     await new Promise((r) => setTimeout(r, 2500));
     expect((await manager.api.get<HostView>(`/hosts/${c.id}`)).status).toBe('revoked');
   });

@@ -28,22 +28,32 @@ async function rss(pid: number): Promise<number> {
 /** One `dig` over UDP: its status and the server's answer time as dig measured it. */
 function dig(port: number, name: string): Promise<{ status: string; ms: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('dig', ['@127.0.0.1', '-p', String(port), '+time=1', '+tries=1', name, 'A'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('dig', ['@127.0.0.1', '-p', String(port), '+time=1', '+tries=1', name, 'A'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', reject);
-    child.once('close', () => resolve({ status: /status: (\w+)/.exec(out)?.[1] ?? 'no answer', ms: Number(/Query time: (\d+) msec/.exec(out)?.[1] ?? Infinity) }));
+    child.once('close', () =>
+      resolve({ status: /status: (\w+)/.exec(out)?.[1] ?? 'no answer', ms: Number(/Query time: (\d+) msec/.exec(out)?.[1] ?? Infinity) }),
+    );
   });
 }
 
 /** Opens `count` TCP connections from `localAddress` at once; how many the server holds once it shed those over `cap` (5 s at most). */
 async function held(port: number, count: number, localAddress: string, cap = count): Promise<number> {
-  const sockets = await Promise.all(Array.from({ length: count }, () => new Promise<Socket>((resolve) => {
-    const s = connect({ port, host: '127.0.0.1', localAddress }, () => resolve(s));
-    s.on('error', () => undefined);
-    // Read, so a close from the server is seen.
-    s.on('data', () => undefined);
-  })));
+  const sockets = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Socket>((resolve) => {
+          const s = connect({ port, host: '127.0.0.1', localAddress }, () => resolve(s));
+          s.on('error', () => undefined);
+          // Read, so a close from the server is seen.
+          s.on('data', () => undefined);
+        }),
+    ),
+  );
   const opened = () => sockets.filter((s) => !s.destroyed && !s.readableEnded).length;
   for (const until = Date.now() + 5000; opened() > cap && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 300));
@@ -53,7 +63,7 @@ async function held(port: number, count: number, localAddress: string, cap = cou
   return open;
 }
 
-describe.skipIf(!haveCommand('dig'))('the manager\'s listeners against one greedy client', () => {
+describe.skipIf(!haveCommand('dig'))("the manager's listeners against one greedy client", () => {
   let dir: string;
   let m: ManagerProcess;
   let port: number;
@@ -63,9 +73,19 @@ describe.skipIf(!haveCommand('dig'))('the manager\'s listeners against one greed
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'storm-listener-bounds-'));
     [port, guestPort, ldapPort] = [await freePort(), await freePort(), await freePort()];
-    m = await startManager(dir, ['--network', '10.77.0.0/24', '--dns-listen', `127.0.0.1:${port}`, '--guest-listen', `127.0.0.1:${guestPort}`, '--ldap-listen', `127.0.0.1:${ldapPort}`]);
+    m = await startManager(dir, [
+      '--network',
+      '10.77.0.0/24',
+      '--dns-listen',
+      `127.0.0.1:${port}`,
+      '--guest-listen',
+      `127.0.0.1:${guestPort}`,
+      '--ldap-listen',
+      `127.0.0.1:${ldapPort}`,
+    ]);
     // A 16 KiB answer: 16 TXT strings of 1,000 bytes at one name.
-    for (let i = 0; i < 16; i++) await m.api.post('/dns/records', { type: 'TXT', name: 'big', value: `${String(i).padStart(2, '0')}${'x'.repeat(998)}` });
+    for (let i = 0; i < 16; i++)
+      await m.api.post('/dns/records', { type: 'TXT', name: 'big', value: `${String(i).padStart(2, '0')}${'x'.repeat(998)}` });
   }, 90_000);
   afterAll(async () => {
     await m?.proc.stop('SIGTERM');
@@ -76,7 +96,12 @@ describe.skipIf(!haveCommand('dig'))('the manager\'s listeners against one greed
   it('caps connections from one address on every TCP listener, and lets another address in', async () => {
     const api = Number(new URL(m.url).port);
     // The caps: API 256, guests 16, DNS 32, LDAP 32 from one address.
-    for (const [what, p, cap] of [['api', api, 256], ['guest', guestPort, 16], ['dns', port, 32], ['ldap', ldapPort, 32]] as const) {
+    for (const [what, p, cap] of [
+      ['api', api, 256],
+      ['guest', guestPort, 16],
+      ['dns', port, 32],
+      ['ldap', ldapPort, 32],
+    ] as const) {
       expect([what, await held(p, cap + 4, '127.0.0.5', cap)]).toEqual([what, cap]);
       expect([what, await held(p, 2, '127.0.0.6')]).toEqual([what, 2]);
     }
@@ -93,7 +118,14 @@ describe.skipIf(!haveCommand('dig'))('the manager\'s listeners against one greed
     await new Promise<void>((r) => flood.once('connect', r));
     for (let i = 0; i < QUERIES; i += 1000) flood.write(Buffer.concat(Array.from({ length: 1000 }, () => one)));
     let peak = before;
-    const sampler = setInterval(() => void rss(m.proc.pid).then((v) => (peak = Math.max(peak, v)), () => undefined), 50);
+    const sampler = setInterval(
+      () =>
+        void rss(m.proc.pid).then(
+          (v) => (peak = Math.max(peak, v)),
+          () => undefined,
+        ),
+      50,
+    );
     const slow: string[] = [];
     try {
       const until = Date.now() + 5000;

@@ -38,8 +38,24 @@ function freePort(): Promise<number> {
 function startManager(data: string, hostData: string, ports: { manager: number; host: number }): TestProcess {
   return startProcess(
     process.execPath,
-    [join(ROOT, 'bin/storm-manager.js'), '--data', data, '--listen', `127.0.0.1:${ports.manager}`, '--local-host', '--hypervisor', 'test:///default',
-      '--local-host-data', hostData, '--local-host-listen', `127.0.0.1:${ports.host}`, '--channel-poll', '0', '--heartbeat', '1'],
+    [
+      join(ROOT, 'bin/storm-manager.js'),
+      '--data',
+      data,
+      '--listen',
+      `127.0.0.1:${ports.manager}`,
+      '--local-host',
+      '--hypervisor',
+      'test:///default',
+      '--local-host-data',
+      hostData,
+      '--local-host-listen',
+      `127.0.0.1:${ports.host}`,
+      '--channel-poll',
+      '0',
+      '--heartbeat',
+      '1',
+    ],
     { cwd: ROOT },
   );
 }
@@ -56,7 +72,11 @@ function healthAnswers(url: string): Promise<boolean> {
   });
 }
 
-const joined = (dir: string) => stat(join(dir, 'host.json')).then(() => true, () => false);
+const joined = (dir: string) =>
+  stat(join(dir, 'host.json')).then(
+    () => true,
+    () => false,
+  );
 
 describe('the manager under SIGTERM during start-up', () => {
   it('exits 0 when signalled as soon as health answers, and never leaves the local host half enrolled', async () => {
@@ -73,11 +93,15 @@ describe('the manager under SIGTERM during start-up', () => {
       const second = startManager(data, hostData, ports);
       const [, url2] = await second.waitForLine(/STORM manager listening on (\S+)/, 60_000);
       const { api } = await managerClient(url2!, data);
-      const ready = await pollUntil('the local host ready', async () => {
-        const { hosts } = await api.get<{ hosts: { id: string; status: string }[] }>('/hosts');
-        const live = hosts.filter((h) => h.status !== 'revoked');
-        return live.length === 1 && live[0]!.status === 'ready' ? live[0] : undefined;
-      }, { timeoutMs: 30_000, everyMs: 100 });
+      const ready = await pollUntil(
+        'the local host ready',
+        async () => {
+          const { hosts } = await api.get<{ hosts: { id: string; status: string }[] }>('/hosts');
+          const live = hosts.filter((h) => h.status !== 'revoked');
+          return live.length === 1 && live[0]!.status === 'ready' ? live[0] : undefined;
+        },
+        { timeoutMs: 30_000, everyMs: 100 },
+      );
       expect(await joined(hostData)).toBe(true);
       const record = JSON.parse(await readFile(join(hostData, 'host.json'), 'utf8')) as { hostId: string };
       expect(record.hostId).toBe(ready.id);

@@ -20,7 +20,10 @@ const locked: Packages = {
   'node_modules/b': { version: '2.0.1', integrity: 'sha512-b', dev: true },
   'node_modules/other-os': { version: '1.0.0', integrity: 'sha512-o', optional: true, os: ['!linux', '!darwin', '!win32'] },
 };
-const installed = (): Packages => ({ 'node_modules/a': { ...locked['node_modules/a'] }, 'node_modules/b': { ...locked['node_modules/b'] } });
+const installed = (): Packages => ({
+  'node_modules/a': { ...locked['node_modules/a'] },
+  'node_modules/b': { ...locked['node_modules/b'] },
+});
 
 let work: string;
 let n = 0;
@@ -36,7 +39,11 @@ async function project(files: { pkg?: object; lock?: Packages; installed?: Packa
   await mkdir(join(dir, 'node_modules'), { recursive: true });
   await writeFile(join(dir, 'package.json'), JSON.stringify(files.pkg ?? pkg));
   await writeFile(join(dir, 'package-lock.json'), JSON.stringify({ name: 'x', lockfileVersion: 3, packages: files.lock ?? locked }));
-  if (files.installed !== null) await writeFile(join(dir, 'node_modules/.package-lock.json'), JSON.stringify({ name: 'x', lockfileVersion: 3, packages: files.installed ?? installed() }));
+  if (files.installed !== null)
+    await writeFile(
+      join(dir, 'node_modules/.package-lock.json'),
+      JSON.stringify({ name: 'x', lockfileVersion: 3, packages: files.installed ?? installed() }),
+    );
   return dir;
 }
 
@@ -69,7 +76,10 @@ describe('scripts/npm-current.mjs', () => {
   });
 
   it('wants an optional package meant for this machine', async () => {
-    const lock = { ...locked, 'node_modules/native': { version: '1.0.0', integrity: 'sha512-n', optional: true, os: [process.platform], cpu: [process.arch] } };
+    const lock = {
+      ...locked,
+      'node_modules/native': { version: '1.0.0', integrity: 'sha512-n', optional: true, os: [process.platform], cpu: [process.arch] },
+    };
     expect(check(await project({ lock }))).toEqual({ code: 1, out: 'node_modules/native is not installed' });
   });
 

@@ -30,11 +30,15 @@ const ajv = new Ajv2020({ strict: true, allErrors: true });
 /** An answer as it came over the wire: status, and the body parsed as JSON. */
 function call(method: string, path: string, token: string | undefined): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = https.request(`${env.manager.url}/api/v1${path}`, { method, ca: env.manager.ca, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown }));
-    });
+    const req = https.request(
+      `${env.manager.url}/api/v1${path}`,
+      { method, ca: env.manager.ca, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -63,7 +67,11 @@ beforeAll(async () => {
   env = await startSubscribedManager('storm-openapi-');
   await startStormd(env.manager, { name: 'host-a', dir: env.dir, hypervisor: 'test:///default' });
   await env.manager.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web1', params: { greeting: 'Hi' } });
-  await pollUntil('web1 running', async () => ((await env.manager.api.get<InstanceView>('/instances/web1')).state === 'running' ? true : undefined), { timeoutMs: 60_000 });
+  await pollUntil(
+    'web1 running',
+    async () => ((await env.manager.api.get<InstanceView>('/instances/web1')).state === 'running' ? true : undefined),
+    { timeoutMs: 60_000 },
+  );
   doc = (await call('GET', '/openapi.json', env.manager.token)).body as OpenApiDocument;
 }, 180_000);
 afterAll(async () => {

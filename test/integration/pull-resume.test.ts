@@ -46,7 +46,13 @@ it('resumes a pull interrupted by kill -9 from the partial size', async () => {
 
   void m.api.post('/appliances/big-app/1.0.0/pull').catch(() => undefined);
   const deadline = Date.now() + 60_000;
-  while ((await stat(part).then((s) => s.size, () => 0)) < SIZE / 2) {
+  while (
+    (await stat(part).then(
+      (s) => s.size,
+      () => 0,
+    )) <
+    SIZE / 2
+  ) {
     if (Date.now() > deadline) throw new Error('the pull never reached half');
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -58,7 +64,9 @@ it('resumes a pull interrupted by kill -9 from the partial size', async () => {
   // The channel server logs a request when its response closes, which for the killed pull comes a
   // moment after the kill: wait for that entry before clearing, or it lands among the resumed ones.
   const isLayer = (r: { url: string }) => r.url.includes(big.sha256);
-  await pollUntil('the interrupted layer request in the channel log', async () => (channel.requests.some(isLayer) ? true : undefined), { everyMs: 50 });
+  await pollUntil('the interrupted layer request in the channel log', async () => (channel.requests.some(isLayer) ? true : undefined), {
+    everyMs: 50,
+  });
   channel.requests.length = 0;
   m = await start();
   await m.api.post('/appliances/big-app/1.0.0/pull');

@@ -36,7 +36,13 @@ describe('scripts/start.sh', () => {
     const proc = startProcess('bash', ['scripts/start.sh'], {
       cwd: ROOT,
       // The appliance bridge stays off here: its DHCP would hear the host's own network (the e2e tests run it in a namespace).
-      env: { ...process.env, STORM_DATA: dataDir, STORM_LOCAL_HOST_DATA: join(dataDir, '..', 'local-host'), STORM_LISTEN: '127.0.0.1:0', STORM_NETWORK_SERVICES: 'off' },
+      env: {
+        ...process.env,
+        STORM_DATA: dataDir,
+        STORM_LOCAL_HOST_DATA: join(dataDir, '..', 'local-host'),
+        STORM_LISTEN: '127.0.0.1:0',
+        STORM_NETWORK_SERVICES: 'off',
+      },
     });
     const [, url] = await proc.waitForLine(/STORM manager listening on (\S+)/, 600_000);
     const tokenLine = await proc.waitForLine(/admin API token: (\S+)/, 5_000);

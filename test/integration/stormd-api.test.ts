@@ -43,7 +43,10 @@ beforeAll(async () => {
       done();
     },
   });
-  stormd = await startStormd({ data, listen: '127.0.0.1:0', hypervisor: 'test:///default', renewBeforeDays: 30, logLevel: 'info', logFormat: 'json' }, { logStream, heartbeatIntervalMs: 200 });
+  stormd = await startStormd(
+    { data, listen: '127.0.0.1:0', hypervisor: 'test:///default', renewBeforeDays: 30, logLevel: 'info', logFormat: 'json' },
+    { logStream, heartbeatIntervalMs: 200 },
+  );
   stormd.app.server.on('request', () => {
     httpRequests += 1;
   });
@@ -88,7 +91,10 @@ describe('stormd over mutual TLS (test:///default)', () => {
       expect(res).toEqual({ status: 200, body: { sha256: sha, size, staged: true } });
     }
     expect(fetchesOf(os)).toBe(1);
-    expect(await call('PUT', `/v1/layers/${os}`, { url: blobUrl(os), size: 300_000 })).toEqual({ status: 200, body: { sha256: os, size: 300_000, staged: false } });
+    expect(await call('PUT', `/v1/layers/${os}`, { url: blobUrl(os), size: 300_000 })).toEqual({
+      status: 200,
+      body: { sha256: os, size: 300_000, staged: false },
+    });
     expect(fetchesOf(os)).toBe(1);
     expect((await stat(join(data, 'layers', os))).mode & 0o777).toBe(0o640);
   });
@@ -106,9 +112,20 @@ describe('stormd over mutual TLS (test:///default)', () => {
   });
 
   it('creates the instance layer, defines, starts, reports state and tails the console', async () => {
-    const layer = await call('PUT', `/v1/instances/${id}/layer`, { name: 'web1', sizeMiB: 16, files: { '/etc/storm/token': { contentBase64: Buffer.from('t0k3n').toString('base64'), mode: 0o600 } } });
+    const layer = await call('PUT', `/v1/instances/${id}/layer`, {
+      name: 'web1',
+      sizeMiB: 16,
+      files: { '/etc/storm/token': { contentBase64: Buffer.from('t0k3n').toString('base64'), mode: 0o600 } },
+    });
     expect(layer).toMatchObject({ status: 201, body: { id, state: 'absent', hasLayer: true } });
-    const define = await call('PUT', `/v1/instances/${id}/domain`, { uuid: randomUUID(), memoryMiB: 128, vcpus: 1, boot: { kernel, initrd }, layers: [os], nics: [] });
+    const define = await call('PUT', `/v1/instances/${id}/domain`, {
+      uuid: randomUUID(),
+      memoryMiB: 128,
+      vcpus: 1,
+      boot: { kernel, initrd },
+      layers: [os],
+      nics: [],
+    });
     expect(define).toMatchObject({ status: 200, body: { state: 'shutoff' } });
     expect(await call('POST', `/v1/instances/${id}/actions`, { action: 'start' })).toEqual({ status: 200, body: { state: 'running' } });
     expect((await call('GET', `/v1/instances/${id}`)).body).toMatchObject({ id, domain: `storm-${id}`, state: 'running', hasLayer: true });
@@ -116,12 +133,18 @@ describe('stormd over mutual TLS (test:///default)', () => {
 
     // The test driver runs no guest, so write what the serial port would have.
     await writeFile(join(data, 'instances', id, 'console.log'), 'SeaBIOS\nLinux version\nstorm login: ');
-    expect(await call('GET', `/v1/instances/${id}/console?bytes=13`)).toEqual({ status: 200, body: { text: 'storm login: ', size: 35, offset: 22 } });
+    expect(await call('GET', `/v1/instances/${id}/console?bytes=13`)).toEqual({
+      status: 200,
+      body: { text: 'storm login: ', size: 35, offset: 22 },
+    });
     expect((await call('GET', `/v1/instances/${id}/console?bytes=14`)).body).toMatchObject({ text: '\nstorm login: ' });
   });
 
   it('stops, refuses to delete a layer in use, then destroy/remove leaves no domain and no folder', async () => {
-    expect(await call('POST', `/v1/instances/${id}/actions`, { action: 'stop', timeoutMs: 5000 })).toEqual({ status: 200, body: { state: 'shutoff', outcome: 'graceful' } });
+    expect(await call('POST', `/v1/instances/${id}/actions`, { action: 'stop', timeoutMs: 5000 })).toEqual({
+      status: 200,
+      body: { state: 'shutoff', outcome: 'graceful' },
+    });
     expect(await call('DELETE', `/v1/layers/${os}`)).toMatchObject({ status: 409, body: { code: 'STORMD_ERR_LAYER_IN_USE' } });
     expect(await call('POST', `/v1/instances/${id}/actions`, { action: 'start' })).toMatchObject({ status: 200 });
     expect(await call('POST', `/v1/instances/${id}/actions`, { action: 'destroy' })).toEqual({ status: 200, body: { state: 'shutoff' } });
@@ -157,11 +180,29 @@ describe('stormd over mutual TLS (test:///default)', () => {
     const cases: [string, () => Promise<string | { cert: string; key: string } | undefined>, RegExp][] = [
       [
         'a client certificate from another CA',
-        async () => CertificateAuthority.fromPem(await CertificateAuthority.generate({ commonName: 'STORM CA test' })).issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' }).certPem,
+        async () =>
+          CertificateAuthority.fromPem(await CertificateAuthority.generate({ commonName: 'STORM CA test' })).issueClientCertificate({
+            publicKeyPem: f().keys[1]!.publicKeyPem,
+            role: 'manager',
+          }).certPem,
         /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/,
       ],
-      ['an expired certificate', async () => manager.ca.withClock(() => new Date(Date.now() - 400 * DAY_MS)).issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' }).certPem, /CERT_HAS_EXPIRED/],
-      ['a certificate not yet valid', async () => manager.ca.withClock(() => new Date(Date.now() + DAY_MS)).issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' }).certPem, /CERT_NOT_YET_VALID/],
+      [
+        'an expired certificate',
+        async () =>
+          manager.ca
+            .withClock(() => new Date(Date.now() - 400 * DAY_MS))
+            .issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' }).certPem,
+        /CERT_HAS_EXPIRED/,
+      ],
+      [
+        'a certificate not yet valid',
+        async () =>
+          manager.ca
+            .withClock(() => new Date(Date.now() + DAY_MS))
+            .issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' }).certPem,
+        /CERT_NOT_YET_VALID/,
+      ],
       [
         'a certificate issued by a leaf without CA basicConstraints',
         async () => {
@@ -181,16 +222,26 @@ describe('stormd over mutual TLS (test:///default)', () => {
         // With a CRL loaded (CRL_CHECK_ALL) OpenSSL names the rogue "CA"'s missing CRL; without one, INVALID_CA.
         /INVALID_CA|UNABLE_TO_GET_CRL|KEYUSAGE_NO_CERTSIGN/,
       ],
-      ['a serverAuth-only certificate with the manager role', async () => manager.ca.issueServerCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, names: [MANAGER_COMMON_NAME], role: 'manager' }).certPem, /INVALID_PURPOSE/],
+      [
+        'a serverAuth-only certificate with the manager role',
+        async () =>
+          manager.ca.issueServerCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, names: [MANAGER_COMMON_NAME], role: 'manager' })
+            .certPem,
+        /INVALID_PURPOSE/,
+      ],
       ['no certificate at all', async () => undefined, /PEER_DID_NOT_RETURN_A_CERTIFICATE/],
       [
         'a clientAuth certificate of our CA without the manager role (the libvirt client)',
-        async () => manager.ca.issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, commonName: LIBVIRT_CLIENT_COMMON_NAME }).certPem,
+        async () =>
+          manager.ca.issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, commonName: LIBVIRT_CLIENT_COMMON_NAME }).certPem,
         /certificate of "storm-libvirt-client" \(serial [0-9a-f]+\) has role none, not manager/,
       ],
       [
         'a certificate with the manager role for another key than the one pinned at join',
-        async () => ({ cert: manager.ca.issueClientCertificate({ publicKeyPem: f().keys[2]!.publicKeyPem, role: 'manager' }).certPem, key: f().keys[2]!.privateKeyPem }),
+        async () => ({
+          cert: manager.ca.issueClientCertificate({ publicKeyPem: f().keys[2]!.publicKeyPem, role: 'manager' }).certPem,
+          key: f().keys[2]!.privateKeyPem,
+        }),
         /is for key sha256:[0-9a-f]+, not the pinned sha256:/,
       ],
     ];
@@ -199,8 +250,13 @@ describe('stormd over mutual TLS (test:///default)', () => {
       it(`refuses ${what}`, async () => {
         const cert = await chain();
         const before = { requests: httpRequests, logs: logLines.length };
-        await expect(call('GET', '/v1/host', undefined, typeof cert === 'string' ? { cert, key: managerKey() } : (cert ?? {}))).rejects.toThrow();
-        const refusal = await waitFor(async () => logLines.slice(before.logs).some((l) => reason.test(String(l['reason']))), { timeoutMs: 5000, intervalMs: 20 });
+        await expect(
+          call('GET', '/v1/host', undefined, typeof cert === 'string' ? { cert, key: managerKey() } : (cert ?? {})),
+        ).rejects.toThrow();
+        const refusal = await waitFor(async () => logLines.slice(before.logs).some((l) => reason.test(String(l['reason']))), {
+          timeoutMs: 5000,
+          intervalMs: 20,
+        });
         expect(refusal, `no refusal naming ${reason} in ${JSON.stringify(logLines.slice(before.logs))}`).toBe(true);
         expect(logLines.slice(before.logs).find((l) => reason.test(String(l['reason'])))).toMatchObject({ remoteAddress: '127.0.0.1' });
         expect(httpRequests).toBe(before.requests);
@@ -211,7 +267,10 @@ describe('stormd over mutual TLS (test:///default)', () => {
       const cert = manager.ca.issueClientCertificate({ publicKeyPem: f().keys[1]!.publicKeyPem, role: 'manager' });
       expect((await call('GET', '/v1/host', undefined, { cert: cert.certPem, key: managerKey() })).status).toBe(200);
       // A keep-alive connection made before the revocation must not outlive it.
-      const agent = new Agent({ keepAlive: true, ...clientTlsOptions({ ca: manager.ca.certPem, servername: '127.0.0.1', cert: cert.certPem, key: managerKey() }) });
+      const agent = new Agent({
+        keepAlive: true,
+        ...clientTlsOptions({ ca: manager.ca.certPem, servername: '127.0.0.1', cert: cert.certPem, key: managerKey() }),
+      });
       const kept = await new Promise<Socket>((resolve, reject) => {
         const req = request({ agent, host: '127.0.0.1', port: new URL(stormd.url).port, path: '/v1/host' }, (res) => {
           const socket = res.socket;
@@ -223,14 +282,24 @@ describe('stormd over mutual TLS (test:///default)', () => {
       });
       const keptClosed = new Promise<void>((resolve) => kept.once('close', () => resolve()));
       manager.revoke(cert.serial);
-      const loaded = await waitFor(async () => logLines.some((l) => l['msg'] === 'loaded a newer CRL' && l['crlNumber'] === manager.crlNumber), { timeoutMs: 10_000, intervalMs: 50 });
+      const loaded = await waitFor(
+        async () => logLines.some((l) => l['msg'] === 'loaded a newer CRL' && l['crlNumber'] === manager.crlNumber),
+        { timeoutMs: 10_000, intervalMs: 50 },
+      );
       expect(loaded).toBe(true);
       const before = { requests: httpRequests, logs: logLines.length };
       await expect(call('GET', '/v1/host', undefined, { cert: cert.certPem, key: managerKey() })).rejects.toThrow();
-      expect(await waitFor(async () => logLines.slice(before.logs).some((l) => String(l['reason']) === 'CERT_REVOKED'), { timeoutMs: 5000, intervalMs: 20 })).toBe(true);
+      expect(
+        await waitFor(async () => logLines.slice(before.logs).some((l) => String(l['reason']) === 'CERT_REVOKED'), {
+          timeoutMs: 5000,
+          intervalMs: 20,
+        }),
+      ).toBe(true);
       expect(httpRequests).toBe(before.requests);
       await keptClosed;
-      expect(logLines.some((l) => l['msg'] === 'closing a connection whose certificate was revoked' && l['serial'] === cert.serial)).toBe(true);
+      expect(logLines.some((l) => l['msg'] === 'closing a connection whose certificate was revoked' && l['serial'] === cert.serial)).toBe(
+        true,
+      );
       agent.destroy();
       // The manager's own certificate still works, and the new CRL is on disk for the next start.
       expect((await call('GET', '/v1/host')).status).toBe(200);

@@ -64,8 +64,15 @@ const CLIENT_AUTH_AND_SERVER_AUTH = { name: 'extKeyUsage', serverAuth: true, cli
 export async function startFakeManager(opts: { intervalMs?: number } = {}): Promise<FakeManager> {
   const pki = await pkiFixture(3);
   const ca = pki.ca;
-  const httpsCert = ca.issueServerCertificate({ publicKeyPem: pki.keys[0]!.publicKeyPem, names: ['127.0.0.1', 'localhost'], role: 'manager' });
-  const client = { certPem: ca.issueClientCertificate({ publicKeyPem: pki.keys[1]!.publicKeyPem, role: 'manager' }).certPem, keyPem: pki.keys[1]!.privateKeyPem };
+  const httpsCert = ca.issueServerCertificate({
+    publicKeyPem: pki.keys[0]!.publicKeyPem,
+    names: ['127.0.0.1', 'localhost'],
+    role: 'manager',
+  });
+  const client = {
+    certPem: ca.issueClientCertificate({ publicKeyPem: pki.keys[1]!.publicKeyPem, role: 'manager' }).certPem,
+    keyPem: pki.keys[1]!.privateKeyPem,
+  };
   const tokens = new Map<string, { secretHash: string; used: boolean }>();
   const revoked: { serial: string; revokedAt: Date }[] = [];
   let crlNumber = 1;
@@ -79,7 +86,12 @@ export async function startFakeManager(opts: { intervalMs?: number } = {}): Prom
 
   const app: FastifyInstance = Fastify({
     // Clients may present a certificate (hosts do for heartbeats and blobs); the routes check it.
-    https: { ...httpsServerOptions({ cert: httpsCert.certPem, key: pki.keys[0]!.privateKeyPem, caCert: ca.certPem }), ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    https: {
+      ...httpsServerOptions({ cert: httpsCert.certPem, key: pki.keys[0]!.privateKeyPem, caCert: ca.certPem }),
+      ca: ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
   });
   const clientCn = (req: FastifyRequest): string | undefined => {
     const socket = req.raw.socket as TLSSocket;
@@ -107,15 +119,32 @@ export async function startFakeManager(opts: { intervalMs?: number } = {}): Prom
       throw refuse(403, 'MGR_ERR_TOKEN_REFUSED', 'the enrolment token is not valid');
     }
     const row = tokens.get(parts.id);
-    if (!row || row.used || !verifyTokenSecret(parts.secret, row.secretHash)) throw refuse(403, 'MGR_ERR_TOKEN_REFUSED', 'the enrolment token is unknown, used or expired');
+    if (!row || row.used || !verifyTokenSecret(parts.secret, row.secretHash))
+      throw refuse(403, 'MGR_ERR_TOKEN_REFUSED', 'the enrolment token is unknown, used or expired');
     row.used = true;
     const { publicKeyPem } = readCsr(body.csr);
     const names = parseAltNames([body.name, '127.0.0.1']);
     // Host certificates serve stormd's API and dial the manager (heartbeat, blobs): both purposes.
-    const extensions = [...serverExtensions(pki.caSigner.keyIdentifier, names).map((e) => (e.name === 'extKeyUsage' ? CLIENT_AUTH_AND_SERVER_AUTH : e)), roleExtension('host')];
-    const cert: IssuedCertificate = buildCertificate({ commonName: body.name, publicKeyPem, issuer: pki.caSigner, ...validityWindow(new Date(), 30), extensions });
+    const extensions = [
+      ...serverExtensions(pki.caSigner.keyIdentifier, names).map((e) => (e.name === 'extKeyUsage' ? CLIENT_AUTH_AND_SERVER_AUTH : e)),
+      roleExtension('host'),
+    ];
+    const cert: IssuedCertificate = buildCertificate({
+      commonName: body.name,
+      publicKeyPem,
+      issuer: pki.caSigner,
+      ...validityWindow(new Date(), 30),
+      extensions,
+    });
     hosts.add(body.name);
-    return { hostId: `host-${hosts.size}`, certificate: cert.certPem, caCertificate: ca.certPem, crl, managerName: MANAGER_COMMON_NAME, managerCertificate: client.certPem };
+    return {
+      hostId: `host-${hosts.size}`,
+      certificate: cert.certPem,
+      caCertificate: ca.certPem,
+      crl,
+      managerName: MANAGER_COMMON_NAME,
+      managerCertificate: client.certPem,
+    };
   });
 
   app.post('/api/v1/hosts/heartbeat', async (req): Promise<HeartbeatResponse> => {
@@ -208,7 +237,11 @@ export function callStormd(
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        ...clientTlsOptions({ ca: manager.ca.certPem, servername: url.hostname, ...(client.cert ? { cert: client.cert, key: client.key } : {}) }),
+        ...clientTlsOptions({
+          ca: manager.ca.certPem,
+          servername: url.hostname,
+          ...(client.cert ? { cert: client.cert, key: client.key } : {}),
+        }),
         host: url.hostname,
         port: url.port,
         path: url.pathname + url.search,

@@ -30,7 +30,14 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const joinOpts = (dataDir: string, token: string, force = false) => ({ managerUrl: manager.url, token, dataDir, name: 'host-1', url: 'https://127.0.0.1:9443', force });
+const joinOpts = (dataDir: string, token: string, force = false) => ({
+  managerUrl: manager.url,
+  token,
+  dataDir,
+  name: 'host-1',
+  url: 'https://127.0.0.1:9443',
+  force,
+});
 const posted = () => manager.requests.filter((r) => r.method !== 'GET');
 
 describe('stormd join', () => {
@@ -38,7 +45,14 @@ describe('stormd join', () => {
     const data = join(tmp, 'good');
     const before = manager.requests.length;
     const record = await joinManager(joinOpts(data, manager.newToken()));
-    expect(record).toEqual({ hostId: expect.any(String), managerUrl: manager.url, managerName: 'storm-manager', managerKey: publicKeyPin(manager.client.certPem), name: 'host-1', url: 'https://127.0.0.1:9443' });
+    expect(record).toEqual({
+      hostId: expect.any(String),
+      managerUrl: manager.url,
+      managerName: 'storm-manager',
+      managerKey: publicKeyPin(manager.client.certPem),
+      name: 'host-1',
+      url: 'https://127.0.0.1:9443',
+    });
     expect(manager.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/pki/ca', 'POST /api/v1/hosts/join']);
     expect((await readdir(data)).sort()).toEqual(['ca.pem', 'cert.pem', 'crl.pem', 'host.json', 'key.pem']);
     expect((await stat(join(data, 'key.pem'))).mode & 0o777).toBe(0o600);
@@ -89,20 +103,30 @@ describe('stormd join', () => {
 
   it('refuses a malformed token before contacting anyone', async () => {
     const count = manager.requests.length;
-    await expect(joinManager(joinOpts(join(tmp, 'malformed'), 'storm1.nope'))).rejects.toSatisfy((e) => StormdErr.STORMD_ERR_BAD_INPUT.is(e));
+    await expect(joinManager(joinOpts(join(tmp, 'malformed'), 'storm1.nope'))).rejects.toSatisfy((e) =>
+      StormdErr.STORMD_ERR_BAD_INPUT.is(e),
+    );
     expect(manager.requests.length).toBe(count);
   });
 
   it('works from the command line, and stormd refuses to serve a folder that never joined', async () => {
     const data = join(tmp, 'cli');
-    const joined = startProcess(process.execPath, ['--import', 'tsx', 'stormd/src/main.ts', 'join', manager.url, '--data', data, '--name', 'host-cli'], {
-      cwd: ROOT,
-      env: { ...process.env, STORMD_JOIN_TOKEN: manager.newToken() },
-    });
+    const joined = startProcess(
+      process.execPath,
+      ['--import', 'tsx', 'stormd/src/main.ts', 'join', manager.url, '--data', data, '--name', 'host-cli'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, STORMD_JOIN_TOKEN: manager.newToken() },
+      },
+    );
     expect(await joined.exited()).toEqual({ code: 0, signal: null });
     expect(joined.output()).toMatch(/stormd: joined https:\/\/127\.0\.0\.1:\d+ as host-cli \(host id \S+\)/);
 
-    const unjoined = startProcess(process.execPath, ['--import', 'tsx', 'stormd/src/main.ts', '--data', join(tmp, 'never'), '--hypervisor', 'test:///default', '--listen', '127.0.0.1:0'], { cwd: ROOT });
+    const unjoined = startProcess(
+      process.execPath,
+      ['--import', 'tsx', 'stormd/src/main.ts', '--data', join(tmp, 'never'), '--hypervisor', 'test:///default', '--listen', '127.0.0.1:0'],
+      { cwd: ROOT },
+    );
     expect(await unjoined.exited()).toEqual({ code: 2, signal: null });
     expect(unjoined.output()).toMatch(/STORMD_ERR_NOT_JOINED: .*run `stormd join MANAGER_URL --token TOKEN --data /);
 

@@ -38,7 +38,16 @@ const ART = {
 type Art = keyof typeof ART;
 const BOOT_MS = 180_000;
 /** What the manager leaves out of a package: the instance's identity and boot record. */
-const IDENTITY = ['/etc/storm/token', '/etc/storm/instance.json', '/etc/storm/manager.json', '/etc/storm/ldap.json', '/etc/storm/ca.pem', '/etc/storm/config.env', '/etc/hostname', '/var/lib/storm/boot-stamp'];
+const IDENTITY = [
+  '/etc/storm/token',
+  '/etc/storm/instance.json',
+  '/etc/storm/manager.json',
+  '/etc/storm/ldap.json',
+  '/etc/storm/ca.pem',
+  '/etc/storm/config.env',
+  '/etc/hostname',
+  '/var/lib/storm/boot-stamp',
+];
 
 const REPORT = `#!/bin/sh
 # What the union shows, before any other service changes it.
@@ -119,7 +128,10 @@ async function boot(id: string): Promise<{ text: string; seconds: number }> {
   return { text, seconds: (performance.now() - t0) / 1000 };
 }
 async function stop(id: string): Promise<void> {
-  expect((await call('POST', `/v1/instances/${id}/actions`, { action: 'stop', timeoutMs: 90_000 })).body).toEqual({ state: 'shutoff', outcome: 'graceful' });
+  expect((await call('POST', `/v1/instances/${id}/actions`, { action: 'stop', timeoutMs: 90_000 })).body).toEqual({
+    state: 'shutoff',
+    outcome: 'graceful',
+  });
 }
 
 /** `GET` of raw bytes over mutual TLS, as the manager fetches a package. */
@@ -150,7 +162,14 @@ function fetchBytes(path: string): Promise<{ status: number; type: string; bytes
 
 beforeAll(async () => {
   const missing: string[] = [];
-  for (const p of Object.values(ART)) if (!(await stat(p).then((s) => s.isFile(), () => false))) missing.push(p);
+  for (const p of Object.values(ART))
+    if (
+      !(await stat(p).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
+      missing.push(p);
   // Fail, never skip: a missing artifact is a broken build.
   if (missing.length) throw new Error(`guest artifacts missing (${missing.join(', ')}): run \`npm run build:appliances\` first`);
   manager = await startFakeManager({ intervalMs: 1000 });
@@ -202,10 +221,15 @@ describe('writable layer stacks on qemu:///system', () => {
     const list = await step<WritableLayers>('checkpoint: new writable layer w1', 201, 'POST', `/v1/instances/${a}/writable-layers`, {
       files: { '/etc/storm/services.d/05-mutate': { contentBase64: b64(MUTATE), mode: 0o755 } },
     });
-    expect(list.layers.map((l) => [l.id, l.current])).toEqual([['w0', false], ['w1', true]]);
+    expect(list.layers.map((l) => [l.id, l.current])).toEqual([
+      ['w0', false],
+      ['w1', true],
+    ]);
     await define(a, [sha.tinyOs, sha.helloWeb], ['w0']);
     const added = (await du(data)) - before;
-    timings.push(`checkpoint added ${added} bytes on the host (w1 ${await allocated(layerPath(a, 'w1.qcow2'))} allocated; w0 ${w0Bytes} unchanged)`);
+    timings.push(
+      `checkpoint added ${added} bytes on the host (w1 ${await allocated(layerPath(a, 'w1.qcow2'))} allocated; w0 ${w0Bytes} unchanged)`,
+    );
     expect(await allocated(layerPath(a, 'w0.qcow2'))).toBe(w0Bytes);
     expect(added).toBeLessThan(2 * 1024 * 1024);
 
@@ -231,10 +255,17 @@ describe('writable layer stacks on qemu:///system', () => {
 
   it('merges w0+w1 into one frozen layer that boots under hello-web 1.1.0 with the changes kept', async () => {
     await step('checkpoint: new writable layer w2', 201, 'POST', `/v1/instances/${a}/writable-layers`, {});
-    expect(await call('POST', `/v1/instances/${a}/writable-layers/merge`, { layers: ['w2'] })).toMatchObject({ status: 409, body: { code: 'STORMD_ERR_LAYER_CURRENT' } });
-    const merged = await step<WritableLayer>('merge w0+w1', 201, 'POST', `/v1/instances/${a}/writable-layers/merge`, { layers: ['w0', 'w1'] });
+    expect(await call('POST', `/v1/instances/${a}/writable-layers/merge`, { layers: ['w2'] })).toMatchObject({
+      status: 409,
+      body: { code: 'STORMD_ERR_LAYER_CURRENT' },
+    });
+    const merged = await step<WritableLayer>('merge w0+w1', 201, 'POST', `/v1/instances/${a}/writable-layers/merge`, {
+      layers: ['w0', 'w1'],
+    });
     expect(merged).toMatchObject({ id: 'w3', current: false });
-    timings.push(`merged layer w3: ${merged.bytes} bytes allocated (w0 ${await allocated(layerPath(a, 'w0.qcow2'))} + w1 ${await allocated(layerPath(a, 'w1.qcow2'))})`);
+    timings.push(
+      `merged layer w3: ${merged.bytes} bytes allocated (w0 ${await allocated(layerPath(a, 'w0.qcow2'))} + w1 ${await allocated(layerPath(a, 'w1.qcow2'))})`,
+    );
     await define(a, [sha.tinyOs, sha.helloWeb110], ['w3']); // the upgrade: the appliance layer swapped, the writable ones kept
     const third = await boot(a);
     expect(third.text).toContain('STORM-INIT: root ready layers=4');
@@ -244,7 +275,10 @@ describe('writable layer stacks on qemu:///system', () => {
     await stop(a);
     expect((await readInstanceFile(layerPath(a, 'w2.qcow2'), 'upper/var/lib/storm/boot-stamp')).toString()).toMatch(/^count=3$/m);
 
-    expect(await call('DELETE', `/v1/instances/${a}/writable-layers/w3`)).toMatchObject({ status: 409, body: { code: 'STORMD_ERR_LAYER_IN_USE' } });
+    expect(await call('DELETE', `/v1/instances/${a}/writable-layers/w3`)).toMatchObject({
+      status: 409,
+      body: { code: 'STORMD_ERR_LAYER_IN_USE' },
+    });
     const before = await du(data);
     await step('delete w0', 204, 'DELETE', `/v1/instances/${a}/writable-layers/w0`);
     await step('delete w1', 204, 'DELETE', `/v1/instances/${a}/writable-layers/w1`);
@@ -258,7 +292,10 @@ describe('writable layer stacks on qemu:///system', () => {
   it('packages the stack reproducibly, whiteouts and opaque dirs kept, identity left out', async () => {
     const exclude = [...IDENTITY, '/etc/storm/services.d/05-mutate'];
     pkg = await step<PackageResponse>('package w3+w2', 201, 'POST', `/v1/instances/${a}/packages`, { layers: ['w3', 'w2'], exclude });
-    const again = await step<PackageResponse>('package w3+w2 again', 201, 'POST', `/v1/instances/${a}/packages`, { layers: ['w3', 'w2'], exclude });
+    const again = await step<PackageResponse>('package w3+w2 again', 201, 'POST', `/v1/instances/${a}/packages`, {
+      layers: ['w3', 'w2'],
+      exclude,
+    });
     expect(again).toEqual(pkg);
     const got = await fetchBytes(`/v1/instances/${a}/packages/${pkg.sha256}`);
     expect(got).toMatchObject({ status: 200, type: 'application/octet-stream' });
@@ -272,7 +309,8 @@ describe('writable layer stacks on qemu:///system', () => {
     expect(lls).toContain('squashfs-root/etc/storm/note.txt');
     expect(lls).toContain('squashfs-root/etc/storm/services.d/01-report');
     expect(lls).toContain('squashfs-root/srv/hello-web/www/fresh.html');
-    for (const gone of ['etc/storm/token', 'etc/storm/instance.json', 'var/lib/storm/boot-stamp', '05-mutate']) expect(lls).not.toContain(gone);
+    for (const gone of ['etc/storm/token', 'etc/storm/instance.json', 'var/lib/storm/boot-stamp', '05-mutate'])
+      expect(lls).not.toContain(gone);
     const x = join(data, 'package-tree');
     await runTool('unsquashfs', ['-q', '-d', x, file]);
     expect((await dumpXattrs([join(x, 'srv/hello-web/www')])).get(join(x, 'srv/hello-web/www'))?.get(OPAQUE_XATTR)?.toString()).toBe('y');
@@ -283,7 +321,9 @@ describe('writable layer stacks on qemu:///system', () => {
   it('boots a new instance on the package: the changes are there, the identity is its own', async () => {
     const bytes = (await fetchBytes(`/v1/instances/${a}/packages/${pkg.sha256}`)).bytes;
     expect(manager.addBlob(bytes)).toBe(pkg.sha256);
-    expect(await call('PUT', `/v1/layers/${pkg.sha256}`, { url: `${manager.url}/api/v1/images/${pkg.sha256}/blob`, size: pkg.size })).toMatchObject({ status: 200, body: { staged: true } });
+    expect(
+      await call('PUT', `/v1/layers/${pkg.sha256}`, { url: `${manager.url}/api/v1/images/${pkg.sha256}/blob`, size: pkg.size }),
+    ).toMatchObject({ status: 200, body: { staged: true } });
     await step('delete the package', 204, 'DELETE', `/v1/instances/${a}/packages/${pkg.sha256}`);
     await step('create w0 of b', 201, 'PUT', `/v1/instances/${b}/layer`, { name: 'stack-b', sizeMiB: 64 });
     await define(b, [sha.tinyOs, sha.helloWeb, pkg.sha256]);
@@ -320,8 +360,15 @@ describe('writable layer stacks on qemu:///system', () => {
       seconds.push(`depth ${depth}: ${run.seconds.toFixed(1)} s`);
       if (depth === 26) {
         // Flatten without downtime: frozen layers the running qemu holds read-only merge fine; the one it writes does not.
-        expect(await step<WritableLayer>('merge w0..w22 while the guest runs', 201, 'POST', `/v1/instances/${deep}/writable-layers/merge`, { layers: frozen(23) })).toMatchObject({ id: 'w24' });
-        expect(await call('POST', `/v1/instances/${deep}/packages`, { layers: ['w22', 'w23'] })).toMatchObject({ status: 409, body: { code: 'STORMD_ERR_DOMAIN_STATE' } });
+        expect(
+          await step<WritableLayer>('merge w0..w22 while the guest runs', 201, 'POST', `/v1/instances/${deep}/writable-layers/merge`, {
+            layers: frozen(23),
+          }),
+        ).toMatchObject({ id: 'w24' });
+        expect(await call('POST', `/v1/instances/${deep}/packages`, { layers: ['w22', 'w23'] })).toMatchObject({
+          status: 409,
+          body: { code: 'STORMD_ERR_DOMAIN_STATE' },
+        });
       }
       await stop(deep);
     }

@@ -43,7 +43,14 @@ const call = (method: string, path: string, body?: unknown): Promise<StormdAnswe
 
 beforeAll(async () => {
   const missing: string[] = [];
-  for (const p of Object.values(ART)) if (!(await stat(p).then((s) => s.isFile(), () => false))) missing.push(p);
+  for (const p of Object.values(ART))
+    if (
+      !(await stat(p).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
+      missing.push(p);
   // Fail, never skip: a missing artifact is a broken build.
   if (missing.length) throw new Error(`guest artifacts missing (${missing.join(', ')}): run \`npm run build:appliances\` first`);
   manager = await startFakeManager({ intervalMs: 1000 });
@@ -100,8 +107,17 @@ describe('stormd on qemu:///system', () => {
     expect(up, `console:\n${text.slice(-4000)}`).toBe(true);
     expect(text).toContain('STORM-INIT: root ready layers=3');
     // QEMU reads the store; any other local user reads nothing of it, the guest's token least of all.
-    const secrets = [join(data, 'instances', id, 'writable', 'w0.qcow2'), join(data, 'instances', id, 'console.log'), join(data, 'layers', sha.helloWeb), join(data, 'key.pem'), join(data, 'host.json')];
-    const asNobody = await openAs({ uid: 65534, gid: 65534, groups: [65534] }, secrets.map((path) => ({ path, write: false })));
+    const secrets = [
+      join(data, 'instances', id, 'writable', 'w0.qcow2'),
+      join(data, 'instances', id, 'console.log'),
+      join(data, 'layers', sha.helloWeb),
+      join(data, 'key.pem'),
+      join(data, 'host.json'),
+    ];
+    const asNobody = await openAs(
+      { uid: 65534, gid: 65534, groups: [65534] },
+      secrets.map((path) => ({ path, write: false })),
+    );
     expect(asNobody.filter((r) => r.ok)).toEqual([]);
     // At least ours: other suites may run storm-* guests on this shared libvirtd at the same time.
     expect(((await call('GET', '/v1/host')).body as HostInfo).allocatedMemoryMiB).toBeGreaterThanOrEqual(256);

@@ -31,7 +31,23 @@ const hosts: Host[] = [];
 async function startHost(name: string): Promise<Host> {
   const data = join(tmp, name);
   await joinManager({ managerUrl: manager.url, token: manager.newToken(), dataDir: data, name, url: 'https://127.0.0.1:9443' });
-  const proc = startProcess(process.execPath, ['--import', 'tsx', 'stormd/src/main.ts', '--data', data, '--listen', '127.0.0.1:0', '--hypervisor', 'test:///default', '--log-level', 'warn'], { cwd: ROOT });
+  const proc = startProcess(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'stormd/src/main.ts',
+      '--data',
+      data,
+      '--listen',
+      '127.0.0.1:0',
+      '--hypervisor',
+      'test:///default',
+      '--log-level',
+      'warn',
+    ],
+    { cwd: ROOT },
+  );
   const [, url] = await proc.waitForLine(/stormd: listening on (https:\/\/\S+)/, 60_000);
   return { name, data, proc, url: url! };
 }
@@ -70,7 +86,8 @@ describe('two stormd on one machine', () => {
     kernel = manager.addBlob(Buffer.from('kernel for two'));
     initrd = manager.addBlob(Buffer.from('initrd for two'));
     os = manager.addBlob(Buffer.alloc(100_000, 3));
-    const stage = (h: Host, sha: string, size: number) => call(h, 'PUT', `/v1/layers/${sha}`, { url: `${manager.url}/api/v1/images/${sha}/blob`, size });
+    const stage = (h: Host, sha: string, size: number) =>
+      call(h, 'PUT', `/v1/layers/${sha}`, { url: `${manager.url}/api/v1/images/${sha}/blob`, size });
 
     expect((await stage(a, os, 100_000)).body).toMatchObject({ staged: true });
     expect(((await call(b, 'GET', '/v1/host')).body as HostInfo).layers).toEqual([]);
@@ -90,14 +107,28 @@ describe('two stormd on one machine', () => {
   it('run an instance on one host only; destroy removes its domain and instance layer', async () => {
     const [a, b] = hosts as [Host, Host];
     expect((await call(a, 'PUT', `/v1/instances/${id}/layer`, { name: 'web1', sizeMiB: 16 })).status).toBe(201);
-    const define = await call(a, 'PUT', `/v1/instances/${id}/domain`, { uuid: randomUUID(), memoryMiB: 64, vcpus: 1, boot: { kernel, initrd }, layers: [os], nics: [] });
+    const define = await call(a, 'PUT', `/v1/instances/${id}/domain`, {
+      uuid: randomUUID(),
+      memoryMiB: 64,
+      vcpus: 1,
+      boot: { kernel, initrd },
+      layers: [os],
+      nics: [],
+    });
     expect(define.status).toBe(200);
     expect((await call(a, 'POST', `/v1/instances/${id}/actions`, { action: 'start' })).body).toEqual({ state: 'running' });
     expect(((await call(a, 'GET', '/v1/instances')).body as InstanceStatus[]).map((s) => [s.id, s.state])).toEqual([[id, 'running']]);
     expect((await call(b, 'GET', '/v1/instances')).body).toEqual([]);
     // b has not staged the kernel: defining there names what is missing.
     expect((await call(b, 'PUT', `/v1/instances/${id}/layer`, { name: 'web1', sizeMiB: 16 })).status).toBe(201);
-    const missing = await call(b, 'PUT', `/v1/instances/${id}/domain`, { uuid: randomUUID(), memoryMiB: 64, vcpus: 1, boot: { kernel, initrd }, layers: [os], nics: [] });
+    const missing = await call(b, 'PUT', `/v1/instances/${id}/domain`, {
+      uuid: randomUUID(),
+      memoryMiB: 64,
+      vcpus: 1,
+      boot: { kernel, initrd },
+      layers: [os],
+      nics: [],
+    });
     expect(missing).toMatchObject({ status: 404, body: { code: 'STORMD_ERR_LAYER_NOT_STAGED', details: { missing: [kernel, initrd] } } });
 
     expect((await call(a, 'DELETE', `/v1/instances/${id}`)).status).toBe(204);
@@ -113,7 +144,12 @@ describe('two stormd on one machine', () => {
     const fromB = manager.heartbeats.filter((h) => h.clientCn === 'host-b').at(-1)!;
     expect(fromB.body.info?.name).toBe('host-b');
     // test:///default runs no QEMU: the checks that act as its user do not apply, and nothing fails.
-    expect(fromB.body.health?.checks.map((c) => [c.name, c.status])).toEqual([['libvirt', 'ok'], ['store-access', 'skip'], ['kvm', 'skip'], ['define-time', expect.stringMatching(/ok|skip/)]]);
+    expect(fromB.body.health?.checks.map((c) => [c.name, c.status])).toEqual([
+      ['libvirt', 'ok'],
+      ['store-access', 'skip'],
+      ['kvm', 'skip'],
+      ['define-time', expect.stringMatching(/ok|skip/)],
+    ]);
   });
 
   it('stop on SIGTERM with exit 0', async () => {

@@ -39,9 +39,20 @@ describe.skipIf(!ready)('uplink rules with nft in a network namespace', () => {
   const ruleset = async () => (await inNs('nft', 'list', 'ruleset')).output;
   const forwardingInNs = async () => (await inNs('cat', '/proc/sys/net/ipv4/ip_forward')).output.trim();
   const uplink = (mode: UplinkMode = 'nat', fw = firewall) =>
-    new Uplink({ mode, bridge: 'br0', net: settings, store: new ForwardStore(db), firewall: fw, bus, reservedTcpPorts: new Map([[8443, "the manager's API and console"]]) });
+    new Uplink({
+      mode,
+      bridge: 'br0',
+      net: settings,
+      store: new ForwardStore(db),
+      firewall: fw,
+      bus,
+      reservedTcpPorts: new Map([[8443, "the manager's API and console"]]),
+    });
   const addInstance = (id: string, name: string, ip: string | null, mac: string) =>
-    db.run("INSERT INTO instances (id, name, uuid, appliance, version, state, desired, mac, ip, memory_mib, vcpus) VALUES (?, ?, ?, 'hello-web', '1.0.0', 'running', 'running', ?, ?, 128, 1)", [id, name, `uuid-${id}`, mac, ip]);
+    db.run(
+      "INSERT INTO instances (id, name, uuid, appliance, version, state, desired, mac, ip, memory_mib, vcpus) VALUES (?, ?, ?, 'hello-web', '1.0.0', 'running', 'running', ?, ?, 128, 1)",
+      [id, name, `uuid-${id}`, mac, ip],
+    );
 
   beforeAll(async () => {
     hostForwardingBefore = await hostForwarding();
@@ -49,7 +60,9 @@ describe.skipIf(!ready)('uplink rules with nft in a network namespace', () => {
     firewall = new HostFirewall({ wrap: ['ip', 'netns', 'exec', net.name] });
     // Someone else's table, with a rule: it must come through every step untouched.
     expect((await inNs('nft', 'add', 'table', 'inet', 'theirs')).code).toBe(0);
-    expect((await inNs('nft', 'add', 'chain', 'inet', 'theirs', 'watch', '{ type filter hook forward priority 10; policy accept; }')).code).toBe(0);
+    expect(
+      (await inNs('nft', 'add', 'chain', 'inet', 'theirs', 'watch', '{ type filter hook forward priority 10; policy accept; }')).code,
+    ).toBe(0);
     expect((await inNs('nft', 'add', 'rule', 'inet', 'theirs', 'watch', 'counter', 'comment', '"theirs"')).code).toBe(0);
     expect(await forwardingInNs()).toBe('0');
     dir = await mkdtemp(join(tmpdir(), 'storm-uplink-'));
@@ -73,7 +86,10 @@ describe.skipIf(!ready)('uplink rules with nft in a network namespace', () => {
     await off.start();
     expect(await ruleset()).not.toContain('table inet storm');
     expect(await forwardingInNs()).toBe('0');
-    await expect(off.add({ protocol: 'tcp', port: 8080, instance: 'web1', targetPort: 80 })).rejects.toMatchObject({ code: 'MGR_ERR_UPLINK_OFF', message: expect.stringMatching(/--uplink nat/) });
+    await expect(off.add({ protocol: 'tcp', port: 8080, instance: 'web1', targetPort: 80 })).rejects.toMatchObject({
+      code: 'MGR_ERR_UPLINK_OFF',
+      message: expect.stringMatching(/--uplink nat/),
+    });
     expect(await off.status()).toMatchObject({ mode: 'none', state: 'off', table: null, forwards: [] });
     await off.close();
   });
@@ -88,27 +104,57 @@ describe.skipIf(!ready)('uplink rules with nft in a network namespace', () => {
     expect(rules).toContain('comment "theirs"');
 
     const added = await up.add({ protocol: 'tcp', port: 8080, instance: 'web1', targetPort: 80 });
-    expect(added).toMatchObject({ protocol: 'tcp', port: 8080, instance: 'web1', instanceId: 'i-web1', address: '10.77.0.2', targetPort: 80, active: true });
+    expect(added).toMatchObject({
+      protocol: 'tcp',
+      port: 8080,
+      instance: 'web1',
+      instanceId: 'i-web1',
+      address: '10.77.0.2',
+      targetPort: 80,
+      active: true,
+    });
     await up.add({ protocol: 'udp', port: 8080, instance: 'i-web2', targetPort: 53 });
     rules = await ruleset();
     expect(rules).toMatch(/tcp dport 8080 dnat ip to 10\.77\.0\.2:80/);
     expect(rules).toMatch(/oifname "br0" ct status dnat ip daddr 10\.77\.0\.2 tcp dport 80 accept/);
     expect(rules).toMatch(/udp dport 8080 dnat ip to 10\.77\.0\.3:53/);
 
-    await expect(up.add({ protocol: 'tcp', port: 8080, instance: 'web2', targetPort: 80 })).rejects.toMatchObject({ code: 'MGR_ERR_CONFLICT', message: expect.stringMatching(/already forwarded to web1:80 \(storm network forward rm tcp 8080 first\)/) });
-    await expect(up.add({ protocol: 'tcp', port: 8443, instance: 'web2', targetPort: 80 })).rejects.toMatchObject({ code: 'MGR_ERR_CONFLICT', message: expect.stringMatching(/the manager's API/) });
-    await expect(up.add({ protocol: 'tcp', port: 8081, instance: 'nobody', targetPort: 80 })).rejects.toMatchObject({ code: 'MGR_ERR_NOT_FOUND' });
-    await expect(up.add({ protocol: 'tcp', port: 8081, instance: 'bare', targetPort: 80 })).rejects.toMatchObject({ code: 'MGR_ERR_CONFLICT', message: expect.stringMatching(/no address/) });
+    await expect(up.add({ protocol: 'tcp', port: 8080, instance: 'web2', targetPort: 80 })).rejects.toMatchObject({
+      code: 'MGR_ERR_CONFLICT',
+      message: expect.stringMatching(/already forwarded to web1:80 \(storm network forward rm tcp 8080 first\)/),
+    });
+    await expect(up.add({ protocol: 'tcp', port: 8443, instance: 'web2', targetPort: 80 })).rejects.toMatchObject({
+      code: 'MGR_ERR_CONFLICT',
+      message: expect.stringMatching(/the manager's API/),
+    });
+    await expect(up.add({ protocol: 'tcp', port: 8081, instance: 'nobody', targetPort: 80 })).rejects.toMatchObject({
+      code: 'MGR_ERR_NOT_FOUND',
+    });
+    await expect(up.add({ protocol: 'tcp', port: 8081, instance: 'bare', targetPort: 80 })).rejects.toMatchObject({
+      code: 'MGR_ERR_CONFLICT',
+      message: expect.stringMatching(/no address/),
+    });
     expect((await up.list()).map((f) => `${f.protocol} ${f.port}`)).toEqual(['tcp 8080', 'udp 8080']);
     expect(events.filter((e) => e.type === 'uplink.forward' && e.data['action'] === 'added')).toHaveLength(2);
 
     // storm doctor's line: fine, then failing with what to do when another program takes the table or forwarding away.
-    expect(await up.check()).toMatchObject({ status: 'ok', message: 'nat: 10.77.0.0/24 masqueraded out, table inet storm loaded on br0, forwarding on, 2 forwards' });
+    expect(await up.check()).toMatchObject({
+      status: 'ok',
+      message: 'nat: 10.77.0.0/24 masqueraded out, table inet storm loaded on br0, forwarding on, 2 forwards',
+    });
     expect((await inNs('sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward')).code).toBe(0);
-    expect(await up.check()).toMatchObject({ status: 'fail', message: expect.stringMatching(/forwarding \(net\.ipv4\.ip_forward\) is off/), fix: expect.stringMatching(/ip_forward=1/) });
+    expect(await up.check()).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/forwarding \(net\.ipv4\.ip_forward\) is off/),
+      fix: expect.stringMatching(/ip_forward=1/),
+    });
     expect((await inNs('sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward')).code).toBe(0);
     expect((await inNs('nft', 'delete', 'table', 'inet', 'storm')).code).toBe(0);
-    expect(await up.check()).toMatchObject({ status: 'fail', message: expect.stringMatching(/table inet storm is gone/), fix: expect.stringMatching(/restart the manager/) });
+    expect(await up.check()).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/table inet storm is gone/),
+      fix: expect.stringMatching(/restart the manager/),
+    });
     expect(await uplink('none').check()).toBeNull();
 
     await up.close();
@@ -123,7 +169,11 @@ describe.skipIf(!ready)('uplink rules with nft in a network namespace', () => {
     expect(await ruleset()).toMatch(/tcp dport 8080 dnat ip to 10\.77\.0\.2:80/);
     await db.run("UPDATE instances SET ip = '10.77.0.9' WHERE id = 'i-web1'");
     bus.publish('instance.state', { id: 'i-web1', name: 'web1', state: 'running' });
-    await pollUntil('the forward to follow web1 to 10.77.0.9', async () => (/tcp dport 8080 dnat ip to 10\.77\.0\.9:80/.test(await ruleset()) ? true : undefined), { timeoutMs: 5000 });
+    await pollUntil(
+      'the forward to follow web1 to 10.77.0.9',
+      async () => (/tcp dport 8080 dnat ip to 10\.77\.0\.9:80/.test(await ruleset()) ? true : undefined),
+      { timeoutMs: 5000 },
+    );
     expect(await ruleset()).not.toContain('10.77.0.2');
     expect((await up.list())[0]).toMatchObject({ address: '10.77.0.9', active: true });
 
@@ -140,7 +190,9 @@ describe.skipIf(!ready)('uplink rules with nft in a network namespace', () => {
     await up.instanceRemoved('i-web1');
     await db.run("DELETE FROM instances WHERE id = 'i-web1'");
     expect((await up.list()).map((f) => `${f.protocol} ${f.port} ${f.instance}`)).toEqual(['tcp 2222 web2']);
-    expect(events.filter((e) => e.type === 'uplink.forward' && e.data['reason'] === 'instance web1 removed')).toMatchObject([{ data: { action: 'removed', protocol: 'tcp', port: 8080 } }]);
+    expect(events.filter((e) => e.type === 'uplink.forward' && e.data['reason'] === 'instance web1 removed')).toMatchObject([
+      { data: { action: 'removed', protocol: 'tcp', port: 8080 } },
+    ]);
     const rules = await ruleset();
     expect(rules).not.toContain('dport 8080');
     expect(rules).toContain('tcp dport 2222 dnat ip to 10.77.0.3:22');
@@ -151,8 +203,12 @@ describe.skipIf(!ready)('uplink rules with nft in a network namespace', () => {
   });
 
   it('fails to start with the reason when nft cannot be run, and keeps no forward whose rules did not load', async () => {
-    await expect(uplink('nat', new HostFirewall({ wrap: ['ip', 'netns', 'exec', net.name], nft: '/nonexistent/nft' })).start()).rejects.toMatchObject({ code: 'MGR_ERR_UPLINK' });
-    const missing = await uplink('nat', new HostFirewall({ nft: 'storm-no-such-nft' })).start().catch((e: unknown) => e);
+    await expect(
+      uplink('nat', new HostFirewall({ wrap: ['ip', 'netns', 'exec', net.name], nft: '/nonexistent/nft' })).start(),
+    ).rejects.toMatchObject({ code: 'MGR_ERR_UPLINK' });
+    const missing = await uplink('nat', new HostFirewall({ nft: 'storm-no-such-nft' }))
+      .start()
+      .catch((e: unknown) => e);
     expect(missing).toMatchObject({ code: 'MGR_ERR_UPLINK', message: expect.stringMatching(/nft not found: install Debian's nftables/) });
 
     await addInstance('i-web3', 'web3', '10.77.0.4', '52:54:00:00:00:05');
@@ -162,7 +218,9 @@ describe.skipIf(!ready)('uplink rules with nft in a network namespace', () => {
       await up.start();
       // The namespace gone under it: nft fails for real, and the forward is not kept.
       await other.cleanup();
-      await expect(up.add({ protocol: 'tcp', port: 8088, instance: 'web3', targetPort: 80 })).rejects.toMatchObject({ code: 'MGR_ERR_UPLINK' });
+      await expect(up.add({ protocol: 'tcp', port: 8088, instance: 'web3', targetPort: 80 })).rejects.toMatchObject({
+        code: 'MGR_ERR_UPLINK',
+      });
       expect(await up.list()).toEqual([]);
       expect(await up.status()).toMatchObject({ state: 'failed', error: expect.stringMatching(/nft -f/) });
     } finally {

@@ -26,7 +26,12 @@ function requestCasts(file: string, text: string): string[] {
   const found: string[] = [];
   const isRequestPart = (node: ts.Expression): boolean => {
     const inner = ts.isParenthesizedExpression(node) ? node.expression : node;
-    return ts.isPropertyAccessExpression(inner) && ['body', 'params', 'query'].includes(inner.name.text) && ts.isIdentifier(inner.expression) && /^req(uest)?$/.test(inner.expression.text);
+    return (
+      ts.isPropertyAccessExpression(inner) &&
+      ['body', 'params', 'query'].includes(inner.name.text) &&
+      ts.isIdentifier(inner.expression) &&
+      /^req(uest)?$/.test(inner.expression.text)
+    );
   };
   const visit = (node: ts.Node): void => {
     if ((ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) && isRequestPart(node.expression)) {
@@ -41,7 +46,9 @@ function requestCasts(file: string, text: string): string[] {
 /** `file:line` of each `as unknown as` whose line above is not a comment. */
 function unexplainedDoubleCasts(file: string, text: string): string[] {
   const lines = text.split('\n');
-  return lines.flatMap((line, i) => (line.includes(' as unknown as ') && !/^\s*(\/\/|\*|\/\*)/.test(lines[i - 1] ?? '') ? [`${file}:${i + 1}`] : []));
+  return lines.flatMap((line, i) =>
+    line.includes(' as unknown as ') && !/^\s*(\/\/|\*|\/\*)/.test(lines[i - 1] ?? '') ? [`${file}:${i + 1}`] : [],
+  );
 }
 
 describe("the manager's casts", () => {
@@ -54,8 +61,11 @@ describe("the manager's casts", () => {
   });
 
   it('finds the casts it forbids', () => {
-    const route = "app.post('/x', async (request) => {\n  const b = request.body as { a: string };\n  const p = (request.params as { id: string }).id;\n  const q = <{ n?: number }>req.query;\n  return { ok: request.body };\n});";
+    const route =
+      "app.post('/x', async (request) => {\n  const b = request.body as { a: string };\n  const p = (request.params as { id: string }).id;\n  const q = <{ n?: number }>req.query;\n  return { ok: request.body };\n});";
     expect(requestCasts('r.ts', route)).toEqual(['r.ts:2', 'r.ts:3', 'r.ts:4']);
-    expect(unexplainedDoubleCasts('c.ts', 'const a = 1;\nconst b = a as unknown as string;\n// a reason\nconst c = a as unknown as string;')).toEqual(['c.ts:2']);
+    expect(
+      unexplainedDoubleCasts('c.ts', 'const a = 1;\nconst b = a as unknown as string;\n// a reason\nconst c = a as unknown as string;'),
+    ).toEqual(['c.ts:2']);
   });
 });

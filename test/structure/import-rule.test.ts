@@ -53,10 +53,18 @@ function importsOf(file: string, text: string): Import[] {
       found.push({ spec: node.moduleSpecifier.text, typeOnly });
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       const named = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : undefined;
-      found.push({ spec: node.moduleSpecifier.text, typeOnly: node.isTypeOnly || (!!named && named.length > 0 && named.every((e) => e.isTypeOnly)) });
+      found.push({
+        spec: node.moduleSpecifier.text,
+        typeOnly: node.isTypeOnly || (!!named && named.length > 0 && named.every((e) => e.isTypeOnly)),
+      });
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
       found.push({ spec: node.argument.literal.text, typeOnly: true });
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       found.push({ spec: node.arguments[0].text, typeOnly: false });
     }
     ts.forEachChild(node, visit);
@@ -64,7 +72,13 @@ function importsOf(file: string, text: string): Import[] {
   visit(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS));
   return found.map((f) =>
     f.spec.startsWith('.')
-      ? { target: relative(ROOT, resolve(ROOT, dirname(file), f.spec)).replace(/\.js$/, '.ts').replace(/\.jsx$/, '.tsx'), isPackage: false, typeOnly: f.typeOnly }
+      ? {
+          target: relative(ROOT, resolve(ROOT, dirname(file), f.spec))
+            .replace(/\.js$/, '.ts')
+            .replace(/\.jsx$/, '.tsx'),
+          isPackage: false,
+          typeOnly: f.typeOnly,
+        }
       : { target: f.spec, isPackage: true, typeOnly: f.typeOnly },
   );
 }
@@ -108,14 +122,23 @@ describe('the import rule between programs', () => {
 
   it('sees every kind of import, and only the doors pass', () => {
     const files = new Map([
-      ['cli/src/a.ts', "import type { X } from '../../manager/src/instances/instance-view.js';\nimport { Y } from '../../manager/protocol/index.js';"],
-      ['console/src/b.tsx', "export type { Z } from '../../stormd/src/hypervisor/driver.js';\nimport { type S } from '../../stormd/protocol.js';\nexport type * from '../../manager/protocol/index.js';"],
+      [
+        'cli/src/a.ts',
+        "import type { X } from '../../manager/src/instances/instance-view.js';\nimport { Y } from '../../manager/protocol/index.js';",
+      ],
+      [
+        'console/src/b.tsx',
+        "export type { Z } from '../../stormd/src/hypervisor/driver.js';\nimport { type S } from '../../stormd/protocol.js';\nexport type * from '../../manager/protocol/index.js';",
+      ],
       ['manager/src/c.ts', "const m = await import('../../stormd/src/serve.js');\nimport { T } from '../../trust/index.js';"],
       ['stormd/src/d.ts', "type V = import('../../cli/src/views.js').InstanceList;"],
       ['manager/src/e.test.ts', "import { checkParam } from '../../console/src/launch/validate-param.js';"],
       ['test/f.ts', "import { buildApp } from '../manager/src/app.js';"],
       ['manager/src/g.ts', "import { SERIAL_ATTACH_PATH } from '../../stormd/protocol.js';"],
-      ['manager/protocol/h.ts', "import Type from 'typebox';\nimport { List } from './common.js';\nimport { MgrErr } from '../src/errors.js';\nimport type { MgrErrCode } from '../src/errors.js';\nimport { readFile } from 'node:fs/promises';"],
+      [
+        'manager/protocol/h.ts',
+        "import Type from 'typebox';\nimport { List } from './common.js';\nimport { MgrErr } from '../src/errors.js';\nimport type { MgrErrCode } from '../src/errors.js';\nimport { readFile } from 'node:fs/promises';",
+      ],
       ['stormd/protocol.ts', "import type { Nullable } from '../manager/protocol/common.js';"],
     ]);
     expect(forbiddenArrows(files)).toEqual([

@@ -17,7 +17,10 @@ export interface PkiFixture {
 }
 
 export async function pkiFixture(keyCount = 3, commonName = 'STORM CA test'): Promise<PkiFixture> {
-  const [caMaterial, ...keys] = await Promise.all([CertificateAuthority.generate({ commonName }), ...Array.from({ length: keyCount }, () => generateKeyPair())]);
+  const [caMaterial, ...keys] = await Promise.all([
+    CertificateAuthority.generate({ commonName }),
+    ...Array.from({ length: keyCount }, () => generateKeyPair()),
+  ]);
   return {
     ca: CertificateAuthority.fromPem(caMaterial),
     caMaterial,

@@ -52,7 +52,10 @@ describe('copy and delete scripts under busybox', () => {
 
   /** Rewrites the script's absolute paths into `root` and runs it. */
   async function bb(script: string, root: string, src: string): Promise<void> {
-    const local = script.replace('BB=/run/storm-build/busybox', 'BB=/bin/busybox').replace('S=/run/storm-build/src', `S=${src}`).replace(/ '\//g, ` '${root}/`);
+    const local = script
+      .replace('BB=/run/storm-build/busybox', 'BB=/bin/busybox')
+      .replace('S=/run/storm-build/src', `S=${src}`)
+      .replace(/ '\//g, ` '${root}/`);
     await writeFile(join(dir, 'script.sh'), local);
     await run('/bin/busybox', ['sh', join(dir, 'script.sh')]);
   }
@@ -67,12 +70,16 @@ describe('copy and delete scripts under busybox', () => {
     await writeFile(join(src, `${root}/etc/existing/old`), 'new');
     await writeFile(join(src, `${root}/etc/new/deep/f`), 'f');
     // The script sees paths relative to the union root, so stage under the same rewritten path.
-    await bb(copyScript([
-      { type: 'dir', path: '/etc/existing', mode: 0o755 },
-      { type: 'file', path: '/etc/existing/old', mode: 0o644 },
-      { type: 'file', path: '/etc/new/deep/f', mode: 0o755 },
-      { type: 'symlink', path: '/etc/new/link', mode: 0o777, target: 'deep/f' },
-    ]), root, src);
+    await bb(
+      copyScript([
+        { type: 'dir', path: '/etc/existing', mode: 0o755 },
+        { type: 'file', path: '/etc/existing/old', mode: 0o644 },
+        { type: 'file', path: '/etc/new/deep/f', mode: 0o755 },
+        { type: 'symlink', path: '/etc/new/link', mode: 0o777, target: 'deep/f' },
+      ]),
+      root,
+      src,
+    );
     expect((await stat(join(root, 'etc/existing'))).mode & 0o777).toBe(0o700);
     expect(await readFile(join(root, 'etc/existing/old'), 'utf8')).toBe('new');
     expect((await stat(join(root, 'etc/new/deep/f'))).mode & 0o777).toBe(0o755);

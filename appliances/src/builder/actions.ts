@@ -25,11 +25,7 @@ export interface CopyEntry {
   readonly target?: string;
 }
 
-const BUSYBOX_PRELUDE = [
-  'set -eu',
-  'BB=/run/storm-build/busybox',
-  'S=/run/storm-build/src',
-].join('\n');
+const BUSYBOX_PRELUDE = ['set -eu', 'BB=/run/storm-build/busybox', 'S=/run/storm-build/src'].join('\n');
 
 /**
  * Copies a staged tree (mirroring layer paths under /run/storm-build/src) into the union: missing
@@ -76,11 +72,16 @@ export function runScript(command: string | readonly string[]): string {
 /** apt options: no pseudo-terminal, no colour, no binary caches left in /var/cache/apt. */
 const APT_OPTIONS = [
   '-q',
-  '-o', 'Dpkg::Use-Pty=0',
-  '-o', 'APT::Color=0',
-  '-o', 'Acquire::Languages=none',
-  '-o', 'Dir::Cache::pkgcache=',
-  '-o', 'Dir::Cache::srcpkgcache=',
+  '-o',
+  'Dpkg::Use-Pty=0',
+  '-o',
+  'APT::Color=0',
+  '-o',
+  'Acquire::Languages=none',
+  '-o',
+  'Dir::Cache::pkgcache=',
+  '-o',
+  'Dir::Cache::srcpkgcache=',
 ];
 
 export function aptScript(packages: readonly string[], opts: { readonly update: boolean }): string {

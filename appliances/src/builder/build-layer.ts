@@ -39,7 +39,13 @@ function stepKind(step: RecipeStep): string {
   return Object.keys(step).find((k) => ['copy', 'run', 'apt', 'debconf', 'delete'].includes(k)) ?? '?';
 }
 
-async function stepAction(step: RecipeStep, recipe: Recipe, work: string, index: number, aptUpdated: boolean): Promise<StackAction | undefined> {
+async function stepAction(
+  step: RecipeStep,
+  recipe: Recipe,
+  work: string,
+  index: number,
+  aptUpdated: boolean,
+): Promise<StackAction | undefined> {
   const label = `${recipe.name} step ${index + 1}/${recipe.steps.length} (${stepKind(step)})`;
   if ('copy' in step) {
     const src = await copySource(step, recipe.dir);
@@ -58,7 +64,9 @@ async function runSteps(recipe: Recipe, spec: StackSpec, work: string, log: (lin
   for (const [i, step] of recipe.steps.entries()) {
     const action = await stepAction(step, recipe, work, i, aptUpdated);
     if (!action) {
-      log(`  ${recipe.name} step ${i + 1}/${recipe.steps.length} (copy): skipped, optional source ${'copy' in step ? step.copy : ''} is absent`);
+      log(
+        `  ${recipe.name} step ${i + 1}/${recipe.steps.length} (copy): skipped, optional source ${'copy' in step ? step.copy : ''} is absent`,
+      );
       continue;
     }
     const started = Date.now();
@@ -67,7 +75,12 @@ async function runSteps(recipe: Recipe, spec: StackSpec, work: string, log: (lin
     log(`  ${action.label}: ${secs(Date.now() - started)}`);
   }
   const marker = join(work, 'marker');
-  await runInStack(spec, { label: `${recipe.name} marker`, shell: 'busybox', script: copyScript(await stageMarker(recipe, marker)), src: marker });
+  await runInStack(spec, {
+    label: `${recipe.name} marker`,
+    shell: 'busybox',
+    script: copyScript(await stageMarker(recipe, marker)),
+    src: marker,
+  });
 }
 
 export async function buildRecipeLayer(recipe: Recipe, opts: LayerBuildOptions): Promise<string> {
@@ -81,12 +94,25 @@ export async function buildRecipeLayer(recipe: Recipe, opts: LayerBuildOptions):
   const cache = join(opts.out, 'cache', 'debian');
   const aptCache = { archives: join(cache, 'apt', 'archives'), lists: join(cache, 'apt', 'lists') };
   for (const d of [aptCache.archives, aptCache.lists]) await mkdir(join(d, 'partial'), { recursive: true });
-  const spec: StackSpec = { dir: work, lowers: opts.lowers, upper: join(work, 'upper'), epoch: recipe.epoch, busybox: opts.busybox, aptCache, logFile };
+  const spec: StackSpec = {
+    dir: work,
+    lowers: opts.lowers,
+    upper: join(work, 'upper'),
+    epoch: recipe.epoch,
+    busybox: opts.busybox,
+    aptCache,
+    logFile,
+  };
   const image = layerImagePath(opts.out, recipe.name);
   try {
     if (recipe.base.type === 'debootstrap') {
       const started = Date.now();
-      await runDebootstrap(recipe.base, spec.upper, { cacheDir: join(cache, 'debootstrap'), logFile, epoch: recipe.epoch, ...(opts.mirror ? { mirror: opts.mirror } : {}) });
+      await runDebootstrap(recipe.base, spec.upper, {
+        cacheDir: join(cache, 'debootstrap'),
+        logFile,
+        epoch: recipe.epoch,
+        ...(opts.mirror ? { mirror: opts.mirror } : {}),
+      });
       opts.log(`  ${recipe.name} debootstrap ${recipe.base.suite}: ${secs(Date.now() - started)}`);
     }
     await runSteps(recipe, spec, work, opts.log);

@@ -47,8 +47,16 @@ export interface StackBuildResult {
 
 /** The builder's own code (relative to appliances/src/): a change to any of it rebuilds every recipe. */
 export const BUILDER_CODE = [
-  'builder/actions.ts', 'builder/build-layer.ts', 'builder/copy-stage.ts', 'builder/debootstrap.ts',
-  'builder/finalize.ts', 'builder/recipe.ts', 'builder/recipe-schema.ts', 'builder/stack.ts', 'builder/stack-script.ts', 'tree.ts',
+  'builder/actions.ts',
+  'builder/build-layer.ts',
+  'builder/copy-stage.ts',
+  'builder/debootstrap.ts',
+  'builder/finalize.ts',
+  'builder/recipe.ts',
+  'builder/recipe-schema.ts',
+  'builder/stack.ts',
+  'builder/stack-script.ts',
+  'tree.ts',
 ];
 
 /** sha256 of BUILDER_CODE: the sources under tsx, their compiled .js when run from dist/ (the bin). */
@@ -86,9 +94,16 @@ async function bottomOf(chain: readonly Recipe[], opts: StackBuildOptions): Prom
     const base = await describeLayer({ name: `${first.name}-base`, version: '0.0.0', kind: 'os' }, first.base.layer);
     return { base, boot: { kernel: first.base.kernel, initrd: first.base.initrd } };
   }
-  if (!opts.boot) throw ApplErr.APPL_ERR_USAGE(`${first?.name}: an OS built from debootstrap needs the STORM kernel and initrd (--boot DIR)`);
+  if (!opts.boot)
+    throw ApplErr.APPL_ERR_USAGE(`${first?.name}: an OS built from debootstrap needs the STORM kernel and initrd (--boot DIR)`);
   for (const f of [opts.boot.kernel, opts.boot.initrd]) {
-    if (!(await stat(f).then((s) => s.isFile(), () => false))) throw ApplErr.APPL_ERR_USAGE(`${f} does not exist (run npm run build:appliances first)`);
+    if (
+      !(await stat(f).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
+      throw ApplErr.APPL_ERR_USAGE(`${f} does not exist (run npm run build:appliances first)`);
   }
   return { base: undefined, boot: opts.boot };
 }
@@ -136,7 +151,10 @@ export async function buildRecipeStack(top: Recipe, opts: StackBuildOptions): Pr
     );
     counts[result]++;
     const layer = await describeLayer({ name: recipe.name, version: recipe.version, kind: recipe.kind }, image);
-    await writeFile(join(opts.out, 'layers', `${recipe.name}.json`), `${JSON.stringify({ ...layer, file: `${recipe.name}.squashfs`, lowers: layers.map((l) => l.name), epoch: recipe.epoch }, null, 2)}\n`);
+    await writeFile(
+      join(opts.out, 'layers', `${recipe.name}.json`),
+      `${JSON.stringify({ ...layer, file: `${recipe.name}.squashfs`, lowers: layers.map((l) => l.name), epoch: recipe.epoch }, null, 2)}\n`,
+    );
     layers.push(layer);
     opts.memo?.set(recipe.file, layer);
     if (recipe.channel) channelDirs.push(await writeChannelManifest(opts.out, channelManifest(recipe, layers, boot)));

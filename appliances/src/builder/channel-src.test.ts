@@ -11,8 +11,19 @@ const layers: StackLayer[] = [
   { name: 'app', version: '2.0.0', kind: 'appliance', file: '/o/layers/app.squashfs', size: 1, sha256: 'b'.repeat(64) },
 ];
 const recipe = {
-  name: 'app', version: '2.0.0', kind: 'appliance',
-  channel: { title: 'App', description: 'd', released: '2026-11-21', memoryMiB: 64, vcpus: 1, parameters: [], config: [{ key: 'k', value: '{{nope}}' }], records: [] },
+  name: 'app',
+  version: '2.0.0',
+  kind: 'appliance',
+  channel: {
+    title: 'App',
+    description: 'd',
+    released: '2026-11-21',
+    memoryMiB: 64,
+    vcpus: 1,
+    parameters: [],
+    config: [{ key: 'k', value: '{{nope}}' }],
+    records: [],
+  },
 } as unknown as Recipe;
 
 describe('channel manifests', () => {
@@ -39,7 +50,9 @@ describe('channel manifests', () => {
 
   it('checks it as storm-channel would, before anyone publishes it', async () => {
     const bad = channelManifest(recipe, layers, { kernel: '/b/vmlinuz', initrd: '/b/initrd.img' });
-    await expect(writeChannelManifest(out, bad)).rejects.toSatisfy((e) => ApplErr.APPL_ERR_RECIPE_INVALID.is(e) && /nope/.test((e as Error).message));
+    await expect(writeChannelManifest(out, bad)).rejects.toSatisfy(
+      (e) => ApplErr.APPL_ERR_RECIPE_INVALID.is(e) && /nope/.test((e as Error).message),
+    );
     const good = { ...bad, config: [{ key: 'k', value: '{{instance.fqdn}}' }] };
     const dir = await writeChannelManifest(out, good);
     expect(dir).toBe(join(out, 'channel-src/app-2.0.0'));

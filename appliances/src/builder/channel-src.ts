@@ -44,7 +44,9 @@ export function channelManifest(recipe: Recipe, layers: readonly StackLayer[], b
     name: recipe.name,
     version: recipe.version,
     ...recipe.channel,
-    layers: layers.map((l, i) => (i === 0 ? { kind: l.kind, file: l.file, kernel: boot.kernel, initrd: boot.initrd } : { kind: l.kind, file: l.file })),
+    layers: layers.map((l, i) =>
+      i === 0 ? { kind: l.kind, file: l.file, kernel: boot.kernel, initrd: boot.initrd } : { kind: l.kind, file: l.file },
+    ),
   };
 }
 

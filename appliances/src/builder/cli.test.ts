@@ -24,6 +24,9 @@ describe('storm-appliance command line', () => {
   });
 
   it('reports a bad recipe by its code with exit 1', async () => {
-    expect(await cli('build', '/nowhere/recipe', '--out', '/nowhere/out')).toMatchObject({ code: 1, err: expect.stringMatching(/^storm-appliance build: APPL_ERR_RECIPE_INVALID: /) });
+    expect(await cli('build', '/nowhere/recipe', '--out', '/nowhere/out')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/^storm-appliance build: APPL_ERR_RECIPE_INVALID: /),
+    });
   });
 });

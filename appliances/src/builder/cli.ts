@@ -37,7 +37,11 @@ const Schema = Type.Object(
   { additionalProperties: false },
 );
 
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 function usage(io: CliIo, message: string): number {
   io.err(`storm-appliance: ${message}\n${USAGE}`);
@@ -59,7 +63,8 @@ export async function runApplianceCli(argv: readonly string[], env: NodeJS.Proce
       io.out(renderHelp(USAGE, SUMMARY, SOURCES));
       return 0;
     }
-    if (parsed.positionals.length !== 1 || !parsed.positionals[0]) return usage(io, parsed.positionals.length ? 'give exactly one RECIPE' : 'missing RECIPE');
+    if (parsed.positionals.length !== 1 || !parsed.positionals[0])
+      return usage(io, parsed.positionals.length ? 'give exactly one RECIPE' : 'missing RECIPE');
     if (parsed.values['out'] === undefined) return usage(io, 'missing --out DIR');
     recipePath = resolve(cwd, parsed.positionals[0]);
     opts = validateConfig(Schema, parsed.values);
@@ -74,11 +79,18 @@ export async function runApplianceCli(argv: readonly string[], env: NodeJS.Proce
     const boot = { kernel: join(bootDir, 'vmlinuz'), initrd: join(bootDir, 'initrd.img') };
     const haveBoot = (await exists(boot.kernel)) && (await exists(boot.initrd));
     const started = Date.now();
-    const r = await withBuildLock(out, () => buildRecipeStack(recipe, { out, force: opts.force, log: io.out, ...(haveBoot ? { boot } : {}) }), io.out);
+    const r = await withBuildLock(
+      out,
+      () => buildRecipeStack(recipe, { out, force: opts.force, log: io.out, ...(haveBoot ? { boot } : {}) }),
+      io.out,
+    );
     for (const l of r.layers) io.out(`  ${l.kind.padEnd(10)} ${l.name.padEnd(16)} ${formatSize(l.size).padStart(10)}  sha256 ${l.sha256}`);
     io.out(`storm-appliance: ${r.built} built, ${r.fresh} up to date in ${((Date.now() - started) / 1000).toFixed(1)}s → ${out}`);
     const src = relative(cwd, join(out, CHANNEL_SRC_DIR));
-    if (r.channelDirs.length) io.out(`publish: storm-channel build ${src.startsWith('..') ? join(out, CHANNEL_SRC_DIR) : src} --out PUBLIC --base-url URL --key publisher.key`);
+    if (r.channelDirs.length)
+      io.out(
+        `publish: storm-channel build ${src.startsWith('..') ? join(out, CHANNEL_SRC_DIR) : src} --out PUBLIC --base-url URL --key publisher.key`,
+      );
     return 0;
   } catch (err) {
     if (err instanceof StormError) {

@@ -35,13 +35,19 @@ describe('copy staging', () => {
 
   it('puts a single file at "to", or into "to/" by its name; it needs "to"', async () => {
     const src = join(dir, 'recipe/one-file');
-    expect(await stageCopy({ copy: 'one-file', to: '/usr/bin/tool' }, src, join(dir, 's1'))).toEqual([{ type: 'file', path: '/usr/bin/tool', mode: 0o755 }]);
-    expect(await stageCopy({ copy: 'one-file', to: '/usr/bin/' }, src, join(dir, 's2'))).toEqual([{ type: 'file', path: '/usr/bin/one-file', mode: 0o755 }]);
+    expect(await stageCopy({ copy: 'one-file', to: '/usr/bin/tool' }, src, join(dir, 's1'))).toEqual([
+      { type: 'file', path: '/usr/bin/tool', mode: 0o755 },
+    ]);
+    expect(await stageCopy({ copy: 'one-file', to: '/usr/bin/' }, src, join(dir, 's2'))).toEqual([
+      { type: 'file', path: '/usr/bin/one-file', mode: 0o755 },
+    ]);
     await expect(stageCopy({ copy: 'one-file' }, src, join(dir, 's3'))).rejects.toSatisfy((e) => ApplErr.APPL_ERR_RECIPE_INVALID.is(e));
   });
 
   it('refuses destinations a build mounts over', async () => {
-    await expect(stageCopy({ copy: 'one-file', to: '/run/x' }, join(dir, 'recipe/one-file'), join(dir, 's4'))).rejects.toThrow(/mounted over during a build/);
+    await expect(stageCopy({ copy: 'one-file', to: '/run/x' }, join(dir, 'recipe/one-file'), join(dir, 's4'))).rejects.toThrow(
+      /mounted over during a build/,
+    );
     await expect(stageCopy({ copy: 'files', to: '/tmp' }, join(dir, 'recipe/files'), join(dir, 's5'))).rejects.toThrow(/mounted over/);
   });
 
@@ -53,7 +59,9 @@ describe('copy staging', () => {
 
   it('stages the layer marker', async () => {
     const stage = join(dir, 'marker');
-    expect(await stageMarker({ name: 'app', version: '1.0.0', kind: 'appliance' }, stage)).toEqual([{ type: 'file', path: '/etc/storm/layers/app', mode: 0o644 }]);
+    expect(await stageMarker({ name: 'app', version: '1.0.0', kind: 'appliance' }, stage)).toEqual([
+      { type: 'file', path: '/etc/storm/layers/app', mode: 0o644 },
+    ]);
     expect(await readFile(join(stage, 'etc/storm/layers/app'), 'utf8')).toBe('name=app\nversion=1.0.0\nkind=appliance\n');
   });
 });

@@ -26,7 +26,13 @@ async function stageFile(from: string, stage: string, path: string, executable: 
 /** The source of a copy step, or undefined when it is optional and absent. */
 export async function copySource(step: CopyStep, recipeDir: string): Promise<string | undefined> {
   const src = resolve(recipeDir, step.copy);
-  if (await stat(src).then(() => true, () => false)) return src;
+  if (
+    await stat(src).then(
+      () => true,
+      () => false,
+    )
+  )
+    return src;
   if (step.optional) return undefined;
   throw ApplErr.APPL_ERR_RECIPE_INVALID(`copy: ${src} does not exist`);
 }
@@ -59,7 +65,10 @@ export async function stageCopy(step: CopyStep, src: string, stage: string): Pro
 }
 
 /** Stages the layer's marker, `/etc/storm/layers/<name>` (docs/initrd.md: every layer ships one). */
-export async function stageMarker(meta: { readonly name: string; readonly version: string; readonly kind: string }, stage: string): Promise<CopyEntry[]> {
+export async function stageMarker(
+  meta: { readonly name: string; readonly version: string; readonly kind: string },
+  stage: string,
+): Promise<CopyEntry[]> {
   await rm(stage, { recursive: true, force: true });
   const path = `/etc/storm/layers/${meta.name}`;
   await mkdir(join(stage, dirname(path)), { recursive: true });

@@ -39,7 +39,13 @@ export async function buildDebianAppliances(opts: DebianBuildOptions): Promise<D
   let built = 0;
   let fresh = 0;
   for (const rel of DEBIAN_RECIPES) {
-    const r = await buildRecipeStack(await loadRecipe(join(APPLIANCES_DIR, rel)), { out: opts.out, boot, force: opts.force, log: opts.log, memo });
+    const r = await buildRecipeStack(await loadRecipe(join(APPLIANCES_DIR, rel)), {
+      out: opts.out,
+      boot,
+      force: opts.force,
+      log: opts.log,
+      memo,
+    });
     built += r.built;
     fresh += r.fresh;
     const top = r.channelDirs.at(-1);

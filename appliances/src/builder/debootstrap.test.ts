@@ -2,12 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { debootstrapArgs, effectiveMirror } from './debootstrap.js';
 import type { DebootstrapSpec } from './recipe.js';
 
-const SPEC: DebootstrapSpec = { type: 'debootstrap', suite: 'bookworm', variant: 'minbase', mirror: 'http://deb.debian.org/debian', include: ['busybox', 'curl'], components: ['main'] };
+const SPEC: DebootstrapSpec = {
+  type: 'debootstrap',
+  suite: 'bookworm',
+  variant: 'minbase',
+  mirror: 'http://deb.debian.org/debian',
+  include: ['busybox', 'curl'],
+  components: ['main'],
+};
 
 describe('debootstrap', () => {
   it('passes variant, packages, components and the cache', () => {
     expect(debootstrapArgs(SPEC, '/w/upper', '/c', SPEC.mirror)).toEqual([
-      '--variant=minbase', '--include=busybox,curl', '--components=main', '--cache-dir=/c', 'bookworm', '/w/upper', 'http://deb.debian.org/debian',
+      '--variant=minbase',
+      '--include=busybox,curl',
+      '--components=main',
+      '--cache-dir=/c',
+      'bookworm',
+      '/w/upper',
+      'http://deb.debian.org/debian',
     ]);
     expect(debootstrapArgs({ ...SPEC, include: [] }, '/w', '/c', SPEC.mirror)).not.toContain('--include=');
   });

@@ -46,6 +46,12 @@ export async function runDebootstrap(spec: DebootstrapSpec, target: string, opts
     label: `debootstrap ${spec.suite} (${spec.variant}) from ${mirror}`,
     error: ApplErr.APPL_ERR_DEBOOTSTRAP,
     // Maintainer scripts inside the target see the same fixed clock as later steps.
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', TZ: 'UTC', SOURCE_DATE_EPOCH: String(opts.epoch), DEBIAN_FRONTEND: 'noninteractive' },
+    env: {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      LC_ALL: 'C',
+      TZ: 'UTC',
+      SOURCE_DATE_EPOCH: String(opts.epoch),
+      DEBIAN_FRONTEND: 'noninteractive',
+    },
   });
 }

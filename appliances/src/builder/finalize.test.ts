@@ -26,12 +26,40 @@ describe('finalize', () => {
 
   it('removes build leftovers, keeps folders and whiteouts', async () => {
     const up = join(dir, 'upper');
-    await tree({ 'var/log/apt/history.log': 'x', 'var/cache/apt/pkgcache.bin': 'x', 'var/lib/apt/lists/deb_Packages': 'x', 'etc/passwd-': 'x', 'etc/passwd': 'keep', 'var/lib/dpkg/status-old': 'x', 'var/cache/ldconfig/aux-cache': 'x', 'srv/app': 'keep' }, up);
+    await tree(
+      {
+        'var/log/apt/history.log': 'x',
+        'var/cache/apt/pkgcache.bin': 'x',
+        'var/lib/apt/lists/deb_Packages': 'x',
+        'etc/passwd-': 'x',
+        'etc/passwd': 'keep',
+        'var/lib/dpkg/status-old': 'x',
+        'var/cache/ldconfig/aux-cache': 'x',
+        'srv/app': 'keep',
+      },
+      up,
+    );
     await symlink('history.log', join(up, 'var/log/apt/current'));
     await run('mknod', [join(up, 'var/log/whiteout'), 'c', '0', '0']);
     await removeJunk(up, { whole: false });
     const left = (await readdir(up, { recursive: true })).sort();
-    expect(left).toEqual(['etc', 'etc/passwd', 'srv', 'srv/app', 'var', 'var/cache', 'var/cache/apt', 'var/cache/ldconfig', 'var/lib', 'var/lib/apt', 'var/lib/apt/lists', 'var/lib/dpkg', 'var/log', 'var/log/apt', 'var/log/whiteout']);
+    expect(left).toEqual([
+      'etc',
+      'etc/passwd',
+      'srv',
+      'srv/app',
+      'var',
+      'var/cache',
+      'var/cache/apt',
+      'var/cache/ldconfig',
+      'var/lib',
+      'var/lib/apt',
+      'var/lib/apt/lists',
+      'var/lib/dpkg',
+      'var/log',
+      'var/log/apt',
+      'var/log/whiteout',
+    ]);
     expect((await lstat(join(up, 'var/log/whiteout'))).isCharacterDevice()).toBe(true);
   });
 

@@ -20,10 +20,21 @@ import { run } from '../run.js';
 export const JUNK_FILES_UNDER = ['var/log', 'var/cache/apt', 'var/lib/apt/lists', 'var/tmp'] as const;
 /** Single leftovers: backups that dpkg, debconf and shadow keep, ldconfig's stat cache, shell history. */
 export const JUNK_FILES = [
-  'etc/passwd-', 'etc/group-', 'etc/shadow-', 'etc/gshadow-', 'etc/subuid-', 'etc/subgid-',
-  'var/cache/debconf/config.dat-old', 'var/cache/debconf/templates.dat-old', 'var/cache/debconf/passwords.dat-old',
-  'var/lib/dpkg/status-old', 'var/lib/dpkg/diversions-old', 'var/lib/dpkg/statoverride-old', 'var/lib/dpkg/available-old',
-  'var/cache/ldconfig/aux-cache', 'root/.bash_history',
+  'etc/passwd-',
+  'etc/group-',
+  'etc/shadow-',
+  'etc/gshadow-',
+  'etc/subuid-',
+  'etc/subgid-',
+  'var/cache/debconf/config.dat-old',
+  'var/cache/debconf/templates.dat-old',
+  'var/cache/debconf/passwords.dat-old',
+  'var/lib/dpkg/status-old',
+  'var/lib/dpkg/diversions-old',
+  'var/lib/dpkg/statoverride-old',
+  'var/lib/dpkg/available-old',
+  'var/cache/ldconfig/aux-cache',
+  'root/.bash_history',
 ] as const;
 /** Only in a whole root (an OS layer): mounted over at boot, so anything in them is dead weight. */
 export const WHOLE_ROOT_CLEARED = ['dev', 'run', 'tmp'] as const;
@@ -63,9 +74,13 @@ export async function stageUpper(upper: string, stage: string): Promise<void> {
   await mkdir(stage, { recursive: true });
   const xattrs = ['--xattrs', ...KEPT_XATTRS.map((x) => `--xattrs-include=${x}`)].join(' ');
   await run('bash', [
-    '-o', 'pipefail', '-c',
+    '-o',
+    'pipefail',
+    '-c',
     `tar -C "$1" --numeric-owner ${xattrs} -cf - . | tar -C "$2" --numeric-owner --same-owner ${xattrs} -xpf -`,
-    'stage-upper', upper, stage,
+    'stage-upper',
+    upper,
+    stage,
   ]);
 }
 

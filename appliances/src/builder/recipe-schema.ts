@@ -24,7 +24,11 @@ const CopyTarget = Type.String({ maxLength: 1024, pattern: `${LAYER_PATH_PATTERN
 export const PACKAGE_PATTERN = '^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$';
 const Package = Type.String({ maxLength: 200, pattern: PACKAGE_PATTERN });
 /** A debconf selection line, `owner question type value`, on one line (it goes into a here-document). */
-const Selection = Type.String({ minLength: 5, maxLength: 4096, pattern: '^[a-z0-9][a-z0-9+.-]*[ \\t]+[^ \\t\\n\\r]+[ \\t]+[a-z]+([ \\t][^\\n\\r]*)?$' });
+const Selection = Type.String({
+  minLength: 5,
+  maxLength: 4096,
+  pattern: '^[a-z0-9][a-z0-9+.-]*[ \\t]+[^ \\t\\n\\r]+[ \\t]+[a-z]+([ \\t][^\\n\\r]*)?$',
+});
 
 export const CopyStep = Type.Object(
   {
@@ -38,7 +42,12 @@ export const CopyStep = Type.Object(
 );
 /** A shell command for the union's /bin/sh (under `set -e`); an array is its lines, for readable JSON. */
 export const RunStep = Type.Object(
-  { run: Type.Union([Type.String({ minLength: 1, maxLength: 65536 }), Type.Array(Type.String({ maxLength: 4096 }), { minItems: 1, maxItems: 1000 })]) },
+  {
+    run: Type.Union([
+      Type.String({ minLength: 1, maxLength: 65536 }),
+      Type.Array(Type.String({ maxLength: 4096 }), { minItems: 1, maxItems: 1000 }),
+    ]),
+  },
   { additionalProperties: false },
 );
 export const AptStep = Type.Object({ apt: Type.Array(Package, { minItems: 1, maxItems: 200 }) }, { additionalProperties: false });

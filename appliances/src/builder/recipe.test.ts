@@ -6,10 +6,25 @@ import { ApplErr } from '../errors.js';
 import { APPLIANCES_DIR } from '../layers.js';
 import { DEFAULT_EPOCH, loadRecipe, recipeChain } from './recipe.js';
 
-const OS = { name: 'base-os', version: '1.0.0', kind: 'os', base: { debootstrap: { suite: 'bookworm', mirror: 'http://deb.debian.org/debian' } }, steps: [] };
+const OS = {
+  name: 'base-os',
+  version: '1.0.0',
+  kind: 'os',
+  base: { debootstrap: { suite: 'bookworm', mirror: 'http://deb.debian.org/debian' } },
+  steps: [],
+};
 const APP = {
-  name: 'app', version: '1.2.3', kind: 'appliance', base: { recipe: '../base-os' },
-  steps: [{ apt: ['nginx'] }, { run: ['a', 'b'] }, { copy: 'files', to: '/srv/' }, { delete: ['/etc/motd'] }, { debconf: ['postfix postfix/main_mailer_type select No configuration'] }],
+  name: 'app',
+  version: '1.2.3',
+  kind: 'appliance',
+  base: { recipe: '../base-os' },
+  steps: [
+    { apt: ['nginx'] },
+    { run: ['a', 'b'] },
+    { copy: 'files', to: '/srv/' },
+    { delete: ['/etc/motd'] },
+    { debconf: ['postfix postfix/main_mailer_type select No configuration'] },
+  ],
   channel: { title: 'App', description: 'd', released: '2026-11-21', memoryMiB: 64, vcpus: 1 },
 };
 
@@ -40,7 +55,14 @@ describe('loadRecipe', () => {
     expect(app.steps).toHaveLength(5);
     expect(app.epoch).toBe(Date.UTC(2026, 10, 21) / 1000);
     const os = recipeChain(app)[0];
-    expect(os?.base).toEqual({ type: 'debootstrap', suite: 'bookworm', variant: 'minbase', mirror: 'http://deb.debian.org/debian', include: [], components: ['main'] });
+    expect(os?.base).toEqual({
+      type: 'debootstrap',
+      suite: 'bookworm',
+      variant: 'minbase',
+      mirror: 'http://deb.debian.org/debian',
+      include: [],
+      components: ['main'],
+    });
     expect(os?.epoch).toBe(DEFAULT_EPOCH);
     // Channel defaults are filled in, as storm-channel would.
     expect(app.channel).toMatchObject({ parameters: [], config: [], records: [] });
@@ -57,17 +79,27 @@ describe('loadRecipe', () => {
   });
 
   it('names the field of every problem', async () => {
-    expect(await problem({ ...APP, steps: [{ apt: ['nginx'], run: 'x' }] })).toMatch(/\/steps\/0: must be an object with exactly one of copy, run, apt, debconf, delete/);
+    expect(await problem({ ...APP, steps: [{ apt: ['nginx'], run: 'x' }] })).toMatch(
+      /\/steps\/0: must be an object with exactly one of copy, run, apt, debconf, delete/,
+    );
     expect(await problem({ ...APP, steps: [{ apt: ['Bad Name'] }] })).toMatch(/\/steps\/0\/apt\/0: /);
     expect(await problem({ ...APP, steps: [{ delete: ['relative/path'] }] })).toMatch(/\/steps\/0\/delete\/0: /);
     for (const bad of ['/etc/../etc/passwd', '/etc/./x', '/..', '/', '/etc/pass wd', "/etc/'x"]) {
       expect(await problem({ ...APP, steps: [{ delete: [bad] }] }), bad).toMatch(/\/steps\/0\/delete\/0: /);
     }
-    expect((await loadRecipe(await put('ok-paths', { ...APP, name: 'ok-paths', steps: [{ delete: ['/etc/.hidden', '/a..b/c'] }, { copy: 'files', to: '/' }] }))).steps).toHaveLength(2);
+    expect(
+      (
+        await loadRecipe(
+          await put('ok-paths', { ...APP, name: 'ok-paths', steps: [{ delete: ['/etc/.hidden', '/a..b/c'] }, { copy: 'files', to: '/' }] }),
+        )
+      ).steps,
+    ).toHaveLength(2);
     expect(await problem({ ...APP, steps: [{ copy: 'f', mode: '0644' }] })).toMatch(/\/steps\/0: unknown field\(s\) "mode"/);
     expect(await problem({ ...APP, extra: 1 })).toMatch(/\/: unknown field\(s\) "extra"/);
     expect(await problem({ ...APP, channel: { ...APP.channel, memoryMiB: 1 } })).toMatch(/\/channel\/memoryMiB: /);
-    expect(await problem({ ...APP, base: { recipe: '../base-os', layer: 'x' } })).toMatch(/\/base: must be an object with exactly one of debootstrap, recipe, layer/);
+    expect(await problem({ ...APP, base: { recipe: '../base-os', layer: 'x' } })).toMatch(
+      /\/base: must be an object with exactly one of debootstrap, recipe, layer/,
+    );
     expect(await problem('{ not json')).toMatch(/not JSON/);
   });
 
@@ -75,7 +107,9 @@ describe('loadRecipe', () => {
     expect(await problem({ ...OS, base: { recipe: '../base-os' } })).toMatch(/an os recipe starts from debootstrap/);
     expect(await problem({ ...APP, base: OS.base })).toMatch(/an os recipe starts from debootstrap, and only an os recipe does/);
     await put('deploy', { ...APP, name: 'deploy', kind: 'deployment', base: { recipe: '../app' } });
-    expect(await problem({ ...APP, name: 'on-deploy', base: { recipe: '../deploy' } })).toMatch(/kind appliance cannot stack on deploy \(kind deployment\)/);
+    expect(await problem({ ...APP, name: 'on-deploy', base: { recipe: '../deploy' } })).toMatch(
+      /kind appliance cannot stack on deploy \(kind deployment\)/,
+    );
     expect(await problem({ ...APP, name: 'base-os' })).toMatch(/base-os already names a layer beneath it/);
     await put('loop-a', { ...APP, name: 'loop-a', base: { recipe: '../loop-b' } });
     await put('loop-b', { ...APP, name: 'loop-b', base: { recipe: '../loop-a' } });
@@ -84,8 +118,15 @@ describe('loadRecipe', () => {
   });
 
   it('takes an OS layer built elsewhere as a base', async () => {
-    const r = await loadRecipe(await put('on-file', { ...APP, name: 'on-file', base: { layer: '../os.squashfs', kernel: '../vmlinuz', initrd: '../initrd.img' } }));
-    expect(r.base).toEqual({ type: 'layer', layer: join(dir, 'os.squashfs'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') });
+    const r = await loadRecipe(
+      await put('on-file', { ...APP, name: 'on-file', base: { layer: '../os.squashfs', kernel: '../vmlinuz', initrd: '../initrd.img' } }),
+    );
+    expect(r.base).toEqual({
+      type: 'layer',
+      layer: join(dir, 'os.squashfs'),
+      kernel: join(dir, 'vmlinuz'),
+      initrd: join(dir, 'initrd.img'),
+    });
     expect(recipeChain(r)).toHaveLength(1);
   });
 });

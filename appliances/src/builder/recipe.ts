@@ -79,18 +79,38 @@ async function resolveBase(raw: unknown, dir: string, problems: string[], seen: 
   const b = raw as Record<string, unknown>;
   if (kind === 'recipe') return { type: 'recipe', recipe: await loadRecipeAt(resolve(dir, String(b['recipe'])), seen) };
   if (kind === 'layer') {
-    return { type: 'layer', layer: resolve(dir, String(b['layer'])), kernel: resolve(dir, String(b['kernel'])), initrd: resolve(dir, String(b['initrd'])) };
+    return {
+      type: 'layer',
+      layer: resolve(dir, String(b['layer'])),
+      kernel: resolve(dir, String(b['kernel'])),
+      initrd: resolve(dir, String(b['initrd'])),
+    };
   }
-  const d = b['debootstrap'] as { suite: string; variant?: 'minbase' | 'buildd'; mirror: string; include?: string[]; components?: string[] };
-  return { type: 'debootstrap', suite: d.suite, variant: d.variant ?? 'minbase', mirror: d.mirror, include: d.include ?? [], components: d.components ?? ['main'] };
+  const d = b['debootstrap'] as {
+    suite: string;
+    variant?: 'minbase' | 'buildd';
+    mirror: string;
+    include?: string[];
+    components?: string[];
+  };
+  return {
+    type: 'debootstrap',
+    suite: d.suite,
+    variant: d.variant ?? 'minbase',
+    mirror: d.mirror,
+    include: d.include ?? [],
+    components: d.components ?? ['main'],
+  };
 }
 
 function stackProblems(r: Omit<Recipe, 'dir' | 'file'>): string[] {
   const problems: string[] = [];
   const { base } = r;
-  if ((r.kind === 'os') !== (base.type === 'debootstrap')) problems.push(`/base: an os recipe starts from debootstrap, and only an os recipe does`);
+  if ((r.kind === 'os') !== (base.type === 'debootstrap'))
+    problems.push(`/base: an os recipe starts from debootstrap, and only an os recipe does`);
   if (base.type === 'recipe') {
-    if (KIND_ORDER[base.recipe.kind] > KIND_ORDER[r.kind]) problems.push(`/kind: kind ${r.kind} cannot stack on ${base.recipe.name} (kind ${base.recipe.kind})`);
+    if (KIND_ORDER[base.recipe.kind] > KIND_ORDER[r.kind])
+      problems.push(`/kind: kind ${r.kind} cannot stack on ${base.recipe.name} (kind ${base.recipe.kind})`);
     const names = recipeChain(base.recipe).map((x) => x.name);
     if (names.includes(r.name)) problems.push(`/name: ${r.name} already names a layer beneath it`);
   }
@@ -98,7 +118,12 @@ function stackProblems(r: Omit<Recipe, 'dir' | 'file'>): string[] {
 }
 
 async function loadRecipeAt(path: string, seen: ReadonlySet<string>): Promise<Recipe> {
-  const file = (await stat(path).then((s) => s.isDirectory(), () => false)) ? join(path, RECIPE_FILE) : path;
+  const file = (await stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  ))
+    ? join(path, RECIPE_FILE)
+    : path;
   const real = await realpath(file).catch((cause: unknown) => {
     throw ApplErr.APPL_ERR_RECIPE_INVALID(`${file}: cannot read (${(cause as Error).message})`, { cause });
   });
@@ -111,16 +136,37 @@ async function loadRecipeAt(path: string, seen: ReadonlySet<string>): Promise<Re
   }
   const problems: string[] = [];
   if (!check(RecipeHead, raw, '', problems)) throw ApplErr.APPL_ERR_RECIPE_INVALID(`${file}:\n  ${problems.join('\n  ')}`);
-  const head = raw as { name: string; version: string; kind: LayerKind; description?: string; epoch?: number; base: unknown; steps: unknown[]; channel?: unknown };
+  const head = raw as {
+    name: string;
+    version: string;
+    kind: LayerKind;
+    description?: string;
+    epoch?: number;
+    base: unknown;
+    steps: unknown[];
+    channel?: unknown;
+  };
   const dir = dirname(real);
   const steps = parseSteps(head.steps, problems);
   const channelOk = head.channel === undefined || check(ChannelPart, head.channel, '/channel', problems);
   const base = await resolveBase(head.base, dir, problems, new Set([...seen, real]));
   if (problems.length || !base) throw ApplErr.APPL_ERR_RECIPE_INVALID(`${file}:\n  ${problems.join('\n  ')}`);
-  const channel = channelOk && head.channel !== undefined ? (Value.Default(ChannelPart, structuredClone(head.channel)) as ChannelPart) : undefined;
+  const channel =
+    channelOk && head.channel !== undefined ? (Value.Default(ChannelPart, structuredClone(head.channel)) as ChannelPart) : undefined;
   const released = channel ? parseReleased(channel.released) : undefined;
   const epoch = head.epoch ?? (released ? Math.floor(released.getTime() / 1000) : DEFAULT_EPOCH);
-  const recipe: Recipe = { dir, file: real, name: head.name, version: head.version, kind: head.kind, description: head.description, epoch, base, steps, channel };
+  const recipe: Recipe = {
+    dir,
+    file: real,
+    name: head.name,
+    version: head.version,
+    kind: head.kind,
+    description: head.description,
+    epoch,
+    base,
+    steps,
+    channel,
+  };
   const stack = stackProblems(recipe);
   if (stack.length) throw ApplErr.APPL_ERR_RECIPE_INVALID(`${file}:\n  ${stack.join('\n  ')}`);
   return recipe;

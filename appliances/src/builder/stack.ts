@@ -46,7 +46,8 @@ const DEFAULT_TIMEOUT_MS = 30 * 60_000;
 
 /** Paths end up in overlayfs options and here-documents: keep them plain. */
 export function assertPlainPath(path: string): void {
-  if (!/^\/[A-Za-z0-9._+@%=~/-]*$/.test(path)) throw ApplErr.APPL_ERR_STACK(`unusable path for a build stack (spaces, commas or colons): ${path}`);
+  if (!/^\/[A-Za-z0-9._+@%=~/-]*$/.test(path))
+    throw ApplErr.APPL_ERR_STACK(`unusable path for a build stack (spaces, commas or colons): ${path}`);
 }
 
 export async function runInStack(spec: StackSpec, action: StackAction): Promise<void> {
@@ -84,6 +85,10 @@ export async function runInStack(spec: StackSpec, action: StackAction): Promise<
 export async function mountsUnder(dir: string): Promise<string[]> {
   const info = await readFile('/proc/self/mountinfo', 'utf8');
   // Field 5 is the mount point, with spaces and the like octal-escaped.
-  const points = info.split('\n').map((l) => l.split(' ')[4]).filter((p): p is string => !!p).map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))));
+  const points = info
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => !!p)
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))));
   return points.filter((p) => p === dir || p.startsWith(`${dir}/`));
 }

@@ -26,10 +26,19 @@ describe('buildChannel', () => {
     await writeFile(join(src, 'base', 'initrd'), 'initrd');
     await makeSquashfs(join(src, 'base', 'os'), join(src, 'base', 'os.squashfs'));
     const manifest = (version: string, os: object) => ({
-      name: 'app', version, title: 'App', description: 'd', released: '2024-01-01', memoryMiB: 64, vcpus: 1,
+      name: 'app',
+      version,
+      title: 'App',
+      description: 'd',
+      released: '2024-01-01',
+      memoryMiB: 64,
+      vcpus: 1,
       layers: [{ kind: 'os', ...os, kernel: '../base/vmlinuz', initrd: '../base/initrd' }],
     });
-    for (const [v, os] of [['1.0.0', { dir: '../base/os' }], ['2.0.0', { file: '../base/os.squashfs' }]] as const) {
+    for (const [v, os] of [
+      ['1.0.0', { dir: '../base/os' }],
+      ['2.0.0', { file: '../base/os.squashfs' }],
+    ] as const) {
       await mkdir(join(src, v));
       await writeFile(join(src, v, 'manifest.json'), JSON.stringify(manifest(v, os)));
     }
@@ -62,28 +71,54 @@ describe('buildChannel', () => {
   it('fails with CHAN_ERR_LAYER_SOURCE when a layer file is missing', async () => {
     const src = join(work, 'src-missing');
     await mkdir(join(src, 'v'), { recursive: true });
-    await writeFile(join(src, 'v', 'manifest.json'), JSON.stringify({
-      name: 'app', version: '1.0.0', title: 'App', description: 'd', released: '2024-01-01', memoryMiB: 64, vcpus: 1,
-      layers: [{ kind: 'os', file: 'nope.squashfs', kernel: 'k', initrd: 'i' }],
-    }));
-    await expect(buildChannel({ src, out: join(work, 'out-missing'), baseUrl: 'http://x/', keyPath })).rejects.toMatchObject({ code: 'CHAN_ERR_LAYER_SOURCE', message: expect.stringContaining('nope.squashfs does not exist') });
+    await writeFile(
+      join(src, 'v', 'manifest.json'),
+      JSON.stringify({
+        name: 'app',
+        version: '1.0.0',
+        title: 'App',
+        description: 'd',
+        released: '2024-01-01',
+        memoryMiB: 64,
+        vcpus: 1,
+        layers: [{ kind: 'os', file: 'nope.squashfs', kernel: 'k', initrd: 'i' }],
+      }),
+    );
+    await expect(buildChannel({ src, out: join(work, 'out-missing'), baseUrl: 'http://x/', keyPath })).rejects.toMatchObject({
+      code: 'CHAN_ERR_LAYER_SOURCE',
+      message: expect.stringContaining('nope.squashfs does not exist'),
+    });
   });
 
   it('refuses a layer file that is not a squashfs image', async () => {
     const src = join(work, 'src-notsquash');
     await mkdir(join(src, 'v'), { recursive: true });
     await writeFile(join(src, 'v', 'disk.qcow2'), 'QFI\xfb not squashfs');
-    await writeFile(join(src, 'v', 'manifest.json'), JSON.stringify({
-      name: 'app', version: '1.0.0', title: 'App', description: 'd', released: '2024-01-01', memoryMiB: 64, vcpus: 1,
-      layers: [{ kind: 'os', file: 'disk.qcow2', kernel: 'k', initrd: 'i' }],
-    }));
-    await expect(buildChannel({ src, out: join(work, 'out-notsquash'), baseUrl: 'http://x/', keyPath })).rejects.toMatchObject({ code: 'CHAN_ERR_LAYER_SOURCE', message: expect.stringContaining('is not a squashfs image') });
+    await writeFile(
+      join(src, 'v', 'manifest.json'),
+      JSON.stringify({
+        name: 'app',
+        version: '1.0.0',
+        title: 'App',
+        description: 'd',
+        released: '2024-01-01',
+        memoryMiB: 64,
+        vcpus: 1,
+        layers: [{ kind: 'os', file: 'disk.qcow2', kernel: 'k', initrd: 'i' }],
+      }),
+    );
+    await expect(buildChannel({ src, out: join(work, 'out-notsquash'), baseUrl: 'http://x/', keyPath })).rejects.toMatchObject({
+      code: 'CHAN_ERR_LAYER_SOURCE',
+      message: expect.stringContaining('is not a squashfs image'),
+    });
   });
 
   it('refuses a key that is not an Ed25519 private key before doing any work', async () => {
     const bad = join(work, 'bad.key');
     await writeFile(bad, 'not a key');
-    await expect(buildChannel({ src: join(work, 'src'), out: join(work, 'out-bad'), baseUrl: 'http://x/', keyPath: bad })).rejects.toMatchObject({ code: 'CHAN_ERR_KEY_INVALID' });
+    await expect(
+      buildChannel({ src: join(work, 'src'), out: join(work, 'out-bad'), baseUrl: 'http://x/', keyPath: bad }),
+    ).rejects.toMatchObject({ code: 'CHAN_ERR_KEY_INVALID' });
     await expect(stat(join(work, 'out-bad'))).rejects.toThrow();
   });
 });
@@ -92,6 +127,7 @@ describe('normalizeBaseUrl', () => {
   it('ends the base URL with a slash and refuses what is not plain http(s)', () => {
     expect(normalizeBaseUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080/');
     expect(normalizeBaseUrl('https://ch.example/stable')).toBe('https://ch.example/stable/');
-    for (const bad of ['ftp://x/', '/relative', 'https://x/?q=1', 'https://u:p@x/']) expect(() => normalizeBaseUrl(bad)).toThrow(/base URL/);
+    for (const bad of ['ftp://x/', '/relative', 'https://x/?q=1', 'https://u:p@x/'])
+      expect(() => normalizeBaseUrl(bad)).toThrow(/base URL/);
   });
 });

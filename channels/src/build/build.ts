@@ -58,7 +58,8 @@ export interface BuildChannelResult {
 export async function buildChannel(opts: BuildChannelOptions): Promise<BuildChannelResult> {
   const log = opts.log ?? ((): void => undefined);
   const baseUrl = normalizeBaseUrl(opts.baseUrl);
-  if (opts.published !== undefined && !parsePublished(opts.published)) throw ChanErr.CHAN_ERR_PUBLISHED_INVALID(`${JSON.stringify(opts.published)}: expected YYYY-MM-DDThh:mm:ssZ`);
+  if (opts.published !== undefined && !parsePublished(opts.published))
+    throw ChanErr.CHAN_ERR_PUBLISHED_INVALID(`${JSON.stringify(opts.published)}: expected YYYY-MM-DDThh:mm:ssZ`);
   const out = resolve(opts.out);
   const key = await loadPrivateKey(opts.keyPath);
   const source = await loadChannelSource(opts.src);
@@ -83,7 +84,13 @@ export async function buildChannel(opts: BuildChannelOptions): Promise<BuildChan
     const unpublished = channelFeed(source.meta, baseUrl, built);
     const render = (published: string) => renderFeed({ ...unpublished, published }, baseUrl + FEED_FILE);
     const sourceDateEpoch = (opts.env ?? process.env)['SOURCE_DATE_EPOCH'];
-    const published = await publicationTime({ out, feedFile: FEED_FILE, render, ...(opts.published === undefined ? {} : { given: opts.published }), ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }) });
+    const published = await publicationTime({
+      out,
+      feedFile: FEED_FILE,
+      render,
+      ...(opts.published === undefined ? {} : { given: opts.published }),
+      ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
+    });
     const feed: ChannelFeed = { ...unpublished, published };
     const feedBytes = render(published);
     const sig = signBytes(key, feedBytes);
@@ -92,7 +99,14 @@ export async function buildChannel(opts: BuildChannelOptions): Promise<BuildChan
     await writeFileAtomic(join(out, SIGNATURE_FILE), sig);
     await writeFileAtomic(join(out, FEED_FILE), feedBytes);
     log(`feed → ${FEED_FILE} (${feed.items.length} items, published ${published}), signature → ${SIGNATURE_FILE} (key ${fingerprint})`);
-    return { feedPath: join(out, FEED_FILE), signaturePath: join(out, SIGNATURE_FILE), feed, descriptors: built.map((b) => b.descriptor), files: files.stored(), fingerprint };
+    return {
+      feedPath: join(out, FEED_FILE),
+      signaturePath: join(out, SIGNATURE_FILE),
+      feed,
+      descriptors: built.map((b) => b.descriptor),
+      files: files.stored(),
+      fingerprint,
+    };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
@@ -146,7 +160,8 @@ class Files {
     try {
       return await storeByHash(path, this.out, folder, ext);
     } catch (err) {
-      if (ChanErr.CHAN_ERR_IO.is(err) && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw ChanErr.CHAN_ERR_LAYER_SOURCE(`${path} does not exist`, { cause: err });
+      if (ChanErr.CHAN_ERR_IO.is(err) && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
+        throw ChanErr.CHAN_ERR_LAYER_SOURCE(`${path} does not exist`, { cause: err });
       throw err;
     }
   }
@@ -169,7 +184,10 @@ async function describe(v: SourceVersion, files: Files): Promise<ApplianceDescri
   for (const [i, l] of m.layers.entries()) {
     const label = `${tag} layer ${i + 1}/${m.layers.length} ${l.kind}`;
     const ref = await files.layer(v, l, label);
-    const boot = l.kernel && l.initrd ? { kernel: await files.boot(v, l.kernel, `${tag} kernel`), initrd: await files.boot(v, l.initrd, `${tag} initrd`) } : undefined;
+    const boot =
+      l.kernel && l.initrd
+        ? { kernel: await files.boot(v, l.kernel, `${tag} kernel`), initrd: await files.boot(v, l.initrd, `${tag} initrd`) }
+        : undefined;
     layers.push({ kind: l.kind, format: 'squashfs', ...ref, ...(boot ? { boot } : {}) });
   }
   return {
@@ -189,7 +207,11 @@ async function describe(v: SourceVersion, files: Files): Promise<ApplianceDescri
   };
 }
 
-function channelFeed(meta: { title: string; description: string; link?: string | undefined }, baseUrl: string, built: { descriptor: ApplianceDescriptor; ref: FileRef }[]): ChannelFeed {
+function channelFeed(
+  meta: { title: string; description: string; link?: string | undefined },
+  baseUrl: string,
+  built: { descriptor: ApplianceDescriptor; ref: FileRef }[],
+): ChannelFeed {
   const items: FeedItem[] = built.map(({ descriptor: d, ref }) => ({
     name: d.name,
     version: d.version,
@@ -201,7 +223,10 @@ function channelFeed(meta: { title: string; description: string; link?: string |
     ...(d.upgradesFrom === undefined ? {} : { upgradesFrom: d.upgradesFrom }),
     descriptor: ref,
   }));
-  const newest = items.map((i) => i.pubDate).sort().at(-1);
+  const newest = items
+    .map((i) => i.pubDate)
+    .sort()
+    .at(-1);
   return {
     title: meta.title.trim(),
     link: meta.link === undefined ? baseUrl : (parseHttpUrl(meta.link) as string),
@@ -213,13 +238,20 @@ function channelFeed(meta: { title: string; description: string; link?: string |
 
 /** By name, newest version first: the order of the feed's items. */
 function sortVersions(versions: readonly SourceVersion[]): SourceVersion[] {
-  return [...versions].sort((a, b) => (a.manifest.name === b.manifest.name ? compareVersions(b.manifest.version, a.manifest.version) : a.manifest.name < b.manifest.name ? -1 : 1));
+  return [...versions].sort((a, b) =>
+    a.manifest.name === b.manifest.name
+      ? compareVersions(b.manifest.version, a.manifest.version)
+      : a.manifest.name < b.manifest.name
+        ? -1
+        : 1,
+  );
 }
 
 function warnMissingUpgrades(versions: readonly SourceVersion[], log: (line: string) => void): void {
   const have = new Set(versions.map((v) => `${v.manifest.name} ${v.manifest.version}`));
   for (const { manifest: m } of versions) {
-    if (m.upgradesFrom !== undefined && !have.has(`${m.name} ${m.upgradesFrom}`)) log(`warning: ${m.name} ${m.version} upgrades from ${m.upgradesFrom}, which this channel does not list`);
+    if (m.upgradesFrom !== undefined && !have.has(`${m.name} ${m.upgradesFrom}`))
+      log(`warning: ${m.name} ${m.version} upgrades from ${m.upgradesFrom}, which this channel does not list`);
   }
 }
 

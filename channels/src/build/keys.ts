@@ -25,7 +25,13 @@ export async function generatePublisherKey(outDir: string, opts: { force?: boole
   const publicKeyPath = join(outDir, PUBLIC_KEY_FILE);
   if (!opts.force) {
     for (const p of [privateKeyPath, publicKeyPath]) {
-      if (await stat(p).then(() => true, () => false)) throw ChanErr.CHAN_ERR_KEY_EXISTS(p);
+      if (
+        await stat(p).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw ChanErr.CHAN_ERR_KEY_EXISTS(p);
     }
   }
   await mkdir(outDir, { recursive: true, mode: 0o700 });

@@ -12,7 +12,10 @@ const valid = {
   released: '2024-01-15',
   memoryMiB: 128,
   vcpus: 1,
-  layers: [{ kind: 'os', dir: 'os', kernel: 'vmlinuz', initrd: 'initrd.img' }, { kind: 'appliance', dir: 'rootfs' }],
+  layers: [
+    { kind: 'os', dir: 'os', kernel: 'vmlinuz', initrd: 'initrd.img' },
+    { kind: 'appliance', dir: 'rootfs' },
+  ],
 };
 
 describe('loadChannelSource', () => {
@@ -59,16 +62,36 @@ describe('loadChannelSource', () => {
   });
 
   it.each([
-    ['both dir and file', { layers: [{ kind: 'os', dir: 'a', file: 'b', kernel: 'k', initrd: 'i' }] }, /\/layers\/0: give exactly one of "dir"/],
-    ['no os layer at the bottom', { layers: [{ kind: 'appliance', dir: 'a' }] }, /\/layers\/0\/kind: the bottom layer must be the os layer/],
+    [
+      'both dir and file',
+      { layers: [{ kind: 'os', dir: 'a', file: 'b', kernel: 'k', initrd: 'i' }] },
+      /\/layers\/0: give exactly one of "dir"/,
+    ],
+    [
+      'no os layer at the bottom',
+      { layers: [{ kind: 'appliance', dir: 'a' }] },
+      /\/layers\/0\/kind: the bottom layer must be the os layer/,
+    ],
     ['an os layer without boot files', { layers: [{ kind: 'os', dir: 'a' }] }, /\/layers\/0: the os layer must name its kernel and initrd/],
     ['a kernel without initrd', { layers: [{ kind: 'os', dir: 'a', kernel: 'k' }] }, /"kernel" and "initrd" come together/],
-    ['deployment below appliance', { layers: [valid.layers[0], { kind: 'deployment', dir: 'd' }, { kind: 'appliance', dir: 'a' }] }, /\/layers\/2\/kind: appliance cannot sit above deployment/],
+    [
+      'deployment below appliance',
+      { layers: [valid.layers[0], { kind: 'deployment', dir: 'd' }, { kind: 'appliance', dir: 'a' }] },
+      /\/layers\/2\/kind: appliance cannot sit above deployment/,
+    ],
     ['upgradesFrom not older', { upgradesFrom: '1.0.0' }, /\/upgradesFrom: 1.0.0 is not older than 1.0.0/],
     ['a bad date', { released: '2024-02-30' }, /\/released: 2024-02-30 is not a calendar date/],
-    ['a default of the wrong type', { parameters: [{ name: 'port', type: 'integer', default: 'eighty', description: 'd' }] }, /\/parameters\/0\/default: must be an integer/],
+    [
+      'a default of the wrong type',
+      { parameters: [{ name: 'port', type: 'integer', default: 'eighty', description: 'd' }] },
+      /\/parameters\/0\/default: must be an integer/,
+    ],
     ['a template naming nothing', { config: [{ key: 'k', value: '{{nope}}' }] }, /\/config\/0\/value: placeholder \{\{nope\}\}/],
-    ['an SRV record without port', { records: [{ type: 'SRV', name: '_x._tcp', value: '{{instance.fqdn}}', priority: 1, weight: 1 }] }, /\/records\/0\/port: required for SRV/],
+    [
+      'an SRV record without port',
+      { records: [{ type: 'SRV', name: '_x._tcp', value: '{{instance.fqdn}}', priority: 1, weight: 1 }] },
+      /\/records\/0\/port: required for SRV/,
+    ],
     ['a Kerberos service that is no name', { principals: ['HTTP/x'] }, /\/principals\/0/],
     ['host/ as a Kerberos service', { principals: ['HTTP', 'host'] }, /\/principals\/1: host is reserved/],
   ])('rejects %s', async (_label, patch, pattern) => {

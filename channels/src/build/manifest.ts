@@ -9,12 +9,24 @@ import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { ChanErr } from '../errors.js';
 import {
-  CONFIG_KEY_PATTERN, KERBEROS_SERVICE_PATTERN, LAYER_KINDS, LIMITS, NAME_PATTERN, PARAM_NAME_PATTERN, PARAMETER_TYPES, RECORD_NAME_PATTERN, RECORD_TYPES,
-  RELEASED_PATTERN, VERSION_PATTERN, parseHttpUrl, parseReleased,
+  CONFIG_KEY_PATTERN,
+  KERBEROS_SERVICE_PATTERN,
+  LAYER_KINDS,
+  LIMITS,
+  NAME_PATTERN,
+  PARAM_NAME_PATTERN,
+  PARAMETER_TYPES,
+  RECORD_NAME_PATTERN,
+  RECORD_TYPES,
+  RELEASED_PATTERN,
+  VERSION_PATTERN,
+  parseHttpUrl,
+  parseReleased,
 } from '../format/rules.js';
 import { applianceProblems } from '../format/semantics.js';
 
-const Text = (max: number, min = 0) => Type.String({ minLength: min, maxLength: max, pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$' });
+const Text = (max: number, min = 0) =>
+  Type.String({ minLength: min, maxLength: max, pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$' });
 const Path = Type.String({ minLength: 1, maxLength: 4096, description: 'relative to the version folder' });
 const Int = (min: number, max: number) => Type.Integer({ minimum: min, maximum: max });
 
@@ -124,7 +136,10 @@ export const DEFAULT_CHANNEL_META: ChannelMeta = { title: 'STORM channel', descr
 export async function loadChannelSource(src: string): Promise<ChannelSource> {
   let entries: string[];
   try {
-    entries = (await readdir(src, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    entries = (await readdir(src, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   } catch (err) {
     throw ChanErr.CHAN_ERR_SOURCE_INVALID(`cannot read ${src}: ${(err as Error).message}`, { cause: err });
   }
@@ -159,7 +174,8 @@ export function manifestProblems(m: Manifest): string[] {
   const problems: string[] = [];
   if (!parseReleased(m.released)) problems.push(`/released: ${m.released} is not a calendar date`);
   m.layers.forEach((l, i) => {
-    if ((l.dir === undefined) === (l.file === undefined)) problems.push(`/layers/${i}: give exactly one of "dir" (files to pack) or "file" (an existing squashfs)`);
+    if ((l.dir === undefined) === (l.file === undefined))
+      problems.push(`/layers/${i}: give exactly one of "dir" (files to pack) or "file" (an existing squashfs)`);
     if ((l.kernel === undefined) !== (l.initrd === undefined)) problems.push(`/layers/${i}: "kernel" and "initrd" come together`);
   });
   const layers = m.layers.map((l) => ({ kind: l.kind, hasBoot: l.kernel !== undefined }));
@@ -188,8 +204,12 @@ export function schemaProblems(schema: TSchema, value: unknown): string[] {
     if (e.keyword === 'boolean' || /anyOf\/\d+$/.test(e.schemaPath)) continue;
     const at = e.instancePath || '/';
     const params = e.params as Record<string, unknown>;
-    if (e.keyword === 'additionalProperties') out.add(`${at}: unknown field(s) ${(params['additionalProperties'] as string[]).map((k) => JSON.stringify(k)).join(', ')}`);
-    else if (e.keyword === 'required') out.add(`${at}: missing field(s) ${(params['requiredProperties'] as string[] | undefined)?.map((k) => JSON.stringify(k)).join(', ') ?? e.message}`);
+    if (e.keyword === 'additionalProperties')
+      out.add(`${at}: unknown field(s) ${(params['additionalProperties'] as string[]).map((k) => JSON.stringify(k)).join(', ')}`);
+    else if (e.keyword === 'required')
+      out.add(
+        `${at}: missing field(s) ${(params['requiredProperties'] as string[] | undefined)?.map((k) => JSON.stringify(k)).join(', ') ?? e.message}`,
+      );
     else if (e.keyword === 'enum') out.add(`${at}: must be one of ${(params['allowedValues'] as string[]).join(', ')}`);
     else if (e.keyword === 'anyOf') out.add(`${at}: must be a string, an integer or a boolean`);
     else out.add(`${at}: ${e.message}`);
@@ -198,5 +218,8 @@ export function schemaProblems(schema: TSchema, value: unknown): string[] {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -36,7 +36,10 @@ export async function publicationTime(input: PublicationInput): Promise<string> 
   }
   if (input.sourceDateEpoch !== undefined && input.sourceDateEpoch !== '') {
     const seconds = Number(input.sourceDateEpoch);
-    if (!Number.isSafeInteger(seconds) || seconds < 0) throw ChanErr.CHAN_ERR_PUBLISHED_INVALID(`SOURCE_DATE_EPOCH=${JSON.stringify(input.sourceDateEpoch)}: expected whole seconds since 1970`);
+    if (!Number.isSafeInteger(seconds) || seconds < 0)
+      throw ChanErr.CHAN_ERR_PUBLISHED_INVALID(
+        `SOURCE_DATE_EPOCH=${JSON.stringify(input.sourceDateEpoch)}: expected whole seconds since 1970`,
+      );
     return formatPublished(new Date(seconds * 1000));
   }
   const existing = await readFile(join(input.out, input.feedFile)).catch(() => undefined);

@@ -16,7 +16,9 @@ export async function makeSquashfs(dir: string, out: string, mksquashfs = 'mksqu
     child.on('error', reject);
     child.on('close', resolve);
   }).catch((err: NodeJS.ErrnoException) => {
-    throw ChanErr.CHAN_ERR_SQUASHFS(err.code === 'ENOENT' ? `${mksquashfs} not found (apt-get install squashfs-tools)` : err.message, { cause: err });
+    throw ChanErr.CHAN_ERR_SQUASHFS(err.code === 'ENOENT' ? `${mksquashfs} not found (apt-get install squashfs-tools)` : err.message, {
+      cause: err,
+    });
   });
   if (code !== 0) throw ChanErr.CHAN_ERR_SQUASHFS(`${dir}: exit ${code}: ${Buffer.concat(stderr).toString().trim().slice(0, 2000)}`);
 }

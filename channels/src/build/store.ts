@@ -45,7 +45,13 @@ export interface StoredFile {
  * the source), and keeps an existing file of that name and size instead of writing it again.
  * With `move`, `source` is a temp file on the same filesystem and is renamed instead of copied.
  */
-export async function storeByHash(source: string, outDir: string, folder: string, ext: string, opts: { move?: boolean } = {}): Promise<StoredFile> {
+export async function storeByHash(
+  source: string,
+  outDir: string,
+  folder: string,
+  ext: string,
+  opts: { move?: boolean } = {},
+): Promise<StoredFile> {
   const dir = join(outDir, folder);
   await mkdir(dir, { recursive: true });
   const hash = createHash('sha256');

@@ -50,7 +50,8 @@ const keygen: Command = {
 const build: Command = {
   name: 'build',
   usage: 'usage: storm-channel build SRC --out DIR --base-url URL --key FILE [--published TIME]',
-  summary: 'Build a signed channel from SRC (one folder with manifest.json per appliance version; see docs/channel-format.md) into DIR, to be served at URL.',
+  summary:
+    'Build a signed channel from SRC (one folder with manifest.json per appliance version; see docs/channel-format.md) into DIR, to be served at URL.',
   options: {
     out: { flag: 'out', arg: 'DIR', help: 'channel directory to write' },
     baseUrl: { flag: 'base-url', env: 'STORM_CHANNEL_BASE_URL', arg: 'URL', help: 'http(s) URL DIR will be served at' },
@@ -59,16 +60,31 @@ const build: Command = {
       flag: 'published',
       env: 'STORM_CHANNEL_PUBLISHED',
       arg: 'TIME',
-      help: 'publication time, YYYY-MM-DDThh:mm:ssZ (default: SOURCE_DATE_EPOCH, else the earlier feed\'s in DIR when unchanged, else now); subscribers refuse a feed older than theirs',
+      help: "publication time, YYYY-MM-DDThh:mm:ssZ (default: SOURCE_DATE_EPOCH, else the earlier feed's in DIR when unchanged, else now); subscribers refuse a feed older than theirs",
     },
   },
   positionals: ['SRC'],
   required: ['out', 'baseUrl', 'key'],
   usageErrors: ['CHAN_ERR_BASE_URL_INVALID', 'CHAN_ERR_PUBLISHED_INVALID'],
-  schema: Type.Object({ out: Type.String({ minLength: 1 }), baseUrl: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }), published: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+  schema: Type.Object(
+    {
+      out: Type.String({ minLength: 1 }),
+      baseUrl: Type.String({ minLength: 1 }),
+      key: Type.String({ minLength: 1 }),
+      published: Type.Optional(Type.String({ minLength: 1 })),
+    },
+    { additionalProperties: false },
+  ),
   async run(v, p, io) {
     const published = typeof v['published'] === 'string' ? { published: v['published'] } : {};
-    const r = await buildChannel({ src: p['SRC'] as string, out: v['out'] as string, baseUrl: v['baseUrl'] as string, keyPath: v['key'] as string, log: io.out, ...published });
+    const r = await buildChannel({
+      src: p['SRC'] as string,
+      out: v['out'] as string,
+      baseUrl: v['baseUrl'] as string,
+      keyPath: v['key'] as string,
+      log: io.out,
+      ...published,
+    });
     io.out(`built ${r.feed.items.length} appliance versions, ${r.files.length} layer and boot files: ${r.feedPath}`);
   },
 };
@@ -85,7 +101,11 @@ const serve: Command = {
   positionals: ['DIR'],
   required: [],
   schema: Type.Object(
-    { port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }), host: Type.String({ minLength: 1, default: '127.0.0.1' }), quiet: Type.Boolean({ default: false }) },
+    {
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+      host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+      quiet: Type.Boolean({ default: false }),
+    },
     { additionalProperties: false },
   ),
   async run(v, p, io) {

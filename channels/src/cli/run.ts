@@ -55,13 +55,20 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
   }
 }
 
-function parse(cmd: Command, argv: readonly string[], env: NodeJS.ProcessEnv): 'help' | { values: Record<string, unknown>; positionals: Record<string, string> } {
+function parse(
+  cmd: Command,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): 'help' | { values: Record<string, unknown>; positionals: Record<string, string> } {
   const { values, positionals, help } = readOptions(cmd.options, argv, env);
   if (help) return 'help';
-  const missing = cmd.required.filter((k) => values[k] === undefined).map((k) => `--${cmd.options[k]?.flag} ${cmd.options[k]?.arg ?? ''}`.trim());
+  const missing = cmd.required
+    .filter((k) => values[k] === undefined)
+    .map((k) => `--${cmd.options[k]?.flag} ${cmd.options[k]?.arg ?? ''}`.trim());
   if (positionals.length < cmd.positionals.length) missing.unshift(...cmd.positionals.slice(positionals.length));
   if (missing.length) throw ChanErr.CHAN_ERR_USAGE(`missing ${missing.join(', ')}`);
-  if (positionals.length > cmd.positionals.length) throw ChanErr.CHAN_ERR_USAGE(`unexpected argument ${JSON.stringify(positionals[cmd.positionals.length])}`);
+  if (positionals.length > cmd.positionals.length)
+    throw ChanErr.CHAN_ERR_USAGE(`unexpected argument ${JSON.stringify(positionals[cmd.positionals.length])}`);
   const named = Object.fromEntries(cmd.positionals.map((p, i) => [p, positionals[i] as string]));
   return { values: validateConfig(cmd.schema, values) as Record<string, unknown>, positionals: named };
 }

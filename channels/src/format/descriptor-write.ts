@@ -24,7 +24,10 @@ export function renderDescriptor(d: ApplianceDescriptor): Buffer {
   if (d.parameters.length) {
     const params = root.ele('parameters');
     for (const p of d.parameters) {
-      const el = params.ele('parameter', compact({ name: p.name, type: p.type, default: p.default, pattern: p.pattern, min: p.min, max: p.max }));
+      const el = params.ele(
+        'parameter',
+        compact({ name: p.name, type: p.type, default: p.default, pattern: p.pattern, min: p.min, max: p.max }),
+      );
       el.ele('description').txt(p.description);
     }
   }
@@ -34,7 +37,11 @@ export function renderDescriptor(d: ApplianceDescriptor): Buffer {
   }
   if (d.records.length) {
     const records = root.ele('records');
-    for (const r of d.records) records.ele('record', compact({ type: r.type, name: r.name, value: r.value, ttl: r.ttl, priority: r.priority, weight: r.weight, port: r.port }));
+    for (const r of d.records)
+      records.ele(
+        'record',
+        compact({ type: r.type, name: r.name, value: r.value, ttl: r.ttl, priority: r.priority, weight: r.weight, port: r.port }),
+      );
   }
   if (d.principals?.length) {
     const principals = root.ele('principals');

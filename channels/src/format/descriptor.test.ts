@@ -17,8 +17,15 @@ const sample: ApplianceDescriptor = {
   vcpus: 1,
   layers: [
     {
-      kind: 'os', format: 'squashfs', size: 4096, sha256: sha('a'), url: 'https://ch.example/layers/a.squashfs',
-      boot: { kernel: { size: 10, sha256: sha('b'), url: 'https://ch.example/boot/b' }, initrd: { size: 20, sha256: sha('c'), url: 'https://ch.example/boot/c' } },
+      kind: 'os',
+      format: 'squashfs',
+      size: 4096,
+      sha256: sha('a'),
+      url: 'https://ch.example/layers/a.squashfs',
+      boot: {
+        kernel: { size: 10, sha256: sha('b'), url: 'https://ch.example/boot/b' },
+        initrd: { size: 20, sha256: sha('c'), url: 'https://ch.example/boot/c' },
+      },
     },
     { kind: 'appliance', format: 'squashfs', size: 8192, sha256: sha('d'), url: 'https://ch.example/layers/d.squashfs' },
     { kind: 'deployment', format: 'squashfs', size: 4096, sha256: sha('e'), url: 'https://ch.example/layers/e.squashfs' },
@@ -64,7 +71,14 @@ describe('parseDescriptor', () => {
   });
 
   it('reads a minimal os-only appliance', () => {
-    const d: ApplianceDescriptor = { ...sample, upgradesFrom: undefined, layers: [sample.layers[0]!], parameters: [], config: [], records: [] };
+    const d: ApplianceDescriptor = {
+      ...sample,
+      upgradesFrom: undefined,
+      layers: [sample.layers[0]!],
+      parameters: [],
+      config: [],
+      records: [],
+    };
     delete (d as { upgradesFrom?: string }).upgradesFrom;
     delete (d as { principals?: string[] }).principals;
     expect(xml(d)).not.toContain('principals');
@@ -74,15 +88,24 @@ describe('parseDescriptor', () => {
   it('checks the bytes against the signed feed item', () => {
     const bytes = renderDescriptor(sample);
     const item: FeedItem = {
-      name: 'hello-web', version: '1.1.0', upgradesFrom: '1.0.0', title: 't', description: 'd', pubDate: '2024-02-01T00:00:00Z',
-      guid: 'urn:storm:appliance:hello-web:1.1.0', link: 'https://ch.example/x',
+      name: 'hello-web',
+      version: '1.1.0',
+      upgradesFrom: '1.0.0',
+      title: 't',
+      description: 'd',
+      pubDate: '2024-02-01T00:00:00Z',
+      guid: 'urn:storm:appliance:hello-web:1.1.0',
+      link: 'https://ch.example/x',
       descriptor: { url: 'https://ch.example/x', size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') },
     };
     expect(parseDescriptor(bytes, { item }).name).toBe('hello-web');
     expect(() => parseDescriptor(bytes, { item: { ...item, descriptor: { ...item.descriptor, sha256: sha('0') } } })).toThrow(/sha256/);
     expect(() => parseDescriptor(bytes, { item: { ...item, descriptor: { ...item.descriptor, size: 1 } } })).toThrow(/bytes/);
     const other = renderDescriptor({ ...sample, version: '1.2.0' });
-    const forged = { ...item, descriptor: { ...item.descriptor, size: other.byteLength, sha256: createHash('sha256').update(other).digest('hex') } };
+    const forged = {
+      ...item,
+      descriptor: { ...item.descriptor, size: other.byteLength, sha256: createHash('sha256').update(other).digest('hex') },
+    };
     expect(() => parseDescriptor(other, { item: forged })).toThrow(/describes hello-web 1.2.0/);
   });
 
@@ -105,10 +128,20 @@ describe('parseDescriptor', () => {
     ['an unknown record type', 'type="MX"', 'type="PTR"', /unknown record type "PTR"/],
     ['an MX without priority', ' priority="10"', '', /priority: required for MX/],
     ['a template naming nothing', '{{port}}', '{{nope}}', /\{\{nope\}\} names no parameter/],
-    ['upgradesFrom not older', '<upgradesFrom>1.0.0</upgradesFrom>', '<upgradesFrom>2.0.0</upgradesFrom>', /upgradesFrom: 2.0.0 is not older/],
+    [
+      'upgradesFrom not older',
+      '<upgradesFrom>1.0.0</upgradesFrom>',
+      '<upgradesFrom>2.0.0</upgradesFrom>',
+      /upgradesFrom: 2.0.0 is not older/,
+    ],
     ['a default breaking its pattern', 'default="Hello"', 'default="Hello!"', /default: does not match pattern/],
     ['an os layer above another', 'kind="deployment"', 'kind="os"', /only one os layer/],
-    ['a kernel on an appliance layer', 'url="https://ch.example/layers/d.squashfs"/>', `url="https://ch.example/layers/d.squashfs"><kernel size="1" sha256="${sha('f')}" url="https://x/k"/><initrd size="1" sha256="${sha('f')}" url="https://x/i"/></layer>`, /only the os layer has a kernel/],
+    [
+      'a kernel on an appliance layer',
+      'url="https://ch.example/layers/d.squashfs"/>',
+      `url="https://ch.example/layers/d.squashfs"><kernel size="1" sha256="${sha('f')}" url="https://x/k"/><initrd size="1" sha256="${sha('f')}" url="https://x/i"/></layer>`,
+      /only the os layer has a kernel/,
+    ],
     ['a wrong namespace', 'xmlns="urn:storm:appliance:1"', 'xmlns="urn:other"', /root element must be <appliance/],
     ['stray text', '<layers>', '<layers>hello', /layers: unexpected text/],
     ['a Kerberos service that is no name', 'service="imap"', 'service="imap/x"', /principal\[2\]\/@service: "imap\/x" does not match/],
@@ -121,6 +154,8 @@ describe('parseDescriptor', () => {
   });
 
   it('rejects a descriptor over the byte cap before parsing it', () => {
-    expect(() => parseDescriptor(`<appliance>${' '.repeat(2000)}</appliance>`, { maxBytes: 1000 })).toThrow(expect.objectContaining({ code: 'CHAN_ERR_TOO_LARGE' }));
+    expect(() => parseDescriptor(`<appliance>${' '.repeat(2000)}</appliance>`, { maxBytes: 1000 })).toThrow(
+      expect.objectContaining({ code: 'CHAN_ERR_TOO_LARGE' }),
+    );
   });
 });

@@ -8,8 +8,21 @@
 import { createHash } from 'node:crypto';
 import { ChanErr } from '../errors.js';
 import {
-  CONFIG_KEY_PATTERN, isCleanText, isName, isSha256, isVersion, KERBEROS_SERVICE_PATTERN, LAYER_KINDS, LIMITS, PARAM_NAME_PATTERN, PARAMETER_TYPES,
-  parseHttpUrl, parseReleased, parseSize, RECORD_NAME_PATTERN, RECORD_TYPES,
+  CONFIG_KEY_PATTERN,
+  isCleanText,
+  isName,
+  isSha256,
+  isVersion,
+  KERBEROS_SERVICE_PATTERN,
+  LAYER_KINDS,
+  LIMITS,
+  PARAM_NAME_PATTERN,
+  PARAMETER_TYPES,
+  parseHttpUrl,
+  parseReleased,
+  parseSize,
+  RECORD_NAME_PATTERN,
+  RECORD_TYPES,
 } from './rules.js';
 import { applianceProblems } from './semantics.js';
 import type { ApplianceDescriptor, ConfigItem, DescriptorLayer, DnsRecord, FeedItem, FileRef, Parameter } from './types.js';
@@ -38,14 +51,16 @@ export function parseDescriptor(input: Uint8Array | string, opts: ParseDescripto
   };
   if (opts.item) checkAgainstItem(input, opts.item, fail);
   const root = parseXmlStrict(input, { what, maxBytes: opts.maxBytes ?? DEFAULT_MAX_DESCRIPTOR_BYTES });
-  if (root.uri !== DESCRIPTOR_NS || root.local !== 'appliance') fail(`root element must be <appliance xmlns="${DESCRIPTOR_NS}">, found <${root.name}> in ${root.uri || 'no namespace'}`);
+  if (root.uri !== DESCRIPTOR_NS || root.local !== 'appliance')
+    fail(`root element must be <appliance xmlns="${DESCRIPTOR_NS}">, found <${root.name}> in ${root.uri || 'no namespace'}`);
   const d = readAppliance(root, fail);
   const problems = applianceProblems({ ...d, layers: d.layers.map((l) => ({ kind: l.kind, hasBoot: l.boot !== undefined })) });
   if (problems.length) fail(problems.join('; '));
   if (opts.item) {
     const it = opts.item;
     if (d.name !== it.name || d.version !== it.version) fail(`describes ${d.name} ${d.version}, the feed item is ${it.name} ${it.version}`);
-    if (d.upgradesFrom !== it.upgradesFrom) fail(`upgradesFrom ${d.upgradesFrom ?? 'none'} differs from the feed item's ${it.upgradesFrom ?? 'none'}`);
+    if (d.upgradesFrom !== it.upgradesFrom)
+      fail(`upgradesFrom ${d.upgradesFrom ?? 'none'} differs from the feed item's ${it.upgradesFrom ?? 'none'}`);
   }
   return d;
 }
@@ -64,7 +79,13 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
   if (!isName(name)) fail(`${a.at('name')}: ${JSON.stringify(name)} is not a valid appliance name`);
   const version = a.req('version');
   if (!isVersion(version)) fail(`${a.at('version')}: ${JSON.stringify(version)} is not a valid version`);
-  const c = readChildren(root, DESCRIPTOR_NS, path, ['title', 'description', 'released', 'upgradesFrom', 'resources', 'layers', 'parameters', 'config', 'records', 'principals'], fail);
+  const c = readChildren(
+    root,
+    DESCRIPTOR_NS,
+    path,
+    ['title', 'description', 'released', 'upgradesFrom', 'resources', 'layers', 'parameters', 'config', 'records', 'principals'],
+    fail,
+  );
   const text = (local: string, max: number, optional = false): string | undefined => {
     const el = optional ? c.opt(local) : c.one(local);
     if (!el) return undefined;
@@ -76,7 +97,8 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
   const date = parseReleased(released);
   if (!date) fail(`${path}/released: ${JSON.stringify(released)} is not a date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)`);
   const upgradesFrom = text('upgradesFrom', 100, true);
-  if (upgradesFrom !== undefined && !isVersion(upgradesFrom)) fail(`${path}/upgradesFrom: ${JSON.stringify(upgradesFrom)} is not a valid version`);
+  if (upgradesFrom !== undefined && !isVersion(upgradesFrom))
+    fail(`${path}/upgradesFrom: ${JSON.stringify(upgradesFrom)} is not a valid version`);
   const res = readAttrs(c.one('resources'), `${path}/resources`, ['memoryMiB', 'vcpus'], fail);
   const memoryMiB = int(res, 'memoryMiB', LIMITS.memoryMiB.min, LIMITS.memoryMiB.max, fail, true) as number;
   const vcpus = int(res, 'vcpus', LIMITS.vcpus.min, LIMITS.vcpus.max, fail, true) as number;
@@ -126,19 +148,21 @@ function readFileRef(a: Attrs, fail: Fail): FileRef {
 function readLayer(el: XmlElement, path: string, fail: Fail): DescriptorLayer {
   const a = readAttrs(el, path, ['kind', 'format', 'size', 'sha256', 'url'], fail);
   const kind = a.req('kind');
-  if (!(LAYER_KINDS as readonly string[]).includes(kind)) fail(`${a.at('kind')}: unknown kind ${JSON.stringify(kind)} (known: ${LAYER_KINDS.join(', ')})`);
+  if (!(LAYER_KINDS as readonly string[]).includes(kind))
+    fail(`${a.at('kind')}: unknown kind ${JSON.stringify(kind)} (known: ${LAYER_KINDS.join(', ')})`);
   if (a.req('format') !== 'squashfs') fail(`${a.at('format')}: unknown format ${JSON.stringify(a.req('format'))} (known: squashfs)`);
   const file = readFileRef(a, fail);
   const c = readChildren(el, DESCRIPTOR_NS, path, ['kernel', 'initrd'], fail);
   const kernel = c.opt('kernel');
   const initrd = c.opt('initrd');
   if ((kernel === undefined) !== (initrd === undefined)) fail(`${path}: kernel and initrd come together`);
-  const boot = kernel && initrd
-    ? {
-        kernel: readFileRef(readAttrs(kernel, `${path}/kernel`, ['size', 'sha256', 'url'], fail), fail),
-        initrd: readFileRef(readAttrs(initrd, `${path}/initrd`, ['size', 'sha256', 'url'], fail), fail),
-      }
-    : undefined;
+  const boot =
+    kernel && initrd
+      ? {
+          kernel: readFileRef(readAttrs(kernel, `${path}/kernel`, ['size', 'sha256', 'url'], fail), fail),
+          initrd: readFileRef(readAttrs(initrd, `${path}/initrd`, ['size', 'sha256', 'url'], fail), fail),
+        }
+      : undefined;
   return { kind: kind as DescriptorLayer['kind'], format: 'squashfs', ...file, ...(boot ? { boot } : {}) };
 }
 
@@ -147,14 +171,17 @@ function readParameter(el: XmlElement, path: string, fail: Fail): Parameter {
   const name = a.req('name');
   if (!PARAM_NAME_RE.test(name)) fail(`${a.at('name')}: ${JSON.stringify(name)} does not match ${PARAM_NAME_PATTERN}`);
   const type = a.req('type');
-  if (!(PARAMETER_TYPES as readonly string[]).includes(type)) fail(`${a.at('type')}: unknown type ${JSON.stringify(type)} (known: ${PARAMETER_TYPES.join(', ')})`);
+  if (!(PARAMETER_TYPES as readonly string[]).includes(type))
+    fail(`${a.at('type')}: unknown type ${JSON.stringify(type)} (known: ${PARAMETER_TYPES.join(', ')})`);
   const c = readChildren(el, DESCRIPTOR_NS, path, ['description'], fail);
   const description = readText(c.one('description'), `${path}/description`, fail);
   if (!isCleanText(description, LIMITS.textLength)) fail(`${path}/description: too long or has control characters`);
   const raw = a.opt('default');
   let dflt: string | number | boolean | undefined = raw;
-  if (raw !== undefined && type === 'integer') dflt = parseIntIn(raw, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) ?? fail(`${a.at('default')}: not an integer`);
-  if (raw !== undefined && type === 'boolean') dflt = raw === 'true' ? true : raw === 'false' ? false : fail(`${a.at('default')}: not true or false`);
+  if (raw !== undefined && type === 'integer')
+    dflt = parseIntIn(raw, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) ?? fail(`${a.at('default')}: not an integer`);
+  if (raw !== undefined && type === 'boolean')
+    dflt = raw === 'true' ? true : raw === 'false' ? false : fail(`${a.at('default')}: not true or false`);
   if (typeof dflt === 'string' && !isCleanText(dflt, LIMITS.textLength)) fail(`${a.at('default')}: too long or has control characters`);
   const pattern = a.opt('pattern');
   const min = int(a, 'min', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, fail);
@@ -178,7 +205,8 @@ function readConfigItem(el: XmlElement, path: string, fail: Fail): ConfigItem {
   const value = a.req('value');
   if (!isCleanText(value, LIMITS.templateLength)) fail(`${a.at('value')}: too long or has control characters`);
   const description = a.opt('description');
-  if (description !== undefined && !isCleanText(description, LIMITS.textLength)) fail(`${a.at('description')}: too long or has control characters`);
+  if (description !== undefined && !isCleanText(description, LIMITS.textLength))
+    fail(`${a.at('description')}: too long or has control characters`);
   return { key, value, ...(description === undefined ? {} : { description }) };
 }
 
@@ -186,7 +214,8 @@ function readRecord(el: XmlElement, path: string, fail: Fail): DnsRecord {
   const a = readAttrs(el, path, ['type', 'name', 'value', 'ttl', 'priority', 'weight', 'port'], fail);
   if (el.children.length || el.text.trim()) fail(`${path}: must be empty`);
   const type = a.req('type');
-  if (!(RECORD_TYPES as readonly string[]).includes(type)) fail(`${a.at('type')}: unknown record type ${JSON.stringify(type)} (known: ${RECORD_TYPES.join(', ')})`);
+  if (!(RECORD_TYPES as readonly string[]).includes(type))
+    fail(`${a.at('type')}: unknown record type ${JSON.stringify(type)} (known: ${RECORD_TYPES.join(', ')})`);
   const name = a.req('name');
   if (!RECORD_NAME_RE.test(name) || name.length > 253) fail(`${a.at('name')}: ${JSON.stringify(name)} is not a relative DNS name or @`);
   const value = a.req('value');

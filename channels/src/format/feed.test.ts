@@ -47,7 +47,11 @@ describe('parseFeed', () => {
   it('is an ordinary RSS 2.0 feed to rss-parser', async () => {
     const out = await new Parser().parseString(xml());
     expect(out.title).toBe('Test channel');
-    expect(out.items[0]).toMatchObject({ title: 'Hello web 1.1.0', guid: itemGuid('hello-web', '1.1.0'), isoDate: '2024-02-01T00:00:00.000Z' });
+    expect(out.items[0]).toMatchObject({
+      title: 'Hello web 1.1.0',
+      guid: itemGuid('hello-web', '1.1.0'),
+      isoDate: '2024-02-01T00:00:00.000Z',
+    });
     expect(out.items[0]?.link).toMatch(/appliance\.xml$/);
   });
 
@@ -56,17 +60,62 @@ describe('parseFeed', () => {
     ['a float size', '<storm:descriptorSize>1234<', '<storm:descriptorSize>12.5<', /storm:descriptorSize: not a size/],
     ['a missing version', '<storm:version>1.1.0</storm:version>', '', /storm:version: missing/],
     ['an unsafe name', '<storm:name>hello-web</storm:name>', '<storm:name>Hello Web</storm:name>', /not a valid appliance name/],
-    ['a non-http descriptor URL', '<storm:descriptor>https://ch.example/appliances/hello-web/1.1.0', '<storm:descriptor>ftp://ch.example/appliances/hello-web/1.1.0', /storm:descriptor: .* not an absolute http\(s\) URL/],
-    ['an unknown storm field', '<storm:version>1.1.0</storm:version>', '<storm:version>1.1.0</storm:version><storm:evil>x</storm:evil>', /unknown element <storm:evil>/],
-    ['a repeated storm field', '<storm:version>1.1.0</storm:version>', '<storm:version>1.1.0</storm:version><storm:version>9.0.0</storm:version>', /appears twice/],
+    [
+      'a non-http descriptor URL',
+      '<storm:descriptor>https://ch.example/appliances/hello-web/1.1.0',
+      '<storm:descriptor>ftp://ch.example/appliances/hello-web/1.1.0',
+      /storm:descriptor: .* not an absolute http\(s\) URL/,
+    ],
+    [
+      'an unknown storm field',
+      '<storm:version>1.1.0</storm:version>',
+      '<storm:version>1.1.0</storm:version><storm:evil>x</storm:evil>',
+      /unknown element <storm:evil>/,
+    ],
+    [
+      'a repeated storm field',
+      '<storm:version>1.1.0</storm:version>',
+      '<storm:version>1.1.0</storm:version><storm:version>9.0.0</storm:version>',
+      /appears twice/,
+    ],
     ['a storm field with markup', '<storm:name>hello-web</storm:name>', '<storm:name>hello-web<b/></storm:name>', /must be plain text/],
-    ['another prefix for the storm namespace', '<storm:name>hello-web</storm:name>', '<s:name xmlns:s="urn:storm:channel:1">hello-web</s:name>', /prefix storm must be bound/],
-    ['the storm prefix bound elsewhere', '<storm:name>hello-web</storm:name>', '<storm:name xmlns:storm="urn:evil">hello-web</storm:name>', /prefix storm must be bound/],
-    ['a wrong guid', '<guid isPermaLink="false">urn:storm:appliance:hello-web:1.1.0', '<guid isPermaLink="false">urn:other', /guid: expected/],
+    [
+      'another prefix for the storm namespace',
+      '<storm:name>hello-web</storm:name>',
+      '<s:name xmlns:s="urn:storm:channel:1">hello-web</s:name>',
+      /prefix storm must be bound/,
+    ],
+    [
+      'the storm prefix bound elsewhere',
+      '<storm:name>hello-web</storm:name>',
+      '<storm:name xmlns:storm="urn:evil">hello-web</storm:name>',
+      /prefix storm must be bound/,
+    ],
+    [
+      'a wrong guid',
+      '<guid isPermaLink="false">urn:storm:appliance:hello-web:1.1.0',
+      '<guid isPermaLink="false">urn:other',
+      /guid: expected/,
+    ],
     ['a bad pubDate', '<pubDate>Thu, 01 Feb 2024 00:00:00 GMT', '<pubDate>yesterday', /pubDate: "yesterday" is not an RFC 822 date/],
-    ['a publication time not to the second in UTC', '<storm:published>2024-02-03T10:20:30Z', '<storm:published>2024-02-03T10:20:30+01:00', /storm:published: "2024-02-03T10:20:30\+01:00" is not YYYY-MM-DDThh:mm:ssZ/],
-    ['two publication times', '<storm:published>2024-02-03T10:20:30Z</storm:published>', '<storm:published>2024-02-03T10:20:30Z</storm:published><storm:published>2030-01-01T00:00:00Z</storm:published>', /<storm:published> appears twice/],
-    ['a publication time inside an item', '<storm:version>1.1.0</storm:version>', '<storm:version>1.1.0</storm:version><storm:published>2030-01-01T00:00:00Z</storm:published>', /unknown element <storm:published>/],
+    [
+      'a publication time not to the second in UTC',
+      '<storm:published>2024-02-03T10:20:30Z',
+      '<storm:published>2024-02-03T10:20:30+01:00',
+      /storm:published: "2024-02-03T10:20:30\+01:00" is not YYYY-MM-DDThh:mm:ssZ/,
+    ],
+    [
+      'two publication times',
+      '<storm:published>2024-02-03T10:20:30Z</storm:published>',
+      '<storm:published>2024-02-03T10:20:30Z</storm:published><storm:published>2030-01-01T00:00:00Z</storm:published>',
+      /<storm:published> appears twice/,
+    ],
+    [
+      'a publication time inside an item',
+      '<storm:version>1.1.0</storm:version>',
+      '<storm:version>1.1.0</storm:version><storm:published>2030-01-01T00:00:00Z</storm:published>',
+      /unknown element <storm:published>/,
+    ],
     ['upgradesFrom not older', '<storm:upgradesFrom>1.0.0<', '<storm:upgradesFrom>1.1.0<', /upgradesFrom: "1.1.0" is not a version older/],
     ['RSS 0.91', '<rss version="2.0"', '<rss version="0.91"', /root element must be <rss version="2.0">/],
   ])('rejects %s', async (_label, from, to, pattern) => {

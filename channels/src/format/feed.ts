@@ -57,7 +57,8 @@ export async function parseFeed(input: Uint8Array | string, opts: ParseFeedOptio
   }
   const lastBuild = str(out['lastBuildDate'], '/rss/channel/lastBuildDate', fail, 100, true);
   const published = str(out['storm:published'], '/rss/channel/storm:published', fail, 40, true);
-  if (published !== undefined && !parsePublished(published)) fail(`/rss/channel/storm:published: ${JSON.stringify(published)} is not YYYY-MM-DDThh:mm:ssZ`);
+  if (published !== undefined && !parsePublished(published))
+    fail(`/rss/channel/storm:published: ${JSON.stringify(published)} is not YYYY-MM-DDThh:mm:ssZ`);
   return {
     title: str(out.title, '/rss/channel/title', fail, LIMITS.titleLength) as string,
     link: url(out.link, '/rss/channel/link', fail),
@@ -100,7 +101,8 @@ function checkStructure(root: XmlElement, fail: Fail): number {
   const placed = new Set([...channel.children, ...items.flatMap((it) => it.children)].filter((c) => c.uri === FEED_NS));
   walk(root, (el) => {
     // rss-parser keys fields by the prefix as written, so the storm namespace must use `storm:`.
-    if ((el.uri === FEED_NS) !== el.name.startsWith('storm:')) fail(`line ${el.line}: <${el.name}>: the prefix storm must be bound to ${FEED_NS}, and only it`);
+    if ((el.uri === FEED_NS) !== el.name.startsWith('storm:'))
+      fail(`line ${el.line}: <${el.name}>: the prefix storm must be bound to ${FEED_NS}, and only it`);
     if (el.uri === FEED_NS && !placed.has(el)) fail(`line ${el.line}: <${el.name}> is only allowed directly inside <channel> or <item>`);
   });
   return items.length;
@@ -120,14 +122,16 @@ function walk(el: XmlElement, visit: (el: XmlElement) => void): void {
 }
 
 function readItem(it: Record<string, unknown>, path: string, fail: Fail): FeedItem {
-  const s = (key: string, field: string, optional = false, max = 200): string | undefined => str(it[key], `${path}/${field}`, fail, max, optional);
+  const s = (key: string, field: string, optional = false, max = 200): string | undefined =>
+    str(it[key], `${path}/${field}`, fail, max, optional);
   const name = s(stormKey('name'), 'storm:name') as string;
   if (!isName(name)) fail(`${path}/storm:name: ${JSON.stringify(name)} is not a valid appliance name`);
   const version = s(stormKey('version'), 'storm:version') as string;
   if (!isVersion(version)) fail(`${path}/storm:version: ${JSON.stringify(version)} is not a valid version`);
   const at = `${path} (${name} ${version})`;
   const upgradesFrom = s(stormKey('upgradesFrom'), 'storm:upgradesFrom', true);
-  if (upgradesFrom !== undefined && (!isVersion(upgradesFrom) || compareVersions(upgradesFrom, version) >= 0)) fail(`${at}/storm:upgradesFrom: ${JSON.stringify(upgradesFrom)} is not a version older than ${version}`);
+  if (upgradesFrom !== undefined && (!isVersion(upgradesFrom) || compareVersions(upgradesFrom, version) >= 0))
+    fail(`${at}/storm:upgradesFrom: ${JSON.stringify(upgradesFrom)} is not a version older than ${version}`);
   const size = parseSize(s(stormKey('descriptorSize'), 'storm:descriptorSize') as string);
   if (size === undefined) fail(`${at}/storm:descriptorSize: not a size in bytes`);
   const sha256 = s(stormKey('descriptorSha256'), 'storm:descriptorSha256') as string;
@@ -163,6 +167,7 @@ function url(v: unknown, path: string, fail: Fail): string {
 /** RFC 822 date (as RSS has it) to ISO 8601 UTC. */
 function date(s: string, path: string, fail: Fail): string {
   const d = new Date(s);
-  if (!/^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}(:\d{2})? ([A-Z]{1,3}|[+-]\d{4})$/.test(s) || Number.isNaN(d.getTime())) fail(`${path}: ${JSON.stringify(s)} is not an RFC 822 date`);
+  if (!/^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}(:\d{2})? ([A-Z]{1,3}|[+-]\d{4})$/.test(s) || Number.isNaN(d.getTime()))
+    fail(`${path}: ${JSON.stringify(s)} is not an RFC 822 date`);
   return d.toISOString().replace('.000Z', 'Z');
 }

@@ -28,13 +28,15 @@ export const EXTERNAL_DTD = `<?xml version="1.0"?>
 `;
 
 /** Entity references with no declaration: must not expand to anything. */
-export const UNDECLARED_ENTITY = '<rss version="2.0"><channel><title>&xxe;</title><link>http://x/</link><description>x</description></channel></rss>';
+export const UNDECLARED_ENTITY =
+  '<rss version="2.0"><channel><title>&xxe;</title><link>http://x/</link><description>x</description></channel></rss>';
 
 export const PROTO_ELEMENT = `<rss version="2.0"><channel><title>t</title><link>http://x/</link><description>x</description>
 <__proto__><polluted>yes</polluted></__proto__>
 <item><title>i</title><__proto__ polluted="yes"/></item></channel></rss>`;
 
-export const PROTO_ATTRIBUTE = '<rss version="2.0" __proto__="x"><channel><title>t</title><link>http://x/</link><description>x</description></channel></rss>';
+export const PROTO_ATTRIBUTE =
+  '<rss version="2.0" __proto__="x"><channel><title>t</title><link>http://x/</link><description>x</description></channel></rss>';
 
 export const CONSTRUCTOR_ELEMENT = `<rss version="2.0"><channel><title>t</title><link>http://x/</link><description>x</description>
 <constructor><prototype><polluted>yes</polluted></prototype></constructor></channel></rss>`;

@@ -23,7 +23,8 @@ describe('format rules', () => {
   it('accepts absolute http(s) URLs without credentials only', () => {
     expect(parseHttpUrl('https://ch.example/a b')).toBeUndefined();
     expect(parseHttpUrl('http://127.0.0.1:8080/x.xml')).toBe('http://127.0.0.1:8080/x.xml');
-    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', '/relative', 'https://user:pw@h/', 'data:,x']) expect(parseHttpUrl(bad)).toBeUndefined();
+    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', '/relative', 'https://user:pw@h/', 'data:,x'])
+      expect(parseHttpUrl(bad)).toBeUndefined();
   });
 
   it('reads released dates strictly', () => {
@@ -41,7 +42,9 @@ describe('format rules', () => {
     expect(checkPattern('a'.repeat(300))).toMatch(/longer than/);
     // Read by the linear-time engine: what needs backtracking is refused when the descriptor is read, saying why.
     expect(checkPattern('(a+)+')).toBeUndefined();
-    expect(checkPattern('(a)\\1')).toMatch(/^pattern backreferences \(\\1, \\k<name>\) are not supported: they need a backtracking engine$/);
+    expect(checkPattern('(a)\\1')).toMatch(
+      /^pattern backreferences \(\\1, \\k<name>\) are not supported: they need a backtracking engine$/,
+    );
     expect(checkPattern('a(?=b)')).toMatch(/^pattern lookahead and lookbehind .* are not supported/);
     expect(checkPattern('(a{50}){50}')).toMatch(/^pattern too complex: its repetitions need 2500 states/);
   });

@@ -142,7 +142,9 @@ export function checkTemplate(template: string, parameters: readonly string[]): 
   const names = templateNames(template);
   if (!Array.isArray(names)) return names.error;
   const unknown = names.find((n) => !parameters.includes(n) && !(INSTANCE_VARIABLES as readonly string[]).includes(n));
-  return unknown === undefined ? undefined : `placeholder {{${unknown}}} names no parameter and no instance variable (${INSTANCE_VARIABLES.join(', ')})`;
+  return unknown === undefined
+    ? undefined
+    : `placeholder {{${unknown}}} names no parameter and no instance variable (${INSTANCE_VARIABLES.join(', ')})`;
 }
 
 /**

@@ -25,16 +25,29 @@ export function applianceProblems(a: ApplianceShape): string[] {
   problems.push(...layerProblems(a.layers));
   problems.push(...parameterProblems(a.parameters));
   const names = a.parameters.map((p) => p.name);
-  problems.push(...uniqueProblems(a.config.map((c) => c.key), '/config', 'key'));
+  problems.push(
+    ...uniqueProblems(
+      a.config.map((c) => c.key),
+      '/config',
+      'key',
+    ),
+  );
   a.config.forEach((c, i) => {
     const p = checkTemplate(c.value, names);
     if (p) problems.push(`/config/${i}/value: ${p}`);
   });
   for (const [i, r] of a.records.entries()) problems.push(...recordProblems(r, `/records/${i}`, names));
   const principals = a.principals ?? [];
-  problems.push(...uniqueProblems(principals.map((s) => s.toLowerCase()), '/principals', 'service'));
+  problems.push(
+    ...uniqueProblems(
+      principals.map((s) => s.toLowerCase()),
+      '/principals',
+      'service',
+    ),
+  );
   principals.forEach((s, i) => {
-    if ((RESERVED_KERBEROS_SERVICES as readonly string[]).includes(s.toLowerCase())) problems.push(`/principals/${i}: ${s} is reserved (every instance has host/; krbtgt, kadmin and K belong to the KDC)`);
+    if ((RESERVED_KERBEROS_SERVICES as readonly string[]).includes(s.toLowerCase()))
+      problems.push(`/principals/${i}: ${s} is reserved (every instance has host/; krbtgt, kadmin and K belong to the KDC)`);
   });
   return problems;
 }
@@ -56,11 +69,16 @@ function layerProblems(layers: ApplianceShape['layers']): string[] {
 }
 
 function parameterProblems(params: readonly Parameter[]): string[] {
-  const problems = uniqueProblems(params.map((p) => p.name), '/parameters', 'name');
+  const problems = uniqueProblems(
+    params.map((p) => p.name),
+    '/parameters',
+    'name',
+  );
   params.forEach((p, i) => {
     const at = `/parameters/${i}`;
     if (p.pattern !== undefined && p.type !== 'string') problems.push(`${at}/pattern: only string parameters have a pattern`);
-    if ((p.min !== undefined || p.max !== undefined) && p.type !== 'integer') problems.push(`${at}: only integer parameters have min and max`);
+    if ((p.min !== undefined || p.max !== undefined) && p.type !== 'integer')
+      problems.push(`${at}: only integer parameters have min and max`);
     if (p.min !== undefined && p.max !== undefined && p.min > p.max) problems.push(`${at}: min ${p.min} is above max ${p.max}`);
     const patternProblem = p.pattern === undefined ? undefined : checkPattern(p.pattern);
     if (patternProblem) problems.push(`${at}/pattern: ${patternProblem}`);

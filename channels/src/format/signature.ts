@@ -15,8 +15,10 @@ export const SIGNATURE_BYTES = 64;
 /** Throws CHAN_ERR_SIGNATURE_INVALID unless `sig` is the publisher's signature of exactly `feed`. */
 export function verifyFeedSignature(feed: Uint8Array, sig: Uint8Array, publicKeyPem: string | KeyObject): void {
   const key = typeof publicKeyPem === 'string' ? readPublicKey(publicKeyPem) : publicKeyPem;
-  if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') throw ChanErr.CHAN_ERR_KEY_INVALID('the pinned key is not an Ed25519 public key');
-  if (sig.byteLength !== SIGNATURE_BYTES) throw ChanErr.CHAN_ERR_SIGNATURE_INVALID(`signature is ${sig.byteLength} bytes, an Ed25519 signature is ${SIGNATURE_BYTES}`);
+  if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519')
+    throw ChanErr.CHAN_ERR_KEY_INVALID('the pinned key is not an Ed25519 public key');
+  if (sig.byteLength !== SIGNATURE_BYTES)
+    throw ChanErr.CHAN_ERR_SIGNATURE_INVALID(`signature is ${sig.byteLength} bytes, an Ed25519 signature is ${SIGNATURE_BYTES}`);
   if (!verify(null, feed, key, sig)) throw ChanErr.CHAN_ERR_SIGNATURE_INVALID(`not signed by the key ${publicKeyFingerprint(key)}`);
 }
 

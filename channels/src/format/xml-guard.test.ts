@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { BILLION_LAUGHS, CONSTRUCTOR_ELEMENT, EXTERNAL_DTD, PROCESSING_INSTRUCTION, PROTO_ATTRIBUTE, PROTO_ELEMENT, UNDECLARED_ENTITY, XXE } from './hostile.js';
+import {
+  BILLION_LAUGHS,
+  CONSTRUCTOR_ELEMENT,
+  EXTERNAL_DTD,
+  PROCESSING_INSTRUCTION,
+  PROTO_ATTRIBUTE,
+  PROTO_ELEMENT,
+  UNDECLARED_ENTITY,
+  XXE,
+} from './hostile.js';
 import { parseXmlStrict } from './xml-guard.js';
 
 const opts = { what: 'doc', maxBytes: 1 << 20 };
@@ -14,7 +23,10 @@ const code = (fn: () => unknown): string | undefined => {
 
 describe('parseXmlStrict', () => {
   it('builds a namespace-aware tree with attributes in a Map', () => {
-    const root = parseXmlStrict('<?xml version="1.0" encoding="UTF-8"?><a xmlns:s="urn:s" x="1"><s:b>t&amp;&#65;<![CDATA[<c>]]></s:b></a>', opts);
+    const root = parseXmlStrict(
+      '<?xml version="1.0" encoding="UTF-8"?><a xmlns:s="urn:s" x="1"><s:b>t&amp;&#65;<![CDATA[<c>]]></s:b></a>',
+      opts,
+    );
     expect(root.local).toBe('a');
     expect(root.attributes).toEqual(new Map([['x', '1']]));
     expect(root.children[0]).toMatchObject({ uri: 'urn:s', local: 'b', name: 's:b', text: 't&A<c>' });

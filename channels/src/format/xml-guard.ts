@@ -73,9 +73,12 @@ function parseTree(text: string, opts: XmlGuardOptions): XmlElement {
 
   parser.on('error', (err) => fail(ChanErr.CHAN_ERR_XML_MALFORMED, err.message.replace(/^undefined:\d+:\d+: /, '')));
   parser.on('doctype', () => fail(ChanErr.CHAN_ERR_XML_FORBIDDEN, 'DOCTYPE is not allowed'));
-  parser.on('processinginstruction', (pi) => fail(ChanErr.CHAN_ERR_XML_FORBIDDEN, `processing instruction <?${pi.target}?> is not allowed`));
+  parser.on('processinginstruction', (pi) =>
+    fail(ChanErr.CHAN_ERR_XML_FORBIDDEN, `processing instruction <?${pi.target}?> is not allowed`),
+  );
   parser.on('xmldecl', (decl) => {
-    if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding)) fail(ChanErr.CHAN_ERR_XML_FORBIDDEN, `encoding ${decl.encoding} is not allowed (UTF-8 only)`);
+    if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding))
+      fail(ChanErr.CHAN_ERR_XML_FORBIDDEN, `encoding ${decl.encoding} is not allowed (UTF-8 only)`);
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
     if (++count > maxElements) fail(ChanErr.CHAN_ERR_TOO_LARGE, `more than ${maxElements} elements`);
@@ -107,5 +110,6 @@ function parseTree(text: string, opts: XmlGuardOptions): XmlElement {
 }
 
 function checkName(prefix: string, local: string, kind: string, fail: (f: ErrorFactory, m: string) => never): void {
-  if (FORBIDDEN_NAMES.has(local) || FORBIDDEN_NAMES.has(prefix)) fail(ChanErr.CHAN_ERR_XML_FORBIDDEN, `${kind} name ${prefix ? `${prefix}:` : ''}${local} is not allowed`);
+  if (FORBIDDEN_NAMES.has(local) || FORBIDDEN_NAMES.has(prefix))
+    fail(ChanErr.CHAN_ERR_XML_FORBIDDEN, `${kind} name ${prefix ? `${prefix}:` : ''}${local} is not allowed`);
 }

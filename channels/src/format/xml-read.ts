@@ -31,7 +31,8 @@ export interface Children {
 export function readChildren(el: XmlElement, ns: string, path: string, allowed: readonly string[], fail: Fail): Children {
   if (el.text.trim() !== '') fail(`${path}: unexpected text`);
   for (const c of el.children) {
-    if (c.uri !== ns || !allowed.includes(c.local)) fail(`${path}: unexpected element <${c.name}>${c.uri !== ns ? ` (namespace ${c.uri || 'none'})` : ''}`);
+    if (c.uri !== ns || !allowed.includes(c.local))
+      fail(`${path}: unexpected element <${c.name}>${c.uri !== ns ? ` (namespace ${c.uri || 'none'})` : ''}`);
   }
   const all = (local: string): XmlElement[] => el.children.filter((c) => c.local === local);
   const opt = (local: string): XmlElement | undefined => {

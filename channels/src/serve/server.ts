@@ -116,12 +116,18 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse, s
     const h = req.headers;
     const ifMatch = h['if-match'];
     const ius = h['if-unmodified-since'];
-    if ((ifMatch !== undefined && !strongMatch(ifMatch, etag)) || (ifMatch === undefined && ius !== undefined && mtime > (httpDateSeconds(ius) ?? Infinity))) {
+    if (
+      (ifMatch !== undefined && !strongMatch(ifMatch, etag)) ||
+      (ifMatch === undefined && ius !== undefined && mtime > (httpDateSeconds(ius) ?? Infinity))
+    ) {
       return plain(res, 412, 'precondition failed');
     }
     const inm = h['if-none-match'];
     const ims = h['if-modified-since'];
-    if ((inm !== undefined && noneMatch(inm, etag)) || (inm === undefined && ims !== undefined && mtime <= (httpDateSeconds(ims) ?? -Infinity))) {
+    if (
+      (inm !== undefined && noneMatch(inm, etag)) ||
+      (inm === undefined && ims !== undefined && mtime <= (httpDateSeconds(ims) ?? -Infinity))
+    ) {
       res.statusCode = 304;
       res.end();
       return;
@@ -224,6 +230,10 @@ function logEntry(req: IncomingMessage, res: ServerResponse, bytes: number): Req
 
 /** One access-log line: `127.0.0.1 "GET /channel.xml" 206 range="bytes=0-99" 100`. */
 export function formatLogEntry(e: RequestLogEntry): string {
-  const extra = [e.range === undefined ? '' : ` range="${e.range}"`, e.ifRange === undefined ? '' : ` if-range=${JSON.stringify(e.ifRange)}`, e.completed ? '' : ' aborted'].join('');
+  const extra = [
+    e.range === undefined ? '' : ` range="${e.range}"`,
+    e.ifRange === undefined ? '' : ` if-range=${JSON.stringify(e.ifRange)}`,
+    e.completed ? '' : ' aborted',
+  ].join('');
   return `${e.remoteAddress} "${e.method} ${e.url}" ${e.status}${extra} ${e.bytes}`;
 }

@@ -58,7 +58,12 @@ async function list(ctx: CliContext, args: readonly string[]): Promise<number> {
   parseCommand(args, {}, { min: 0, max: 0 });
   const { channels } = await ctx.api.get<ChannelList>('/channels');
   const rows = channels.map((c) => [c.id, c.status, c.signed ? 'yes' : 'no', c.title, c.url, relativeTime(c.lastRefresh), c.lastError]);
-  ctx.print(channels, channels.length ? table(['ID', 'STATUS', 'SIGNED', 'TITLE', 'URL', 'LAST REFRESH', 'LAST ERROR'], rows) : 'no channels; storm channel add URL --key FILE subscribes');
+  ctx.print(
+    channels,
+    channels.length
+      ? table(['ID', 'STATUS', 'SIGNED', 'TITLE', 'URL', 'LAST REFRESH', 'LAST ERROR'], rows)
+      : 'no channels; storm channel add URL --key FILE subscribes',
+  );
   return 0;
 }
 
@@ -76,7 +81,10 @@ export const appliances: CommandSpec = {
     }
     const { appliances: list } = await ctx.api.get<{ appliances: readonly ApplianceView[] }>('/appliances');
     const rows = list.map((a) => [a.name, a.version, a.title, formatBytes(a.size), mib(a.memoryMiB), a.cached ? 'yes' : 'no']);
-    ctx.print(list, list.length ? table(['NAME', 'VERSION', 'TITLE', 'SIZE', 'MEMORY', 'CACHED'], rows) : 'no appliances; subscribe to a channel first');
+    ctx.print(
+      list,
+      list.length ? table(['NAME', 'VERSION', 'TITLE', 'SIZE', 'MEMORY', 'CACHED'], rows) : 'no appliances; subscribe to a channel first',
+    );
     return 0;
   },
 };
@@ -90,6 +98,9 @@ function describeAppliance(a: ApplianceView): string {
     ['resources', `${mib(a.memoryMiB)}, ${a.vcpus} vCPU${a.vcpus === 1 ? '' : 's'}`],
     ['size', `${formatBytes(a.size)}, ${a.cached ? 'cached' : 'not cached'}`],
   ]);
-  const layers = table(['ROLE', 'KIND', 'SHA256', 'SIZE', 'CACHED'], a.layers.map((l) => [l.role, l.kind, shortHash(l.sha256), formatBytes(l.size), l.cached ? 'yes' : 'no']));
+  const layers = table(
+    ['ROLE', 'KIND', 'SHA256', 'SIZE', 'CACHED'],
+    a.layers.map((l) => [l.role, l.kind, shortHash(l.sha256), formatBytes(l.size), l.cached ? 'yes' : 'no']),
+  );
   return `${head}\nfiles, in descriptor order (layers bottom to top):\n${layers}\n${describeParams(a.parameters, `${a.name} ${a.version}`)}`;
 }

@@ -35,13 +35,20 @@ examples: storm console web1 --follow
   async run(ctx, args) {
     const { values, positionals } = parseCommand(
       args,
-      { follow: { type: 'boolean', short: 'f' }, bytes: { type: 'string' }, interval: { type: 'string' }, attach: { type: 'boolean' }, takeover: { type: 'boolean' } },
+      {
+        follow: { type: 'boolean', short: 'f' },
+        bytes: { type: 'string' },
+        interval: { type: 'string' },
+        attach: { type: 'boolean' },
+        takeover: { type: 'boolean' },
+      },
       { min: 1, max: 1 },
     );
     const path = `${instancePath(positionals[0]!)}/console`;
     if (values.takeover && !values.attach) throw new UsageError('--takeover goes with --attach');
     if (values.attach) {
-      if (values.follow || values.bytes !== undefined || values.interval !== undefined || ctx.json) throw new UsageError('--attach is a terminal session: --follow, --bytes, --interval and --json do not apply');
+      if (values.follow || values.bytes !== undefined || values.interval !== undefined || ctx.json)
+        throw new UsageError('--attach is a terminal session: --follow, --bytes, --interval and --json do not apply');
       const ws = await ctx.api.webSocket(`${path}/attach${values.takeover ? '?takeover=true' : ''}`);
       return runSerialTerminal({ ws, name: positionals[0]!, stdin: ctx.stdin, out: ctx.out, err: ctx.err });
     }

@@ -13,7 +13,14 @@ export const dhcp: CommandSpec = {
     const [sub, ...rest] = args;
     if (sub !== 'leases' && sub !== undefined) throw new UsageError(`unknown dhcp command ${JSON.stringify(sub)}`);
     parseCommand(rest, {}, { min: 0, max: 0 });
-    printList(ctx, await serviceList(ctx, 'DHCP leases', '/dhcp/leases'), 'no leases', ['ip', 'mac', 'hostname', 'instanceName', 'active', 'expiresAt']);
+    printList(ctx, await serviceList(ctx, 'DHCP leases', '/dhcp/leases'), 'no leases', [
+      'ip',
+      'mac',
+      'hostname',
+      'instanceName',
+      'active',
+      'expiresAt',
+    ]);
     return 0;
   },
 };

@@ -35,7 +35,15 @@ examples:
       case 'ls':
       case undefined:
         parseCommand(rest, {}, { min: 0, max: 0 });
-        printList(ctx, await serviceList(ctx, 'directory users', USERS), 'no users', ['uid', 'cn', 'mail', 'uidNumber', 'gidNumber', 'memberOf', 'hasPassword']);
+        printList(ctx, await serviceList(ctx, 'directory users', USERS), 'no users', [
+          'uid',
+          'cn',
+          'mail',
+          'uidNumber',
+          'gidNumber',
+          'memberOf',
+          'hasPassword',
+        ]);
         return 0;
       case 'add':
         return addUser(ctx, rest);
@@ -84,7 +92,13 @@ async function addUser(ctx: CliContext, args: readonly string[]): Promise<number
 
 export const group: CommandSpec = {
   name: 'group',
-  usage: ['group ls', 'group add NAME [--description TEXT] [--member UID]...', 'group rm NAME [--yes]', 'group member add GROUP UID', 'group member rm GROUP UID'],
+  usage: [
+    'group ls',
+    'group add NAME [--description TEXT] [--member UID]...',
+    'group rm NAME [--yes]',
+    'group member add GROUP UID',
+    'group member rm GROUP UID',
+  ],
   summary: 'directory groups and their members',
   details: 'example: storm group member add admins alice',
   async run(ctx, args) {
@@ -96,8 +110,16 @@ export const group: CommandSpec = {
         printList(ctx, await serviceList(ctx, 'directory groups', GROUPS), 'no groups', ['name', 'gidNumber', 'description', 'members']);
         return 0;
       case 'add': {
-        const { values, positionals } = parseCommand(rest, { description: { type: 'string' }, member: { type: 'string', multiple: true } }, { min: 1, max: 1 });
-        const body = { name: positionals[0], ...(values.description ? { description: values.description } : {}), ...(values.member?.length ? { members: values.member } : {}) };
+        const { values, positionals } = parseCommand(
+          rest,
+          { description: { type: 'string' }, member: { type: 'string', multiple: true } },
+          { min: 1, max: 1 },
+        );
+        const body = {
+          name: positionals[0],
+          ...(values.description ? { description: values.description } : {}),
+          ...(values.member?.length ? { members: values.member } : {}),
+        };
         ctx.print(await serviceCall('directory groups', () => ctx.api.post<unknown>(GROUPS, body)), `added group ${positionals[0]!}`);
         return 0;
       }
@@ -113,7 +135,8 @@ export const group: CommandSpec = {
 
 async function newPassword(ctx: CliContext, prompt: string): Promise<string> {
   const password = await readSecret(ctx, prompt, true);
-  if (!password) throw new UsageError('no password given (on a terminal it is asked for; otherwise pipe it in on stdin, or pass --no-password to add)');
+  if (!password)
+    throw new UsageError('no password given (on a terminal it is asked for; otherwise pipe it in on stdin, or pass --no-password to add)');
   return password;
 }
 

@@ -53,6 +53,9 @@ async function add(ctx: CliContext, args: readonly string[]): Promise<number> {
   const body = { type: type.toUpperCase(), name, value: value.join(' '), ...(ttl === undefined ? {} : { ttl }) };
   const record = await serviceCall(WHAT, () => ctx.api.post<Record<string, unknown>>('/dns/records', body));
   const id = cell(record?.['id']);
-  ctx.print(record, `added ${id ? `record ${id}: ` : ''}${cell(record?.['name']) ?? name} ${body.type} ${cell(record?.['value']) ?? body.value}`);
+  ctx.print(
+    record,
+    `added ${id ? `record ${id}: ` : ''}${cell(record?.['name']) ?? name} ${body.type} ${cell(record?.['value']) ?? body.value}`,
+  );
   return 0;
 }

@@ -21,6 +21,8 @@ describe('doctorText', () => {
         '',
       ].join('\n'),
     );
-    expect(doctorText({ ok: true, checks: [{ scope: 'manager', name: 'ca', status: 'ok', message: 'valid' }] })).toBe('ok    manager  ca  valid\nall checks pass\n');
+    expect(doctorText({ ok: true, checks: [{ scope: 'manager', name: 'ca', status: 'ok', message: 'valid' }] })).toBe(
+      'ok    manager  ca  valid\nall checks pass\n',
+    );
   });
 });

@@ -18,7 +18,7 @@ export function doctorText(report: DoctorReport): string {
 export const doctor: CommandSpec = {
   name: 'doctor',
   usage: ['doctor'],
-  summary: "check the manager and every host: one line each (ok, fail with what to do, skip); exit 1 when any fails",
+  summary: 'check the manager and every host: one line each (ok, fail with what to do, skip); exit 1 when any fails',
   details: `The manager's checks: its data folder and secrets private, the database (sqlite quick_check),
 the CA and CRL validity, the network services it runs accepting connections, the local host
 heartbeating. Each host's: its heartbeat, then the checks its stormd sent with it (libvirt,

@@ -22,7 +22,11 @@ With --json: one JSON object per line ({ id, at, type, data }); with --recent, a
 
 example: storm events --type instance --type host`,
   async run(ctx, args) {
-    const { values } = parseCommand(args, { type: { type: 'string', multiple: true, short: 't' }, recent: { type: 'string' } }, { min: 0, max: 0 });
+    const { values } = parseCommand(
+      args,
+      { type: { type: 'string', multiple: true, short: 't' }, recent: { type: 'string' } },
+      { min: 0, max: 0 },
+    );
     const types = values.type ?? [];
     const recent = intFlag(values.recent, 'recent', 1, 2000);
     return recent === undefined ? follow(ctx, types) : showRecent(ctx, types, recent);
@@ -75,7 +79,9 @@ async function follow(ctx: CliContext, types: readonly string[]): Promise<number
       // A refusal (bad token, bad filter), or no manager at all at the start, will not get better by retrying.
       if (!connected || (err instanceof ApiError && err.status >= 400)) throw err;
       if (stop.aborted) break;
-      ctx.err.write(`storm: ${err instanceof ApiError ? `${err.code}: ` : ''}${err instanceof Error ? err.message : String(err)}; reconnecting in ${retryMs / 1000}s\n`);
+      ctx.err.write(
+        `storm: ${err instanceof ApiError ? `${err.code}: ` : ''}${err instanceof Error ? err.message : String(err)}; reconnecting in ${retryMs / 1000}s\n`,
+      );
     }
     await sleep(retryMs, stop);
     retryMs = Math.min(30_000, retryMs * 2);

@@ -13,7 +13,8 @@ import { pkiBundle } from './pki-bundle.js';
 export const hostPath = (host: string): string => `/hosts/${encodeURIComponent(host)}`;
 
 /** `4.0 GiB free of 8.0 GiB` style capacity, `-` before the first heartbeat. */
-const capacity = (h: HostView): string | undefined => (h.memoryMiB === null ? undefined : `${mib(h.freeMemoryMiB) ?? '?'} free of ${mib(h.memoryMiB)}`);
+const capacity = (h: HostView): string | undefined =>
+  h.memoryMiB === null ? undefined : `${mib(h.freeMemoryMiB) ?? '?'} free of ${mib(h.memoryMiB)}`;
 
 export const hosts: CommandSpec = {
   name: 'hosts',
@@ -26,11 +27,25 @@ the table; storm doctor says what to do.
 example: storm hosts --json`,
   async run(ctx, args) {
     parseCommand(args, {}, { min: 0, max: 0 });
-    const [{ hosts: list }, instances] = await Promise.all([ctx.api.get<{ hosts: HostView[] }>('/hosts'), allPages<InstanceView>(ctx.api, '/instances', 'instances')]);
+    const [{ hosts: list }, instances] = await Promise.all([
+      ctx.api.get<{ hosts: HostView[] }>('/hosts'),
+      allPages<InstanceView>(ctx.api, '/instances', 'instances'),
+    ]);
     const count = (id: string) => instances.filter((i) => i.host?.id === id).length;
-    const rows = list.map((h) => [h.name, h.status, h.cpus, capacity(h), mib(h.allocatedMemoryMiB), count(h.id), h.hypervisor.uri, relativeTime(h.lastHeartbeat)]);
+    const rows = list.map((h) => [
+      h.name,
+      h.status,
+      h.cpus,
+      capacity(h),
+      mib(h.allocatedMemoryMiB),
+      count(h.id),
+      h.hypervisor.uri,
+      relativeTime(h.lastHeartbeat),
+    ]);
     // Why a host takes no launches, under the table: the reasons are sentences, too long for a column.
-    const why = list.filter((h) => (h.status === 'degraded' || h.status === 'unreachable') && h.lastError).map((h) => `${h.name} is ${h.status}: ${h.lastError}`);
+    const why = list
+      .filter((h) => (h.status === 'degraded' || h.status === 'unreachable') && h.lastError)
+      .map((h) => `${h.name} is ${h.status}: ${h.lastError}`);
     const text = `${table(['NAME', 'STATUS', 'CPUS', 'MEMORY', 'ALLOCATED', 'INSTANCES', 'HYPERVISOR', 'HEARTBEAT'], rows)}${why.length ? `\n${why.join('\n')}\n(storm doctor says what to do)\n` : ''}`;
     ctx.print(list, list.length ? text : 'no hosts; storm host token makes the command that enrols one');
     return 0;
@@ -102,8 +117,17 @@ the manager's CA fingerprint (the token pins it): ${t.caFingerprint}`,
 async function tokens(ctx: CliContext, args: readonly string[]): Promise<number> {
   parseCommand(args, {}, { min: 0, max: 0 });
   const { tokens: list } = await ctx.api.get<{ tokens: readonly TokenView[] }>('/hosts/tokens');
-  const state = (t: (typeof list)[number]) => (t.usedAt ? `used ${relativeTime(t.usedAt)}` : Date.parse(t.expiresAt) < Date.now() ? 'expired' : 'unused');
-  ctx.print(list, list.length ? table(['ID', 'STATE', 'HOST', 'CREATED', 'EXPIRES'], list.map((t) => [t.id, state(t), t.usedByHost, relativeTime(t.createdAt), relativeTime(t.expiresAt)])) : 'no enrolment tokens');
+  const state = (t: (typeof list)[number]) =>
+    t.usedAt ? `used ${relativeTime(t.usedAt)}` : Date.parse(t.expiresAt) < Date.now() ? 'expired' : 'unused';
+  ctx.print(
+    list,
+    list.length
+      ? table(
+          ['ID', 'STATE', 'HOST', 'CREATED', 'EXPIRES'],
+          list.map((t) => [t.id, state(t), t.usedByHost, relativeTime(t.createdAt), relativeTime(t.expiresAt)]),
+        )
+      : 'no enrolment tokens',
+  );
   return 0;
 }
 
@@ -122,7 +146,10 @@ async function showHost(ctx: CliContext, args: readonly string[]): Promise<numbe
       ['hypervisor', h.hypervisor.uri ? `${h.hypervisor.uri}${h.hypervisor.domainType ? ` (${h.hypervisor.domainType})` : ''}` : undefined],
       ['heartbeat', relativeTime(h.lastHeartbeat)],
       ['enrolled', relativeTime(h.createdAt)],
-      ['certificate', `${h.certificate.serial}, expires ${relativeTime(h.certificate.notAfter)}${h.certificate.renewalPending ? ' (renewed; the host has not used the new one yet)' : ''}`],
+      [
+        'certificate',
+        `${h.certificate.serial}, expires ${relativeTime(h.certificate.notAfter)}${h.certificate.renewalPending ? ' (renewed; the host has not used the new one yet)' : ''}`,
+      ],
       ['last error', h.lastError],
     ]) + healthText(h),
   );
@@ -133,7 +160,10 @@ async function showHost(ctx: CliContext, args: readonly string[]): Promise<numbe
 function healthText(h: HostView): string {
   if (!h.health) return '';
   const width = Math.max(...h.health.checks.map((c) => c.name.length));
-  const lines = h.health.checks.flatMap((c) => [`  ${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.message}`, ...(c.status === 'fail' && c.fix ? [`        ${' '.repeat(width)}  → ${c.fix}`] : [])]);
+  const lines = h.health.checks.flatMap((c) => [
+    `  ${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.message}`,
+    ...(c.status === 'fail' && c.fix ? [`        ${' '.repeat(width)}  → ${c.fix}`] : []),
+  ]);
   return `checks (${relativeTime(h.health.checkedAt)}):\n${lines.join('\n')}\n`;
 }
 
@@ -143,7 +173,11 @@ async function removeHost(ctx: CliContext, args: readonly string[]): Promise<num
   const what = `storm host rm ${positionals[0]!}`;
   assertConfirmable(ctx, yes, what);
   const h = await ctx.api.get<HostView>(hostPath(positionals[0]!));
-  await confirm(ctx, { yes, what, question: `Revoke host ${h.name} (${h.url})? Its certificate goes on the CRL and it takes no new instances.` });
+  await confirm(ctx, {
+    yes,
+    what,
+    question: `Revoke host ${h.name} (${h.url})? Its certificate goes on the CRL and it takes no new instances.`,
+  });
   const revoked = await ctx.api.delete<HostView>(hostPath(h.id));
   ctx.print(revoked, `revoked ${revoked.name}`);
   return 0;

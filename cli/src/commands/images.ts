@@ -15,7 +15,12 @@ export const images: CommandSpec = {
     const { images: list, totalBytes } = await ctx.api.get<{ images: ImageView[]; totalBytes: number }>('/images');
     const usedBy = (i: ImageView) => i.usedBy.map((u) => `${u.name} ${u.version}`).join(', ');
     const rows = list.map((i) => [shortHash(i.sha256), i.kind, formatBytes(i.size), relativeTime(i.cachedAt), usedBy(i)]);
-    ctx.print(list, list.length ? `${table(['SHA256', 'KIND', 'SIZE', 'CACHED', 'USED BY'], rows)}${list.length} files, ${formatBytes(totalBytes)}` : 'the cache is empty; storm pull fills it');
+    ctx.print(
+      list,
+      list.length
+        ? `${table(['SHA256', 'KIND', 'SIZE', 'CACHED', 'USED BY'], rows)}${list.length} files, ${formatBytes(totalBytes)}`
+        : 'the cache is empty; storm pull fills it',
+    );
     return 0;
   },
 };

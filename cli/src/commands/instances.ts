@@ -16,7 +16,8 @@ export function stateText(i: Pick<InstanceView, 'state' | 'desired'>): string {
   return settled && i.state !== i.desired ? `${i.state} (wants ${i.desired})` : i.state;
 }
 
-export const address = (i: Pick<InstanceView, 'ip' | 'fqdn'>): string | undefined => (i.ip && i.fqdn ? `${i.ip} (${i.fqdn})` : (i.ip ?? i.fqdn ?? undefined));
+export const address = (i: Pick<InstanceView, 'ip' | 'fqdn'>): string | undefined =>
+  i.ip && i.fqdn ? `${i.ip} (${i.fqdn})` : (i.ip ?? i.fqdn ?? undefined);
 
 export const ls: CommandSpec = {
   name: 'ls',
@@ -27,8 +28,19 @@ export const ls: CommandSpec = {
     parseCommand(args, {}, { min: 0, max: 0 });
     const instances = await allPages<InstanceView>(ctx.api, '/instances', 'instances');
     // One word per cell: the IP when leased, else the DNS name.
-    const rows = instances.map((i) => [i.name, stateText(i), i.host?.name, i.ip ?? i.fqdn, `${i.appliance} ${i.version}`, mib(i.memoryMiB), relativeTime(i.createdAt)]);
-    ctx.print(instances, instances.length ? table(['NAME', 'STATE', 'HOST', 'ADDRESS', 'APPLIANCE', 'MEMORY', 'CREATED'], rows) : 'no instances');
+    const rows = instances.map((i) => [
+      i.name,
+      stateText(i),
+      i.host?.name,
+      i.ip ?? i.fqdn,
+      `${i.appliance} ${i.version}`,
+      mib(i.memoryMiB),
+      relativeTime(i.createdAt),
+    ]);
+    ctx.print(
+      instances,
+      instances.length ? table(['NAME', 'STATE', 'HOST', 'ADDRESS', 'APPLIANCE', 'MEMORY', 'CREATED'], rows) : 'no instances',
+    );
     return 0;
   },
 };
@@ -51,7 +63,13 @@ export function describeInstance(i: InstanceView, now = Date.now()): string {
   ]);
   const layers = table(
     ['#', 'KIND', 'SHA256', 'SIZE', 'MODE'],
-    i.layers.map((l, n) => [n + 1, l.kind, shortHash(l.sha256), l.size === null ? undefined : formatBytes(l.size), l.writable ? 'rw' : 'ro']),
+    i.layers.map((l, n) => [
+      n + 1,
+      l.kind,
+      shortHash(l.sha256),
+      l.size === null ? undefined : formatBytes(l.size),
+      l.writable ? 'rw' : 'ro',
+    ]),
   );
   const boot = `boot: kernel ${shortHash(i.boot.kernel) ?? '-'}, initrd ${shortHash(i.boot.initrd) ?? '-'}\n`;
   return `${head}\nlayers, bottom to top:\n${layers}${boot}\nguest status: ${describeGuest(i.guestStatus)}`;
@@ -60,7 +78,10 @@ export function describeInstance(i: InstanceView, now = Date.now()): string {
 function describeGuest(status: unknown): string {
   if (status === null || status === undefined) return 'not reported yet\n';
   if (typeof status !== 'object' || Array.isArray(status)) return `${JSON.stringify(status)}\n`;
-  const rows = Object.entries(status).map(([k, v]): [string, string] => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)]);
+  const rows = Object.entries(status).map(([k, v]): [string, string] => [
+    k,
+    typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v),
+  ]);
   return rows.length ? `\n${fields(rows, '  ')}` : 'reported, empty\n';
 }
 
@@ -115,7 +136,11 @@ async function removeInstance(ctx: CliContext, name: string, yes: boolean): Prom
   const what = `storm rm ${name}`;
   assertConfirmable(ctx, yes, what);
   const view = await ctx.api.get<InstanceView>(instancePath(name));
-  await confirm(ctx, { yes, what, question: `Destroy ${view.name} (${view.appliance} ${view.version}${view.host ? ` on ${view.host.name}` : ''}) and its writable layer?` });
+  await confirm(ctx, {
+    yes,
+    what,
+    question: `Destroy ${view.name} (${view.appliance} ${view.version}${view.host ? ` on ${view.host.name}` : ''}) and its writable layer?`,
+  });
   await ctx.api.delete(instancePath(view.id));
   ctx.print({ id: view.id, name: view.name, destroyed: true }, `destroyed ${view.name}`);
   return 0;

@@ -36,10 +36,21 @@ their next password change (storm user passwd): the manager keeps only password 
       `kdc      ${kdc.state}${kdc.pid ? ` (pid ${kdc.pid})` : ''} on ${r.listen}${kdc.since ? `, started ${relativeTime(kdc.since)}` : ''}, restarted ${kdc.restarts} time${kdc.restarts === 1 ? '' : 's'}`,
       ...(kdc.lastError ? [`         last error: ${kdc.lastError}`] : []),
       '',
-      table(['USER', 'PRINCIPAL'], r.users.map((u) => [u.uid, u.principal ?? WHY[u.missing ?? ''] ?? '-'])).trimEnd(),
+      table(
+        ['USER', 'PRINCIPAL'],
+        r.users.map((u) => [u.uid, u.principal ?? WHY[u.missing ?? ''] ?? '-']),
+      ).trimEnd(),
       '',
-      table(['INSTANCE', 'PRINCIPALS'], r.instances.map((i) => [i.name, i.principals.join(' ') || '-'])).trimEnd(),
-      ...(r.usersWithoutPrincipal.length ? ['', `${r.usersWithoutPrincipal.length} user(s) have no principal yet: ${r.usersWithoutPrincipal.join(', ')}; storm user passwd UID gives them one`] : []),
+      table(
+        ['INSTANCE', 'PRINCIPALS'],
+        r.instances.map((i) => [i.name, i.principals.join(' ') || '-']),
+      ).trimEnd(),
+      ...(r.usersWithoutPrincipal.length
+        ? [
+            '',
+            `${r.usersWithoutPrincipal.length} user(s) have no principal yet: ${r.usersWithoutPrincipal.join(', ')}; storm user passwd UID gives them one`,
+          ]
+        : []),
     ];
     ctx.print(r, `${lines.join('\n')}\n`);
     return 0;

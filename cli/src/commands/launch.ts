@@ -56,13 +56,20 @@ example: storm launch hello-web web1 --param greeting=Hi --host host-a`,
       ...(Object.keys(params).length ? { params } : {}),
       ...(values.host ? { host: values.host } : {}),
     };
-    const view = ctx.json ? await ctx.api.post<InstanceView>('/instances', body) : await withProgress(ctx, appliance, name, () => ctx.api.post<InstanceView>('/instances', body));
+    const view = ctx.json
+      ? await ctx.api.post<InstanceView>('/instances', body)
+      : await withProgress(ctx, appliance, name, () => ctx.api.post<InstanceView>('/instances', body));
     ctx.print(view, `${view.name}: ${stateText(view)} on ${view.host?.name ?? 'no host'}, address ${address(view) ?? 'not assigned yet'}`);
     return 0;
   },
 };
 
-async function withProgress(ctx: CliContext, appliance: ApplianceView, name: string, launchIt: () => Promise<InstanceView>): Promise<InstanceView> {
+async function withProgress(
+  ctx: CliContext,
+  appliance: ApplianceView,
+  name: string,
+  launchIt: () => Promise<InstanceView>,
+): Promise<InstanceView> {
   const bar = new PullBar(ctx.err, appliance, true);
   let lastStep: string | undefined;
   let sawStarted: () => void = () => undefined;

@@ -15,13 +15,20 @@ import { instancePath } from './instances.js';
 /** Runs one lifecycle action, telling first whether the instance will be restarted. */
 async function operate(ctx: CliContext, name: string, body: Record<string, unknown>, what: string): Promise<number> {
   const before = await ctx.api.get<InstanceView>(instancePath(name));
-  if (!ctx.json) ctx.err.write(before.state === 'running' ? `${before.name} is running: it is stopped for the ${what} and started again afterwards\n` : `${what} of ${before.name}\n`);
+  if (!ctx.json)
+    ctx.err.write(
+      before.state === 'running'
+        ? `${before.name} is running: it is stopped for the ${what} and started again afterwards\n`
+        : `${what} of ${before.name}\n`,
+    );
   const r = await ctx.api.post<LifecycleAnswer>(`${instancePath(before.id)}/actions`, body);
   const op = r.operation;
   const done = [
     `${before.name}: ${what} done`,
     op.checkpoint ? `checkpoint ${op.checkpoint} recorded before it` : undefined,
-    op.package ? `package ${op.package.name} ${op.package.version} (${shortHash(op.package.sha256)}) published in the local channel` : undefined,
+    op.package
+      ? `package ${op.package.name} ${op.package.version} (${shortHash(op.package.sha256)}) published in the local channel`
+      : undefined,
     `now ${r.appliance} ${r.version}, ${r.state}, ${r.layers.length} layers`,
   ].filter(Boolean);
   ctx.print(r, done.join('\n'));
@@ -50,12 +57,21 @@ export const checkpoints: CommandSpec = {
   summary: "an instance's checkpoints, oldest first: when, why, which appliance version, which layers",
   async run(ctx, args) {
     const { positionals } = parseCommand(args, {}, { min: 1, max: 1 });
-    const { checkpoints: list } = await ctx.api.get<{ checkpoints: readonly CheckpointView[] }>(`${instancePath(positionals[0]!)}/checkpoints`);
+    const { checkpoints: list } = await ctx.api.get<{ checkpoints: readonly CheckpointView[] }>(
+      `${instancePath(positionals[0]!)}/checkpoints`,
+    );
     ctx.print(
       list,
       table(
         ['#', 'ID', 'WHEN', 'APPLIANCE', 'REASON', 'LAYERS'],
-        list.map((c) => [c.seq, c.id, relativeTime(c.createdAt), `${c.appliance} ${c.version}`, c.reason, c.layers.map((l) => l.id ?? `${l.kind}:${shortHash(l.sha256)}`).join(' ')]),
+        list.map((c) => [
+          c.seq,
+          c.id,
+          relativeTime(c.createdAt),
+          `${c.appliance} ${c.version}`,
+          c.reason,
+          c.layers.map((l) => l.id ?? `${l.kind}:${shortHash(l.sha256)}`).join(' '),
+        ]),
       ),
     );
     return 0;

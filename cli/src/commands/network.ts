@@ -22,7 +22,9 @@ function forwardTable(forwards: readonly ForwardView[]): string {
 function uplinkLine(u: UplinkView): string {
   if (u.mode === 'none') return 'none: guests have no way out (storm-manager --uplink nat opens one)';
   const where = `table ${u.table} on ${u.bridge}`;
-  return u.state === 'failed' ? `nat: FAILED (${u.error ?? 'no reason given'}; ${where})` : `nat: ${u.state}, masquerading ${u.network} out through the host's route (${where})`;
+  return u.state === 'failed'
+    ? `nat: FAILED (${u.error ?? 'no reason given'}; ${where})`
+    : `nat: ${u.state}, masquerading ${u.network} out through the host's route (${where})`;
 }
 
 async function show(ctx: CliContext): Promise<number> {
@@ -34,7 +36,9 @@ async function show(ctx: CliContext): Promise<number> {
     `domain    ${net.domain}`,
     `uplink    ${uplinkLine(uplink)}`,
     '',
-    uplink.forwards.length ? forwardTable(uplink.forwards).trimEnd() : `no forwards${uplink.mode === 'nat' ? ' (storm network forward add TCP PORT INSTANCE:PORT opens one)' : ''}`,
+    uplink.forwards.length
+      ? forwardTable(uplink.forwards).trimEnd()
+      : `no forwards${uplink.mode === 'nat' ? ' (storm network forward add TCP PORT INSTANCE:PORT opens one)' : ''}`,
   ];
   ctx.print({ ...net, uplink }, `${lines.join('\n')}\n`);
   return 0;
@@ -67,7 +71,12 @@ async function forward(ctx: CliContext, args: readonly string[]): Promise<number
       const [proto, port, target] = positionals as [string, string, string];
       const at = target.lastIndexOf(':');
       if (at <= 0) throw new UsageError(`expected INSTANCE:PORT, got ${JSON.stringify(target)}`);
-      const body = { protocol: protocolOf(proto), port: portOf(port, 'PORT'), instance: target.slice(0, at), targetPort: portOf(target.slice(at + 1), 'the instance’s port') };
+      const body = {
+        protocol: protocolOf(proto),
+        port: portOf(port, 'PORT'),
+        instance: target.slice(0, at),
+        targetPort: portOf(target.slice(at + 1), 'the instance’s port'),
+      };
       const f = await serviceCall(WHAT, () => ctx.api.post<ForwardView>('/network/forwards', body));
       ctx.print(f, `forwarding ${f.protocol} ${f.port} to ${f.instance}:${f.targetPort} (${f.address ?? 'no address'})\n`);
       return 0;

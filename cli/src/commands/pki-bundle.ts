@@ -23,7 +23,16 @@ export async function pkiBundle(ctx: CliContext, args: readonly string[]): Promi
   // Refuse before the manager issues certificates nobody will keep.
   if (!force) {
     const paths = Object.values(LIBVIRT_BUNDLE_FILES).map((f) => join(dir, f.file));
-    const existing = (await Promise.all(paths.map((p) => access(p).then(() => p, () => undefined)))).filter((p) => p !== undefined);
+    const existing = (
+      await Promise.all(
+        paths.map((p) =>
+          access(p).then(
+            () => p,
+            () => undefined,
+          ),
+        ),
+      )
+    ).filter((p) => p !== undefined);
     if (existing.length) throw cliError('CLI_ERR_EXISTS', `${existing.join(', ')} already exist; pass --force to replace them`);
   }
   const bundle = await ctx.api.post<LibvirtBundle>(`${hostPath(positionals[0]!)}/pki-bundle`);

@@ -23,7 +23,11 @@ export const pull: CommandSpec = {
     const watch = await watchEvents(ctx, ['pull'], (e) => bar.handle(e));
     try {
       const result = await ctx.api.post<PullResult>(path);
-      bar.finish(result.downloadedBytes === 0 ? `already cached (${formatBytes(result.bytes)})` : `pulled ${formatBytes(result.downloadedBytes)} in ${result.files} files, verified`);
+      bar.finish(
+        result.downloadedBytes === 0
+          ? `already cached (${formatBytes(result.bytes)})`
+          : `pulled ${formatBytes(result.downloadedBytes)} in ${result.files} files, verified`,
+      );
       return 0;
     } finally {
       await watch.close();

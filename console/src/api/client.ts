@@ -35,7 +35,10 @@ export function setUnauthorizedHandler(fn: () => void): void {
 }
 
 const isErrorBody = (v: unknown): v is { code: string; message: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { code?: unknown }).code === 'string' && typeof (v as { message?: unknown }).message === 'string';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { code?: unknown }).code === 'string' &&
+  typeof (v as { message?: unknown }).message === 'string';
 
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;

@@ -11,7 +11,9 @@ import { compilePattern, type LinearPattern } from '../../../common/linear-patte
 import type { Parameter } from '../../../manager/protocol/index.js';
 
 export type ParamValue = string | number | boolean;
-export type ParamCheck = { readonly value: ParamValue; readonly problem?: undefined } | { readonly value?: undefined; readonly problem: string };
+export type ParamCheck =
+  | { readonly value: ParamValue; readonly problem?: undefined }
+  | { readonly value?: undefined; readonly problem: string };
 
 const MAX_STRING = 1024;
 

@@ -43,13 +43,34 @@ export function trackPulls(): void {
         set(k, { phase: 'running', bytes: 0, total: num(e.data.total), rate: 0, etaSeconds: null, startedAt: Date.now() });
         break;
       case 'pull.progress':
-        set(k, { ...(prev ?? { startedAt: Date.now() }), phase: 'running', bytes: num(e.data.bytes), total: num(e.data.total), rate: num(e.data.rate), etaSeconds: typeof e.data.etaSeconds === 'number' ? e.data.etaSeconds : null });
+        set(k, {
+          ...(prev ?? { startedAt: Date.now() }),
+          phase: 'running',
+          bytes: num(e.data.bytes),
+          total: num(e.data.total),
+          rate: num(e.data.rate),
+          etaSeconds: typeof e.data.etaSeconds === 'number' ? e.data.etaSeconds : null,
+        });
         break;
       case 'pull.completed':
-        set(k, { ...(prev ?? { startedAt: Date.now(), rate: 0 }), phase: 'done', bytes: num(e.data.total), total: num(e.data.total), etaSeconds: 0, finishedAt: Date.now() });
+        set(k, {
+          ...(prev ?? { startedAt: Date.now(), rate: 0 }),
+          phase: 'done',
+          bytes: num(e.data.total),
+          total: num(e.data.total),
+          etaSeconds: 0,
+          finishedAt: Date.now(),
+        });
         break;
       case 'pull.failed':
-        set(k, { ...(prev ?? { bytes: 0, total: 0, rate: 0, startedAt: Date.now() }), phase: 'failed', etaSeconds: null, finishedAt: Date.now(), code: String(e.data.code ?? ''), error: String(e.data.error ?? '') });
+        set(k, {
+          ...(prev ?? { bytes: 0, total: 0, rate: 0, startedAt: Date.now() }),
+          phase: 'failed',
+          etaSeconds: null,
+          finishedAt: Date.now(),
+          code: String(e.data.code ?? ''),
+          error: String(e.data.error ?? ''),
+        });
         break;
     }
   });

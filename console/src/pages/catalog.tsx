@@ -77,14 +77,26 @@ function VersionRow({ a }: { readonly a: Appliance }) {
         <span class="muted small">
           {mib(a.memoryMiB)} · {a.vcpus} vCPU · {bytes(a.size)}
         </span>
-        <span>{a.cached ? <span class="badge badge-ok">cached</span> : cachedBytes ? <span class="badge badge-busy">partly cached</span> : <span class="badge badge-idle">not cached</span>}</span>
+        <span>
+          {a.cached ? (
+            <span class="badge badge-ok">cached</span>
+          ) : cachedBytes ? (
+            <span class="badge badge-busy">partly cached</span>
+          ) : (
+            <span class="badge badge-idle">not cached</span>
+          )}
+        </span>
         <span class="row-actions">
           {!a.cached ? (
             <button type="button" onClick={() => void start()} disabled={running} aria-label={`Pull ${a.name} ${a.version}`}>
               {running ? 'Pulling…' : 'Pull'}
             </button>
           ) : null}
-          <Link class="button primary" href={`/launch?appliance=${encodeURIComponent(a.name)}&version=${encodeURIComponent(a.version)}&channel=${encodeURIComponent(a.channelId)}`} aria-label={`Launch ${a.name} ${a.version}`}>
+          <Link
+            class="button primary"
+            href={`/launch?appliance=${encodeURIComponent(a.name)}&version=${encodeURIComponent(a.version)}&channel=${encodeURIComponent(a.channelId)}`}
+            aria-label={`Launch ${a.name} ${a.version}`}
+          >
             Launch
           </Link>
         </span>

@@ -30,7 +30,15 @@ function SubscribeForm({ onDone }: { readonly onDone: () => void }) {
       <h2 id="subscribe-title">Subscribe to a channel</h2>
       <ErrorBox error={error} title="Not subscribed" />
       <Field id="channel-url" label="Feed URL">
-        <input id="channel-url" name="url" type="url" required placeholder="https://appliances.example.org/channel.xml" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+        <input
+          id="channel-url"
+          name="url"
+          type="url"
+          required
+          placeholder="https://appliances.example.org/channel.xml"
+          value={url}
+          onInput={(e) => setUrl(e.currentTarget.value)}
+        />
       </Field>
       <Field id="channel-key" label="Publisher key" hint="Pinned at subscription: every refresh must be signed with it.">
         <textarea
@@ -71,7 +79,13 @@ export function ChannelsPage() {
     }
   };
   const remove = async (c: Channel) => {
-    if (await ask.confirm({ title: `Unsubscribe from ${c.title ?? c.url}?`, body: 'Its appliances leave the catalog. Running instances and cached layers stay.', action: 'Unsubscribe' })) {
+    if (
+      await ask.confirm({
+        title: `Unsubscribe from ${c.title ?? c.url}?`,
+        body: 'Its appliances leave the catalog. Running instances and cached layers stay.',
+        action: 'Unsubscribe',
+      })
+    ) {
       await act(c.id, () => api.delete(`/channels/${c.id}`));
     }
   };
@@ -82,7 +96,9 @@ export function ChannelsPage() {
       <SubscribeForm onDone={() => void res.reload()} />
       <ErrorBox error={res.error ?? error} />
       {res.loading && !res.data ? <Empty>Loading channels…</Empty> : null}
-      {res.data && channels.length === 0 ? <Empty>No channels yet. Subscribe to one above; its appliances appear in the catalog.</Empty> : null}
+      {res.data && channels.length === 0 ? (
+        <Empty>No channels yet. Subscribe to one above; its appliances appear in the catalog.</Empty>
+      ) : null}
       {channels.length ? (
         <div class="table-wrap">
           <table>
@@ -113,10 +129,21 @@ export function ChannelsPage() {
                   <td>{ago(c.lastRefresh)}</td>
                   <td class="break">{c.lastError ? <span class="bad-text">{c.lastError}</span> : '—'}</td>
                   <td class="row-actions">
-                    <button type="button" disabled={busy === c.id} onClick={() => void act(c.id, () => api.post(`/channels/${c.id}/refresh`))} aria-label={`Refresh ${c.title ?? c.url}`}>
+                    <button
+                      type="button"
+                      disabled={busy === c.id}
+                      onClick={() => void act(c.id, () => api.post(`/channels/${c.id}/refresh`))}
+                      aria-label={`Refresh ${c.title ?? c.url}`}
+                    >
                       {busy === c.id ? 'Refreshing…' : 'Refresh'}
                     </button>
-                    <button type="button" class="danger-quiet" disabled={busy === c.id} onClick={() => void remove(c)} aria-label={`Unsubscribe from ${c.title ?? c.url}`}>
+                    <button
+                      type="button"
+                      class="danger-quiet"
+                      disabled={busy === c.id}
+                      onClick={() => void remove(c)}
+                      aria-label={`Unsubscribe from ${c.title ?? c.url}`}
+                    >
                       Unsubscribe
                     </button>
                   </td>

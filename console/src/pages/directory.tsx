@@ -27,7 +27,16 @@ function AddUser({ onDone }: { readonly onDone: () => void }) {
       <ErrorBox error={error} title="Not added" />
       <div class="inline-fields wrap">
         <Field id="dir-uid" label="User name" hint="lower-case, starts with a letter">
-          <input id="dir-uid" name="uid" required autocomplete="off" spellcheck={false} value={f.uid} onInput={set('uid')} aria-describedby="dir-uid-hint" />
+          <input
+            id="dir-uid"
+            name="uid"
+            required
+            autocomplete="off"
+            spellcheck={false}
+            value={f.uid}
+            onInput={set('uid')}
+            aria-describedby="dir-uid-hint"
+          />
         </Field>
         <Field id="dir-given" label="Given name">
           <input id="dir-given" name="givenName" autocomplete="off" value={f.givenName} onInput={set('givenName')} />
@@ -39,7 +48,15 @@ function AddUser({ onDone }: { readonly onDone: () => void }) {
           <input id="dir-mail" name="mail" type="email" autocomplete="off" value={f.mail} onInput={set('mail')} />
         </Field>
         <Field id="dir-password" label="Password" hint="at least 8 characters; none: cannot log in yet">
-          <input id="dir-password" name="password" type="password" autocomplete="new-password" value={f.password} onInput={set('password')} aria-describedby="dir-password-hint" />
+          <input
+            id="dir-password"
+            name="password"
+            type="password"
+            autocomplete="new-password"
+            value={f.password}
+            onInput={set('password')}
+            aria-describedby="dir-password-hint"
+          />
         </Field>
       </div>
       <div class="actions">
@@ -56,7 +73,14 @@ export function DirectoryPage() {
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const ask = useConfirm();
   const remove = async (kind: 'users' | 'groups', key: string) => {
-    if (!(await ask.confirm({ title: `Delete ${kind === 'users' ? 'user' : 'group'} ${key}?`, body: 'Appliances stop accepting it at once.', action: 'Delete' }))) return;
+    if (
+      !(await ask.confirm({
+        title: `Delete ${kind === 'users' ? 'user' : 'group'} ${key}?`,
+        body: 'Appliances stop accepting it at once.',
+        action: 'Delete',
+      }))
+    )
+      return;
     setError(undefined);
     try {
       await api.delete(`/directory/${kind}/${encodeURIComponent(key)}`);
@@ -66,7 +90,12 @@ export function DirectoryPage() {
     setVersion(version + 1);
   };
   const del = (kind: 'users' | 'groups', key: string) => (row: Row) => (
-    <button type="button" class="danger-quiet" onClick={() => void remove(kind, String(row[key]))} aria-label={`Delete ${String(row[key])}`}>
+    <button
+      type="button"
+      class="danger-quiet"
+      onClick={() => void remove(kind, String(row[key]))}
+      aria-label={`Delete ${String(row[key])}`}
+    >
       Delete
     </button>
   );
@@ -75,9 +104,23 @@ export function DirectoryPage() {
       <AddUser onDone={() => setVersion(version + 1)} />
       <ErrorBox error={error} />
       <h2>Users</h2>
-      <ServiceList key={`u${version}`} path="/directory/users" what="directory users" refreshOn={['directory']} preferred={['uid', 'cn', 'mail', 'uidNumber', 'gidNumber', 'memberOf', 'hasPassword']} rowActions={del('users', 'uid')} />
+      <ServiceList
+        key={`u${version}`}
+        path="/directory/users"
+        what="directory users"
+        refreshOn={['directory']}
+        preferred={['uid', 'cn', 'mail', 'uidNumber', 'gidNumber', 'memberOf', 'hasPassword']}
+        rowActions={del('users', 'uid')}
+      />
       <h2>Groups</h2>
-      <ServiceList key={`g${version}`} path="/directory/groups" what="directory groups" refreshOn={['directory']} preferred={['name', 'gidNumber', 'description', 'members']} rowActions={del('groups', 'name')} />
+      <ServiceList
+        key={`g${version}`}
+        path="/directory/groups"
+        what="directory groups"
+        refreshOn={['directory']}
+        preferred={['name', 'gidNumber', 'description', 'members']}
+        rowActions={del('groups', 'name')}
+      />
       {ask.dialog}
     </Page>
   );

@@ -46,13 +46,36 @@ function AddRecord({ onDone }: { readonly onDone: () => void }) {
           </select>
         </Field>
         <Field id="dns-name" label="Name" hint="in the appliance zone; @ is the zone itself">
-          <input id="dns-name" required spellcheck={false} value={name} onInput={(e) => setName(e.currentTarget.value)} aria-describedby="dns-name-hint" />
+          <input
+            id="dns-name"
+            required
+            spellcheck={false}
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            aria-describedby="dns-name-hint"
+          />
         </Field>
         <Field id="dns-value" label="Value" hint={VALUE_HINT[type]}>
-          <input id="dns-value" required spellcheck={false} value={value} onInput={(e) => setValue(e.currentTarget.value)} aria-describedby="dns-value-hint" />
+          <input
+            id="dns-value"
+            required
+            spellcheck={false}
+            value={value}
+            onInput={(e) => setValue(e.currentTarget.value)}
+            aria-describedby="dns-value-hint"
+          />
         </Field>
         <Field id="dns-ttl" label="TTL (s)" hint="empty: the zone's default">
-          <input id="dns-ttl" type="number" min={0} max={604800} step={1} value={ttl} onInput={(e) => setTtl(e.currentTarget.value)} aria-describedby="dns-ttl-hint" />
+          <input
+            id="dns-ttl"
+            type="number"
+            min={0}
+            max={604800}
+            step={1}
+            value={ttl}
+            onInput={(e) => setTtl(e.currentTarget.value)}
+            aria-describedby="dns-ttl-hint"
+          />
         </Field>
       </div>
       <div class="actions">
@@ -70,7 +93,14 @@ export function DnsPage() {
   const ask = useConfirm();
   const remove = async (row: Row) => {
     const what = `${String(row.type)} ${String(row.name)}`;
-    if (!(await ask.confirm({ title: `Remove ${what}?`, body: <p>Resolvers stop getting it once their cached copy expires.</p>, action: 'Remove' }))) return;
+    if (
+      !(await ask.confirm({
+        title: `Remove ${what}?`,
+        body: <p>Resolvers stop getting it once their cached copy expires.</p>,
+        action: 'Remove',
+      }))
+    )
+      return;
     setError(undefined);
     try {
       await api.delete(`/dns/records/${String(row.id)}`);
@@ -91,7 +121,12 @@ export function DnsPage() {
         preferred={['name', 'type', 'value', 'ttl', 'instanceId', 'createdAt']}
         rowActions={(row) =>
           typeof row.id === 'number' ? (
-            <button type="button" class="danger-quiet" onClick={() => void remove(row)} aria-label={`Remove ${String(row.type)} ${String(row.name)}`}>
+            <button
+              type="button"
+              class="danger-quiet"
+              onClick={() => void remove(row)}
+              aria-label={`Remove ${String(row.type)} ${String(row.name)}`}
+            >
               Remove
             </button>
           ) : null

@@ -44,7 +44,9 @@ export function EventsPage() {
     if (paused) return;
     return liveEvents.on([], (e) => {
       if (e.type === RECONNECTED) return;
-      setRows((prev) => (prev.some((r) => r.id === e.id) ? prev : [{ id: e.id, at: e.at, type: e.type, data: e.data }, ...prev].slice(0, KEEP)));
+      setRows((prev) =>
+        prev.some((r) => r.id === e.id) ? prev : [{ id: e.id, at: e.at, type: e.type, data: e.data }, ...prev].slice(0, KEEP),
+      );
     });
   }, [paused]);
 
@@ -74,7 +76,8 @@ export function EventsPage() {
       <ol class="feed" aria-label="Events, newest first">
         {visible.map((r) => (
           <li key={r.id} class={/fail|lost|orphan/.test(r.type) || r.data.state === 'failed' ? 'feed-bad' : ''}>
-            <time dateTime={r.at}>{new Date(r.at).toLocaleTimeString()}</time> <code class="feed-type">{r.type}</code> <span class="feed-data break">{summary(r.data)}</span>
+            <time dateTime={r.at}>{new Date(r.at).toLocaleTimeString()}</time> <code class="feed-type">{r.type}</code>{' '}
+            <span class="feed-data break">{summary(r.data)}</span>
           </li>
         ))}
       </ol>

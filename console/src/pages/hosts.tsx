@@ -25,7 +25,12 @@ function HostCard({ h, instances, onRevoke }: { readonly h: Host; readonly insta
         {h.hypervisor.domainType ? ` (${h.hypervisor.domainType})` : ''}
       </p>
       {total ? (
-        <CapacityBar used={used} total={total} label={`Memory of ${h.name}`} text={`memory: ${mib(used)} used of ${mib(total)}, ${mib(h.allocatedMemoryMiB)} given to instances`} />
+        <CapacityBar
+          used={used}
+          total={total}
+          label={`Memory of ${h.name}`}
+          text={`memory: ${mib(used)} used of ${mib(total)}, ${mib(h.allocatedMemoryMiB)} given to instances`}
+        />
       ) : (
         <p class="muted">No capacity reported yet.</p>
       )}
@@ -74,7 +79,12 @@ export function HostsPage() {
   const revoke = async (h: Host) => {
     const ok = await ask.confirm({
       title: `Revoke ${h.name}?`,
-      body: <p>Its certificate is revoked: the manager stops talking to it and it can never join again with that identity. Its instances become unknown.</p>,
+      body: (
+        <p>
+          Its certificate is revoked: the manager stops talking to it and it can never join again with that identity. Its instances become
+          unknown.
+        </p>
+      ),
       action: `Revoke ${h.name}`,
     });
     if (!ok) return;
@@ -92,7 +102,9 @@ export function HostsPage() {
     <Page title="Hosts">
       <EnrolHost onCreated={() => void tokens.reload()} />
       <ErrorBox error={hosts.error ?? error} />
-      {hosts.data && list.length === 0 ? <Empty>No host has joined yet. Create a token above and run the command on the host.</Empty> : null}
+      {hosts.data && list.length === 0 ? (
+        <Empty>No host has joined yet. Create a token above and run the command on the host.</Empty>
+      ) : null}
       <div class="cards">
         {list.map((h) => (
           <HostCard key={h.id} h={h} instances={count(h.id)} onRevoke={(x) => void revoke(x)} />

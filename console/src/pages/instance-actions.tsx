@@ -8,7 +8,15 @@ import { useAction } from '../ui/use-action.js';
 
 const BUSY = new Set(['launching', 'destroying', 'failed']);
 
-export function InstanceActions({ inst, onDone, after = 'stay' }: { readonly inst: Instance; readonly onDone: () => void; readonly after?: 'stay' | 'list' }) {
+export function InstanceActions({
+  inst,
+  onDone,
+  after = 'stay',
+}: {
+  readonly inst: Instance;
+  readonly onDone: () => void;
+  readonly after?: 'stay' | 'list';
+}) {
   const { running: busy, error, run: runAction } = useAction();
   const ask = useConfirm();
   // Whatever the outcome, the page refreshes the instance.
@@ -19,8 +27,8 @@ export function InstanceActions({ inst, onDone, after = 'stay' }: { readonly ins
       title: `Destroy ${inst.name}?`,
       body: (
         <p>
-          The domain and its writable instance layer on {inst.host?.name ?? 'its host'} are removed for good, with everything written inside it. The
-          appliance's shared layers stay cached.
+          The domain and its writable instance layer on {inst.host?.name ?? 'its host'} are removed for good, with everything written inside
+          it. The appliance's shared layers stay cached.
         </p>
       ),
       action: `Destroy ${inst.name}`,
@@ -42,7 +50,12 @@ export function InstanceActions({ inst, onDone, after = 'stay' }: { readonly ins
         <button type="button" disabled={locked || !running} onClick={() => act('reboot')}>
           {busy === 'reboot' ? 'Rebooting…' : 'Reboot'}
         </button>
-        <button type="button" class="danger" disabled={busy !== undefined || inst.state === 'launching' || inst.state === 'destroying'} onClick={() => void destroy()}>
+        <button
+          type="button"
+          class="danger"
+          disabled={busy !== undefined || inst.state === 'launching' || inst.state === 'destroying'}
+          onClick={() => void destroy()}
+        >
           {busy === 'destroy' ? 'Destroying…' : 'Destroy'}
         </button>
       </div>

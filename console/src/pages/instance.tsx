@@ -19,7 +19,13 @@ function LayerStack({ inst }: { readonly inst: Instance }) {
       {layers.map((l, i) => (
         <li key={`${l.kind}-${i}`} class={`stack-layer stack-${l.kind}${l.writable ? ' stack-rw' : ''}`}>
           <strong>{l.kind}</strong>{' '}
-          <span class="muted small">{l.writable ? 'writable, this instance only' : l.kind === 'frozen' ? `frozen by a checkpoint (${l.id ?? ''}), this instance only` : 'read-only, shared'}</span>
+          <span class="muted small">
+            {l.writable
+              ? 'writable, this instance only'
+              : l.kind === 'frozen'
+                ? `frozen by a checkpoint (${l.id ?? ''}), this instance only`
+                : 'read-only, shared'}
+          </span>
           <span class="stack-meta">
             {l.sha256 ? <code title={l.sha256}>{shortSha(l.sha256)}</code> : null} {l.size !== null ? bytes(l.size) : ''}
           </span>
@@ -51,7 +57,10 @@ export function InstancePage({ id }: { readonly id: string }) {
           <dl class="facts">
             <dt>State</dt>
             <dd>
-              <StateBadge state={inst.state} /> <span class="muted small">wanted {inst.desired}, changed {ago(inst.updatedAt)}</span>
+              <StateBadge state={inst.state} />{' '}
+              <span class="muted small">
+                wanted {inst.desired}, changed {ago(inst.updatedAt)}
+              </span>
             </dd>
             <dt>Appliance</dt>
             <dd>
@@ -95,7 +104,11 @@ export function InstancePage({ id }: { readonly id: string }) {
       <Lifecycle inst={inst} onDone={() => void res.reload()} />
       <section class="card" aria-labelledby="agent-title">
         <h2 id="agent-title">Guest agent</h2>
-        {inst.guestStatus ? <pre class="json">{JSON.stringify(inst.guestStatus, null, 2)}</pre> : <p class="muted">The guest agent has not reported yet.</p>}
+        {inst.guestStatus ? (
+          <pre class="json">{JSON.stringify(inst.guestStatus, null, 2)}</pre>
+        ) : (
+          <p class="muted">The guest agent has not reported yet.</p>
+        )}
       </section>
       <SerialTerminal id={inst.id} name={inst.name} running={inst.state === 'running'} />
       <SerialLog id={inst.id} name={inst.name} />

@@ -32,7 +32,8 @@ export function KerberosPage() {
             {r.kdc.lastError ? <p class="bad-text small break">{r.kdc.lastError}</p> : null}
             {r.usersWithoutPrincipal.length ? (
               <p class="small">
-                {r.usersWithoutPrincipal.length} user(s) from before the realm have no principal yet ({r.usersWithoutPrincipal.join(', ')}): they get one at their next password change.
+                {r.usersWithoutPrincipal.length} user(s) from before the realm have no principal yet ({r.usersWithoutPrincipal.join(', ')}):
+                they get one at their next password change.
               </p>
             ) : null}
           </article>

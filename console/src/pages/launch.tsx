@@ -31,7 +31,12 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
     () => [...(catalog.data?.appliances ?? [])].sort((a, b) => a.name.localeCompare(b.name) || compareVersionsDesc(a.version, b.version)),
     [catalog.data],
   );
-  const wanted = appliances.find((a) => a.name === query.get('appliance') && (!query.get('version') || a.version === query.get('version')) && (!query.get('channel') || a.channelId === query.get('channel')));
+  const wanted = appliances.find(
+    (a) =>
+      a.name === query.get('appliance') &&
+      (!query.get('version') || a.version === query.get('version')) &&
+      (!query.get('channel') || a.channelId === query.get('channel')),
+  );
   const [selected, setSelected] = useState<string>('');
   const appliance = appliances.find((a) => keyOf(a) === selected) ?? wanted ?? appliances[0];
   const [typedName, setName] = useState('');
@@ -49,8 +54,18 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
   const name = nameTouched || !appliance ? typedName : suggestName(appliance.name, taken);
   useEffect(() => setValues({}), [appliance && keyOf(appliance)]);
 
-  if (catalog.error) return <Page title="Launch"><ErrorBox error={catalog.error} /></Page>;
-  if (!catalog.data) return <Page title="Launch"><Empty>Loading the catalog…</Empty></Page>;
+  if (catalog.error)
+    return (
+      <Page title="Launch">
+        <ErrorBox error={catalog.error} />
+      </Page>
+    );
+  if (!catalog.data)
+    return (
+      <Page title="Launch">
+        <Empty>Loading the catalog…</Empty>
+      </Page>
+    );
   if (!appliance) {
     return (
       <Page title="Launch">
@@ -109,7 +124,13 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
           label="Appliance"
           hint={`${appliance.description} ${mib(appliance.memoryMiB)}, ${appliance.vcpus} vCPU, ${bytes(appliance.size)} of layers${appliance.cached ? ', cached' : ', pulled first'}.`}
         >
-          <select id="launch-appliance" name="appliance" value={keyOf(appliance)} onChange={(e) => setSelected(e.currentTarget.value)} aria-describedby="launch-appliance-hint">
+          <select
+            id="launch-appliance"
+            name="appliance"
+            value={keyOf(appliance)}
+            onChange={(e) => setSelected(e.currentTarget.value)}
+            aria-describedby="launch-appliance-hint"
+          >
             {appliances.map((a) => (
               <option key={keyOf(a)} value={keyOf(a)}>
                 {a.title} {a.version} ({a.name}){a.cached ? '' : ' — will be pulled'}
@@ -117,7 +138,12 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
             ))}
           </select>
         </Field>
-        <Field id="launch-name" label="Instance name" hint="Its DNS name and hostname. Lower-case letters, digits and dashes." problem={(submitted || nameTouched) && nameProblem ? nameProblem : undefined}>
+        <Field
+          id="launch-name"
+          label="Instance name"
+          hint="Its DNS name and hostname. Lower-case letters, digits and dashes."
+          problem={(submitted || nameTouched) && nameProblem ? nameProblem : undefined}
+        >
           <input
             id="launch-name"
             name="name"
@@ -137,7 +163,13 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
           <fieldset>
             <legend>Parameters</legend>
             {checks.map(({ p, check }) => (
-              <ParamField key={p.name} p={p} value={values[p.name]} problem={submitted || values[p.name] !== undefined ? check.problem : undefined} onChange={(v) => setValues({ ...values, [p.name]: v })} />
+              <ParamField
+                key={p.name}
+                p={p}
+                value={values[p.name]}
+                problem={submitted || values[p.name] !== undefined ? check.problem : undefined}
+                onChange={(v) => setValues({ ...values, [p.name]: v })}
+              />
             ))}
           </fieldset>
         ) : null}
@@ -146,7 +178,13 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
           label="Host"
           problem={hosts.data && readyHosts.length === 0 ? 'No host is ready: add one on the Hosts page.' : undefined}
         >
-          <select id="launch-host" name="host" value={host} onChange={(e) => setHost(e.currentTarget.value)} aria-describedby="launch-host-hint">
+          <select
+            id="launch-host"
+            name="host"
+            value={host}
+            onChange={(e) => setHost(e.currentTarget.value)}
+            aria-describedby="launch-host-hint"
+          >
             <option value="">Automatic (the host with the most free memory)</option>
             {readyHosts.map((h) => (
               <option key={h.id} value={h.id}>
@@ -162,7 +200,9 @@ export function LaunchPage({ query }: { readonly query: URLSearchParams }) {
           </button>
         </div>
       </form>
-      {pull && (pull.phase === 'running' || launching) ? <PullProgress name={appliance.name} version={appliance.version} pull={pull} /> : null}
+      {pull && (pull.phase === 'running' || launching) ? (
+        <PullProgress name={appliance.name} version={appliance.version} pull={pull} />
+      ) : null}
       {launching ? <LaunchSteps name={launching} /> : null}
     </Page>
   );

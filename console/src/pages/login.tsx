@@ -5,7 +5,15 @@ import { navigate } from '../router.js';
 import { logIn } from '../session.js';
 import { ErrorBox } from '../ui/error-box.js';
 
-export function LoginPage({ ended, error, next }: { readonly ended: boolean; readonly error: ApiError | undefined; readonly next: string }) {
+export function LoginPage({
+  ended,
+  error,
+  next,
+}: {
+  readonly ended: boolean;
+  readonly error: ApiError | undefined;
+  readonly next: string;
+}) {
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -46,7 +54,15 @@ export function LoginPage({ ended, error, next }: { readonly ended: boolean; rea
         </label>
         <label>
           Password
-          <input name="password" type="password" autocomplete="current-password" required ref={passwordRef} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            required
+            ref={passwordRef}
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
         </label>
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Logging in…' : 'Log in'}

@@ -38,13 +38,39 @@ function AddForward({ onDone }: { readonly onDone: () => void }) {
           </select>
         </Field>
         <Field id="fw-port" label="Host port" hint="where the outside connects">
-          <input id="fw-port" type="number" required min={1} max={65535} step={1} value={port} onInput={(e) => setPort(e.currentTarget.value)} aria-describedby="fw-port-hint" />
+          <input
+            id="fw-port"
+            type="number"
+            required
+            min={1}
+            max={65535}
+            step={1}
+            value={port}
+            onInput={(e) => setPort(e.currentTarget.value)}
+            aria-describedby="fw-port-hint"
+          />
         </Field>
         <Field id="fw-instance" label="Instance" hint="its name">
-          <input id="fw-instance" required spellcheck={false} value={instance} onInput={(e) => setInstance(e.currentTarget.value)} aria-describedby="fw-instance-hint" />
+          <input
+            id="fw-instance"
+            required
+            spellcheck={false}
+            value={instance}
+            onInput={(e) => setInstance(e.currentTarget.value)}
+            aria-describedby="fw-instance-hint"
+          />
         </Field>
         <Field id="fw-target" label="Instance port">
-          <input id="fw-target" type="number" required min={1} max={65535} step={1} value={targetPort} onInput={(e) => setTargetPort(e.currentTarget.value)} />
+          <input
+            id="fw-target"
+            type="number"
+            required
+            min={1}
+            max={65535}
+            step={1}
+            value={targetPort}
+            onInput={(e) => setTargetPort(e.currentTarget.value)}
+          />
         </Field>
       </div>
       <div class="actions">
@@ -81,10 +107,13 @@ function UplinkCard({ net, uplink }: { readonly net: NetworkView | undefined; re
         <dt>Way out</dt>
         <dd>
           {uplink.mode === 'none' ? (
-            <>No way out for guests: start the manager with <code>--uplink nat</code> to open one.</>
+            <>
+              No way out for guests: start the manager with <code>--uplink nat</code> to open one.
+            </>
           ) : (
             <>
-              <StateBadge state={uplink.state} /> masquerading <code>{uplink.network}</code> through the host's route; table <code>{uplink.table}</code> on <code>{uplink.bridge}</code>
+              <StateBadge state={uplink.state} /> masquerading <code>{uplink.network}</code> through the host's route; table{' '}
+              <code>{uplink.table}</code> on <code>{uplink.bridge}</code>
             </>
           )}
         </dd>
@@ -102,7 +131,18 @@ export function NetworkPage() {
   const uplink = res.data;
   const remove = async (f: ForwardView) => {
     const what = `${f.protocol.toUpperCase()} ${f.port}`;
-    if (!(await ask.confirm({ title: `Close ${what}?`, body: <p>The outside no longer reaches {f.instance}:{f.targetPort} at this port.</p>, action: 'Close' }))) return;
+    if (
+      !(await ask.confirm({
+        title: `Close ${what}?`,
+        body: (
+          <p>
+            The outside no longer reaches {f.instance}:{f.targetPort} at this port.
+          </p>
+        ),
+        action: 'Close',
+      }))
+    )
+      return;
     setError(undefined);
     try {
       await api.delete(`/network/forwards/${f.protocol}/${f.port}`);
@@ -147,7 +187,12 @@ export function NetworkPage() {
                   <td>{f.active ? 'yes' : 'no'}</td>
                   <td>{ago(f.createdAt)}</td>
                   <td class="row-actions">
-                    <button type="button" class="danger-quiet" onClick={() => void remove(f)} aria-label={`Close ${f.protocol.toUpperCase()} ${f.port}`}>
+                    <button
+                      type="button"
+                      class="danger-quiet"
+                      onClick={() => void remove(f)}
+                      aria-label={`Close ${f.protocol.toUpperCase()} ${f.port}`}
+                    >
                       Close
                     </button>
                   </td>

@@ -17,9 +17,21 @@ interface Problem {
 
 function problems(channels: readonly Channel[], hosts: readonly Host[], instances: readonly Instance[]): Problem[] {
   return [
-    ...hosts.filter((h) => isTrouble(h.status)).map((h) => ({ key: h.id, what: `Host ${h.name}`, state: h.status, detail: h.lastError ?? 'no heartbeat', href: '/hosts' })),
-    ...instances.filter((i) => isTrouble(i.state)).map((i) => ({ key: i.id, what: `Instance ${i.name}`, state: i.state, detail: i.lastError ?? `on ${i.host?.name ?? 'no host'}`, href: `/instances/${i.id}` })),
-    ...channels.filter((c) => c.status === 'failed').map((c) => ({ key: c.id, what: `Channel ${c.title ?? c.url}`, state: c.status, detail: c.lastError ?? '', href: '/channels' })),
+    ...hosts
+      .filter((h) => isTrouble(h.status))
+      .map((h) => ({ key: h.id, what: `Host ${h.name}`, state: h.status, detail: h.lastError ?? 'no heartbeat', href: '/hosts' })),
+    ...instances
+      .filter((i) => isTrouble(i.state))
+      .map((i) => ({
+        key: i.id,
+        what: `Instance ${i.name}`,
+        state: i.state,
+        detail: i.lastError ?? `on ${i.host?.name ?? 'no host'}`,
+        href: `/instances/${i.id}`,
+      })),
+    ...channels
+      .filter((c) => c.status === 'failed')
+      .map((c) => ({ key: c.id, what: `Channel ${c.title ?? c.url}`, state: c.status, detail: c.lastError ?? '', href: '/channels' })),
   ];
 }
 
@@ -92,7 +104,11 @@ export function OverviewPage() {
                   <ul class="plain">
                     {here.map((x) => (
                       <li key={x.id}>
-                        <StateBadge state={x.state} /> <Link href={`/instances/${x.id}`}>{x.name}</Link> <span class="muted small">{x.appliance} {x.version}{x.ip ? ` · ${x.ip}` : ''}</span>
+                        <StateBadge state={x.state} /> <Link href={`/instances/${x.id}`}>{x.name}</Link>{' '}
+                        <span class="muted small">
+                          {x.appliance} {x.version}
+                          {x.ip ? ` · ${x.ip}` : ''}
+                        </span>
                       </li>
                     ))}
                   </ul>

@@ -2,7 +2,17 @@
 import type { Parameter } from '../../../manager/protocol/index.js';
 import { Field } from '../ui/field.js';
 
-export function ParamField({ p, value, problem, onChange }: { readonly p: Parameter; readonly value: string | boolean | undefined; readonly problem: string | undefined; readonly onChange: (v: string | boolean) => void }) {
+export function ParamField({
+  p,
+  value,
+  problem,
+  onChange,
+}: {
+  readonly p: Parameter;
+  readonly value: string | boolean | undefined;
+  readonly problem: string | undefined;
+  readonly onChange: (v: string | boolean) => void;
+}) {
   const id = `param-${p.name}`;
   const rule = [
     p.type,
@@ -18,7 +28,14 @@ export function ParamField({ p, value, problem, onChange }: { readonly p: Parame
   if (p.type === 'boolean') {
     return (
       <Field id={id} label={p.name} hint={hint} problem={problem ? `${p.name}: ${problem}` : undefined}>
-        <input id={id} type="checkbox" name={p.name} checked={value === undefined ? p.default === true : value === true} onChange={(e) => onChange(e.currentTarget.checked)} {...described} />
+        <input
+          id={id}
+          type="checkbox"
+          name={p.name}
+          checked={value === undefined ? p.default === true : value === true}
+          onChange={(e) => onChange(e.currentTarget.checked)}
+          {...described}
+        />
       </Field>
     );
   }
@@ -33,7 +50,11 @@ export function ParamField({ p, value, problem, onChange }: { readonly p: Parame
   };
   return (
     <Field id={id} label={p.name} hint={hint} problem={problem ? `${p.name}: ${problem}` : undefined}>
-      {p.type === 'integer' ? <input type="number" inputMode="numeric" step={1} min={p.min} max={p.max} {...common} /> : <input type="text" spellcheck={false} {...common} />}
+      {p.type === 'integer' ? (
+        <input type="number" inputMode="numeric" step={1} min={p.min} max={p.max} {...common} />
+      ) : (
+        <input type="text" spellcheck={false} {...common} />
+      )}
     </Field>
   );
 }

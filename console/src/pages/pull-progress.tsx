@@ -6,7 +6,8 @@ import { ProgressBar } from '../ui/progress-bar.js';
 
 export function PullProgress({ name, version, pull }: { readonly name: string; readonly version: string; readonly pull: PullState }) {
   const label = `Pull of ${name} ${version}`;
-  if (pull.phase === 'failed') return <ErrorBox error={{ code: pull.code || 'MGR_ERR_INTERNAL', message: pull.error ?? 'the pull failed' }} title="Pull failed" />;
+  if (pull.phase === 'failed')
+    return <ErrorBox error={{ code: pull.code || 'MGR_ERR_INTERNAL', message: pull.error ?? 'the pull failed' }} title="Pull failed" />;
   const text =
     pull.phase === 'done'
       ? `Pulled ${bytes(pull.total)}${pull.finishedAt ? ` in ${duration((pull.finishedAt - pull.startedAt) / 1000)}` : ''}`

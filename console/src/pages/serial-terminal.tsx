@@ -6,11 +6,22 @@
  */
 import type { Terminal } from '@xterm/xterm';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { csrfProtocol, peerLabel, SERIAL_PROTOCOL, type SerialNotice, type SerialPeer, type SerialRole } from '../../../common/serial-attach.js';
+import {
+  csrfProtocol,
+  peerLabel,
+  SERIAL_PROTOCOL,
+  type SerialNotice,
+  type SerialPeer,
+  type SerialRole,
+} from '../../../common/serial-attach.js';
 import { currentCsrfToken } from '../api/client.js';
 import { withAdoptedStyles } from '../ui/adopted-styles.js';
 
-type Status = { readonly kind: 'closed' } | { readonly kind: 'connecting' } | { readonly kind: 'open'; readonly role: SerialRole; readonly writer: SerialPeer | null } | { readonly kind: 'ended'; readonly reason: string };
+type Status =
+  | { readonly kind: 'closed' }
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'open'; readonly role: SerialRole; readonly writer: SerialPeer | null }
+  | { readonly kind: 'ended'; readonly reason: string };
 
 interface Live {
   readonly ws: WebSocket;
@@ -20,11 +31,15 @@ interface Live {
 function noticeLine(n: SerialNotice): string {
   switch (n.type) {
     case 'attached':
-      return n.role === 'writer' ? `Attached as ${peerLabel(n.you)}: you write.` : `Attached read only: ${n.writer ? peerLabel(n.writer) : 'nobody'} writes.`;
+      return n.role === 'writer'
+        ? `Attached as ${peerLabel(n.you)}: you write.`
+        : `Attached read only: ${n.writer ? peerLabel(n.writer) : 'nobody'} writes.`;
     case 'writer':
       if (n.reason === 'left') return `${n.previous ? peerLabel(n.previous) : 'The writer'} left; nobody writes now.`;
       if (n.role === 'writer') return n.previous ? `You took over from ${peerLabel(n.previous)}.` : 'You write now.';
-      return n.reason === 'takeover' && n.writer && n.previous ? `${peerLabel(n.writer)} took over from ${peerLabel(n.previous)}; read only now.` : `${n.writer ? peerLabel(n.writer) : 'Someone'} writes now.`;
+      return n.reason === 'takeover' && n.writer && n.previous
+        ? `${peerLabel(n.writer)} took over from ${peerLabel(n.previous)}; read only now.`
+        : `${n.writer ? peerLabel(n.writer) : 'Someone'} writes now.`;
     case 'ended':
       return `The serial port closed: ${n.reason}`;
   }
@@ -48,7 +63,15 @@ export function SerialTerminal({ id, name, running }: { readonly id: string; rea
     setStatus({ kind: 'connecting' });
     setNews('');
     const { Terminal } = await import('@xterm/xterm');
-    const term = new Terminal({ cols: 100, rows: 30, convertEol: false, disableStdin: true, cursorBlink: true, fontSize: 14, scrollback: 2000 });
+    const term = new Terminal({
+      cols: 100,
+      rows: 30,
+      convertEol: false,
+      disableStdin: true,
+      cursorBlink: true,
+      fontSize: 14,
+      scrollback: 2000,
+    });
     const el = screen.current;
     if (el) {
       withAdoptedStyles(document, () => term.open(el));
@@ -75,7 +98,18 @@ export function SerialTerminal({ id, name, running }: { readonly id: string; rea
     ws.onclose = (e) => {
       if (live.current?.ws !== ws) return;
       // A refusal before the upgrade reaches a page as a bare close: the instance page says why (state, host).
-      setStatus((s) => (s.kind === 'ended' ? s : { kind: 'ended', reason: e.reason || (s.kind === 'connecting' ? 'the manager refused to attach (is the instance running and its host ready?)' : `the connection closed (${e.code})`) }));
+      setStatus((s) =>
+        s.kind === 'ended'
+          ? s
+          : {
+              kind: 'ended',
+              reason:
+                e.reason ||
+                (s.kind === 'connecting'
+                  ? 'the manager refused to attach (is the instance running and its host ready?)'
+                  : `the connection closed (${e.code})`),
+            },
+      );
     };
   };
 
@@ -117,7 +151,11 @@ export function SerialTerminal({ id, name, running }: { readonly id: string; rea
       <p class="small" role="status" aria-live="polite">
         {status.kind === 'connecting' ? 'Connecting…' : status.kind === 'ended' ? `Closed: ${status.reason}` : news}
       </p>
-      <section class={`serial-screen${attached || status.kind === 'ended' ? '' : ' hidden'}`} ref={screen} aria-label={`Terminal of ${name}`} />
+      <section
+        class={`serial-screen${attached || status.kind === 'ended' ? '' : ' hidden'}`}
+        ref={screen}
+        aria-label={`Terminal of ${name}`}
+      />
     </section>
   );
 }

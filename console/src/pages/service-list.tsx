@@ -23,7 +23,19 @@ const cell = (v: unknown): string => {
 };
 const heading = (k: string) => k.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
 
-export function ServiceList({ path, what, refreshOn, preferred = [], rowActions }: { readonly path: string; readonly what: string; readonly refreshOn: readonly string[]; readonly preferred?: readonly string[]; readonly rowActions?: (row: Row) => ComponentChildren }) {
+export function ServiceList({
+  path,
+  what,
+  refreshOn,
+  preferred = [],
+  rowActions,
+}: {
+  readonly path: string;
+  readonly what: string;
+  readonly refreshOn: readonly string[];
+  readonly preferred?: readonly string[];
+  readonly rowActions?: (row: Row) => ComponentChildren;
+}) {
   const res = useResource<unknown>(path, refreshOn);
   if (res.error?.code === 'MGR_ERR_ROUTE_NOT_FOUND') return <Empty>{what}: not enabled on this manager.</Empty>;
   const rows = rowsOf(res.data);

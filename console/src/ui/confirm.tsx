@@ -35,10 +35,15 @@ export function useConfirm() {
   };
 
   const dialog = request ? (
-    <dialog ref={ref} class="confirm" aria-labelledby="confirm-title" onCancel={(e) => {
-      e.preventDefault();
-      close(false);
-    }}>
+    <dialog
+      ref={ref}
+      class="confirm"
+      aria-labelledby="confirm-title"
+      onCancel={(e) => {
+        e.preventDefault();
+        close(false);
+      }}
+    >
       <h2 id="confirm-title">{request.title}</h2>
       <div class="confirm-body">{request.body}</div>
       <div class="actions">

@@ -4,7 +4,19 @@
  */
 import type { ComponentChildren } from 'preact';
 
-export function Field({ id, label, hint, problem, children }: { readonly id: string; readonly label: ComponentChildren; readonly hint?: ComponentChildren; readonly problem?: string | undefined; readonly children: ComponentChildren }) {
+export function Field({
+  id,
+  label,
+  hint,
+  problem,
+  children,
+}: {
+  readonly id: string;
+  readonly label: ComponentChildren;
+  readonly hint?: ComponentChildren;
+  readonly problem?: string | undefined;
+  readonly children: ComponentChildren;
+}) {
   return (
     <div class="field">
       <label for={id}>{label}</label>

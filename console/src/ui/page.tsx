@@ -8,7 +8,15 @@ import { useEffect, useRef } from 'preact/hooks';
 /** The first page shown keeps the browser's own focus order (skip link first); later ones take focus. */
 let firstPage = true;
 
-export function Page({ title, actions, children }: { readonly title: string; readonly actions?: ComponentChildren; readonly children: ComponentChildren }) {
+export function Page({
+  title,
+  actions,
+  children,
+}: {
+  readonly title: string;
+  readonly actions?: ComponentChildren;
+  readonly children: ComponentChildren;
+}) {
   const h1 = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · STORM`;

@@ -1,5 +1,15 @@
 /** A labelled progress bar (the native element: announced by screen readers, visible in any theme). */
-export function ProgressBar({ value, max, label, text }: { readonly value: number; readonly max: number; readonly label: string; readonly text: string }) {
+export function ProgressBar({
+  value,
+  max,
+  label,
+  text,
+}: {
+  readonly value: number;
+  readonly max: number;
+  readonly label: string;
+  readonly text: string;
+}) {
   const pct = max > 0 ? Math.min(100, Math.round((value / max) * 100)) : 0;
   return (
     <div class="progress">
@@ -12,7 +22,17 @@ export function ProgressBar({ value, max, label, text }: { readonly value: numbe
 }
 
 /** A capacity bar: used of total, amber past 75 %, red past 90 %. */
-export function CapacityBar({ used, total, label, text }: { readonly used: number; readonly total: number; readonly label: string; readonly text: string }) {
+export function CapacityBar({
+  used,
+  total,
+  label,
+  text,
+}: {
+  readonly used: number;
+  readonly total: number;
+  readonly label: string;
+  readonly text: string;
+}) {
   const pct = total > 0 ? Math.min(100, Math.round((used / total) * 100)) : 0;
   const tone = pct > 90 ? 'bad' : pct > 75 ? 'busy' : 'ok';
   return (

@@ -31,7 +31,9 @@ export const applianceRoutes: FastifyPluginAsyncTypebox<{ catalog: Catalog; pull
   app.get('/appliances/:name/:version', { schema: { params: ApplianceParams, response: { 200: ApplianceView } } }, async (request) =>
     applianceView(await catalog.resolve(request.params.name, request.params.version)),
   );
-  app.post('/appliances/:name/:version/pull', { schema: { params: ApplianceParams, querystring: PullQuery, response: { 200: PullResult } } }, async (request) =>
-    pulls.pull(await catalog.resolve(request.params.name, request.params.version, request.query.channel)),
+  app.post(
+    '/appliances/:name/:version/pull',
+    { schema: { params: ApplianceParams, querystring: PullQuery, response: { 200: PullResult } } },
+    async (request) => pulls.pull(await catalog.resolve(request.params.name, request.params.version, request.query.channel)),
   );
 };

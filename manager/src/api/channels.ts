@@ -9,8 +9,12 @@ export const channelRoutes: FastifyPluginAsyncTypebox<{ channels: ChannelService
     reply.status(201).send(await channels.subscribe(request.body)),
   );
   app.get('/channels', { schema: { response: { 200: ChannelList } } }, async () => ({ channels: await channels.list() }));
-  app.get('/channels/:id', { schema: { params: ChannelParams, response: { 200: ChannelView } } }, async (request) => channels.get(request.params.id));
-  app.post('/channels/:id/refresh', { schema: { params: ChannelParams, response: { 200: ChannelView } } }, async (request) => channels.refresh(request.params.id));
+  app.get('/channels/:id', { schema: { params: ChannelParams, response: { 200: ChannelView } } }, async (request) =>
+    channels.get(request.params.id),
+  );
+  app.post('/channels/:id/refresh', { schema: { params: ChannelParams, response: { 200: ChannelView } } }, async (request) =>
+    channels.refresh(request.params.id),
+  );
   app.delete('/channels/:id', { schema: { params: ChannelParams, response: { 204: NoContent } } }, async (request, reply) => {
     await channels.remove(request.params.id);
     return reply.status(204).send();

@@ -6,9 +6,28 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
 import { urlHost } from '../../../common/url-host.js';
-import type { HeartbeatRequest, HeartbeatResponse, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  JoinRequest,
+  JoinResponse,
+  RenewRequest,
+  RenewResponse,
+} from '../../../stormd/protocol.js';
 import {
-  HeartbeatAnswer, HeartbeatBody, HostList, HostParams, HostView, JoinAnswer, JoinBody, LibvirtBundle, RenewAnswer, RenewBody, TokenBody, TokenCreated, TokenList,
+  HeartbeatAnswer,
+  HeartbeatBody,
+  HostList,
+  HostParams,
+  HostView,
+  JoinAnswer,
+  JoinBody,
+  LibvirtBundle,
+  RenewAnswer,
+  RenewBody,
+  TokenBody,
+  TokenCreated,
+  TokenList,
   type IssuedCertificate,
 } from '../../protocol/index.js';
 import { requireHost } from '../auth/host-auth.js';
@@ -53,13 +72,21 @@ export const hostAdminRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = asyn
   });
   app.get('/hosts/tokens', { schema: { response: { 200: TokenList } } }, async () => ({ tokens: await trust.tokens.list() }));
   app.get('/hosts', { schema: { response: { 200: HostList } } }, async () => ({ hosts: await hosts.list() }));
-  app.get('/hosts/:id', { schema: { params: HostParams, response: { 200: HostView } } }, async (request) => hostView(await hosts.get(request.params.id)));
-  app.delete('/hosts/:id', { schema: { params: HostParams, response: { 200: HostView } } }, async (request) => hostView(await hosts.revoke(request.params.id)));
+  app.get('/hosts/:id', { schema: { params: HostParams, response: { 200: HostView } } }, async (request) =>
+    hostView(await hosts.get(request.params.id)),
+  );
+  app.delete('/hosts/:id', { schema: { params: HostParams, response: { 200: HostView } } }, async (request) =>
+    hostView(await hosts.revoke(request.params.id)),
+  );
   app.post('/hosts/:id/pki-bundle', { schema: { params: HostParams, response: { 200: LibvirtBundle } } }, async (request) => {
     const host = await hosts.get(request.params.id);
     if (host.status === 'revoked') throw MgrErr.MGR_ERR_CONFLICT(`host ${host.name} is revoked`);
     const dialled = urlHost(host.url);
-    const bundle = await issueLibvirtBundle(trust.ca, { hostName: host.name, altNames: dialled === host.name ? [] : [dialled], crl: trust.crlPem });
+    const bundle = await issueLibvirtBundle(trust.ca, {
+      hostName: host.name,
+      altNames: dialled === host.name ? [] : [dialled],
+      crl: trust.crlPem,
+    });
     return { ...bundle, issued: { server: issuedView(bundle.issued.server), client: issuedView(bundle.issued.client) } };
   });
 };
@@ -73,8 +100,12 @@ export const hostJoinRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async
 export const hostAgentRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (app, { hosts }) => {
   app.addHook('onRequest', requireHost(hosts));
   app.addHook('onRoute', documentAuth('host'));
-  app.post('/hosts/heartbeat', { bodyLimit: 4 * 1024 * 1024, schema: { body: HeartbeatBody, response: { 200: HeartbeatAnswer } } }, async (request) =>
-    hosts.heartbeat(request.enrolledHost!.cert_serial, request.body),
+  app.post(
+    '/hosts/heartbeat',
+    { bodyLimit: 4 * 1024 * 1024, schema: { body: HeartbeatBody, response: { 200: HeartbeatAnswer } } },
+    async (request) => hosts.heartbeat(request.enrolledHost!.cert_serial, request.body),
   );
-  app.post('/hosts/renew', { schema: { body: RenewBody, response: { 200: RenewAnswer } } }, async (request) => hosts.renew(request.enrolledHost!, request.body));
+  app.post('/hosts/renew', { schema: { body: RenewBody, response: { 200: RenewAnswer } } }, async (request) =>
+    hosts.renew(request.enrolledHost!, request.body),
+  );
 };

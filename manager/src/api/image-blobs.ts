@@ -10,7 +10,10 @@ import { documentAuth } from '../http/openapi.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import type { LayerCache } from '../images/layer-cache.js';
 
-export const imageBlobRoutes: FastifyPluginAsyncTypebox<{ cache: LayerCache; hosts: HostRegistry; tokens: ApiTokens }> = async (app, { cache, hosts, tokens }) => {
+export const imageBlobRoutes: FastifyPluginAsyncTypebox<{ cache: LayerCache; hosts: HostRegistry; tokens: ApiTokens }> = async (
+  app,
+  { cache, hosts, tokens },
+) => {
   app.addHook('onRequest', requireHostOrToken(hosts, tokens));
   app.addHook('onRoute', documentAuth('hostOrAdmin'));
   app.get('/images/:sha256/blob', { schema: { params: ImageParams, produces: ['application/octet-stream'] } }, async (request, reply) => {
@@ -18,6 +21,9 @@ export const imageBlobRoutes: FastifyPluginAsyncTypebox<{ cache: LayerCache; hos
     const path = cache.path(sha256);
     const st = await stat(path).catch(() => undefined);
     if (!st?.isFile()) throw MgrErr.MGR_ERR_NOT_FOUND(`image ${sha256} is not in the cache`);
-    return reply.type('application/octet-stream').header('content-length', st.size).send(createReadStream(path, { highWaterMark: 1 << 20 }));
+    return reply
+      .type('application/octet-stream')
+      .header('content-length', st.size)
+      .send(createReadStream(path, { highWaterMark: 1 << 20 }));
   });
 };

@@ -17,9 +17,16 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       'SELECT DISTINCT sha256, name, version, channel_id FROM appliance_files ORDER BY name, version',
     );
     const byImage = new Map<string, { name: string; version: string; channelId: string }[]>();
-    for (const u of uses) byImage.set(u.sha256, [...(byImage.get(u.sha256) ?? []), { name: u.name, version: u.version, channelId: u.channel_id }]);
+    for (const u of uses)
+      byImage.set(u.sha256, [...(byImage.get(u.sha256) ?? []), { name: u.name, version: u.version, channelId: u.channel_id }]);
     return {
-      images: images.map((i) => ({ sha256: i.sha256, size: i.size, kind: i.kind, cachedAt: i.cached_at, usedBy: byImage.get(i.sha256) ?? [] })),
+      images: images.map((i) => ({
+        sha256: i.sha256,
+        size: i.size,
+        kind: i.kind,
+        cachedAt: i.cached_at,
+        usedBy: byImage.get(i.sha256) ?? [],
+      })),
       totalBytes: images.reduce((a, i) => a + i.size, 0),
     };
   });

@@ -1,8 +1,20 @@
 /** `/api/v1/instances`: launch, list, show, act (start | stop | reboot | the lifecycle operations), destroy, checkpoints, console tail. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  ActionAnswer, ActionBody, CheckpointList, PageQuery, CheckpointParams, type CheckpointView, InstanceList, InstanceParams, InstanceView, LaunchBody, type OperationView, type PowerAction,
-  SerialQuery, SerialTail,
+  ActionAnswer,
+  ActionBody,
+  CheckpointList,
+  PageQuery,
+  CheckpointParams,
+  type CheckpointView,
+  InstanceList,
+  InstanceParams,
+  InstanceView,
+  LaunchBody,
+  type OperationView,
+  type PowerAction,
+  SerialQuery,
+  SerialTail,
 } from '../../protocol/index.js';
 import { NoContent } from '../http/openapi.js';
 import type { InstanceService } from '../instances/instance-service.js';
@@ -20,17 +32,25 @@ export interface InstanceRouteOptions {
 }
 
 // What the lifecycle service reports must be in the wire types, or serializing drops it.
-export type LifecycleAgrees = [Agree<KeysWithin<LifecycleResult, OperationView>>, Agree<KeysWithin<ReturnType<typeof checkpointView>, CheckpointView>>];
+export type LifecycleAgrees = [
+  Agree<KeysWithin<LifecycleResult, OperationView>>,
+  Agree<KeysWithin<ReturnType<typeof checkpointView>, CheckpointView>>,
+];
 
 const isPower = (body: ActionBody): body is PowerAction => body.action === 'start' || body.action === 'stop' || body.action === 'reboot';
 
-export const instanceRoutes: FastifyPluginAsyncTypebox<InstanceRouteOptions> = async (app, { instances, launcher, lifecycle, checkpoints }) => {
+export const instanceRoutes: FastifyPluginAsyncTypebox<InstanceRouteOptions> = async (
+  app,
+  { instances, launcher, lifecycle, checkpoints },
+) => {
   const params = InstanceParams;
   app.post('/instances', { schema: { body: LaunchBody, response: { 201: InstanceView } } }, async (request, reply) => {
     const id = await launcher.launch(request.body);
     return reply.status(201).send(await instances.get(id));
   });
-  app.get('/instances', { schema: { querystring: PageQuery, response: { 200: InstanceList } } }, async (request) => instances.list(request.query));
+  app.get('/instances', { schema: { querystring: PageQuery, response: { 200: InstanceList } } }, async (request) =>
+    instances.list(request.query),
+  );
   app.get('/instances/:id', { schema: { params, response: { 200: InstanceView } } }, async (request) => instances.get(request.params.id));
   app.delete('/instances/:id', { schema: { params, response: { 204: NoContent } } }, async (request, reply) => {
     await instances.destroy(request.params.id);
@@ -48,14 +68,18 @@ export const instanceRoutes: FastifyPluginAsyncTypebox<InstanceRouteOptions> = a
     const row = await instances.find(request.params.id);
     return { checkpoints: (await checkpoints.list(row.id)).map(checkpointView) };
   });
-  app.delete('/instances/:id/checkpoints/:checkpoint', { schema: { params: CheckpointParams, response: { 204: NoContent } } }, async (request, reply) => {
-    const p = request.params;
-    const row = await instances.find(p.id);
-    if (!(await checkpoints.remove(row.id, p.checkpoint))) throw MgrErr.MGR_ERR_NOT_FOUND(`checkpoint ${p.checkpoint} of ${row.name}`);
-    // Layers only that checkpoint needed are freed on the host.
-    if (row.host_id && !lifecycle.isActive(row.id)) await lifecycle.collectFor(row.id).catch(() => undefined);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/instances/:id/checkpoints/:checkpoint',
+    { schema: { params: CheckpointParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const p = request.params;
+      const row = await instances.find(p.id);
+      if (!(await checkpoints.remove(row.id, p.checkpoint))) throw MgrErr.MGR_ERR_NOT_FOUND(`checkpoint ${p.checkpoint} of ${row.name}`);
+      // Layers only that checkpoint needed are freed on the host.
+      if (row.host_id && !lifecycle.isActive(row.id)) await lifecycle.collectFor(row.id).catch(() => undefined);
+      return reply.status(204).send();
+    },
+  );
   app.get('/instances/:id/console', { schema: { params, querystring: SerialQuery, response: { 200: SerialTail } } }, async (request) =>
     instances.serial(request.params.id, request.query.bytes),
   );

@@ -19,22 +19,41 @@ import type { HostRegistry } from '../hosts/host-registry.js';
 // A channel server's files, outside /api/v1: not part of the API document.
 const FileParams = Type.Object({ '*': Type.String() });
 
-export const localChannelRoutes: FastifyPluginAsyncTypebox<{ local: LocalChannel; hosts: HostRegistry; tokens: ApiTokens }> = async (app, { local, hosts, tokens }) => {
-  app.get('/channels/local/*', { schema: { params: FileParams, hide: true }, onRequest: requireHostOrToken(hosts, tokens) }, async (request, reply) => {
-    const rel = request.params['*'];
-    const path = local.filePath(rel);
-    const st = path ? await stat(path).catch(() => undefined) : undefined;
-    if (!path || !st?.isFile()) throw MgrErr.MGR_ERR_NOT_FOUND(`/channels/local/${rel}`);
-    const type = rel.endsWith('.xml') ? 'application/xml' : 'application/octet-stream';
-    return reply.type(type).header('content-length', st.size).header('etag', `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`).send(createReadStream(path));
-  });
+export const localChannelRoutes: FastifyPluginAsyncTypebox<{ local: LocalChannel; hosts: HostRegistry; tokens: ApiTokens }> = async (
+  app,
+  { local, hosts, tokens },
+) => {
+  app.get(
+    '/channels/local/*',
+    { schema: { params: FileParams, hide: true }, onRequest: requireHostOrToken(hosts, tokens) },
+    async (request, reply) => {
+      const rel = request.params['*'];
+      const path = local.filePath(rel);
+      const st = path ? await stat(path).catch(() => undefined) : undefined;
+      if (!path || !st?.isFile()) throw MgrErr.MGR_ERR_NOT_FOUND(`/channels/local/${rel}`);
+      const type = rel.endsWith('.xml') ? 'application/xml' : 'application/octet-stream';
+      return reply
+        .type(type)
+        .header('content-length', st.size)
+        .header('etag', `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`)
+        .send(createReadStream(path));
+    },
+  );
 };
 
 export const packageRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   app.get('/packages', { schema: { response: { 200: PackageList } } }, async () => {
     const rows = await db.all<PackageRow>('SELECT * FROM packages ORDER BY created_at');
     return {
-      packages: rows.map((r) => ({ name: r.name, version: r.version, base: { name: r.base_name, version: r.base_version, channelId: r.base_channel }, sha256: r.sha256, size: r.size, instanceId: r.instance_id, createdAt: r.created_at })),
+      packages: rows.map((r) => ({
+        name: r.name,
+        version: r.version,
+        base: { name: r.base_name, version: r.base_version, channelId: r.base_channel },
+        sha256: r.sha256,
+        size: r.size,
+        instanceId: r.instance_id,
+        createdAt: r.created_at,
+      })),
     };
   });
 };

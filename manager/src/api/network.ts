@@ -26,7 +26,8 @@ export const networkRoutes: FastifyPluginAsyncTypebox<NetworkRouteOptions> = asy
   app.post('/dns/records', { schema: { body: RecordBody, response: { 201: RecordView } } }, async (request, reply) => {
     const b = request.body;
     const parsed = parseRecord(b.type, b.name, b.value, domain, domain);
-    if (parsed.name !== domain && !parsed.name.endsWith(`.${domain}`)) throw MgrErr.MGR_ERR_VALIDATION(`${parsed.name} is outside the zone ${domain}`);
+    if (parsed.name !== domain && !parsed.name.endsWith(`.${domain}`))
+      throw MgrErr.MGR_ERR_VALIDATION(`${parsed.name} is outside the zone ${domain}`);
     return reply.status(201).send(recordView(await records.add(parsed, null, b.ttl ?? null)));
   });
   app.delete('/dns/records/:id', { schema: { params: RecordParams, response: { 204: NoContent } } }, async (request, reply) => {
@@ -43,9 +44,7 @@ export const networkRoutes: FastifyPluginAsyncTypebox<NetworkRouteOptions> = asy
       updated_at: string;
       instance_id: string | null;
       instance_name: string | null;
-    }>(
-      'SELECT l.*, i.id AS instance_id, i.name AS instance_name FROM dhcp_leases l LEFT JOIN instances i ON i.mac = l.mac ORDER BY l.ip',
-    );
+    }>('SELECT l.*, i.id AS instance_id, i.name AS instance_name FROM dhcp_leases l LEFT JOIN instances i ON i.mac = l.mac ORDER BY l.ip');
     return {
       leases: rows.map((r) => ({
         mac: r.mac,

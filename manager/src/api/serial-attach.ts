@@ -52,14 +52,21 @@ export const serialAttachRoutes: FastifyPluginAsyncTypebox<SerialAttachOptions> 
     '/instances/:id/console/attach',
     {
       websocket: true,
-      schema: { params: InstanceParams, querystring: SerialAttachQuery, response: { 101: WebSocketUpgrade('The serial port, as a WebSocket (subprotocol storm.serial.v1; frames in common/serial-attach.ts).') } },
+      schema: {
+        params: InstanceParams,
+        querystring: SerialAttachQuery,
+        response: {
+          101: WebSocketUpgrade('The serial port, as a WebSocket (subprotocol storm.serial.v1; frames in common/serial-attach.ts).'),
+        },
+      },
       preHandler: async (req) => {
         checkOrigin(req, publicUrl());
         if (req.session && !csrfMatches(csrfFromProtocols(req.headers['sec-websocket-protocol']), req.session.csrfToken)) {
           throw MgrErr.MGR_ERR_CSRF('a console session offers its CSRF token as the WebSocket subprotocol storm.csrf.<token>');
         }
         const row = await instances.find(req.params.id);
-        if (row.state !== 'running') throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}; its serial port can be attached while it runs`);
+        if (row.state !== 'running')
+          throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}; its serial port can be attached while it runs`);
       },
     },
     async (socket: WebSocket, req) => {

@@ -19,10 +19,10 @@ export class ApiTokens {
 
   /** Registers `token` under `name` (replacing that name's previous token). */
   async put(name: string, token: string): Promise<void> {
-    await this.db.run(
-      'INSERT INTO api_tokens (name, sha256) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET sha256 = excluded.sha256',
-      [name, sha256(token)],
-    );
+    await this.db.run('INSERT INTO api_tokens (name, sha256) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET sha256 = excluded.sha256', [
+      name,
+      sha256(token),
+    ]);
   }
 
   /** The token's name when it is known, else undefined; compares digests in constant time. */
@@ -43,7 +43,10 @@ export const ADMIN_TOKEN_FILE = 'admin.token';
 /** Creates `<data>/admin.token` on first start (0600, atomically) and makes sure its hash is registered. */
 export async function ensureAdminToken(tokens: ApiTokens, dataDir: string): Promise<{ path: string; created: boolean }> {
   const path = join(dataDir, ADMIN_TOKEN_FILE);
-  let token = await readFile(path, 'utf8').then((s) => s.trim(), () => undefined);
+  let token = await readFile(path, 'utf8').then(
+    (s) => s.trim(),
+    () => undefined,
+  );
   let created = false;
   if (!token) {
     token = randomBytes(32).toString('base64url');

@@ -48,7 +48,10 @@ export function requireAuth(tokens: ApiTokens, sessions?: Sessions) {
     }
     const id = readCookie(request.headers.cookie, SESSION_COOKIE);
     const session = id ? await sessions.find(id) : undefined;
-    if (!session) throw MgrErr.MGR_ERR_UNAUTHORIZED(id ? 'the console session ended; log in again' : 'send Authorization: Bearer <token> or log in to the console');
+    if (!session)
+      throw MgrErr.MGR_ERR_UNAUTHORIZED(
+        id ? 'the console session ended; log in again' : 'send Authorization: Bearer <token> or log in to the console',
+      );
     if (!SAFE_METHODS.has(request.method) && !csrfMatches(request.headers['x-csrf-token'], session.csrfToken)) throw MgrErr.MGR_ERR_CSRF();
     request.principal = session.username;
     request.session = session;

@@ -57,7 +57,10 @@ export class Sessions {
 
   async create(username: string): Promise<{ id: string; session: Session }> {
     const now = this.now();
-    await this.db.run('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?', [now.toISOString(), new Date(now.getTime() - this.idleMs).toISOString()]);
+    await this.db.run('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?', [
+      now.toISOString(),
+      new Date(now.getTime() - this.idleMs).toISOString(),
+    ]);
     const id = randomBytes(32).toString('base64url');
     const session: Session = {
       username,
@@ -65,14 +68,10 @@ export class Sessions {
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.lifetimeMs).toISOString(),
     };
-    await this.db.run('INSERT INTO sessions (id_hash, username, csrf_token, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      digest(id),
-      username,
-      session.csrfToken,
-      session.createdAt,
-      session.expiresAt,
-      session.createdAt,
-    ]);
+    await this.db.run(
+      'INSERT INTO sessions (id_hash, username, csrf_token, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [digest(id), username, session.csrfToken, session.createdAt, session.expiresAt, session.createdAt],
+    );
     return { id, session };
   }
 
@@ -80,7 +79,10 @@ export class Sessions {
   async find(id: string): Promise<Session | undefined> {
     if (!SECRET.test(id)) return undefined;
     const key = digest(id);
-    const row = await this.db.get<Row>('SELECT username, csrf_token, created_at, expires_at, last_seen_at FROM sessions WHERE id_hash = ?', [key]);
+    const row = await this.db.get<Row>(
+      'SELECT username, csrf_token, created_at, expires_at, last_seen_at FROM sessions WHERE id_hash = ?',
+      [key],
+    );
     if (!row) return undefined;
     const now = this.now().getTime();
     const lastSeen = Date.parse(row.last_seen_at);
@@ -88,7 +90,8 @@ export class Sessions {
       await this.db.run('DELETE FROM sessions WHERE id_hash = ?', [key]);
       return undefined;
     }
-    if (now - lastSeen >= TOUCH_EVERY_MS) await this.db.run('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?', [new Date(now).toISOString(), key]);
+    if (now - lastSeen >= TOUCH_EVERY_MS)
+      await this.db.run('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?', [new Date(now).toISOString(), key]);
     return { username: row.username, csrfToken: row.csrf_token, createdAt: row.created_at, expiresAt: row.expires_at };
   }
 

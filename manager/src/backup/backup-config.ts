@@ -24,17 +24,18 @@ export type BackupConfig = Readonly<Static<typeof BackupConfigSchema>>;
 
 export const BACKUP_OPTIONS: OptionSources = {
   to: { flag: 'to', arg: 'FILE', help: 'write a new backup to FILE (replaced only once the new one is complete)' },
-  list: { flag: 'list', arg: 'FILE', help: "check every byte of the backup FILE and list what it holds and what it left out" },
+  list: { flag: 'list', arg: 'FILE', help: 'check every byte of the backup FILE and list what it holds and what it left out' },
   data: { flag: 'data', env: 'STORM_DATA', arg: 'DIR', help: "the manager's data folder to back up (default ./data)" },
   passphraseFile: { flag: 'passphrase-file', arg: 'FILE', help: PASSPHRASE_HELP },
 };
 
-export const BACKUP_USAGE = 'usage: storm-manager backup --to FILE [--data DIR] [--passphrase-file FILE]\n       storm-manager backup --list FILE [--passphrase-file FILE]';
+export const BACKUP_USAGE =
+  'usage: storm-manager backup --to FILE [--data DIR] [--passphrase-file FILE]\n       storm-manager backup --list FILE [--passphrase-file FILE]';
 export const BACKUP_SUMMARY =
   "Backs up a manager's data folder while the manager runs: a VACUUM INTO snapshot of the database,\n" +
-  'the CA and its key, the manager certificates, the admin token and the local channel\'s key (and the\n' +
+  "the CA and its key, the manager certificates, the admin token and the local channel's key (and the\n" +
   'layers of packaged appliances). The layer cache is left out: layers are fetched again from their\n' +
-  'channels. Encrypted with a passphrase (scrypt, AES-256-GCM in authenticated chunks); a new backup\'s\n' +
+  "channels. Encrypted with a passphrase (scrypt, AES-256-GCM in authenticated chunks); a new backup's\n" +
   'passphrase has at least 12 characters and is asked twice on a terminal. See docs/backup.md.';
 
 export const RestoreConfigSchema = Type.Object(
@@ -68,7 +69,8 @@ export function loadBackupConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   if (help) return { help: renderHelp(BACKUP_USAGE, BACKUP_SUMMARY, BACKUP_OPTIONS) };
   if (positionals.length) throw new ConfigError([`unexpected argument ${positionals[0]}`, BACKUP_USAGE]);
   const config = validateConfig(BackupConfigSchema, values);
-  if (!config.to === !config.list) throw new ConfigError(['give exactly one of --to FILE (make a backup) and --list FILE (check and list one)', BACKUP_USAGE]);
+  if (!config.to === !config.list)
+    throw new ConfigError(['give exactly one of --to FILE (make a backup) and --list FILE (check and list one)', BACKUP_USAGE]);
   return { config };
 }
 

@@ -31,7 +31,13 @@ beforeAll(async () => {
   data = join(work, 'manager');
   const ctx = await createContext(managerConfig({ data, logLevel: 'silent' }));
   await ctx.db.run('INSERT INTO packages (name, version, base_name, base_version, sha256, size, files) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-    'site', '1.0.0', 'hello-web', '1.1.0', sha(packaged), packaged.length, JSON.stringify({ files: [{ sha256: sha(packaged) }] }),
+    'site',
+    '1.0.0',
+    'hello-web',
+    '1.1.0',
+    sha(packaged),
+    packaged.length,
+    JSON.stringify({ files: [{ sha256: sha(packaged) }] }),
   ]);
   await ctx.close();
   await writeFile(join(data, 'images', sha(packaged)), packaged);
@@ -66,11 +72,19 @@ describe('backup', () => {
       'storm.db database',
     ]);
     const omitted = Object.fromEntries(manifest.omitted.map((o) => [o.path, o]));
-    expect(omitted['images/']).toMatchObject({ files: 2, bytes: cached.length + 'half a download'.length, reason: expect.stringMatching(/fetched again from their channels/) });
+    expect(omitted['images/']).toMatchObject({
+      files: 2,
+      bytes: cached.length + 'half a download'.length,
+      reason: expect.stringMatching(/fetched again from their channels/),
+    });
     expect(omitted['local-channel/site/']).toMatchObject({ files: 1, reason: expect.stringMatching(/rebuilt at start/) });
     expect(omitted['manager.url']).toMatchObject({ files: 1, reason: expect.stringMatching(/written again at every start/) });
     expect(omitted['notes.txt']).toMatchObject({ files: 1, reason: expect.stringMatching(/not recognised/) });
-    expect(manifest).toMatchObject({ schemaVersion: SCHEMA_VERSION, source: { dataDir: data, url: 'https://127.0.0.1:8443' }, summary: { packages: 1, apiTokens: 1 } });
+    expect(manifest).toMatchObject({
+      schemaVersion: SCHEMA_VERSION,
+      source: { dataDir: data, url: 'https://127.0.0.1:8443' },
+      summary: { packages: 1, apiTokens: 1 },
+    });
     expect(manifest.ca.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     const listed = await verifyBackup(join(work, 'full.stormbak'), async () => PASS);
     expect(listed.manifest).toEqual(manifest);
@@ -102,7 +116,8 @@ describe('backup', () => {
     const target = join(work, 'busy');
     await restore(join(work, 'busy.stormbak'), target);
     const db = await Database.open(join(target, 'storm.db'));
-    const count = async (suffix: string) => (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM settings WHERE key LIKE 'test-%-' || ?", [suffix]))!.n;
+    const count = async (suffix: string) =>
+      (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM settings WHERE key LIKE 'test-%-' || ?", [suffix]))!.n;
     const [a, b] = [await count('a'), await count('b')];
     await db.close();
     await writer.run("DELETE FROM settings WHERE key LIKE 'test-%'");
@@ -114,7 +129,10 @@ describe('backup', () => {
 
   it('refuses a folder that is not a manager data folder', async () => {
     await mkdir(join(work, 'empty'));
-    await expect(backup(join(work, 'x.stormbak'), join(work, 'empty'))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_SOURCE', message: expect.stringMatching(/has no storm.db/) });
+    await expect(backup(join(work, 'x.stormbak'), join(work, 'empty'))).rejects.toMatchObject({
+      code: 'MGR_ERR_BACKUP_SOURCE',
+      message: expect.stringMatching(/has no storm.db/),
+    });
     await rm(join(work, 'empty'), { recursive: true });
   });
 });
@@ -126,7 +144,9 @@ describe('restore', () => {
     expect((await stat(target)).mode & 0o777).toBe(0o700);
     for (const f of manifest.files) {
       const st = await stat(join(target, f.path));
-      expect(st.mode & 0o777, f.path).toBe(f.path.endsWith('.pem') || f.path.endsWith('.pub') || f.kind === 'packaged-layer' ? 0o644 : 0o600);
+      expect(st.mode & 0o777, f.path).toBe(
+        f.path.endsWith('.pem') || f.path.endsWith('.pub') || f.kind === 'packaged-layer' ? 0o644 : 0o600,
+      );
       if (f.kind !== 'database') expect(await readFile(join(target, f.path)), f.path).toEqual(await readFile(join(data, f.path)));
     }
     for (const d of ['pki', 'local-channel', 'images']) expect((await stat(join(target, d))).mode & 0o777, d).toBe(0o700);
@@ -141,7 +161,10 @@ describe('restore', () => {
     const target = join(work, 'occupied');
     await mkdir(target);
     await writeFile(join(target, 'keep.txt'), 'mine');
-    await expect(restore(join(work, 'full.stormbak'), target)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_TARGET_NOT_EMPTY', message: expect.stringMatching(/holds 1 entry.*--force/) });
+    await expect(restore(join(work, 'full.stormbak'), target)).rejects.toMatchObject({
+      code: 'MGR_ERR_BACKUP_TARGET_NOT_EMPTY',
+      message: expect.stringMatching(/holds 1 entry.*--force/),
+    });
     expect(await readdir(target)).toEqual(['keep.txt']);
     const { replacedTo } = await restore(join(work, 'full.stormbak'), target, { force: true });
     expect(replacedTo).toMatch(/occupied\.replaced-/);
@@ -161,7 +184,9 @@ describe('restore', () => {
 
   it('refuses a wrong passphrase and a database newer than this manager, leaving no trace', async () => {
     const target = join(work, 'never');
-    await expect(restore(join(work, 'full.stormbak'), target, { passphrase: 'not the passphrase' })).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_PASSPHRASE' });
+    await expect(restore(join(work, 'full.stormbak'), target, { passphrase: 'not the passphrase' })).rejects.toMatchObject({
+      code: 'MGR_ERR_BACKUP_PASSPHRASE',
+    });
     const db = await Database.open(join(data, 'storm.db'));
     await db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     try {
@@ -170,7 +195,10 @@ describe('restore', () => {
       await db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       await db.close();
     }
-    await expect(restore(join(work, 'newer.stormbak'), target)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_INCOMPATIBLE', message: expect.stringMatching(/schema \d+, this storm-manager knows up to \d+/) });
+    await expect(restore(join(work, 'newer.stormbak'), target)).rejects.toMatchObject({
+      code: 'MGR_ERR_BACKUP_INCOMPATIBLE',
+      message: expect.stringMatching(/schema \d+, this storm-manager knows up to \d+/),
+    });
     expect((await readdir(work)).filter((n) => n.includes('never'))).toEqual([]);
   });
 });

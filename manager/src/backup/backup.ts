@@ -59,7 +59,10 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
     await snapshotDatabase(join(dataDir, DATABASE_FILE), snapshot);
     const facts = await describeSnapshot(snapshot);
     const survey = await surveyDataFolder(dataDir, facts.packagedLayers);
-    const planned = [...survey.files.map((f) => (f.kind === 'database' ? { ...f, source: snapshot } : f)), ...(await realmDump(dataDir, work, survey.files))];
+    const planned = [
+      ...survey.files.map((f) => (f.kind === 'database' ? { ...f, source: snapshot } : f)),
+      ...(await realmDump(dataDir, work, survey.files)),
+    ];
     const contents = await Promise.all(planned.map(readForBackup));
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
@@ -71,7 +74,12 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
       files: contents.map((c) => c.file),
       omitted: survey.omitted,
     };
-    const sealed = encryptPayload(payload(manifest, contents), { passphrase: opts.passphrase, payloadBytes: payloadBytes(manifest), ...(opts.kdf ? { kdf: opts.kdf } : {}), ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}) });
+    const sealed = encryptPayload(payload(manifest, contents), {
+      passphrase: opts.passphrase,
+      payloadBytes: payloadBytes(manifest),
+      ...(opts.kdf ? { kdf: opts.kdf } : {}),
+      ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}),
+    });
     await pipeline(Readable.from(sealed), createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
     await fsyncPath(partial);
     await rename(partial, to);
@@ -89,7 +97,15 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
 async function realmDump(dataDir: string, work: string, surveyed: readonly PlannedFile[]): Promise<PlannedFile[]> {
   const files = kdcFiles(dataDir);
   const have = (p: string) => surveyed.some((f) => f.path === p);
-  if (!have('kerberos/stash') || have('kerberos/principal.dump') || !(await access(files.database).then(() => true, () => false))) return [];
+  if (
+    !have('kerberos/stash') ||
+    have('kerberos/principal.dump') ||
+    !(await access(files.database).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return [];
   const to = join(work, 'principal.dump');
   await dumpRealm(files, to);
   return [{ path: 'kerberos/principal.dump', kind: 'kerberos', mode: 0o600, size: (await stat(to)).size, source: to }];
@@ -152,7 +168,11 @@ function describeCa(pem: Buffer | undefined): Manifest['ca'] {
   if (!pem) throw BackupErr.MGR_ERR_BACKUP_SOURCE('pki/ca.pem is not a regular file');
   try {
     const cert = new X509Certificate(pem);
-    return { subject: cert.subject.replace(/\n/g, ', '), fingerprint: `sha256:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`, notAfter: new Date(cert.validTo).toISOString() };
+    return {
+      subject: cert.subject.replace(/\n/g, ', '),
+      fingerprint: `sha256:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`,
+      notAfter: new Date(cert.validTo).toISOString(),
+    };
   } catch (err) {
     throw BackupErr.MGR_ERR_BACKUP_SOURCE(`pki/ca.pem is not a certificate: ${err instanceof Error ? err.message : String(err)}`);
   }

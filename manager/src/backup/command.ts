@@ -27,7 +27,8 @@ export async function runBackupCommand(command: BackupCommand, argv: readonly st
         return 0;
       }
       const { config } = loaded;
-      const passphrase = (confirm: boolean) => readPassphrase({ file: config.passphraseFile || undefined, confirm, stdin: process.stdin, stderr: process.stderr });
+      const passphrase = (confirm: boolean) =>
+        readPassphrase({ file: config.passphraseFile || undefined, confirm, stdin: process.stdin, stderr: process.stderr });
       if (config.list) {
         out(renderListing(await verifyBackup(config.list, () => passphrase(false))));
         return 0;
@@ -47,7 +48,8 @@ export async function runBackupCommand(command: BackupCommand, argv: readonly st
       from: config.from,
       dataDir: config.data,
       force: config.force,
-      passphrase: () => readPassphrase({ file: config.passphraseFile || undefined, confirm: false, stdin: process.stdin, stderr: process.stderr }),
+      passphrase: () =>
+        readPassphrase({ file: config.passphraseFile || undefined, confirm: false, stdin: process.stdin, stderr: process.stderr }),
     });
     out(describeRestore(result.dataDir, result.manifest, result.replacedTo));
     return 0;

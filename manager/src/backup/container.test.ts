@@ -22,7 +22,13 @@ async function* pieces(data: Buffer, size = 333): AsyncGenerator<Buffer> {
 
 async function seal(data: Buffer, opts: { chunkBytes?: number; payloadBytes?: number } = {}): Promise<Buffer> {
   const out: Buffer[] = [];
-  for await (const b of encryptPayload(pieces(data), { passphrase: PASS, payloadBytes: opts.payloadBytes ?? data.length, kdf: KDF, chunkBytes: opts.chunkBytes ?? CHUNK })) out.push(b);
+  for await (const b of encryptPayload(pieces(data), {
+    passphrase: PASS,
+    payloadBytes: opts.payloadBytes ?? data.length,
+    kdf: KDF,
+    chunkBytes: opts.chunkBytes ?? CHUNK,
+  }))
+    out.push(b);
   return Buffer.concat(out);
 }
 
@@ -60,7 +66,9 @@ describe('the container', () => {
     expect(sealed.readUInt32BE(29)).toBe(CHUNK);
     expect(sealed.readBigUInt64BE(33)).toBe(BigInt(payload.length));
     const h = parseHeader(sealed);
-    expect(headerMac(await deriveKeys(PASS, h), sealed.subarray(0, HEADER_BODY_BYTES))).toEqual(sealed.subarray(HEADER_BODY_BYTES, HEADER_BYTES));
+    expect(headerMac(await deriveKeys(PASS, h), sealed.subarray(0, HEADER_BODY_BYTES))).toEqual(
+      sealed.subarray(HEADER_BODY_BYTES, HEADER_BYTES),
+    );
     // A fresh salt each time: the same passphrase never gives the same key twice.
     expect(parseHeader(await seal(payload)).salt).not.toEqual(h.salt);
     expect(chunkNonce(2, true).toString('hex')).toBe('000000000000000000000201');
@@ -85,7 +93,10 @@ describe('the container', () => {
     for (const at of positions) {
       const bad = Buffer.from(sealed);
       bad[at] = bad[at]! ^ 0x01;
-      const err = await open(bad).then(() => undefined, (e: { code?: string }) => e);
+      const err = await open(bad).then(
+        () => undefined,
+        (e: { code?: string }) => e,
+      );
       expect(err, `flipped byte ${at} went unnoticed`).toBeDefined();
       seen.set(err!.code!, (seen.get(err!.code!) ?? 0) + 1);
       // Only a header byte can be mistaken for a wrong passphrase; a chunk byte is always damage.
@@ -97,10 +108,21 @@ describe('the container', () => {
   it('refuses a file cut short anywhere, and one with bytes after its last chunk', async () => {
     const sealed = await seal(payload);
     for (const keep of [0, 5, HEADER_BYTES - 1, HEADER_BYTES, HEADER_BYTES + CHUNK + TAG_BYTES, sealed.length - 1]) {
-      const why = keep === 0 ? /does not start with STORMBAK/ : keep < HEADER_BYTES ? /shorter than the 73-byte header/ : new RegExp(`holds ${keep} of its ${sealed.length} bytes`);
-      await expect(open(sealed.subarray(0, keep)), `cut to ${keep}`).rejects.toMatchObject({ code: keep === 0 ? 'MGR_ERR_BACKUP_FORMAT' : 'MGR_ERR_BACKUP_TRUNCATED', message: expect.stringMatching(why) });
+      const why =
+        keep === 0
+          ? /does not start with STORMBAK/
+          : keep < HEADER_BYTES
+            ? /shorter than the 73-byte header/
+            : new RegExp(`holds ${keep} of its ${sealed.length} bytes`);
+      await expect(open(sealed.subarray(0, keep)), `cut to ${keep}`).rejects.toMatchObject({
+        code: keep === 0 ? 'MGR_ERR_BACKUP_FORMAT' : 'MGR_ERR_BACKUP_TRUNCATED',
+        message: expect.stringMatching(why),
+      });
     }
-    await expect(open(Buffer.concat([sealed, Buffer.from([0])]))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/1 bytes after its last chunk/) });
+    await expect(open(Buffer.concat([sealed, Buffer.from([0])]))).rejects.toMatchObject({
+      code: 'MGR_ERR_BACKUP_DAMAGED',
+      message: expect.stringMatching(/1 bytes after its last chunk/),
+    });
   });
 
   it('refuses swapped chunks', async () => {
@@ -122,7 +144,7 @@ describe('the container', () => {
     await expect(open(cut)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/chunk 1 of 2/) });
   });
 
-  it("binds every chunk to its index and to the final flag: only its own nonce opens it", async () => {
+  it('binds every chunk to its index and to the final flag: only its own nonce opens it', async () => {
     const sealed = await seal(payload);
     const h = parseHeader(sealed);
     const { payloadKey } = await deriveKeys(PASS, h);
@@ -150,7 +172,10 @@ describe('the container', () => {
   });
 
   it('refuses a foreign file, another version, and KDF parameters outside its limits before any work', async () => {
-    await expect(open(Buffer.from('SQLite format 3\0'.padEnd(200, 'x')))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_FORMAT', message: expect.stringMatching(/does not start with STORMBAK/) });
+    await expect(open(Buffer.from('SQLite format 3\0'.padEnd(200, 'x')))).rejects.toMatchObject({
+      code: 'MGR_ERR_BACKUP_FORMAT',
+      message: expect.stringMatching(/does not start with STORMBAK/),
+    });
     const sealed = await seal(payload);
     const v2 = Buffer.from(sealed);
     v2[8] = 2;
@@ -173,9 +198,11 @@ describe('the container', () => {
     await writeFile(path, bad);
     const backup = await openBackup(path);
     const got: Buffer[] = [];
-    await expect((async () => {
-      for await (const p of (await backup.unlock(PASS)).payload()) got.push(p);
-    })()).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/chunk 2 of 3/) });
+    await expect(
+      (async () => {
+        for await (const p of (await backup.unlock(PASS)).payload()) got.push(p);
+      })(),
+    ).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/chunk 2 of 3/) });
     await backup.close();
     expect(Buffer.concat(got)).toEqual(payload.subarray(0, CHUNK));
     expect(await readFile(path)).toEqual(bad);

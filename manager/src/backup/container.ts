@@ -13,7 +13,16 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { BackupErr } from './errors.js';
-import { DEFAULT_CHUNK_BYTES, encodeHeaderBody, HEADER_BYTES, type ParsedHeader, parseHeader, SALT_BYTES, type ScryptParams, STRONG_SCRYPT } from './header.js';
+import {
+  DEFAULT_CHUNK_BYTES,
+  encodeHeaderBody,
+  HEADER_BYTES,
+  type ParsedHeader,
+  parseHeader,
+  SALT_BYTES,
+  type ScryptParams,
+  STRONG_SCRYPT,
+} from './header.js';
 import { type BackupKeys, deriveKeys, headerMac, headerMacMatches } from './keys.js';
 
 export const TAG_BYTES = 16;

@@ -21,12 +21,16 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 /** The omitted groups, by the label `--list` shows for them. */
 const OMIT = {
-  wal: { omit: 'storm.db-wal, storm.db-shm', reason: 'the live database\'s log and index: their contents are in the snapshot' },
+  wal: { omit: 'storm.db-wal, storm.db-shm', reason: "the live database's log and index: their contents are in the snapshot" },
   url: { omit: 'manager.url', reason: 'written again at every start' },
   cache: { omit: 'images/', reason: 'the layer cache: layers are fetched again from their channels when a launch needs them' },
   site: { omit: 'local-channel/site/', reason: "the local channel's site: rebuilt at start from the database and the packaged layers" },
   temporary: { omit: 'local-channel/.src-*', reason: 'a temporary folder of a local channel rebuild' },
-  kdb: { omit: 'kerberos/principal*', reason: "the Kerberos realm's live database: in the backup as its dump (kerberos/principal.dump), loaded at the restored manager's first start" },
+  kdb: {
+    omit: 'kerberos/principal*',
+    reason:
+      "the Kerberos realm's live database: in the backup as its dump (kerberos/principal.dump), loaded at the restored manager's first start",
+  },
   kdcProfiles: { omit: 'kerberos/kdc.conf, krb5.conf, kadm5.acl', reason: 'written again at every start' },
   kdcTmp: { omit: 'kerberos/tmp/', reason: 'keytabs on their way to a guest, deleted at once' },
 } as const;
@@ -98,7 +102,8 @@ export async function surveyDataFolder(dataDir: string, packagedLayers: Readonly
       }
       const how = classify(childRel, st.isDirectory(), packagedLayers);
       if (how === 'descend') await walk(childRel);
-      else if ('copy' in how && st.isFile()) files.push({ path: childRel, kind: how.copy, mode: fileMode(how.copy, st.mode), size: st.size, source: join(abs, name) });
+      else if ('copy' in how && st.isFile())
+        files.push({ path: childRel, kind: how.copy, mode: fileMode(how.copy, st.mode), size: st.size, source: join(abs, name) });
       else if ('omit' in how) {
         const { count, bytes } = st.isDirectory() ? await measure(join(abs, name)) : { count: 1, bytes: st.size };
         leaveOut(how.omit, how.reason, bytes, count);

@@ -58,7 +58,12 @@ export function scryptMemory(kdf: ScryptParams): number {
 export function checkFields(h: HeaderFields): void {
   const bad = (what: string) => BackupErr.MGR_ERR_BACKUP_FORMAT(what);
   const within = (v: number, [lo, hi]: readonly [number, number]) => Number.isInteger(v) && v >= lo && v <= hi;
-  if (!within(h.kdf.log2N, LIMITS.log2N) || !within(h.kdf.r, LIMITS.r) || !within(h.kdf.p, LIMITS.p) || scryptMemory(h.kdf) > MAX_SCRYPT_MEMORY) {
+  if (
+    !within(h.kdf.log2N, LIMITS.log2N) ||
+    !within(h.kdf.r, LIMITS.r) ||
+    !within(h.kdf.p, LIMITS.p) ||
+    scryptMemory(h.kdf) > MAX_SCRYPT_MEMORY
+  ) {
     throw bad(`scrypt parameters N=2^${h.kdf.log2N} r=${h.kdf.r} p=${h.kdf.p} are outside what this version accepts (header damaged?)`);
   }
   if (!within(h.chunkBytes, LIMITS.chunkBytes)) throw bad(`chunk size ${h.chunkBytes} is outside 1 KiB..16 MiB (header damaged?)`);
@@ -87,11 +92,14 @@ export function parseHeader(first: Buffer): ParsedHeader {
   if (!first.subarray(0, magicSeen).equals(MAGIC.subarray(0, magicSeen)) || first.length === 0) {
     throw BackupErr.MGR_ERR_BACKUP_FORMAT('the file does not start with STORMBAK');
   }
-  if (first.length < HEADER_BYTES) throw BackupErr.MGR_ERR_BACKUP_TRUNCATED(`${first.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  if (first.length < HEADER_BYTES)
+    throw BackupErr.MGR_ERR_BACKUP_TRUNCATED(`${first.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
   const version = first.readUInt8(8);
-  if (version !== FORMAT_VERSION) throw BackupErr.MGR_ERR_BACKUP_FORMAT(`format version ${version}; this storm-manager reads version ${FORMAT_VERSION}`);
+  if (version !== FORMAT_VERSION)
+    throw BackupErr.MGR_ERR_BACKUP_FORMAT(`format version ${version}; this storm-manager reads version ${FORMAT_VERSION}`);
   const kdfId = first.readUInt8(9);
-  if (kdfId !== KDF_SCRYPT) throw BackupErr.MGR_ERR_BACKUP_FORMAT(`key derivation ${kdfId}; this storm-manager knows scrypt (${KDF_SCRYPT})`);
+  if (kdfId !== KDF_SCRYPT)
+    throw BackupErr.MGR_ERR_BACKUP_FORMAT(`key derivation ${kdfId}; this storm-manager knows scrypt (${KDF_SCRYPT})`);
   const payload = first.readBigUInt64BE(33);
   const fields: HeaderFields = {
     kdf: { log2N: first.readUInt8(10), r: first.readUInt8(11), p: first.readUInt8(12) },

@@ -19,7 +19,9 @@ export async function deriveKeys(passphrase: string, h: Pick<HeaderFields, 'kdf'
   // NFC: the same passphrase typed on another system's keyboard gives the same bytes.
   const secret = Buffer.from(passphrase.normalize('NFC'), 'utf8');
   const master = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(secret, h.salt, 32, { N: 2 ** h.kdf.log2N, r: h.kdf.r, p: h.kdf.p, maxmem: 2 * scryptMemory(h.kdf) }, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(secret, h.salt, 32, { N: 2 ** h.kdf.log2N, r: h.kdf.r, p: h.kdf.p, maxmem: 2 * scryptMemory(h.kdf) }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
   const split = (info: string) => Buffer.from(hkdfSync('sha256', master, h.salt, info, 32));
   return { macKey: split('storm-backup v1 header mac'), payloadKey: split('storm-backup v1 payload') };

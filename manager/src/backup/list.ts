@@ -48,7 +48,7 @@ const WHAT: Record<Manifest['files'][number]['kind'], string> = {
   pki: 'CA and manager certificates and keys',
   'channel-key': "local channel's publisher key",
   'packaged-layer': 'layer of a packaged appliance (no channel has it)',
-  kerberos: "the Kerberos realm: its master key (stash), name, and database dump",
+  kerberos: 'the Kerberos realm: its master key (stash), name, and database dump',
 };
 
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -61,7 +61,11 @@ export function renderListing(v: VerifiedBackup): string {
   const s = m.summary;
   const rows = m.files.map((f) => [f.mode.toString(8).padStart(4, '0'), formatBytes(f.size), f.path, WHAT[f.kind]]);
   const widths = [4, Math.max(4, ...rows.map((r) => r[1]!.length)), Math.max(4, ...rows.map((r) => r[2]!.length))];
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c))
+      .join('  ')
+      .trimEnd();
   const out = [
     `STORM manager backup ${v.path}: intact (every chunk and every file's sha256 checked)`,
     `  created    ${m.createdAt} on ${m.source.machine} from ${m.source.dataDir}`,

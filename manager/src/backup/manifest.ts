@@ -26,12 +26,22 @@ export const ManifestSchema = Type.Object(
     /** The database's `user_version`: a restore refuses a schema newer than it knows. */
     schemaVersion: Count,
     ca: Type.Object({ subject: Type.String(), fingerprint: Type.String(), notAfter: Type.String() }, { additionalProperties: false }),
-    summary: Type.Object({ hosts: Count, instances: Count, channels: Count, packages: Count, apiTokens: Count }, { additionalProperties: false }),
+    summary: Type.Object(
+      { hosts: Count, instances: Count, channels: Count, packages: Count, apiTokens: Count },
+      { additionalProperties: false },
+    ),
     files: Type.Array(
       Type.Object(
         {
           path: Type.String({ pattern: SAFE_PATH, maxLength: 512 }),
-          kind: Type.Union([Type.Literal('database'), Type.Literal('admin-token'), Type.Literal('pki'), Type.Literal('channel-key'), Type.Literal('packaged-layer'), Type.Literal('kerberos')]),
+          kind: Type.Union([
+            Type.Literal('database'),
+            Type.Literal('admin-token'),
+            Type.Literal('pki'),
+            Type.Literal('channel-key'),
+            Type.Literal('packaged-layer'),
+            Type.Literal('kerberos'),
+          ]),
           mode: Type.Integer({ minimum: 0, maximum: 0o777 }),
           size: Count,
           sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
@@ -39,7 +49,9 @@ export const ManifestSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    omitted: Type.Array(Type.Object({ path: Type.String(), reason: Type.String(), files: Count, bytes: Count }, { additionalProperties: false })),
+    omitted: Type.Array(
+      Type.Object({ path: Type.String(), reason: Type.String(), files: Count, bytes: Count }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -84,7 +96,8 @@ export function parseManifest(json: Buffer): Manifest {
   for (const p of paths) {
     const parts = p.split('/');
     for (let i = 1; i < parts.length; i += 1) {
-      if (paths.has(parts.slice(0, i).join('/'))) throw BackupErr.MGR_ERR_BACKUP_FORMAT(`manifest names ${p} inside the file ${parts.slice(0, i).join('/')}`);
+      if (paths.has(parts.slice(0, i).join('/')))
+        throw BackupErr.MGR_ERR_BACKUP_FORMAT(`manifest names ${p} inside the file ${parts.slice(0, i).join('/')}`);
     }
   }
   return value;

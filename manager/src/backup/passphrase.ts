@@ -29,12 +29,15 @@ export async function readPassphrase(src: PassphraseSource): Promise<string> {
     if (!pass) throw BackupErr.MGR_ERR_BACKUP_NO_PASSPHRASE(`the first line of ${src.file} is empty`);
   } else if (src.stdin.isTTY) {
     pass = await readHidden(src, 'Backup passphrase: ');
-    if (src.confirm && (await readHidden(src, 'Again: ')) !== pass) throw BackupErr.MGR_ERR_BACKUP_NO_PASSPHRASE('the two entries differ; nothing was written');
+    if (src.confirm && (await readHidden(src, 'Again: ')) !== pass)
+      throw BackupErr.MGR_ERR_BACKUP_NO_PASSPHRASE('the two entries differ; nothing was written');
   } else {
     throw BackupErr.MGR_ERR_BACKUP_NO_PASSPHRASE('stdin is not a terminal: pass --passphrase-file FILE (its first line is the passphrase)');
   }
   if (src.confirm && [...pass].length < MIN_PASSPHRASE_CHARS) {
-    throw BackupErr.MGR_ERR_BACKUP_NO_PASSPHRASE(`a backup's passphrase needs at least ${MIN_PASSPHRASE_CHARS} characters (it protects the CA's key)`);
+    throw BackupErr.MGR_ERR_BACKUP_NO_PASSPHRASE(
+      `a backup's passphrase needs at least ${MIN_PASSPHRASE_CHARS} characters (it protects the CA's key)`,
+    );
   }
   return pass;
 }

@@ -52,15 +52,25 @@ describe('the payload', () => {
   it('checks each file against its sha256 and refuses bytes past the last file or a length that does not add up', async () => {
     const wrong = Buffer.from(b);
     wrong[3] = wrong[3]! ^ 1;
-    await expect(read(Buffer.concat([encodeManifest(good), a, wrong]))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/pki\/ca.key does not match its sha256/) });
-    await expect(read(Buffer.concat([encodeManifest(good), a, b, Buffer.from('x')]), good, payloadBytes(good) + 1)).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_FORMAT' });
-    await expect(read(Buffer.concat([encodeManifest(good), a, b.subarray(1)]), good, payloadBytes(good))).rejects.toMatchObject({ code: 'MGR_ERR_BACKUP_DAMAGED', message: expect.stringMatching(/ends inside pki\/ca.key/) });
+    await expect(read(Buffer.concat([encodeManifest(good), a, wrong]))).rejects.toMatchObject({
+      code: 'MGR_ERR_BACKUP_DAMAGED',
+      message: expect.stringMatching(/pki\/ca.key does not match its sha256/),
+    });
+    await expect(read(Buffer.concat([encodeManifest(good), a, b, Buffer.from('x')]), good, payloadBytes(good) + 1)).rejects.toMatchObject({
+      code: 'MGR_ERR_BACKUP_FORMAT',
+    });
+    await expect(read(Buffer.concat([encodeManifest(good), a, b.subarray(1)]), good, payloadBytes(good))).rejects.toMatchObject({
+      code: 'MGR_ERR_BACKUP_DAMAGED',
+      message: expect.stringMatching(/ends inside pki\/ca.key/),
+    });
   });
 
   it('still verifies files a sink does not read', async () => {
     const wrong = Buffer.from(a);
     wrong[0] = wrong[0]! ^ 1;
-    await expect(readPayload(split(Buffer.concat([encodeManifest(good), wrong, b]), 64), payloadBytes(good), async () => undefined)).rejects.toMatchObject({ message: expect.stringMatching(/storm.db does not match/) });
+    await expect(
+      readPayload(split(Buffer.concat([encodeManifest(good), wrong, b]), 64), payloadBytes(good), async () => undefined),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/storm.db does not match/) });
   });
 
   it('refuses manifests naming a path outside the folder, a path twice, or a file inside another', () => {

@@ -62,7 +62,8 @@ export async function readPayload(plain: AsyncIterable<Buffer>, expectedBytes: n
   const length = (await reader.exactly(4, 'the manifest length')).readUInt32BE(0);
   if (length > MAX_MANIFEST_BYTES) throw BackupErr.MGR_ERR_BACKUP_FORMAT(`a manifest of ${length} bytes`);
   const manifest = parseManifest(await reader.exactly(length, 'the manifest'));
-  if (payloadBytes(manifest) !== expectedBytes) throw BackupErr.MGR_ERR_BACKUP_FORMAT('the manifest does not account for the payload length');
+  if (payloadBytes(manifest) !== expectedBytes)
+    throw BackupErr.MGR_ERR_BACKUP_FORMAT('the manifest does not account for the payload length');
   for (const file of manifest.files) {
     const hash = createHash('sha256');
     let seen = 0;

@@ -62,7 +62,9 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     await mkdir(dirname(dataDir), { recursive: true });
     const tmp = await mkdtemp(join(dirname(dataDir), `.${basename(dataDir)}.restore-`));
     try {
-      const manifest = await readPayload(unlocked.payload(), unlocked.header.payloadBytes, (file, bytes) => writeRestored(tmp, file, bytes));
+      const manifest = await readPayload(unlocked.payload(), unlocked.header.payloadBytes, (file, bytes) =>
+        writeRestored(tmp, file, bytes),
+      );
       await checkRestored(tmp, manifest);
       await continueCrlNumbers(join(tmp, DATABASE_FILE));
       await syncTree(tmp, manifest);
@@ -97,18 +99,22 @@ async function checkRestored(root: string, manifest: Manifest): Promise<void> {
   const missing = REQUIRED_FILES.filter((p) => !paths.has(p));
   if (missing.length) throw BackupErr.MGR_ERR_BACKUP_FORMAT(`the backup has no ${missing.join(', ')}`);
   if (manifest.schemaVersion > SCHEMA_VERSION) {
-    throw BackupErr.MGR_ERR_BACKUP_INCOMPATIBLE(`its database has schema ${manifest.schemaVersion}, this storm-manager knows up to ${SCHEMA_VERSION}: restore it with a newer storm-manager`);
+    throw BackupErr.MGR_ERR_BACKUP_INCOMPATIBLE(
+      `its database has schema ${manifest.schemaVersion}, this storm-manager knows up to ${SCHEMA_VERSION}: restore it with a newer storm-manager`,
+    );
   }
   try {
     const cert = new X509Certificate(await readFile(join(root, 'pki/ca.pem')));
-    if (!cert.checkPrivateKey(createPrivateKey(await readFile(join(root, 'pki/ca.key'))))) throw new Error('pki/ca.key is not the key of pki/ca.pem');
+    if (!cert.checkPrivateKey(createPrivateKey(await readFile(join(root, 'pki/ca.key')))))
+      throw new Error('pki/ca.key is not the key of pki/ca.pem');
   } catch (err) {
     throw BackupErr.MGR_ERR_BACKUP_INCOMPATIBLE(`the CA in the backup is unusable: ${err instanceof Error ? err.message : String(err)}`);
   }
   const db = await Database.open(join(root, DATABASE_FILE));
   try {
     const check = await db.get<{ integrity_check: string }>('PRAGMA integrity_check');
-    if (check?.integrity_check !== 'ok') throw BackupErr.MGR_ERR_BACKUP_DAMAGED(`the database fails its integrity check: ${check?.integrity_check ?? 'no answer'}`);
+    if (check?.integrity_check !== 'ok')
+      throw BackupErr.MGR_ERR_BACKUP_DAMAGED(`the database fails its integrity check: ${check?.integrity_check ?? 'no answer'}`);
   } finally {
     await db.close();
   }
@@ -151,7 +157,8 @@ async function moveIntoPlace(tmp: string, dataDir: string, target: Target): Prom
   } catch (err) {
     if (aside) await rename(aside, dataDir).catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw BackupErr.MGR_ERR_BACKUP_TARGET_NOT_EMPTY(`${dataDir} received files during the restore; nothing was changed`);
+    if (code === 'ENOTEMPTY' || code === 'EEXIST')
+      throw BackupErr.MGR_ERR_BACKUP_TARGET_NOT_EMPTY(`${dataDir} received files during the restore; nothing was changed`);
     throw err;
   }
   await fsyncDir(dirname(dataDir));

@@ -42,7 +42,8 @@ export async function describeSnapshot(path: string): Promise<SnapshotFacts> {
   const db = await Database.open(path);
   try {
     const check = await db.get<{ integrity_check: string }>('PRAGMA integrity_check');
-    if (check?.integrity_check !== 'ok') throw BackupErr.MGR_ERR_BACKUP_SOURCE(`the database snapshot fails its integrity check: ${check?.integrity_check ?? 'no answer'}`);
+    if (check?.integrity_check !== 'ok')
+      throw BackupErr.MGR_ERR_BACKUP_SOURCE(`the database snapshot fails its integrity check: ${check?.integrity_check ?? 'no answer'}`);
     const tables = new Set((await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")).map((t) => t.name));
     const count = async (table: string, where = '', params: string[] = []) =>
       tables.has(table) ? ((await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} ${where}`, params))?.n ?? 0) : 0;

@@ -69,7 +69,8 @@ export class Catalog {
     for (const r of rows) {
       const d = JSON.parse(r.descriptor) as ApplianceDescriptor;
       const entryFiles: CatalogFile[] = [];
-      for (const f of byKey.get(`${r.channel_id}\0${r.name}\0${r.version}`) ?? []) entryFiles.push({ ...f, cached: await isCached(f.sha256) });
+      for (const f of byKey.get(`${r.channel_id}\0${r.name}\0${r.version}`) ?? [])
+        entryFiles.push({ ...f, cached: await isCached(f.sha256) });
       const distinct = new Map(entryFiles.map((f) => [f.sha256, f.size]));
       out.push({
         channelId: r.channel_id,
@@ -91,13 +92,18 @@ export class Catalog {
 
   /** One appliance version; the newest when `version` is absent. Ambiguity across channels is an error. */
   async resolve(name: string, version?: string, channelId?: string): Promise<CatalogEntry> {
-    let matches = (await this.list({ name })).filter((e) => (!version || e.version === version) && (!channelId || e.channelId === channelId));
+    let matches = (await this.list({ name })).filter(
+      (e) => (!version || e.version === version) && (!channelId || e.channelId === channelId),
+    );
     if (matches.length === 0) throw MgrErr.MGR_ERR_NOT_FOUND(`appliance ${name}${version ? ` ${version}` : ''}`);
     if (!version) {
       const newest = matches[0]!.version;
       matches = matches.filter((e) => e.version === newest);
     }
-    if (matches.length > 1) throw MgrErr.MGR_ERR_CONFLICT(`${name} ${matches[0]!.version} is offered by channels ${matches.map((m) => m.channelId).join(', ')}; name the channel`);
+    if (matches.length > 1)
+      throw MgrErr.MGR_ERR_CONFLICT(
+        `${name} ${matches[0]!.version} is offered by channels ${matches.map((m) => m.channelId).join(', ')}; name the channel`,
+      );
     return matches[0]!;
   }
 }

@@ -34,7 +34,16 @@ export interface ChannelServiceOptions {
 
 /** The API shape of a channel. */
 export function channelView(r: ChannelRow): ChannelView {
-  return { id: r.id, url: r.url, title: r.title, signed: r.public_key !== null, status: r.status, lastRefresh: r.last_refresh, lastError: r.last_error, createdAt: r.created_at };
+  return {
+    id: r.id,
+    url: r.url,
+    title: r.title,
+    signed: r.public_key !== null,
+    status: r.status,
+    lastRefresh: r.last_refresh,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+  };
 }
 
 /** `CODE: message` of a failure, so the stored reason keeps the precise cause. */
@@ -78,7 +87,8 @@ export class ChannelService {
   /** Subscribes the manager to its own channel of packages (once), then refreshes it. */
   async refreshLocal(): Promise<ChannelView> {
     if (!this.opts.local) throw MgrErr.MGR_ERR_UNAVAILABLE('no local channel');
-    if (!(await this.opts.store.get(LOCAL_CHANNEL_ID))) await this.opts.store.insert({ id: LOCAL_CHANNEL_ID, url: LOCAL_CHANNEL_URL, publicKey: await this.opts.local.publicKey() });
+    if (!(await this.opts.store.get(LOCAL_CHANNEL_ID)))
+      await this.opts.store.insert({ id: LOCAL_CHANNEL_ID, url: LOCAL_CHANNEL_URL, publicKey: await this.opts.local.publicKey() });
     return this.refresh(LOCAL_CHANNEL_ID);
   }
 
@@ -124,7 +134,11 @@ export class ChannelService {
       if (result.kind === 'unchanged') {
         await this.opts.store.markUnchanged(id);
       } else {
-        await this.opts.store.replaceAppliances(id, result.feed, result.appliances.map((a) => ({ ...a, channelId: id })));
+        await this.opts.store.replaceAppliances(
+          id,
+          result.feed,
+          result.appliances.map((a) => ({ ...a, channelId: id })),
+        );
         this.opts.bus.publish('channel.refreshed', { id, appliances: result.appliances.length });
       }
     } catch (err) {

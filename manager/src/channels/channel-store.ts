@@ -83,12 +83,18 @@ export class ChannelStore {
   }
 
   async markFailed(id: string, error: string): Promise<void> {
-    await this.db.run("UPDATE channels SET status = 'failed', last_error = ?, last_refresh = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", [error.slice(0, 2000), id]);
+    await this.db.run(
+      "UPDATE channels SET status = 'failed', last_error = ?, last_refresh = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+      [error.slice(0, 2000), id],
+    );
   }
 
   /** A 304: the feed is unchanged; only the refresh time and status move. */
   async markUnchanged(id: string): Promise<void> {
-    await this.db.run("UPDATE channels SET status = 'ok', last_error = NULL, last_refresh = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", [id]);
+    await this.db.run(
+      "UPDATE channels SET status = 'ok', last_error = NULL, last_refresh = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+      [id],
+    );
   }
 
   /** The descriptors already stored for a channel, keyed by descriptor sha256 (to skip refetching). */
@@ -97,7 +103,17 @@ export class ChannelStore {
       'SELECT descriptor_url, descriptor_sha256, descriptor FROM appliances WHERE channel_id = ?',
       [channelId],
     );
-    return new Map(rows.map((r) => [r.descriptor_sha256, { channelId, descriptorUrl: r.descriptor_url, descriptorSha256: r.descriptor_sha256, descriptor: JSON.parse(r.descriptor) as ApplianceDescriptor }]));
+    return new Map(
+      rows.map((r) => [
+        r.descriptor_sha256,
+        {
+          channelId,
+          descriptorUrl: r.descriptor_url,
+          descriptorSha256: r.descriptor_sha256,
+          descriptor: JSON.parse(r.descriptor) as ApplianceDescriptor,
+        },
+      ]),
+    );
   }
 
   /** Replaces the channel's catalog and marks it ok, atomically. */

@@ -31,6 +31,12 @@ export function checkFeedOrder(held: FeedMark, incoming: FeedMark): void {
   }
   if (before === undefined) return;
   const [t0, t1] = [Date.parse(before), Date.parse(now)];
-  if (t1 < t0) throw MgrErr.MGR_ERR_CHANNEL_REFUSED(`the feed was published at ${now}, before the feed held (published at ${before}): an older feed replayed; the catalog is unchanged`);
-  if (t1 === t0) throw MgrErr.MGR_ERR_CHANNEL_REFUSED(`the feed was published at ${now}, as the feed held was, with other contents; the publisher must publish it with a later time (storm-channel build --published)`);
+  if (t1 < t0)
+    throw MgrErr.MGR_ERR_CHANNEL_REFUSED(
+      `the feed was published at ${now}, before the feed held (published at ${before}): an older feed replayed; the catalog is unchanged`,
+    );
+  if (t1 === t0)
+    throw MgrErr.MGR_ERR_CHANNEL_REFUSED(
+      `the feed was published at ${now}, as the feed held was, with other contents; the publisher must publish it with a later time (storm-channel build --published)`,
+    );
 }

@@ -8,7 +8,13 @@
  * if (r.kind === 'changed') await store.replaceAppliances(channel.id, r.feed, r.appliances);
  */
 import { createHash } from 'node:crypto';
-import { parseDescriptor, parseFeed, verifyFeedSignature, DEFAULT_MAX_DESCRIPTOR_BYTES, DEFAULT_MAX_FEED_BYTES } from '../../../channels/src/format/index.js';
+import {
+  parseDescriptor,
+  parseFeed,
+  verifyFeedSignature,
+  DEFAULT_MAX_DESCRIPTOR_BYTES,
+  DEFAULT_MAX_FEED_BYTES,
+} from '../../../channels/src/format/index.js';
 import { MgrErr } from '../errors.js';
 import type { AddressPolicy } from '../outbound/address-policy.js';
 import { fetchCapped } from '../outbound/safe-fetch.js';
@@ -16,7 +22,11 @@ import type { StoredAppliance } from './channel-store.js';
 import { checkFeedOrder, type FeedMark } from './feed-order.js';
 
 /** How the channel's documents are read: over HTTP by default; the local channel reads its own folder. */
-export type DocumentFetcher = (url: string, maxBytes: number, headers?: Record<string, string>) => Promise<{ body: Buffer; headers: Record<string, string | string[] | undefined>; status: number }>;
+export type DocumentFetcher = (
+  url: string,
+  maxBytes: number,
+  headers?: Record<string, string>,
+) => Promise<{ body: Buffer; headers: Record<string, string | string[] | undefined>; status: number }>;
 
 export interface FetchChannelOptions {
   readonly policy: AddressPolicy;
@@ -52,9 +62,14 @@ export function signatureUrl(feedUrl: string): string {
   return u.href;
 }
 
-export async function fetchChannel(target: ChannelTarget, known: ReadonlyMap<string, StoredAppliance>, opts: FetchChannelOptions): Promise<FetchChannelResult> {
+export async function fetchChannel(
+  target: ChannelTarget,
+  known: ReadonlyMap<string, StoredAppliance>,
+  opts: FetchChannelOptions,
+): Promise<FetchChannelResult> {
   const req = { policy: opts.policy, timeoutMs: opts.timeoutMs };
-  const get: DocumentFetcher = opts.fetcher ?? ((url, maxBytes, headers) => fetchCapped(url, maxBytes, { ...req, ...(headers ? { headers } : {}) }));
+  const get: DocumentFetcher =
+    opts.fetcher ?? ((url, maxBytes, headers) => fetchCapped(url, maxBytes, { ...req, ...(headers ? { headers } : {}) }));
   const conditional: Record<string, string> = {};
   if (target.etag) conditional['if-none-match'] = target.etag;
   if (target.lastModified) conditional['if-modified-since'] = target.lastModified;
@@ -75,8 +90,12 @@ export async function fetchChannel(target: ChannelTarget, known: ReadonlyMap<str
       appliances.push(cached);
       continue;
     }
-    const res = await get(item.descriptor.url, Math.min(item.descriptor.size, opts.maxDescriptorBytes ?? DEFAULT_MAX_DESCRIPTOR_BYTES)).catch((err: unknown) => {
-      if (MgrErr.MGR_ERR_FETCH_TOO_LARGE.is(err)) throw MgrErr.MGR_ERR_CHANNEL_REFUSED(`descriptor of ${item.name} ${item.version} is larger than the signed feed says`);
+    const res = await get(
+      item.descriptor.url,
+      Math.min(item.descriptor.size, opts.maxDescriptorBytes ?? DEFAULT_MAX_DESCRIPTOR_BYTES),
+    ).catch((err: unknown) => {
+      if (MgrErr.MGR_ERR_FETCH_TOO_LARGE.is(err))
+        throw MgrErr.MGR_ERR_CHANNEL_REFUSED(`descriptor of ${item.name} ${item.version} is larger than the signed feed says`);
       throw err;
     });
     const descriptor = parseDescriptor(res.body, { item, maxBytes: opts.maxDescriptorBytes ?? DEFAULT_MAX_DESCRIPTOR_BYTES });

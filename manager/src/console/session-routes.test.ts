@@ -49,7 +49,8 @@ describe('console sessions', () => {
     const res = await login(PASSWORD);
     const cookie = cookieOf(res);
     const { csrfToken } = res.json<{ csrfToken: string }>();
-    const change = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/api/v1/reconcile', headers: { cookie, ...headers } });
+    const change = (headers: Record<string, string>) =>
+      app.inject({ method: 'POST', url: '/api/v1/reconcile', headers: { cookie, ...headers } });
     const none = await change({});
     expect(none.statusCode).toBe(403);
     expect(none.json()).toMatchObject({ code: 'MGR_ERR_CSRF' });
@@ -74,7 +75,9 @@ describe('console sessions', () => {
     }
     // A wrong bearer token is not rescued by a cookie.
     const cookie = cookieOf(await login(PASSWORD));
-    expect((await app.inject({ method: 'GET', url: '/api/v1/whoami', headers: { cookie, authorization: 'Bearer nope' } })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/whoami', headers: { cookie, authorization: 'Bearer nope' } })).statusCode).toBe(
+      401,
+    );
   });
 
   it('logs out: the cookie is cleared and the session is gone', async () => {
@@ -110,7 +113,12 @@ describe('console sessions', () => {
   });
 
   it('takes the login as JSON only (a cross-site form cannot post it)', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/session', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `username=admin&password=${encodeURIComponent(PASSWORD)}` });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `username=admin&password=${encodeURIComponent(PASSWORD)}`,
+    });
     expect(res.statusCode).toBe(415);
   });
 });

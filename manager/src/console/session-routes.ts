@@ -43,7 +43,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
     authed.addHook('onRoute', documentAuth('admin'));
     authed.get('/session', { schema: { response: { 200: SessionView } } }, async (request) =>
       request.session
-        ? { username: request.session.username, via: 'session' as const, csrfToken: request.session.csrfToken, expiresAt: request.session.expiresAt }
+        ? {
+            username: request.session.username,
+            via: 'session' as const,
+            csrfToken: request.session.csrfToken,
+            expiresAt: request.session.expiresAt,
+          }
         : { username: request.principal ?? '', via: 'token' as const, csrfToken: null, expiresAt: null },
     );
     authed.delete('/session', { schema: { response: { 204: NoContent } } }, async (request, reply) => {

@@ -26,7 +26,10 @@ describe('Database', () => {
 
   it('keeps the database and its WAL files to their owner (0600), also one made 0644 before', async () => {
     await db.exec('CREATE TABLE t (v INTEGER)');
-    const modes = async () => Object.fromEntries(await Promise.all((await readdir(dir)).map(async (f) => [f, ((await stat(join(dir, f))).mode & 0o777).toString(8)] as const)));
+    const modes = async () =>
+      Object.fromEntries(
+        await Promise.all((await readdir(dir)).map(async (f) => [f, ((await stat(join(dir, f))).mode & 0o777).toString(8)] as const)),
+      );
     expect(await modes()).toEqual({ 'storm.db': '600', 'storm.db-wal': '600', 'storm.db-shm': '600' });
     await db.close();
     const old = join(dir, 'old.db');

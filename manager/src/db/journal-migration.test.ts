@@ -31,16 +31,32 @@ async function oldRow(id: string, state: string, extra: { launch_step?: string; 
   await db.run(
     `INSERT INTO instances (id, name, uuid, appliance, version, host_id, state, desired, launch_step, mac, ip, memory_mib, vcpus, guest_spec, operation)
      VALUES (?, ?, ?, 'hello-web', '1.0.0', 'host-1', ?, 'running', ?, ?, ?, 128, 1, ?, ?)`,
-    [id, `n-${id}`, `uuid-${id}`, state, extra.launch_step ?? null, `52:54:00:00:00:0${id.length}`, extra.ip ?? null, JSON.stringify({ config: [], records: [], principals: ['HTTP'] }), extra.operation ? JSON.stringify(extra.operation) : null],
+    [
+      id,
+      `n-${id}`,
+      `uuid-${id}`,
+      state,
+      extra.launch_step ?? null,
+      `52:54:00:00:00:0${id.length}`,
+      extra.ip ?? null,
+      JSON.stringify({ config: [], records: [], principals: ['HTTP'] }),
+      extra.operation ? JSON.stringify(extra.operation) : null,
+    ],
   );
 }
 
 describe('migration 13: the crash records of before become open operations in the journal', () => {
   it('carries launch_step, operation, destroying and failed rows over, then drops the old columns', async () => {
-    await migrate(db, MIGRATIONS.filter((m) => m.version <= 12));
+    await migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 12),
+    );
     await db.run("INSERT INTO hosts (id, name, url, cert_serial) VALUES ('host-1', 'vm', 'https://127.0.0.1:1', '01')");
     await oldRow('i-a', 'launching', { launch_step: 'layer', ip: '10.77.0.2' });
-    await oldRow('i-bb', 'stopped', { ip: '10.77.0.3', operation: { op: 'upgrade', wasRunning: true, newLayer: 'w3', before: { files: FILES, frozen: ['w1'] } } });
+    await oldRow('i-bb', 'stopped', {
+      ip: '10.77.0.3',
+      operation: { op: 'upgrade', wasRunning: true, newLayer: 'w3', before: { files: FILES, frozen: ['w1'] } },
+    });
     await oldRow('i-ccc', 'destroying');
     await oldRow('i-dddd', 'failed');
     await oldRow('i-eeeee', 'running');

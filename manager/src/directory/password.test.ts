@@ -39,7 +39,11 @@ describe('PasswordHasher', () => {
     const tiny = new PasswordHasher({ cost: { log2N: 12, r: 8, p: 1 }, maxConcurrent: 1, maxWaiting: 2 });
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => tiny.hash('queued-password')));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['MGR_ERR_UNAVAILABLE', 'MGR_ERR_UNAVAILABLE', 'MGR_ERR_UNAVAILABLE']);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual([
+      'MGR_ERR_UNAVAILABLE',
+      'MGR_ERR_UNAVAILABLE',
+      'MGR_ERR_UNAVAILABLE',
+    ]);
     expect(await tiny.hash('after-the-burst')).toMatch(/^\$scrypt\$/);
   });
 });

@@ -21,17 +21,33 @@ afterEach(async () => {
 });
 
 const call = async (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: unknown) => {
-  const res = await app.inject({ method, url: `/api/v1/directory${url}`, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+  const res = await app.inject({
+    method,
+    url: `/api/v1/directory${url}`,
+    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+  });
   return { status: res.statusCode, body: res.body ? (res.json() as Record<string, unknown>) : undefined, raw: res.body };
 };
 
 describe('directoryRoutes users', () => {
   it('creates, shows, lists, updates and deletes a user; answers carry the DN and no secret', async () => {
     await t.store.createGroup({ name: 'mail' });
-    const created = await call('POST', '/users', { uid: 'alice', givenName: 'Alice', sn: 'Liddell', mail: 'alice@storm.internal', password: 'wonderland-1', groups: ['mail'] });
+    const created = await call('POST', '/users', {
+      uid: 'alice',
+      givenName: 'Alice',
+      sn: 'Liddell',
+      mail: 'alice@storm.internal',
+      password: 'wonderland-1',
+      groups: ['mail'],
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
-      dn: 'uid=alice,ou=people,dc=storm,dc=internal', uid: 'alice', cn: 'Alice Liddell', uidNumber: 10000, gidNumber: 100, hasPassword: true,
+      dn: 'uid=alice,ou=people,dc=storm,dc=internal',
+      uid: 'alice',
+      cn: 'Alice Liddell',
+      uidNumber: 10000,
+      gidNumber: 100,
+      hasPassword: true,
       memberOf: [{ name: 'mail', dn: 'cn=mail,ou=groups,dc=storm,dc=internal' }],
     });
     expect(created.raw).not.toMatch(/wonderland|scrypt|hash/);
@@ -50,8 +66,13 @@ describe('directoryRoutes users', () => {
 
   it('refuses unknown properties, bad names, short passwords and empty patches with 400', async () => {
     for (const body of [
-      { uid: 'alice', password_hash: 'x' }, { uid: 'Alice' }, { uid: 'alice', password: 'short' }, { uid: 'alice', mail: 'nope' },
-      { uid: 'alice', uidNumber: 10 }, { uid: 'alice', homeDirectory: 'home' }, {},
+      { uid: 'alice', password_hash: 'x' },
+      { uid: 'Alice' },
+      { uid: 'alice', password: 'short' },
+      { uid: 'alice', mail: 'nope' },
+      { uid: 'alice', uidNumber: 10 },
+      { uid: 'alice', homeDirectory: 'home' },
+      {},
     ]) {
       expect(await call('POST', '/users', body), JSON.stringify(body)).toMatchObject({ status: 400, body: { code: 'MGR_ERR_VALIDATION' } });
     }
@@ -72,13 +93,21 @@ describe('directoryRoutes groups and services', () => {
   it('manages groups and their members', async () => {
     await populate(t.store);
     const created = await call('POST', '/groups', { name: 'ops', description: 'Operators', members: ['bob'] });
-    expect(created).toMatchObject({ status: 201, body: { dn: 'cn=ops,ou=groups,dc=storm,dc=internal', name: 'ops', gidNumber: 10003, members: ['bob'] } });
+    expect(created).toMatchObject({
+      status: 201,
+      body: { dn: 'cn=ops,ou=groups,dc=storm,dc=internal', name: 'ops', gidNumber: 10003, members: ['bob'] },
+    });
     expect((await call('PUT', '/groups/ops/members/alice')).body).toMatchObject({ members: ['alice', 'bob'] });
     expect((await call('DELETE', '/groups/ops/members/bob')).body).toMatchObject({ members: ['alice'] });
     expect(await call('DELETE', '/groups/ops/members/bob')).toMatchObject({ status: 404 });
     expect(await call('PUT', '/groups/ops/members/ghost')).toMatchObject({ status: 404 });
     expect((await call('PATCH', '/groups/ops', { description: null })).body).toMatchObject({ description: null });
-    expect(((await call('GET', '/groups')).body?.['groups'] as { name: string }[] | undefined)?.map((g) => g.name)).toEqual(['empty', 'mail', 'ops', 'staff']);
+    expect(((await call('GET', '/groups')).body?.['groups'] as { name: string }[] | undefined)?.map((g) => g.name)).toEqual([
+      'empty',
+      'mail',
+      'ops',
+      'staff',
+    ]);
     expect((await call('DELETE', '/groups/ops')).status).toBe(204);
     expect(await call('POST', '/groups', { name: 'x', gidNumber: 1 })).toMatchObject({ status: 400 });
   });
@@ -86,7 +115,17 @@ describe('directoryRoutes groups and services', () => {
   it('lists service accounts with their bind DN and without a secret', async () => {
     const { mx1 } = await populate(t.store);
     const res = await call('GET', '/services');
-    expect(res.body).toEqual({ services: [{ dn: 'cn=mx1,ou=services,dc=storm,dc=internal', name: 'mx1', owner: 'i-mx1', description: 'Postfix on mx1', createdAt: expect.any(String) }] });
+    expect(res.body).toEqual({
+      services: [
+        {
+          dn: 'cn=mx1,ou=services,dc=storm,dc=internal',
+          name: 'mx1',
+          owner: 'i-mx1',
+          description: 'Postfix on mx1',
+          createdAt: expect.any(String),
+        },
+      ],
+    });
     expect(res.raw).not.toContain(mx1);
   });
 });

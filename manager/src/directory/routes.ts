@@ -9,7 +9,18 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  GroupList, GroupParams, GroupPatchBody, GroupView, MemberParams, NewGroupBody, NewUserBody, ServiceAccountList, UidParams, UserList, UserPatchBody, UserView,
+  GroupList,
+  GroupParams,
+  GroupPatchBody,
+  GroupView,
+  MemberParams,
+  NewGroupBody,
+  NewUserBody,
+  ServiceAccountList,
+  UidParams,
+  UserList,
+  UserPatchBody,
+  UserView,
   type ServiceAccountView,
 } from '../../protocol/index.js';
 import { NoContent } from '../http/openapi.js';
@@ -19,7 +30,11 @@ import type { DirectoryStore } from './store.js';
 import type { DirectoryGroup, DirectoryUser, ServiceAccount } from './types.js';
 
 // The answers spread the store's records, and serializing drops what the schema lacks: a field the store gains must be on the wire too.
-export type DirectoryAgrees = [Agree<KeysWithin<DirectoryUser, UserView>>, Agree<KeysWithin<DirectoryGroup, GroupView>>, Agree<KeysWithin<ServiceAccount, ServiceAccountView>>];
+export type DirectoryAgrees = [
+  Agree<KeysWithin<DirectoryUser, UserView>>,
+  Agree<KeysWithin<DirectoryGroup, GroupView>>,
+  Agree<KeysWithin<ServiceAccount, ServiceAccountView>>,
+];
 
 export interface DirectoryRouteOptions {
   readonly directory: DirectoryStore;
@@ -28,15 +43,23 @@ export interface DirectoryRouteOptions {
 }
 
 export const directoryRoutes: FastifyPluginAsyncTypebox<DirectoryRouteOptions> = async (app, { directory, baseDn }) => {
-  const user = (u: DirectoryUser): UserView => ({ dn: userDn(baseDn, u.uid), ...u, memberOf: u.memberOf.map((g) => ({ name: g, dn: groupDn(baseDn, g) })) });
+  const user = (u: DirectoryUser): UserView => ({
+    dn: userDn(baseDn, u.uid),
+    ...u,
+    memberOf: u.memberOf.map((g) => ({ name: g, dn: groupDn(baseDn, g) })),
+  });
   const group = (g: DirectoryGroup): GroupView => ({ dn: groupDn(baseDn, g.name), ...g });
   const service = (s: ServiceAccount): ServiceAccountView => ({ dn: serviceDn(baseDn, s.name), ...s });
 
-  app.get('/directory/users', { schema: { response: { 200: UserList } } }, async () => ({ users: (await directory.listUsers()).map(user) }));
+  app.get('/directory/users', { schema: { response: { 200: UserList } } }, async () => ({
+    users: (await directory.listUsers()).map(user),
+  }));
   app.post('/directory/users', { schema: { body: NewUserBody, response: { 201: UserView } } }, async (request, reply) =>
     reply.status(201).send(user(await directory.createUser(request.body))),
   );
-  app.get('/directory/users/:uid', { schema: { params: UidParams, response: { 200: UserView } } }, async (request) => user(await directory.getUser(request.params.uid)));
+  app.get('/directory/users/:uid', { schema: { params: UidParams, response: { 200: UserView } } }, async (request) =>
+    user(await directory.getUser(request.params.uid)),
+  );
   app.patch('/directory/users/:uid', { schema: { params: UidParams, body: UserPatchBody, response: { 200: UserView } } }, async (request) =>
     user(await directory.updateUser(request.params.uid, request.body)),
   );
@@ -45,13 +68,19 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<DirectoryRouteOptions> =
     return reply.status(204).send();
   });
 
-  app.get('/directory/groups', { schema: { response: { 200: GroupList } } }, async () => ({ groups: (await directory.listGroups()).map(group) }));
+  app.get('/directory/groups', { schema: { response: { 200: GroupList } } }, async () => ({
+    groups: (await directory.listGroups()).map(group),
+  }));
   app.post('/directory/groups', { schema: { body: NewGroupBody, response: { 201: GroupView } } }, async (request, reply) =>
     reply.status(201).send(group(await directory.createGroup(request.body))),
   );
-  app.get('/directory/groups/:name', { schema: { params: GroupParams, response: { 200: GroupView } } }, async (request) => group(await directory.getGroup(request.params.name)));
-  app.patch('/directory/groups/:name', { schema: { params: GroupParams, body: GroupPatchBody, response: { 200: GroupView } } }, async (request) =>
-    group(await directory.updateGroup(request.params.name, request.body)),
+  app.get('/directory/groups/:name', { schema: { params: GroupParams, response: { 200: GroupView } } }, async (request) =>
+    group(await directory.getGroup(request.params.name)),
+  );
+  app.patch(
+    '/directory/groups/:name',
+    { schema: { params: GroupParams, body: GroupPatchBody, response: { 200: GroupView } } },
+    async (request) => group(await directory.updateGroup(request.params.name, request.body)),
   );
   app.delete('/directory/groups/:name', { schema: { params: GroupParams, response: { 204: NoContent } } }, async (request, reply) => {
     await directory.deleteGroup(request.params.name);
@@ -64,5 +93,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<DirectoryRouteOptions> =
     group(await directory.removeMember(request.params.name, request.params.uid)),
   );
 
-  app.get('/directory/services', { schema: { response: { 200: ServiceAccountList } } }, async () => ({ services: (await directory.listServiceAccounts()).map(service) }));
+  app.get('/directory/services', { schema: { response: { 200: ServiceAccountList } } }, async () => ({
+    services: (await directory.listServiceAccounts()).map(service),
+  }));
 };

@@ -39,7 +39,8 @@ export interface MemberRow {
 }
 
 /** Every column but the hash, plus whether there is one. */
-export const USER_COLUMNS = 'uid, uid_number, gid_number, cn, sn, given_name, mail, home_directory, login_shell, password_hash IS NOT NULL AS has_password, created_at, updated_at';
+export const USER_COLUMNS =
+  'uid, uid_number, gid_number, cn, sn, given_name, mail, home_directory, login_shell, password_hash IS NOT NULL AS has_password, created_at, updated_at';
 export const GROUP_COLUMNS = 'name, gid_number, description, created_at, updated_at';
 export const SERVICE_COLUMNS = 'name, owner, description, created_at';
 
@@ -62,7 +63,14 @@ export function userView(row: UserRow, memberOf: readonly string[]): DirectoryUs
 }
 
 export function groupView(row: GroupRow, members: readonly string[]): DirectoryGroup {
-  return { name: row.name, gidNumber: row.gid_number, description: row.description, members: [...members].sort(), createdAt: row.created_at, updatedAt: row.updated_at };
+  return {
+    name: row.name,
+    gidNumber: row.gid_number,
+    description: row.description,
+    members: [...members].sort(),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 export function serviceView(row: ServiceRow): ServiceAccount {

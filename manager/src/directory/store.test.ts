@@ -8,12 +8,27 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const code = (p: Promise<unknown>) => p.then(() => 'ok', (err: { code?: string }) => err.code ?? String(err));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: { code?: string }) => err.code ?? String(err),
+  );
 
 describe('DirectoryStore users', () => {
   it('creates a user with defaults and allocated numbers, never exposing the hash', async () => {
     const alice = await t.store.createUser({ uid: 'alice', givenName: 'Alice', sn: 'Liddell', password: 'wonderland' });
-    expect(alice).toMatchObject({ uid: 'alice', cn: 'Alice Liddell', sn: 'Liddell', uidNumber: 10000, gidNumber: 100, homeDirectory: '/home/alice', loginShell: '/bin/sh', mail: null, hasPassword: true, memberOf: [] });
+    expect(alice).toMatchObject({
+      uid: 'alice',
+      cn: 'Alice Liddell',
+      sn: 'Liddell',
+      uidNumber: 10000,
+      gidNumber: 100,
+      homeDirectory: '/home/alice',
+      loginShell: '/bin/sh',
+      mail: null,
+      hasPassword: true,
+      memberOf: [],
+    });
     expect(JSON.stringify(alice)).not.toMatch(/scrypt|wonderland|hash/);
     const bob = await t.store.createUser({ uid: 'bob' });
     expect([bob.uidNumber, bob.cn, bob.sn, bob.hasPassword]).toEqual([10001, 'bob', 'bob', false]);
@@ -30,9 +45,18 @@ describe('DirectoryStore users', () => {
 
   it('refuses bad names and values with MGR_ERR_VALIDATION', async () => {
     for (const input of [
-      { uid: 'Alice' }, { uid: '1abc' }, { uid: 'a'.repeat(33) }, { uid: 'a b' }, { uid: 'a*' }, { uid: 'x', mail: 'not-an-address' },
-      { uid: 'x', mail: 'a@b@c' }, { uid: 'x', uidNumber: 999 }, { uid: 'x', homeDirectory: 'relative' }, { uid: 'x', cn: 'line\nbreak' },
-      { uid: 'x', password: 'short' }, { uid: 'x', gidNumber: -1 },
+      { uid: 'Alice' },
+      { uid: '1abc' },
+      { uid: 'a'.repeat(33) },
+      { uid: 'a b' },
+      { uid: 'a*' },
+      { uid: 'x', mail: 'not-an-address' },
+      { uid: 'x', mail: 'a@b@c' },
+      { uid: 'x', uidNumber: 999 },
+      { uid: 'x', homeDirectory: 'relative' },
+      { uid: 'x', cn: 'line\nbreak' },
+      { uid: 'x', password: 'short' },
+      { uid: 'x', gidNumber: -1 },
     ]) {
       expect(await code(t.store.createUser(input)), JSON.stringify(input)).toBe('MGR_ERR_VALIDATION');
     }
@@ -48,8 +72,20 @@ describe('DirectoryStore users', () => {
 
   it('updates fields and the password, clears optional ones, 404s an unknown uid', async () => {
     await t.store.createUser({ uid: 'alice', givenName: 'Alice', mail: 'a@storm.internal', password: 'first-password' });
-    const updated = await t.store.updateUser('alice', { cn: 'Alice L.', givenName: null, mail: 'alice@storm.internal', loginShell: '/bin/bash', password: 'second-password' });
-    expect(updated).toMatchObject({ cn: 'Alice L.', givenName: null, mail: 'alice@storm.internal', loginShell: '/bin/bash', hasPassword: true });
+    const updated = await t.store.updateUser('alice', {
+      cn: 'Alice L.',
+      givenName: null,
+      mail: 'alice@storm.internal',
+      loginShell: '/bin/bash',
+      password: 'second-password',
+    });
+    expect(updated).toMatchObject({
+      cn: 'Alice L.',
+      givenName: null,
+      mail: 'alice@storm.internal',
+      loginShell: '/bin/bash',
+      hasPassword: true,
+    });
     expect(await t.store.authenticate({ kind: 'user', name: 'alice' }, 'first-password')).toBe(false);
     expect(await t.store.authenticate({ kind: 'user', name: 'alice' }, 'second-password')).toBe(true);
     expect((await t.store.updateUser('alice', { password: null })).hasPassword).toBe(false);
@@ -69,7 +105,12 @@ describe('DirectoryStore users', () => {
 describe('DirectoryStore groups', () => {
   it('creates groups with members, adds and removes members, shows memberOf', async () => {
     await populate(t.store);
-    expect(await t.store.getGroup('mail')).toMatchObject({ name: 'mail', gidNumber: 10000, description: 'Mail users', members: ['alice', 'bob'] });
+    expect(await t.store.getGroup('mail')).toMatchObject({
+      name: 'mail',
+      gidNumber: 10000,
+      description: 'Mail users',
+      members: ['alice', 'bob'],
+    });
     await t.store.addMember('staff', 'bob');
     await t.store.addMember('staff', 'bob');
     expect((await t.store.getUser('bob')).memberOf).toEqual(['mail', 'staff']);
@@ -89,7 +130,10 @@ describe('DirectoryStore groups', () => {
 
   it('updates and deletes groups; gidNumber conflicts', async () => {
     await populate(t.store);
-    expect(await t.store.updateGroup('empty', { gidNumber: 15000, description: null })).toMatchObject({ gidNumber: 15000, description: null });
+    expect(await t.store.updateGroup('empty', { gidNumber: 15000, description: null })).toMatchObject({
+      gidNumber: 15000,
+      description: null,
+    });
     expect(await code(t.store.updateGroup('staff', { gidNumber: 15000 }))).toBe('MGR_ERR_CONFLICT');
     await t.store.deleteGroup('mail');
     expect((await t.store.getUser('alice')).memberOf).toEqual(['staff']);

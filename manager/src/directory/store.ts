@@ -15,13 +15,42 @@ import type { UserPrincipalSync } from '../kerberos/principal-sync.js';
 import { MgrErr } from '../errors.js';
 import { PasswordHasher, generateSecret, hashSecret, verifySecret } from './password.js';
 import {
-  constraintError, GROUP_COLUMNS, type GroupRow, groupView, indexMembers, type MemberRow, SERVICE_COLUMNS, type ServiceRow, serviceView, USER_COLUMNS, type UserRow, userView,
+  constraintError,
+  GROUP_COLUMNS,
+  type GroupRow,
+  groupView,
+  indexMembers,
+  type MemberRow,
+  SERVICE_COLUMNS,
+  type ServiceRow,
+  serviceView,
+  USER_COLUMNS,
+  type UserRow,
+  userView,
 } from './rows.js';
 import type {
-  BindPrincipal, DirectoryGroup, DirectorySnapshot, DirectoryUser, GroupPatch, IssuedServiceAccount, NewGroup, NewUser, ServiceAccount, UserPatch,
+  BindPrincipal,
+  DirectoryGroup,
+  DirectorySnapshot,
+  DirectoryUser,
+  GroupPatch,
+  IssuedServiceAccount,
+  NewGroup,
+  NewUser,
+  ServiceAccount,
+  UserPatch,
 } from './types.js';
 import {
-  checkGroupName, checkId, checkMail, checkPassword, checkPath, checkPrimaryGid, checkServiceName, checkText, checkUid, ID_MAX,
+  checkGroupName,
+  checkId,
+  checkMail,
+  checkPassword,
+  checkPath,
+  checkPrimaryGid,
+  checkServiceName,
+  checkText,
+  checkUid,
+  ID_MAX,
 } from './validate.js';
 
 export interface DirectoryStoreOptions {
@@ -50,7 +79,10 @@ export class DirectoryStore {
   private readonly listeners = new Set<() => void>();
   private readonly principals: UserPrincipalSync | undefined;
 
-  constructor(private readonly db: Database, options: DirectoryStoreOptions = {}) {
+  constructor(
+    private readonly db: Database,
+    options: DirectoryStoreOptions = {},
+  ) {
     this.principals = options.principals;
     this.hasher = options.hasher ?? new PasswordHasher();
     this.firstUid = checkId(options.firstUidNumber ?? 10_000, 'firstUidNumber');
@@ -70,7 +102,10 @@ export class DirectoryStore {
     const row = await this.db.get<UserRow>(`SELECT ${USER_COLUMNS} FROM directory_users WHERE uid = ?`, [uid]);
     if (!row) throw MgrErr.MGR_ERR_NOT_FOUND(`user ${uid}`);
     const groups = await this.db.all<{ group_name: string }>('SELECT group_name FROM directory_members WHERE uid = ?', [uid]);
-    return userView(row, groups.map((g) => g.group_name));
+    return userView(
+      row,
+      groups.map((g) => g.group_name),
+    );
   }
 
   async createUser(input: NewUser): Promise<DirectoryUser> {
@@ -122,9 +157,13 @@ export class DirectoryStore {
     if (patch.homeDirectory !== undefined) set('home_directory', checkPath(patch.homeDirectory, 'homeDirectory'));
     if (patch.loginShell !== undefined) set('login_shell', checkPath(patch.loginShell, 'loginShell'));
     if (typeof patch.password === 'string') this.principals?.checkPassword(checkPassword(patch.password));
-    if (patch.password !== undefined) set('password_hash', patch.password === null ? null : await this.hasher.hash(checkPassword(patch.password)));
+    if (patch.password !== undefined)
+      set('password_hash', patch.password === null ? null : await this.hasher.hash(checkPassword(patch.password)));
     // The hash before the change, so a refused Kerberos password leaves the user as they were.
-    const before = patch.password !== undefined && this.principals ? await this.db.get<{ password_hash: string | null }>('SELECT password_hash FROM directory_users WHERE uid = ?', [uid]) : undefined;
+    const before =
+      patch.password !== undefined && this.principals
+        ? await this.db.get<{ password_hash: string | null }>('SELECT password_hash FROM directory_users WHERE uid = ?', [uid])
+        : undefined;
     await this.write(async (tx) => {
       const res = await tx.run(`UPDATE directory_users SET ${[...sets, `updated_at = ${NOW}`].join(', ')} WHERE uid = ?`, [...params, uid]);
       if (res.changes === 0) throw MgrErr.MGR_ERR_NOT_FOUND(`user ${uid}`);
@@ -134,7 +173,9 @@ export class DirectoryStore {
       try {
         await this.principals.userPasswordSet(uid, patch.password);
       } catch (err) {
-        await this.write((tx) => tx.run('UPDATE directory_users SET password_hash = ? WHERE uid = ?', [before?.password_hash ?? null, uid]).then(() => undefined));
+        await this.write((tx) =>
+          tx.run('UPDATE directory_users SET password_hash = ? WHERE uid = ?', [before?.password_hash ?? null, uid]).then(() => undefined),
+        );
         throw err;
       }
     }
@@ -161,7 +202,10 @@ export class DirectoryStore {
     const row = await this.db.get<GroupRow>(`SELECT ${GROUP_COLUMNS} FROM directory_groups WHERE name = ?`, [name]);
     if (!row) throw MgrErr.MGR_ERR_NOT_FOUND(`group ${name}`);
     const members = await this.db.all<{ uid: string }>('SELECT uid FROM directory_members WHERE group_name = ?', [name]);
-    return groupView(row, members.map((m) => m.uid));
+    return groupView(
+      row,
+      members.map((m) => m.uid),
+    );
   }
 
   async createGroup(input: NewGroup): Promise<DirectoryGroup> {
@@ -276,7 +320,9 @@ export class DirectoryStore {
       const row = await this.db.get<{ secret_hash: string }>('SELECT secret_hash FROM directory_services WHERE name = ?', [principal.name]);
       return verifySecret(password, row?.secret_hash ?? null);
     }
-    const row = await this.db.get<{ password_hash: string | null }>('SELECT password_hash FROM directory_users WHERE uid = ?', [principal.name]);
+    const row = await this.db.get<{ password_hash: string | null }>('SELECT password_hash FROM directory_users WHERE uid = ?', [
+      principal.name,
+    ]);
     return this.hasher.verify(password, row?.password_hash ?? null);
   }
 

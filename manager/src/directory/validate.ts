@@ -10,10 +10,32 @@
 import { MgrErr } from '../errors.js';
 
 import {
-  ID_MAX, ID_MIN, MAIL_MAX, MAIL_PATTERN, NAME_PATTERN, PASSWORD_MAX, PASSWORD_MIN, PATH_PATTERN, SERVICE_NAME_PATTERN, TEXT_MAX, TEXT_PATTERN,
+  ID_MAX,
+  ID_MIN,
+  MAIL_MAX,
+  MAIL_PATTERN,
+  NAME_PATTERN,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  PATH_PATTERN,
+  SERVICE_NAME_PATTERN,
+  TEXT_MAX,
+  TEXT_PATTERN,
 } from '../../protocol/directory.js';
 
-export { ID_MAX, ID_MIN, MAIL_MAX, MAIL_PATTERN, NAME_PATTERN, PASSWORD_MAX, PASSWORD_MIN, PATH_PATTERN, SERVICE_NAME_PATTERN, TEXT_MAX, TEXT_PATTERN };
+export {
+  ID_MAX,
+  ID_MIN,
+  MAIL_MAX,
+  MAIL_PATTERN,
+  NAME_PATTERN,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  PATH_PATTERN,
+  SERVICE_NAME_PATTERN,
+  TEXT_MAX,
+  TEXT_PATTERN,
+};
 
 const name = new RegExp(NAME_PATTERN);
 const serviceName = new RegExp(SERVICE_NAME_PATTERN);
@@ -26,19 +48,27 @@ function invalid(detail: string): never {
 }
 
 export function checkUid(value: string): string {
-  return name.test(value) ? value : invalid(`uid ${JSON.stringify(value)}: a lower-case letter, then letters, digits, '.', '_' or '-', at most 32`);
+  return name.test(value)
+    ? value
+    : invalid(`uid ${JSON.stringify(value)}: a lower-case letter, then letters, digits, '.', '_' or '-', at most 32`);
 }
 
 export function checkGroupName(value: string): string {
-  return name.test(value) ? value : invalid(`group name ${JSON.stringify(value)}: a lower-case letter, then letters, digits, '.', '_' or '-', at most 32`);
+  return name.test(value)
+    ? value
+    : invalid(`group name ${JSON.stringify(value)}: a lower-case letter, then letters, digits, '.', '_' or '-', at most 32`);
 }
 
 export function checkServiceName(value: string): string {
-  return serviceName.test(value) ? value : invalid(`service account name ${JSON.stringify(value)}: lower-case letters, digits and dashes, at most 63`);
+  return serviceName.test(value)
+    ? value
+    : invalid(`service account name ${JSON.stringify(value)}: lower-case letters, digits and dashes, at most 63`);
 }
 
 export function checkMail(value: string): string {
-  return value.length <= MAIL_MAX && mail.test(value) ? value : invalid(`mail ${JSON.stringify(value)}: not an address this directory accepts`);
+  return value.length <= MAIL_MAX && mail.test(value)
+    ? value
+    : invalid(`mail ${JSON.stringify(value)}: not an address this directory accepts`);
 }
 
 export function checkPath(value: string, what: string): string {
@@ -50,7 +80,9 @@ export function checkText(value: string, what: string): string {
 }
 
 export function checkId(value: number, what: string): number {
-  return Number.isInteger(value) && value >= ID_MIN && value <= ID_MAX ? value : invalid(`${what} ${value}: an integer from ${ID_MIN} to ${ID_MAX}`);
+  return Number.isInteger(value) && value >= ID_MIN && value <= ID_MAX
+    ? value
+    : invalid(`${what} ${value}: an integer from ${ID_MIN} to ${ID_MAX}`);
 }
 
 /** A primary group may be a guest's own (e.g. 100, users), so gidNumber of a user starts at 0. */
@@ -59,5 +91,7 @@ export function checkPrimaryGid(value: number): number {
 }
 
 export function checkPassword(value: string): string {
-  return value.length >= PASSWORD_MIN && value.length <= PASSWORD_MAX ? value : invalid(`password: ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
+  return value.length >= PASSWORD_MIN && value.length <= PASSWORD_MAX
+    ? value
+    : invalid(`password: ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
 }

@@ -12,7 +12,8 @@ import { hostChecks } from './host-checks.js';
 
 let dir: string;
 let app: FastifyInstance;
-const line = (report: Awaited<ReturnType<typeof runDoctor>>, scope: string, name: string) => report.checks.find((c) => c.scope === scope && c.name === name);
+const line = (report: Awaited<ReturnType<typeof runDoctor>>, scope: string, name: string) =>
+  report.checks.find((c) => c.scope === scope && c.name === name);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'storm-doctor-'));
@@ -43,7 +44,13 @@ describe("the manager's checks", () => {
     await chmod(join(dir, 'admin.token'), 0o644);
     try {
       const c = line(await runDoctor(app.storm), 'manager', 'data-folder');
-      expect(c).toEqual({ scope: 'manager', name: 'data-folder', status: 'fail', message: `group or others can read ${join(dir, 'admin.token')} (0644)`, fix: `chmod go-rwx ${join(dir, 'admin.token')}` });
+      expect(c).toEqual({
+        scope: 'manager',
+        name: 'data-folder',
+        status: 'fail',
+        message: `group or others can read ${join(dir, 'admin.token')} (0644)`,
+        fix: `chmod go-rwx ${join(dir, 'admin.token')}`,
+      });
     } finally {
       await chmod(join(dir, 'admin.token'), 0o600);
     }
@@ -52,8 +59,15 @@ describe("the manager's checks", () => {
   it('fail for a CA near its end and a CRL past its nextUpdate', async () => {
     const later = new Date(app.storm.trust.ca.notAfter.getTime() - 3 * 86_400_000);
     const report = await runDoctor(app.storm, later);
-    expect(line(report, 'manager', 'ca')).toMatchObject({ status: 'fail', message: expect.stringMatching(/^the CA \(.*ca\.pem\) expires in [23] days$/) });
-    expect(line(report, 'manager', 'crl')).toMatchObject({ status: 'fail', message: expect.stringMatching(/^CRL \d+ expired at /), fix: expect.stringContaining('restart the manager') });
+    expect(line(report, 'manager', 'ca')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^the CA \(.*ca\.pem\) expires in [23] days$/),
+    });
+    expect(line(report, 'manager', 'crl')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^CRL \d+ expired at /),
+      fix: expect.stringContaining('restart the manager'),
+    });
   });
 
   it('connect to each network service the config asks for', async () => {
@@ -61,9 +75,17 @@ describe("the manager's checks", () => {
     const port = await freePort();
     const withLdap = await buildApp(managerConfig({ data: ldapDir, logLevel: 'silent', ldapListen: `127.0.0.1:${port}` }));
     try {
-      expect(line(await runDoctor(withLdap.storm), 'manager', 'ldap')).toMatchObject({ status: 'fail', message: `LDAP on 127.0.0.1:${port}: it is not running` });
+      expect(line(await runDoctor(withLdap.storm), 'manager', 'ldap')).toMatchObject({
+        status: 'fail',
+        message: `LDAP on 127.0.0.1:${port}: it is not running`,
+      });
       await withLdap.storm.startServices();
-      expect(line(await runDoctor(withLdap.storm), 'manager', 'ldap')).toEqual({ scope: 'manager', name: 'ldap', status: 'ok', message: `LDAP accepts connections on 127.0.0.1:${port}` });
+      expect(line(await runDoctor(withLdap.storm), 'manager', 'ldap')).toEqual({
+        scope: 'manager',
+        name: 'ldap',
+        status: 'ok',
+        message: `LDAP accepts connections on 127.0.0.1:${port}`,
+      });
     } finally {
       await withLdap.close();
       await rm(ldapDir, { recursive: true, force: true });
@@ -76,21 +98,49 @@ describe("the manager's checks", () => {
     const token = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
     const res = await app.inject({ method: 'GET', url: '/api/v1/doctor', headers: { authorization: `Bearer ${token}` } });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ ok: false, checks: expect.arrayContaining([expect.objectContaining({ scope: 'manager', name: 'database', status: 'ok' })]) });
+    expect(res.json()).toMatchObject({
+      ok: false,
+      checks: expect.arrayContaining([expect.objectContaining({ scope: 'manager', name: 'database', status: 'ok' })]),
+    });
   });
 });
 
 describe("each host's lines", () => {
   const now = new Date('2026-06-01T12:00:00Z');
   const row = (over: Partial<HostRow>): HostRow => ({
-    id: 'host-1', name: 'vm', url: 'https://vm:9443', cert_serial: 'ab', cert_not_after: '2027-01-01T00:00:00Z', next_cert_serial: null, next_cert_not_after: null,
-    status: 'ready', last_heartbeat: '2026-06-01T11:59:58Z', last_error: null, cpus: 2, memory_mib: 1024, free_memory_mib: 512, allocated_memory_mib: 0,
-    hypervisor_uri: 'qemu:///system', domain_type: 'kvm', health: null, degraded: null, created_at: '2026-01-01T00:00:00Z', ...over,
+    id: 'host-1',
+    name: 'vm',
+    url: 'https://vm:9443',
+    cert_serial: 'ab',
+    cert_not_after: '2027-01-01T00:00:00Z',
+    next_cert_serial: null,
+    next_cert_not_after: null,
+    status: 'ready',
+    last_heartbeat: '2026-06-01T11:59:58Z',
+    last_error: null,
+    cpus: 2,
+    memory_mib: 1024,
+    free_memory_mib: 512,
+    allocated_memory_mib: 0,
+    hypervisor_uri: 'qemu:///system',
+    domain_type: 'kvm',
+    health: null,
+    degraded: null,
+    created_at: '2026-01-01T00:00:00Z',
+    ...over,
   });
 
   it('give the heartbeat, then the checks the host sent, then its certificate', () => {
-    const health = { checkedAt: '2026-06-01T11:59:58Z', checks: [{ name: 'libvirt', status: 'ok' as const, message: 'answers' }, { name: 'kvm', status: 'fail' as const, message: '/dev/kvm is 0600', fix: 'chgrp kvm /dev/kvm' }] };
-    expect(hostChecks([row({ health: JSON.stringify(health), degraded: 'kvm: /dev/kvm is 0600' })], { now, silentAfterMs: 30_000 })).toEqual([
+    const health = {
+      checkedAt: '2026-06-01T11:59:58Z',
+      checks: [
+        { name: 'libvirt', status: 'ok' as const, message: 'answers' },
+        { name: 'kvm', status: 'fail' as const, message: '/dev/kvm is 0600', fix: 'chgrp kvm /dev/kvm' },
+      ],
+    };
+    expect(
+      hostChecks([row({ health: JSON.stringify(health), degraded: 'kvm: /dev/kvm is 0600' })], { now, silentAfterMs: 30_000 }),
+    ).toEqual([
       { scope: 'host vm', name: 'heartbeat', status: 'ok', message: 'last heartbeat 2 s ago' },
       { scope: 'host vm', name: 'libvirt', status: 'ok', message: 'answers' },
       { scope: 'host vm', name: 'kvm', status: 'fail', message: '/dev/kvm is 0600', fix: 'chgrp kvm /dev/kvm' },

@@ -16,7 +16,15 @@ export async function runDoctor(ctx: ManagerContext, now = new Date()): Promise<
   const rows = await ctx.hosts.store.list();
   const hosts = rows.some((h) => h.status !== 'revoked')
     ? hostChecks(rows, { now, silentAfterMs: ctx.config.heartbeatSeconds * 1000 * ctx.config.missedHeartbeats })
-    : [{ scope: 'hosts', name: 'enrolled', status: 'fail' as const, message: 'no host is enrolled: launches have nowhere to go', fix: 'storm host token, then run the command it prints on the host (or start the manager with --local-host)' }];
+    : [
+        {
+          scope: 'hosts',
+          name: 'enrolled',
+          status: 'fail' as const,
+          message: 'no host is enrolled: launches have nowhere to go',
+          fix: 'storm host token, then run the command it prints on the host (or start the manager with --local-host)',
+        },
+      ];
   const checks = [...manager, ...hosts];
   return { ok: !checks.some((c) => c.status === 'fail'), checks };
 }

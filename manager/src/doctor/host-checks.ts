@@ -21,9 +21,21 @@ export function hostChecks(rows: readonly HostRow[], opts: { readonly silentAfte
 function linesOf(h: HostRow, now: Date, silentAfterMs: number): DoctorCheck[] {
   const scope = `host ${h.name}`;
   const fixStormd = `check that stormd runs on ${h.name} and reaches the manager (its log says why not)`;
-  if (h.status === 'new' || !h.last_heartbeat) return [{ scope, name: 'heartbeat', status: 'fail', message: `enrolled ${h.created_at} but has never sent a heartbeat`, fix: fixStormd }];
+  if (h.status === 'new' || !h.last_heartbeat)
+    return [
+      { scope, name: 'heartbeat', status: 'fail', message: `enrolled ${h.created_at} but has never sent a heartbeat`, fix: fixStormd },
+    ];
   const ago = Math.round((now.getTime() - Date.parse(h.last_heartbeat)) / 1000);
-  if (h.status === 'unreachable') return [{ scope, name: 'heartbeat', status: 'fail', message: `unreachable: ${h.last_error ?? 'no heartbeat'} (last ${ago} s ago)`, fix: fixStormd }];
+  if (h.status === 'unreachable')
+    return [
+      {
+        scope,
+        name: 'heartbeat',
+        status: 'fail',
+        message: `unreachable: ${h.last_error ?? 'no heartbeat'} (last ${ago} s ago)`,
+        fix: fixStormd,
+      },
+    ];
   const lines: DoctorCheck[] = [
     ago * 1000 > silentAfterMs
       ? { scope, name: 'heartbeat', status: 'fail', message: `no heartbeat for ${ago} s`, fix: fixStormd }
@@ -31,7 +43,8 @@ function linesOf(h: HostRow, now: Date, silentAfterMs: number): DoctorCheck[] {
   ];
   const health = parseHealth(h.health);
   if (!health) lines.push({ scope, name: 'checks', status: 'skip', message: 'its stormd sends no checks (older than this manager)' });
-  for (const c of health?.checks ?? []) lines.push({ scope, name: c.name, status: c.status, message: c.message, ...(c.fix ? { fix: c.fix } : {}) });
+  for (const c of health?.checks ?? [])
+    lines.push({ scope, name: c.name, status: c.status, message: c.message, ...(c.fix ? { fix: c.fix } : {}) });
   lines.push(certificate(h, now, scope));
   return lines;
 }
@@ -40,7 +53,18 @@ function certificate(h: HostRow, now: Date, scope: string): DoctorCheck {
   if (!h.cert_not_after) return { scope, name: 'certificate', status: 'skip', message: 'enrolled before expiry was recorded' };
   const left = Math.floor((Date.parse(h.cert_not_after) - now.getTime()) / DAY_MS);
   if (left < CERT_WARN_DAYS && !h.next_cert_serial) {
-    return { scope, name: 'certificate', status: 'fail', message: `its certificate expires in ${left} days and it has not renewed it`, fix: `see stormd's log on ${h.name} (certificate renewal runs at start and every 12 h)` };
+    return {
+      scope,
+      name: 'certificate',
+      status: 'fail',
+      message: `its certificate expires in ${left} days and it has not renewed it`,
+      fix: `see stormd's log on ${h.name} (certificate renewal runs at start and every 12 h)`,
+    };
   }
-  return { scope, name: 'certificate', status: 'ok', message: `certificate valid for ${left} more days${h.next_cert_serial ? ' (renewed; the new one is not in use yet)' : ''}` };
+  return {
+    scope,
+    name: 'certificate',
+    status: 'ok',
+    message: `certificate valid for ${left} more days${h.next_cert_serial ? ' (renewed; the new one is not in use yet)' : ''}`,
+  };
 }

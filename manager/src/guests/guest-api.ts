@@ -49,13 +49,16 @@ export class GuestApi {
 
   /** The instance holding `token`, when the request also comes from its reserved address. */
   async authenticate(token: string | undefined, sourceIp: string): Promise<InstanceRow> {
-    if (!token || token.length > 200) throw new GuestFault(FAULT.unauthenticated, 'an instance token is required (Authorization: Bearer TOKEN)');
+    if (!token || token.length > 200)
+      throw new GuestFault(FAULT.unauthenticated, 'an instance token is required (Authorization: Bearer TOKEN)');
     const digest = tokenHash(token);
     const row = await this.opts.store.byTokenHash(digest);
-    if (!row?.token_hash || !timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(digest, 'hex'))) throw new GuestFault(FAULT.unauthenticated, 'unknown instance token');
+    if (!row?.token_hash || !timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(digest, 'hex')))
+      throw new GuestFault(FAULT.unauthenticated, 'unknown instance token');
     const source = sourceIp.replace(/^::ffff:/, '');
     // With an appliance network, the token alone is not enough: it must come from the instance's lease.
-    if (this.opts.net && row.ip !== source) throw new GuestFault(FAULT.forbidden, `this token belongs to an instance at another address than ${source}`);
+    if (this.opts.net && row.ip !== source)
+      throw new GuestFault(FAULT.forbidden, `this token belongs to an instance at another address than ${source}`);
     return row;
   }
 

@@ -18,7 +18,12 @@ export interface GuestFilesInput {
 export type LayerFiles = Record<string, { contentBase64: string; mode?: number }>;
 
 export function guestFiles(token: string, input: GuestFilesInput): LayerFiles {
-  const manager = { xmlrpc: input.guestUrl, domain: input.domain, managerName: 'storm.local', ...(input.managerAddress ? { managerAddress: input.managerAddress } : {}) };
+  const manager = {
+    xmlrpc: input.guestUrl,
+    domain: input.domain,
+    managerName: 'storm.local',
+    ...(input.managerAddress ? { managerAddress: input.managerAddress } : {}),
+  };
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   return {
     '/etc/storm/token': { contentBase64: b64(`${token}\n`), mode: 0o600 },

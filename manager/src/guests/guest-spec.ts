@@ -1,7 +1,15 @@
 /** What the guest is configured from, snapshotted into the instance at launch (`instances.guest_spec`). */
 export interface GuestSpec {
   readonly config: readonly { key: string; value: string; description?: string }[];
-  readonly records: readonly { type: string; name: string; value: string; ttl?: number; priority?: number; weight?: number; port?: number }[];
+  readonly records: readonly {
+    type: string;
+    name: string;
+    value: string;
+    ttl?: number;
+    priority?: number;
+    weight?: number;
+    port?: number;
+  }[];
   /** Kerberos services besides host/ the instance has principals for (the descriptor's `principals`). */
   readonly principals?: readonly string[];
 }

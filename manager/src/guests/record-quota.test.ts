@@ -43,7 +43,10 @@ async function register(token: string, ip: string, type: string, name: string, v
     payload: `<?xml version="1.0"?><methodCall><methodName>storm.registerRecord</methodName><params>${param(type)}${param(name)}${param(value)}</params></methodCall>`,
   });
   const fault = /<name>faultCode<\/name><value><int>(\d+)<\/int>/.exec(res.body)?.[1];
-  return { ...(fault ? { fault: Number(fault) } : {}), text: /<name>faultString<\/name><value><string>([^<]*)</.exec(res.body)?.[1] ?? res.body };
+  return {
+    ...(fault ? { fault: Number(fault) } : {}),
+    text: /<name>faultString<\/name><value><string>([^<]*)</.exec(res.body)?.[1] ?? res.body,
+  };
 }
 
 describe('storm.registerRecord quota', () => {
@@ -53,7 +56,12 @@ describe('storm.registerRecord quota', () => {
     // The same record again is no new record.
     expect((await register(token, '10.77.0.20', 'TXT', '@', 'r0')).fault).toBeUndefined();
     const refused = await register(token, '10.77.0.20', 'TXT', '@', 'one more');
-    expect(refused).toEqual({ fault: FAULT.quota, text: expect.stringMatching(/record quota reached: the instance already holds 64 records, the most it may register; an administrator can remove some \(storm dns rm ID\)/) });
+    expect(refused).toEqual({
+      fault: FAULT.quota,
+      text: expect.stringMatching(
+        /record quota reached: the instance already holds 64 records, the most it may register; an administrator can remove some \(storm dns rm ID\)/,
+      ),
+    });
     const other = await instance('other', '10.77.0.21');
     expect((await register(other, '10.77.0.21', 'TXT', '@', 'fine')).fault).toBeUndefined();
   });
@@ -65,7 +73,10 @@ describe('storm.registerRecord quota', () => {
     for (; n < 64; n++) if ((await register(token, '10.77.0.22', 'TXT', '@', `${n}${kib}`)).fault !== undefined) break;
     // 16 records of about 1,020 bytes (name and value) fit in 16 KiB; the 17th does not.
     expect(n).toBe(16);
-    expect(await register(token, '10.77.0.22', 'TXT', '@', `${n}${kib}`)).toEqual({ fault: FAULT.quota, text: expect.stringMatching(/would take the instance's records to \d+ bytes, past the 16384 it may hold/) });
+    expect(await register(token, '10.77.0.22', 'TXT', '@', `${n}${kib}`)).toEqual({
+      fault: FAULT.quota,
+      text: expect.stringMatching(/would take the instance's records to \d+ bytes, past the 16384 it may hold/),
+    });
     const held = (await app.storm.records.list()).filter((r) => r.instance_id === 'i-big');
     expect(held.length).toBe(16);
   });
@@ -73,6 +84,9 @@ describe('storm.registerRecord quota', () => {
   it('answers a CNAME clash with a fault that says why, not an internal error', async () => {
     const token = await instance('clash', '10.77.0.23');
     expect((await register(token, '10.77.0.23', 'TXT', 'www', 'x')).fault).toBeUndefined();
-    expect(await register(token, '10.77.0.23', 'CNAME', 'www', 'clash')).toEqual({ fault: FAULT.forbidden, text: expect.stringMatching(/has other records; a CNAME must stand alone/) });
+    expect(await register(token, '10.77.0.23', 'CNAME', 'www', 'clash')).toEqual({
+      fault: FAULT.forbidden,
+      text: expect.stringMatching(/has other records; a CNAME must stand alone/),
+    });
   });
 });

@@ -13,7 +13,9 @@ describe('describeActivity', () => {
   });
 
   it('falls back to the requests, and says when nothing is under way', () => {
-    expect(describeActivity({ tasks: [{ what: 'answering GET /v1/instances', forMs: 40_000 }] })).toBe('it was answering GET /v1/instances, for 40.0 s');
+    expect(describeActivity({ tasks: [{ what: 'answering GET /v1/instances', forMs: 40_000 }] })).toBe(
+      'it was answering GET /v1/instances, for 40.0 s',
+    );
     expect(describeActivity({ tasks: [] })).toBe('it reports nothing under way now (the call may have just finished)');
   });
 });

@@ -78,8 +78,14 @@ export class HostClient {
       return (await this.request(method, path, body, timeoutMs, what)) as T;
     } catch (err) {
       if (!(err instanceof TimedOut)) throw err;
-      const doing = await this.activity().then(describeActivity, (e: unknown) => `it did not answer GET /v1/activity either (${e instanceof Error ? e.message : String(e)})`);
-      throw MgrErr.MGR_ERR_HOST_TIMEOUT(`host ${this.label} took longer than ${seconds(timeoutMs)} to ${what} (${method} ${path}); ${doing}`, { details: { call: `${method} ${path}` } });
+      const doing = await this.activity().then(
+        describeActivity,
+        (e: unknown) => `it did not answer GET /v1/activity either (${e instanceof Error ? e.message : String(e)})`,
+      );
+      throw MgrErr.MGR_ERR_HOST_TIMEOUT(
+        `host ${this.label} took longer than ${seconds(timeoutMs)} to ${what} (${method} ${path}); ${doing}`,
+        { details: { call: `${method} ${path}` } },
+      );
     }
   }
 
@@ -101,7 +107,10 @@ export class HostClient {
         method,
         ...this.tls,
         agent: false,
-        headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+        },
       });
       const fail = (err: Error) => {
         clearTimeout(connectTimer);
@@ -123,18 +132,31 @@ export class HostClient {
       req.on('error', (err: NodeJS.ErrnoException) => {
         const why = err.code ? `${err.code}: ${err.message}` : err.message;
         if (phase === 'connecting') fail(this.unreachable(why, err));
-        else if (phase === 'handshake') fail(MgrErr.MGR_ERR_HOST(`host ${this.label} (${this.base.origin}) failed the TLS handshake: ${why}`, { cause: err }));
-        else fail(MgrErr.MGR_ERR_HOST(`host ${this.label} dropped the connection while asked to ${what} (${method} ${path}): ${why}`, { cause: err }));
+        else if (phase === 'handshake')
+          fail(MgrErr.MGR_ERR_HOST(`host ${this.label} (${this.base.origin}) failed the TLS handshake: ${why}`, { cause: err }));
+        else
+          fail(
+            MgrErr.MGR_ERR_HOST(`host ${this.label} dropped the connection while asked to ${what} (${method} ${path}): ${why}`, {
+              cause: err,
+            }),
+          );
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => fail(MgrErr.MGR_ERR_HOST(`host ${this.label} dropped its answer to ${method} ${path}: ${err.message}`, { cause: err })));
+        res.on('error', (err) =>
+          fail(MgrErr.MGR_ERR_HOST(`host ${this.label} dropped its answer to ${method} ${path}: ${err.message}`, { cause: err })),
+        );
         res.on('end', () => {
           clearTimeout(connectTimer);
           clearTimeout(answerTimer);
           const { json, error } = parseAnswer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
-          if (error) return reject(MgrErr.MGR_ERR_HOST(`${this.label} could not ${what}: ${error.code ?? `HTTP ${error.status}`}: ${error.message}`, { details: { hostCode: error.code ?? null, hostStatus: error.status } }));
+          if (error)
+            return reject(
+              MgrErr.MGR_ERR_HOST(`${this.label} could not ${what}: ${error.code ?? `HTTP ${error.status}`}: ${error.message}`, {
+                details: { hostCode: error.code ?? null, hostStatus: error.status },
+              }),
+            );
           resolve(json);
         });
       });
@@ -143,7 +165,10 @@ export class HostClient {
   }
 
   private unreachable(why: string, cause?: unknown): StormError {
-    return MgrErr.MGR_ERR_HOST_UNREACHABLE(`host ${this.label} does not answer at ${this.base.origin}: ${why}`, cause === undefined ? {} : { cause });
+    return MgrErr.MGR_ERR_HOST_UNREACHABLE(
+      `host ${this.label} does not answer at ${this.base.origin}: ${why}`,
+      cause === undefined ? {} : { cause },
+    );
   }
 
   info(): Promise<HostInfo> {
@@ -215,8 +240,17 @@ export class HostClient {
   /** Streams a built package: resolves with the response body for the caller to consume. */
   packageStream(id: string, sha256: string): Promise<import('node:http').IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = https.request(new URL(`/v1/instances/${id}/packages/${sha256}`, this.base), { method: 'GET', ...this.tls, agent: false, timeout: STAGE_TIMEOUT_MS });
-      req.on('error', (err) => reject(MgrErr.MGR_ERR_HOST(`host ${this.label} could not send package ${sha256.slice(0, 12)} of ${id}: ${err.message}`, { cause: err })));
+      const req = https.request(new URL(`/v1/instances/${id}/packages/${sha256}`, this.base), {
+        method: 'GET',
+        ...this.tls,
+        agent: false,
+        timeout: STAGE_TIMEOUT_MS,
+      });
+      req.on('error', (err) =>
+        reject(
+          MgrErr.MGR_ERR_HOST(`host ${this.label} could not send package ${sha256.slice(0, 12)} of ${id}: ${err.message}`, { cause: err }),
+        ),
+      );
       req.on('response', (res) => {
         if ((res.statusCode ?? 0) !== 200) {
           res.resume();

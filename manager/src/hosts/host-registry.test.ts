@@ -56,8 +56,12 @@ describe('the host registry', () => {
     const { token } = await trust.tokens.create(trust.fingerprint, 60);
     const key = await generateKeyPair();
     const csr = createCsr(key.privateKeyPem, 'x');
-    await expect(hosts.join({ token, csr, name: 'manager.example', url: 'https://127.0.0.1:9443' })).rejects.toMatchObject({ code: 'MGR_ERR_FORBIDDEN' });
-    await expect(hosts.join({ token, csr, name: 'h3', url: 'https://storm.local:9443' })).rejects.toThrow(/host address "storm.local" is one the manager uses/);
+    await expect(hosts.join({ token, csr, name: 'manager.example', url: 'https://127.0.0.1:9443' })).rejects.toMatchObject({
+      code: 'MGR_ERR_FORBIDDEN',
+    });
+    await expect(hosts.join({ token, csr, name: 'h3', url: 'https://storm.local:9443' })).rejects.toThrow(
+      /host address "storm.local" is one the manager uses/,
+    );
     expect((await hosts.join({ token, csr, name: 'h3', url: 'https://127.0.0.1:9443' })).hostId).toMatch(/^host-/);
   });
 });

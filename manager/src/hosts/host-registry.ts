@@ -10,7 +10,15 @@
  * const client = await hosts.client(hostId);
  */
 import { urlHost } from '../../../common/url-host.js';
-import type { HeartbeatRequest, HeartbeatResponse, InstanceStatus, JoinRequest, JoinResponse, RenewRequest, RenewResponse } from '../../../stormd/protocol.js';
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  InstanceStatus,
+  JoinRequest,
+  JoinResponse,
+  RenewRequest,
+  RenewResponse,
+} from '../../../stormd/protocol.js';
 import type { HostView } from '../../protocol/index.js';
 import type { Database } from '../db/database.js';
 import { MgrErr } from '../errors.js';
@@ -79,15 +87,22 @@ export class HostRegistry {
     } catch {
       throw MgrErr.MGR_ERR_VALIDATION(`host url ${JSON.stringify(req.url)}`);
     }
-    if (url.protocol !== 'https:' || url.pathname !== '/' || url.search || url.username) throw MgrErr.MGR_ERR_VALIDATION(`host url must be https://HOST:PORT, got ${req.url}`);
+    if (url.protocol !== 'https:' || url.pathname !== '/' || url.search || url.username)
+      throw MgrErr.MGR_ERR_VALIDATION(`host url must be https://HOST:PORT, got ${req.url}`);
     const id = newId('host');
     const dialled = urlHost(url);
     const { trust } = this.opts;
     // A host named or reached like the manager would get a certificate with the manager's names.
     const local = trust.tokens.isLocal(req.token);
-    for (const [what, value] of [['name', req.name], ['address', dialled]] as const) {
+    for (const [what, value] of [
+      ['name', req.name],
+      ['address', dialled],
+    ] as const) {
       const clash = trust.reserved.clash(value, { local });
-      if (clash) throw MgrErr.MGR_ERR_FORBIDDEN(`host ${what} ${JSON.stringify(value)} is one the manager uses (${clash}); enrol the host under its own name and address`);
+      if (clash)
+        throw MgrErr.MGR_ERR_FORBIDDEN(
+          `host ${what} ${JSON.stringify(value)} is one the manager uses (${clash}); enrol the host under its own name and address`,
+        );
     }
     const cert = await this.opts.db.transaction(async (tx) => {
       await trust.tokens.spend(tx, req.token, trust.fingerprint, id);
@@ -98,7 +113,14 @@ export class HostRegistry {
       return issued;
     });
     this.opts.bus.publish('host.joined', { id, name: req.name, url: url.origin });
-    return { hostId: id, certificate: cert.certPem, caCertificate: trust.caPem, crl: trust.crlPem, managerName: trust.managerName, managerCertificate: trust.identity.client.certPem };
+    return {
+      hostId: id,
+      certificate: cert.certPem,
+      caCertificate: trust.caPem,
+      crl: trust.crlPem,
+      managerName: trust.managerName,
+      managerCertificate: trust.identity.client.certPem,
+    };
   }
 
   /** A heartbeat from the host whose client certificate has `serial` (already verified by TLS). */
@@ -109,7 +131,8 @@ export class HostRegistry {
     await this.store.recordHeartbeat(host.id, req);
     const reason = degradedReason(req.health);
     const status = reason ? 'degraded' : 'ready';
-    if (viewStatus(host) !== status || (reason && reason !== host.degraded)) this.opts.bus.publish('host.state', { id: host.id, name: host.name, status, ...(reason ? { reason } : {}) });
+    if (viewStatus(host) !== status || (reason && reason !== host.degraded))
+      this.opts.bus.publish('host.state', { id: host.id, name: host.name, status, ...(reason ? { reason } : {}) });
     if (req.instances) await this.opts.onInstances?.(host.id, req.instances, receivedAt);
     else await this.opts.onStatesUnknown?.([host.id]);
     const { crlNumber, crlPem } = this.opts.trust;

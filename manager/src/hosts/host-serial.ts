@@ -38,13 +38,23 @@ export function openHostSerial(base: URL, tls: ConnectionOptions, label: string,
       res.on('end', () => {
         const { error } = parseAnswer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
         const why = error ? `${error.code ?? `HTTP ${error.status}`}: ${error.message}` : `HTTP ${res.statusCode}`;
-        fail(MgrErr.MGR_ERR_HOST(`${label} could not attach to the serial port of ${id}: ${why}`, { details: { hostCode: error?.code ?? null, hostStatus: res.statusCode ?? 0 } }));
+        fail(
+          MgrErr.MGR_ERR_HOST(`${label} could not attach to the serial port of ${id}: ${why}`, {
+            details: { hostCode: error?.code ?? null, hostStatus: res.statusCode ?? 0 },
+          }),
+        );
       });
-      res.on('error', (err) => fail(MgrErr.MGR_ERR_HOST(`host ${label} dropped its answer to the serial attach of ${id}: ${err.message}`, { cause: err })));
+      res.on('error', (err) =>
+        fail(MgrErr.MGR_ERR_HOST(`host ${label} dropped its answer to the serial attach of ${id}: ${err.message}`, { cause: err })),
+      );
     });
     ws.once('error', (err: NodeJS.ErrnoException) => {
       const why = err.code ? `${err.code}: ${err.message}` : err.message;
-      fail(MgrErr.MGR_ERR_HOST_UNREACHABLE(`host ${label} does not answer at ${base.origin} for the serial port of ${id}: ${why}`, { cause: err }));
+      fail(
+        MgrErr.MGR_ERR_HOST_UNREACHABLE(`host ${label} does not answer at ${base.origin} for the serial port of ${id}: ${why}`, {
+          cause: err,
+        }),
+      );
     });
   });
 }

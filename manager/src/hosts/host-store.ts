@@ -43,14 +43,24 @@ export class HostStore {
   async insert(tx: Queryable, row: { id: string; name: string; url: string; cert: CertificateRef }): Promise<void> {
     // A revoked host keeps its record (its instances point at it) but frees its name for a re-join.
     await tx.run("UPDATE hosts SET name = name || '#' || id WHERE name = ? AND status = 'revoked'", [row.name]);
-    await tx.run('INSERT INTO hosts (id, name, url, cert_serial, cert_not_after) VALUES (?, ?, ?, ?, ?)', [row.id, row.name, row.url, row.cert.serial, row.cert.notAfter.toISOString()]);
+    await tx.run('INSERT INTO hosts (id, name, url, cert_serial, cert_not_after) VALUES (?, ?, ?, ?, ?)', [
+      row.id,
+      row.name,
+      row.url,
+      row.cert.serial,
+      row.cert.notAfter.toISOString(),
+    ]);
   }
 
   /** Records a renewed certificate as next; returns the serial of an earlier next one it replaces (never used, so to revoke). */
   async setNextCertificate(id: string, cert: CertificateRef): Promise<string | null> {
     return this.db.transaction(async (tx) => {
       const before = await tx.get<{ next_cert_serial: string | null }>('SELECT next_cert_serial FROM hosts WHERE id = ?', [id]);
-      await tx.run('UPDATE hosts SET next_cert_serial = ?, next_cert_not_after = ? WHERE id = ?', [cert.serial, cert.notAfter.toISOString(), id]);
+      await tx.run('UPDATE hosts SET next_cert_serial = ?, next_cert_not_after = ? WHERE id = ?', [
+        cert.serial,
+        cert.notAfter.toISOString(),
+        id,
+      ]);
       return before?.next_cert_serial ?? null;
     });
   }
@@ -58,9 +68,15 @@ export class HostStore {
   /** Makes the next certificate current; returns the replaced serial, or null when another call already did. */
   async promoteNextCertificate(id: string, serial: string): Promise<string | null> {
     return this.db.transaction(async (tx) => {
-      const row = await tx.get<{ cert_serial: string }>('SELECT cert_serial FROM hosts WHERE id = ? AND next_cert_serial = ?', [id, serial]);
+      const row = await tx.get<{ cert_serial: string }>('SELECT cert_serial FROM hosts WHERE id = ? AND next_cert_serial = ?', [
+        id,
+        serial,
+      ]);
       if (!row) return null;
-      await tx.run('UPDATE hosts SET cert_serial = next_cert_serial, cert_not_after = next_cert_not_after, next_cert_serial = NULL, next_cert_not_after = NULL WHERE id = ?', [id]);
+      await tx.run(
+        'UPDATE hosts SET cert_serial = next_cert_serial, cert_not_after = next_cert_not_after, next_cert_serial = NULL, next_cert_not_after = NULL WHERE id = ?',
+        [id],
+      );
       return row.cert_serial;
     });
   }
@@ -112,8 +128,12 @@ export class HostStore {
 
   /** Marks ready hosts silent since `before` unreachable; returns their ids. */
   async markSilent(before: Date, reason: string): Promise<string[]> {
-    const rows = await this.db.all<{ id: string }>("SELECT id FROM hosts WHERE status = 'ready' AND (last_heartbeat IS NULL OR last_heartbeat < ?)", [before.toISOString()]);
-    for (const r of rows) await this.db.run("UPDATE hosts SET status = 'unreachable', last_error = ? WHERE id = ? AND status = 'ready'", [reason, r.id]);
+    const rows = await this.db.all<{ id: string }>(
+      "SELECT id FROM hosts WHERE status = 'ready' AND (last_heartbeat IS NULL OR last_heartbeat < ?)",
+      [before.toISOString()],
+    );
+    for (const r of rows)
+      await this.db.run("UPDATE hosts SET status = 'unreachable', last_error = ? WHERE id = ? AND status = 'ready'", [reason, r.id]);
     return rows.map((r) => r.id);
   }
 

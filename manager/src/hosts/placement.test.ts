@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { headroom, place, type PlacementCandidate } from './placement.js';
 
-const host = (id: string, freeMemoryMiB: number, instances = 0, status = 'ready', heldMiB = 0, reportedMiB = 0): PlacementCandidate => ({ id, name: `${id}.example`, status, freeMemoryMiB, instances, heldMiB, reportedMiB, ...(status === 'degraded' ? { reason: 'kvm: /dev/kvm is 0600' } : {}) });
+const host = (id: string, freeMemoryMiB: number, instances = 0, status = 'ready', heldMiB = 0, reportedMiB = 0): PlacementCandidate => ({
+  id,
+  name: `${id}.example`,
+  status,
+  freeMemoryMiB,
+  instances,
+  heldMiB,
+  reportedMiB,
+  ...(status === 'degraded' ? { reason: 'kvm: /dev/kvm is 0600' } : {}),
+});
 
 describe('placement', () => {
   it('spreads: fewest instances first, then most free memory', () => {
@@ -32,7 +41,9 @@ describe('placement', () => {
 
   it('never picks a degraded host, and says why when one is pinned or all are degraded', () => {
     expect(place({ memoryMiB: 128 }, [host('a', 9000, 0, 'degraded'), host('b', 500, 4)]).id).toBe('b');
-    expect(() => place({ memoryMiB: 128, pin: 'a' }, [host('a', 9000, 0, 'degraded'), host('b', 500)])).toThrow('host degraded: host a.example is degraded: kvm: /dev/kvm is 0600');
+    expect(() => place({ memoryMiB: 128, pin: 'a' }, [host('a', 9000, 0, 'degraded'), host('b', 500)])).toThrow(
+      'host degraded: host a.example is degraded: kvm: /dev/kvm is 0600',
+    );
     const err = (() => {
       try {
         place({ memoryMiB: 128 }, [host('a', 9000, 0, 'degraded'), host('c', 9000, 0, 'unreachable')]);
@@ -40,6 +51,9 @@ describe('placement', () => {
         return e as { code: string; message: string };
       }
     })();
-    expect(err).toMatchObject({ code: 'MGR_ERR_HOST_DEGRADED', message: 'host degraded: no host is ready; host a.example is degraded: kvm: /dev/kvm is 0600' });
+    expect(err).toMatchObject({
+      code: 'MGR_ERR_HOST_DEGRADED',
+      message: 'host degraded: no host is ready; host a.example is degraded: kvm: /dev/kvm is 0600',
+    });
   });
 });

@@ -45,7 +45,10 @@ export function headroom(c: PlacementCandidate): number {
 }
 
 /** The candidates from the hosts' rows and what the records place on each (`InstanceStore.hostLoad`). */
-export function placementCandidates(hosts: readonly HostRow[], load: ReadonlyMap<string, { instances: number; heldMiB: number }>): PlacementCandidate[] {
+export function placementCandidates(
+  hosts: readonly HostRow[],
+  load: ReadonlyMap<string, { instances: number; heldMiB: number }>,
+): PlacementCandidate[] {
   return hosts.map((h) => ({
     id: h.id,
     name: h.name,
@@ -64,7 +67,8 @@ export function place(req: PlacementRequest, candidates: readonly PlacementCandi
     if (!host) throw MgrErr.MGR_ERR_NOT_FOUND(`host ${req.pin}`);
     if (host.status === 'degraded') throw MgrErr.MGR_ERR_HOST_DEGRADED(degraded(host));
     if (host.status !== 'ready') throw MgrErr.MGR_ERR_NO_CAPACITY(`host ${host.name} is ${host.status}`);
-    if (headroom(host) < req.memoryMiB) throw MgrErr.MGR_ERR_NO_CAPACITY(`host ${host.name} has ${headroom(host)} MiB free, the instance needs ${req.memoryMiB} MiB`);
+    if (headroom(host) < req.memoryMiB)
+      throw MgrErr.MGR_ERR_NO_CAPACITY(`host ${host.name} has ${headroom(host)} MiB free, the instance needs ${req.memoryMiB} MiB`);
     return host;
   }
   const fits = candidates.filter((c) => c.status === 'ready' && headroom(c) >= req.memoryMiB);
@@ -73,7 +77,9 @@ export function place(req: PlacementRequest, candidates: readonly PlacementCandi
     const sick = candidates.filter((c) => c.status === 'degraded');
     if (ready.length === 0 && sick.length) throw MgrErr.MGR_ERR_HOST_DEGRADED(`no host is ready; ${sick.map(degraded).join('; ')}`);
     throw MgrErr.MGR_ERR_NO_CAPACITY(
-      ready.length === 0 ? 'no host is ready' : `the instance needs ${req.memoryMiB} MiB; the most any ready host has free is ${Math.max(...ready.map(headroom))} MiB`,
+      ready.length === 0
+        ? 'no host is ready'
+        : `the instance needs ${req.memoryMiB} MiB; the most any ready host has free is ${Math.max(...ready.map(headroom))} MiB`,
     );
   }
   return [...fits].sort((a, b) => a.instances - b.instances || headroom(b) - headroom(a) || a.name.localeCompare(b.name))[0]!;

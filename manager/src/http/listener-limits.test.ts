@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkiFixture } from '../../../trust/test-support/fixtures.js';
 import { boundListener, fastifyLimitOptions, httpsLimitOptions, type ListenerLimits } from './listener-limits.js';
 
-const LIMITS: ListenerLimits = { handshakeTimeoutMs: 400, headersTimeoutMs: 400, requestTimeoutMs: 800, idleTimeoutMs: 500, maxConnections: 100, maxPerSource: 3 };
+const LIMITS: ListenerLimits = {
+  handshakeTimeoutMs: 400,
+  headersTimeoutMs: 400,
+  requestTimeoutMs: 800,
+  idleTimeoutMs: 500,
+  maxConnections: 100,
+  maxPerSource: 3,
+};
 let app: FastifyInstance;
 let port: number;
 let ca: string;
@@ -15,7 +22,10 @@ beforeAll(async () => {
   const f = await pkiFixture(1);
   ca = f.ca.certPem;
   const leaf = f.ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['127.0.0.1'] });
-  app = Fastify({ https: { cert: leaf.certPem, key: f.keys[0]!.privateKeyPem, ...httpsLimitOptions(LIMITS) }, ...fastifyLimitOptions(LIMITS) });
+  app = Fastify({
+    https: { cert: leaf.certPem, key: f.keys[0]!.privateKeyPem, ...httpsLimitOptions(LIMITS) },
+    ...fastifyLimitOptions(LIMITS),
+  });
   boundListener(app.server, LIMITS);
   // Slower to answer than the idle timeout: a request in work is never cut for that.
   app.get('/slow', async () => {

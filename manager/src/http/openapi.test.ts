@@ -38,7 +38,9 @@ beforeAll(async () => {
   const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: { authorization: `Bearer ${token}` } });
   expect(res.statusCode).toBe(200);
   const doc = res.json<{ paths: Record<string, Record<string, Operation>> }>();
-  operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]): [string, Operation] => [`${method.toUpperCase()} ${path}`, op]));
+  operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]): [string, Operation] => [`${method.toUpperCase()} ${path}`, op]),
+  );
 });
 afterAll(async () => {
   await app?.close();
@@ -60,7 +62,13 @@ describe('the OpenAPI document', () => {
         op.security === undefined ? 'no security' : '',
         success.length === 0 ? 'no success answer' : '',
         // A JSON answer says what it holds; 204 and 101 have no body; bytes, PEM and events say their type.
-        ...success.map(([status, r]) => (status === '204' || status === '101' || Object.values(r.content ?? {}).every((c) => c.schema && Object.keys(c.schema).some((k) => k !== 'description')) ? '' : `answer ${status} without a schema`)),
+        ...success.map(([status, r]) =>
+          status === '204' ||
+          status === '101' ||
+          Object.values(r.content ?? {}).every((c) => c.schema && Object.keys(c.schema).some((k) => k !== 'description'))
+            ? ''
+            : `answer ${status} without a schema`,
+        ),
         op.responses['4XX']?.content?.['application/json']?.schema?.['required'] ? '' : 'no 4XX error shape',
       ].filter(Boolean);
       return problems.length ? [`${name}: ${problems.join(', ')}`] : [];
@@ -75,9 +83,14 @@ describe('the OpenAPI document', () => {
       const [method, template] = name.split(' ') as [string, string];
       // The credential hooks run before validation: any parameter value and an empty body do.
       const url = template.replace(/\{\w+\}/g, 'x');
-      const res = await app.inject({ method: method as InjectOptions['method'], url, ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }) });
+      const res = await app.inject({
+        method: method as InjectOptions['method'],
+        url,
+        ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }),
+      });
       const documentedPublic = Array.isArray(op.security) && op.security.length === 0;
-      if (documentedPublic === (res.statusCode === 401)) wrong.push(`${name}: documented ${documentedPublic ? 'public' : 'with a credential'}, anonymous call answered ${res.statusCode}`);
+      if (documentedPublic === (res.statusCode === 401))
+        wrong.push(`${name}: documented ${documentedPublic ? 'public' : 'with a credential'}, anonymous call answered ${res.statusCode}`);
     }
     expect(operations.length).toBeGreaterThan(55);
     expect(wrong).toEqual([]);

@@ -52,7 +52,9 @@ function documented({ schema, url }: { schema: FastifySchema; url: string }): { 
   // Every API route is documented: @fastify/websocket hides its routes, but ours are part of the API.
   const { produces, response, hide: _hidden, ...rest } = schema;
   // Routes that answer bytes or text say so with `produces`; their refusals are still JSON.
-  const ok = produces ? { 200: { description: 'The content.', content: Object.fromEntries(produces.map((type) => [type, { schema: { type: 'string' } }])) } } : response;
+  const ok = produces
+    ? { 200: { description: 'The content.', content: Object.fromEntries(produces.map((type) => [type, { schema: { type: 'string' } }])) } }
+    : response;
   const tag = url.slice(API_PREFIX.length + 1).split('/')[0]!;
   return {
     schema: {
@@ -60,7 +62,9 @@ function documented({ schema, url }: { schema: FastifySchema; url: string }): { 
       tags: [tag],
       response: {
         ...(typeof ok === 'object' && ok !== null ? ok : {}),
-        '4xx': errorAnswer('Refused: the request is wrong, unauthenticated, not allowed, or conflicts with the current state (`code` says which).'),
+        '4xx': errorAnswer(
+          'Refused: the request is wrong, unauthenticated, not allowed, or conflicts with the current state (`code` says which).',
+        ),
         '5xx': errorAnswer('The manager or a host it called failed (`code` says which).'),
       },
     },
@@ -84,7 +88,11 @@ export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
       },
       components: {
         securitySchemes: {
-          token: { type: 'http', scheme: 'bearer', description: 'An API token; the administrator token is in the data folder, `admin.token`.' },
+          token: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API token; the administrator token is in the data folder, `admin.token`.',
+          },
           session: {
             type: 'apiKey',
             in: 'cookie',
@@ -101,5 +109,9 @@ export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
 
 /** `GET /api/v1/openapi.json`: the document, built once from every route registered. */
 export const openApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/openapi.json', { schema: { response: { 200: Type.Unknown({ description: 'This API as an OpenAPI 3.1 document.' }) } } }, async () => app.swagger());
+  app.get(
+    '/openapi.json',
+    { schema: { response: { 200: Type.Unknown({ description: 'This API as an OpenAPI 3.1 document.' }) } } },
+    async () => app.swagger(),
+  );
 };

@@ -19,7 +19,11 @@ export class ImageStore {
 
   /** Records a verified file (once: a second record of the same sha256 changes nothing). */
   async record(q: Queryable, image: ImageRecord): Promise<void> {
-    await q.run('INSERT INTO images (sha256, size, kind) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING', [image.sha256, image.size, image.kind]);
+    await q.run('INSERT INTO images (sha256, size, kind) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING', [
+      image.sha256,
+      image.size,
+      image.kind,
+    ]);
   }
 
   async has(sha256: string): Promise<boolean> {

@@ -23,7 +23,11 @@ beforeAll(async () => {
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (m && req.headers['if-range'] === file.etag) {
       const start = Number(m[1]);
-      res.writeHead(206, { etag: file.etag, 'content-range': `bytes ${start}-${file.body.length - 1}/${file.body.length}`, 'content-length': file.body.length - start });
+      res.writeHead(206, {
+        etag: file.etag,
+        'content-range': `bytes ${start}-${file.body.length - 1}/${file.body.length}`,
+        'content-length': file.body.length - start,
+      });
       return res.end(file.body.subarray(start));
     }
     res.writeHead(200, { etag: file.etag, 'content-length': file.body.length });

@@ -73,12 +73,18 @@ export class LayerCache {
   }
 
   async has(sha256: string): Promise<boolean> {
-    return stat(this.path(sha256)).then((s) => s.isFile(), () => false);
+    return stat(this.path(sha256)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   }
 
   /** Bytes already downloaded of an interrupted pull (0 when none). */
   async partialBytes(sha256: string): Promise<number> {
-    return stat(join(this.partialDir, `${sha256}.part`)).then((s) => s.size, () => 0);
+    return stat(join(this.partialDir, `${sha256}.part`)).then(
+      (s) => s.size,
+      () => 0,
+    );
   }
 
   /** Makes the layer present and verified; joins a download already under way. */
@@ -114,7 +120,14 @@ export class LayerCache {
     const metaPath = join(this.partialDir, `${layer.sha256}.json`);
     const hasher = new StreamHasher();
     try {
-      return await this.receive({ ...layer, url: 'ingest:' }, body, hasher, { part, metaPath, final, have: 0, label: layer.label ?? `layer ${layer.sha256}`, validator: null });
+      return await this.receive({ ...layer, url: 'ingest:' }, body, hasher, {
+        part,
+        metaPath,
+        final,
+        have: 0,
+        label: layer.label ?? `layer ${layer.sha256}`,
+        validator: null,
+      });
     } finally {
       await hasher.close();
     }
@@ -122,7 +135,8 @@ export class LayerCache {
 
   /** Removes a layer and any partial copy of it (the undo of an ingest that a failed operation made). */
   async discard(sha256: string): Promise<void> {
-    for (const path of [this.path(sha256), join(this.partialDir, `${sha256}.part`), join(this.partialDir, `${sha256}.json`)]) await rm(path, { force: true });
+    for (const path of [this.path(sha256), join(this.partialDir, `${sha256}.part`), join(this.partialDir, `${sha256}.json`)])
+      await rm(path, { force: true });
   }
 
   private emit(p: Progress): void {
@@ -136,7 +150,10 @@ export class LayerCache {
     const metaPath = join(this.partialDir, `${layer.sha256}.json`);
     const label = layer.label ?? `layer ${layer.sha256}`;
 
-    const meta = await readFile(metaPath, 'utf8').then((s) => JSON.parse(s) as PartialMeta, () => null);
+    const meta = await readFile(metaPath, 'utf8').then(
+      (s) => JSON.parse(s) as PartialMeta,
+      () => null,
+    );
     let have = await this.partialBytes(layer.sha256);
     const canResume = meta !== null && meta.url === layer.url && meta.validator !== null && have > 0 && have < layer.size;
     const headers: Record<string, string> = canResume ? { range: `bytes=${have}-`, 'if-range': meta.validator! } : {};
@@ -157,7 +174,14 @@ export class LayerCache {
         res.body.resume();
         throw MgrErr.MGR_ERR_FETCH_FAILED(`${label}: ${res.url} answered ${res.status}`);
       }
-      return await this.receive(layer, res.body, hasher, { part, metaPath, final, have, label, validator: strongValidator(res.headers.etag, res.headers['last-modified']) });
+      return await this.receive(layer, res.body, hasher, {
+        part,
+        metaPath,
+        final,
+        have,
+        label,
+        validator: strongValidator(res.headers.etag, res.headers['last-modified']),
+      });
     } finally {
       await hasher.close();
     }
@@ -207,7 +231,9 @@ export class LayerCache {
     const digest = await hasher.digest();
     if (digest !== layer.sha256) {
       await Promise.all([unlink(part).catch(() => undefined), unlink(metaPath).catch(() => undefined)]);
-      throw MgrErr.MGR_ERR_LAYER_CHECKSUM(`${label}: expected sha256 ${layer.sha256}, got ${digest}`, { details: { sha256: layer.sha256, actual: digest } });
+      throw MgrErr.MGR_ERR_LAYER_CHECKSUM(`${label}: expected sha256 ${layer.sha256}, got ${digest}`, {
+        details: { sha256: layer.sha256, actual: digest },
+      });
     }
     await fsyncPath(part);
     await rename(part, final);

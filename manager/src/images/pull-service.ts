@@ -33,14 +33,32 @@ export class PullService {
         const result = await this.cache.pull({ sha256: f.sha256, size: f.size, url: f.url, label }, (p) => {
           done.set(f.sha256, p.bytes);
           const bytes = [...done.values()].reduce((a, b) => a + b, 0);
-          this.bus.publish('pull.progress', { ...ref, sha256: f.sha256, kind: f.kind, fileBytes: p.bytes, fileTotal: p.total, bytes, total, rate: p.rate, etaSeconds: p.etaSeconds });
+          this.bus.publish('pull.progress', {
+            ...ref,
+            sha256: f.sha256,
+            kind: f.kind,
+            fileBytes: p.bytes,
+            fileTotal: p.total,
+            bytes,
+            total,
+            rate: p.rate,
+            etaSeconds: p.etaSeconds,
+          });
         });
         done.set(f.sha256, f.size);
         if (result.downloaded) downloadedBytes += f.size - result.resumedFrom;
-        await this.db.run('INSERT INTO images (sha256, size, kind) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING', [f.sha256, f.size, f.kind]);
+        await this.db.run('INSERT INTO images (sha256, size, kind) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING', [
+          f.sha256,
+          f.size,
+          f.kind,
+        ]);
       }
     } catch (err) {
-      this.bus.publish('pull.failed', { ...ref, code: err instanceof StormError ? err.code : 'MGR_ERR_INTERNAL', error: errorMessage(err) });
+      this.bus.publish('pull.failed', {
+        ...ref,
+        code: err instanceof StormError ? err.code : 'MGR_ERR_INTERNAL',
+        error: errorMessage(err),
+      });
       throw err;
     }
     this.bus.publish('pull.completed', { ...ref, total, downloadedBytes });

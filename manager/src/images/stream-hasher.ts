@@ -29,7 +29,11 @@ parentPort.on('message', async (m) => {
 });
 `;
 
-type WorkerReply = { kind: 'ack'; bytes: number } | { kind: 'file'; bytes: number } | { kind: 'digest'; hex: string } | { kind: 'error'; message: string };
+type WorkerReply =
+  | { kind: 'ack'; bytes: number }
+  | { kind: 'file'; bytes: number }
+  | { kind: 'digest'; hex: string }
+  | { kind: 'error'; message: string };
 
 export class StreamHasher {
   private readonly worker = new Worker(WORKER_SOURCE, { eval: true });

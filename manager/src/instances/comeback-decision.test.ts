@@ -15,12 +15,14 @@ describe('comebackFor', () => {
   });
 
   it('leaves running, paused, crashed and unknown domains, a host that does not list it, and a domain gone with its layers', () => {
-    for (const state of ['running', 'paused', 'crashed', 'unknown', 'shutting-down'] as const) expect(comebackFor(up, { state, hasLayer: true })).toBeNull();
+    for (const state of ['running', 'paused', 'crashed', 'unknown', 'shutting-down'] as const)
+      expect(comebackFor(up, { state, hasLayer: true })).toBeNull();
     expect(comebackFor(up, undefined)).toBeNull();
     expect(comebackFor(up, { state: 'absent', hasLayer: false })).toBeNull();
   });
 
   it('leaves an instance the manager itself is driving (launching, destroying, failed)', () => {
-    for (const state of ['launching', 'destroying', 'failed'] as const) expect(comebackFor({ state, desired: 'running' }, { state: 'shutoff', hasLayer: true })).toBeNull();
+    for (const state of ['launching', 'destroying', 'failed'] as const)
+      expect(comebackFor({ state, desired: 'running' }, { state: 'shutoff', hasLayer: true })).toBeNull();
   });
 });

@@ -14,7 +14,10 @@ import type { InstanceRow } from './instance-store.js';
 
 export type Comeback = 'start' | 'define';
 
-export function comebackFor(row: Pick<InstanceRow, 'state' | 'desired'>, status: Pick<InstanceStatus, 'state' | 'hasLayer'> | undefined): Comeback | null {
+export function comebackFor(
+  row: Pick<InstanceRow, 'state' | 'desired'>,
+  status: Pick<InstanceStatus, 'state' | 'hasLayer'> | undefined,
+): Comeback | null {
   if (row.desired !== 'running' || TRANSITIONAL.has(row.state) || !status) return null;
   if (status.state === 'shutoff') return 'start';
   // A domain gone with its layers kept: defined again from the record's stack. Without its layers there is nothing to start.

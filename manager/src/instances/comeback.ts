@@ -99,18 +99,27 @@ export class Comebacks {
   private async bringBack(seen: InstanceRow, hostId: string, how: Comeback): Promise<void> {
     const { journal, store, bus } = this.opts;
     try {
-      const done = await journal.perform({ kind: 'comeback', instanceId: seen.id, hostId, subject: { name: seen.name, how } }, async (op) => {
-        // Read again inside the operation: stopped or moved meanwhile, it is not this heartbeat's to start.
-        const row = await store.get(seen.id);
-        if (!row || row.host_id !== hostId || comebackFor(row, { state: how === 'start' ? 'shutoff' : 'absent', hasLayer: true }) !== how) return false;
-        await this.steps(op, row, hostId, how);
-        return true;
-      });
+      const done = await journal.perform(
+        { kind: 'comeback', instanceId: seen.id, hostId, subject: { name: seen.name, how } },
+        async (op) => {
+          // Read again inside the operation: stopped or moved meanwhile, it is not this heartbeat's to start.
+          const row = await store.get(seen.id);
+          if (!row || row.host_id !== hostId || comebackFor(row, { state: how === 'start' ? 'shutoff' : 'absent', hasLayer: true }) !== how)
+            return false;
+          await this.steps(op, row, hostId, how);
+          return true;
+        },
+      );
       if (!done) return;
       this.failures.delete(seen.id);
       const host = await this.opts.hosts.store.get(hostId);
       bus.publish('instance.state', { id: seen.id, name: seen.name, state: 'running', from: seen.state });
-      bus.publish('instance.restarted', { id: seen.id, name: seen.name, host: host?.name ?? hostId, reason: how === 'start' ? 'its domain was shut off' : 'its domain was gone; defined again from its stack' });
+      bus.publish('instance.restarted', {
+        id: seen.id,
+        name: seen.name,
+        host: host?.name ?? hostId,
+        reason: how === 'start' ? 'its domain was shut off' : 'its domain was gone; defined again from its stack',
+      });
     } catch (err) {
       const count = (this.failures.get(seen.id)?.count ?? 0) + 1;
       const waitMs = Math.min((this.opts.retryMs ?? 10_000) * 2 ** (count - 1), MAX_RETRY_MS);

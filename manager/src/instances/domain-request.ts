@@ -31,11 +31,24 @@ export interface StackShape {
   readonly frozen: readonly string[];
 }
 
-export const identityOf = (row: InstanceIdentity): InstanceIdentity => ({ id: row.id, name: row.name, mac: row.mac, uuid: row.uuid, ip: row.ip ?? null });
+export const identityOf = (row: InstanceIdentity): InstanceIdentity => ({
+  id: row.id,
+  name: row.name,
+  mac: row.mac,
+  uuid: row.uuid,
+  ip: row.ip ?? null,
+});
 
 /** The stack an instance's row describes (its files given apart: they are rows of their own). */
 export function shapeOf(row: InstanceRow, files: readonly InstanceFile[]): StackShape {
-  return { appliance: row.appliance, version: row.version, memoryMiB: row.memory_mib, vcpus: row.vcpus, files, frozen: JSON.parse(row.frozen) as string[] };
+  return {
+    appliance: row.appliance,
+    version: row.version,
+    memoryMiB: row.memory_mib,
+    vcpus: row.vcpus,
+    files,
+    frozen: JSON.parse(row.frozen) as string[],
+  };
 }
 
 export class DomainRequests {

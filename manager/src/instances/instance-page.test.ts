@@ -18,7 +18,25 @@ beforeAll(async () => {
   store = new InstanceStore(db);
   for (let i = 0; i < 7; i++) {
     await db.transaction((tx) =>
-      store.insert(tx, { id: `i-${i}`, name: `n${i}`, uuid: `u${i}`, channel_id: null, appliance: 'a', version: '1', host_id: null, mac: `52:54:00:00:00:0${i}`, memory_mib: 64, vcpus: 1, params: '{}', token_hash: null, guest_spec: '{}' }, []),
+      store.insert(
+        tx,
+        {
+          id: `i-${i}`,
+          name: `n${i}`,
+          uuid: `u${i}`,
+          channel_id: null,
+          appliance: 'a',
+          version: '1',
+          host_id: null,
+          mac: `52:54:00:00:00:0${i}`,
+          memory_mib: 64,
+          vcpus: 1,
+          params: '{}',
+          token_hash: null,
+          guest_spec: '{}',
+        },
+        [],
+      ),
     );
   }
   // Two rows made in the same millisecond: the id breaks the tie, so no page repeats or skips one.

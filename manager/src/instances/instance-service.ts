@@ -70,10 +70,16 @@ export class InstanceService {
 
   /** Three queries whatever the count (rows, files, hosts), not two more per instance; with `limit`, one page. */
   async list(page: { limit?: number; cursor?: string } = {}): Promise<{ instances: InstanceView[]; next?: string }> {
-    const rows = page.limit === undefined ? await this.opts.store.list() : await this.opts.store.page(page.limit + 1, page.cursor === undefined ? undefined : parseCursor(page.cursor));
+    const rows =
+      page.limit === undefined
+        ? await this.opts.store.list()
+        : await this.opts.store.page(page.limit + 1, page.cursor === undefined ? undefined : parseCursor(page.cursor));
     const more = page.limit !== undefined && rows.length > page.limit;
     if (more) rows.pop();
-    const [files, hosts] = [await this.opts.store.allFiles(page.limit === undefined ? undefined : rows.map((r) => r.id)), await this.opts.hosts.store.list()];
+    const [files, hosts] = [
+      await this.opts.store.allFiles(page.limit === undefined ? undefined : rows.map((r) => r.id)),
+      await this.opts.hosts.store.list(),
+    ];
     const hostById = new Map(hosts.map((h) => [h.id, { id: h.id, name: h.name }]));
     const domain = this.opts.domain();
     const instances = rows.map((r) => instanceView(r, files.get(r.id) ?? [], (r.host_id && hostById.get(r.host_id)) || null, domain));
@@ -85,8 +91,13 @@ export class InstanceService {
     return this.view(await this.find(idOrName));
   }
 
-  async setState(row: InstanceRow, state: InstanceState, extra: { desired?: 'running' | 'stopped'; error?: string | null } = {}): Promise<void> {
-    if (await this.opts.store.setState(row.id, state, extra)) this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state, from: row.state });
+  async setState(
+    row: InstanceRow,
+    state: InstanceState,
+    extra: { desired?: 'running' | 'stopped'; error?: string | null } = {},
+  ): Promise<void> {
+    if (await this.opts.store.setState(row.id, state, extra))
+      this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state, from: row.state });
   }
 
   async act(idOrName: string, action: Exclude<InstanceAction, 'destroy'>): Promise<InstanceView> {
@@ -94,13 +105,17 @@ export class InstanceService {
     if (TRANSITIONAL.has(row.state)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}`);
     if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
     // A comeback (or another operation) starting it right now would undo this action's answer.
-    if (this.opts.journal.isActive(row.id)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation; try again when it ends`);
+    if (this.opts.journal.isActive(row.id))
+      throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation; try again when it ends`);
     const client = await this.opts.hosts.client(row.host_id);
     const desired = action === 'stop' ? 'stopped' : 'running';
     await this.fence.around(row.id, async () => {
       try {
         const r = await client.action(row.id, { action, timeoutMs: this.opts.stopTimeoutMs ?? 30_000 });
-        await this.setState(row, stateFromHost({ id: row.id, domain: '', state: r.state, hasLayer: true, layerBytes: 0 }), { desired, error: null });
+        await this.setState(row, stateFromHost({ id: row.id, domain: '', state: r.state, hasLayer: true, layerBytes: 0 }), {
+          desired,
+          error: null,
+        });
       } catch (err) {
         await this.opts.store.setState(row.id, row.state, { error: `${action}: ${errorMessage(err)}` });
         throw err;
@@ -117,7 +132,10 @@ export class InstanceService {
     // An operation a crash or a failed undo left open would act on what destroy removes: it ends here.
     await this.opts.journal.supersede(row.id);
     try {
-      await this.opts.journal.perform({ kind: 'destroy', instanceId: row.id, hostId: row.host_id, subject: { name: row.name, mac: row.mac } }, (op) => this.runDestroy(op, row));
+      await this.opts.journal.perform(
+        { kind: 'destroy', instanceId: row.id, hostId: row.host_id, subject: { name: row.name, mac: row.mac } },
+        (op) => this.runDestroy(op, row),
+      );
     } catch (err) {
       // The record stays in `destroying`; reconcile finishes the job when the host answers again.
       await this.opts.store.setState(row.id, 'destroying', { error: `destroy: ${errorMessage(err)}` });

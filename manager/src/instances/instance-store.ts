@@ -64,7 +64,22 @@ export interface RecordedStack {
   readonly frozen: readonly string[];
 }
 
-export type NewInstance = Pick<InstanceRow, 'id' | 'name' | 'uuid' | 'channel_id' | 'appliance' | 'version' | 'host_id' | 'mac' | 'memory_mib' | 'vcpus' | 'params' | 'token_hash' | 'guest_spec'>;
+export type NewInstance = Pick<
+  InstanceRow,
+  | 'id'
+  | 'name'
+  | 'uuid'
+  | 'channel_id'
+  | 'appliance'
+  | 'version'
+  | 'host_id'
+  | 'mac'
+  | 'memory_mib'
+  | 'vcpus'
+  | 'params'
+  | 'token_hash'
+  | 'guest_spec'
+>;
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
@@ -78,7 +93,11 @@ export class InstanceStore {
   /** At most `limit` rows after `after` (created_at, id: the list's order), oldest first. */
   page(limit: number, after?: { createdAt: string; id: string }): Promise<InstanceRow[]> {
     return after
-      ? this.db.all<InstanceRow>('SELECT * FROM instances WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [after.createdAt, after.id, limit])
+      ? this.db.all<InstanceRow>('SELECT * FROM instances WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [
+          after.createdAt,
+          after.id,
+          limit,
+        ])
       : this.db.all<InstanceRow>('SELECT * FROM instances ORDER BY created_at, id LIMIT ?', [limit]);
   }
 
@@ -100,13 +119,19 @@ export class InstanceStore {
   }
 
   files(id: string): Promise<InstanceFile[]> {
-    return this.db.all<InstanceFile>('SELECT position, role, kind, sha256, size FROM instance_files WHERE instance_id = ? ORDER BY position', [id]);
+    return this.db.all<InstanceFile>(
+      'SELECT position, role, kind, sha256, size FROM instance_files WHERE instance_id = ? ORDER BY position',
+      [id],
+    );
   }
 
   /** The files of every instance (or of `ids`), per instance id, in one query (a list must not ask once per instance). */
   async allFiles(ids?: readonly string[]): Promise<Map<string, InstanceFile[]>> {
     const where = ids ? `WHERE instance_id IN (${ids.map(() => '?').join(', ')})` : '';
-    const rows = await this.db.all<InstanceFile & { instance_id: string }>(`SELECT instance_id, position, role, kind, sha256, size FROM instance_files ${where} ORDER BY instance_id, position`, ids ?? []);
+    const rows = await this.db.all<InstanceFile & { instance_id: string }>(
+      `SELECT instance_id, position, role, kind, sha256, size FROM instance_files ${where} ORDER BY instance_id, position`,
+      ids ?? [],
+    );
     const byInstance = new Map<string, InstanceFile[]>();
     for (const { instance_id, ...f } of rows) {
       const list = byInstance.get(instance_id) ?? [];
@@ -121,7 +146,21 @@ export class InstanceStore {
     await tx.run(
       `INSERT INTO instances (id, name, uuid, channel_id, appliance, version, host_id, state, desired, mac, memory_mib, vcpus, params, token_hash, guest_spec)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'launching', 'running', ?, ?, ?, ?, ?, ?)`,
-      [row.id, row.name, row.uuid, row.channel_id, row.appliance, row.version, row.host_id, row.mac, row.memory_mib, row.vcpus, row.params, row.token_hash, row.guest_spec],
+      [
+        row.id,
+        row.name,
+        row.uuid,
+        row.channel_id,
+        row.appliance,
+        row.version,
+        row.host_id,
+        row.mac,
+        row.memory_mib,
+        row.vcpus,
+        row.params,
+        row.token_hash,
+        row.guest_spec,
+      ],
     );
     await this.writeFiles(tx, row.id, files);
   }
@@ -137,7 +176,10 @@ export class InstanceStore {
 
   /** Sets a state the manager drives (its error cleared when it settles: `running`), in a transaction. */
   async mark(q: Queryable, id: string, state: InstanceState): Promise<void> {
-    await q.run(`UPDATE instances SET state = ?, ${state === 'running' ? 'last_error = NULL, ' : ''}updated_at = ${NOW} WHERE id = ?`, [state, id]);
+    await q.run(`UPDATE instances SET state = ?, ${state === 'running' ? 'last_error = NULL, ' : ''}updated_at = ${NOW} WHERE id = ?`, [
+      state,
+      id,
+    ]);
   }
 
   /** Puts the instance on `stack` (its files, frozen layers and what goes with them), in `state`, its error cleared. */
@@ -146,23 +188,49 @@ export class InstanceStore {
     await this.writeFiles(q, id, stack.files);
     await q.run(
       `UPDATE instances SET frozen = ?, appliance = ?, version = ?, channel_id = ?, memory_mib = ?, vcpus = ?, params = ?, guest_spec = ?, state = ?, last_error = NULL, updated_at = ${NOW} WHERE id = ?`,
-      [JSON.stringify(stack.frozen), stack.appliance, stack.version, stack.channelId, stack.memoryMiB, stack.vcpus, stack.params, stack.guestSpec, state, id],
+      [
+        JSON.stringify(stack.frozen),
+        stack.appliance,
+        stack.version,
+        stack.channelId,
+        stack.memoryMiB,
+        stack.vcpus,
+        stack.params,
+        stack.guestSpec,
+        state,
+        id,
+      ],
     );
   }
 
   /** The frozen layers under the current one (flatten's merged stack), in `state`, its error cleared. */
   async setFrozen(q: Queryable, id: string, frozen: readonly string[], state: InstanceState): Promise<void> {
-    await q.run(`UPDATE instances SET frozen = ?, state = ?, last_error = NULL, updated_at = ${NOW} WHERE id = ?`, [JSON.stringify(frozen), state, id]);
+    await q.run(`UPDATE instances SET frozen = ?, state = ?, last_error = NULL, updated_at = ${NOW} WHERE id = ?`, [
+      JSON.stringify(frozen),
+      state,
+      id,
+    ]);
   }
 
   private async writeFiles(q: Queryable, id: string, files: readonly InstanceFile[]): Promise<void> {
     for (const f of files) {
-      await q.run('INSERT INTO instance_files (instance_id, position, role, kind, sha256, size) VALUES (?, ?, ?, ?, ?, ?)', [id, f.position, f.role, f.kind, f.sha256, f.size]);
+      await q.run('INSERT INTO instance_files (instance_id, position, role, kind, sha256, size) VALUES (?, ?, ?, ?, ?, ?)', [
+        id,
+        f.position,
+        f.role,
+        f.kind,
+        f.sha256,
+        f.size,
+      ]);
     }
   }
 
   /** Sets the state (and optionally desired state and error); true when the state changed. */
-  async setState(id: string, state: InstanceState, extra: { desired?: 'running' | 'stopped'; error?: string | null } = {}): Promise<boolean> {
+  async setState(
+    id: string,
+    state: InstanceState,
+    extra: { desired?: 'running' | 'stopped'; error?: string | null } = {},
+  ): Promise<boolean> {
     const before = await this.get(id);
     if (!before) return false;
     await this.db.run(

@@ -104,7 +104,8 @@ export function record(s: LaunchServices): LaunchPart {
     event: 'reserved',
     run: async (run) => {
       run.row = await reserve(s, run);
-      if (s.addresses.enabled) run.row = { ...run.row, ip: await run.op.commit(s.addresses.allocate, { instanceId: run.id, mac: run.row.mac }) };
+      if (s.addresses.enabled)
+        run.row = { ...run.row, ip: await run.op.commit(s.addresses.allocate, { instanceId: run.id, mac: run.row.mac }) };
     },
   };
 }
@@ -129,7 +130,11 @@ async function reserve(s: LaunchServices, run: LaunchRun): Promise<ReservedInsta
       guest_spec: JSON.stringify(spec),
     };
     try {
-      const hostId = await run.op.commit(s.instanceSteps.reserve, { instanceId: run.id, name: run.name }, { row, files: run.files, place: run.place });
+      const hostId = await run.op.commit(
+        s.instanceSteps.reserve,
+        { instanceId: run.id, name: run.name },
+        { row, files: run.files, place: run.place },
+      );
       return { ...row, host_id: hostId };
     } catch (err) {
       const msg = errorMessage(err);
@@ -145,7 +150,8 @@ export function principals(s: LaunchServices): LaunchPart {
     name: 'principals',
     steps: [s.principals.principals],
     run: async (run) => {
-      if (s.principals.enabled) await run.op.run(s.principals.principals, { name: run.name, services: run.entry.descriptor.principals ?? [] });
+      if (s.principals.enabled)
+        await run.op.run(s.principals.principals, { name: run.name, services: run.entry.descriptor.principals ?? [] });
     },
   };
 }
@@ -192,7 +198,14 @@ export function define(s: LaunchServices): LaunchPart {
     event: 'defined',
     run: async (run) => {
       const { entry } = run;
-      const stack = { appliance: entry.name, version: entry.version, memoryMiB: entry.memoryMiB, vcpus: entry.vcpus, files: run.files, frozen: [] };
+      const stack = {
+        appliance: entry.name,
+        version: entry.version,
+        memoryMiB: entry.memoryMiB,
+        vcpus: entry.vcpus,
+        files: run.files,
+        frozen: [],
+      };
       await run.op.run(s.hostSteps.define, { hostId: hostOf(run), instanceId: run.id }, s.requests.build(reserved(run), stack));
     },
   };

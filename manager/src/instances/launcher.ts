@@ -60,11 +60,16 @@ export class Launcher {
     const parts = Object.values(plans).flat();
     journal.define(i.running, ...parts.flatMap((p) => p.steps));
     this.starts = new Set(parts.filter((p) => p.event === 'started').flatMap((p) => p.steps.map((s) => s.name)));
-    journal.defineKind({ name: 'launch', resume: (op, handle) => this.resume(op, handle), reverted: (op, outcome) => this.reverted(op, outcome) });
+    journal.defineKind({
+      name: 'launch',
+      resume: (op, handle) => this.resume(op, handle),
+      reverted: (op, outcome) => this.reverted(op, outcome),
+    });
   }
 
   async launch(req: LaunchRequest): Promise<string> {
-    if (!INSTANCE_NAME.test(req.name)) throw MgrErr.MGR_ERR_VALIDATION(`instance name ${JSON.stringify(req.name)}: lower-case letters, digits and dashes, at most 63`);
+    if (!INSTANCE_NAME.test(req.name))
+      throw MgrErr.MGR_ERR_VALIDATION(`instance name ${JSON.stringify(req.name)}: lower-case letters, digits and dashes, at most 63`);
     const entry = await this.opts.catalog.resolve(req.appliance, req.version, req.channel);
     const params = resolveParams(entry.descriptor.parameters, req.params ?? {});
     if (await this.opts.store.byName(req.name)) throw MgrErr.MGR_ERR_CONFLICT(`an instance named ${req.name} exists`);
@@ -75,7 +80,9 @@ export class Launcher {
     const id = newId('i');
     return this.opts.journal.perform({ kind: 'launch', instanceId: id, subject: { name: req.name } }, async (op) => {
       const { token, hash } = newGuestToken();
-      const files = entry.files.map((f): InstanceFile => ({ position: f.position, role: f.role, kind: f.kind, sha256: f.sha256, size: f.size }));
+      const files = entry.files.map(
+        (f): InstanceFile => ({ position: f.position, role: f.role, kind: f.kind, sha256: f.sha256, size: f.size }),
+      );
       await this.run({ op, id, name: req.name, place, entry, params, files, token, tokenHash: hash, guestFiles: {} });
       return id;
     });
@@ -116,7 +123,9 @@ export class Launcher {
       return;
     }
     if (!id) return;
-    await this.opts.store.setState(id, 'failed', { error: `launch failed (${outcome.reason}); its undo stopped at ${outcome.problems.join('; ')}` });
+    await this.opts.store.setState(id, 'failed', {
+      error: `launch failed (${outcome.reason}); its undo stopped at ${outcome.problems.join('; ')}`,
+    });
     this.opts.bus.publish('instance.state', { id, name, state: 'failed', error: outcome.reason });
   }
 }

@@ -15,9 +15,12 @@ export function makeCursor(createdAt: string, id: string): string {
 export function parseCursor(cursor: string): { createdAt: string; id: string } {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return { createdAt: value[0], id: value[1] };
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string')
+      return { createdAt: value[0], id: value[1] };
   } catch {
     // not JSON: refused below like any other cursor we did not make
   }
-  throw MgrErr.MGR_ERR_VALIDATION(`cursor ${JSON.stringify(cursor)} is not one this manager gave: pass the \`next\` of the previous page, or none for the first`);
+  throw MgrErr.MGR_ERR_VALIDATION(
+    `cursor ${JSON.stringify(cursor)} is not one this manager gave: pass the \`next\` of the previous page, or none for the first`,
+  );
 }

@@ -11,7 +11,11 @@ const declared: Parameter[] = [
 describe('resolveParams', () => {
   it('fills defaults and coerces declared types', () => {
     expect(resolveParams(declared, { workers: '4' })).toEqual({ greeting: 'Hello', workers: 4, debug: false });
-    expect(resolveParams(declared, { workers: 2, debug: 'true', greeting: 'Hi there' })).toEqual({ greeting: 'Hi there', workers: 2, debug: true });
+    expect(resolveParams(declared, { workers: 2, debug: 'true', greeting: 'Hi there' })).toEqual({
+      greeting: 'Hi there',
+      workers: 2,
+      debug: true,
+    });
   });
 
   it('lists every problem: unknown, required, type, bounds, pattern', () => {

@@ -73,7 +73,17 @@ export class Reconciler {
   }
 
   private async pass(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { hostsChecked: [], hostsUnreachable: [], launchesFinished: [], launchesUndone: [], destroysFinished: [], operationsUndone: [], orphansRemoved: [], lost: [], errors: [] };
+    const report: ReconcileReport = {
+      hostsChecked: [],
+      hostsUnreachable: [],
+      launchesFinished: [],
+      launchesUndone: [],
+      destroysFinished: [],
+      operationsUndone: [],
+      orphansRemoved: [],
+      lost: [],
+      errors: [],
+    };
     const { hosts, store, instances, journal, bus } = this.opts;
     const reachable = new Set<string>();
     const hostList = (await hosts.store.list()).filter((h) => h.status !== 'revoked');
@@ -162,15 +172,26 @@ export class Reconciler {
       const outcome = await journal.recover(op);
       if (outcome === 'stuck') {
         const failed = (await journal.store.get(op.id))?.steps.find((s) => s.error)?.error;
-        report.errors.push(`${name}: the interrupted ${op.kind} could not be ${op.state === 'running' && op.kind === 'destroy' ? 'finished' : 'undone'}${failed ? `: ${failed}` : ''}`);
+        report.errors.push(
+          `${name}: the interrupted ${op.kind} could not be ${op.state === 'running' && op.kind === 'destroy' ? 'finished' : 'undone'}${failed ? `: ${failed}` : ''}`,
+        );
       } else if (op.kind === 'launch') {
         (outcome === 'finished' ? report.launchesFinished : report.launchesUndone).push(name);
-        bus.publish(outcome === 'finished' ? 'reconcile.launch-finished' : 'reconcile.launch-undone', { id: op.instanceId, name, step: last });
+        bus.publish(outcome === 'finished' ? 'reconcile.launch-finished' : 'reconcile.launch-undone', {
+          id: op.instanceId,
+          name,
+          step: last,
+        });
       } else if (op.kind === 'destroy') {
         report.destroysFinished.push(name);
       } else {
         report.operationsUndone.push(`${name}: ${op.kind}`);
-        bus.publish(outcome === 'finished' ? 'reconcile.operation-finished' : 'reconcile.operation-undone', { id: op.instanceId, name, operation: op.kind, step: last });
+        bus.publish(outcome === 'finished' ? 'reconcile.operation-finished' : 'reconcile.operation-undone', {
+          id: op.instanceId,
+          name,
+          operation: op.kind,
+          step: last,
+        });
       }
     } catch (err) {
       report.errors.push(`${name}: the interrupted ${op.kind}: ${errorMessage(err)}`);

@@ -91,7 +91,13 @@ describe('SerialSessions', () => {
     const ha = await sessions.join('i2', a, { takeover: false });
     const hb = await sessions.join('i2', b, { takeover: false });
     ha.leave();
-    expect(b.notices.at(-1)).toMatchObject({ type: 'writer', role: 'reader', writer: null, previous: { principal: 'alice' }, reason: 'left' });
+    expect(b.notices.at(-1)).toMatchObject({
+      type: 'writer',
+      role: 'reader',
+      writer: null,
+      previous: { principal: 'alice' },
+      reason: 'left',
+    });
     const c = viewer('carol');
     const hc = await sessions.join('i2', c, { takeover: false });
     expect(c.notices[0]).toMatchObject({ type: 'attached', role: 'writer' });

@@ -24,7 +24,8 @@ const PRINCIPAL = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9.-]*)?$/;
 /** A password the KDC can take exactly as given: no line breaks or NUL, at most 1022 bytes. */
 export function checkKerberosPassword(password: string): string {
   if (/[\r\n\0]/.test(password)) throw MgrErr.MGR_ERR_VALIDATION('password: Kerberos cannot take line breaks or NUL in a password');
-  if (Buffer.byteLength(password, 'utf8') > KERBEROS_PASSWORD_MAX_BYTES) throw MgrErr.MGR_ERR_VALIDATION(`password: Kerberos takes at most ${KERBEROS_PASSWORD_MAX_BYTES} bytes`);
+  if (Buffer.byteLength(password, 'utf8') > KERBEROS_PASSWORD_MAX_BYTES)
+    throw MgrErr.MGR_ERR_VALIDATION(`password: Kerberos takes at most ${KERBEROS_PASSWORD_MAX_BYTES} bytes`);
   return password;
 }
 
@@ -38,11 +39,15 @@ export class Kadmin {
 
   /** Every principal of the realm (with `@REALM`), optionally those matching a kadmin glob. */
   async list(glob?: string): Promise<string[]> {
-    if (glob !== undefined && !/^[A-Za-z0-9._*/@-]+$/.test(glob)) throw MgrErr.MGR_ERR_VALIDATION(`principal pattern ${JSON.stringify(glob)}`);
+    if (glob !== undefined && !/^[A-Za-z0-9._*/@-]+$/.test(glob))
+      throw MgrErr.MGR_ERR_VALIDATION(`principal pattern ${JSON.stringify(glob)}`);
     const r = await this.run(glob ? `listprincs ${glob}` : 'listprincs');
     if (/^get_principals:/m.test(r.stderr)) throw MgrErr.MGR_ERR_KDC(`listprincs: ${lastLine(r.stderr)}`);
     // One principal per line; kadmin's own lines ("Authenticating as …") have spaces.
-    return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.includes('@') && !l.includes(' '));
+    return r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.includes('@') && !l.includes(' '));
   }
 
   async exists(principal: string): Promise<boolean> {
@@ -61,7 +66,8 @@ export class Kadmin {
     let r = await this.run(cmd, input);
     // Created meanwhile by another request: change its password instead.
     if (cmd.startsWith('addprinc') && /already exists/.test(r.stderr)) r = await this.run((cmd = `cpw ${p}`), input);
-    if (!this.confirmed(r.stdout, p, cmd.startsWith('cpw') ? 'changed' : 'created')) throw MgrErr.MGR_ERR_KDC(`${cmd.split(' ')[0]} ${p}: ${lastLine(r.stderr)}`);
+    if (!this.confirmed(r.stdout, p, cmd.startsWith('cpw') ? 'changed' : 'created'))
+      throw MgrErr.MGR_ERR_KDC(`${cmd.split(' ')[0]} ${p}: ${lastLine(r.stderr)}`);
   }
 
   /** Creates the principal with random keys, or gives it new random keys (old keytabs stop working). */
@@ -74,7 +80,8 @@ export class Kadmin {
       verb = 'cpw';
       r = await this.run(`cpw -randkey ${p}`);
     }
-    if (!this.confirmed(r.stdout, p, verb === 'cpw' ? 'randomized' : 'created')) throw MgrErr.MGR_ERR_KDC(`${verb} -randkey ${p}: ${lastLine(r.stderr)}`);
+    if (!this.confirmed(r.stdout, p, verb === 'cpw' ? 'randomized' : 'created'))
+      throw MgrErr.MGR_ERR_KDC(`${verb} -randkey ${p}: ${lastLine(r.stderr)}`);
   }
 
   /** Deletes the principal; false when there was none (so undo and destroy may call it blindly). */

@@ -114,20 +114,34 @@ export function renderKrb5Conf(realm: string, domain: string, listen: KdcListen)
  * Writes the profiles, creates the database on first use (or loads the dump a restored backup left),
  * and leaves nothing readable by others.
  */
-export async function prepareRealm(files: KdcFiles, opts: { realm: string; domain: string; listen: KdcListen }): Promise<{ created: boolean; loaded: boolean }> {
+export async function prepareRealm(
+  files: KdcFiles,
+  opts: { realm: string; domain: string; listen: KdcListen },
+): Promise<{ created: boolean; loaded: boolean }> {
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
   await chmod(files.dir, 0o700);
   await rm(files.tmp, { recursive: true, force: true });
   await mkdir(files.tmp, { mode: 0o700 });
-  const exists = (p: string) => access(p).then(() => true, () => false);
-  const existing = await readFile(files.realmFile, 'utf8').then((t) => t.trim(), () => null);
+  const exists = (p: string) =>
+    access(p).then(
+      () => true,
+      () => false,
+    );
+  const existing = await readFile(files.realmFile, 'utf8').then(
+    (t) => t.trim(),
+    () => null,
+  );
   const [haveDb, haveStash, haveDump] = await Promise.all([exists(files.database), exists(files.stash), exists(files.dump)]);
   // Checked before any file is written: a refused start leaves the realm's profiles as they were.
   if (existing && existing !== opts.realm && (haveDb || haveStash)) {
-    throw MgrErr.MGR_ERR_KDC(`${files.dir} holds the realm ${existing}, but --domain gives ${opts.realm}; start with the old --domain, or move ${files.dir} away to begin a new realm (every principal is lost)`);
+    throw MgrErr.MGR_ERR_KDC(
+      `${files.dir} holds the realm ${existing}, but --domain gives ${opts.realm}; start with the old --domain, or move ${files.dir} away to begin a new realm (every principal is lost)`,
+    );
   }
   if (!haveDb && haveStash && !haveDump) {
-    throw MgrErr.MGR_ERR_KDC(`${files.dir} has the realm's stash but no database: restore the folder from a backup, or move it away to begin a new realm (every principal is lost)`);
+    throw MgrErr.MGR_ERR_KDC(
+      `${files.dir} has the realm's stash but no database: restore the folder from a backup, or move it away to begin a new realm (every principal is lost)`,
+    );
   }
   await writeFile(files.kdcConf, renderKdcConf(files, opts.realm, opts.listen), { mode: 0o600 });
   await writeFile(files.krb5Conf, renderKrb5Conf(opts.realm, opts.domain, opts.listen), { mode: 0o600 });

@@ -106,7 +106,11 @@ export class KdcSupervisor {
         else resolve();
       };
       const timeout = setTimeout(() => {
-        settle(MgrErr.MGR_ERR_KDC(`krb5kdc did not start serving within ${this.opts.readyTimeoutMs ?? 10_000} ms: ${tail.slice(-3).join(' | ') || 'no output'}`));
+        settle(
+          MgrErr.MGR_ERR_KDC(
+            `krb5kdc did not start serving within ${this.opts.readyTimeoutMs ?? 10_000} ms: ${tail.slice(-3).join(' | ') || 'no output'}`,
+          ),
+        );
         child.kill('SIGKILL');
       }, this.opts.readyTimeoutMs ?? 10_000);
       const onLine = (line: string) => {
@@ -132,7 +136,9 @@ export class KdcSupervisor {
       child.on('exit', (code, signal) => {
         if (this.child === child) this.child = undefined;
         this.lastExit = { code, signal, at: new Date().toISOString() };
-        settle(MgrErr.MGR_ERR_KDC(`krb5kdc exited (${signal ?? `code ${code}`}) before serving: ${tail.slice(-3).join(' | ') || 'no output'}`));
+        settle(
+          MgrErr.MGR_ERR_KDC(`krb5kdc exited (${signal ?? `code ${code}`}) before serving: ${tail.slice(-3).join(' | ') || 'no output'}`),
+        );
         if (this.stopping) return;
         if (!started) {
           // Never served: a configuration problem (address in use, database gone). Keep trying, slowly.

@@ -19,7 +19,10 @@ export interface KerberosCheck {
   readonly fix?: string;
 }
 
-export async function kerberosChecks(kerberos: KerberosService, users: readonly { uid: string; hasPassword: boolean }[]): Promise<KerberosCheck[]> {
+export async function kerberosChecks(
+  kerberos: KerberosService,
+  users: readonly { uid: string; hasPassword: boolean }[],
+): Promise<KerberosCheck[]> {
   return [await kdc(kerberos), await files(kerberos), await principals(kerberos, users)];
 }
 
@@ -45,8 +48,18 @@ async function kdc(kerberos: KerberosService): Promise<KerberosCheck> {
     });
     socket.once('error', (err) => resolve(err.message));
   });
-  if (answered) return { name: 'kerberos-kdc', status: 'fail', message: `the KDC (pid ${s.pid}) does not accept connections on ${listen}: ${answered}`, fix: 'restart the manager' };
-  return { name: 'kerberos-kdc', status: 'ok', message: `the KDC for ${realm} serves on ${listen} (pid ${s.pid}, restarted ${s.restarts} times)` };
+  if (answered)
+    return {
+      name: 'kerberos-kdc',
+      status: 'fail',
+      message: `the KDC (pid ${s.pid}) does not accept connections on ${listen}: ${answered}`,
+      fix: 'restart the manager',
+    };
+  return {
+    name: 'kerberos-kdc',
+    status: 'ok',
+    message: `the KDC for ${realm} serves on ${listen} (pid ${s.pid}, restarted ${s.restarts} times)`,
+  };
 }
 
 /** The database, its stash and everything else of the realm: open to their owner only. */
@@ -60,7 +73,8 @@ async function files(kerberos: KerberosService): Promise<KerberosCheck> {
     if (s.isDirectory()) for (const name of await readdir(p)) await walk(join(p, name));
   };
   await walk(dir);
-  if (!open.length) return { name: 'kerberos-files', status: 'ok', message: `${dir} (the realm's database and stash) is open to its owner only` };
+  if (!open.length)
+    return { name: 'kerberos-files', status: 'ok', message: `${dir} (the realm's database and stash) is open to its owner only` };
   return { name: 'kerberos-files', status: 'fail', message: `group or others can read ${open.join(', ')}`, fix: `chmod -R go-rwx ${dir}` };
 }
 
@@ -68,7 +82,8 @@ async function principals(kerberos: KerberosService, users: readonly { uid: stri
   const have = new Set((await kerberos.principals()).users.map((p) => p.replace(/@[^@]*$/, '')));
   const waiting = users.filter((u) => u.hasPassword && !have.has(u.uid)).map((u) => u.uid);
   const count = users.filter((u) => have.has(u.uid)).length;
-  if (!waiting.length) return { name: 'kerberos-principals', status: 'ok', message: `${count} directory user(s) have their principal in ${kerberos.realm}` };
+  if (!waiting.length)
+    return { name: 'kerberos-principals', status: 'ok', message: `${count} directory user(s) have their principal in ${kerberos.realm}` };
   // Not a failure: the manager keeps only password hashes, so these can only be set at the next change.
   return {
     name: 'kerberos-principals',

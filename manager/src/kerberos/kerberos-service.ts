@@ -126,7 +126,10 @@ export class KerberosService implements PrincipalSync {
     try {
       for (const p of await this.kadmin.list(`*/${this.fqdn(name)}@${this.realm}`)) await this.kadmin.remove(p);
     } catch (err) {
-      this.opts.log('warn', `Kerberos: principals of ${this.fqdn(name)} not removed yet (${errorMessage(err)}); the next reconcile retries`);
+      this.opts.log(
+        'warn',
+        `Kerberos: principals of ${this.fqdn(name)} not removed yet (${errorMessage(err)}); the next reconcile retries`,
+      );
     }
   }
 
@@ -168,7 +171,8 @@ export class KerberosService implements PrincipalSync {
     for (const p of await this.kadmin.list()) {
       const c = classifyPrincipal(p);
       if (c.kind === 'user') users.push(p);
-      else if (c.kind === 'instance' && c.fqdn.endsWith(suffix) && !c.fqdn.slice(0, -suffix.length).includes('.')) (instances[c.fqdn.slice(0, -suffix.length)] ??= []).push(p);
+      else if (c.kind === 'instance' && c.fqdn.endsWith(suffix) && !c.fqdn.slice(0, -suffix.length).includes('.'))
+        (instances[c.fqdn.slice(0, -suffix.length)] ??= []).push(p);
       else other.push(p);
     }
     return { users, instances, other };
@@ -184,7 +188,9 @@ export class KerberosService implements PrincipalSync {
     const instances = new Set(await live.instances());
     const stale = [
       ...found.users.filter((p) => !users.has(p.replace(/@.*$/, ''))),
-      ...Object.entries(found.instances).filter(([name]) => !instances.has(name)).flatMap(([, ps]) => ps),
+      ...Object.entries(found.instances)
+        .filter(([name]) => !instances.has(name))
+        .flatMap(([, ps]) => ps),
     ];
     for (const p of stale) await this.kadmin.remove(p);
     return stale;

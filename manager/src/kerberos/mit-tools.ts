@@ -32,7 +32,12 @@ export function mitEnv(files: Pick<KdcFiles, 'krb5Conf' | 'kdcConf'>): NodeJS.Pr
 }
 
 /** Runs `command`, feeding `input` on stdin (passwords travel there, never in argv); bounded by `timeoutMs`. */
-export function runMit(files: Pick<KdcFiles, 'krb5Conf' | 'kdcConf'>, command: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<MitResult> {
+export function runMit(
+  files: Pick<KdcFiles, 'krb5Conf' | 'kdcConf'>,
+  command: string,
+  args: readonly string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<MitResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: mitEnv(files), stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -42,7 +47,12 @@ export function runMit(files: Pick<KdcFiles, 'krb5Conf' | 'kdcConf'>, command: s
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (e.code === 'ENOENT') reject(MgrErr.MGR_ERR_KDC(`${command} not found: install Debian's krb5-kdc and krb5-admin-server (scripts/setup.sh does), or start without --kdc-listen`));
+      if (e.code === 'ENOENT')
+        reject(
+          MgrErr.MGR_ERR_KDC(
+            `${command} not found: install Debian's krb5-kdc and krb5-admin-server (scripts/setup.sh does), or start without --kdc-listen`,
+          ),
+        );
       else reject(e);
     });
     child.on('close', (code) => {

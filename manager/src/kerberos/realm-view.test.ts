@@ -6,11 +6,22 @@ const kdc: KdcStatus = { state: 'running', pid: 42, restarts: 0, since: '2026-12
 const status = { realm: 'STORM.INTERNAL', listen: '10.77.0.1:88', kdc };
 
 describe('realmView', () => {
-  it("pairs each user and instance with its principals and says why a user has none", () => {
+  it('pairs each user and instance with its principals and says why a user has none', () => {
     const v = realmView(
       status,
-      { users: ['alice@STORM.INTERNAL', 'gone@STORM.INTERNAL'], instances: { web1: ['host/web1.storm.internal@STORM.INTERNAL', 'HTTP/web1.storm.internal@STORM.INTERNAL'], old: ['host/old.storm.internal@STORM.INTERNAL'] }, other: ['K/M@STORM.INTERNAL'] },
-      [{ uid: 'alice', hasPassword: true }, { uid: 'bob', hasPassword: true }, { uid: 'carol', hasPassword: false }],
+      {
+        users: ['alice@STORM.INTERNAL', 'gone@STORM.INTERNAL'],
+        instances: {
+          web1: ['host/web1.storm.internal@STORM.INTERNAL', 'HTTP/web1.storm.internal@STORM.INTERNAL'],
+          old: ['host/old.storm.internal@STORM.INTERNAL'],
+        },
+        other: ['K/M@STORM.INTERNAL'],
+      },
+      [
+        { uid: 'alice', hasPassword: true },
+        { uid: 'bob', hasPassword: true },
+        { uid: 'carol', hasPassword: false },
+      ],
       ['web1', 'web2'],
     );
     expect(v.users).toEqual([

@@ -32,7 +32,13 @@ export function realmView(
     users: userViews,
     instances: instances.map((name) => ({ name, principals: found.instances[name] ?? [] })),
     // Principals of users or instances that are gone wait for the next reconcile's prune; shown as other.
-    other: [...found.other, ...found.users.filter((p) => !users.some((u) => byUid.get(u.uid) === p)), ...Object.entries(found.instances).filter(([n]) => !instances.includes(n)).flatMap(([, ps]) => ps)],
+    other: [
+      ...found.other,
+      ...found.users.filter((p) => !users.some((u) => byUid.get(u.uid) === p)),
+      ...Object.entries(found.instances)
+        .filter(([n]) => !instances.includes(n))
+        .flatMap(([, ps]) => ps),
+    ],
     usersWithoutPrincipal: userViews.filter((u) => u.missing === 'password-predates-realm').map((u) => u.uid),
   };
 }

@@ -21,8 +21,12 @@ export function realmOf(domain: string): string {
 
 /** Checks one declared service name; `host` is refused because every instance has it already. */
 export function checkServiceName(name: string): string {
-  if (!SERVICE_NAME.test(name)) throw MgrErr.MGR_ERR_VALIDATION(`Kerberos service ${JSON.stringify(name)}: a letter, then letters, digits or '-', at most 32`);
-  if (RESERVED_SERVICES.has(name.toLowerCase())) throw MgrErr.MGR_ERR_VALIDATION(`Kerberos service ${JSON.stringify(name)} is reserved (every instance has host/; krbtgt, kadmin and K belong to the KDC)`);
+  if (!SERVICE_NAME.test(name))
+    throw MgrErr.MGR_ERR_VALIDATION(`Kerberos service ${JSON.stringify(name)}: a letter, then letters, digits or '-', at most 32`);
+  if (RESERVED_SERVICES.has(name.toLowerCase()))
+    throw MgrErr.MGR_ERR_VALIDATION(
+      `Kerberos service ${JSON.stringify(name)} is reserved (every instance has host/; krbtgt, kadmin and K belong to the KDC)`,
+    );
   return name;
 }
 

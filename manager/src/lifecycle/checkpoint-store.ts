@@ -37,7 +37,10 @@ export function checkpointView(r: CheckpointRow): CheckpointView {
     reason: r.reason,
     appliance: r.appliance,
     version: r.version,
-    layers: [...files.filter((x) => x.role === 'layer').map((x) => ({ kind: x.kind, sha256: x.sha256 })), ...frozen.map((id) => ({ kind: 'frozen', id }))],
+    layers: [
+      ...files.filter((x) => x.role === 'layer').map((x) => ({ kind: x.kind, sha256: x.sha256 })),
+      ...frozen.map((id) => ({ kind: 'frozen', id })),
+    ],
     createdAt: r.created_at,
   };
 }
@@ -50,7 +53,11 @@ export class CheckpointStore {
   }
 
   get(instanceId: string, id: string): Promise<CheckpointRow | undefined> {
-    return this.db.get<CheckpointRow>('SELECT * FROM checkpoints WHERE instance_id = ? AND (id = ? OR CAST(seq AS TEXT) = ?)', [instanceId, id, id]);
+    return this.db.get<CheckpointRow>('SELECT * FROM checkpoints WHERE instance_id = ? AND (id = ? OR CAST(seq AS TEXT) = ?)', [
+      instanceId,
+      id,
+      id,
+    ]);
   }
 
   /** Records a state of the instance (its files, `frozen`: its frozen layers and the one frozen now) as its next checkpoint. */
@@ -58,7 +65,13 @@ export class CheckpointStore {
     tx: Queryable,
     id: string,
     instanceId: string,
-    at: { readonly appliance: string; readonly version: string; readonly channelId: string | null; readonly params: string; readonly guestSpec: string },
+    at: {
+      readonly appliance: string;
+      readonly version: string;
+      readonly channelId: string | null;
+      readonly params: string;
+      readonly guestSpec: string;
+    },
     files: readonly InstanceFile[],
     frozen: readonly string[],
     reason: string,
@@ -66,7 +79,19 @@ export class CheckpointStore {
     const next = (await tx.get<{ n: number | null }>('SELECT MAX(seq) AS n FROM checkpoints WHERE instance_id = ?', [instanceId]))?.n ?? 0;
     await tx.run(
       'INSERT INTO checkpoints (id, instance_id, seq, reason, appliance, version, channel_id, files, frozen, params, guest_spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [id, instanceId, next + 1, reason, at.appliance, at.version, at.channelId, JSON.stringify(files), JSON.stringify(frozen), at.params, at.guestSpec],
+      [
+        id,
+        instanceId,
+        next + 1,
+        reason,
+        at.appliance,
+        at.version,
+        at.channelId,
+        JSON.stringify(files),
+        JSON.stringify(frozen),
+        at.params,
+        at.guestSpec,
+      ],
     );
   }
 

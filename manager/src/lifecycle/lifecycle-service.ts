@@ -44,7 +44,12 @@ export type LifecycleAction =
   | { readonly action: 'checkpoint'; readonly label?: string }
   | { readonly action: 'rollback'; readonly checkpoint: string }
   | { readonly action: 'upgrade'; readonly version: string }
-  | { readonly action: 'reprovision'; readonly appliance: string; readonly version?: string; readonly params?: Readonly<Record<string, unknown>> }
+  | {
+      readonly action: 'reprovision';
+      readonly appliance: string;
+      readonly version?: string;
+      readonly params?: Readonly<Record<string, unknown>>;
+    }
   | { readonly action: 'package'; readonly name: string; readonly version: string }
   | { readonly action: 'flatten' };
 
@@ -76,7 +81,10 @@ interface Plan {
   readonly change?: RowChange;
   readonly copyPaths?: readonly string[];
   /** Steps after the commit (package's); the operation then closes with their last. */
-  readonly afterCommit?: (op: Operation, at: { readonly checkpointFrozen: readonly string[]; readonly before: RecordedStack }) => Promise<Partial<LifecycleResult>>;
+  readonly afterCommit?: (
+    op: Operation,
+    at: { readonly checkpointFrozen: readonly string[]; readonly before: RecordedStack },
+  ) => Promise<Partial<LifecycleResult>>;
 }
 
 export interface LifecycleOptions {
@@ -120,14 +128,22 @@ export class LifecycleService {
   async run(idOrName: string, action: LifecycleAction): Promise<LifecycleResult> {
     const row = await this.opts.instances.find(idOrName);
     if (this.isActive(row.id)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation`);
-    if (!['running', 'stopped'].includes(row.state)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}; lifecycle operations need it running or stopped`);
+    if (!['running', 'stopped'].includes(row.state))
+      throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}; lifecycle operations need it running or stopped`);
     this.active.add(row.id);
     try {
       const open = await this.opts.journal.openFor(row.id);
-      if (open.length) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has an interrupted ${open[0]!.kind} that reconcile has not finished or undone yet`);
+      if (open.length)
+        throw MgrErr.MGR_ERR_CONFLICT(
+          `instance ${row.name} has an interrupted ${open[0]!.kind} that reconcile has not finished or undone yet`,
+        );
       switch (action.action) {
         case 'checkpoint':
-          return await this.restack(row, { op: 'checkpoint', reason: action.label?.slice(0, 200) || 'checkpoint', files: await this.opts.store.files(row.id) });
+          return await this.restack(row, {
+            op: 'checkpoint',
+            reason: action.label?.slice(0, 200) || 'checkpoint',
+            files: await this.opts.store.files(row.id),
+          });
         case 'rollback':
           return await this.rollback(row, action.checkpoint);
         case 'upgrade':
@@ -175,7 +191,15 @@ export class LifecycleService {
 
   private change(entry: CatalogEntry, params: Record<string, unknown>): RowChange {
     const guestSpec: GuestSpec = { config: entry.descriptor.config, records: entry.descriptor.records };
-    return { appliance: entry.name, version: entry.version, channelId: entry.channelId, memoryMiB: entry.memoryMiB, vcpus: entry.vcpus, params: JSON.stringify(params), guestSpec: JSON.stringify(guestSpec) };
+    return {
+      appliance: entry.name,
+      version: entry.version,
+      channelId: entry.channelId,
+      memoryMiB: entry.memoryMiB,
+      vcpus: entry.vcpus,
+      params: JSON.stringify(params),
+      guestSpec: JSON.stringify(guestSpec),
+    };
   }
 
   private async upgrade(row: InstanceRow, version: string): Promise<LifecycleResult> {
@@ -191,7 +215,10 @@ export class LifecycleService {
     return this.restack(row, { op: 'upgrade', reason: `before upgrade to ${entry.version}`, files, change: this.change(entry, params) });
   }
 
-  private async reprovision(row: InstanceRow, a: { appliance: string; version?: string; params?: Readonly<Record<string, unknown>> }): Promise<LifecycleResult> {
+  private async reprovision(
+    row: InstanceRow,
+    a: { appliance: string; version?: string; params?: Readonly<Record<string, unknown>> },
+  ): Promise<LifecycleResult> {
     const entry = await this.target(a.appliance, a.version, undefined);
     const params = resolveParams(entry.descriptor.parameters, a.params ?? {});
     return this.restack(row, {
@@ -207,7 +234,8 @@ export class LifecycleService {
   private async package(row: InstanceRow, name: string, version: string): Promise<LifecycleResult> {
     const packager = this.opts.packager;
     if (!packager) throw MgrErr.MGR_ERR_UNAVAILABLE('packaging is not configured');
-    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name) || !/^[0-9A-Za-z.+-]{1,64}$/.test(version)) throw MgrErr.MGR_ERR_VALIDATION('package name: lower-case letters, digits and dashes; version: a version string');
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name) || !/^[0-9A-Za-z.+-]{1,64}$/.test(version))
+      throw MgrErr.MGR_ERR_VALIDATION('package name: lower-case letters, digits and dashes; version: a version string');
     if (await packager.exists(name, version)) throw MgrErr.MGR_ERR_CONFLICT(`package ${name} ${version} exists`);
     const hostId = this.hostOf(row);
     const result = await this.restack(row, {
@@ -218,7 +246,13 @@ export class LifecycleService {
       afterCommit: async (op, { checkpointFrozen, before }) => {
         const built = await op.run(packager.build, { hostId, instanceId: row.id, layers: checkpointFrozen });
         const existed = await this.opts.cache.has(built.sha256);
-        await op.run(packager.ingest, { hostId, instanceId: row.id, ...built, label: `package ${name} ${version} from ${row.name}`, existed });
+        await op.run(packager.ingest, {
+          hostId,
+          instanceId: row.id,
+          ...built,
+          label: `package ${name} ${version} from ${row.name}`,
+          existed,
+        });
         const top: InstanceFile = { position: 0, role: 'layer', kind: 'deployment', sha256: built.sha256, size: built.size };
         const base = await this.opts.catalog.resolve(row.appliance, row.version, row.channel_id ?? undefined).catch(() => undefined);
         const spec = {
@@ -228,7 +262,11 @@ export class LifecycleService {
           parameters: base?.descriptor.parameters ?? [],
           guestSpec: json<GuestSpec>(row.guest_spec),
         };
-        await op.finish(packager.publish, { name, version, instanceId: row.id, ...built }, { base: { channelId: row.channel_id, name: row.appliance, version: row.version }, spec });
+        await op.finish(
+          packager.publish,
+          { name, version, instanceId: row.id, ...built },
+          { base: { channelId: row.channel_id, name: row.appliance, version: row.version }, spec },
+        );
         return { package: { name, version, ...built } };
       },
     });
@@ -272,9 +310,17 @@ export class LifecycleService {
       op: what,
       phase: 'begin',
       restart: wasRunning,
-      message: wasRunning ? `${row.name} is running: it is stopped for the ${what} and started again afterwards` : `${what} of ${row.name} (stopped, stays stopped)`,
+      message: wasRunning
+        ? `${row.name} is running: it is stopped for the ${what} and started again afterwards`
+        : `${what} of ${row.name} (stopped, stays stopped)`,
     });
-    await op.run(this.opts.hostSteps.stopForChange, { hostId, instance: identityOf(row), wasRunning, previous, ...(this.opts.stopTimeoutMs ? { timeoutMs: this.opts.stopTimeoutMs } : {}) });
+    await op.run(this.opts.hostSteps.stopForChange, {
+      hostId,
+      instance: identityOf(row),
+      wasRunning,
+      previous,
+      ...(this.opts.stopTimeoutMs ? { timeoutMs: this.opts.stopTimeoutMs } : {}),
+    });
     if (wasRunning) await this.opts.instances.setState(row, 'stopped');
   }
 
@@ -286,13 +332,19 @@ export class LifecycleService {
   private async restack(row: InstanceRow, plan: Plan): Promise<LifecycleResult> {
     const { journal, hostSteps: h, restackSteps: r, requests, staging } = this.opts;
     const hostId = this.hostOf(row);
-    const before: RecordedStack = { ...shapeOf(row, await this.opts.store.files(row.id)), channelId: row.channel_id, params: row.params, guestSpec: row.guest_spec };
+    const before: RecordedStack = {
+      ...shapeOf(row, await this.opts.store.files(row.id)),
+      channelId: row.channel_id,
+      params: row.params,
+      guestSpec: row.guest_spec,
+    };
     const current = (await (await this.opts.hosts.client(hostId)).writableLayers(row.id)).layers.find((l) => l.current);
     if (!current) throw MgrErr.MGR_ERR_CONFLICT(`the host holds no writable layer for ${row.name}`);
     const checkpointFrozen = [...before.frozen, current.id];
     const frozen = plan.frozen ?? checkpointFrozen;
     const depth = stackDepth(plan.files, frozen);
-    if (depth > MAX_STACK_DEPTH) throw MgrErr.MGR_ERR_CONFLICT(`the stack would be ${depth} disks deep, the most is ${MAX_STACK_DEPTH}: flatten ${row.name} first`);
+    if (depth > MAX_STACK_DEPTH)
+      throw MgrErr.MGR_ERR_CONFLICT(`the stack would be ${depth} disks deep, the most is ${MAX_STACK_DEPTH}: flatten ${row.name} first`);
     const c = plan.change;
     const after: RecordedStack = c ? { ...c, files: plan.files, frozen } : { ...before, files: plan.files, frozen };
     const identity = identityOf(row);
@@ -300,11 +352,24 @@ export class LifecycleService {
     return journal.perform({ kind: plan.op, instanceId: row.id, hostId, subject: { name: row.name, wasRunning } }, async (op) => {
       await op.run(staging.step, { hostId, files: plan.files });
       await this.stopFor(op, row, hostId, before, plan.op);
-      await op.run(h.writableLayer, { hostId, instanceId: row.id, previousCurrent: current.id, ...(plan.copyPaths ? { copyPaths: plan.copyPaths } : {}) });
+      await op.run(h.writableLayer, {
+        hostId,
+        instanceId: row.id,
+        previousCurrent: current.id,
+        ...(plan.copyPaths ? { copyPaths: plan.copyPaths } : {}),
+      });
       await op.run(h.define, { hostId, instanceId: row.id }, requests.build(identity, after));
       if (wasRunning) await op.run(h.start, { hostId, instanceId: row.id });
       const checkpointId = newId('cp');
-      const commit = { instanceId: row.id, checkpointId, reason: plan.reason, checkpointFrozen, before, after, state: wasRunning ? ('running' as const) : ('stopped' as const) };
+      const commit = {
+        instanceId: row.id,
+        checkpointId,
+        reason: plan.reason,
+        checkpointFrozen,
+        before,
+        after,
+        state: wasRunning ? ('running' as const) : ('stopped' as const),
+      };
       let more: Partial<LifecycleResult> = {};
       if (plan.afterCommit) {
         await op.commit(r.commit, commit);
@@ -312,7 +377,14 @@ export class LifecycleService {
       } else {
         await op.finish(r.commit, commit);
       }
-      this.opts.bus.publish('instance.operation', { id: row.id, name: row.name, op: plan.op, phase: 'done', checkpoint: checkpointId, restart: wasRunning });
+      this.opts.bus.publish('instance.operation', {
+        id: row.id,
+        name: row.name,
+        op: plan.op,
+        phase: 'done',
+        checkpoint: checkpointId,
+        restart: wasRunning,
+      });
       this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state: wasRunning ? 'running' : 'stopped', from: row.state });
       return { checkpoint: checkpointId, restarted: wasRunning, ...more };
     });
@@ -323,8 +395,16 @@ export class LifecycleService {
     if (!op.instanceId) return;
     const wasRunning = op.subject['wasRunning'] === true;
     const problems = outcome.problems.length ? `; undo: ${outcome.problems.join('; ')}` : '';
-    await this.opts.store.setState(op.instanceId, wasRunning && outcome.complete ? 'running' : 'stopped', { error: `operation failed (${outcome.reason})${problems}` });
-    this.opts.bus.publish('instance.operation', { id: op.instanceId, name: op.subject['name'], phase: 'failed', error: outcome.reason, undone: outcome.complete });
+    await this.opts.store.setState(op.instanceId, wasRunning && outcome.complete ? 'running' : 'stopped', {
+      error: `operation failed (${outcome.reason})${problems}`,
+    });
+    this.opts.bus.publish('instance.operation', {
+      id: op.instanceId,
+      name: op.subject['name'],
+      phase: 'failed',
+      error: outcome.reason,
+      undone: outcome.complete,
+    });
   }
 
   /** `collect` for an instance by id, with its host's client. */

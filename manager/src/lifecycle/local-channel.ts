@@ -49,16 +49,20 @@ export class LocalChannel {
   readonly siteDir: string;
   private readonly keyPath: string;
 
-  constructor(
-    private readonly opts: { dir: string; publicUrl: () => string; cache: LayerCache; db: Database },
-  ) {
+  constructor(private readonly opts: { dir: string; publicUrl: () => string; cache: LayerCache; db: Database }) {
     this.siteDir = join(opts.dir, 'site');
     this.keyPath = join(opts.dir, 'publisher.key');
   }
 
   async init(): Promise<void> {
     await mkdir(this.siteDir, { recursive: true });
-    if (!(await access(this.keyPath).then(() => true, () => false))) await generatePublisherKey(this.opts.dir);
+    if (
+      !(await access(this.keyPath).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await generatePublisherKey(this.opts.dir);
   }
 
   publicKey(): Promise<string> {
@@ -97,7 +101,10 @@ export class LocalChannel {
     await rm(src, { recursive: true, force: true });
     await mkdir(src, { recursive: true });
     try {
-      await writeFile(join(src, 'channel.json'), JSON.stringify({ title: 'Packaged on this manager', description: 'Appliances packaged from instances by STORM (package action).' }));
+      await writeFile(
+        join(src, 'channel.json'),
+        JSON.stringify({ title: 'Packaged on this manager', description: 'Appliances packaged from instances by STORM (package action).' }),
+      );
       for (const row of rows) {
         const spec = JSON.parse(row.files) as PackageSpec;
         const dir = join(src, `${row.name}-${row.version}`);
@@ -119,7 +126,12 @@ export class LocalChannel {
       if (f.kind === 'os') {
         const kernel = files.find((x) => x.role === 'kernel');
         const initrd = files.find((x) => x.role === 'initrd');
-        layers.push({ kind: 'os', file: path(f.sha256), ...(kernel ? { kernel: path(kernel.sha256) } : {}), ...(initrd ? { initrd: path(initrd.sha256) } : {}) });
+        layers.push({
+          kind: 'os',
+          file: path(f.sha256),
+          ...(kernel ? { kernel: path(kernel.sha256) } : {}),
+          ...(initrd ? { initrd: path(initrd.sha256) } : {}),
+        });
       } else layers.push({ kind: f.kind, file: path(f.sha256) });
     }
     return {

@@ -90,17 +90,10 @@ export class Packager {
       name: 'package.publish',
       runInTx: async (tx, p, { base, spec }) => {
         await deps.images.record(tx, { sha256: p.sha256, size: p.size, kind: 'deployment' });
-        await tx.run('INSERT INTO packages (name, version, base_channel, base_name, base_version, sha256, size, instance_id, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-          p.name,
-          p.version,
-          base.channelId,
-          base.name,
-          base.version,
-          p.sha256,
-          p.size,
-          p.instanceId,
-          JSON.stringify(spec),
-        ]);
+        await tx.run(
+          'INSERT INTO packages (name, version, base_channel, base_name, base_version, sha256, size, instance_id, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [p.name, p.version, base.channelId, base.name, base.version, p.sha256, p.size, p.instanceId, JSON.stringify(spec)],
+        );
       },
     };
   }

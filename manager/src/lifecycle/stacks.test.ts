@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { InstanceFile } from '../instances/instance-store.js';
 import { stackDepth, upgradeFiles } from './stacks.js';
 
-const f = (kind: string, sha: string, role: InstanceFile['role'] = 'layer'): InstanceFile => ({ position: 0, role, kind, sha256: sha, size: 1 });
+const f = (kind: string, sha: string, role: InstanceFile['role'] = 'layer'): InstanceFile => ({
+  position: 0,
+  role,
+  kind,
+  sha256: sha,
+  size: 1,
+});
 
 describe('upgradeFiles', () => {
   const v1 = [f('os', 'os1'), f('kernel', 'k1', 'kernel'), f('initrd', 'i1', 'initrd'), f('appliance', 'app1')];

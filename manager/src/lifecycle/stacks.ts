@@ -15,10 +15,16 @@ const renumber = (files: readonly Omit<InstanceFile, 'position'>[]): InstanceFil
  * layers) with the deployment layers the instance carries that the target does not, on top, in
  * their order: a site's customization survives the upgrade, as Blutopia keeps its CoW layers.
  */
-export function upgradeFiles(current: readonly InstanceFile[], target: readonly InstanceFile[], currentVersionFiles: readonly InstanceFile[]): InstanceFile[] {
+export function upgradeFiles(
+  current: readonly InstanceFile[],
+  target: readonly InstanceFile[],
+  currentVersionFiles: readonly InstanceFile[],
+): InstanceFile[] {
   const targetShas = new Set(target.map((f) => f.sha256));
   const ownedByVersion = new Set(currentVersionFiles.map((f) => f.sha256));
-  const kept = current.filter((f) => f.role === 'layer' && f.kind === 'deployment' && !targetShas.has(f.sha256) && !ownedByVersion.has(f.sha256));
+  const kept = current.filter(
+    (f) => f.role === 'layer' && f.kind === 'deployment' && !targetShas.has(f.sha256) && !ownedByVersion.has(f.sha256),
+  );
   return renumber([...target, ...kept]);
 }
 
@@ -43,4 +49,10 @@ export const IDENTITY_PATHS: readonly string[] = [
 ];
 
 /** What a reprovisioned stack copies from the one it replaces: identity, not what the guest built. */
-export const COPIED_ON_REPROVISION: readonly string[] = ['/etc/storm/token', '/etc/storm/instance.json', '/etc/storm/manager.json', '/etc/storm/ldap.json', '/etc/storm/ca.pem'];
+export const COPIED_ON_REPROVISION: readonly string[] = [
+  '/etc/storm/token',
+  '/etc/storm/instance.json',
+  '/etc/storm/manager.json',
+  '/etc/storm/ldap.json',
+  '/etc/storm/ca.pem',
+];

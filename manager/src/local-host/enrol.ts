@@ -50,11 +50,26 @@ export async function enrolLocalHost(ctx: ManagerContext, opts: LocalEnrolment):
   if (halfDone && halfDone.status !== 'revoked' && halfDone.url === new URL(url).origin) await ctx.hosts.revoke(halfDone.id);
 
   const { token } = await ctx.trust.tokens.create(ctx.trust.fingerprint, 300, { local: true });
-  const args = [STORMD_ENTRY, 'join', ctx.publicUrl(), '--data', opts.dataDir, '--name', name, '--url', url, ...(joined ? ['--force'] : [])];
+  const args = [
+    STORMD_ENTRY,
+    'join',
+    ctx.publicUrl(),
+    '--data',
+    opts.dataDir,
+    '--name',
+    name,
+    '--url',
+    url,
+    ...(joined ? ['--force'] : []),
+  ];
   await new Promise<void>((resolve, reject) => {
     // The token goes through the environment so it stays out of `ps`. Its own process group: a
     // Ctrl-C meant for the manager must not cut the join between the manager's answer and host.json.
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, STORMD_JOIN_TOKEN: token } });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, STORMD_JOIN_TOKEN: token },
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));

@@ -54,7 +54,16 @@ export class LocalHostSupervisor {
   }
 
   start(): void {
-    const args = [STORMD_ENTRY, '--data', this.opts.dataDir, '--hypervisor', this.opts.hypervisor, '--log-format', 'json', ...(this.opts.extraArgs ?? [])];
+    const args = [
+      STORMD_ENTRY,
+      '--data',
+      this.opts.dataDir,
+      '--hypervisor',
+      this.opts.hypervisor,
+      '--log-format',
+      'json',
+      ...(this.opts.extraArgs ?? []),
+    ];
     // Its own process group: a terminal's Ctrl-C reaches the manager, which stops it in order.
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;

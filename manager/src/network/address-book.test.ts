@@ -29,7 +29,13 @@ afterEach(async () => {
 });
 
 const addressBook = (network: string | null, pool = '') =>
-  new AddressBook({ db, net: network ? networkSettings(managerConfig({ network, dhcpPool: pool })) : null, instances: new InstanceStore(db), leased: leasedAddresses, forgetLease: async (mac) => void forgotten.push(mac) });
+  new AddressBook({
+    db,
+    net: network ? networkSettings(managerConfig({ network, dhcpPool: pool })) : null,
+    instances: new InstanceStore(db),
+    leased: leasedAddresses,
+    forgetLease: async (mac) => void forgotten.push(mac),
+  });
 const book = (network = '10.77.0.0/29', pool = '') => {
   const b = addressBook(network, pool);
   journal.define(b.allocate, b.release);
@@ -39,7 +45,21 @@ const book = (network = '10.77.0.0/29', pool = '') => {
 /** An instance's record as a launch reserves it, with an address already when `ip` is given. */
 async function instance(id: string, mac: string, ip: string | null = null): Promise<void> {
   const store = new InstanceStore(db);
-  const row = { id, name: id, uuid: `u-${id}`, channel_id: null, appliance: 'a', version: '1', host_id: null, mac, memory_mib: 64, vcpus: 1, params: '{}', token_hash: null, guest_spec: '{}' };
+  const row = {
+    id,
+    name: id,
+    uuid: `u-${id}`,
+    channel_id: null,
+    appliance: 'a',
+    version: '1',
+    host_id: null,
+    mac,
+    memory_mib: 64,
+    vcpus: 1,
+    params: '{}',
+    token_hash: null,
+    guest_spec: '{}',
+  };
   await db.transaction(async (tx) => {
     await store.insert(tx, row, []);
     if (ip) await store.setAddress(tx, id, ip);
@@ -52,7 +72,13 @@ describe('AddressBook', () => {
     const b = book('10.77.0.0/28', '10.77.0.5-10.77.0.6');
     await instance('i-1', '52:54:00:00:00:01', '10.77.0.2');
     await instance('i-2', '52:54:00:00:00:02');
-    await new SqliteLeaseStore(db).put({ mac: 'aa:bb:cc:dd:ee:ff', ip: '10.77.0.3', hostname: null, clientId: null, expiresAt: Date.now() + 3_600_000 });
+    await new SqliteLeaseStore(db).put({
+      mac: 'aa:bb:cc:dd:ee:ff',
+      ip: '10.77.0.3',
+      hostname: null,
+      clientId: null,
+      expiresAt: Date.now() + 3_600_000,
+    });
     await journal.perform({ kind: 'test-address' }, (op) => op.commit(b.allocate, { instanceId: 'i-2', mac: '52:54:00:00:00:02' }));
     // .1 is the manager, .2 an instance's, .3 a lease's: .4.
     expect(await ipOf('i-2')).toBe('10.77.0.4');
@@ -78,7 +104,9 @@ describe('AddressBook', () => {
   it('fails a full network with MGR_ERR_NO_CAPACITY, and has nothing to give without one', async () => {
     const b = book('10.77.0.0/29');
     for (let n = 1; n <= 6; n++) await instance(`i-${n}`, `52:54:00:00:00:0${n}`, n === 6 ? null : `10.77.0.${n + 1}`);
-    await expect(journal.perform({ kind: 'test-address' }, (op) => op.commit(b.allocate, { instanceId: 'i-6', mac: '52:54:00:00:00:06' }))).rejects.toMatchObject({ code: 'MGR_ERR_NO_CAPACITY' });
+    await expect(
+      journal.perform({ kind: 'test-address' }, (op) => op.commit(b.allocate, { instanceId: 'i-6', mac: '52:54:00:00:00:06' })),
+    ).rejects.toMatchObject({ code: 'MGR_ERR_NO_CAPACITY' });
     expect(addressBook(null).enabled).toBe(false);
   });
 });

@@ -30,7 +30,11 @@ describe('registered records', () => {
   });
 
   it('turns stored rows into DNS data, splitting long TXT', () => {
-    expect(toRegistered({ type: 'MX', name: fqdn, value: `10 ${fqdn}`, ttl: null })).toEqual({ name: fqdn, type: 'MX', data: { preference: 10, exchange: fqdn } });
+    expect(toRegistered({ type: 'MX', name: fqdn, value: `10 ${fqdn}`, ttl: null })).toEqual({
+      name: fqdn,
+      type: 'MX',
+      data: { preference: 10, exchange: fqdn },
+    });
     const txt = toRegistered({ type: 'TXT', name: fqdn, value: 'x'.repeat(300), ttl: 30 });
     expect(txt).toMatchObject({ ttl: 30, data: ['x'.repeat(255), 'x'.repeat(45)] });
   });

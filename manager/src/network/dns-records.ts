@@ -17,7 +17,8 @@ export function qualify(name: string, origin: string, zone: string): string {
   const n = name.trim().toLowerCase().replace(/\.$/, '');
   if (n === '@' || n === '') return origin;
   const full = n === zone || n.endsWith(`.${zone}`) ? n : `${n}.${origin}`;
-  if (full.length > 253 || !full.split('.').every((l) => LABEL.test(l))) throw MgrErr.MGR_ERR_VALIDATION(`not a DNS name: ${JSON.stringify(name)}`);
+  if (full.length > 253 || !full.split('.').every((l) => LABEL.test(l)))
+    throw MgrErr.MGR_ERR_VALIDATION(`not a DNS name: ${JSON.stringify(name)}`);
   return full;
 }
 
@@ -38,7 +39,8 @@ export interface ParsedRecord {
 export function parseRecord(type: string, name: string, value: string, origin: string, zone: string): ParsedRecord {
   const t = type.toUpperCase() as RegisteredType;
   if (!RECORD_TYPES.includes(t)) throw MgrErr.MGR_ERR_VALIDATION(`record type ${JSON.stringify(type)}: one of ${RECORD_TYPES.join(', ')}`);
-  if (value.length > 1024 || /[\0-\x08\x0a-\x1f]/.test(value)) throw MgrErr.MGR_ERR_VALIDATION('record value: at most 1024 printable characters');
+  if (value.length > 1024 || /[\0-\x08\x0a-\x1f]/.test(value))
+    throw MgrErr.MGR_ERR_VALIDATION('record value: at most 1024 printable characters');
   const owner = qualify(name, origin, zone);
   const parts = value.trim().split(/\s+/);
   switch (t) {
@@ -47,7 +49,11 @@ export function parseRecord(type: string, name: string, value: string, origin: s
       return { type: t, name: owner, value: `${int(parts[0], 65535, 'MX preference')} ${qualify(parts[1]!, origin, zone)}` };
     case 'SRV':
       if (parts.length !== 4) throw MgrErr.MGR_ERR_VALIDATION('SRV value: "PRIORITY WEIGHT PORT TARGET"');
-      return { type: t, name: owner, value: `${int(parts[0], 65535, 'SRV priority')} ${int(parts[1], 65535, 'SRV weight')} ${int(parts[2], 65535, 'SRV port')} ${qualify(parts[3]!, origin, zone)}` };
+      return {
+        type: t,
+        name: owner,
+        value: `${int(parts[0], 65535, 'SRV priority')} ${int(parts[1], 65535, 'SRV weight')} ${int(parts[2], 65535, 'SRV port')} ${qualify(parts[3]!, origin, zone)}`,
+      };
     case 'CNAME':
       if (parts.length !== 1) throw MgrErr.MGR_ERR_VALIDATION('CNAME value: one name');
       return { type: t, name: owner, value: qualify(parts[0]!, origin, zone) };

@@ -48,7 +48,10 @@ export class ForwardStore {
 
   /** False when that protocol and port is already forwarded. */
   async add(f: NewForward): Promise<boolean> {
-    const r = await this.db.run('INSERT INTO network_forwards (protocol, port, instance_id, target_port) VALUES (?, ?, ?, ?) ON CONFLICT (protocol, port) DO NOTHING', [f.protocol, f.port, f.instanceId, f.targetPort]);
+    const r = await this.db.run(
+      'INSERT INTO network_forwards (protocol, port, instance_id, target_port) VALUES (?, ?, ?, ?) ON CONFLICT (protocol, port) DO NOTHING',
+      [f.protocol, f.port, f.instanceId, f.targetPort],
+    );
     return r.changes === 1;
   }
 

@@ -41,8 +41,10 @@ function run(argv: readonly string[], input?: string): Promise<Ran> {
 
 /** What to do about a failed nft, in words an administrator acts on. */
 function hint(stderr: string): string {
-  if (/Operation not permitted|Permission denied/i.test(stderr)) return ' (nftables needs root or CAP_NET_ADMIN: run storm-manager as root)';
-  if (/No such file or directory.*(nat|fib|masq)|Could not process rule/i.test(stderr)) return " (the kernel lacks nftables' nat, fib or masquerade support)";
+  if (/Operation not permitted|Permission denied/i.test(stderr))
+    return ' (nftables needs root or CAP_NET_ADMIN: run storm-manager as root)';
+  if (/No such file or directory.*(nat|fib|masq)|Could not process rule/i.test(stderr))
+    return " (the kernel lacks nftables' nat, fib or masquerade support)";
   return '';
 }
 
@@ -59,7 +61,8 @@ export class HostFirewall {
     try {
       return await run([...this.wrap, this.nftPath, ...args], input);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw UplinkErr.MGR_ERR_UPLINK("nft not found: install Debian's nftables package (scripts/setup.sh does)");
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw UplinkErr.MGR_ERR_UPLINK("nft not found: install Debian's nftables package (scripts/setup.sh does)");
       throw UplinkErr.MGR_ERR_UPLINK(`nft: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
@@ -79,7 +82,8 @@ export class HostFirewall {
   /** Deletes the table; a table that is not there is already what we want. */
   async removeTable(family: string, name: string): Promise<void> {
     const r = await this.nft(['delete', 'table', family, name]);
-    if (r.code !== 0 && !/No such file or directory/.test(r.stderr)) throw UplinkErr.MGR_ERR_UPLINK(`nft delete table ${family} ${name}: ${r.stderr.trim()}${hint(r.stderr)}`);
+    if (r.code !== 0 && !/No such file or directory/.test(r.stderr))
+      throw UplinkErr.MGR_ERR_UPLINK(`nft delete table ${family} ${name}: ${r.stderr.trim()}${hint(r.stderr)}`);
   }
 
   /** Whether the kernel forwards IPv4 between interfaces (net.ipv4.ip_forward). */
@@ -93,7 +97,10 @@ export class HostFirewall {
       if (this.wrap.length) await this.must(['sh', '-c', `echo ${on ? 1 : 0} > ${FORWARDING}`]);
       else await writeFile(FORWARDING, on ? '1\n' : '0\n');
     } catch (err) {
-      throw UplinkErr.MGR_ERR_UPLINK(`cannot set net.ipv4.ip_forward to ${on ? 1 : 0}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw UplinkErr.MGR_ERR_UPLINK(
+        `cannot set net.ipv4.ip_forward to ${on ? 1 : 0}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     }
   }
 

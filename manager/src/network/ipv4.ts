@@ -55,7 +55,7 @@ export function parseCidr(cidr: string): Cidr {
 }
 
 export function inCidr(ip: number, cidr: Cidr): boolean {
-  return ((ip & cidr.mask) >>> 0) === cidr.network;
+  return (ip & cidr.mask) >>> 0 === cidr.network;
 }
 
 /** The subnet's directed broadcast address (all host bits set). */

@@ -17,7 +17,18 @@ describe('network settings', () => {
       got.push(ip);
       taken.add(ipToInt(ip));
     }
-    expect(got).toEqual(['10.77.0.3', '10.77.0.6', '10.77.0.7', '10.77.0.8', '10.77.0.9', '10.77.0.10', '10.77.0.11', '10.77.0.12', '10.77.0.13', '10.77.0.14']);
+    expect(got).toEqual([
+      '10.77.0.3',
+      '10.77.0.6',
+      '10.77.0.7',
+      '10.77.0.8',
+      '10.77.0.9',
+      '10.77.0.10',
+      '10.77.0.11',
+      '10.77.0.12',
+      '10.77.0.13',
+      '10.77.0.14',
+    ]);
   });
 
   it('hands out the manager as the router with --uplink nat, unless --router says otherwise', () => {

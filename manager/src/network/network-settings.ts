@@ -27,7 +27,8 @@ export interface NetworkSettings {
 
 function address(value: string, what: string, cidr: Cidr): number {
   const n = tryIpToInt(value);
-  if (n === undefined || !inCidr(n, cidr)) throw MgrErr.MGR_ERR_VALIDATION(`${what}: ${JSON.stringify(value)} is not an address in the appliance network`);
+  if (n === undefined || !inCidr(n, cidr))
+    throw MgrErr.MGR_ERR_VALIDATION(`${what}: ${JSON.stringify(value)} is not an address in the appliance network`);
   return n;
 }
 

@@ -31,16 +31,31 @@ export interface RecordQuota {
 const recordBytes = (r: { name: string; value: string }): number => Buffer.byteLength(r.name) + Buffer.byteLength(r.value);
 
 async function checkQuota(tx: Queryable, r: ParsedRecord, instanceId: string, quota: RecordQuota): Promise<void> {
-  const held = (await tx.get<{ n: number; bytes: number }>('SELECT count(*) AS n, coalesce(sum(length(CAST(name AS BLOB)) + length(CAST(value AS BLOB))), 0) AS bytes FROM dns_records WHERE instance_id = ?', [instanceId]))!;
+  const held = (await tx.get<{ n: number; bytes: number }>(
+    'SELECT count(*) AS n, coalesce(sum(length(CAST(name AS BLOB)) + length(CAST(value AS BLOB))), 0) AS bytes FROM dns_records WHERE instance_id = ?',
+    [instanceId],
+  ))!;
   if (held.n + 1 > quota.records) {
-    throw MgrErr.MGR_ERR_RECORD_QUOTA(`the instance already holds ${held.n} records, the most it may register; an administrator can remove some (storm dns rm ID)`);
+    throw MgrErr.MGR_ERR_RECORD_QUOTA(
+      `the instance already holds ${held.n} records, the most it may register; an administrator can remove some (storm dns rm ID)`,
+    );
   }
   if (held.bytes + recordBytes(r) > quota.bytes) {
-    throw MgrErr.MGR_ERR_RECORD_QUOTA(`this record (${recordBytes(r)} bytes) would take the instance's records to ${held.bytes + recordBytes(r)} bytes, past the ${quota.bytes} it may hold; an administrator can remove some (storm dns rm ID)`);
+    throw MgrErr.MGR_ERR_RECORD_QUOTA(
+      `this record (${recordBytes(r)} bytes) would take the instance's records to ${held.bytes + recordBytes(r)} bytes, past the ${quota.bytes} it may hold; an administrator can remove some (storm dns rm ID)`,
+    );
   }
 }
 
-export const recordView = (r: RecordRow): RecordView => ({ id: r.id, instanceId: r.instance_id, type: r.type, name: r.name, value: r.value, ttl: r.ttl, createdAt: r.created_at });
+export const recordView = (r: RecordRow): RecordView => ({
+  id: r.id,
+  instanceId: r.instance_id,
+  type: r.type,
+  name: r.name,
+  value: r.value,
+  ttl: r.ttl,
+  createdAt: r.created_at,
+});
 
 export class RecordStore {
   private readonly listeners = new Set<() => void>();
@@ -69,7 +84,13 @@ export class RecordStore {
   async hasBelow(name: string): Promise<boolean> {
     // substr avoids LIKE's wildcards in names (underscores are common: _smtp._tcp).
     const suffix = `.${name}`;
-    return (await this.db.get('SELECT 1 FROM dns_records WHERE length(name) > ? AND substr(name, -?) = ? LIMIT 1', [suffix.length, suffix.length, suffix])) !== undefined;
+    return (
+      (await this.db.get('SELECT 1 FROM dns_records WHERE length(name) > ? AND substr(name, -?) = ? LIMIT 1', [
+        suffix.length,
+        suffix.length,
+        suffix,
+      ])) !== undefined
+    );
   }
 
   /**
@@ -78,12 +99,20 @@ export class RecordStore {
    */
   async add(r: ParsedRecord, instanceId: string | null, ttl: number | null = null, quota?: RecordQuota): Promise<RecordRow> {
     const row = await this.db.transaction(async (tx) => {
-      const same = await tx.get<RecordRow>('SELECT * FROM dns_records WHERE type = ? AND name = ? AND value = ?', [r.type, r.name, r.value]);
+      const same = await tx.get<RecordRow>('SELECT * FROM dns_records WHERE type = ? AND name = ? AND value = ?', [
+        r.type,
+        r.name,
+        r.value,
+      ]);
       if (!same && quota && instanceId !== null) await checkQuota(tx, r, instanceId, quota);
       const here = await tx.all<{ type: string }>('SELECT type FROM dns_records WHERE name = ?', [r.name]);
-      if (r.type === 'CNAME' && here.some((x) => x.type !== 'CNAME')) throw MgrErr.MGR_ERR_CONFLICT(`${r.name} has other records; a CNAME must stand alone`);
+      if (r.type === 'CNAME' && here.some((x) => x.type !== 'CNAME'))
+        throw MgrErr.MGR_ERR_CONFLICT(`${r.name} has other records; a CNAME must stand alone`);
       if (r.type !== 'CNAME' && here.some((x) => x.type === 'CNAME')) throw MgrErr.MGR_ERR_CONFLICT(`${r.name} is a CNAME`);
-      await tx.run('INSERT INTO dns_records (instance_id, type, name, value, ttl) VALUES (?, ?, ?, ?, ?) ON CONFLICT(type, name, value) DO UPDATE SET ttl = excluded.ttl', [instanceId, r.type, r.name, r.value, ttl]);
+      await tx.run(
+        'INSERT INTO dns_records (instance_id, type, name, value, ttl) VALUES (?, ?, ?, ?, ?) ON CONFLICT(type, name, value) DO UPDATE SET ttl = excluded.ttl',
+        [instanceId, r.type, r.name, r.value, ttl],
+      );
       return (await tx.get<RecordRow>('SELECT * FROM dns_records WHERE type = ? AND name = ? AND value = ?', [r.type, r.name, r.value]))!;
     });
     this.changed();

@@ -8,7 +8,11 @@ describe('uplink ruleset', () => {
     const lines = uplinkRuleset({ bridge: 'stormbr0', cidr: '10.77.0.0/24', forwards: [] }).split('\n');
     expect(lines.slice(0, 3)).toEqual(['table inet storm', 'delete table inet storm', 'table inet storm {']);
     // Nothing outside our table: no flush ruleset, no other table named.
-    expect(lines.filter((l) => /^(table|delete|flush|add)\b/.test(l))).toEqual(['table inet storm', 'delete table inet storm', 'table inet storm {']);
+    expect(lines.filter((l) => /^(table|delete|flush|add)\b/.test(l))).toEqual([
+      'table inet storm',
+      'delete table inet storm',
+      'table inet storm {',
+    ]);
   });
 
   it('masquerades the network out of any interface but the bridge, and lets nothing new in without a forward', () => {
@@ -20,7 +24,11 @@ describe('uplink ruleset', () => {
   });
 
   it('gives each forward a DNAT from outside and from the host, and accepts exactly its address and port', () => {
-    const script = uplinkRuleset({ bridge: 'br0', cidr: '10.77.0.0/24', forwards: [web, { protocol: 'udp', port: 5353, address: '10.77.0.3', targetPort: 53, label: 'dns1' }] });
+    const script = uplinkRuleset({
+      bridge: 'br0',
+      cidr: '10.77.0.0/24',
+      forwards: [web, { protocol: 'udp', port: 5353, address: '10.77.0.3', targetPort: 53, label: 'dns1' }],
+    });
     expect(script).toContain('iifname != "br0" fib daddr type local tcp dport 8080 dnat ip to 10.77.0.2:80 comment "tcp 8080 to web1:80"');
     expect(script).toContain('ip daddr != 127.0.0.0/8 fib daddr type local udp dport 5353 dnat ip to 10.77.0.3:53');
     expect(script).toContain('oifname "br0" ct status dnat ip daddr 10.77.0.2 tcp dport 80 accept');

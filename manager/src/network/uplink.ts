@@ -127,14 +127,33 @@ export class Uplink {
     const table = `${UPLINK_FAMILY} ${UPLINK_TABLE}`;
     const fail = (message: string, fix: string): UplinkCheck => ({ name: 'uplink', status: 'fail', message, fix });
     try {
-      if (this.state !== 'active') return fail(`the uplink's rules are not loaded: ${this.error ?? this.state}`, "install Debian's nftables, run the manager as root, then restart it (docs/network.md)");
-      if (!(await this.opts.firewall.hasTable(UPLINK_FAMILY, UPLINK_TABLE))) return fail(`the table ${table} is gone: another program removed it (nftables.service or nft flush ruleset?)`, 'restart the manager: it loads the table again');
-      if (!(await this.opts.firewall.forwarding())) return fail('IPv4 forwarding (net.ipv4.ip_forward) is off: guests cannot get out', 'sysctl -w net.ipv4.ip_forward=1, or restart the manager');
+      if (this.state !== 'active')
+        return fail(
+          `the uplink's rules are not loaded: ${this.error ?? this.state}`,
+          "install Debian's nftables, run the manager as root, then restart it (docs/network.md)",
+        );
+      if (!(await this.opts.firewall.hasTable(UPLINK_FAMILY, UPLINK_TABLE)))
+        return fail(
+          `the table ${table} is gone: another program removed it (nftables.service or nft flush ruleset?)`,
+          'restart the manager: it loads the table again',
+        );
+      if (!(await this.opts.firewall.forwarding()))
+        return fail(
+          'IPv4 forwarding (net.ipv4.ip_forward) is off: guests cannot get out',
+          'sysctl -w net.ipv4.ip_forward=1, or restart the manager',
+        );
     } catch (err) {
-      return fail(`the uplink could not be checked: ${err instanceof Error ? err.message : String(err)}`, "install Debian's nftables and run the manager as root");
+      return fail(
+        `the uplink could not be checked: ${err instanceof Error ? err.message : String(err)}`,
+        "install Debian's nftables and run the manager as root",
+      );
     }
     const n = (await this.opts.store.list()).length;
-    return { name: 'uplink', status: 'ok', message: `nat: ${nat.cidr} masqueraded out, table ${table} loaded on ${nat.bridge}, forwarding on, ${n} forward${n === 1 ? '' : 's'}` };
+    return {
+      name: 'uplink',
+      status: 'ok',
+      message: `nat: ${nat.cidr} masqueraded out, table ${table} loaded on ${nat.bridge}, forwarding on, ${n} forward${n === 1 ? '' : 's'}`,
+    };
   }
 
   async list(): Promise<ForwardView[]> {
@@ -150,8 +169,13 @@ export class Uplink {
     if (!inst.ip) throw MgrErr.MGR_ERR_CONFLICT(`instance ${inst.name} has no address on the appliance network`);
     return this.serial(async () => {
       const taken = await this.opts.store.get(req.protocol, req.port);
-      if (taken || !(await this.opts.store.add({ protocol: req.protocol, port: req.port, instanceId: inst.id, targetPort: req.targetPort }))) {
-        throw MgrErr.MGR_ERR_CONFLICT(`${req.protocol} ${req.port} is already forwarded${taken ? ` to ${taken.instanceName}:${taken.targetPort}` : ''} (storm network forward rm ${req.protocol} ${req.port} first)`);
+      if (
+        taken ||
+        !(await this.opts.store.add({ protocol: req.protocol, port: req.port, instanceId: inst.id, targetPort: req.targetPort }))
+      ) {
+        throw MgrErr.MGR_ERR_CONFLICT(
+          `${req.protocol} ${req.port} is already forwarded${taken ? ` to ${taken.instanceName}:${taken.targetPort}` : ''} (storm network forward rm ${req.protocol} ${req.port} first)`,
+        );
       }
       try {
         await this.load();
@@ -162,7 +186,14 @@ export class Uplink {
         throw err;
       }
       const row = (await this.opts.store.get(req.protocol, req.port))!;
-      this.opts.bus.publish('uplink.forward', { action: 'added', protocol: row.protocol, port: row.port, instance: row.instanceName, instanceId: row.instanceId, targetPort: row.targetPort });
+      this.opts.bus.publish('uplink.forward', {
+        action: 'added',
+        protocol: row.protocol,
+        port: row.port,
+        instance: row.instanceName,
+        instanceId: row.instanceId,
+        targetPort: row.targetPort,
+      });
       return this.view(row);
     });
   }
@@ -173,7 +204,14 @@ export class Uplink {
       const row = await this.opts.store.get(protocol, port);
       if (!row || !(await this.opts.store.remove(protocol, port))) throw MgrErr.MGR_ERR_NOT_FOUND(`no forward of ${protocol} ${port}`);
       if (this.nat && this.state !== 'off') await this.load();
-      this.opts.bus.publish('uplink.forward', { action: 'removed', protocol, port, instance: row.instanceName, instanceId: row.instanceId, targetPort: row.targetPort });
+      this.opts.bus.publish('uplink.forward', {
+        action: 'removed',
+        protocol,
+        port,
+        instance: row.instanceName,
+        instanceId: row.instanceId,
+        targetPort: row.targetPort,
+      });
     });
   }
 
@@ -184,7 +222,15 @@ export class Uplink {
       if (!rows.length) return;
       await this.opts.store.removeInstance(instanceId);
       for (const row of rows) {
-        this.opts.bus.publish('uplink.forward', { action: 'removed', reason: `instance ${row.instanceName} removed`, protocol: row.protocol, port: row.port, instance: row.instanceName, instanceId, targetPort: row.targetPort });
+        this.opts.bus.publish('uplink.forward', {
+          action: 'removed',
+          reason: `instance ${row.instanceName} removed`,
+          protocol: row.protocol,
+          port: row.port,
+          instance: row.instanceName,
+          instanceId,
+          targetPort: row.targetPort,
+        });
       }
       if (this.nat && this.state !== 'off') await this.load().catch(() => undefined);
     });
@@ -195,7 +241,8 @@ export class Uplink {
     const nat = this.nat!;
     const forwards: RenderedForward[] = [];
     for (const r of await this.opts.store.list()) {
-      if (r.address) forwards.push({ protocol: r.protocol, port: r.port, address: r.address, targetPort: r.targetPort, label: r.instanceName });
+      if (r.address)
+        forwards.push({ protocol: r.protocol, port: r.port, address: r.address, targetPort: r.targetPort, label: r.instanceName });
     }
     const script = uplinkRuleset({ bridge: nat.bridge, cidr: nat.cidr, forwards });
     if (script === this.loaded && this.state === 'active') return;

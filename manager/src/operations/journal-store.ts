@@ -90,13 +90,24 @@ export class JournalStore {
 
   /** Writes the step's intent before it acts; its sequence number. */
   async startStep(q: Queryable, operationId: string, name: string, intent: unknown): Promise<number> {
-    const seq = ((await q.get<{ n: number | null }>('SELECT MAX(seq) AS n FROM operation_steps WHERE operation_id = ?', [operationId]))?.n ?? 0) + 1;
-    await q.run('INSERT INTO operation_steps (operation_id, seq, name, state, intent) VALUES (?, ?, ?, ?, ?)', [operationId, seq, name, 'started', JSON.stringify(intent ?? null)]);
+    const seq =
+      ((await q.get<{ n: number | null }>('SELECT MAX(seq) AS n FROM operation_steps WHERE operation_id = ?', [operationId]))?.n ?? 0) + 1;
+    await q.run('INSERT INTO operation_steps (operation_id, seq, name, state, intent) VALUES (?, ?, ?, ?, ?)', [
+      operationId,
+      seq,
+      name,
+      'started',
+      JSON.stringify(intent ?? null),
+    ]);
     return seq;
   }
 
   async doneStep(q: Queryable, operationId: string, seq: number, kept: unknown): Promise<void> {
-    await q.run("UPDATE operation_steps SET state = 'done', kept = ? WHERE operation_id = ? AND seq = ?", [kept === undefined ? null : JSON.stringify(kept), operationId, seq]);
+    await q.run("UPDATE operation_steps SET state = 'done', kept = ? WHERE operation_id = ? AND seq = ?", [
+      kept === undefined ? null : JSON.stringify(kept),
+      operationId,
+      seq,
+    ]);
   }
 
   async undoneStep(operationId: string, seq: number): Promise<void> {
@@ -109,7 +120,10 @@ export class JournalStore {
 
   /** From here on the operation is undone, never finished; `error` says why. */
   async undoing(operationId: string, error: string): Promise<void> {
-    await this.db.run(`UPDATE operations SET state = 'undoing', error = COALESCE(error, ?) WHERE id = ? AND state IN ${OPEN}`, [error, operationId]);
+    await this.db.run(`UPDATE operations SET state = 'undoing', error = COALESCE(error, ?) WHERE id = ? AND state IN ${OPEN}`, [
+      error,
+      operationId,
+    ]);
   }
 
   /** The host the operation acts on, chosen by one of its steps. */
@@ -138,13 +152,20 @@ export class JournalStore {
 
   /** The open operations of one instance. */
   async openFor(instanceId: string): Promise<OperationRecord[]> {
-    const rows = await this.db.all<OperationRow>(`SELECT * FROM operations WHERE instance_id = ? AND state IN ${OPEN} ORDER BY started_at, id`, [instanceId]);
+    const rows = await this.db.all<OperationRow>(
+      `SELECT * FROM operations WHERE instance_id = ? AND state IN ${OPEN} ORDER BY started_at, id`,
+      [instanceId],
+    );
     return Promise.all(rows.map((r) => this.record(r)));
   }
 
   /** Closed operations older than `days` go, with their steps. */
   async prune(days: number): Promise<number> {
-    return (await this.db.run(`DELETE FROM operations WHERE state NOT IN ${OPEN} AND closed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)`, [`-${days} days`])).changes;
+    return (
+      await this.db.run(`DELETE FROM operations WHERE state NOT IN ${OPEN} AND closed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)`, [
+        `-${days} days`,
+      ])
+    ).changes;
   }
 
   private async record(row: OperationRow): Promise<OperationRecord> {

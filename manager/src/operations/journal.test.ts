@@ -8,7 +8,11 @@ import type { Step } from './step.js';
 
 let dir: string;
 let ctx: ManagerContext;
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /** A small operation of the test's own: two files, each written by a step whose undo removes it. */
 function fileSteps(fail: { second: boolean }) {
@@ -37,9 +41,20 @@ async function open(): Promise<ManagerContext> {
   return c;
 }
 
-const operations = () => ctx.db.all<{ kind: string; state: string; closed: number }>('SELECT kind, state, closed_at IS NOT NULL AS closed FROM operations');
+const operations = () =>
+  ctx.db.all<{ kind: string; state: string; closed: number }>('SELECT kind, state, closed_at IS NOT NULL AS closed FROM operations');
 const steps = () => ctx.db.all<{ name: string; state: string }>('SELECT name, state FROM operation_steps ORDER BY seq');
-const NOTHING = { hostsChecked: [], hostsUnreachable: [], launchesFinished: [], launchesUndone: [], destroysFinished: [], operationsUndone: [], orphansRemoved: [], lost: [], errors: [] };
+const NOTHING = {
+  hostsChecked: [],
+  hostsUnreachable: [],
+  launchesFinished: [],
+  launchesUndone: [],
+  destroysFinished: [],
+  operationsUndone: [],
+  orphansRemoved: [],
+  lost: [],
+  errors: [],
+};
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'storm-journal-'));
@@ -89,7 +104,7 @@ describe('an operation of two steps, the second failing', () => {
     ]);
   });
 
-  it('after a crash between the steps, the next start\'s reconcile undoes it from the journal alone', async () => {
+  it("after a crash between the steps, the next start's reconcile undoes it from the journal alone", async () => {
     const a = join(dir, 'a');
     // What a process killed after the first step leaves: the operation open, the first step done.
     const id = await ctx.journal.store.open({ kind: 'two-files' });
@@ -109,7 +124,9 @@ describe('an operation of two steps, the second failing', () => {
 
   it('refuses a step the journal could not undo after a restart (not defined)', async () => {
     const stray: Step<{ n: number }> = { name: 'test.stray', run: async () => undefined };
-    await expect(ctx.journal.perform({ kind: 'two-files' }, (op) => op.run(stray, { n: 1 }))).rejects.toThrow('step test.stray is not defined in the journal');
+    await expect(ctx.journal.perform({ kind: 'two-files' }, (op) => op.run(stray, { n: 1 }))).rejects.toThrow(
+      'step test.stray is not defined in the journal',
+    );
     expect(await operations()).toEqual([{ kind: 'two-files', state: 'undone', closed: 1 }]);
   });
 });

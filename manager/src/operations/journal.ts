@@ -269,7 +269,10 @@ export class Journal {
     const outcome: RevertOutcome = { complete: problems.length === 0, reason, problems, interrupted };
     if (outcome.complete) await this.store.close(this.db, op.id, 'undone');
     // The hook says what happened; a failure there must not hide the operation's own error.
-    await this.kinds.get(op.kind)?.reverted?.(op, outcome).catch(() => undefined);
+    await this.kinds
+      .get(op.kind)
+      ?.reverted?.(op, outcome)
+      .catch(() => undefined);
     return outcome;
   }
 }

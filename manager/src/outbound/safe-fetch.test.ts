@@ -53,28 +53,48 @@ describe('safe fetch', () => {
   });
 
   it('cuts an oversized body at the cap', async () => {
-    await expect(fetchCapped(`${base}/big`, 1024 * 1024, { policy: loopback, timeoutMs: 5000 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_TOO_LARGE' });
+    await expect(fetchCapped(`${base}/big`, 1024 * 1024, { policy: loopback, timeoutMs: 5000 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_TOO_LARGE',
+    });
   });
 
   it('refuses loopback unless allowed, file:// and other schemes, and credentials', async () => {
-    await expect(safeRequest(`${base}/small`, { policy: new AddressPolicy(), timeoutMs: 1000 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_REFUSED' });
-    await expect(safeRequest('file:///etc/passwd', { policy: loopback, timeoutMs: 1000 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_REFUSED' });
-    await expect(safeRequest('ftp://127.0.0.1/x', { policy: loopback, timeoutMs: 1000 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_REFUSED' });
-    await expect(safeRequest('http://u:p@127.0.0.1/x', { policy: loopback, timeoutMs: 1000 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_REFUSED' });
+    await expect(safeRequest(`${base}/small`, { policy: new AddressPolicy(), timeoutMs: 1000 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_REFUSED',
+    });
+    await expect(safeRequest('file:///etc/passwd', { policy: loopback, timeoutMs: 1000 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_REFUSED',
+    });
+    await expect(safeRequest('ftp://127.0.0.1/x', { policy: loopback, timeoutMs: 1000 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_REFUSED',
+    });
+    await expect(safeRequest('http://u:p@127.0.0.1/x', { policy: loopback, timeoutMs: 1000 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_REFUSED',
+    });
   });
 
   it('refuses names that resolve to denied addresses (checked at lookup)', async () => {
-    await expect(safeRequest('http://localhost:1/x', { policy: new AddressPolicy(), timeoutMs: 1000 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_REFUSED' });
+    await expect(safeRequest('http://localhost:1/x', { policy: new AddressPolicy(), timeoutMs: 1000 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_REFUSED',
+    });
   });
 
   it('follows a bounded number of redirects, re-checking each', async () => {
     expect((await fetchCapped(`${base}/hop/2`, 100, { policy: loopback, timeoutMs: 2000 })).body.toString()).toBe('hello');
-    await expect(safeRequest(`${base}/hop/9`, { policy: loopback, timeoutMs: 2000, maxRedirects: 3 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_REFUSED' });
-    await expect(safeRequest(`${base}/to-metadata`, { policy: loopback, timeoutMs: 2000 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_REFUSED' });
-    await expect(safeRequest(`${base}/to-file`, { policy: loopback, timeoutMs: 2000 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_REFUSED' });
+    await expect(safeRequest(`${base}/hop/9`, { policy: loopback, timeoutMs: 2000, maxRedirects: 3 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_REFUSED',
+    });
+    await expect(safeRequest(`${base}/to-metadata`, { policy: loopback, timeoutMs: 2000 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_REFUSED',
+    });
+    await expect(safeRequest(`${base}/to-file`, { policy: loopback, timeoutMs: 2000 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_REFUSED',
+    });
   });
 
   it('times out a slow server', async () => {
-    await expect(safeRequest(`${base}/slow`, { policy: loopback, timeoutMs: 200 })).rejects.toMatchObject({ code: 'MGR_ERR_FETCH_TIMEOUT' });
+    await expect(safeRequest(`${base}/slow`, { policy: loopback, timeoutMs: 200 })).rejects.toMatchObject({
+      code: 'MGR_ERR_FETCH_TIMEOUT',
+    });
   });
 });

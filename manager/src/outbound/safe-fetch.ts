@@ -68,7 +68,8 @@ export function checkUrl(raw: string, policy: AddressPolicy): URL {
   } catch {
     throw MgrErr.MGR_ERR_FETCH_REFUSED(`not a URL: ${JSON.stringify(raw)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw MgrErr.MGR_ERR_FETCH_REFUSED(`only http and https URLs are fetched, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw MgrErr.MGR_ERR_FETCH_REFUSED(`only http and https URLs are fetched, not ${url.protocol}`);
   if (url.username || url.password) throw MgrErr.MGR_ERR_FETCH_REFUSED('URLs with credentials are not fetched');
   const host = urlHost(url);
   if (isIP(host)) {
@@ -88,11 +89,18 @@ function requestOnce(url: URL, opts: SafeRequestOptions): Promise<IncomingMessag
       timeout: opts.timeoutMs,
       signal: opts.signal,
     });
-    const deadline = setTimeout(() => req.destroy(MgrErr.MGR_ERR_FETCH_TIMEOUT(`${url.href} (no response within ${opts.timeoutMs} ms)`)), opts.timeoutMs);
+    const deadline = setTimeout(
+      () => req.destroy(MgrErr.MGR_ERR_FETCH_TIMEOUT(`${url.href} (no response within ${opts.timeoutMs} ms)`)),
+      opts.timeoutMs,
+    );
     req.on('timeout', () => req.destroy(MgrErr.MGR_ERR_FETCH_TIMEOUT(`${url.href} (idle ${opts.timeoutMs} ms)`)));
     req.on('error', (err) => {
       clearTimeout(deadline);
-      reject(err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('MGR_ERR_') ? err : MgrErr.MGR_ERR_FETCH_FAILED(`${url.href}: ${err.message}`, { cause: err }));
+      reject(
+        err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('MGR_ERR_')
+          ? err
+          : MgrErr.MGR_ERR_FETCH_FAILED(`${url.href}: ${err.message}`, { cause: err }),
+      );
     });
     req.on('response', (res) => {
       clearTimeout(deadline);
@@ -140,7 +148,11 @@ export async function readCapped(body: IncomingMessage, maxBytes: number): Promi
 }
 
 /** GET into memory with a byte cap; non-2xx statuses are errors naming the URL. */
-export async function fetchCapped(raw: string, maxBytes: number, opts: SafeRequestOptions): Promise<{ body: Buffer; headers: IncomingHttpHeaders; status: number; url: string }> {
+export async function fetchCapped(
+  raw: string,
+  maxBytes: number,
+  opts: SafeRequestOptions,
+): Promise<{ body: Buffer; headers: IncomingHttpHeaders; status: number; url: string }> {
   const res = await safeRequest(raw, opts);
   if (res.status === 304) {
     res.body.resume();

@@ -53,7 +53,9 @@ export class DbReservations implements ReservationSource {
   constructor(private readonly db: Database) {}
 
   async byMac(mac: string): Promise<Reservation | undefined> {
-    const row = await this.db.get<{ ip: string; name: string }>('SELECT ip, name FROM instances WHERE mac = ? AND ip IS NOT NULL', [mac.toLowerCase()]);
+    const row = await this.db.get<{ ip: string; name: string }>('SELECT ip, name FROM instances WHERE mac = ? AND ip IS NOT NULL', [
+      mac.toLowerCase(),
+    ]);
     return row ? { ip: row.ip, hostname: row.name } : undefined;
   }
 

@@ -14,7 +14,16 @@ let app: FastifyInstance;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'storm-services-'));
-  app = await buildApp(managerConfig({ data: dir, logLevel: 'silent', network: '10.77.0.0/24', dnsListen: '127.0.0.1:0', ldapListen: '127.0.0.1:0', guestListen: '127.0.0.1:0' }));
+  app = await buildApp(
+    managerConfig({
+      data: dir,
+      logLevel: 'silent',
+      network: '10.77.0.0/24',
+      dnsListen: '127.0.0.1:0',
+      ldapListen: '127.0.0.1:0',
+      guestListen: '127.0.0.1:0',
+    }),
+  );
 });
 afterEach(async () => {
   await app.close();
@@ -24,11 +33,14 @@ afterEach(async () => {
 /** An XML-RPC call without a token to the guests' listener: the body of its answer. */
 function anonymousCall(port: number, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/RPC2', method: 'POST', ca, servername: 'storm.local', headers: { 'content-type': 'text/xml' } }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString('utf8')));
-      res.on('end', () => resolve(body));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: '/RPC2', method: 'POST', ca, servername: 'storm.local', headers: { 'content-type': 'text/xml' } },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString('utf8')));
+        res.on('end', () => resolve(body));
+      },
+    );
     req.on('error', reject);
     req.end('<?xml version="1.0"?><methodCall><methodName>storm.getConfig</methodName><params></params></methodCall>');
   });

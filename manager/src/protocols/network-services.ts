@@ -51,7 +51,8 @@ export class NetworkServices {
 
   constructor(private readonly opts: NetworkServicesOptions) {
     const { config, net } = opts;
-    if ((config.dnsListen || config.dhcpInterface) && !net) throw MgrErr.MGR_ERR_VALIDATION('--dns-listen and --dhcp-interface need --network (the appliance network)');
+    if ((config.dnsListen || config.dhcpInterface) && !net)
+      throw MgrErr.MGR_ERR_VALIDATION('--dns-listen and --dhcp-interface need --network (the appliance network)');
   }
 
   async start(): Promise<void> {
@@ -59,9 +60,14 @@ export class NetworkServices {
     // The directory needs no appliance network: administrators' tools may use it too.
     if (config.ldapListen) {
       const tls = this.opts.ldapTls;
-      this.ldap = new LdapServer({ listen: config.ldapListen, baseDn: this.opts.ldapBaseDn, requireTls: config.ldapRequireTls }, { directory: this.opts.directory, log, ...(tls ? { tls } : {}) });
+      this.ldap = new LdapServer(
+        { listen: config.ldapListen, baseDn: this.opts.ldapBaseDn, requireTls: config.ldapRequireTls },
+        { directory: this.opts.directory, log, ...(tls ? { tls } : {}) },
+      );
       await this.registry.start(this.ldap);
-      log(`LDAP on ${config.ldapListen} for ${this.opts.ldapBaseDn}${tls ? `, StartTLS${config.ldapRequireTls ? ' required for binds' : ' offered'}` : ''}`);
+      log(
+        `LDAP on ${config.ldapListen} for ${this.opts.ldapBaseDn}${tls ? `, StartTLS${config.ldapRequireTls ? ' required for binds' : ' offered'}` : ''}`,
+      );
     }
     if (net) await this.startNetwork(net);
     if (config.guestListen) await this.registry.start(new GuestListener(config.guestListen, this.opts.guestApp));
@@ -75,7 +81,15 @@ export class NetworkServices {
       const dnsUpstream = config.dnsUpstream || undefined;
       this.dns = new DnsServer(
         { listen: config.dnsListen, domain: config.domain, networks: [net.cidrText], ...(dnsUpstream ? { upstream: dnsUpstream } : {}) },
-        { zone: new DbZoneSource(db, records, net, (this.opts.kerberos?.dnsRecords() ?? []).map((r) => toRegistered({ ...r, ttl: null }))), log },
+        {
+          zone: new DbZoneSource(
+            db,
+            records,
+            net,
+            (this.opts.kerberos?.dnsRecords() ?? []).map((r) => toRegistered({ ...r, ttl: null })),
+          ),
+          log,
+        },
       );
       await this.registry.start(this.dns);
       log(`DNS on ${config.dnsListen} for ${config.domain} and storm.local`);
@@ -109,7 +123,11 @@ export class NetworkServices {
   }
 
   stats(): Record<string, unknown> {
-    return { ...(this.dns ? { dns: this.dns.stats() } : {}), ...(this.dhcp ? { dhcp: this.dhcp.stats() } : {}), ...(this.ldap ? { ldap: this.ldap.stats() } : {}) };
+    return {
+      ...(this.dns ? { dns: this.dns.stats() } : {}),
+      ...(this.dhcp ? { dhcp: this.dhcp.stats() } : {}),
+      ...(this.ldap ? { ldap: this.ldap.stats() } : {}),
+    };
   }
 
   async close(): Promise<void> {

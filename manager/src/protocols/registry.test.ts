@@ -29,7 +29,10 @@ describe('NetworkServiceRegistry', () => {
     expect(registry.list().map((s) => `${s.name} on ${s.listensOn()}`)).toEqual(['dns on test dns', 'ldap on test ldap']);
     expect(registry.get('ldap')).toBe(ldap);
     await registry.close();
-    expect([dns.events, ldap.events]).toEqual([['start', 'close'], ['start', 'close']]);
+    expect([dns.events, ldap.events]).toEqual([
+      ['start', 'close'],
+      ['start', 'close'],
+    ]);
     expect(registry.list()).toEqual([]);
   });
 

@@ -20,7 +20,11 @@ export class EnrolmentTokens {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async create(caFingerprint: string, ttlSeconds: number, opts: { local?: boolean } = {}): Promise<{ token: string; id: string; expiresAt: string }> {
+  async create(
+    caFingerprint: string,
+    ttlSeconds: number,
+    opts: { local?: boolean } = {},
+  ): Promise<{ token: string; id: string; expiresAt: string }> {
     const { token, id, secretHash } = createEnrolmentToken(caFingerprint);
     if (opts.local) this.localIds.add(id);
     const expiresAt = new Date(this.now().getTime() + ttlSeconds * 1000).toISOString();
@@ -38,9 +42,13 @@ export class EnrolmentTokens {
   }
 
   async list(): Promise<TokenView[]> {
-    const rows = await this.db.all<{ id: string; created_at: string; expires_at: string; used_at: string | null; used_by_host: string | null }>(
-      'SELECT id, created_at, expires_at, used_at, used_by_host FROM enrolment_tokens ORDER BY created_at DESC',
-    );
+    const rows = await this.db.all<{
+      id: string;
+      created_at: string;
+      expires_at: string;
+      used_at: string | null;
+      used_by_host: string | null;
+    }>('SELECT id, created_at, expires_at, used_at, used_by_host FROM enrolment_tokens ORDER BY created_at DESC');
     return rows.map((r) => ({ id: r.id, createdAt: r.created_at, expiresAt: r.expires_at, usedAt: r.used_at, usedByHost: r.used_by_host }));
   }
 
@@ -56,11 +64,19 @@ export class EnrolmentTokens {
       throw MgrErr.MGR_ERR_FORBIDDEN('malformed enrolment token');
     }
     if (parts.caFingerprint !== caFingerprint) throw MgrErr.MGR_ERR_FORBIDDEN('the enrolment token was made for another CA');
-    const row = await tx.get<{ secret_hash: string; expires_at: string; used_at: string | null }>('SELECT secret_hash, expires_at, used_at FROM enrolment_tokens WHERE id = ?', [parts.id]);
+    const row = await tx.get<{ secret_hash: string; expires_at: string; used_at: string | null }>(
+      'SELECT secret_hash, expires_at, used_at FROM enrolment_tokens WHERE id = ?',
+      [parts.id],
+    );
     if (!row || !verifyTokenSecret(parts.secret, row.secret_hash)) throw MgrErr.MGR_ERR_FORBIDDEN(`unknown enrolment token ${parts.id}`);
     if (row.used_at) throw MgrErr.MGR_ERR_FORBIDDEN(`enrolment token ${parts.id} was already used`);
-    if (new Date(row.expires_at).getTime() <= this.now().getTime()) throw MgrErr.MGR_ERR_FORBIDDEN(`enrolment token ${parts.id} expired at ${row.expires_at}`);
-    const spent = await tx.run('UPDATE enrolment_tokens SET used_at = ?, used_by_host = ? WHERE id = ? AND used_at IS NULL', [this.now().toISOString(), hostId, parts.id]);
+    if (new Date(row.expires_at).getTime() <= this.now().getTime())
+      throw MgrErr.MGR_ERR_FORBIDDEN(`enrolment token ${parts.id} expired at ${row.expires_at}`);
+    const spent = await tx.run('UPDATE enrolment_tokens SET used_at = ?, used_by_host = ? WHERE id = ? AND used_at IS NULL', [
+      this.now().toISOString(),
+      hostId,
+      parts.id,
+    ]);
     if (spent.changes !== 1) throw MgrErr.MGR_ERR_FORBIDDEN(`enrolment token ${parts.id} was already used`);
     return parts.id;
   }

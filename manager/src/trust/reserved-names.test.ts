@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { canonicalName, ReservedNames } from './reserved-names.js';
 
 describe('ReservedNames', () => {
-  const reserved = new ReservedNames(['storm-manager', 'storm.local', 'Manager.Example', '10.77.0.1', '2001:DB8:0:0::1', 'mgr', '127.0.0.1', 'localhost', '::1'], { machineNames: ['mgr'] });
+  const reserved = new ReservedNames(
+    ['storm-manager', 'storm.local', 'Manager.Example', '10.77.0.1', '2001:DB8:0:0::1', 'mgr', '127.0.0.1', 'localhost', '::1'],
+    { machineNames: ['mgr'] },
+  );
 
   it('refuses the manager names in any spelling', () => {
     expect(reserved.clash('STORM.local', { local: false })).toBe('storm.local');

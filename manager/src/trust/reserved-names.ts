@@ -27,7 +27,12 @@ export class ReservedNames {
   private readonly machine: ReadonlySet<string>;
 
   constructor(names: readonly string[], opts: { machineNames?: readonly string[] } = {}) {
-    this.names = new Set(names.filter(Boolean).map(canonicalName).filter((n) => !isLoopback(n)));
+    this.names = new Set(
+      names
+        .filter(Boolean)
+        .map(canonicalName)
+        .filter((n) => !isLoopback(n)),
+    );
     this.machine = new Set((opts.machineNames ?? []).map(canonicalName));
   }
 

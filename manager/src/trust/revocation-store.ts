@@ -8,12 +8,18 @@ export class SqliteRevocationStore implements RevocationRecord {
   constructor(private readonly db: Database) {}
 
   async list(): Promise<RevokedCertificate[]> {
-    const rows = await this.db.all<{ serial: string; revoked_at: string }>('SELECT serial, revoked_at FROM revocations ORDER BY revoked_at, serial');
+    const rows = await this.db.all<{ serial: string; revoked_at: string }>(
+      'SELECT serial, revoked_at FROM revocations ORDER BY revoked_at, serial',
+    );
     return rows.map((r) => ({ serial: r.serial, revokedAt: new Date(r.revoked_at) }));
   }
 
   async revoke(serial: string, revokedAt: Date, reason = 'host removed'): Promise<void> {
-    await this.db.run('INSERT INTO revocations (serial, revoked_at, reason) VALUES (?, ?, ?) ON CONFLICT(serial) DO NOTHING', [normalizeSerial(serial), revokedAt.toISOString(), reason]);
+    await this.db.run('INSERT INTO revocations (serial, revoked_at, reason) VALUES (?, ?, ?) ON CONFLICT(serial) DO NOTHING', [
+      normalizeSerial(serial),
+      revokedAt.toISOString(),
+      reason,
+    ]);
   }
 
   async isRevoked(serial: string): Promise<boolean> {
@@ -25,7 +31,9 @@ export class SqliteRevocationStore implements RevocationRecord {
     return this.db.transaction(async (tx) => {
       const row = await tx.get<{ value: string }>("SELECT value FROM settings WHERE key = 'crl_number'");
       const next = (row ? Number(row.value) : 0) + 1;
-      await tx.run("INSERT INTO settings (key, value) VALUES ('crl_number', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(next)]);
+      await tx.run("INSERT INTO settings (key, value) VALUES ('crl_number', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [
+        String(next),
+      ]);
       return next;
     });
   }

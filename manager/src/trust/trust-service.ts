@@ -13,7 +13,17 @@
 import { X509Certificate } from 'node:crypto';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import type { Database } from '../db/database.js';
-import { CertificateAuthority, clientTlsOptions, httpsServerOptions, LIBVIRT_CLIENT_COMMON_NAME, loadOrIssueManagerIdentity, MANAGER_COMMON_NAME, STORM_LOCAL_NAME, type IssuedCertificate, type ManagerIdentity } from '../../../trust/index.js';
+import {
+  CertificateAuthority,
+  clientTlsOptions,
+  httpsServerOptions,
+  LIBVIRT_CLIENT_COMMON_NAME,
+  loadOrIssueManagerIdentity,
+  MANAGER_COMMON_NAME,
+  STORM_LOCAL_NAME,
+  type IssuedCertificate,
+  type ManagerIdentity,
+} from '../../../trust/index.js';
 import { ReservedNames } from './reserved-names.js';
 import { EnrolmentTokens } from './enrolment-tokens.js';
 import { SqliteRevocationStore } from './revocation-store.js';
@@ -70,7 +80,9 @@ export class TrustService {
     const ca = await CertificateAuthority.loadOrCreate(opts.dir, { clock });
     const identity = await loadOrIssueManagerIdentity(opts.dir, ca, { serverNames: opts.serverNames, now: clock() });
     const names = [...new Set([...opts.serverNames, STORM_LOCAL_NAME])];
-    const reserved = new ReservedNames([...names, MANAGER_COMMON_NAME, LIBVIRT_CLIENT_COMMON_NAME, ...(opts.reservedNames ?? [])], { machineNames: opts.machineNames ?? [] });
+    const reserved = new ReservedNames([...names, MANAGER_COMMON_NAME, LIBVIRT_CLIENT_COMMON_NAME, ...(opts.reservedNames ?? [])], {
+      machineNames: opts.machineNames ?? [],
+    });
     const trust = new TrustService(ca, identity, opts.db, names, reserved, clock);
     await trust.rebuildCrl();
     return trust;
@@ -128,7 +140,13 @@ export class TrustService {
 
   /** Mutual TLS towards a stormd at `host` (the name or address dialled, which its certificate must carry). */
   dialOptions(host: string): ConnectionOptions {
-    return clientTlsOptions({ ca: this.ca.certPem, cert: this.identity.client.certPem, key: this.identity.client.keyPem, servername: host, crl: this.crl });
+    return clientTlsOptions({
+      ca: this.ca.certPem,
+      cert: this.identity.client.certPem,
+      key: this.identity.client.keyPem,
+      servername: host,
+      crl: this.crl,
+    });
   }
 
   issueHostCertificate(csrPem: string, hostName: string, altNames: readonly string[]): IssuedCertificate {

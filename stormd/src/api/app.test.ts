@@ -71,14 +71,21 @@ afterAll(async () => {
   await rm(data, { recursive: true, force: true });
 });
 
-const stage = (sha: string, size = blobs.get(sha)?.length ?? 0, u = url(sha)) => app.inject({ method: 'PUT', url: `/v1/layers/${sha}`, payload: { url: u, size } });
+const stage = (sha: string, size = blobs.get(sha)?.length ?? 0, u = url(sha)) =>
+  app.inject({ method: 'PUT', url: `/v1/layers/${sha}`, payload: { url: u, size } });
 
 describe('stormd API (inject, test:///default)', () => {
   it('reports the host', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/host' });
     expect(res.statusCode).toBe(200);
     const info = res.json<HostInfo>();
-    expect(info).toMatchObject({ hostId: 'h-1', name: 'host-1', hypervisor: { uri: 'test:///default', domainType: 'test' }, layers: [], instances: 0 });
+    expect(info).toMatchObject({
+      hostId: 'h-1',
+      name: 'host-1',
+      hypervisor: { uri: 'test:///default', domainType: 'test' },
+      layers: [],
+      instances: 0,
+    });
     expect(info.cpus).toBeGreaterThan(0);
     // test:///default: node memory minus its running sample domain "test".
     expect(info.freeMemoryMiB).toBeLessThan(info.memoryMiB);
@@ -102,18 +109,26 @@ describe('stormd API (inject, test:///default)', () => {
   });
 
   it('validates bodies and params', async () => {
-    expect((await app.inject({ method: 'PUT', url: `/v1/layers/${os}`, payload: { url: url(os), size: 1, extra: true } })).json()).toMatchObject({ code: 'STORMD_ERR_BAD_INPUT' });
+    expect(
+      (await app.inject({ method: 'PUT', url: `/v1/layers/${os}`, payload: { url: url(os), size: 1, extra: true } })).json(),
+    ).toMatchObject({ code: 'STORMD_ERR_BAD_INPUT' });
     expect((await app.inject({ method: 'PUT', url: '/v1/layers/XYZ', payload: { url: url(os), size: 1 } })).statusCode).toBe(400);
     expect((await app.inject({ method: 'GET', url: '/v1/instances/..%2Fetc' })).statusCode).toBe(400);
     expect((await app.inject({ method: 'GET', url: '/v1/nope' })).json()).toMatchObject({ code: 'STORMD_ERR_ROUTE_NOT_FOUND' });
   });
 
   it('creates the instance layer, refuses a second one', async () => {
-    const payload = { name: 'web1', sizeMiB: 16, files: { '/etc/storm/token': { contentBase64: Buffer.from('secret').toString('base64'), mode: 0o600 } } };
+    const payload = {
+      name: 'web1',
+      sizeMiB: 16,
+      files: { '/etc/storm/token': { contentBase64: Buffer.from('secret').toString('base64'), mode: 0o600 } },
+    };
     const res = await app.inject({ method: 'PUT', url: `/v1/instances/${id}/layer`, payload });
     expect(res.statusCode).toBe(201);
     expect(res.json<InstanceStatus>()).toMatchObject({ id, domain: `storm-${id}`, state: 'absent', hasLayer: true });
-    expect((await app.inject({ method: 'PUT', url: `/v1/instances/${id}/layer`, payload })).json()).toMatchObject({ code: 'STORMD_ERR_LAYER_EXISTS' });
+    expect((await app.inject({ method: 'PUT', url: `/v1/instances/${id}/layer`, payload })).json()).toMatchObject({
+      code: 'STORMD_ERR_LAYER_EXISTS',
+    });
   });
 
   it('names the layers that are not staged', async () => {
@@ -131,7 +146,15 @@ describe('stormd API (inject, test:///default)', () => {
     const def = await app.inject({
       method: 'PUT',
       url: `/v1/instances/${id}/domain`,
-      payload: { uuid: randomUUID(), memoryMiB: 64, vcpus: 1, boot: { kernel, initrd }, layers: [os, appLayer], nics: [{ mac: '52:54:00:00:00:01', bridge: 'br-storm' }], metadata: { owner: 'test' } },
+      payload: {
+        uuid: randomUUID(),
+        memoryMiB: 64,
+        vcpus: 1,
+        boot: { kernel, initrd },
+        layers: [os, appLayer],
+        nics: [{ mac: '52:54:00:00:00:01', bridge: 'br-storm' }],
+        metadata: { owner: 'test' },
+      },
     });
     expect(def.statusCode).toBe(200);
     expect(def.json()).toMatchObject({ state: 'shutoff', hasLayer: true });
@@ -139,7 +162,9 @@ describe('stormd API (inject, test:///default)', () => {
     expect(xml).toContain(join(data, 'layers', os));
     expect(xml).toContain('storm.layers=vda:ro,vdb:ro,vdc:rw');
 
-    expect((await app.inject({ method: 'POST', url: `/v1/instances/${id}/actions`, payload: { action: 'start' } })).json()).toEqual({ state: 'running' });
+    expect((await app.inject({ method: 'POST', url: `/v1/instances/${id}/actions`, payload: { action: 'start' } })).json()).toEqual({
+      state: 'running',
+    });
     const host = (await app.inject({ method: 'GET', url: '/v1/host' })).json<HostInfo>();
     expect(host.allocatedMemoryMiB).toBe(64);
     expect(host.instances).toBe(1);
@@ -148,7 +173,9 @@ describe('stormd API (inject, test:///default)', () => {
     expect(inUse.statusCode).toBe(409);
     expect(inUse.json()).toMatchObject({ code: 'STORMD_ERR_LAYER_IN_USE' });
 
-    expect((await app.inject({ method: 'POST', url: `/v1/instances/${id}/actions`, payload: { action: 'stop', timeoutMs: 5000 } })).json()).toEqual({ state: 'shutoff', outcome: 'graceful' });
+    expect(
+      (await app.inject({ method: 'POST', url: `/v1/instances/${id}/actions`, payload: { action: 'stop', timeoutMs: 5000 } })).json(),
+    ).toEqual({ state: 'shutoff', outcome: 'graceful' });
     const list = (await app.inject({ method: 'GET', url: '/v1/instances' })).json<InstanceStatus[]>();
     expect(list.filter((s) => s.id === id)).toEqual([expect.objectContaining({ state: 'shutoff', hasLayer: true })]);
     expect(list.some((s) => s.domain === 'test')).toBe(false);
@@ -158,9 +185,15 @@ describe('stormd API (inject, test:///default)', () => {
     expect((await app.inject({ method: 'GET', url: `/v1/instances/${id}/console` })).json()).toEqual({ text: '', size: 0, offset: 0 });
     // The test driver runs no guest; write what a serial port would have.
     await writeFile(join(data, 'instances', id, 'console.log'), 'firmware\nlinux\nlogin: ');
-    expect((await app.inject({ method: 'GET', url: `/v1/instances/${id}/console?bytes=7` })).json()).toEqual({ text: 'login: ', size: 22, offset: 15 });
+    expect((await app.inject({ method: 'GET', url: `/v1/instances/${id}/console?bytes=7` })).json()).toEqual({
+      text: 'login: ',
+      size: 22,
+      offset: 15,
+    });
     expect((await app.inject({ method: 'GET', url: `/v1/instances/${id}/console?bytes=99999999` })).statusCode).toBe(400);
-    expect((await app.inject({ method: 'GET', url: '/v1/instances/ghost/console' })).json()).toMatchObject({ code: 'STORMD_ERR_INSTANCE_NOT_FOUND' });
+    expect((await app.inject({ method: 'GET', url: '/v1/instances/ghost/console' })).json()).toMatchObject({
+      code: 'STORMD_ERR_INSTANCE_NOT_FOUND',
+    });
   });
 
   it('shows drift: a domain without a layer folder, and a layer without a domain', async () => {

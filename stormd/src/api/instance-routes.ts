@@ -24,10 +24,22 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
     const status = await svc.createLayer(req.params.id, req.body);
     return reply.status(201).send(status);
   });
-  app.put('/instances/:id/domain', { schema: { params, body: DefineDomainBody } }, async (req): Promise<InstanceStatus> => svc.define(req.params.id, req.body));
+  app.put(
+    '/instances/:id/domain',
+    { schema: { params, body: DefineDomainBody } },
+    async (req): Promise<InstanceStatus> => svc.define(req.params.id, req.body),
+  );
   app.delete('/instances/:id/domain', { schema: { params } }, async (req): Promise<InstanceStatus> => svc.undefine(req.params.id));
-  app.post('/instances/:id/actions', { schema: { params, body: InstanceActionBody } }, async (req): Promise<InstanceActionResponse> => svc.action(req.params.id, req.body));
-  app.get('/instances/:id/console', { schema: { params, querystring: SerialQuery } }, async (req): Promise<SerialTail> => svc.serial(req.params.id, req.query.bytes));
+  app.post(
+    '/instances/:id/actions',
+    { schema: { params, body: InstanceActionBody } },
+    async (req): Promise<InstanceActionResponse> => svc.action(req.params.id, req.body),
+  );
+  app.get(
+    '/instances/:id/console',
+    { schema: { params, querystring: SerialQuery } },
+    async (req): Promise<SerialTail> => svc.serial(req.params.id, req.query.bytes),
+  );
   app.delete('/instances/:id', { schema: { params } }, async (req, reply) => {
     await svc.remove(req.params.id);
     return reply.status(204).send();

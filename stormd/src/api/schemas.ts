@@ -27,10 +27,7 @@ const LayerId = Type.String({ pattern: '^w(0|[1-9][0-9]{0,8})$' });
 /** Room above MAX_STACK_DEPTH, so a stack one too deep gets its own clear error from the service. */
 const LayerIds = (minItems: number) => Type.Array(LayerId, { minItems, maxItems: 64, uniqueItems: true });
 
-export const LayerIdParams = Type.Object(
-  { id: IdParams.properties.id, layerId: LayerId },
-  { additionalProperties: false },
-);
+export const LayerIdParams = Type.Object({ id: IdParams.properties.id, layerId: LayerId }, { additionalProperties: false });
 export const PackageParams = Type.Object({ id: IdParams.properties.id, sha256: Sha256 }, { additionalProperties: false });
 
 export const StageLayerBody = Type.Object(
@@ -94,10 +91,15 @@ export const DefineDomainBody = Type.Object(
     layers: Type.Array(Sha256, { minItems: 1, maxItems: 25 }),
     frozen: Type.Optional(LayerIds(0)),
     nics: Type.Array(
-      Type.Object({ mac: Type.String({ maxLength: 17 }), bridge: Type.String({ maxLength: 15 }), ip: Type.Optional(Type.String({ maxLength: 15 })) }, { additionalProperties: false }),
+      Type.Object(
+        { mac: Type.String({ maxLength: 17 }), bridge: Type.String({ maxLength: 15 }), ip: Type.Optional(Type.String({ maxLength: 15 })) },
+        { additionalProperties: false },
+      ),
       { maxItems: 8 },
     ),
-    metadata: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 64 })),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 64 }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -110,7 +112,10 @@ export const InstanceActionBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const SerialQuery = Type.Object({ bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1024 * 1024 })) }, { additionalProperties: false });
+export const SerialQuery = Type.Object(
+  { bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1024 * 1024 })) },
+  { additionalProperties: false },
+);
 
 /** Compile-time check that a schema's type is the wire type (both directions). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -39,12 +39,27 @@ const broken = `broken-${randomUUID().slice(0, 8)}`;
 
 const req = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) => {
   const res = await app.inject({ method, url, ...(payload ? { payload } : {}) });
-  return { status: res.statusCode, body: res.body ? (res.headers['content-type']?.toString().startsWith('application/json') ? (res.json() as unknown) : res.rawPayload) : undefined };
+  return {
+    status: res.statusCode,
+    body: res.body
+      ? res.headers['content-type']?.toString().startsWith('application/json')
+        ? (res.json() as unknown)
+        : res.rawPayload
+      : undefined,
+  };
 };
 // libvirt redefines a domain in place only under the same uuid.
 const uuids = new Map<string, string>();
 const define = (instance: string, frozen?: string[], layers = [os, appLayer]) =>
-  req('PUT', `/v1/instances/${instance}/domain`, { uuid: uuids.get(instance) ?? uuids.set(instance, randomUUID()).get(instance), memoryMiB: 64, vcpus: 1, boot: { kernel, initrd }, layers, ...(frozen ? { frozen } : {}), nics: [] });
+  req('PUT', `/v1/instances/${instance}/domain`, {
+    uuid: uuids.get(instance) ?? uuids.set(instance, randomUUID()).get(instance),
+    memoryMiB: 64,
+    vcpus: 1,
+    boot: { kernel, initrd },
+    layers,
+    ...(frozen ? { frozen } : {}),
+    nics: [],
+  });
 const ids = (body: unknown) => (body as WritableLayers).layers.map((l) => `${l.id}${l.current ? '*' : ''}`);
 
 beforeAll(async () => {
@@ -62,9 +77,15 @@ beforeAll(async () => {
     },
     store,
     instances,
-    layerSource: { check: () => undefined, fetch: async (u) => Readable.from([blobs.get(/([0-9a-f]{64})/.exec(u)?.[1] ?? '') ?? Buffer.alloc(0)]) },
+    layerSource: {
+      check: () => undefined,
+      fetch: async (u) => Readable.from([blobs.get(/([0-9a-f]{64})/.exec(u)?.[1] ?? '') ?? Buffer.alloc(0)]),
+    },
   });
-  for (const sha of [kernel, initrd, os, appLayer]) await store.stage(sha, { url: `https://m/${sha}`, size: blobs.get(sha)?.length ?? 0 }, (u) => Promise.resolve(Readable.from([blobs.get(/([0-9a-f]{64})/.exec(u)?.[1] ?? '') ?? Buffer.alloc(0)])));
+  for (const sha of [kernel, initrd, os, appLayer])
+    await store.stage(sha, { url: `https://m/${sha}`, size: blobs.get(sha)?.length ?? 0 }, (u) =>
+      Promise.resolve(Readable.from([blobs.get(/([0-9a-f]{64})/.exec(u)?.[1] ?? '') ?? Buffer.alloc(0)])),
+    );
 });
 
 afterAll(async () => {
@@ -111,20 +132,36 @@ describe('writable layers (inject, test:///default)', () => {
     expect(missing).toMatchObject({ status: 404, body: { code: 'STORMD_ERR_WRITABLE_LAYER_NOT_FOUND', details: { missing: ['w7'] } } });
     expect(await define(id, ['w1'])).toMatchObject({ status: 409, body: { code: 'STORMD_ERR_LAYER_CURRENT' } });
     expect((await define(id, ['w0', 'w0'])).status).toBe(400);
-    const tooDeep = await define(id, ['w0', 'w2'], Array.from({ length: 24 }, () => os));
+    const tooDeep = await define(
+      id,
+      ['w0', 'w2'],
+      Array.from({ length: 24 }, () => os),
+    );
     expect(tooDeep).toMatchObject({ status: 400, body: { code: 'STORMD_ERR_STACK_TOO_DEEP', details: { depth: 27, max: 26 } } });
     expect(tooDeep.body).toMatchObject({ message: expect.stringMatching(/24 image \+ 2 frozen \+ 1 writable = 27 layers, at most 26/) });
   });
 
   it('while the domain runs: no new layer, no merge or package of what it writes, frozen ones merge', async () => {
     expect((await req('POST', `/v1/instances/${id}/actions`, { action: 'start' })).body).toEqual({ state: 'running' });
-    expect(await req('POST', `/v1/instances/${id}/writable-layers`, {})).toMatchObject({ status: 409, body: { code: 'STORMD_ERR_DOMAIN_STATE' } });
-    expect(await req('POST', `/v1/instances/${id}/packages`, { layers: ['w0', 'w1'] })).toMatchObject({ status: 409, body: { code: 'STORMD_ERR_DOMAIN_STATE' } });
-    expect(await req('POST', `/v1/instances/${id}/writable-layers/merge`, { layers: ['w1'] })).toMatchObject({ status: 409, body: { code: 'STORMD_ERR_LAYER_CURRENT' } });
+    expect(await req('POST', `/v1/instances/${id}/writable-layers`, {})).toMatchObject({
+      status: 409,
+      body: { code: 'STORMD_ERR_DOMAIN_STATE' },
+    });
+    expect(await req('POST', `/v1/instances/${id}/packages`, { layers: ['w0', 'w1'] })).toMatchObject({
+      status: 409,
+      body: { code: 'STORMD_ERR_DOMAIN_STATE' },
+    });
+    expect(await req('POST', `/v1/instances/${id}/writable-layers/merge`, { layers: ['w1'] })).toMatchObject({
+      status: 409,
+      body: { code: 'STORMD_ERR_LAYER_CURRENT' },
+    });
     const merged = await req('POST', `/v1/instances/${id}/writable-layers/merge`, { layers: ['w0'] });
     expect(merged).toMatchObject({ status: 201, body: { id: 'w2', current: false } });
     expect((merged.body as WritableLayer).bytes).toBeGreaterThan(0);
-    expect(await req('DELETE', `/v1/instances/${id}/writable-layers/w0`)).toMatchObject({ status: 409, body: { code: 'STORMD_ERR_LAYER_IN_USE' } });
+    expect(await req('DELETE', `/v1/instances/${id}/writable-layers/w0`)).toMatchObject({
+      status: 409,
+      body: { code: 'STORMD_ERR_LAYER_IN_USE' },
+    });
     expect((await req('POST', `/v1/instances/${id}/actions`, { action: 'destroy' })).body).toEqual({ state: 'shutoff' });
   });
 
@@ -170,8 +207,14 @@ describe('writable layers (inject, test:///default)', () => {
     expect(listing).not.toContain('instance.json');
     expect((await req('DELETE', `/v1/instances/${id}/packages/${sha256}`)).status).toBe(204);
     expect((await req('DELETE', `/v1/instances/${id}/packages/${sha256}`)).status).toBe(204);
-    expect(await req('GET', `/v1/instances/${id}/packages/${sha256}`)).toMatchObject({ status: 404, body: { code: 'STORMD_ERR_PACKAGE_NOT_FOUND' } });
-    expect(await req('POST', `/v1/instances/${id}/packages`, { layers: ['w9'] })).toMatchObject({ status: 404, body: { details: { missing: ['w9'] } } });
+    expect(await req('GET', `/v1/instances/${id}/packages/${sha256}`)).toMatchObject({
+      status: 404,
+      body: { code: 'STORMD_ERR_PACKAGE_NOT_FOUND' },
+    });
+    expect(await req('POST', `/v1/instances/${id}/packages`, { layers: ['w9'] })).toMatchObject({
+      status: 404,
+      body: { details: { missing: ['w9'] } },
+    });
     expect((await req('POST', `/v1/instances/${id}/packages`, { layers: [] })).status).toBe(400);
     // Every package at once: what undoes a build whose answer was lost.
     const again = (await req('POST', `/v1/instances/${id}/packages`, { layers: ['w2'] })).body as PackageResponse;
@@ -205,8 +248,14 @@ describe('writable layers (inject, test:///default)', () => {
     const folder = join(data, 'instances', broken);
     await writeFile(join(folder, 'writable', 'w0.qcow2'), 'not a qcow2 any more');
     const before = (await req('GET', `/v1/instances/${broken}/writable-layers`)).body;
-    expect(await req('POST', `/v1/instances/${broken}/writable-layers/merge`, { layers: ['w0'] })).toMatchObject({ status: 500, body: { code: 'STORMD_ERR_TOOL_FAILED' } });
-    expect(await req('POST', `/v1/instances/${broken}/packages`, { layers: ['w1', 'w0'] })).toMatchObject({ status: 500, body: { code: 'STORMD_ERR_TOOL_FAILED' } });
+    expect(await req('POST', `/v1/instances/${broken}/writable-layers/merge`, { layers: ['w0'] })).toMatchObject({
+      status: 500,
+      body: { code: 'STORMD_ERR_TOOL_FAILED' },
+    });
+    expect(await req('POST', `/v1/instances/${broken}/packages`, { layers: ['w1', 'w0'] })).toMatchObject({
+      status: 500,
+      body: { code: 'STORMD_ERR_TOOL_FAILED' },
+    });
     expect((await req('GET', `/v1/instances/${broken}/writable-layers`)).body).toEqual(before);
     expect(await readdir(folder)).toEqual(['writable']); // no scratch, no package folder
     expect((await readdir(join(folder, 'writable'))).sort()).toEqual(['next-id', 'w0.qcow2', 'w1.qcow2']);

@@ -54,7 +54,7 @@ describe('checks as the qemu user', () => {
     expect(k).toMatchObject({ name: 'kvm', status: 'ok', message: expect.stringContaining('crw-rw---- root:kvm') });
   });
 
-  it('keep their probe files in probe/, out of every scan of layers/ and instances/, and remove an older stormd\'s', async () => {
+  it("keep their probe files in probe/, out of every scan of layers/ and instances/, and remove an older stormd's", async () => {
     const data = await store(join(dir, 'probes'));
     await writeFile(join(data, 'layers', '.qemu-probe'), '');
     await writeFile(join(data, 'instances', '.qemu-probe'), '');
@@ -73,7 +73,9 @@ describe('checks as the qemu user', () => {
     await chmod(join(data, 'instances'), 0o700);
     const [s] = await accessChecks({ dataDir: data, qemu, uri: 'qemu:///system', kvmDevice: join(dir, 'absent') });
     expect(s.status).toBe('fail');
-    expect(s.message).toMatch(new RegExp(`cannot reach ${join(data, 'instances')}: it cannot pass ${join(data, 'instances')} \\(drwx------ root:`));
+    expect(s.message).toMatch(
+      new RegExp(`cannot reach ${join(data, 'instances')}: it cannot pass ${join(data, 'instances')} \\(drwx------ root:`),
+    );
   });
 
   it('name the folder the qemu user cannot pass, and the fix', async () => {
@@ -81,15 +83,22 @@ describe('checks as the qemu user', () => {
     const data = await store(home);
     await chmod(home, 0o700);
     const [s] = await accessChecks({ dataDir: data, qemu, uri: 'qemu:///system', kvmDevice: join(dir, 'absent') });
-    expect(s).toMatchObject({ status: 'fail', fix: `let it through: chmod o+x ${home} (it lists nothing that way), or run stormd with --data outside private folders, e.g. /var/lib/stormd` });
-    expect(s.message).toBe(`libvirt's qemu user libvirt-qemu (uid ${qemu.uid}) cannot reach ${join(data, 'layers')}: it cannot pass ${home} (drwx------ root:root), so QEMU cannot open any disk of this host`);
+    expect(s).toMatchObject({
+      status: 'fail',
+      fix: `let it through: chmod o+x ${home} (it lists nothing that way), or run stormd with --data outside private folders, e.g. /var/lib/stormd`,
+    });
+    expect(s.message).toBe(
+      `libvirt's qemu user libvirt-qemu (uid ${qemu.uid}) cannot reach ${join(data, 'layers')}: it cannot pass ${home} (drwx------ root:root), so QEMU cannot open any disk of this host`,
+    );
   });
 
   it('fail for /dev/kvm 0600 root:root, saying what it costs and what Debian sets', async () => {
     const data = await store(join(dir, 'kvm'));
     const [, k] = await accessChecks({ dataDir: data, qemu, uri: 'qemu:///system', kvmDevice: fakeKvm('kvm-bare', 0, '0600') });
     expect(k.status).toBe('fail');
-    expect(k.message).toMatch(/KVM is present but libvirt's qemu user libvirt-qemu .* cannot open .*kvm-bare \(crw------- root:root\): libvirt then probes QEMU again on every define/);
+    expect(k.message).toMatch(
+      /KVM is present but libvirt's qemu user libvirt-qemu .* cannot open .*kvm-bare \(crw------- root:root\): libvirt then probes QEMU again on every define/,
+    );
     expect(k.fix).toMatch(/chgrp kvm .*kvm-bare && chmod 0660/);
     const [, absent] = await accessChecks({ dataDir: data, qemu, uri: 'qemu:///system', kvmDevice: join(dir, 'none') });
     expect(absent).toMatchObject({ status: 'skip', message: expect.stringContaining('TCG') });

@@ -41,7 +41,13 @@ export async function ensureProbeFiles(dataDir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: STORE_DIR_MODE });
   await placeInStore(dir, STORE_DIR_MODE);
   for (const f of probeFiles(dataDir)) {
-    if (await access(f.path).then(() => true, () => false)) continue;
+    if (
+      await access(f.path).then(
+        () => true,
+        () => false,
+      )
+    )
+      continue;
     await writeFile(f.path, '', { mode: f.mode });
     await placeInStore(f.path, f.mode);
   }
@@ -77,20 +83,33 @@ export async function accessChecks(opts: AccessCheckOptions): Promise<[HealthChe
   if (!runsSystemQemu(opts.uri)) return skip(`${opts.uri} runs no QEMU as libvirt's qemu user`);
   const { qemu } = opts;
   if (!qemu) return skip("this machine has no libvirt qemu account (qemu.conf's user, else libvirt-qemu): nothing runs QEMU here");
-  if ((opts.uid ?? process.getuid?.()) !== 0) return skip(`stormd is not root, so it cannot act as ${qemu.user} to check; QEMU must be able to open files under ${opts.dataDir} and ${device}`);
+  if ((opts.uid ?? process.getuid?.()) !== 0)
+    return skip(
+      `stormd is not root, so it cannot act as ${qemu.user} to check; QEMU must be able to open files under ${opts.dataDir} and ${device}`,
+    );
   await ensureProbeFiles(opts.dataDir);
-  const targets = [...storeFolders(opts.dataDir).map((path) => ({ path, write: false, traverse: true })), ...probeFiles(opts.dataDir).map((f) => ({ path: f.path, write: f.write }))];
+  const targets = [
+    ...storeFolders(opts.dataDir).map((path) => ({ path, write: false, traverse: true })),
+    ...probeFiles(opts.dataDir).map((f) => ({ path: f.path, write: f.write })),
+  ];
   const kvmPresent = rootOpens(device);
   const results = await openAs(qemu, [...targets, ...(kvmPresent ? [{ path: device, write: true }] : [])]);
   const who = `libvirt's qemu user ${qemu.user} (uid ${qemu.uid})`;
   const store = await storeCheck(results.slice(0, targets.length), who, opts.dataDir);
-  const kvm = kvmPresent ? await kvmCheck(results[targets.length]!, who, device, qemu) : { name: 'kvm', status: 'skip' as const, message: `${device} is absent or root cannot open it: guests run without KVM (TCG, slower)` };
+  const kvm = kvmPresent
+    ? await kvmCheck(results[targets.length]!, who, device, qemu)
+    : { name: 'kvm', status: 'skip' as const, message: `${device} is absent or root cannot open it: guests run without KVM (TCG, slower)` };
   return [store, kvm];
 }
 
 async function storeCheck(results: readonly OpenResult[], who: string, dataDir: string): Promise<HealthCheck> {
   const failed = results.find((r) => !r.ok);
-  if (!failed) return { name: 'store-access', status: 'ok', message: `${who} passes ${dataDir}/layers and ${dataDir}/instances and opens files there` };
+  if (!failed)
+    return {
+      name: 'store-access',
+      status: 'ok',
+      message: `${who} passes ${dataDir}/layers and ${dataDir}/instances and opens files there`,
+    };
   if (failed.blockedAt) {
     const inside = failed.blockedAt === dataDir || failed.blockedAt.startsWith(`${dataDir}/`);
     return {

@@ -21,7 +21,11 @@ describe('DefineWatch', () => {
     const clock = manualClock();
     const watch = new DefineWatch(clock, 10_000);
     await watch.time('storm-i-1', async () => clock.advance(44_100));
-    expect(watch.check()).toMatchObject({ status: 'fail', message: 'the last define (storm-i-1) took 44 s, more than 10 s', fix: expect.stringContaining('kvm check') });
+    expect(watch.check()).toMatchObject({
+      status: 'fail',
+      message: 'the last define (storm-i-1) took 44 s, more than 10 s',
+      fix: expect.stringContaining('kvm check'),
+    });
     expect(watch.slow()).toBe(true);
     await watch.time('stormd-probe-0123456789ab', async () => clock.advance(40));
     expect(watch.check().status).toBe('ok');
@@ -36,10 +40,12 @@ describe('DefineWatch', () => {
     expect(watch.check()).toMatchObject({ status: 'fail', message: 'a define of storm-i-2 has been running for 12 s (more than 10 s)' });
     finish();
     await running;
-    await expect(watch.time('storm-i-3', async () => {
-      clock.advance(15_000);
-      throw new Error('libvirt said no');
-    })).rejects.toThrow('libvirt said no');
+    await expect(
+      watch.time('storm-i-3', async () => {
+        clock.advance(15_000);
+        throw new Error('libvirt said no');
+      }),
+    ).rejects.toThrow('libvirt said no');
     expect(watch.check()).toMatchObject({ status: 'fail', message: 'the last define (storm-i-3) took 15 s, more than 10 s' });
   });
 });

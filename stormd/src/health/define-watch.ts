@@ -67,10 +67,16 @@ export class DefineWatch {
   check(): HealthCheck {
     const name = 'define-time';
     const limit = seconds(this.slowMs);
-    const fix = 'defines should take milliseconds: see the kvm check, and libvirtd\'s log (log_filters="1:qemu" in libvirtd.conf) for what libvirt does meanwhile';
+    const fix =
+      'defines should take milliseconds: see the kvm check, and libvirtd\'s log (log_filters="1:qemu" in libvirtd.conf) for what libvirt does meanwhile';
     const running = this.longestRunning();
     if (running && running.forMs > this.slowMs) {
-      return { name, status: 'fail', message: `a define of ${running.name} has been running for ${seconds(running.forMs)} (more than ${limit})`, fix };
+      return {
+        name,
+        status: 'fail',
+        message: `a define of ${running.name} has been running for ${seconds(running.forMs)} (more than ${limit})`,
+        fix,
+      };
     }
     if (!this.last) return { name, status: 'skip', message: 'no define measured yet' };
     const took = `the last define (${this.last.name}) took ${this.last.ms < 1000 ? `${this.last.ms} ms` : seconds(this.last.ms)}`;

@@ -28,10 +28,19 @@ describe('HostChecks', () => {
     try {
       const first = await checks.run();
       expect(first.libvirtUp).toBe(true);
-      expect(first.health.checks.map((c) => [c.name, c.status])).toEqual([['libvirt', 'ok'], ['store-access', 'skip'], ['kvm', 'skip'], ['define-time', 'skip']]);
+      expect(first.health.checks.map((c) => [c.name, c.status])).toEqual([
+        ['libvirt', 'ok'],
+        ['store-access', 'skip'],
+        ['kvm', 'skip'],
+        ['define-time', 'skip'],
+      ]);
       await checks.idle();
       expect(watch.last?.name).toBe(probeDomain(data));
-      expect((await checks.run()).health.checks[3]).toMatchObject({ name: 'define-time', status: 'ok', message: expect.stringMatching(/^the last define \(stormd-probe-[0-9a-f]{12}\) took \d+ ms$/) });
+      expect((await checks.run()).health.checks[3]).toMatchObject({
+        name: 'define-time',
+        status: 'ok',
+        message: expect.stringMatching(/^the last define \(stormd-probe-[0-9a-f]{12}\) took \d+ ms$/),
+      });
       // The probe leaves no domain behind.
       expect((await driver.list()).map((d) => d.name)).not.toContain(probeDomain(data));
     } finally {
@@ -46,8 +55,17 @@ describe('HostChecks', () => {
     const checks = new HostChecks({ driver, watch, dataDir: data, qemu: await resolveQemuUser(), kvmDevice: join(dir, 'no-kvm') });
     const { health, libvirtUp } = await checks.run();
     expect(libvirtUp).toBe(false);
-    expect(health.checks[0]).toMatchObject({ name: 'libvirt', status: 'fail', message: expect.stringContaining(`libvirt at ${uri} does not answer: `), fix: expect.stringContaining(`virsh -c ${uri} version`) });
-    expect(health.checks.slice(1).map((c) => [c.name, c.status])).toEqual([['store-access', 'ok'], ['kvm', 'skip'], ['define-time', 'skip']]);
+    expect(health.checks[0]).toMatchObject({
+      name: 'libvirt',
+      status: 'fail',
+      message: expect.stringContaining(`libvirt at ${uri} does not answer: `),
+      fix: expect.stringContaining(`virsh -c ${uri} version`),
+    });
+    expect(health.checks.slice(1).map((c) => [c.name, c.status])).toEqual([
+      ['store-access', 'ok'],
+      ['kvm', 'skip'],
+      ['define-time', 'skip'],
+    ]);
     await checks.idle(); // no probe while libvirt is down
     expect(watch.last).toBeUndefined();
   });

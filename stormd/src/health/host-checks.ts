@@ -63,7 +63,12 @@ export class HostChecks {
       ...(this.opts.kvmDevice ? { kvmDevice: this.opts.kvmDevice } : {}),
       ...(this.opts.uid === undefined ? {} : { uid: this.opts.uid }),
     }).catch((err: unknown): [HealthCheck, HealthCheck] => [
-      { name: 'store-access', status: 'fail', message: `could not run the check as libvirt's qemu user: ${errorMessage(err)}`, fix: 'see stormd\'s log' },
+      {
+        name: 'store-access',
+        status: 'fail',
+        message: `could not run the check as libvirt's qemu user: ${errorMessage(err)}`,
+        fix: "see stormd's log",
+      },
       { name: 'kvm', status: 'skip', message: 'not checked: the check as the qemu user could not run' },
     ]);
     if (libvirt.status === 'ok' && kvm.status !== 'fail') this.maybeProbe();

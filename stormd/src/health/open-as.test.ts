@@ -19,7 +19,10 @@ describe('openAs', () => {
     await chown(shared, 0, 65534);
     await writeFile(join(shared, 'f'), 'x', { mode: 0o640 });
     await chown(join(shared, 'f'), 0, 65534);
-    const [read, write] = await openAs(nobody, [{ path: join(shared, 'f'), write: false }, { path: join(shared, 'f'), write: true }]);
+    const [read, write] = await openAs(nobody, [
+      { path: join(shared, 'f'), write: false },
+      { path: join(shared, 'f'), write: true },
+    ]);
     expect(read).toEqual({ path: join(shared, 'f'), ok: true });
     expect(write).toMatchObject({ ok: false, code: 'EACCES' });
     // The same files for an account outside the group.

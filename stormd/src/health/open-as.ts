@@ -65,9 +65,14 @@ process.stdout.write(JSON.stringify(out));
 /** Each target opened (and closed) as `account`; rejects only when the child itself fails. */
 export function openAs(account: Account, targets: readonly OpenTarget[], timeoutMs = 10_000): Promise<OpenResult[]> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', CHILD, JSON.stringify({ account, targets })], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`opening files as uid ${account.uid}: ${stderr.trim() || err.message}`));
-      resolve(JSON.parse(stdout) as OpenResult[]);
-    });
+    execFile(
+      process.execPath,
+      ['-e', CHILD, JSON.stringify({ account, targets })],
+      { timeout: timeoutMs, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`opening files as uid ${account.uid}: ${stderr.trim() || err.message}`));
+        resolve(JSON.parse(stdout) as OpenResult[]);
+      },
+    );
   });
 }

@@ -37,7 +37,13 @@ describe('Heartbeat and CrlKeeper', () => {
     let crlNumber = 1;
     let remote = f.ca.buildCrl([], 1);
     const loaded: string[] = [];
-    const crl = new CrlKeeper({ dataDir: dir, caPem: f.ca.certPem, crlPem: remote, fetchCrl: async () => remote, onReload: (pem) => void loaded.push(pem) });
+    const crl = new CrlKeeper({
+      dataDir: dir,
+      caPem: f.ca.certPem,
+      crlPem: remote,
+      fetchCrl: async () => remote,
+      onReload: (pem) => void loaded.push(pem),
+    });
     let calls = 0;
     // The manager answers on the third try; the loop must survive the first two.
     const hb = new Heartbeat({
@@ -69,7 +75,13 @@ describe('Heartbeat and CrlKeeper', () => {
     const other = await pkiFixture(0);
     let served = other.ca.buildCrl([], 9);
     const loaded: string[] = [];
-    const crl = new CrlKeeper({ dataDir: dir, caPem: f.ca.certPem, crlPem: f.ca.buildCrl([], 5), fetchCrl: async () => served, onReload: (pem) => void loaded.push(pem) });
+    const crl = new CrlKeeper({
+      dataDir: dir,
+      caPem: f.ca.certPem,
+      crlPem: f.ca.buildCrl([], 5),
+      fetchCrl: async () => served,
+      onReload: (pem) => void loaded.push(pem),
+    });
     await expect(crl.update(9)).rejects.toThrow(/not signed by the CA/);
     served = f.ca.buildCrl([], 4);
     expect(await crl.update(9)).toBe(false); // the manager said 9 but served 4: never go back
@@ -81,10 +93,16 @@ describe('Heartbeat and CrlKeeper', () => {
   it('says which CRL it holds, and loads the one the answer carries without fetching', async () => {
     let fetches = 0;
     const loaded: string[] = [];
-    const crl = new CrlKeeper({ dataDir: dir, caPem: f.ca.certPem, crlPem: f.ca.buildCrl([], 3), fetchCrl: async () => {
-      fetches++;
-      return f.ca.buildCrl([], 99);
-    }, onReload: (pem) => void loaded.push(pem) });
+    const crl = new CrlKeeper({
+      dataDir: dir,
+      caPem: f.ca.certPem,
+      crlPem: f.ca.buildCrl([], 3),
+      fetchCrl: async () => {
+        fetches++;
+        return f.ca.buildCrl([], 99);
+      },
+      onReload: (pem) => void loaded.push(pem),
+    });
     const sent: HeartbeatRequest[] = [];
     const carried = f.ca.buildCrl([{ serial: 'cd02', revokedAt: new Date() }], 4);
     const hb = new Heartbeat({

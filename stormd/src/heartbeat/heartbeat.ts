@@ -30,7 +30,11 @@ export const MAX_BACKOFF_MS = 30_000;
 const MIN_INTERVAL_MS = 100;
 const MAX_INTERVAL_MS = 10 * 60_000;
 
-const ResponseSchema = Type.Object({ intervalMs: Type.Number(), crlNumber: Type.Integer({ minimum: 0 }), crl: Type.Optional(Type.String({ maxLength: 4 * 1024 * 1024 })) });
+const ResponseSchema = Type.Object({
+  intervalMs: Type.Number(),
+  crlNumber: Type.Integer({ minimum: 0 }),
+  crl: Type.Optional(Type.String({ maxLength: 4 * 1024 * 1024 })),
+});
 
 export interface HeartbeatLog {
   info(obj: object, msg: string): void;
@@ -76,7 +80,8 @@ export class Heartbeat {
   /** One heartbeat; resolves with the manager's answer or rejects with why it failed. */
   async beat(): Promise<HeartbeatResponse> {
     const answer = await this.opts.send({ ...(await this.opts.collect()), crlNumber: this.opts.crl.crlNumber });
-    if (!Value.Check(ResponseSchema, answer)) throw StormdErr.STORMD_ERR_MANAGER_RESPONSE('heartbeat answer is not { intervalMs, crlNumber }');
+    if (!Value.Check(ResponseSchema, answer))
+      throw StormdErr.STORMD_ERR_MANAGER_RESPONSE('heartbeat answer is not { intervalMs, crlNumber }');
     this.intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, answer.intervalMs));
     this.beats += 1;
     if (await this.opts.crl.update(answer.crlNumber, answer.crl)) this.opts.log.info({ crlNumber: answer.crlNumber }, 'loaded a newer CRL');

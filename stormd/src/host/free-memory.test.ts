@@ -15,6 +15,8 @@ describe('free memory', () => {
   });
 
   it('falls back to the subtraction when meminfo has no MemAvailable', async () => {
-    expect(await freeMemoryMiB({ uri: 'qemu:///system', nodeMemoryMiB: 2048, runningDomainsMiB: 512, meminfo: 'MemTotal: 1 kB\n' })).toBe(1536);
+    expect(await freeMemoryMiB({ uri: 'qemu:///system', nodeMemoryMiB: 2048, runningDomainsMiB: 512, meminfo: 'MemTotal: 1 kB\n' })).toBe(
+      1536,
+    );
   });
 });

@@ -4,7 +4,11 @@ import { cpuHasVirtualization, domainTypeFor } from './accel.js';
 const vmx = 'processor\t: 0\nflags\t\t: fpu vme de pse vmx sse\n';
 const svm = 'processor\t: 0\nflags\t\t: fpu svm lm\n';
 const none = 'processor\t: 0\nflags\t\t: fpu vme sse hypervisor\n';
-const probe = (dev: boolean, cpuinfo: string, env: Record<string, string> = {}) => ({ kvmDeviceUsable: () => dev, cpuinfo: () => cpuinfo, env });
+const probe = (dev: boolean, cpuinfo: string, env: Record<string, string> = {}) => ({
+  kvmDeviceUsable: () => dev,
+  cpuinfo: () => cpuinfo,
+  env,
+});
 
 describe('accel detection', () => {
   it('finds vmx or svm in the flags line only', () => {

@@ -52,6 +52,7 @@ export function domainTypeFor(uri: string, probe: Partial<AccelProbe> = {}): Dom
   const forced = p.env.STORM_ACCEL;
   if (forced === 'kvm') return 'kvm';
   if (forced === 'tcg') return 'qemu';
-  if (forced !== undefined && forced !== '') throw StormdErr.STORMD_ERR_BAD_INPUT(`STORM_ACCEL must be kvm or tcg, got ${JSON.stringify(forced)}`);
+  if (forced !== undefined && forced !== '')
+    throw StormdErr.STORMD_ERR_BAD_INPUT(`STORM_ACCEL must be kvm or tcg, got ${JSON.stringify(forced)}`);
   return p.kvmDeviceUsable() && cpuHasVirtualization(p.cpuinfo()) ? 'kvm' : 'qemu';
 }

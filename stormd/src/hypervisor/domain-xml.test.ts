@@ -58,7 +58,10 @@ describe('domain XML', () => {
 
   it('attaches one virtio disk per layer in stack order with the format stated', () => {
     const disks = list(at(parse(buildDomainXml(base, 'qemu')), 'devices')['disk']);
-    expect(disks.map((d) => at(d, 'target'))).toEqual([{ '@dev': 'vda', '@bus': 'virtio' }, { '@dev': 'vdb', '@bus': 'virtio' }]);
+    expect(disks.map((d) => at(d, 'target'))).toEqual([
+      { '@dev': 'vda', '@bus': 'virtio' },
+      { '@dev': 'vdb', '@bus': 'virtio' },
+    ]);
     expect(disks.map((d) => at(d, 'source')['@file'])).toEqual(['/l/os.squashfs', '/i/instance.qcow2']);
     expect(disks.map((d) => at(d, 'driver')['@type'])).toEqual(['raw', 'qcow2']);
     expect(disks.every((d) => at(d, 'driver')['@name'] === 'qemu' && typeof at(d, 'driver')['@cache'] === 'string')).toBe(true);
@@ -67,10 +70,24 @@ describe('domain XML', () => {
 
   it('adds bridged virtio NICs with the given MAC, held to it (and to their address) by clean-traffic', () => {
     const nics = list(at(parse(buildDomainXml(base, 'qemu')), 'devices')['interface']);
-    expect(nics).toEqual([{ '@type': 'bridge', mac: { '@address': '52:54:00:aa:bb:cc' }, source: { '@bridge': 'br-storm' }, model: { '@type': 'virtio' }, filterref: { '@filter': 'clean-traffic' } }]);
-    const pinned = list(at(parse(buildDomainXml({ ...base, nics: [{ mac: '52:54:00:aa:bb:cc', bridge: 'br-storm', ip: '10.77.0.5' }] }, 'qemu')), 'devices')['interface']);
+    expect(nics).toEqual([
+      {
+        '@type': 'bridge',
+        mac: { '@address': '52:54:00:aa:bb:cc' },
+        source: { '@bridge': 'br-storm' },
+        model: { '@type': 'virtio' },
+        filterref: { '@filter': 'clean-traffic' },
+      },
+    ]);
+    const pinned = list(
+      at(parse(buildDomainXml({ ...base, nics: [{ mac: '52:54:00:aa:bb:cc', bridge: 'br-storm', ip: '10.77.0.5' }] }, 'qemu')), 'devices')[
+        'interface'
+      ],
+    );
     expect(pinned[0]!['filterref']).toEqual({ '@filter': 'clean-traffic', parameter: { '@name': 'IP', '@value': '10.77.0.5' } });
-    expect(() => buildDomainXml({ ...base, nics: [{ mac: '52:54:00:aa:bb:cc', bridge: 'br-storm', ip: '10.77.0.500' }] }, 'qemu')).toThrow(/nics\[0\]\.ip/);
+    expect(() => buildDomainXml({ ...base, nics: [{ mac: '52:54:00:aa:bb:cc', bridge: 'br-storm', ip: '10.77.0.500' }] }, 'qemu')).toThrow(
+      /nics\[0\]\.ip/,
+    );
   });
 
   it('makes the serial port a pty, logged to the log file, and points <console> at it', () => {
@@ -85,7 +102,10 @@ describe('domain XML', () => {
     const xml = buildDomainXml(base, 'qemu');
     const md = at(at(parse(xml), 'metadata'), 'storm:domain');
     expect(md['@xmlns:storm']).toBe(STORM_METADATA_NS);
-    expect(list(md['storm:entry'])).toEqual([{ '@key': 'instance', '#': 'i1' }, { '@key': 'host', '#': 'h1' }]);
+    expect(list(md['storm:entry'])).toEqual([
+      { '@key': 'instance', '#': 'i1' },
+      { '@key': 'host', '#': 'h1' },
+    ]);
   });
 
   it('escapes text so a cmdline or path cannot inject elements', () => {
@@ -108,7 +128,14 @@ describe('domain XML', () => {
   });
 
   it('rejects bad specs with every problem named', () => {
-    const bad: DomainSpec = { ...base, name: '-x', uuid: 'nope', memoryMiB: 1, nics: [{ mac: 'zz', bridge: 'br0' }], disks: [{ path: 'rel.img', format: 'raw', readonly: true }] };
+    const bad: DomainSpec = {
+      ...base,
+      name: '-x',
+      uuid: 'nope',
+      memoryMiB: 1,
+      nics: [{ mac: 'zz', bridge: 'br0' }],
+      disks: [{ path: 'rel.img', format: 'raw', readonly: true }],
+    };
     let err: unknown;
     try {
       buildDomainXml(bad, 'qemu');

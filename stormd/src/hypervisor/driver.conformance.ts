@@ -124,12 +124,16 @@ export function runDriverConformance(
     });
 
     test('writes the serial console to the log file', async () => {
-      const written = await waitFor(async () => (await readFile(spec.consoleLog).catch(() => Buffer.alloc(0))).length > 0, { timeoutMs: 20_000 });
+      const written = await waitFor(async () => (await readFile(spec.consoleLog).catch(() => Buffer.alloc(0))).length > 0, {
+        timeoutMs: 20_000,
+      });
       expect(written, `nothing written to ${spec.consoleLog}`).toBe(true);
     });
 
     test('refuses to redefine a running domain with the same name', async () => {
-      await expect(driver.define({ ...spec, memoryMiB: spec.memoryMiB + 16 })).rejects.toSatisfy((e) => StormdErr.STORMD_ERR_DOMAIN_EXISTS.is(e));
+      await expect(driver.define({ ...spec, memoryMiB: spec.memoryMiB + 16 })).rejects.toSatisfy((e) =>
+        StormdErr.STORMD_ERR_DOMAIN_EXISTS.is(e),
+      );
       expect(await driver.state(dom)).toBe('running');
     });
 
@@ -195,8 +199,14 @@ export function runDriverConformance(
         ['xml', () => driver.xml(ghost)],
       ];
       for (const [call, fn] of calls) {
-        const err = await fn().then(() => undefined, (e: unknown) => e);
-        expect(StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err), `${call} should fail with STORMD_ERR_DOMAIN_NOT_FOUND, got ${String(err)}`).toBe(true);
+        const err = await fn().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(
+          StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err),
+          `${call} should fail with STORMD_ERR_DOMAIN_NOT_FOUND, got ${String(err)}`,
+        ).toBe(true);
         expect((err as Error).message).toContain(ghost);
       }
     });

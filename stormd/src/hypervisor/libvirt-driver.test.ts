@@ -25,7 +25,10 @@ runDriverConformance(
     consoleLog: `/nonexistent/${name}.log`,
     metadata: { instance: name, role: 'conformance' },
   }),
-  { notApplicable: { 'writes the serial console to the log file': 'the test driver runs no guest, so nothing writes a console' }, stopOutcome: 'graceful' },
+  {
+    notApplicable: { 'writes the serial console to the log file': 'the test driver runs no guest, so nothing writes a console' },
+    stopOutcome: 'graceful',
+  },
 );
 
 describe('libvirt driver on qemu:///system', () => {
@@ -49,7 +52,16 @@ describe('libvirt driver on qemu:///system', () => {
       if (!dir) throw new Error('no vm dir');
       const disk = join(dir.path, `${name}.qcow2`);
       await run('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
-      return { name, uuid: randomUUID(), memoryMiB: 64, vcpus: 1, disks: [{ path: disk, format: 'qcow2', readonly: false }], nics: [], consoleLog: join(dir.path, `${name}.log`), metadata: { instance: name } };
+      return {
+        name,
+        uuid: randomUUID(),
+        memoryMiB: 64,
+        vcpus: 1,
+        disks: [{ path: disk, format: 'qcow2', readonly: false }],
+        nics: [],
+        consoleLog: join(dir.path, `${name}.log`),
+        metadata: { instance: name },
+      };
     },
     { stopTimeoutMs: 1_500, stopOutcome: 'forced', timeoutMs: 60_000 },
   );
@@ -67,6 +79,8 @@ describe('libvirt driver on qemu:///system', () => {
 
   it('fails clearly when used before connect and when the URI has no daemon', async () => {
     await expect(new LibvirtDriver('qemu:///system').list()).rejects.toSatisfy((e) => StormdErr.STORMD_ERR_NOT_CONNECTED.is(e));
-    await expect(new LibvirtDriver('qemu+unix:///system?socket=/nonexistent.sock').connect()).rejects.toSatisfy((e) => StormdErr.STORMD_ERR_LIBVIRT.is(e));
+    await expect(new LibvirtDriver('qemu+unix:///system?socket=/nonexistent.sock').connect()).rejects.toSatisfy((e) =>
+      StormdErr.STORMD_ERR_LIBVIRT.is(e),
+    );
   });
 });

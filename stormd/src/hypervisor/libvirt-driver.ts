@@ -66,7 +66,9 @@ export class LibvirtDriver implements HypervisorDriver {
     try {
       await hv.connectOpen();
     } catch (err) {
-      throw StormdErr.STORMD_ERR_LIBVIRT(`cannot connect to ${this.uri}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw StormdErr.STORMD_ERR_LIBVIRT(`cannot connect to ${this.uri}: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
     }
     this.hv = hv;
   }
@@ -118,7 +120,11 @@ export class LibvirtDriver implements HypervisorDriver {
       if (isNotRunning(err)) return 'already-off'; // it went off between the check and the request
       throw fromLibvirt(err, name);
     }
-    const off = await waitFor(async () => !ACTIVE.has(await this.stateOf(dom, name)), { timeoutMs, intervalMs: this.pollMs, clock: this.clock });
+    const off = await waitFor(async () => !ACTIVE.has(await this.stateOf(dom, name)), {
+      timeoutMs,
+      intervalMs: this.pollMs,
+      clock: this.clock,
+    });
     if (off) return 'graceful';
     await this.destroy(name);
     return 'forced';

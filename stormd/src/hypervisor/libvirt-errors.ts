@@ -11,7 +11,10 @@ import { StormdErr } from '../errors.js';
 const RULES: ReadonlyArray<readonly [RegExp, (subject: string, cause: unknown) => StormError]> = [
   [/^Domain not found/i, (s, cause) => StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND(s, { cause })],
   [/already exists|already defined/i, (s, cause) => StormdErr.STORMD_ERR_DOMAIN_EXISTS(`${s}: ${messageOf(cause)}`, { cause })],
-  [/is already running|domain is not running|Requested operation is not valid/i, (s, cause) => StormdErr.STORMD_ERR_DOMAIN_STATE(`${s}: ${messageOf(cause)}`, { cause })],
+  [
+    /is already running|domain is not running|Requested operation is not valid/i,
+    (s, cause) => StormdErr.STORMD_ERR_DOMAIN_STATE(`${s}: ${messageOf(cause)}`, { cause }),
+  ],
 ];
 
 function messageOf(err: unknown): string {

@@ -40,7 +40,8 @@ export function domainSpecProblems(spec: DomainSpec): string[] {
     if (!isAbsolute(spec.boot.initrd)) p.push('boot.initrd: must be absolute');
   }
   if (!isAbsolute(spec.consoleLog)) p.push('consoleLog: must be absolute');
-  for (const key of Object.keys(spec.metadata ?? {})) if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) p.push(`metadata: bad key ${JSON.stringify(key)}`);
+  for (const key of Object.keys(spec.metadata ?? {}))
+    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) p.push(`metadata: bad key ${JSON.stringify(key)}`);
   return p;
 }
 

@@ -17,7 +17,12 @@ export interface CheckedCertificate {
 }
 
 /** Throws `bad(why)` unless `certPem` parses, was issued by `ca`, is for `keyPem` and has serverAuth. */
-export function checkHostCertificate(certPem: string, ca: X509Certificate, keyPem: string, bad: (why: string) => Error): CheckedCertificate {
+export function checkHostCertificate(
+  certPem: string,
+  ca: X509Certificate,
+  keyPem: string,
+  bad: (why: string) => Error,
+): CheckedCertificate {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);

@@ -44,12 +44,17 @@ export interface HostIdentity {
 }
 
 export async function isJoined(dataDir: string): Promise<boolean> {
-  return stat(join(dataDir, HOST_FILES.host)).then(() => true, () => false);
+  return stat(join(dataDir, HOST_FILES.host)).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function loadHostIdentity(dataDir: string): Promise<HostIdentity> {
   if (!(await isJoined(dataDir))) {
-    throw StormdErr.STORMD_ERR_NOT_JOINED(`${dataDir} holds no ${HOST_FILES.host}; run \`stormd join MANAGER_URL --token TOKEN --data ${dataDir}\` first`);
+    throw StormdErr.STORMD_ERR_NOT_JOINED(
+      `${dataDir} holds no ${HOST_FILES.host}; run \`stormd join MANAGER_URL --token TOKEN --data ${dataDir}\` first`,
+    );
   }
   await finishRenewal(dataDir);
   const read = async (file: string): Promise<string> => {
@@ -59,7 +64,9 @@ export async function loadHostIdentity(dataDir: string): Promise<HostIdentity> {
       throw StormdErr.STORMD_ERR_IDENTITY_INVALID(`cannot read ${join(dataDir, file)}; join again with --force`, { cause: err });
     }
   };
-  const [hostText, keyPem, certPem, caPem, crlPem] = await Promise.all([HOST_FILES.host, HOST_FILES.key, HOST_FILES.cert, HOST_FILES.ca, HOST_FILES.crl].map(read));
+  const [hostText, keyPem, certPem, caPem, crlPem] = await Promise.all(
+    [HOST_FILES.host, HOST_FILES.key, HOST_FILES.cert, HOST_FILES.ca, HOST_FILES.crl].map(read),
+  );
   let record: unknown;
   try {
     record = JSON.parse(hostText!);
@@ -111,7 +118,13 @@ export async function writeRenewedIdentity(dataDir: string, pair: { keyPem: stri
 export async function finishRenewal(dataDir: string): Promise<void> {
   await rm(join(dataDir, `${RENEWAL_DIR}.tmp`), { recursive: true, force: true });
   const dir = join(dataDir, RENEWAL_DIR);
-  if (!(await stat(dir).then(() => true, () => false))) return;
+  if (
+    !(await stat(dir).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   for (const file of [HOST_FILES.key, HOST_FILES.cert]) {
     // A file already moved by an interrupted run is simply absent here.
     await rename(join(dir, file), join(dataDir, file)).catch((err: NodeJS.ErrnoException) => {

@@ -24,7 +24,10 @@ describe('renewed key and certificate on disk', () => {
     await writeFile(join(dir, HOST_FILES.cert), 'old cert');
     return dir;
   };
-  const pair = async (dir: string) => [await readFile(join(dir, HOST_FILES.key), 'utf8'), await readFile(join(dir, HOST_FILES.cert), 'utf8')];
+  const pair = async (dir: string) => [
+    await readFile(join(dir, HOST_FILES.key), 'utf8'),
+    await readFile(join(dir, HOST_FILES.cert), 'utf8'),
+  ];
 
   it('replaces both files, the key 0600, and leaves no staging behind', async () => {
     const dir = await host('plain');
@@ -61,7 +64,10 @@ describe('renewalDue', () => {
   });
 
   it('is due only within the given days of expiry', () => {
-    const certPem = f.ca.issueHostCertificate(createCsr(f.keys[0]!.privateKeyPem, 'host-1'), { hostName: 'host-1', validityDays: 40 }).certPem;
+    const certPem = f.ca.issueHostCertificate(createCsr(f.keys[0]!.privateKeyPem, 'host-1'), {
+      hostName: 'host-1',
+      validityDays: 40,
+    }).certPem;
     const notAfter = new Date(new X509Certificate(certPem).validTo);
     expect(renewalDue(certPem, 30)).toBe(false);
     expect(renewalDue(certPem, 41)).toBe(true);

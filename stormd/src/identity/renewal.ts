@@ -90,7 +90,10 @@ export class CertificateRenewal {
     await writeRenewedIdentity(this.opts.dataDir, { keyPem: privateKeyPem, certPem: answer.certificate });
     this.certPem = answer.certificate;
     this.opts.apply({ certPem: answer.certificate, keyPem: privateKeyPem });
-    this.opts.log.info({ serial: cert.serialNumber.toLowerCase(), notAfter: new Date(cert.validTo).toISOString() }, 'renewed the host certificate');
+    this.opts.log.info(
+      { serial: cert.serialNumber.toLowerCase(), notAfter: new Date(cert.validTo).toISOString() },
+      'renewed the host certificate',
+    );
   }
 
   /** One round of the loop; answers the wait before the next. */
@@ -99,7 +102,10 @@ export class CertificateRenewal {
       await this.check();
       return CHECK_EVERY_MS;
     } catch (err) {
-      this.opts.log.warn({ reason: errorMessage(err), retryInMs: RETRY_AFTER_FAILURE_MS }, 'certificate renewal failed; the current certificate stays in use');
+      this.opts.log.warn(
+        { reason: errorMessage(err), retryInMs: RETRY_AFTER_FAILURE_MS },
+        'certificate renewal failed; the current certificate stays in use',
+      );
       return RETRY_AFTER_FAILURE_MS;
     }
   }

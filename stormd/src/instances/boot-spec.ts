@@ -51,7 +51,8 @@ const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,57}$/;
 
 /** The libvirt domain name of an instance: `storm-<instanceId>`. */
 export function domainNameFor(instanceId: string): string {
-  if (!INSTANCE_ID.test(instanceId)) throw StormdErr.STORMD_ERR_BAD_INPUT(`instance id ${JSON.stringify(instanceId)} must be 1-58 of [A-Za-z0-9_.-]`);
+  if (!INSTANCE_ID.test(instanceId))
+    throw StormdErr.STORMD_ERR_BAD_INPUT(`instance id ${JSON.stringify(instanceId)} must be 1-58 of [A-Za-z0-9_.-]`);
   return `storm-${instanceId}`;
 }
 
@@ -73,7 +74,8 @@ export function layeredBootSpec(input: LayeredBootInput): DomainSpec {
     throw StormdErr.STORMD_ERR_STACK_TOO_DEEP(`${input.layers.length} read-only layers + 1 writable, at most ${MAX_DISKS} disks (vda…vdz)`);
   }
   for (const arg of input.extraCmdline ?? []) {
-    if (/\s/.test(arg) || arg.startsWith('storm.layers=')) throw StormdErr.STORMD_ERR_BAD_INPUT(`extra kernel argument ${JSON.stringify(arg)}`);
+    if (/\s/.test(arg) || arg.startsWith('storm.layers='))
+      throw StormdErr.STORMD_ERR_BAD_INPUT(`extra kernel argument ${JSON.stringify(arg)}`);
   }
   const disks: DiskSpec[] = [
     ...input.layers.map((l): DiskSpec => ({ path: l.path, format: l.format, readonly: true })),

@@ -42,7 +42,11 @@ describe('copyFromStack', () => {
   it('copies what the union shows: the newest version, merged directories, nothing deleted', async () => {
     const dest = join(root, 'dest');
     await mkdir(dest);
-    const copied = await copyFromStack(layers, ['/etc/storm/token', '/etc/storm/instance.json', '/etc/ssh', '/etc/gone', '/srv/x', '/link', '/no/such'], dest);
+    const copied = await copyFromStack(
+      layers,
+      ['/etc/storm/token', '/etc/storm/instance.json', '/etc/ssh', '/etc/gone', '/srv/x', '/link', '/no/such'],
+      dest,
+    );
     expect(copied).toEqual(['/etc/storm/token', '/etc/storm/instance.json', '/etc/ssh', '/srv/x', '/link']);
     expect(await readFile(join(dest, 'etc/storm/token'), 'utf8')).toBe('token-1');
     expect(await readFile(join(dest, 'etc/ssh/key_a'), 'utf8')).toBe('a0');

@@ -56,7 +56,9 @@ async function versionsOf(uppersTopFirst: readonly string[], rel: string): Promi
     }
     if (blocked) return out;
     const leaf = absent ? undefined : await lstat(join(upper, rel)).catch(() => undefined);
-    const attrs = await dumpXattrs(leaf?.isDirectory() ? [...ancestors, join(upper, rel)] : ancestors, { match: `^${OPAQUE_XATTR.replace(/\./g, '\\.')}$` });
+    const attrs = await dumpXattrs(leaf?.isDirectory() ? [...ancestors, join(upper, rel)] : ancestors, {
+      match: `^${OPAQUE_XATTR.replace(/\./g, '\\.')}$`,
+    });
     const opaque = (p: string) => attrs.get(p)?.get(OPAQUE_XATTR)?.toString() === 'y';
     const hidesBelow = ancestors.some(opaque);
     if (leaf) {

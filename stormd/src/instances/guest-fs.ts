@@ -37,11 +37,20 @@ export async function openScratch(raw: string): Promise<FileHandle> {
 }
 
 /** Runs `command` as the reader with `image` as fd 4 (fd 3 with `asFd3`); resolves with its output, rejects with its exit code as `cause.code`. */
-export function runAsReader(command: string, args: readonly string[], image: FileHandle, opts: { timeoutMs?: number; asFd3?: boolean } = {}): Promise<{ stdout: Buffer; stderr: string }> {
+export function runAsReader(
+  command: string,
+  args: readonly string[],
+  image: FileHandle,
+  opts: { timeoutMs?: number; asFd3?: boolean } = {},
+): Promise<{ stdout: Buffer; stderr: string }> {
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
-  const fds: ('ignore' | 'pipe' | number)[] = opts.asFd3 ? ['ignore', 'pipe', 'pipe', image.fd] : ['ignore', 'pipe', 'pipe', 'ignore', image.fd];
+  const fds: ('ignore' | 'pipe' | number)[] = opts.asFd3
+    ? ['ignore', 'pipe', 'pipe', image.fd]
+    : ['ignore', 'pipe', 'pipe', 'ignore', image.fd];
   return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', [`--reuid=${FS_READER.uid}`, `--regid=${FS_READER.gid}`, '--clear-groups', '--', command, ...args], { stdio: fds });
+    const child = spawn('setpriv', [`--reuid=${FS_READER.uid}`, `--regid=${FS_READER.gid}`, '--clear-groups', '--', command, ...args], {
+      stdio: fds,
+    });
     const out: Buffer[] = [];
     let err = '';
     child.stdout?.on('data', (b: Buffer) => out.push(b));
@@ -56,7 +65,11 @@ export function runAsReader(command: string, args: readonly string[], image: Fil
       clearTimeout(timer);
       if (code === 0) return resolve({ stdout: Buffer.concat(out), stderr: err });
       const tail = err.trim().split('\n').slice(-5).join(' | ');
-      reject(StormdErr.STORMD_ERR_TOOL_FAILED(`${command} ${args.join(' ')} (as nobody): ${tail || `exit ${code ?? signal}`}`, { cause: { code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: err } }));
+      reject(
+        StormdErr.STORMD_ERR_TOOL_FAILED(`${command} ${args.join(' ')} (as nobody): ${tail || `exit ${code ?? signal}`}`, {
+          cause: { code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: err },
+        }),
+      );
     });
   });
 }
@@ -95,10 +108,18 @@ export async function readerMountPoint(): Promise<string> {
 
 /** fuse2fs, read-only, as the reader; root may enter (allow_root, with user_allow_other in /etc/fuse.conf). */
 export async function fuseMount(image: FileHandle, mnt: string): Promise<void> {
-  const { stderr } = await runAsReader('fuse2fs', [FUSE_IMAGE, mnt, '-o', 'ro,norecovery,allow_root'], image, { timeoutMs: 60_000, asFd3: true });
+  const { stderr } = await runAsReader('fuse2fs', [FUSE_IMAGE, mnt, '-o', 'ro,norecovery,allow_root'], image, {
+    timeoutMs: 60_000,
+    asFd3: true,
+  });
   // fuse2fs exits 0 when fusermount fails (no_new_privs, no user_allow_other): an empty folder must never pass for the layer.
   if (!(await mountedAt(mnt))) {
-    const why = stderr.trim().split('\n').filter((l) => !/^Mounting read-only/.test(l)).slice(-3).join(' | ');
+    const why = stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/^Mounting read-only/.test(l))
+      .slice(-3)
+      .join(' | ');
     throw StormdErr.STORMD_ERR_TOOL_FAILED(
       `fuse2fs did not mount the layer as nobody (${why || 'no message'}): stormd needs fuse2fs and fuse3 installed, user_allow_other in /etc/fuse.conf and no NoNewPrivileges (scripts/setup.sh, docs/hosts.md)`,
     );

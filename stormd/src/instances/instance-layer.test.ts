@@ -12,14 +12,21 @@ describe('instance layer (real mkfs.ext4, qemu-img, debugfs)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'storm-layer-test-'));
     layer = join(dir, 'instance.qcow2');
-    await createInstanceLayer(layer, { id: 'i-0001', name: 'web1', files: { '/etc/storm/extra.conf': { content: 'x=1\n', mode: 0o600 } } }, { sizeMiB: 32 });
+    await createInstanceLayer(
+      layer,
+      { id: 'i-0001', name: 'web1', files: { '/etc/storm/extra.conf': { content: 'x=1\n', mode: 0o600 } } },
+      { sizeMiB: 32 },
+    );
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
   it('is a qcow2 with the requested virtual size and leaves no temporary files', async () => {
-    const info = JSON.parse((await runTool('qemu-img', ['info', '--output=json', layer])).stdout.toString()) as { format: string; 'virtual-size': number };
+    const info = JSON.parse((await runTool('qemu-img', ['info', '--output=json', layer])).stdout.toString()) as {
+      format: string;
+      'virtual-size': number;
+    };
     expect(info.format).toBe('qcow2');
     expect(info['virtual-size']).toBe(32 * 1024 * 1024);
     expect(await readdir(dir)).toEqual(['instance.qcow2']);
@@ -40,12 +47,16 @@ describe('instance layer (real mkfs.ext4, qemu-img, debugfs)', () => {
     }
   });
 
-  it('is a disk for the qemu group only (0660, its folder\'s group), while the guest\'s files stay root:root', async () => {
+  it("is a disk for the qemu group only (0660, its folder's group), while the guest's files stay root:root", async () => {
     const shared = join(dir, 'shared');
     await mkdir(shared, { mode: 0o710 });
     await chown(shared, 0, 64055);
     const disk = join(shared, 'w0.qcow2');
-    await createInstanceLayer(disk, { id: 'i-0002', name: 'web2', files: { '/etc/storm/token': { content: 'secret\n', mode: 0o600 } } }, { sizeMiB: 16 });
+    await createInstanceLayer(
+      disk,
+      { id: 'i-0002', name: 'web2', files: { '/etc/storm/token': { content: 'secret\n', mode: 0o600 } } },
+      { sizeMiB: 16 },
+    );
     const s = await stat(disk);
     expect([s.mode & 0o777, s.uid, s.gid]).toEqual([0o660, 0, 64055]);
     expect(await readdir(shared)).toEqual(['w0.qcow2']); // the private scratch is gone
@@ -84,7 +95,9 @@ describe('instance layer (real mkfs.ext4, qemu-img, debugfs)', () => {
     await runTool('mkdir', [sub]);
     // A 8 MiB disk cannot hold a 20 MiB seed file, so mkfs.ext4 -d fails.
     const big = new Uint8Array(20 * 1024 * 1024).fill(7);
-    await expect(createInstanceLayer(join(sub, 'l.qcow2'), { id: 'x', name: 'x', files: { '/big': { content: big } } }, { sizeMiB: 8 })).rejects.toSatisfy((e) => StormdErr.STORMD_ERR_TOOL_FAILED.is(e));
+    await expect(
+      createInstanceLayer(join(sub, 'l.qcow2'), { id: 'x', name: 'x', files: { '/big': { content: big } } }, { sizeMiB: 8 }),
+    ).rejects.toSatisfy((e) => StormdErr.STORMD_ERR_TOOL_FAILED.is(e));
     expect(await readdir(sub)).toEqual([]);
     await rm(sub, { recursive: true });
   });

@@ -62,7 +62,11 @@ export async function createInstanceLayer(qcow2Path: string, seed: InstanceSeed,
  * Creates a writable layer holding `files` (by absolute guest path, under `upper/`) and nothing
  * else: the first layer of an instance gets its identity this way, a checkpoint's new layer is empty.
  */
-export async function createWritableLayer(qcow2Path: string, files: ReadonlyMap<string, SeedContent>, opts: InstanceLayerOptions = {}): Promise<void> {
+export async function createWritableLayer(
+  qcow2Path: string,
+  files: ReadonlyMap<string, SeedContent>,
+  opts: InstanceLayerOptions = {},
+): Promise<void> {
   if (!isAbsolute(qcow2Path)) throw StormdErr.STORMD_ERR_BAD_INPUT(`instance layer path ${qcow2Path} must be absolute`);
   if (await exists(qcow2Path)) throw StormdErr.STORMD_ERR_LAYER_EXISTS(qcow2Path);
   const sizeMiB = opts.sizeMiB ?? DEFAULT_SIZE_MIB;
@@ -110,7 +114,11 @@ export async function ext4Qcow2FromTree(treeDir: string, qcow2Path: string, opts
     await truncate(raw, opts.sizeMiB * 1024 * 1024); // sparse
     // Whole-disk ext4, root-owned, no reserved blocks: the guest's overlay upper needs all of it.
     const inodes = opts.bytesPerInode ? ['-i', String(opts.bytesPerInode)] : [];
-    await runTool('mkfs.ext4', ['-q', '-F', '-L', opts.label, '-m', '0', ...inodes, '-E', 'root_owner=0:0', '-d', treeDir, raw], TREE_TOOL_TIMEOUT_MS);
+    await runTool(
+      'mkfs.ext4',
+      ['-q', '-F', '-L', opts.label, '-m', '0', ...inodes, '-E', 'root_owner=0:0', '-d', treeDir, raw],
+      TREE_TOOL_TIMEOUT_MS,
+    );
     await runTool('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, partial], TREE_TOOL_TIMEOUT_MS);
     await placeInStore(partial, DISK_MODE, dir);
     await fsyncPath(partial);
@@ -145,7 +153,10 @@ async function writeSeedTree(seedDir: string, files: ReadonlyMap<string, SeedCon
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Removes an instance layer; a layer already gone is not an error. */
@@ -210,7 +221,10 @@ export async function listInstanceDir(qcow2Path: string, path = '/'): Promise<st
   return withRawCopy(qcow2Path, async (image) => {
     const out = (await debugfs(image, `ls -p "${p}"`, qcow2Path, path)).toString();
     // `ls -p` prints /inode/mode/uid/gid/name/size/ per entry.
-    const names = out.split('\n').map((l) => l.split('/')[5]).filter((n): n is string => !!n && n !== '.' && n !== '..');
+    const names = out
+      .split('\n')
+      .map((l) => l.split('/')[5])
+      .filter((n): n is string => !!n && n !== '.' && n !== '..');
     return names.sort();
   });
 }

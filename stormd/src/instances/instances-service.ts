@@ -93,7 +93,10 @@ export class InstancesService {
     return this.busy(id, `building the first writable layer of ${id} (mkfs.ext4, qemu-img)`, async () => {
       const folder = this.folder(id);
       const files = Object.fromEntries(
-        Object.entries(req.files ?? {}).map(([path, f]) => [path, { content: Buffer.from(f.contentBase64, 'base64'), ...(f.mode === undefined ? {} : { mode: f.mode }) }]),
+        Object.entries(req.files ?? {}).map(([path, f]) => [
+          path,
+          { content: Buffer.from(f.contentBase64, 'base64'), ...(f.mode === undefined ? {} : { mode: f.mode }) },
+        ]),
       );
       const existing = await layerFiles(folder);
       if (existing.length) throw StormdErr.STORMD_ERR_LAYER_EXISTS(`${id} has writable layers (${existing.map((l) => l.id).join(', ')})`);
@@ -102,7 +105,11 @@ export class InstancesService {
       await placeInStore(folder, STORE_DIR_MODE);
       try {
         const n = await reserveLayerNumber(folder, existing);
-        await createInstanceLayer(layerFilePath(folder, n, false), { id, name: req.name, files }, req.sizeMiB === undefined ? {} : { sizeMiB: req.sizeMiB });
+        await createInstanceLayer(
+          layerFilePath(folder, n, false),
+          { id, name: req.name, files },
+          req.sizeMiB === undefined ? {} : { sizeMiB: req.sizeMiB },
+        );
       } catch (err) {
         // Undo the folder only if this call made it; an existing one belongs to an existing instance.
         if (fresh) await rm(folder, { recursive: true, force: true });
@@ -124,12 +131,16 @@ export class InstancesService {
       const frozenIds = req.frozen ?? [];
       const depth = req.layers.length + frozenIds.length + 1;
       if (depth > MAX_STACK_DEPTH) {
-        throw StormdErr.STORMD_ERR_STACK_TOO_DEEP(`${id}: ${req.layers.length} image + ${frozenIds.length} frozen + 1 writable = ${depth} layers, at most ${MAX_STACK_DEPTH}; merge frozen layers first`, {
-          details: { depth, max: MAX_STACK_DEPTH },
-        });
+        throw StormdErr.STORMD_ERR_STACK_TOO_DEEP(
+          `${id}: ${req.layers.length} image + ${frozenIds.length} frozen + 1 writable = ${depth} layers, at most ${MAX_STACK_DEPTH}; merge frozen layers first`,
+          {
+            details: { depth, max: MAX_STACK_DEPTH },
+          },
+        );
       }
       const frozen = pickLayers(id, files, frozenIds);
-      if (frozenIds.includes(current.id)) throw StormdErr.STORMD_ERR_LAYER_CURRENT(`${id} ${current.id} is the writable top of the stack; it cannot also be frozen in it`);
+      if (frozenIds.includes(current.id))
+        throw StormdErr.STORMD_ERR_LAYER_CURRENT(`${id} ${current.id} is the writable top of the stack; it cannot also be frozen in it`);
       await this.store.guard(async () => {
         const wanted = [req.boot.kernel, req.boot.initrd, ...req.layers];
         const missing: string[] = [];
@@ -160,7 +171,10 @@ export class InstancesService {
 
   async action(id: string, req: InstanceActionRequest): Promise<InstanceActionResponse> {
     const name = domainNameFor(id);
-    const what = req.action === 'stop' || req.action === 'reboot' ? `${req.action === 'stop' ? 'stopping' : 'rebooting'} ${name} (the guest has ${Math.round((req.timeoutMs ?? 60_000) / 1000)} s to power off)` : `${req.action === 'start' ? 'starting' : 'destroying'} ${name}`;
+    const what =
+      req.action === 'stop' || req.action === 'reboot'
+        ? `${req.action === 'stop' ? 'stopping' : 'rebooting'} ${name} (the guest has ${Math.round((req.timeoutMs ?? 60_000) / 1000)} s to power off)`
+        : `${req.action === 'start' ? 'starting' : 'destroying'} ${name}`;
     return this.busy(id, what, async () => {
       switch (req.action) {
         case 'start':
@@ -229,7 +243,10 @@ export class InstancesService {
     const { state } = await this.get(id);
     if (state !== 'running') throw StormdErr.STORMD_ERR_SERIAL_UNAVAILABLE(`${name} is ${state}; start it first`);
     const path = serialPtyPath(await this.driver.xml(name));
-    if (!path) throw StormdErr.STORMD_ERR_SERIAL_UNAVAILABLE(`${name} has no serial pty (its domain was defined before serial ports could be attached: a checkpoint redefines it with one; the test driver has none)`);
+    if (!path)
+      throw StormdErr.STORMD_ERR_SERIAL_UNAVAILABLE(
+        `${name} has no serial pty (its domain was defined before serial ports could be attached: a checkpoint redefines it with one; the test driver has none)`,
+      );
     return path;
   }
 
@@ -300,7 +317,10 @@ function isInstanceId(id: string): boolean {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function ignoreNotFound(fn: () => Promise<unknown>): Promise<void> {

@@ -35,9 +35,14 @@ const put = async (upper: string, path: string, content: string) => {
 
 /** Loop devices backed by files under `dir` and mounts under it: both must be none after every build. */
 async function leftovers(): Promise<string[]> {
-  const loops = JSON.parse((await runTool('losetup', ['--list', '--json', '--output', 'NAME,BACK-FILE'])).stdout.toString() || '{}') as { loopdevices?: { 'back-file'?: string }[] };
+  const loops = JSON.parse((await runTool('losetup', ['--list', '--json', '--output', 'NAME,BACK-FILE'])).stdout.toString() || '{}') as {
+    loopdevices?: { 'back-file'?: string }[];
+  };
   const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '');
-  return [...(loops.loopdevices ?? []).map((l) => l['back-file'] ?? '').filter((f) => f.startsWith(dir)), ...mounts.filter((m) => m.startsWith(dir))];
+  return [
+    ...(loops.loopdevices ?? []).map((l) => l['back-file'] ?? '').filter((f) => f.startsWith(dir)),
+    ...mounts.filter((m) => m.startsWith(dir)),
+  ];
 }
 
 beforeAll(async () => {
@@ -83,7 +88,12 @@ describe('buildMergedLayer', () => {
       const wo = await runTool('stat', ['-c', '%F %t:%T', join(root as string, 'upper/etc/storm/layers/hello-web')]);
       expect(wo.stdout.toString().trim()).toBe('character special file 0:0');
       const attrs = await dumpXattrs([join(root as string, 'upper/srv/hello-web/www')]);
-      expect(attrs.get(join(root as string, 'upper/srv/hello-web/www'))?.get(OPAQUE_XATTR)?.toString()).toBe('y');
+      expect(
+        attrs
+          .get(join(root as string, 'upper/srv/hello-web/www'))
+          ?.get(OPAQUE_XATTR)
+          ?.toString(),
+      ).toBe('y');
     });
     const info = await runTool('qemu-img', ['info', '--output=json', out]);
     expect(JSON.parse(info.stdout.toString())).toMatchObject({ format: 'qcow2' });
@@ -106,7 +116,11 @@ describe('buildPackage', () => {
     const [a, b] = runs as [{ sha256: string; size: number }, { sha256: string; size: number }];
     expect(b).toEqual(a);
     const file = join(outDir, `${a.sha256}.squashfs`);
-    expect(createHash('sha256').update(await readFile(file)).digest('hex')).toBe(a.sha256);
+    expect(
+      createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex'),
+    ).toBe(a.sha256);
     expect(await readdir(outDir)).toEqual([`${a.sha256}.squashfs`]);
     const lls = (await runTool('unsquashfs', ['-lls', file])).stdout.toString();
     expect(lls).toMatch(/^c\S+ root\/root\s+0,\s+0 \S+ \S+ squashfs-root\/etc\/storm\/layers\/hello-web$/m);

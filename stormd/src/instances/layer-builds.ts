@@ -32,7 +32,18 @@ const MERGED_BYTES_PER_INODE = 8192;
 const SQUASHFS_TIMEOUT_MS = 60 * 60_000;
 
 /** mksquashfs flags of a package: the recipe layers' (`appliances/src/builder/finalize.ts`) at epoch 0. */
-export const PACKAGE_SQUASHFS_OPTIONS: readonly string[] = ['-noappend', '-reproducible', '-mkfs-time', '0', '-all-time', '0', '-comp', 'zstd', '-quiet', '-no-progress'];
+export const PACKAGE_SQUASHFS_OPTIONS: readonly string[] = [
+  '-noappend',
+  '-reproducible',
+  '-mkfs-time',
+  '0',
+  '-all-time',
+  '0',
+  '-comp',
+  'zstd',
+  '-quiet',
+  '-no-progress',
+];
 
 /** Merges `sources` (qcow2 writable layers, bottom first) into a new frozen layer at `out`. */
 export async function buildMergedLayer(sources: readonly string[], workDir: string, out: string): Promise<void> {
@@ -47,7 +58,12 @@ export async function buildMergedLayer(sources: readonly string[], workDir: stri
 }
 
 /** Merges `sources` into a squashfs package in `outDir` named `<sha256>.squashfs`. */
-export async function buildPackage(sources: readonly string[], workDir: string, outDir: string, exclude: readonly string[]): Promise<PackageResponse> {
+export async function buildPackage(
+  sources: readonly string[],
+  workDir: string,
+  outDir: string,
+  exclude: readonly string[],
+): Promise<PackageResponse> {
   const stage = join(workDir, 'package');
   await mergeSources(sources, workDir, stage);
   await excludeGuestPaths(stage, exclude);
@@ -72,7 +88,8 @@ async function mergeSources(sources: readonly string[], workDir: string, stage: 
   await withMountedLayers(sources, workDir, async (roots) => {
     const uppers: string[] = [];
     // A layer no guest ever mounted may lack upper/ (the initrd makes it): it adds nothing.
-    for (const root of roots) if ((await lstat(join(root, 'upper')).catch(() => undefined))?.isDirectory()) uppers.push(join(root, 'upper'));
+    for (const root of roots)
+      if ((await lstat(join(root, 'upper')).catch(() => undefined))?.isDirectory()) uppers.push(join(root, 'upper'));
     await mergeUppers(uppers, stage);
   });
 }

@@ -76,9 +76,22 @@ describe('withMountedLayers', () => {
       };
     });
     expect(seen).toEqual({ mnt: 'fuse.ext4', reader: String(FS_READER.uid), kernel: [], loops: [] });
-    expect(got).toEqual({ conf: [1000, 1001, 0o640, 2, 'secret\n'], hardLinked: true, sym: 'conf', whiteout: [true, 0], user: 'hi', opaque: 'y' });
+    expect(got).toEqual({
+      conf: [1000, 1001, 0o640, 2, 'secret\n'],
+      hardLinked: true,
+      sym: 'conf',
+      whiteout: [true, 0],
+      user: 'hi',
+      opaque: 'y',
+    });
     // Nothing left: no mount, no mount point, no copy.
-    expect([(await readFile('/proc/self/mountinfo', 'utf8')).includes(mountPoint), await lstat(mountPoint).then(() => true, () => false)]).toEqual([false, false]);
+    expect([
+      (await readFile('/proc/self/mountinfo', 'utf8')).includes(mountPoint),
+      await lstat(mountPoint).then(
+        () => true,
+        () => false,
+      ),
+    ]).toEqual([false, false]);
     expect(await runTool('ls', ['-A', work]).then((r) => r.stdout.toString())).toBe('');
   });
 
@@ -96,7 +109,9 @@ describe('withMountedLayers', () => {
     let ran = false;
     await expect(withMountedLayers([damaged], work, async () => (ran = true))).rejects.toMatchObject({
       code: 'STORMD_ERR_LAYER_DAMAGED',
-      message: expect.stringMatching(/^writable layer damaged: writable layer damaged: its ext4 filesystem cannot be read or repaired \(e2fsck exit 8: .*\); the guest damaged it\. Roll the instance back to a checkpoint, or destroy it$/),
+      message: expect.stringMatching(
+        /^writable layer damaged: writable layer damaged: its ext4 filesystem cannot be read or repaired \(e2fsck exit 8: .*\); the guest damaged it\. Roll the instance back to a checkpoint, or destroy it$/,
+      ),
     });
     expect([ran, await kernelMounts(), await loopsUnder(dir)]).toEqual([false, [], []]);
   });
@@ -107,7 +122,9 @@ describe('withMountedLayers', () => {
     const script = `import('${join(import.meta.dirname, 'layer-mount.ts')}').then((m) => m.withMountedLayers([${JSON.stringify(layer)}], ${JSON.stringify(work)}, async () => 'read'))
       .then((v) => console.log(JSON.stringify({ v })), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('setpriv', ['--no-new-privs', '--', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn('setpriv', ['--no-new-privs', '--', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let text = '';
       child.stdout.on('data', (b: Buffer) => (text += b.toString()));
       child.once('error', reject);
@@ -115,7 +132,9 @@ describe('withMountedLayers', () => {
     });
     expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({
       code: 'STORMD_ERR_TOOL_FAILED',
-      message: expect.stringMatching(/fuse2fs did not mount the layer as nobody \(.*mount failed: Operation not permitted.*\): stormd needs fuse2fs and fuse3 installed, user_allow_other in \/etc\/fuse.conf and no NoNewPrivileges/),
+      message: expect.stringMatching(
+        /fuse2fs did not mount the layer as nobody \(.*mount failed: Operation not permitted.*\): stormd needs fuse2fs and fuse3 installed, user_allow_other in \/etc\/fuse.conf and no NoNewPrivileges/,
+      ),
     });
     expect(await kernelMounts()).toEqual([]);
   });

@@ -19,7 +19,11 @@ import { fuseMount, fuseUnmount, openScratch, readerMountPoint, repairScratch } 
 const COPY_TIMEOUT_MS = 30 * 60_000;
 
 /** Runs `fn` with the mount point of each layer (same order); `workDir` must exist and be private. */
-export async function withMountedLayers<T>(qcow2Paths: readonly string[], workDir: string, fn: (roots: string[]) => Promise<T>): Promise<T> {
+export async function withMountedLayers<T>(
+  qcow2Paths: readonly string[],
+  workDir: string,
+  fn: (roots: string[]) => Promise<T>,
+): Promise<T> {
   const undo: (() => Promise<unknown>)[] = [];
   let result: { value: T } | undefined;
   let failure: unknown;

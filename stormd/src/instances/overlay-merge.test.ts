@@ -25,7 +25,8 @@ const whiteout = async (base: string, path: string) => {
   await mkdir(dirname(join(base, path)), { recursive: true });
   await runTool('mknod', [join(base, path), 'c', '0', '0']);
 };
-const xattr = (base: string, path: string, name: string, value: string) => runTool('setfattr', ['-h', '-n', name, '-v', value, join(base, path)]);
+const xattr = (base: string, path: string, name: string, value: string) =>
+  runTool('setfattr', ['-h', '-n', name, '-v', value, join(base, path)]);
 const opaque = async (base: string, path: string) => {
   await dir(base, path);
   await xattr(base, path, OPAQUE_XATTR, 'y');
@@ -47,7 +48,11 @@ async function listing(top: string): Promise<Record<string, string>> {
       const s = await lstat(p).catch(() => undefined);
       if (!s) continue;
       let what = `${(s.mode & 0o170000).toString(8)} ${(s.mode & 0o7777).toString(8)} ${s.uid}:${s.gid} mtime=${Math.floor(s.mtimeMs)}`;
-      if (s.isFile()) what += ` size=${s.size} sha=${createHash('sha256').update(await readFile(p)).digest('hex').slice(0, 12)}`;
+      if (s.isFile())
+        what += ` size=${s.size} sha=${createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex')
+          .slice(0, 12)}`;
       if (s.isSymbolicLink()) what += ` -> ${await readlink(p)}`;
       if (s.isCharacterDevice() || s.isBlockDevice()) what += ` rdev=${s.rdev}`;
       entries.push([r, what]);
@@ -66,7 +71,14 @@ async function listing(top: string): Promise<Record<string, string>> {
 async function overlay(name: string, lowerTopFirst: readonly string[]): Promise<string> {
   const mnt = join(root, `mnt-${name}`);
   await mkdir(mnt);
-  await runTool('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lowerTopFirst.join(':')},redirect_dir=off,index=off,metacopy=off`, mnt]);
+  await runTool('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${lowerTopFirst.join(':')},redirect_dir=off,index=off,metacopy=off`,
+    mnt,
+  ]);
   mounts.push(mnt);
   return mnt;
 }

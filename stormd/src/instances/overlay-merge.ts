@@ -63,7 +63,12 @@ export async function applyUpper(upper: string, stage: string): Promise<void> {
     }
   }
   for (const [name, paths] of stale) await removeXattr(name, paths);
-  if (plan.opaque.length) await setXattr(OPAQUE_XATTR, 'y', plan.opaque.map((r) => join(stage, r)));
+  if (plan.opaque.length)
+    await setXattr(
+      OPAQUE_XATTR,
+      'y',
+      plan.opaque.map((r) => join(stage, r)),
+    );
 }
 
 /** Walks the whole upper (every name must be UTF-8) and decides, where the stage has something, what happens to it. */

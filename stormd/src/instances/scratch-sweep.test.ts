@@ -61,7 +61,12 @@ describe('sweepScratch', () => {
     await sweepScratch(join(dir, 'instances'));
 
     expect((await readFile('/proc/self/mountinfo', 'utf8')).includes(mnt)).toBe(false);
-    expect(await lstat(mnt).then(() => 'left', () => 'gone')).toBe('gone');
+    expect(
+      await lstat(mnt).then(
+        () => 'left',
+        () => 'gone',
+      ),
+    ).toBe('gone');
     expect(await readdir(folder)).toEqual([]);
   });
 

@@ -63,6 +63,8 @@ async function loopDevices(): Promise<{ name: string; backFile: string }[]> {
   if (!text) return [];
   const parsed = JSON.parse(text) as { loopdevices?: { name?: unknown; 'back-file'?: unknown }[] };
   return (parsed.loopdevices ?? []).flatMap((l) =>
-    typeof l.name === 'string' && typeof l['back-file'] === 'string' ? [{ name: l.name, backFile: l['back-file'].replace(/ \(deleted\)$/, '') }] : [],
+    typeof l.name === 'string' && typeof l['back-file'] === 'string'
+      ? [{ name: l.name, backFile: l['back-file'].replace(/ \(deleted\)$/, '') }]
+      : [],
   );
 }

@@ -45,7 +45,12 @@ function fakeGuest(name: string): Promise<FakeGuest> {
 }
 
 const sink = () => {
-  const s = { got: '', ended: '' as string, data: (b: Buffer) => void (s.got += b.toString()), closed: (why: string) => void (s.ended = why) };
+  const s = {
+    got: '',
+    ended: '' as string,
+    data: (b: Buffer) => void (s.got += b.toString()),
+    closed: (why: string) => void (s.ended = why),
+  };
   return s;
 };
 const until = async (ok: () => boolean) => {
@@ -63,9 +68,13 @@ describe('serialPtyPath', () => {
   });
 
   it('finds none for a file serial, a shut-off domain (no path yet) or a path that is not a pty', () => {
-    expect(serialPtyPath(`<domain><devices><serial type='file'><source path='/d/console.log'/><target port='0'/></serial></devices></domain>`)).toBeNull();
+    expect(
+      serialPtyPath(`<domain><devices><serial type='file'><source path='/d/console.log'/><target port='0'/></serial></devices></domain>`),
+    ).toBeNull();
     expect(serialPtyPath(`<domain><devices><serial type='pty'><target port='0'/></serial></devices></domain>`)).toBeNull();
-    expect(serialPtyPath(`<domain><devices><serial type='pty'><source path='/etc/shadow'/><target port='0'/></serial></devices></domain>`)).toBeNull();
+    expect(
+      serialPtyPath(`<domain><devices><serial type='pty'><source path='/etc/shadow'/><target port='0'/></serial></devices></domain>`),
+    ).toBeNull();
   });
 });
 

@@ -42,8 +42,10 @@ export function serialPtyPath(xml: string): string | null {
     stack.push(tag.name);
     const parent = stack.at(-2);
     if (tag.name === 'serial' && parent === 'devices' && tag.attributes['type'] === 'pty') serial = {};
-    if (serial && parent === 'serial' && tag.name === 'source' && typeof tag.attributes['path'] === 'string') serial.path = tag.attributes['path'];
-    if (serial && parent === 'serial' && tag.name === 'target' && typeof tag.attributes['port'] === 'string') serial.port = tag.attributes['port'];
+    if (serial && parent === 'serial' && tag.name === 'source' && typeof tag.attributes['path'] === 'string')
+      serial.path = tag.attributes['path'];
+    if (serial && parent === 'serial' && tag.name === 'target' && typeof tag.attributes['port'] === 'string')
+      serial.port = tag.attributes['port'];
   });
   parser.on('closetag', (tag) => {
     stack.pop();

@@ -13,7 +13,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MergeLayersRequest, NewWritableLayerRequest, PackageRequest, PackageResponse, WritableLayer, WritableLayers } from '../../protocol.js';
+import type {
+  MergeLayersRequest,
+  NewWritableLayerRequest,
+  PackageRequest,
+  PackageResponse,
+  WritableLayer,
+  WritableLayers,
+} from '../../protocol.js';
 import { StormdErr } from '../errors.js';
 import { fsyncPath } from '../fsync.js';
 import type { DomainState, HypervisorDriver } from '../hypervisor/driver.js';
@@ -27,7 +34,16 @@ import { buildMergedLayer, buildPackage } from './layer-builds.js';
 import { withMountedLayers } from './layer-mount.js';
 import { removeWorkDir, WORK_PREFIX } from './scratch-sweep.js';
 import { guestPath } from './stage-tree.js';
-import { allocatedBytes, currentLayer, type LayerFile, layerFilePath, layerFiles, layerNumber, pickLayers, reserveLayerNumber } from './writable-layers.js';
+import {
+  allocatedBytes,
+  currentLayer,
+  type LayerFile,
+  layerFilePath,
+  layerFiles,
+  layerNumber,
+  pickLayers,
+  reserveLayerNumber,
+} from './writable-layers.js';
 
 const PACKAGES_DIR = 'packages';
 const MIB = 1024 * 1024;
@@ -57,12 +73,16 @@ export class StackService {
     return this.locked(id, async (folder) => {
       const files = await layerFiles(folder);
       const current = currentLayer(files);
-      if (!current) throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(`${id} has no writable layer; create it first (PUT /v1/instances/${id}/layer)`);
+      if (!current)
+        throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(`${id} has no writable layer; create it first (PUT /v1/instances/${id}/layer)`);
       const state = await this.domainState(id);
       // A running guest keeps writing to the layer this call would call frozen.
-      if (state !== 'absent' && state !== 'shutoff') throw StormdErr.STORMD_ERR_DOMAIN_STATE(`${domainNameFor(id)} is ${state}; stop it before adding a writable layer`);
+      if (state !== 'absent' && state !== 'shutoff')
+        throw StormdErr.STORMD_ERR_DOMAIN_STATE(`${domainNameFor(id)} is ${state}; stop it before adding a writable layer`);
       const sizeMiB = req.sizeMiB ?? Math.max(8, Math.ceil((await qcow2VirtualSize(current.path)) / MIB));
-      const seed = new Map<string, SeedContent>(Object.entries(req.files ?? {}).map(([p, f]) => [p, { content: Buffer.from(f.contentBase64, 'base64'), mode: f.mode ?? 0o644 }]));
+      const seed = new Map<string, SeedContent>(
+        Object.entries(req.files ?? {}).map(([p, f]) => [p, { content: Buffer.from(f.contentBase64, 'base64'), mode: f.mode ?? 0o644 }]),
+      );
       const copyPaths = req.copyPaths ?? [];
       for (const p of [...seed.keys(), ...copyPaths]) guestPath(p);
       const stack = copyPaths.length ? await this.stackTopFirst(id, files) : [];
@@ -73,7 +93,16 @@ export class StackService {
           baseTree = join(work, 'copy');
           await mkdir(baseTree, { mode: 0o755 });
           const into = baseTree;
-          await withMountedLayers(stack.map((l) => l.path), work, (roots) => copyFromStack(roots.map((r) => join(r, 'upper')), copyPaths, into));
+          await withMountedLayers(
+            stack.map((l) => l.path),
+            work,
+            (roots) =>
+              copyFromStack(
+                roots.map((r) => join(r, 'upper')),
+                copyPaths,
+                into,
+              ),
+          );
         }
         await createWritableLayer(layerFilePath(folder, n, false), seed, { sizeMiB, ...(baseTree ? { baseTree } : {}) });
       });
@@ -87,7 +116,8 @@ export class StackService {
     return this.locked(id, async (folder) => {
       const layer = (await layerFiles(folder)).find((l) => l.id === layerId);
       if (!layer) return;
-      if (await this.opts.usesFile(layer.path)) throw StormdErr.STORMD_ERR_LAYER_IN_USE(`${id} ${layerId} is a disk of ${domainNameFor(id)}; redefine it without the layer first`);
+      if (await this.opts.usesFile(layer.path))
+        throw StormdErr.STORMD_ERR_LAYER_IN_USE(`${id} ${layerId} is a disk of ${domainNameFor(id)}; redefine it without the layer first`);
       await rm(layer.path, { force: true });
       await fsyncPath(join(layer.path, '..'));
     });
@@ -99,11 +129,20 @@ export class StackService {
       const files = await layerFiles(folder);
       const sources = pickLayers(id, files, req.layers);
       const current = currentLayer(files);
-      if (current && req.layers.includes(current.id)) throw StormdErr.STORMD_ERR_LAYER_CURRENT(`${id} ${current.id} is written by the guest; checkpoint first (POST writable-layers), then merge it as a frozen layer`);
+      if (current && req.layers.includes(current.id))
+        throw StormdErr.STORMD_ERR_LAYER_CURRENT(
+          `${id} ${current.id} is written by the guest; checkpoint first (POST writable-layers), then merge it as a frozen layer`,
+        );
       await this.refuseWritten(id, sources);
       const n = await reserveLayerNumber(folder, files);
       const out = layerFilePath(folder, n, true);
-      await this.inWorkDir(folder, (work) => buildMergedLayer(sources.map((l) => l.path), work, out));
+      await this.inWorkDir(folder, (work) =>
+        buildMergedLayer(
+          sources.map((l) => l.path),
+          work,
+          out,
+        ),
+      );
       return { id: `w${n}`, bytes: await allocatedBytes(out), current: false };
     });
   }
@@ -113,7 +152,14 @@ export class StackService {
     return this.locked(id, async (folder) => {
       const sources = pickLayers(id, await layerFiles(folder), req.layers);
       await this.refuseWritten(id, sources);
-      return this.inWorkDir(folder, (work) => buildPackage(sources.map((l) => l.path), work, join(folder, PACKAGES_DIR), req.exclude ?? []));
+      return this.inWorkDir(folder, (work) =>
+        buildPackage(
+          sources.map((l) => l.path),
+          work,
+          join(folder, PACKAGES_DIR),
+          req.exclude ?? [],
+        ),
+      );
     });
   }
 
@@ -150,7 +196,13 @@ export class StackService {
   private locked<T>(id: string, fn: (folder: string) => Promise<T>): Promise<T> {
     const folder = this.folder(id);
     return this.opts.locks.run(id, async () => {
-      if (!(await stat(folder).then((s) => s.isDirectory(), () => false))) throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(id);
+      if (
+        !(await stat(folder).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ))
+      )
+        throw StormdErr.STORMD_ERR_INSTANCE_NOT_FOUND(id);
       return fn(folder);
     });
   }
@@ -185,7 +237,11 @@ export class StackService {
     const state = await this.domainState(id);
     if (state === 'absent' || state === 'shutoff') return;
     const name = domainNameFor(id);
-    const written = new Set(domainDisks(await this.opts.driver.xml(name)).filter((d) => !d.readonly).map((d) => d.file));
+    const written = new Set(
+      domainDisks(await this.opts.driver.xml(name))
+        .filter((d) => !d.readonly)
+        .map((d) => d.file),
+    );
     const hit = sources.find((l) => written.has(l.path));
     if (hit) throw StormdErr.STORMD_ERR_DOMAIN_STATE(`${name} is ${state} and writes to ${hit.id}; stop it first`);
   }

@@ -34,7 +34,13 @@ describe('stage tree helpers', () => {
   });
 
   it('excludes guest paths that are there, and never through a symlink', async () => {
-    const removed = await excludeGuestPaths(root, ['/etc/storm/token', '/etc/hostname', '/evil/token', '/not/there', '/var/lib/storm/boot-stamp']);
+    const removed = await excludeGuestPaths(root, [
+      '/etc/storm/token',
+      '/etc/hostname',
+      '/evil/token',
+      '/not/there',
+      '/var/lib/storm/boot-stamp',
+    ]);
     expect(removed).toEqual(['/etc/storm/token', '/etc/hostname', '/var/lib/storm/boot-stamp']);
     expect(await readFile(join(outside, 'token'), 'utf8')).toBe('host file');
     expect((await lstat(join(root, 'etc/storm'))).isDirectory()).toBe(true);

@@ -14,7 +14,8 @@ import { StormdErr } from '../errors.js';
 /** Checks a guest path is absolute and stays inside the root once normalized. */
 export function guestPath(path: string): string {
   const n = normalize(path);
-  if (!isAbsolute(path) || n !== path || n === '/' || /["\n\0]/.test(path)) throw StormdErr.STORMD_ERR_BAD_INPUT(`guest path ${JSON.stringify(path)} must be a plain absolute guest path`);
+  if (!isAbsolute(path) || n !== path || n === '/' || /["\n\0]/.test(path))
+    throw StormdErr.STORMD_ERR_BAD_INPUT(`guest path ${JSON.stringify(path)} must be a plain absolute guest path`);
   return n;
 }
 

@@ -6,7 +6,10 @@ import { dumpXattrs, parseGetfattr, removeXattr, setXattr } from './xattrs.js';
 
 describe('parseGetfattr', () => {
   it('decodes octal-escaped names and hex values', () => {
-    const out = Buffer.from('# file: /t/a\\012b\\134c\ntrusted.overlay.opaque=0x79\nuser.empty=0x\n\n# file: /t/é\nuser.we\\075ird=0x6869\n\n', 'utf8');
+    const out = Buffer.from(
+      '# file: /t/a\\012b\\134c\ntrusted.overlay.opaque=0x79\nuser.empty=0x\n\n# file: /t/é\nuser.we\\075ird=0x6869\n\n',
+      'utf8',
+    );
     const dump = parseGetfattr(out);
     expect([...dump.keys()]).toEqual(['/t/a\nb\\c', '/t/é']);
     expect(dump.get('/t/a\nb\\c')?.get('trusted.overlay.opaque')?.toString()).toBe('y');

@@ -49,7 +49,8 @@ export function parseGetfattr(stdout: Buffer): XattrDump {
       const eq = line.indexOf('=');
       const name = unescapeName(eq < 0 ? line : line.slice(0, eq));
       const value = eq < 0 ? '' : line.slice(eq + 1);
-      if (!/^0x([0-9a-f]{2})*$/i.test(value) && value !== '') throw StormdErr.STORMD_ERR_TOOL_FAILED(`getfattr: unexpected value ${JSON.stringify(value)} for ${name}`);
+      if (!/^0x([0-9a-f]{2})*$/i.test(value) && value !== '')
+        throw StormdErr.STORMD_ERR_TOOL_FAILED(`getfattr: unexpected value ${JSON.stringify(value)} for ${name}`);
       current.set(name, Buffer.from(value.slice(2), 'hex'));
     }
   }
@@ -58,7 +59,10 @@ export function parseGetfattr(stdout: Buffer): XattrDump {
 
 /** getfattr writes `\`, newline, CR (and `=` in attribute names) as `\ooo`. */
 function unescapeName(text: string): string {
-  const bytes = Buffer.from(text.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8))), 'latin1');
+  const bytes = Buffer.from(
+    text.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8))),
+    'latin1',
+  );
   return bytes.toString('utf8');
 }
 

@@ -83,8 +83,21 @@ export async function joinManager(opts: JoinOptions): Promise<HostRecord> {
   const managerKey = checkJoinResponse(answer, caFingerprint, privateKeyPem, log);
   log(`manager key ${managerKey} pinned`);
 
-  const record: HostRecord = { hostId: answer.hostId, managerUrl, managerName: answer.managerName, managerKey, name: opts.name, url: opts.url };
-  await writeHostIdentity(opts.dataDir, { record, keyPem: privateKeyPem, certPem: answer.certificate, caPem: answer.caCertificate, crlPem: answer.crl });
+  const record: HostRecord = {
+    hostId: answer.hostId,
+    managerUrl,
+    managerName: answer.managerName,
+    managerKey,
+    name: opts.name,
+    url: opts.url,
+  };
+  await writeHostIdentity(opts.dataDir, {
+    record,
+    keyPem: privateKeyPem,
+    certPem: answer.certificate,
+    caPem: answer.caCertificate,
+    crlPem: answer.crl,
+  });
   return record;
 }
 
@@ -121,7 +134,8 @@ export async function fetchPinnedCa(managerUrl: string, fingerprint: string, tim
     throw StormdErr.STORMD_ERR_MANAGER_RESPONSE(`${url.href}: ${errorMessage(err)}`, { cause: err });
   }
   const got = certificateFingerprint(cert.raw);
-  if (got !== fingerprint) throw StormdErr.STORMD_ERR_FINGERPRINT_MISMATCH(`${managerUrl} presented ${got}, the token names ${fingerprint}`);
+  if (got !== fingerprint)
+    throw StormdErr.STORMD_ERR_FINGERPRINT_MISMATCH(`${managerUrl} presented ${got}, the token names ${fingerprint}`);
   if (!cert.ca) throw StormdErr.STORMD_ERR_MANAGER_RESPONSE(`${url.href}: the pinned certificate is not a CA`);
   return cert.toString();
 }

@@ -41,7 +41,9 @@ export function httpsRequest(url: URL, tls: ConnectionOptions, opts: HttpsReques
       },
       (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
     );
-    req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`no answer from ${url.host} within ${opts.timeoutMs ?? 30_000} ms`)));
+    req.setTimeout(opts.timeoutMs ?? 30_000, () =>
+      req.destroy(new Error(`no answer from ${url.host} within ${opts.timeoutMs ?? 30_000} ms`)),
+    );
     req.once('error', reject);
     req.end(opts.body);
   });

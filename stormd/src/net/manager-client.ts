@@ -50,7 +50,8 @@ export class ManagerClient {
     } catch {
       throw StormdErr.STORMD_ERR_URL_REFUSED(JSON.stringify(url));
     }
-    if (parsed.origin !== this.origin || parsed.username || parsed.password) throw StormdErr.STORMD_ERR_URL_REFUSED(`${parsed.origin} is not ${this.origin}`);
+    if (parsed.origin !== this.origin || parsed.username || parsed.password)
+      throw StormdErr.STORMD_ERR_URL_REFUSED(`${parsed.origin} is not ${this.origin}`);
     return parsed;
   }
 
@@ -62,7 +63,11 @@ export class ManagerClient {
 
   /** POSTs JSON and hands back the raw answer, for callers that treat statuses themselves (join). */
   post(path: string, body: unknown): Promise<HttpsResponse> {
-    return this.send(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+    return this.send(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
   }
 
   /** The JSON body of an answer, bounded. */
@@ -128,7 +133,10 @@ export async function ensureOk(res: HttpsResponse, what: string): Promise<void> 
 
 /** `HTTP 403 MGR_ERR_X: message`, from an error answer. */
 export async function describeError(res: HttpsResponse): Promise<string> {
-  const text = await readBody(res.body, 64 * 1024).then((b) => b.toString('utf8'), () => '');
+  const text = await readBody(res.body, 64 * 1024).then(
+    (b) => b.toString('utf8'),
+    () => '',
+  );
   try {
     const body = JSON.parse(text) as { code?: unknown; message?: unknown };
     if (typeof body.code === 'string') return `HTTP ${res.status} ${body.code}: ${String(body.message ?? '')}`;

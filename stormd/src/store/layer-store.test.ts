@@ -34,8 +34,12 @@ describe('LayerStore', () => {
     await rm(data, { recursive: true, force: true });
   });
 
-  it('stages a file by its sha256, for the qemu group only (0640 in a 0710 folder, the folder\'s group)', async () => {
-    expect(await store.stage(bytesSha, { url: 'https://m/x', size: bytes.length }, fetcherOf(bytes))).toEqual({ sha256: bytesSha, size: bytes.length, staged: true });
+  it("stages a file by its sha256, for the qemu group only (0640 in a 0710 folder, the folder's group)", async () => {
+    expect(await store.stage(bytesSha, { url: 'https://m/x', size: bytes.length }, fetcherOf(bytes))).toEqual({
+      sha256: bytesSha,
+      size: bytes.length,
+      staged: true,
+    });
     expect(await readFile(store.path(bytesSha))).toEqual(bytes);
     expect((await stat(store.path(bytesSha))).mode & 0o777).toBe(0o640);
     expect((await stat(store.dir)).mode & 0o777).toBe(0o710);
@@ -53,7 +57,9 @@ describe('LayerStore', () => {
 
   it('shares one download between concurrent stages of one sha256', async () => {
     const calls = { n: 0 };
-    const results = await Promise.all([1, 2, 3].map(() => store.stage(bytesSha, { url: 'u', size: bytes.length }, fetcherOf(bytes, calls, 50))));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => store.stage(bytesSha, { url: 'u', size: bytes.length }, fetcherOf(bytes, calls, 50))),
+    );
     expect(calls.n).toBe(1);
     expect(results.every((r) => r.staged && r.size === bytes.length)).toBe(true);
   });
@@ -81,7 +87,9 @@ describe('LayerStore', () => {
   });
 
   it('refuses a bad sha256 and removes partials a crash left at init', async () => {
-    await expect(store.stage('ABC', { url: 'u', size: 1 }, fetcherOf(bytes))).rejects.toSatisfy((e) => StormdErr.STORMD_ERR_BAD_INPUT.is(e));
+    await expect(store.stage('ABC', { url: 'u', size: 1 }, fetcherOf(bytes))).rejects.toSatisfy((e) =>
+      StormdErr.STORMD_ERR_BAD_INPUT.is(e),
+    );
     expect(() => store.path('../etc/passwd')).toThrow(/sha256/);
     await writeFile(join(store.dir, `.partial-${bytesSha}-dead`), 'half');
     await store.init();

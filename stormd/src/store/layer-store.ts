@@ -108,7 +108,8 @@ export class LayerStore {
   /** Fetches and stores `sha256` unless it is already here; a mismatch leaves nothing behind. */
   async stage(sha256: string, source: StageSource, fetcher: LayerFetcher): Promise<StageResult> {
     checkSha256(sha256);
-    if (!Number.isSafeInteger(source.size) || source.size < 0) throw StormdErr.STORMD_ERR_BAD_INPUT(`size ${source.size} must be a non-negative integer`);
+    if (!Number.isSafeInteger(source.size) || source.size < 0)
+      throw StormdErr.STORMD_ERR_BAD_INPUT(`size ${source.size} must be a non-negative integer`);
     const present = await this.sizeOf(sha256);
     if (present !== undefined) return { sha256, size: present, staged: false };
     let download = this.inflight.get(sha256);
@@ -159,7 +160,8 @@ export class LayerStore {
         transform(chunk: Buffer, _enc, done) {
           received += chunk.length;
           // Stop at the first byte past the declared size rather than fill the disk.
-          if (received > source.size) return done(StormdErr.STORMD_ERR_LAYER_MISMATCH(`${sha256}: more than the declared ${source.size} bytes`));
+          if (received > source.size)
+            return done(StormdErr.STORMD_ERR_LAYER_MISMATCH(`${sha256}: more than the declared ${source.size} bytes`));
           hash.update(chunk);
           done(null, chunk);
         },
@@ -170,7 +172,8 @@ export class LayerStore {
       } catch (err) {
         throw err instanceof StormError ? err : StormdErr.STORMD_ERR_FETCH_FAILED(`${source.url}: ${errText(err)}`, { cause: err });
       }
-      if (received !== source.size) throw StormdErr.STORMD_ERR_LAYER_MISMATCH(`${sha256}: received ${received} bytes, declared ${source.size}`);
+      if (received !== source.size)
+        throw StormdErr.STORMD_ERR_LAYER_MISMATCH(`${sha256}: received ${received} bytes, declared ${source.size}`);
       const actual = hash.digest('hex');
       if (actual !== sha256) throw StormdErr.STORMD_ERR_LAYER_MISMATCH(`${source.url} has sha256 ${actual}, expected ${sha256}`);
       await placeInStore(partial, LAYER_FILE_MODE); // the create mode is masked by umask; the qemu group reads it

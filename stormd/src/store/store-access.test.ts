@@ -54,8 +54,19 @@ describe('the store shared with the qemu group only', () => {
     for (const p of [data, join(data, 'layers'), i, join(i, 'writable', 'w0.qcow2')]) expect((await lstat(p)).gid).toBe(qemu.gid);
 
     // As nobody: no disk, layer, log or identity file opens. As QEMU: disks and layers do.
-    const files = [join(i, 'writable', 'w0.qcow2'), join(i, 'instance.qcow2'), join(i, 'console.log'), join(data, 'layers', 'a'.repeat(64)), join(data, 'key.pem'), join(data, 'host.json')];
-    for (const r of await openAs(nobody, files.map((path) => ({ path, write: false })))) expect(r).toMatchObject({ ok: false, code: 'EACCES', blockedAt: data });
+    const files = [
+      join(i, 'writable', 'w0.qcow2'),
+      join(i, 'instance.qcow2'),
+      join(i, 'console.log'),
+      join(data, 'layers', 'a'.repeat(64)),
+      join(data, 'key.pem'),
+      join(data, 'host.json'),
+    ];
+    for (const r of await openAs(
+      nobody,
+      files.map((path) => ({ path, write: false })),
+    ))
+      expect(r).toMatchObject({ ok: false, code: 'EACCES', blockedAt: data });
     const asQemu = await openAs(qemu, [
       { path: join(i, 'writable', 'w0.qcow2'), write: true },
       { path: join(data, 'layers', 'a'.repeat(64)), write: false },
@@ -64,7 +75,7 @@ describe('the store shared with the qemu group only', () => {
     expect(asQemu.map((r) => r.ok)).toEqual([true, true, false]);
   });
 
-  it('gives what is made later its folder\'s group', async () => {
+  it("gives what is made later its folder's group", async () => {
     const folder = join(data, 'instances', 'i-2');
     await mkdir(folder);
     await placeInStore(folder, STORE_DIR_MODE);

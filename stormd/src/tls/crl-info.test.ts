@@ -11,7 +11,13 @@ beforeAll(async () => {
 
 describe('readCrl', () => {
   it('reads the number, times and revoked serials of a CRL the CA signed', () => {
-    const crl = f.ca.buildCrl([{ serial: '00:AB:01', revokedAt: new Date() }, { serial: 'ff', revokedAt: new Date() }], 42);
+    const crl = f.ca.buildCrl(
+      [
+        { serial: '00:AB:01', revokedAt: new Date() },
+        { serial: 'ff', revokedAt: new Date() },
+      ],
+      42,
+    );
     const info = readCrl(crl, f.ca.certPem);
     expect(info.crlNumber).toBe(42);
     expect(info.revokedSerials).toEqual(['ff', 'ab01']);

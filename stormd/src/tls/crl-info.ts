@@ -11,5 +11,7 @@ import { StormdErr } from '../errors.js';
 export type { CrlInfo };
 
 export function readCrl(crlPem: string, caPem: string): CrlInfo {
-  return parseCrl(crlPem, caPem, (why, cause) => StormdErr.STORMD_ERR_IDENTITY_INVALID(`CRL: ${why}`, cause === undefined ? undefined : { cause }));
+  return parseCrl(crlPem, caPem, (why, cause) =>
+    StormdErr.STORMD_ERR_IDENTITY_INVALID(`CRL: ${why}`, cause === undefined ? undefined : { cause }),
+  );
 }

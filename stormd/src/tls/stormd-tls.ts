@@ -103,7 +103,10 @@ export class StormdTls {
         this.open.set(socket, peer.serial);
         socket.once('close', () => this.open.delete(socket));
       } catch (err) {
-        this.log.warn({ remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: errorMessage(err) }, 'client certificate refused');
+        this.log.warn(
+          { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: errorMessage(err) },
+          'client certificate refused',
+        );
         socket.destroy();
         return;
       }

@@ -40,7 +40,14 @@ export const PASSWORDS = { alice: 'alice-password-1', bob: 'bob-password-22', ev
 /** alice and bob (mail users), carol (no password), eve; groups mail, staff, empty; service account mx1. */
 export async function populate(store: DirectoryStore): Promise<{ mx1: string }> {
   await store.createUser({ uid: 'alice', givenName: 'Alice', sn: 'Liddell', mail: 'alice@storm.internal', password: PASSWORDS.alice });
-  await store.createUser({ uid: 'bob', givenName: 'Bob', sn: 'Builder', mail: 'Bob@Storm.Internal', password: PASSWORDS.bob, loginShell: '/bin/bash' });
+  await store.createUser({
+    uid: 'bob',
+    givenName: 'Bob',
+    sn: 'Builder',
+    mail: 'Bob@Storm.Internal',
+    password: PASSWORDS.bob,
+    loginShell: '/bin/bash',
+  });
   await store.createUser({ uid: 'carol', cn: 'Carol Ann', sn: 'Ann' });
   await store.createUser({ uid: 'eve', sn: 'Dropper', mail: 'eve@example.org', password: PASSWORDS.eve });
   await store.createGroup({ name: 'mail', members: ['alice', 'bob'], description: 'Mail users' });

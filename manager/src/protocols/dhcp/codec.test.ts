@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { BOOTREPLY, BOOTREQUEST, chaddrOf, decodeDhcp, type DhcpMessage, encodeDhcp, FLAG_BROADCAST, MAGIC_COOKIE, macOf } from './codec.js';
+import {
+  BOOTREPLY,
+  BOOTREQUEST,
+  chaddrOf,
+  decodeDhcp,
+  type DhcpMessage,
+  encodeDhcp,
+  FLAG_BROADCAST,
+  MAGIC_COOKIE,
+  macOf,
+} from './codec.js';
 import { ip, ips, MessageType, Opt, readIp, readIpList, readString, readU32, readU8, str, u32, u8 } from './options.js';
 
 /** The DISCOVER of Wireshark's sample capture `dhcp.pcap` (RFC 2131 §4.4.1), built byte by byte. */
@@ -16,9 +26,21 @@ function sampleDiscover(): Buffer {
 
 function reply(options: Map<number, Buffer>): DhcpMessage {
   return {
-    op: BOOTREPLY, htype: 1, hlen: 6, hops: 0, xid: 0xdeadbeef, secs: 0, flags: FLAG_BROADCAST,
-    ciaddr: '0.0.0.0', yiaddr: '10.77.0.9', siaddr: '10.77.0.1', giaddr: '0.0.0.0',
-    chaddr: chaddrOf('52:54:00:aa:bb:cc'), sname: 'storm', file: '', options,
+    op: BOOTREPLY,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid: 0xdeadbeef,
+    secs: 0,
+    flags: FLAG_BROADCAST,
+    ciaddr: '0.0.0.0',
+    yiaddr: '10.77.0.9',
+    siaddr: '10.77.0.1',
+    giaddr: '0.0.0.0',
+    chaddr: chaddrOf('52:54:00:aa:bb:cc'),
+    sname: 'storm',
+    file: '',
+    options,
   };
 }
 
@@ -47,13 +69,57 @@ describe('decodeDhcp', () => {
   it.each([
     ['short packet', (b: Buffer) => b.subarray(0, 239)],
     ['oversized packet', () => Buffer.alloc(5000)],
-    ['bad op', (b: Buffer) => { b[0] = 3; return b; }],
-    ['bad hlen', (b: Buffer) => { b[2] = 17; return b; }],
-    ['no magic cookie', (b: Buffer) => { b.writeUInt32BE(0x01020304, 236); return b; }],
-    ['overruns', (b: Buffer) => { b.set([53, 40], 240); return b.subarray(0, 260); }],
-    ['length past the end', (b: Buffer) => { b.fill(0, 240); b[b.length - 1] = 12; return b; }],
-    ['without an end', (b: Buffer) => { b.fill(0, 240); b.set([53, 1, 1], 240); return b; }],
-    ['overload', (b: Buffer) => { b.set([52, 1, 3, 255], 240); return b; }],
+    [
+      'bad op',
+      (b: Buffer) => {
+        b[0] = 3;
+        return b;
+      },
+    ],
+    [
+      'bad hlen',
+      (b: Buffer) => {
+        b[2] = 17;
+        return b;
+      },
+    ],
+    [
+      'no magic cookie',
+      (b: Buffer) => {
+        b.writeUInt32BE(0x01020304, 236);
+        return b;
+      },
+    ],
+    [
+      'overruns',
+      (b: Buffer) => {
+        b.set([53, 40], 240);
+        return b.subarray(0, 260);
+      },
+    ],
+    [
+      'length past the end',
+      (b: Buffer) => {
+        b.fill(0, 240);
+        b[b.length - 1] = 12;
+        return b;
+      },
+    ],
+    [
+      'without an end',
+      (b: Buffer) => {
+        b.fill(0, 240);
+        b.set([53, 1, 1], 240);
+        return b;
+      },
+    ],
+    [
+      'overload',
+      (b: Buffer) => {
+        b.set([52, 1, 3, 255], 240);
+        return b;
+      },
+    ],
   ])('refuses a packet with %s', (reason, mutate) => {
     const out = decodeDhcp(mutate(sampleDiscover()));
     expect(out.ok).toBe(false);
@@ -87,7 +153,14 @@ describe('encodeDhcp', () => {
     expect(out.ok).toBe(true);
     if (!out.ok) return;
     const m = out.message;
-    expect([m.op, m.xid, m.flags, m.yiaddr, m.siaddr, m.sname]).toEqual([BOOTREPLY, 0xdeadbeef, FLAG_BROADCAST, '10.77.0.9', '10.77.0.1', 'storm']);
+    expect([m.op, m.xid, m.flags, m.yiaddr, m.siaddr, m.sname]).toEqual([
+      BOOTREPLY,
+      0xdeadbeef,
+      FLAG_BROADCAST,
+      '10.77.0.9',
+      '10.77.0.1',
+      'storm',
+    ]);
     expect(macOf(m)).toBe('52:54:00:aa:bb:cc');
     expect(readU32(m.options, Opt.LEASE_TIME)).toBe(3600);
     expect(readIpList(m.options, Opt.DNS_SERVERS)).toEqual(['10.77.0.1', '10.77.0.2']);
@@ -97,7 +170,16 @@ describe('encodeDhcp', () => {
 
   it('splits an option longer than 255 bytes and reads it back whole', () => {
     const long = Buffer.alloc(600, 0x61);
-    const out = decodeDhcp(encodeDhcp(reply(new Map([[Opt.MESSAGE_TYPE, u8(MessageType.ACK)], [Opt.MESSAGE, long]]))));
+    const out = decodeDhcp(
+      encodeDhcp(
+        reply(
+          new Map([
+            [Opt.MESSAGE_TYPE, u8(MessageType.ACK)],
+            [Opt.MESSAGE, long],
+          ]),
+        ),
+      ),
+    );
     expect(out.ok && out.message.options.get(Opt.MESSAGE)!.equals(long)).toBe(true);
   });
 
@@ -109,7 +191,11 @@ describe('encodeDhcp', () => {
 
 describe('option readers', () => {
   it('answer undefined for a wrongly sized option', () => {
-    const opts = new Map([[Opt.MESSAGE_TYPE, Buffer.from([1, 2])], [Opt.ROUTER, Buffer.from([1, 2, 3])], [Opt.HOSTNAME, Buffer.from([0x01])]]);
+    const opts = new Map([
+      [Opt.MESSAGE_TYPE, Buffer.from([1, 2])],
+      [Opt.ROUTER, Buffer.from([1, 2, 3])],
+      [Opt.HOSTNAME, Buffer.from([0x01])],
+    ]);
     expect(readU8(opts, Opt.MESSAGE_TYPE)).toBeUndefined();
     expect(readIpList(opts, Opt.ROUTER)).toBeUndefined();
     expect(readString(opts, Opt.HOSTNAME)).toBeUndefined();

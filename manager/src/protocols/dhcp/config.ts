@@ -87,7 +87,8 @@ export function resolveDhcpConfig(c: DhcpServerConfig): ResolvedDhcpConfig {
   if (c.router !== undefined) inSubnet(address(c.router, 'router'), 'router');
   for (const d of c.dnsServers) address(d, 'dnsServers');
   if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(c.domain)) invalid(`domain is not a DNS name: ${JSON.stringify(c.domain)}`);
-  if (!Number.isInteger(c.leaseTime) || c.leaseTime < 60 || c.leaseTime > 0x7fffffff) invalid(`leaseTime must be 60 s or more: ${c.leaseTime}`);
+  if (!Number.isInteger(c.leaseTime) || c.leaseTime < 60 || c.leaseTime > 0x7fffffff)
+    invalid(`leaseTime must be 60 s or more: ${c.leaseTime}`);
   let pool: ResolvedDhcpConfig['pool'];
   if (c.pool) {
     const start = inSubnet(address(c.pool.start, 'pool.start'), 'pool.start') && ipToInt(c.pool.start);

@@ -8,7 +8,11 @@
 import type { LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 
-export function literalLookup(address: string, _options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+export function literalLookup(
+  address: string,
+  _options: LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
   const family = isIP(address);
   if (family === 0) callback(Object.assign(new Error(`not an IP address: ${address}`), { code: 'EINVAL' }), '', 0);
   else callback(null, address, family);

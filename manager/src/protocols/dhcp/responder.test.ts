@@ -14,13 +14,30 @@ const SERVER = '10.77.0.1';
 function setup(overrides: Partial<DhcpServerConfig> = {}) {
   let clock = 1_000_000;
   const now = () => clock;
-  const cfg = resolveDhcpConfig({ serverIp: SERVER, subnet: '10.77.0.0/24', router: SERVER, dnsServers: [SERVER], domain: 'storm.internal', leaseTime: 3600, ...overrides });
+  const cfg = resolveDhcpConfig({
+    serverIp: SERVER,
+    subnet: '10.77.0.0/24',
+    router: SERVER,
+    dnsServers: [SERVER],
+    domain: 'storm.internal',
+    leaseTime: 3600,
+    ...overrides,
+  });
   const reservations = new MemoryReservations({ [KNOWN]: { ip: '10.77.0.10', hostname: 'web1' } });
   const store = new MemoryLeaseStore();
   const book = new LeaseBook(now);
   const responder = new DhcpResponder(cfg, reservations, store, book, now);
   const send = (type: MessageTypeName, f: ClientFields) => responder.respond(clientMessage(type, f));
-  return { responder, store, book, reservations, send, advance: (ms: number) => { clock += ms; } };
+  return {
+    responder,
+    store,
+    book,
+    reservations,
+    send,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+  };
 }
 
 function reply(out: Outcome) {
@@ -156,7 +173,9 @@ describe('DhcpResponder', () => {
 
   it('does not ACK when the lease cannot be stored', async () => {
     const { responder, store } = setup();
-    store.put = async () => { throw new Error('disk full'); };
+    store.put = async () => {
+      throw new Error('disk full');
+    };
     const out = await responder.respond(clientMessage('REQUEST', { mac: KNOWN, requested: '10.77.0.10' }));
     expect(out).toEqual({ kind: 'skip', reason: 'store-failed' });
   });

@@ -16,8 +16,18 @@ import { type DhcpOptions, ip, ips, MessageType, Opt, readIp, readString, readU8
 import type { LeaseStore, ReservationSource } from './sources.js';
 
 export type SkipReason =
-  | 'not-a-request' | 'no-message-type' | 'unsupported-type' | 'unknown-client' | 'other-server'
-  | 'no-record' | 'pool-exhausted' | 'declined' | 'released' | 'store-failed' | 'bad-request' | 'off-subnet';
+  | 'not-a-request'
+  | 'no-message-type'
+  | 'unsupported-type'
+  | 'unknown-client'
+  | 'other-server'
+  | 'no-record'
+  | 'pool-exhausted'
+  | 'declined'
+  | 'released'
+  | 'store-failed'
+  | 'bad-request'
+  | 'off-subnet';
 
 export type Outcome =
   | { readonly kind: 'OFFER' | 'ACK' | 'NAK'; readonly reply: DhcpMessage; readonly address: string; readonly port: number }
@@ -51,15 +61,22 @@ export class DhcpResponder {
     const type = readU8(msg.options, Opt.MESSAGE_TYPE);
     if (type === undefined) return skip('no-message-type');
     // Replies go to ciaddr or giaddr; never let a packet aim them anywhere off the appliance network.
-    if ((msg.ciaddr !== ZERO && !this.inSubnet(msg.ciaddr)) || (msg.giaddr !== ZERO && !this.inSubnet(msg.giaddr))) return skip('off-subnet');
+    if ((msg.ciaddr !== ZERO && !this.inSubnet(msg.ciaddr)) || (msg.giaddr !== ZERO && !this.inSubnet(msg.giaddr)))
+      return skip('off-subnet');
     const mac = macOf(msg);
     switch (type) {
-      case MessageType.DISCOVER: return this.discover(msg, mac);
-      case MessageType.REQUEST: return this.request(msg, mac);
-      case MessageType.DECLINE: return this.decline(msg, mac);
-      case MessageType.RELEASE: return this.release(msg, mac);
-      case MessageType.INFORM: return this.inform(msg, mac);
-      default: return skip('unsupported-type');
+      case MessageType.DISCOVER:
+        return this.discover(msg, mac);
+      case MessageType.REQUEST:
+        return this.request(msg, mac);
+      case MessageType.DECLINE:
+        return this.decline(msg, mac);
+      case MessageType.RELEASE:
+        return this.release(msg, mac);
+      case MessageType.INFORM:
+        return this.inform(msg, mac);
+      default:
+        return skip('unsupported-type');
     }
   }
 
@@ -104,7 +121,13 @@ export class DhcpResponder {
     const entitled = await this.entitlement(mac, address, selecting, clientHostname(msg.options));
     if (entitled === 'wrong' || (entitled === 'unknown' && selecting)) return this.nak(msg);
     if (entitled === 'unknown') return skip('no-record');
-    const lease = { mac, ip: entitled.ip, hostname: entitled.hostname, clientId: clientId(msg.options), expiresAt: this.now() + this.cfg.leaseTime * 1000 };
+    const lease = {
+      mac,
+      ip: entitled.ip,
+      hostname: entitled.hostname,
+      clientId: clientId(msg.options),
+      expiresAt: this.now() + this.cfg.leaseTime * 1000,
+    };
     const previous = this.book.leaseOf(mac);
     this.book.bind(lease);
     try {
@@ -135,7 +158,8 @@ export class DhcpResponder {
   private async decline(msg: DhcpMessage, mac: string): Promise<Outcome> {
     const address = readIp(msg.options, Opt.REQUESTED_IP);
     if (readIp(msg.options, Opt.SERVER_ID) !== this.cfg.serverIp || address === undefined) return skip('other-server');
-    const held = this.book.leaseOf(mac)?.ip === address || this.book.offerOf(mac) === address || (await this.reservations.byMac(mac))?.ip === address;
+    const held =
+      this.book.leaseOf(mac)?.ip === address || this.book.offerOf(mac) === address || (await this.reservations.byMac(mac))?.ip === address;
     if (!held) return skip('no-record');
     this.book.decline(address, this.cfg.declineHoldMs);
     if (this.book.leaseOf(mac)?.ip === address) await this.forget(mac);
@@ -166,7 +190,9 @@ export class DhcpResponder {
   private async pickFromPool(mac: string, requested: string | undefined): Promise<string | undefined> {
     const pool = this.cfg.pool!;
     const size = pool.end - pool.start + 1;
-    const preferred = [this.book.offerOf(mac), this.book.leaseOf(mac)?.ip, requested].filter((a): a is string => a !== undefined && this.inPool(a));
+    const preferred = [this.book.offerOf(mac), this.book.leaseOf(mac)?.ip, requested].filter(
+      (a): a is string => a !== undefined && this.inPool(a),
+    );
     for (const candidate of preferred) if (await this.usable(candidate, mac)) return candidate;
     for (let i = 0; i < size; i++) {
       const candidate = intToIp(pool.start + ((this.cursor + i) % size));
@@ -185,14 +211,20 @@ export class DhcpResponder {
   }
 
   private nak(msg: DhcpMessage): Outcome {
-    const options: DhcpOptions = new Map([[Opt.MESSAGE_TYPE, u8(MessageType.NAK)], [Opt.SERVER_ID, ip(this.cfg.serverIp)]]);
+    const options: DhcpOptions = new Map([
+      [Opt.MESSAGE_TYPE, u8(MessageType.NAK)],
+      [Opt.SERVER_ID, ip(this.cfg.serverIp)],
+    ]);
     const reply = this.header(msg, ZERO, ZERO, options, msg.giaddr !== ZERO ? FLAG_BROADCAST : msg.flags);
     return { kind: 'NAK', reply, ...this.destination(msg, MessageType.NAK) };
   }
 
   private reply(msg: DhcpMessage, type: typeof MessageType.OFFER | typeof MessageType.ACK, binding: Binding, inform = false): Outcome {
     const c = this.cfg;
-    const options: DhcpOptions = new Map([[Opt.MESSAGE_TYPE, u8(type)], [Opt.SERVER_ID, ip(c.serverIp)]]);
+    const options: DhcpOptions = new Map([
+      [Opt.MESSAGE_TYPE, u8(type)],
+      [Opt.SERVER_ID, ip(c.serverIp)],
+    ]);
     if (!inform) {
       options.set(Opt.LEASE_TIME, u32(c.leaseTime));
       options.set(Opt.RENEWAL_TIME, u32(Math.floor(c.leaseTime / 2)));
@@ -205,13 +237,30 @@ export class DhcpResponder {
     options.set(Opt.DOMAIN_NAME, str(c.domain));
     if (binding.hostname) options.set(Opt.HOSTNAME, str(binding.hostname));
     const ciaddr = type === MessageType.ACK ? msg.ciaddr : ZERO;
-    return { kind: type === MessageType.OFFER ? 'OFFER' : 'ACK', reply: this.header(msg, ciaddr, binding.ip, options, msg.flags), ...this.destination(msg, type) };
+    return {
+      kind: type === MessageType.OFFER ? 'OFFER' : 'ACK',
+      reply: this.header(msg, ciaddr, binding.ip, options, msg.flags),
+      ...this.destination(msg, type),
+    };
   }
 
   private header(msg: DhcpMessage, ciaddr: string, yiaddr: string, options: DhcpOptions, flags: number): DhcpMessage {
     return {
-      op: BOOTREPLY, htype: msg.htype, hlen: msg.hlen, hops: 0, xid: msg.xid, secs: 0, flags,
-      ciaddr, yiaddr, siaddr: this.cfg.serverIp, giaddr: msg.giaddr, chaddr: msg.chaddr, sname: '', file: '', options,
+      op: BOOTREPLY,
+      htype: msg.htype,
+      hlen: msg.hlen,
+      hops: 0,
+      xid: msg.xid,
+      secs: 0,
+      flags,
+      ciaddr,
+      yiaddr,
+      siaddr: this.cfg.serverIp,
+      giaddr: msg.giaddr,
+      chaddr: msg.chaddr,
+      sname: '',
+      file: '',
+      options,
     };
   }
 

@@ -28,8 +28,18 @@ describe('DhcpServer robustness', () => {
     const leases = new MemoryLeaseStore();
     const errors: string[] = [];
     const server = new DhcpServer(
-      { serverIp: '127.0.0.1', subnet: '127.0.0.0/24', router: '127.0.0.1', dnsServers: ['127.0.0.1'], domain: 'storm.internal', leaseTime: 600,
-        bindAddress: '127.0.0.1', serverPort: 0, clientPort: client.address().port, broadcastAddress: '127.0.0.1' },
+      {
+        serverIp: '127.0.0.1',
+        subnet: '127.0.0.0/24',
+        router: '127.0.0.1',
+        dnsServers: ['127.0.0.1'],
+        domain: 'storm.internal',
+        leaseTime: 600,
+        bindAddress: '127.0.0.1',
+        serverPort: 0,
+        clientPort: client.address().port,
+        broadcastAddress: '127.0.0.1',
+      },
       { reservations: new MemoryReservations(RESERVED), leases, log: (m) => errors.push(m) },
     );
     await server.start();
@@ -69,7 +79,10 @@ describe('DhcpServer robustness', () => {
         const t = setTimeout(() => resolve(false), 2000);
         client.on('message', (buf) => {
           const out = decodeDhcp(buf);
-          if (out.ok && out.message.xid === 0x5eed) { clearTimeout(t); resolve(true); }
+          if (out.ok && out.message.xid === 0x5eed) {
+            clearTimeout(t);
+            resolve(true);
+          }
         });
       });
       client.send(clientPacket('REQUEST', { mac: known, xid: 0x5eed, requested: '127.0.0.10' }), server.port, '127.0.0.1');
@@ -79,7 +92,10 @@ describe('DhcpServer robustness', () => {
       expect(errors.slice(0, 3), `seed ${seed}`).toEqual([]);
       expect(stats.internalErrors, `seed ${seed}`).toBe(0);
       expect(wrongReplies.slice(0, 5), `seed ${seed}`).toEqual([]);
-      expect([...leases.leases.keys()].every((mac) => mac in RESERVED), `seed ${seed}`).toBe(true);
+      expect(
+        [...leases.leases.keys()].every((mac) => mac in RESERVED),
+        `seed ${seed}`,
+      ).toBe(true);
       expect(stats.offersHeld).toBeLessThanOrEqual(1);
       expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
       expect(replies).toBeGreaterThan(0);

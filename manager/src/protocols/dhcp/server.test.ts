@@ -17,8 +17,18 @@ async function loopbackServer(leases = new MemoryLeaseStore()) {
   await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => client.close(() => r())));
   const server = new DhcpServer(
-    { serverIp: '127.0.0.1', subnet: '127.0.0.0/24', router: '127.0.0.1', dnsServers: ['127.0.0.1'], domain: 'storm.internal', leaseTime: 600,
-      bindAddress: '127.0.0.1', serverPort: 0, clientPort: client.address().port, broadcastAddress: '127.0.0.1' },
+    {
+      serverIp: '127.0.0.1',
+      subnet: '127.0.0.0/24',
+      router: '127.0.0.1',
+      dnsServers: ['127.0.0.1'],
+      domain: 'storm.internal',
+      leaseTime: 600,
+      bindAddress: '127.0.0.1',
+      serverPort: 0,
+      clientPort: client.address().port,
+      broadcastAddress: '127.0.0.1',
+    },
     { reservations: new MemoryReservations({ [KNOWN]: { ip: '127.0.0.10', hostname: 'web1' } }), leases },
   );
   await server.start();
@@ -28,7 +38,10 @@ async function loopbackServer(leases = new MemoryLeaseStore()) {
 
 function nextReply(client: Socket, timeoutMs = 2000): Promise<DhcpMessage | undefined> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => { client.off('message', on); resolve(undefined); }, timeoutMs);
+    const timer = setTimeout(() => {
+      client.off('message', on);
+      resolve(undefined);
+    }, timeoutMs);
     const on = (buf: Buffer) => {
       const out = decodeDhcp(buf);
       if (!out.ok) return;
@@ -55,7 +68,12 @@ describe('DhcpServer on a socket', () => {
 
   it('drops and counts malformed packets, and still answers afterwards', async () => {
     const { server, client } = await loopbackServer();
-    for (const junk of [Buffer.alloc(0), Buffer.alloc(239), Buffer.alloc(300, 0xff), clientPacket('DISCOVER', { mac: KNOWN }).subarray(0, 244)]) {
+    for (const junk of [
+      Buffer.alloc(0),
+      Buffer.alloc(239),
+      Buffer.alloc(300, 0xff),
+      clientPacket('DISCOVER', { mac: KNOWN }).subarray(0, 244),
+    ]) {
       client.send(junk, server.port, '127.0.0.1');
     }
     const reply = nextReply(client);
@@ -71,8 +89,19 @@ describe('DhcpServer on a socket', () => {
     await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
     closers.push(() => new Promise((r) => client.close(() => r())));
     const server = new DhcpServer(
-      { serverIp: '127.0.0.1', subnet: '127.0.0.0/24', dnsServers: [], domain: 'storm.internal', leaseTime: 600, pool: { start: '127.0.0.100', end: '127.0.0.120' },
-        bindAddress: '127.0.0.1', serverPort: 0, clientPort: client.address().port, broadcastAddress: '127.0.0.1', maxInFlight: 4 },
+      {
+        serverIp: '127.0.0.1',
+        subnet: '127.0.0.0/24',
+        dnsServers: [],
+        domain: 'storm.internal',
+        leaseTime: 600,
+        pool: { start: '127.0.0.100', end: '127.0.0.120' },
+        bindAddress: '127.0.0.1',
+        serverPort: 0,
+        clientPort: client.address().port,
+        broadcastAddress: '127.0.0.1',
+        maxInFlight: 4,
+      },
       { reservations: new MemoryReservations(), leases },
     );
     await server.start();
@@ -82,7 +111,15 @@ describe('DhcpServer on a socket', () => {
 
   it('refuses to start on an interface that does not carry the server address', async () => {
     const server = new DhcpServer(
-      { interface: 'lo', serverIp: '127.0.0.2', subnet: '127.0.0.0/24', dnsServers: [], domain: 'storm.internal', leaseTime: 600, serverPort: 0 },
+      {
+        interface: 'lo',
+        serverIp: '127.0.0.2',
+        subnet: '127.0.0.0/24',
+        dnsServers: [],
+        domain: 'storm.internal',
+        leaseTime: 600,
+        serverPort: 0,
+      },
       { reservations: new MemoryReservations(), leases: new MemoryLeaseStore() },
     );
     await expect(server.start()).rejects.toMatchObject({ code: 'MGR_ERR_DHCP_INTERFACE' });

@@ -53,8 +53,18 @@ export interface DhcpStats {
 const RECEIVE_BUFFER = 4 * 1024 * 1024;
 
 const SKIP_REASONS: readonly SkipReason[] = [
-  'not-a-request', 'no-message-type', 'unsupported-type', 'unknown-client', 'other-server',
-  'no-record', 'pool-exhausted', 'declined', 'released', 'store-failed', 'bad-request', 'off-subnet',
+  'not-a-request',
+  'no-message-type',
+  'unsupported-type',
+  'unknown-client',
+  'other-server',
+  'no-record',
+  'pool-exhausted',
+  'declined',
+  'released',
+  'store-failed',
+  'bad-request',
+  'off-subnet',
 ];
 
 export class DhcpServer implements NetworkService {
@@ -65,12 +75,22 @@ export class DhcpServer implements NetworkService {
   private book: LeaseBook;
   private inFlight = 0;
   private readonly counters = {
-    received: 0, malformed: 0, overloaded: 0, offers: 0, acks: 0, naks: 0, sendErrors: 0, internalErrors: 0,
+    received: 0,
+    malformed: 0,
+    overloaded: 0,
+    offers: 0,
+    acks: 0,
+    naks: 0,
+    sendErrors: 0,
+    internalErrors: 0,
     skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
   };
   private readonly now: () => number;
 
-  constructor(config: DhcpServerConfig, private readonly deps: DhcpServerDeps) {
+  constructor(
+    config: DhcpServerConfig,
+    private readonly deps: DhcpServerDeps,
+  ) {
     this.config = resolveDhcpConfig(config);
     this.now = deps.now ?? Date.now;
     this.book = new LeaseBook(this.now);
@@ -117,7 +137,13 @@ export class DhcpServer implements NetworkService {
 
   stats(): DhcpStats {
     const size = this.book.size;
-    return { ...this.counters, skipped: { ...this.counters.skipped }, leases: size.leases, offersHeld: size.offers, declinedHeld: size.declined };
+    return {
+      ...this.counters,
+      skipped: { ...this.counters.skipped },
+      leases: size.leases,
+      offersHeld: size.offers,
+      declinedHeld: size.declined,
+    };
   }
 
   async close(): Promise<void> {

@@ -40,7 +40,10 @@ describe('SqliteLeaseStore', () => {
 
   it('group-commits concurrent writes and resolves each once durable', async () => {
     const store = new SqliteLeaseStore(db);
-    const macs = Array.from({ length: 200 }, (_, i) => `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`);
+    const macs = Array.from(
+      { length: 200 },
+      (_, i) => `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+    );
     await Promise.all(macs.map((mac, i) => store.put(lease(mac, `10.77.${i >> 8}.${i & 255}`))));
     await Promise.all(macs.slice(0, 50).map((mac) => store.remove(mac)));
     expect((await store.all()).length).toBe(150);

@@ -67,7 +67,12 @@ export class SqliteLeaseStore implements LeaseStore {
         const batch = this.pending;
         this.pending = [];
         try {
-          await this.db.transaction((tx) => applyAll(tx, batch.map((p) => p.change)));
+          await this.db.transaction((tx) =>
+            applyAll(
+              tx,
+              batch.map((p) => p.change),
+            ),
+          );
           for (const p of batch) p.resolve();
         } catch (err) {
           for (const p of batch) p.reject(err);
@@ -93,9 +98,14 @@ async function applyAll(tx: Queryable, changes: readonly Change[]): Promise<void
       const macs = run.map((c) => (c.kind === 'remove' ? c.mac : ''));
       await tx.run(`DELETE FROM dhcp_leases WHERE mac IN (${macs.map(() => '?').join(',')})`, macs);
     } else {
-      const params = run.flatMap((c) => (c.kind === 'put' ? [c.lease.mac, c.lease.ip, c.lease.hostname, c.lease.clientId, c.lease.expiresAt] : []));
+      const params = run.flatMap((c) =>
+        c.kind === 'put' ? [c.lease.mac, c.lease.ip, c.lease.hostname, c.lease.clientId, c.lease.expiresAt] : [],
+      );
       // OR REPLACE drops any row that clashes on mac (the old lease) or on ip (another MAC's stale lease).
-      await tx.run(`INSERT OR REPLACE INTO dhcp_leases (mac, ip, hostname, client_id, expires_at) VALUES ${run.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, params);
+      await tx.run(
+        `INSERT OR REPLACE INTO dhcp_leases (mac, ip, hostname, client_id, expires_at) VALUES ${run.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+        params,
+      );
     }
     i = j;
   }

@@ -31,7 +31,9 @@ describe('Authority', () => {
   it('answers registered MX, SRV and TXT', async () => {
     const a = auth();
     expect(data(await a.answer('storm.internal', 'MX'))).toEqual([{ preference: 10, exchange: 'mail.storm.internal' }]);
-    expect(data(await a.answer('_ldap._tcp.storm.internal', 'SRV'))).toEqual([{ priority: 0, weight: 5, port: 389, target: 'storm.local' }]);
+    expect(data(await a.answer('_ldap._tcp.storm.internal', 'SRV'))).toEqual([
+      { priority: 0, weight: 5, port: 389, target: 'storm.local' },
+    ]);
     expect(data(await a.answer('web1.storm.internal', 'TXT'))).toEqual([['role=web']]);
   });
 

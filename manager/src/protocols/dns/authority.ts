@@ -110,7 +110,11 @@ export class Authority {
       return answers.length ? { rcode: 'NOERROR', answers, authorities: [] } : this.negative(apex, 'NOERROR');
     }
     const instance = await this.zone.instanceByAddress(address);
-    const target = instance ? `${instance.name}.${this.cfg.domain}` : address === (await this.zone.managerAddress()) ? MANAGER_NAME : undefined;
+    const target = instance
+      ? `${instance.name}.${this.cfg.domain}`
+      : address === (await this.zone.managerAddress())
+        ? MANAGER_NAME
+        : undefined;
     if (target === undefined) return this.negative(apex, 'NXDOMAIN');
     if (type !== 'PTR' && type !== 'ANY') return this.negative(apex, 'NOERROR');
     return { rcode: 'NOERROR', answers: [this.rr(name, 'PTR', target)], authorities: [] };
@@ -130,8 +134,19 @@ export class Authority {
   private soa(apex: string): Answer {
     const ttl = this.cfg.ttl;
     return {
-      name: apex, type: 'SOA', class: 'IN', ttl,
-      data: { mname: MANAGER_NAME, rname: `hostmaster.${apex}`, serial: this.serial >>> 0, refresh: 3600, retry: 600, expire: 86400, minimum: ttl },
+      name: apex,
+      type: 'SOA',
+      class: 'IN',
+      ttl,
+      data: {
+        mname: MANAGER_NAME,
+        rname: `hostmaster.${apex}`,
+        serial: this.serial >>> 0,
+        refresh: 3600,
+        retry: 600,
+        expire: 86400,
+        minimum: ttl,
+      },
     };
   }
 
@@ -142,10 +157,14 @@ export class Authority {
   private registered(r: RegisteredRecord): Answer {
     const base = { name: r.name, class: 'IN' as const, ttl: r.ttl ?? this.cfg.ttl };
     switch (r.type) {
-      case 'MX': return { ...base, type: 'MX', data: { preference: r.data.preference, exchange: r.data.exchange } };
-      case 'SRV': return { ...base, type: 'SRV', data: { ...r.data } };
-      case 'TXT': return { ...base, type: 'TXT', data: [...r.data] };
-      case 'CNAME': return { ...base, type: 'CNAME', data: r.data };
+      case 'MX':
+        return { ...base, type: 'MX', data: { preference: r.data.preference, exchange: r.data.exchange } };
+      case 'SRV':
+        return { ...base, type: 'SRV', data: { ...r.data } };
+      case 'TXT':
+        return { ...base, type: 'TXT', data: [...r.data] };
+      case 'CNAME':
+        return { ...base, type: 'CNAME', data: r.data };
     }
   }
 }

@@ -44,7 +44,12 @@ type Reply = Buffer | undefined;
 
 export class QueryHandler {
   readonly counters: QueryCounters = {
-    queries: 0, dropped: 0, truncated: 0, cacheHits: 0, cacheMisses: 0, internalErrors: 0,
+    queries: 0,
+    dropped: 0,
+    truncated: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    internalErrors: 0,
     rcodes: { NOERROR: 0, FORMERR: 0, SERVFAIL: 0, NXDOMAIN: 0, NOTIMP: 0, REFUSED: 0, BADVERS: 0 },
   };
   private readonly cache: AnswerCache<Built>;
@@ -84,7 +89,8 @@ export class QueryHandler {
     const limit = client.tcp ? 65535 : q.edns ? Math.min(4096, Math.max(512, q.edns.udpSize)) : 512;
     const ra = this.forwarder !== undefined && this.mayRecurse(client.address);
     if (q.edns && q.edns.version > 0) return this.plain(raw, q, Rcode.BADVERS, ra, limit);
-    if (!q.plainName || (q.question.klass !== CLASS_IN && q.question.klass !== CLASS_ANY)) return this.plain(raw, q, Rcode.REFUSED, ra, limit);
+    if (!q.plainName || (q.question.klass !== CLASS_IN && q.question.klass !== CLASS_ANY))
+      return this.plain(raw, q, Rcode.REFUSED, ra, limit);
     const { name, type } = q.question;
     if (this.authority.zoneOf(name) !== undefined) {
       if (type === 251 || type === 252) return this.plain(raw, q, Rcode.REFUSED, ra, limit); // no zone transfers

@@ -37,7 +37,18 @@ export function encodeRecords(list: readonly Answer[]): Section {
   return list.length ? { count: list.length, bytes: Buffer.concat(list.map((a) => recordCodec.encode(a))) } : EMPTY;
 }
 
-function header(out: Buffer, id: number, opcode: number, rd: boolean, flags: number, rcode: number, qd: number, an: number, ns: number, ar: number): void {
+function header(
+  out: Buffer,
+  id: number,
+  opcode: number,
+  rd: boolean,
+  flags: number,
+  rcode: number,
+  qd: number,
+  an: number,
+  ns: number,
+  ar: number,
+): void {
   out.writeUInt16BE(id, 0);
   out.writeUInt16BE(QR | (opcode << 11) | flags | (rd ? RD : 0) | (rcode & 0xf), 2);
   out.writeUInt16BE(qd, 4);
@@ -60,7 +71,16 @@ function writeOpt(out: Buffer, at: number, rcode: number, dnssecOk: boolean): vo
  * The response to `q`: `rcode`, AA and RA flags, the record sections, within `limit` bytes (over it,
  * TC and no records). Positional arguments because this runs once per query.
  */
-export function buildResponse(raw: Buffer, q: ParsedQuery, rcode: number, aa: boolean, ra: boolean, answers: Section, authorities: Section, limit: number): Buffer {
+export function buildResponse(
+  raw: Buffer,
+  q: ParsedQuery,
+  rcode: number,
+  aa: boolean,
+  ra: boolean,
+  answers: Section,
+  authorities: Section,
+  limit: number,
+): Buffer {
   const qLen = q.questionEnd - 12;
   const optLen = q.edns ? 11 : 0;
   const full = 12 + qLen + answers.bytes.length + authorities.bytes.length + optLen;

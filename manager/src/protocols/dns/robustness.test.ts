@@ -22,7 +22,10 @@ describe('DnsServer robustness', () => {
     const seed = Number(process.env['STORM_FUZZ_SEED'] ?? Date.now() % 1_000_000);
     const rng = seededRandom(seed);
     const errors: string[] = [];
-    const server = new DnsServer({ listen: '127.0.0.1:0', networks: ['10.77.0.0/24'], cacheEntries: 2000 }, { zone: sampleZone(), log: (m) => errors.push(m) });
+    const server = new DnsServer(
+      { listen: '127.0.0.1:0', networks: ['10.77.0.0/24'], cacheEntries: 2000 },
+      { zone: sampleZone(), log: (m) => errors.push(m) },
+    );
     await server.start();
     const port = server.address.port;
     const client = createSocket('udp4');
@@ -30,8 +33,13 @@ describe('DnsServer robustness', () => {
     let answers = 0;
     client.on('message', () => answers++);
     const valid = [
-      query('web1.storm.internal', 'A'), query('storm.local', 'A', { edns: 1232 }), query('10.0.77.10.in-addr.arpa', 'PTR'),
-      query('storm.internal', 'MX'), query('_ldap._tcp.storm.internal', 'SRV', { edns: 4096 }), query('example.org', 'A'), query('big.storm.internal', 'TXT'),
+      query('web1.storm.internal', 'A'),
+      query('storm.local', 'A', { edns: 1232 }),
+      query('10.0.77.10.in-addr.arpa', 'PTR'),
+      query('storm.internal', 'MX'),
+      query('_ldap._tcp.storm.internal', 'SRV', { edns: 4096 }),
+      query('example.org', 'A'),
+      query('big.storm.internal', 'TXT'),
     ];
     try {
       const heapBefore = process.memoryUsage().heapUsed;
@@ -42,24 +50,33 @@ describe('DnsServer robustness', () => {
         await drained(() => server.stats().udp, sent);
       }
       // Garbage over TCP: random frames and random streams on a few connections.
-      await Promise.all(Array.from({ length: 20 }, () => new Promise<void>((resolve) => {
-        const s = connect(port, '127.0.0.1', () => {
-          for (let i = 0; i < 50; i++) {
-            const body = rng() < 0.5 ? randomBytes(rng, 300) : mutate(valid[Math.floor(rng() * valid.length)]!, rng);
-            s.write(Buffer.concat([Buffer.from([body.length >> 8, body.length & 255]), body]));
-          }
-          s.write(randomBytes(rng, 2000));
-          s.end();
-        });
-        s.on('data', () => undefined);
-        s.on('error', () => resolve());
-        s.on('close', () => resolve());
-      })));
+      await Promise.all(
+        Array.from(
+          { length: 20 },
+          () =>
+            new Promise<void>((resolve) => {
+              const s = connect(port, '127.0.0.1', () => {
+                for (let i = 0; i < 50; i++) {
+                  const body = rng() < 0.5 ? randomBytes(rng, 300) : mutate(valid[Math.floor(rng() * valid.length)]!, rng);
+                  s.write(Buffer.concat([Buffer.from([body.length >> 8, body.length & 255]), body]));
+                }
+                s.write(randomBytes(rng, 2000));
+                s.end();
+              });
+              s.on('data', () => undefined);
+              s.on('error', () => resolve());
+              s.on('close', () => resolve());
+            }),
+        ),
+      );
       const stats = server.stats();
       const after = await new Promise<Buffer | undefined>((resolve) => {
         const t = setTimeout(() => resolve(undefined), 2000);
         client.on('message', (m) => {
-          if (m.readUInt16BE(0) === 0x5eed) { clearTimeout(t); resolve(m); }
+          if (m.readUInt16BE(0) === 0x5eed) {
+            clearTimeout(t);
+            resolve(m);
+          }
         });
         client.send(query('web1.storm.internal', 'A', { id: 0x5eed }), port, '127.0.0.1');
       });

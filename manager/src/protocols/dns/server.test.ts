@@ -21,8 +21,15 @@ async function serve(zone = sampleZone(), extra: Partial<DnsServerConfig> = {}) 
 function udp(port: number, packet: Buffer, timeoutMs = 1000): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
-    const timer = setTimeout(() => { s.close(); resolve(undefined); }, timeoutMs);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(m); });
+    const timer = setTimeout(() => {
+      s.close();
+      resolve(undefined);
+    }, timeoutMs);
+    s.on('message', (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(m);
+    });
     s.send(packet, port, '127.0.0.1');
   });
 }
@@ -39,7 +46,10 @@ function tcp(port: number, packets: Buffer[]): Promise<Buffer[]> {
         out.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
         buf = buf.subarray(2 + buf.readUInt16BE(0));
       }
-      if (out.length === packets.length) { s.destroy(); resolve(out); }
+      if (out.length === packets.length) {
+        s.destroy();
+        resolve(out);
+      }
     });
     // One write with every frame: pipelined queries (RFC 7766 §6.2.1.1).
     s.write(Buffer.concat(packets.map((p) => Buffer.concat([Buffer.from([p.length >> 8, p.length & 255]), p]))));
@@ -56,7 +66,9 @@ describe('DnsServer', () => {
 
   it('answers pipelined queries over TCP on the same port', async () => {
     const server = await serve();
-    const replies = (await tcp(server.address.port, [query('storm.local', 'A', { id: 1 }), query('storm.internal', 'MX', { id: 2 })])).map(decode);
+    const replies = (await tcp(server.address.port, [query('storm.local', 'A', { id: 1 }), query('storm.internal', 'MX', { id: 2 })])).map(
+      decode,
+    );
     expect(replies.map((r) => r.id).sort()).toEqual([1, 2]);
     expect(server.stats()).toMatchObject({ tcp: 2, tcpConnections: 1 });
   });
@@ -116,7 +128,11 @@ describe('DnsServer', () => {
     const silent = createSocket('udp4');
     await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
     closers.push(() => new Promise((r) => silent.close(() => r())));
-    const server = await serve(sampleZone(), { upstream: `127.0.0.1:${silent.address().port}`, upstreamTimeoutMs: 200, recursionNetworks: ['127.0.0.0/8'] });
+    const server = await serve(sampleZone(), {
+      upstream: `127.0.0.1:${silent.address().port}`,
+      upstreamTimeoutMs: 200,
+      recursionNetworks: ['127.0.0.0/8'],
+    });
     expect(decode(await udp(server.address.port, query('example.org', 'A'))).rcode).toBe('SERVFAIL');
     expect(server.stats().upstream?.timeouts).toBe(1);
   });
@@ -129,7 +145,9 @@ describe('DnsServer', () => {
     closers.push(async () => void flood.destroy());
     // 5,000 queries for a 1.5 KB answer, never read: far more than the kernel's buffers hold.
     await new Promise<void>((r) => flood.once('connect', r));
-    flood.write(Buffer.concat(Array.from({ length: 5000 }, () => Buffer.concat([Buffer.from([frame.length >> 8, frame.length & 255]), frame]))));
+    flood.write(
+      Buffer.concat(Array.from({ length: 5000 }, () => Buffer.concat([Buffer.from([frame.length >> 8, frame.length & 255]), frame]))),
+    );
     // Until the server stops taking queries from it (it may be slow to get there on a loaded machine).
     let taken = -1;
     for (const until = Date.now() + 10_000; taken !== server.stats().tcp && Date.now() < until; ) {

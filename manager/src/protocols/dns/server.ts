@@ -66,7 +66,10 @@ export class DnsServer implements NetworkService {
   private pending = 0;
   private readonly transport = { udp: 0, tcp: 0, tcpConnections: 0, tcpRejected: 0, tcpUnread: 0, overloaded: 0 };
 
-  constructor(config: DnsServerConfig, private readonly deps: DnsServerDeps) {
+  constructor(
+    config: DnsServerConfig,
+    private readonly deps: DnsServerDeps,
+  ) {
     this.config = resolveDnsConfig(config);
     this.tcpLimit = new ConnectionLimit({ total: this.config.maxTcpConnections, perSource: this.config.maxTcpPerSource });
   }
@@ -105,7 +108,15 @@ export class DnsServer implements NetworkService {
 
   stats(): DnsStats {
     const h = this.handler?.counters;
-    const empty: QueryCounters = { queries: 0, dropped: 0, truncated: 0, cacheHits: 0, cacheMisses: 0, internalErrors: 0, rcodes: { NOERROR: 0, FORMERR: 0, SERVFAIL: 0, NXDOMAIN: 0, NOTIMP: 0, REFUSED: 0, BADVERS: 0 } };
+    const empty: QueryCounters = {
+      queries: 0,
+      dropped: 0,
+      truncated: 0,
+      cacheHits: 0,
+      cacheMisses: 0,
+      internalErrors: 0,
+      rcodes: { NOERROR: 0, FORMERR: 0, SERVFAIL: 0, NXDOMAIN: 0, NOTIMP: 0, REFUSED: 0, BADVERS: 0 },
+    };
     const q = h ?? empty;
     return { ...q, rcodes: { ...q.rcodes }, ...this.transport, upstream: this.forwarder ? { ...this.forwarder.counters } : undefined };
   }
@@ -147,13 +158,15 @@ export class DnsServer implements NetworkService {
       return done?.();
     }
     this.pending++;
-    out.then(
-      (reply) => reply && send(reply),
-      () => handler.counters.internalErrors++,
-    ).finally(() => {
-      this.pending--;
-      done?.();
-    });
+    out
+      .then(
+        (reply) => reply && send(reply),
+        () => handler.counters.internalErrors++,
+      )
+      .finally(() => {
+        this.pending--;
+        done?.();
+      });
   }
 
   private async bindUdp(host: string, port: number): Promise<Socket> {

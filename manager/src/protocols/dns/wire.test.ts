@@ -7,7 +7,13 @@ describe('parseQuery', () => {
     const out = parseQuery(query('WEB1.Storm.Internal', 'MX', { id: 7, edns: 4096 }));
     expect(out.kind).toBe('query');
     if (out.kind !== 'query') return;
-    expect(out.query).toMatchObject({ id: 7, rd: true, question: { name: 'web1.storm.internal', type: 15, klass: 1 }, edns: { udpSize: 4096, version: 0 }, plainName: true });
+    expect(out.query).toMatchObject({
+      id: 7,
+      rd: true,
+      question: { name: 'web1.storm.internal', type: 15, klass: 1 },
+      edns: { udpSize: 4096, version: 0 },
+      plainName: true,
+    });
   });
 
   it('drops what is shorter than a header, and responses', () => {
@@ -18,12 +24,43 @@ describe('parseQuery', () => {
   });
 
   it.each([
-    ['no question', (b: Buffer) => { b.writeUInt16BE(0, 4); return b; }],
-    ['two questions', (b: Buffer) => { b.writeUInt16BE(2, 4); return b; }],
+    [
+      'no question',
+      (b: Buffer) => {
+        b.writeUInt16BE(0, 4);
+        return b;
+      },
+    ],
+    [
+      'two questions',
+      (b: Buffer) => {
+        b.writeUInt16BE(2, 4);
+        return b;
+      },
+    ],
     ['a truncated question', (b: Buffer) => b.subarray(0, b.length - 2)],
-    ['a compression pointer in the question', (b: Buffer) => { b[12] = 0xc0; b[13] = 0; return b; }],
-    ['an answer record in a query', (b: Buffer) => { b.writeUInt16BE(1, 6); return b; }],
-    ['an additional record that overruns', (b: Buffer) => { b.writeUInt16BE(1, 10); return b; }],
+    [
+      'a compression pointer in the question',
+      (b: Buffer) => {
+        b[12] = 0xc0;
+        b[13] = 0;
+        return b;
+      },
+    ],
+    [
+      'an answer record in a query',
+      (b: Buffer) => {
+        b.writeUInt16BE(1, 6);
+        return b;
+      },
+    ],
+    [
+      'an additional record that overruns',
+      (b: Buffer) => {
+        b.writeUInt16BE(1, 10);
+        return b;
+      },
+    ],
   ])('is FORMERR for %s', (_what, mutate) => {
     expect(parseQuery(mutate(query('web1.storm.internal', 'A'))).kind).toBe('formerr');
   });

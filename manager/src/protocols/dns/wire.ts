@@ -115,8 +115,13 @@ export function parseQuery(buf: Buffer): ParseResult {
     const rdlen = buf.readUInt16BE(afterName + 8);
     if (afterName + 10 + rdlen > buf.length) return { kind: 'formerr', id, opcode, rd, reason: 'additional record overruns the packet' };
     if (type === TYPE_OPT) {
-      if (edns || afterName !== i + 1 || buf[i] !== 0) return { kind: 'formerr', id, opcode, rd, reason: 'more than one OPT, or OPT not at the root' };
-      edns = { udpSize: buf.readUInt16BE(afterName + 2), version: buf[afterName + 5]!, dnssecOk: (buf.readUInt16BE(afterName + 6) & 0x8000) !== 0 };
+      if (edns || afterName !== i + 1 || buf[i] !== 0)
+        return { kind: 'formerr', id, opcode, rd, reason: 'more than one OPT, or OPT not at the root' };
+      edns = {
+        udpSize: buf.readUInt16BE(afterName + 2),
+        version: buf[afterName + 5]!,
+        dnssecOk: (buf.readUInt16BE(afterName + 6) & 0x8000) !== 0,
+      };
     }
     i = afterName + 10 + rdlen;
   }

@@ -46,7 +46,10 @@ export class LdapConnection {
   private socket: Socket;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
 
-  constructor(socket: Socket, private readonly deps: ConnectionDeps) {
+  constructor(
+    socket: Socket,
+    private readonly deps: ConnectionDeps,
+  ) {
     this.socket = socket;
     this.framer = new MessageFramer(deps.config.maxMessageBytes);
     socket.setNoDelay(true);
@@ -68,8 +71,10 @@ export class LdapConnection {
    * pending, since those bytes would be read in the wrong layer.
    */
   private startTls(id: number): void {
-    const answer = (code: ResultCode, message?: string) => this.send({ kind: 'extended', id, code, name: Oid.startTls, ...(message ? { message } : {}) });
-    if (this.queue.length || this.framer.pending) return void answer(ResultCode.operationsError, 'send StartTLS alone, with no request outstanding');
+    const answer = (code: ResultCode, message?: string) =>
+      this.send({ kind: 'extended', id, code, name: Oid.startTls, ...(message ? { message } : {}) });
+    if (this.queue.length || this.framer.pending)
+      return void answer(ResultCode.operationsError, 'send StartTLS alone, with no request outstanding');
     const clear = this.socket;
     // All in this tick: no 'data' can be read in clear between the answer and the TLS layer taking the socket.
     clear.off('data', this.onData);
@@ -165,7 +170,9 @@ export class LdapConnection {
       this.internal(err);
       if (response.kind === 'entry') return;
       const plain = { id: response.id, code: ResultCode.other, message: 'internal error' };
-      bytes = this.deps.encoder.encode(response.kind === 'result' ? { kind: 'result', op: response.op, ...plain } : { kind: 'extended', ...plain });
+      bytes = this.deps.encoder.encode(
+        response.kind === 'result' ? { kind: 'result', op: response.op, ...plain } : { kind: 'extended', ...plain },
+      );
     }
     this.socket.write(bytes);
     if (this.socket.writableLength > HIGH_WATER) {
@@ -185,7 +192,15 @@ export class LdapConnection {
   private disconnect(reason: string): void {
     if (this.closed) return;
     try {
-      this.socket.write(this.deps.encoder.encode({ kind: 'extended', id: 0, code: ResultCode.protocolError, name: Oid.noticeOfDisconnection, message: reason.slice(0, 200) }));
+      this.socket.write(
+        this.deps.encoder.encode({
+          kind: 'extended',
+          id: 0,
+          code: ResultCode.protocolError,
+          name: Oid.noticeOfDisconnection,
+          message: reason.slice(0, 200),
+        }),
+      );
     } catch (err) {
       this.internal(err);
     }

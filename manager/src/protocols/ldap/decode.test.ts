@@ -1,27 +1,70 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError, decodeRequest } from './decode.js';
 import { Op } from './protocol.js';
-import { bindRequest, compareRequest, control, extendedRequest, f, int, msg, saslBind, searchRequest, str, tlv, unbindRequest } from './test-support/wire.js';
+import {
+  bindRequest,
+  compareRequest,
+  control,
+  extendedRequest,
+  f,
+  int,
+  msg,
+  saslBind,
+  searchRequest,
+  str,
+  tlv,
+  unbindRequest,
+} from './test-support/wire.js';
 
 describe('decodeRequest', () => {
   it('decodes a simple bind, keeping the password bytes', () => {
     expect(decodeRequest(msg(7, bindRequest('uid=alice,dc=x', 'pässword')))).toEqual({
-      op: 'bind', id: 7, controls: [], version: 3, name: 'uid=alice,dc=x', auth: { kind: 'simple', password: Buffer.from('pässword') },
+      op: 'bind',
+      id: 7,
+      controls: [],
+      version: 3,
+      name: 'uid=alice,dc=x',
+      auth: { kind: 'simple', password: Buffer.from('pässword') },
     });
     expect(decodeRequest(msg(1, saslBind('', 'EXTERNAL')))).toMatchObject({ op: 'bind', auth: { kind: 'sasl', mechanism: 'EXTERNAL' } });
-    expect(decodeRequest(msg(1, tlv(0x60, int(3), str(''), tlv(0x81, 'x'))))).toMatchObject({ op: 'bind', auth: { kind: 'other', tag: 0x81 } });
+    expect(decodeRequest(msg(1, tlv(0x60, int(3), str(''), tlv(0x81, 'x'))))).toMatchObject({
+      op: 'bind',
+      auth: { kind: 'other', tag: 0x81 },
+    });
   });
 
   it('decodes a search with its filter tree exactly as sent (no string round trip)', () => {
-    const filter = f.and(f.eq('objectClass', 'inetOrgPerson'), f.or(f.sub('mail', 'a', ['b'], 'c'), f.not(f.eq('uid', '*)(uid=*'))), f.present('cn'), f.ge('uidNumber', '5'), f.eq('cn', ''));
-    const req = decodeRequest(msg(2, searchRequest('ou=people,dc=x', filter, { scope: 1, sizeLimit: 3, attributes: ['uid', 'mail;lang-en'] })));
+    const filter = f.and(
+      f.eq('objectClass', 'inetOrgPerson'),
+      f.or(f.sub('mail', 'a', ['b'], 'c'), f.not(f.eq('uid', '*)(uid=*'))),
+      f.present('cn'),
+      f.ge('uidNumber', '5'),
+      f.eq('cn', ''),
+    );
+    const req = decodeRequest(
+      msg(2, searchRequest('ou=people,dc=x', filter, { scope: 1, sizeLimit: 3, attributes: ['uid', 'mail;lang-en'] })),
+    );
     expect(req).toEqual({
-      op: 'search', id: 2, controls: [], base: 'ou=people,dc=x', scope: 'one', sizeLimit: 3, timeLimit: 0, typesOnly: false, attributes: ['uid', 'mail;lang-en'],
+      op: 'search',
+      id: 2,
+      controls: [],
+      base: 'ou=people,dc=x',
+      scope: 'one',
+      sizeLimit: 3,
+      timeLimit: 0,
+      typesOnly: false,
+      attributes: ['uid', 'mail;lang-en'],
       filter: {
         type: 'and',
         filters: [
           { type: 'equal', attribute: 'objectClass', value: 'inetOrgPerson' },
-          { type: 'or', filters: [{ type: 'substrings', attribute: 'mail', initial: 'a', any: ['b'], final: 'c' }, { type: 'not', filter: { type: 'equal', attribute: 'uid', value: '*)(uid=*' } }] },
+          {
+            type: 'or',
+            filters: [
+              { type: 'substrings', attribute: 'mail', initial: 'a', any: ['b'], final: 'c' },
+              { type: 'not', filter: { type: 'equal', attribute: 'uid', value: '*)(uid=*' } },
+            ],
+          },
           { type: 'present', attribute: 'cn' },
           { type: 'ge', attribute: 'uidNumber', value: '5' },
           { type: 'equal', attribute: 'cn', value: '' },
@@ -44,8 +87,21 @@ describe('decodeRequest', () => {
   });
 
   it('decodes compare, extended, abandon, unbind and the write ops', () => {
-    expect(decodeRequest(msg(4, compareRequest('uid=a,dc=x', 'mail', 'a@x')))).toEqual({ op: 'compare', id: 4, controls: [], entry: 'uid=a,dc=x', attribute: 'mail', value: Buffer.from('a@x') });
-    expect(decodeRequest(msg(5, extendedRequest('1.3.6.1.4.1.4203.1.11.3')))).toEqual({ op: 'extended', id: 5, controls: [], name: '1.3.6.1.4.1.4203.1.11.3', value: undefined });
+    expect(decodeRequest(msg(4, compareRequest('uid=a,dc=x', 'mail', 'a@x')))).toEqual({
+      op: 'compare',
+      id: 4,
+      controls: [],
+      entry: 'uid=a,dc=x',
+      attribute: 'mail',
+      value: Buffer.from('a@x'),
+    });
+    expect(decodeRequest(msg(5, extendedRequest('1.3.6.1.4.1.4203.1.11.3')))).toEqual({
+      op: 'extended',
+      id: 5,
+      controls: [],
+      name: '1.3.6.1.4.1.4203.1.11.3',
+      value: undefined,
+    });
     expect(decodeRequest(msg(6, int(3, 0x50)))).toEqual({ op: 'abandon', id: 6, controls: [], target: 3 });
     expect(decodeRequest(msg(7, unbindRequest()))).toEqual({ op: 'unbind', id: 7, controls: [] });
     expect(decodeRequest(msg(8, tlv(0x68, str('cn=x'), tlv(0x30))))).toMatchObject({ op: 'write', responseOp: Op.addResponse });
@@ -55,7 +111,12 @@ describe('decodeRequest', () => {
   });
 
   it('decodes controls with criticality and value', () => {
-    const req = decodeRequest(msg(9, searchRequest('dc=x', f.present('cn')), [control('1.2.840.113556.1.4.319', true, Buffer.from([0x30, 0x00])), control('2.16.840.1.113730.3.4.2', false)]));
+    const req = decodeRequest(
+      msg(9, searchRequest('dc=x', f.present('cn')), [
+        control('1.2.840.113556.1.4.319', true, Buffer.from([0x30, 0x00])),
+        control('2.16.840.1.113730.3.4.2', false),
+      ]),
+    );
     expect(req.controls).toEqual([
       { type: '1.2.840.113556.1.4.319', critical: true, value: Buffer.from([0x30, 0x00]) },
       { type: '2.16.840.1.113730.3.4.2', critical: false, value: undefined },
@@ -82,7 +143,10 @@ describe('decodeRequest', () => {
       'control not a sequence': msg(1, unbindRequest(), [str('1.2.3')]),
       'control type not an OID': msg(1, unbindRequest(), [control('paged', false)]),
       'control with garbage': msg(1, unbindRequest(), [tlv(0x30, str('1.2.3'), int(5))]),
-      'attribute selector not a string': msg(1, tlv(0x63, str('dc=x'), int(2, 0x0a), int(0, 0x0a), int(0), int(0), tlv(0x01, Buffer.from([0])), f.present('cn'), tlv(0x30, int(1)))),
+      'attribute selector not a string': msg(
+        1,
+        tlv(0x63, str('dc=x'), int(2, 0x0a), int(0, 0x0a), int(0), int(0), tlv(0x01, Buffer.from([0])), f.present('cn'), tlv(0x30, int(1))),
+      ),
     };
     for (const [what, bytes] of Object.entries(bad)) expect(() => decodeRequest(bytes), what).toThrow(DecodeError);
   });

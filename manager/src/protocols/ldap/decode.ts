@@ -130,12 +130,10 @@ function decodeSearch(op: Tlv, limits: DecodeLimits) {
   if (sizeLimit < 0 || timeLimit < 0) throw new BerError('negative limit');
   const typesOnly = boolean(r.expect(0x01, 'typesOnly'), 'typesOnly');
   const filterTlv = r.next('filter');
-  const attributes = new BerReader(r.expect(0x30, 'attributes').value)
-    .rest('attributes', limits.maxAttributes)
-    .map((a) => {
-      if (a.tag !== 0x04) throw new BerError('attribute selector: not an OCTET STRING');
-      return utf8(a, 'attribute selector');
-    });
+  const attributes = new BerReader(r.expect(0x30, 'attributes').value).rest('attributes', limits.maxAttributes).map((a) => {
+    if (a.tag !== 0x04) throw new BerError('attribute selector: not an OCTET STRING');
+    return utf8(a, 'attribute selector');
+  });
   r.end('searchRequest');
   let filter: Filter | null;
   try {

@@ -4,7 +4,13 @@ import { DnError, normalizeDn, parentOf, parseDn } from './dn.js';
 describe('DNs', () => {
   it('normalizes case, spaces after separators, aliases and OIDs', () => {
     const want = 'uid=alice,ou=people,dc=storm,dc=internal';
-    for (const dn of ['uid=alice,ou=people,dc=storm,dc=internal', 'UID=Alice, OU=People, DC=Storm, DC=Internal', 'userid=alice,ou=people,dc=storm,dc=internal', '0.9.2342.19200300.100.1.1=alice,organizationalUnitName=people,domainComponent=storm,dc=internal', 'uid = alice , ou=people,dc=storm,dc=internal']) {
+    for (const dn of [
+      'uid=alice,ou=people,dc=storm,dc=internal',
+      'UID=Alice, OU=People, DC=Storm, DC=Internal',
+      'userid=alice,ou=people,dc=storm,dc=internal',
+      '0.9.2342.19200300.100.1.1=alice,organizationalUnitName=people,domainComponent=storm,dc=internal',
+      'uid = alice , ou=people,dc=storm,dc=internal',
+    ]) {
       expect(normalizeDn(dn), dn).toBe(want);
     }
     expect(normalizeDn('')).toBe('');
@@ -14,7 +20,10 @@ describe('DNs', () => {
     expect(parseDn('cn=a\\2cb\\+c\\ ,dc=x')[0]).toEqual([{ type: 'cn', value: 'a,b+c ' }]);
     expect(normalizeDn('CN=Caf\\C3\\A9,dc=x')).toBe('cn=café,dc=x');
     expect(normalizeDn('cn=a\\,b,dc=x')).toBe('cn=a\\,b,dc=x');
-    expect(parseDn('cn=a+sn=b,dc=x')[0]).toEqual([{ type: 'cn', value: 'a' }, { type: 'sn', value: 'b' }]);
+    expect(parseDn('cn=a+sn=b,dc=x')[0]).toEqual([
+      { type: 'cn', value: 'a' },
+      { type: 'sn', value: 'b' },
+    ]);
     expect(normalizeDn('sn=b+cn=a,dc=x')).toBe('cn=a+sn=b,dc=x');
   });
 

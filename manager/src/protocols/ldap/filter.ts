@@ -12,9 +12,21 @@ export type Filter =
   | { readonly type: 'and' | 'or'; readonly filters: readonly Filter[] }
   | { readonly type: 'not'; readonly filter: Filter }
   | { readonly type: 'equal' | 'ge' | 'le' | 'approx'; readonly attribute: string; readonly value: string | null }
-  | { readonly type: 'substrings'; readonly attribute: string; readonly initial: string | null | undefined; readonly any: readonly (string | null)[]; readonly final: string | null | undefined }
+  | {
+      readonly type: 'substrings';
+      readonly attribute: string;
+      readonly initial: string | null | undefined;
+      readonly any: readonly (string | null)[];
+      readonly final: string | null | undefined;
+    }
   | { readonly type: 'present'; readonly attribute: string }
-  | { readonly type: 'extensible'; readonly rule: string | undefined; readonly attribute: string | undefined; readonly value: string | null; readonly dnAttributes: boolean };
+  | {
+      readonly type: 'extensible';
+      readonly rule: string | undefined;
+      readonly attribute: string | undefined;
+      readonly value: string | null;
+      readonly dnAttributes: boolean;
+    };
 
 export interface FilterLimits {
   readonly maxDepth: number;
@@ -80,11 +92,18 @@ export function decodeFilter(tlv: Tlv, limits: FilterLimits = DEFAULT_FILTER_LIM
     const dn = r.optional(0x84, 'dnAttributes');
     r.end('extensibleMatch');
     if (!rule && !type) throw new BerError('extensibleMatch: neither a matching rule nor a type');
-    return { type: 'extensible', rule: rule && utf8(rule, 'matchingRule'), attribute: type && utf8(type, 'type'), value, dnAttributes: dn ? boolean(dn, 'dnAttributes') : false };
+    return {
+      type: 'extensible',
+      rule: rule && utf8(rule, 'matchingRule'),
+      attribute: type && utf8(type, 'type'),
+      value,
+      dnAttributes: dn ? boolean(dn, 'dnAttributes') : false,
+    };
   };
 
   const walk = (t: Tlv, depth: number): Filter => {
-    if (++nodes > limits.maxNodes || depth > limits.maxDepth) throw new FilterLimitError(`filter deeper than ${limits.maxDepth} or larger than ${limits.maxNodes} items`);
+    if (++nodes > limits.maxNodes || depth > limits.maxDepth)
+      throw new FilterLimitError(`filter deeper than ${limits.maxDepth} or larger than ${limits.maxNodes} items`);
     switch (t.tag) {
       case 0xa0:
       case 0xa1: {

@@ -30,8 +30,15 @@ describe('MessageFramer', () => {
   });
 
   it('refuses what is not an LDAPMessage header', () => {
-    for (const bytes of [[0x04, 0x01, 0x00], [0x30, 0x80], [0x30, 0x85, 1, 1, 1, 1, 1], [0xff, 0xff]]) {
-      expect(() => new MessageFramer(4096).push(Buffer.from(bytes)), bytes.join(',')).toThrow(expect.objectContaining({ reason: 'malformed' }));
+    for (const bytes of [
+      [0x04, 0x01, 0x00],
+      [0x30, 0x80],
+      [0x30, 0x85, 1, 1, 1, 1, 1],
+      [0xff, 0xff],
+    ]) {
+      expect(() => new MessageFramer(4096).push(Buffer.from(bytes)), bytes.join(',')).toThrow(
+        expect.objectContaining({ reason: 'malformed' }),
+      );
     }
   });
 });

@@ -11,7 +11,10 @@ import { BerError, readHeader } from './ber.js';
 
 export class FrameError extends Error {
   override readonly name = 'FrameError';
-  constructor(message: string, readonly reason: 'malformed' | 'too-large') {
+  constructor(
+    message: string,
+    readonly reason: 'malformed' | 'too-large',
+  ) {
     super(message);
   }
 }

@@ -18,7 +18,13 @@ interface Encodable {
 interface LdapjsMessages {
   LDAPResult: new (o: { messageId: number; protocolOp: number; status: number; matchedDN: string; diagnosticMessage: string }) => Encodable;
   SearchEntry: new (o: { messageId: number; objectName: string; attributes: { type: string; values: string[] }[] }) => Encodable;
-  ExtendedResponse: new (o: { messageId: number; status: number; diagnosticMessage: string; responseName?: string; responseValue?: string }) => Encodable;
+  ExtendedResponse: new (o: {
+    messageId: number;
+    status: number;
+    diagnosticMessage: string;
+    responseName?: string;
+    responseValue?: string;
+  }) => Encodable;
 }
 
 // Its published types describe ldapjs 2: the module object seen through ldapjs 3's constructors above.
@@ -29,11 +35,21 @@ export class LdapjsEncoder implements LdapEncoder {
     switch (response.kind) {
       case 'result':
         return Buffer.from(
-          new lib.LDAPResult({ messageId: response.id, protocolOp: response.op, status: response.code, matchedDN: response.matchedDn ?? '', diagnosticMessage: response.message ?? '' }).toBer().buffer,
+          new lib.LDAPResult({
+            messageId: response.id,
+            protocolOp: response.op,
+            status: response.code,
+            matchedDN: response.matchedDn ?? '',
+            diagnosticMessage: response.message ?? '',
+          }).toBer().buffer,
         );
       case 'entry':
         return Buffer.from(
-          new lib.SearchEntry({ messageId: response.id, objectName: response.dn, attributes: response.attributes.map((a) => ({ type: a.type, values: [...a.values] })) }).toBer().buffer,
+          new lib.SearchEntry({
+            messageId: response.id,
+            objectName: response.dn,
+            attributes: response.attributes.map((a) => ({ type: a.type, values: [...a.values] })),
+          }).toBer().buffer,
         );
       case 'extended':
         return Buffer.from(

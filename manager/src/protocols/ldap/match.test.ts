@@ -4,8 +4,15 @@ import type { Filter } from './filter.js';
 import { compileFilter } from './match.js';
 
 const alice = makeEntry('uid=alice,ou=people,dc=storm,dc=internal', {
-  objectClass: ['top', 'inetOrgPerson', 'posixAccount'], uid: 'alice', cn: 'Alice  Liddell', sn: 'Liddell', mail: 'Alice@Storm.Internal',
-  uidNumber: 10000, gidNumber: 100, homeDirectory: '/home/Alice', memberOf: ['cn=mail,ou=groups,dc=storm,dc=internal'],
+  objectClass: ['top', 'inetOrgPerson', 'posixAccount'],
+  uid: 'alice',
+  cn: 'Alice  Liddell',
+  sn: 'Liddell',
+  mail: 'Alice@Storm.Internal',
+  uidNumber: 10000,
+  gidNumber: 100,
+  homeDirectory: '/home/Alice',
+  memberOf: ['cn=mail,ou=groups,dc=storm,dc=internal'],
 });
 const run = (filter: Filter) => compileFilter(filter)(alice);
 const eq = (attribute: string, value: string | null): Filter => ({ type: 'equal', attribute, value });
@@ -35,7 +42,13 @@ describe('compileFilter', () => {
   });
 
   it('matches substrings in order, never overlapping', () => {
-    const sub = (initial: string | undefined, any: string[], final: string | undefined): Filter => ({ type: 'substrings', attribute: 'mail', initial, any, final });
+    const sub = (initial: string | undefined, any: string[], final: string | undefined): Filter => ({
+      type: 'substrings',
+      attribute: 'mail',
+      initial,
+      any,
+      final,
+    });
     expect(run(sub('ali', [], undefined))).toBe(true);
     expect(run(sub(undefined, [], '@storm.internal'))).toBe(true);
     expect(run(sub('a', ['storm'], 'internal'))).toBe(true);

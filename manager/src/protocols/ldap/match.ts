@@ -21,12 +21,18 @@ const UNDEFINED: Matcher = () => undefined;
 const FALSE: Matcher = () => false;
 
 const RULES: Readonly<Record<string, MatchingRule>> = {
-  caseignorematch: 'caseIgnore', '2.5.13.2': 'caseIgnore',
-  caseexactmatch: 'caseExact', '2.5.13.5': 'caseExact',
-  caseignoreia5match: 'caseIgnore', '1.3.6.1.4.1.1466.109.114.2': 'caseIgnore',
-  caseexactia5match: 'caseExact', '1.3.6.1.4.1.1466.109.114.1': 'caseExact',
-  integermatch: 'integer', '2.5.13.14': 'integer',
-  distinguishednamematch: 'dn', '2.5.13.1': 'dn',
+  caseignorematch: 'caseIgnore',
+  '2.5.13.2': 'caseIgnore',
+  caseexactmatch: 'caseExact',
+  '2.5.13.5': 'caseExact',
+  caseignoreia5match: 'caseIgnore',
+  '1.3.6.1.4.1.1466.109.114.2': 'caseIgnore',
+  caseexactia5match: 'caseExact',
+  '1.3.6.1.4.1.1466.109.114.1': 'caseExact',
+  integermatch: 'integer',
+  '2.5.13.14': 'integer',
+  distinguishednamematch: 'dn',
+  '2.5.13.1': 'dn',
 };
 
 /** A known type without options, or the matcher to use instead. */
@@ -58,9 +64,13 @@ function ordering(description: string, value: string | null, ge: boolean): Match
   const assertion = normalizeValue(value, type.equality);
   if (assertion === null) return UNDEFINED;
   const key = type.name.toLowerCase();
-  const cmp = type.equality === 'integer'
-    ? (v: string) => { const d = BigInt(v) - BigInt(assertion); return d > 0n ? 1 : d < 0n ? -1 : 0; }
-    : (v: string) => (v > assertion ? 1 : v < assertion ? -1 : 0);
+  const cmp =
+    type.equality === 'integer'
+      ? (v: string) => {
+          const d = BigInt(v) - BigInt(assertion);
+          return d > 0n ? 1 : d < 0n ? -1 : 0;
+        }
+      : (v: string) => (v > assertion ? 1 : v < assertion ? -1 : 0);
   return (e) => e.attributes.get(key)?.prepared.some((v) => (ge ? cmp(v) >= 0 : cmp(v) <= 0)) ?? false;
 }
 
@@ -100,7 +110,9 @@ function extensible(f: Extract<Filter, { type: 'extensible' }>): Matcher {
   const key = type?.name.toLowerCase();
   const hit = (v: string) => normalizeValue(v, rule) === assertion;
   return (e) => {
-    const values = key ? e.attributes.get(key)?.values ?? [] : [...e.attributes.values()].filter((a) => !a.type.operational).flatMap((a) => a.values);
+    const values = key
+      ? (e.attributes.get(key)?.values ?? [])
+      : [...e.attributes.values()].filter((a) => !a.type.operational).flatMap((a) => a.values);
     if (values.some(hit)) return true;
     // dnAttributes: the entry's own RDN values count too (RFC 4511 §4.5.1.7.7).
     return f.dnAttributes && e.parsed.some((rdn) => rdn.some((ava) => (!key || ava.type.toLowerCase() === key) && hit(ava.value)));

@@ -138,6 +138,20 @@ export interface EntryAttribute {
 }
 
 export type LdapResponse =
-  | { readonly kind: 'result'; readonly id: number; readonly op: number; readonly code: ResultCode; readonly message?: string; readonly matchedDn?: string }
+  | {
+      readonly kind: 'result';
+      readonly id: number;
+      readonly op: number;
+      readonly code: ResultCode;
+      readonly message?: string;
+      readonly matchedDn?: string;
+    }
   | { readonly kind: 'entry'; readonly id: number; readonly dn: string; readonly attributes: readonly EntryAttribute[] }
-  | { readonly kind: 'extended'; readonly id: number; readonly code: ResultCode; readonly message?: string; readonly name?: string; readonly value?: string };
+  | {
+      readonly kind: 'extended';
+      readonly id: number;
+      readonly code: ResultCode;
+      readonly message?: string;
+      readonly name?: string;
+      readonly value?: string;
+    };

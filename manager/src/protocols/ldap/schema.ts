@@ -64,7 +64,15 @@ const SPECS: readonly Spec[] = [
 ];
 
 const TYPES: readonly AttributeType[] = SPECS.map(([name, oid, equality, flags, aliases = []]) =>
-  Object.freeze({ name, oid, aliases, equality, ordered: flags.includes('o'), substrings: flags.includes('s'), operational: flags.includes('+') }),
+  Object.freeze({
+    name,
+    oid,
+    aliases,
+    equality,
+    ordered: flags.includes('o'),
+    substrings: flags.includes('s'),
+    operational: flags.includes('+'),
+  }),
 );
 
 const BY_KEY = new Map<string, AttributeType>();

@@ -20,7 +20,19 @@ afterAll(() => t.close());
 
 const all: Filter = { type: 'present', attribute: 'objectClass' };
 function search(base: string, filter: Filter | null = all, o: Partial<SearchRequest> = {}) {
-  const req: SearchRequest = { op: 'search', id: 1, controls: [], base, scope: 'sub', sizeLimit: 0, timeLimit: 0, typesOnly: false, filter, attributes: [], ...o };
+  const req: SearchRequest = {
+    op: 'search',
+    id: 1,
+    controls: [],
+    base,
+    scope: 'sub',
+    sizeLimit: 0,
+    timeLimit: 0,
+    typesOnly: false,
+    filter,
+    attributes: [],
+    ...o,
+  };
   return runSearch(tree, rootDse(BASE), req, { sizeLimit: 1000 });
 }
 const dns = (out: ReturnType<typeof search>) => out.entries.map((e) => e.dn);
@@ -39,28 +51,66 @@ describe('runSearch', () => {
     expect(dns(search(BASE, all, { scope: 'base' }))).toEqual([BASE]);
     expect(dns(search(BASE, all, { scope: 'one' }))).toEqual([`ou=people,${BASE}`, `ou=groups,${BASE}`, `ou=services,${BASE}`]);
     expect(search(BASE).entries).toHaveLength(12);
-    expect(dns(search(`ou=groups,${BASE}`, all, { scope: 'children' }))).toEqual([`cn=empty,ou=groups,${BASE}`, `cn=mail,ou=groups,${BASE}`, `cn=staff,ou=groups,${BASE}`]);
+    expect(dns(search(`ou=groups,${BASE}`, all, { scope: 'children' }))).toEqual([
+      `cn=empty,ou=groups,${BASE}`,
+      `cn=mail,ou=groups,${BASE}`,
+      `cn=staff,ou=groups,${BASE}`,
+    ]);
   });
 
   it('finds a user the way Postfix asks, and returns only the attributes asked for', () => {
-    const filter: Filter = { type: 'and', filters: [{ type: 'equal', attribute: 'objectClass', value: 'inetOrgPerson' }, { type: 'equal', attribute: 'mail', value: 'bob@storm.internal' }] };
+    const filter: Filter = {
+      type: 'and',
+      filters: [
+        { type: 'equal', attribute: 'objectClass', value: 'inetOrgPerson' },
+        { type: 'equal', attribute: 'mail', value: 'bob@storm.internal' },
+      ],
+    };
     const out = search(`ou=people,${BASE}`, filter, { attributes: ['MAIL', 'uid'] });
-    expect(out.entries).toEqual([{ dn: `uid=bob,ou=people,${BASE}`, attributes: [{ type: 'uid', values: ['bob'] }, { type: 'mail', values: ['Bob@Storm.Internal'] }] }]);
+    expect(out.entries).toEqual([
+      {
+        dn: `uid=bob,ou=people,${BASE}`,
+        attributes: [
+          { type: 'uid', values: ['bob'] },
+          { type: 'mail', values: ['Bob@Storm.Internal'] },
+        ],
+      },
+    ]);
   });
 
   it('returns user attributes for *, operational ones only for + or by name, none for 1.1, no values with typesOnly', () => {
     const alice = `uid=alice,ou=people,${BASE}`;
-    const types = (attributes: string[], typesOnly = false) => search(alice, all, { scope: 'base', attributes, typesOnly }).entries[0]!.attributes.map((a) => a.type);
-    expect(types([])).toEqual(['objectClass', 'uid', 'cn', 'sn', 'givenName', 'mail', 'uidNumber', 'gidNumber', 'homeDirectory', 'loginShell', 'memberOf']);
+    const types = (attributes: string[], typesOnly = false) =>
+      search(alice, all, { scope: 'base', attributes, typesOnly }).entries[0]!.attributes.map((a) => a.type);
+    expect(types([])).toEqual([
+      'objectClass',
+      'uid',
+      'cn',
+      'sn',
+      'givenName',
+      'mail',
+      'uidNumber',
+      'gidNumber',
+      'homeDirectory',
+      'loginShell',
+      'memberOf',
+    ]);
     expect(types(['+'])).toEqual(['structuralObjectClass', 'createTimestamp', 'modifyTimestamp', 'entryDN', 'hasSubordinates']);
     expect(types(['1.1'])).toEqual([]);
     expect(types(['entrydn', 'userPassword', 'nosuch'])).toEqual(['entryDN']);
-    expect(search(alice, all, { scope: 'base', attributes: ['uid'], typesOnly: true }).entries[0]!.attributes).toEqual([{ type: 'uid', values: [] }]);
-    expect(search(alice, all, { scope: 'base', attributes: ['+'] }).entries[0]!.attributes.find((a) => a.type === 'createTimestamp')?.values[0]).toMatch(/^\d{14}Z$/);
+    expect(search(alice, all, { scope: 'base', attributes: ['uid'], typesOnly: true }).entries[0]!.attributes).toEqual([
+      { type: 'uid', values: [] },
+    ]);
+    expect(
+      search(alice, all, { scope: 'base', attributes: ['+'] }).entries[0]!.attributes.find((a) => a.type === 'createTimestamp')?.values[0],
+    ).toMatch(/^\d{14}Z$/);
   });
 
   it('publishes groups for RFC 2307 (memberUid) and RFC 2307bis (member) clients, and memberOf on users', () => {
-    const out = search(`cn=mail,ou=groups,${BASE}`, all, { scope: 'base', attributes: ['memberUid', 'member', 'gidNumber', 'objectClass'] });
+    const out = search(`cn=mail,ou=groups,${BASE}`, all, {
+      scope: 'base',
+      attributes: ['memberUid', 'member', 'gidNumber', 'objectClass'],
+    });
     expect(out.entries[0]!.attributes).toEqual([
       { type: 'objectClass', values: ['top', 'posixGroup', 'groupOfNames'] },
       { type: 'gidNumber', values: ['10000'] },
@@ -80,7 +130,23 @@ describe('runSearch', () => {
   it('stops at the size limit with sizeLimitExceeded', () => {
     const out = search(`ou=people,${BASE}`, { type: 'equal', attribute: 'objectClass', value: 'posixAccount' }, { sizeLimit: 2 });
     expect([out.entries.length, out.code]).toEqual([2, ResultCode.sizeLimitExceeded]);
-    const server = runSearch(tree, rootDse(BASE), { op: 'search', id: 1, controls: [], base: BASE, scope: 'sub', sizeLimit: 0, timeLimit: 0, typesOnly: false, filter: all, attributes: [] }, { sizeLimit: 5 });
+    const server = runSearch(
+      tree,
+      rootDse(BASE),
+      {
+        op: 'search',
+        id: 1,
+        controls: [],
+        base: BASE,
+        scope: 'sub',
+        sizeLimit: 0,
+        timeLimit: 0,
+        typesOnly: false,
+        filter: all,
+        attributes: [],
+      },
+      { sizeLimit: 5 },
+    );
     expect([server.entries.length, server.code]).toEqual([5, ResultCode.sizeLimitExceeded]);
   });
 
@@ -100,7 +166,8 @@ describe('runSearch', () => {
 });
 
 describe('runCompare', () => {
-  const compare = (entry: string, attribute: string, value: string) => runCompare(tree, { op: 'compare', id: 1, controls: [], entry, attribute, value: Buffer.from(value) } as CompareRequest).code;
+  const compare = (entry: string, attribute: string, value: string) =>
+    runCompare(tree, { op: 'compare', id: 1, controls: [], entry, attribute, value: Buffer.from(value) } as CompareRequest).code;
   it('answers compareTrue/False by the attribute’s rule, and never for userPassword', () => {
     const alice = `uid=alice,ou=people,${BASE}`;
     expect(compare(alice, 'mail', 'ALICE@storm.internal')).toBe(ResultCode.compareTrue);

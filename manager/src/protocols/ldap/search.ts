@@ -75,7 +75,12 @@ function inScope(tree: DirectoryTree, base: LdapEntry, scope: SearchRequest['sco
   return out;
 }
 
-export function runSearch(tree: DirectoryTree, rootDse: LdapEntry, req: SearchRequest, limits: { readonly sizeLimit: number }): SearchOutcome {
+export function runSearch(
+  tree: DirectoryTree,
+  rootDse: LdapEntry,
+  req: SearchRequest,
+  limits: { readonly sizeLimit: number },
+): SearchOutcome {
   if (req.filter === null) return { entries: [], code: ResultCode.adminLimitExceeded, message: 'filter too complex' };
   let candidates: LdapEntry[];
   if (req.base.trim() === '') {

@@ -4,7 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDirectory, PASSWORDS, populate, type TestDirectory } from '../../directory/test-support/fixtures.js';
 import { Oid, Op, ResultCode } from './protocol.js';
 import { LdapServer } from './server.js';
-import { bindRequest, compareRequest, control, extendedRequest, f, int, msg, RawClient, saslBind, searchRequest, str, tlv, unbindRequest } from './test-support/wire.js';
+import {
+  bindRequest,
+  compareRequest,
+  control,
+  extendedRequest,
+  f,
+  int,
+  msg,
+  RawClient,
+  saslBind,
+  searchRequest,
+  str,
+  tlv,
+  unbindRequest,
+} from './test-support/wire.js';
 
 const BASE = 'dc=storm,dc=internal';
 const ALICE = `uid=alice,ou=people,${BASE}`;
@@ -17,7 +31,10 @@ const clients: RawClient[] = [];
 beforeAll(async () => {
   t = await openTestDirectory({ cost: { log2N: 10, r: 8, p: 1 } });
   ({ mx1 } = await populate(t.store));
-  server = new LdapServer({ listen: '127.0.0.1:0', maxConnections: 20, messageTimeoutMs: 300, bindTimeoutMs: 1500 }, { directory: t.store });
+  server = new LdapServer(
+    { listen: '127.0.0.1:0', maxConnections: 20, messageTimeoutMs: 300, bindTimeoutMs: 1500 },
+    { directory: t.store },
+  );
   await server.start();
   port = server.address.port;
 });
@@ -99,11 +116,18 @@ describe('LdapServer before and after bind', () => {
 
   it('searches with filters once bound, answers in order when requests are pipelined', async () => {
     const c = await bound(`cn=mx1,ou=services,${BASE}`, mx1);
-    c.send(Buffer.concat([
-      msg(2, searchRequest(`ou=people,${BASE}`, f.and(f.eq('objectClass', 'inetOrgPerson'), f.eq('mail', 'alice@STORM.internal')), { attributes: ['mail', 'uid'] })),
-      msg(3, extendedRequest(Oid.whoAmI)),
-      msg(4, compareRequest(ALICE, 'uidNumber', '10000')),
-    ]));
+    c.send(
+      Buffer.concat([
+        msg(
+          2,
+          searchRequest(`ou=people,${BASE}`, f.and(f.eq('objectClass', 'inetOrgPerson'), f.eq('mail', 'alice@STORM.internal')), {
+            attributes: ['mail', 'uid'],
+          }),
+        ),
+        msg(3, extendedRequest(Oid.whoAmI)),
+        msg(4, compareRequest(ALICE, 'uidNumber', '10000')),
+      ]),
+    );
     const search = await c.collect(Op.searchResultDone);
     expect(search).toEqual([
       { id: 2, op: Op.searchResultEntry, dn: ALICE, attributes: { uid: ['alice'], mail: ['alice@storm.internal'] } },
@@ -145,7 +169,12 @@ describe('LdapServer before and after bind', () => {
     const paged = control('1.2.840.113556.1.4.319', true, tlv(0x30, int(10), str('')));
     c.send(msg(2, searchRequest(BASE, f.present('objectClass')), [paged]));
     expect(await c.next()).toMatchObject({ id: 2, op: Op.searchResultDone, code: ResultCode.unavailableCriticalExtension });
-    c.send(msg(3, searchRequest(ALICE, f.present('objectClass'), { scope: 0, attributes: ['1.1'] }), [control('1.2.840.113556.1.4.319', false), control(Oid.manageDsaIT, true)]));
+    c.send(
+      msg(3, searchRequest(ALICE, f.present('objectClass'), { scope: 0, attributes: ['1.1'] }), [
+        control('1.2.840.113556.1.4.319', false),
+        control(Oid.manageDsaIT, true),
+      ]),
+    );
     expect((await c.collect(Op.searchResultDone)).map((a) => a.op)).toEqual([Op.searchResultEntry, Op.searchResultDone]);
   });
 
@@ -181,10 +210,17 @@ describe('LdapServer before and after bind', () => {
 });
 
 describe('LdapServer connection guards', () => {
-  const isNotice = (a: { id: number; name?: string; code?: number }) => a.id === 0 && a.name === Oid.noticeOfDisconnection && a.code === ResultCode.protocolError;
+  const isNotice = (a: { id: number; name?: string; code?: number }) =>
+    a.id === 0 && a.name === Oid.noticeOfDisconnection && a.code === ResultCode.protocolError;
 
   it('ends a connection with a Notice of Disconnection on a malformed or unknown message', async () => {
-    for (const bytes of [Buffer.from('GET / HTTP/1.1\r\n\r\n'), msg(1, tlv(0x7e, 'x')), msg(1, tlv(0x60, int(3))), msg(0, unbindRequest()), msg(1, unbindRequest(), [str('x')])]) {
+    for (const bytes of [
+      Buffer.from('GET / HTTP/1.1\r\n\r\n'),
+      msg(1, tlv(0x7e, 'x')),
+      msg(1, tlv(0x60, int(3))),
+      msg(0, unbindRequest()),
+      msg(1, unbindRequest(), [str('x')]),
+    ]) {
       const c = await client();
       c.send(bytes);
       expect(isNotice(await c.next()), bytes.toString('hex')).toBe(true);

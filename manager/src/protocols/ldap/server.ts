@@ -64,7 +64,10 @@ export class LdapServer implements NetworkService {
   private readonly tls: SecureContext | undefined;
   private cachedTree: DirectoryTree | undefined;
 
-  constructor(config: LdapServerConfig, private readonly deps: LdapServerDeps) {
+  constructor(
+    config: LdapServerConfig,
+    private readonly deps: LdapServerDeps,
+  ) {
     this.config = resolveLdapConfig(config);
     this.limit = new ConnectionLimit({ total: this.config.maxConnections, perSource: this.config.maxConnectionsPerSource });
     this.encoder = deps.encoder ?? new LdapjsEncoder();
@@ -75,7 +78,8 @@ export class LdapServer implements NetworkService {
     };
     // Built once: a context per connection would cost a key load per client.
     this.tls = deps.tls ? createSecureContext({ minVersion: 'TLSv1.2', ...deps.tls }) : undefined;
-    if (this.config.requireTls && !this.tls) throw MgrErr.MGR_ERR_LDAP_CONFIG('requireTls needs a certificate (tls) to offer StartTLS with');
+    if (this.config.requireTls && !this.tls)
+      throw MgrErr.MGR_ERR_LDAP_CONFIG('requireTls needs a certificate (tls) to offer StartTLS with');
     this.root = rootDse(this.config.baseDn, { startTls: this.tls !== undefined });
   }
 
@@ -140,9 +144,25 @@ export class LdapServer implements NetworkService {
     this.counters.connections++;
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    const session = new LdapSession({ reader: this.deps.directory, tree: () => this.tree(), rootDse: this.root, sizeLimit: this.config.sizeLimit, stats: this.counters, requireTls: this.config.requireTls, tlsOffered: this.tls !== undefined });
+    const session = new LdapSession({
+      reader: this.deps.directory,
+      tree: () => this.tree(),
+      rootDse: this.root,
+      sizeLimit: this.config.sizeLimit,
+      stats: this.counters,
+      requireTls: this.config.requireTls,
+      tlsOffered: this.tls !== undefined,
+    });
     try {
-      new LdapConnection(socket, { config: this.config, decodeLimits: this.decodeLimits, encoder: this.encoder, session, stats: this.counters, log: this.deps.log, ...(this.tls ? { tls: this.tls } : {}) });
+      new LdapConnection(socket, {
+        config: this.config,
+        decodeLimits: this.decodeLimits,
+        encoder: this.encoder,
+        session,
+        stats: this.counters,
+        log: this.deps.log,
+        ...(this.tls ? { tls: this.tls } : {}),
+      });
     } catch (err) {
       this.counters.internalErrors++;
       this.deps.log?.(`ldap: ${err instanceof Error ? err.message : String(err)}`);

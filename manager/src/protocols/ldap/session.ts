@@ -14,7 +14,17 @@ import { PASSWORD_MAX } from '../../directory/validate.js';
 import type { BindPrincipal } from '../../directory/types.js';
 import { DnError, normalizeDn } from './dn.js';
 import type { LdapEntry } from './entry.js';
-import { type BindRequest, type Control, type ExtendedRequest, type LdapRequest, type LdapResponse, Oid, Op, ResultCode, type SearchRequest } from './protocol.js';
+import {
+  type BindRequest,
+  type Control,
+  type ExtendedRequest,
+  type LdapRequest,
+  type LdapResponse,
+  Oid,
+  Op,
+  ResultCode,
+  type SearchRequest,
+} from './protocol.js';
 import { runCompare, runSearch } from './search.js';
 import type { DirectoryReader } from './source.js';
 import type { LdapStats } from './stats.js';
@@ -131,7 +141,8 @@ export class LdapSession {
     if (req.auth.kind !== 'simple') return refuse(ResultCode.authMethodNotSupported, 'only simple bind is supported');
     if (req.name.trim() === '') return refuse(ResultCode.inappropriateAuthentication, 'anonymous bind is not allowed');
     // RFC 4513 §5.1.2: a DN with an empty password is an unauthenticated bind, which would succeed without proof.
-    if (req.auth.password.length === 0) return refuse(ResultCode.unwillingToPerform, 'unauthenticated bind (DN without password) is not allowed');
+    if (req.auth.password.length === 0)
+      return refuse(ResultCode.unwillingToPerform, 'unauthenticated bind (DN without password) is not allowed');
     let ndn: string;
     try {
       ndn = normalizeDn(req.name);
@@ -184,7 +195,14 @@ export class LdapSession {
         return { kind: 'extended', id: req.id, code: ResultCode.unwillingToPerform, message: READ_ONLY };
       case Oid.startTls:
         // The accepted case went to the connection (see handle); these are the refusals.
-        if (this.secure) return { kind: 'extended', id: req.id, code: ResultCode.operationsError, name: Oid.startTls, message: 'TLS is already established' };
+        if (this.secure)
+          return {
+            kind: 'extended',
+            id: req.id,
+            code: ResultCode.operationsError,
+            name: Oid.startTls,
+            message: 'TLS is already established',
+          };
         return { kind: 'extended', id: req.id, code: ResultCode.unavailable, message: 'TLS is not offered on this listener' };
       default:
         // RFC 4511 §4.12: an unrecognized request name gets protocolError.

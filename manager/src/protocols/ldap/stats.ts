@@ -37,8 +37,28 @@ export interface LdapStats {
 
 export function emptyStats(): LdapStats {
   return {
-    connections: 0, activeConnections: 0, rejectedConnections: 0, messages: 0, binds: 0, bindsSucceeded: 0, bindsFailed: 0, bindsRefused: 0,
-    searches: 0, entriesReturned: 0, sizeLimitExceeded: 0, compares: 0, extended: 0, tlsStarted: 0, bindsInClearRefused: 0, writesRefused: 0, unauthenticatedRefused: 0,
-    unavailableCritical: 0, malformed: 0, oversize: 0, timeouts: 0, busy: 0, internalErrors: 0,
+    connections: 0,
+    activeConnections: 0,
+    rejectedConnections: 0,
+    messages: 0,
+    binds: 0,
+    bindsSucceeded: 0,
+    bindsFailed: 0,
+    bindsRefused: 0,
+    searches: 0,
+    entriesReturned: 0,
+    sizeLimitExceeded: 0,
+    compares: 0,
+    extended: 0,
+    tlsStarted: 0,
+    bindsInClearRefused: 0,
+    writesRefused: 0,
+    unauthenticatedRefused: 0,
+    unavailableCritical: 0,
+    malformed: 0,
+    oversize: 0,
+    timeouts: 0,
+    busy: 0,
+    internalErrors: 0,
   };
 }

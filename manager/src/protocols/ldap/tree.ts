@@ -18,7 +18,10 @@ function generalizedTime(iso: string): string {
   return iso.replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-const stamps = (created: string, updated: string): AttributeInput => ({ createTimestamp: generalizedTime(created), modifyTimestamp: generalizedTime(updated) });
+const stamps = (created: string, updated: string): AttributeInput => ({
+  createTimestamp: generalizedTime(created),
+  modifyTimestamp: generalizedTime(updated),
+});
 
 function baseAttributes(base: string): AttributeInput {
   const top = parseDn(base)[0]?.[0];
@@ -35,7 +38,12 @@ function baseAttributes(base: string): AttributeInput {
   }
 }
 
-const unit = (name: string, description: string): AttributeInput => ({ objectClass: ['top', 'organizationalUnit'], ou: name, description, structuralObjectClass: 'organizationalUnit' });
+const unit = (name: string, description: string): AttributeInput => ({
+  objectClass: ['top', 'organizationalUnit'],
+  ou: name,
+  description,
+  structuralObjectClass: 'organizationalUnit',
+});
 
 function userAttributes(base: string, u: DirectoryUser): AttributeInput {
   return {
@@ -84,7 +92,10 @@ export class DirectoryTree {
   private readonly kids = new Map<string, LdapEntry[]>();
   private readonly principals = new Map<string, BindPrincipal>();
 
-  private constructor(readonly version: number, readonly baseDn: string) {}
+  private constructor(
+    readonly version: number,
+    readonly baseDn: string,
+  ) {}
 
   static build(snapshot: DirectorySnapshot, baseDn: string): DirectoryTree {
     const tree = new DirectoryTree(snapshot.version, baseDn);
@@ -94,7 +105,8 @@ export class DirectoryTree {
     const services = tree.add(base, servicesDn(baseDn), unit('services', 'Appliance bind accounts (read-only)'));
     for (const u of snapshot.users) tree.add(people, userDn(baseDn, u.uid), userAttributes(baseDn, u), { kind: 'user', name: u.uid });
     for (const g of snapshot.groups) tree.add(groups, groupDn(baseDn, g.name), groupAttributes(baseDn, g));
-    for (const s of snapshot.services) tree.add(services, serviceDn(baseDn, s.name), serviceAttributes(s), { kind: 'service', name: s.name });
+    for (const s of snapshot.services)
+      tree.add(services, serviceDn(baseDn, s.name), serviceAttributes(s), { kind: 'service', name: s.name });
     return tree;
   }
 

@@ -93,7 +93,12 @@ export function parseMethodCall(body: Buffer | string): MethodCall {
       (tag.name === 'name' && parent === 'member') ||
       (tag.name === 'data' && parent === 'array');
     if (!allowed) failure ??= new XmlRpcParseError(`unexpected <${tag.name}>${parent ? ` in <${parent}>` : ''}`);
-    stack.push({ tag: tag.name, text: '', ...(tag.name === 'array' || tag.name === 'data' ? { items: [] } : {}), ...(tag.name === 'struct' ? { members: new Map() } : {}) });
+    stack.push({
+      tag: tag.name,
+      text: '',
+      ...(tag.name === 'array' || tag.name === 'data' ? { items: [] } : {}),
+      ...(tag.name === 'struct' ? { members: new Map() } : {}),
+    });
   });
   const addText = (t: string) => {
     const top = stack.at(-1);
@@ -131,7 +136,8 @@ export function parseMethodCall(body: Buffer | string): MethodCall {
         parent!.value = frame.items ?? [];
         break;
       case 'member':
-        if (frame.name === undefined || frame.value === undefined) failure ??= new XmlRpcParseError('a <member> needs a <name> and a <value>');
+        if (frame.name === undefined || frame.value === undefined)
+          failure ??= new XmlRpcParseError('a <member> needs a <name> and a <value>');
         else parent!.members!.set(frame.name, frame.value);
         break;
       case 'name':
@@ -163,7 +169,8 @@ export function encodeValue(v: XmlRpcValue | null | undefined): string {
   if (v === null || v === undefined) return '<value><string></string></value>';
   if (typeof v === 'string') return `<value><string>${escapeXml(v)}</string></value>`;
   if (typeof v === 'boolean') return `<value><boolean>${v ? 1 : 0}</boolean></value>`;
-  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? `<value><int>${v}</int></value>` : `<value><double>${v}</double></value>`;
+  if (typeof v === 'number')
+    return Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? `<value><int>${v}</int></value>` : `<value><double>${v}</double></value>`;
   if (Buffer.isBuffer(v)) return `<value><base64>${v.toString('base64')}</base64></value>`;
   if (Array.isArray(v)) return `<value><array><data>${v.map(encodeValue).join('')}</data></array></value>`;
   return `<value><struct>${Object.entries(v)

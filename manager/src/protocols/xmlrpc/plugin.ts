@@ -39,7 +39,12 @@ export const xmlRpcRoutes: FastifyPluginAsync<{ guests: GuestApi }> = async (app
       request.log.info({ instance: inst.name, method }, 'xml-rpc call');
       return encodeResponse(result);
     } catch (err) {
-      const fault = err instanceof GuestFault ? err : err instanceof XmlRpcParseError ? new GuestFault(FAULT.parse, `not an XML-RPC call: ${err.message}`) : new GuestFault(FAULT.internal, 'internal error');
+      const fault =
+        err instanceof GuestFault
+          ? err
+          : err instanceof XmlRpcParseError
+            ? new GuestFault(FAULT.parse, `not an XML-RPC call: ${err.message}`)
+            : new GuestFault(FAULT.internal, 'internal error');
       if (fault.code === FAULT.internal) request.log.error({ err, method }, 'xml-rpc call failed');
       else request.log.info({ method, fault: fault.code, source: request.ip }, fault.message);
       return encodeFault(fault.code, fault.message);

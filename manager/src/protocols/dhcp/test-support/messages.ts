@@ -27,9 +27,21 @@ export function clientMessage(type: MessageTypeName, f: ClientFields): DhcpMessa
   if (f.hostname) options.set(Opt.HOSTNAME, str(f.hostname));
   options.set(Opt.PARAMETER_LIST, Buffer.from([1, 3, 6, 12, 15, 28, 51, 54]));
   return {
-    op: BOOTREQUEST, htype: 1, hlen: 6, hops: 0, xid: f.xid ?? 1, secs: 0, flags: f.broadcast === false ? 0 : FLAG_BROADCAST,
-    ciaddr: f.ciaddr ?? '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: f.giaddr ?? '0.0.0.0',
-    chaddr: chaddrOf(f.mac), sname: '', file: '', options,
+    op: BOOTREQUEST,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid: f.xid ?? 1,
+    secs: 0,
+    flags: f.broadcast === false ? 0 : FLAG_BROADCAST,
+    ciaddr: f.ciaddr ?? '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: f.giaddr ?? '0.0.0.0',
+    chaddr: chaddrOf(f.mac),
+    sname: '',
+    file: '',
+    options,
   };
 }
 

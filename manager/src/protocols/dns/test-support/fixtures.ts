@@ -20,7 +20,8 @@ export function sampleZone(): MemoryZoneSource {
   zone.addRecord({ name: 'www.storm.internal', type: 'CNAME', data: 'web1.storm.internal' });
   zone.addRecord({ name: 'outside.storm.internal', type: 'CNAME', data: 'example.org' });
   zone.addRecord({ name: 'web1.storm.internal', type: 'TXT', data: ['role=web'] });
-  for (let i = 0; i < 40; i++) zone.addRecord({ name: 'big.storm.internal', type: 'TXT', data: [`record ${i} of a set larger than one datagram`] });
+  for (let i = 0; i < 40; i++)
+    zone.addRecord({ name: 'big.storm.internal', type: 'TXT', data: [`record ${i} of a set larger than one datagram`] });
   return zone;
 }
 
@@ -30,7 +31,9 @@ export function query(name: string, type: RecordType, opts: { id?: number; edns?
     id: opts.id ?? 4242,
     flags: opts.rd === false ? 0 : dnsPacket.RECURSION_DESIRED,
     questions: [{ name, type, class: 'IN' }],
-    additionals: opts.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] : [],
+    additionals: opts.edns
+      ? [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }]
+      : [],
   });
 }
 

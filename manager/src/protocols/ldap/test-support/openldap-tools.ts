@@ -16,7 +16,13 @@ export interface ToolResult {
 }
 
 /** `env` is added to this process's environment (e.g. `LDAPTLS_CACERT` for StartTLS). */
-export function ldapTool(command: string, args: readonly string[], stdin = '', timeoutMs = 15_000, env: NodeJS.ProcessEnv = {}): Promise<ToolResult> {
+export function ldapTool(
+  command: string,
+  args: readonly string[],
+  stdin = '',
+  timeoutMs = 15_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';

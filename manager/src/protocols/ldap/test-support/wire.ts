@@ -16,7 +16,14 @@ import { MessageFramer } from '../framer.js';
 export function tlv(tag: number, ...parts: (Buffer | string)[]): Buffer {
   const value = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
   const n = value.length;
-  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : n < 0x10000 ? Buffer.from([0x82, n >> 8, n & 0xff]) : Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
+  const len =
+    n < 0x80
+      ? Buffer.from([n])
+      : n < 0x100
+        ? Buffer.from([0x81, n])
+        : n < 0x10000
+          ? Buffer.from([0x82, n >> 8, n & 0xff])
+          : Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), len, value]);
 }
 
@@ -36,8 +43,10 @@ export function msg(id: number, op: Buffer, controls?: Buffer[]): Buffer {
   return tlv(0x30, int(id), op, ...(controls ? [tlv(0xa0, ...controls)] : []));
 }
 
-export const control = (oid: string, critical: boolean, value?: Buffer): Buffer => tlv(0x30, str(oid), ...(critical ? [bool(true)] : []), ...(value ? [str(value)] : []));
-export const bindRequest = (dn: string, password: string | Buffer, version = 3): Buffer => tlv(0x60, int(version), str(dn), tlv(0x80, password));
+export const control = (oid: string, critical: boolean, value?: Buffer): Buffer =>
+  tlv(0x30, str(oid), ...(critical ? [bool(true)] : []), ...(value ? [str(value)] : []));
+export const bindRequest = (dn: string, password: string | Buffer, version = 3): Buffer =>
+  tlv(0x60, int(version), str(dn), tlv(0x80, password));
 export const saslBind = (dn: string, mechanism: string): Buffer => tlv(0x60, int(3), str(dn), tlv(0xa3, str(mechanism)));
 export const unbindRequest = (): Buffer => tlv(0x42);
 
@@ -49,10 +58,21 @@ export interface SearchOptions {
 }
 
 export function searchRequest(base: string, filter: Buffer, o: SearchOptions = {}): Buffer {
-  return tlv(0x63, str(base), int(o.scope ?? 2, 0x0a), int(0, 0x0a), int(o.sizeLimit ?? 0), int(0), tlv(0x01, Buffer.from([o.typesOnly ? 0xff : 0])), filter, tlv(0x30, ...(o.attributes ?? []).map((a) => str(a))));
+  return tlv(
+    0x63,
+    str(base),
+    int(o.scope ?? 2, 0x0a),
+    int(0, 0x0a),
+    int(o.sizeLimit ?? 0),
+    int(0),
+    tlv(0x01, Buffer.from([o.typesOnly ? 0xff : 0])),
+    filter,
+    tlv(0x30, ...(o.attributes ?? []).map((a) => str(a))),
+  );
 }
 
-export const compareRequest = (dn: string, attribute: string, value: string): Buffer => tlv(0x6e, str(dn), tlv(0x30, str(attribute), str(value)));
+export const compareRequest = (dn: string, attribute: string, value: string): Buffer =>
+  tlv(0x6e, str(dn), tlv(0x30, str(attribute), str(value)));
 export const extendedRequest = (oid: string, value?: Buffer): Buffer => tlv(0x77, tlv(0x80, oid), ...(value ? [tlv(0x81, value)] : []));
 
 /** Filters, as RFC 4511 encodes them. */
@@ -66,9 +86,24 @@ export const f = {
   approx: (a: string, v: string) => tlv(0xa8, str(a), str(v)),
   present: (a: string) => tlv(0x87, a),
   sub: (a: string, initial?: string, any: string[] = [], final?: string) =>
-    tlv(0xa4, str(a), tlv(0x30, ...(initial === undefined ? [] : [tlv(0x80, initial)]), ...any.map((x) => tlv(0x81, x)), ...(final === undefined ? [] : [tlv(0x82, final)]))),
+    tlv(
+      0xa4,
+      str(a),
+      tlv(
+        0x30,
+        ...(initial === undefined ? [] : [tlv(0x80, initial)]),
+        ...any.map((x) => tlv(0x81, x)),
+        ...(final === undefined ? [] : [tlv(0x82, final)]),
+      ),
+    ),
   ext: (o: { rule?: string; type?: string; value: string; dn?: boolean }) =>
-    tlv(0xa9, ...(o.rule ? [tlv(0x81, o.rule)] : []), ...(o.type ? [tlv(0x82, o.type)] : []), tlv(0x83, o.value), ...(o.dn ? [tlv(0x84, Buffer.from([0xff]))] : [])),
+    tlv(
+      0xa9,
+      ...(o.rule ? [tlv(0x81, o.rule)] : []),
+      ...(o.type ? [tlv(0x82, o.type)] : []),
+      tlv(0x83, o.value),
+      ...(o.dn ? [tlv(0x84, Buffer.from([0xff]))] : []),
+    ),
 };
 
 /** One answer from the server, read with our own BER reader. */
