@@ -170,6 +170,7 @@ export class Reconciler {
     const last = op.steps.at(-1)?.name ?? null;
     try {
       const outcome = await journal.recover(op);
+      if (outcome === 'closed') return;
       if (outcome === 'stuck') {
         const failed = (await journal.store.get(op.id))?.steps.find((s) => s.error)?.error;
         report.errors.push(

@@ -151,3 +151,20 @@ describe('host reports and the operations of an instance', () => {
     expect(ctx.journal.quietSince('i-2', 11_000)).toBe(true);
   });
 });
+
+describe('an operation of this process that ends while reconcile reads it', () => {
+  it('is left alone: recover finds it closed and undoes nothing', async () => {
+    const { first } = fileSteps({ second: false });
+    const a = join(dir, 'a');
+    let seen: Awaited<ReturnType<typeof ctx.journal.store.get>>;
+    await ctx.journal.perform({ kind: 'two-files' }, async (op) => {
+      await op.run(first, { path: a });
+      // What a reconcile pass read while the operation ran: open, one step taken.
+      seen = await ctx.journal.store.get(op.id);
+    });
+    expect(seen!.state).toBe('running');
+    expect(await ctx.journal.recover(seen!)).toBe('closed');
+    expect(await exists(a)).toBe(true);
+    expect((await operations()).map((o) => o.state)).toEqual(['done']);
+  });
+});

@@ -16,6 +16,7 @@
  */
 import { errorMessage, StormError } from '../../../common/errors.js';
 import type { Database } from '../db/database.js';
+import { newId } from '../ids.js';
 import { type FaultPoint, faultPoint, maybeFault } from './faults.js';
 import { JournalStore, type OpenRequest, type OperationRecord } from './journal-store.js';
 import type { Step, TxStep, Undoable, UndoContext } from './step.js';
@@ -44,7 +45,8 @@ export interface OperationKind {
   reverted?(op: OperationRecord, outcome: RevertOutcome): Promise<void>;
 }
 
-export type Recovery = 'finished' | 'undone' | 'stuck';
+/** `closed`: it ended while the caller looked (an operation of this process that finished meanwhile): nothing to do. */
+export type Recovery = 'finished' | 'undone' | 'stuck' | 'closed';
 
 /** What an operation records with: the journal's store and database, its fault point, its registry. */
 interface Recorder {
@@ -187,8 +189,15 @@ export class Journal {
    * returns without finishing, the operation closes as done.
    */
   async perform<T>(req: OpenRequest, body: (op: Operation) => Promise<T>): Promise<T> {
-    const id = await this.store.open(req);
+    // Active before its row exists: a reconcile pass that reads the row must never take it for an interrupted one.
+    const id = newId('op');
     this.active.set(id, req.instanceId ?? null);
+    try {
+      await this.store.open(req, id);
+    } catch (err) {
+      this.active.delete(id);
+      throw err;
+    }
     const op = new Operation(this.rec, id, req.kind);
     try {
       const out = await body(op);
@@ -220,10 +229,13 @@ export class Journal {
    * Reconcile's one path for an interrupted operation of any kind: resumed when its kind can finish
    * it from where it stopped, else its recorded steps undone in reverse.
    */
-  async recover(op: OperationRecord): Promise<Recovery> {
-    if (this.active.has(op.id)) throw new Error(`operation ${op.id} is running in this process`);
-    this.active.set(op.id, op.instanceId);
+  async recover(seen: OperationRecord): Promise<Recovery> {
+    if (this.active.has(seen.id)) throw new Error(`operation ${seen.id} is running in this process`);
+    this.active.set(seen.id, seen.instanceId);
     try {
+      // Read again under our mark: the caller's copy may predate a close (a live operation that ended while reconcile read it).
+      const op = await this.store.get(seen.id);
+      if (!op || (op.state !== 'running' && op.state !== 'undoing')) return 'closed';
       const kind = this.kinds.get(op.kind);
       if (op.state === 'running' && kind?.resume) {
         const handle = new Operation(this.rec, op.id, op.kind);
@@ -236,7 +248,7 @@ export class Journal {
       const outcome = await this.revert(op, op.error ?? `interrupted ${op.kind}`, true);
       return outcome.complete ? 'undone' : 'stuck';
     } finally {
-      this.settle(op.id);
+      this.settle(seen.id);
     }
   }
 
