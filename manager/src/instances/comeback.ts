@@ -104,8 +104,10 @@ export class Comebacks {
         async (op) => {
           // Read again inside the operation: stopped or moved meanwhile, it is not this heartbeat's to start.
           const row = await store.get(seen.id);
-          if (!row || row.host_id !== hostId || comebackFor(row, { state: how === 'start' ? 'shutoff' : 'absent', hasLayer: true }) !== how)
-            return false;
+          if (!row || row.host_id !== hostId) return false;
+          // Ask the host again: the heartbeat's states were read before it arrived, perhaps before a launch started this guest (a start of a running guest fails, and its undo would force it off).
+          const now = await (await this.opts.hosts.client(hostId)).instance(row.id).catch(() => undefined);
+          if (comebackFor(row, now) !== how) return false;
           await this.steps(op, row, hostId, how);
           return true;
         },
