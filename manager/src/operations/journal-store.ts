@@ -75,8 +75,8 @@ const OPEN = "('running', 'undoing')";
 export class JournalStore {
   constructor(private readonly db: Database) {}
 
-  /** Records a new running operation; `id` comes from the caller when it must know it before the row exists. */
-  async open(req: OpenRequest, id: string = newId('op')): Promise<string> {
+  async open(req: OpenRequest): Promise<string> {
+    const id = newId('op');
     await this.db.run('INSERT INTO operations (id, kind, instance_id, host_id, subject, state) VALUES (?, ?, ?, ?, ?, ?)', [
       id,
       req.kind,

@@ -16,7 +16,6 @@
  */
 import { errorMessage, StormError } from '../../../common/errors.js';
 import type { Database } from '../db/database.js';
-import { newId } from '../ids.js';
 import { type FaultPoint, faultPoint, maybeFault } from './faults.js';
 import { JournalStore, type OpenRequest, type OperationRecord } from './journal-store.js';
 import type { Step, TxStep, Undoable, UndoContext } from './step.js';
@@ -189,15 +188,8 @@ export class Journal {
    * returns without finishing, the operation closes as done.
    */
   async perform<T>(req: OpenRequest, body: (op: Operation) => Promise<T>): Promise<T> {
-    // Active before its row exists: a reconcile pass that reads the row must never take it for an interrupted one.
-    const id = newId('op');
+    const id = await this.store.open(req);
     this.active.set(id, req.instanceId ?? null);
-    try {
-      await this.store.open(req, id);
-    } catch (err) {
-      this.active.delete(id);
-      throw err;
-    }
     const op = new Operation(this.rec, id, req.kind);
     try {
       const out = await body(op);
