@@ -167,6 +167,26 @@ describe('the KDC the manager runs', () => {
     expect(logged.join('\n')).toMatch(/krb5kdc exited \(SIGKILL\); starting it again/);
   });
 
+  it('a KDC stopped by a signal alone (a terminal Ctrl-C) is restarted too, its error logged only if the manager is not stopping by then', async () => {
+    const before = realm.status().kdc;
+    const loggedBefore = logged.length;
+    process.kill(before.pid!, 'SIGINT');
+    await pollUntil('the KDC exited on SIGINT', async () => (realm.status().kdc.pid !== before.pid ? true : undefined), {
+      timeoutMs: 5000,
+      everyMs: 20,
+    });
+    expect(realm.status().kdc.lastExit).toMatchObject({ code: 0, signal: null });
+    expect(logged.slice(loggedBefore).join('\n')).not.toMatch(/^error krb5kdc exited/m);
+    await pollUntil(
+      'kinit after the KDC was interrupted',
+      async () => ((await client.kinit('alice', 'through-the-glass')).code === 0 ? true : undefined),
+      { timeoutMs: 5000, everyMs: 100 },
+    );
+    expect(logged.slice(loggedBefore).join('\n')).toMatch(
+      /^error krb5kdc exited \(code 0\) \d+ ms ago and the manager is not stopping; starting it again/m,
+    );
+  });
+
   it('keeps the realm across a restart of the service; a changed domain is refused', async () => {
     await realm.close();
     expect(realm.status().kdc.state).toBe('stopped');

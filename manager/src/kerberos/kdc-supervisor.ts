@@ -155,8 +155,12 @@ export class KdcSupervisor {
     const delay = Math.min(this.opts.maxRestartDelayMs ?? 30_000, first * 2 ** Math.max(0, this.quickDeaths - 1));
     this.since = null;
     this.setState(this.quickDeaths > 5 ? 'failed' : 'restarting');
-    this.opts.log('error', `krb5kdc exited (${signal ?? `code ${code}`}); starting it again in ${delay} ms`);
+    const exit = `krb5kdc exited (${signal ?? `code ${code}`})`;
+    // krb5kdc exits 0 only when signalled: a terminal's Ctrl-C reaches it with the manager, which is stopping too.
+    const clean = code === 0 && signal === null;
+    if (!clean) this.opts.log('error', `${exit}; starting it again in ${delay} ms`);
     this.timer = setTimeout(() => {
+      if (clean) this.opts.log('error', `${exit} ${delay} ms ago and the manager is not stopping; starting it again`);
       this.restarts++;
       this.spawnOnce().catch((err: unknown) => this.opts.log('error', err instanceof Error ? err.message : String(err)));
     }, delay);
