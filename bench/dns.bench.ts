@@ -8,7 +8,6 @@
  * Servers run in their own processes; everything stays on loopback.
  */
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ipToInt } from '../manager/src/network/ipv4.js';
 import { startDnsmasq } from '../test/harness/dnsmasq.js';
-import { runBootStorm, stormGuests } from './boot-storm.js';
+import { startBootStorm, stormGuests } from './boot-storm.js';
 import { type Benchmark, type Measurement, percentile, processCpuMs } from './harness.js';
 import { startService } from './service-process.js';
 import { startGuestConfigServer } from './guest-config-server.js';
@@ -117,9 +116,8 @@ async function dnsThroughput(dir: string, report: (m: Measurement) => void): Pro
 async function bootStorm(dir: string, report: (m: Measurement) => void): Promise<void> {
   const serverIp = '127.1.0.1';
   const guests = stormGuests(STORM_GUESTS, ipToInt('127.1.0.10'));
-  // One socket receives the replies of 1,000 guests: room for all of them at once.
-  const clientSocket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
-  await new Promise<void>((r) => clientSocket.bind(0, '127.0.0.1', r));
+  // The simulated guests' DHCP and DNS clients, in a worker thread bound to the port DHCP replies go to.
+  const storm = await startBootStorm(guests);
   const reservations = Object.fromEntries(guests.map((g) => [g.mac, { ip: g.ip, hostname: g.name }]));
   // Loopback only: the subnet is in 127/8 and broadcast replies go to the storm's socket on 127.0.0.1.
   const dhcp = await startService('run-dhcp-server.ts', {
@@ -134,7 +132,7 @@ async function bootStorm(dir: string, report: (m: Measurement) => void): Promise
       leaseTime: 3600,
       bindAddress: '127.0.0.1',
       serverPort: 0,
-      clientPort: clientSocket.address().port,
+      clientPort: storm.dhcpClientPort,
       broadcastAddress: '127.0.0.1',
     },
   });
@@ -149,9 +147,7 @@ async function bootStorm(dir: string, report: (m: Measurement) => void): Promise
     const cpu = () => ({ manager: processCpuMs(xmlrpc.pid), dhcp: processCpuMs(dhcp.pid), dns: processCpuMs(dns.pid) });
     const cpuBefore = cpu();
     const generatorBefore = process.cpuUsage();
-    const r = await runBootStorm({
-      guests,
-      dhcpSocket: clientSocket,
+    const r = await storm.run({
       dhcpPort: dhcp.port,
       dnsPort: dns.port,
       serverIp,
@@ -200,7 +196,7 @@ async function bootStorm(dir: string, report: (m: Measurement) => void): Promise
     await xmlrpc.stop();
     await dhcp.stop();
     await dns.stop();
-    await new Promise<void>((r) => clientSocket.close(() => r()));
+    await storm.close();
   }
 }
 
