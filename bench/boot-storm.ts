@@ -2,17 +2,18 @@
  * A boot storm: many simulated guests at once, each doing what a STORM guest does at boot —
  * DHCP (DISCOVER → OFFER → REQUEST → ACK), then DNS (`storm.local` and its own name), then
  * `storm.getConfig` through the `getConfig` hook (bench/guest-config-server.ts: a real manager over
- * TLS). Clients speak the protocols themselves on loopback and retransmit like real ones.
+ * TLS). Clients speak the protocols themselves on loopback and retransmit like real ones. DHCP and
+ * DNS run in a worker thread (bench/boot-storm-clients.ts), getConfig on this one: a real guest's
+ * DHCP and DNS never wait behind another guest's TLS handshake.
  *
  * @example
- * const result = await runBootStorm({ guests, dhcpSocket, dhcpPort, dnsPort, serverIp: '127.1.0.1', hooks: {} });
+ * const storm = await startBootStorm(guests);          // binds the port DHCP replies go to
+ * // … start the DHCP server with clientPort: storm.dhcpClientPort …
+ * const result = await storm.run({ dhcpPort, dnsPort, serverIp: '127.1.0.1', domain, hooks: {} });
  * result.totalMs; result.perGuestMs; // p99 = percentile(result.perGuestMs, 99)
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { decodeDhcp } from '../manager/src/protocols/dhcp/codec.js';
-import { MessageType, Opt, readU8 } from '../manager/src/protocols/dhcp/options.js';
-import { clientPacket } from '../manager/src/protocols/dhcp/test-support/messages.js';
-import { query } from '../manager/src/protocols/dns/test-support/fixtures.js';
+import { Worker } from 'node:worker_threads';
+import type { ClientsMessage, ClientsRun, ClientsSetup } from './boot-storm-clients.js';
 
 export interface StormGuest {
   readonly mac: string;
@@ -25,121 +26,78 @@ export interface BootStormHooks {
   getConfig?(guest: StormGuest): Promise<void>;
 }
 
-export interface BootStormOptions {
-  readonly guests: readonly StormGuest[];
-  /** Bound to the port the DHCP server sends its (broadcast) replies to. */
-  readonly dhcpSocket: Socket;
-  readonly dhcpPort: number;
-  readonly dnsPort: number;
-  readonly serverIp: string;
-  readonly domain: string;
+export interface BootStormRun extends ClientsRun {
   readonly hooks: BootStormHooks;
-  /** A client's wait before it sends again, ms. */
-  readonly retryMs?: number;
 }
 
 export interface BootStormResult {
   readonly totalMs: number;
   readonly perGuestMs: number[];
+  /** When each guest had its lease and its two names, ms from the start: where the time goes. */
+  readonly leasedAtMs: number[];
+  readonly resolvedAtMs: number[];
   readonly retransmits: number;
   readonly failures: string[];
 }
 
-type Waiter = (buf: Buffer) => void;
-
-/** Sends `packet` until `waiters` gets an answer for `key`, at most `tries` times. */
-function exchange(
-  socket: Socket,
-  port: number,
-  packet: Buffer,
-  waiters: Map<number, Waiter>,
-  key: number,
-  retryMs: number,
-  counter: { retransmits: number },
-  tries = 6,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let sent = 0;
-    let timer: NodeJS.Timeout;
-    const send = () => {
-      if (sent++ >= tries) {
-        waiters.delete(key);
-        reject(new Error(`no answer after ${tries} tries`));
-        return;
-      }
-      if (sent > 1) counter.retransmits++;
-      socket.send(packet, port, '127.0.0.1');
-      timer = setTimeout(send, retryMs);
-    };
-    waiters.set(key, (buf) => {
-      clearTimeout(timer);
-      waiters.delete(key);
-      resolve(buf);
-    });
-    send();
-  });
+export interface BootStorm {
+  /** The port the DHCP server must send its (broadcast) replies to. */
+  readonly dhcpClientPort: number;
+  run(o: BootStormRun): Promise<BootStormResult>;
+  close(): Promise<void>;
 }
 
-export async function runBootStorm(o: BootStormOptions): Promise<BootStormResult> {
-  const retryMs = o.retryMs ?? 500;
-  const counter = { retransmits: 0 };
-  const dhcpWaiters = new Map<number, Waiter>();
-  const dnsWaiters = new Map<number, Waiter>();
-  o.dhcpSocket.on('message', (buf) => {
-    const out = decodeDhcp(buf);
-    if (out.ok) dhcpWaiters.get(out.message.xid * 8 + (readU8(out.message.options, Opt.MESSAGE_TYPE) ?? 0))?.(buf);
-  });
-  // One socket stands in for 1,000 guests' sockets: give it room for all their replies at once.
-  const dns = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
-  await new Promise<void>((r) => dns.bind(0, '127.0.0.1', r));
-  dns.on('message', (buf) => buf.length >= 2 && dnsWaiters.get(buf.readUInt16BE(0))?.(buf));
-  let dnsId = 0;
-  const resolveName = async (name: string): Promise<void> => {
-    const id = dnsId++ & 0xffff;
-    const reply = await exchange(dns, o.dnsPort, query(name, 'A', { id }), dnsWaiters, id, retryMs, counter);
-    if ((reply[3]! & 0xf) !== 0) throw new Error(`${name}: rcode ${reply[3]! & 0xf}`);
-  };
-  const failures: string[] = [];
-  const perGuestMs: number[] = [];
+const at = () => performance.timeOrigin + performance.now();
 
-  const boot = async (guest: StormGuest, xid: number): Promise<void> => {
-    const t0 = performance.now();
-    const offer = decodeDhcp(
-      await exchange(
-        o.dhcpSocket,
-        o.dhcpPort,
-        clientPacket('DISCOVER', { mac: guest.mac, xid }),
-        dhcpWaiters,
-        xid * 8 + MessageType.OFFER,
-        retryMs,
-        counter,
-      ),
-    );
-    const offered = offer.ok ? offer.message.yiaddr : '';
-    if (offered !== guest.ip) throw new Error(`${guest.mac} offered ${offered}, expected ${guest.ip}`);
-    await exchange(
-      o.dhcpSocket,
-      o.dhcpPort,
-      clientPacket('REQUEST', { mac: guest.mac, xid, serverId: o.serverIp, requested: offered }),
-      dhcpWaiters,
-      xid * 8 + MessageType.ACK,
-      retryMs,
-      counter,
-    );
-    await Promise.all([resolveName('storm.local'), resolveName(`${guest.name}.${o.domain}`)]);
-    await o.hooks.getConfig?.(guest);
-    perGuestMs.push(performance.now() - t0);
-  };
-
-  const start = performance.now();
-  await Promise.all(
-    o.guests.map((g, i) =>
-      boot(g, 0x100000 + i).catch((err: unknown) => void failures.push(`${g.name}: ${err instanceof Error ? err.message : String(err)}`)),
-    ),
+/** Starts the clients' worker for `guests`; a client waits `retryMs` for an answer before it sends again. */
+export async function startBootStorm(guests: readonly StormGuest[], retryMs = 500): Promise<BootStorm> {
+  const setup: ClientsSetup = { guests, retryMs };
+  // The bench runs under tsx, which a worker does not inherit: the worker loads the clients through tsx's API.
+  const clients = new URL('./boot-storm-clients.ts', import.meta.url).href;
+  const worker = new Worker(
+    `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(clients)}, ${JSON.stringify(import.meta.url)}))`,
+    {
+      eval: true,
+      workerData: setup,
+    },
   );
-  const totalMs = performance.now() - start;
-  await new Promise<void>((r) => dns.close(() => r()));
-  return { totalMs, perGuestMs, retransmits: counter.retransmits, failures };
+  // Never what keeps the bench running when something fails before close().
+  worker.unref();
+  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  const bound = new Promise<number>((resolve) => worker.once('message', (m: ClientsMessage) => m.kind === 'bound' && resolve(m.port)));
+  const dhcpClientPort = await Promise.race([bound, failed]);
+
+  const run = async (o: BootStormRun): Promise<BootStormResult> => {
+    const failures: string[] = [];
+    const perGuestMs: number[] = [];
+    const leasedAtMs: number[] = [];
+    const resolvedAtMs: number[] = [];
+    const configs: Promise<void>[] = [];
+    const start = at();
+    const done = new Promise<number>((resolve) => {
+      worker.on('message', (m: ClientsMessage) => {
+        if (m.kind === 'failed') failures.push(`${guests[m.i]!.name}: ${m.error}`);
+        else if (m.kind === 'done') resolve(m.retransmits);
+        else if (m.kind === 'ready') {
+          const guest = guests[m.i]!;
+          leasedAtMs.push(m.leasedAt - start);
+          resolvedAtMs.push(m.resolvedAt - start);
+          configs.push(
+            (async () => {
+              await o.hooks.getConfig?.(guest);
+              perGuestMs.push(at() - start);
+            })().catch((err: unknown) => void failures.push(`${guest.name}: ${err instanceof Error ? err.message : String(err)}`)),
+          );
+        }
+      });
+    });
+    const { hooks: _hooks, ...clients } = o;
+    worker.postMessage(clients satisfies ClientsRun);
+    const retransmits = await Promise.race([done, failed]);
+    await Promise.all(configs);
+    return { totalMs: at() - start, perGuestMs, leasedAtMs, resolvedAtMs, retransmits, failures };
+  };
+  return { dhcpClientPort, run, close: async () => void (await worker.terminate()) };
 }
 
 /** `count` guests with MACs 52:54:00:xx:xx:xx and addresses from `firstIp` on (as an integer). */
