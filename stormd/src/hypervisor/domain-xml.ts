@@ -95,7 +95,9 @@ function addDevices(devices: XMLBuilder, spec: DomainSpec, v: Variation): void {
     d.ele('target', { dev: diskTarget(i), bus: 'virtio' });
     if (disk.readonly) d.ele('readonly');
   });
-  (spec.volumes ?? []).forEach((volume, i) => addVolumeDisk(devices, volume, volumeTarget(i)));
+  (spec.volumes ?? []).forEach((volume, i) => {
+    addVolumeDisk(devices, volume, volumeTarget(i));
+  });
   for (const nic of spec.nics) {
     const n = devices.ele('interface', { type: 'bridge' });
     n.ele('mac', { address: nic.mac.toLowerCase() });
