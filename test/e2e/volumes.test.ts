@@ -65,24 +65,34 @@ async function guest(name: string, command: string, timeoutMs = 60_000): Promise
   const url = `${manager.url.replace(/^https/, 'wss')}/api/v1/instances/${name}/console/attach?takeover=true`;
   const ws = new WebSocket(url, [], { headers: { authorization: `Bearer ${manager.token}` }, ca: manager.ca });
   let out = '';
+  const notices: string[] = [];
   ws.on('message', (data: Buffer, binary: boolean) => {
     if (binary) out += data.toString('utf8');
+    else notices.push(data.toString('utf8'));
   });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
   try {
+    // Keystrokes count once the manager says this viewer is attached (as the writer: ?takeover=true).
+    for (const deadline = Date.now() + 15_000; !notices.some((n) => n.includes('"attached"')); ) {
+      if (Date.now() > deadline) throw new Error(`never attached to ${name}'s serial port: ${JSON.stringify(notices)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const tag = randomBytes(4).toString('hex');
     // The marker's status is expanded by the shell, so the echoed command line never matches it.
     ws.send(Buffer.from(`\r${command}; echo "END-${tag}-$?"\r`), { binary: true });
-    const done = new RegExp(`\\r\\n([\\s\\S]*?)END-${tag}-(\\d+)\\r\\n`);
+    // The echoed command line has `$?` there, never digits: only the marker's own line matches.
+    const done = new RegExp(`END-${tag}-(\\d+)\\r\\n`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const m = done.exec(out.slice(out.indexOf(`END-${tag}-$?`)));
-      if (m) return { out: m[1]!, status: Number(m[2]) };
+      const m = done.exec(out);
+      if (m) return { out: out.slice(0, m.index), status: Number(m[1]) };
       if (Date.now() > deadline)
-        throw new Error(`the guest never finished ${JSON.stringify(command)}: ${JSON.stringify(out.slice(-1500))}`);
+        throw new Error(
+          `the guest never finished ${JSON.stringify(command)}: ${JSON.stringify(out.slice(-1500))} ${JSON.stringify(notices)}`,
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
@@ -102,7 +112,7 @@ const mountVolume = (serial: string) =>
 async function readSecret(name: string, serial: string): Promise<string> {
   const r = await guest(name, `${mountVolume(serial)} && cat /mnt/data/keep.txt`);
   expect(r.status, r.out).toBe(0);
-  return r.out.trim().split(/\r?\n/).at(-1)!;
+  return r.out.trimEnd().split(/\r?\n/).at(-1)!.trim();
 }
 
 describe('data volumes', () => {
