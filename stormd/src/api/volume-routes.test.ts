@@ -6,7 +6,7 @@
  * kept when its instance is removed. Hot-plug into a running guest: test/e2e/volumes.test.ts.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -125,6 +125,15 @@ describe('volumes (inject, test:///default)', () => {
     });
     expect((await req('DELETE', '/v1/volumes/data1')).body).toMatchObject({ code: 'STORMD_ERR_VOLUME_IN_USE' });
     expect(await xml(b)).not.toContain('storm-vol-data1');
+    // A domain still holding the disk (a guest that has not let go of it) keeps it too.
+    const listFile = join(data, 'instances', a, 'volumes.json');
+    const saved = await readFile(listFile);
+    await rm(listFile);
+    expect((await req('DELETE', '/v1/volumes/data1')).body).toMatchObject({
+      code: 'STORMD_ERR_VOLUME_IN_USE',
+      message: expect.stringContaining('still a disk of a domain'),
+    });
+    await writeFile(listFile, saved);
   });
 
   it('detaches from the config, and a define no longer adds it', async () => {

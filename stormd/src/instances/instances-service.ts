@@ -78,6 +78,7 @@ export class InstancesService {
       instancesDir: this.dir,
       driver: this.driver,
       locks: this.locks,
+      usesFile: (p) => this.usesFile(p),
       activity: this.activity,
     });
   }

@@ -42,6 +42,8 @@ export interface VolumeServiceOptions {
   readonly driver: HypervisorDriver;
   /** The instances' locks: an attach waits for a define of the same instance. */
   readonly locks: KeyedLock;
+  /** True when a defined domain points at the file (a guest that has not let go of an unplugged disk yet). */
+  readonly usesFile: (path: string) => Promise<boolean>;
   readonly activity?: Activity;
 }
 
@@ -50,6 +52,7 @@ export class VolumeService {
   private readonly instancesDir: string;
   private readonly driver: HypervisorDriver;
   private readonly locks: KeyedLock;
+  private readonly usesFile: (path: string) => Promise<boolean>;
   private readonly activity: Activity;
 
   constructor(opts: VolumeServiceOptions) {
@@ -57,6 +60,7 @@ export class VolumeService {
     this.instancesDir = opts.instancesDir;
     this.driver = opts.driver;
     this.locks = opts.locks;
+    this.usesFile = opts.usesFile;
     this.activity = opts.activity ?? new Activity();
   }
 
@@ -86,7 +90,10 @@ export class VolumeService {
     return this.volumeLock(name, `removing volume ${name}`, async () => {
       const users = (await this.users()).get(name) ?? [];
       if (users.length) throw StormdErr.STORMD_ERR_VOLUME_IN_USE(`${name} is attached to ${users.join(', ')}; detach it first`);
-      await rm(volumePath(this.dir, name), { force: true });
+      const path = volumePath(this.dir, name);
+      if (await this.usesFile(path))
+        throw StormdErr.STORMD_ERR_VOLUME_IN_USE(`${name} is still a disk of a domain (its guest has not let go of it yet); try again`);
+      await rm(path, { force: true });
     });
   }
 
