@@ -258,7 +258,7 @@ export interface VolumeStatus {
 /**
  * `PUT /v1/instances/:id/volumes/:name`: attach (idempotent). Recorded in the instance's folder
  * first; then, when its domain is defined, added to its config, and while it runs hot-plugged too
- * (`live: true` in the answer). Unknown volume 404 `STORMD_ERR_VOLUME_NOT_FOUND`; attached to
+ * (`live: true` in the answer; a guest that refuses the hot-plug gets it at its next start, `live: false`). Unknown volume 404 `STORMD_ERR_VOLUME_NOT_FOUND`; attached to
  * another instance 409 `STORMD_ERR_VOLUME_IN_USE`; more than `MAX_VOLUMES_PER_INSTANCE` 400.
  * `DELETE /v1/instances/:id/volumes/:name`: detach (hot-unplug while running), 204, also when not attached.
  */

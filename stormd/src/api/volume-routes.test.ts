@@ -1,7 +1,7 @@
 /**
  * The volume routes through `inject`, over real files (mkfs.ext4, qemu-img) and libvirt's
  * test:///default driver: a volume made ext4, attached to an instance whose domain is defined and
- * off (config only), kept by every later define of that domain after the stack with its serial,
+ * off (config only) or running without hot-plug (at its next start), kept by every later define of that domain after the stack with its serial,
  * refused to a second instance and to removal while attached, gone from the domain once detached,
  * kept when its instance is removed. Hot-plug into a running guest: test/e2e/volumes.test.ts.
  */
@@ -142,6 +142,18 @@ describe('volumes (inject, test:///default)', () => {
     expect((await define(a)).status).toBe(200);
     expect(await xml(a)).not.toContain('storm-vol-data1');
     expect((await req('DELETE', `/v1/instances/${a}/volumes/data1`)).status).toBe(204);
+  });
+
+  it('gives a running guest that cannot take a hot-plug the volume at its next start', async () => {
+    // The test driver's domains live in this process only, so `virsh attach-device --live` cannot reach them.
+    expect((await app.inject({ method: 'POST', url: `/v1/instances/${b}/actions`, payload: { action: 'start' } })).statusCode).toBe(200);
+    const attached = await req('PUT', `/v1/instances/${b}/volumes/data1`, { serial: 'storm-vol-data1' });
+    expect(attached).toMatchObject({ status: 200, body: { live: false } });
+    expect(await xml(b)).not.toContain('storm-vol-data1'); // the running guest's devices
+    expect((await app.inject({ method: 'POST', url: `/v1/instances/${b}/actions`, payload: { action: 'destroy' } })).statusCode).toBe(200);
+    expect(await xml(b)).toContain('<serial>storm-vol-data1</serial>'); // its next start's
+    expect((await req('DELETE', `/v1/instances/${b}/volumes/data1`)).status).toBe(204);
+    expect(await xml(b)).not.toContain('storm-vol-data1');
   });
 
   it('keeps the volume when its instance goes, then removes it on request', async () => {

@@ -120,11 +120,12 @@ export class VolumeService {
           throw StormdErr.STORMD_ERR_BAD_INPUT(`${id} has ${list.length} volumes, at most ${MAX_VOLUMES_PER_INSTANCE}`);
         if (!known) await writeAttachments(folder, [...list, { name, serial: req.serial }]);
         const state = await this.domainState(domain);
-        const live = LIVE.has(state as DomainState);
+        let live = LIVE.has(state as DomainState);
+        const disk = { path, serial: req.serial };
         try {
-          if (state !== 'absent') await this.driver.attachVolume(domain, { path, serial: req.serial }, live);
+          if (state !== 'absent') await this.plug(domain, disk, live).then((plugged) => (live = plugged));
         } catch (err) {
-          // The guest or libvirt refused: the instance keeps the list it had.
+          // libvirt refused even the config: the instance keeps the list it had.
           if (!known) await writeAttachments(folder, list);
           throw err;
         }
@@ -162,6 +163,22 @@ export class VolumeService {
       if (await exists(path)) out.push({ path, serial: a.serial });
     }
     return out;
+  }
+
+  /** Adds the disk to the domain, hot-plugged when `live`; a guest that refuses the hot-plug gets it at its next start. False then. */
+  private async plug(domain: string, disk: VolumeDiskSpec, live: boolean): Promise<boolean> {
+    if (!live) {
+      await this.driver.attachVolume(domain, disk, false);
+      return false;
+    }
+    try {
+      await this.driver.attachVolume(domain, disk, true);
+      return true;
+    } catch (err) {
+      if (!StormdErr.STORMD_ERR_TOOL_FAILED.is(err)) throw err;
+      await this.driver.attachVolume(domain, disk, false);
+      return false;
+    }
   }
 
   /** Instance ids by the volume names they list. */
