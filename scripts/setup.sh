@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
 
 # iptables: its ebtables is what libvirt's nwfilter drives (clean-traffic on every guest NIC).
+# libvirt-clients: the virsh stormd hot-plugs data volumes with (libvirt-daemon-system brings it too; named for that use).
 # fuse2fs, fuse3: stormd reads guests' filesystems in user space, as nobody, never with the kernel's ext4.
 BASE_PACKAGES=(
-  libvirt-daemon-system libvirt-dev pkg-config qemu-system-x86 qemu-utils
+  libvirt-daemon-system libvirt-clients libvirt-dev pkg-config qemu-system-x86 qemu-utils
   squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
   debootstrap attr iptables fuse2fs fuse3
   krb5-kdc krb5-admin-server

@@ -226,6 +226,54 @@ export interface PackageResponse {
 /** `DELETE /v1/layers/:sha256`: 204 (also when absent); 409 `STORMD_ERR_LAYER_IN_USE` while a defined domain uses it. */
 export type RemoveLayerResponse = undefined;
 
+// ---- volumes: data disks apart from the layer stack (stormd/src/volumes/) ----
+// A volume is `<data>/volumes/<name>.qcow2`, ext4 on the whole disk from birth (formatted on the host
+// while it is a fresh blank file, so no guest needs mkfs). It outlives every instance: removing an
+// instance only ends its attachments. An instance's attachments are kept in its folder, and every
+// define of its domain (launch, each lifecycle operation, a comeback) adds them as virtio disks after
+// the layer stack with `<serial>` set, so the guest finds one at `/sys/block/vd*/serial`
+// (`/dev/disk/by-id/virtio-<serial>` where udev runs). Names: `^[a-z0-9][a-z0-9-]{0,31}$`.
+
+/** Most volumes attached to one instance (targets vdaa…vdaz, after the stack's vda…vdz). */
+export const MAX_VOLUMES_PER_INSTANCE = 26;
+
+/** `PUT /v1/volumes/:name`: a new volume (201); 409 `STORMD_ERR_VOLUME_EXISTS` when the file exists. */
+export interface CreateVolumeRequest {
+  readonly sizeMiB: number;
+}
+
+/** `GET /v1/volumes` (a list of these), `PUT /v1/volumes/:name`. */
+export interface VolumeStatus {
+  readonly name: string;
+  /** Virtual size. */
+  readonly sizeMiB: number;
+  /** Bytes it takes on the host's disk (allocated). */
+  readonly bytes: number;
+  /** Instances on this host that list it as attached. */
+  readonly attachedTo: readonly string[];
+}
+
+// `DELETE /v1/volumes/:name`: 204, also when absent; 409 `STORMD_ERR_VOLUME_IN_USE` while an instance lists it.
+
+/**
+ * `PUT /v1/instances/:id/volumes/:name`: attach (idempotent). Recorded in the instance's folder
+ * first; then, when its domain is defined, added to its config, and while it runs hot-plugged too
+ * (`live: true` in the answer; a guest that refuses the hot-plug gets it at its next start, `live: false`). Unknown volume 404 `STORMD_ERR_VOLUME_NOT_FOUND`; attached to
+ * another instance 409 `STORMD_ERR_VOLUME_IN_USE`; more than `MAX_VOLUMES_PER_INSTANCE` 400.
+ * `DELETE /v1/instances/:id/volumes/:name`: detach (hot-unplug while running), 204, also when not attached.
+ */
+export interface AttachVolumeRequest {
+  /** What the guest sees as the disk's serial: at most 20 characters of `[A-Za-z0-9_.-]` (virtio-blk's limit). */
+  readonly serial: string;
+}
+
+export interface AttachVolumeResponse {
+  readonly name: string;
+  readonly serial: string;
+  /** True when the running guest got it now; false: it gets it at its next start. */
+  readonly live: boolean;
+}
+
 // ---- calls stormd makes to the manager ----
 // `GET <manager>/api/v1/pki/ca` answers the CA certificate as PEM; a joining host reads it before
 // it trusts anything and compares its sha256 with the token's fingerprint.

@@ -15,6 +15,7 @@ import { network } from './commands/network.js';
 import { checkpoint, checkpoints, flatten, packageCommand, reprovision, rollback, upgrade } from './commands/lifecycle.js';
 import { pull } from './commands/pull.js';
 import { reconcile } from './commands/reconcile.js';
+import { volume } from './commands/volumes.js';
 import type { CommandSpec } from './command.js';
 import { runCli } from './run.js';
 
@@ -41,6 +42,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   reprovision,
   packageCommand,
   flatten,
+  // data volumes
+  volume,
   // hosts and the control plane
   hosts,
   host,

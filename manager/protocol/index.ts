@@ -26,3 +26,4 @@ export * from './reconcile.js';
 export * from './session.js';
 export * from './system.js';
 export * from './uplink.js';
+export * from './volumes.js';

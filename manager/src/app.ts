@@ -32,6 +32,7 @@ import { reconcileRoutes } from './api/reconcile.js';
 import { serialAttachRoutes } from './api/serial-attach.js';
 import { whoamiRoutes } from './api/whoami.js';
 import { networkRoutes } from './api/network.js';
+import { volumeRoutes } from './api/volumes.js';
 import { uplinkRoutes } from './api/network-uplink.js';
 import { kerberosRoutes } from './api/kerberos.js';
 import { localChannelRoutes, packageRoutes } from './api/local-channel.js';
@@ -153,6 +154,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
             domain: ctx.config.domain,
           });
           await secured.register(uplinkRoutes, { uplink: ctx.uplink });
+          await secured.register(volumeRoutes, { volumes: ctx.volumes });
           await secured.register(kerberosRoutes, { kerberos: ctx.kerberos, directory: ctx.directory, instances: ctx.instances });
         });
       },

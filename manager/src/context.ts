@@ -42,6 +42,8 @@ import { Placement } from './hosts/placement.js';
 import { AddressBook } from './network/address-book.js';
 import { forwardSteps } from './network/forward-steps.js';
 import { Journal } from './operations/journal.js';
+import { VolumeService } from './volumes/volume-service.js';
+import { VolumeStore } from './volumes/volume-store.js';
 import { principalSteps } from './kerberos/principal-steps.js';
 import { accountSteps } from './directory/account-steps.js';
 import { restackSteps } from './lifecycle/restack-steps.js';
@@ -100,6 +102,8 @@ export interface ManagerContext {
   readonly kerberos: KerberosService | null;
   readonly checkpoints: CheckpointStore;
   readonly lifecycle: LifecycleService;
+  /** Data volumes: disks apart from the layer stack that outlive their instances. */
+  readonly volumes: VolumeService;
   readonly local: LocalChannel;
   readonly localHypervisor: string | null;
   /** The URL hosts and appliances reach the manager at; set from the listener when not configured. */
@@ -326,6 +330,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       restackSteps: restackSteps(db, hosts, store, checkpoints),
       packager: new Packager({ db, hosts, cache, images: new ImageStore(db), local, channels }),
     });
+    const volumes = new VolumeService({ store: new VolumeStore(db), hosts, instances, journal });
     const reconciler = new Reconciler({ store, hosts, instances, journal, bus });
     // Service accounts of instances that no longer exist go after each reconcile pass.
     bus.subscribe((e) => {
@@ -377,6 +382,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       kerberos,
       checkpoints,
       lifecycle,
+      volumes,
       local,
       localHypervisor: options.localHypervisor ?? null,
       publicUrl,

@@ -424,6 +424,24 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'the operation journal',
     sql: OPERATIONS_SQL,
   },
+  {
+    version: 15,
+    name: 'volumes: data disks apart from the layer stack',
+    // A volume lives on one host and outlives its instances: removing an instance only ends the
+    // attachment (ON DELETE SET NULL); a volume goes only when an administrator removes it.
+    sql: `
+      CREATE TABLE volumes (
+        name         TEXT PRIMARY KEY,
+        host_id      TEXT NOT NULL REFERENCES hosts(id),
+        size_mib     INTEGER NOT NULL CHECK (size_mib >= 8),
+        format       TEXT NOT NULL DEFAULT 'qcow2' CHECK (format IN ('qcow2')),
+        serial       TEXT NOT NULL UNIQUE,
+        instance_id  TEXT REFERENCES instances(id) ON DELETE SET NULL,
+        created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE INDEX volumes_by_instance ON volumes (instance_id);
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

@@ -15,6 +15,9 @@
 import https from 'node:https';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type {
+  AttachVolumeRequest,
+  AttachVolumeResponse,
+  CreateVolumeRequest,
   SerialTail,
   CreateInstanceLayerRequest,
   DefineDomainRequest,
@@ -31,6 +34,7 @@ import type {
   StageLayerResponse,
   WritableLayer,
   WritableLayers,
+  VolumeStatus,
 } from '../../../stormd/protocol.js';
 import type { StormError } from '../../../common/errors.js';
 import { parseAnswer } from '../../../common/wire-json.js';
@@ -168,6 +172,35 @@ export class HostClient {
     return MgrErr.MGR_ERR_HOST_UNREACHABLE(
       `host ${this.label} does not answer at ${this.base.origin}: ${why}`,
       cause === undefined ? {} : { cause },
+    );
+  }
+
+  volumes(): Promise<VolumeStatus[]> {
+    return this.call('list volumes', 'GET', '/volumes');
+  }
+
+  createVolume(name: string, req: CreateVolumeRequest): Promise<VolumeStatus> {
+    return this.call(`create volume ${name}`, 'PUT', `/volumes/${encodeURIComponent(name)}`, req, this.stageMs);
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return this.call(`remove volume ${name}`, 'DELETE', `/volumes/${encodeURIComponent(name)}`);
+  }
+
+  attachVolume(id: string, name: string, req: AttachVolumeRequest): Promise<AttachVolumeResponse> {
+    return this.call(
+      `attach volume ${name} to storm-${id}`,
+      'PUT',
+      `/instances/${encodeURIComponent(id)}/volumes/${encodeURIComponent(name)}`,
+      req,
+    );
+  }
+
+  detachVolume(id: string, name: string): Promise<void> {
+    return this.call(
+      `detach volume ${name} from storm-${id}`,
+      'DELETE',
+      `/instances/${encodeURIComponent(id)}/volumes/${encodeURIComponent(name)}`,
     );
   }
 

@@ -24,6 +24,7 @@ import { instanceRoutes } from './instance-routes.js';
 import { type LayerSource, layerRoutes } from './layer-routes.js';
 import { packageRoutes } from './package-routes.js';
 import { serialRoutes } from './serial-routes.js';
+import { volumeRoutes } from './volume-routes.js';
 import { writableLayerRoutes } from './writable-layer-routes.js';
 
 export interface StormdAppDeps {
@@ -78,6 +79,7 @@ export async function buildStormdApp(deps: StormdAppDeps): Promise<FastifyInstan
       await v1.register(serialRoutes, { instances: deps.instances });
       await v1.register(writableLayerRoutes, { stack: deps.instances.stack });
       await v1.register(packageRoutes, { stack: deps.instances.stack });
+      await v1.register(volumeRoutes, { volumes: deps.instances.volumes });
     },
     { prefix: '/v1' },
   );

@@ -8,6 +8,8 @@
  */
 import Type, { type Static } from 'typebox';
 import type {
+  AttachVolumeRequest,
+  CreateVolumeRequest,
   CreateInstanceLayerRequest,
   DefineDomainRequest,
   InstanceActionRequest,
@@ -117,12 +119,26 @@ export const SerialQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const VolumeName = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' });
+export const VolumeParams = Type.Object({ name: VolumeName }, { additionalProperties: false });
+export const InstanceVolumeParams = Type.Object({ id: IdParams.properties.id, name: VolumeName }, { additionalProperties: false });
+export const CreateVolumeBody = Type.Object(
+  { sizeMiB: Type.Integer({ minimum: 8, maximum: 16 * 1024 * 1024 }) },
+  { additionalProperties: false },
+);
+export const AttachVolumeBody = Type.Object(
+  { serial: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,20}$' }) },
+  { additionalProperties: false },
+);
+
 /** Compile-time check that a schema's type is the wire type (both directions). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Expect<T extends true> = T;
 export type SchemaChecks = [
   Expect<Same<Static<typeof StageLayerBody>, StageLayerRequest>>,
   Expect<Same<Static<typeof InstanceActionBody>, InstanceActionRequest>>,
+  Expect<Same<Static<typeof CreateVolumeBody>, CreateVolumeRequest>>,
+  Expect<Same<Static<typeof AttachVolumeBody>, AttachVolumeRequest>>,
   Expect<Static<typeof CreateInstanceLayerBody> extends CreateInstanceLayerRequest ? true : false>,
   Expect<Static<typeof DefineDomainBody> extends DefineDomainRequest ? true : false>,
   Expect<Static<typeof NewWritableLayerBody> extends NewWritableLayerRequest ? true : false>,

@@ -13,7 +13,15 @@
  */
 import type { HealthCheck } from '../../protocol.js';
 import { type Clock, systemClock } from '../clock.js';
-import type { DomainSpec, DomainState, DomainSummary, HypervisorDriver, HypervisorInfo, StopOutcome } from '../hypervisor/driver.js';
+import type {
+  DomainSpec,
+  DomainState,
+  DomainSummary,
+  HypervisorDriver,
+  HypervisorInfo,
+  StopOutcome,
+  VolumeDiskSpec,
+} from '../hypervisor/driver.js';
 
 /** A define slower than this marks the host degraded. */
 export const DEFINE_SLOW_MS = 10_000;
@@ -130,6 +138,14 @@ export class WatchedDriver implements HypervisorDriver {
 
   reboot(name: string, timeoutMs?: number): Promise<void> {
     return this.inner.reboot(name, timeoutMs);
+  }
+
+  attachVolume(name: string, volume: VolumeDiskSpec, live: boolean): Promise<void> {
+    return this.inner.attachVolume(name, volume, live);
+  }
+
+  detachVolume(name: string, serial: string, live: boolean): Promise<void> {
+    return this.inner.detachVolume(name, serial, live);
   }
 
   undefine(name: string): Promise<void> {

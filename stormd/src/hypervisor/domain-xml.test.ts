@@ -68,6 +68,32 @@ describe('domain XML', () => {
     expect(disks.map((d) => 'readonly' in d)).toEqual([true, false]);
   });
 
+  it('adds data volumes after the stack: writable qcow2, targets vdaa…, each with its serial', () => {
+    const spec: DomainSpec = {
+      ...base,
+      volumes: [
+        { path: '/v/data1.qcow2', serial: 'storm-vol-data1' },
+        { path: '/v/logs.qcow2', serial: 'storm-vol-logs' },
+      ],
+    };
+    const disks = list(at(parse(buildDomainXml(spec, 'qemu')), 'devices')['disk']);
+    expect(disks.map((d) => at(d, 'target')['@dev'])).toEqual(['vda', 'vdb', 'vdaa', 'vdab']);
+    expect(disks.slice(2).map((d) => [at(d, 'source')['@file'], d['serial'], at(d, 'driver')['@type'], 'readonly' in d])).toEqual([
+      ['/v/data1.qcow2', 'storm-vol-data1', 'qcow2', false],
+      ['/v/logs.qcow2', 'storm-vol-logs', 'qcow2', false],
+    ]);
+    // virtio-blk hands the guest 20 bytes of a serial; a longer one, or one twice, is refused.
+    const bad = {
+      ...base,
+      volumes: [
+        { path: '/v/a.qcow2', serial: 'storm-vol-much-too-long' },
+        { path: 'rel.qcow2', serial: 'x' },
+        { path: '/v/b', serial: 'x' },
+      ],
+    };
+    expect(() => buildDomainXml(bad, 'qemu')).toThrow(/volumes\[0\]\.serial.*volumes\[1\]\.path.*volumes\[2\]\.serial: x twice/);
+  });
+
   it('adds bridged virtio NICs with the given MAC, held to it (and to their address) by clean-traffic', () => {
     const nics = list(at(parse(buildDomainXml(base, 'qemu')), 'devices')['interface']);
     expect(nics).toEqual([

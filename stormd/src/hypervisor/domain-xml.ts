@@ -9,8 +9,8 @@
 import { create } from 'xmlbuilder2';
 
 import type { DomainType } from './accel.js';
-import type { DomainSpec } from './driver.js';
-import { checkDomainSpec, diskTarget } from './spec-check.js';
+import type { DomainSpec, VolumeDiskSpec } from './driver.js';
+import { checkDomainSpec, diskTarget, volumeTarget } from './spec-check.js';
 
 type XMLBuilder = ReturnType<typeof create>;
 
@@ -69,6 +69,22 @@ function addOs(dom: XMLBuilder, spec: DomainSpec, v: Variation): void {
   os.ele('bios', { useserial: 'yes' });
 }
 
+/** A data volume's `<disk>`: writable qcow2 with the serial the guest finds it by. */
+export function addVolumeDisk(parent: XMLBuilder, volume: VolumeDiskSpec, target: string): void {
+  const d = parent.ele('disk', { type: 'file', device: 'disk' });
+  d.ele('driver', { name: 'qemu', type: 'qcow2', cache: 'writeback' });
+  d.ele('source', { file: volume.path });
+  d.ele('target', { dev: target, bus: 'virtio' });
+  d.ele('serial').txt(volume.serial);
+}
+
+/** The `<disk>` element alone, as `virsh attach-device` takes it. */
+export function volumeDiskXml(volume: VolumeDiskSpec, target: string): string {
+  const root = create();
+  addVolumeDisk(root, volume, target);
+  return root.end({ headless: true, prettyPrint: true });
+}
+
 function addDevices(devices: XMLBuilder, spec: DomainSpec, v: Variation): void {
   spec.disks.forEach((disk, i) => {
     const d = devices.ele('disk', { type: 'file', device: 'disk' });
@@ -78,6 +94,9 @@ function addDevices(devices: XMLBuilder, spec: DomainSpec, v: Variation): void {
     d.ele('source', { file: disk.path });
     d.ele('target', { dev: diskTarget(i), bus: 'virtio' });
     if (disk.readonly) d.ele('readonly');
+  });
+  (spec.volumes ?? []).forEach((volume, i) => {
+    addVolumeDisk(devices, volume, volumeTarget(i));
   });
   for (const nic of spec.nics) {
     const n = devices.ele('interface', { type: 'bridge' });

@@ -22,6 +22,16 @@ export interface DiskSpec {
 }
 
 /**
+ * A data volume (stormd/src/volumes/): a writable qcow2 attached after the layer stack, found by
+ * the guest by its serial (virtio-blk keeps at most 20 bytes of it).
+ */
+export interface VolumeDiskSpec {
+  /** Absolute path on the host. */
+  readonly path: string;
+  readonly serial: string;
+}
+
+/**
  * A network interface; `bridge` names a host bridge the tap joins. libvirt's `clean-traffic` filter
  * holds it to `mac` and to `ip` (the reserved address; learned from the first packet when absent).
  */
@@ -49,6 +59,8 @@ export interface DomainSpec {
   /** Absent: firmware boots the first disk (traditional single-image appliances). */
   readonly boot?: DirectBoot;
   readonly disks: readonly DiskSpec[];
+  /** Data volumes, after the stack: targets vdaa, vdab, … so the stack's order never changes. */
+  readonly volumes?: readonly VolumeDiskSpec[];
   readonly nics: readonly NicSpec[];
   /** Host file the serial console is written to. */
   readonly consoleLog: string;
@@ -99,4 +111,8 @@ export interface HypervisorDriver {
   list(): Promise<DomainSummary[]>;
   /** The domain XML libvirt holds, for diagnostics and tests. */
   xml(name: string): Promise<string>;
+  /** Adds a volume to the domain's config and, with `live`, to the running guest (hot-plug); a serial already there is left alone. */
+  attachVolume(name: string, volume: VolumeDiskSpec, live: boolean): Promise<void>;
+  /** Removes the volume with `serial` from the config and, with `live`, from the running guest; absent is not an error. */
+  detachVolume(name: string, serial: string, live: boolean): Promise<void>;
 }

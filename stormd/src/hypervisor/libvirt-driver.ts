@@ -12,12 +12,13 @@
  * await driver.start(spec.name);
  * await driver.stop(spec.name, 30_000); // 'graceful' | 'forced' | 'already-off'
  */
-import { type Domain, DomainState as LvState, Hypervisor } from '@unraid/libvirt';
+import { type Domain, DomainGetXMLDescFlags, DomainState as LvState, Hypervisor } from '@unraid/libvirt';
 import { type Clock, systemClock, waitFor } from '../clock.js';
 import { StormdErr } from '../errors.js';
 import { type DomainType, domainTypeFor } from './accel.js';
-import { buildDomainXml } from './domain-xml.js';
-import type { DomainSpec, DomainState, DomainSummary, HypervisorDriver, HypervisorInfo, StopOutcome } from './driver.js';
+import { buildDomainXml, volumeDiskXml } from './domain-xml.js';
+import type { DomainSpec, DomainState, DomainSummary, HypervisorDriver, HypervisorInfo, StopOutcome, VolumeDiskSpec } from './driver.js';
+import { freeVolumeTarget, virshDevice, volumeDisk, withoutVolume, withVolume } from './volume-devices.js';
 import { fromLibvirt, isNotRunning } from './libvirt-errors.js';
 
 export interface LibvirtDriverOptions {
@@ -174,6 +175,28 @@ export class LibvirtDriver implements HypervisorDriver {
   async xml(name: string): Promise<string> {
     const dom = await this.lookup(name);
     return this.call(name, () => dom.getXMLDesc());
+  }
+
+  async attachVolume(name: string, volume: VolumeDiskSpec, live: boolean): Promise<void> {
+    const dom = await this.lookup(name);
+    const config = await this.call(name, () => dom.getXMLDesc(DomainGetXMLDescFlags.INACTIVE));
+    const running = live ? await this.call(name, () => dom.getXMLDesc()) : '';
+    const inConfig = volumeDisk(config, volume.serial) !== undefined;
+    const inGuest = !live || volumeDisk(running, volume.serial) !== undefined;
+    if (inConfig && inGuest) return;
+    const disk = volumeDiskXml(volume, freeVolumeTarget([config, running]));
+    // The guest first: a hot-plug the guest refused leaves the config as it was.
+    if (!inGuest) await virshDevice(this.uri, 'attach-device', name, disk);
+    if (!inConfig) await this.call(name, () => this.conn().domainDefineXML(withVolume(config, disk)));
+  }
+
+  async detachVolume(name: string, serial: string, live: boolean): Promise<void> {
+    const dom = await this.lookup(name);
+    const config = await this.call(name, () => dom.getXMLDesc(DomainGetXMLDescFlags.INACTIVE));
+    if (volumeDisk(config, serial)) await this.call(name, () => this.conn().domainDefineXML(withoutVolume(config, serial)));
+    if (!live) return;
+    const plugged = volumeDisk(await this.call(name, () => dom.getXMLDesc()), serial);
+    if (plugged) await virshDevice(this.uri, 'detach-device', name, plugged);
   }
 
   private conn(): Hypervisor {

@@ -30,6 +30,7 @@ export function domainSpecProblems(spec: DomainSpec): string[] {
     if (!isAbsolute(d.path)) p.push(`disks[${i}].path: must be absolute`);
     if (d.format !== 'raw' && d.format !== 'qcow2') p.push(`disks[${i}].format: must be raw or qcow2`);
   });
+  p.push(...volumeProblems(spec.volumes ?? []));
   spec.nics.forEach((n, i) => {
     if (!MAC.test(n.mac)) p.push(`nics[${i}].mac: ${JSON.stringify(n.mac)} is not a MAC address`);
     if (!BRIDGE.test(n.bridge)) p.push(`nics[${i}].bridge: ${JSON.stringify(n.bridge)} is not a bridge name`);
@@ -43,6 +44,29 @@ export function domainSpecProblems(spec: DomainSpec): string[] {
   for (const key of Object.keys(spec.metadata ?? {}))
     if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) p.push(`metadata: bad key ${JSON.stringify(key)}`);
   return p;
+}
+
+/** virtio-blk hands the guest at most 20 bytes of a serial. */
+export const VOLUME_SERIAL = /^[A-Za-z0-9_.-]{1,20}$/;
+
+function volumeProblems(volumes: NonNullable<DomainSpec['volumes']>): string[] {
+  const p: string[] = [];
+  if (volumes.length > MAX_DISKS) p.push(`volumes: at most ${MAX_DISKS}`);
+  const serials = new Set<string>();
+  volumes.forEach((v, i) => {
+    if (!isAbsolute(v.path)) p.push(`volumes[${i}].path: must be absolute`);
+    if (!VOLUME_SERIAL.test(v.serial)) p.push(`volumes[${i}].serial: ${JSON.stringify(v.serial)} must be 1-20 of [A-Za-z0-9_.-]`);
+    if (serials.has(v.serial)) p.push(`volumes[${i}].serial: ${v.serial} twice`);
+    serials.add(v.serial);
+  });
+  return p;
+}
+
+/** The target of the volume at `index`: vdaa, vdab, …; they sort after the stack's vda…vdz, so the guest sees the stack first. */
+export function volumeTarget(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_DISKS)
+    throw StormdErr.STORMD_ERR_BAD_INPUT(`volume index ${index} out of range`);
+  return `vda${String.fromCharCode(97 + index)}`;
 }
 
 /** Throws STORMD_ERR_BAD_INPUT listing every problem of `spec`. */

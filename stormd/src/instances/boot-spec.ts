@@ -13,7 +13,7 @@
  * spec.boot?.cmdline; // 'console=ttyS0 storm.layers=vda:ro,vdb:ro,vdc:rw panic=-1 loglevel=4'
  */
 import { StormdErr } from '../errors.js';
-import type { DiskSpec, DomainSpec, NicSpec } from '../hypervisor/driver.js';
+import type { DiskSpec, DomainSpec, NicSpec, VolumeDiskSpec } from '../hypervisor/driver.js';
 import { diskTarget, MAX_DISKS } from '../hypervisor/spec-check.js';
 
 /** A read-only layer image; squashfs layers are raw, a frozen writable layer is qcow2. */
@@ -35,6 +35,8 @@ export interface LayeredBootInput {
   readonly vcpus: number;
   readonly consoleLog: string;
   readonly nics: readonly NicSpec[];
+  /** Data volumes, after the stack (`storm.layers=` never names them). */
+  readonly volumes?: readonly VolumeDiskSpec[];
   /** Extra kernel arguments after ours (for example `storm.debug`). */
   readonly extraCmdline?: readonly string[];
   readonly metadata?: Readonly<Record<string, string>>;
@@ -88,6 +90,7 @@ export function layeredBootSpec(input: LayeredBootInput): DomainSpec {
     vcpus: input.vcpus,
     boot: { kernel: input.kernel, initrd: input.initrd, cmdline: layeredCmdline(disks, input.extraCmdline) },
     disks,
+    ...(input.volumes?.length ? { volumes: input.volumes } : {}),
     nics: input.nics,
     consoleLog: input.consoleLog,
     metadata: { instance: input.instanceId, ...input.metadata },

@@ -37,6 +37,7 @@ import { domainFiles } from './domain-files.js';
 import { createInstanceLayer } from './instance-layer.js';
 import { sweepScratch } from './scratch-sweep.js';
 import { StackService } from './stack-service.js';
+import { VolumeService } from '../volumes/volume-service.js';
 import { allocatedBytes, currentLayer, layerFilePath, layerFiles, pickLayers, reserveLayerNumber } from './writable-layers.js';
 
 export const DOMAIN_PREFIX = 'storm-';
@@ -63,6 +64,8 @@ export class InstancesService {
   readonly stack: StackService;
   /** The open serial ports and who is attached to each. */
   readonly serialPorts = new SerialPorts();
+  /** Data volumes and which instance each is attached to; `define` adds an instance's to its domain. */
+  readonly volumes: VolumeService;
 
   constructor(opts: InstancesServiceOptions) {
     this.dir = join(opts.dataDir, 'instances');
@@ -70,6 +73,14 @@ export class InstancesService {
     this.store = opts.store;
     this.activity = opts.activity ?? new Activity();
     this.stack = new StackService({ instancesDir: this.dir, driver: this.driver, locks: this.locks, usesFile: (p) => this.usesFile(p) });
+    this.volumes = new VolumeService({
+      dataDir: opts.dataDir,
+      instancesDir: this.dir,
+      driver: this.driver,
+      locks: this.locks,
+      usesFile: (p) => this.usesFile(p),
+      activity: this.activity,
+    });
   }
 
   /** Makes the folder (the qemu group traverses it to the layers, see `store-access.ts`) and clears a crash's scratch. */
@@ -77,6 +88,7 @@ export class InstancesService {
     await mkdir(this.dir, { recursive: true, mode: STORE_DIR_MODE });
     await placeInStore(this.dir, STORE_DIR_MODE);
     await sweepScratch(this.dir);
+    await this.volumes.init();
   }
 
   folder(id: string): string {
@@ -160,6 +172,8 @@ export class InstancesService {
           vcpus: req.vcpus,
           consoleLog: this.serialLogPath(id),
           nics: req.nics,
+          // Attached volumes come back with every define, whichever operation asks for it.
+          volumes: await this.volumes.disksFor(id),
           ...(req.boot.extraCmdline ? { extraCmdline: req.boot.extraCmdline } : {}),
           ...(req.metadata ? { metadata: req.metadata } : {}),
         });
