@@ -166,6 +166,19 @@ describe('interactive serial console', () => {
     await closed(ok);
   }, 60_000);
 
+  it('keeps what a client types the moment it connects, before its attached notice', async () => {
+    const v = await connect({ authorization: `Bearer ${manager.token}` });
+    try {
+      const early = tag();
+      v.ws.send(Buffer.from(`echo early-${early}\r`), { binary: true });
+      await v.until(new RegExp(`\\r\\nearly-${early}\\r\\n`));
+    } finally {
+      // Left open, it would stay the writer for the cases after it.
+      v.ws.close();
+      await closed(v);
+    }
+  }, 60_000);
+
   it('lets one writer type: a reader is ignored until it takes over, which the old writer and the readers are told', async () => {
     const auth = { authorization: `Bearer ${manager.token}` };
     const a = await connect(auth);

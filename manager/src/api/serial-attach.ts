@@ -19,6 +19,9 @@ import { WebSocketUpgrade } from '../http/openapi.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import { type SerialHandle, SerialSessions } from '../instances/serial-sessions.js';
 
+/** Input held while a viewer joins; a client that types more than this before it is attached loses the rest. */
+const EARLY_INPUT_MAX = 64 * 1024;
+
 export interface SerialAttachOptions {
   readonly instances: InstanceService;
   /** The manager's public URL: its origin is accepted besides the one the request was addressed to. */
@@ -81,11 +84,19 @@ export const serialAttachRoutes: FastifyPluginAsyncTypebox<SerialAttachOptions> 
         gone = true;
         handle?.leave();
       });
-      socket.on('message', (data: RawData, isBinary: boolean) => {
-        if (!handle) return;
+      // What a client sends as soon as it sees 'attached' may come before join() returns: held, then replayed in order.
+      let early: { data: RawData; isBinary: boolean }[] | undefined = [];
+      let earlyBytes = 0;
+      const onMessage = (data: RawData, isBinary: boolean) => {
+        if (!handle) {
+          earlyBytes += toBuffer(data).length;
+          if (early && earlyBytes <= EARLY_INPUT_MAX) early.push({ data, isBinary });
+          return;
+        }
         if (isBinary) handle.input(toBuffer(data));
         else if (parseRequest(data)?.type === 'takeover') handle.takeover();
-      });
+      };
+      socket.on('message', onMessage);
       try {
         const row = await instances.find(id);
         handle = await sessions.join(
@@ -108,6 +119,9 @@ export const serialAttachRoutes: FastifyPluginAsyncTypebox<SerialAttachOptions> 
         return;
       }
       if (gone) handle.leave();
+      const held = early;
+      early = undefined;
+      if (!gone) for (const m of held ?? []) onMessage(m.data, m.isBinary);
       req.log.info({ instance: id, principal: req.principal, client: handle.peer.client }, 'serial port attached');
     },
   );

@@ -11,6 +11,9 @@ import { SERIAL_CLOSE_ENDED, SERIAL_CLOSE_UNAVAILABLE } from '../../protocol.js'
 import type { InstancesService } from '../instances/instances-service.js';
 import { IdParams } from './schemas.js';
 
+/** Input held while the port opens; a writer that sends more than this before it is open loses the rest. */
+const EARLY_INPUT_MAX = 64 * 1024;
+
 export interface SerialRoutesOptions {
   readonly instances: InstancesService;
 }
@@ -30,6 +33,17 @@ export const serialRoutes: FastifyPluginAsync<SerialRoutesOptions> = async (base
     },
     async (socket, req) => {
       const id = (req.params as { id: string }).id;
+      // The manager may write the moment it is upgraded, before the port is open: held, then written in order.
+      const early: Buffer[] = [];
+      let earlyBytes = 0;
+      let write: ((bytes: Buffer) => void) | undefined;
+      socket.on('message', (data: RawData, isBinary: boolean) => {
+        if (!isBinary) return;
+        const bytes = toBuffer(data);
+        if (write) return write(bytes);
+        earlyBytes += bytes.length;
+        if (earlyBytes <= EARLY_INPUT_MAX) early.push(bytes);
+      });
       let attachment;
       try {
         attachment = await svc.attachSerial(id, {
@@ -43,9 +57,8 @@ export const serialRoutes: FastifyPluginAsync<SerialRoutesOptions> = async (base
       const a = attachment;
       // The manager may have gone while the port opened.
       if (socket.readyState !== socket.OPEN) return a.detach();
-      socket.on('message', (data: RawData, isBinary: boolean) => {
-        if (isBinary) a.write(toBuffer(data));
-      });
+      for (const bytes of early.splice(0)) a.write(bytes);
+      write = (bytes) => a.write(bytes);
       socket.on('close', () => a.detach());
       req.log.info({ instance: id }, 'serial port attached');
     },
