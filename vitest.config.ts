@@ -1,12 +1,81 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Two groups (docs/development.md, "The test suite's groups"): `parallel` holds files that share
+ * nothing with another file (unit tests beside their module, test/structure, test/conformance and
+ * the integration files listed below), `serial` holds every other file: those that touch
+ * qemu:///system and its libvirtd, network namespaces, /var/lib/storm, the bridge, fixed ports or
+ * /dev/kvm, and any new file under test/ until someone audits it. `bash scripts/test.sh` runs the
+ * first group several files at a time, then the second one file at a time.
+ */
+
+/** Integration files audited for shared state: libvirt's test:///default, loopback on ephemeral ports, their own temp dirs. */
+const PARALLEL_INTEGRATION = [
+  'channel-serve',
+  'channel',
+  'cli-network',
+  'cli-pull',
+  'concurrent-launch',
+  'crl-clock',
+  'feed-order',
+  'host-client-errors',
+  'host-renewal',
+  'kerberos-backup',
+  'kerberos-kdc',
+  'kerberos',
+  'launch-journal',
+  'local-channel-auth',
+  'manager-backup',
+  'manager-channels',
+  'manager-hosts',
+  'manager-role',
+  'manager-signals',
+  'npm-current',
+  'openapi',
+  'pull-resume',
+  'stormd-api',
+  'stormd-join',
+  'stormd-two-hosts',
+  'systemd-units',
+  'builder',
+].map((name) => `test/integration/${name}.test.ts`);
+
+/** Folders under test/ whose files share nothing (they read the source tree). */
+const PARALLEL_TEST_FOLDERS = ['test/structure/', 'test/conformance/'];
+
+/** Unit tests beside their module that share the machine: the system libvirtd, a libvirtd of their own with a TLS port. */
+const SERIAL_BESIDE_MODULES = ['stormd/src/hypervisor/libvirt-driver.test.ts', 'trust/libvirt-bundle.test.ts'];
+
+/** Outside test/ a file is parallel unless listed; under test/ it is serial unless listed (so new e2e files start serial). */
+export function runsSerially(path: string): boolean {
+  if (!path.startsWith('test/')) return SERIAL_BESIDE_MODULES.includes(path);
+  return !PARALLEL_INTEGRATION.includes(path) && !PARALLEL_TEST_FOLDERS.some((folder) => path.startsWith(folder));
+}
+
+const SKIPPED = new Set(['node_modules', 'dist', 'data', 'appliances/build']);
+
+/** Every *.test.ts under the repository, as a path relative to it. */
+function testFiles(dir = ''): string[] {
+  return readdirSync(join(import.meta.dirname, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) return entry.name.startsWith('.') || SKIPPED.has(path) ? [] : testFiles(path);
+    return entry.isFile() && path.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const files = testFiles();
 
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**', 'appliances/build/**'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // End-to-end suites share libvirtd and the host; run files one at a time, tests inside in order.
+    // One file at a time unless asked (scripts/test.sh passes --file-parallelism for the parallel group); tests inside run in order.
     fileParallelism: false,
+    projects: [
+      { extends: true, test: { name: 'parallel', include: files.filter((f) => !runsSerially(f)), sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'serial', include: files.filter(runsSerially), sequence: { groupOrder: 1 } } },
+    ],
   },
 });

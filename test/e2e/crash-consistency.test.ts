@@ -66,7 +66,12 @@ async function heardFromHost(m: ManagerProcess): Promise<void> {
 
 beforeAll(async () => {
   libvirtd = await startPrivateLibvirtd();
-  managerArgs = ['--listen', `127.0.0.1:${await freePort()}`, '--channel-allow', '127.0.0.0/8', '--heartbeat', '2', '--reconcile', '0'];
+  // Heartbeats each second: the host backs off from the killed manager by twice its interval, and every case
+  // waits for a beat to the next one; six missed make the same 6 s of silence as before.
+  managerArgs = [
+    ...['--listen', `127.0.0.1:${await freePort()}`, '--channel-allow', '127.0.0.0/8'],
+    ...['--heartbeat', '1', '--missed-heartbeats', '6', '--reconcile', '0'],
+  ];
   dir = await makeVmDir('storm-e2e-crash-');
   managerDir = join(dir.path, 'manager');
   channel = await publishSampleChannelForTest();

@@ -120,7 +120,7 @@ describe('a hostile guest on the appliance network', () => {
     await console_(hostile.id, /STORM-HOSTILE: damaged \/dev\/vd[a-z], powering off/);
     for (const until = Date.now() + 60_000; (await site.api.get<Instance>(`/instances/${hostile.id}`)).state !== 'stopped'; ) {
       if (Date.now() > until) throw new Error('the hostile guest never showed as stopped');
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 250));
     }
     const storm = stormCli(site.apiUrl, join(site.dir.path, 'manager'));
     const healthy = await storm.run(['package', 'victim', 'victim-site@1.0.0'], { timeoutMs: 600_000 });

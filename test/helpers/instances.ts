@@ -33,7 +33,7 @@ export async function waitForConsole(
     const { text } = await api.get<{ text: string }>(`/instances/${id}/console?bytes=${opts.bytes ?? 262_144}`);
     if (pattern.test(text)) return text;
     if (opts.failOn?.test(text) || Date.now() > deadline) throw new Error(`console never showed ${pattern}:\n${text.slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
