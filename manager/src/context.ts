@@ -30,6 +30,9 @@ import { InstanceService } from './instances/instance-service.js';
 import { InstanceStore } from './instances/instance-store.js';
 import { Launcher } from './instances/launcher.js';
 import { launchPlans } from './instances/launch-parts.js';
+import { ImageInstanceStore } from './cloud-images/image-instance-store.js';
+import { imageParts } from './cloud-images/image-parts.js';
+import { imageSteps } from './cloud-images/image-steps.js';
 import { ImageStore } from './images/image-store.js';
 import { leasedAddresses } from './protocols/dhcp/sqlite-lease-store.js';
 import { Comebacks } from './instances/comeback.js';
@@ -85,6 +88,8 @@ export interface ManagerContext {
   readonly hosts: HostRegistry;
   readonly instances: InstanceService;
   readonly launcher: Launcher;
+  /** Traditional instances' firmware, disk and SSH keys; administrators' own SSH keys. */
+  readonly imageInstances: ImageInstanceStore;
   /** The operation journal: every launch, lifecycle operation and destroy, step by step. */
   readonly journal: Journal;
   readonly reconciler: Reconciler;
@@ -272,6 +277,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       hostSteps: onHost,
       cleanup: [forwardSteps(uplink).removeForwards, addresses.release, accounts.removeAccount, principals.removePrincipals],
     });
+    const imageInstances = new ImageInstanceStore(db);
+    const onImages = imageSteps(hosts, imageInstances);
     const launcher = new Launcher({
       journal,
       store,
@@ -295,6 +302,12 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
           ...(net ? { managerAddress: net.managerAddress } : {}),
           caPem: trust.caPem,
         }),
+        imageParts: (s) =>
+          imageParts(s, {
+            steps: onImages,
+            domain: () => config.domain,
+            network: () => (net ? { prefix: net.cidr.prefix, gateway: net.router, dns: net.managerAddress } : undefined),
+          }),
       }),
     });
     // Instances whose desired state is running and whose domain a restart left off start again (heartbeat-driven).
@@ -365,6 +378,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       hosts,
       instances,
       launcher,
+      imageInstances,
       journal,
       reconciler,
       net,

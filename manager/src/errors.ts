@@ -41,6 +41,7 @@ export const MgrErr = defineErrors({
   MGR_ERR_KDC: { status: 500, message: 'Kerberos KDC failure' },
   MGR_ERR_LAYER_CHECKSUM: { status: 502, message: 'layer failed its checksum' },
   MGR_ERR_LAYER_SIZE: { status: 502, message: 'layer size differs from its descriptor' },
+  MGR_ERR_IMAGE_REFUSED: { status: 422, message: 'disk image refused' },
   MGR_ERR_INTERNAL: { status: 500, message: 'internal error' },
   ...PKI_ERRORS,
   ...BACKUP_ERRORS,

@@ -424,6 +424,22 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'the operation journal',
     sql: OPERATIONS_SQL,
   },
+  {
+    version: 14,
+    name: "traditional (image) instances and administrators' SSH keys",
+    sql: `
+      CREATE TABLE image_instances (
+        instance_id  TEXT PRIMARY KEY REFERENCES instances(id) ON DELETE CASCADE,
+        firmware     TEXT NOT NULL CHECK (firmware IN ('bios', 'uefi')),
+        disk_mib     INTEGER NOT NULL CHECK (disk_mib > 0),
+        ssh_keys     TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE TABLE account_ssh_keys (
+        principal  TEXT PRIMARY KEY,
+        keys       TEXT NOT NULL DEFAULT '[]'
+      );
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

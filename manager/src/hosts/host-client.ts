@@ -15,6 +15,7 @@
 import https from 'node:https';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type {
+  CreateImageDiskRequest,
   SerialTail,
   CreateInstanceLayerRequest,
   DefineDomainRequest,
@@ -185,6 +186,10 @@ export class HostClient {
 
   createInstanceLayer(id: string, req: CreateInstanceLayerRequest): Promise<InstanceStatus> {
     return this.call(`create the writable layer of ${id}`, 'PUT', `/instances/${id}/layer`, req);
+  }
+
+  createImageDisk(id: string, req: CreateImageDiskRequest): Promise<InstanceStatus> {
+    return this.call(`make the disk of ${id}`, 'PUT', `/instances/${id}/disk`, req);
   }
 
   defineDomain(id: string, req: DefineDomainRequest): Promise<InstanceStatus> {

@@ -48,6 +48,8 @@ export interface DomainSpec {
   readonly vcpus: number;
   /** Absent: firmware boots the first disk (traditional single-image appliances). */
   readonly boot?: DirectBoot;
+  /** The firmware that boots the first disk when `boot` is absent: BIOS unless `uefi` (OVMF). */
+  readonly firmware?: 'bios' | 'uefi';
   readonly disks: readonly DiskSpec[];
   readonly nics: readonly NicSpec[];
   /** Host file the serial console is written to. */
