@@ -217,6 +217,12 @@ export interface NewWritableLayerRequest {
    */
   readonly copyPaths?: readonly string[];
   readonly sizeMiB?: number;
+  /**
+   * A traditional instance (`PUT /disk`): the new layer is a qcow2 overlay on this layer (default the
+   * current one: a checkpoint; an older frozen one: a rollback to it); `files`, `copyPaths` and
+   * `sizeMiB` do not apply.
+   */
+  readonly on?: string;
 }
 
 // `DELETE /v1/instances/:id/writable-layers/:layerId`: removes a layer the defined domain does not use

@@ -34,6 +34,8 @@ export interface SeedInput {
   readonly managerAddress?: string | undefined;
   /** The appliance's own user-data (its `userData` parameter), when it declares one and it is set. */
   readonly userData?: string | undefined;
+  /** False: no report of `applied` (the NoCloud-net copy, which carries no token). Default true. */
+  readonly reportStatus?: boolean;
 }
 
 /** The guest status report the seed's last step sends (`storm.reportStatus('applied', 'cloud-init')`). */
@@ -45,6 +47,7 @@ const REPORT_FILE = '/etc/storm/applied.xml';
 
 export function cloudSeed(input: SeedInput): CloudInitSeed {
   const fqdn = `${input.name}.${input.domain}`;
+  const report = input.reportStatus !== false;
   const metaData = `${JSON.stringify({ 'instance-id': input.instanceId, 'local-hostname': input.name }, null, 2)}\n`;
   const config = {
     hostname: input.name,
@@ -63,9 +66,9 @@ export function cloudSeed(input: SeedInput): CloudInitSeed {
         owner: 'root:root',
         permissions: `0${(f.mode ?? 0o644).toString(8)}`,
       })),
-      { path: REPORT_FILE, content: APPLIED_CALL, owner: 'root:root', permissions: '0644' },
+      ...(report ? [{ path: REPORT_FILE, content: APPLIED_CALL, owner: 'root:root', permissions: '0644' }] : []),
     ],
-    runcmd: [['sh', '-c', reportScript(input.guestUrl, input.managerAddress)]],
+    ...(report ? { runcmd: [['sh', '-c', reportScript(input.guestUrl, input.managerAddress)]] } : {}),
   };
   const cloudConfig = `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;
   return {

@@ -79,7 +79,12 @@ export const CreateImageDiskBody = Type.Object(
 const GuestPaths = Type.Array(Type.String({ minLength: 2, maxLength: 1024, pattern: '^/' }), { maxItems: 256 });
 
 export const NewWritableLayerBody = Type.Object(
-  { files: Type.Optional(SeedFiles), copyPaths: Type.Optional(GuestPaths), sizeMiB: Type.Optional(LayerSizeMiB) },
+  {
+    files: Type.Optional(SeedFiles),
+    copyPaths: Type.Optional(GuestPaths),
+    sizeMiB: Type.Optional(LayerSizeMiB),
+    on: Type.Optional(Type.String({ pattern: '^w(0|[1-9][0-9]{0,8})$' })),
+  },
   { additionalProperties: false },
 );
 
