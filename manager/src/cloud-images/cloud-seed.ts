@@ -54,6 +54,8 @@ export function cloudSeed(input: SeedInput): CloudInitSeed {
     fqdn,
     prefer_fqdn_over_hostname: false,
     manage_etc_hosts: true,
+    // Always present, unlike cloud-init's default en_US.UTF-8, which a minimal image has not generated.
+    locale: 'C.UTF-8',
     // Keys go to the distribution's default user and, without the "login as" prefix, to root.
     disable_root: false,
     ssh_pwauth: false,

@@ -14,7 +14,7 @@
  * await instances.remove('i1'); // destroy + undefine + delete the folder
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   type SerialTail,
   type CreateImageDiskRequest,
@@ -318,6 +318,9 @@ export class InstancesService {
 
   /** True when a defined `storm-*` domain points at `path` (the layer store asks before removing). */
   async usesFile(path: string): Promise<boolean> {
+    // A traditional instance's image is in its overlays' backing chain, which no defined domain's XML lists.
+    for (const entry of await readdir(this.dir).catch(() => [] as string[]))
+      if (isInstanceId(entry) && (await imageOf(join(this.dir, entry)))?.sha256 === basename(path)) return true;
     for (const d of (await this.stormDomains()).values()) {
       const xml = await this.driver.xml(d.name).catch((err: unknown) => {
         if (StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err)) return ''; // undefined while we looked
