@@ -77,6 +77,8 @@ const ssh = (host: string, command: string, key = join(work.path, 'own')) =>
       'ConnectTimeout=10',
       '-o',
       'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
       `root@${host}`,
       command,
     ],
