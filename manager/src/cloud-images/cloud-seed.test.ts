@@ -17,6 +17,11 @@ describe('cloudSeed', () => {
   it('says who the instance is, its static address, gateway, STORM DNS and search domain', () => {
     const seed = cloudSeed({ ...base, ip: '10.77.0.9', net: { prefix: 24, gateway: '10.77.0.1', dns: '10.77.0.1' } });
     expect(doc(seed.metaData)).toEqual({ 'instance-id': 'i-abc', 'local-hostname': 'web1' });
+    expect(
+      (doc(seed.userData)['write_files'] as { path: string; content: string }[]).find((f) => f.path === '/etc/resolv.conf'),
+    ).toMatchObject({
+      content: 'nameserver 10.77.0.1\nsearch storm.internal\n',
+    });
     expect(doc(seed.networkConfig ?? '')).toEqual({
       version: 2,
       ethernets: {

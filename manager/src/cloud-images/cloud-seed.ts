@@ -68,6 +68,17 @@ export function cloudSeed(input: SeedInput): CloudInitSeed {
         owner: 'root:root',
         permissions: `0${(f.mode ?? 0o644).toString(8)}`,
       })),
+      // network-config's nameservers reach /etc/resolv.conf only through resolvconf or resolved, which an image may lack.
+      ...(input.ip && input.net
+        ? [
+            {
+              path: '/etc/resolv.conf',
+              content: `nameserver ${input.net.dns}\nsearch ${input.domain}\n`,
+              owner: 'root:root',
+              permissions: '0644',
+            },
+          ]
+        : []),
       ...(report ? [{ path: REPORT_FILE, content: APPLIED_CALL, owner: 'root:root', permissions: '0644' }] : []),
     ],
     ...(report ? { runcmd: [['sh', '-c', reportScript(input.guestUrl, input.managerAddress)]] } : {}),
