@@ -17,6 +17,7 @@ BASE_PACKAGES=(
   debootstrap attr iptables fuse2fs fuse3
   krb5-kdc krb5-admin-server
   nftables
+  genisoimage
 )
 # nftables: the `nft` of --uplink nat, which loads only the manager's own table (inet storm). Debian's
 # nftables.service stays as Debian ships it, disabled: its /etc/nftables.conf would flush every table.

@@ -68,13 +68,43 @@ export interface CreateInstanceLayerRequest {
   readonly sizeMiB?: number;
 }
 
+/** cloud-init NoCloud files, as cloud-init reads them (`cloud-seed.ts`). */
+export interface CloudInitSeed {
+  readonly metaData: string;
+  readonly userData: string;
+  /** Network configuration version 2. */
+  readonly networkConfig?: string;
+}
+
+/**
+ * `PUT /v1/instances/:id/disk`: a traditional instance's disk (201, answers `InstanceStatus`; 409
+ * when it has one): a qcow2 overlay (w0, mode 0600) on the staged image `image` with its backing
+ * format stated, grown to `sizeMiB`, and the cloud-init seed as an ISO 9660 disk labelled `cidata`.
+ * The image must be staged (`PUT /v1/layers/:sha256`; 409 `STORMD_ERR_LAYER_NOT_STAGED`).
+ */
+export interface CreateImageDiskRequest {
+  readonly name: string;
+  readonly image: Sha256;
+  readonly format: 'qcow2' | 'raw';
+  /** Remembered with the disk: every define of the instance boots by it. Default bios. */
+  readonly firmware?: 'bios' | 'uefi';
+  readonly sizeMiB: number;
+  readonly seed?: CloudInitSeed;
+}
+
 /** `PUT /v1/instances/:id/domain`: define (or redefine while off) the instance's domain. */
 export interface DefineDomainRequest {
   readonly uuid: string;
   readonly memoryMiB: number;
   readonly vcpus: number;
-  /** Staged kernel and initrd of the os layer. */
-  readonly boot: { readonly kernel: Sha256; readonly initrd: Sha256; readonly extraCmdline?: readonly string[] };
+  /** Staged kernel and initrd of the os layer; absent for a traditional instance (`image`). */
+  readonly boot?: { readonly kernel: Sha256; readonly initrd: Sha256; readonly extraCmdline?: readonly string[] };
+  /**
+   * A traditional instance (its disk made by `PUT /disk`): firmware boots its current overlay, whose
+   * backing chain holds its frozen overlays and the image; its seed ISO, if any, is a second disk.
+   * `layers` and `frozen` are then empty.
+   */
+  readonly image?: { readonly firmware?: 'bios' | 'uefi' };
   /** Staged read-only layers, bottom (os) first; the instance's writable layers go on top. */
   readonly layers: readonly Sha256[];
   /**
@@ -187,6 +217,12 @@ export interface NewWritableLayerRequest {
    */
   readonly copyPaths?: readonly string[];
   readonly sizeMiB?: number;
+  /**
+   * A traditional instance (`PUT /disk`): the new layer is a qcow2 overlay on this layer (default the
+   * current one: a checkpoint; an older frozen one: a rollback to it); `files`, `copyPaths` and
+   * `sizeMiB` do not apply.
+   */
+  readonly on?: string;
 }
 
 // `DELETE /v1/instances/:id/writable-layers/:layerId`: removes a layer the defined domain does not use

@@ -16,6 +16,7 @@ import { codeHash, fingerprintOf, runStep, type Step } from './step.js';
 import { hashTree } from './tree.js';
 import { withBuildLock } from './lock.js';
 import { buildDebianAppliances } from './builder/debian.js';
+import { buildCloudImage } from './cloud-image.js';
 import { DEFAULT_SAMPLE_CHANNEL_URL, publishSampleChannel, SAMPLE_APPLIANCES, sampleChannelInputs } from './sample-channel.js';
 
 export interface BuildOptions {
@@ -117,6 +118,10 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
     counts.built += debian.built;
     counts.fresh += debian.fresh;
   }
+  // --debian also makes debian-cloud, a traditional appliance (one bootable qcow2 with cloud-init).
+  const cloud = opts.debian ? await buildCloudImage({ out, force: opts.force, log: opts.log }) : undefined;
+  if (cloud) counts[cloud.built ? 'built' : 'fresh'] += 1;
+  const extraManifests = [...(debian?.manifests ?? []), ...(cloud ? [cloud.manifest] : [])];
 
   const baseUrl = process.env['STORM_SAMPLE_CHANNEL_URL'] || DEFAULT_SAMPLE_CHANNEL_URL;
   await step({
@@ -138,6 +143,7 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
               debian: {
                 layers: debian.layers.map((l) => l.sha256),
                 manifests: await Promise.all(debian.manifests.map((f) => readFile(f, 'utf8'))),
+                cloud: cloud ? await readFile(`${cloud.image}.inputs`, 'utf8') : null,
               },
             }
           : {}),
@@ -149,7 +155,7 @@ async function buildLocked(opts: BuildOptions): Promise<BuildResult> {
         keyDir: out,
         baseUrl,
         log: opts.log,
-        extraManifests: debian?.manifests ?? [],
+        extraManifests,
       }),
   });
 

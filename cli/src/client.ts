@@ -8,6 +8,7 @@
  * for await (const e of api.events(['pull'])) console.log(e.type, e.data);
  * const stream = await api.openEvents(['instance'], signal); // subscribed once this resolves
  */
+import { createReadStream } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import WebSocket from 'ws';
@@ -86,6 +87,28 @@ export class ManagerClient {
 
   delete<T>(path: string): Promise<T> {
     return this.request<T>('DELETE', path);
+  }
+
+  /** POSTs a file's bytes as `application/octet-stream`, streamed (a disk image: `storm image import`). */
+  async upload<T>(path: string, file: string, size: number): Promise<T> {
+    const url = new URL(`api/v1${path}`, this.base);
+    const mod = url.protocol === 'https:' ? https : http;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = mod.request(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.opts.token}`,
+          accept: 'application/json',
+          'content-type': 'application/octet-stream',
+          'content-length': size,
+        },
+        ...(this.opts.ca ? managerTlsOptions(this.opts.ca) : {}),
+      });
+      req.on('response', resolve);
+      req.on('error', (err: NodeJS.ErrnoException) => reject(connectionError(err, this.base.href)));
+      createReadStream(file).on('error', reject).pipe(req);
+    });
+    return (await readJson(res)) as T;
   }
 
   /** A WebSocket on an API path (`/instances/web1/console/attach`). */

@@ -8,6 +8,7 @@ import { doctor } from './commands/doctor.js';
 import { events } from './commands/events.js';
 import { host, hosts } from './commands/hosts.js';
 import { images } from './commands/images.js';
+import { image } from './commands/image-import.js';
 import { kerberos } from './commands/kerberos.js';
 import { ls, reboot, rm, show, start, stop } from './commands/instances.js';
 import { launch } from './commands/launch.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   appliances,
   pull,
   images,
+  image,
   // instances
   launch,
   ls,

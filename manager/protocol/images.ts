@@ -36,3 +36,31 @@ export const PackageView = Type.Object({
 export type PackageView = Static<typeof PackageView>;
 
 export const PackageList = Type.Object({ packages: List(PackageView) });
+
+/**
+ * `POST /api/v1/images/import?…` with the image's bytes as `application/octet-stream`: a disk image
+ * becomes a traditional appliance of the local channel (`storm image import`). The size and sha256
+ * are the client's, checked as the bytes arrive; the format is checked with qemu-img.
+ */
+export const ImageImportQuery = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 63 }),
+    version: Type.String({ minLength: 1, maxLength: 100 }),
+    format: Type.Union([Type.Literal('qcow2'), Type.Literal('raw')]),
+    firmware: Type.Optional(Type.Union([Type.Literal('bios'), Type.Literal('uefi')])),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    size: Type.Integer({ minimum: 1 }),
+    memoryMiB: Type.Optional(Type.Integer({ minimum: 16, maximum: 1_048_576 })),
+    vcpus: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  },
+  { additionalProperties: false },
+);
+export type ImageImportQuery = Static<typeof ImageImportQuery>;
+
+export const ImageImportAnswer = Type.Object({
+  name: Type.String(),
+  version: Type.String(),
+  sha256: Type.String(),
+  size: Type.Integer(),
+});
+export type ImageImportAnswer = Static<typeof ImageImportAnswer>;

@@ -67,6 +67,17 @@ export type InstanceList = Static<typeof InstanceList>;
 /** An instance by id or name. */
 export const InstanceParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 63 }) });
 
+/** One OpenSSH public key line: `type base64 [comment]`. */
+export const SshPublicKey = Type.String({
+  minLength: 16,
+  maxLength: 16384,
+  pattern: '^(ssh-[a-z0-9-]+|ecdsa-sha2-nistp[0-9]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\\u0000-\\u001f]*)?$',
+});
+
+/** `GET` and `PUT /api/v1/account/ssh-keys`: the caller's own SSH public keys, installed in every traditional instance they launch. */
+export const AccountSshKeys = Type.Object({ keys: Type.Array(SshPublicKey, { maxItems: 32 }) }, { additionalProperties: false });
+export type AccountSshKeys = Static<typeof AccountSshKeys>;
+
 export const LaunchBody = Type.Object(
   {
     appliance: ApplianceName,
@@ -78,6 +89,10 @@ export const LaunchBody = Type.Object(
     params: Type.Optional(ParamValues),
     /** A host's id or name to pin the instance to; placement chooses otherwise. */
     host: Type.Optional(Type.String({ maxLength: 253 })),
+    /** A traditional appliance's disk in MiB: at least its minimum, which is the default. */
+    diskMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 67_108_864 })),
+    /** SSH public keys cloud-init installs in a traditional appliance, besides the administrator's own (`/account/ssh-keys`). */
+    sshKeys: Type.Optional(Type.Array(SshPublicKey, { maxItems: 32 })),
   },
   { additionalProperties: false },
 );

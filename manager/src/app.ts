@@ -27,6 +27,8 @@ import { hostAdminRoutes, hostAgentRoutes, hostJoinRoutes } from './api/hosts.js
 import { imageBlobRoutes } from './api/image-blobs.js';
 import { imageRoutes } from './api/images.js';
 import { instanceRoutes } from './api/instances.js';
+import { accountRoutes } from './api/account.js';
+import { imageImportRoutes } from './api/image-import.js';
 import { pkiRoutes } from './api/pki.js';
 import { reconcileRoutes } from './api/reconcile.js';
 import { serialAttachRoutes } from './api/serial-attach.js';
@@ -140,7 +142,10 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
             launcher: ctx.launcher,
             lifecycle: ctx.lifecycle,
             checkpoints: ctx.checkpoints,
+            accountKeys: (principal) => ctx.imageInstances.accountKeys(principal),
           });
+          await secured.register(accountRoutes, { images: ctx.imageInstances });
+          await secured.register(imageImportRoutes, { imports: ctx.imageImports });
           await secured.register(serialAttachRoutes, { instances: ctx.instances, publicUrl: () => ctx.publicUrl() });
           await secured.register(reconcileRoutes, { reconciler: ctx.reconciler });
           await secured.register(doctorRoutes, { ctx });

@@ -30,6 +30,10 @@ import { InstanceService } from './instances/instance-service.js';
 import { InstanceStore } from './instances/instance-store.js';
 import { Launcher } from './instances/launcher.js';
 import { launchPlans } from './instances/launch-parts.js';
+import { ImageInstanceStore } from './cloud-images/image-instance-store.js';
+import { imageParts } from './cloud-images/image-parts.js';
+import { imageSteps } from './cloud-images/image-steps.js';
+import { ImageImport } from './cloud-images/image-import.js';
 import { ImageStore } from './images/image-store.js';
 import { leasedAddresses } from './protocols/dhcp/sqlite-lease-store.js';
 import { Comebacks } from './instances/comeback.js';
@@ -87,6 +91,10 @@ export interface ManagerContext {
   readonly hosts: HostRegistry;
   readonly instances: InstanceService;
   readonly launcher: Launcher;
+  /** Traditional instances' firmware, disk and SSH keys; administrators' own SSH keys. */
+  readonly imageInstances: ImageInstanceStore;
+  /** `storm image import`: disk images into the local channel. */
+  readonly imageImports: ImageImport;
   /** The operation journal: every launch, lifecycle operation and destroy, step by step. */
   readonly journal: Journal;
   readonly reconciler: Reconciler;
@@ -176,6 +184,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const catalog = new Catalog(db, cache);
     const pulls = new PullService(db, cache, bus);
     const store = new InstanceStore(db);
+    const imageInstances = new ImageInstanceStore(db);
     // Guests use their own listener when there is one, else the main one; always by the name storm.local.
     const guestPort = () =>
       config.guestListen ? String(parseHostPort(config.guestListen, 'guest-listen').port) : new URL(publicUrl()).port || '443';
@@ -200,6 +209,14 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     const directoryBaseDn = directoryBaseDn_(config.ldapBaseDn || undefined, config.domain);
     // Guests reach the directory by the manager's name, like everything else it serves them.
     const ldapUri = config.ldapListen ? `ldap://storm.local:${parseHostPort(config.ldapListen, 'ldap-listen').port}` : null;
+    // What every guest is told besides its token, and the network a traditional instance's seed configures.
+    const guestInput = () => ({
+      guestUrl: guestUrl(),
+      domain: config.domain,
+      ...(net ? { managerAddress: net.managerAddress } : {}),
+      caPem: trust.caPem,
+    });
+    const seedNetwork = () => (net ? { prefix: net.cidr.prefix, gateway: net.router, dns: net.managerAddress } : undefined);
     const guests = new GuestApi({
       store,
       records,
@@ -227,7 +244,13 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       directory,
       ldapBaseDn: directoryBaseDn,
       ldapTls: trust.directoryTlsOptions(),
-      guestApp: { tls: () => trust.guestTlsOptions(), guests, logLevel: config.logLevel, logFormat: config.logFormat },
+      guestApp: {
+        tls: () => trust.guestTlsOptions(),
+        guests,
+        logLevel: config.logLevel,
+        logFormat: config.logFormat,
+        nocloud: { store, images: imageInstances, domain: () => config.domain, guest: guestInput, network: seedNetwork },
+      },
       log: (msg) => bus.publish('network.log', { msg }),
       kerberos,
     });
@@ -276,6 +299,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       hostSteps: onHost,
       cleanup: [forwardSteps(uplink).removeForwards, addresses.release, accounts.removeAccount, principals.removePrincipals],
     });
+    const onImages = imageSteps(hosts, imageInstances);
     const launcher = new Launcher({
       journal,
       store,
@@ -293,12 +317,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         principals,
         accounts,
         requests,
-        guest: () => ({
-          guestUrl: guestUrl(),
-          domain: config.domain,
-          ...(net ? { managerAddress: net.managerAddress } : {}),
-          caPem: trust.caPem,
-        }),
+        guest: guestInput,
+        imageParts: (s) => imageParts(s, { steps: onImages, domain: () => config.domain, network: seedNetwork }),
       }),
     });
     // Instances whose desired state is running and whose domain a restart left off start again (heartbeat-driven).
@@ -370,6 +390,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       hosts,
       instances,
       launcher,
+      imageInstances,
+      imageImports: new ImageImport({ db, cache, images: new ImageStore(db), local, channels }),
       journal,
       reconciler,
       net,

@@ -45,6 +45,7 @@ export const MgrErr = defineErrors({
   MGR_ERR_VOLUME_EXISTS: { status: 409, message: 'a volume of that name exists' },
   MGR_ERR_VOLUME_ATTACHED: { status: 409, message: 'the volume is attached' },
   MGR_ERR_VOLUME_HOST: { status: 409, message: "the instance is not on the volume's host" },
+  MGR_ERR_IMAGE_REFUSED: { status: 422, message: 'disk image refused' },
   MGR_ERR_INTERNAL: { status: 500, message: 'internal error' },
   ...PKI_ERRORS,
   ...BACKUP_ERRORS,

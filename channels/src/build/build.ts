@@ -13,9 +13,10 @@ import { ChanErr } from '../errors.js';
 import { renderDescriptor } from '../format/descriptor-write.js';
 import { itemGuid, renderFeed } from '../format/feed-write.js';
 import { compareVersions, parseHttpUrl, parsePublished, parseReleased } from '../format/rules.js';
-import type { ApplianceDescriptor, ChannelFeed, DescriptorLayer, FeedItem, FileRef } from '../format/types.js';
+import type { ApplianceDescriptor, ChannelFeed, DescriptorImage, DescriptorLayer, FeedItem, FileRef } from '../format/types.js';
 import { fingerprintOf, loadPrivateKey, signBytes } from './keys.js';
-import { loadChannelSource, type ManifestLayer, type SourceVersion } from './manifest.js';
+import { loadChannelSource, type ManifestImage, type ManifestLayer, type SourceVersion } from './manifest.js';
+import { inspectDiskImage, mibFor } from '../../../common/disk-image-check.js';
 import { publicationTime } from './published.js';
 import { assertSquashfs, makeSquashfs } from './squashfs.js';
 import { type StoredFile, storeByHash, writeFileAtomic } from './store.js';
@@ -136,6 +137,21 @@ class Files {
     return this.report(await p, label, l.dir ? `squashfs of ${shown(path)}` : shown(path));
   }
 
+  /** A traditional appliance's disk image, checked as a subscriber will check it, stored as `images/<sha256>.<format>`. */
+  async image(v: SourceVersion, i: ManifestImage, label: string): Promise<FileRef & { virtualSize: number }> {
+    const path = resolve(v.dir, i.file);
+    const checked = await inspectDiskImage(path, i.format).catch((err: unknown) => {
+      throw ChanErr.CHAN_ERR_LAYER_SOURCE(`${path}: ${(err as Error).message}`, { cause: err });
+    });
+    if (!checked.ok) throw ChanErr.CHAN_ERR_LAYER_SOURCE(`${label} ${path}: ${checked.reason}`);
+    let p = this.done.get(`image:${path}`);
+    if (!p) {
+      p = this.copy(path, 'images', `.${i.format}`);
+      this.done.set(`image:${path}`, p);
+    }
+    return { ...this.report(await p, label, shown(path)), virtualSize: checked.virtualSize };
+  }
+
   async boot(v: SourceVersion, file: string, label: string): Promise<FileRef> {
     const path = resolve(v.dir, file);
     let p = this.done.get(`boot:${path}`);
@@ -190,6 +206,15 @@ async function describe(v: SourceVersion, files: Files): Promise<ApplianceDescri
         : undefined;
     layers.push({ kind: l.kind, format: 'squashfs', ...ref, ...(boot ? { boot } : {}) });
   }
+  let image: DescriptorImage | undefined;
+  if (m.image) {
+    const ref = await files.image(v, m.image, `${tag} image`);
+    const fits = mibFor(ref.virtualSize);
+    const minDiskMiB = m.image.minDiskMiB ?? fits;
+    if (minDiskMiB < fits)
+      throw ChanErr.CHAN_ERR_MANIFEST_INVALID(`${v.file}: /image/minDiskMiB: ${minDiskMiB} is below the image's ${fits} MiB`);
+    image = { format: m.image.format, firmware: m.image.firmware ?? 'bios', minDiskMiB, url: ref.url, size: ref.size, sha256: ref.sha256 };
+  }
   return {
     name: m.name,
     version: m.version,
@@ -200,6 +225,7 @@ async function describe(v: SourceVersion, files: Files): Promise<ApplianceDescri
     memoryMiB: m.memoryMiB,
     vcpus: m.vcpus,
     layers,
+    ...(image ? { image } : {}),
     parameters: m.parameters.map((p) => ({ ...p, description: p.description.trim() })),
     config: m.config,
     records: m.records,

@@ -10,6 +10,8 @@ import Value from 'typebox/value';
 import { ChanErr } from '../errors.js';
 import {
   CONFIG_KEY_PATTERN,
+  FIRMWARES,
+  IMAGE_FORMATS,
   KERBEROS_SERVICE_PATTERN,
   LAYER_KINDS,
   LIMITS,
@@ -44,6 +46,18 @@ export const ManifestLayerSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A traditional appliance's one disk image: an existing qcow2 or raw file, checked with qemu-img at build. */
+export const ManifestImageSchema = Type.Object(
+  {
+    file: Path,
+    format: Type.Enum([...IMAGE_FORMATS]),
+    firmware: Type.Optional(Type.Enum([...FIRMWARES])),
+    /** Default: the image's virtual size. */
+    minDiskMiB: Type.Optional(Int(LIMITS.diskMiB.min, LIMITS.diskMiB.max)),
+  },
+  { additionalProperties: false },
+);
+
 export const ManifestSchema = Type.Object(
   {
     name: Type.String({ pattern: NAME_PATTERN }),
@@ -55,7 +69,10 @@ export const ManifestSchema = Type.Object(
     upgradesFrom: Type.Optional(Type.String({ pattern: VERSION_PATTERN })),
     memoryMiB: Int(LIMITS.memoryMiB.min, LIMITS.memoryMiB.max),
     vcpus: Int(LIMITS.vcpus.min, LIMITS.vcpus.max),
-    layers: Type.Array(ManifestLayerSchema, { minItems: 1, maxItems: LIMITS.layers }),
+    /** A layered appliance: its layers, bottom first. */
+    layers: Type.Array(ManifestLayerSchema, { default: [], maxItems: LIMITS.layers }),
+    /** A traditional appliance: its one disk image instead of layers. */
+    image: Type.Optional(ManifestImageSchema),
     parameters: Type.Array(
       Type.Object(
         {
@@ -115,6 +132,7 @@ export const ChannelMetaSchema = Type.Object(
 
 export type Manifest = Static<typeof ManifestSchema>;
 export type ManifestLayer = Static<typeof ManifestLayerSchema>;
+export type ManifestImage = Static<typeof ManifestImageSchema>;
 export type ChannelMeta = Static<typeof ChannelMetaSchema>;
 
 /** One appliance version found in SRC. */
@@ -179,7 +197,7 @@ export function manifestProblems(m: Manifest): string[] {
     if ((l.kernel === undefined) !== (l.initrd === undefined)) problems.push(`/layers/${i}: "kernel" and "initrd" come together`);
   });
   const layers = m.layers.map((l) => ({ kind: l.kind, hasBoot: l.kernel !== undefined }));
-  problems.push(...applianceProblems({ ...m, layers }));
+  problems.push(...applianceProblems({ ...m, layers, hasImage: m.image !== undefined }));
   return problems;
 }
 

@@ -13,8 +13,13 @@ export function renderDescriptor(d: ApplianceDescriptor): Buffer {
   root.ele('released').txt(d.released);
   if (d.upgradesFrom !== undefined) root.ele('upgradesFrom').txt(d.upgradesFrom);
   root.ele('resources', { memoryMiB: String(d.memoryMiB), vcpus: String(d.vcpus) });
-  const layers = root.ele('layers');
+  if (d.image) {
+    const i = d.image;
+    root.ele('image', { format: i.format, firmware: i.firmware, minDiskMiB: String(i.minDiskMiB), ...fileAttrs(i) });
+  }
+  const layers = d.layers.length || !d.image ? root.ele('layers') : undefined;
   for (const l of d.layers) {
+    if (!layers) break;
     const el = layers.ele('layer', { kind: l.kind, format: l.format, ...fileAttrs(l) });
     if (l.boot) {
       el.ele('kernel', fileAttrs(l.boot.kernel));

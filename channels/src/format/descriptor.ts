@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 import { ChanErr } from '../errors.js';
 import {
   CONFIG_KEY_PATTERN,
+  FIRMWARES,
+  IMAGE_FORMATS,
   isCleanText,
   isName,
   isSha256,
@@ -25,7 +27,16 @@ import {
   RECORD_TYPES,
 } from './rules.js';
 import { applianceProblems } from './semantics.js';
-import type { ApplianceDescriptor, ConfigItem, DescriptorLayer, DnsRecord, FeedItem, FileRef, Parameter } from './types.js';
+import type {
+  ApplianceDescriptor,
+  ConfigItem,
+  DescriptorImage,
+  DescriptorLayer,
+  DnsRecord,
+  FeedItem,
+  FileRef,
+  Parameter,
+} from './types.js';
 import { DESCRIPTOR_NS } from './types.js';
 import { type Attrs, type Fail, parseIntIn, readAttrs, readChildren, readText } from './xml-read.js';
 import { parseXmlStrict, type XmlElement } from './xml-guard.js';
@@ -54,7 +65,11 @@ export function parseDescriptor(input: Uint8Array | string, opts: ParseDescripto
   if (root.uri !== DESCRIPTOR_NS || root.local !== 'appliance')
     fail(`root element must be <appliance xmlns="${DESCRIPTOR_NS}">, found <${root.name}> in ${root.uri || 'no namespace'}`);
   const d = readAppliance(root, fail);
-  const problems = applianceProblems({ ...d, layers: d.layers.map((l) => ({ kind: l.kind, hasBoot: l.boot !== undefined })) });
+  const problems = applianceProblems({
+    ...d,
+    layers: d.layers.map((l) => ({ kind: l.kind, hasBoot: l.boot !== undefined })),
+    hasImage: d.image !== undefined,
+  });
   if (problems.length) fail(problems.join('; '));
   if (opts.item) {
     const it = opts.item;
@@ -83,7 +98,7 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     root,
     DESCRIPTOR_NS,
     path,
-    ['title', 'description', 'released', 'upgradesFrom', 'resources', 'layers', 'parameters', 'config', 'records', 'principals'],
+    ['title', 'description', 'released', 'upgradesFrom', 'resources', 'image', 'layers', 'parameters', 'config', 'records', 'principals'],
     fail,
   );
   const text = (local: string, max: number, optional = false): string | undefined => {
@@ -110,6 +125,8 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     return items.map((e, i) => ({ el: e, path: `${path}/${local}/${item}[${i + 1}]` }));
   };
   const principals = list('principals', 'principal', LIMITS.principals).map((x) => readPrincipal(x.el, x.path, fail));
+  const imageEl = c.opt('image');
+  const image = imageEl ? readImage(imageEl, `${path}/image`, fail) : undefined;
   return {
     name,
     version,
@@ -120,6 +137,7 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     memoryMiB,
     vcpus,
     layers: list('layers', 'layer', LIMITS.layers).map((x) => readLayer(x.el, x.path, fail)),
+    ...(image ? { image } : {}),
     parameters: list('parameters', 'parameter', LIMITS.parameters).map((x) => readParameter(x.el, x.path, fail)),
     config: list('config', 'item', LIMITS.configItems).map((x) => readConfigItem(x.el, x.path, fail)),
     records: list('records', 'record', LIMITS.records).map((x) => readRecord(x.el, x.path, fail)),
@@ -143,6 +161,24 @@ function readFileRef(a: Attrs, fail: Fail): FileRef {
   const url = parseHttpUrl(a.req('url'));
   if (url === undefined) fail(`${a.at('url')}: not an absolute http(s) URL`);
   return { url: url as string, size: size as number, sha256 };
+}
+
+function readImage(el: XmlElement, path: string, fail: Fail): DescriptorImage {
+  const a = readAttrs(el, path, ['format', 'firmware', 'minDiskMiB', 'size', 'sha256', 'url'], fail);
+  if (el.children.length || el.text.trim()) fail(`${path}: must be empty`);
+  const format = a.req('format');
+  if (!(IMAGE_FORMATS as readonly string[]).includes(format))
+    fail(`${a.at('format')}: unknown format ${JSON.stringify(format)} (known: ${IMAGE_FORMATS.join(', ')})`);
+  const firmware = a.opt('firmware') ?? 'bios';
+  if (!(FIRMWARES as readonly string[]).includes(firmware))
+    fail(`${a.at('firmware')}: unknown firmware ${JSON.stringify(firmware)} (known: ${FIRMWARES.join(', ')})`);
+  const minDiskMiB = int(a, 'minDiskMiB', LIMITS.diskMiB.min, LIMITS.diskMiB.max, fail, true) as number;
+  return {
+    format: format as DescriptorImage['format'],
+    firmware: firmware as DescriptorImage['firmware'],
+    minDiskMiB,
+    ...readFileRef(a, fail),
+  };
 }
 
 function readLayer(el: XmlElement, path: string, fail: Fail): DescriptorLayer {

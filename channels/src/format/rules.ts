@@ -23,6 +23,12 @@ export const RELEASED_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:
 
 export const LAYER_KINDS = ['os', 'appliance', 'deployment'] as const;
 export type LayerKind = (typeof LAYER_KINDS)[number];
+/** Disk formats a traditional (kind image) appliance's disk image may have; stated, never probed. */
+export const IMAGE_FORMATS = ['qcow2', 'raw'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+/** How a traditional appliance boots: BIOS, or UEFI where the host has OVMF. */
+export const FIRMWARES = ['bios', 'uefi'] as const;
+export type Firmware = (typeof FIRMWARES)[number];
 export const PARAMETER_TYPES = ['string', 'integer', 'boolean'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
 export const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV'] as const;
@@ -37,6 +43,8 @@ export const LIMITS = {
   templateLength: 1024,
   memoryMiB: { min: 16, max: 1_048_576 },
   vcpus: { min: 1, max: 256 },
+  /** A traditional appliance's disk, in MiB: 1 MiB to 64 TiB. */
+  diskMiB: { min: 1, max: 67_108_864 },
   layers: 16,
   parameters: 64,
   configItems: 256,

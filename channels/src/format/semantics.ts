@@ -10,6 +10,8 @@ export interface ApplianceShape {
   readonly version: string;
   readonly upgradesFrom?: string | undefined;
   readonly layers: readonly { readonly kind: LayerKind; readonly hasBoot: boolean }[];
+  /** A traditional appliance: one disk image and no layers. */
+  readonly hasImage?: boolean;
   readonly parameters: readonly Parameter[];
   readonly config: readonly ConfigItem[];
   readonly records: readonly DnsRecord[];
@@ -22,7 +24,9 @@ export function applianceProblems(a: ApplianceShape): string[] {
   if (a.upgradesFrom !== undefined && compareVersions(a.upgradesFrom, a.version) >= 0) {
     problems.push(`/upgradesFrom: ${a.upgradesFrom} is not older than ${a.version}`);
   }
-  problems.push(...layerProblems(a.layers));
+  if (a.hasImage) {
+    if (a.layers.length) problems.push('/layers: a traditional appliance has its image and no layers');
+  } else problems.push(...layerProblems(a.layers));
   problems.push(...parameterProblems(a.parameters));
   const names = a.parameters.map((p) => p.name);
   problems.push(

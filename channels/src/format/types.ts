@@ -6,9 +6,9 @@
  * const feed: ChannelFeed = await parseFeed(feedBytes);
  * const item = feed.items.find((i) => i.name === 'hello-web');
  */
-import type { LayerKind, ParameterType, RecordType } from './rules.js';
+import type { Firmware, ImageFormat, LayerKind, ParameterType, RecordType } from './rules.js';
 
-export type { LayerKind, ParameterType, RecordType } from './rules.js';
+export type { Firmware, ImageFormat, LayerKind, ParameterType, RecordType } from './rules.js';
 
 /** XML namespace of the feed's machine-readable fields; the prefix is always `storm`. */
 export const FEED_NS = 'urn:storm:channel:1';
@@ -65,6 +65,17 @@ export interface DescriptorLayer extends FileRef {
   readonly boot?: BootFiles;
 }
 
+/**
+ * The one disk image of a traditional appliance (`kind` image): booted by firmware, its format
+ * stated here and checked at pull (`qemu-img info`), each instance an overlay on it.
+ */
+export interface DescriptorImage extends FileRef {
+  readonly format: ImageFormat;
+  readonly firmware: Firmware;
+  /** The smallest disk an instance gets, in MiB (at least the image's virtual size). */
+  readonly minDiskMiB: number;
+}
+
 /** A value the administrator may set at launch. No default means the value is required. */
 export interface Parameter {
   readonly name: string;
@@ -110,8 +121,13 @@ export interface ApplianceDescriptor {
   readonly upgradesFrom?: string;
   readonly memoryMiB: number;
   readonly vcpus: number;
-  /** Bottom to top: exactly one os layer first, then appliance layers, then deployment layers. */
+  /**
+   * Bottom to top: exactly one os layer first, then appliance layers, then deployment layers.
+   * Empty for a traditional appliance, which has `image` instead.
+   */
   readonly layers: readonly DescriptorLayer[];
+  /** A traditional appliance's one disk image; absent for a layered appliance. */
+  readonly image?: DescriptorImage;
   readonly parameters: readonly Parameter[];
   readonly config: readonly ConfigItem[];
   readonly records: readonly DnsRecord[];
@@ -120,4 +136,11 @@ export interface ApplianceDescriptor {
    * `<service>/<fqdn>@REALM` in its keytab; absent when none.
    */
   readonly principals?: readonly string[];
+}
+
+/** `image` for a traditional appliance (one disk image), `layered` for a stack of squashfs layers. */
+export type ApplianceKind = 'layered' | 'image';
+
+export function applianceKindOf(d: Pick<ApplianceDescriptor, 'image'>): ApplianceKind {
+  return d.image ? 'image' : 'layered';
 }

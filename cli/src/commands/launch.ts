@@ -3,7 +3,9 @@
  * against the appliance before anything is sent, a progress bar while its layers pull, each launch
  * step as the manager reports it, then the instance's state, host and address.
  */
+import { readFile } from 'node:fs/promises';
 import type { ServerEvent } from '../client.js';
+import { UsageError } from '../errors.js';
 import { parseRef, resolveAppliance } from '../appliance-ref.js';
 import { parseCommand } from '../args.js';
 import type { CommandSpec } from '../command.js';
@@ -27,7 +29,7 @@ const STEP_GRACE_MS = 2000;
 
 export const launch: CommandSpec = {
   name: 'launch',
-  usage: ['launch APPLIANCE[@VERSION] NAME [--param KEY=VALUE]... [--host HOST] [--channel ID]'],
+  usage: ['launch APPLIANCE[@VERSION] NAME [--param KEY=VALUE]... [--host HOST] [--channel ID] [--ssh-key KEY|FILE]... [--disk MIB]'],
   summary: 'launch an instance of an appliance: progress while its layers pull, then each launch step',
   details: `The newest version unless @VERSION is given. Parameters are checked against the
 appliance's declared ones (name, type, pattern, bounds) before anything is sent; the ones not
@@ -36,12 +38,21 @@ given take their defaults. \`storm appliances NAME\` lists them.
   -p, --param KEY=VALUE   a launch parameter (repeat for more)
   --host HOST             place it on this host (id or name); default: the placement picks one
   --channel ID            take the appliance from this channel when several carry it
+  --ssh-key KEY|FILE      a traditional appliance: an SSH public key (or a .pub file) cloud-init
+                          installs, besides your own (PUT /api/v1/account/ssh-keys); repeat for more
+  --disk MIB              a traditional appliance: its disk in MiB (default and least: its minimum)
 
 example: storm launch hello-web web1 --param greeting=Hi --host host-a`,
   async run(ctx, args) {
     const { values, positionals } = parseCommand(
       args,
-      { param: { type: 'string', multiple: true, short: 'p' }, host: { type: 'string' }, channel: { type: 'string' } },
+      {
+        param: { type: 'string', multiple: true, short: 'p' },
+        host: { type: 'string' },
+        channel: { type: 'string' },
+        'ssh-key': { type: 'string', multiple: true },
+        disk: { type: 'string' },
+      },
       { min: 2, max: 2 },
     );
     const given = parseParamFlags(values.param ?? []);
@@ -55,6 +66,8 @@ example: storm launch hello-web web1 --param greeting=Hi --host host-a`,
       name,
       ...(Object.keys(params).length ? { params } : {}),
       ...(values.host ? { host: values.host } : {}),
+      ...(values['ssh-key']?.length ? { sshKeys: await Promise.all(values['ssh-key'].map(readKey)) } : {}),
+      ...(values.disk === undefined ? {} : { diskMiB: diskMiB(values.disk) }),
     };
     const view = ctx.json
       ? await ctx.api.post<InstanceView>('/instances', body)
@@ -63,6 +76,22 @@ example: storm launch hello-web web1 --param greeting=Hi --host host-a`,
     return 0;
   },
 };
+
+/** A key given inline (`ssh-ed25519 AAAA…`) or as the path of a `.pub` file. */
+async function readKey(arg: string): Promise<string> {
+  if (/^(ssh-|ecdsa-|sk-)/.test(arg)) return arg.trim();
+  try {
+    return (await readFile(arg, 'utf8')).trim();
+  } catch (err) {
+    throw new UsageError(`--ssh-key ${arg}: neither a public key nor a readable file (${(err as Error).message})`);
+  }
+}
+
+function diskMiB(arg: string): number {
+  const n = Number(arg);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--disk ${arg}: a size in MiB, a positive integer`);
+  return n;
+}
 
 async function withProgress(
   ctx: CliContext,

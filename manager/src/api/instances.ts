@@ -29,6 +29,8 @@ export interface InstanceRouteOptions {
   readonly launcher: Launcher;
   readonly lifecycle: LifecycleService;
   readonly checkpoints: CheckpointStore;
+  /** The caller's own SSH public keys (an account setting). */
+  readonly accountKeys: (principal: string) => Promise<readonly string[]>;
 }
 
 // What the lifecycle service reports must be in the wire types, or serializing drops it.
@@ -41,11 +43,14 @@ const isPower = (body: ActionBody): body is PowerAction => body.action === 'star
 
 export const instanceRoutes: FastifyPluginAsyncTypebox<InstanceRouteOptions> = async (
   app,
-  { instances, launcher, lifecycle, checkpoints },
+  { instances, launcher, lifecycle, checkpoints, accountKeys },
 ) => {
   const params = InstanceParams;
   app.post('/instances', { schema: { body: LaunchBody, response: { 201: InstanceView } } }, async (request, reply) => {
-    const id = await launcher.launch(request.body);
+    // A traditional appliance's cloud-init installs the launch's keys and the caller's own.
+    const own = request.principal ? await accountKeys(request.principal) : [];
+    const sshKeys = [...(request.body.sshKeys ?? []), ...own];
+    const id = await launcher.launch({ ...request.body, ...(sshKeys.length ? { sshKeys } : {}) });
     return reply.status(201).send(await instances.get(id));
   });
   app.get('/instances', { schema: { querystring: PageQuery, response: { 200: InstanceList } } }, async (request) =>

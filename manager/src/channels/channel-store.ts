@@ -47,6 +47,8 @@ export interface ApplianceFile {
 /** The files of a descriptor in a fixed order: each layer, and after the os layer its boot files. */
 export function filesOf(d: ApplianceDescriptor): ApplianceFile[] {
   const out: ApplianceFile[] = [];
+  // A traditional appliance's one file: its disk image, kind `image` (the role column knows layers, kernels and initrds).
+  if (d.image) out.push({ position: 0, role: 'layer', kind: 'image', ...pick(d.image) });
   for (const layer of d.layers) {
     out.push({ position: out.length, role: 'layer', kind: layer.kind, sha256: layer.sha256, size: layer.size, url: layer.url });
     if (layer.boot) {

@@ -425,6 +425,22 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: OPERATIONS_SQL,
   },
   {
+    version: 14,
+    name: "traditional (image) instances and administrators' SSH keys",
+    sql: `
+      CREATE TABLE image_instances (
+        instance_id  TEXT PRIMARY KEY REFERENCES instances(id) ON DELETE CASCADE,
+        firmware     TEXT NOT NULL CHECK (firmware IN ('bios', 'uefi')),
+        disk_mib     INTEGER NOT NULL CHECK (disk_mib > 0),
+        ssh_keys     TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE TABLE account_ssh_keys (
+        principal  TEXT PRIMARY KEY,
+        keys       TEXT NOT NULL DEFAULT '[]'
+      );
+    `,
+  },
+  {
     version: 15,
     name: 'volumes: data disks apart from the layer stack',
     // A volume lives on one host and outlives its instances: removing an instance only ends the

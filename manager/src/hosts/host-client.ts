@@ -18,6 +18,7 @@ import type {
   AttachVolumeRequest,
   AttachVolumeResponse,
   CreateVolumeRequest,
+  CreateImageDiskRequest,
   SerialTail,
   CreateInstanceLayerRequest,
   DefineDomainRequest,
@@ -218,6 +219,10 @@ export class HostClient {
 
   createInstanceLayer(id: string, req: CreateInstanceLayerRequest): Promise<InstanceStatus> {
     return this.call(`create the writable layer of ${id}`, 'PUT', `/instances/${id}/layer`, req);
+  }
+
+  createImageDisk(id: string, req: CreateImageDiskRequest): Promise<InstanceStatus> {
+    return this.call(`make the disk of ${id}`, 'PUT', `/instances/${id}/disk`, req);
   }
 
   defineDomain(id: string, req: DefineDomainRequest): Promise<InstanceStatus> {

@@ -25,6 +25,8 @@ export interface LayerRef {
   readonly url: string;
   /** How errors and events name the layer (e.g. `hello-web 1.0.0 appliance layer`). */
   readonly label?: string;
+  /** Checks the verified bytes before they are kept (a disk image's qemu-img check); a throw keeps nothing. */
+  readonly check?: (path: string) => Promise<void>;
 }
 
 export interface LayerCacheOptions {
@@ -110,7 +112,10 @@ export class LayerCache {
    * Takes a layer from a stream the manager itself produced (a package built on a host): written
    * and hashed the same way as a download, renamed into place only when size and sha256 match.
    */
-  async ingest(layer: { sha256: string; size: number; label?: string }, body: NodeJS.ReadableStream): Promise<PullResult> {
+  async ingest(
+    layer: { sha256: string; size: number; label?: string; check?: (path: string) => Promise<void> },
+    body: NodeJS.ReadableStream,
+  ): Promise<PullResult> {
     const final = this.path(layer.sha256);
     if (await this.has(layer.sha256)) {
       (body as NodeJS.ReadableStream & { resume(): void }).resume();
@@ -234,6 +239,14 @@ export class LayerCache {
       throw MgrErr.MGR_ERR_LAYER_CHECKSUM(`${label}: expected sha256 ${layer.sha256}, got ${digest}`, {
         details: { sha256: layer.sha256, actual: digest },
       });
+    }
+    if (layer.check) {
+      try {
+        await layer.check(part);
+      } catch (err) {
+        await Promise.all([unlink(part).catch(() => undefined), unlink(metaPath).catch(() => undefined)]);
+        throw err;
+      }
     }
     await fsyncPath(part);
     await rename(part, final);

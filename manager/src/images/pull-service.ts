@@ -10,6 +10,7 @@ import { errorMessage, StormError } from '../../../common/errors.js';
 import type { CatalogEntry } from '../catalog/catalog.js';
 import type { Database } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
+import { diskImageCheck } from './image-check.js';
 import type { LayerCache } from './layer-cache.js';
 import type { PullResult } from '../../protocol/index.js';
 
@@ -30,7 +31,9 @@ export class PullService {
     try {
       for (const f of distinct) {
         const label = `${entry.name} ${entry.version} ${f.kind} ${f.role === 'layer' ? 'layer' : 'file'} ${f.sha256.slice(0, 12)}`;
-        const result = await this.cache.pull({ sha256: f.sha256, size: f.size, url: f.url, label }, (p) => {
+        const image = f.kind === 'image' ? entry.descriptor.image : undefined;
+        const check = image ? { check: diskImageCheck(image.format, label) } : {};
+        const result = await this.cache.pull({ sha256: f.sha256, size: f.size, url: f.url, label, ...check }, (p) => {
           done.set(f.sha256, p.bytes);
           const bytes = [...done.values()].reduce((a, b) => a + b, 0);
           this.bus.publish('pull.progress', {

@@ -56,6 +56,16 @@ export class DomainRequests {
   constructor(private readonly bridge: string | null) {}
 
   build(inst: InstanceIdentity, stack: StackShape): DefineDomainRequest {
+    const common = {
+      // The instance's own UUID: a redefinition must match the domain libvirt already knows.
+      uuid: inst.uuid,
+      memoryMiB: stack.memoryMiB,
+      vcpus: stack.vcpus,
+      nics: this.bridge ? [{ mac: inst.mac, bridge: this.bridge, ...(inst.ip ? { ip: inst.ip } : {}) }] : [],
+      metadata: { instance: inst.id, name: inst.name, appliance: stack.appliance, version: stack.version },
+    };
+    // A traditional instance: one disk, its overlay chain; the host remembers the firmware it boots by.
+    if (stack.files.some((f) => f.kind === 'image')) return { ...common, image: {}, layers: [] };
     const kernel = stack.files.find((f) => f.role === 'kernel');
     const initrd = stack.files.find((f) => f.role === 'initrd');
     if (!kernel || !initrd) throw MgrErr.MGR_ERR_VALIDATION(`${stack.appliance} ${stack.version} has no boot kernel and initrd`);

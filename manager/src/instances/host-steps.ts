@@ -33,6 +33,8 @@ export interface WritableLayerIntent extends OnHost {
   /** The current writable layer before the step: any other current one after it is the new one. */
   readonly previousCurrent: string | null;
   readonly copyPaths?: readonly string[];
+  /** A traditional instance: the layer the new overlay goes on (a checkpoint: the current one; a rollback: the checkpoint's top). */
+  readonly on?: string;
 }
 
 export interface HostSteps {
@@ -97,8 +99,11 @@ export function hostSteps(hosts: HostRegistry, requests: DomainRequests, stopTim
     },
     writableLayer: {
       name: 'host.writable-layer',
-      run: async ({ hostId, instanceId, copyPaths }) => {
-        const after = await (await client(hostId)).newWritableLayer(instanceId, copyPaths ? { copyPaths } : {});
+      run: async ({ hostId, instanceId, copyPaths, on }) => {
+        const after = await (await client(hostId)).newWritableLayer(instanceId, {
+          ...(copyPaths ? { copyPaths } : {}),
+          ...(on ? { on } : {}),
+        });
         const current = after.layers.find((l) => l.current);
         if (!current) throw new Error(`the host made no current writable layer for ${instanceId}`);
         return current.id;

@@ -12,6 +12,7 @@
  * for (const part of plans[applianceKind(entry)]) await part.run(run);
  */
 import { randomUUID } from 'node:crypto';
+import { applianceKindOf } from '../../../channels/src/format/index.js';
 import { errorMessage } from '../../../common/errors.js';
 import type { CatalogEntry } from '../catalog/catalog.js';
 import type { AccountSteps } from '../directory/account-steps.js';
@@ -53,6 +54,9 @@ export interface LaunchRun {
   row?: ReservedInstance;
   /** Files parts add to the guest's own (the directory account's seed). */
   readonly guestFiles: LayerFiles;
+  /** A traditional appliance's disk size (default its minimum) and the SSH public keys its seed installs. */
+  readonly diskMiB?: number;
+  readonly sshKeys?: readonly string[];
 }
 
 export interface LaunchPart {
@@ -75,17 +79,22 @@ export interface LaunchServices {
   readonly requests: DomainRequests;
   /** What every guest is told besides its token (`guestFiles`): how to reach the manager, its CA. */
   readonly guest: () => GuestFilesInput;
+  /** A traditional appliance's own parts (`cloud-images/image-parts.ts`): its disk and seed instead of the instance layer. */
+  readonly imageParts?: (s: LaunchServices) => readonly LaunchPart[];
 }
 
 /** The kinds of appliance a launch knows; each has its list of parts. */
-export type ApplianceKind = 'layered';
+export type ApplianceKind = 'layered' | 'image';
 
-export function applianceKind(_entry: CatalogEntry): ApplianceKind {
-  return 'layered';
+export function applianceKind(entry: CatalogEntry): ApplianceKind {
+  return applianceKindOf(entry.descriptor);
 }
 
 export function launchPlans(s: LaunchServices): Readonly<Record<ApplianceKind, readonly LaunchPart[]>> {
-  return { layered: [record(s), principals(s), stage(s), account(s), instanceLayer(s), define(s), start(s)] };
+  return {
+    layered: [record(s), principals(s), stage(s), account(s), instanceLayer(s), define(s), start(s)],
+    image: [record(s), principals(s), stage(s), account(s), ...(s.imageParts?.(s) ?? []), define(s), start(s)],
+  };
 }
 
 /** The record, with the host placement chose; the parts after `record` act on it. */
@@ -94,7 +103,7 @@ export function reserved(run: LaunchRun): ReservedInstance {
   return run.row;
 }
 
-const hostOf = (run: LaunchRun) => reserved(run).host_id;
+export const hostOf = (run: LaunchRun) => reserved(run).host_id;
 
 /** The record (name, MAC, host by placement, token hash, stack) and its address: what undo and reconcile find from here on. */
 export function record(s: LaunchServices): LaunchPart {

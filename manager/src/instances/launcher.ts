@@ -22,6 +22,7 @@ import type { OperationRecord } from '../operations/journal-store.js';
 import type { InstanceSteps } from './instance-steps.js';
 import type { InstanceFile, InstanceStore } from './instance-store.js';
 import { type ApplianceKind, applianceKind, type LaunchPart, type LaunchRun } from './launch-parts.js';
+import { diskSizeFor } from '../cloud-images/image-parts.js';
 import { resolveParams } from './params.js';
 
 export type { LaunchStep } from './launch-parts.js';
@@ -34,6 +35,10 @@ export interface LaunchRequest {
   readonly params?: Readonly<Record<string, unknown>>;
   /** Host id or name to pin the instance to. */
   readonly host?: string;
+  /** A traditional appliance's disk in MiB; default (and least) its descriptor's minimum. */
+  readonly diskMiB?: number;
+  /** SSH public keys a traditional appliance's cloud-init installs (the launch's and the administrator's own). */
+  readonly sshKeys?: readonly string[];
 }
 
 export interface LauncherOptions {
@@ -72,6 +77,12 @@ export class Launcher {
       throw MgrErr.MGR_ERR_VALIDATION(`instance name ${JSON.stringify(req.name)}: lower-case letters, digits and dashes, at most 63`);
     const entry = await this.opts.catalog.resolve(req.appliance, req.version, req.channel);
     const params = resolveParams(entry.descriptor.parameters, req.params ?? {});
+    const extra = {
+      ...(req.diskMiB === undefined ? {} : { diskMiB: req.diskMiB }),
+      ...(req.sshKeys?.length ? { sshKeys: req.sshKeys } : {}),
+    };
+    if (entry.descriptor.image) diskSizeFor({ entry, ...extra });
+    else if (req.diskMiB !== undefined) throw MgrErr.MGR_ERR_VALIDATION(`${entry.name} is a layered appliance: it takes no disk size`);
     if (await this.opts.store.byName(req.name)) throw MgrErr.MGR_ERR_CONFLICT(`an instance named ${req.name} exists`);
     const place = { memoryMiB: entry.memoryMiB, ...(req.host ? { pin: req.host } : {}) };
     // A launch no host can take fails now, not after a pull of its layers (placement runs again as the record is made).
@@ -83,7 +94,7 @@ export class Launcher {
       const files = entry.files.map(
         (f): InstanceFile => ({ position: f.position, role: f.role, kind: f.kind, sha256: f.sha256, size: f.size }),
       );
-      await this.run({ op, id, name: req.name, place, entry, params, files, token, tokenHash: hash, guestFiles: {} });
+      await this.run({ op, id, name: req.name, place, entry, params, files, token, tokenHash: hash, guestFiles: {}, ...extra });
       return id;
     });
   }

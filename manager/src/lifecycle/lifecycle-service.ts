@@ -110,6 +110,9 @@ const KINDS: readonly LifecycleAction['action'][] = ['checkpoint', 'rollback', '
 
 const json = <T>(s: string): T => JSON.parse(s) as T;
 
+/** What a traditional (image) instance can do: external snapshots of its one disk, and going back to one. */
+const IMAGE_ACTIONS: ReadonlySet<string> = new Set(['checkpoint', 'rollback']);
+
 export class LifecycleService {
   /** Operations starting or running in this process; reconcile leaves their instances alone. */
   private readonly active = new Set<string>();
@@ -130,6 +133,9 @@ export class LifecycleService {
     if (this.isActive(row.id)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation`);
     if (!['running', 'stopped'].includes(row.state))
       throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}; lifecycle operations need it running or stopped`);
+    // A traditional instance is one disk: its layers cannot be swapped, copied from or packaged (docs/lifecycle.md).
+    if (!IMAGE_ACTIONS.has(action.action) && (await this.opts.store.files(row.id)).some((f) => f.kind === 'image'))
+      throw MgrErr.MGR_ERR_CONFLICT(`${row.name} is a traditional appliance (one disk image): only checkpoint and rollback apply to it`);
     this.active.add(row.id);
     try {
       const open = await this.opts.journal.openFor(row.id);
@@ -357,6 +363,8 @@ export class LifecycleService {
         instanceId: row.id,
         previousCurrent: current.id,
         ...(plan.copyPaths ? { copyPaths: plan.copyPaths } : {}),
+        // A traditional instance's new overlay stacks on the top of the stack it is going to.
+        ...(plan.files.some((f) => f.kind === 'image') && frozen.length ? { on: frozen.at(-1) } : {}),
       });
       await op.run(h.define, { hostId, instanceId: row.id }, requests.build(identity, after));
       if (wasRunning) await op.run(h.start, { hostId, instanceId: row.id });

@@ -122,7 +122,10 @@ export class LocalChannel {
     const path = (sha: string) => this.opts.cache.path(sha);
     const layers: Record<string, unknown>[] = [];
     const files = spec.files;
-    for (const f of files.filter((x) => x.role === 'layer')) {
+    // An imported disk image (`storm image import`): a traditional appliance of one image file.
+    const imported = (spec as PackageSpec & { image?: { format: string; firmware: string } }).image;
+    const image = files.find((f) => f.kind === 'image');
+    for (const f of files.filter((x) => x.role === 'layer' && x.kind !== 'image')) {
       if (f.kind === 'os') {
         const kernel = files.find((x) => x.role === 'kernel');
         const initrd = files.find((x) => x.role === 'initrd');
@@ -138,11 +141,14 @@ export class LocalChannel {
       name: row.name,
       version: row.version,
       title: `${row.name} ${row.version}`,
-      description: `Packaged on this manager from ${row.base_name} ${row.base_version}${row.instance_id ? ` (instance ${row.instance_id})` : ''}.`,
+      description: imported
+        ? 'Imported on this manager (storm image import).'
+        : `Packaged on this manager from ${row.base_name} ${row.base_version}${row.instance_id ? ` (instance ${row.instance_id})` : ''}.`,
       released: row.created_at.slice(0, 10),
       memoryMiB: spec.memoryMiB,
       vcpus: spec.vcpus,
       layers,
+      ...(image && imported ? { image: { file: path(image.sha256), format: imported.format, firmware: imported.firmware } } : {}),
       parameters: spec.parameters,
       config: spec.guestSpec.config,
       records: spec.guestSpec.records,

@@ -1,13 +1,13 @@
 /**
  * Instances: `GET /v1/instances`, `GET /v1/instances/:id`, `PUT /v1/instances/:id/layer`,
  * `PUT /v1/instances/:id/domain`, `DELETE /v1/instances/:id/domain`, `POST /v1/instances/:id/actions`,
- * `GET /v1/instances/:id/console`, `DELETE /v1/instances/:id`.
+ * `GET /v1/instances/:id/console`, `DELETE /v1/instances/:id`, `PUT /v1/instances/:id/disk` (a traditional instance's disk).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { SerialTail, InstanceActionResponse, InstanceStatus } from '../../protocol.js';
 import type { InstancesService } from '../instances/instances-service.js';
-import { SerialQuery, CreateInstanceLayerBody, DefineDomainBody, IdParams, InstanceActionBody } from './schemas.js';
+import { SerialQuery, CreateImageDiskBody, CreateInstanceLayerBody, DefineDomainBody, IdParams, InstanceActionBody } from './schemas.js';
 
 export interface InstanceRoutesOptions {
   readonly instances: InstancesService;
@@ -22,6 +22,10 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
   app.get('/instances/:id', { schema: { params } }, async (req): Promise<InstanceStatus> => svc.get(req.params.id));
   app.put('/instances/:id/layer', { schema: { params, body: CreateInstanceLayerBody } }, async (req, reply) => {
     const status = await svc.createLayer(req.params.id, req.body);
+    return reply.status(201).send(status);
+  });
+  app.put('/instances/:id/disk', { schema: { params, body: CreateImageDiskBody } }, async (req, reply) => {
+    const status = await svc.createDisk(req.params.id, req.body);
     return reply.status(201).send(status);
   });
   app.put(

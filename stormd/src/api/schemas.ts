@@ -10,6 +10,7 @@ import Type, { type Static } from 'typebox';
 import type {
   AttachVolumeRequest,
   CreateVolumeRequest,
+  CreateImageDiskRequest,
   CreateInstanceLayerRequest,
   DefineDomainRequest,
   InstanceActionRequest,
@@ -60,10 +61,32 @@ export const CreateInstanceLayerBody = Type.Object(
   { additionalProperties: false },
 );
 
+const Firmware = Type.Union([Type.Literal('bios'), Type.Literal('uefi')]);
+const SeedText = Type.String({ maxLength: 256 * 1024 });
+
+export const CreateImageDiskBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    image: Sha256,
+    format: Type.Union([Type.Literal('qcow2'), Type.Literal('raw')]),
+    firmware: Type.Optional(Firmware),
+    sizeMiB: Type.Integer({ minimum: 1, maximum: 64 * 1024 * 1024 }),
+    seed: Type.Optional(
+      Type.Object({ metaData: SeedText, userData: SeedText, networkConfig: Type.Optional(SeedText) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const GuestPaths = Type.Array(Type.String({ minLength: 2, maxLength: 1024, pattern: '^/' }), { maxItems: 256 });
 
 export const NewWritableLayerBody = Type.Object(
-  { files: Type.Optional(SeedFiles), copyPaths: Type.Optional(GuestPaths), sizeMiB: Type.Optional(LayerSizeMiB) },
+  {
+    files: Type.Optional(SeedFiles),
+    copyPaths: Type.Optional(GuestPaths),
+    sizeMiB: Type.Optional(LayerSizeMiB),
+    on: Type.Optional(Type.String({ pattern: '^w(0|[1-9][0-9]{0,8})$' })),
+  },
   { additionalProperties: false },
 );
 
@@ -82,15 +105,18 @@ export const DefineDomainBody = Type.Object(
     uuid: Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }),
     memoryMiB: Type.Integer({ minimum: 16, maximum: 4 * 1024 * 1024 }),
     vcpus: Type.Integer({ minimum: 1, maximum: 64 }),
-    boot: Type.Object(
-      {
-        kernel: Sha256,
-        initrd: Sha256,
-        extraCmdline: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 32 })),
-      },
-      { additionalProperties: false },
+    boot: Type.Optional(
+      Type.Object(
+        {
+          kernel: Sha256,
+          initrd: Sha256,
+          extraCmdline: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 32 })),
+        },
+        { additionalProperties: false },
+      ),
     ),
-    layers: Type.Array(Sha256, { minItems: 1, maxItems: 25 }),
+    image: Type.Optional(Type.Object({ firmware: Type.Optional(Firmware) }, { additionalProperties: false })),
+    layers: Type.Array(Sha256, { minItems: 0, maxItems: 25 }),
     frozen: Type.Optional(LayerIds(0)),
     nics: Type.Array(
       Type.Object(
@@ -141,6 +167,7 @@ export type SchemaChecks = [
   Expect<Same<Static<typeof AttachVolumeBody>, AttachVolumeRequest>>,
   Expect<Static<typeof CreateInstanceLayerBody> extends CreateInstanceLayerRequest ? true : false>,
   Expect<Static<typeof DefineDomainBody> extends DefineDomainRequest ? true : false>,
+  Expect<Static<typeof CreateImageDiskBody> extends CreateImageDiskRequest ? true : false>,
   Expect<Static<typeof NewWritableLayerBody> extends NewWritableLayerRequest ? true : false>,
   Expect<Static<typeof MergeLayersBody> extends MergeLayersRequest ? true : false>,
   Expect<Static<typeof PackageBody> extends PackageRequest ? true : false>,

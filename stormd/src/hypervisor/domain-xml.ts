@@ -56,7 +56,7 @@ function addMetadata(dom: XMLBuilder, metadata: Readonly<Record<string, string>>
 }
 
 function addOs(dom: XMLBuilder, spec: DomainSpec, v: Variation): void {
-  const os = dom.ele('os');
+  const os = dom.ele('os', spec.firmware === 'uefi' && !spec.boot ? { firmware: 'efi' } : {});
   os.ele('type', v.machine ? { arch: 'x86_64', machine: v.machine } : { arch: 'x86_64' }).txt('hvm');
   if (spec.boot) {
     os.ele('kernel').txt(spec.boot.kernel);
@@ -66,7 +66,7 @@ function addOs(dom: XMLBuilder, spec: DomainSpec, v: Variation): void {
     os.ele('boot', { dev: 'hd' });
   }
   // Headless: firmware prints to the serial console (qemu -machine graphics=off) instead of VGA.
-  os.ele('bios', { useserial: 'yes' });
+  if (spec.firmware !== 'uefi') os.ele('bios', { useserial: 'yes' });
 }
 
 /** A data volume's `<disk>`: writable qcow2 with the serial the guest finds it by. */

@@ -58,6 +58,8 @@ export interface DomainSpec {
   readonly vcpus: number;
   /** Absent: firmware boots the first disk (traditional single-image appliances). */
   readonly boot?: DirectBoot;
+  /** The firmware that boots the first disk when `boot` is absent: BIOS unless `uefi` (OVMF). */
+  readonly firmware?: 'bios' | 'uefi';
   readonly disks: readonly DiskSpec[];
   /** Data volumes, after the stack: targets vdaa, vdab, … so the stack's order never changes. */
   readonly volumes?: readonly VolumeDiskSpec[];

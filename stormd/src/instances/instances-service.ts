@@ -14,9 +14,10 @@
  * await instances.remove('i1'); // destroy + undefine + delete the folder
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   type SerialTail,
+  type CreateImageDiskRequest,
   type CreateInstanceLayerRequest,
   type DefineDomainRequest,
   type InstanceActionRequest,
@@ -34,6 +35,9 @@ import { domainNameFor, layeredBootSpec } from './boot-spec.js';
 import { type SerialAttachment, SerialPorts, type SerialSink, serialPtyPath } from './serial-port.js';
 import { serialTail, rotateSerialLog } from './serial-tail.js';
 import { domainFiles } from './domain-files.js';
+import { hasSeed, seedIsoPath, writeSeedIso } from './cloud-seed.js';
+import { createImageDisk, imageOf } from './image-disk.js';
+import { imageBootSpec } from './image-spec.js';
 import { createInstanceLayer } from './instance-layer.js';
 import { sweepScratch } from './scratch-sweep.js';
 import { StackService } from './stack-service.js';
@@ -131,6 +135,35 @@ export class InstancesService {
     });
   }
 
+  /** A traditional instance's disk: an overlay on the staged image, and its cloud-init seed (409 when it has a disk). */
+  createDisk(id: string, req: CreateImageDiskRequest): Promise<InstanceStatus> {
+    return this.busy(id, `making the disk of ${id} (qemu-img overlay on ${req.image.slice(0, 12)}, cloud-init seed)`, async () => {
+      const folder = this.folder(id);
+      const existing = await layerFiles(folder);
+      if (existing.length) throw StormdErr.STORMD_ERR_LAYER_EXISTS(`${id} has a disk (${existing.map((l) => l.id).join(', ')})`);
+      if (!(await this.store.has(req.image))) throw StormdErr.STORMD_ERR_LAYER_NOT_STAGED(req.image, { details: { missing: [req.image] } });
+      const fresh = !(await exists(folder));
+      await mkdir(folder, { recursive: true, mode: STORE_DIR_MODE });
+      await placeInStore(folder, STORE_DIR_MODE);
+      try {
+        const n = await reserveLayerNumber(folder, existing);
+        const image = this.store.path(req.image);
+        await createImageDisk(folder, layerFilePath(folder, n, false), {
+          image,
+          sha256: req.image,
+          format: req.format,
+          firmware: req.firmware ?? 'bios',
+          sizeMiB: req.sizeMiB,
+        });
+        if (req.seed) await writeSeedIso(folder, req.seed);
+      } catch (err) {
+        if (fresh) await rm(folder, { recursive: true, force: true });
+        throw err;
+      }
+      return this.statusOf(id);
+    });
+  }
+
   /**
    * Defines (or redefines while off) the domain: staged layers, then the frozen writable layers
    * (read-only qcow2), then the current writable layer on top; at most MAX_STACK_DEPTH disks.
@@ -153,16 +186,38 @@ export class InstancesService {
       const frozen = pickLayers(id, files, frozenIds);
       if (frozenIds.includes(current.id))
         throw StormdErr.STORMD_ERR_LAYER_CURRENT(`${id} ${current.id} is the writable top of the stack; it cannot also be frozen in it`);
+      if (req.image || !req.boot) {
+        // A traditional instance: its overlay chain is one disk; its image was checked when the disk was made.
+        const folder = this.folder(id);
+        const mark = await imageOf(folder);
+        if (!mark) throw StormdErr.STORMD_ERR_BAD_INPUT(`${id} has no image disk (PUT /v1/instances/${id}/disk) and no boot files`);
+        const spec = imageBootSpec({
+          instanceId: id,
+          uuid: req.uuid,
+          disk: current.path,
+          ...((await hasSeed(folder)) ? { seed: seedIsoPath(folder) } : {}),
+          firmware: req.image?.firmware ?? mark.firmware ?? 'bios',
+          memoryMiB: req.memoryMiB,
+          vcpus: req.vcpus,
+          consoleLog: this.serialLogPath(id),
+          nics: req.nics,
+          volumes: await this.volumes.disksFor(id),
+          ...(req.metadata ? { metadata: req.metadata } : {}),
+        });
+        await this.store.guard(() => this.driver.define(spec));
+        return this.statusOf(id);
+      }
+      const boot = req.boot;
       await this.store.guard(async () => {
-        const wanted = [req.boot.kernel, req.boot.initrd, ...req.layers];
+        const wanted = [boot.kernel, boot.initrd, ...req.layers];
         const missing: string[] = [];
         for (const sha of new Set(wanted)) if (!(await this.store.has(sha))) missing.push(sha);
         if (missing.length) throw StormdErr.STORMD_ERR_LAYER_NOT_STAGED(missing.join(', '), { details: { missing } });
         const spec = layeredBootSpec({
           instanceId: id,
           uuid: req.uuid,
-          kernel: this.store.path(req.boot.kernel),
-          initrd: this.store.path(req.boot.initrd),
+          kernel: this.store.path(boot.kernel),
+          initrd: this.store.path(boot.initrd),
           layers: [
             ...req.layers.map((sha) => ({ path: this.store.path(sha), format: 'raw' as const })),
             ...frozen.map((l) => ({ path: l.path, format: 'qcow2' as const })),
@@ -174,7 +229,7 @@ export class InstancesService {
           nics: req.nics,
           // Attached volumes come back with every define, whichever operation asks for it.
           volumes: await this.volumes.disksFor(id),
-          ...(req.boot.extraCmdline ? { extraCmdline: req.boot.extraCmdline } : {}),
+          ...(boot.extraCmdline ? { extraCmdline: boot.extraCmdline } : {}),
           ...(req.metadata ? { metadata: req.metadata } : {}),
         });
         await this.driver.define(spec);
@@ -278,6 +333,9 @@ export class InstancesService {
 
   /** True when a defined `storm-*` domain points at `path` (the layer store asks before removing). */
   async usesFile(path: string): Promise<boolean> {
+    // A traditional instance's image is in its overlays' backing chain, which no defined domain's XML lists.
+    for (const entry of await readdir(this.dir).catch(() => [] as string[]))
+      if (isInstanceId(entry) && (await imageOf(join(this.dir, entry)))?.sha256 === basename(path)) return true;
     for (const d of (await this.stormDomains()).values()) {
       const xml = await this.driver.xml(d.name).catch((err: unknown) => {
         if (StormdErr.STORMD_ERR_DOMAIN_NOT_FOUND.is(err)) return ''; // undefined while we looked

@@ -29,6 +29,7 @@ import { checkSha256 } from '../store/layer-store.js';
 import { domainNameFor } from './boot-spec.js';
 import { domainDisks } from './domain-files.js';
 import { copyFromStack } from './copy-paths.js';
+import { imageOf, overlayOn } from './image-disk.js';
 import { createWritableLayer, qcow2VirtualSize, type SeedContent } from './instance-layer.js';
 import { buildMergedLayer, buildPackage } from './layer-builds.js';
 import { withMountedLayers } from './layer-mount.js';
@@ -79,6 +80,12 @@ export class StackService {
       // A running guest keeps writing to the layer this call would call frozen.
       if (state !== 'absent' && state !== 'shutoff')
         throw StormdErr.STORMD_ERR_DOMAIN_STATE(`${domainNameFor(id)} is ${state}; stop it before adding a writable layer`);
+      // A traditional instance: an external snapshot, a new overlay on the frozen one.
+      if (await imageOf(folder)) {
+        const base = req.on ? pickLayers(id, files, [req.on])[0]! : current;
+        await overlayOn(base.path, layerFilePath(folder, await reserveLayerNumber(folder, files), false));
+        return this.listed(await layerFiles(folder));
+      }
       const sizeMiB = req.sizeMiB ?? Math.max(8, Math.ceil((await qcow2VirtualSize(current.path)) / MIB));
       const seed = new Map<string, SeedContent>(
         Object.entries(req.files ?? {}).map(([p, f]) => [p, { content: Buffer.from(f.contentBase64, 'base64'), mode: f.mode ?? 0o644 }]),

@@ -1,5 +1,5 @@
 /**
- * The guests' own HTTPS listener (`--guest-listen`): `POST /RPC2` only, nothing of the API. Guests
+ * The guests' own HTTPS listener (`--guest-listen`): `POST /RPC2` and traditional instances' NoCloud-net seeds, nothing of the API. Guests
  * check it against STORM's CA and the manager role (openssl in tiny-os, curl in Debian), so it runs
  * OpenSSL's defaults; the main listener serves /RPC2 too. Its certificate is ECDSA, so a thousand
  * guests booting at once cost a thousand cheap signatures, not RSA ones.
@@ -17,6 +17,7 @@ import type { GuestApi } from '../../guests/guest-api.js';
 import { installErrorHandlers } from '../../http/error-handler.js';
 import { boundListener, fastifyLimitOptions, GUEST_LIMITS, httpsLimitOptions, type ListenerLimits } from '../../http/listener-limits.js';
 import type { NetworkService } from '../network-service.js';
+import { type NoCloudSource, noCloudRoutes } from '../../cloud-images/nocloud-net.js';
 import { xmlRpcRoutes } from './plugin.js';
 
 export interface GuestAppDeps {
@@ -27,6 +28,8 @@ export interface GuestAppDeps {
   readonly logFormat: LogFormat;
   /** Timeouts and connection caps; default GUEST_LIMITS. */
   readonly limits?: ListenerLimits;
+  /** Traditional instances' cloud-init seeds as NoCloud-net (`cloud-images/nocloud-net.ts`). */
+  readonly nocloud?: NoCloudSource;
 }
 
 export async function buildGuestApp(deps: GuestAppDeps): Promise<FastifyInstance> {
@@ -44,6 +47,7 @@ export async function buildGuestApp(deps: GuestAppDeps): Promise<FastifyInstance
     app.log.warn({ peer: socket.remoteAddress, code: err.code }, `guest TLS handshake refused: ${err.message}`);
   });
   await app.register(xmlRpcRoutes, { guests: deps.guests });
+  if (deps.nocloud) await app.register(noCloudRoutes, { source: deps.nocloud });
   return app;
 }
 
