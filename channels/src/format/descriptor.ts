@@ -25,7 +25,7 @@ import {
   RECORD_TYPES,
 } from './rules.js';
 import { applianceProblems } from './semantics.js';
-import type { ApplianceDescriptor, ConfigItem, DescriptorLayer, DnsRecord, FeedItem, FileRef, Parameter } from './types.js';
+import type { ApplianceDescriptor, ConfigItem, DataVolume, DescriptorLayer, DnsRecord, FeedItem, FileRef, Parameter } from './types.js';
 import { DESCRIPTOR_NS } from './types.js';
 import { type Attrs, type Fail, parseIntIn, readAttrs, readChildren, readText } from './xml-read.js';
 import { parseXmlStrict, type XmlElement } from './xml-guard.js';
@@ -83,7 +83,19 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     root,
     DESCRIPTOR_NS,
     path,
-    ['title', 'description', 'released', 'upgradesFrom', 'resources', 'layers', 'parameters', 'config', 'records', 'principals'],
+    [
+      'title',
+      'description',
+      'released',
+      'upgradesFrom',
+      'resources',
+      'layers',
+      'parameters',
+      'config',
+      'records',
+      'principals',
+      'dataVolume',
+    ],
     fail,
   );
   const text = (local: string, max: number, optional = false): string | undefined => {
@@ -110,6 +122,8 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     return items.map((e, i) => ({ el: e, path: `${path}/${local}/${item}[${i + 1}]` }));
   };
   const principals = list('principals', 'principal', LIMITS.principals).map((x) => readPrincipal(x.el, x.path, fail));
+  const volume = c.opt('dataVolume');
+  const dataVolume = volume && readDataVolume(volume, `${path}/dataVolume`, fail);
   return {
     name,
     version,
@@ -124,7 +138,16 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     config: list('config', 'item', LIMITS.configItems).map((x) => readConfigItem(x.el, x.path, fail)),
     records: list('records', 'record', LIMITS.records).map((x) => readRecord(x.el, x.path, fail)),
     ...(principals.length ? { principals } : {}),
+    ...(dataVolume ? { dataVolume } : {}),
   };
+}
+
+/** The mount point's rules are in `applianceProblems`, shared with the publisher's manifest. */
+function readDataVolume(el: XmlElement, path: string, fail: Fail): DataVolume {
+  const a = readAttrs(el, path, ['mountPoint', 'minSizeMiB'], fail);
+  if (el.children.length || el.text.trim()) fail(`${path}: must be empty`);
+  const minSizeMiB = int(a, 'minSizeMiB', LIMITS.dataVolumeMiB.min, LIMITS.dataVolumeMiB.max, fail, true) as number;
+  return { mountPoint: a.req('mountPoint'), minSizeMiB };
 }
 
 function readPrincipal(el: XmlElement, path: string, fail: Fail): string {
