@@ -44,6 +44,7 @@ import { forwardSteps } from './network/forward-steps.js';
 import { Journal } from './operations/journal.js';
 import { VolumeService } from './volumes/volume-service.js';
 import { VolumeStore } from './volumes/volume-store.js';
+import { volumeSteps } from './volumes/volume-steps.js';
 import { principalSteps } from './kerberos/principal-steps.js';
 import { accountSteps } from './directory/account-steps.js';
 import { restackSteps } from './lifecycle/restack-steps.js';
@@ -276,6 +277,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       hostSteps: onHost,
       cleanup: [forwardSteps(uplink).removeForwards, addresses.release, accounts.removeAccount, principals.removePrincipals],
     });
+    const volumeStore = new VolumeStore(db);
+    const onVolumes = volumeSteps(volumeStore, hosts);
     const launcher = new Launcher({
       journal,
       store,
@@ -299,6 +302,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
           ...(net ? { managerAddress: net.managerAddress } : {}),
           caPem: trust.caPem,
         }),
+        volumes: onVolumes,
       }),
     });
     // Instances whose desired state is running and whose domain a restart left off start again (heartbeat-driven).
@@ -330,7 +334,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       restackSteps: restackSteps(db, hosts, store, checkpoints),
       packager: new Packager({ db, hosts, cache, images: new ImageStore(db), local, channels }),
     });
-    const volumes = new VolumeService({ store: new VolumeStore(db), hosts, instances, journal });
+    const volumes = new VolumeService({ store: volumeStore, hosts, instances, journal, steps: onVolumes });
     const reconciler = new Reconciler({ store, hosts, instances, journal, bus });
     // Service accounts of instances that no longer exist go after each reconcile pass.
     bus.subscribe((e) => {
