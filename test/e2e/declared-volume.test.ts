@@ -3,7 +3,7 @@
  * a network namespace, where the guest agent reaches the manager: hello-web's layers published as
  * hello-data with `dataVolume /srv/data, 16 MiB`; launch makes `<instance>-data` and attaches it; the
  * tiny-os agent finds the disk by its serial and mounts it, and the guest's serial shell shows the
- * ext4 mount of that disk; a name taken refuses the launch and leaves that volume be; removing the
+ * ext4 mount of that disk; after an upgrade to 1.1.0 (which declares none) the guest mounts it again; a name taken refuses the launch and leaves that volume be; removing the
  * instance keeps its volume.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,28 +26,36 @@ let shells: GuestShells;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'storm-declared-volume-'));
   const layer = (f: string) => join(APPLIANCE_BUILD, f);
-  const manifest = join(root, 'hello-data.json');
-  await writeFile(
-    manifest,
-    JSON.stringify({
-      name: 'hello-data',
-      version: '1.0.0',
-      title: 'Hello data',
-      description: 'hello-web with a data volume.',
-      released: '2026-01-01',
-      memoryMiB: 128,
-      vcpus: 1,
-      layers: [
-        { kind: 'os', file: layer('layers/tiny-os.squashfs'), kernel: layer('vmlinuz'), initrd: layer('initrd.img') },
-        { kind: 'appliance', file: layer('layers/hello-web.squashfs') },
-      ],
-      dataVolume: { mountPoint: DATA_MOUNT, minSizeMiB: 16 },
-    }),
-  );
+  // 1.1.0 declares no volume: an upgrade keeps the one launch made, and the guest keeps mounting it.
+  const manifests = [
+    { version: '1.0.0', layer: 'layers/hello-web.squashfs', dataVolume: { mountPoint: DATA_MOUNT, minSizeMiB: 16 } },
+    { version: '1.1.0', upgradesFrom: '1.0.0', layer: 'layers/hello-web-1.1.0.squashfs' },
+  ];
+  const files: string[] = [];
+  for (const { layer: top, ...m } of manifests) {
+    const file = join(root, `hello-data-${m.version}.json`);
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'hello-data',
+        title: 'Hello data',
+        description: 'hello-web with a data volume.',
+        released: '2026-01-01',
+        memoryMiB: 128,
+        vcpus: 1,
+        layers: [
+          { kind: 'os', file: layer('layers/tiny-os.squashfs'), kernel: layer('vmlinuz'), initrd: layer('initrd.img') },
+          { kind: 'appliance', file: layer(top) },
+        ],
+        ...m,
+      }),
+    );
+    files.push(file);
+  }
   const channelDir = join(root, 'channel');
   const keyDir = join(root, 'keys');
   const baseUrl = `http://127.0.0.1:${SITE.channelPort}/`;
-  await publishSampleChannel({ artifacts: APPLIANCE_BUILD, channelDir, keyDir, baseUrl, log: () => undefined, extraManifests: [manifest] });
+  await publishSampleChannel({ artifacts: APPLIANCE_BUILD, channelDir, keyDir, baseUrl, log: () => undefined, extraManifests: files });
   site = await startStormNetwork({ channelDir, publicKey: await readFile(join(keyDir, 'publisher.pub'), 'utf8') });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
   const token = (await readFile(join(site.managerData, 'admin.token'), 'utf8')).trim();
@@ -83,6 +91,18 @@ describe('a data volume the appliance declares', () => {
     );
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain(`serial=${data!.serial}`);
+
+    // Upgraded (a restart), the guest mounts it again.
+    const up = await site.api.post<{ operation: { restarted: boolean } }>(`/instances/${inst.id}/actions`, {
+      action: 'upgrade',
+      version: '1.1.0',
+    });
+    expect(up.operation.restarted).toBe(true);
+    const applied = /STORM-AGENT: applied .*volume=\/srv\/data/g;
+    await waitForConsole(site.api, inst.id, /STORM-AGENT: applied .*volume=\/srv\/data[^]*STORM-AGENT: applied .*volume=\/srv\/data/, {
+      failOn: GUEST_FAILED,
+    });
+    expect((await site.api.get<{ text: string }>(`/instances/${inst.id}/console?bytes=262144`)).text.match(applied)).toHaveLength(2);
 
     // A volume already named <instance>-data refuses the launch, which undoes itself and leaves that volume be.
     await site.api.post('/volumes', { name: 'vol-data2-data', sizeMiB: 8 });
