@@ -99,7 +99,7 @@ describe('a data volume the appliance declares', () => {
     });
     expect(up.operation.restarted).toBe(true);
     const applied = /STORM-AGENT: applied .*volume=\/srv\/data/g;
-    await waitForConsole(site.api, inst.id, /STORM-AGENT: applied .*volume=\/srv\/data[^]*STORM-AGENT: applied .*volume=\/srv\/data/, {
+    await waitForConsole(site.api, inst.id, /STORM-AGENT: applied .*volume=\/srv\/data[\s\S]*STORM-AGENT: applied .*volume=\/srv\/data/, {
       failOn: GUEST_FAILED,
     });
     expect((await site.api.get<{ text: string }>(`/instances/${inst.id}/console?bytes=262144`)).text.match(applied)).toHaveLength(2);
