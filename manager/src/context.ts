@@ -48,6 +48,7 @@ import { forwardSteps } from './network/forward-steps.js';
 import { Journal } from './operations/journal.js';
 import { VolumeService } from './volumes/volume-service.js';
 import { VolumeStore } from './volumes/volume-store.js';
+import { volumeSteps } from './volumes/volume-steps.js';
 import { principalSteps } from './kerberos/principal-steps.js';
 import { accountSteps } from './directory/account-steps.js';
 import { restackSteps } from './lifecycle/restack-steps.js';
@@ -300,6 +301,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       cleanup: [forwardSteps(uplink).removeForwards, addresses.release, accounts.removeAccount, principals.removePrincipals],
     });
     const onImages = imageSteps(hosts, imageInstances);
+    const volumeStore = new VolumeStore(db);
+    const onVolumes = volumeSteps(volumeStore, hosts);
     const launcher = new Launcher({
       journal,
       store,
@@ -319,6 +322,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         requests,
         guest: guestInput,
         imageParts: (s) => imageParts(s, { steps: onImages, domain: () => config.domain, network: seedNetwork }),
+        volumes: onVolumes,
       }),
     });
     // Instances whose desired state is running and whose domain a restart left off start again (heartbeat-driven).
@@ -350,7 +354,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       restackSteps: restackSteps(db, hosts, store, checkpoints),
       packager: new Packager({ db, hosts, cache, images: new ImageStore(db), local, channels }),
     });
-    const volumes = new VolumeService({ store: new VolumeStore(db), hosts, instances, journal });
+    const volumes = new VolumeService({ store: volumeStore, hosts, instances, journal, steps: onVolumes });
     const reconciler = new Reconciler({ store, hosts, instances, journal, bus });
     // Service accounts of instances that no longer exist go after each reconcile pass.
     bus.subscribe((e) => {

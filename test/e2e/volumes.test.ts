@@ -5,7 +5,8 @@
  * the stopped instance each leave a definition that holds it, and the guest reads the file at its
  * next start; it cannot be removed while attached; removing the instance keeps the volume; hot-plugged
  * into a new instance, the file is there. The guest finds the disk by its serial in /sys/block
- * (tiny-os has no udev) and mounts the ext4 the host made.
+ * (tiny-os has no udev) and mounts the ext4 the host made. (A data volume the appliance declares:
+ * declared-volume.test.ts, where the guest agent reaches the manager.)
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,10 +14,10 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { AttachedVolumeView, VolumeList, VolumeView } from '../../manager/protocol/index.js';
 import { ensureLibvirtd, type LibvirtdHandle, makeVmDir, type VmDir } from '../harness/libvirtd.js';
 import { publishSampleChannelForTest, type PublishedChannel } from '../helpers/channel-fixture.js';
+import { GuestShells } from '../helpers/guest-shell.js';
 import { destroyAllInstances, GUEST_FAILED } from '../helpers/instances.js';
 import { type ManagerProcess, startManager } from '../helpers/manager-process.js';
 import { stopAllProcesses } from '../helpers/process.js';
@@ -32,6 +33,7 @@ let libvirtd: LibvirtdHandle;
 let dir: VmDir;
 let channel: PublishedChannel;
 let manager: ManagerProcess;
+let shells: GuestShells;
 
 beforeAll(async () => {
   libvirtd = await ensureLibvirtd();
@@ -39,11 +41,12 @@ beforeAll(async () => {
   channel = await publishSampleChannelForTest();
   manager = await startManager(join(dir.path, 'manager'), ['--channel-allow', '127.0.0.0/8', '--heartbeat', '2']);
   await startStormd(manager, { name: HOST, dir: dir.path, hypervisor: libvirtd.uri });
+  shells = new GuestShells(manager);
   await manager.api.post('/channels', { url: channel.feedUrl, publicKey: channel.publicKey });
 }, 180_000);
 
 afterAll(async () => {
-  for (const s of sessions.values()) s.ws.close();
+  shells?.close();
   await destroyAllInstances(manager?.api);
   await stopAllProcesses();
   await channel?.close();
@@ -66,64 +69,6 @@ async function bootedPast(id: string, n: number, timeoutMs = 150_000): Promise<v
   }
 }
 
-interface Session {
-  readonly ws: WebSocket;
-  out: string;
-  readonly notices: string[];
-}
-/** One serial session per instance while its guest runs (a reboot closes it; the next command opens another). */
-const sessions = new Map<string, Session>();
-
-async function session(name: string): Promise<Session> {
-  const open = sessions.get(name);
-  if (open && open.ws.readyState === WebSocket.OPEN) return open;
-  const url = `${manager.url.replace(/^https/, 'wss')}/api/v1/instances/${name}/console/attach?takeover=true`;
-  const ws = new WebSocket(url, [], { headers: { authorization: `Bearer ${manager.token}` }, ca: manager.ca });
-  const s: Session = { ws, out: '', notices: [] };
-  ws.on('message', (data: Buffer, binary: boolean) => {
-    if (binary) s.out += data.toString('utf8');
-    else s.notices.push(data.toString('utf8'));
-  });
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  // Keystrokes count once the manager says this viewer is attached (as the writer: ?takeover=true).
-  for (const deadline = Date.now() + 15_000; !s.notices.some((n) => n.includes('"attached"')); ) {
-    if (Date.now() > deadline) throw new Error(`never attached to ${name}'s serial port: ${JSON.stringify(s.notices)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  // The manager sends `attached` before it takes input from the new viewer: press Enter until the shell answers.
-  for (let i = 0; s.out === ''; i++) {
-    if (i === 30) throw new Error(`${name}'s shell never answered on its serial port`);
-    ws.send(Buffer.from('\r'), { binary: true });
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  sessions.set(name, s);
-  return s;
-}
-
-/** Runs `command` in the guest's serial root shell (through the manager's WebSocket); its output and exit status. */
-async function guest(name: string, command: string, timeoutMs = 60_000): Promise<{ out: string; status: number }> {
-  const s = await session(name);
-  const from = s.out.length;
-  const tag = randomBytes(4).toString('hex');
-  s.ws.send(Buffer.from(`\r${command}; echo "END-${tag}-$?"\r`), { binary: true });
-  // The echoed command line has `$?` there, never digits: only the marker's own line matches.
-  const done = new RegExp(`END-${tag}-(\\d+)\\r\\n`);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = s.out.slice(from);
-    const m = done.exec(out);
-    if (m) return { out: out.slice(0, m.index), status: Number(m[1]) };
-    if (Date.now() > deadline)
-      throw new Error(
-        `the guest never finished ${JSON.stringify(command)}: ${JSON.stringify(out.slice(-1500))} ${JSON.stringify(s.notices)}`,
-      );
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Finds the volume's disk by its serial (waiting for a hot-plug to show), mounts it at /mnt/data. */
 const mountVolume = (serial: string) =>
   [
@@ -134,7 +79,7 @@ const mountVolume = (serial: string) =>
   ].join('; ');
 
 async function readSecret(name: string, serial: string): Promise<string> {
-  const r = await guest(name, `${mountVolume(serial)} && cat /mnt/data/keep.txt`);
+  const r = await shells.run(name, `${mountVolume(serial)} && cat /mnt/data/keep.txt`);
   expect(r.status, r.out).toBe(0);
   return r.out.trimEnd().split(/\r?\n/).at(-1)!.trim();
 }
@@ -157,7 +102,7 @@ describe('data volumes', () => {
     await bootedPast(web.id, 0);
     const attached = await manager.api.post<AttachedVolumeView>(`/volumes/${VOLUME}/attach`, { instance: web.name });
     expect(attached).toMatchObject({ instance: web.name, instanceId: web.id, live: true });
-    const w = await guest(web.name, `${mountVolume(serial)} && echo ${SECRET} > /mnt/data/keep.txt && sync`);
+    const w = await shells.run(web.name, `${mountVolume(serial)} && echo ${SECRET} > /mnt/data/keep.txt && sync`);
     expect(w.status, w.out).toBe(0);
     expect(await readSecret(web.name, serial)).toBe(SECRET);
 
@@ -219,7 +164,7 @@ describe('data volumes', () => {
     expect(await readSecret(next.name, serial)).toBe(SECRET);
 
     // Detached (unmounted first) and removed: the file goes with it.
-    expect((await guest(next.name, 'umount /mnt/data')).status).toBe(0);
+    expect((await shells.run(next.name, 'umount /mnt/data')).status).toBe(0);
     await manager.api.post(`/volumes/${VOLUME}/detach`, {});
     await manager.api.delete(`/volumes/${VOLUME}`);
     expect((await manager.api.get<VolumeList>('/volumes')).volumes).toEqual([]);

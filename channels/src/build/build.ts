@@ -230,6 +230,7 @@ async function describe(v: SourceVersion, files: Files): Promise<ApplianceDescri
     config: m.config,
     records: m.records,
     ...(m.principals.length ? { principals: m.principals } : {}),
+    ...(m.dataVolume ? { dataVolume: m.dataVolume } : {}),
   };
 }
 

@@ -116,6 +116,13 @@ export const ManifestSchema = Type.Object(
     ),
     /** Kerberos services the instance gets principals for besides host/ (`HTTP`, `smtp`, …). */
     principals: Type.Array(Type.String({ pattern: KERBEROS_SERVICE_PATTERN }), { default: [], maxItems: LIMITS.principals }),
+    /** The data volume launch makes and the guest mounts (its mount point checked by `applianceProblems`). */
+    dataVolume: Type.Optional(
+      Type.Object(
+        { mountPoint: Type.String({ maxLength: 255 }), minSizeMiB: Int(LIMITS.dataVolumeMiB.min, LIMITS.dataVolumeMiB.max) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

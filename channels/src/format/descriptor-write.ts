@@ -52,6 +52,7 @@ export function renderDescriptor(d: ApplianceDescriptor): Buffer {
     const principals = root.ele('principals');
     for (const service of d.principals) principals.ele('principal', { service });
   }
+  if (d.dataVolume) root.ele('dataVolume', { mountPoint: d.dataVolume.mountPoint, minSizeMiB: String(d.dataVolume.minSizeMiB) });
   return finish(doc);
 }
 

@@ -45,6 +45,7 @@ const sample: ApplianceDescriptor = {
     { type: 'SRV', name: '_http._tcp', value: '{{instance.fqdn}}', priority: 0, weight: 5, port: 80, ttl: 300 },
   ],
   principals: ['HTTP', 'imap'],
+  dataVolume: { mountPoint: '/srv/data', minSizeMiB: 64 },
 };
 
 const xml = (d: ApplianceDescriptor = sample): string => renderDescriptor(d).toString('utf8');
@@ -81,7 +82,9 @@ describe('parseDescriptor', () => {
     };
     delete (d as { upgradesFrom?: string }).upgradesFrom;
     delete (d as { principals?: string[] }).principals;
+    delete (d as { dataVolume?: unknown }).dataVolume;
     expect(xml(d)).not.toContain('principals');
+    expect(xml(d)).not.toContain('dataVolume');
     expect(parseDescriptor(renderDescriptor(d))).toEqual(d);
   });
 
@@ -149,6 +152,25 @@ describe('parseDescriptor', () => {
     ['krbtgt declared', 'service="imap"', 'service="krbtgt"', /krbtgt is reserved/],
     ['a service declared twice', 'service="imap"', 'service="http"', /principals\/1\/service: http is declared twice/],
     ['a principal with content', '<principal service="imap"/>', '<principal service="imap">x</principal>', /principal\[2\]: must be empty/],
+    [
+      'a relative mount point',
+      'mountPoint="/srv/data"',
+      'mountPoint="srv/data"',
+      /dataVolume\/mountPoint: "srv\/data" is not an absolute path/,
+    ],
+    [
+      'a mount point with ..',
+      'mountPoint="/srv/data"',
+      'mountPoint="/srv/../etc"',
+      /dataVolume\/mountPoint: "\/srv\/..\/etc" has a . or .. segment/,
+    ],
+    ['the root as mount point', 'mountPoint="/srv/data"', 'mountPoint="/"', /dataVolume\/mountPoint: "\/" is not an absolute path/],
+    ['a mount point in the system', 'mountPoint="/srv/data"', 'mountPoint="/etc/x"', /is in the guest's system \(\/etc\)/],
+    ['a mount point with a space', 'mountPoint="/srv/data"', 'mountPoint="/srv/my data"', /not an absolute path/],
+    ['a data volume too small', 'minSizeMiB="64"', 'minSizeMiB="1"', /dataVolume\/@minSizeMiB: "1" is not an integer in \[8, 16777216\]/],
+    ['a data volume too large', 'minSizeMiB="64"', 'minSizeMiB="99999999"', /@minSizeMiB/],
+    ['a data volume without a size', ' minSizeMiB="64"', '', /dataVolume: missing attribute minSizeMiB/],
+    ['two data volumes', '<dataVolume ', '<dataVolume mountPoint="/b" minSizeMiB="8"/><dataVolume ', /<dataVolume> appears 2 times/],
   ])('rejects %s', (_label, from, to, pattern) => {
     rejects(mutate(from, to), ChanErr.CHAN_ERR_DESCRIPTOR_INVALID.code, pattern);
   });

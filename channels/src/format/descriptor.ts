@@ -30,6 +30,7 @@ import { applianceProblems } from './semantics.js';
 import type {
   ApplianceDescriptor,
   ConfigItem,
+  DataVolume,
   DescriptorImage,
   DescriptorLayer,
   DnsRecord,
@@ -98,7 +99,20 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     root,
     DESCRIPTOR_NS,
     path,
-    ['title', 'description', 'released', 'upgradesFrom', 'resources', 'image', 'layers', 'parameters', 'config', 'records', 'principals'],
+    [
+      'title',
+      'description',
+      'released',
+      'upgradesFrom',
+      'resources',
+      'image',
+      'layers',
+      'parameters',
+      'config',
+      'records',
+      'principals',
+      'dataVolume',
+    ],
     fail,
   );
   const text = (local: string, max: number, optional = false): string | undefined => {
@@ -125,6 +139,8 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     return items.map((e, i) => ({ el: e, path: `${path}/${local}/${item}[${i + 1}]` }));
   };
   const principals = list('principals', 'principal', LIMITS.principals).map((x) => readPrincipal(x.el, x.path, fail));
+  const volume = c.opt('dataVolume');
+  const dataVolume = volume && readDataVolume(volume, `${path}/dataVolume`, fail);
   const imageEl = c.opt('image');
   const image = imageEl ? readImage(imageEl, `${path}/image`, fail) : undefined;
   return {
@@ -142,7 +158,16 @@ function readAppliance(root: XmlElement, fail: Fail): ApplianceDescriptor {
     config: list('config', 'item', LIMITS.configItems).map((x) => readConfigItem(x.el, x.path, fail)),
     records: list('records', 'record', LIMITS.records).map((x) => readRecord(x.el, x.path, fail)),
     ...(principals.length ? { principals } : {}),
+    ...(dataVolume ? { dataVolume } : {}),
   };
+}
+
+/** The mount point's rules are in `applianceProblems`, shared with the publisher's manifest. */
+function readDataVolume(el: XmlElement, path: string, fail: Fail): DataVolume {
+  const a = readAttrs(el, path, ['mountPoint', 'minSizeMiB'], fail);
+  if (el.children.length || el.text.trim()) fail(`${path}: must be empty`);
+  const minSizeMiB = int(a, 'minSizeMiB', LIMITS.dataVolumeMiB.min, LIMITS.dataVolumeMiB.max, fail, true) as number;
+  return { mountPoint: a.req('mountPoint'), minSizeMiB };
 }
 
 function readPrincipal(el: XmlElement, path: string, fail: Fail): string {

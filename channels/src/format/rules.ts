@@ -50,6 +50,8 @@ export const LIMITS = {
   configItems: 256,
   records: 64,
   principals: 16,
+  /** A declared data volume's minimum size (STORM's volumes are 8 MiB to 16 TiB). */
+  dataVolumeMiB: { min: 8, max: 16 * 1024 * 1024 },
   items: 10_000,
 } as const;
 
@@ -170,4 +172,17 @@ export function checkPattern(pattern: string): string | undefined {
 export function isCleanText(s: string, max: number): boolean {
   // eslint-disable-next-line no-control-regex
   return s.length <= max && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s);
+}
+
+/** Where no data volume may be mounted: the root and the folders the guest's system lives in. */
+const SYSTEM_FOLDERS = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/run', '/sbin', '/sys', '/usr'];
+
+/** Why `p` is no mount point for a data volume: absolute, plain segments of `[A-Za-z0-9._-]`, no `.` or `..`. */
+export function mountPointProblem(p: string): string | undefined {
+  if (p.length > 255) return 'longer than 255 characters';
+  if (!/^(\/[A-Za-z0-9._-]+)+$/.test(p)) return `${JSON.stringify(p)} is not an absolute path of [A-Za-z0-9._-] segments`;
+  if (p.split('/').some((seg) => seg === '.' || seg === '..')) return `${JSON.stringify(p)} has a . or .. segment`;
+  const system = SYSTEM_FOLDERS.find((f) => p === f || p.startsWith(`${f}/`));
+  if (system) return `${JSON.stringify(p)} is in the guest's system (${system})`;
+  return undefined;
 }

@@ -2,7 +2,15 @@
  * Cross-field rules of an appliance version, checked on the typed value by both sides: the
  * publisher (after the manifest schema) and the subscriber (after reading a descriptor).
  */
-import { checkPattern, checkTemplate, compareVersions, LAYER_KINDS, type LayerKind, RESERVED_KERBEROS_SERVICES } from './rules.js';
+import {
+  checkPattern,
+  checkTemplate,
+  compareVersions,
+  LAYER_KINDS,
+  type LayerKind,
+  mountPointProblem,
+  RESERVED_KERBEROS_SERVICES,
+} from './rules.js';
 import type { ConfigItem, DnsRecord, Parameter } from './types.js';
 import { compilePattern } from '../../../common/linear-pattern/index.js';
 
@@ -16,6 +24,7 @@ export interface ApplianceShape {
   readonly config: readonly ConfigItem[];
   readonly records: readonly DnsRecord[];
   readonly principals?: readonly string[] | undefined;
+  readonly dataVolume?: { readonly mountPoint: string } | undefined;
 }
 
 /** Every cross-field problem, each as `path: message` (paths like `/layers/1/kind`). */
@@ -53,6 +62,8 @@ export function applianceProblems(a: ApplianceShape): string[] {
     if ((RESERVED_KERBEROS_SERVICES as readonly string[]).includes(s.toLowerCase()))
       problems.push(`/principals/${i}: ${s} is reserved (every instance has host/; krbtgt, kadmin and K belong to the KDC)`);
   });
+  const mount = a.dataVolume && mountPointProblem(a.dataVolume.mountPoint);
+  if (mount) problems.push(`/dataVolume/mountPoint: ${mount}`);
   return problems;
 }
 

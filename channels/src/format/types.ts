@@ -136,6 +136,15 @@ export interface ApplianceDescriptor {
    * `<service>/<fqdn>@REALM` in its keytab; absent when none.
    */
   readonly principals?: readonly string[];
+  /** The data volume the appliance wants (docs/volumes.md): made at launch, mounted by the guest. */
+  readonly dataVolume?: DataVolume;
+}
+
+/** A volume launch makes, `<instance>-data`, and the guest mounts at `mountPoint`. */
+export interface DataVolume {
+  /** Absolute, e.g. `/srv/data`. */
+  readonly mountPoint: string;
+  readonly minSizeMiB: number;
 }
 
 /** `image` for a traditional appliance (one disk image), `layered` for a stack of squashfs layers. */

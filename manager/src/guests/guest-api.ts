@@ -87,6 +87,7 @@ export class GuestApi {
       config,
       records,
       services,
+      ...(spec.dataVolume ? { dataVolume: { serial: spec.dataVolume.serial, mountPoint: spec.dataVolume.mountPoint } } : {}),
     };
   }
 

@@ -12,4 +12,6 @@ export interface GuestSpec {
   }[];
   /** Kerberos services besides host/ the instance has principals for (the descriptor's `principals`). */
   readonly principals?: readonly string[];
+  /** The declared data volume's disk (by serial) and where the guest mounts it. */
+  readonly dataVolume?: { readonly serial: string; readonly mountPoint: string };
 }

@@ -3,7 +3,7 @@
  * or two journal steps from the module that owns what they change, and names those steps so the
  * journal can undo them after a restart. A layered appliance: the record and its address, the
  * realm's principals, staging, the directory account, the instance layer (seeded with the guest's
- * files), define, start. Another kind of appliance takes the parts it shares and brings its own
+ * files), the data volume it declares, define, start. Another kind of appliance takes the parts it shares and brings its own
  * (a disk and a cloud-init seed instead of the instance layer, say): add its kind to
  * `ApplianceKind`, its list to `launchPlans`, and how to tell it to `applianceKind`.
  *
@@ -30,6 +30,8 @@ import type { InstanceFile, NewInstance } from './instance-store.js';
 import type { InstanceSteps } from './instance-steps.js';
 import { randomMac } from './mac.js';
 import type { Staging } from './staging.js';
+import { dataVolumeName, serialFor } from '../volumes/volume-store.js';
+import type { VolumeSteps } from '../volumes/volume-steps.js';
 
 /** The launch events' steps (`instance.launch`), as the CLI and the console show them. */
 export type LaunchStep = 'reserved' | 'staged' | 'layer' | 'defined' | 'started';
@@ -81,6 +83,8 @@ export interface LaunchServices {
   readonly guest: () => GuestFilesInput;
   /** A traditional appliance's own parts (`cloud-images/image-parts.ts`): its disk and seed instead of the instance layer. */
   readonly imageParts?: (s: LaunchServices) => readonly LaunchPart[];
+  /** The volume operations' steps, for the data volume an appliance declares. */
+  readonly volumes: VolumeSteps;
 }
 
 /** The kinds of appliance a launch knows; each has its list of parts. */
@@ -92,7 +96,7 @@ export function applianceKind(entry: CatalogEntry): ApplianceKind {
 
 export function launchPlans(s: LaunchServices): Readonly<Record<ApplianceKind, readonly LaunchPart[]>> {
   return {
-    layered: [record(s), principals(s), stage(s), account(s), instanceLayer(s), define(s), start(s)],
+    layered: [record(s), principals(s), stage(s), account(s), instanceLayer(s), dataVolume(s), define(s), start(s)],
     image: [record(s), principals(s), stage(s), account(s), ...(s.imageParts?.(s) ?? []), define(s), start(s)],
   };
 }
@@ -122,7 +126,13 @@ export function record(s: LaunchServices): LaunchPart {
 /** A MAC collision (1 in 16 million per pair) just draws again; a name taken meanwhile is a conflict. */
 async function reserve(s: LaunchServices, run: LaunchRun): Promise<ReservedInstance> {
   const d = run.entry.descriptor;
-  const spec: GuestSpec = { config: d.config, records: d.records, ...(d.principals?.length ? { principals: d.principals } : {}) };
+  const volume = d.dataVolume && { serial: serialFor(dataVolumeName(run.name)), mountPoint: d.dataVolume.mountPoint };
+  const spec: GuestSpec = {
+    config: d.config,
+    records: d.records,
+    ...(d.principals?.length ? { principals: d.principals } : {}),
+    ...(volume ? { dataVolume: volume } : {}),
+  };
   for (let attempt = 0; ; attempt++) {
     const row: Omit<NewInstance, 'host_id'> = {
       id: run.id,
@@ -195,6 +205,29 @@ export function instanceLayer(s: LaunchServices): LaunchPart {
     run: async (run) => {
       const files = { ...guestFiles(run.token, s.guest()), ...run.guestFiles };
       await run.op.run(s.hostSteps.instanceLayer, { hostId: hostOf(run), instanceId: run.id, name: run.name }, { name: run.name, files });
+    },
+  };
+}
+
+/**
+ * The data volume the descriptor declares: `<instance>-data` made on the instance's host and
+ * attached before the first define, by the volume operations' own steps, so a failed launch undoes
+ * them (the attachment ends, the file and the row go). A name taken is `MGR_ERR_VOLUME_EXISTS`.
+ */
+export function dataVolume(s: LaunchServices): LaunchPart {
+  const v = s.volumes;
+  return {
+    name: 'data volume',
+    steps: [v.record, v.createOnHost, v.attachRecord, v.attachOnHost],
+    run: async (run) => {
+      const want = run.entry.descriptor.dataVolume;
+      if (!want) return;
+      const volume = { name: dataVolumeName(run.name), hostId: hostOf(run) };
+      const serial = serialFor(volume.name);
+      await run.op.commit(v.record, { ...volume, sizeMiB: want.minSizeMiB, serial });
+      await run.op.run(v.createOnHost, { ...volume, sizeMiB: want.minSizeMiB });
+      await run.op.commit(v.attachRecord, { ...volume, instanceId: run.id, serial });
+      await run.op.run(v.attachOnHost, { ...volume, instanceId: run.id, serial });
     },
   };
 }

@@ -24,6 +24,7 @@ import type { InstanceFile, InstanceStore } from './instance-store.js';
 import { type ApplianceKind, applianceKind, type LaunchPart, type LaunchRun } from './launch-parts.js';
 import { diskSizeFor } from '../cloud-images/image-parts.js';
 import { resolveParams } from './params.js';
+import { dataVolumeName, VOLUME_NAME_MAX } from '../volumes/volume-store.js';
 
 export type { LaunchStep } from './launch-parts.js';
 
@@ -83,6 +84,10 @@ export class Launcher {
     };
     if (entry.descriptor.image) diskSizeFor({ entry, ...extra });
     else if (req.diskMiB !== undefined) throw MgrErr.MGR_ERR_VALIDATION(`${entry.name} is a layered appliance: it takes no disk size`);
+    if (entry.descriptor.dataVolume && dataVolumeName(req.name).length > VOLUME_NAME_MAX)
+      throw MgrErr.MGR_ERR_VALIDATION(
+        `instance name ${req.name}: ${entry.name} declares a data volume, named ${dataVolumeName(req.name)}, longer than ${VOLUME_NAME_MAX}; take a shorter name`,
+      );
     if (await this.opts.store.byName(req.name)) throw MgrErr.MGR_ERR_CONFLICT(`an instance named ${req.name} exists`);
     const place = { memoryMiB: entry.memoryMiB, ...(req.host ? { pin: req.host } : {}) };
     // A launch no host can take fails now, not after a pull of its layers (placement runs again as the record is made).

@@ -195,8 +195,14 @@ export class LifecycleService {
     return entry;
   }
 
-  private change(entry: CatalogEntry, params: Record<string, unknown>): RowChange {
-    const guestSpec: GuestSpec = { config: entry.descriptor.config, records: entry.descriptor.records };
+  private change(entry: CatalogEntry, params: Record<string, unknown>, row: InstanceRow): RowChange {
+    // The data volume made at launch stays attached through every change: the guest keeps mounting it.
+    const { dataVolume } = json<GuestSpec>(row.guest_spec);
+    const guestSpec: GuestSpec = {
+      config: entry.descriptor.config,
+      records: entry.descriptor.records,
+      ...(dataVolume ? { dataVolume } : {}),
+    };
     return {
       appliance: entry.name,
       version: entry.version,
@@ -218,7 +224,12 @@ export class LifecycleService {
     const old = json<Record<string, unknown>>(row.params);
     const known = new Set(entry.descriptor.parameters.map((p) => p.name));
     const params = resolveParams(entry.descriptor.parameters, Object.fromEntries(Object.entries(old).filter(([k]) => known.has(k))));
-    return this.restack(row, { op: 'upgrade', reason: `before upgrade to ${entry.version}`, files, change: this.change(entry, params) });
+    return this.restack(row, {
+      op: 'upgrade',
+      reason: `before upgrade to ${entry.version}`,
+      files,
+      change: this.change(entry, params, row),
+    });
   }
 
   private async reprovision(
@@ -232,7 +243,7 @@ export class LifecycleService {
       reason: `before reprovision as ${entry.name} ${entry.version}`,
       files: entry.files.map(toInstanceFile),
       frozen: [],
-      change: this.change(entry, params),
+      change: this.change(entry, params, row),
       copyPaths: COPIED_ON_REPROVISION,
     });
   }

@@ -25,13 +25,15 @@ export interface VolumeServiceOptions {
   /** Finds an instance by name or id (404 otherwise). */
   readonly instances: { find(idOrName: string): Promise<InstanceRow> };
   readonly journal: Journal;
+  /** The steps, when a launch shares them (its declared data volume); made here otherwise. */
+  readonly steps?: VolumeSteps;
 }
 
 export class VolumeService {
   private readonly steps: VolumeSteps;
 
   constructor(private readonly opts: VolumeServiceOptions) {
-    this.steps = volumeSteps(opts.store, opts.hosts);
+    this.steps = opts.steps ?? volumeSteps(opts.store, opts.hosts);
     const s = this.steps;
     opts.journal.define(s.record, s.createOnHost, s.removeOnHost, s.forget, s.attachRecord, s.attachOnHost, s.detachOnHost, s.detachRecord);
     for (const name of ['volume-create', 'volume-remove', 'volume-attach', 'volume-detach']) opts.journal.defineKind({ name });

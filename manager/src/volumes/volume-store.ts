@@ -30,6 +30,11 @@ const SERIAL_BYTES = 20;
 const SERIAL_PREFIX = 'storm-vol-';
 
 /** The guest's name for the volume: `storm-vol-<name>` when it fits, else `storm-vol-` and 10 hex of the name's sha256. */
+/** The volume a launch makes for an appliance that declares one (docs/volumes.md "Declared by the appliance"). */
+export const dataVolumeName = (instance: string): string => `${instance}-data`;
+/** Volume names are at most this long (`VolumeName`), so `<instance>-data` needs an instance name of at most 27. */
+export const VOLUME_NAME_MAX = 32;
+
 export function serialFor(name: string): string {
   const plain = `${SERIAL_PREFIX}${name}`;
   if (plain.length <= SERIAL_BYTES) return plain;
