@@ -18,7 +18,7 @@ import type { CatalogEntry } from '../catalog/catalog.js';
 import type { AccountSteps } from '../directory/account-steps.js';
 import { MgrErr } from '../errors.js';
 import { guestFiles, type GuestFilesInput, type LayerFiles } from '../guests/guest-files.js';
-import type { GuestSpec } from '../guests/guest-spec.js';
+import { guestSpecFor } from '../guests/guest-spec.js';
 import type { PlacementRequest } from '../hosts/placement.js';
 import type { PrincipalSteps } from '../kerberos/principal-steps.js';
 import type { AddressBook } from '../network/address-book.js';
@@ -127,12 +127,7 @@ export function record(s: LaunchServices): LaunchPart {
 async function reserve(s: LaunchServices, run: LaunchRun): Promise<ReservedInstance> {
   const d = run.entry.descriptor;
   const volume = d.dataVolume && { serial: serialFor(dataVolumeName(run.name)), mountPoint: d.dataVolume.mountPoint };
-  const spec: GuestSpec = {
-    config: d.config,
-    records: d.records,
-    ...(d.principals?.length ? { principals: d.principals } : {}),
-    ...(volume ? { dataVolume: volume } : {}),
-  };
+  const spec = guestSpecFor(d, volume || undefined);
   for (let attempt = 0; ; attempt++) {
     const row: Omit<NewInstance, 'host_id'> = {
       id: run.id,

@@ -21,7 +21,7 @@
 import type { Catalog, CatalogEntry } from '../catalog/catalog.js';
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
-import type { GuestSpec } from '../guests/guest-spec.js';
+import { type GuestSpec, guestSpecFor } from '../guests/guest-spec.js';
 import type { HostClient } from '../hosts/host-client.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import { newId } from '../ids.js';
@@ -196,13 +196,8 @@ export class LifecycleService {
   }
 
   private change(entry: CatalogEntry, params: Record<string, unknown>, row: InstanceRow): RowChange {
-    // The data volume made at launch stays attached through every change: the guest keeps mounting it.
-    const { dataVolume } = json<GuestSpec>(row.guest_spec);
-    const guestSpec: GuestSpec = {
-      config: entry.descriptor.config,
-      records: entry.descriptor.records,
-      ...(dataVolume ? { dataVolume } : {}),
-    };
+    // The new version's config, records and principals; the data volume made at launch stays.
+    const guestSpec = guestSpecFor(entry.descriptor, json<GuestSpec>(row.guest_spec).dataVolume);
     return {
       appliance: entry.name,
       version: entry.version,
