@@ -15,6 +15,7 @@ import { defineConfig } from 'vitest/config';
 const PARALLEL_INTEGRATION = [
   'channel-serve',
   'channel',
+  'cli-account',
   'cli-network',
   'cli-pull',
   'concurrent-launch',

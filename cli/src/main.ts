@@ -17,6 +17,7 @@ import { checkpoint, checkpoints, flatten, packageCommand, reprovision, rollback
 import { pull } from './commands/pull.js';
 import { reconcile } from './commands/reconcile.js';
 import { volume } from './commands/volumes.js';
+import { account } from './commands/account.js';
 import type { CommandSpec } from './command.js';
 import { runCli } from './run.js';
 
@@ -46,6 +47,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   flatten,
   // data volumes
   volume,
+  // the caller's own settings
+  account,
   // hosts and the control plane
   hosts,
   host,
