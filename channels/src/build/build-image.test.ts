@@ -65,5 +65,9 @@ describe('buildChannel with a traditional (image) appliance', () => {
           '" url="https://c.example/x"/></layers><image ',
       );
     expect(() => parseDescriptor(xml)).toThrow(/a traditional appliance has its image and no layers/);
+    const withVolume = renderDescriptor(d)
+      .toString()
+      .replace('</appliance>', '<dataVolume mountPoint="/srv/data" minSizeMiB="16"/></appliance>');
+    expect(() => parseDescriptor(withVolume)).toThrow(/a traditional appliance declares no data volume yet/);
   });
 });

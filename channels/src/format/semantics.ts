@@ -35,6 +35,9 @@ export function applianceProblems(a: ApplianceShape): string[] {
   }
   if (a.hasImage) {
     if (a.layers.length) problems.push('/layers: a traditional appliance has its image and no layers');
+    // Its guest mounts nothing STORM tells it yet: an administrator attaches one (storm volume attach).
+    if (a.dataVolume)
+      problems.push('/dataVolume: a traditional appliance declares no data volume yet; attach one with storm volume attach');
   } else problems.push(...layerProblems(a.layers));
   problems.push(...parameterProblems(a.parameters));
   const names = a.parameters.map((p) => p.name);
