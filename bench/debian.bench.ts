@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { SITE, startStormNetwork, type StormNetwork } from '../test/harness/storm-network.js';
 import { pollUntil } from '../test/helpers/poll.js';
-import { type Benchmark, median } from './harness.js';
+import { type Benchmark, median, du } from './harness.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
@@ -27,7 +27,6 @@ interface Instance {
   guestStatus: { phase: string } | null;
 }
 
-const du = async (path: string): Promise<number> => Number((await run('du', ['-sB1', path])).stdout.split('\t')[0]);
 const layerRecord = async (name: string): Promise<{ sha256: string; size: number }> =>
   JSON.parse(await readFile(join(BUILD, 'layers', `${name}.json`), 'utf8')) as { sha256: string; size: number };
 

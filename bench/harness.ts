@@ -8,7 +8,9 @@
  *   async run(report) { report({ metric: 'root ready', value: 4.2, unit: 's', note: 'median of 5' }); },
  * };
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 
 export interface Measurement {
   readonly metric: string;
@@ -52,4 +54,9 @@ export function processCpuMs(pid: number): number {
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Bytes the disk holds for a path (allocated, not apparent size): `du -sB1`. */
+export async function du(path: string): Promise<number> {
+  return Number((await promisify(execFile)('du', ['-sB1', path])).stdout.split('\t')[0]);
 }

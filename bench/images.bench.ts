@@ -14,7 +14,7 @@ import { startManager } from '../test/helpers/manager-process.js';
 import { stopAllProcesses } from '../test/helpers/process.js';
 import { stormCli } from '../test/helpers/storm-cli.js';
 import { startStormd } from '../test/helpers/stormd-process.js';
-import { type Benchmark, median } from './harness.js';
+import { type Benchmark, median, du } from './harness.js';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env['BENCH_IMAGES_ROUNDS'] ?? 5);
@@ -22,8 +22,6 @@ const SIZES = [
   { name: 'small-image', mib: 16 },
   { name: 'large-image', mib: 2048 },
 ];
-/** Bytes the host's disk holds for a path (allocated, not apparent). */
-const du = async (path: string) => Number((await run('du', ['-sB1', path])).stdout.split('\t')[0]);
 
 export const benchmark: Benchmark = {
   name: 'images',

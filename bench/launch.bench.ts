@@ -4,10 +4,8 @@
  * 1.2, the cost must not grow with the appliance). In the same run, a full-copy launch of the
  * 2 GiB image (copy, define, start) as the baseline, and the host disk each extra instance adds.
  */
-import { execFile } from 'node:child_process';
 import { copyFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { LibvirtDriver } from '../stormd/src/hypervisor/libvirt-driver.js';
 import { ensureLibvirtd, makeVmDir } from '../test/harness/libvirtd.js';
@@ -16,7 +14,7 @@ import { publishChannel } from '../test/helpers/channel-fixture.js';
 import { startManager } from '../test/helpers/manager-process.js';
 import { stopAllProcesses } from '../test/helpers/process.js';
 import { startStormd } from '../test/helpers/stormd-process.js';
-import { type Benchmark, median } from './harness.js';
+import { type Benchmark, median, du } from './harness.js';
 
 const BUILD = resolve(import.meta.dirname, '../appliances/build');
 const ROUNDS = Number(process.env['BENCH_LAUNCH_ROUNDS'] ?? 10);
@@ -25,7 +23,6 @@ const SIZES = [
   { name: 'small-app', bytes: 16 * MiB },
   { name: 'large-app', bytes: 2048 * MiB },
 ];
-const du = async (path: string) => Number((await promisify(execFile)('du', ['-sB1', path])).stdout.split('\t')[0]);
 
 export const benchmark: Benchmark = {
   name: 'launch',

@@ -5,20 +5,16 @@
  * depths 3, 9 and 16 (the depths the Blutopia paper measured): start → `STORM-INIT: root ready` and
  * → `STORM-OS: ready`, depth made by checkpoints (each adds one frozen writable layer).
  */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ensureLibvirtd, makeVmDir } from '../test/harness/libvirtd.js';
 import { publishSampleChannelForTest } from '../test/helpers/channel-fixture.js';
 import { startManager } from '../test/helpers/manager-process.js';
 import { stopAllProcesses } from '../test/helpers/process.js';
 import { startStormd } from '../test/helpers/stormd-process.js';
-import { type Benchmark, median } from './harness.js';
+import { type Benchmark, median, du } from './harness.js';
 
-const run = promisify(execFile);
 const ROUNDS = Number(process.env['BENCH_LIFECYCLE_ROUNDS'] ?? 5);
 const DEPTHS = [3, 9, 16];
-const du = async (path: string) => Number((await run('du', ['-sB1', path])).stdout.split('\t')[0]);
 
 export const benchmark: Benchmark = {
   name: 'lifecycle',
