@@ -6,7 +6,8 @@
  * descriptor declares at launch, fetches exactly those keys over XML-RPC (another instance's are a
  * fault) and loses them when destroyed; a deleted user's principal goes; a user from before the
  * realm gets one at the next password change; the KDC killed is serving again within 5 s; nothing
- * under the realm's folder is readable by others; SIGTERM stops the KDC with the manager.
+ * under the realm's folder is readable by others; SIGTERM stops the KDC with the manager, and a manager
+ * killed with SIGKILL leaves no KDC behind.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -284,4 +285,28 @@ describe('the KDC process', () => {
     expect((await manager.proc.stop('SIGTERM')).code).toBe(0);
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
+
+  it('does not outlive a manager killed with SIGKILL, so the next start has its port', async () => {
+    manager = await startManager(data, managerArgs());
+    cli = stormCli(manager.url, data);
+    const pid = (await pollUntil('the KDC running', async () => ((await realm()).kdc.state === 'running' ? await realm() : undefined))).kdc
+      .pid!;
+    expect((await manager.proc.stop('SIGKILL')).signal).toBe('SIGKILL');
+    await pollUntil('the orphaned KDC gone', async () => (isGone(pid) ? true : undefined), { timeoutMs: 5000, everyMs: 50 });
+    manager = await startManager(data, managerArgs());
+    cli = stormCli(manager.url, data);
+    await pollUntil('kinit against the restarted manager', async () =>
+      (await fresh('alice-after-kill').kinit('alice', 'through-the-glass')).code === 0 ? true : undefined,
+    );
+    expect((await manager.proc.stop('SIGTERM')).code).toBe(0);
+  }, 120_000);
 });
+
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}

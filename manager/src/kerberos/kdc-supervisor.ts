@@ -2,7 +2,9 @@
  * Runs MIT's `krb5kdc` as a child of the manager, in the foreground (`-n`) so its pid is ours:
  * started with the manager's own profiles (never /etc/krb5kdc), ready when it says "commencing
  * operation", restarted after a short delay whenever it dies (doubling while it keeps dying, back to
- * the shortest once it has run a minute), stopped by its pid with SIGTERM.
+ * the shortest once it has run a minute), stopped by its pid with SIGTERM. It is started through
+ * util-linux's `setpriv --pdeathsig SIGTERM` (which execs it: the pid stays the KDC's), so the kernel
+ * stops it when the manager dies without a word (SIGKILL, OOM): no orphan KDC holds the port.
  *
  * @example
  * const kdc = new KdcSupervisor({ files, log: (level, line) => console.log(level, line) });
@@ -92,7 +94,10 @@ export class KdcSupervisor {
 
   private spawnOnce(): Promise<void> {
     this.setState(this.restarts && this.state !== 'stopped' ? 'restarting' : 'starting');
-    const child = spawn(this.opts.command ?? 'krb5kdc', ['-n'], { env: mitEnv(this.opts.files), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', '--', this.opts.command ?? 'krb5kdc', '-n'], {
+      env: mitEnv(this.opts.files),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     let started: Date | null = null;
     const tail: string[] = [];
@@ -136,8 +141,14 @@ export class KdcSupervisor {
       child.on('exit', (code, signal) => {
         if (this.child === child) this.child = undefined;
         this.lastExit = { code, signal, at: new Date().toISOString() };
+        // setpriv exits 127 when it cannot execute the KDC: the same advice as a missing program.
+        const missing = code === 127 && tail.some((l) => /failed to execute/.test(l));
         settle(
-          MgrErr.MGR_ERR_KDC(`krb5kdc exited (${signal ?? `code ${code}`}) before serving: ${tail.slice(-3).join(' | ') || 'no output'}`),
+          missing
+            ? MgrErr.MGR_ERR_KDC(`cannot run krb5kdc (${tail.at(-1)}); install Debian's krb5-kdc package (scripts/setup.sh does)`)
+            : MgrErr.MGR_ERR_KDC(
+                `krb5kdc exited (${signal ?? `code ${code}`}) before serving: ${tail.slice(-3).join(' | ') || 'no output'}`,
+              ),
         );
         if (this.stopping) return;
         if (!started) {
