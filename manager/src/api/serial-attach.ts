@@ -11,6 +11,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { errorMessage } from '../../../common/errors.js';
+import { HeldInput, rawBytes } from '../../../common/held-input.js';
 import { closeReason, csrfFromProtocols, SERIAL_CLOSE_ENDED, type SerialNotice } from '../../../common/serial-attach.js';
 import { csrfMatches } from '../auth/require-auth.js';
 import { InstanceParams, SerialAttachQuery } from '../../protocol/index.js';
@@ -85,18 +86,8 @@ export const serialAttachRoutes: FastifyPluginAsyncTypebox<SerialAttachOptions> 
         handle?.leave();
       });
       // What a client sends as soon as it sees 'attached' may come before join() returns: held, then replayed in order.
-      let early: { data: RawData; isBinary: boolean }[] | undefined = [];
-      let earlyBytes = 0;
-      const onMessage = (data: RawData, isBinary: boolean) => {
-        if (!handle) {
-          earlyBytes += toBuffer(data).length;
-          if (early && earlyBytes <= EARLY_INPUT_MAX) early.push({ data, isBinary });
-          return;
-        }
-        if (isBinary) handle.input(toBuffer(data));
-        else if (parseRequest(data)?.type === 'takeover') handle.takeover();
-      };
-      socket.on('message', onMessage);
+      const input = new HeldInput(EARLY_INPUT_MAX);
+      socket.on('message', input.onMessage);
       try {
         const row = await instances.find(id);
         handle = await sessions.join(
@@ -118,10 +109,12 @@ export const serialAttachRoutes: FastifyPluginAsyncTypebox<SerialAttachOptions> 
         socket.close(SERIAL_CLOSE_ENDED, closeReason(reason));
         return;
       }
-      if (gone) handle.leave();
-      const held = early;
-      early = undefined;
-      if (!gone) for (const m of held ?? []) onMessage(m.data, m.isBinary);
+      if (gone) return handle.leave();
+      const h = handle;
+      input.release((data, isBinary) => {
+        if (isBinary) h.input(rawBytes(data));
+        else if (parseRequest(data)?.type === 'takeover') h.takeover();
+      });
       req.log.info({ instance: id, principal: req.principal, client: handle.peer.client }, 'serial port attached');
     },
   );
@@ -129,14 +122,9 @@ export const serialAttachRoutes: FastifyPluginAsyncTypebox<SerialAttachOptions> 
 
 function parseRequest(data: RawData): { type?: unknown } | undefined {
   try {
-    const v: unknown = JSON.parse(toBuffer(data).toString('utf8'));
+    const v: unknown = JSON.parse(rawBytes(data).toString('utf8'));
     return typeof v === 'object' && v !== null ? (v as { type?: unknown }) : undefined;
   } catch {
     return undefined;
   }
-}
-
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }

@@ -4,8 +4,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { RawData } from 'ws';
 import { errorMessage } from '../../../common/errors.js';
+import { HeldInput, rawBytes } from '../../../common/held-input.js';
 import { closeReason } from '../../../common/serial-attach.js';
 import { SERIAL_CLOSE_ENDED, SERIAL_CLOSE_UNAVAILABLE } from '../../protocol.js';
 import type { InstancesService } from '../instances/instances-service.js';
@@ -34,16 +34,8 @@ export const serialRoutes: FastifyPluginAsync<SerialRoutesOptions> = async (base
     async (socket, req) => {
       const id = (req.params as { id: string }).id;
       // The manager may write the moment it is upgraded, before the port is open: held, then written in order.
-      const early: Buffer[] = [];
-      let earlyBytes = 0;
-      let write: ((bytes: Buffer) => void) | undefined;
-      socket.on('message', (data: RawData, isBinary: boolean) => {
-        if (!isBinary) return;
-        const bytes = toBuffer(data);
-        if (write) return write(bytes);
-        earlyBytes += bytes.length;
-        if (earlyBytes <= EARLY_INPUT_MAX) early.push(bytes);
-      });
+      const input = new HeldInput(EARLY_INPUT_MAX);
+      socket.on('message', input.onMessage);
       let attachment;
       try {
         attachment = await svc.attachSerial(id, {
@@ -57,15 +49,9 @@ export const serialRoutes: FastifyPluginAsync<SerialRoutesOptions> = async (base
       const a = attachment;
       // The manager may have gone while the port opened.
       if (socket.readyState !== socket.OPEN) return a.detach();
-      for (const bytes of early.splice(0)) a.write(bytes);
-      write = (bytes) => a.write(bytes);
+      input.release((data, isBinary) => isBinary && a.write(rawBytes(data)));
       socket.on('close', () => a.detach());
       req.log.info({ instance: id }, 'serial port attached');
     },
   );
 };
-
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-}
