@@ -11,6 +11,7 @@ say() { printf '[setup] %s\n' "$*"; }
 # iptables: its ebtables is what libvirt's nwfilter drives (clean-traffic on every guest NIC).
 # libvirt-clients: the virsh stormd hot-plugs data volumes with (libvirt-daemon-system brings it too; named for that use).
 # fuse2fs, fuse3: stormd reads guests' filesystems in user space, as nobody, never with the kernel's ext4.
+# ovmf: the UEFI firmware libvirt picks for traditional appliances that declare firmware="uefi".
 BASE_PACKAGES=(
   libvirt-daemon-system libvirt-clients libvirt-dev pkg-config qemu-system-x86 qemu-utils
   squashfs-tools busybox-static e2fsprogs cpio kmod iproute2 ca-certificates python3 make g++ openssl
@@ -18,6 +19,7 @@ BASE_PACKAGES=(
   krb5-kdc krb5-admin-server
   nftables
   genisoimage
+  ovmf
 )
 # nftables: the `nft` of --uplink nat, which loads only the manager's own table (inet storm). Debian's
 # nftables.service stays as Debian ships it, disabled: its /etc/nftables.conf would flush every table.
@@ -29,8 +31,9 @@ KDC_UNITS=(krb5-kdc krb5-admin-server)
 # headless through playwright-core; never a downloaded browser), certtool (gnutls-bin: checks the libvirt
 # TLS bundle as libvirt's GnuTLS would), systemd-analyze (systemd: verifies the shipped units), MIT's
 # Kerberos clients (krb5-user: kinit, kvno, klist), ssh with GSSAPI against the KDC and appliances, and
-# libfaketime (faketime: moves a manager's and a host's clocks 60 days ahead, OpenSSL's checks included).
-TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl ldap-utils chromium gnutls-bin systemd krb5-user openssh-client faketime)
+# libfaketime (faketime: moves a manager's and a host's clocks 60 days ahead, OpenSSL's checks included),
+# systemd-boot and mtools (a disk only UEFI firmware boots, made as a plain file, for the UEFI boot test).
+TEST_PACKAGES=(dnsutils isc-dhcp-client dnsperf dnsmasq-base curl ldap-utils chromium gnutls-bin systemd krb5-user openssh-client faketime systemd-boot-efi mtools)
 packages=("${BASE_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
 

@@ -3,8 +3,9 @@
  * layers from the (fake) manager over mutual TLS, creates the instance layer, defines and starts
  * the domain; the appliance boots from the store's files (which libvirt's qemu user must be able
  * to read, and nobody else: as `nobody`, no disk, layer, log or identity file opens), the console
- * tail shows it, it stops gracefully, and removal leaves no domain and no instance folder. Needs
- * `npm run build:appliances` first, like test/e2e.
+ * tail shows it, it stops gracefully, and removal leaves no domain and no instance folder. A disk
+ * image defined with firmware uefi boots by OVMF (a disk only UEFI can boot: systemd-boot on FAT).
+ * Needs `npm run build:appliances` first, like test/e2e.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { openAs } from '../../stormd/src/health/open-as.js';
 import { joinManager } from '../../stormd/src/join/join.js';
 import { startStormd, type StormdHandle } from '../../stormd/src/serve.js';
 import { ensureLibvirtd, type LibvirtdHandle } from '../harness/libvirtd.js';
+import { makeUefiDisk } from '../helpers/uefi-disk.js';
 import { callStormd, type FakeManager, startFakeManager, type StormdAnswer } from './stormd-fake-manager.js';
 
 const BUILD = resolve(import.meta.dirname, '../../appliances/build');
@@ -129,5 +131,49 @@ describe('stormd on qemu:///system', () => {
     await expect(stat(join(data, 'instances', id))).rejects.toThrow();
     // The store keeps its layers for the next instance.
     expect(((await call('GET', '/v1/host')).body as HostInfo).layers.map((l) => l.sha256).sort()).toEqual(Object.values(sha).sort());
+  }, 240_000);
+
+  it('boots a disk image by UEFI (OVMF) when the define says firmware uefi', async () => {
+    const disk = join(data, 'uefi-probe.raw');
+    await makeUefiDisk(disk, { kernel: ART.kernel, initrd: ART.initrd });
+    const bytes = await readFile(disk);
+    const image = manager.addBlob(bytes);
+    await rm(disk);
+    const uefi = `uefi-${randomUUID().slice(0, 8)}`;
+    try {
+      const staged = await call('PUT', `/v1/layers/${image}`, { url: `${manager.url}/api/v1/images/${image}/blob`, size: bytes.length });
+      expect(staged).toMatchObject({ status: 200, body: { staged: true } });
+      const made = await call('PUT', `/v1/instances/${uefi}/disk`, { name: 'uefi-q', image, format: 'raw', firmware: 'uefi', sizeMiB: 64 });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      const define = await call('PUT', `/v1/instances/${uefi}/domain`, {
+        uuid: randomUUID(),
+        memoryMiB: 256,
+        vcpus: 1,
+        image: { firmware: 'uefi' },
+        layers: [],
+        nics: [],
+      });
+      expect(define, JSON.stringify(define.body)).toMatchObject({ status: 200, body: { state: 'shutoff' } });
+      expect((await call('POST', `/v1/instances/${uefi}/actions`, { action: 'start' })).body).toEqual({ state: 'running' });
+      let text = '';
+      // OVMF runs the disk's removable-media loader (systemd-boot), which starts the kernel: only UEFI can.
+      const booted = await waitFor(
+        async () => {
+          text = ((await call('GET', `/v1/instances/${uefi}/console?bytes=65536`)).body as SerialTail).text;
+          return /Linux version/.test(text);
+        },
+        { timeoutMs: BOOT_MS, intervalMs: 500 },
+      );
+      expect(booted, `console:\n${text.slice(-4000)}`).toBe(true);
+      expect(text).toMatch(/BdsDxe: starting Boot/);
+      // Its UEFI variables are the instance's own file, which goes with the instance.
+      expect((await stat(join(data, 'instances', uefi, 'uefi-vars.fd'))).isFile()).toBe(true);
+    } finally {
+      await call('POST', `/v1/instances/${uefi}/actions`, { action: 'destroy' });
+      const removed = await call('DELETE', `/v1/instances/${uefi}`);
+      expect(removed.status, JSON.stringify(removed.body)).toBe(204);
+    }
+    expect(await call('GET', `/v1/instances/${uefi}`)).toMatchObject({ status: 404 });
+    await expect(stat(join(data, 'instances', uefi))).rejects.toThrow();
   }, 240_000);
 });

@@ -56,6 +56,14 @@ describe('domain XML', () => {
     expect(os['bios']).toEqual({ '@useserial': 'yes' });
   });
 
+  it('lets libvirt pick OVMF for UEFI, with the variable store at the path the spec gives', () => {
+    const { boot: _unused, ...noBoot } = base;
+    const os = at(parse(buildDomainXml({ ...noBoot, firmware: 'uefi', nvram: '/i/i1/uefi-vars.fd' }, 'qemu')), 'os');
+    expect(os['@firmware']).toBe('efi');
+    expect(os['nvram']).toBe('/i/i1/uefi-vars.fd');
+    expect(os['bios']).toBeUndefined();
+  });
+
   it('attaches one virtio disk per layer in stack order with the format stated', () => {
     const disks = list(at(parse(buildDomainXml(base, 'qemu')), 'devices')['disk']);
     expect(disks.map((d) => at(d, 'target'))).toEqual([

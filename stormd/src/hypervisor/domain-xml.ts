@@ -64,6 +64,7 @@ function addOs(dom: XMLBuilder, spec: DomainSpec, v: Variation): void {
     os.ele('cmdline').txt(spec.boot.cmdline);
   } else {
     os.ele('boot', { dev: 'hd' });
+    if (spec.firmware === 'uefi' && spec.nvram) os.ele('nvram').txt(spec.nvram);
   }
   // Headless: firmware prints to the serial console (qemu -machine graphics=off) instead of VGA.
   if (spec.firmware !== 'uefi') os.ele('bios', { useserial: 'yes' });

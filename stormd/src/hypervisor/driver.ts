@@ -60,6 +60,8 @@ export interface DomainSpec {
   readonly boot?: DirectBoot;
   /** The firmware that boots the first disk when `boot` is absent: BIOS unless `uefi` (OVMF). */
   readonly firmware?: 'bios' | 'uefi';
+  /** UEFI only: the instance's own variable store (made from OVMF's template at first start), so it lives, moves and goes with the instance. */
+  readonly nvram?: string;
   readonly disks: readonly DiskSpec[];
   /** Data volumes, after the stack: targets vdaa, vdab, … so the stack's order never changes. */
   readonly volumes?: readonly VolumeDiskSpec[];

@@ -14,6 +14,7 @@
  */
 import { type Domain, DomainGetXMLDescFlags, DomainState as LvState, Hypervisor } from '@unraid/libvirt';
 import { type Clock, systemClock, waitFor } from '../clock.js';
+import { runTool } from '../exec.js';
 import { StormdErr } from '../errors.js';
 import { type DomainType, domainTypeFor } from './accel.js';
 import { buildDomainXml, volumeDiskXml } from './domain-xml.js';
@@ -150,7 +151,11 @@ export class LibvirtDriver implements HypervisorDriver {
     const dom = await this.lookup(name);
     // libvirt would leave a running domain behind as a transient one; the seam says "must be off".
     if (ACTIVE.has(await this.stateOf(dom, name))) throw StormdErr.STORMD_ERR_DOMAIN_STATE(`${name} is running; stop it before undefining`);
-    await this.call(name, () => dom.undefine());
+    // A UEFI domain's variable store is the instance's own file (removed with its folder): libvirt
+    // refuses a plain undefine while it exists, and the binding's undefine takes no flags.
+    const config = await this.call(name, () => dom.getXMLDesc(DomainGetXMLDescFlags.INACTIVE));
+    if (/<nvram[\s>]/.test(config)) await runTool('virsh', ['-q', '-c', this.uri, 'undefine', '--keep-nvram', name], 60_000);
+    else await this.call(name, () => dom.undefine());
   }
 
   async state(name: string): Promise<DomainState> {

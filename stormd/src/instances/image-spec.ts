@@ -11,6 +11,9 @@
 import type { DiskSpec, DomainSpec, NicSpec, VolumeDiskSpec } from '../hypervisor/driver.js';
 import { domainNameFor } from './boot-spec.js';
 
+/** A UEFI instance's variable store, in its folder. */
+export const UEFI_VARS_FILE = 'uefi-vars.fd';
+
 export interface ImageBootInput {
   readonly instanceId: string;
   readonly uuid: string;
@@ -19,6 +22,8 @@ export interface ImageBootInput {
   /** The NoCloud seed ISO. */
   readonly seed?: string;
   readonly firmware: 'bios' | 'uefi';
+  /** With UEFI: where the instance's variable store lives (in its folder). */
+  readonly nvram?: string;
   readonly memoryMiB: number;
   readonly vcpus: number;
   readonly consoleLog: string;
@@ -36,7 +41,7 @@ export function imageBootSpec(input: ImageBootInput): DomainSpec {
     uuid: input.uuid,
     memoryMiB: input.memoryMiB,
     vcpus: input.vcpus,
-    ...(input.firmware === 'uefi' ? { firmware: 'uefi' as const } : {}),
+    ...(input.firmware === 'uefi' ? { firmware: 'uefi' as const, ...(input.nvram ? { nvram: input.nvram } : {}) } : {}),
     disks,
     ...(input.volumes?.length ? { volumes: input.volumes } : {}),
     nics: input.nics,

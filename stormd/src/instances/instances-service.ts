@@ -37,7 +37,7 @@ import { serialTail, rotateSerialLog } from './serial-tail.js';
 import { domainFiles } from './domain-files.js';
 import { hasSeed, seedIsoPath, writeSeedIso } from './cloud-seed.js';
 import { createImageDisk, imageOf } from './image-disk.js';
-import { imageBootSpec } from './image-spec.js';
+import { imageBootSpec, UEFI_VARS_FILE } from './image-spec.js';
 import { createInstanceLayer } from './instance-layer.js';
 import { sweepScratch } from './scratch-sweep.js';
 import { StackService } from './stack-service.js';
@@ -197,6 +197,7 @@ export class InstancesService {
           disk: current.path,
           ...((await hasSeed(folder)) ? { seed: seedIsoPath(folder) } : {}),
           firmware: req.image?.firmware ?? mark.firmware ?? 'bios',
+          nvram: join(folder, UEFI_VARS_FILE),
           memoryMiB: req.memoryMiB,
           vcpus: req.vcpus,
           consoleLog: this.serialLogPath(id),
