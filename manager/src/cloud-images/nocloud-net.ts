@@ -17,7 +17,7 @@ import { cloudSeed } from './cloud-seed.js';
 import type { ImageInstanceStore } from './image-instance-store.js';
 
 export interface NoCloudSource {
-  readonly store: InstanceStore;
+  readonly store: Pick<InstanceStore, 'byAddress'>;
   readonly images: ImageInstanceStore;
   readonly domain: () => string;
   readonly guest: () => GuestFilesInput;
@@ -33,7 +33,7 @@ export const noCloudRoutes: FastifyPluginAsync<{ source: NoCloudSource }> = asyn
     const ip = request.ip.replace(/^::ffff:/, '');
     // Without an appliance network an address proves nothing: then there is no NoCloud-net.
     const net = source.network();
-    const row = net ? (await source.store.list()).find((r) => r.ip === ip) : undefined;
+    const row = net ? await source.store.byAddress(ip) : undefined;
     const image = row ? await source.images.get(row.id) : undefined;
     if (!row || !image) throw MgrErr.MGR_ERR_NOT_FOUND(`no traditional instance at ${ip}`);
     if (file === 'vendor-data') return reply.type('text/plain').send('');

@@ -113,6 +113,11 @@ export class InstanceStore {
     return this.db.get<InstanceRow>('SELECT * FROM instances WHERE name = ?', [name]);
   }
 
+  /** The instance that holds an appliance-network address (the column is unique, so indexed). */
+  byAddress(ip: string): Promise<InstanceRow | undefined> {
+    return this.db.get<InstanceRow>('SELECT * FROM instances WHERE ip = ?', [ip]);
+  }
+
   /** The instance whose guest token hashes to `hash` (SHA-256, hex). */
   byTokenHash(hash: string): Promise<InstanceRow | undefined> {
     return this.db.get<InstanceRow>('SELECT * FROM instances WHERE token_hash = ?', [hash]);
