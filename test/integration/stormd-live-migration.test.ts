@@ -4,10 +4,12 @@
  * host-b by the wire contract the manager follows (`GET /writable-layers` and `POST /migrate` on
  * the source, `PUT /incoming` on the target). Afterwards the counter goes on on host-b under the
  * same boot id (no reboot), the domain runs and is defined (with host-b's own paths) on host-b
- * only, and host-a has no domain and no instance files. Needs `npm run build:appliances`.
+ * only, its writable layer there holds what the guest wrote on host-a (the boot stamp), and
+ * host-a has no domain and no instance files. Needs `npm run build:appliances`.
  */
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +44,7 @@ describe('live migration between two stormd hosts', () => {
     expect(before[0]?.n).toBe(1);
 
     const moved = await pair.liveMove(guest, a, b);
+    process.stderr.write(`live move: ${JSON.stringify(moved)}\n`);
     expect(moved.copiedDisks).toEqual(['vdb']); // the writable layer only: vda, tiny-os, is in b's store
     expect(moved.downtimeMs).not.toBeNull();
     expect(moved.downtimeMs).toBeGreaterThan(0);
@@ -78,6 +81,15 @@ describe('live migration between two stormd hosts', () => {
 
     // The moved guest is b's like any other: it stops and is removed there.
     expect((await pair.call(b, 'POST', `/v1/instances/${guest.id}/actions`, { action: 'destroy' })).body).toEqual({ state: 'shutoff' });
+    // b's writable layer holds what the guest wrote on a before the move: the boot stamp (synced at boot).
+    const raw = join(await mkdtemp(join(tmpdir(), 'storm-live-layer-')), 'w0.raw');
+    try {
+      await run('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', join(b.data, 'instances', guest.id, 'writable', 'w0.qcow2'), raw]);
+      const stamp = (await run('debugfs', ['-R', 'cat /upper/var/lib/storm/boot-stamp', raw])).stdout;
+      expect(stamp).toBe(`count=1\nboot_id=${bootId}\n`);
+    } finally {
+      await rm(join(raw, '..'), { recursive: true, force: true });
+    }
     expect((await pair.call(b, 'DELETE', `/v1/instances/${guest.id}`)).status).toBe(204);
     expect(await stormDomains(b.libvirtd.uri)).toEqual([]);
   }, 480_000);
