@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import type {
   DefineDomainRequest,
   IncomingInstanceResponse,
+  MigrateInstanceRequest,
   MigrateInstanceResponse,
   SerialTail,
   WritableLayers,
@@ -69,6 +70,8 @@ export interface HostPair {
   bootCounter(host: Host): Promise<CounterGuest>;
   /** The ticks in the instance's console on `host`, oldest first. */
   ticks(host: Host, id: string): Promise<Tick[]>;
+  /** The body of `POST /migrate` towards `to`: its libvirtd's socket, fresh memory and disk sockets. */
+  migrateRequest(to: Host, domainXml: string): MigrateInstanceRequest;
   /** `PUT /incoming` on `to`, then `POST /migrate` on `from`: the wire contract the manager follows. */
   liveMove(guest: CounterGuest, from: Host, to: Host): Promise<MigrateInstanceResponse>;
   close(): Promise<void>;
@@ -130,12 +133,24 @@ export async function startHostPair(): Promise<HostPair> {
       return [...text.matchAll(TICK)].map((m) => ({ n: Number(m[1]), bootId: m[2]! }));
     };
 
+    const migrateRequest = (to: Host, domainXml: string): MigrateInstanceRequest => {
+      const tag = randomUUID().slice(0, 8);
+      return {
+        // qemu+unix: the target libvirtd's socket, which the source's libvirtd reaches through the shared folder.
+        targetUri: to.libvirtd.uri.replace(/^qemu:/, 'qemu+unix:'),
+        domainXml,
+        migrateUri: `unix://${join(sockets, `${tag}-memory.sock`)}`,
+        disksUri: `unix://${join(sockets, `${tag}-disks.sock`)}`,
+      };
+    };
+
     return {
       a,
       b,
       manager,
       call,
       ticks,
+      migrateRequest,
       async bootCounter(host) {
         const id = `live-${randomUUID().slice(0, 8)}`;
         await must(host, 'PUT', `/v1/instances/${id}/layer`, {
@@ -175,14 +190,7 @@ export async function startHostPair(): Promise<HostPair> {
           domain: guest.define,
           writable: { id: current.id, virtualBytes: current.virtualBytes },
         })) as IncomingInstanceResponse;
-        const tag = randomUUID().slice(0, 8);
-        return (await must(from, 'POST', `/v1/instances/${guest.id}/migrate`, {
-          // qemu+unix: the target libvirtd's socket, which the source's libvirtd reaches through the shared folder.
-          targetUri: to.libvirtd.uri.replace(/^qemu:/, 'qemu+unix:'),
-          domainXml,
-          migrateUri: `unix://${join(sockets, `${tag}-memory.sock`)}`,
-          disksUri: `unix://${join(sockets, `${tag}-disks.sock`)}`,
-        })) as MigrateInstanceResponse;
+        return (await must(from, 'POST', `/v1/instances/${guest.id}/migrate`, migrateRequest(to, domainXml))) as MigrateInstanceResponse;
       },
       close,
     };

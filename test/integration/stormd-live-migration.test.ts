@@ -5,7 +5,8 @@
  * the source, `PUT /incoming` on the target). Afterwards the counter goes on on host-b under the
  * same boot id (no reboot), the domain runs and is defined (with host-b's own paths) on host-b
  * only, its writable layer there holds what the guest wrote on host-a (the boot stamp), and
- * host-a has no domain and no instance files. Needs `npm run build:appliances`.
+ * host-a has no domain and no instance files. Before that, a migration to a target whose files
+ * are gone fails and leaves the guest running on host-a. Needs `npm run build:appliances`.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InstanceStatus } from '../../stormd/protocol.js';
+import type { IncomingInstanceResponse, InstanceStatus, WritableLayers } from '../../stormd/protocol.js';
 import { waitFor } from '../../stormd/src/clock.js';
 import { type HostPair, startHostPair, type Tick } from '../helpers/live-move-hosts.js';
 
@@ -39,10 +40,34 @@ describe('live migration between two stormd hosts', () => {
   it('moves a running guest without a reboot and leaves nothing behind on the source', async () => {
     const { a, b } = pair;
     const guest = await pair.bootCounter(a);
-    const before = await pair.ticks(a, guest.id);
-    const bootId = before.at(-1)!.bootId;
-    expect(before[0]?.n).toBe(1);
+    const bootId = (await pair.ticks(a, guest.id)).at(-1)!.bootId;
 
+    // A target not readied (its folder removed after /incoming answered): libvirt fails, the guest runs on on a, untouched.
+    const { layers } = (await pair.call(a, 'GET', `/v1/instances/${guest.id}/writable-layers`)).body as WritableLayers;
+    const current = layers.find((l) => l.current)!;
+    const incoming = await pair.call(b, 'PUT', `/v1/instances/${guest.id}/incoming`, {
+      domain: guest.define,
+      writable: { id: current.id, virtualBytes: current.virtualBytes },
+    });
+    expect(incoming.status).toBe(200);
+    expect((await pair.call(b, 'DELETE', `/v1/instances/${guest.id}`)).status).toBe(204);
+    const refused = await pair.call(
+      a,
+      'POST',
+      `/v1/instances/${guest.id}/migrate`,
+      pair.migrateRequest(b, (incoming.body as IncomingInstanceResponse).domainXml),
+    );
+    expect(refused.status).toBeGreaterThanOrEqual(500);
+    expect(((await pair.call(a, 'GET', `/v1/instances/${guest.id}`)).body as InstanceStatus).state).toBe('running');
+    expect(await stormDomains(b.libvirtd.uri)).toEqual([]);
+    const stillTicking = (await pair.ticks(a, guest.id)).length;
+    expect(
+      await waitFor(async () => (await pair.ticks(a, guest.id)).length > stillTicking + 1, { timeoutMs: 30_000, intervalMs: 500 }),
+    ).toBe(true);
+
+    const before = await pair.ticks(a, guest.id);
+    expect(before[0]?.n).toBe(1);
+    expect(before.every((t) => t.bootId === bootId)).toBe(true);
     const moved = await pair.liveMove(guest, a, b);
     process.stderr.write(`live move: ${JSON.stringify(moved)}\n`);
     expect(moved.copiedDisks).toEqual(['vdb']); // the writable layer only: vda, tiny-os, is in b's store
