@@ -156,6 +156,7 @@ export interface IncomingInstanceResponse {
  * `STORMD_ERR_DOMAIN_STATE`; data volumes attached: 409 `STORMD_ERR_VOLUME_IN_USE`.
  */
 export interface MigrateInstanceRequest {
+  /** `qemu+tls://`, `qemu+tcp://` or `qemu+unix://` of `/system`, parameters `socket` and `pkipath` only (400 otherwise). */
   readonly targetUri: string;
   /** `IncomingInstanceResponse.domainXml` from the target. */
   readonly domainXml: string;

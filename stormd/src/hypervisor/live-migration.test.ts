@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { migrationXml, writableDisks } from './live-migration.js';
+import { checkMigrationUris, migrationXml, writableDisks } from './live-migration.js';
 
 // As libvirt answers a running guest's migratable XML: addresses, aliases and indexes of its own.
 const LIVE = `<domain type='qemu' id='3'>
@@ -60,5 +60,31 @@ describe('live migration XML', () => {
 
   it('refuses a target whose stack lacks one of the disks', () => {
     expect(() => migrationXml(LIVE, TARGET.replace('dev="vdb"', 'dev="vdc"'))).toThrow(/no disk vdb/);
+  });
+});
+
+describe('migration URIs', () => {
+  it('takes qemu /system over tls, tcp or unix, and tcp or unix streams', () => {
+    for (const targetUri of [
+      'qemu+tls://host-b.example/system',
+      'qemu+tcp://10.0.0.2/system',
+      'qemu+unix:///system?socket=/tmp/x/libvirt-sock',
+    ])
+      expect(() => checkMigrationUris({ targetUri, migrateUri: 'tcp://10.0.0.2:49152', disksUri: 'unix:///tmp/x/d.sock' })).not.toThrow();
+    expect(() => checkMigrationUris({ targetUri: 'qemu+tls://b/system?pkipath=/etc/pki/storm' })).not.toThrow();
+  });
+
+  it('refuses transports that run commands, other drivers, other parameters and other streams', () => {
+    for (const targetUri of [
+      'qemu+ext:///system?command=/bin/sh',
+      'qemu+ssh://b/system',
+      'qemu+tls://b/system?command=/bin/sh',
+      'qemu+tls://b/session',
+      'test:///default',
+      'not a uri',
+    ])
+      expect(() => checkMigrationUris({ targetUri }), targetUri).toThrow(/targetUri/);
+    expect(() => checkMigrationUris({ targetUri: 'qemu+tls://b/system', migrateUri: 'exec:/bin/sh' })).toThrow(/migrateUri/);
+    expect(() => checkMigrationUris({ targetUri: 'qemu+tls://b/system', disksUri: 'rdma://b' })).toThrow(/disksUri/);
   });
 });

@@ -40,6 +40,34 @@ export interface MigrateOptions {
   readonly timeoutMs: number;
 }
 
+/** Transports a target libvirtd may be reached by; `ext` and `ssh` would run a command the URI names. */
+const TARGET_SCHEMES = new Set(['qemu+tls:', 'qemu+tcp:', 'qemu+unix:']);
+const TARGET_PARAMS = new Set(['socket', 'pkipath']);
+const STREAM_SCHEMES = new Set(['tcp:', 'unix:']);
+
+/** Refuses (400) a target URI that is not a qemu `/system` URI over tls, tcp or unix with only `socket`/`pkipath`, and stream URIs other than tcp and unix. */
+export function checkMigrationUris(uris: { targetUri: string; migrateUri?: string | undefined; disksUri?: string | undefined }): void {
+  const target = parseUri(uris.targetUri, 'targetUri');
+  if (!TARGET_SCHEMES.has(target.protocol) || target.pathname !== '/system')
+    throw StormdErr.STORMD_ERR_BAD_INPUT(`targetUri ${uris.targetUri}: a qemu+tls, qemu+tcp or qemu+unix URI of /system is needed`);
+  for (const key of target.searchParams.keys())
+    if (!TARGET_PARAMS.has(key)) throw StormdErr.STORMD_ERR_BAD_INPUT(`targetUri ${uris.targetUri}: parameter ${key} is not allowed`);
+  for (const [field, value] of [
+    ['migrateUri', uris.migrateUri],
+    ['disksUri', uris.disksUri],
+  ] as const)
+    if (value !== undefined && !STREAM_SCHEMES.has(parseUri(value, field).protocol))
+      throw StormdErr.STORMD_ERR_BAD_INPUT(`${field} ${value}: tcp:// or unix:// is needed`);
+}
+
+function parseUri(value: string, field: string): URL {
+  try {
+    return new URL(value);
+  } catch {
+    throw StormdErr.STORMD_ERR_BAD_INPUT(`${field} ${value} is not a URI`);
+  }
+}
+
 /** The target devs (`vda`…) of the writable disks of a domain XML, in device order. */
 export function writableDisks(xml: string): string[] {
   return [...xml.matchAll(DISK)]

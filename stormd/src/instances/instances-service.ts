@@ -32,6 +32,7 @@ import {
 import { StormdErr } from '../errors.js';
 import type { DomainSpec, DomainState, DomainSummary, HypervisorDriver } from '../hypervisor/driver.js';
 import { runTool } from '../exec.js';
+import { checkMigrationUris } from '../hypervisor/live-migration.js';
 import { Activity } from '../activity.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { LayerStore } from '../store/layer-store.js';
@@ -278,6 +279,7 @@ export class InstancesService {
    */
   migrate(id: string, req: MigrateInstanceRequest): Promise<MigrateInstanceResponse> {
     const name = domainNameFor(id);
+    checkMigrationUris(req);
     return this.busy(id, `live-migrating ${name} to ${req.targetUri}`, async () => {
       const volumes = await this.volumes.disksFor(id);
       if (volumes.length)
