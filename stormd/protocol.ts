@@ -122,6 +122,61 @@ export interface DefineDomainRequest {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+// Live migration (docs/hosts.md "Live migration (host side)"): the manager stages the read-only
+// layers on the target, `PUT /incoming` there, `POST /migrate` on the source with the XML the target
+// answered; on failure `DELETE /v1/instances/:id` on the target removes what `/incoming` made.
+
+/**
+ * `PUT /v1/instances/:id/incoming` on the target: makes the instance folder and an empty current
+ * writable layer of the source's id and virtual size (the migration fills it), checks the layers
+ * and boot files are staged (404 `STORMD_ERR_LAYER_NOT_STAGED`, `details.missing`), and answers the
+ * definition this host would write for `domain`. Only layered instances without frozen writable
+ * layers (400). A folder with other writable layers, or a domain of that name: 409. Repeating the
+ * same request answers the same. 200.
+ */
+export interface IncomingInstanceRequest {
+  /** The instance's define, exactly as the source has it (`frozen` empty). */
+  readonly domain: DefineDomainRequest;
+  /** The source's current writable layer: id and virtual size (`GET /writable-layers`). */
+  readonly writable: { readonly id: string; readonly virtualBytes: number };
+}
+
+export interface IncomingInstanceResponse {
+  /** The target's persistent definition: the source passes it to `POST /migrate` unchanged. */
+  readonly domainXml: string;
+}
+
+/**
+ * `POST /v1/instances/:id/migrate` on the source: live-migrates the running domain peer to peer to
+ * `targetUri` (the target's libvirtd as this host's libvirtd reaches it, e.g.
+ * `qemu+tls://HOST/system`), copying only the writable disks; the guest keeps running throughout
+ * but for the final pause (`downtimeMs`). On success the domain runs and is defined on the target
+ * only, and this host's instance folder is gone. On failure (the guest still runs here): 502
+ * `STORMD_ERR_LIBVIRT`/500 `STORMD_ERR_TOOL_FAILED` naming libvirt's reason. Not running: 409
+ * `STORMD_ERR_DOMAIN_STATE`; data volumes attached: 409 `STORMD_ERR_VOLUME_IN_USE`.
+ */
+export interface MigrateInstanceRequest {
+  /** `qemu+tls://`, `qemu+tcp://` or `qemu+unix://` of `/system`, parameters `socket` and `pkipath` only (400 otherwise). */
+  readonly targetUri: string;
+  /** `IncomingInstanceResponse.domainXml` from the target. */
+  readonly domainXml: string;
+  /** Where the target's QEMU takes the memory stream (`tcp://ADDR:PORT`, `unix:///path`); default: libvirt's choice (the target's hostname). */
+  readonly migrateUri?: string;
+  /** Where the target's NBD server takes the disks (`tcp://ADDR:PORT`, `unix:///path`); default: libvirt's choice. */
+  readonly disksUri?: string;
+  /** Bound of the whole migration (default 10 min); past it the job is aborted and the guest runs on here. */
+  readonly timeoutMs?: number;
+}
+
+export interface MigrateInstanceResponse {
+  /** The writable disks copied (target devs). */
+  readonly copiedDisks: readonly string[];
+  /** Paused on the source → resumed on the target, as libvirt measured it; null when the target would not say. */
+  readonly downtimeMs: number | null;
+  /** The whole migration, as this host timed it. */
+  readonly totalMs: number;
+}
+
 export type InstanceAction = 'start' | 'stop' | 'reboot' | 'destroy';
 
 /** `POST /v1/instances/:id/actions` */
@@ -192,6 +247,8 @@ export interface WritableLayer {
   readonly id: string;
   /** Bytes it takes on the host's disk (allocated). */
   readonly bytes: number;
+  /** Its size as the guest sees it (what a live migration's target creates it with). */
+  readonly virtualBytes: number;
   readonly current: boolean;
 }
 

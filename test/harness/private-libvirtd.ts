@@ -5,7 +5,8 @@
  * mount namespace gets its own /dev/kvm node with Debian's ownership and mode (root:kvm 0660), so
  * this libvirt behaves as on a correctly installed host whatever the machine's node is. `enter` is
  * the command prefix that runs a program in that mount namespace (it sees the same /dev/kvm) with
- * the machine's network (its listeners stay on the test's loopback). Everything is stopped by pid.
+ * the machine's network (its listeners stay on the test's loopback). Each has a host UUID of its
+ * own, so two of them are two hosts to libvirt's migration. Everything is stopped by pid.
  *
  * @example
  * const lv = await startPrivateLibvirtd();
@@ -15,6 +16,7 @@
  * await lv.close();
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { libvirtAnswers, makeVmDir } from './libvirtd.js';
@@ -59,7 +61,8 @@ export async function startPrivateLibvirtd(timeoutMs = 30_000): Promise<PrivateL
     const conf = join(lv, 'libvirtd.conf');
     await writeFile(
       conf,
-      `unix_sock_dir = "${join(lv, 'sock')}"\nunix_sock_rw_perms = "0770"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n`,
+      // A host UUID of its own: libvirt refuses to migrate between two libvirtds of one host UUID ("the same host").
+      `unix_sock_dir = "${join(lv, 'sock')}"\nunix_sock_rw_perms = "0770"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\nhost_uuid = "${randomUUID()}"\n`,
     );
     const holder = net.start(net.name, 'sh', [
       '-c',

@@ -1,13 +1,29 @@
 /**
  * Instances: `GET /v1/instances`, `GET /v1/instances/:id`, `PUT /v1/instances/:id/layer`,
  * `PUT /v1/instances/:id/domain`, `DELETE /v1/instances/:id/domain`, `POST /v1/instances/:id/actions`,
- * `GET /v1/instances/:id/console`, `DELETE /v1/instances/:id`, `PUT /v1/instances/:id/disk` (a traditional instance's disk).
+ * `GET /v1/instances/:id/console`, `DELETE /v1/instances/:id`, `PUT /v1/instances/:id/disk` (a traditional instance's disk),
+ * and live migration: `PUT /v1/instances/:id/incoming` (target), `POST /v1/instances/:id/migrate` (source).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { SerialTail, InstanceActionResponse, InstanceStatus } from '../../protocol.js';
+import type {
+  IncomingInstanceResponse,
+  InstanceActionResponse,
+  InstanceStatus,
+  MigrateInstanceResponse,
+  SerialTail,
+} from '../../protocol.js';
 import type { InstancesService } from '../instances/instances-service.js';
-import { SerialQuery, CreateImageDiskBody, CreateInstanceLayerBody, DefineDomainBody, IdParams, InstanceActionBody } from './schemas.js';
+import {
+  SerialQuery,
+  CreateImageDiskBody,
+  CreateInstanceLayerBody,
+  DefineDomainBody,
+  IdParams,
+  IncomingInstanceBody,
+  InstanceActionBody,
+  MigrateInstanceBody,
+} from './schemas.js';
 
 export interface InstanceRoutesOptions {
   readonly instances: InstancesService;
@@ -38,6 +54,16 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
     '/instances/:id/actions',
     { schema: { params, body: InstanceActionBody } },
     async (req): Promise<InstanceActionResponse> => svc.action(req.params.id, req.body),
+  );
+  app.put(
+    '/instances/:id/incoming',
+    { schema: { params, body: IncomingInstanceBody } },
+    async (req): Promise<IncomingInstanceResponse> => svc.incoming(req.params.id, req.body),
+  );
+  app.post(
+    '/instances/:id/migrate',
+    { schema: { params, body: MigrateInstanceBody } },
+    async (req): Promise<MigrateInstanceResponse> => svc.migrate(req.params.id, req.body),
   );
   app.get(
     '/instances/:id/console',

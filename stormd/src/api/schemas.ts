@@ -132,6 +132,27 @@ export const DefineDomainBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const IncomingInstanceBody = Type.Object(
+  {
+    domain: DefineDomainBody,
+    writable: Type.Object({ id: LayerId, virtualBytes: Type.Integer({ minimum: 1, maximum: 2 ** 50 }) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+const MigrationUri = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[a-z][a-z0-9+.-]*://' });
+
+export const MigrateInstanceBody = Type.Object(
+  {
+    targetUri: MigrationUri,
+    domainXml: Type.String({ minLength: 1, maxLength: 1024 * 1024 }),
+    migrateUri: Type.Optional(MigrationUri),
+    disksUri: Type.Optional(MigrationUri),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 24 * 3600 * 1000 })),
+  },
+  { additionalProperties: false },
+);
+
 export const InstanceActionBody = Type.Object(
   {
     action: Type.Union([Type.Literal('start'), Type.Literal('stop'), Type.Literal('reboot'), Type.Literal('destroy')]),

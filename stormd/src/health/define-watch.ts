@@ -19,6 +19,8 @@ import type {
   DomainSummary,
   HypervisorDriver,
   HypervisorInfo,
+  LiveMigrationOutcome,
+  LiveMigrationTarget,
   StopOutcome,
   VolumeDiskSpec,
 } from '../hypervisor/driver.js';
@@ -162,5 +164,13 @@ export class WatchedDriver implements HypervisorDriver {
 
   xml(name: string): Promise<string> {
     return this.inner.xml(name);
+  }
+
+  domainXml(spec: DomainSpec): string {
+    return this.inner.domainXml(spec);
+  }
+
+  migrate(name: string, target: LiveMigrationTarget): Promise<LiveMigrationOutcome> {
+    return this.inner.migrate(name, target);
   }
 }

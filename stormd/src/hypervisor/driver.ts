@@ -119,4 +119,28 @@ export interface HypervisorDriver {
   attachVolume(name: string, volume: VolumeDiskSpec, live: boolean): Promise<void>;
   /** Removes the volume with `serial` from the config and, with `live`, from the running guest; absent is not an error. */
   detachVolume(name: string, serial: string, live: boolean): Promise<void>;
+  /** The XML `define(spec)` would write, for a host that receives the domain by live migration. */
+  domainXml(spec: DomainSpec): string;
+  /**
+   * Moves the running domain to another host's libvirtd (see `live-migration.ts`): it runs there
+   * under this XML with the target's paths, defined as `targetXml`, and is no longer defined here.
+   */
+  migrate(name: string, target: LiveMigrationTarget): Promise<LiveMigrationOutcome>;
+}
+
+/** Where and how a running domain moves (`migrate`). */
+export interface LiveMigrationTarget {
+  readonly targetUri: string;
+  /** The target's persistent definition of the domain (its `domainXml`). */
+  readonly targetXml: string;
+  readonly migrateUri?: string;
+  readonly disksUri?: string;
+  readonly timeoutMs: number;
+}
+
+export interface LiveMigrationOutcome {
+  /** The writable disks whose content was copied (target devs). */
+  readonly copiedDisks: readonly string[];
+  /** Guest paused on the source → resumed on the target, as libvirt measured it; undefined when the target would not say. */
+  readonly downtimeMs: number | undefined;
 }

@@ -20,17 +20,23 @@ import {
   type CreateImageDiskRequest,
   type CreateInstanceLayerRequest,
   type DefineDomainRequest,
+  type IncomingInstanceRequest,
+  type IncomingInstanceResponse,
   type InstanceActionRequest,
+  type MigrateInstanceRequest,
+  type MigrateInstanceResponse,
   type InstanceActionResponse,
   type InstanceStatus,
   MAX_STACK_DEPTH,
 } from '../../protocol.js';
 import { StormdErr } from '../errors.js';
-import type { DomainState, DomainSummary, HypervisorDriver } from '../hypervisor/driver.js';
+import type { DomainSpec, DomainState, DomainSummary, HypervisorDriver } from '../hypervisor/driver.js';
+import { runTool } from '../exec.js';
+import { checkMigrationUris } from '../hypervisor/live-migration.js';
 import { Activity } from '../activity.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { LayerStore } from '../store/layer-store.js';
-import { placeInStore, STORE_DIR_MODE } from '../store/store-access.js';
+import { DISK_MODE, placeInStore, STORE_DIR_MODE } from '../store/store-access.js';
 import { domainNameFor, layeredBootSpec } from './boot-spec.js';
 import { type SerialAttachment, SerialPorts, type SerialSink, serialPtyPath } from './serial-port.js';
 import { serialTail, rotateSerialLog } from './serial-tail.js';
@@ -42,7 +48,19 @@ import { createInstanceLayer } from './instance-layer.js';
 import { sweepScratch } from './scratch-sweep.js';
 import { StackService } from './stack-service.js';
 import { VolumeService } from '../volumes/volume-service.js';
-import { allocatedBytes, currentLayer, layerFilePath, layerFiles, pickLayers, reserveLayerNumber } from './writable-layers.js';
+import {
+  allocatedBytes,
+  currentLayer,
+  type LayerFile,
+  layerFilePath,
+  layerFiles,
+  layerNumber,
+  pickLayers,
+  recordNextLayerNumber,
+  reserveLayerNumber,
+  virtualBytes,
+  WRITABLE_DIR,
+} from './writable-layers.js';
 
 export const DOMAIN_PREFIX = 'storm-';
 // The serial log keeps the file name hosts already hold.
@@ -209,33 +227,77 @@ export class InstancesService {
         return this.statusOf(id);
       }
       const boot = req.boot;
-      await this.store.guard(async () => {
-        const wanted = [boot.kernel, boot.initrd, ...req.layers];
-        const missing: string[] = [];
-        for (const sha of new Set(wanted)) if (!(await this.store.has(sha))) missing.push(sha);
-        if (missing.length) throw StormdErr.STORMD_ERR_LAYER_NOT_STAGED(missing.join(', '), { details: { missing } });
-        const spec = layeredBootSpec({
-          instanceId: id,
-          uuid: req.uuid,
-          kernel: this.store.path(boot.kernel),
-          initrd: this.store.path(boot.initrd),
-          layers: [
-            ...req.layers.map((sha) => ({ path: this.store.path(sha), format: 'raw' as const })),
-            ...frozen.map((l) => ({ path: l.path, format: 'qcow2' as const })),
-          ],
-          instanceLayer: current.path,
-          memoryMiB: req.memoryMiB,
-          vcpus: req.vcpus,
-          consoleLog: this.serialLogPath(id),
-          nics: req.nics,
-          // Attached volumes come back with every define, whichever operation asks for it.
-          volumes: await this.volumes.disksFor(id),
-          ...(boot.extraCmdline ? { extraCmdline: boot.extraCmdline } : {}),
-          ...(req.metadata ? { metadata: req.metadata } : {}),
-        });
-        await this.driver.define(spec);
-      });
+      await this.store.guard(async () => this.driver.define(await this.layeredSpec(id, req, boot, frozen, current.path)));
       return this.statusOf(id);
+    });
+  }
+
+  /**
+   * Readies this host to receive the running instance by live migration (`IncomingInstanceRequest`):
+   * its folder with an empty current writable layer of the source's id and size, and the XML its
+   * own define would write, which becomes the definition here when the migration ends.
+   */
+  incoming(id: string, req: IncomingInstanceRequest): Promise<IncomingInstanceResponse> {
+    return this.busy(id, `receiving ${domainNameFor(id)} by live migration (empty writable layer ${req.writable.id})`, async () => {
+      const boot = req.domain.boot;
+      if (!boot || req.domain.image) throw StormdErr.STORMD_ERR_BAD_INPUT(`${id}: only a layered instance migrates live`);
+      if (req.domain.frozen?.length)
+        throw StormdErr.STORMD_ERR_BAD_INPUT(
+          `${id}: frozen writable layers (${req.domain.frozen.join(', ')}) do not migrate live; merge them first`,
+        );
+      const name = domainNameFor(id);
+      if ((await this.statusOf(id)).state !== 'absent') throw StormdErr.STORMD_ERR_DOMAIN_EXISTS(`${name} is defined on this host`);
+      const folder = this.folder(id);
+      const n = layerNumber(req.writable.id);
+      const path = layerFilePath(folder, n, false);
+      const existing = await layerFiles(folder);
+      const again = existing.length === 1 && existing[0]?.path === path && (await virtualBytes(path)) === req.writable.virtualBytes;
+      if (existing.length && !again)
+        throw StormdErr.STORMD_ERR_LAYER_EXISTS(`${id} has writable layers here (${existing.map((l) => l.id).join(', ')})`);
+      const fresh = !(await exists(folder));
+      try {
+        if (!again) {
+          await mkdir(join(folder, WRITABLE_DIR), { recursive: true, mode: STORE_DIR_MODE });
+          await placeInStore(folder, STORE_DIR_MODE);
+          await placeInStore(join(folder, WRITABLE_DIR), STORE_DIR_MODE);
+          await recordNextLayerNumber(join(folder, WRITABLE_DIR), n + 1);
+          // Empty: the migration's disk mirror writes every block the source's layer holds.
+          await runTool('qemu-img', ['create', '-q', '-f', 'qcow2', path, String(req.writable.virtualBytes)]);
+          await placeInStore(path, DISK_MODE);
+        }
+        const spec = await this.store.guard(() => this.layeredSpec(id, req.domain, boot, [], path));
+        return { domainXml: this.driver.domainXml(spec) };
+      } catch (err) {
+        if (fresh) await rm(folder, { recursive: true, force: true });
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Live-migrates the running instance to another host readied by `incoming` (`MigrateInstanceRequest`);
+   * once it runs there, its folder here goes. On failure the guest still runs here, untouched.
+   */
+  migrate(id: string, req: MigrateInstanceRequest): Promise<MigrateInstanceResponse> {
+    const name = domainNameFor(id);
+    checkMigrationUris(req);
+    return this.busy(id, `live-migrating ${name} to ${req.targetUri}`, async () => {
+      const volumes = await this.volumes.disksFor(id);
+      if (volumes.length)
+        throw StormdErr.STORMD_ERR_VOLUME_IN_USE(
+          `${id} has data volumes attached (${volumes.map((v) => v.serial).join(', ')}); detach them first`,
+        );
+      const started = Date.now();
+      const outcome = await this.driver.migrate(name, {
+        targetUri: req.targetUri,
+        targetXml: req.domainXml,
+        timeoutMs: req.timeoutMs ?? 600_000,
+        ...(req.migrateUri ? { migrateUri: req.migrateUri } : {}),
+        ...(req.disksUri ? { disksUri: req.disksUri } : {}),
+      });
+      const totalMs = Date.now() - started;
+      await rm(this.folder(id), { recursive: true, force: true });
+      return { copiedDisks: outcome.copiedDisks, downtimeMs: outcome.downtimeMs ?? null, totalMs };
     });
   }
 
@@ -345,6 +407,39 @@ export class InstancesService {
       if (xml && domainFiles(xml).includes(path)) return true;
     }
     return false;
+  }
+
+  /** The spec of a layered instance: staged layers, then `frozen`, then `writable` on top (404 naming what is not staged). */
+  private async layeredSpec(
+    id: string,
+    req: DefineDomainRequest,
+    boot: NonNullable<DefineDomainRequest['boot']>,
+    frozen: readonly LayerFile[],
+    writable: string,
+  ): Promise<DomainSpec> {
+    const wanted = [boot.kernel, boot.initrd, ...req.layers];
+    const missing: string[] = [];
+    for (const sha of new Set(wanted)) if (!(await this.store.has(sha))) missing.push(sha);
+    if (missing.length) throw StormdErr.STORMD_ERR_LAYER_NOT_STAGED(missing.join(', '), { details: { missing } });
+    return layeredBootSpec({
+      instanceId: id,
+      uuid: req.uuid,
+      kernel: this.store.path(boot.kernel),
+      initrd: this.store.path(boot.initrd),
+      layers: [
+        ...req.layers.map((sha) => ({ path: this.store.path(sha), format: 'raw' as const })),
+        ...frozen.map((l) => ({ path: l.path, format: 'qcow2' as const })),
+      ],
+      instanceLayer: writable,
+      memoryMiB: req.memoryMiB,
+      vcpus: req.vcpus,
+      consoleLog: this.serialLogPath(id),
+      nics: req.nics,
+      // Attached volumes come back with every define, whichever operation asks for it.
+      volumes: await this.volumes.disksFor(id),
+      ...(boot.extraCmdline ? { extraCmdline: boot.extraCmdline } : {}),
+      ...(req.metadata ? { metadata: req.metadata } : {}),
+    });
   }
 
   /** Runs `fn` under the instance's lock, listed as `what` while it runs. */

@@ -44,6 +44,7 @@ import {
   layerNumber,
   pickLayers,
   reserveLayerNumber,
+  virtualBytes,
 } from './writable-layers.js';
 
 const PACKAGES_DIR = 'packages';
@@ -150,7 +151,7 @@ export class StackService {
           out,
         ),
       );
-      return { id: `w${n}`, bytes: await allocatedBytes(out), current: false };
+      return { id: `w${n}`, bytes: await allocatedBytes(out), virtualBytes: await virtualBytes(out), current: false };
     });
   }
 
@@ -217,7 +218,8 @@ export class StackService {
   private async listed(files: readonly LayerFile[]): Promise<WritableLayers> {
     const current = currentLayer(files);
     const layers: WritableLayer[] = [];
-    for (const l of files) layers.push({ id: l.id, bytes: await allocatedBytes(l.path), current: l === current });
+    for (const l of files)
+      layers.push({ id: l.id, bytes: await allocatedBytes(l.path), virtualBytes: await virtualBytes(l.path), current: l === current });
     return { layers };
   }
 

@@ -12,7 +12,7 @@
  * await reserveLayerNumber('/var/lib/stormd/instances/i1', files); // 3, and next-id now says 4
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StormdErr } from '../errors.js';
 import { fsyncPath } from '../fsync.js';
@@ -86,12 +86,33 @@ export async function reserveLayerNumber(folder: string, files: readonly LayerFi
   await placeInStore(dir, STORE_DIR_MODE); // the qemu group must reach the layers
   const recorded = Number((await readFile(join(dir, NEXT_ID_FILE), 'utf8').catch(() => '0')).trim());
   const n = Math.max(Number.isSafeInteger(recorded) ? recorded : 0, (files.at(-1)?.n ?? -1) + 1);
+  await recordNextLayerNumber(dir, n + 1);
+  return n;
+}
+
+/** Records (fsynced) that the next layer of the instance is numbered `next` at least; `dir` is its `writable/`. */
+export async function recordNextLayerNumber(dir: string, next: number): Promise<void> {
   const tmp = join(dir, `.${NEXT_ID_FILE}.${randomBytes(4).toString('hex')}`);
-  await writeFile(tmp, `${n + 1}\n`);
+  await writeFile(tmp, `${next}\n`);
   await fsyncPath(tmp);
   await rename(tmp, join(dir, NEXT_ID_FILE));
   await fsyncPath(dir);
-  return n;
+}
+
+/**
+ * The virtual size of a writable layer, from its qcow2 header (bytes 24–31, big-endian): read
+ * directly because `qemu-img info` cannot open a layer a running guest holds locked.
+ */
+export async function virtualBytes(path: string): Promise<number> {
+  const f = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(32);
+    const { bytesRead } = await f.read(head, 0, 32, 0);
+    if (bytesRead < 32 || head.readUInt32BE(0) !== 0x514649fb) throw StormdErr.STORMD_ERR_LAYER_DAMAGED(`${path} is not a qcow2 image`);
+    return Number(head.readBigUInt64BE(24));
+  } finally {
+    await f.close();
+  }
 }
 
 /** Allocated bytes of a file on the host's disk (not its sparse virtual size); 0 when absent. */
