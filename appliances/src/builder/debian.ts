@@ -12,10 +12,15 @@ import { join } from 'node:path';
 import { APPLIANCES_DIR } from '../layers.js';
 import { buildRecipeStack } from './build-stack.js';
 import type { StackLayer } from './channel-src.js';
+import { MANAGER_BUNDLE, stageManagerBundle } from './manager-bundle.js';
 import { loadRecipe } from './recipe.js';
 
 /** The recipes `--debian` builds (their stacks: debian-jeos beneath each). */
-export const DEBIAN_RECIPES = ['recipes/nginx-web', 'recipes/postfix-mail', 'recipes/ssh-kerberos'] as const;
+export const DEBIAN_RECIPES = ['recipes/nginx-web', 'recipes/postfix-mail', 'recipes/ssh-kerberos', 'recipes/storm-manager'] as const;
+/** Recipes whose payload is staged from this checkout first (the compiled manager, manager-bundle.ts). */
+const STAGED: Record<string, () => Promise<unknown>> = {
+  'recipes/storm-manager': () => stageManagerBundle(join(APPLIANCES_DIR, '..'), MANAGER_BUNDLE),
+};
 
 export interface DebianBuildOptions {
   readonly out: string;
@@ -39,6 +44,7 @@ export async function buildDebianAppliances(opts: DebianBuildOptions): Promise<D
   let built = 0;
   let fresh = 0;
   for (const rel of DEBIAN_RECIPES) {
+    await STAGED[rel]?.();
     const r = await buildRecipeStack(await loadRecipe(join(APPLIANCES_DIR, rel)), {
       out: opts.out,
       boot,
