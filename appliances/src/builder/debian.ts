@@ -1,7 +1,7 @@
 /**
  * `npm run build:appliances -- --debian`: the Debian substrate and its appliances, built from
  * their recipes into the same output as the busybox samples (`layers/debian-jeos.squashfs`,
- * `nginx-web.squashfs`, `postfix-mail.squashfs`, `ssh-kerberos.squashfs`), booted by the kernel
+ * `nginx-web.squashfs`, `postfix-mail.squashfs`, `ssh-kerberos.squashfs`, `storm-manager.squashfs`), booted by the kernel
  * and initrd built there, each layer skipped when its inputs are unchanged.
  *
  * @example
@@ -29,7 +29,7 @@ export interface DebianBuildOptions {
 }
 
 export interface DebianBuildResult {
-  /** Every layer once, bottom first: debian-jeos, nginx-web, postfix-mail, ssh-kerberos. */
+  /** Every layer once, bottom first: debian-jeos, nginx-web, postfix-mail, ssh-kerberos, storm-manager. */
   readonly layers: readonly StackLayer[];
   /** The channel manifests of the appliances, for the sample channel. */
   readonly manifests: readonly string[];
