@@ -20,7 +20,11 @@ export type CliOptions = Static<typeof CliSchema>;
 export const CLI_SOURCES: OptionSources = {
   out: { flag: 'out', arg: 'DIR', help: 'output directory (default appliances/build)' },
   force: { flag: 'force', kind: 'boolean', help: 'rebuild every step (downloaded .debs stay cached)' },
-  debian: { flag: 'debian', kind: 'boolean', help: 'also build debian-jeos, nginx-web, postfix-mail and ssh-kerberos from their recipes' },
+  debian: {
+    flag: 'debian',
+    kind: 'boolean',
+    help: 'also build debian-jeos, nginx-web, postfix-mail, ssh-kerberos and storm-manager (needs npm run build) from their recipes',
+  },
 };
 
 export const HELP = renderHelp(

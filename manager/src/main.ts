@@ -7,7 +7,6 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, parseHostPort } from '../../common/config.js';
 import { GracefulStop } from '../../common/graceful-stop.js';
-import { resolveHypervisorUri } from '../../common/hypervisor-uri.js';
 import { buildApp } from './app.js';
 import { adminNotice } from './auth/session-auth.js';
 import { loadManagerConfig } from './config.js';
@@ -43,7 +42,10 @@ async function main(): Promise<void> {
   // Installed before the first step: a signal at any moment of start-up stops cleanly (exit 0).
   let log: { info(msg: string): void } = { info: (msg) => process.stdout.write(`${msg}\n`) };
   const stopper = new GracefulStop((line) => log.info(line));
-  const localHypervisor = config.localHost ? await stopper.step(() => resolveHypervisorUri(config.hypervisor)) : null;
+  // libvirt's binding only with --local-host: the manager appliance (appliances/recipes/storm-manager) has no libvirt.
+  const localHypervisor = config.localHost
+    ? await stopper.step(async () => (await import('../../common/hypervisor-uri.js')).resolveHypervisorUri(config.hypervisor))
+    : null;
   const app = await stopper.step(() => buildApp(config, { localHypervisor }), { name: 'the API and services', close: (a) => a.close() });
   log = app.log;
   const ctx = app.storm;

@@ -69,7 +69,7 @@ describe('loadRecipe', () => {
   });
 
   it('loads the shipped recipes', async () => {
-    for (const name of ['nginx-web', 'postfix-mail', 'ssh-kerberos']) {
+    for (const name of ['nginx-web', 'postfix-mail', 'ssh-kerberos', 'storm-manager']) {
       const r = await loadRecipe(join(APPLIANCES_DIR, 'recipes', name));
       expect(recipeChain(r).map((x) => x.name)).toEqual(['debian-jeos', name]);
       expect(r.channel?.title).toBeTruthy();

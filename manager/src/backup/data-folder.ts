@@ -125,7 +125,8 @@ async function measure(dir: string): Promise<{ count: number; bytes: number }> {
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
     count += 1;
-    bytes += (await lstat(join(entry.parentPath, entry.name))).size;
+    // Dirent.parentPath is Node 20.12+; Node 18.17+ (Debian 12's, the manager appliance's) names it `path`.
+    bytes += (await lstat(join(entry.parentPath ?? entry.path, entry.name))).size;
   }
   return { count, bytes };
 }

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, extname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface StaticFile {
   readonly body: Buffer;
@@ -32,7 +33,8 @@ const TYPES: Readonly<Record<string, string>> = {
 
 /** `dist/console` of the package this module belongs to (run from source with tsx or from `dist/`). */
 export function defaultConsoleDir(): string {
-  let dir = import.meta.dirname;
+  // Not import.meta.dirname: Node 18 (Debian 12's, the manager appliance's) has no such field.
+  let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
     if (up === dir) break;
@@ -43,7 +45,8 @@ export function defaultConsoleDir(): string {
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  // Dirent.parentPath is Node 20.12+; Node 18.17+ (Debian 12's) names it `path`.
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
 }
 
 /** URL path → file, or undefined when the console has not been built. */

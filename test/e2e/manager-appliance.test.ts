@@ -1,0 +1,134 @@
+/**
+ * The manager as an appliance (issue 18), end to end inside a network namespace
+ * (test/harness/storm-network.ts): an outer STORM (the harness's manager and stormd on a private
+ * libvirtd) launches `storm-manager` from the sample channel (`build:appliances --debian`, run
+ * first). It boots on debian-jeos under qemu:///system with Debian's Node; at first boot it
+ * initialises its data folder, takes the address the outer STORM's DHCP gave it and serves there:
+ * its health endpoint answers from the namespace (with its own CA, not the outer one's), its DNS
+ * answers for its zone, and its serial console, through the outer manager's attach WebSocket,
+ * takes a root login with the adminPassword launch parameter.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { SITE, startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
+import { destroyAllInstances, GUEST_FAILED, type LaunchedInstance, waitForConsole } from '../helpers/instances.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+const BUILD = join(ROOT, 'appliances/build');
+const PASSWORD = 'manager appliance e2e';
+const NAME = 'mgr1';
+let site: StormNetwork;
+let mgr: LaunchedInstance;
+
+beforeAll(async () => {
+  // Cached after the first time; the sample channel then carries storm-manager.
+  await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
+    cwd: ROOT,
+    maxBuffer: 64 << 20,
+  }).catch((err: { stdout?: string; stderr?: string }) => {
+    throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+  });
+  site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
+  await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
+}, 30 * 60_000);
+
+afterAll(async () => {
+  await destroyAllInstances(site?.api);
+  await site?.cleanup();
+}, 120_000);
+
+/** Output of the instance's serial console through the outer manager's attach route, and a way to type. */
+async function attachConsole(): Promise<{
+  until(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  type(text: string): void;
+  close(): void;
+}> {
+  const token = (await readFile(join(site.managerData, 'admin.token'), 'utf8')).trim();
+  const url = `${site.apiUrl.replace(/^https/, 'wss')}/api/v1/instances/${NAME}/console/attach`;
+  const ws = new WebSocket(url, ['storm.serial.v1'], { headers: { authorization: `Bearer ${token}` }, ca: site.caPem });
+  await new Promise<void>((ok, fail) => {
+    ws.once('open', () => ok());
+    ws.once('error', fail);
+  });
+  let out = '';
+  ws.on('message', (data: Buffer, binary: boolean) => {
+    if (binary) out += data.toString('utf8');
+  });
+  return {
+    async until(pattern, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(out)) {
+        if (Date.now() > deadline) throw new Error(`console never showed ${pattern}: ${JSON.stringify(out.slice(-1500))}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const text = out;
+      out = '';
+      return text;
+    },
+    type: (text) => ws.send(Buffer.from(text), { binary: true }),
+    close: () => ws.close(),
+  };
+}
+
+describe('the storm-manager appliance', () => {
+  it('boots from the sample channel, initialises itself and serves its API on its address', async () => {
+    mgr = await site.api.post<LaunchedInstance>('/instances', {
+      appliance: 'storm-manager',
+      version: '1.0.0',
+      name: NAME,
+      params: { adminPassword: PASSWORD, domain: 'inner.test' },
+    });
+    const text = await waitForConsole(site.api, mgr.id, /storm-manager: (serving|exited)/, { timeoutMs: 900_000, failOn: GUEST_FAILED });
+    expect(text).toContain('STORM-OS: layers present: debian-jeos storm-manager');
+    expect(text).toContain('storm-manager: first boot, initialising /var/lib/storm-manager');
+    expect(text).toContain(`storm-manager: serving https://${mgr.ip}:8443/`);
+
+    // From the namespace; the certificate is the inner manager's own (curl -k: its CA is inside the guest).
+    const health = await site.exec('curl', ['-sSk', '--max-time', '20', `https://${mgr.ip}:8443/api/v1/health`]);
+    expect(JSON.parse(health.output)).toMatchObject({ status: 'ok', hypervisor: null });
+    const issuer = await site.exec('sh', [
+      '-c',
+      `curl -sSkv --max-time 20 -o /dev/null https://${mgr.ip}:8443/api/v1/health 2>&1 | grep -i 'issuer:'`,
+    ]);
+    const outerCa = await site.exec('sh', ['-c', `openssl x509 -noout -subject -in ${join(site.managerData, 'pki', 'ca.pem')}`]);
+    expect(issuer.output).toMatch(/issuer:/i);
+    expect(issuer.output.replace(/\s+/g, '')).not.toContain(outerCa.output.replace(/^subject=/, '').replace(/\s+/g, ''));
+  }, 1_000_000);
+
+  it('answers DNS for its own zone on its address', async () => {
+    const soa = await site.exec('dig', ['+short', '+time=5', '+tries=2', `@${mgr.ip}`, 'SOA', 'inner.test']);
+    expect(soa.output.trim()).toMatch(/inner\.test\./);
+    // The outer manager serves its own zone, where the appliance has its name, and not the inner one's.
+    const outer = await site.exec('dig', ['+short', `@${SITE.managerAddress}`, `${NAME}.${SITE.domain}`]);
+    expect(outer.output.trim()).toBe(mgr.ip);
+  }, 60_000);
+
+  it('takes a root login on its serial console with the adminPassword parameter', async () => {
+    const con = await attachConsole();
+    try {
+      con.type('\r');
+      await con.until(/login: $/m, 60_000);
+      con.type('root\r');
+      await con.until(/Password: ?$/m, 30_000);
+      con.type(`${PASSWORD}\r`);
+      await con.until(/# ?$/m, 60_000);
+      con.type('echo logged-in-as-$(id -un)-on-$(hostname)-$((6*7)); cat /run/storm-manager.pid\r');
+      // The answer, not the echoed command line (which has no "root"), then the manager's pid.
+      await con.until(/logged-in-as-root-on-mgr1-42\r?\n\d+\r?\n/, 30_000);
+      con.type('exit\r');
+      await con.until(/login: $/m, 30_000);
+      // A wrong password is refused.
+      con.type('root\r');
+      await con.until(/Password: ?$/m, 30_000);
+      con.type('not the password\r');
+      await con.until(/Login incorrect/, 30_000);
+    } finally {
+      con.close();
+    }
+  }, 300_000);
+});
