@@ -77,6 +77,8 @@ describe('a drained host', () => {
       message: 'host drained: host host-a is drained; storm host undrain host-a lets it take instances again',
     });
     expect((await (await clientA()).instances()).length).toBe(0);
+    // Nor a volume: both hosts hold none, and host-a would come first by name.
+    expect((await api().post<{ host: string }>('/volumes', { name: 'vb', sizeMiB: 8 })).host).toBe('host-b');
   }, 300_000);
 
   it('takes launches again once undrained', async () => {
@@ -86,6 +88,8 @@ describe('a drained host', () => {
     expect((await launch('web1')).host!.name).toBe('host-a');
     expect((await launch('web2', 'host-a')).host!.name).toBe('host-a');
     expect((await api().post<InstanceView>('/instances/web2/actions', { action: 'stop' })).state).toBe('stopped');
+    // A volume of host-a attached to nothing: lost with it, later.
+    expect((await api().post<{ host: string }>('/volumes', { name: 'va', sizeMiB: 8, host: 'host-a' })).host).toBe('host-a');
   }, 120_000);
 });
 
@@ -146,7 +150,7 @@ describe('a host that dies', () => {
       ['web1', 'unknown', ['its writable layer (everything written since launch)']],
       ['web2', 'unknown', ['its writable layer (everything written since launch)']],
     ]);
-    expect(report.volumesLost).toEqual([]);
+    expect(report.volumesLost).toEqual(['va']);
     for (const name of ['web1', 'web2'])
       expect(await instance(name)).toMatchObject({ state: 'lost', lastError: expect.stringContaining('host host-a was declared dead') });
     const [dead] = await events('host.dead');
