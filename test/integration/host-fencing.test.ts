@@ -153,6 +153,9 @@ describe('a host that dies', () => {
     expect(report.volumesLost).toEqual(['va']);
     for (const name of ['web1', 'web2'])
       expect(await instance(name)).toMatchObject({ state: 'lost', lastError: expect.stringContaining('host host-a was declared dead') });
+    // A reconcile pass while it is still down: its silence does not turn lost back into unknown.
+    expect(await api().post('/reconcile')).toMatchObject({ hostsUnreachable: ['host-a'], lost: [], staleRemoved: [] });
+    for (const name of ['web1', 'web2']) expect((await instance(name)).state).toBe('lost');
     const [dead] = await events('host.dead');
     expect(dead!.data).toMatchObject({ name: 'host-a', fenced: true, lost: report.lost });
     expect((await cli.run(['hosts'])).stdout).toMatch(/host-a\s+dead\s/);
