@@ -22,6 +22,7 @@ const PARALLEL_INTEGRATION = [
   'crl-clock',
   'feed-order',
   'host-client-errors',
+  'host-fencing',
   'host-renewal',
   'kerberos-backup',
   'kerberos-kdc',

@@ -1,7 +1,9 @@
 /**
  * Hosts. Administrator: `POST /api/v1/hosts/tokens` (an enrolment token and the command to run on
  * the host; 201), `GET /api/v1/hosts/tokens`, `GET /api/v1/hosts`, `GET /api/v1/hosts/:id`,
- * `DELETE /api/v1/hosts/:id` (revoke), `POST /api/v1/hosts/:id/pki-bundle` (libvirt's TLS files).
+ * `DELETE /api/v1/hosts/:id` (revoke), `POST /api/v1/hosts/:id/pki-bundle` (libvirt's TLS files),
+ * `POST /api/v1/hosts/:id/drain`, `…/undrain`, `…/evacuate`, `…/declare-dead`, and `PUT`/`DELETE
+ * /api/v1/hosts/:id/fence` (the command run before a declaration; docs/hosts.md).
  * stormd: `POST /api/v1/hosts/join` (the token is the credential), `POST /api/v1/hosts/heartbeat` and
  * `POST /api/v1/hosts/renew` (its client certificate is). The bodies stormd sends are
  * `stormd/protocol.ts`'s `JoinRequest`, `HeartbeatRequest` and `RenewRequest`; the manager checks at
@@ -28,8 +30,19 @@ export const HostView = Type.Object({
   id: Type.String(),
   name: Type.String(),
   url: Type.String(),
-  /** `degraded`: it heartbeats, but one of its checks fails (see `health`); it takes no launches. */
-  status: OneOf(['new', 'ready', 'degraded', 'unreachable', 'revoked']),
+  /**
+   * `degraded`: it heartbeats, but one of its checks fails (see `health`); it takes no launches.
+   * `unreachable`: silent past the failure window; its instances are `unknown`, never started elsewhere.
+   * `dead`: declared so by the administrator (`declare-dead`); it stays dead, and drained, until undrained.
+   */
+  status: OneOf(['new', 'ready', 'degraded', 'unreachable', 'dead', 'revoked']),
+  /** Drained: placement never picks it (`storm host drain`, `evacuate`, `declare-dead`; `undrain` ends it). */
+  drained: Type.Boolean(),
+  drainedAt: Nullable(IsoTime),
+  /** When it was declared dead; null when it is not dead. */
+  deadAt: Nullable(IsoTime),
+  /** The command the manager runs before declaring it dead; null without one. */
+  fence: Nullable(Type.Object({ argv: List(Type.String()), timeoutSeconds: Type.Integer() })),
   lastHeartbeat: Nullable(IsoTime),
   /** Why it is not ready: no heartbeat (unreachable), or its failing checks (degraded). */
   lastError: Nullable(Type.String()),
@@ -51,6 +64,63 @@ export type HostList = Static<typeof HostList>;
 
 /** A host by id or name. */
 export const HostParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 253 }) });
+
+/** The fence command: argv (no shell unless it is the argv's own), run by the manager with a timeout. */
+export const FenceBody = Type.Object(
+  {
+    argv: List(Type.String({ minLength: 1, maxLength: 4096 }), { maxItems: 64 }),
+    /** How long it may run before it is killed and counts as failed: 30 s unless said. */
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
+  },
+  { additionalProperties: false },
+);
+export type FenceBody = Static<typeof FenceBody>;
+
+export const EvacuateBody = Type.Object(
+  {
+    /** A running instance that cannot move live may be stopped, moved cold and started again. */
+    allowRestart: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** What an evacuation did, instance by instance, in the order it went. */
+export const EvacuationReport = Type.Object({
+  host: HostView,
+  moved: List(Type.Object({ name: Type.String(), to: Type.String() })),
+  failed: List(Type.Object({ name: Type.String(), error: Type.String() })),
+  /** Left where they are, and why (mid-operation, lost): evacuate again once they settled. */
+  skipped: List(Type.Object({ name: Type.String(), reason: Type.String() })),
+});
+export type EvacuationReport = Static<typeof EvacuationReport>;
+
+/** An instance of a dead host and what it lost with it. */
+export const LostInstance = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  /** Its state before the declaration (`unknown`, mostly). */
+  was: Type.String(),
+  /** What lived only on the dead host: its writable layers, its checkpoints' layers, its volumes. */
+  lost: List(Type.String()),
+});
+
+/** What declaring a host dead did. */
+export const DeathReport = Type.Object({
+  host: HostView,
+  /** The fence command's run, or null when the host has none. */
+  fence: Nullable(Type.Object({ argv: List(Type.String()), exitCode: Type.Integer(), output: Type.String() })),
+  /** Instances with a copy on another host, which a restart from it can recover (the move and replication work does). */
+  recoverable: List(Type.Object({ id: Type.String(), name: Type.String(), copyOn: Type.String() })),
+  /** Instances now `lost`, with what was lost. */
+  lost: List(LostInstance),
+  /** Volumes of the host attached to no instance: lost too. */
+  volumesLost: List(Type.String()),
+});
+export type DeathReport = Static<typeof DeathReport>;
+
+/** Undrain: the host, and for a dead one that came back the stale domains removed from it first. */
+export const UndrainAnswer = Type.Object({ host: HostView, staleRemoved: List(Type.String()) });
+export type UndrainAnswer = Static<typeof UndrainAnswer>;
 
 /** How long the token stays valid: an hour unless said. */
 export const TokenBody = Type.Object(

@@ -13,6 +13,8 @@ export const ReconcileReport = Type.Object({
   /** Lifecycle operations (checkpoint, rollback, upgrade, …) a crash interrupted, undone: `name: kind`. */
   operationsUndone: Names,
   orphansRemoved: Names,
+  /** Domains of a host declared dead that answered again, removed (`host/instance`): never started. */
+  staleRemoved: Names,
   /** Records whose domain vanished: marked `lost`, never dropped. */
   lost: Names,
   errors: Names,

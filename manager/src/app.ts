@@ -115,7 +115,13 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
     // Guests' XML-RPC endpoint, outside /api/v1: its credential is the instance token and address.
     await app.register(xmlRpcRoutes, { guests: ctx.guests });
     await app.register(localChannelRoutes, { local: ctx.local, hosts: ctx.hosts, tokens: ctx.tokens });
-    const hostOpts = { hosts: ctx.hosts, trust: ctx.trust, publicUrl: () => ctx.publicUrl() };
+    const hostOpts = {
+      hosts: ctx.hosts,
+      trust: ctx.trust,
+      fencing: ctx.hostFencing,
+      evacuation: ctx.evacuation,
+      publicUrl: () => ctx.publicUrl(),
+    };
     await app.register(
       async (api) => {
         api.addHook('onRoute', documentAuth('public'));

@@ -43,6 +43,8 @@ import { hostSteps } from './instances/host-steps.js';
 import { instanceSteps } from './instances/instance-steps.js';
 import { Staging } from './instances/staging.js';
 import { Placement } from './hosts/placement.js';
+import { Evacuation } from './hosts/evacuation.js';
+import { HostFencing } from './hosts/host-fencing.js';
 import { AddressBook } from './network/address-book.js';
 import { forwardSteps } from './network/forward-steps.js';
 import { Journal } from './operations/journal.js';
@@ -90,6 +92,10 @@ export interface ManagerContext {
   readonly catalog: Catalog;
   readonly pulls: PullService;
   readonly hosts: HostRegistry;
+  /** Drain, undrain, the fence command, declare-dead, and a dead host's stale domains. */
+  readonly hostFencing: HostFencing;
+  /** `storm host evacuate`: drain, then every instance moved off through the move service. */
+  readonly evacuation: Evacuation;
   readonly instances: InstanceService;
   readonly launcher: Launcher;
   /** Traditional instances' firmware, disk and SSH keys; administrators' own SSH keys. */
@@ -267,6 +273,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
     // The registry and the instance service call each other through these late-bound closures.
     let instances: InstanceService | undefined;
     let comebacks: Comebacks | undefined;
+    let hostFencing: HostFencing | undefined;
     const hosts = new HostRegistry({
       db,
       trust,
@@ -279,6 +286,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       },
       onUnreachable: (ids) => instances!.markUnknown(ids),
       onStatesUnknown: (ids) => instances!.markUnknown(ids),
+      onDeadHostHeard: (hostId) => hostFencing!.heard(hostId),
     });
     // The operation journal and the steps each module gives it: every multi-step change goes through it.
     const journal = new Journal(db);
@@ -355,7 +363,28 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       packager: new Packager({ db, hosts, cache, images: new ImageStore(db), local, channels }),
     });
     const volumes = new VolumeService({ store: volumeStore, hosts, instances, journal, steps: onVolumes });
-    const reconciler = new Reconciler({ store, hosts, instances, journal, bus });
+    hostFencing = new HostFencing({
+      hosts,
+      bus,
+      instances: { byHost: (id) => store.byHost(id), setState: (row, state, extra) => instances!.setState(row, state, extra) },
+      held: async () => new Set((await journal.store.listOpen()).flatMap((op) => (op.instanceId ? [op.instanceId] : []))),
+      survey: {
+        checkpoints: async (id) => (await checkpoints.list(id)).length,
+        volumes: async (id) => (await volumeStore.byInstance(id)).map((v) => ({ name: v.name, sizeMiB: v.size_mib })),
+        loose: async (hostId) => (await volumeStore.list()).filter((v) => v.hostId === hostId && !v.instanceId).map((v) => v.name),
+      },
+      // No replication yet: no instance has a copy elsewhere, so every one of a dead host is reported lost.
+    });
+    const evacuation = new Evacuation({
+      hosts,
+      fencing: hostFencing,
+      instances: store,
+      busy: (id) => journal.isActive(id),
+      // The move service (issue 16's `storm move`) is wired here when it lands; until then evacuate drains and says so.
+      mover: undefined,
+      bus,
+    });
+    const reconciler = new Reconciler({ store, hosts, instances, journal, bus, removeStale: (id) => hostFencing!.removeStale(id) });
     // Service accounts of instances that no longer exist go after each reconcile pass.
     bus.subscribe((e) => {
       if (e.type !== 'reconcile.done') return;
@@ -392,6 +421,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       catalog,
       pulls,
       hosts,
+      hostFencing,
+      evacuation,
       instances,
       launcher,
       imageInstances,

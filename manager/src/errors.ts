@@ -33,6 +33,10 @@ export const MgrErr = defineErrors({
   MGR_ERR_HOST_TIMEOUT: { status: 504, message: 'the host took too long' },
   /** The host heartbeats but one of its own checks fails; the message is its reason. */
   MGR_ERR_HOST_DEGRADED: { status: 503, message: 'host degraded' },
+  /** A launch or move pinned to a host the administrator drained (or declared dead); the message says how to undrain it. */
+  MGR_ERR_HOST_DRAINED: { status: 409, message: 'host drained' },
+  /** A host's fence command failed or timed out: the host was not declared dead; `details` has its exit code and output. */
+  MGR_ERR_FENCE_FAILED: { status: 502, message: 'the fence command failed; the host was not declared dead' },
   MGR_ERR_NO_CAPACITY: { status: 409, message: 'no host can take the instance' },
   MGR_ERR_DNS_CONFIG: { status: 500, message: 'invalid DNS service configuration' },
   MGR_ERR_LDAP_CONFIG: { status: 500, message: 'invalid LDAP service configuration' },

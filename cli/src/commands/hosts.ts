@@ -1,4 +1,7 @@
-/** `storm hosts` and `storm host token|tokens|show|rm|pki-bundle`: enrolment, capacity, health, revocation, libvirt PKI. */
+/**
+ * `storm hosts` and `storm host token|tokens|show|rm|pki-bundle|drain|undrain|evacuate|fence|declare-dead`:
+ * enrolment, capacity, health, revocation, libvirt PKI, draining and fencing (host-fencing.ts).
+ */
 import { intFlag, parseCommand } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -8,9 +11,13 @@ import { assertConfirmable, confirm } from '../prompt.js';
 import { allPages } from '../paged.js';
 import { table } from '../table.js';
 import type { HostView, InstanceView, TokenCreated, TokenView } from '../views.js';
+import { declareDead, drain, evacuate, fence, undrain } from './host-fencing.js';
 import { pkiBundle } from './pki-bundle.js';
 
 export const hostPath = (host: string): string => `/hosts/${encodeURIComponent(host)}`;
+
+/** The status with `, drained` when the administrator drained a host (a dead one is drained by definition). */
+const statusOf = (h: HostView): string => (h.drained && h.status !== 'dead' ? `${h.status}, drained` : h.status);
 
 /** `4.0 GiB free of 8.0 GiB` style capacity, `-` before the first heartbeat. */
 const capacity = (h: HostView): string | undefined =>
@@ -22,7 +29,8 @@ export const hosts: CommandSpec = {
   summary: 'enrolled hosts: status, capacity, instances, hypervisor, last heartbeat; why a degraded or unreachable host is',
   details: `A host is degraded when it heartbeats but one of its own checks fails (libvirt, store-access,
 kvm, define-time): it takes no launches until the check passes again. The reasons are listed under
-the table; storm doctor says what to do.
+the table; storm doctor says what to do. A drained host shows "ready, drained" (placement never
+picks it); a host declared dead shows "dead" until storm host undrain.
 
 example: storm hosts --json`,
   async run(ctx, args) {
@@ -34,7 +42,7 @@ example: storm hosts --json`,
     const count = (id: string) => instances.filter((i) => i.host?.id === id).length;
     const rows = list.map((h) => [
       h.name,
-      h.status,
+      statusOf(h),
       h.cpus,
       capacity(h),
       mib(h.allocatedMemoryMiB),
@@ -44,7 +52,7 @@ example: storm hosts --json`,
     ]);
     // Why a host takes no launches, under the table: the reasons are sentences, too long for a column.
     const why = list
-      .filter((h) => (h.status === 'degraded' || h.status === 'unreachable') && h.lastError)
+      .filter((h) => (h.status === 'degraded' || h.status === 'unreachable') && h.lastError && !h.deadAt)
       .map((h) => `${h.name} is ${h.status}: ${h.lastError}`);
     const text = `${table(['NAME', 'STATUS', 'CPUS', 'MEMORY', 'ALLOCATED', 'INSTANCES', 'HYPERVISOR', 'HEARTBEAT'], rows)}${why.length ? `\n${why.join('\n')}\n(storm doctor says what to do)\n` : ''}`;
     ctx.print(list, list.length ? text : 'no hosts; storm host token makes the command that enrols one');
@@ -58,12 +66,19 @@ const HOST_USAGE = [
   'host show HOST',
   'host rm HOST [--yes]',
   'host pki-bundle HOST --out DIR [--force]',
+  'host drain HOST',
+  'host undrain HOST',
+  'host evacuate HOST [--allow-restart]',
+  'host fence HOST [--timeout SECONDS] -- COMMAND [ARG…]',
+  'host fence HOST --clear',
+  'host declare-dead HOST [--yes]',
 ];
 
 export const host: CommandSpec = {
   name: 'host',
   usage: HOST_USAGE,
-  summary: 'enrol (a single-use token and the exact command), inspect, revoke a host; export its libvirt PKI bundle',
+  summary:
+    'enrol (a single-use token and the exact command), inspect, revoke, drain, evacuate or declare dead a host; its libvirt PKI bundle',
   details: `  token          a single-use enrolment token and the command to run on the new host
                  (--ttl SECONDS: how long it stays valid, default 3600, at most 604800)
   tokens         the enrolment tokens made so far, used or not
@@ -74,10 +89,29 @@ export const host: CommandSpec = {
                  servercert.pem, clientcert.pem (0644), serverkey.pem, clientkey.pem (0600);
                  refuses to replace existing files without --force. --json prints the files and
                  serials, never the keys.
+  drain HOST     placement never picks it again (not even a pin) until undrain; its instances stay
+  undrain HOST   placement may pick it again. A dead host is undrained only once it answers again:
+                 its stale domains are removed first, and it is no longer dead
+  evacuate HOST  drain it, then move every instance off it, one at a time, to hosts placement picks
+                 (live where it can; --allow-restart lets a running one stop, move cold and start);
+                 prints moved, skipped and failed instances; exit 1 when one failed. Again takes the rest
+  fence HOST -- COMMAND [ARG…]
+                 the command the manager runs (as itself, no shell, the host in STORM_HOST_ID,
+                 STORM_HOST_NAME, STORM_HOST_URL) before declaring the host dead; --timeout SECONDS
+                 (default 30, at most 600); --clear removes it
+  declare-dead HOST
+                 the administrator's fence (asks first; --yes on a non-terminal): runs the fence
+                 command (its failure stops here, with its output); without one, only an unreachable
+                 host can be declared dead. The host is then dead and drained; instances with a copy
+                 elsewhere are listed as recoverable, the rest become lost, each with what was lost.
+                 If it comes back, its domains are removed, never started
 
 examples:
   storm host token --ttl 600
-  storm host pki-bundle host-a --out ./host-a-pki`,
+  storm host pki-bundle host-a --out ./host-a-pki
+  storm host evacuate host-a --allow-restart
+  storm host fence host-b --timeout 60 -- ipmitool -I lanplus -H bmc-b -U admin -f /etc/storm/bmc-b.pw chassis power off
+  storm host declare-dead host-b`,
   async run(ctx, args) {
     const [sub, ...rest] = args;
     switch (sub) {
@@ -91,6 +125,16 @@ examples:
         return removeHost(ctx, rest);
       case 'pki-bundle':
         return pkiBundle(ctx, rest);
+      case 'drain':
+        return drain(ctx, rest);
+      case 'undrain':
+        return undrain(ctx, rest);
+      case 'evacuate':
+        return evacuate(ctx, rest);
+      case 'fence':
+        return fence(ctx, rest);
+      case 'declare-dead':
+        return declareDead(ctx, rest);
       default:
         throw new UsageError(sub ? `unknown host command ${JSON.stringify(sub)}` : 'which host command?');
     }
@@ -139,7 +183,10 @@ async function showHost(ctx: CliContext, args: readonly string[]): Promise<numbe
     fields([
       ['name', `${h.name} (${h.id})`],
       ['url', h.url],
-      ['status', h.status],
+      ['status', statusOf(h)],
+      ['drained', h.drainedAt ? `since ${h.drainedAt}` : undefined],
+      ['dead', h.deadAt ? `declared ${h.deadAt}; storm host undrain ${h.name} once it is back` : undefined],
+      ['fence', h.fence ? `${JSON.stringify(h.fence.argv)} (at most ${h.fence.timeoutSeconds} s)` : undefined],
       ['cpus', h.cpus],
       ['memory', capacity(h)],
       ['allocated', mib(h.allocatedMemoryMiB)],

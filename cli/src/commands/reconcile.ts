@@ -11,6 +11,7 @@ const LABELS: Readonly<Record<keyof ReconcileReport, string>> = {
   destroysFinished: 'destroys finished',
   operationsUndone: 'interrupted operations undone',
   orphansRemoved: 'orphan domains removed',
+  staleRemoved: 'stale domains of dead hosts removed',
   lost: 'instances lost (no domain on their host)',
   errors: 'errors',
 };

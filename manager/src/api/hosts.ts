@@ -1,6 +1,6 @@
 /**
  * Hosts: enrolment tokens and the command to run on the host, the registry, revocation, libvirt PKI
- * bundles (administrator); `POST /hosts/join` (the token is the credential); `POST /hosts/heartbeat`
+ * bundles, drain, undrain, evacuate, the fence command and declare-dead (administrator); `POST /hosts/join` (the token is the credential); `POST /hosts/heartbeat`
  * and `POST /hosts/renew` (the host's certificate is).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -15,6 +15,10 @@ import type {
   RenewResponse,
 } from '../../../stormd/protocol.js';
 import {
+  DeathReport,
+  EvacuateBody,
+  EvacuationReport,
+  FenceBody,
   HeartbeatAnswer,
   HeartbeatBody,
   HostList,
@@ -28,12 +32,15 @@ import {
   TokenBody,
   TokenCreated,
   TokenList,
+  UndrainAnswer,
   type IssuedCertificate,
 } from '../../protocol/index.js';
 import { requireHost } from '../auth/host-auth.js';
 import { MgrErr } from '../errors.js';
 import { documentAuth } from '../http/openapi.js';
 import type { Agree, Same } from '../http/wire-check.js';
+import type { Evacuation } from '../hosts/evacuation.js';
+import type { HostFencing } from '../hosts/host-fencing.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import { hostView } from '../hosts/host-registry.js';
 import { issueLibvirtBundle, type IssuedCertificate as Issued } from '../../../trust/index.js';
@@ -52,6 +59,8 @@ export type StormdAgrees = [
 export interface HostRouteOptions {
   readonly hosts: HostRegistry;
   readonly trust: TrustService;
+  readonly fencing: HostFencing;
+  readonly evacuation: Evacuation;
   /** The URL hosts join at (shown in the enrolment command); known once the listener is up. */
   readonly publicUrl: () => string;
 }
@@ -59,7 +68,10 @@ export interface HostRouteOptions {
 const issuedView = (c: Issued): IssuedCertificate => ({ ...c, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() });
 
 /** Administrator routes (mounted behind the API token). */
-export const hostAdminRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (app, { hosts, trust, publicUrl }) => {
+export const hostAdminRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = async (
+  app,
+  { hosts, trust, publicUrl, fencing, evacuation },
+) => {
   app.post('/hosts/tokens', { schema: { body: TokenBody, response: { 201: TokenCreated } } }, async (request, reply) => {
     const t = await trust.tokens.create(trust.fingerprint, request.body.ttlSeconds ?? 3600);
     return reply.status(201).send({
@@ -89,6 +101,27 @@ export const hostAdminRoutes: FastifyPluginAsyncTypebox<HostRouteOptions> = asyn
     });
     return { ...bundle, issued: { server: issuedView(bundle.issued.server), client: issuedView(bundle.issued.client) } };
   });
+  // What the administrator decides about a host (docs/hosts.md "Drained and dead hosts").
+  app.post('/hosts/:id/drain', { schema: { params: HostParams, response: { 200: HostView } } }, async (request) =>
+    fencing.drain(request.params.id),
+  );
+  app.post('/hosts/:id/undrain', { schema: { params: HostParams, response: { 200: UndrainAnswer } } }, async (request) =>
+    fencing.undrain(request.params.id),
+  );
+  app.post(
+    '/hosts/:id/evacuate',
+    { schema: { params: HostParams, body: EvacuateBody, response: { 200: EvacuationReport } } },
+    async (request) => evacuation.evacuate(request.params.id, request.body),
+  );
+  app.put('/hosts/:id/fence', { schema: { params: HostParams, body: FenceBody, response: { 200: HostView } } }, async (request) =>
+    fencing.setFence(request.params.id, request.body),
+  );
+  app.delete('/hosts/:id/fence', { schema: { params: HostParams, response: { 200: HostView } } }, async (request) =>
+    fencing.setFence(request.params.id, null),
+  );
+  app.post('/hosts/:id/declare-dead', { schema: { params: HostParams, response: { 200: DeathReport } } }, async (request) =>
+    fencing.declareDead(request.params.id),
+  );
 };
 
 /** Enrolment: the single-use token in the body is the credential. */

@@ -458,6 +458,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX volumes_by_instance ON volumes (instance_id);
     `,
   },
+  {
+    version: 17,
+    name: 'hosts: drained, declared dead, a fence command',
+    // Columns beside `status` (which keeps saying whether the host is heard from): a drained host
+    // takes no placement; a dead one was fenced by the administrator and stays so until undrained.
+    // `fence_argv` is a JSON array run by the manager before a declaration, with its timeout.
+    sql: `
+      ALTER TABLE hosts ADD COLUMN drained_at TEXT;
+      ALTER TABLE hosts ADD COLUMN dead_at TEXT;
+      ALTER TABLE hosts ADD COLUMN fence_argv TEXT;
+      ALTER TABLE hosts ADD COLUMN fence_timeout_s INTEGER;
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

@@ -126,6 +126,10 @@ describe("each host's lines", () => {
     domain_type: 'kvm',
     health: null,
     degraded: null,
+    drained_at: null,
+    dead_at: null,
+    fence_argv: null,
+    fence_timeout_s: null,
     created_at: '2026-01-01T00:00:00Z',
     ...over,
   });
@@ -148,13 +152,14 @@ describe("each host's lines", () => {
     ]);
   });
 
-  it('fail a host that is unreachable, never beat, or does not renew; skip revoked ones', () => {
+  it('fail a host that is unreachable, never beat, or does not renew; skip revoked ones; a dead one is a skip', () => {
     const lines = hostChecks(
       [
         row({ name: 'gone', status: 'unreachable', last_error: 'no heartbeat for 30 s', last_heartbeat: '2026-06-01T11:58:00Z' }),
         row({ name: 'mute', status: 'new', last_heartbeat: null }),
         row({ name: 'old', cert_not_after: '2026-06-05T00:00:00Z' }),
         row({ name: 'out', status: 'revoked' }),
+        row({ name: 'fenced', status: 'unreachable', dead_at: '2026-06-01T11:00:00Z', drained_at: '2026-06-01T11:00:00Z' }),
       ],
       { now, silentAfterMs: 30_000 },
     );
@@ -164,6 +169,7 @@ describe("each host's lines", () => {
       'ok host old heartbeat: last heartbeat 2 s ago',
       'skip host old checks: its stormd sends no checks (older than this manager)',
       'fail host old certificate: its certificate expires in 3 days and it has not renewed it',
+      'skip host fenced heartbeat: declared dead at 2026-06-01T11:00:00Z; storm host undrain fenced once it is back, or storm host rm fenced',
     ]);
   });
 });

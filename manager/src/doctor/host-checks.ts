@@ -21,6 +21,16 @@ export function hostChecks(rows: readonly HostRow[], opts: { readonly silentAfte
 function linesOf(h: HostRow, now: Date, silentAfterMs: number): DoctorCheck[] {
   const scope = `host ${h.name}`;
   const fixStormd = `check that stormd runs on ${h.name} and reaches the manager (its log says why not)`;
+  // Declared dead: the administrator's decision, not a fault to fix; nothing of it is checked.
+  if (h.dead_at)
+    return [
+      {
+        scope,
+        name: 'heartbeat',
+        status: 'skip',
+        message: `declared dead at ${h.dead_at}; storm host undrain ${h.name} once it is back, or storm host rm ${h.name}`,
+      },
+    ];
   if (h.status === 'new' || !h.last_heartbeat)
     return [
       { scope, name: 'heartbeat', status: 'fail', message: `enrolled ${h.created_at} but has never sent a heartbeat`, fix: fixStormd },

@@ -10,8 +10,8 @@
 import type { HostHealth } from '../../../stormd/protocol.js';
 import type { HostStatus } from './host-store.js';
 
-/** What the API and placement show: the stored status, with `degraded` for a ready host whose checks fail. */
-export type HostViewStatus = HostStatus | 'degraded';
+/** What the API and placement show: the stored status, `degraded` for a ready host whose checks fail, `dead` once declared so. */
+export type HostViewStatus = HostStatus | 'degraded' | 'dead';
 
 /** The failing checks as one line (`name: message; …`), or null when none fails. */
 export function degradedReason(health: HostHealth | null | undefined): string | null {
@@ -19,7 +19,13 @@ export function degradedReason(health: HostHealth | null | undefined): string | 
   return failing.length ? failing.map((c) => `${c.name}: ${c.message}`).join('; ') : null;
 }
 
-export function viewStatus(row: { readonly status: HostStatus; readonly degraded: string | null }): HostViewStatus {
+export function viewStatus(row: {
+  readonly status: HostStatus;
+  readonly degraded: string | null;
+  readonly dead_at?: string | null;
+}): HostViewStatus {
+  // Dead is the administrator's word and outlasts heartbeats (docs/hosts.md); revoked outlasts everything.
+  if (row.dead_at && row.status !== 'revoked') return 'dead';
   return row.status === 'ready' && row.degraded ? 'degraded' : row.status;
 }
 

@@ -44,6 +44,11 @@ export interface HostRegistryOptions {
   readonly onUnreachable?: (hostIds: readonly string[]) => Promise<void>;
   /** Told when a host answers but cannot say what its instances do (its libvirt is down): they become unknown. */
   readonly onStatesUnknown?: (hostIds: readonly string[]) => Promise<void>;
+  /**
+   * Told, instead of `onInstances`, when a host declared dead heartbeats again: its domains are stale
+   * (never synced, never brought back); the host-death service removes them.
+   */
+  readonly onDeadHostHeard?: (hostId: string, instances: readonly InstanceStatus[]) => void;
 }
 
 /** The API shape of a host. */
@@ -62,8 +67,18 @@ export function hostView(r: HostRow): HostView {
     hypervisor: { uri: r.hypervisor_uri, domainType: r.domain_type },
     certificate: { serial: r.cert_serial, notAfter: r.cert_not_after, renewalPending: r.next_cert_serial !== null },
     health: parseHealth(r.health),
+    drained: r.drained_at !== null,
+    drainedAt: r.drained_at,
+    deadAt: r.dead_at,
+    fence: fenceOf(r),
     createdAt: r.created_at,
   };
+}
+
+/** The host's fence command as stored (JSON argv and a timeout), or null. */
+export function fenceOf(r: Pick<HostRow, 'fence_argv' | 'fence_timeout_s'>): { argv: string[]; timeoutSeconds: number } | null {
+  if (!r.fence_argv) return null;
+  return { argv: JSON.parse(r.fence_argv) as string[], timeoutSeconds: r.fence_timeout_s ?? 30 };
 }
 
 const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
@@ -131,14 +146,24 @@ export class HostRegistry {
     await this.store.recordHeartbeat(host.id, req);
     const reason = degradedReason(req.health);
     const status = reason ? 'degraded' : 'ready';
-    if (viewStatus(host) !== status || (reason && reason !== host.degraded))
-      this.opts.bus.publish('host.state', { id: host.id, name: host.name, status, ...(reason ? { reason } : {}) });
-    if (req.instances) await this.opts.onInstances?.(host.id, req.instances, receivedAt);
-    else await this.opts.onStatesUnknown?.([host.id]);
+    if (host.dead_at) {
+      // A dead host that returns: its domains are stale, never the instances' (they may run elsewhere now).
+      if (host.status !== 'ready') this.opts.bus.publish('host.returned', { id: host.id, name: host.name, deadAt: host.dead_at });
+      if (req.instances) this.opts.onDeadHostHeard?.(host.id, req.instances);
+    } else {
+      if (viewStatus(host) !== status || (reason && reason !== host.degraded))
+        this.opts.bus.publish('host.state', { id: host.id, name: host.name, status, ...(reason ? { reason } : {}) });
+      await this.reportInstances(host.id, req.instances, receivedAt);
+    }
     const { crlNumber, crlPem } = this.opts.trust;
     // The CRL itself goes to a host whose own is older (or that did not say): no separate fetch.
     const stale = req.crlNumber === undefined || req.crlNumber < crlNumber;
     return { intervalMs: this.opts.heartbeatIntervalMs, crlNumber, ...(stale ? { crl: crlPem } : {}) };
+  }
+
+  private async reportInstances(hostId: string, instances: readonly InstanceStatus[] | null, receivedAt: number): Promise<void> {
+    if (instances) await this.opts.onInstances?.(hostId, instances, receivedAt);
+    else await this.opts.onStatesUnknown?.([hostId]);
   }
 
   /**
@@ -219,7 +244,10 @@ export class HostRegistry {
     const silentFor = this.opts.heartbeatIntervalMs * this.opts.missedHeartbeats;
     const ids = await this.store.markSilent(new Date(now.getTime() - silentFor), `no heartbeat for ${Math.round(silentFor / 1000)} s`);
     for (const id of ids) this.opts.bus.publish('host.state', { id, status: 'unreachable' });
-    if (ids.length) await this.opts.onUnreachable?.(ids);
+    // A dead host's instances were settled by its declaration (lost): silence says nothing new of them.
+    const dead = new Set((await this.store.list()).filter((h) => h.dead_at).map((h) => h.id));
+    const alive = ids.filter((id) => !dead.has(id));
+    if (alive.length) await this.opts.onUnreachable?.(alive);
     return ids;
   }
 }

@@ -1,4 +1,8 @@
-/** Hosts in sqlite: identity (name, URL, certificate serial), health, capacity and the layers each holds. */
+/**
+ * Hosts in sqlite: identity (name, URL, certificate serial), health, capacity, the layers each
+ * holds, and what the administrator decided: drained (no placement), declared dead (fenced), the
+ * fence command to run first.
+ */
 import type { HeartbeatRequest } from '../../../stormd/protocol.js';
 import type { Database, Queryable } from '../db/database.js';
 import { degradedReason } from './host-health.js';
@@ -34,6 +38,13 @@ export interface HostRow {
   readonly health: string | null;
   /** Why a ready host is degraded (its failing checks), null when it is not. */
   readonly degraded: string | null;
+  /** When it was drained (placement never picks it), null when it is not. */
+  readonly drained_at: string | null;
+  /** When the administrator declared it dead; `status` still says whether it is heard from. */
+  readonly dead_at: string | null;
+  /** The fence command (JSON argv) run before a declaration, null without one. */
+  readonly fence_argv: string | null;
+  readonly fence_timeout_s: number | null;
   readonly created_at: string;
 }
 
@@ -135,6 +146,39 @@ export class HostStore {
     for (const r of rows)
       await this.db.run("UPDATE hosts SET status = 'unreachable', last_error = ? WHERE id = ? AND status = 'ready'", [reason, r.id]);
     return rows.map((r) => r.id);
+  }
+
+  /** Drains (or undrains) a host; true when that changed anything. */
+  async setDrained(id: string, drained: boolean): Promise<boolean> {
+    const r = await this.db.run(
+      drained
+        ? "UPDATE hosts SET drained_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? AND drained_at IS NULL"
+        : 'UPDATE hosts SET drained_at = NULL WHERE id = ? AND drained_at IS NOT NULL',
+      [id],
+    );
+    return r.changes > 0;
+  }
+
+  /** Declared dead: drained too, in the same write (a dead host must never take a placement). */
+  async setDead(id: string): Promise<void> {
+    await this.db.run(
+      `UPDATE hosts SET dead_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), drained_at = COALESCE(drained_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+       WHERE id = ?`,
+      [id],
+    );
+  }
+
+  /** Undrain of a dead host: neither dead nor drained. */
+  async clearDead(id: string): Promise<void> {
+    await this.db.run('UPDATE hosts SET dead_at = NULL, drained_at = NULL WHERE id = ?', [id]);
+  }
+
+  async setFence(id: string, fence: { argv: readonly string[]; timeoutSeconds: number } | null): Promise<void> {
+    await this.db.run('UPDATE hosts SET fence_argv = ?, fence_timeout_s = ? WHERE id = ?', [
+      fence ? JSON.stringify(fence.argv) : null,
+      fence?.timeoutSeconds ?? null,
+      id,
+    ]);
   }
 
   async setStatus(id: string, status: HostStatus, error: string | null = null): Promise<void> {

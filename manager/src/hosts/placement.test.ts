@@ -56,4 +56,20 @@ describe('placement', () => {
       message: 'host degraded: no host is ready; host a.example is degraded: kvm: /dev/kvm is 0600',
     });
   });
+
+  it('never picks a drained host, not even the emptiest, and refuses a pin to one saying to undrain it', () => {
+    const drained = { ...host('a', 9000, 0), drained: true };
+    // The drained host is the one spreading would pick: empty, the most memory.
+    for (let i = 0; i < 20; i++) expect(place({ memoryMiB: 128 }, [drained, host('b', 500, i)]).id).toBe('b');
+    expect(() => place({ memoryMiB: 128, pin: 'a' }, [drained, host('b', 500)])).toThrow(
+      'host drained: host a.example is drained; storm host undrain a.example lets it take instances again',
+    );
+    const dead = { ...host('c', 9000, 0, 'dead'), drained: true };
+    expect(() => place({ memoryMiB: 128, pin: 'c' }, [dead])).toThrow(
+      /declared dead; it takes no instances until storm host undrain c\.example/,
+    );
+    expect(() => place({ memoryMiB: 128 }, [drained, dead])).toThrow('no host can take the instance: no host is ready (2 drained)');
+    // Undrained, it is a candidate like any other again.
+    expect(place({ memoryMiB: 128 }, [{ ...drained, drained: false }, host('b', 500, 1)]).id).toBe('a');
+  });
 });

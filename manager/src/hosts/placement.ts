@@ -3,6 +3,8 @@
  * will take: see `headroom`); by default instances spread (fewest instances first, then most free memory); `pin`
  * names the one host to use, which must still fit. A degraded host is never picked: pinned to one,
  * or with no ready host but degraded ones, the launch fails with MGR_ERR_HOST_DEGRADED and their reasons.
+ * A drained host (and a dead one, which is drained too) is never picked either, not even to spread;
+ * a pin to it fails with MGR_ERR_HOST_DRAINED, saying to undrain it.
  * `place` decides from candidates; `Placement` gathers them (the hosts' last heartbeats, and what
  * the instances already hold) for a launch, or for the next host of a move.
  *
@@ -21,6 +23,8 @@ export interface PlacementCandidate {
   readonly status: string;
   /** Why it is degraded (with status `degraded`). */
   readonly reason?: string | null;
+  /** Drained by the administrator (`storm host drain`, `evacuate`, `declare-dead`): it takes nothing new. */
+  readonly drained?: boolean;
   /** What the host said it can still give guests. */
   readonly freeMemoryMiB: number;
   readonly instances: number;
@@ -54,6 +58,7 @@ export function placementCandidates(
     name: h.name,
     status: viewStatus(h),
     reason: h.degraded,
+    drained: h.drained_at !== null,
     freeMemoryMiB: h.free_memory_mib ?? 0,
     reportedMiB: h.allocated_memory_mib ?? 0,
     instances: load.get(h.id)?.instances ?? 0,
@@ -65,20 +70,29 @@ export function place(req: PlacementRequest, candidates: readonly PlacementCandi
   if (req.pin !== undefined) {
     const host = candidates.find((c) => c.id === req.pin || c.name === req.pin);
     if (!host) throw MgrErr.MGR_ERR_NOT_FOUND(`host ${req.pin}`);
+    if (host.drained && host.status !== 'revoked')
+      throw MgrErr.MGR_ERR_HOST_DRAINED(
+        host.status === 'dead'
+          ? `host ${host.name} was declared dead; it takes no instances until storm host undrain ${host.name}`
+          : `host ${host.name} is drained; storm host undrain ${host.name} lets it take instances again`,
+      );
     if (host.status === 'degraded') throw MgrErr.MGR_ERR_HOST_DEGRADED(degraded(host));
     if (host.status !== 'ready') throw MgrErr.MGR_ERR_NO_CAPACITY(`host ${host.name} is ${host.status}`);
     if (headroom(host) < req.memoryMiB)
       throw MgrErr.MGR_ERR_NO_CAPACITY(`host ${host.name} has ${headroom(host)} MiB free, the instance needs ${req.memoryMiB} MiB`);
     return host;
   }
-  const fits = candidates.filter((c) => c.status === 'ready' && headroom(c) >= req.memoryMiB);
+  // Drained hosts are out before anything else: they are neither ready nor sick to a launch.
+  const open = candidates.filter((c) => !c.drained);
+  const fits = open.filter((c) => c.status === 'ready' && headroom(c) >= req.memoryMiB);
   if (fits.length === 0) {
-    const ready = candidates.filter((c) => c.status === 'ready');
-    const sick = candidates.filter((c) => c.status === 'degraded');
+    const ready = open.filter((c) => c.status === 'ready');
+    const sick = open.filter((c) => c.status === 'degraded');
+    const drained = candidates.length - open.length;
     if (ready.length === 0 && sick.length) throw MgrErr.MGR_ERR_HOST_DEGRADED(`no host is ready; ${sick.map(degraded).join('; ')}`);
     throw MgrErr.MGR_ERR_NO_CAPACITY(
       ready.length === 0
-        ? 'no host is ready'
+        ? `no host is ready${drained ? ` (${drained} drained)` : ''}`
         : `the instance needs ${req.memoryMiB} MiB; the most any ready host has free is ${Math.max(...ready.map(headroom))} MiB`,
     );
   }

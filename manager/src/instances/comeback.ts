@@ -61,6 +61,8 @@ export class Comebacks {
 
   /** Starts the comebacks this heartbeat calls for and resolves when they ended. */
   async check(hostId: string, statuses: readonly InstanceStatus[], receivedAt: number): Promise<void> {
+    // A host declared dead brings nothing back: its domains are stale (hosts/host-fencing.ts removes them).
+    if ((await this.opts.hosts.store.get(hostId))?.dead_at) return;
     const byId = new Map(statuses.map((s) => [s.id, s]));
     const started: Promise<void>[] = [];
     for (const row of await this.opts.store.byHost(hostId)) {

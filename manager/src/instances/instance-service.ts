@@ -104,6 +104,9 @@ export class InstanceService {
     const row = await this.find(idOrName);
     if (TRANSITIONAL.has(row.state)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}`);
     if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
+    // A dead host's domains are stale: starting one would run the instance twice if it was recovered elsewhere.
+    const host = await this.opts.hosts.store.get(row.host_id);
+    if (host?.dead_at) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is on host ${host.name}, which was declared dead`);
     // A comeback (or another operation) starting it right now would undo this action's answer.
     if (this.opts.journal.isActive(row.id))
       throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation; try again when it ends`);

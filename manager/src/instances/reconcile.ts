@@ -30,6 +30,8 @@ export interface ReconcileReport {
   /** Lifecycle operations (checkpoint, rollback, upgrade, …) a crash interrupted, undone: `name: kind`. */
   readonly operationsUndone: string[];
   readonly orphansRemoved: string[];
+  /** Domains of a host declared dead that answered again, removed (`host/instance`): never started, never synced. */
+  readonly staleRemoved: string[];
   readonly lost: string[];
   readonly errors: string[];
 }
@@ -40,6 +42,8 @@ export interface ReconcilerOptions {
   readonly instances: InstanceService;
   readonly journal: Journal;
   readonly bus: EventBus;
+  /** Removes a dead host's stale domains (hosts/host-fencing.ts); a dead host is otherwise left alone here. */
+  readonly removeStale?: (hostId: string) => Promise<string[]>;
 }
 
 /** Closed operations are kept this long for reading, then pruned. */
@@ -81,6 +85,7 @@ export class Reconciler {
       destroysFinished: [],
       operationsUndone: [],
       orphansRemoved: [],
+      staleRemoved: [],
       lost: [],
       errors: [],
     };
@@ -92,7 +97,8 @@ export class Reconciler {
         await (await hosts.client(host.id)).instances();
         reachable.add(host.id);
       } catch (err) {
-        await instances.markUnknown([host.id]);
+        // A dead host's instances were settled when it was declared dead (lost): its silence changes nothing.
+        if (!host.dead_at) await instances.markUnknown([host.id]);
         // A host that answers with an error (its libvirt down, say) is not unreachable: its heartbeat says what it is.
         if (!MgrErr.MGR_ERR_HOST_UNREACHABLE.is(err)) {
           report.errors.push(`${host.name}: ${errorMessage(err)}`);
@@ -112,6 +118,15 @@ export class Reconciler {
     for (const host of hostList) {
       if (!reachable.has(host.id)) continue;
       report.hostsChecked.push(host.name);
+      // Host declared dead that answers again: its domains are stale, removed, never synced to the records (docs/hosts.md).
+      if (host.dead_at) {
+        try {
+          report.staleRemoved.push(...((await this.opts.removeStale?.(host.id)) ?? []));
+        } catch (err) {
+          report.errors.push(`stale domains of ${host.name}: ${errorMessage(err)}`);
+        }
+        continue;
+      }
       const client = await hosts.client(host.id);
       let statuses: InstanceStatus[];
       // Records changed after this were changed after the host answered: its answer cannot speak for them.

@@ -52,6 +52,7 @@ const NOTHING = {
   destroysFinished: [],
   operationsUndone: [],
   orphansRemoved: [],
+  staleRemoved: [],
   lost: [],
   errors: [],
 };

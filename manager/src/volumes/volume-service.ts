@@ -109,9 +109,10 @@ export class VolumeService {
     return v;
   }
 
-  /** A ready host, the one holding the fewest volumes (then by name). */
+  /** A ready host that is not drained, the one holding the fewest volumes (then by name). */
   private async chooseHost(): Promise<string> {
-    const ready = (await this.opts.hosts.list()).filter((h) => h.status === 'ready');
+    // A drained host takes nothing new, volumes included (docs/hosts.md); a pinned volume is the administrator's choice.
+    const ready = (await this.opts.hosts.list()).filter((h) => h.status === 'ready' && !h.drained);
     if (!ready.length) throw MgrErr.MGR_ERR_NO_CAPACITY('no ready host to hold the volume');
     const counts = await this.opts.store.countByHost();
     ready.sort((a, b) => (counts.get(a.id) ?? 0) - (counts.get(b.id) ?? 0) || a.name.localeCompare(b.name));
