@@ -42,6 +42,8 @@ import { DomainRequests } from './instances/domain-request.js';
 import { hostSteps } from './instances/host-steps.js';
 import { instanceSteps } from './instances/instance-steps.js';
 import { Staging } from './instances/staging.js';
+import { MoveService } from './instances/move-service.js';
+import { moveSteps } from './instances/move-steps.js';
 import { Placement } from './hosts/placement.js';
 import { AddressBook } from './network/address-book.js';
 import { forwardSteps } from './network/forward-steps.js';
@@ -92,6 +94,8 @@ export interface ManagerContext {
   readonly hosts: HostRegistry;
   readonly instances: InstanceService;
   readonly launcher: Launcher;
+  /** Cold moves between hosts (`move(name, to, { allowRestart })`), journaled; what evacuation calls. */
+  readonly moves: MoveService;
   /** Traditional instances' firmware, disk and SSH keys; administrators' own SSH keys. */
   readonly imageInstances: ImageInstanceStore;
   /** `storm image import`: disk images into the local channel. */
@@ -355,6 +359,18 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       packager: new Packager({ db, hosts, cache, images: new ImageStore(db), local, channels }),
     });
     const volumes = new VolumeService({ store: volumeStore, hosts, instances, journal, steps: onVolumes });
+    const moves = new MoveService({
+      journal,
+      store,
+      hosts,
+      instances,
+      volumes: volumeStore,
+      staging,
+      hostSteps: onHost,
+      moveSteps: moveSteps(hosts, store),
+      requests,
+      bus,
+    });
     const reconciler = new Reconciler({ store, hosts, instances, journal, bus });
     // Service accounts of instances that no longer exist go after each reconcile pass.
     bus.subscribe((e) => {
@@ -394,6 +410,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       hosts,
       instances,
       launcher,
+      moves,
       imageInstances,
       imageImports: new ImageImport({ db, cache, images: new ImageStore(db), local, channels }),
       journal,
