@@ -4,7 +4,11 @@
  * real qemu under TCG, the sample channel's hello-web. One guest, booted on host-a, writes a file
  * from its serial shell; stopped, moved with `storm move --to host-b`, it is defined on host-b only
  * (`virsh list --all` on each libvirtd), the source's instance folder is gone, `dig` at the manager's
- * DNS answers the same address, and started on host-b it boots and the file is there.
+ * DNS answers the same address, and started on host-b it boots and the file is there. Then, the
+ * guest stopped, the manager is killed with -9 after each step of a move
+ * (STORM_FAULT=crash-after:move:<step>) and started again: after its reconcile the move is closed,
+ * `virsh list --all` on both libvirtds agrees with the database (one domain, on the host the record
+ * names), and neither host has an orphan file (an instance folder, a half-received `.incoming-…`).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +16,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../../manager/src/db/database.js';
 import { startTwoHosts, type TwoHosts } from '../harness/two-hosts.js';
 import { publishSampleChannelForTest, type PublishedChannel } from '../helpers/channel-fixture.js';
 import { GuestShells } from '../helpers/guest-shell.js';
@@ -124,4 +129,57 @@ describe('a cold move between two hosts', () => {
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain(SECRET);
   }, 600_000);
+});
+
+/** The steps of a cold move of a stopped instance, in order; from `move.switch-host` on it is finished, before it undone. */
+const MOVE = ['host.stage', 'move.copy', 'host.define', 'move.switch-host', 'move.remove-source'];
+
+async function lastMove(): Promise<{ state: string; steps: { name: string; state: string }[] } | undefined> {
+  const db = await Database.open(join(two.managerDir, 'storm.db'));
+  try {
+    const op = await db.get<{ id: string; state: string }>(
+      "SELECT id, state FROM operations WHERE kind = 'move' ORDER BY started_at DESC LIMIT 1",
+    );
+    if (!op) return undefined;
+    return { state: op.state, steps: await db.all('SELECT name, state FROM operation_steps WHERE operation_id = ? ORDER BY seq', [op.id]) };
+  } finally {
+    await db.close();
+  }
+}
+
+/** Every file under a host's instances folder, relative to it: an instance's folder and what is in it. */
+async function filesUnder(host: 'host-a' | 'host-b'): Promise<string[]> {
+  const root = join(two.dir.path, host, 'instances');
+  return (await readdir(root, { recursive: true }).catch(() => [] as string[])).map(String).sort();
+}
+
+describe('the manager killed with -9 after each step of a move, then started again', () => {
+  for (const [n, step] of MOVE.entries()) {
+    it(`after ${step}: the move is ${n >= 3 ? 'finished' : 'undone'}, both libvirtds agree with the database, no orphan file`, async () => {
+      let web = await two.manager.api.get<Instance>('/instances/mv1');
+      if (web.state !== 'stopped') web = await two.manager.api.post<Instance>('/instances/mv1/actions', { action: 'stop' });
+      const from = web.host!.name as 'host-a' | 'host-b';
+      const to = from === 'host-a' ? 'host-b' : 'host-a';
+      await two.restartManager({ STORM_FAULT: `crash-after:move:${step}` });
+      await expect(two.manager.api.post('/instances/mv1/move', { to })).rejects.toThrow();
+      expect((await two.manager.proc.exited()).signal).toBe('SIGKILL');
+      expect((await lastMove())?.state).toBe('running');
+
+      await two.restartManager();
+      const report = await two.manager.api.post<{ orphansRemoved: string[]; errors: string[] }>('/reconcile');
+      expect(report).toMatchObject({ orphansRemoved: [], errors: [] });
+      expect((await lastMove())?.state).toBe(n >= 3 ? 'done' : 'undone');
+      const now = await two.manager.api.get<Instance>('/instances/mv1');
+      const where = n >= 3 ? to : from;
+      const other = where === 'host-a' ? 'host-b' : 'host-a';
+      expect(now).toMatchObject({ host: { name: where }, state: 'stopped', ip: web.ip });
+      const domain = `storm-${web.id}`;
+      expect((await two.hosts[where].virsh('list', '--all', '--name')).split('\n').filter((d) => d.startsWith('storm-'))).toEqual([domain]);
+      expect((await two.hosts[other].virsh('list', '--all', '--name')).split('\n').filter((d) => d.startsWith('storm-'))).toEqual([]);
+      expect(await two.hosts[where].virsh('domstate', domain)).toBe('shut off');
+      expect(await filesUnder(other)).toEqual([]);
+      expect((await filesUnder(where)).filter((f) => f.includes('.incoming-'))).toEqual([]);
+      expect(await filesUnder(where)).toContain(join(web.id, 'writable', 'w0.qcow2'));
+    }, 180_000);
+  }
 });
