@@ -187,6 +187,31 @@ describe('a cold move of a stopped instance', () => {
   }, 120_000);
 });
 
+describe('what a move refuses', () => {
+  it('an instance with an attached data volume, saying to detach it (volumes do not move yet); detached, it may move', async () => {
+    const from = (await instance('web1')).host!.name;
+    await manager.api.post('/volumes', { name: 'web1-extra', sizeMiB: 16, host: from });
+    await manager.api.post('/volumes/web1-extra/attach', { instance: 'web1' });
+    await expect(manager.api.post('/instances/web1/move', { to: from === 'host-a' ? 'host-b' : 'host-a' })).rejects.toMatchObject({
+      status: 409,
+      code: 'MGR_ERR_MOVE_UNSUPPORTED',
+      message: expect.stringMatching(/data volume web1-extra attached.*detach it first/),
+    });
+    await manager.api.post('/volumes/web1-extra/detach');
+    await manager.api.delete('/volumes/web1-extra');
+    expect((await instance('web1')).host?.name).toBe(from);
+  }, 60_000);
+
+  it('a host that does not exist, or the one it is on', async () => {
+    await expect(manager.api.post('/instances/web1/move', { to: 'nowhere' })).rejects.toMatchObject({
+      status: 404,
+      code: 'MGR_ERR_NOT_FOUND',
+    });
+    const here = (await instance('web1')).host!.name;
+    await expect(manager.api.post('/instances/web1/move', { to: here })).rejects.toMatchObject({ status: 409, code: 'MGR_ERR_CONFLICT' });
+  });
+});
+
 describe('the manager killed with -9 after each step of a move, then started again', () => {
   for (const [n, step] of MOVE.entries()) {
     it(`after ${step}: one host holds the instance, the one its record names; the move is ${n >= 3 ? 'finished' : 'undone'}`, async () => {
