@@ -363,6 +363,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       journal,
       store,
       hosts,
+      placement,
       instances,
       volumes: volumeStore,
       staging,

@@ -16,6 +16,7 @@
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
+import type { Placement } from '../hosts/placement.js';
 import type { Journal, Operation } from '../operations/journal.js';
 import type { OperationRecord } from '../operations/journal-store.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
@@ -48,6 +49,8 @@ export interface MoveServiceOptions {
   readonly journal: Journal;
   readonly store: InstanceStore;
   readonly hosts: HostRegistry;
+  /** Whether the target can take the instance, by placement's own rules for a host named. */
+  readonly placement: Pick<Placement, 'choose'>;
   readonly instances: InstanceService;
   readonly volumes: VolumeStore;
   readonly staging: Staging;
@@ -95,7 +98,8 @@ export class MoveService {
     if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
     const source = await hosts.store.get(row.host_id);
     if (row.host_id === target.id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is on ${target.name} already`);
-    if (target.status !== 'ready') throw MgrErr.MGR_ERR_CONFLICT(`host ${target.name} is ${target.status}: it cannot take ${row.name} now`);
+    // Placement's rules for a named host (ready, not degraded, room for its memory).
+    await this.opts.placement.choose({ memoryMiB: row.memory_mib, pin: target.id });
     if (TRANSITIONAL.has(row.state)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}`);
     if (journal.isActive(row.id) || (await journal.openFor(row.id)).length)
       throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation; try again when it ends`);
