@@ -460,3 +460,28 @@ export interface ErrorBody {
   readonly code: string;
   readonly message: string;
 }
+
+/**
+ * `GET /v1/instances/:id/files`: the files that carry an instance's own state (its writable layers
+ * `writable/w<N>.qcow2` and `writable/w<N>.merged.qcow2`, `writable/next-id`, a legacy
+ * `instance.qcow2`), each with its size and sha256 read from the disk: what a cold move copies
+ * (`GET /v1/instances/:id/file?path=…` streams one, `PUT` the same URL with `sha256` and `size`
+ * receives one, verified before it takes its place). The instance must be off while it is read.
+ */
+export interface InstanceFileEntry {
+  /** Relative to the instance's folder: `writable/w0.qcow2`, `writable/next-id`, `instance.qcow2`. */
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface InstanceFiles {
+  readonly files: readonly InstanceFileEntry[];
+}
+
+/** `PUT /v1/instances/:id/file?path=…&sha256=…&size=…` (body: the bytes, application/octet-stream): 201 once they matched and took their place. */
+export interface ReceiveFileQuery {
+  readonly path: string;
+  readonly sha256: string;
+  readonly size: number;
+}

@@ -12,6 +12,7 @@ import { image } from './commands/image-import.js';
 import { kerberos } from './commands/kerberos.js';
 import { ls, reboot, rm, show, start, stop } from './commands/instances.js';
 import { launch } from './commands/launch.js';
+import { move } from './commands/move.js';
 import { network } from './commands/network.js';
 import { checkpoint, checkpoints, flatten, packageCommand, reprovision, rollback, upgrade } from './commands/lifecycle.js';
 import { pull } from './commands/pull.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   stop,
   reboot,
   consoleCommand,
+  move,
   rm,
   // lifecycle over the layer stack
   checkpoint,

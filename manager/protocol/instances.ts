@@ -2,6 +2,7 @@
  * Instances: `POST /api/v1/instances` (launch; 201), `GET /api/v1/instances[?limit=N&cursor=C]`, `GET /api/v1/instances/:id`
  * (by id or name, like every `:id` here), `DELETE /api/v1/instances/:id` (204),
  * `POST /api/v1/instances/:id/actions` (power, and the lifecycle operations of docs/lifecycle.md),
+ * `POST /api/v1/instances/:id/move` (a cold move to another host; docs/move.md),
  * `GET /api/v1/instances/:id/checkpoints`, `DELETE /api/v1/instances/:id/checkpoints/:checkpoint` (204),
  * `GET /api/v1/instances/:id/console[?bytes=N]` (the end of its serial console),
  * `GET /api/v1/instances/:id/console/attach[?takeover=true]` (its serial port as a WebSocket; the
@@ -185,3 +186,27 @@ export type SerialTail = Static<typeof SerialTail>;
 
 /** Attaching to the serial port: `takeover` writes at once, the current writer becoming a reader. */
 export const SerialAttachQuery = Type.Object({ takeover: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+
+/** `POST /api/v1/instances/:id/move`: to the host named `to` (a name or an id); a running instance needs `allowRestart`. */
+export const MoveBody = Type.Object(
+  {
+    to: Type.String({ minLength: 1, maxLength: 128 }),
+    /** Stop it, move it cold, start it on the target (without it, a running instance is refused: MGR_ERR_INSTANCE_RUNNING). */
+    allowRestart: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type MoveBody = Static<typeof MoveBody>;
+
+/** The instance on its new host, and what the move did. */
+export const MoveAnswer = Type.Object({
+  instance: InstanceView,
+  /** The hosts' names. */
+  from: Type.String(),
+  to: Type.String(),
+  /** Bytes of the instance's own files (its writable layers) copied host to host. */
+  bytes: Type.Integer(),
+  /** It ran: it was stopped for the move and started on the target. */
+  restarted: Type.Boolean(),
+});
+export type MoveAnswer = Static<typeof MoveAnswer>;

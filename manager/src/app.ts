@@ -146,6 +146,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(instanceRoutes, {
             instances: ctx.instances,
             launcher: ctx.launcher,
+            moves: ctx.moves,
             lifecycle: ctx.lifecycle,
             checkpoints: ctx.checkpoints,
             accountKeys: (principal) => ctx.imageInstances.accountKeys(principal),

@@ -42,6 +42,8 @@ import { DomainRequests } from './instances/domain-request.js';
 import { hostSteps } from './instances/host-steps.js';
 import { instanceSteps } from './instances/instance-steps.js';
 import { Staging } from './instances/staging.js';
+import { MoveService } from './instances/move-service.js';
+import { moveSteps } from './instances/move-steps.js';
 import { Placement } from './hosts/placement.js';
 import { Evacuation } from './hosts/evacuation.js';
 import { HostFencing } from './hosts/host-fencing.js';
@@ -98,6 +100,8 @@ export interface ManagerContext {
   readonly evacuation: Evacuation;
   readonly instances: InstanceService;
   readonly launcher: Launcher;
+  /** Cold moves between hosts (`move(name, to, { allowRestart })`), journaled; what evacuation calls. */
+  readonly moves: MoveService;
   /** Traditional instances' firmware, disk and SSH keys; administrators' own SSH keys. */
   readonly imageInstances: ImageInstanceStore;
   /** `storm image import`: disk images into the local channel. */
@@ -363,6 +367,19 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       packager: new Packager({ db, hosts, cache, images: new ImageStore(db), local, channels }),
     });
     const volumes = new VolumeService({ store: volumeStore, hosts, instances, journal, steps: onVolumes });
+    const moves = new MoveService({
+      journal,
+      store,
+      hosts,
+      placement,
+      instances,
+      volumes: volumeStore,
+      staging,
+      hostSteps: onHost,
+      moveSteps: moveSteps(hosts, store),
+      requests,
+      bus,
+    });
     hostFencing = new HostFencing({
       hosts,
       bus,
@@ -380,8 +397,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       fencing: hostFencing,
       instances: store,
       busy: (id) => journal.isActive(id),
-      // The move service (issue 16's `storm move`) is wired here when it lands; until then evacuate drains and says so.
-      mover: undefined,
+      mover: { move: async (name, to, opts) => void (await moves.move(name, to, opts)) },
       bus,
     });
     const reconciler = new Reconciler({ store, hosts, instances, journal, bus, removeStale: (id) => hostFencing!.removeStale(id) });
@@ -425,6 +441,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       evacuation,
       instances,
       launcher,
+      moves,
       imageInstances,
       imageImports: new ImageImport({ db, cache, images: new ImageStore(db), local, channels }),
       journal,

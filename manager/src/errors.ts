@@ -49,6 +49,13 @@ export const MgrErr = defineErrors({
   MGR_ERR_VOLUME_EXISTS: { status: 409, message: 'a volume of that name exists' },
   MGR_ERR_VOLUME_ATTACHED: { status: 409, message: 'the volume is attached' },
   MGR_ERR_VOLUME_HOST: { status: 409, message: "the instance is not on the volume's host" },
+  /** A move of a running instance without `--allow-restart` (live migration is another route). */
+  MGR_ERR_INSTANCE_RUNNING: {
+    status: 409,
+    message: 'the instance is running: stop it first, or pass --allow-restart to stop it, move it and start it on the target',
+  },
+  /** A move this manager cannot make yet: an attached data volume, a traditional (disk-image) instance. */
+  MGR_ERR_MOVE_UNSUPPORTED: { status: 409, message: 'this instance cannot be moved' },
   MGR_ERR_IMAGE_REFUSED: { status: 422, message: 'disk image refused' },
   MGR_ERR_INTERNAL: { status: 500, message: 'internal error' },
   ...PKI_ERRORS,

@@ -1,4 +1,4 @@
-/** `/api/v1/instances`: launch, list, show, act (start | stop | reboot | the lifecycle operations), destroy, checkpoints, console tail. */
+/** `/api/v1/instances`: launch, list, show, act (start | stop | reboot | the lifecycle operations), move, destroy, checkpoints, console tail. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   ActionAnswer,
@@ -11,6 +11,8 @@ import {
   InstanceParams,
   InstanceView,
   LaunchBody,
+  MoveAnswer,
+  MoveBody,
   type OperationView,
   type PowerAction,
   SerialQuery,
@@ -19,6 +21,7 @@ import {
 import { NoContent } from '../http/openapi.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import type { Launcher } from '../instances/launcher.js';
+import type { MoveResult, MoveService } from '../instances/move-service.js';
 import { type CheckpointStore, checkpointView } from '../lifecycle/checkpoint-store.js';
 import type { LifecycleResult, LifecycleService } from '../lifecycle/lifecycle-service.js';
 import { MgrErr } from '../errors.js';
@@ -27,6 +30,7 @@ import type { Agree, KeysWithin } from '../http/wire-check.js';
 export interface InstanceRouteOptions {
   readonly instances: InstanceService;
   readonly launcher: Launcher;
+  readonly moves: MoveService;
   readonly lifecycle: LifecycleService;
   readonly checkpoints: CheckpointStore;
   /** The caller's own SSH public keys (an account setting). */
@@ -37,13 +41,14 @@ export interface InstanceRouteOptions {
 export type LifecycleAgrees = [
   Agree<KeysWithin<LifecycleResult, OperationView>>,
   Agree<KeysWithin<ReturnType<typeof checkpointView>, CheckpointView>>,
+  Agree<KeysWithin<MoveResult, MoveAnswer>>,
 ];
 
 const isPower = (body: ActionBody): body is PowerAction => body.action === 'start' || body.action === 'stop' || body.action === 'reboot';
 
 export const instanceRoutes: FastifyPluginAsyncTypebox<InstanceRouteOptions> = async (
   app,
-  { instances, launcher, lifecycle, checkpoints, accountKeys },
+  { instances, launcher, moves, lifecycle, checkpoints, accountKeys },
 ) => {
   const params = InstanceParams;
   app.post('/instances', { schema: { body: LaunchBody, response: { 201: InstanceView } } }, async (request, reply) => {
@@ -69,6 +74,9 @@ export const instanceRoutes: FastifyPluginAsyncTypebox<InstanceRouteOptions> = a
     const result = await lifecycle.run(id, body);
     return { ...(await instances.get(id)), operation: { action: body.action, ...result } };
   });
+  app.post('/instances/:id/move', { schema: { params, body: MoveBody, response: { 200: MoveAnswer } } }, async (request) =>
+    moves.move(request.params.id, request.body.to, { allowRestart: request.body.allowRestart ?? false }),
+  );
   app.get('/instances/:id/checkpoints', { schema: { params, response: { 200: CheckpointList } } }, async (request) => {
     const row = await instances.find(request.params.id);
     return { checkpoints: (await checkpoints.list(row.id)).map(checkpointView) };

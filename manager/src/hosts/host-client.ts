@@ -26,6 +26,8 @@ import type {
   HostInfo,
   InstanceActionRequest,
   InstanceActionResponse,
+  InstanceFileEntry,
+  InstanceFiles,
   InstanceStatus,
   MergeLayersRequest,
   NewWritableLayerRequest,
@@ -297,6 +299,80 @@ export class HostClient {
         resolve(res);
       });
       req.end();
+    });
+  }
+
+  /** The instance's own files (writable layers, their mark), with sizes and sha256: what a cold move copies. */
+  instanceFiles(id: string): Promise<InstanceFiles> {
+    return this.call(`list the files of ${id}`, 'GET', `/instances/${id}/files`, undefined, this.stageMs);
+  }
+
+  /** One of the instance's files as a stream (the response body, for the caller to consume). */
+  openInstanceFile(id: string, path: string): Promise<import('node:http').IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(new URL(`/v1/instances/${id}/file?path=${encodeURIComponent(path)}`, this.base), {
+        method: 'GET',
+        ...this.tls,
+        agent: false,
+        timeout: this.stageMs,
+      });
+      req.on('error', (err) =>
+        reject(MgrErr.MGR_ERR_HOST(`host ${this.label} could not send ${path} of ${id}: ${err.message}`, { cause: err })),
+      );
+      req.on('response', (res) => {
+        if ((res.statusCode ?? 0) === 200) return resolve(res);
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const { error } = parseAnswer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
+          reject(
+            MgrErr.MGR_ERR_HOST(
+              `${this.label} could not send ${path} of ${id}: ${error?.code ?? `HTTP ${res.statusCode}`}: ${error?.message ?? ''}`,
+              {
+                details: { hostCode: error?.code ?? null, hostStatus: res.statusCode ?? 0 },
+              },
+            ),
+          );
+        });
+      });
+      req.end();
+    });
+  }
+
+  /** Streams `body` into the instance's file `want.path`; the host keeps it only when its size and sha256 are `want`'s. */
+  receiveInstanceFile(id: string, want: InstanceFileEntry, body: NodeJS.ReadableStream): Promise<InstanceFileEntry> {
+    const q = new URLSearchParams({ path: want.path, sha256: want.sha256, size: String(want.size) });
+    return new Promise((resolve, reject) => {
+      const req = https.request(new URL(`/v1/instances/${id}/file?${q}`, this.base), {
+        method: 'PUT',
+        ...this.tls,
+        agent: false,
+        timeout: this.stageMs,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': want.size },
+      });
+      const fail = (err: Error) => {
+        req.destroy();
+        reject(MgrErr.MGR_ERR_HOST(`host ${this.label} could not receive ${want.path} of ${id}: ${err.message}`, { cause: err }));
+      };
+      req.on('error', fail);
+      body.on('error', fail);
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const { json, error } = parseAnswer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
+          if (!error) return resolve(json as InstanceFileEntry);
+          reject(
+            MgrErr.MGR_ERR_HOST(
+              `${this.label} could not receive ${want.path} of ${id}: ${error.code ?? `HTTP ${error.status}`}: ${error.message}`,
+              {
+                details: { hostCode: error.code ?? null, hostStatus: error.status },
+              },
+            ),
+          );
+        });
+      });
+      body.pipe(req);
     });
   }
 

@@ -179,6 +179,11 @@ export class InstanceStore {
     await q.run('UPDATE instances SET ip = ? WHERE id = ?', [ip, id]);
   }
 
+  /** The host the instance lives on (a move's switch), in the caller's transaction. */
+  async setHost(id: string, hostId: string, q: Queryable = this.db): Promise<void> {
+    await q.run(`UPDATE instances SET host_id = ?, updated_at = ${NOW} WHERE id = ?`, [hostId, id]);
+  }
+
   /** Sets a state the manager drives (its error cleared when it settles: `running`), in a transaction. */
   async mark(q: Queryable, id: string, state: InstanceState): Promise<void> {
     await q.run(`UPDATE instances SET state = ?, ${state === 'running' ? 'last_error = NULL, ' : ''}updated_at = ${NOW} WHERE id = ?`, [

@@ -132,6 +132,48 @@ describe('an operation of two steps, the second failing', () => {
   });
 });
 
+describe('an operation with a point of no return', () => {
+  it('a failure after it leaves the operation open, nothing undone; reconcile resumes it forward', async () => {
+    const { first, second } = fileSteps({ second: true });
+    const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+    const resumed: string[] = [];
+    ctx.journal.defineKind({
+      name: 'one-way',
+      noReturnAfter: first.name,
+      resume: async (op) => {
+        resumed.push(op.steps.map((s) => `${s.name}:${s.state}`).join(' '));
+        return true;
+      },
+    });
+    await expect(
+      ctx.journal.perform({ kind: 'one-way' }, async (op) => {
+        await op.run(first, { path: a });
+        await op.run(second, { path: b });
+      }),
+    ).rejects.toThrow('the second step fails');
+    expect(await exists(a)).toBe(true);
+    expect((await operations()).map((o) => o.state)).toEqual(['running']);
+    const [open] = await ctx.journal.interrupted();
+    expect(await ctx.journal.recover(open!)).toBe('finished');
+    expect(resumed).toEqual(['test.first-file:done test.second-file:started']);
+    expect((await operations()).map((o) => o.state)).toEqual(['done']);
+  });
+
+  it('a failure before it is undone as usual', async () => {
+    const { first } = fileSteps({ second: false });
+    ctx.journal.defineKind({ name: 'one-way', noReturnAfter: 'test.second-file' });
+    const a = join(dir, 'a');
+    await expect(
+      ctx.journal.perform({ kind: 'one-way' }, async (op) => {
+        await op.run(first, { path: a });
+        throw new Error('before the point');
+      }),
+    ).rejects.toThrow('before the point');
+    expect(await exists(a)).toBe(false);
+    expect((await operations()).map((o) => o.state)).toEqual(['undone']);
+  });
+});
+
 describe('host reports and the operations of an instance', () => {
   afterEach(() => vi.useRealTimers());
 

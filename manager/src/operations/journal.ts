@@ -36,6 +36,11 @@ export interface OperationKind {
   /** Never undone: a failure or a crash leaves it open, and reconcile calls `resume` until it finishes. */
   readonly forwardOnly?: boolean;
   /**
+   * Once a step of this name is done, the operation only goes forward (a move whose record names
+   * its new host): a failure from there leaves it open and reconcile calls `resume` until it finishes.
+   */
+  readonly noReturnAfter?: string;
+  /**
    * For an operation a crash interrupted before any undo: finish it forward (true) when its steps
    * got far enough, else it is undone (false). Without it, the operation is undone.
    */
@@ -198,8 +203,9 @@ export class Journal {
     } catch (err) {
       if (!op.closed) {
         const reason = describe(err);
-        if (this.kinds.get(req.kind)?.forwardOnly) await this.store.setError(id, reason);
-        else await this.revert((await this.store.get(id))!, reason, false);
+        const record = (await this.store.get(id))!;
+        if (this.forwardFrom(record)) await this.store.setError(id, reason);
+        else await this.revert(record, reason, false);
       }
       throw err;
     } finally {
@@ -236,12 +242,19 @@ export class Journal {
           return 'finished';
         }
       }
-      if (kind?.forwardOnly) return 'stuck';
+      if (this.forwardFrom(op)) return 'stuck';
       const outcome = await this.revert(op, op.error ?? `interrupted ${op.kind}`, true);
       return outcome.complete ? 'undone' : 'stuck';
     } finally {
       this.settle(seen.id);
     }
+  }
+
+  /** True when the operation may only go forward: its kind never undoes, or it passed its point of no return. */
+  private forwardFrom(op: OperationRecord): boolean {
+    const kind = this.kinds.get(op.kind);
+    if (kind?.forwardOnly) return true;
+    return !!kind?.noReturnAfter && op.state === 'running' && op.steps.some((s) => s.name === kind.noReturnAfter && s.state === 'done');
   }
 
   /** Closes the instance's open operations no one runs, when the instance itself is being destroyed. */

@@ -20,6 +20,7 @@ import type { StormdTls } from '../tls/stormd-tls.js';
 import { activityRoutes } from './activity-routes.js';
 import { installErrorHandlers } from './error-handler.js';
 import { hostRoutes } from './host-routes.js';
+import { instanceFileRoutes } from './instance-file-routes.js';
 import { instanceRoutes } from './instance-routes.js';
 import { type LayerSource, layerRoutes } from './layer-routes.js';
 import { packageRoutes } from './package-routes.js';
@@ -76,6 +77,7 @@ export async function buildStormdApp(deps: StormdAppDeps): Promise<FastifyInstan
       await v1.register(activityRoutes, { activity });
       await v1.register(layerRoutes, { store: deps.store, source: deps.layerSource });
       await v1.register(instanceRoutes, { instances: deps.instances });
+      await v1.register(instanceFileRoutes, { instances: deps.instances });
       await v1.register(serialRoutes, { instances: deps.instances });
       await v1.register(writableLayerRoutes, { stack: deps.instances.stack });
       await v1.register(packageRoutes, { stack: deps.instances.stack });

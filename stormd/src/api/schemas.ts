@@ -17,6 +17,7 @@ import type {
   MergeLayersRequest,
   NewWritableLayerRequest,
   PackageRequest,
+  ReceiveFileQuery,
   StageLayerRequest,
 } from '../../protocol.js';
 
@@ -198,3 +199,12 @@ export type SchemaChecks = [
   Expect<Same<keyof Static<typeof MergeLayersBody>, keyof MergeLayersRequest>>,
   Expect<Same<keyof Static<typeof PackageBody>, keyof PackageRequest>>,
 ];
+
+/** A file a move carries, relative to the instance's folder (`instance-files.ts` holds the exact rule). */
+const MovablePath = Type.String({ pattern: '^(writable/(w(0|[1-9][0-9]{0,8})(\\.merged)?\\.qcow2|next-id)|instance\\.qcow2)$' });
+export const FilePathQuery = Type.Object({ path: MovablePath }, { additionalProperties: false });
+export const ReceiveFileQuerySchema = Type.Object(
+  { path: MovablePath, sha256: Sha256, size: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type ReceiveFileQueryCheck = Expect<Same<Static<typeof ReceiveFileQuerySchema>, ReceiveFileQuery>>;

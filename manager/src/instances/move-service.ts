@@ -1,0 +1,173 @@
+/**
+ * `storm move NAME --to HOST`: a cold move of an instance to another host, one journaled operation
+ * (kind `move`): [stopped on the source, with `allowRestart` and only if it ran] → the stack's
+ * read-only files staged on the target (only those it lacks) → the instance's own files relayed
+ * source → target through the manager and checked by sha256 where they land → the domain defined
+ * on the target (same name, UUID, MAC, address; the guest token is in the copied layer) → the
+ * record's host switched (the point of no return) → the source's domain and folder removed →
+ * [started on the target]. A failure or a crash before the switch undoes what was done on the
+ * target and leaves the source as it was (started again if it ran); from the switch on it only goes
+ * forward, and reconcile finishes it. `move` is what evacuation calls.
+ *
+ * @example
+ * await ctx.moves.move('web1', 'host-b', {});                    // a stopped instance
+ * await ctx.moves.move('web1', 'host-b', { allowRestart: true }); // a running one: stopped, moved, started
+ */
+import { MgrErr } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { HostRegistry } from '../hosts/host-registry.js';
+import type { Placement } from '../hosts/placement.js';
+import type { Journal, Operation } from '../operations/journal.js';
+import type { OperationRecord } from '../operations/journal-store.js';
+import type { VolumeStore } from '../volumes/volume-store.js';
+import { type DomainRequests, identityOf, shapeOf } from './domain-request.js';
+import { TRANSITIONAL } from './host-states.js';
+import type { HostSteps } from './host-steps.js';
+import type { InstanceService } from './instance-service.js';
+import type { InstanceStore } from './instance-store.js';
+import type { InstanceView } from './instance-view.js';
+import type { MoveIntent, MoveSteps } from './move-steps.js';
+import type { Staging } from './staging.js';
+
+export interface MoveOptions {
+  /** A running instance is stopped, moved cold and started on the target (else it is refused). */
+  readonly allowRestart?: boolean;
+}
+
+export interface MoveResult {
+  readonly instance: InstanceView;
+  /** The hosts' names. */
+  readonly from: string;
+  readonly to: string;
+  /** Bytes of the instance's own files copied host to host. */
+  readonly bytes: number;
+  /** It ran, was stopped for the move and started on the target. */
+  readonly restarted: boolean;
+}
+
+export interface MoveServiceOptions {
+  readonly journal: Journal;
+  readonly store: InstanceStore;
+  readonly hosts: HostRegistry;
+  /** Whether the target can take the instance, by placement's own rules for a host named. */
+  readonly placement: Pick<Placement, 'choose'>;
+  readonly instances: InstanceService;
+  readonly volumes: VolumeStore;
+  readonly staging: Staging;
+  readonly hostSteps: HostSteps;
+  readonly moveSteps: MoveSteps;
+  readonly requests: DomainRequests;
+  readonly bus: EventBus;
+  readonly stopTimeoutMs?: number;
+}
+
+/** What the operation's subject records: enough for reconcile to finish it. */
+interface MoveSubject {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  readonly restart: boolean;
+}
+
+/** Domain states in which the instance is not running (its disks stand still). */
+const OFF = new Set(['shutoff', 'crashed', 'absent']);
+
+export class MoveService {
+  constructor(private readonly opts: MoveServiceOptions) {
+    const { journal, staging, hostSteps: h, moveSteps: m } = opts;
+    journal.define(h.stopForChange, staging.step, m.copy, h.define, m.switchHost, m.removeSource, h.start);
+    journal.defineKind({
+      name: 'move',
+      noReturnAfter: m.switchHost.name,
+      resume: (op, handle) => this.resume(op, handle),
+      reverted: async (op, outcome) => {
+        if (!op.instanceId) return;
+        await this.opts.store.setState(op.instanceId, (await this.opts.store.get(op.instanceId))?.state ?? 'unknown', {
+          error: `move: ${outcome.reason}${outcome.complete ? '' : ` (undo stopped at ${outcome.problems.join('; ')})`}`,
+        });
+      },
+    });
+  }
+
+  /**
+   * Moves the instance `name` to the host `to` (a name or an id), or where placement picks when `to`
+   * is absent (an evacuation: its drained host is never picked); see the file's comment for the steps.
+   */
+  async move(name: string, to: string | undefined, opts: MoveOptions = {}): Promise<MoveResult> {
+    const { instances, hosts, journal, store, volumes } = this.opts;
+    const row = await instances.find(name);
+    to ??= (await this.opts.placement.choose({ memoryMiB: row.memory_mib })).id;
+    const target = (await hosts.store.byName(to)) ?? (await hosts.store.get(to));
+    if (!target || target.status === 'revoked') throw MgrErr.MGR_ERR_NOT_FOUND(`host ${to}`);
+    if (!row.host_id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} has no host`);
+    const source = await hosts.store.get(row.host_id);
+    if (row.host_id === target.id) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is on ${target.name} already`);
+    // Placement's rules for a named host (ready, not degraded, room for its memory).
+    await this.opts.placement.choose({ memoryMiB: row.memory_mib, pin: target.id });
+    if (TRANSITIONAL.has(row.state)) throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}`);
+    if (journal.isActive(row.id) || (await journal.openFor(row.id)).length)
+      throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is in the middle of another operation; try again when it ends`);
+    const files = await store.files(row.id);
+    if (files.some((f) => f.kind === 'image'))
+      throw MgrErr.MGR_ERR_MOVE_UNSUPPORTED(`${row.name} is a traditional (disk-image) instance: only layered instances move yet`);
+    const attached = await volumes.byInstance(row.id);
+    if (attached.length)
+      throw MgrErr.MGR_ERR_MOVE_UNSUPPORTED(
+        `${row.name} has data volume ${attached.map((v) => v.name).join(', ')} attached, and volumes do not move yet: detach it first (storm volume detach)`,
+      );
+    const { state } = await (await hosts.client(row.host_id)).instance(row.id);
+    const running = !OFF.has(state);
+    if (running && !opts.allowRestart)
+      throw MgrErr.MGR_ERR_INSTANCE_RUNNING(
+        `instance ${row.name} is ${state} on ${source?.name ?? row.host_id}: stop it first (storm stop ${row.name}), or pass --allow-restart to stop it, move it cold and start it on ${target.name}`,
+      );
+    const intent: MoveIntent = { instanceId: row.id, from: row.host_id, to: target.id };
+    const subject: MoveSubject = { name: row.name, from: row.host_id, to: target.id, restart: running };
+    const { hostSteps: h, moveSteps: m, staging, requests } = this.opts;
+    const bytes = await journal.perform({ kind: 'move', instanceId: row.id, hostId: row.host_id, subject: { ...subject } }, async (op) => {
+      const identity = identityOf(row);
+      const stack = shapeOf(row, files);
+      if (running)
+        await op.run(h.stopForChange, {
+          hostId: intent.from,
+          instance: identity,
+          wasRunning: true,
+          previous: stack,
+          timeoutMs: this.opts.stopTimeoutMs ?? 30_000,
+        });
+      await op.run(staging.step, { hostId: intent.to, files });
+      const copied = await op.run(m.copy, intent);
+      await op.run(h.define, { hostId: intent.to, instanceId: row.id }, requests.build(identity, stack));
+      await op.commit(m.switchHost, intent);
+      await this.forward(op, intent, subject, new Set());
+      return copied;
+    });
+    this.opts.bus.publish('instance.moved', { id: row.id, name: row.name, from: source?.name ?? row.host_id, to: target.name, bytes });
+    return {
+      instance: await instances.get(row.id),
+      from: source?.name ?? row.host_id,
+      to: target.name,
+      bytes,
+      restarted: running,
+    };
+  }
+
+  /** After the switch: the source's copy goes, the instance starts on the target if it ran; `done` names steps already taken. */
+  private async forward(op: Operation, intent: MoveIntent, subject: MoveSubject, done: ReadonlySet<string>): Promise<void> {
+    const { hostSteps: h, moveSteps: m, store, instances } = this.opts;
+    if (!done.has(m.removeSource.name)) await op.run(m.removeSource, intent);
+    if (subject.restart && !done.has(h.start.name)) await op.run(h.start, { hostId: intent.to, instanceId: intent.instanceId });
+    const row = await store.get(intent.instanceId);
+    if (row) await instances.setState(row, subject.restart ? 'running' : 'stopped', { error: null });
+  }
+
+  /** Reconcile: a move past its switch is finished forward; one before it is undone (false). */
+  private async resume(op: OperationRecord, handle: Operation): Promise<boolean> {
+    const done = new Set(op.steps.filter((s) => s.state === 'done').map((s) => s.name));
+    if (!op.instanceId || !done.has(this.opts.moveSteps.switchHost.name)) return false;
+    // The subject is JSON this service wrote (`MoveSubject`); the journal keeps it as a plain record.
+    const s = op.subject as unknown as MoveSubject;
+    await this.forward(handle, { instanceId: op.instanceId, from: s.from, to: s.to }, s, done);
+    return true;
+  }
+}
