@@ -12,6 +12,8 @@ import { startScaleSite } from './scale-site.js';
 const SIZES = (process.env['BENCH_SCALE_SIZES'] ?? '10,100,1000').split(',').map(Number);
 const HOSTS = Number(process.env['BENCH_SCALE_HOSTS'] ?? 10);
 const CONCURRENCY = 16;
+/** The page size the CLI and the console ask for. */
+const PAGE = 100;
 const LIST_ROUNDS = Number(process.env['BENCH_SCALE_LIST_ROUNDS'] ?? 30);
 /** Two heartbeat intervals at the default 10 s. */
 const IDLE_MS = Number(process.env['BENCH_SCALE_IDLE_MS'] ?? 20_000);
@@ -65,6 +67,22 @@ export const benchmark: Benchmark = {
           note: `GET /api/v1/instances, ${LIST_ROUNDS} rounds`,
         });
         report({ metric: `list p99 @${size}`, value: percentile(times, 99), unit: 'ms' });
+
+        // One page, as the CLI and the console ask for it: bounded whatever the count.
+        const pageTimes: number[] = [];
+        for (let r = 0; r < LIST_ROUNDS; r++) {
+          const t = performance.now();
+          const { instances } = await api.get<{ instances: unknown[] }>(`/instances?limit=${PAGE}`);
+          pageTimes.push(performance.now() - t);
+          if (instances.length !== Math.min(PAGE, size)) throw new Error(`a page has ${instances.length} instances`);
+        }
+        report({
+          metric: `page p50 @${size}`,
+          value: percentile(pageTimes, 50),
+          unit: 'ms',
+          note: `GET /api/v1/instances?limit=${PAGE}, ${LIST_ROUNDS} rounds`,
+        });
+        report({ metric: `page p99 @${size}`, value: percentile(pageTimes, 99), unit: 'ms' });
 
         const cpu0 = processCpuMs(proc.pid);
         await new Promise((r) => setTimeout(r, IDLE_MS));
