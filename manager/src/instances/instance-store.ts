@@ -233,9 +233,13 @@ export class InstanceStore {
   ): Promise<boolean> {
     const before = await this.get(id);
     if (!before) return false;
+    const desired = extra.desired ?? before.desired;
+    const error = extra.error === undefined ? before.last_error : extra.error;
+    // A heartbeat mostly repeats what is known: no write (an fsync each) when nothing changes.
+    if (before.state === state && before.desired === desired && before.last_error === error) return false;
     await this.db.run(
       `UPDATE instances SET state = ?, desired = ?, last_error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`,
-      [state, extra.desired ?? before.desired, extra.error === undefined ? before.last_error : extra.error, id],
+      [state, desired, error, id],
     );
     return before.state !== state;
   }
