@@ -84,6 +84,18 @@ export const benchmark: Benchmark = {
         });
         report({ metric: `page p99 @${size}`, value: percentile(pageTimes, 99), unit: 'ms' });
 
+        // One reconcile pass on demand: every host's instances read and compared with the database.
+        const rcCpu0 = processCpuMs(proc.pid);
+        const rcT0 = performance.now();
+        const rc = await api.post<{ errors: string[] }>('/reconcile', {});
+        const rcWall = performance.now() - rcT0;
+        report({
+          metric: `reconcile @${size}`,
+          value: rcWall,
+          unit: 'ms wall',
+          note: `${HOSTS} hosts × ${Math.round(size / HOSTS)} instances, ${processCpuMs(proc.pid) - rcCpu0} ms manager CPU, ${rc.errors.length} errors`,
+        });
+
         const cpu0 = processCpuMs(proc.pid);
         await new Promise((r) => setTimeout(r, IDLE_MS));
         report({

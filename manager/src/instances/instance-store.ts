@@ -101,6 +101,13 @@ export class InstanceStore {
       : this.db.all<InstanceRow>('SELECT * FROM instances ORDER BY created_at, id LIMIT ?', [limit]);
   }
 
+  /** Which of `ids` have a record: one query, the size of the question, not of the site. */
+  async known(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.all<{ id: string }>(`SELECT id FROM instances WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+    return new Set(rows.map((r) => r.id));
+  }
+
   byHost(hostId: string): Promise<InstanceRow[]> {
     return this.db.all<InstanceRow>('SELECT * FROM instances WHERE host_id = ?', [hostId]);
   }
