@@ -7,11 +7,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Benchmark, percentile, processCpuMs } from './harness.js';
+import { watchEvents } from './event-watchers.js';
 import { startScaleSite } from './scale-site.js';
 
 const SIZES = (process.env['BENCH_SCALE_SIZES'] ?? '10,100,1000').split(',').map(Number);
 const HOSTS = Number(process.env['BENCH_SCALE_HOSTS'] ?? 10);
 const CONCURRENCY = 16;
+/** Event-stream watchers held open during each launch step (the consoles of a busy site). */
+const WATCHERS = Number(process.env['BENCH_SCALE_WATCHERS'] ?? 50);
+/** The page size the CLI and the console ask for. */
+const PAGE = 100;
 const LIST_ROUNDS = Number(process.env['BENCH_SCALE_LIST_ROUNDS'] ?? 30);
 /** Two heartbeat intervals at the default 10 s. */
 const IDLE_MS = Number(process.env['BENCH_SCALE_IDLE_MS'] ?? 20_000);
@@ -38,11 +43,25 @@ export const benchmark: Benchmark = {
       let have = 0;
       for (const size of SIZES) {
         const todo = size - have;
+        const watchers = await watchEvents(site.manager, WATCHERS);
+        const answered = new Map<string, number>();
         const started = performance.now();
         await pool(todo, CONCURRENCY, async (i) => {
-          await api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: `s${have + i}` });
+          const name = `s${have + i}`;
+          await api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name });
+          answered.set(name, performance.now());
         });
         const wallS = (performance.now() - started) / 1000;
+        // The stream may trail the answers a little: give it a second to catch up.
+        await new Promise((r) => setTimeout(r, 1000));
+        watchers.close();
+        const lags: number[] = [];
+        let missing = 0;
+        for (const [name, at] of answered) {
+          const arrivals = watchers.arrivals(name);
+          missing += WATCHERS - arrivals.length;
+          for (const t of arrivals) lags.push(t - at);
+        }
         have = size;
         report({
           metric: `launch rate @${size}`,
@@ -50,6 +69,13 @@ export const benchmark: Benchmark = {
           unit: 'launches/s',
           note: `${todo} launches in ${wallS.toFixed(1)} s, ${HOSTS} hosts`,
         });
+        if (WATCHERS > 0)
+          report({
+            metric: `event lag p99 @${size}`,
+            value: lags.length ? percentile(lags, 99) : Number.NaN,
+            unit: 'ms',
+            note: `${WATCHERS} watchers of /api/v1/events during the step: each launch's running event after its answer (p50 ${lags.length ? percentile(lags, 50).toFixed(1) : '-'} ms), ${missing} of ${todo * WATCHERS} missing`,
+          });
 
         const times: number[] = [];
         for (let r = 0; r < LIST_ROUNDS; r++) {
@@ -65,6 +91,34 @@ export const benchmark: Benchmark = {
           note: `GET /api/v1/instances, ${LIST_ROUNDS} rounds`,
         });
         report({ metric: `list p99 @${size}`, value: percentile(times, 99), unit: 'ms' });
+
+        // One page, as the CLI and the console ask for it: bounded whatever the count.
+        const pageTimes: number[] = [];
+        for (let r = 0; r < LIST_ROUNDS; r++) {
+          const t = performance.now();
+          const { instances } = await api.get<{ instances: unknown[] }>(`/instances?limit=${PAGE}`);
+          pageTimes.push(performance.now() - t);
+          if (instances.length !== Math.min(PAGE, size)) throw new Error(`a page has ${instances.length} instances`);
+        }
+        report({
+          metric: `page p50 @${size}`,
+          value: percentile(pageTimes, 50),
+          unit: 'ms',
+          note: `GET /api/v1/instances?limit=${PAGE}, ${LIST_ROUNDS} rounds`,
+        });
+        report({ metric: `page p99 @${size}`, value: percentile(pageTimes, 99), unit: 'ms' });
+
+        // One reconcile pass on demand: every host's instances read and compared with the database.
+        const rcCpu0 = processCpuMs(proc.pid);
+        const rcT0 = performance.now();
+        const rc = await api.post<{ errors: string[] }>('/reconcile', {});
+        const rcWall = performance.now() - rcT0;
+        report({
+          metric: `reconcile @${size}`,
+          value: rcWall,
+          unit: 'ms wall',
+          note: `${HOSTS} hosts × ${Math.round(size / HOSTS)} instances, ${processCpuMs(proc.pid) - rcCpu0} ms manager CPU, ${rc.errors.length} errors`,
+        });
 
         const cpu0 = processCpuMs(proc.pid);
         await new Promise((r) => setTimeout(r, IDLE_MS));

@@ -21,10 +21,12 @@ export interface ServiceProcess {
 }
 
 export async function startService(runner: string, options: unknown): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/harness', runner), JSON.stringify(options)], {
+  // The options on stdin ('-'): a zone of 10,000 names is more than one argument may hold (128 KiB).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/harness', runner), '-'], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin.end(JSON.stringify(options));
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -293,7 +293,8 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       onDeadHostHeard: (hostId) => hostFencing!.heard(hostId),
     });
     // The operation journal and the steps each module gives it: every multi-step change goes through it.
-    const journal = new Journal(db);
+    // Its commits skip the fsync (db.relaxed()): what an OS crash could roll back, reconcile repairs from the hosts.
+    const journal = new Journal(db.relaxed());
     const requests = new DomainRequests(config.bridge || null);
     const onHost = hostSteps(hosts, requests);
     const placement = new Placement(hosts.store, store);

@@ -7,6 +7,7 @@
  * @example
  * node --import tsx test/harness/run-dhcp-server.ts '{"db":"/tmp/x/storm.db","reservations":{"52:54:00:00:00:01":{"ip":"10.77.0.10","hostname":"web1"}},"config":{…}}'
  */
+import { readFileSync } from 'node:fs';
 import { Database } from '../../manager/src/db/database.js';
 import type { DhcpServerConfig } from '../../manager/src/protocols/dhcp/config.js';
 import { MemoryReservations } from '../../manager/src/protocols/dhcp/memory-sources.js';
@@ -21,7 +22,8 @@ export interface DhcpRunnerOptions {
   readonly config: DhcpServerConfig;
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as DhcpRunnerOptions;
+// '-': the options come on stdin (bench/service-process.ts: too long for one argument).
+const options = JSON.parse(process.argv[2] === '-' ? readFileSync(0, 'utf8') : (process.argv[2] ?? '{}')) as DhcpRunnerOptions;
 const db = await Database.open(options.db);
 const exists = await db.get<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'dhcp_leases'");
 if (!exists) await db.exec(DHCP_LEASES_SQL);

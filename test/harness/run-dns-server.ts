@@ -6,6 +6,7 @@
  * @example
  * node --import tsx test/harness/run-dns-server.ts '{"listen":"127.0.0.1:0","instances":{"guest1":"10.77.0.11"},"config":{"cacheTtlMs":0}}'
  */
+import { readFileSync } from 'node:fs';
 import type { DnsServerConfig } from '../../manager/src/protocols/dns/config.js';
 import { DnsServer } from '../../manager/src/protocols/dns/server.js';
 import { sampleZone } from '../../manager/src/protocols/dns/test-support/fixtures.js';
@@ -17,7 +18,8 @@ export interface DnsRunnerOptions {
   readonly config?: Partial<DnsServerConfig>;
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as DnsRunnerOptions;
+// '-': the options come on stdin (bench/service-process.ts: too long for one argument).
+const options = JSON.parse(process.argv[2] === '-' ? readFileSync(0, 'utf8') : (process.argv[2] ?? '{}')) as DnsRunnerOptions;
 const zone = sampleZone();
 for (const [name, ip] of Object.entries(options.instances ?? {})) zone.addInstance(name, ip);
 const server = new DnsServer(

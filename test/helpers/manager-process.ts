@@ -33,10 +33,13 @@ export async function startManager(
   dataDir: string,
   extraArgs: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
+  /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs: readonly string[] = [],
 ): Promise<ManagerProcess> {
   const proc = startProcess(
     process.execPath,
     [
+      ...nodeArgs,
       join(ROOT, 'bin/storm-manager.js'),
       '--data',
       dataDir,

@@ -1,4 +1,9 @@
-/** Instances: live state, host, address and name, appliance; open one for its layers, agent status and console. */
+/**
+ * Instances: live state, host, address and name, appliance; open one for its layers, agent status and
+ * console. A page of 100 at a time, oldest first (`?limit`, the cursor): a live refresh of a site of
+ * 10,000 fetches one page, not all of them.
+ */
+import { useState } from 'preact/hooks';
 import type { InstanceView as Instance } from '../../../manager/protocol/index.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
@@ -6,9 +11,19 @@ import { Link } from '../ui/link.js';
 import { Empty, Page } from '../ui/page.js';
 import { StateBadge } from '../ui/state-badge.js';
 
+export const INSTANCES_PAGE = 100;
+
 export function InstancesPage() {
-  const res = useResource<{ instances: Instance[] }>('/instances', ['instance', 'reconcile', 'host.state']);
-  const list = [...(res.data?.instances ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+  // The cursors of the pages walked so far: the last one is the page shown, none the first page.
+  const [cursors, setCursors] = useState<readonly string[]>([]);
+  const cursor = cursors.at(-1);
+  const res = useResource<{ instances: Instance[]; next?: string }>(
+    `/instances?limit=${INSTANCES_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    ['instance', 'reconcile', 'host.state'],
+  );
+  const list = res.data?.instances ?? [];
+  const next = res.data?.next;
+  const first = cursors.length * INSTANCES_PAGE + 1;
   return (
     <Page
       title="Instances"
@@ -66,6 +81,19 @@ export function InstancesPage() {
             </tbody>
           </table>
         </div>
+      ) : null}
+      {cursors.length || next ? (
+        <nav class="pager" aria-label="Pages of instances">
+          <span class="muted">
+            {first}–{first + list.length - 1}, oldest first
+          </span>{' '}
+          <button type="button" disabled={!cursors.length} onClick={() => setCursors(cursors.slice(0, -1))}>
+            ← Previous {INSTANCES_PAGE}
+          </button>{' '}
+          <button type="button" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>
+            Next {INSTANCES_PAGE} →
+          </button>
+        </nav>
       ) : null}
     </Page>
   );

@@ -24,6 +24,30 @@ describe('Database', () => {
     expect(await db.pragma('foreign_keys')).toBe(1);
   });
 
+  it('commits on the relaxed view with synchronous=NORMAL, under the same lock, and is FULL again after, also after a failure', async () => {
+    await db.exec('CREATE TABLE t (v INTEGER)');
+    const relaxed = db.relaxed();
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const inside = relaxed.transaction(async (tx) => {
+      order.push(`relaxed sync=${Object.values((await tx.get<Record<string, number>>('PRAGMA synchronous'))!)[0]}`);
+      await held;
+      await tx.run('INSERT INTO t VALUES (1)');
+    });
+    // A durable write queued meanwhile waits for the relaxed transaction: one lock for both views.
+    const after = db.run('INSERT INTO t VALUES (2)').then(() => order.push('durable'));
+    await new Promise((r) => setTimeout(r, 20));
+    order.push('released');
+    release();
+    await Promise.all([inside, after]);
+    expect(order).toEqual(['relaxed sync=1', 'released', 'durable']);
+    expect(await db.pragma('synchronous')).toBe(2);
+    await expect(relaxed.run('INSERT INTO nowhere VALUES (1)')).rejects.toThrow(/no such table/);
+    expect(await db.pragma('synchronous')).toBe(2);
+    expect(await db.all('SELECT v FROM t ORDER BY v')).toEqual([{ v: 1 }, { v: 2 }]);
+  });
+
   it('keeps the database and its WAL files to their owner (0600), also one made 0644 before', async () => {
     await db.exec('CREATE TABLE t (v INTEGER)');
     const modes = async () =>

@@ -1,7 +1,8 @@
 /**
  * The manager's sqlite3 connection: WAL, `synchronous=FULL`, foreign keys on, one writer at a time.
  * Every statement and every transaction takes one lock, so a transaction's statements never
- * interleave with another caller's on the shared connection.
+ * interleave with another caller's on the shared connection. `relaxed()` is the same connection
+ * and lock whose writes commit with `synchronous=NORMAL` (no fsync per commit; see its comment).
  *
  * @example
  * const db = await Database.open('/var/lib/storm/storm.db');
@@ -55,16 +56,33 @@ class Statements implements Queryable {
   }
 }
 
+/** The one lock of a connection, shared by its durable and relaxed views. */
+interface Lock {
+  tail: Promise<unknown>;
+  closed: boolean;
+}
+
 export class Database implements Queryable {
   private readonly statements: Statements;
-  private tail: Promise<unknown> = Promise.resolve();
-  private closed = false;
 
   private constructor(
     private readonly raw: sqlite3.Database,
     readonly file: string,
+    private readonly lock: Lock = { tail: Promise.resolve(), closed: false },
+    private readonly durable = true,
   ) {
     this.statements = new Statements(raw);
+  }
+
+  /**
+   * The same connection whose writes skip the fsync of each commit (`synchronous=NORMAL` in WAL):
+   * a commit survives a crash of the manager (it is in the WAL, in the kernel), and the file is
+   * never corrupted; only an OS crash or power loss can roll back the last commits, to a
+   * consistent earlier point. For writes that reconcile rebuilds from the hosts' truth (the
+   * operations journal); DHCP leases, certificates, tokens and the directory stay on the durable view.
+   */
+  relaxed(): Database {
+    return new Database(this.raw, this.file, this.lock, false);
   }
 
   /** Opens (creating if needed, 0600) and applies the durability pragmas. */
@@ -81,14 +99,27 @@ export class Database implements Queryable {
 
   /** Runs `fn` after every earlier locked call finished; the lock is released even when `fn` fails. */
   private locked<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('database is closed'));
-    const result = this.tail.then(fn, fn);
-    this.tail = result.catch(() => undefined);
+    if (this.lock.closed) return Promise.reject(new Error('database is closed'));
+    const result = this.lock.tail.then(fn, fn);
+    this.lock.tail = result.catch(() => undefined);
     return result;
   }
 
+  /** Under the lock, and for a relaxed view with `synchronous=NORMAL` until `fn` ends. */
+  private writing<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.durable) return this.locked(fn);
+    return this.locked(async () => {
+      await this.statements.exec('PRAGMA synchronous = NORMAL');
+      try {
+        return await fn();
+      } finally {
+        await this.statements.exec('PRAGMA synchronous = FULL');
+      }
+    });
+  }
+
   run(sql: string, params?: SqlParams): Promise<RunResult> {
-    return this.locked(() => this.statements.run(sql, params));
+    return this.writing(() => this.statements.run(sql, params));
   }
 
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
@@ -100,12 +131,12 @@ export class Database implements Queryable {
   }
 
   exec(sql: string): Promise<void> {
-    return this.locked(() => this.statements.exec(sql));
+    return this.writing(() => this.statements.exec(sql));
   }
 
   /** BEGIN IMMEDIATE … COMMIT around `fn`; any throw rolls back and rethrows. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.locked(async () => {
+    return this.writing(async () => {
       await this.statements.exec('BEGIN IMMEDIATE');
       try {
         const out = await fn(this.statements);
@@ -127,7 +158,7 @@ export class Database implements Queryable {
 
   async close(): Promise<void> {
     await this.locked(async () => undefined);
-    this.closed = true;
+    this.lock.closed = true;
     await new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
   }
 }

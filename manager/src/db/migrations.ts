@@ -459,7 +459,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 17,
+    version: 16,
     name: 'hosts: drained, declared dead, a fence command',
     // Columns beside `status` (which keeps saying whether the host is heard from): a drained host
     // takes no placement; a dead one was fenced by the administrator and stays so until undrained.
@@ -470,6 +470,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE hosts ADD COLUMN fence_argv TEXT;
       ALTER TABLE hosts ADD COLUMN fence_timeout_s INTEGER;
     `,
+  },
+  {
+    version: 17,
+    name: 'instances in list order: a page is a seek, not a scan and a sort',
+    // The list's order and its cursor, (created_at, id): 1.55 -> 0.30 ms a page of 100 at 10,000 instances.
+    sql: 'CREATE INDEX instances_by_created ON instances (created_at, id);',
   },
 ];
 

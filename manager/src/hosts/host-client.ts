@@ -52,6 +52,11 @@ const STAGE_TIMEOUT_MS = 30 * 60_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** How long a host that timed out gets to say what it is doing. */
 const ACTIVITY_TIMEOUT_MS = 3000;
+/**
+ * An idle kept-alive connection closes after this: under stormd's 5 s (node's keepAliveTimeout,
+ * announced as `Keep-Alive: timeout=5`), so we never send on a socket the host is closing.
+ */
+const IDLE_SOCKET_MS = 4000;
 
 export interface HostClientTimeouts {
   readonly connectMs?: number;
@@ -66,6 +71,8 @@ export class HostClient {
   private readonly connectMs: number;
   private readonly defaultMs: number;
   private readonly stageMs: number;
+  /** Kept-alive connections: a launch's calls share a TLS session instead of a handshake (and a key load) each. */
+  private readonly agent: https.Agent;
 
   constructor(
     url: string,
@@ -77,6 +84,7 @@ export class HostClient {
     this.connectMs = timeouts.connectMs ?? CONNECT_TIMEOUT_MS;
     this.defaultMs = timeouts.defaultMs ?? DEFAULT_TIMEOUT_MS;
     this.stageMs = timeouts.stageMs ?? STAGE_TIMEOUT_MS;
+    this.agent = new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
   }
 
   /** `what` completes "host X took longer than N s to …" and "host X could not …". */
@@ -113,7 +121,7 @@ export class HostClient {
       const req = https.request(new URL(`/v1${path}`, this.base), {
         method,
         ...this.tls,
-        agent: false,
+        agent: this.agent,
         headers: {
           accept: 'application/json',
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
@@ -133,6 +141,11 @@ export class HostClient {
         else fail(this.unreachable(`${phase === 'connecting' ? 'no connection' : 'no TLS session'} within ${seconds(timeoutMs)}`));
       }, timeoutMs);
       req.on('socket', (socket: TLSSocket) => {
+        // A kept-alive connection is past its handshake: the call is the host's from now on.
+        if (req.reusedSocket) {
+          phase = 'open';
+          return;
+        }
         socket.once('connect', () => (phase = 'handshake'));
         socket.once('secureConnect', () => (phase = 'open'));
       });

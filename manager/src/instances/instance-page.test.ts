@@ -63,6 +63,14 @@ describe('instance pages', () => {
     expect(seen).toHaveLength(7);
   });
 
+  it('seek through the (created_at, id) index: no scan of every instance and no sort per page', async () => {
+    const plan = await db.all<{ detail: string }>(
+      'EXPLAIN QUERY PLAN SELECT * FROM instances WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?',
+      ['2026-01-01T00:00:00.000Z', 'i-3', 2],
+    );
+    expect(plan.map((p) => p.detail)).toEqual(['SEARCH instances USING INDEX instances_by_created ((created_at,id)>(?,?))']);
+  });
+
   it('refuse a cursor the manager did not make', () => {
     expect(() => parseCursor('bm90IGpzb24')).toThrow(/not one this manager gave/);
     expect(() => parseCursor(Buffer.from('[1,2]').toString('base64url'))).toThrow(/not one this manager gave/);

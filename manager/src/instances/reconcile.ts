@@ -92,21 +92,32 @@ export class Reconciler {
     const { hosts, store, instances, journal, bus } = this.opts;
     const reachable = new Set<string>();
     const hostList = (await hosts.store.list()).filter((h) => h.status !== 'revoked');
-    for (const host of hostList) {
-      try {
-        await (await hosts.client(host.id)).instances();
-        reachable.add(host.id);
-      } catch (err) {
-        // A dead host's instances were settled when it was declared dead (lost): its silence changes nothing.
-        if (!host.dead_at) await instances.markUnknown([host.id]);
-        // A host that answers with an error (its libvirt down, say) is not unreachable: its heartbeat says what it is.
-        if (!MgrErr.MGR_ERR_HOST_UNREACHABLE.is(err)) {
-          report.errors.push(`${host.name}: ${errorMessage(err)}`);
-          continue;
+    // Every host asked at once: a pass over a hundred hosts waits for the slowest, not for their sum.
+    const answers = await Promise.all(
+      hostList.map(async (host) => {
+        try {
+          await (await hosts.client(host.id)).instances();
+          return null;
+        } catch (err) {
+          return err;
         }
-        report.hostsUnreachable.push(host.name);
-        if (host.status === 'ready') await hosts.store.setStatus(host.id, 'unreachable', errorMessage(err));
+      }),
+    );
+    for (const [i, host] of hostList.entries()) {
+      const err = answers[i];
+      if (err === null) {
+        reachable.add(host.id);
+        continue;
       }
+      // A dead host's instances were settled when it was declared dead (lost): its silence changes nothing.
+      if (!host.dead_at) await instances.markUnknown([host.id]);
+      // A host that answers with an error (its libvirt down, say) is not unreachable: its heartbeat says what it is.
+      if (!MgrErr.MGR_ERR_HOST_UNREACHABLE.is(err)) {
+        report.errors.push(`${host.name}: ${errorMessage(err)}`);
+        continue;
+      }
+      report.hostsUnreachable.push(host.name);
+      if (host.status === 'ready') await hosts.store.setStatus(host.id, 'unreachable', errorMessage(err));
     }
 
     // The journal first: what it knows of, it decides (an interrupted launch is undone from its steps).
@@ -161,7 +172,8 @@ export class Reconciler {
           report.errors.push(`${row.name}: ${errorMessage(err)}`);
         }
       }
-      const known = new Set((await store.list()).map((r) => r.id));
+      // Only the host's own domains are looked up: reading every instance once per host was hosts × instances rows.
+      const known = await store.known(statuses.map((s) => s.id));
       for (const s of statuses) {
         if (known.has(s.id) || held.has(s.id)) continue;
         try {
