@@ -186,7 +186,9 @@ export class InstanceService {
     for (const row of await this.opts.store.byHost(hostId)) {
       // An action or an operation that ran since the host read its states has the last word.
       if (TRANSITIONAL.has(row.state) || !this.quiet(row.id, receivedAt)) continue;
-      await this.setState(row, stateFromHost(byId.get(row.id)));
+      const state = stateFromHost(byId.get(row.id));
+      // A heartbeat mostly repeats what the row just read says: no second read of it then.
+      if (state !== row.state) await this.setState(row, state);
     }
   }
 
@@ -198,7 +200,8 @@ export class InstanceService {
   /** Hosts went silent: their instances' states are unknown (the records stay). */
   async markUnknown(hostIds: readonly string[]): Promise<void> {
     for (const hostId of hostIds) {
-      for (const row of await this.opts.store.byHost(hostId)) if (!TRANSITIONAL.has(row.state)) await this.setState(row, 'unknown');
+      for (const row of await this.opts.store.byHost(hostId))
+        if (!TRANSITIONAL.has(row.state) && row.state !== 'unknown') await this.setState(row, 'unknown');
     }
   }
 }
