@@ -9,6 +9,8 @@
  * (STORM_FAULT=crash-after:move:<step>) and started again: after its reconcile the move is closed,
  * `virsh list --all` on both libvirtds agrees with the database (one domain, on the host the record
  * names), and neither host has an orphan file (an instance folder, a half-received `.incoming-…`).
+ * Last, `storm host evacuate --allow-restart` of the host holding two running guests: both run on
+ * the other host, the first is drained and empty, and launches that follow all land on the other.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -182,4 +184,36 @@ describe('the manager killed with -9 after each step of a move, then started aga
       expect(await filesUnder(where)).toContain(join(web.id, 'writable', 'w0.qcow2'));
     }, 180_000);
   }
+});
+
+describe('evacuating a host', () => {
+  it('leaves both its instances running on the other host and it drained; a launch then never lands on it', async () => {
+    const api = two.manager.api;
+    let mv1 = await api.get<Instance>('/instances/mv1');
+    const from = mv1.host!.name as 'host-a' | 'host-b';
+    const to = from === 'host-a' ? 'host-b' : 'host-a';
+    if (mv1.state !== 'running') mv1 = await api.post<Instance>('/instances/mv1/actions', { action: 'start' });
+    const mv2 = await api.post<Instance>('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'mv2', host: from });
+    // Booted through, so each stop on the way is the quick ACPI one.
+    await booted(mv1.id);
+    await booted(mv2.id);
+
+    const evacuated = await stormCli(two.manager.url, two.managerDir).run(['host', 'evacuate', from, '--allow-restart']);
+    expect(evacuated.code, evacuated.output).toBe(0);
+    expect(evacuated.output).toContain(`moved    mv1 → ${to}`);
+    expect(evacuated.output).toContain(`moved    mv2 → ${to}`);
+    for (const i of [mv1, mv2]) {
+      expect(await api.get<Instance>(`/instances/${i.id}`)).toMatchObject({ host: { name: to }, state: 'running', ip: i.ip });
+      expect(await two.hosts[to].virsh('domstate', `storm-${i.id}`)).toBe('running');
+    }
+    expect((await two.hosts[from].virsh('list', '--all', '--name')).split('\n').filter((d) => d.startsWith('storm-'))).toEqual([]);
+    expect(await folders(from)).toEqual([]);
+    expect(await api.get<{ drained: boolean }>(`/hosts/${from}`)).toMatchObject({ drained: true });
+
+    // The drained host is emptier than the other, so spreading alone would pick it every time.
+    for (const name of ['after1', 'after2', 'after3']) {
+      const launched = await api.post<Instance>('/instances', { appliance: 'hello-web', version: '1.0.0', name });
+      expect(launched.host?.name, name).toBe(to);
+    }
+  }, 900_000);
 });
