@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readInstanceFile } from '../../stormd/src/instances/instance-layer.js';
 import { SITE, startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
 import { destroyAllInstances, GUEST_FAILED, type LaunchedInstance as Instance, waitForConsole } from '../helpers/instances.js';
+import { buildDebianAppliances } from '../helpers/debian-appliances.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -25,12 +26,7 @@ let site: StormNetwork;
 
 beforeAll(async () => {
   // Cached after the first time; the sample channel then carries nginx-web and postfix-mail.
-  await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
-    cwd: ROOT,
-    maxBuffer: 64 << 20,
-  }).catch((err: { stdout?: string; stderr?: string }) => {
-    throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
-  });
+  await buildDebianAppliances();
   site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
   // A user of STORM's directory, before the mail appliance looks anyone up.

@@ -8,15 +8,13 @@
  * logs in with no password (and fails without a ticket); destroying the instance removes its
  * principals. One guest, shared by every assertion.
  */
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SITE, startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
 import { destroyAllInstances, GUEST_FAILED, type LaunchedInstance as Instance, waitForConsole } from '../helpers/instances.js';
+import { buildDebianAppliances } from '../helpers/debian-appliances.js';
 
-const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUILD = join(ROOT, 'appliances/build');
 const REALM = 'STORM.INTERNAL';
@@ -26,12 +24,7 @@ let ssh: Instance;
 let krb5Conf: string;
 
 beforeAll(async () => {
-  await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
-    cwd: ROOT,
-    maxBuffer: 64 << 20,
-  }).catch((err: { stdout?: string; stderr?: string }) => {
-    throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
-  });
+  await buildDebianAppliances();
   site = await startStormNetwork({
     channelDir: join(BUILD, 'channel'),
     publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8'),

@@ -8,16 +8,14 @@
  * answers for its zone, and its serial console, through the outer manager's attach WebSocket,
  * takes a root login with the adminPassword launch parameter.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SITE, startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
 import { destroyAllInstances, GUEST_FAILED, type LaunchedInstance, waitForConsole } from '../helpers/instances.js';
+import { buildDebianAppliances } from '../helpers/debian-appliances.js';
 
-const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUILD = join(ROOT, 'appliances/build');
 const PASSWORD = 'manager appliance e2e';
@@ -27,12 +25,7 @@ let mgr: LaunchedInstance;
 
 beforeAll(async () => {
   // Cached after the first time; the sample channel then carries storm-manager.
-  await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
-    cwd: ROOT,
-    maxBuffer: 64 << 20,
-  }).catch((err: { stdout?: string; stderr?: string }) => {
-    throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
-  });
+  await buildDebianAppliances();
   site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
   await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
 }, 30 * 60_000);

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecipeStack } from '../../appliances/src/builder/build-stack.js';
 import { loadRecipe } from '../../appliances/src/builder/recipe.js';
 import { Guest, type GuestDisk } from '../../appliances/src/qemu-boot.js';
+import { buildDebianAppliances } from '../helpers/debian-appliances.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -115,12 +116,7 @@ describe('the Debian appliances (build:appliances --debian)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'storm-debian-'));
-    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
-      cwd: ROOT,
-      maxBuffer: 64 << 20,
-    }).catch((err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`build:appliances --debian failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
-    });
+    await buildDebianAppliances();
   }, 30 * 60_000);
 
   afterAll(async () => {

@@ -7,18 +7,16 @@
  * alice is accepted and lands in her Maildir; nobody is refused at RCPT. The launched appliance,
  * with STORM's DHCP, DNS and MX record, is test/e2e/debian.test.ts.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from '../../appliances/src/builder/actions.js';
 import { mountsUnder, runInStack } from '../../appliances/src/builder/stack.js';
 import { createNetns, type Netns, type Started } from '../harness/netns.js';
 import { pollUntil } from '../helpers/poll.js';
+import { buildDebianAppliances } from '../helpers/debian-appliances.js';
 
-const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUILD = join(ROOT, 'appliances/build');
 const FQDN = 'mx1.storm.internal';
@@ -57,10 +55,7 @@ describe("postfix-mail against STORM's LDAP server", () => {
   let mx1Password: string;
 
   beforeAll(async () => {
-    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'appliances/src/build-cli.ts'), '--debian'], {
-      cwd: ROOT,
-      maxBuffer: 64 << 20,
-    });
+    await buildDebianAppliances();
     dir = await mkdtemp(join(tmpdir(), 'storm-postfix-ldap-'));
     net = await createNetns();
     ldap = net.start(
