@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
  * the integration files listed below), `serial` holds every other file: those that touch
  * qemu:///system and its libvirtd, network namespaces, /var/lib/storm, the bridge, fixed ports or
  * /dev/kvm, and any new file under test/ until someone audits it. `bash scripts/test.sh` runs the
- * first group several files at a time, then the second one file at a time.
+ * first group several files at a time beside the second, which runs one file at a time.
  */
 
 /** Integration files audited for shared state: libvirt's test:///default, loopback on ephemeral ports, their own temp dirs. */

@@ -15,12 +15,19 @@ if (($#)); then
   exec npx --no-install vitest run "$@"
 fi
 # The whole suite in its two groups (vitest.config.ts, docs/development.md): files that share nothing with another
-# side by side, then those that share the machine's libvirtd, namespaces or ports one at a time. Both always run.
-workers=${STORM_TEST_WORKERS:-3}
+# run side by side, beside the files that share the machine's libvirtd, namespaces or ports, which run one at a time.
+# Side by side because a serial file mostly waits on one guest under TCG, which leaves a core idle. Both always run.
+workers=${STORM_TEST_WORKERS:-2}
 status=0
-printf '[test] running the parallel group (vitest run --project parallel, %s files at a time)\n' "$workers"
-npx --no-install vitest run --project parallel --fileParallelism --maxWorkers="$workers" || status=$?
+printf '[test] running the parallel group (vitest run --project parallel, %s files at a time; its lines start [parallel]) beside the serial group\n' "$workers"
+# Its own process group, so that an interrupted run stops all of it (by its pid, never by name).
+setsid bash -c 'npx --no-install vitest run --project parallel --fileParallelism --maxWorkers="$1" 2>&1 | sed -u "s/^/[parallel] /"; exit "${PIPESTATUS[0]}"' \
+  parallel-group "$workers" &
+parallel_pid=$!
+trap 'kill -- "-$parallel_pid" 2>/dev/null || true' EXIT
 printf '[test] running the serial group (vitest run --project serial, one file at a time)\n'
 npx --no-install vitest run --project serial || status=$?
-if ((status)); then printf '[test] failed: see the failing files above\n' >&2; fi
+wait "$parallel_pid" || status=$?
+trap - EXIT
+if ((status)); then printf '[test] failed: see the failing files above (the parallel group'"'"'s start [parallel])\n' >&2; fi
 exit "$status"
