@@ -78,6 +78,17 @@ if [[ -c /dev/kvm && $EUID -eq 0 ]] && getent group kvm >/dev/null; then
   fi
 fi
 
+# /dev/fuse as a Debian host has it: udev's default rules give it 0666 (any user may mount through FUSE;
+# the kernel and fusermount3 hold the limits). Where no udev ran it can be root-only 0600, and stormd's
+# fuse2fs, which runs as nobody, fails "failed to open /dev/fuse: Permission denied".
+if [[ -c /dev/fuse && $EUID -eq 0 ]]; then
+  fuse_now=$(stat -c '%a' /dev/fuse)
+  if [[ "$fuse_now" != "666" ]]; then
+    say "/dev/fuse is mode $fuse_now; setting 0666 as Debian's udev rule does (stormd's fuse2fs runs as nobody)"
+    chmod 0666 /dev/fuse
+  fi
+fi
+
 # stormd's fuse2fs runs as nobody and root must enter its mounts (allow_root): FUSE allows that option
 # to users only with user_allow_other in /etc/fuse.conf. Added once, nothing else in the file changes.
 if ! grep -qx 'user_allow_other' /etc/fuse.conf 2>/dev/null; then

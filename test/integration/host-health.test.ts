@@ -77,6 +77,7 @@ describe('a host made unusable on purpose', () => {
       ['store-access', 'ok'],
       ['kvm', lv!.kvm ? 'ok' : 'skip'],
       ['define-time', 'ok'],
+      ['fuse', 'ok'],
     ]);
     expect((await host('vm-b')).status).toBe('ready');
   });

@@ -149,6 +149,7 @@ describe('two stormd on one machine', () => {
       ['store-access', 'skip'],
       ['kvm', 'skip'],
       ['define-time', expect.stringMatching(/ok|skip/)],
+      ['fuse', 'ok'],
     ]);
   });
 

@@ -149,7 +149,8 @@ function rootOpens(device: string): boolean {
 }
 
 /** `drwx------ root:root`: what an administrator compares with what is needed. */
-async function describe(path: string): Promise<string> {
+/** `crw-rw---- root:kvm`: a path's mode and owners, for a check's message. */
+export async function describe(path: string): Promise<string> {
   try {
     return (await runTool('stat', ['-c', '%A %U:%G', '--', path])).stdout.toString().trim();
   } catch {

@@ -33,6 +33,7 @@ describe('HostChecks', () => {
         ['store-access', 'skip'],
         ['kvm', 'skip'],
         ['define-time', 'skip'],
+        ['fuse', 'ok'],
       ]);
       await checks.idle();
       expect(watch.last?.name).toBe(probeDomain(data));
@@ -65,6 +66,7 @@ describe('HostChecks', () => {
       ['store-access', 'ok'],
       ['kvm', 'skip'],
       ['define-time', 'skip'],
+      ['fuse', 'ok'],
     ]);
     await checks.idle(); // no probe while libvirt is down
     expect(watch.last).toBeUndefined();

@@ -1,7 +1,7 @@
 /**
  * The host's checks, run at start and for every heartbeat: `libvirt` (it answers; a lost
  * connection is dropped so the next round connects afresh), `store-access` and `kvm` (as libvirt's
- * qemu user, `access-checks.ts`), `define-time` (`define-watch.ts`). When no define has been
+ * qemu user, `access-checks.ts`), `define-time` (`define-watch.ts`), `fuse` (as nobody, `fuse-check.ts`). When no define has been
  * measured, or the last was slow, a probe define (`define-probe.ts`) runs in the background, at
  * most once a minute, and never while the kvm check fails: that cause is known, and each probe
  * would keep libvirt busy for tens of seconds.
@@ -17,6 +17,7 @@ import { type Clock, systemClock } from '../clock.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { accessChecks } from './access-checks.js';
 import { probeDefine } from './define-probe.js';
+import { fuseCheck } from './fuse-check.js';
 import type { DefineWatch } from './define-watch.js';
 import type { QemuUser } from './qemu-user.js';
 
@@ -28,6 +29,7 @@ export interface HostChecksOptions {
   readonly qemu: QemuUser | undefined;
   readonly clock?: Clock;
   readonly kvmDevice?: string;
+  readonly fuseDevice?: string;
   /** stormd's uid (the checks as the qemu user need root). */
   readonly uid?: number;
   readonly libvirtTimeoutMs?: number;
@@ -56,6 +58,15 @@ export class HostChecks {
     // Stamped when the round starts: whatever changed before this time, this round saw.
     const checkedAt = new Date(this.clock.now()).toISOString();
     const libvirt = await this.libvirt();
+    const fuse = fuseCheck({
+      ...(this.opts.fuseDevice ? { device: this.opts.fuseDevice } : {}),
+      ...(this.opts.uid === undefined ? {} : { uid: this.opts.uid }),
+    }).catch((err: unknown): HealthCheck => ({
+      name: 'fuse',
+      status: 'fail',
+      message: `could not run the check as nobody: ${errorMessage(err)}`,
+      fix: "see stormd's log",
+    }));
     const [store, kvm] = await accessChecks({
       dataDir: this.opts.dataDir,
       qemu: this.opts.qemu,
@@ -72,7 +83,7 @@ export class HostChecks {
       { name: 'kvm', status: 'skip', message: 'not checked: the check as the qemu user could not run' },
     ]);
     if (libvirt.status === 'ok' && kvm.status !== 'fail') this.maybeProbe();
-    const health: HostHealth = { checkedAt, checks: [libvirt, store, kvm, this.opts.watch.check()] };
+    const health: HostHealth = { checkedAt, checks: [libvirt, store, kvm, this.opts.watch.check(), await fuse] };
     this.last = health;
     return { health, libvirtUp: libvirt.status === 'ok' };
   }
