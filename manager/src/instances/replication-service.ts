@@ -9,7 +9,7 @@
  *
  * When the instance's host is declared dead, `recover` restarts it on the replica host from that
  * copy: its stack's read-only layers staged, a new empty writable layer on the frozen ones, the
- * domain defined and started, then the record switched to that host (`replication-steps.ts`), one
+ * domain defined and started (unless its desired state is stopped), then the record switched to that host (`replication-steps.ts`), one
  * journaled operation (kind `replica-restart`) whose undo leaves the replica as it was. What the guest
  * wrote after its last checkpoint is lost. docs/move.md, "Replication".
  *
@@ -224,18 +224,20 @@ export class Replication {
     const to = replica.host_id;
     const files = await store.files(row.id);
     const previous = (await (await hosts.client(to)).writableLayers(row.id)).layers.find((l) => l.current)?.id ?? null;
+    const run = row.desired === 'running';
     await journal.perform(
       { kind: 'replica-restart', instanceId: row.id, hostId: to, subject: { name: row.name, from, to, checkpoint: replica.checkpoint_id } },
       async (op) => {
         await op.run(staging.step, { hostId: to, files });
         await op.run(h.writableLayer, { hostId: to, instanceId: row.id, previousCurrent: previous });
         await op.run(h.define, { hostId: to, instanceId: row.id }, requests.build(identityOf(row), shapeOf(row, files)));
-        await op.run(h.start, { hostId: to, instanceId: row.id });
+        // An instance its administrator had stopped comes back defined, not started.
+        if (run) await op.run(h.start, { hostId: to, instanceId: row.id });
         await op.finish(steps.switchHost, { instanceId: row.id, from, to });
       },
     );
     const now = await store.get(row.id);
-    if (now) await instances.setState(now, 'running', { error: null });
+    if (now) await instances.setState(now, run ? 'running' : 'stopped', { error: null });
     bus.publish('instance.recovered', { id: row.id, name: row.name, from, to, checkpoint: replica.checkpoint_id });
   }
 
