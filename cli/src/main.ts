@@ -13,6 +13,7 @@ import { kerberos } from './commands/kerberos.js';
 import { ls, reboot, rm, show, start, stop } from './commands/instances.js';
 import { launch } from './commands/launch.js';
 import { move } from './commands/move.js';
+import { replicate } from './commands/replicate.js';
 import { network } from './commands/network.js';
 import { checkpoint, checkpoints, flatten, packageCommand, reprovision, rollback, upgrade } from './commands/lifecycle.js';
 import { pull } from './commands/pull.js';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   reboot,
   consoleCommand,
   move,
+  replicate,
   rm,
   // lifecycle over the layer stack
   checkpoint,

@@ -109,8 +109,16 @@ export const DeathReport = Type.Object({
   host: HostView,
   /** The fence command's run, or null when the host has none. */
   fence: Nullable(Type.Object({ argv: List(Type.String()), exitCode: Type.Integer(), output: Type.String() })),
-  /** Instances with a copy on another host, which a restart from it can recover (the move and replication work does). */
-  recoverable: List(Type.Object({ id: Type.String(), name: Type.String(), copyOn: Type.String() })),
+  /** Instances with a copy on another host (a replica), restarted there from it; `restarted` says whether, `error` why not. */
+  recoverable: List(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      copyOn: Type.String(),
+      restarted: Type.Optional(Type.Boolean()),
+      error: Type.Optional(Type.String()),
+    }),
+  ),
   /** Instances now `lost`, with what was lost. */
   lost: List(LostInstance),
   /** Volumes of the host attached to no instance: lost too. */

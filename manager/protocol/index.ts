@@ -23,6 +23,7 @@ export * from './instances.js';
 export * from './kerberos.js';
 export * from './network.js';
 export * from './reconcile.js';
+export * from './replication.js';
 export * from './session.js';
 export * from './system.js';
 export * from './uplink.js';

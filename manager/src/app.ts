@@ -35,6 +35,7 @@ import { serialAttachRoutes } from './api/serial-attach.js';
 import { whoamiRoutes } from './api/whoami.js';
 import { networkRoutes } from './api/network.js';
 import { volumeRoutes } from './api/volumes.js';
+import { replicationRoutes } from './api/replication.js';
 import { uplinkRoutes } from './api/network-uplink.js';
 import { kerberosRoutes } from './api/kerberos.js';
 import { localChannelRoutes, packageRoutes } from './api/local-channel.js';
@@ -167,6 +168,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           });
           await secured.register(uplinkRoutes, { uplink: ctx.uplink });
           await secured.register(volumeRoutes, { volumes: ctx.volumes });
+          await secured.register(replicationRoutes, { replication: ctx.replication });
           await secured.register(kerberosRoutes, { kerberos: ctx.kerberos, directory: ctx.directory, instances: ctx.instances });
         });
       },

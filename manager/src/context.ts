@@ -43,6 +43,9 @@ import { hostSteps } from './instances/host-steps.js';
 import { instanceSteps } from './instances/instance-steps.js';
 import { Staging } from './instances/staging.js';
 import { MoveService } from './instances/move-service.js';
+import { Replication } from './instances/replication-service.js';
+import { replicationSteps } from './instances/replication-steps.js';
+import { ReplicaStore } from './instances/replication-store.js';
 import { moveSteps } from './instances/move-steps.js';
 import { Placement } from './hosts/placement.js';
 import { Evacuation } from './hosts/evacuation.js';
@@ -102,6 +105,8 @@ export interface ManagerContext {
   readonly launcher: Launcher;
   /** Cold moves between hosts (`move(name, to, { allowRestart })`), journaled; what evacuation calls. */
   readonly moves: MoveService;
+  /** Per-instance replicas on a second host, and restarts from them when a host is declared dead. */
+  readonly replication: Replication;
   /** Traditional instances' firmware, disk and SSH keys; administrators' own SSH keys. */
   readonly imageInstances: ImageInstanceStore;
   /** `storm image import`: disk images into the local channel. */
@@ -381,6 +386,20 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       requests,
       bus,
     });
+    const replicas = new ReplicaStore(db);
+    const replication = new Replication({
+      store,
+      replicas,
+      hosts,
+      instances,
+      checkpoints,
+      journal,
+      staging,
+      hostSteps: onHost,
+      steps: replicationSteps(store, replicas),
+      requests,
+      bus,
+    });
     hostFencing = new HostFencing({
       hosts,
       bus,
@@ -391,7 +410,9 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         volumes: async (id) => (await volumeStore.byInstance(id)).map((v) => ({ name: v.name, sizeMiB: v.size_mib })),
         loose: async (hostId) => (await volumeStore.list()).filter((v) => v.hostId === hostId && !v.instanceId).map((v) => v.name),
       },
-      // No replication yet: no instance has a copy elsewhere, so every one of a dead host is reported lost.
+      // An instance replicated to a live host is restarted there from its last copied checkpoint; the rest are lost.
+      copies: replication.copies,
+      recover: (host, recoverable) => replication.recover(host, recoverable),
     });
     const evacuation = new Evacuation({
       hosts,
@@ -443,6 +464,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       instances,
       launcher,
       moves,
+      replication,
       imageInstances,
       imageImports: new ImageImport({ db, cache, images: new ImageStore(db), local, channels }),
       journal,

@@ -76,7 +76,11 @@ export async function declareDead(ctx: CliContext, args: readonly string[]): Pro
   const lines = [
     `${r.host.name} is dead and drained`,
     ...(r.fence ? [`fence command exited ${r.fence.exitCode}${r.fence.output.trim() ? `: ${r.fence.output.trim()}` : ''}`] : []),
-    ...r.recoverable.map((i) => `recoverable  ${i.name}: a copy on ${i.copyOn}`),
+    ...r.recoverable.map((i) =>
+      i.restarted
+        ? `restarted    ${i.name} on ${i.copyOn}, from its last checkpoint`
+        : `recoverable  ${i.name}: a copy on ${i.copyOn}${i.error ? ` (its restart failed: ${i.error})` : ''}`,
+    ),
     ...r.lost.map((i) => `lost         ${i.name} (was ${i.was}): ${i.lost.join('; ')}`),
     ...r.volumesLost.map((v) => `lost         volume ${v} (attached to no instance)`),
   ];

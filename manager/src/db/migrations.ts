@@ -477,6 +477,25 @@ export const MIGRATIONS: readonly Migration[] = [
     // The list's order and its cursor, (created_at, id): 1.55 -> 0.30 ms a page of 100 at 10,000 instances.
     sql: 'CREATE INDEX instances_by_created ON instances (created_at, id);',
   },
+  {
+    version: 19,
+    name: 'replicas: frozen layers of an instance kept on a second host',
+    // One replica per instance, on a host other than its own; `layers` is the JSON list of frozen
+    // layer ids the replica host holds, as of `checkpoint_id` (null until its first checkpoint is copied).
+    sql: `
+      CREATE TABLE replicas (
+        instance_id    TEXT PRIMARY KEY REFERENCES instances(id) ON DELETE CASCADE,
+        host_id        TEXT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+        checkpoint_id  TEXT,
+        layers         TEXT NOT NULL DEFAULT '[]',
+        bytes          INTEGER NOT NULL DEFAULT 0,
+        replicated_at  TEXT,
+        error          TEXT,
+        created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE INDEX replicas_by_host ON replicas (host_id);
+    `,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

@@ -320,6 +320,11 @@ export class HostClient {
     return this.call(`list the files of ${id}`, 'GET', `/instances/${id}/files`, undefined, this.stageMs);
   }
 
+  /** The instance's frozen writable layers only, also while it runs: what a replica copies. */
+  frozenInstanceFiles(id: string): Promise<InstanceFiles> {
+    return this.call(`list the frozen layers of ${id}`, 'GET', `/instances/${id}/frozen-files`, undefined, this.stageMs);
+  }
+
   /** One of the instance's files as a stream (the response body, for the caller to consume). */
   openInstanceFile(id: string, path: string): Promise<import('node:http').IncomingMessage> {
     return new Promise((resolve, reject) => {

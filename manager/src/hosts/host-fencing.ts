@@ -3,9 +3,9 @@
  * declared dead (the fence). A declaration runs the host's fence command first when it has one (its
  * failure stops everything, with its output); without one, only a host already silent past the
  * failure window (`unreachable`) may be declared dead, since nothing else says it is off. Then the
- * host is dead and drained, its instances with a copy on another host are reported recoverable
- * (restarting them is the move and replication work's), the rest are `lost`, each with what went
- * with the host, in the answer and a `host.dead` event.
+ * host is dead and drained, its instances with a copy on another host are recoverable (`recover`,
+ * replication's, restarts each from that copy and says whether it did), the rest are `lost`, each
+ * with what went with the host, in the answer and a `host.dead` event.
  *
  * A dead host that answers again (its heartbeat, a reconcile pass) has stale domains: they are
  * never synced or started, but removed (undefined, their files deleted, through its stormd), each a
@@ -49,7 +49,11 @@ export interface HostFencingOptions {
   };
   /** Copies elsewhere (replication); none without it. */
   readonly copies?: CopyLookup;
+  /** Restarts the recoverable instances from their copies once the host is dead (replication); they stay `unknown` without it. */
+  readonly recover?: (host: HostRow, recoverable: readonly Recoverable[]) => Promise<readonly Recoverable[]>;
 }
+
+type Recoverable = DeathReport['recoverable'][number];
 
 /** States the journal drives: a declaration reports such an instance but leaves its state to the operation. */
 const MID_OPERATION: ReadonlySet<InstanceState> = new Set(['launching', 'destroying', 'failed']);
@@ -122,7 +126,9 @@ export class HostFencing {
       );
     }
     await this.opts.hosts.store.setDead(host.id);
-    const report = await this.settle(host);
+    const settled = await this.settle(host);
+    const recovered = this.opts.recover ? await this.opts.recover(host, settled.recoverable) : settled.recoverable;
+    const report = { ...settled, recoverable: [...recovered] };
     const dead = hostView(await this.opts.hosts.get(host.id));
     this.opts.bus.publish('host.dead', {
       id: host.id,
@@ -140,7 +146,7 @@ export class HostFencing {
     const { instances, survey } = this.opts;
     const rows = await instances.byHost(host.id);
     const copies = (await this.opts.copies?.(rows.map((r) => r.id))) ?? new Map<string, string>();
-    const recoverable: { id: string; name: string; copyOn: string }[] = [];
+    const recoverable: Recoverable[] = [];
     const lost: DeathReport['lost'][number][] = [];
     for (const row of rows) {
       const copyOn = copies.get(row.id);

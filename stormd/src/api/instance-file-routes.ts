@@ -4,6 +4,8 @@
  * /v1/instances/:id/file?path=…` (one file's bytes), `PUT /v1/instances/:id/file?path=…&sha256=…&size=…`
  * (201: the bytes arrived, matched and took their place; 502 `STORMD_ERR_LAYER_MISMATCH` and
  * nothing kept when not). A running instance's files are refused both ways (409): its disks change.
+ * Its frozen layers never change, so a replica reads them while it runs: `GET
+ * /v1/instances/:id/frozen-files` lists them, and `GET /file` sends one of them (never the current layer).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -33,8 +35,13 @@ export const instanceFileRoutes: FastifyPluginAsync<InstanceFileRoutesOptions> =
     await mustBeOff(req.params.id);
     return files.list(req.params.id);
   });
+  app.get('/instances/:id/frozen-files', { schema: { params: IdParams } }, async (req): Promise<InstanceFilesAnswer> => {
+    await opts.instances.get(req.params.id);
+    return files.frozen(req.params.id);
+  });
   app.get('/instances/:id/file', { schema: { params: IdParams, querystring: FilePathQuery } }, async (req, reply) => {
-    await mustBeOff(req.params.id);
+    // A frozen layer is read while the guest runs (a replica); the current one only while it is off.
+    if (await files.isCurrent(req.params.id, req.query.path)) await mustBeOff(req.params.id);
     const { size, stream } = await files.open(req.params.id, req.query.path);
     return reply.type('application/octet-stream').header('content-length', size).send(stream);
   });

@@ -50,4 +50,19 @@ describe('the files of an instance as a move carries them', () => {
     for (const path of ['../i2/writable/w0.qcow2', 'console.log', 'writable/w0.qcow2/../../x'])
       await expect(files.open('i1', path)).rejects.toMatchObject({ code: 'STORMD_ERR_BAD_INPUT' });
   });
+
+  it("lists a replica's frozen layers: every layer file but the current one, no mark", async () => {
+    await mkdir(join(dir, 'i1', 'writable'), { recursive: true });
+    await writeFile(join(dir, 'i1', 'writable', 'w0.qcow2'), 'frozen zero');
+    await writeFile(join(dir, 'i1', 'writable', 'w1.merged.qcow2'), 'merged');
+    await writeFile(join(dir, 'i1', 'writable', 'w2.qcow2'), 'current');
+    await writeFile(join(dir, 'i1', 'writable', 'next-id'), '3\n');
+    expect((await files.frozen('i1')).files).toEqual([
+      { path: 'writable/w0.qcow2', size: 11, sha256: sha('frozen zero') },
+      { path: 'writable/w1.merged.qcow2', size: 6, sha256: sha('merged') },
+    ]);
+    expect(await files.isCurrent('i1', 'writable/w2.qcow2')).toBe(true);
+    expect(await files.isCurrent('i1', 'writable/w0.qcow2')).toBe(false);
+    expect((await files.frozen('i2')).files).toEqual([]);
+  });
 });

@@ -13,14 +13,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { InstanceFileEntry, InstanceFiles as InstanceFilesAnswer, ReceiveFileQuery } from '../../protocol.js';
 import { StormdErr } from '../errors.js';
 import { fsyncPath } from '../fsync.js';
 import { DISK_MODE, placeInStore, STORE_DIR_MODE } from '../store/store-access.js';
-import { LEGACY_LAYER_FILE, WRITABLE_DIR } from './writable-layers.js';
+import { currentLayer, LEGACY_LAYER_FILE, layerFiles, WRITABLE_DIR } from './writable-layers.js';
 
 /** The paths a move may read or write: nothing else in (or out of) the instance's folder. */
 export const MOVABLE_PATH = /^(writable\/(w(0|[1-9][0-9]{0,8})(\.merged)?\.qcow2|next-id)|instance\.qcow2)$/;
@@ -50,6 +50,27 @@ export class InstanceFiles {
     const files: InstanceFileEntry[] = [];
     for (const path of names) files.push(await describe(join(folder, path), path));
     return { files };
+  }
+
+  /**
+   * The instance's frozen writable layers (every layer file but the current one), sorted by path:
+   * what a replica copies while the guest runs, since nothing writes them again. Empty when none.
+   */
+  async frozen(id: string): Promise<InstanceFilesAnswer> {
+    const folder = this.folder(id);
+    const layers = await layerFiles(folder);
+    const current = currentLayer(layers)?.path;
+    const files: InstanceFileEntry[] = [];
+    for (const l of layers) {
+      if (l.path === current) continue;
+      files.push(await describe(l.path, relative(folder, l.path)));
+    }
+    return { files: files.sort((a, b) => a.path.localeCompare(b.path)) };
+  }
+
+  /** True when `path` is the instance's current writable layer (the one a running guest writes). */
+  async isCurrent(id: string, path: string): Promise<boolean> {
+    return currentLayer(await layerFiles(this.folder(id)))?.path === this.pathOf(id, path);
   }
 
   /** The file's size and a stream of its bytes. */

@@ -1,0 +1,30 @@
+/**
+ * Wire types of replication: `PUT /api/v1/instances/:id/replica` (`{ to }`: replicate to that host,
+ * copying what is frozen now; each checkpoint after it is copied too), `GET` the same path (the
+ * replica as it stands; 404 without one), `DELETE` it (204: the copy removed, replication off).
+ * docs/move.md, "Replication".
+ *
+ * @example
+ * await api.put<ReplicaView>('/instances/web1/replica', { to: 'host-b' });
+ */
+import Type, { type Static } from 'typebox';
+import { IsoTime, List, Nullable } from './common.js';
+
+export const ReplicaBody = Type.Object({ to: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
+export type ReplicaBody = Static<typeof ReplicaBody>;
+
+export const ReplicaView = Type.Object({
+  /** The instance's name. */
+  instance: Type.String(),
+  /** The replica host's name. */
+  host: Type.String(),
+  /** The checkpoint the copy is as of; null before the instance's first checkpoint. */
+  checkpoint: Nullable(Type.String()),
+  /** The frozen writable layers the replica host holds (`w0`, …). */
+  layers: List(Type.String()),
+  bytes: Type.Integer(),
+  replicatedAt: Nullable(IsoTime),
+  /** Why the last copy failed (the next checkpoint tries again). */
+  error: Nullable(Type.String()),
+});
+export type ReplicaView = Static<typeof ReplicaView>;
