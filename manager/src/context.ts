@@ -43,6 +43,7 @@ import { hostSteps } from './instances/host-steps.js';
 import { instanceSteps } from './instances/instance-steps.js';
 import { Staging } from './instances/staging.js';
 import { MoveService } from './instances/move-service.js';
+import { liveMoveSteps } from './instances/live-move-steps.js';
 import { moveSteps } from './instances/move-steps.js';
 import { Placement } from './hosts/placement.js';
 import { Evacuation } from './hosts/evacuation.js';
@@ -378,6 +379,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       staging,
       hostSteps: onHost,
       moveSteps: moveSteps(hosts, store),
+      liveSteps: liveMoveSteps(hosts, store),
       requests,
       bus,
     });

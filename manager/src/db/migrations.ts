@@ -477,6 +477,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // The list's order and its cursor, (created_at, id): 1.55 -> 0.30 ms a page of 100 at 10,000 instances.
     sql: 'CREATE INDEX instances_by_created ON instances (created_at, id);',
   },
+  {
+    version: 18,
+    name: "hosts' live-move addresses: where a source reaches each host's libvirtd, memory and disks (null: it takes no live moves)",
+    sql: `ALTER TABLE hosts ADD COLUMN migration_uri TEXT;
+          ALTER TABLE hosts ADD COLUMN migration_memory_uri TEXT;
+          ALTER TABLE hosts ADD COLUMN migration_disks_uri TEXT;`,
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */
