@@ -112,7 +112,8 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
       say(
         `${dataDir}/host.json pins no manager key (joined before keys were pinned): any certificate with the manager role is accepted; join again with --force to pin it`,
       );
-    const hostInfo = () => collectHostInfo({
+    const hostInfo = () =>
+      collectHostInfo({
         driver,
         store,
         instances,

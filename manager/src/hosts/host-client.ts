@@ -282,7 +282,13 @@ export class HostClient {
 
   /** On a live move's source: the running domain migrated to the target; waits past the host's own bound of the migration. */
   migrateInstance(id: string, req: MigrateInstanceRequest): Promise<MigrateInstanceResponse> {
-    return this.call(`live-move ${id} to ${req.targetUri}`, 'POST', `/instances/${id}/migrate`, req, (req.timeoutMs ?? MIGRATE_BOUND_MS) + 60_000);
+    return this.call(
+      `live-move ${id} to ${req.targetUri}`,
+      'POST',
+      `/instances/${id}/migrate`,
+      req,
+      (req.timeoutMs ?? MIGRATE_BOUND_MS) + 60_000,
+    );
   }
 
   writableLayers(id: string): Promise<WritableLayers> {

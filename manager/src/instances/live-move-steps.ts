@@ -41,7 +41,9 @@ export function liveMoveSteps(hosts: HostRegistry, store: InstanceStore): LiveMo
     if (row?.host_id === to) throw new Error(`refusing to remove ${instanceId} from ${to}: the record says the instance lives there`);
     const { state } = await (await hosts.client(to)).instance(instanceId);
     if (PRESENT.has(state))
-      throw new Error(`refusing to remove ${instanceId} from ${to}: its domain is ${state} there (a live migration reached it or is under way)`);
+      throw new Error(
+        `refusing to remove ${instanceId} from ${to}: its domain is ${state} there (a live migration reached it or is under way)`,
+      );
   };
   return {
     prepareIncoming: {
@@ -74,7 +76,8 @@ export function liveMoveSteps(hosts: HostRegistry, store: InstanceStore): LiveMo
         const row = await store.get(instanceId);
         if (row?.host_id === to) return;
         const { state } = await (await hosts.client(to)).instance(instanceId);
-        if (PRESENT.has(state)) throw new Error(`the guest ${instanceId} is ${state} on ${to}: the live migration got through; not undoing it`);
+        if (PRESENT.has(state))
+          throw new Error(`the guest ${instanceId} is ${state} on ${to}: the live migration got through; not undoing it`);
       },
     },
   };

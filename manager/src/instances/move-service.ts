@@ -167,7 +167,7 @@ export class MoveService {
     }
     if (running && !opts.allowRestart)
       throw MgrErr.MGR_ERR_INSTANCE_RUNNING(
-        `instance ${row.name} is ${state} on ${source?.name ?? row.host_id} and cannot move live: ${notLive}. Pass --allow-restart to stop it, move it cold and start it on ${target.name}, or stop it first (storm stop ${row.name})`,
+        `instance ${row.name} is ${state} on ${source?.name ?? row.host_id} and cannot move live: ${notLive}; stop it first (storm stop ${row.name}), or pass --allow-restart to stop it, move it cold and start it on ${target.name}`,
       );
     const intent: MoveIntent = { instanceId: row.id, from: row.host_id, to: target.id };
     const subject: MoveSubject = { name: row.name, from: row.host_id, to: target.id, restart: running };
@@ -210,15 +210,18 @@ export class MoveService {
     fromName: string,
     toName: string,
   ): Promise<MoveResult> {
-    const { journal, staging, liveSteps: l, moveSteps: m, requests, instances } = this.opts;
+    const { journal, staging, liveSteps: l, requests, instances } = this.opts;
     const subject: MoveSubject = { name: row.name, from: intent.from, to: intent.to, restart: false };
-    const moved = await journal.perform({ kind: 'live-move', instanceId: row.id, hostId: intent.from, subject: { ...subject } }, async (op) => {
-      await op.run(staging.step, { hostId: intent.to, files });
-      const { domainXml } = await op.run(l.prepareIncoming, intent, requests.build(identityOf(row), shapeOf(row, files)));
-      const result = await op.run(l.migrate, intent, domainXml);
-      await this.forwardLive(op, intent, new Set());
-      return result;
-    });
+    const moved = await journal.perform(
+      { kind: 'live-move', instanceId: row.id, hostId: intent.from, subject: { ...subject } },
+      async (op) => {
+        await op.run(staging.step, { hostId: intent.to, files });
+        const { domainXml } = await op.run(l.prepareIncoming, intent, requests.build(identityOf(row), shapeOf(row, files)));
+        const result = await op.run(l.migrate, intent, domainXml);
+        await this.forwardLive(op, intent, new Set());
+        return result;
+      },
+    );
     this.opts.bus.publish('instance.moved', { id: row.id, name: row.name, from: fromName, to: toName, bytes: 0 });
     return {
       instance: await instances.get(row.id),
