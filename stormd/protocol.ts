@@ -34,9 +34,21 @@ export interface HostInfo {
   /** Sum of the memory of this host's running STORM domains. */
   readonly allocatedMemoryMiB: number;
   readonly hypervisor: { readonly uri: string; readonly domainType: string };
+  /** Where this host takes live moves (`stormd --migration-uri`); absent: it takes none (instances move to it cold). */
+  readonly migration?: HostMigration;
   /** Layer files (squashfs layers, kernels, initrds) held in the host's store. */
   readonly layers: readonly { readonly sha256: Sha256; readonly size: number }[];
   readonly instances: number;
+}
+
+/** How a source reaches this host for a live move: the fields of `MigrateInstanceRequest` that name the target. */
+export interface HostMigration {
+  /** This host's libvirtd as its peers' libvirtds reach it (`MigrateInstanceRequest.targetUri`). */
+  readonly uri: string;
+  /** `MigrateInstanceRequest.migrateUri`. */
+  readonly memoryUri?: string;
+  /** `MigrateInstanceRequest.disksUri`. */
+  readonly disksUri?: string;
 }
 
 /** `PUT /v1/layers/:sha256`: fetch from the manager (over mutual TLS), check, store by hash. */

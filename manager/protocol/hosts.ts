@@ -51,6 +51,8 @@ export const HostView = Type.Object({
   freeMemoryMiB: Nullable(Type.Number()),
   allocatedMemoryMiB: Nullable(Type.Number()),
   hypervisor: Type.Object({ uri: Nullable(Type.String()), domainType: Nullable(Type.String()) }),
+  /** Where it takes live moves (`stormd --migration-uri`, and where its QEMU takes memory and disks); null: it takes none, instances move to it cold. */
+  migration: Nullable(Type.Object({ uri: Type.String(), memoryUri: Nullable(Type.String()), disksUri: Nullable(Type.String()) })),
   /** The certificate in use: its expiry (null if it joined before that was recorded), and whether a renewed one awaits first use. */
   certificate: Type.Object({ serial: Type.String(), notAfter: Nullable(IsoTime), renewalPending: Type.Boolean() }),
   /** The checks of its last heartbeat; null before the first (or from a stormd without checks). */
@@ -220,6 +222,9 @@ export const HeartbeatHostInfo = Type.Object({
   freeMemoryMiB: Type.Number(),
   allocatedMemoryMiB: Type.Number(),
   hypervisor: Type.Object({ uri: Type.String(), domainType: Type.String() }),
+  migration: Type.Optional(
+    Type.Object({ uri: Type.String(), memoryUri: Type.Optional(Type.String()), disksUri: Type.Optional(Type.String()) }),
+  ),
   layers: List(Type.Object({ sha256: Sha256, size: Type.Number() })),
   instances: Type.Number(),
 });

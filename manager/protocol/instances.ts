@@ -208,5 +208,9 @@ export const MoveAnswer = Type.Object({
   bytes: Type.Integer(),
   /** It ran: it was stopped for the move and started on the target. */
   restarted: Type.Boolean(),
+  /** It ran and moved live: memory and writable layer migrated by libvirt, never stopped (`bytes` is then 0: libvirt copied the layer). */
+  live: Type.Boolean(),
+  /** A live move's pause (paused on the source → resumed on the target), as libvirt measured it; null for a cold move or when the target would not say. */
+  downtimeMs: Nullable(Type.Number()),
 });
 export type MoveAnswer = Static<typeof MoveAnswer>;

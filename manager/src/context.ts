@@ -43,6 +43,7 @@ import { hostSteps } from './instances/host-steps.js';
 import { instanceSteps } from './instances/instance-steps.js';
 import { Staging } from './instances/staging.js';
 import { MoveService } from './instances/move-service.js';
+import { liveMoveSteps } from './instances/live-move-steps.js';
 import { Replication } from './instances/replication-service.js';
 import { replicationSteps } from './instances/replication-steps.js';
 import { ReplicaStore } from './instances/replication-store.js';
@@ -383,6 +384,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       staging,
       hostSteps: onHost,
       moveSteps: moveSteps(hosts, store),
+      liveSteps: liveMoveSteps(hosts, store),
       requests,
       bus,
     });

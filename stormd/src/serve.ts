@@ -19,7 +19,7 @@ import { loggerOptions } from '../../common/log-format.js';
 import type { HealthCheck, HeartbeatRequest } from '../protocol.js';
 import { Activity } from './activity.js';
 import { buildStormdApp } from './api/app.js';
-import type { StormdConfig } from './config.js';
+import { migrationOf, type StormdConfig } from './config.js';
 import { CRL_PATH, CrlKeeper } from './heartbeat/crl-keeper.js';
 import { runsSystemQemu } from './health/access-checks.js';
 import { DefineWatch, WatchedDriver } from './health/define-watch.js';
@@ -112,7 +112,14 @@ export async function startStormd(config: StormdConfig, opts: StartOptions = {})
       say(
         `${dataDir}/host.json pins no manager key (joined before keys were pinned): any certificate with the manager role is accepted; join again with --force to pin it`,
       );
-    const hostInfo = () => collectHostInfo({ driver, store, instances, host: { hostId: record.hostId, name: record.name } });
+    const hostInfo = () =>
+      collectHostInfo({
+        driver,
+        store,
+        instances,
+        host: { hostId: record.hostId, name: record.name },
+        migration: migrationOf(config),
+      });
     const app = await buildStormdApp({
       hostInfo,
       store,

@@ -44,7 +44,12 @@ export interface TwoHosts {
   close(): Promise<void>;
 }
 
-export async function startTwoHosts(opts: { prefix: string; managerArgs?: readonly string[] }): Promise<TwoHosts> {
+export async function startTwoHosts(opts: {
+  prefix: string;
+  managerArgs?: readonly string[];
+  /** More flags for a host's stormd, given its libvirtd and the test's folder (e.g. `--migration-uri`). */
+  stormdArgs?: (name: HostName, libvirtd: PrivateLibvirtd, dir: string) => Promise<readonly string[]>;
+}): Promise<TwoHosts> {
   const dir = await makeVmDir(opts.prefix);
   const libvirtds: PrivateLibvirtd[] = [];
   try {
@@ -56,7 +61,8 @@ export async function startTwoHosts(opts: { prefix: string; managerArgs?: readon
     for (const name of ['host-a', 'host-b'] as const) {
       const libvirtd = await startPrivateLibvirtd();
       libvirtds.push(libvirtd);
-      const stormd = await startStormd(manager, { name, dir: dir.path, hypervisor: libvirtd.uri, wrap: libvirtd.enter });
+      const extra = (await opts.stormdArgs?.(name, libvirtd, dir.path)) ?? [];
+      const stormd = await startStormd(manager, { name, dir: dir.path, hypervisor: libvirtd.uri, wrap: libvirtd.enter, args: extra });
       hosts[name] = { stormd, libvirtd, virsh: async (...args) => (await run('virsh', ['-c', libvirtd.uri, ...args])).stdout.trim() };
     }
     const two: TwoHosts = {

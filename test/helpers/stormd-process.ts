@@ -82,7 +82,7 @@ export async function serveStormd(opts: {
 /** Joins a new host and starts it (its data folder is `dir/name`). */
 export async function startStormd(
   manager: Pick<ManagerProcess, 'api' | 'url'>,
-  opts: { name: string; dir: string; hypervisor: string; listenHost?: string; wrap?: readonly string[] },
+  opts: { name: string; dir: string; hypervisor: string; listenHost?: string; wrap?: readonly string[]; args?: readonly string[] },
 ): Promise<StormdProcess> {
   const port = await freePort();
   const host = opts.listenHost ?? '127.0.0.1';
@@ -95,6 +95,7 @@ export async function startStormd(
     listen: `${host}:${port}`,
     hypervisor: opts.hypervisor,
     ...(opts.wrap ? { wrap: opts.wrap } : {}),
+    ...(opts.args ? { args: opts.args } : {}),
   });
   await waitUntilReady(manager, opts.name);
   return served;

@@ -191,6 +191,10 @@ async function showHost(ctx: CliContext, args: readonly string[]): Promise<numbe
       ['memory', capacity(h)],
       ['allocated', mib(h.allocatedMemoryMiB)],
       ['hypervisor', h.hypervisor.uri ? `${h.hypervisor.uri}${h.hypervisor.domainType ? ` (${h.hypervisor.domainType})` : ''}` : undefined],
+      [
+        'live moves',
+        h.migration ? `taken at ${h.migration.uri}` : 'not taken (stormd --migration-uri unset): running instances move to it cold',
+      ],
       ['heartbeat', relativeTime(h.lastHeartbeat)],
       ['enrolled', relativeTime(h.createdAt)],
       [

@@ -478,6 +478,13 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: 'CREATE INDEX instances_by_created ON instances (created_at, id);',
   },
   {
+    version: 18,
+    name: "hosts' live-move addresses: where a source reaches each host's libvirtd, memory and disks (null: it takes no live moves)",
+    sql: `ALTER TABLE hosts ADD COLUMN migration_uri TEXT;
+          ALTER TABLE hosts ADD COLUMN migration_memory_uri TEXT;
+          ALTER TABLE hosts ADD COLUMN migration_disks_uri TEXT;`,
+  },
+  {
     version: 19,
     name: 'replicas: frozen layers of an instance kept on a second host',
     // One replica per instance, on a host other than its own; `layers` is the JSON list of frozen

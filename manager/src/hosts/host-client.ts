@@ -28,8 +28,12 @@ import type {
   InstanceActionResponse,
   InstanceFileEntry,
   InstanceFiles,
+  IncomingInstanceRequest,
+  IncomingInstanceResponse,
   InstanceStatus,
   MergeLayersRequest,
+  MigrateInstanceRequest,
+  MigrateInstanceResponse,
   NewWritableLayerRequest,
   PackageRequest,
   PackageResponse,
@@ -48,6 +52,8 @@ import { openHostSerial } from './host-serial.js';
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** Staging fetches a whole layer from us; give it time proportional to big layers. */
 const STAGE_TIMEOUT_MS = 30 * 60_000;
+/** stormd's own bound of a live migration when the request sets none (`MigrateInstanceRequest.timeoutMs`). */
+const MIGRATE_BOUND_MS = 10 * 60_000;
 /** A host that opens no connection in this time does not answer at all. */
 const CONNECT_TIMEOUT_MS = 10_000;
 /** How long a host that timed out gets to say what it is doing. */
@@ -267,6 +273,22 @@ export class HostClient {
   /** The instance's serial port as an open WebSocket (raw bytes both ways; see `host-serial.ts`). */
   attachSerial(id: string): Promise<import('ws').WebSocket> {
     return openHostSerial(this.base, this.tls, this.label, id, this.connectMs);
+  }
+
+  /** On a live move's target: the instance's folder and empty writable layer made, the definition it will take answered. */
+  prepareIncoming(id: string, req: IncomingInstanceRequest): Promise<IncomingInstanceResponse> {
+    return this.call(`ready ${id} for a live move here`, 'PUT', `/instances/${id}/incoming`, req, 120_000);
+  }
+
+  /** On a live move's source: the running domain migrated to the target; waits past the host's own bound of the migration. */
+  migrateInstance(id: string, req: MigrateInstanceRequest): Promise<MigrateInstanceResponse> {
+    return this.call(
+      `live-move ${id} to ${req.targetUri}`,
+      'POST',
+      `/instances/${id}/migrate`,
+      req,
+      (req.timeoutMs ?? MIGRATE_BOUND_MS) + 60_000,
+    );
   }
 
   writableLayers(id: string): Promise<WritableLayers> {

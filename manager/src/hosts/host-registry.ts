@@ -65,6 +65,7 @@ export function hostView(r: HostRow): HostView {
     freeMemoryMiB: r.free_memory_mib,
     allocatedMemoryMiB: r.allocated_memory_mib,
     hypervisor: { uri: r.hypervisor_uri, domainType: r.domain_type },
+    migration: r.migration_uri ? { uri: r.migration_uri, memoryUri: r.migration_memory_uri, disksUri: r.migration_disks_uri } : null,
     certificate: { serial: r.cert_serial, notAfter: r.cert_not_after, renewalPending: r.next_cert_serial !== null },
     health: parseHealth(r.health),
     drained: r.drained_at !== null,

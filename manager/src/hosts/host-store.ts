@@ -34,6 +34,10 @@ export interface HostRow {
   readonly allocated_memory_mib: number | null;
   readonly hypervisor_uri: string | null;
   readonly domain_type: string | null;
+  /** Where a source's libvirtd reaches this host's for a live move (`stormd --migration-uri`); null: it takes none. */
+  readonly migration_uri: string | null;
+  readonly migration_memory_uri: string | null;
+  readonly migration_disks_uri: string | null;
   /** The last heartbeat's checks (JSON `HostHealth`), null before any. */
   readonly health: string | null;
   /** Why a ready host is degraded (its failing checks), null when it is not. */
@@ -120,9 +124,21 @@ export class HostStore {
       );
       if (!info) return;
       await tx.run(
-        `UPDATE hosts SET cpus = ?, memory_mib = ?, free_memory_mib = ?, allocated_memory_mib = ?, hypervisor_uri = ?, domain_type = ?
+        `UPDATE hosts SET cpus = ?, memory_mib = ?, free_memory_mib = ?, allocated_memory_mib = ?, hypervisor_uri = ?, domain_type = ?,
+           migration_uri = ?, migration_memory_uri = ?, migration_disks_uri = ?
          WHERE id = ? AND status != 'revoked'`,
-        [info.cpus, info.memoryMiB, info.freeMemoryMiB, info.allocatedMemoryMiB, info.hypervisor.uri, info.hypervisor.domainType, id],
+        [
+          info.cpus,
+          info.memoryMiB,
+          info.freeMemoryMiB,
+          info.allocatedMemoryMiB,
+          info.hypervisor.uri,
+          info.hypervisor.domainType,
+          info.migration?.uri ?? null,
+          info.migration?.memoryUri ?? null,
+          info.migration?.disksUri ?? null,
+          id,
+        ],
       );
       await tx.run('DELETE FROM host_layers WHERE host_id = ?', [id]);
       for (const l of info.layers) await tx.run('INSERT OR IGNORE INTO host_layers (host_id, sha256) VALUES (?, ?)', [id, l.sha256]);

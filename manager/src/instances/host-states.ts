@@ -24,3 +24,6 @@ export function stateFromHost(s: InstanceStatus | undefined): InstanceState {
 
 /** States the manager itself is driving; host reports do not overwrite them. */
 export const TRANSITIONAL: ReadonlySet<InstanceState> = new Set(['launching', 'destroying', 'failed']);
+
+/** Operations that move an instance between hosts: while one is open, its hosts' reports of it are the move's, not drift. */
+export const MOVE_KINDS: ReadonlySet<string> = new Set(['move', 'live-move']);

@@ -19,7 +19,7 @@ import { ActionFence } from './action-fence.js';
 import type { Journal, Operation } from '../operations/journal.js';
 import type { OperationRecord } from '../operations/journal-store.js';
 import type { Step } from '../operations/step.js';
-import { stateFromHost, TRANSITIONAL } from './host-states.js';
+import { MOVE_KINDS, stateFromHost, TRANSITIONAL } from './host-states.js';
 import type { HostSteps } from './host-steps.js';
 import type { InstanceSteps } from './instance-steps.js';
 import type { InstanceRow, InstanceState, InstanceStore } from './instance-store.js';
@@ -188,8 +188,13 @@ export class InstanceService {
       if (TRANSITIONAL.has(row.state) || !this.quiet(row.id, receivedAt)) continue;
       const state = stateFromHost(byId.get(row.id));
       // A heartbeat mostly repeats what the row just read says: no second read of it then.
-      if (state !== row.state) await this.setState(row, state);
+      if (state !== row.state && !(await this.moving(row.id))) await this.setState(row, state);
     }
+  }
+
+  /** True while a move of the instance is open (interrupted too): its domains pause and vanish on the hosts as the move goes, which is no drift. */
+  private async moving(id: string): Promise<boolean> {
+    return (await this.opts.journal.openFor(id)).some((op) => MOVE_KINDS.has(op.kind));
   }
 
   /** True when no action or operation of the instance ran here at or after `receivedAt`: a heartbeat then speaks for it. */

@@ -1,36 +1,48 @@
 /**
- * `storm move NAME --to HOST`: a cold move of an instance to another host, one journaled operation
- * (kind `move`): [stopped on the source, with `allowRestart` and only if it ran] → the stack's
- * read-only files staged on the target (only those it lacks) → the instance's own files relayed
- * source → target through the manager and checked by sha256 where they land → the domain defined
- * on the target (same name, UUID, MAC, address; the guest token is in the copied layer) → the
- * record's host switched (the point of no return) → the source's domain and folder removed →
- * [started on the target]. A failure or a crash before the switch undoes what was done on the
- * target and leaves the source as it was (started again if it ran); from the switch on it only goes
- * forward, and reconcile finishes it. `move` is what evacuation calls.
+ * `storm move NAME --to HOST`: an instance moved to another host, one journaled operation.
+ *
+ * A running layered instance moves live when it can (kind `live-move`): the stack's read-only files
+ * staged on the target → the target readied (`move.prepare-incoming`: its folder and an empty
+ * writable layer, the definition it will take) → libvirt migrates the running guest, memory and
+ * writable layer, source to target (`move.migrate`: the point of no return once done; the source's
+ * stormd removes its folder) → the record's host switched → the source checked empty. It can when
+ * the target takes live moves (its stormd has `--migration-uri`) and the instance has no frozen
+ * writable layers; otherwise it is refused (409) unless `allowRestart`, which moves it cold.
+ *
+ * A cold move (kind `move`): [stopped on the source, with `allowRestart` and only if it ran] → the
+ * stack's read-only files staged on the target (only those it lacks) → the instance's own files
+ * relayed source → target through the manager and checked by sha256 where they land → the domain
+ * defined on the target (same name, UUID, MAC, address; the guest token is in the copied layer) →
+ * the record's host switched (the point of no return) → the source's domain and folder removed →
+ * [started on the target].
+ *
+ * Either way a failure or a crash before its point of no return undoes what was done on the target
+ * and leaves the source as it was (started again if it ran); from there it only goes forward, and
+ * reconcile finishes it. `move` is what evacuation calls.
  *
  * @example
- * await ctx.moves.move('web1', 'host-b', {});                    // a stopped instance
- * await ctx.moves.move('web1', 'host-b', { allowRestart: true }); // a running one: stopped, moved, started
+ * await ctx.moves.move('web1', 'host-b', {});                    // stopped: cold; running: live, or 409 saying why not
+ * await ctx.moves.move('web1', 'host-b', { allowRestart: true }); // running and not live-movable: stopped, moved, started
  */
 import { MgrErr } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import type { Placement } from '../hosts/placement.js';
-import type { Journal, Operation } from '../operations/journal.js';
+import type { Journal, Operation, RevertOutcome } from '../operations/journal.js';
 import type { OperationRecord } from '../operations/journal-store.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { type DomainRequests, identityOf, shapeOf } from './domain-request.js';
 import { TRANSITIONAL } from './host-states.js';
 import type { HostSteps } from './host-steps.js';
 import type { InstanceService } from './instance-service.js';
-import type { InstanceStore } from './instance-store.js';
+import type { InstanceFile, InstanceRow, InstanceStore } from './instance-store.js';
 import type { InstanceView } from './instance-view.js';
+import type { LiveMoveIntent, LiveMoveSteps } from './live-move-steps.js';
 import type { MoveIntent, MoveSteps } from './move-steps.js';
 import type { Staging } from './staging.js';
 
 export interface MoveOptions {
-  /** A running instance is stopped, moved cold and started on the target (else it is refused). */
+  /** A running instance that cannot move live is stopped, moved cold and started on the target (else it is refused). */
   readonly allowRestart?: boolean;
 }
 
@@ -43,6 +55,10 @@ export interface MoveResult {
   readonly bytes: number;
   /** It ran, was stopped for the move and started on the target. */
   readonly restarted: boolean;
+  /** It ran and moved live, never stopped. */
+  readonly live: boolean;
+  /** A live move's pause as libvirt measured it; null for a cold move. */
+  readonly downtimeMs: number | null;
 }
 
 export interface MoveServiceOptions {
@@ -56,6 +72,7 @@ export interface MoveServiceOptions {
   readonly staging: Staging;
   readonly hostSteps: HostSteps;
   readonly moveSteps: MoveSteps;
+  readonly liveSteps: LiveMoveSteps;
   readonly requests: DomainRequests;
   readonly bus: EventBus;
   readonly stopTimeoutMs?: number;
@@ -74,18 +91,28 @@ const OFF = new Set(['shutoff', 'crashed', 'absent']);
 
 export class MoveService {
   constructor(private readonly opts: MoveServiceOptions) {
-    const { journal, staging, hostSteps: h, moveSteps: m } = opts;
+    const { journal, staging, hostSteps: h, moveSteps: m, liveSteps: l } = opts;
     journal.define(h.stopForChange, staging.step, m.copy, h.define, m.switchHost, m.removeSource, h.start);
+    journal.define(l.prepareIncoming, l.migrate);
+    journal.defineKind({
+      name: 'live-move',
+      noReturnAfter: l.migrate.name,
+      resume: (op, handle) => this.resumeLive(op, handle),
+      reverted: (op, outcome) => this.noteReverted(op, outcome),
+    });
     journal.defineKind({
       name: 'move',
       noReturnAfter: m.switchHost.name,
       resume: (op, handle) => this.resume(op, handle),
-      reverted: async (op, outcome) => {
-        if (!op.instanceId) return;
-        await this.opts.store.setState(op.instanceId, (await this.opts.store.get(op.instanceId))?.state ?? 'unknown', {
-          error: `move: ${outcome.reason}${outcome.complete ? '' : ` (undo stopped at ${outcome.problems.join('; ')})`}`,
-        });
-      },
+      reverted: (op, outcome) => this.noteReverted(op, outcome),
+    });
+  }
+
+  /** An undone move leaves its reason as the instance's last error. */
+  private async noteReverted(op: OperationRecord, outcome: RevertOutcome): Promise<void> {
+    if (!op.instanceId) return;
+    await this.opts.store.setState(op.instanceId, (await this.opts.store.get(op.instanceId))?.state ?? 'unknown', {
+      error: `move: ${outcome.reason}${outcome.complete ? '' : ` (undo stopped at ${outcome.problems.join('; ')})`}`,
     });
   }
 
@@ -117,9 +144,30 @@ export class MoveService {
       );
     const { state } = await (await hosts.client(row.host_id)).instance(row.id);
     const running = !OFF.has(state);
+    const frozen = shapeOf(row, files).frozen.length;
+    const notLive = !running
+      ? null
+      : state !== 'running'
+        ? `it is ${state}`
+        : !target.migration_uri
+          ? `${target.name} takes no live moves (its stormd runs without --migration-uri)`
+          : frozen
+            ? `it has ${frozen} frozen writable layer${frozen === 1 ? '' : 's'}, which a live move does not carry`
+            : null;
+    if (running && !notLive) {
+      const live: LiveMoveIntent = {
+        instanceId: row.id,
+        from: row.host_id,
+        to: target.id,
+        targetUri: target.migration_uri!,
+        ...(target.migration_memory_uri ? { memoryUri: target.migration_memory_uri } : {}),
+        ...(target.migration_disks_uri ? { disksUri: target.migration_disks_uri } : {}),
+      };
+      return this.moveLive(row, files, live, source?.name ?? row.host_id, target.name);
+    }
     if (running && !opts.allowRestart)
       throw MgrErr.MGR_ERR_INSTANCE_RUNNING(
-        `instance ${row.name} is ${state} on ${source?.name ?? row.host_id}: stop it first (storm stop ${row.name}), or pass --allow-restart to stop it, move it cold and start it on ${target.name}`,
+        `instance ${row.name} is ${state} on ${source?.name ?? row.host_id} and cannot move live: ${notLive}; stop it first (storm stop ${row.name}), or pass --allow-restart to stop it, move it cold and start it on ${target.name}`,
       );
     const intent: MoveIntent = { instanceId: row.id, from: row.host_id, to: target.id };
     const subject: MoveSubject = { name: row.name, from: row.host_id, to: target.id, restart: running };
@@ -149,7 +197,61 @@ export class MoveService {
       to: target.name,
       bytes,
       restarted: running,
+      live: false,
+      downtimeMs: null,
     };
+  }
+
+  /** A running instance moved live; see the file's comment for the steps. */
+  private async moveLive(
+    row: InstanceRow,
+    files: readonly InstanceFile[],
+    intent: LiveMoveIntent,
+    fromName: string,
+    toName: string,
+  ): Promise<MoveResult> {
+    const { journal, staging, liveSteps: l, requests, instances } = this.opts;
+    const subject: MoveSubject = { name: row.name, from: intent.from, to: intent.to, restart: false };
+    const moved = await journal.perform(
+      { kind: 'live-move', instanceId: row.id, hostId: intent.from, subject: { ...subject } },
+      async (op) => {
+        await op.run(staging.step, { hostId: intent.to, files });
+        const { domainXml } = await op.run(l.prepareIncoming, intent, requests.build(identityOf(row), shapeOf(row, files)));
+        const result = await op.run(l.migrate, intent, domainXml);
+        await this.forwardLive(op, intent, new Set());
+        return result;
+      },
+    );
+    this.opts.bus.publish('instance.moved', { id: row.id, name: row.name, from: fromName, to: toName, bytes: 0 });
+    return {
+      instance: await instances.get(row.id),
+      from: fromName,
+      to: toName,
+      bytes: 0,
+      restarted: false,
+      live: true,
+      downtimeMs: moved.downtimeMs,
+    };
+  }
+
+  /** After the migration: the record names the target, the source is checked empty, the instance runs. */
+  private async forwardLive(op: Operation, intent: MoveIntent, done: ReadonlySet<string>): Promise<void> {
+    const { moveSteps: m, store, instances } = this.opts;
+    if (!done.has(m.switchHost.name)) await op.commit(m.switchHost, intent);
+    // The source's stormd removed its folder as the migration ended; this makes sure (idempotent).
+    if (!done.has(m.removeSource.name)) await op.run(m.removeSource, intent);
+    const row = await store.get(intent.instanceId);
+    if (row) await instances.setState(row, 'running', { error: null });
+  }
+
+  /** Reconcile: a live move whose migration is done is finished forward; one before it is undone (false). */
+  private async resumeLive(op: OperationRecord, handle: Operation): Promise<boolean> {
+    const done = new Set(op.steps.filter((s) => s.state === 'done').map((s) => s.name));
+    if (!op.instanceId || !done.has(this.opts.liveSteps.migrate.name)) return false;
+    // The subject is JSON this service wrote (`MoveSubject`); the journal keeps it as a plain record.
+    const s = op.subject as unknown as MoveSubject;
+    await this.forwardLive(handle, { instanceId: op.instanceId, from: s.from, to: s.to }, done);
+    return true;
   }
 
   /** After the switch: the source's copy goes, the instance starts on the target if it ran; `done` names steps already taken. */

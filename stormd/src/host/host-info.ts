@@ -7,7 +7,7 @@
  * info.freeMemoryMiB; // e.g. 1024 on test:///default
  */
 import { STORM_VERSION } from '../../../common/version.js';
-import type { HostInfo } from '../../protocol.js';
+import type { HostInfo, HostMigration } from '../../protocol.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import type { InstancesService } from '../instances/instances-service.js';
 import type { LayerStore } from '../store/layer-store.js';
@@ -19,6 +19,8 @@ export interface HostInfoSources {
   readonly instances: InstancesService;
   /** From host.json; `hostId` is null only before a join (tests that build the app bare). */
   readonly host: { readonly hostId: string | null; readonly name: string };
+  /** `--migration-uri` and its companions; absent: this host takes no live moves. */
+  readonly migration?: HostMigration | undefined;
 }
 
 const ACTIVE = new Set(['running', 'paused', 'shutting-down', 'suspended']);
@@ -41,6 +43,7 @@ export async function collectHostInfo(src: HostInfoSources): Promise<HostInfo> {
     freeMemoryMiB: await freeMemoryMiB({ uri: node.uri, nodeMemoryMiB: node.memoryMiB, runningDomainsMiB }),
     allocatedMemoryMiB,
     hypervisor: { uri: node.uri, domainType: node.domainType },
+    ...(src.migration ? { migration: src.migration } : {}),
     layers,
     instances: instances.length,
   };

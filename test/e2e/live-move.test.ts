@@ -1,0 +1,150 @@
+/**
+ * A live move between two real hosts (issue 16's second acceptance line): a manager with an
+ * appliance network and its DNS on loopback, two stormd each on a libvirtd of its own
+ * (`harness/two-hosts.ts`), both started with `--migration-uri` (the other libvirtd reaches theirs
+ * through its socket) and unix sockets for memory and disks in a folder both QEMUs see, real qemu
+ * under TCG, the sample channel's hello-web. The running guest prints `TICK <n> <boot id>` to its
+ * console every second (a loop started from its serial shell); `storm move NAME --to host-b` moves
+ * it live: the answer says live, the counter goes on on host-b past where it stopped on host-a under
+ * the same boot id (no reboot), the domain runs on host-b's libvirtd only, host-a keeps no folder,
+ * the API shows it running on host-b, and `dig` at the manager's DNS answers the same address.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../stormd/src/clock.js';
+import { startTwoHosts, type TwoHosts } from '../harness/two-hosts.js';
+import { publishSampleChannelForTest, type PublishedChannel } from '../helpers/channel-fixture.js';
+import { GuestShells } from '../helpers/guest-shell.js';
+import { destroyAllInstances, GUEST_FAILED } from '../helpers/instances.js';
+import { stormCli } from '../helpers/storm-cli.js';
+import { freePort } from '../helpers/stormd-process.js';
+
+const run = promisify(execFile);
+const BOOT = 'STORM-INIT: root ready';
+const TICK = /TICK (\d+) ([0-9a-f-]{36})/g;
+/** A loop in the background of the serial shell: the tick and the boot id on the console every second. */
+const COUNTER =
+  'read -r boot </proc/sys/kernel/random/boot_id; ( ( i=0; while :; do i=$((i + 1)); echo "TICK $i $boot"; sleep 1; done ) </dev/null >/dev/console 2>&1 & )';
+let two: TwoHosts;
+let channel: PublishedChannel;
+let shells: GuestShells;
+let dnsPort: number;
+
+interface Instance {
+  id: string;
+  name: string;
+  state: string;
+  ip: string | null;
+  host: { name: string } | null;
+}
+
+beforeAll(async () => {
+  channel = await publishSampleChannelForTest();
+  dnsPort = await freePort();
+  two = await startTwoHosts({
+    prefix: 'storm-e2e-live-move-',
+    managerArgs: [
+      '--channel-allow',
+      '127.0.0.0/8',
+      '--heartbeat',
+      '2',
+      '--network',
+      '10.76.0.0/24',
+      '--dns-listen',
+      `127.0.0.1:${dnsPort}`,
+    ],
+    // Each host's libvirtd by its socket, which the other's libvirtd reaches (the two share no network); QEMU's streams over unix sockets both see.
+    stormdArgs: async (name, libvirtd, dir) => {
+      const sockets = join(dir, 'sockets');
+      await mkdir(sockets, { recursive: true });
+      await chmod(sockets, 0o1777);
+      return [
+        ...['--migration-uri', libvirtd.uri.replace(/^qemu:/, 'qemu+unix:')],
+        ...['--migration-memory-uri', `unix://${join(sockets, `${name}-memory.sock`)}`],
+        ...['--migration-disks-uri', `unix://${join(sockets, `${name}-disks.sock`)}`],
+      ];
+    },
+  });
+  shells = new GuestShells(two.manager);
+  await two.manager.api.post('/channels', { url: channel.feedUrl, publicKey: channel.publicKey });
+}, 300_000);
+
+afterAll(async () => {
+  shells?.close();
+  await destroyAllInstances(two?.manager.api);
+  await two?.close();
+  await channel?.close();
+}, 120_000);
+
+const consoleText = async (id: string) => (await two.manager.api.get<{ text: string }>(`/instances/${id}/console?bytes=1048576`)).text;
+const ticks = async (id: string) => [...(await consoleText(id)).matchAll(TICK)].map((m) => ({ n: Number(m[1]), bootId: m[2]! }));
+
+/** Waits until the guest's latest boot reached tiny-os's shell. */
+async function booted(id: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = (await consoleText(id)).split(BOOT).slice(1).at(-1) ?? '';
+    if (/STORM-OS: ready/.test(text)) return;
+    if (GUEST_FAILED.test(text) || Date.now() > deadline) throw new Error(`the guest never got ready:\n${text.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function dig(name: string): Promise<string> {
+  return (await run('dig', ['@127.0.0.1', '-p', String(dnsPort), '+short', '+time=2', '+tries=2', name, 'A'])).stdout.trim();
+}
+
+describe('a live move between two hosts', () => {
+  it('moves a running guest without a reboot: the counter goes on on the target under the same boot id', async () => {
+    const guest = await two.manager.api.post<Instance>('/instances', {
+      appliance: 'hello-web',
+      version: '1.0.0',
+      name: 'live1',
+      host: 'host-a',
+    });
+    expect(guest.host?.name).toBe('host-a');
+    await booted(guest.id);
+    const started = await shells.run(guest.name, COUNTER);
+    expect(started.status, started.out).toBe(0);
+    shells.close(); // the serial session is host-a's: it ends with the move
+    expect(await waitFor(async () => (await ticks(guest.id)).length >= 3, { timeoutMs: 30_000, intervalMs: 500 })).toBe(true);
+    const bootId = (await ticks(guest.id))[0]!.bootId;
+    const address = await dig('live1.storm.internal');
+    expect(address).toBe(guest.ip);
+
+    const t0 = Date.now();
+    const moved = await stormCli(two.manager.url, two.managerDir).run(['move', 'live1', '--to', 'host-b']);
+    console.log(`storm move (live): ${Date.now() - t0} ms; ${moved.output.trim()}`);
+    expect(moved.code, moved.output).toBe(0);
+    expect(moved.output).toMatch(/live1: moved from host-a to host-b \(live(, paused \d+ ms)?\); running/);
+
+    // The counter goes on on host-b (its console log starts at the move) under the same boot id, one tick after another.
+    let after: { n: number; bootId: string }[] = [];
+    expect(
+      await waitFor(
+        async () => {
+          after = await ticks(guest.id);
+          return after.length >= 3;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      ),
+    ).toBe(true);
+    expect(after.every((t) => t.bootId === bootId)).toBe(true);
+    expect(after[0]!.n).toBeGreaterThan(3);
+    for (let i = 1; i < after.length; i++) expect(after[i]!.n).toBe(after[i - 1]!.n + 1);
+
+    const domain = `storm-${guest.id}`;
+    expect(await two.hosts['host-b'].virsh('domstate', domain)).toBe('running');
+    expect(await two.hosts['host-a'].virsh('list', '--all', '--name')).not.toContain(domain);
+    expect((await readdir(join(two.dir.path, 'host-a', 'instances'))).filter((f) => !f.startsWith('.'))).toEqual([]);
+    expect(await two.manager.api.get<Instance>(`/instances/${guest.id}`)).toMatchObject({
+      state: 'running',
+      host: { name: 'host-b' },
+      ip: guest.ip,
+    });
+    expect(await dig('live1.storm.internal')).toBe(address);
+  }, 300_000);
+});
