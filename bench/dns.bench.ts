@@ -145,7 +145,8 @@ async function bootStorm(dir: string, report: (m: Measurement) => void): Promise
     instances: Object.fromEntries(guests.map((g) => [g.name, g.ip])),
   });
   // getConfig: a real manager process, with one instance record (and token) per guest.
-  const xmlrpc = await startGuestConfigServer(join(dir, 'manager'), guests, '127.1.0.0/22');
+  // BENCH_DNS_PROFILE=FILE: the manager's V8 CPU profile of the storm (from its start) is written there.
+  const xmlrpc = await startGuestConfigServer(join(dir, 'manager'), guests, '127.1.0.0/22', process.env['BENCH_DNS_PROFILE']);
   try {
     const cpu = () => ({ manager: processCpuMs(xmlrpc.pid), dhcp: processCpuMs(dhcp.pid), dns: processCpuMs(dns.pid) });
     const cpuBefore = cpu();

@@ -22,11 +22,14 @@ import { migrate } from '../manager/src/db/migrations.js';
 import { startManager } from '../test/helpers/manager-process.js';
 import { freePort } from '../test/helpers/stormd-process.js';
 import type { StormGuest } from './boot-storm.js';
+import { cpuProfileArgs, writeCpuProfile } from './harness.js';
 
 export async function startGuestConfigServer(
   dataDir: string,
   guests: readonly StormGuest[],
   network?: string,
+  /** Where to write the manager's V8 CPU profile when it stops (`cpu-profile.mjs`). */
+  profile?: string,
 ): Promise<{ getConfig(g: StormGuest): Promise<void>; readonly pid: number; stop(): Promise<void> }> {
   const tokens = new Map<string, string>();
   await mkdir(dataDir, { recursive: true });
@@ -62,7 +65,13 @@ export async function startGuestConfigServer(
   // Guests talk to the guest listener (ECDSA certificate), as the guest agent's URL says.
   const port = await freePort();
   // With the guests' network, the manager checks each call's source address against the instance's, as in production.
-  const m = await startManager(dataDir, ['--guest-listen', `127.0.0.1:${port}`, ...(network ? ['--network', network] : [])]);
+  const profiling = cpuProfileArgs(profile);
+  const m = await startManager(
+    dataDir,
+    ['--guest-listen', `127.0.0.1:${port}`, ...(network ? ['--network', network] : [])],
+    profiling.env,
+    profiling.nodeArgs,
+  );
   const leaf = await verifiedLeaf(port, m.ca);
   const body = '<?xml version="1.0"?><methodCall><methodName>storm.getConfig</methodName><params></params></methodCall>';
   // One context for all simulated guests, as each real guest loads its TLS setup once.
@@ -96,7 +105,11 @@ export async function startGuestConfigServer(
           : reject(new Error(`getConfig ${g.name}: ${text.slice(0, 200)}`)),
       );
     });
-  return { getConfig, pid: m.proc.pid, stop: async () => void (await m.proc.stop('SIGTERM')) };
+  const stop = async () => {
+    if (profile) await writeCpuProfile(m.proc.pid, profile);
+    await m.proc.stop('SIGTERM');
+  };
+  return { getConfig, pid: m.proc.pid, stop };
 }
 
 /** The guest listener's certificate, after a handshake that verifies it as a guest does: the manager's CA, storm.local, the manager role. */
