@@ -164,8 +164,8 @@ async function bootStorm(dir: string, report: (m: Measurement) => void): Promise
       hooks: { getConfig: xmlrpc.getConfig },
     });
     const tls = xmlrpc.clientPid
-      ? 'a full handshake each by OpenSSL in C (bench/storm-guest-client.c), the chain verified against the CA and storm.local'
-      : "a full handshake each by Node's client (BENCH_STORM_CLIENT=node), the leaf checked against the CA once, then pinned";
+      ? 'a full handshake each by OpenSSL in C (BENCH_STORM_CLIENT=c), the chain verified against the CA and storm.local'
+      : "a full handshake each by Node's client, the leaf checked against the CA once, then pinned";
     const note = `${STORM_GUESTS} guests at once, each from its own address; DHCP with leases in sqlite (synchronous=FULL) + 2 DNS lookups + storm.getConfig over a new TLS connection (${tls}), token and source address checked`;
     report({ metric: 'boot storm: all done', value: r.totalMs, unit: 'ms', note: `${note}; goal ≤ 2000 ms` });
     const generator = process.cpuUsage(generatorBefore);

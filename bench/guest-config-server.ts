@@ -111,8 +111,8 @@ export async function startGuestConfigServer(
           : reject(new Error(`getConfig ${g.name}: ${text.slice(0, 200)}`)),
       );
     });
-  // BENCH_STORM_CLIENT=node keeps every simulated guest's handshake in Node (about 1.2 ms of the generator's CPU each, against 0.2 in C).
-  const native = process.env['BENCH_STORM_CLIENT'] === 'node' ? undefined : await startNativeGuestClient(dataDir, m.ca, port);
+  // BENCH_STORM_CLIENT=c: the guests' handshakes by OpenSSL in C (bench/storm-guest-client.c); measured no cheaper (docs/benchmarks.md).
+  const native = process.env['BENCH_STORM_CLIENT'] === 'c' ? await startNativeGuestClient(dataDir, m.ca, port) : undefined;
   const getConfig = native ? (g: StormGuest) => native.getConfig(g, tokens.get(g.mac)!) : nodeGetConfig;
   const stop = async () => {
     await native?.close();

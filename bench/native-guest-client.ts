@@ -2,7 +2,8 @@
  * Drives bench/storm-guest-client.c: builds it with the system's C compiler and OpenSSL, starts it,
  * and hands it one guest's getConfig at a time. Each call is a full TLS handshake that verifies the
  * guests' listener against the manager's CA and `storm.local`, made by OpenSSL in C, as a booting
- * guest's client is, so the simulated guests cost the shared cores what real ones cost their own.
+ * guest's client is (`BENCH_STORM_CLIENT=c`). Measured on this machine, it costs the generator as much
+ * CPU per guest as Node's client with its pinned leaf (docs/benchmarks.md), so it is not the default.
  * Answers undefined when no compiler or OpenSSL headers are there (the bench then uses Node's client).
  *
  * @example

@@ -1,8 +1,8 @@
 /*
  * The boot storm's getConfig clients in C with OpenSSL, as a booting guest's own client (openssl in
- * tiny-os, curl in Debian) is: Node's TLS client costs the load generator about 1.2 ms of CPU per
- * handshake, on the same 2 cores the manager needs, where a guest pays it on its own CPU.
- * bench/guest-config-server.ts builds and drives it. Every guest gets a full handshake (no session is
+ * tiny-os, curl in Debian) is, for `BENCH_STORM_CLIENT=c`: to measure whether Node's TLS client is
+ * what makes the load generator cost the shared cores so much (it is not: Debian's OpenSSL 3.0 with a
+ * verified chain costs about as much per handshake). bench/native-guest-client.ts builds and drives it. Every guest gets a full handshake (no session is
  * ever reused), the listener's chain is verified against the manager's CA and `storm.local` each time.
  *
  * stdin, one line per guest: `ID SOURCE-IP PORT TOKEN NAME`; stdout: `ok ID` or `fail ID REASON`.
