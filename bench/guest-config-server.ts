@@ -22,12 +22,21 @@ import { migrate } from '../manager/src/db/migrations.js';
 import { startManager } from '../test/helpers/manager-process.js';
 import { freePort } from '../test/helpers/stormd-process.js';
 import type { StormGuest } from './boot-storm.js';
+import { cpuProfileArgs, writeCpuProfile } from './harness.js';
+import { startNativeGuestClient } from './native-guest-client.js';
 
 export async function startGuestConfigServer(
   dataDir: string,
   guests: readonly StormGuest[],
   network?: string,
-): Promise<{ getConfig(g: StormGuest): Promise<void>; readonly pid: number; stop(): Promise<void> }> {
+  /** Where to write the manager's V8 CPU profile when it stops (`cpu-profile.mjs`). */
+  profile?: string,
+): Promise<{
+  getConfig(g: StormGuest): Promise<void>;
+  readonly pid: number /** The C guest client's process (its CPU is the generator's), when it runs. */;
+  readonly clientPid?: number;
+  stop(): Promise<void>;
+}> {
   const tokens = new Map<string, string>();
   await mkdir(dataDir, { recursive: true });
   const db = await Database.open(join(dataDir, 'storm.db'));
@@ -62,12 +71,18 @@ export async function startGuestConfigServer(
   // Guests talk to the guest listener (ECDSA certificate), as the guest agent's URL says.
   const port = await freePort();
   // With the guests' network, the manager checks each call's source address against the instance's, as in production.
-  const m = await startManager(dataDir, ['--guest-listen', `127.0.0.1:${port}`, ...(network ? ['--network', network] : [])]);
+  const profiling = cpuProfileArgs(profile);
+  const m = await startManager(
+    dataDir,
+    ['--guest-listen', `127.0.0.1:${port}`, ...(network ? ['--network', network] : [])],
+    profiling.env,
+    profiling.nodeArgs,
+  );
   const leaf = await verifiedLeaf(port, m.ca);
   const body = '<?xml version="1.0"?><methodCall><methodName>storm.getConfig</methodName><params></params></methodCall>';
   // One context for all simulated guests, as each real guest loads its TLS setup once.
   const secureContext = createSecureContext({});
-  const getConfig = (g: StormGuest) =>
+  const nodeGetConfig = (g: StormGuest) =>
     new Promise<void>((resolve, reject) => {
       // A full handshake per guest, as a booting guest does; the leaf is pinned (checked against the CA
       // once, above) so the generator skips Node's per-connection
@@ -96,7 +111,15 @@ export async function startGuestConfigServer(
           : reject(new Error(`getConfig ${g.name}: ${text.slice(0, 200)}`)),
       );
     });
-  return { getConfig, pid: m.proc.pid, stop: async () => void (await m.proc.stop('SIGTERM')) };
+  // BENCH_STORM_CLIENT=c: the guests' handshakes by OpenSSL in C (bench/storm-guest-client.c); measured no cheaper (docs/benchmarks.md).
+  const native = process.env['BENCH_STORM_CLIENT'] === 'c' ? await startNativeGuestClient(dataDir, m.ca, port) : undefined;
+  const getConfig = native ? (g: StormGuest) => native.getConfig(g, tokens.get(g.mac)!) : nodeGetConfig;
+  const stop = async () => {
+    await native?.close();
+    if (profile) await writeCpuProfile(m.proc.pid, profile);
+    await m.proc.stop('SIGTERM');
+  };
+  return { getConfig, pid: m.proc.pid, clientPid: native?.pid, stop };
 }
 
 /** The guest listener's certificate, after a handshake that verifies it as a guest does: the manager's CA, storm.local, the manager role. */

@@ -10,6 +10,8 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 export interface Measurement {
@@ -59,4 +61,28 @@ export function processCpuMs(pid: number): number {
 /** Bytes the disk holds for a path (allocated, not apparent size): `du -sB1`. */
 export async function du(path: string): Promise<number> {
   return Number((await promisify(execFile)('du', ['-sB1', path])).stdout.split('\t')[0]);
+}
+
+/** Environment and node flags that make a process write its V8 CPU profile to `file` on SIGUSR2 (`cpu-profile.mjs`). */
+export function cpuProfileArgs(file: string | undefined): { env: NodeJS.ProcessEnv; nodeArgs: string[] } {
+  return file
+    ? { env: { STORM_CPU_PROFILE: file }, nodeArgs: ['--import', join(import.meta.dirname, 'cpu-profile.mjs')] }
+    : { env: {}, nodeArgs: [] };
+}
+
+/** Asks a process started with `cpuProfileArgs(file)` for its profile and waits until the file is there. */
+export async function writeCpuProfile(pid: number, file: string): Promise<void> {
+  await unlink(file).catch(() => undefined);
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    if (
+      await stat(file).then(
+        (s) => s.size > 0,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.stderr.write(`[bench] process ${pid} wrote no profile to ${file}\n`);
 }

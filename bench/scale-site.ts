@@ -10,12 +10,13 @@
  * await site.manager.api.post('/instances', { appliance: 'hello-web', version: '1.0.0', name: 'web1' });
  * await site.close();
  */
-import { mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publishChannel } from '../test/helpers/channel-fixture.js';
 import { type ManagerProcess, startManager } from '../test/helpers/manager-process.js';
 import { stopAllProcesses } from '../test/helpers/process.js';
+import { cpuProfileArgs, writeCpuProfile } from './harness.js';
 import { startStormd, type StormdProcess } from '../test/helpers/stormd-process.js';
 
 /** A test-driver node big enough that memory never bounds the benchmark (1 TiB, in KiB). */
@@ -41,11 +42,12 @@ export async function startScaleSite(opts: { hosts: number; network?: string }):
   await writeFile(nodeXml, NODE_XML);
   // BENCH_SCALE_PROFILE=FILE: the manager's V8 CPU profile of the whole run is written there on close.
   const profile = process.env['BENCH_SCALE_PROFILE'];
+  const profiling = cpuProfileArgs(profile);
   const manager = await startManager(
     join(dir, 'manager'),
     ['--channel-allow', '127.0.0.0/8', '--network', opts.network ?? '10.64.0.0/16'],
-    profile ? { STORM_CPU_PROFILE: profile } : {},
-    profile ? ['--import', join(import.meta.dirname, 'cpu-profile.mjs')] : [],
+    profiling.env,
+    profiling.nodeArgs,
   );
   await manager.api.post('/channels', { url: channel.feedUrl, publicKey: channel.publicKey });
   const hosts: StormdProcess[] = [];
@@ -71,27 +73,10 @@ export async function startScaleSite(opts: { hosts: number; network?: string }):
         )
       ).reduce((a, b) => a + b, 0),
     close: async () => {
-      if (profile) await writeProfile(manager.proc.pid, profile);
+      if (profile) await writeCpuProfile(manager.proc.pid, profile);
       await stopAllProcesses();
       await channel.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Asks the manager for its profile (`cpu-profile.mjs`) and waits until the file is there. */
-async function writeProfile(pid: number, file: string): Promise<void> {
-  await unlink(file).catch(() => undefined);
-  process.kill(pid, 'SIGUSR2');
-  for (let i = 0; i < 100; i++) {
-    if (
-      await stat(file).then(
-        (s) => s.size > 0,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  process.stderr.write(`[bench] the manager wrote no profile to ${file}\n`);
 }
