@@ -1,11 +1,14 @@
 /**
  * Scale: one manager, N stormd hosts on the test driver (see scale-site.ts), instances launched
  * through the API at concurrency 16 up to each size in turn (10, 100, 1,000 by default). At each
- * size: the launch rate of the step that reached it, `GET /api/v1/instances` p50 and p99, the
+ * size: the launch rate of the step that reached it, `GET /api/v1/instances` (its default page) p50
+ * and p99, every page walked by the cursor, the
  * manager's resident memory, its database size, and the manager CPU the hosts' heartbeats (and
  * whatever else runs while idle) take.
  */
 import { readFile } from 'node:fs/promises';
+import { allPages } from '../cli/src/paged.js';
+import { DEFAULT_PAGE, MAX_PAGE } from '../manager/protocol/index.js';
 import { type Benchmark, percentile, processCpuMs } from './harness.js';
 import { watchEvents } from './event-watchers.js';
 import { startScaleSite } from './scale-site.js';
@@ -15,9 +18,9 @@ const HOSTS = Number(process.env['BENCH_SCALE_HOSTS'] ?? 10);
 const CONCURRENCY = 16;
 /** Event-stream watchers held open during each launch step (the consoles of a busy site). */
 const WATCHERS = Number(process.env['BENCH_SCALE_WATCHERS'] ?? 50);
-/** The page size the CLI and the console ask for. */
-const PAGE = 100;
 const LIST_ROUNDS = Number(process.env['BENCH_SCALE_LIST_ROUNDS'] ?? 30);
+/** Walks of every page: each is size / MAX_PAGE requests. */
+const WALK_ROUNDS = Number(process.env['BENCH_SCALE_WALK_ROUNDS'] ?? 5);
 /** Two heartbeat intervals at the default 10 s. */
 const IDLE_MS = Number(process.env['BENCH_SCALE_IDLE_MS'] ?? 20_000);
 
@@ -77,36 +80,36 @@ export const benchmark: Benchmark = {
             note: `${WATCHERS} watchers of /api/v1/events during the step: each launch's running event after its answer (p50 ${lags.length ? percentile(lags, 50).toFixed(1) : '-'} ms), ${missing} of ${todo * WATCHERS} missing`,
           });
 
+        // The list as the API answers it unasked: its first page (DEFAULT_PAGE), bounded whatever the count.
         const times: number[] = [];
         for (let r = 0; r < LIST_ROUNDS; r++) {
           const t = performance.now();
           const { instances } = await api.get<{ instances: unknown[] }>('/instances');
           times.push(performance.now() - t);
-          if (instances.length !== size) throw new Error(`the list has ${instances.length} instances, expected ${size}`);
+          if (instances.length !== Math.min(DEFAULT_PAGE, size)) throw new Error(`a page has ${instances.length} instances`);
         }
         report({
           metric: `list p50 @${size}`,
           value: percentile(times, 50),
           unit: 'ms',
-          note: `GET /api/v1/instances, ${LIST_ROUNDS} rounds`,
+          note: `GET /api/v1/instances (a page of ${DEFAULT_PAGE}), ${LIST_ROUNDS} rounds`,
         });
         report({ metric: `list p99 @${size}`, value: percentile(times, 99), unit: 'ms' });
 
-        // One page, as the CLI and the console ask for it: bounded whatever the count.
-        const pageTimes: number[] = [];
-        for (let r = 0; r < LIST_ROUNDS; r++) {
+        // Every instance, as storm ls and the console's overview read them: each page of MAX_PAGE by its cursor.
+        const walkTimes: number[] = [];
+        for (let r = 0; r < WALK_ROUNDS; r++) {
           const t = performance.now();
-          const { instances } = await api.get<{ instances: unknown[] }>(`/instances?limit=${PAGE}`);
-          pageTimes.push(performance.now() - t);
-          if (instances.length !== Math.min(PAGE, size)) throw new Error(`a page has ${instances.length} instances`);
+          const all = await allPages(api, '/instances', 'instances', MAX_PAGE);
+          walkTimes.push(performance.now() - t);
+          if (all.length !== size) throw new Error(`the pages hold ${all.length} instances, expected ${size}`);
         }
         report({
-          metric: `page p50 @${size}`,
-          value: percentile(pageTimes, 50),
+          metric: `whole list walked @${size}`,
+          value: percentile(walkTimes, 50),
           unit: 'ms',
-          note: `GET /api/v1/instances?limit=${PAGE}, ${LIST_ROUNDS} rounds`,
+          note: `${Math.ceil(size / MAX_PAGE)} pages of ${MAX_PAGE} by the cursor, p50 of ${WALK_ROUNDS} (p99 ${percentile(walkTimes, 99).toFixed(0)} ms)`,
         });
-        report({ metric: `page p99 @${size}`, value: percentile(pageTimes, 99), unit: 'ms' });
 
         // One reconcile pass on demand: every host's instances read and compared with the database.
         const rcCpu0 = processCpuMs(proc.pid);

@@ -1,12 +1,13 @@
 /**
  * The one place node-forge assembles and signs a certificate. Everything it is told (subject,
  * issuer, validity, extensions) comes from the caller; it adds a random serial and signs with
- * sha256WithRSAEncryption. Tests use it directly to make the certificates STORM must refuse.
+ * sha256WithRSAEncryption (the RSA by Node's crypto: rsa-sign.ts). Tests use it directly to make the certificates STORM must refuse.
  */
 import forge from 'node-forge';
 import { certificateFingerprint } from './fingerprint.js';
 import type { ForgeExtension } from './profiles.js';
 import { ORGANIZATION } from './profiles.js';
+import { rsaSign } from './rsa-sign.js';
 import { randomSerial, serialDerHex } from './serial.js';
 
 /** A signing CA as forge sees it: its subject (our issuer), its key and its subjectKeyIdentifier. */
@@ -80,7 +81,15 @@ export function buildCertificate(spec: CertificateSpec): IssuedCertificate {
   const { issuer } = spec;
   cert.setIssuer('selfSignedWith' in issuer ? subject : issuer.subject);
   cert.setExtensions([...spec.extensions]);
-  cert.sign('selfSignedWith' in issuer ? issuer.selfSignedWith : issuer.key, forge.md.sha256.create());
+  // What forge's cert.sign does, with the signature made by Node's crypto (rsa-sign.ts).
+  const sha256WithRSA = forge.pki.oids['sha256WithRSAEncryption']!;
+  cert.signatureOid = sha256WithRSA;
+  cert.siginfo.algorithmOid = sha256WithRSA;
+  // Exported by node-forge's x509 module but missing from its type declarations.
+  cert.tbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const md = forge.md.sha256.create();
+  md.update(forge.asn1.toDer(cert.tbsCertificate).getBytes());
+  cert.signature = rsaSign('selfSignedWith' in issuer ? issuer.selfSignedWith : issuer.key, md);
   const certPem = forge.pki.certificateToPem(cert);
   return { certPem, serial, notBefore: spec.notBefore, notAfter: spec.notAfter, fingerprint: certificateFingerprint(certPem) };
 }

@@ -5,6 +5,7 @@
 import forge from 'node-forge';
 import type { Signer } from './certificate-builder.js';
 import { normalizeSerial, serialDerHex } from './serial.js';
+import { rsaSign } from './rsa-sign.js';
 
 export interface RevokedCertificate {
   /** Serial in any hex spelling; normalised (see serial.ts). */
@@ -81,7 +82,7 @@ export function buildCrl(signer: Signer, revoked: readonly RevokedCertificate[],
   ]);
   const md = forge.md.sha256.create();
   md.update(asn1.toDer(tbs).getBytes());
-  const signature = signer.key.sign(md);
+  const signature = rsaSign(signer.key, md);
   const crl = seq([tbs, algorithm, asn1.create(U, T.BITSTRING, false, String.fromCharCode(0) + signature)]);
   return forge.pem.encode({ type: 'X509 CRL', body: asn1.toDer(crl).getBytes() });
 }

@@ -15,6 +15,7 @@ import { subjectFields } from './certificate-builder.js';
 import { parseAltNames, toForgeAltNames } from './names.js';
 import { roleExtension, type Role } from './roles.js';
 import { randomSerial, serialDerHex } from './serial.js';
+import { rsaSign } from './rsa-sign.js';
 
 export interface EcServerCertificateRequest {
   readonly names: readonly string[];
@@ -67,7 +68,7 @@ export function issueEcServerCertificate(
   (tbs.value as forge.asn1.Asn1[])[6] = spki;
   const md = forge.md.sha256.create();
   md.update(asn1.toDer(tbs).getBytes());
-  const signature = signer.key.sign(md);
+  const signature = rsaSign(signer.key, md);
   const certificate = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
     tbs,
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [

@@ -34,12 +34,17 @@ export const ErrorBody = Type.Object({
 });
 export type ErrorBody = Static<typeof ErrorBody>;
 
+/** A list's page when the caller names no `?limit`, and the most one page may hold. */
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
+
 /**
- * A page of a list: `?limit=N` (1 to 1,000) answers at most N items and, when more follow, `next`:
- * the `?cursor=` of the following page (opaque). Without `limit` a list answers everything.
+ * A page of a list: `?limit=N` (1 to MAX_PAGE; DEFAULT_PAGE when absent) answers at most N items
+ * and, when more follow, `next`: the `?cursor=` of the following page (opaque). No answer holds a
+ * whole site: a caller that wants every item follows `next`.
  */
 export const PageQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
 export type PageQuery = Static<typeof PageQuery>;

@@ -7,6 +7,7 @@
  * afterAll(() => destroyAllInstances(site?.api));
  */
 import type { ManagerClient } from '../../cli/src/client.js';
+import { allPages } from '../../cli/src/paged.js';
 
 /** What the launch API answers, as far as the tests read it. */
 export interface LaunchedInstance {
@@ -40,6 +41,6 @@ export async function waitForConsole(
 /** Destroys every instance the manager lists (a suite's clean-up: errors are ignored). */
 export async function destroyAllInstances(api: ManagerClient | undefined): Promise<void> {
   if (!api) return;
-  const { instances } = await api.get<{ instances: { id: string }[] }>('/instances').catch(() => ({ instances: [] as { id: string }[] }));
+  const instances = await allPages<{ id: string }>(api, '/instances', 'instances').catch(() => [] as { id: string }[]);
   for (const i of instances) await api.delete(`/instances/${i.id}`).catch(() => undefined);
 }

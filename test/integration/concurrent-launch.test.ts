@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostInfo } from '../../stormd/protocol.js';
+import { allPages } from '../../cli/src/paged.js';
 import { HostClient } from '../../manager/src/hosts/host-client.js';
 import { clientTlsOptions } from '../../trust/index.js';
 import { startSubscribedManager, type SubscribedManager } from '../helpers/subscribed-manager.js';
@@ -92,7 +93,7 @@ describe(`${LAUNCHES} concurrent launches over ${HOSTS} hosts`, () => {
   }, 900_000);
 
   it('hand out no name, MAC or address twice', async () => {
-    const { instances } = await env!.manager.api.get<{ instances: InstanceView[] }>('/instances');
+    const instances = await allPages<InstanceView>(env!.manager.api, '/instances', 'instances');
     expect(instances.map((i) => i.id).sort()).toEqual(launched.map((i) => i.id).sort());
     for (const key of ['name', 'mac', 'ip'] as const) {
       const values = instances.map((i) => i[key]);
@@ -102,7 +103,7 @@ describe(`${LAUNCHES} concurrent launches over ${HOSTS} hosts`, () => {
   });
 
   it('put no host over the memory it had free', async () => {
-    const { instances } = await env!.manager.api.get<{ instances: InstanceView[] }>('/instances');
+    const instances = await allPages<InstanceView>(env!.manager.api, '/instances', 'instances');
     for (const [id, client] of clients) {
       const info: HostInfo = await client.info();
       const placed = instances.filter((i) => i.host.id === id).reduce((sum, i) => sum + i.memoryMiB, 0);
@@ -112,7 +113,7 @@ describe(`${LAUNCHES} concurrent launches over ${HOSTS} hosts`, () => {
   });
 
   it('match every instance in the database with a running domain on its host, and no more', async () => {
-    const { instances } = await env!.manager.api.get<{ instances: InstanceView[] }>('/instances');
+    const instances = await allPages<InstanceView>(env!.manager.api, '/instances', 'instances');
     for (const [id, client] of clients) {
       const onHost = (await client.instances()).map((s) => `${s.id} ${s.state}`).sort();
       expect(onHost).toEqual(

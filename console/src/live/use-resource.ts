@@ -4,6 +4,7 @@
  *
  * @example
  * const channels = useResource<{ channels: Channel[] }>('/channels', ['channel']);
+ * const all = useResource('/instances', ['instance'], 250, (p) => allPages<Instance>(p, 'instances'));
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ApiError, toApiError } from '../api/client.js';
@@ -16,7 +17,13 @@ export interface Resource<T> {
   reload(): Promise<void>;
 }
 
-export function useResource<T>(path: string | null, refreshOn: readonly string[] = [], debounceMs = 250): Resource<T> {
+export function useResource<T>(
+  path: string | null,
+  refreshOn: readonly string[] = [],
+  debounceMs = 250,
+  /** How the path is read: one GET, or (allPages) every page of a list. */
+  load: (path: string) => Promise<T> = api.get,
+): Resource<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [loading, setLoading] = useState(path !== null);
@@ -27,7 +34,7 @@ export function useResource<T>(path: string | null, refreshOn: readonly string[]
     const mine = ++seq.current;
     setLoading(true);
     try {
-      const value = await api.get<T>(path);
+      const value = await load(path);
       if (mine !== seq.current) return;
       setData(value);
       setError(undefined);
@@ -36,7 +43,7 @@ export function useResource<T>(path: string | null, refreshOn: readonly string[]
     } finally {
       if (mine === seq.current) setLoading(false);
     }
-  }, [path]);
+  }, [path, load]);
 
   useEffect(() => {
     setData(undefined);

@@ -1,5 +1,6 @@
 /** Overview: what runs where and what went wrong, at a glance, with the way to fix each problem one click away. */
 import type { ChannelView as Channel, HostView as Host, InstanceView as Instance } from '../../../manager/protocol/index.js';
+import { allPages } from '../api/all-pages.js';
 import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Link } from '../ui/link.js';
@@ -35,10 +36,13 @@ function problems(channels: readonly Channel[], hosts: readonly Host[], instance
   ];
 }
 
+const allInstances = (path: string) => allPages<Instance>(path, 'instances') as Promise<{ instances: Instance[] }>;
+
 export function OverviewPage() {
   const channels = useResource<{ channels: Channel[] }>('/channels', ['channel']);
   const hosts = useResource<{ hosts: Host[] }>('/hosts', ['host']);
-  const instances = useResource<{ instances: Instance[] }>('/instances', ['instance', 'reconcile', 'host.state']);
+  // Every instance (the API answers a page at a time): the counts and the cards are of the whole site.
+  const instances = useResource<{ instances: Instance[] }>('/instances', ['instance', 'reconcile', 'host.state'], 250, allInstances);
   const c = channels.data?.channels ?? [];
   const h = hosts.data?.hosts ?? [];
   const i = instances.data?.instances ?? [];

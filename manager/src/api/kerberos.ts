@@ -21,7 +21,7 @@ export const kerberosRoutes: FastifyPluginAsyncTypebox<KerberosRouteOptions> = a
     // Principals first: a user or instance made meanwhile shows without its principal, never the reverse.
     const found = await kerberos.principals();
     const users = (await directory.listUsers()).map((u) => ({ uid: u.uid, hasPassword: u.hasPassword }));
-    const names = (await instances.list()).instances.map((i) => i.name);
+    const names = await instances.names();
     return realmView(kerberos.status(), found, users, names);
   });
 };

@@ -10,6 +10,7 @@
  * await instances.act('web1', 'stop');
  * await instances.destroy('web1');
  */
+import type { PageQuery } from '../../protocol/index.js';
 import type { InstanceAction, InstanceStatus } from '../../../stormd/protocol.js';
 import { errorMessage } from '../../../common/errors.js';
 import { MgrErr } from '../errors.js';
@@ -24,7 +25,7 @@ import type { HostSteps } from './host-steps.js';
 import type { InstanceSteps } from './instance-steps.js';
 import type { InstanceRow, InstanceState, InstanceStore } from './instance-store.js';
 import { instanceView, type InstanceView } from './instance-view.js';
-import { makeCursor, parseCursor } from './list-cursor.js';
+import { readPage } from './instance-page.js';
 
 /** What destroy's `cleanup` steps are told of the instance that goes. */
 export interface RemovedInstance {
@@ -68,23 +69,19 @@ export class InstanceService {
     return instanceView(row, await this.opts.store.files(row.id), host ? { id: host.id, name: host.name } : null, this.opts.domain());
   }
 
-  /** Three queries whatever the count (rows, files, hosts), not two more per instance; with `limit`, one page. */
-  async list(page: { limit?: number; cursor?: string } = {}): Promise<{ instances: InstanceView[]; next?: string }> {
-    const rows =
-      page.limit === undefined
-        ? await this.opts.store.list()
-        : await this.opts.store.page(page.limit + 1, page.cursor === undefined ? undefined : parseCursor(page.cursor));
-    const more = page.limit !== undefined && rows.length > page.limit;
-    if (more) rows.pop();
-    const [files, hosts] = [
-      await this.opts.store.allFiles(page.limit === undefined ? undefined : rows.map((r) => r.id)),
-      await this.opts.hosts.store.list(),
-    ];
+  /** One page (instance-page.ts) as views: three queries whatever the count (rows, files, hosts). */
+  async list(page: PageQuery = {}): Promise<{ instances: InstanceView[]; next?: string }> {
+    const { rows, next } = await readPage(this.opts.store, page);
+    const [files, hosts] = [await this.opts.store.allFiles(rows.map((r) => r.id)), await this.opts.hosts.store.list()];
     const hostById = new Map(hosts.map((h) => [h.id, { id: h.id, name: h.name }]));
     const domain = this.opts.domain();
     const instances = rows.map((r) => instanceView(r, files.get(r.id) ?? [], (r.host_id && hostById.get(r.host_id)) || null, domain));
-    const last = rows.at(-1);
-    return more && last ? { instances, next: makeCursor(last.created_at, last.id) } : { instances };
+    return next ? { instances, next } : { instances };
+  }
+
+  /** Every instance's name (one column, not the views a page serializes). */
+  names(): Promise<string[]> {
+    return this.opts.store.names();
   }
 
   async get(idOrName: string): Promise<InstanceView> {

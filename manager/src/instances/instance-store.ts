@@ -90,6 +90,10 @@ export class InstanceStore {
     return this.db.all<InstanceRow>('SELECT * FROM instances ORDER BY created_at, id');
   }
 
+  async names(): Promise<string[]> {
+    return (await this.db.all<{ name: string }>('SELECT name FROM instances ORDER BY created_at, id')).map((r) => r.name);
+  }
+
   /** At most `limit` rows after `after` (created_at, id: the list's order), oldest first. */
   page(limit: number, after?: { createdAt: string; id: string }): Promise<InstanceRow[]> {
     return after

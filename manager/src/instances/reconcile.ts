@@ -46,6 +46,8 @@ export interface ReconcilerOptions {
   readonly removeStale?: (hostId: string) => Promise<string[]>;
 }
 
+const LOST_ERROR = 'the host has no domain for this instance';
+
 /** Closed operations are kept this long for reading, then pruned. */
 const JOURNAL_DAYS = 30;
 
@@ -92,23 +94,27 @@ export class Reconciler {
     const { hosts, store, instances, journal, bus } = this.opts;
     const reachable = new Set<string>();
     const hostList = (await hosts.store.list()).filter((h) => h.status !== 'revoked');
+    // Records changed after this were changed after the hosts answered: their answers cannot speak for them.
+    let askedAt = Date.now();
     // Every host asked at once: a pass over a hundred hosts waits for the slowest, not for their sum.
     const answers = await Promise.all(
-      hostList.map(async (host) => {
+      hostList.map(async (host): Promise<{ statuses: InstanceStatus[] } | { statuses?: undefined; err: unknown }> => {
         try {
-          await (await hosts.client(host.id)).instances();
-          return null;
+          return { statuses: await (await hosts.client(host.id)).instances() };
         } catch (err) {
-          return err;
+          return { err };
         }
       }),
     );
+    const answered = new Map<string, InstanceStatus[]>();
     for (const [i, host] of hostList.entries()) {
-      const err = answers[i];
-      if (err === null) {
+      const answer = answers[i]!;
+      if (answer.statuses) {
         reachable.add(host.id);
+        answered.set(host.id, answer.statuses);
         continue;
       }
+      const { err } = answer;
       // A dead host's instances were settled when it was declared dead (lost): its silence changes nothing.
       if (!host.dead_at) await instances.markUnknown([host.id]);
       // A host that answers with an error (its libvirt down, say) is not unreachable: its heartbeat says what it is.
@@ -121,10 +127,18 @@ export class Reconciler {
     }
 
     // The journal first: what it knows of, it decides (an interrupted launch is undone from its steps).
+    let recovered = false;
     for (const op of await journal.interrupted()) {
       if (op.hostId && !reachable.has(op.hostId)) continue; // its host answers later
       await this.recover(op, report);
+      recovered = true;
     }
+    // A recovery changes domains (an undone launch removes its own): the hosts are asked again, after it.
+    if (recovered) {
+      askedAt = Date.now();
+      answered.clear();
+    }
+    const asked = new Date(askedAt).toISOString();
 
     for (const host of hostList) {
       if (!reachable.has(host.id)) continue;
@@ -140,10 +154,8 @@ export class Reconciler {
       }
       const client = await hosts.client(host.id);
       let statuses: InstanceStatus[];
-      // Records changed after this were changed after the host answered: its answer cannot speak for them.
-      const asked = new Date().toISOString();
       try {
-        statuses = await client.instances();
+        statuses = answered.get(host.id) ?? (await client.instances());
       } catch (err) {
         report.errors.push(`${host.name}: ${errorMessage(err)}`);
         continue;
@@ -151,10 +163,10 @@ export class Reconciler {
       const onHost = new Map(statuses.map((s) => [s.id, s]));
       // Instances an open operation holds (running here, or stuck in an undo) are the journal's.
       const held = new Set((await journal.store.listOpen()).flatMap((op) => (op.instanceId ? [op.instanceId] : [])));
-      for (const listed of await store.byHost(host.id)) {
-        // Read again: an operation may have closed since `held` was read; one changed after the host answered is the next pass's.
-        const row = await store.get(listed.id);
-        if (!row || held.has(row.id) || row.updated_at >= asked) continue;
+      // One read of the host's rows, after `held`; an operation that started or ended since the host
+      // answered (the journal knows in memory), or a row changed since, is the next pass's.
+      for (const row of await store.byHost(host.id)) {
+        if (held.has(row.id) || row.updated_at >= asked || !instances.quiet(row.id, askedAt)) continue;
         try {
           const s = onHost.get(row.id);
           if (TRANSITIONAL.has(row.state)) {
@@ -164,9 +176,11 @@ export class Reconciler {
               report.lost.push(row.name);
               bus.publish('reconcile.lost', { id: row.id, name: row.name, error: 'the host has no such domain' });
             }
-            await instances.setState(row, 'lost', { error: 'the host has no domain for this instance' });
+            if (row.state !== 'lost' || row.last_error !== LOST_ERROR) await instances.setState(row, 'lost', { error: LOST_ERROR });
           } else {
-            await instances.setState(row, stateFromHost(s));
+            // Compared in memory: most rows already say what the host does, and cost no further query.
+            const state = stateFromHost(s);
+            if (state !== row.state) await instances.setState(row, state);
           }
         } catch (err) {
           report.errors.push(`${row.name}: ${errorMessage(err)}`);

@@ -1,14 +1,15 @@
 /**
  * One HTTPS request with explicit TLS options (Node's fetch takes none): stormd's only way out,
- * to the manager. No connection reuse, so each request's TLS options (CA, client certificate,
- * CRL) are exactly the ones given.
+ * to the manager. Without an `agent`, a connection of its own; with a keep-alive agent, a pooled
+ * one, which Node's agent keys on the TLS options (CA, certificate, key, CRL, servername), so each
+ * request still goes out with exactly the options it was given.
  *
  * @example
  * const res = await httpsRequest(new URL('https://m:8443/api/v1/pki/crl'), tlsOptions, { method: 'GET' });
  * const pem = (await readBody(res.body, 1 << 20)).toString();
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { request } from 'node:https';
+import { type Agent, request } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
 import { urlHost } from '../../../common/url-host.js';
 
@@ -18,6 +19,8 @@ export interface HttpsRequestOptions {
   readonly body?: string | Buffer;
   /** Idle time (no bytes either way) after which the request fails. */
   readonly timeoutMs?: number;
+  /** Pooled, kept-alive connections (ManagerClient's); a fresh connection per request when absent. */
+  readonly agent?: Agent;
 }
 
 export interface HttpsResponse {
@@ -37,7 +40,7 @@ export function httpsRequest(url: URL, tls: ConnectionOptions, opts: HttpsReques
         path: `${url.pathname}${url.search}`,
         method: opts.method,
         headers: { ...opts.headers, ...(opts.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(opts.body)) }) },
-        agent: false,
+        agent: opts.agent ?? false,
       },
       (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
     );
