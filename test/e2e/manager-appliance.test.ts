@@ -6,33 +6,58 @@
  * initialises its data folder, takes the address the outer STORM's DHCP gave it and serves there:
  * its health endpoint answers from the namespace (with its own CA, not the outer one's), its DNS
  * answers for its zone, and its serial console, through the outer manager's attach WebSocket,
- * takes a root login with the adminPassword launch parameter.
+ * takes a root login with the adminPassword launch parameter. Then the lifecycle (issue 18, fourth
+ * acceptance line): the inner manager subscribes to a channel, the outer STORM upgrades the appliance
+ * to 1.1.0 (a version bump the test's channel makes, test/helpers/manager-versions-channel.ts) and the
+ * subscription is still there under the new manager version; rolled back to the checkpoint taken
+ * before the upgrade, it is the old version with the data it had then.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SITE, startStormNetwork, type StormNetwork } from '../harness/storm-network.js';
 import { destroyAllInstances, GUEST_FAILED, type LaunchedInstance, waitForConsole } from '../helpers/instances.js';
 import { buildDebianAppliances } from '../helpers/debian-appliances.js';
+import { buildManagerVersionsChannel, type ManagerVersionsChannel } from '../helpers/manager-versions-channel.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUILD = join(ROOT, 'appliances/build');
 const PASSWORD = 'manager appliance e2e';
 const NAME = 'mgr1';
+/** The test's channel, served on the bridge's address: the outer manager and the guests reach it. */
+const CHANNEL_URL = `http://${SITE.managerAddress}:8091/`;
 let site: StormNetwork;
 let mgr: LaunchedInstance;
+let work: string;
+let channel: ManagerVersionsChannel;
+let rootVersion: string;
 
 beforeAll(async () => {
   // Cached after the first time; the sample channel then carries storm-manager.
   await buildDebianAppliances();
+  work = await mkdtemp(join(tmpdir(), 'storm-mgrapp-'));
+  channel = await buildManagerVersionsChannel({ build: BUILD, work, baseUrl: CHANNEL_URL });
+  rootVersion = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
-  await site.api.post('/channels', { url: site.feedUrl, publicKey: site.publicKey });
+  const server = site.net.start(site.ns, process.execPath, [
+    join(ROOT, 'bin/storm-channel.js'),
+    'serve',
+    channel.channelDir,
+    '--host',
+    SITE.managerAddress,
+    '--port',
+    '8091',
+  ]);
+  await server.waitFor(/listening|serving/i, 20_000);
+  await site.api.post('/channels', { url: `${CHANNEL_URL}channel.xml`, publicKey: channel.publicKey });
 }, 30 * 60_000);
 
 afterAll(async () => {
   await destroyAllInstances(site?.api);
   await site?.cleanup();
+  if (work) await rm(work, { recursive: true, force: true });
 }, 120_000);
 
 /** Output of the instance's serial console through the outer manager's attach route, and a way to type. */
@@ -66,6 +91,50 @@ async function attachConsole(): Promise<{
     type: (text) => ws.send(Buffer.from(text), { binary: true }),
     close: () => ws.close(),
   };
+}
+
+/** Logs in as root on the serial console, runs `command` and answers what it printed. */
+async function runOnConsole(command: string): Promise<string> {
+  const con = await attachConsole();
+  try {
+    con.type('\r');
+    await con.until(/login: $/m, 60_000);
+    con.type('root\r');
+    await con.until(/Password: ?$/m, 30_000);
+    con.type(`${PASSWORD}\r`);
+    await con.until(/# ?$/m, 60_000);
+    // Markers the shell computes, so the echoed command line never matches them.
+    con.type(`echo BEGIN-$((1+1)); ${command}; echo END-$((2+2))\r`);
+    const text = await con.until(/END-4\r?\n/, 60_000);
+    con.type('exit\r');
+    await con.until(/login: $/m, 30_000);
+    return text.slice(text.indexOf('BEGIN-2') + 'BEGIN-2'.length, text.lastIndexOf('END-4')).trim();
+  } finally {
+    con.close();
+  }
+}
+
+/** The inner manager's API, from the namespace (curl -k: its CA is inside the guest; the first case checks the issuer). */
+async function inner<T>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const args = ['-sSk', '--max-time', '60', '-X', method, '-H', `authorization: Bearer ${token}`, '-w', '\n%{http_code}'];
+  if (body !== undefined) args.push('-H', 'content-type: application/json', '--data', JSON.stringify(body));
+  const r = await site.exec('curl', [...args, `https://${mgr.ip}:8443/api/v1${path}`]);
+  const cut = r.output.lastIndexOf('\n');
+  const text = r.output.slice(0, cut);
+  return { status: Number(r.output.slice(cut + 1)), body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Waits until the inner manager answers its health with `version` (after a restart of the appliance). */
+async function waitForInnerVersion(version: string, timeoutMs = 900_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const r = await site.exec('curl', ['-sSk', '--max-time', '10', `https://${mgr.ip}:8443/api/v1/health`]);
+    last = r.output;
+    if (r.code === 0 && (JSON.parse(r.output) as { version: string }).version === version) return;
+    if (Date.now() > deadline) throw new Error(`the inner manager never answered version ${version}; last: ${last}`);
+    await new Promise((res) => setTimeout(res, 5000));
+  }
 }
 
 describe('the storm-manager appliance', () => {
@@ -124,4 +193,35 @@ describe('the storm-manager appliance', () => {
       con.close();
     }
   }, 300_000);
+
+  it('keeps its channels through an upgrade, and a rollback returns the old version with its old data', async () => {
+    const token = (await runOnConsole('cat /var/lib/storm-manager/admin.token')).trim();
+    expect(token).toMatch(/^\S{20,}$/);
+    const feed = `${CHANNEL_URL}channel.xml`;
+    const sub = await inner<{ id: string }>(token, 'POST', '/channels', { url: feed, publicKey: channel.publicKey });
+    expect(sub.status).toBe(201);
+    const apps = await inner<{ appliances: { name: string }[] }>(token, 'GET', '/appliances');
+    expect(apps.body.appliances.map((a) => a.name)).toContain('hello-web');
+    const channelsOf = async () =>
+      (await inner<{ channels: { url: string }[] }>(token, 'GET', '/channels')).body.channels.map((c) => c.url);
+
+    await site.api.post(`/instances/${mgr.id}/actions`, { action: 'upgrade', version: '1.1.0' });
+    expect((await site.api.get<{ version: string }>(`/instances/${mgr.id}`)).version).toBe('1.1.0');
+    await waitForInnerVersion(channel.nextManagerVersion);
+    // The same data folder: the same admin token, the subscription and what it fetched.
+    expect(await channelsOf()).toContain(feed);
+    // A change made by the new version, which the rollback must undo.
+    expect((await inner(token, 'DELETE', `/channels/${sub.body.id}`)).status).toBe(204);
+    expect(await channelsOf()).not.toContain(feed);
+
+    const { checkpoints } = await site.api.get<{ checkpoints: { id: string; reason: string; version: string }[] }>(
+      `/instances/${mgr.id}/checkpoints`,
+    );
+    const before = checkpoints.find((c) => c.reason === 'before upgrade to 1.1.0');
+    expect(before?.version).toBe('1.0.0');
+    await site.api.post(`/instances/${mgr.id}/actions`, { action: 'rollback', checkpoint: before?.id });
+    expect((await site.api.get<{ version: string }>(`/instances/${mgr.id}`)).version).toBe('1.0.0');
+    await waitForInnerVersion(rootVersion);
+    expect(await channelsOf()).toContain(feed);
+  }, 2_400_000);
 });
