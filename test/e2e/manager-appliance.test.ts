@@ -300,7 +300,7 @@ describe('the storm-manager appliance', () => {
     expect(domains.output).toContain(launched.body.id);
     await until('web1 to boot its layers', 300_000, async () => {
       const { body } = await inner<{ text: string }>(token, 'GET', `/instances/${launched.body.id}/console`);
-      return /STORM-OS: layers present: tiny-os hello-web/.test(body.text);
+      return /STORM-OS: layers present: hello-web tiny-os/.test(body.text);
     });
     const { body: listed } = await inner<{ instances: { name: string; state: string }[] }>(token, 'GET', '/instances');
     expect(listed.instances).toMatchObject([{ name: 'web1', state: 'running' }]);
