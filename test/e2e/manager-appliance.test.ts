@@ -1,16 +1,18 @@
 /**
  * The manager as an appliance (issue 18), end to end inside a network namespace
  * (test/harness/storm-network.ts): an outer STORM (the harness's manager and stormd on a private
- * libvirtd) launches `storm-manager` from the sample channel (`build:appliances --debian`, run
- * first). It boots on debian-jeos under qemu:///system with Debian's Node; at first boot it
- * initialises its data folder, takes the address the outer STORM's DHCP gave it and serves there:
- * its health endpoint answers from the namespace (with its own CA, not the outer one's), its DNS
- * answers for its zone, and its serial console, through the outer manager's attach WebSocket,
- * takes a root login with the adminPassword launch parameter. Then the lifecycle (issue 18, fourth
- * acceptance line): the inner manager subscribes to a channel, the outer STORM upgrades the appliance
- * to 1.1.0 (a version bump the test's channel makes, test/helpers/manager-versions-channel.ts) and the
- * subscription is still there under the new manager version; rolled back to the checkpoint taken
- * before the upgrade, it is the old version with the data it had then.
+ * libvirtd) launches `storm-manager` from the test's channel (test/helpers/manager-versions-channel.ts:
+ * the recipe's build, a 1.1.0 bump of it and hello-web, served on the bridge's address). It boots on
+ * debian-jeos under qemu:///system with Debian's Node; at first boot it initialises its data folder,
+ * takes the address the outer STORM's DHCP gave it and serves there: its health endpoint answers from
+ * the namespace (with its own CA, not the outer one's), its DNS answers for its zone, and its serial
+ * console, through the outer manager's attach WebSocket, takes a root login with the adminPassword
+ * launch parameter. Then it is a manager: it subscribes to the channel, a stormd in a second namespace
+ * (its own libvirtd, a veth into the outer appliance network) enrols with it and a hello-web launched
+ * through its API runs there (without a NIC: the appliance's manager has no --bridge). Last the
+ * lifecycle (issue 18, fourth acceptance line): the outer STORM upgrades the appliance to 1.1.0, and
+ * the subscription and the instance are still there under the new manager version; rolled back to the
+ * checkpoint taken before the upgrade, it is the old version with the data it had then.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
