@@ -131,10 +131,11 @@ async function runOnConsole(command: string): Promise<string> {
 }
 
 /** The inner manager's API, from the namespace (curl -k: its CA is inside the guest; the first case checks the issuer). */
-async function inner<T>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const args = ['-sSk', '--max-time', '60', '-X', method, '-H', `authorization: Bearer ${token}`, '-w', '\n%{http_code}'];
+async function inner<T>(token: string, method: string, path: string, body?: unknown, timeoutS = 60): Promise<{ status: number; body: T }> {
+  const args = ['-sSk', '--max-time', String(timeoutS), '-X', method, '-H', `authorization: Bearer ${token}`, '-w', '\n%{http_code}'];
   if (body !== undefined) args.push('-H', 'content-type: application/json', '--data', JSON.stringify(body));
-  const r = await site.exec('curl', [...args, `https://${mgr.ip}:8443/api/v1${path}`]);
+  const r = await site.exec('curl', [...args, `https://${mgr.ip}:8443/api/v1${path}`], (timeoutS + 10) * 1000);
+  if (r.code !== 0) throw new Error(`${method} ${path} on the inner manager: curl exit ${r.code}: ${r.output}`);
   const cut = r.output.lastIndexOf('\n');
   const text = r.output.slice(0, cut);
   return { status: Number(r.output.slice(cut + 1)), body: (text ? JSON.parse(text) : undefined) as T };
@@ -290,11 +291,18 @@ describe('the storm-manager appliance', () => {
       return body.hosts.some((h) => h.name === 'inner-host' && h.status === 'ready');
     });
 
-    const launched = await inner<{ id: string; host: { name: string } | null }>(token, 'POST', '/instances', {
-      appliance: 'hello-web',
-      version: '1.0.0',
-      name: 'web1',
-    });
+    // The launch answers once the guest runs: pull, stage on the host, define, start (minutes under TCG and load).
+    const launched = await inner<{ id: string; host: { name: string } | null }>(
+      token,
+      'POST',
+      '/instances',
+      {
+        appliance: 'hello-web',
+        version: '1.0.0',
+        name: 'web1',
+      },
+      900,
+    );
     expect(launched.status, JSON.stringify(launched.body)).toBe(201);
     expect(launched.body.host?.name).toBe('inner-host');
     // It runs on the second host's libvirtd, and boots its layers there.
@@ -306,7 +314,7 @@ describe('the storm-manager appliance', () => {
     });
     const { body: listed } = await inner<{ instances: { name: string; state: string }[] }>(token, 'GET', '/instances');
     expect(listed.instances).toMatchObject([{ name: 'web1', state: 'running' }]);
-  }, 900_000);
+  }, 1_800_000);
 
   it('keeps its channels and instances through an upgrade, and a rollback returns the old version with its old data', async () => {
     const token = await innerAdminToken();
