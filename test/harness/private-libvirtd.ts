@@ -29,6 +29,8 @@ export interface PrivateLibvirtd {
   readonly enter: readonly string[];
   /** True when the mount namespace has its own /dev/kvm (root:kvm 0660). */
   readonly kvm: boolean;
+  /** The network namespace its daemons run in (a test may wire it to another and run a stormd there). */
+  readonly ns: string;
   /** Starts libvirtd (again) and waits until it answers. */
   start(): Promise<void>;
   /** Stops this libvirtd (SIGTERM to its pid) and waits for it to exit. */
@@ -110,6 +112,7 @@ export async function startPrivateLibvirtd(timeoutMs = 30_000): Promise<PrivateL
       uri,
       enter: ['nsenter', ...enterArgs],
       kvm,
+      ns: net.name,
       start,
       stop: async () => {
         await stopChild(libvirtd?.child);
