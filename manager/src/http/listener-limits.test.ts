@@ -3,7 +3,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pkiFixture } from '../../../trust/test-support/fixtures.js';
-import { boundListener, fastifyLimitOptions, httpsLimitOptions, type ListenerLimits } from './listener-limits.js';
+import { API_LIMITS, boundListener, fastifyLimitOptions, httpsLimitOptions, type ListenerLimits } from './listener-limits.js';
 
 const LIMITS: ListenerLimits = {
   handshakeTimeoutMs: 400,
@@ -128,5 +128,60 @@ describe('listener limits', () => {
     other.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
     expect((await closedAfter(other)).said.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
     for (const s of mine) s.destroy();
+  });
+});
+
+describe('listener limits with no whole-request deadline (the API: uploads of gigabytes)', () => {
+  // The API's own setting, with this file's short idle timeout.
+  const UPLOADS: ListenerLimits = { ...LIMITS, requestTimeoutMs: API_LIMITS.requestTimeoutMs };
+  let uploads: FastifyInstance;
+  let uploadPort: number;
+  beforeAll(async () => {
+    const f = await pkiFixture(1);
+    const leaf = f.ca.issueServerCertificate({ publicKeyPem: f.keys[0]!.publicKeyPem, names: ['127.0.0.1'] });
+    ca = f.ca.certPem;
+    uploads = Fastify({
+      https: { cert: leaf.certPem, key: f.keys[0]!.privateKeyPem, ...httpsLimitOptions(UPLOADS) },
+      ...fastifyLimitOptions(UPLOADS),
+    });
+    boundListener(uploads.server, UPLOADS);
+    uploads.post('/echo', async (req) => req.body);
+    await uploads.listen({ host: '127.0.0.1', port: 0 });
+    uploadPort = (uploads.server.address() as { port: number }).port;
+  });
+  afterAll(() => uploads.close());
+
+  const upload = async (): Promise<TLSSocket> => {
+    const s = await new Promise<TLSSocket>((resolve, reject) => {
+      const c = tlsConnect({ host: '127.0.0.1', port: uploadPort, ca }, () => resolve(c));
+      c.once('error', reject);
+    });
+    sockets.push(s);
+    s.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30\r\n\r\n"');
+    return s;
+  };
+
+  it('takes a body that keeps arriving for longer than any deadline of the other listeners', async () => {
+    const s = await upload();
+    const closed = closedAfter(s, 6000);
+    let sent = 1;
+    const drip = setInterval(() => {
+      if (!s.writable) return;
+      sent += 1;
+      s.write(sent < 30 ? 'x' : '"');
+      if (sent >= 30) clearInterval(drip);
+    }, 100);
+    const r = await closed;
+    clearInterval(drip);
+    expect(r.said.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(r.said).toContain(`\r\n\r\n${'x'.repeat(28)}`);
+  });
+
+  it('closes a connection whose body stops arriving for the idle timeout', async () => {
+    const s = await upload();
+    s.write('xx');
+    const r = await closedAfter(s);
+    expect(r.ms).toBeLessThan(2500);
+    expect(r.said).not.toContain('200 OK');
   });
 });
