@@ -1,4 +1,4 @@
-/** Catalog: every appliance and version, its layers with sizes and cache state; pull with live progress; launch. */
+/** Catalog: every appliance and version, its layers with sizes and cache state; pull with live progress; launch; import a disk image. */
 import { useState } from 'preact/hooks';
 import { api, toApiError } from '../api/client.js';
 import type { ApplianceView as Appliance } from '../../../manager/protocol/index.js';
@@ -7,6 +7,7 @@ import { useResource } from '../live/use-resource.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { Link } from '../ui/link.js';
 import { Empty, Page } from '../ui/page.js';
+import { ImageImportForm } from './image-import.js';
 import { PullProgress } from './pull-progress.js';
 import { pullFailed, pullRequested, usePull } from '../live/pulls.js';
 import { shortSha } from '../format.js';
@@ -112,13 +113,24 @@ export function CatalogPage() {
   const byName = new Map<string, Appliance[]>();
   for (const a of res.data?.appliances ?? []) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
   const names = [...byName.keys()].sort();
+  const [importing, setImporting] = useState(false);
   return (
-    <Page title="Catalog">
+    <Page
+      title="Catalog"
+      actions={
+        importing ? null : (
+          <button type="button" onClick={() => setImporting(true)}>
+            Import image
+          </button>
+        )
+      }
+    >
+      {importing ? <ImageImportForm onDone={() => void res.reload()} onClose={() => setImporting(false)} /> : null}
       <ErrorBox error={res.error} />
       {res.loading && !res.data ? <Empty>Loading the catalog…</Empty> : null}
       {res.data && names.length === 0 ? (
         <Empty>
-          The catalog is empty. <Link href="/channels">Subscribe to a channel</Link> to fill it.
+          The catalog is empty. <Link href="/channels">Subscribe to a channel</Link> or import a disk image to fill it.
         </Empty>
       ) : null}
       <div class="cards wide">
