@@ -61,12 +61,14 @@ export class HostChecks {
     const fuse = fuseCheck({
       ...(this.opts.fuseDevice ? { device: this.opts.fuseDevice } : {}),
       ...(this.opts.uid === undefined ? {} : { uid: this.opts.uid }),
-    }).catch((err: unknown): HealthCheck => ({
-      name: 'fuse',
-      status: 'fail',
-      message: `could not run the check as nobody: ${errorMessage(err)}`,
-      fix: "see stormd's log",
-    }));
+    }).catch(
+      (err: unknown): HealthCheck => ({
+        name: 'fuse',
+        status: 'fail',
+        message: `could not run the check as nobody: ${errorMessage(err)}`,
+        fix: "see stormd's log",
+      }),
+    );
     const [store, kvm] = await accessChecks({
       dataDir: this.opts.dataDir,
       qemu: this.opts.qemu,
