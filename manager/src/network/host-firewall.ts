@@ -35,6 +35,8 @@ function run(argv: readonly string[], input?: string): Promise<Ran> {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
+    // An nft that exits before reading its rules (absent, refused) closes the pipe: EPIPE here, its exit code in 'close'.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
