@@ -72,7 +72,7 @@ export async function startStormNetwork(opts: {
   managerArgs?: readonly string[];
   stormdEnv?: NodeJS.ProcessEnv;
 }): Promise<StormNetwork> {
-  const k = (process.pid % 200) + ++sites;
+  let k = (process.pid % 200) + ++sites;
   const net = await createNetns({ bridgeAddress: `${SITE.managerAddress}/24` });
   const ns = net.name;
   const dir = await makeVmDir('storm-site-');
@@ -84,14 +84,19 @@ export async function startStormNetwork(opts: {
   };
   try {
     // The test's way in: a veth pair with addresses in a /30 that exists only between us and the namespace.
-    const outside = `10.253.${k}.1`;
-    const inside = `10.253.${k}.2`;
-    const hostIf = `stv${k}`;
     const ipr = (args: string[]) => {
       const r = spawnSync('ip', args, { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
     };
-    ipr(['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'uplink0', 'netns', ns]);
+    // Another test process (the suite's lanes run side by side) may hold this k's link: the first free one is ours.
+    for (;;) {
+      const r = spawnSync('ip', ['link', 'add', `stv${k}`, 'type', 'veth', 'peer', 'name', 'uplink0', 'netns', ns], { encoding: 'utf8' });
+      if (r.status === 0) break;
+      if (++k > 254) throw new Error(`no free stvN link for the test's way into ${ns}: ${r.stderr}`);
+    }
+    const outside = `10.253.${k}.1`;
+    const inside = `10.253.${k}.2`;
+    const hostIf = `stv${k}`;
     ipr(['addr', 'add', `${outside}/30`, 'dev', hostIf]);
     ipr(['link', 'set', hostIf, 'up']);
     await sh(net, ns, `ip addr add ${inside}/30 dev uplink0 && ip link set uplink0 up`);
