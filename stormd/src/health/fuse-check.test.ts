@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuseCheck } from './fuse-check.js';
+import { fuseCheck, RememberedFuseCheck } from './fuse-check.js';
 
 let dir: string;
 let device: string;
@@ -36,5 +36,27 @@ describe('fuseCheck', () => {
 
   it('passes on this machine: the test command gives /dev/fuse its mode (scripts/setup.sh)', async () => {
     expect(await fuseCheck()).toMatchObject({ name: 'fuse', status: 'ok' });
+  });
+});
+
+describe('RememberedFuseCheck, as each heartbeat runs it', () => {
+  it('checks as nobody again only when the device changed, and a failure each time', async () => {
+    let spawned = 0;
+    const counted = (opts: Parameters<typeof fuseCheck>[0]) => {
+      spawned++;
+      return fuseCheck(opts);
+    };
+    const each = new RememberedFuseCheck({ device }, counted);
+    await chmod(device, 0o666);
+    expect(await each.run()).toMatchObject({ status: 'ok' });
+    expect(await each.run()).toMatchObject({ status: 'ok' });
+    expect(spawned).toBe(1);
+    await chmod(device, 0o600);
+    expect(await each.run()).toMatchObject({ status: 'fail' });
+    expect(await each.run()).toMatchObject({ status: 'fail' });
+    expect(spawned).toBe(3);
+    await chmod(device, 0o666);
+    expect(await each.run()).toMatchObject({ status: 'ok' });
+    expect(spawned).toBe(4);
   });
 });

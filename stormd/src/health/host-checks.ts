@@ -17,7 +17,7 @@ import { type Clock, systemClock } from '../clock.js';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import { accessChecks } from './access-checks.js';
 import { probeDefine } from './define-probe.js';
-import { fuseCheck } from './fuse-check.js';
+import { RememberedFuseCheck } from './fuse-check.js';
 import type { DefineWatch } from './define-watch.js';
 import type { QemuUser } from './qemu-user.js';
 
@@ -47,21 +47,23 @@ export class HostChecks {
   private probing: Promise<void> | undefined;
   private lastProbe = Number.NEGATIVE_INFINITY;
   private readonly clock: Clock;
+  private readonly fuse: RememberedFuseCheck;
   /** The last round's result. */
   last: HostHealth | undefined;
 
   constructor(private readonly opts: HostChecksOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.fuse = new RememberedFuseCheck({
+      ...(opts.fuseDevice ? { device: opts.fuseDevice } : {}),
+      ...(opts.uid === undefined ? {} : { uid: opts.uid }),
+    });
   }
 
   async run(): Promise<CheckRound> {
     // Stamped when the round starts: whatever changed before this time, this round saw.
     const checkedAt = new Date(this.clock.now()).toISOString();
     const libvirt = await this.libvirt();
-    const fuse = fuseCheck({
-      ...(this.opts.fuseDevice ? { device: this.opts.fuseDevice } : {}),
-      ...(this.opts.uid === undefined ? {} : { uid: this.opts.uid }),
-    }).catch(
+    const fuse = this.fuse.run().catch(
       (err: unknown): HealthCheck => ({
         name: 'fuse',
         status: 'fail',
