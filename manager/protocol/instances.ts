@@ -9,6 +9,7 @@
  * frames are in `common/serial-attach.ts`).
  */
 import Type, { type Static } from 'typebox';
+import { ReplicaBody } from './replication.js';
 import { ApplianceName, ApplianceVersion, IsoTime, List, NextCursor, Nullable, OneOf, ParamValue, ParamValues, Sha256 } from './common.js';
 
 export const INSTANCE_STATES = [
@@ -94,6 +95,8 @@ export const LaunchBody = Type.Object(
     diskMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 67_108_864 })),
     /** SSH public keys cloud-init installs in a traditional appliance, besides the administrator's own (`/account/ssh-keys`). */
     sshKeys: Type.Optional(Type.Array(SshPublicKey, { maxItems: 32 })),
+    /** Replicate it from the start (`PUT …/replica`'s body): placement keeps it off that host. */
+    replicate: Type.Optional(ReplicaBody),
   },
   { additionalProperties: false },
 );

@@ -6,11 +6,22 @@
  *
  * @example
  * await api.put<ReplicaView>('/instances/web1/replica', { to: 'host-b' });
+ * await api.put<ReplicaView>('/instances/web1/replica', { to: 'host-b', every: 3600 }); // and a checkpoint each hour
  */
 import Type, { type Static } from 'typebox';
 import { IsoTime, List, Nullable } from './common.js';
 
-export const ReplicaBody = Type.Object({ to: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
+/** common/replica-interval.ts's MIN_REPLICA_EVERY_S (a door brings nothing along; replication-schedule.test.ts checks they agree). */
+const MIN_REPLICA_EVERY_S = 10;
+
+export const ReplicaBody = Type.Object(
+  {
+    to: Type.String({ minLength: 1, maxLength: 128 }),
+    /** Seconds: the manager checkpoints the instance this often, so a restart from the replica loses at most that much. */
+    every: Type.Optional(Type.Integer({ minimum: MIN_REPLICA_EVERY_S, maximum: 366 * 86_400 })),
+  },
+  { additionalProperties: false },
+);
 export type ReplicaBody = Static<typeof ReplicaBody>;
 
 export const ReplicaView = Type.Object({
@@ -26,5 +37,7 @@ export const ReplicaView = Type.Object({
   replicatedAt: Nullable(IsoTime),
   /** Why the last copy failed (the next checkpoint tries again). */
   error: Nullable(Type.String()),
+  /** Seconds between the checkpoints the manager takes; null: only those the administrator takes. */
+  every: Nullable(Type.Integer()),
 });
 export type ReplicaView = Static<typeof ReplicaView>;

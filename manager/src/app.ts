@@ -145,6 +145,7 @@ export async function buildApp(config: ManagerConfig, options: AppOptions = {}):
           await secured.register(imageRoutes, { db: ctx.db });
           await secured.register(hostAdminRoutes, hostOpts);
           await secured.register(instanceRoutes, {
+            replication: ctx.replication,
             instances: ctx.instances,
             launcher: ctx.launcher,
             moves: ctx.moves,

@@ -44,6 +44,7 @@ import { instanceSteps } from './instances/instance-steps.js';
 import { Staging } from './instances/staging.js';
 import { MoveService } from './instances/move-service.js';
 import { liveMoveSteps } from './instances/live-move-steps.js';
+import { ReplicaSchedule } from './instances/replication-schedule.js';
 import { Replication } from './instances/replication-service.js';
 import { replicationSteps } from './instances/replication-steps.js';
 import { ReplicaStore } from './instances/replication-store.js';
@@ -402,6 +403,7 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       requests,
       bus,
     });
+    const replicaSchedule = new ReplicaSchedule({ replicas, store, lifecycle });
     hostFencing = new HostFencing({
       hosts,
       bus,
@@ -510,13 +512,15 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
         trust.startCrlTimer((err) => bus.publish('pki.crl', { error: errorMessage(err) }));
         void reconciler.run().catch(() => undefined);
         reconciler.start(config.reconcileSeconds * 1000);
+        replicaSchedule.start();
       },
       async close() {
         channels.stopPolling();
         hosts.stopMonitor();
         trust.stopCrlTimer();
         reconciler.stop();
-        await Promise.all([channels.idle(), reconciler.idle(), comebacks!.idle()]);
+        replicaSchedule.stop();
+        await Promise.all([channels.idle(), reconciler.idle(), comebacks!.idle(), replicaSchedule.idle()]);
         await network.close();
         try {
           await uplink.close();

@@ -142,6 +142,46 @@ describe('replication', () => {
     expect((await onHost('host-b', web1.id)).folder).toBe(true);
   }, 120_000);
 
+  it('storm launch --replicate host-b --replicate-every 10s: placed off host-b, checkpointed by the manager, each copied', async () => {
+    const cli = stormCli(manager.url, data);
+    const onB = await cli.run(['launch', 'hello-web', 'web3', '--host', 'host-b', '--replicate', 'host-b']);
+    expect(onB.code).not.toBe(0);
+    expect(onB.output).toMatch(/host-b is to keep the instance's replica/);
+    const short = await cli.run(['launch', 'hello-web', 'web3', '--replicate', 'host-b', '--replicate-every', '5s']);
+    expect(short.code).not.toBe(0);
+    expect(short.output).toMatch(/--replicate-every 5s: at least 10s/);
+    const r = await cli.run(['launch', 'hello-web', 'web3', '--replicate', 'host-b', '--replicate-every', '10s']);
+    expect(r.code, r.output).toBe(0);
+    const web3 = await instance('web3');
+    expect(web3.host?.name).toBe('host-a');
+    expect(await manager.api.get<Replica & { every: number | null }>('/instances/web3/replica')).toMatchObject({
+      host: 'host-b',
+      every: 10,
+      checkpoint: null,
+    });
+    // No one asks for a checkpoint: the manager takes one after 10 s, and the copy follows it.
+    const replica = await pollUntil(
+      'a scheduled checkpoint of web3 copied to host-b',
+      async () => {
+        const v = await manager.api.get<Replica>('/instances/web3/replica');
+        return v.checkpoint ? v : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const { checkpoints } = await manager.api.get<{ checkpoints: { id: string; reason: string }[] }>('/instances/web3/checkpoints');
+    expect(checkpoints.at(-1)).toMatchObject({ id: replica.checkpoint, reason: 'replication, every 10s' });
+    expect(await sha('host-b', web3.id, 'w0.qcow2')).toBe(await sha('host-a', web3.id, 'w0.qcow2'));
+    const shown = await cli.run(['replicate', 'web3']);
+    expect(shown.output).toMatch(/web3: replica on host-b, checkpointed every 10s, as of checkpoint/);
+    // The interval off, the copy stays: only the checkpoints the administrator takes from now on.
+    const off = await cli.run(['replicate', 'web3', '--to', 'host-b']);
+    expect(off.code, off.output).toBe(0);
+    expect(await manager.api.get<Replica & { every: number | null }>('/instances/web3/replica')).toMatchObject({
+      every: null,
+      checkpoint: replica.checkpoint,
+    });
+  }, 120_000);
+
   it("host-a's stormd killed, host-a declared dead: web1 runs on host-b from its replica, web2 is lost", async () => {
     await hosts['host-a'].proc.stop('SIGKILL');
     await pollUntil('host-a unreachable', async () =>

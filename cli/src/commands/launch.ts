@@ -8,6 +8,7 @@ import type { ServerEvent } from '../client.js';
 import { UsageError } from '../errors.js';
 import { parseRef, resolveAppliance } from '../appliance-ref.js';
 import { parseCommand } from '../args.js';
+import { intervalSeconds } from './interval.js';
 import type { CommandSpec } from '../command.js';
 import type { CliContext } from '../context.js';
 import { checkParams, parseParamFlags } from '../params.js';
@@ -29,7 +30,9 @@ const STEP_GRACE_MS = 2000;
 
 export const launch: CommandSpec = {
   name: 'launch',
-  usage: ['launch APPLIANCE[@VERSION] NAME [--param KEY=VALUE]... [--host HOST] [--channel ID] [--ssh-key KEY|FILE]... [--disk MIB]'],
+  usage: [
+    'launch APPLIANCE[@VERSION] NAME [--param KEY=VALUE]... [--host HOST] [--channel ID] [--ssh-key KEY|FILE]... [--disk MIB] [--replicate HOST [--replicate-every INTERVAL]]',
+  ],
   summary: 'launch an instance of an appliance: progress while its layers pull, then each launch step',
   details: `The newest version unless @VERSION is given. Parameters are checked against the
 appliance's declared ones (name, type, pattern, bounds) before anything is sent; the ones not
@@ -41,6 +44,11 @@ given take their defaults. \`storm appliances NAME\` lists them.
   --ssh-key KEY|FILE      a traditional appliance: an SSH public key (or a .pub file) cloud-init
                           installs, besides your own (PUT /api/v1/account/ssh-keys); repeat for more
   --disk MIB              a traditional appliance: its disk in MiB (default and least: its minimum)
+  --replicate HOST        keep its checkpoints on HOST from the start (storm replicate); the
+                          placement never puts it on HOST
+  --replicate-every INTERVAL
+                          with --replicate: the manager checkpoints it this often (90s, 15m, 1h,
+                          2d; each checkpoint restarts a layered guest)
 
 example: storm launch hello-web web1 --param greeting=Hi --host host-a`,
   async run(ctx, args) {
@@ -52,9 +60,13 @@ example: storm launch hello-web web1 --param greeting=Hi --host host-a`,
         channel: { type: 'string' },
         'ssh-key': { type: 'string', multiple: true },
         disk: { type: 'string' },
+        replicate: { type: 'string' },
+        'replicate-every': { type: 'string' },
       },
       { min: 2, max: 2 },
     );
+    if (values['replicate-every'] !== undefined && !values.replicate) throw new UsageError('--replicate-every needs --replicate HOST');
+    const every = values['replicate-every'] === undefined ? undefined : intervalSeconds(values['replicate-every'], '--replicate-every');
     const given = parseParamFlags(values.param ?? []);
     const appliance = await resolveAppliance(ctx, parseRef(positionals[0]), values.channel);
     const params = checkParams(appliance.parameters, given, `${appliance.name} ${appliance.version}`);
@@ -68,6 +80,7 @@ example: storm launch hello-web web1 --param greeting=Hi --host host-a`,
       ...(values.host ? { host: values.host } : {}),
       ...(values['ssh-key']?.length ? { sshKeys: await Promise.all(values['ssh-key'].map(readKey)) } : {}),
       ...(values.disk === undefined ? {} : { diskMiB: diskMiB(values.disk) }),
+      ...(values.replicate ? { replicate: { to: values.replicate, ...(every === undefined ? {} : { every }) } } : {}),
     };
     const view = ctx.json
       ? await ctx.api.post<InstanceView>('/instances', body)

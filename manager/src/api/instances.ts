@@ -20,6 +20,7 @@ import {
 } from '../../protocol/index.js';
 import { NoContent } from '../http/openapi.js';
 import type { InstanceService } from '../instances/instance-service.js';
+import type { Replication } from '../instances/replication-service.js';
 import type { Launcher } from '../instances/launcher.js';
 import type { MoveResult, MoveService } from '../instances/move-service.js';
 import { type CheckpointStore, checkpointView } from '../lifecycle/checkpoint-store.js';
@@ -35,6 +36,7 @@ export interface InstanceRouteOptions {
   readonly checkpoints: CheckpointStore;
   /** The caller's own SSH public keys (an account setting). */
   readonly accountKeys: (principal: string) => Promise<readonly string[]>;
+  readonly replication: Replication;
 }
 
 // What the lifecycle service reports must be in the wire types, or serializing drops it.
@@ -48,14 +50,19 @@ const isPower = (body: ActionBody): body is PowerAction => body.action === 'star
 
 export const instanceRoutes: FastifyPluginAsyncTypebox<InstanceRouteOptions> = async (
   app,
-  { instances, launcher, moves, lifecycle, checkpoints, accountKeys },
+  { instances, launcher, moves, lifecycle, checkpoints, accountKeys, replication },
 ) => {
   const params = InstanceParams;
   app.post('/instances', { schema: { body: LaunchBody, response: { 201: InstanceView } } }, async (request, reply) => {
     // A traditional appliance's cloud-init installs the launch's keys and the caller's own.
     const own = request.principal ? await accountKeys(request.principal) : [];
     const sshKeys = [...(request.body.sshKeys ?? []), ...own];
-    const id = await launcher.launch({ ...request.body, ...(sshKeys.length ? { sshKeys } : {}) });
+    const { replicate, ...launch } = request.body;
+    // A replica host that cannot keep one refuses the launch before anything is pulled; placement keeps off it.
+    const keeper = replicate ? await replication.replicaHost(replicate.to) : undefined;
+    const id = await launcher.launch({ ...launch, ...(sshKeys.length ? { sshKeys } : {}), ...(keeper ? { avoid: keeper.id } : {}) });
+    // The instance runs either way: a first copy that fails shows as the replica's error, and the next checkpoint retries.
+    if (keeper) await replication.replicate(id, keeper.id, replicate?.every ?? null).catch(() => undefined);
     return reply.status(201).send(await instances.get(id));
   });
   app.get('/instances', { schema: { querystring: PageQuery, response: { 200: InstanceList } } }, async (request) =>

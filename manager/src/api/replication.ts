@@ -1,5 +1,5 @@
 /**
- * Replication of an instance: `PUT /api/v1/instances/:id/replica` (`{ to }`), `GET` it, `DELETE` it
+ * Replication of an instance: `PUT /api/v1/instances/:id/replica` (`{ to, every? }`), `GET` it, `DELETE` it
  * (204). docs/move.md, "Replication".
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -10,7 +10,7 @@ import type { Replication } from '../instances/replication-service.js';
 export const replicationRoutes: FastifyPluginAsyncTypebox<{ replication: Replication }> = async (app, { replication }) => {
   const params = InstanceParams;
   app.put('/instances/:id/replica', { schema: { params, body: ReplicaBody, response: { 200: ReplicaView } } }, async (request) =>
-    replication.replicate(request.params.id, request.body.to),
+    replication.replicate(request.params.id, request.body.to, request.body.every ?? null),
   );
   app.get('/instances/:id/replica', { schema: { params, response: { 200: ReplicaView } } }, async (request) =>
     replication.view(request.params.id),

@@ -503,6 +503,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX replicas_by_host ON replicas (host_id);
     `,
   },
+  {
+    version: 24,
+    name: "replicas' checkpoint interval: the manager checkpoints a replicated instance that often (null: only when asked)",
+    sql: 'ALTER TABLE replicas ADD COLUMN every_s INTEGER;',
+  },
 ];
 
 /** The version the code expects; health reports what the database holds. */

@@ -38,6 +38,8 @@ export interface PlacementRequest {
   readonly memoryMiB: number;
   /** Host id or name. */
   readonly pin?: string;
+  /** A host id the instance must not go to (the host that will keep its replica). */
+  readonly avoid?: string;
 }
 
 /**
@@ -66,9 +68,12 @@ export function placementCandidates(
   }));
 }
 
-export function place(req: PlacementRequest, candidates: readonly PlacementCandidate[]): PlacementCandidate {
+export function place(req: PlacementRequest, all: readonly PlacementCandidate[]): PlacementCandidate {
+  const candidates = req.avoid === undefined ? all : all.filter((c) => c.id !== req.avoid);
   if (req.pin !== undefined) {
     const host = candidates.find((c) => c.id === req.pin || c.name === req.pin);
+    if (!host && all.some((c) => c.id === req.pin || c.name === req.pin))
+      throw MgrErr.MGR_ERR_CONFLICT(`host ${req.pin} is to keep the instance's replica: an instance and its replica live on two hosts`);
     if (!host) throw MgrErr.MGR_ERR_NOT_FOUND(`host ${req.pin}`);
     if (host.drained && host.status !== 'revoked')
       throw MgrErr.MGR_ERR_HOST_DRAINED(

@@ -36,6 +36,8 @@ export interface LaunchRequest {
   readonly params?: Readonly<Record<string, unknown>>;
   /** Host id or name to pin the instance to. */
   readonly host?: string;
+  /** A host id placement must not choose (the one that keeps the instance's replica). */
+  readonly avoid?: string;
   /** A traditional appliance's disk in MiB; default (and least) its descriptor's minimum. */
   readonly diskMiB?: number;
   /** SSH public keys a traditional appliance's cloud-init installs (the launch's and the administrator's own). */
@@ -89,7 +91,7 @@ export class Launcher {
         `instance name ${req.name}: ${entry.name} declares a data volume, named ${dataVolumeName(req.name)}, longer than ${VOLUME_NAME_MAX}; take a shorter name`,
       );
     if (await this.opts.store.byName(req.name)) throw MgrErr.MGR_ERR_CONFLICT(`an instance named ${req.name} exists`);
-    const place = { memoryMiB: entry.memoryMiB, ...(req.host ? { pin: req.host } : {}) };
+    const place = { memoryMiB: entry.memoryMiB, ...(req.host ? { pin: req.host } : {}), ...(req.avoid ? { avoid: req.avoid } : {}) };
     // A launch no host can take fails now, not after a pull of its layers (placement runs again as the record is made).
     await this.opts.placement.choose(place);
     if (!entry.cached) await this.opts.pulls.pull(entry);

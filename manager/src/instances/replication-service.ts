@@ -80,12 +80,21 @@ export class Replication {
     });
   }
 
-  /** Replicates the instance to `to` (a host's name or id), copying what is frozen now; later checkpoints follow. */
-  async replicate(idOrName: string, to: string): Promise<ReplicaView> {
-    const row = await this.opts.instances.find(idOrName);
+  /** The host `to` names (name or id), if it can keep a replica: known, not revoked, not declared dead. */
+  async replicaHost(to: string): Promise<HostRow> {
     const host = (await this.opts.hosts.store.byName(to)) ?? (await this.opts.hosts.store.get(to));
     if (!host || host.status === 'revoked') throw MgrErr.MGR_ERR_NOT_FOUND(`host ${to}`);
     if (host.dead_at) throw MgrErr.MGR_ERR_CONFLICT(`host ${host.name} was declared dead`);
+    return host;
+  }
+
+  /**
+   * Replicates the instance to `to` (a host's name or id), copying what is frozen now; later
+   * checkpoints follow, and with `everyS` the manager takes one that often (`replication-schedule.ts`).
+   */
+  async replicate(idOrName: string, to: string, everyS: number | null = null): Promise<ReplicaView> {
+    const row = await this.opts.instances.find(idOrName);
+    const host = await this.replicaHost(to);
     if (row.host_id === host.id)
       throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} lives on ${host.name}: a replica goes on another host`);
     if ((await this.opts.store.files(row.id)).some((f) => f.kind === 'image'))
@@ -93,7 +102,7 @@ export class Replication {
     const before = await this.opts.replicas.get(row.id);
     // The copy on the host it leaves goes (never from the host the instance lives on).
     if (before && before.host_id !== host.id) await this.removeCopy(row, before.host_id);
-    await this.opts.replicas.set(row.id, host.id);
+    await this.opts.replicas.set(row.id, host.id, everyS);
     await this.copySoon(row.id);
     const replica = await this.opts.replicas.get(row.id);
     if (replica?.error) throw MgrErr.MGR_ERR_HOST(`replica of ${row.name} on ${host.name}: ${replica.error}`);
@@ -114,6 +123,7 @@ export class Replication {
       bytes: r.bytes,
       replicatedAt: r.replicated_at,
       error: r.error,
+      every: r.every_s,
     };
   }
 

@@ -21,6 +21,8 @@ export interface ReplicaRow {
   readonly replicated_at: string | null;
   /** Why the last copy failed (cleared by one that succeeds). */
   readonly error: string | null;
+  /** The manager checkpoints the instance this often, in seconds (`--every`); null: only when asked. */
+  readonly every_s: number | null;
   readonly created_at: string;
 }
 
@@ -44,13 +46,24 @@ export class ReplicaStore {
     return this.db.all<ReplicaRow>('SELECT * FROM replicas WHERE host_id = ?', [hostId]);
   }
 
-  /** The instance's replica is on `hostId` (a new host starts with nothing copied). */
-  async set(instanceId: string, hostId: string): Promise<void> {
-    await this.db.run(
-      `INSERT INTO replicas (instance_id, host_id) VALUES (?, ?)
-       ON CONFLICT (instance_id) DO UPDATE SET host_id = excluded.host_id, checkpoint_id = NULL, layers = '[]', bytes = 0,
-         replicated_at = NULL, error = NULL WHERE replicas.host_id <> excluded.host_id`,
-      [instanceId, hostId],
+  /** The instance's replica is on `hostId`, checkpointed every `everyS` seconds or only when asked (a new host starts with nothing copied). */
+  async set(instanceId: string, hostId: string, everyS: number | null = null): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO replicas (instance_id, host_id) VALUES (?, ?)
+         ON CONFLICT (instance_id) DO UPDATE SET host_id = excluded.host_id, checkpoint_id = NULL, layers = '[]', bytes = 0,
+           replicated_at = NULL, error = NULL WHERE replicas.host_id <> excluded.host_id`,
+        [instanceId, hostId],
+      );
+      await tx.run('UPDATE replicas SET every_s = ? WHERE instance_id = ?', [everyS, instanceId]);
+    });
+  }
+
+  /** Replicas the manager checkpoints on a schedule, with their instance's last checkpoint time (null: none yet). */
+  scheduled(): Promise<(ReplicaRow & { readonly last_checkpoint: string | null })[]> {
+    return this.db.all(
+      `SELECT r.*, (SELECT MAX(c.created_at) FROM checkpoints c WHERE c.instance_id = r.instance_id) AS last_checkpoint
+         FROM replicas r WHERE r.every_s IS NOT NULL`,
     );
   }
 
