@@ -25,6 +25,7 @@ import { waitFor } from '../../stormd/src/clock.js';
 import { startTwoHosts, type TwoHosts } from '../harness/two-hosts.js';
 import { publishSampleChannelForTest, type PublishedChannel } from '../helpers/channel-fixture.js';
 import { GuestShells } from '../helpers/guest-shell.js';
+import { pollUntil } from '../helpers/poll.js';
 import { destroyAllInstances, GUEST_FAILED } from '../helpers/instances.js';
 import { stormCli } from '../helpers/storm-cli.js';
 import { freePort } from '../helpers/stormd-process.js';
@@ -132,7 +133,7 @@ describe('a live move between two hosts', () => {
     expect(address).toBe(guest.ip);
 
     const t0 = Date.now();
-    const moved = await stormCli(two.manager.url, two.managerDir).run(['move', 'live1', '--to', 'host-b']);
+    const moved = await stormCli(two.manager.url, two.managerDir).run(['move', 'live1', '--to', 'host-b'], { timeoutMs: 300_000 });
     console.log(`storm move (live): ${Date.now() - t0} ms; ${moved.output.trim()}`);
     expect(moved.code, moved.output).toBe(0);
     expect(moved.output).toMatch(/live1: moved from host-a to host-b \(live(, paused \d+ ms)?\); running/);
@@ -197,8 +198,15 @@ describe('the manager killed with -9 after each step of a live move, then starte
     it(`after ${step}: the move is ${forward ? 'finished' : 'undone'}, one domain runs where the database says, no orphan file`, async () => {
       const t0 = Date.now();
       const { guest, bootId } = await tickingGuest();
-      const before = await two.manager.api.get<Instance>('/instances/live1');
-      expect(before.state).toBe('running');
+      // A restarted manager may call it `unknown` until a heartbeat of its own says otherwise.
+      const before = await pollUntil(
+        'live1 running',
+        async () => {
+          const v = await two.manager.api.get<Instance>('/instances/live1');
+          return v.state === 'running' ? v : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
       const from = before.host!.name as 'host-a' | 'host-b';
       const to = from === 'host-a' ? 'host-b' : 'host-a';
       const lastTick = Math.max(0, ...(await ticks(guest.id)).map((t) => t.n));

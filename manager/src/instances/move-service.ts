@@ -39,7 +39,7 @@ import type { InstanceService } from './instance-service.js';
 import type { InstanceFile, InstanceRow, InstanceStore } from './instance-store.js';
 import type { InstanceView } from './instance-view.js';
 import { liveMoveFate } from './live-move-fate.js';
-import type { LiveMoveIntent, LiveMoveSteps } from './live-move-steps.js';
+import { type LiveMoveIntent, type LiveMoveSteps, stateOn } from './live-move-steps.js';
 import type { MoveIntent, MoveSteps } from './move-steps.js';
 import type { Staging } from './staging.js';
 
@@ -274,11 +274,8 @@ export class MoveService {
   /** Where the guest of a migration cut short is, as both hosts say. */
   private async migrationFate({ instanceId, from, to }: MoveIntent): Promise<ReturnType<typeof liveMoveFate>> {
     const { hosts } = this.opts;
-    const [source, target] = await Promise.all([
-      (await hosts.client(from)).instance(instanceId),
-      (await hosts.client(to)).instance(instanceId),
-    ]);
-    return liveMoveFate(source, target);
+    const [source, target] = await Promise.all([stateOn(hosts, from, instanceId), stateOn(hosts, to, instanceId)]);
+    return liveMoveFate({ state: source }, { state: target });
   }
 
   /** After the switch: the source's copy goes, the instance starts on the target if it ran; `done` names steps already taken. */
