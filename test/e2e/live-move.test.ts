@@ -132,6 +132,15 @@ describe('a live move between two hosts', () => {
     const address = await dig('live1.storm.internal');
     expect(address).toBe(guest.ip);
 
+    // Placement takes only a ready host: on a loaded machine a heartbeat can come late.
+    await pollUntil(
+      'both hosts ready',
+      async () => {
+        const { hosts } = await two.manager.api.get<{ hosts: { status: string }[] }>('/hosts');
+        return hosts.filter((h) => h.status === 'ready').length === 2 ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     const t0 = Date.now();
     const moved = await stormCli(two.manager.url, two.managerDir).run(['move', 'live1', '--to', 'host-b'], { timeoutMs: 300_000 });
     console.log(`storm move (live): ${Date.now() - t0} ms; ${moved.output.trim()}`);
@@ -221,7 +230,8 @@ describe('the manager killed with -9 after each step of a live move, then starte
       expect(report).toMatchObject({ orphansRemoved: [], errors: [] });
       const op = await lastLiveMove();
       expect(op?.state).toBe(forward ? 'done' : 'undone');
-      if (step === LIVE_MOVE.at(-1)) expect(op?.steps).toEqual(LIVE_MOVE);
+      // The kill list is every step a live move records (a step the kill cut short is recorded again by reconcile).
+      if (step === LIVE_MOVE.at(-1)) expect([...new Set(op?.steps)]).toEqual(LIVE_MOVE);
 
       // Exactly one domain, running, on the host the database names; nothing of it on the other.
       const where = forward ? to : from;
