@@ -11,7 +11,8 @@
  * const { domainXml } = await op.run(steps.prepareIncoming, intent, defineRequest);
  * await op.run(steps.migrate, intent, domainXml);
  */
-import type { DefineDomainRequest, IncomingInstanceResponse, MigrateInstanceResponse } from '../../../stormd/protocol.js';
+import type { DefineDomainRequest, IncomingInstanceResponse, InstanceStatus, MigrateInstanceResponse } from '../../../stormd/protocol.js';
+import { hostCode } from '../hosts/host-client.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import type { Step } from '../operations/step.js';
 import type { InstanceStore } from './instance-store.js';
@@ -34,12 +35,22 @@ export interface LiveMoveSteps {
 /** Domain states in which a guest is on a host (running, or paused as an incoming or outgoing migration leaves it). */
 const PRESENT = new Set(['running', 'paused', 'suspended', 'shutting-down']);
 
+/** The instance's domain state on a host; `absent` too when the host holds nothing of it (404: no folder, no domain, as a source is once the migration ended). */
+export async function stateOn(hosts: HostRegistry, hostId: string, instanceId: string): Promise<InstanceStatus['state']> {
+  try {
+    return (await (await hosts.client(hostId)).instance(instanceId)).state;
+  } catch (err) {
+    if (hostCode(err) === 'STORMD_ERR_INSTANCE_NOT_FOUND') return 'absent';
+    throw err;
+  }
+}
+
 export function liveMoveSteps(hosts: HostRegistry, store: InstanceStore): LiveMoveSteps {
   /** Refuses to remove the instance from the target when the record names it, or when the guest already runs there (a migration got through). */
   const mayRemoveFromTarget = async (instanceId: string, to: string) => {
     const row = await store.get(instanceId);
     if (row?.host_id === to) throw new Error(`refusing to remove ${instanceId} from ${to}: the record says the instance lives there`);
-    const { state } = await (await hosts.client(to)).instance(instanceId);
+    const state = await stateOn(hosts, to, instanceId);
     if (PRESENT.has(state))
       throw new Error(
         `refusing to remove ${instanceId} from ${to}: its domain is ${state} there (a live migration reached it or is under way)`,
@@ -75,7 +86,7 @@ export function liveMoveSteps(hosts: HostRegistry, store: InstanceStore): LiveMo
       undo: async ({ instanceId, to }) => {
         const row = await store.get(instanceId);
         if (row?.host_id === to) return;
-        const { state } = await (await hosts.client(to)).instance(instanceId);
+        const state = await stateOn(hosts, to, instanceId);
         if (PRESENT.has(state))
           throw new Error(`the guest ${instanceId} is ${state} on ${to}: the live migration got through; not undoing it`);
       },

@@ -18,7 +18,8 @@
  *
  * Either way a failure or a crash before its point of no return undoes what was done on the target
  * and leaves the source as it was (started again if it ran); from there it only goes forward, and
- * reconcile finishes it. `move` is what evacuation calls.
+ * reconcile finishes it. A live move cut short inside `move.migrate` goes where the two hosts say
+ * the guest is (`live-move-fate.ts`). `move` is what evacuation calls.
  *
  * @example
  * await ctx.moves.move('web1', 'host-b', {});                    // stopped: cold; running: live, or 409 saying why not
@@ -37,7 +38,8 @@ import type { HostSteps } from './host-steps.js';
 import type { InstanceService } from './instance-service.js';
 import type { InstanceFile, InstanceRow, InstanceStore } from './instance-store.js';
 import type { InstanceView } from './instance-view.js';
-import type { LiveMoveIntent, LiveMoveSteps } from './live-move-steps.js';
+import { liveMoveFate } from './live-move-fate.js';
+import { type LiveMoveIntent, type LiveMoveSteps, stateOn } from './live-move-steps.js';
 import type { MoveIntent, MoveSteps } from './move-steps.js';
 import type { Staging } from './staging.js';
 
@@ -244,14 +246,36 @@ export class MoveService {
     if (row) await instances.setState(row, 'running', { error: null });
   }
 
-  /** Reconcile: a live move whose migration is done is finished forward; one before it is undone (false). */
+  /**
+   * Reconcile: a live move whose migration is done is finished forward; one whose migration never
+   * started is undone (false). One whose migration started but was never recorded done (the manager
+   * died while libvirt migrated, or right after) goes where the hosts say (`liveMoveFate`): forward
+   * when the target has the guest and the source none, undone when the source still has it and the
+   * target none; while both have it (a migration under way) or neither, it throws and stays open for
+   * the next pass.
+   */
   private async resumeLive(op: OperationRecord, handle: Operation): Promise<boolean> {
+    const migrate = this.opts.liveSteps.migrate.name;
     const done = new Set(op.steps.filter((s) => s.state === 'done').map((s) => s.name));
-    if (!op.instanceId || !done.has(this.opts.liveSteps.migrate.name)) return false;
+    if (!op.instanceId) return false;
     // The subject is JSON this service wrote (`MoveSubject`); the journal keeps it as a plain record.
     const s = op.subject as unknown as MoveSubject;
-    await this.forwardLive(handle, { instanceId: op.instanceId, from: s.from, to: s.to }, done);
+    const intent: MoveIntent = { instanceId: op.instanceId, from: s.from, to: s.to };
+    if (!done.has(migrate)) {
+      if (!op.steps.some((step) => step.name === migrate)) return false;
+      const { fate, why } = await this.migrationFate(intent);
+      if (fate === 'back') return false;
+      if (fate === 'wait') throw new Error(`the live move's migration may still run: ${why}; left open for the next reconcile`);
+    }
+    await this.forwardLive(handle, intent, done);
     return true;
+  }
+
+  /** Where the guest of a migration cut short is, as both hosts say. */
+  private async migrationFate({ instanceId, from, to }: MoveIntent): Promise<ReturnType<typeof liveMoveFate>> {
+    const { hosts } = this.opts;
+    const [source, target] = await Promise.all([stateOn(hosts, from, instanceId), stateOn(hosts, to, instanceId)]);
+    return liveMoveFate({ state: source }, { state: target });
   }
 
   /** After the switch: the source's copy goes, the instance starts on the target if it ran; `done` names steps already taken. */
