@@ -140,8 +140,14 @@ export class HostStore {
           id,
         ],
       );
-      await tx.run('DELETE FROM host_layers WHERE host_id = ?', [id]);
-      for (const l of info.layers) await tx.run('INSERT OR IGNORE INTO host_layers (host_id, sha256) VALUES (?, ?)', [id, l.sha256]);
+      // Only what changed: a heartbeat mostly repeats the layers the host had (a delete and an insert a layer was per heartbeat).
+      const had = new Set(
+        (await tx.all<{ sha256: string }>('SELECT sha256 FROM host_layers WHERE host_id = ?', [id])).map((r) => r.sha256),
+      );
+      const has = new Set(info.layers.map((l) => l.sha256));
+      for (const sha of had) if (!has.has(sha)) await tx.run('DELETE FROM host_layers WHERE host_id = ? AND sha256 = ?', [id, sha]);
+      for (const sha of has)
+        if (!had.has(sha)) await tx.run('INSERT OR IGNORE INTO host_layers (host_id, sha256) VALUES (?, ?)', [id, sha]);
     });
   }
 
