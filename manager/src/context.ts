@@ -292,8 +292,9 @@ export async function createContext(config: ManagerConfig, options: ContextOptio
       heartbeatIntervalMs: config.heartbeatSeconds * 1000,
       missedHeartbeats: config.missedHeartbeats,
       onInstances: async (hostId, statuses, receivedAt) => {
-        await instances!.syncFromHost(hostId, statuses, receivedAt);
-        comebacks!.heard(hostId, statuses, receivedAt);
+        // One read of the host's rows serves both: the comebacks decide on the rows the sync left.
+        const rows = await instances!.syncFromHost(hostId, statuses, receivedAt);
+        comebacks!.heard(hostId, statuses, receivedAt, rows);
       },
       onUnreachable: (ids) => instances!.markUnknown(ids),
       onStatesUnknown: (ids) => instances!.markUnknown(ids),

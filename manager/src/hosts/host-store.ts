@@ -116,18 +116,24 @@ export class HostStore {
   /** A heartbeat: ready (degraded when a check fails), and the figures and layers it carries (kept when it has none). */
   async recordHeartbeat(id: string, req: HeartbeatRequest): Promise<void> {
     const { info } = req;
-    await this.db.transaction(async (tx) => {
-      await tx.run(
+    const seen = [req.health ? JSON.stringify(req.health) : null, degradedReason(req.health)];
+    if (!info) {
+      await this.db.run(
         `UPDATE hosts SET status = 'ready', last_heartbeat = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), last_error = NULL, health = ?, degraded = ?
          WHERE id = ? AND status != 'revoked'`,
-        [req.health ? JSON.stringify(req.health) : null, degradedReason(req.health), id],
+        [...seen, id],
       );
-      if (!info) return;
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      // One statement for the heartbeat and the figures it carries: a heartbeat costs per host, in statements too.
       await tx.run(
-        `UPDATE hosts SET cpus = ?, memory_mib = ?, free_memory_mib = ?, allocated_memory_mib = ?, hypervisor_uri = ?, domain_type = ?,
+        `UPDATE hosts SET status = 'ready', last_heartbeat = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), last_error = NULL, health = ?, degraded = ?,
+           cpus = ?, memory_mib = ?, free_memory_mib = ?, allocated_memory_mib = ?, hypervisor_uri = ?, domain_type = ?,
            migration_uri = ?, migration_memory_uri = ?, migration_disks_uri = ?
          WHERE id = ? AND status != 'revoked'`,
         [
+          ...seen,
           info.cpus,
           info.memoryMiB,
           info.freeMemoryMiB,
@@ -140,8 +146,14 @@ export class HostStore {
           id,
         ],
       );
-      await tx.run('DELETE FROM host_layers WHERE host_id = ?', [id]);
-      for (const l of info.layers) await tx.run('INSERT OR IGNORE INTO host_layers (host_id, sha256) VALUES (?, ?)', [id, l.sha256]);
+      // Only what changed: a heartbeat mostly repeats the layers the host had (a delete and an insert a layer was per heartbeat).
+      const had = new Set(
+        (await tx.all<{ sha256: string }>('SELECT sha256 FROM host_layers WHERE host_id = ?', [id])).map((r) => r.sha256),
+      );
+      const has = new Set(info.layers.map((l) => l.sha256));
+      for (const sha of had) if (!has.has(sha)) await tx.run('DELETE FROM host_layers WHERE host_id = ? AND sha256 = ?', [id, sha]);
+      for (const sha of has)
+        if (!had.has(sha)) await tx.run('INSERT OR IGNORE INTO host_layers (host_id, sha256) VALUES (?, ?)', [id, sha]);
     });
   }
 

@@ -22,7 +22,7 @@ import { type Comeback, comebackFor } from './comeback-decision.js';
 import { type DomainRequests, identityOf, shapeOf } from './domain-request.js';
 import type { HostSteps } from './host-steps.js';
 import type { InstanceSteps } from './instance-steps.js';
-import type { InstanceRow, InstanceStore } from './instance-store.js';
+import type { InstanceBrief, InstanceRow, InstanceStore } from './instance-store.js';
 
 export interface ComebackOptions {
   readonly store: InstanceStore;
@@ -54,18 +54,22 @@ export class Comebacks {
     journal.defineKind({ name: 'comeback', resume: (op, handle) => this.resume(op, handle) });
   }
 
-  /** A heartbeat's states: instances to bring back start in the background (the heartbeat's answer does not wait). */
-  heard(hostId: string, statuses: readonly InstanceStatus[], receivedAt: number): void {
-    void this.check(hostId, statuses, receivedAt).catch(() => undefined);
+  /**
+   * A heartbeat's states: instances to bring back start in the background (the heartbeat's answer
+   * does not wait). `rows`: the host's rows as the heartbeat just left them (read here when absent).
+   */
+  heard(hostId: string, statuses: readonly InstanceStatus[], receivedAt: number, rows?: readonly InstanceBrief[]): void {
+    void this.check(hostId, statuses, receivedAt, rows).catch(() => undefined);
   }
 
   /** Starts the comebacks this heartbeat calls for and resolves when they ended. */
-  async check(hostId: string, statuses: readonly InstanceStatus[], receivedAt: number): Promise<void> {
+  async check(hostId: string, statuses: readonly InstanceStatus[], receivedAt: number, rows?: readonly InstanceBrief[]): Promise<void> {
     // A host declared dead brings nothing back: its domains are stale (hosts/host-fencing.ts removes them).
     if ((await this.opts.hosts.store.get(hostId))?.dead_at) return;
     const byId = new Map(statuses.map((s) => [s.id, s]));
     const started: Promise<void>[] = [];
-    for (const row of await this.opts.store.byHost(hostId)) {
+    // Each comeback reads its row again inside its operation: the brief is enough to decide.
+    for (const row of rows ?? (await this.opts.store.briefsByHost(hostId))) {
       const status = byId.get(row.id);
       if (status?.state === 'running') this.failures.delete(row.id);
       const how = comebackFor(row, status);
@@ -98,7 +102,7 @@ export class Comebacks {
     return false;
   }
 
-  private async bringBack(seen: InstanceRow, hostId: string, how: Comeback): Promise<void> {
+  private async bringBack(seen: InstanceBrief, hostId: string, how: Comeback): Promise<void> {
     const { journal, store, bus } = this.opts;
     try {
       const done = await journal.perform(

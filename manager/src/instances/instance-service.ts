@@ -23,7 +23,7 @@ import type { Step } from '../operations/step.js';
 import { MOVE_KINDS, stateFromHost, TRANSITIONAL } from './host-states.js';
 import type { HostSteps } from './host-steps.js';
 import type { InstanceSteps } from './instance-steps.js';
-import type { InstanceRow, InstanceState, InstanceStore } from './instance-store.js';
+import type { InstanceBrief, InstanceRow, InstanceState, InstanceStore } from './instance-store.js';
 import { instanceView, type InstanceView } from './instance-view.js';
 import { readPage } from './instance-page.js';
 
@@ -89,12 +89,25 @@ export class InstanceService {
   }
 
   async setState(
-    row: InstanceRow,
+    row: Pick<InstanceRow, 'id' | 'name' | 'state'>,
     state: InstanceState,
     extra: { desired?: 'running' | 'stopped'; error?: string | null } = {},
   ): Promise<void> {
     if (await this.opts.store.setState(row.id, state, extra))
       this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state, from: row.state });
+  }
+
+  /**
+   * States a host's view calls for, in one transaction; each only while the instance is still quiet
+   * since `since` when given (checked again here, after the reads that led to it) and still in the
+   * state it was compared in. Each change is an event. The ids whose state changed.
+   */
+  async applyStates(changes: readonly { row: InstanceBrief; state: InstanceState }[], since?: number): Promise<Set<string>> {
+    const due = since === undefined ? changes : changes.filter((c) => this.quiet(c.row.id, since));
+    const changed = await this.opts.store.setStates(due.map((c) => ({ id: c.row.id, from: c.row.state, state: c.state })));
+    for (const { row, state } of due)
+      if (changed.has(row.id)) this.opts.bus.publish('instance.state', { id: row.id, name: row.name, state, from: row.state });
+    return changed;
   }
 
   async act(idOrName: string, action: Exclude<InstanceAction, 'destroy'>): Promise<InstanceView> {
@@ -177,16 +190,24 @@ export class InstanceService {
     return (await this.opts.hosts.client(row.host_id)).attachSerial(row.id);
   }
 
-  /** A heartbeat's view of a host's instances: settled states follow the host. */
-  async syncFromHost(hostId: string, statuses: readonly InstanceStatus[], receivedAt = Date.now()): Promise<void> {
+  /**
+   * A heartbeat's view of a host's instances: settled states follow the host. One narrow read of the
+   * host's rows and one transaction for what changed, whatever the count. The rows as they are now.
+   */
+  async syncFromHost(hostId: string, statuses: readonly InstanceStatus[], receivedAt = Date.now()): Promise<InstanceBrief[]> {
     const byId = new Map(statuses.map((s) => [s.id, s]));
-    for (const row of await this.opts.store.byHost(hostId)) {
+    const rows = await this.opts.store.briefsByHost(hostId);
+    const changes: { row: InstanceBrief; state: InstanceState }[] = [];
+    for (const row of rows) {
       // An action or an operation that ran since the host read its states has the last word.
       if (TRANSITIONAL.has(row.state) || !this.quiet(row.id, receivedAt)) continue;
       const state = stateFromHost(byId.get(row.id));
-      // A heartbeat mostly repeats what the row just read says: no second read of it then.
-      if (state !== row.state && !(await this.moving(row.id))) await this.setState(row, state);
+      // A heartbeat mostly repeats what the row just read says: nothing more to do then.
+      if (state !== row.state && !(await this.moving(row.id))) changes.push({ row, state });
     }
+    const changed = await this.applyStates(changes, receivedAt);
+    const now = new Map(changes.filter((c) => changed.has(c.row.id)).map((c) => [c.row.id, c.state]));
+    return now.size === 0 ? rows : rows.map((r) => (now.has(r.id) ? { ...r, state: now.get(r.id)! } : r));
   }
 
   /** True while a move of the instance is open (interrupted too): its domains pause and vanish on the hosts as the move goes, which is no drift. */
@@ -199,11 +220,14 @@ export class InstanceService {
     return this.fence.admits(id, receivedAt) && this.opts.journal.quietSince(id, receivedAt);
   }
 
-  /** Hosts went silent: their instances' states are unknown (the records stay). */
+  /** Hosts went silent: their instances' states are unknown (the records stay); one transaction a host. */
   async markUnknown(hostIds: readonly string[]): Promise<void> {
     for (const hostId of hostIds) {
-      for (const row of await this.opts.store.byHost(hostId))
-        if (!TRANSITIONAL.has(row.state) && row.state !== 'unknown') await this.setState(row, 'unknown');
+      const rows = await this.opts.store.briefsByHost(hostId);
+      const changes = rows
+        .filter((r) => !TRANSITIONAL.has(r.state) && r.state !== 'unknown')
+        .map((row) => ({ row, state: 'unknown' as const }));
+      await this.applyStates(changes);
     }
   }
 }

@@ -58,4 +58,16 @@ describe('instance state', () => {
     expect(await changes()).toBe(before + 1);
     expect((await store.get('i-1'))!.last_error).toBe('slow disk');
   });
+
+  it('writes many states in one commit, each only over the state it was compared with (an action that changed the row since keeps its own)', async () => {
+    await store.setState('i-1', 'running');
+    // Compared while running; an action stopped it before the write: the stale change is not applied.
+    await store.setState('i-1', 'stopped');
+    expect(await store.setStates([{ id: 'i-1', from: 'running', state: 'paused' }])).toEqual(new Set());
+    expect((await store.get('i-1'))!.state).toBe('stopped');
+    // Compared in the state it still has: written, and said so.
+    expect(await store.setStates([{ id: 'i-1', from: 'stopped', state: 'crashed' }])).toEqual(new Set(['i-1']));
+    expect((await store.get('i-1'))!.state).toBe('crashed');
+    expect(await store.setStates([])).toEqual(new Set());
+  });
 });

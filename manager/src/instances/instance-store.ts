@@ -43,6 +43,16 @@ export interface InstanceRow {
   readonly updated_at: string;
 }
 
+/** The columns a heartbeat or reconcile compares with a host's view: a host's rows read without their specs and params. */
+export type InstanceBrief = Pick<InstanceRow, 'id' | 'name' | 'state' | 'desired' | 'last_error' | 'updated_at'>;
+
+/** A state a host's view calls for, written only over the state it was compared with. */
+export interface StateChange {
+  readonly id: string;
+  readonly from: InstanceState;
+  readonly state: InstanceState;
+}
+
 export interface InstanceFile {
   readonly position: number;
   readonly role: 'layer' | 'kernel' | 'initrd';
@@ -114,6 +124,11 @@ export class InstanceStore {
 
   byHost(hostId: string): Promise<InstanceRow[]> {
     return this.db.all<InstanceRow>('SELECT * FROM instances WHERE host_id = ?', [hostId]);
+  }
+
+  /** A host's rows, only what a host's view is compared with: no guest spec or params parsed per row per heartbeat. */
+  briefsByHost(hostId: string): Promise<InstanceBrief[]> {
+    return this.db.all<InstanceBrief>('SELECT id, name, state, desired, last_error, updated_at FROM instances WHERE host_id = ?', [hostId]);
   }
 
   get(id: string): Promise<InstanceRow | undefined> {
@@ -263,6 +278,22 @@ export class InstanceStore {
       [state, desired, error, id],
     );
     return before.state !== state;
+  }
+
+  /**
+   * Many states in one transaction (one commit, not one per row), each only over the state it was
+   * compared with: a row an action changed since keeps the action's. The ids whose state changed.
+   */
+  async setStates(changes: readonly StateChange[]): Promise<Set<string>> {
+    const changed = new Set<string>();
+    if (changes.length === 0) return changed;
+    await this.db.transaction(async (tx) => {
+      for (const c of changes) {
+        const r = await tx.run(`UPDATE instances SET state = ?, updated_at = ${NOW} WHERE id = ? AND state = ?`, [c.state, c.id, c.from]);
+        if (r.changes > 0) changed.add(c.id);
+      }
+    });
+    return changed;
   }
 
   /** The guest's last reported status, as JSON. */

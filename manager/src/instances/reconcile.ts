@@ -19,7 +19,7 @@ import type { Journal } from '../operations/journal.js';
 import type { OperationRecord } from '../operations/journal-store.js';
 import { stateFromHost, TRANSITIONAL } from './host-states.js';
 import type { InstanceService } from './instance-service.js';
-import type { InstanceStore } from './instance-store.js';
+import type { InstanceBrief, InstanceState, InstanceStore } from './instance-store.js';
 
 export interface ReconcileReport {
   readonly hostsChecked: string[];
@@ -139,6 +139,8 @@ export class Reconciler {
       answered.clear();
     }
     const asked = new Date(askedAt).toISOString();
+    // Instances an open operation holds (running here, or stuck in an undo) are the journal's: read once a pass, after the hosts answered.
+    const held = await journal.store.openInstanceIds();
 
     for (const host of hostList) {
       if (!reachable.has(host.id)) continue;
@@ -161,11 +163,11 @@ export class Reconciler {
         continue;
       }
       const onHost = new Map(statuses.map((s) => [s.id, s]));
-      // Instances an open operation holds (running here, or stuck in an undo) are the journal's.
-      const held = new Set((await journal.store.listOpen()).flatMap((op) => (op.instanceId ? [op.instanceId] : [])));
-      // One read of the host's rows, after `held`; an operation that started or ended since the host
+      // One narrow read of the host's rows, after `held`; an operation that started or ended since the host
       // answered (the journal knows in memory), or a row changed since, is the next pass's.
-      for (const row of await store.byHost(host.id)) {
+      const rows = await store.briefsByHost(host.id);
+      const changes: { row: InstanceBrief; state: InstanceState }[] = [];
+      for (const row of rows) {
         if (held.has(row.id) || row.updated_at >= asked || !instances.quiet(row.id, askedAt)) continue;
         try {
           const s = onHost.get(row.id);
@@ -180,16 +182,23 @@ export class Reconciler {
           } else {
             // Compared in memory: most rows already say what the host does, and cost no further query.
             const state = stateFromHost(s);
-            if (state !== row.state) await instances.setState(row, state);
+            if (state !== row.state) changes.push({ row, state });
           }
         } catch (err) {
           report.errors.push(`${row.name}: ${errorMessage(err)}`);
         }
       }
-      // Only the host's own domains are looked up: reading every instance once per host was hosts × instances rows.
-      const known = await store.known(statuses.map((s) => s.id));
+      // What differs, written in one transaction (a commit per row was a commit per drifted instance).
+      try {
+        await instances.applyStates(changes, askedAt);
+      } catch (err) {
+        report.errors.push(`${host.name}: states: ${errorMessage(err)}`);
+      }
+      // Only domains the host's own rows do not name are looked up (most often none: no query).
+      const mine = new Set(rows.map((r) => r.id));
+      const known = await store.known(statuses.flatMap((s) => (mine.has(s.id) ? [] : [s.id])));
       for (const s of statuses) {
-        if (known.has(s.id) || held.has(s.id)) continue;
+        if (mine.has(s.id) || known.has(s.id) || held.has(s.id)) continue;
         try {
           await client.removeInstance(s.id);
           report.orphansRemoved.push(`${host.name}/${s.id}`);

@@ -150,6 +150,14 @@ export class JournalStore {
     return Promise.all(rows.map((r) => this.record(r)));
   }
 
+  /** The instances open operations hold: one narrow read, no steps loaded (reconcile asks once a pass). */
+  async openInstanceIds(): Promise<Set<string>> {
+    const rows = await this.db.all<{ instance_id: string }>(
+      `SELECT instance_id FROM operations WHERE state IN ${OPEN} AND instance_id IS NOT NULL`,
+    );
+    return new Set(rows.map((r) => r.instance_id));
+  }
+
   /** The open operations of one instance. */
   async openFor(instanceId: string): Promise<OperationRecord[]> {
     const rows = await this.db.all<OperationRow>(
