@@ -10,6 +10,10 @@
  * holes there, so nothing freed survives in the package). A path whose last segment ends in `*` names every
  * entry with that prefix (`/etc/ssh/ssh_host_*`).
  *
+ * KNOWN BUG (e2e, 2026-12-08): when e2fsck must replay a journal it re-opens the filesystem without
+ * `?offset=`, and fails ("Bad magic number … while trying to re-open"): a guest that ran is refused
+ * as damaged. Fix: copy the partition out (qemu-img convert --image-opts driver=raw,offset,size) and back.
+ *
  * @example
  * const image = await openScratch('/d/instances/i1/.work-1/flat.raw');
  * await scrubImage(image, ['/var/lib/cloud', '/etc/ssh/ssh_host_*', '/etc/storm/token'], 'i1');
