@@ -1,6 +1,6 @@
 /**
  * A traditional instance's package from a real overlay chain: an MBR disk whose one partition is
- * ext4 made by mkfs.ext4 -d, staged as qcow2, a qcow2 overlay on it (backing format stated), all
+ * ext4 made by mkfs.ext4 -d (with a journal to replay, as a guest that ran leaves it), staged as qcow2, a qcow2 overlay on it (backing format stated), all
  * flattened and scrubbed by qemu-img, partx, e2fsck and debugfs as nobody. Read back with debugfs.
  */
 import { mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -44,10 +44,17 @@ async function disk(name: string, fs: Buffer, partitioned: boolean): Promise<str
   return overlay;
 }
 
-async function ext4(name: string, tree: string): Promise<Buffer> {
+/** ext4 holding `tree`; `unclean`: with a journal transaction not yet replayed (needs_recovery), as a guest that ran leaves it. */
+async function ext4(name: string, tree: string, unclean = false): Promise<Buffer> {
   const img = join(dir, `${name}.ext4`);
   await runTool('truncate', ['-s', '32M', img]);
   await runTool('mkfs.ext4', ['-q', '-d', tree, img]);
+  if (unclean) {
+    const requests = join(dir, `${name}.debugfs`);
+    await writeFile(requests, 'jo\njw -b 300 /dev/zero\njc\n');
+    await runTool('debugfs', ['-w', '-f', requests, img]);
+    expect((await runTool('dumpe2fs', ['-h', img])).stdout.toString()).toMatch(/features:.*needs_recovery/);
+  }
   return readFile(img);
 }
 
@@ -93,7 +100,7 @@ describe('buildImagePackage', () => {
     await put(guest, 'var/lib/cloud/instances/i-1/sem/config_ssh', 'x');
     await symlink('instances/i-1', join(guest, 'var/lib/cloud/instance'));
     await put(guest, 'root/made-in-guest', 'hello from the guest\n');
-    const top = await disk('good', await ext4('good', guest), true);
+    const top = await disk('good', await ext4('good', guest, true), true);
     pkg = await build(top, 'good');
   });
 

@@ -16,7 +16,7 @@ import { runTool } from '../exec.js';
 import { fsyncPath } from '../fsync.js';
 import { PRIVATE_DIR_MODE, SECRET_MODE } from '../store/store-access.js';
 import { openScratch } from './guest-fs.js';
-import { scrubImage } from './image-scrub.js';
+import { rootPartition, scrubFilesystem } from './image-scrub.js';
 import { sha256File } from './layer-builds.js';
 
 const CONVERT_TIMEOUT_MS = 60 * 60_000;
@@ -32,12 +32,7 @@ export async function buildImagePackage(
   const raw = join(workDir, 'flat.raw');
   // Every overlay states its backing format, so the chain is read as written, never probed.
   await runTool('qemu-img', ['convert', '-q', '-f', 'qcow2', '-O', 'raw', top, raw], CONVERT_TIMEOUT_MS);
-  const image = await openScratch(raw);
-  try {
-    await scrubImage(image, exclude, what);
-  } finally {
-    await image.close();
-  }
+  await scrubRoot(raw, join(workDir, 'root.raw'), exclude, what);
   await mkdir(outDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const partial = join(outDir, `.partial-${randomBytes(4).toString('hex')}`);
   try {
@@ -53,4 +48,34 @@ export async function buildImagePackage(
   } finally {
     await rm(partial, { force: true });
   }
+}
+
+/** qemu's `--image-opts` for `bytes` of the raw file `path` from `offset` (a comma in a path is doubled). */
+const slice = (path: string, offset: number, bytes: number) =>
+  `driver=raw,offset=${offset},size=${bytes},file.driver=file,file.filename=${path.replaceAll(',', ',,')}`;
+
+/**
+ * Scrubs the root filesystem of the raw disk `raw`: in place when the disk is that filesystem, else
+ * copied out to `scratch`, scrubbed there and written back over its partition, zeros and holes
+ * included (`-n` writes them), so nothing the scrub freed stays in the disk.
+ */
+async function scrubRoot(raw: string, scratch: string, exclude: readonly string[], what: string): Promise<void> {
+  const disk = await openScratch(raw);
+  let root: { offset: number; bytes: number | null };
+  try {
+    root = await rootPartition(disk, what);
+    if (root.bytes === null) return await scrubFilesystem(disk, exclude, what);
+  } finally {
+    await disk.close();
+  }
+  const part = slice(raw, root.offset, root.bytes);
+  await runTool('qemu-img', ['convert', '-q', '--image-opts', part, '-O', 'raw', scratch], CONVERT_TIMEOUT_MS);
+  const fs = await openScratch(scratch);
+  try {
+    await scrubFilesystem(fs, exclude, what);
+  } finally {
+    await fs.close();
+  }
+  await runTool('qemu-img', ['convert', '-q', '-n', '-f', 'raw', scratch, '--target-image-opts', part], CONVERT_TIMEOUT_MS);
+  await rm(scratch, { force: true });
 }

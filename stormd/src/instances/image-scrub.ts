@@ -2,21 +2,20 @@
  * An instance's identity scrubbed from a flattened disk image before it is packaged, in user space
  * only (`guest-fs.ts`: the tools run as nobody on the raw file handed over as an open file; the host
  * kernel never mounts it). The root filesystem is the largest ext2/3/4 partition `partx` finds (or
- * the whole disk when it has no partition table), addressed by offset (`/dev/fd/4?offset=N`).
- * e2fsck replays the journal first; then `debugfs -w` frees every inode under each path (`kill_file`
+ * the whole disk when it has no partition table, `rootPartition`); the caller hands
+ * `scrubFilesystem` that filesystem alone, as its own file (`image-package.ts` copies a partition
+ * out and back: e2fsck re-opens a filesystem to replay its journal, and the re-open drops an
+ * `?offset=`, so a guest that ran could not be repaired in place). e2fsck replays the journal first; then `debugfs -w` frees every inode under each path (`kill_file`
  * and `clri`, by inode number, so no guest-made name is ever quoted into a command), /etc/machine-id
  * is recreated empty (systemd makes a new one at the next boot), e2fsck clears the entries and link
  * counts left pointing at the freed inodes, and a last e2fsck discards the free blocks (the file gets
  * holes there, so nothing freed survives in the package). A path whose last segment ends in `*` names every
  * entry with that prefix (`/etc/ssh/ssh_host_*`).
  *
- * KNOWN BUG (e2e, 2026-12-08): when e2fsck must replay a journal it re-opens the filesystem without
- * `?offset=`, and fails ("Bad magic number … while trying to re-open"): a guest that ran is refused
- * as damaged. Fix: copy the partition out (qemu-img convert --image-opts driver=raw,offset,size) and back.
  *
  * @example
- * const image = await openScratch('/d/instances/i1/.work-1/flat.raw');
- * await scrubImage(image, ['/var/lib/cloud', '/etc/ssh/ssh_host_*', '/etc/storm/token'], 'i1');
+ * const image = await openScratch('/d/instances/i1/.work-1/root.raw'); // the root filesystem alone
+ * await scrubFilesystem(image, ['/var/lib/cloud', '/etc/ssh/ssh_host_*', '/etc/storm/token'], 'i1');
  * await image.close();
  */
 import type { FileHandle } from 'node:fs/promises';
@@ -42,9 +41,9 @@ interface Entry {
   readonly name: string;
 }
 
-/** Scrubs `paths` (absolute guest paths) out of the root filesystem of the raw disk `image`. */
-export async function scrubImage(image: FileHandle, paths: readonly string[], what: string): Promise<void> {
-  const device = `${IMAGE}?offset=${await rootOffset(image, what)}`;
+/** Scrubs `paths` (absolute guest paths) out of `image`, a raw ext2/3/4 filesystem (no partition table). */
+export async function scrubFilesystem(image: FileHandle, paths: readonly string[], what: string): Promise<void> {
+  const device = IMAGE;
   await repairScratch(image, what, { device });
   const doomed = new Set<number>();
   for (const path of paths) for (const inode of await inodesUnder(image, device, path)) doomed.add(inode);
@@ -58,17 +57,17 @@ export async function scrubImage(image: FileHandle, paths: readonly string[], wh
     throw StormdErr.STORMD_ERR_LAYER_DAMAGED(`${what}: its filesystem still needed repairs after the scrub; nothing was packaged`);
 }
 
-/** The byte offset of the root filesystem: the largest partition holding ext2/3/4, or 0 for a bare filesystem. */
-export async function rootOffset(image: FileHandle, what: string): Promise<number> {
+/** Where the root filesystem lies: the largest partition holding ext2/3/4, or the whole disk for a bare filesystem (`bytes` null). */
+export async function rootPartition(image: FileHandle, what: string): Promise<{ offset: number; bytes: number | null }> {
   const found: { offset: number; bytes: number }[] = [];
   for (const p of await partitions(image)) if (await isExt(image, p.offset)) found.push(p);
-  if (!found.length && (await isExt(image, 0))) return 0;
+  if (!found.length && (await isExt(image, 0))) return { offset: 0, bytes: null };
   const best = found.sort((a, b) => b.bytes - a.bytes)[0];
   if (!best)
     throw StormdErr.STORMD_ERR_LAYER_UNSUPPORTED(
       `${what}: no ext2/3/4 root filesystem found on its disk (a partition table with an ext4 partition, or ext4 on the whole disk): it cannot be scrubbed, so it is not packaged`,
     );
-  return best.offset;
+  return best;
 }
 
 /** The partitions `partx` reads from the table (none when the disk has no table it knows). */
