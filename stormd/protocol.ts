@@ -316,10 +316,14 @@ export interface MergeLayersRequest {
  * fetches `GET /v1/instances/:id/packages/:sha256` over mutual TLS (`application/octet-stream`;
  * 404 `STORMD_ERR_PACKAGE_NOT_FOUND`) and may then `DELETE` it (204, also when absent). A layer a
  * domain that is not off writes to is refused (409 `STORMD_ERR_DOMAIN_STATE`): stop it first.
+ * A traditional instance (`PUT /disk`): the last of `layers` is flattened with its overlay chain
+ * into one standalone qcow2 image, `exclude` scrubbed from its ext2/3/4 root in user space and
+ * /etc/machine-id emptied (`image-scrub.ts`); a root e2fsck cannot repair is 422
+ * `STORMD_ERR_LAYER_DAMAGED`, a disk with none 422 `STORMD_ERR_LAYER_UNSUPPORTED`.
  */
 export interface PackageRequest {
   readonly layers: readonly string[];
-  /** Absolute guest paths left out of the package. */
+  /** Absolute guest paths left out of the package (a traditional instance's: a last segment ending in `*` is a prefix). */
   readonly exclude?: readonly string[];
 }
 

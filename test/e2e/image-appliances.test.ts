@@ -5,7 +5,8 @@
  * from its overlay; cloud-init, fed by STORM's NoCloud seed, sets its host name, takes its reserved
  * address, resolves storm.local through STORM's DNS and installs the keys; `ssh -i KEY` from inside
  * the namespace runs `hostname`; the manager shows `applied`. A second instance shares the one staged
- * image. Checkpoint and rollback restore a file written in the guest. `storm image import` of a raw
+ * image. Checkpoint and rollback restore a file written in the guest; package makes a new image version
+ * that has a file written in the guest and none of its identity (read with debugfs, not booted). `storm image import` of a raw
  * image, then a launch: it boots, and every level of its disk's backing chain states its format.
  * One booted guest is shared by the assertions that need one.
  */
@@ -193,6 +194,53 @@ describe('traditional appliances configured by cloud-init', () => {
       expect((await get(vm.id)).state).toBe('running');
     },
     3 * BOOT_MS,
+  );
+
+  it(
+    'packages cloud1 as a new image version: the file written in the guest is in it, its identity is not',
+    async () => {
+      const host = 'cloud1.storm.internal';
+      expect((await ssh(host, 'echo packaged-from-cloud1 >/root/in-package && sync')).code).toBe(0);
+      const started = Date.now();
+      const done = await site.api.post<{ operation: { package?: { name: string; version: string; sha256: string } } }>(
+        `/instances/${vm.id}/actions`,
+        { action: 'package', name: 'cloud-site', version: '1.0.0' },
+      );
+      console.log(`package of a running debian-cloud instance: ${Math.round((Date.now() - started) / 1000)} s`);
+      const sha = done.operation.package!.sha256;
+      const listed = (
+        await site.api.get<{ appliances: { name: string; version: string; channelId: string; layers: { kind: string }[] }[] }>(
+          '/appliances',
+        )
+      ).appliances;
+      expect(listed).toContainEqual(
+        expect.objectContaining({
+          name: 'cloud-site',
+          version: '1.0.0',
+          channelId: 'ch-local',
+          layers: [expect.objectContaining({ kind: 'image' })],
+        }),
+      );
+      // The package, read in user space as the host never mounts a guest's filesystem: a standalone qcow2.
+      const cached = join(site.managerData, 'images', sha);
+      const [only, ...behind] = await backingChain(cached);
+      expect(behind).toEqual([]);
+      expect(only?.format).toBe('qcow2');
+      const raw = join(work.path, 'package.raw');
+      await run('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', cached, raw]);
+      const fs = `${raw}?offset=${2048 * 512}`; // debian-cloud's one partition
+      const debugfs = async (request: string) => (await run('debugfs', ['-R', request, fs])).stdout;
+      const live = (ls: string) => [...ls.matchAll(/^\/([1-9]\d*)\/\d+\/\d+\/\d+\/([^/]*)\//gm)].map((m) => m[2]);
+      expect(await debugfs('cat /root/in-package')).toBe('packaged-from-cloud1\n');
+      expect(live(await debugfs('ls -p /etc/ssh')).filter((n) => n?.startsWith('ssh_host_'))).toEqual([]);
+      expect(live(await debugfs('ls -p /var/lib'))).not.toContain('cloud');
+      expect(live(await debugfs('ls -p /etc'))).not.toContain('storm');
+      expect(await debugfs('stat /etc/machine-id')).toMatch(/Size: 0\b/);
+      // cloud1 itself goes on, restarted on a new overlay.
+      await sshUp(host);
+      expect((await ssh(host, 'cat /root/in-package')).output.trim()).toBe('packaged-from-cloud1');
+    },
+    BOOT_MS + 300_000,
   );
 
   it(

@@ -114,7 +114,10 @@ export const packageCommand: CommandSpec = {
   name: 'package',
   usage: ['package NAME PACKAGE@VERSION'],
   summary: "capture the instance's writable layers as a new appliance (a deployment layer) in the manager's local channel",
-  details: 'example: storm package web1 hello-site@1.0.0   # then: storm launch hello-site web2',
+  details:
+    'example: storm package web1 hello-site@1.0.0   # then: storm launch hello-site web2\n' +
+    'a traditional instance (one disk image) becomes a new image version: its overlay chain flattened,\n' +
+    'its identity (cloud-init data, SSH host keys, /etc/storm, machine-id) scrubbed (docs/lifecycle.md)',
   async run(ctx, args) {
     const { positionals } = parseCommand(args, {}, { min: 2, max: 2 });
     const [name, version] = positionals[1]!.split('@');

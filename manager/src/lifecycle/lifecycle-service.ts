@@ -8,7 +8,8 @@
  * - upgrade { version }: the target version's layers, the instance's deployment layers and frozen
  *   writable layers kept, so local changes survive;
  * - reprovision { appliance }: another appliance on a fresh stack (identity copied over);
- * - package { name, version }: the writable layers become one deployment layer in the local channel;
+ * - package { name, version }: the writable layers become one deployment layer in the local channel
+ *   (a traditional instance: its overlay chain becomes one image, a traditional appliance of its own);
  * - flatten: the frozen writable layers merged into one (same content, shallower stack).
  * A running instance is stopped for the change and started again, and the operation says so
  * first. The steps (stage, stop, writable layer, define, start, commit; `host-steps.ts`,
@@ -110,8 +111,8 @@ const KINDS: readonly LifecycleAction['action'][] = ['checkpoint', 'rollback', '
 
 const json = <T>(s: string): T => JSON.parse(s) as T;
 
-/** What a traditional (image) instance can do: external snapshots of its one disk, and going back to one. */
-const IMAGE_ACTIONS: ReadonlySet<string> = new Set(['checkpoint', 'rollback']);
+/** What a traditional (image) instance can do: external snapshots of its one disk, going back to one, and packaging it. */
+const IMAGE_ACTIONS: ReadonlySet<string> = new Set(['checkpoint', 'rollback', 'package']);
 
 export class LifecycleService {
   /** Operations starting or running in this process; reconcile leaves their instances alone. */
@@ -135,7 +136,9 @@ export class LifecycleService {
       throw MgrErr.MGR_ERR_CONFLICT(`instance ${row.name} is ${row.state}; lifecycle operations need it running or stopped`);
     // A traditional instance is one disk: its layers cannot be swapped, copied from or packaged (docs/lifecycle.md).
     if (!IMAGE_ACTIONS.has(action.action) && (await this.opts.store.files(row.id)).some((f) => f.kind === 'image'))
-      throw MgrErr.MGR_ERR_CONFLICT(`${row.name} is a traditional appliance (one disk image): only checkpoint and rollback apply to it`);
+      throw MgrErr.MGR_ERR_CONFLICT(
+        `${row.name} is a traditional appliance (one disk image): only checkpoint, rollback and package apply to it`,
+      );
     this.active.add(row.id);
     try {
       const open = await this.opts.journal.openFor(row.id);
@@ -250,13 +253,16 @@ export class LifecycleService {
       throw MgrErr.MGR_ERR_VALIDATION('package name: lower-case letters, digits and dashes; version: a version string');
     if (await packager.exists(name, version)) throw MgrErr.MGR_ERR_CONFLICT(`package ${name} ${version} exists`);
     const hostId = this.hostOf(row);
+    const files = await this.opts.store.files(row.id);
+    const image = files.some((f) => f.kind === 'image');
     const result = await this.restack(row, {
       op: 'package',
       reason: `package as ${name} ${version}`,
-      files: await this.opts.store.files(row.id),
-      // After the checkpoint every writable layer of the stack is frozen: together they are the package.
+      files,
+      // After the checkpoint every writable layer of the stack is frozen: together they are the package
+      // (a traditional instance's: the top one, whose overlay chain holds the rest).
       afterCommit: async (op, { checkpointFrozen, before }) => {
-        const built = await op.run(packager.build, { hostId, instanceId: row.id, layers: checkpointFrozen });
+        const built = await op.run(packager.build, { hostId, instanceId: row.id, layers: checkpointFrozen, image });
         const existed = await this.opts.cache.has(built.sha256);
         await op.run(packager.ingest, {
           hostId,
@@ -264,19 +270,31 @@ export class LifecycleService {
           ...built,
           label: `package ${name} ${version} from ${row.name}`,
           existed,
+          image,
         });
-        const top: InstanceFile = { position: 0, role: 'layer', kind: 'deployment', sha256: built.sha256, size: built.size };
         const base = await this.opts.catalog.resolve(row.appliance, row.version, row.channel_id ?? undefined).catch(() => undefined);
-        const spec = {
-          files: [...before.files, top].map((f, position) => ({ ...f, position })),
+        const common = {
           memoryMiB: row.memory_mib,
           vcpus: row.vcpus,
           parameters: base?.descriptor.parameters ?? [],
           guestSpec: json<GuestSpec>(row.guest_spec),
         };
+        const spec = image
+          ? {
+              ...common,
+              files: [{ position: 0, role: 'layer' as const, kind: 'image', sha256: built.sha256, size: built.size }],
+              image: { format: 'qcow2' as const, firmware: base?.descriptor.image?.firmware ?? 'bios' },
+            }
+          : {
+              ...common,
+              files: [
+                ...before.files,
+                { position: 0, role: 'layer' as const, kind: 'deployment', sha256: built.sha256, size: built.size },
+              ].map((f, position) => ({ ...f, position })),
+            };
         await op.finish(
           packager.publish,
-          { name, version, instanceId: row.id, ...built },
+          { name, version, instanceId: row.id, ...built, image },
           { base: { channelId: row.channel_id, name: row.appliance, version: row.version }, spec },
         );
         return { package: { name, version, ...built } };

@@ -43,6 +43,8 @@ export interface PackageSpec {
   readonly vcpus: number;
   readonly parameters: readonly Parameter[];
   readonly guestSpec: GuestSpec;
+  /** A traditional appliance (imported, or packaged from a traditional instance): its one image file. */
+  readonly image?: { readonly format: 'qcow2' | 'raw'; readonly firmware: 'bios' | 'uefi' };
 }
 
 export class LocalChannel {
@@ -122,8 +124,9 @@ export class LocalChannel {
     const path = (sha: string) => this.opts.cache.path(sha);
     const layers: Record<string, unknown>[] = [];
     const files = spec.files;
-    // An imported disk image (`storm image import`): a traditional appliance of one image file.
-    const imported = (spec as PackageSpec & { image?: { format: string; firmware: string } }).image;
+    // A traditional appliance of one image file: imported (`storm image import`) or a traditional instance's package.
+    const imageOf = spec.image;
+    const imported = row.base_name === 'import' && row.instance_id === null;
     const image = files.find((f) => f.kind === 'image');
     for (const f of files.filter((x) => x.role === 'layer' && x.kind !== 'image')) {
       if (f.kind === 'os') {
@@ -148,7 +151,7 @@ export class LocalChannel {
       memoryMiB: spec.memoryMiB,
       vcpus: spec.vcpus,
       layers,
-      ...(image && imported ? { image: { file: path(image.sha256), format: imported.format, firmware: imported.firmware } } : {}),
+      ...(image && imageOf ? { image: { file: path(image.sha256), format: imageOf.format, firmware: imageOf.firmware } } : {}),
       parameters: spec.parameters,
       config: spec.guestSpec.config,
       records: spec.guestSpec.records,

@@ -1,9 +1,11 @@
 /**
  * `package`, after the operation's checkpoint, as three journal steps: `build` (the host merges the
- * instance's frozen writable layers into one squashfs, identity files left out; undo: the host's
- * copy goes), `ingest` (fetched into the manager's cache and verified; undo: the cached copy goes,
- * unless it was there before or a record uses it) and `publish` (recorded as a deployment layer on
- * top of the appliance version beneath it, the operation's last step). `afterPublish` then rebuilds
+ * instance's frozen writable layers into one squashfs, identity files left out, or, for a
+ * traditional instance (`image`), flattens its overlay chain into one qcow2 image with its identity
+ * scrubbed; undo: the host's copy goes), `ingest` (fetched into the manager's cache and verified, an
+ * image as a pulled one is; undo: the cached copy goes, unless it was there before or a record uses
+ * it) and `publish` (recorded as a deployment layer on top of the appliance version beneath it, or
+ * as a traditional appliance of its own image, the operation's last step). `afterPublish` then rebuilds
  * the manager's local channel from the records, as every start does too.
  *
  * @example
@@ -20,7 +22,8 @@ import type { LayerCache } from '../images/layer-cache.js';
 import type { OnHost } from '../instances/host-steps.js';
 import type { Step, TxStep } from '../operations/step.js';
 import type { LocalChannel, PackageSpec } from './local-channel.js';
-import { IDENTITY_PATHS } from './stacks.js';
+import { diskImageCheck } from '../images/image-check.js';
+import { IDENTITY_PATHS, IMAGE_IDENTITY_PATHS } from './stacks.js';
 
 export interface PackagerDeps {
   readonly db: Database;
@@ -36,13 +39,18 @@ export interface Built {
   readonly size: number;
 }
 
-export interface IngestIntent extends OnHost, Built {
+/** A traditional instance's package: one qcow2 disk image, not a squashfs layer. */
+export interface ImageKind {
+  readonly image?: boolean;
+}
+
+export interface IngestIntent extends OnHost, Built, ImageKind {
   readonly label: string;
   /** The cache held it before (an identical package): the undo leaves it. */
   readonly existed: boolean;
 }
 
-export interface PublishIntent extends Built {
+export interface PublishIntent extends Built, ImageKind {
   readonly name: string;
   readonly version: string;
   readonly instanceId: string;
@@ -55,7 +63,7 @@ export interface PublishInput {
 }
 
 export class Packager {
-  readonly build: Step<OnHost & { readonly layers: readonly string[] }, Built, Built>;
+  readonly build: Step<OnHost & ImageKind & { readonly layers: readonly string[] }, Built, Built>;
   readonly ingest: Step<IngestIntent>;
   readonly publish: TxStep<PublishIntent, void, undefined, PublishInput>;
 
@@ -63,8 +71,9 @@ export class Packager {
     const client = (hostId: string) => deps.hosts.client(hostId);
     this.build = {
       name: 'package.build',
-      run: async ({ hostId, instanceId, layers }) => {
-        const r = await (await client(hostId)).buildPackage(instanceId, { layers, exclude: IDENTITY_PATHS });
+      run: async ({ hostId, instanceId, layers, image }) => {
+        const exclude = image ? IMAGE_IDENTITY_PATHS : IDENTITY_PATHS;
+        const r = await (await client(hostId)).buildPackage(instanceId, { layers, exclude });
         return { sha256: r.sha256, size: r.size };
       },
       keep: (built) => built,
@@ -76,9 +85,11 @@ export class Packager {
     };
     this.ingest = {
       name: 'package.ingest',
-      run: async ({ hostId, instanceId, sha256, size, label }) => {
+      run: async ({ hostId, instanceId, sha256, size, label, image }) => {
         const c = await client(hostId);
-        await deps.cache.ingest({ sha256, size, label }, await c.packageStream(instanceId, sha256));
+        // An image is held to what a pulled or imported one is: standalone qcow2, nothing it points at.
+        const check = image ? { check: diskImageCheck('qcow2', label) } : {};
+        await deps.cache.ingest({ sha256, size, label, ...check }, await c.packageStream(instanceId, sha256));
         await c.removePackage(instanceId, sha256).catch(() => undefined);
       },
       undo: async ({ sha256, existed }) => {
@@ -89,7 +100,7 @@ export class Packager {
     this.publish = {
       name: 'package.publish',
       runInTx: async (tx, p, { base, spec }) => {
-        await deps.images.record(tx, { sha256: p.sha256, size: p.size, kind: 'deployment' });
+        await deps.images.record(tx, { sha256: p.sha256, size: p.size, kind: p.image ? 'image' : 'deployment' });
         await tx.run(
           'INSERT INTO packages (name, version, base_channel, base_name, base_version, sha256, size, instance_id, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
           [p.name, p.version, base.channelId, base.name, base.version, p.sha256, p.size, p.instanceId, JSON.stringify(spec)],

@@ -48,6 +48,16 @@ export const IDENTITY_PATHS: readonly string[] = [
   '/var/lib/storm/boot-stamp',
 ];
 
+/**
+ * What makes a traditional instance itself, scrubbed from its packaged image: the files STORM's
+ * cloud-init seed wrote (/etc/storm), cloud-init's record of the instance it ran for (so the
+ * package's instances run it afresh), the SSH host keys (each instance makes its own) and the
+ * identity paths above. stormd also empties /etc/machine-id. A last segment ending in `*` is a prefix.
+ */
+export const IMAGE_IDENTITY_PATHS: readonly string[] = [
+  ...new Set([...IDENTITY_PATHS, '/etc/storm', '/var/lib/cloud', '/etc/ssh/ssh_host_*']),
+];
+
 /** What a reprovisioned stack copies from the one it replaces: identity, not what the guest built. */
 export const COPIED_ON_REPROVISION: readonly string[] = [
   '/etc/storm/token',

@@ -36,21 +36,23 @@ export async function openScratch(raw: string): Promise<FileHandle> {
   return open(raw, 'r+');
 }
 
-/** Runs `command` as the reader with `image` as fd 4 (fd 3 with `asFd3`); resolves with its output, rejects with its exit code as `cause.code`. */
+/** Runs `command` as the reader with `image` as fd 4 (fd 3 with `asFd3`), `input` as its stdin; resolves with its output, rejects with its exit code as `cause.code`. */
 export function runAsReader(
   command: string,
   args: readonly string[],
   image: FileHandle,
-  opts: { timeoutMs?: number; asFd3?: boolean } = {},
+  opts: { timeoutMs?: number; asFd3?: boolean; input?: string } = {},
 ): Promise<{ stdout: Buffer; stderr: string }> {
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
-  const fds: ('ignore' | 'pipe' | number)[] = opts.asFd3
-    ? ['ignore', 'pipe', 'pipe', image.fd]
-    : ['ignore', 'pipe', 'pipe', 'ignore', image.fd];
+  const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+  const fds: ('ignore' | 'pipe' | number)[] = opts.asFd3 ? [stdin, 'pipe', 'pipe', image.fd] : [stdin, 'pipe', 'pipe', 'ignore', image.fd];
   return new Promise((resolve, reject) => {
     const child = spawn('setpriv', [`--reuid=${FS_READER.uid}`, `--regid=${FS_READER.gid}`, '--clear-groups', '--', command, ...args], {
       stdio: fds,
     });
+    // A reader that exits before reading its input must not throw EPIPE from our side.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input);
     const out: Buffer[] = [];
     let err = '';
     child.stdout?.on('data', (b: Buffer) => out.push(b));
@@ -77,20 +79,28 @@ export function runAsReader(
 /**
  * e2fsck -fy on the scratch copy: replays the journal a hard power-off left and repairs what it
  * can, on the copy only. Exit 1 and 2 mean "fixed"; 4 and up mean the guest's filesystem cannot be
- * read as a whole, refused as damaged with e2fsck's own words.
+ * read as a whole, refused as damaged with e2fsck's own words. `device` names a filesystem inside
+ * the image (`/dev/fd/4?offset=N`, a partition); `discard` punches its free blocks out of the file
+ * (e2fsck does so only in a run that changed nothing: 'clean').
  */
-export async function repairScratch(image: FileHandle, what: string): Promise<void> {
+export async function repairScratch(
+  image: FileHandle,
+  what: string,
+  opts: { device?: string; discard?: boolean } = {},
+): Promise<'clean' | 'fixed'> {
+  const device = opts.device ?? IMAGE;
   try {
-    await runAsReader('e2fsck', ['-f', '-y', IMAGE], image);
+    await runAsReader('e2fsck', ['-f', '-y', ...(opts.discard ? ['-E', 'discard'] : []), device], image);
+    return 'clean';
   } catch (err) {
     const cause = (err as { cause?: { code?: unknown; stdout?: string; stderr?: string } }).cause;
     // Not run, or killed (the timeout): a tool failure, not a verdict on the filesystem.
     if (typeof cause?.code !== 'number' || cause.code < 1) throw err;
-    if (cause.code < 4) return;
+    if (cause.code < 4) return 'fixed';
     const said = `${cause.stderr ?? ''}\n${cause.stdout ?? ''}`
       .split('\n')
       .map((l) => l.trim())
-      .filter((l) => l && !/^e2fsck \d/.test(l) && l !== IMAGE)
+      .filter((l) => l && !/^e2fsck \d/.test(l) && l !== device)
       .slice(0, 3)
       .join(' ');
     throw StormdErr.STORMD_ERR_LAYER_DAMAGED(

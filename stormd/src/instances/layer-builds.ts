@@ -94,7 +94,7 @@ async function mergeSources(sources: readonly string[], workDir: string, stage: 
   });
 }
 
-async function sha256File(path: string): Promise<string> {
+export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');

@@ -1,7 +1,7 @@
 /**
  * An instance's writable layers as the API sees them (`/v1/instances/:id/writable-layers`,
  * `/packages`): list, add a new empty current layer, delete one no domain uses, merge frozen ones,
- * package some as squashfs. The manager decides stacks; this only manages files. Operations on one
+ * package some as squashfs (a traditional instance: its overlay chain as one qcow2 image). The manager decides stacks; this only manages files. Operations on one
  * instance share `InstancesService`'s lock, so none interleaves with a define or an action.
  *
  * @example
@@ -30,6 +30,7 @@ import { domainNameFor } from './boot-spec.js';
 import { domainDisks } from './domain-files.js';
 import { copyFromStack } from './copy-paths.js';
 import { imageOf, overlayOn } from './image-disk.js';
+import { buildImagePackage, IMAGE_PACKAGE_SUFFIX } from './image-package.js';
 import { createWritableLayer, qcow2VirtualSize, type SeedContent } from './instance-layer.js';
 import { buildMergedLayer, buildPackage } from './layer-builds.js';
 import { withMountedLayers } from './layer-mount.js';
@@ -48,6 +49,8 @@ import {
 } from './writable-layers.js';
 
 const PACKAGES_DIR = 'packages';
+/** A layered instance's packages are squashfs layers, a traditional one's qcow2 images. */
+const PACKAGE_SUFFIXES = ['.squashfs', IMAGE_PACKAGE_SUFFIX] as const;
 const MIB = 1024 * 1024;
 
 export interface StackServiceOptions {
@@ -155,11 +158,18 @@ export class StackService {
     });
   }
 
-  /** `POST /packages`: the layers (bottom first) merged into a squashfs, minus `exclude`. */
+  /**
+   * `POST /packages`: the layers (bottom first) merged into a squashfs, minus `exclude`; for a
+   * traditional instance, the top one's overlay chain flattened into a qcow2 image, `exclude` scrubbed.
+   */
   package(id: string, req: PackageRequest): Promise<PackageResponse> {
     return this.locked(id, async (folder) => {
       const sources = pickLayers(id, await layerFiles(folder), req.layers);
       await this.refuseWritten(id, sources);
+      if (await imageOf(folder))
+        return this.inWorkDir(folder, (work) =>
+          buildImagePackage(sources.at(-1)!.path, work, join(folder, PACKAGES_DIR), req.exclude ?? [], `${id} ${sources.at(-1)!.id}`),
+        );
       return this.inWorkDir(folder, (work) =>
         buildPackage(
           sources.map((l) => l.path),
@@ -173,17 +183,19 @@ export class StackService {
 
   /** The file of a package, for `GET /packages/:sha256`; 404 STORMD_ERR_PACKAGE_NOT_FOUND. */
   async packageFile(id: string, sha256: string): Promise<{ path: string; size: number }> {
-    const path = join(this.folder(id), PACKAGES_DIR, `${checkSha256(sha256)}.squashfs`);
-    const s = await stat(path).catch(() => undefined);
-    if (!s?.isFile()) throw StormdErr.STORMD_ERR_PACKAGE_NOT_FOUND(`${id} ${sha256}`);
-    return { path, size: s.size };
+    for (const suffix of PACKAGE_SUFFIXES) {
+      const path = join(this.folder(id), PACKAGES_DIR, `${checkSha256(sha256)}${suffix}`);
+      const s = await stat(path).catch(() => undefined);
+      if (s?.isFile()) return { path, size: s.size };
+    }
+    throw StormdErr.STORMD_ERR_PACKAGE_NOT_FOUND(`${id} ${sha256}`);
   }
 
   /** `DELETE /packages/:sha256`: absent is fine. */
   removePackage(id: string, sha256: string): Promise<void> {
     checkSha256(sha256);
     return this.opts.locks.run(id, async () => {
-      await rm(join(this.folder(id), PACKAGES_DIR, `${sha256}.squashfs`), { force: true });
+      for (const suffix of PACKAGE_SUFFIXES) await rm(join(this.folder(id), PACKAGES_DIR, `${sha256}${suffix}`), { force: true });
     });
   }
 
