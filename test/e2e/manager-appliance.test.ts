@@ -46,14 +46,29 @@ let lv: PrivateLibvirtd | undefined;
 let hostDir: VmDir | undefined;
 let innerStormd: Started | undefined;
 const INNER_HOST_ADDRESS = '10.77.0.250';
+/** Seconds since the file started, on stderr, per phase: where the file's minutes go (its runtime is watched). */
+const T0 = Date.now();
+const phase = (what: string) => process.stderr.write(`[manager-appliance +${((Date.now() - T0) / 1000).toFixed(0)}s] ${what}\n`);
 
 beforeAll(async () => {
-  // Cached after the first time (its layers and channel manifest; the test publishes them itself).
-  await buildManagerAppliance();
   work = await mkdtemp(join(tmpdir(), 'storm-mgrapp-'));
-  channel = await buildManagerVersionsChannel({ build: BUILD, work, baseUrl: CHANNEL_URL });
   rootVersion = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
+  // The build (cached after the first time: its layers and channel manifest; the test publishes them itself)
+  // and the outer STORM, which needs none of it, side by side: the build mostly waits on apt and squashfs.
+  phase('building storm-manager beside the outer STORM');
+  const built = (async () => {
+    await buildManagerAppliance();
+    phase('built; building the versions channel');
+    channel = await buildManagerVersionsChannel({ build: BUILD, work, baseUrl: CHANNEL_URL });
+    phase('channel built');
+  })();
+  const started = (async () => {
+    site = await startStormNetwork({ channelDir: join(BUILD, 'channel'), publicKey: await readFile(join(BUILD, 'publisher.pub'), 'utf8') });
+    phase('outer STORM up');
+  })();
+  // Both settled before either failure is thrown, so afterAll cleans up a site that did start.
+  const [b, s] = await Promise.allSettled([built, started]);
+  for (const r of [b, s]) if (r.status === 'rejected') throw r.reason;
   const server = site.net.start(site.ns, process.execPath, [
     join(ROOT, 'bin/storm-channel.js'),
     'serve',
@@ -65,6 +80,7 @@ beforeAll(async () => {
   ]);
   await server.waitFor(/listening|serving/i, 20_000);
   await site.api.post('/channels', { url: `${CHANNEL_URL}channel.xml`, publicKey: channel.publicKey });
+  phase('outer STORM up, subscribed');
 }, 30 * 60_000);
 
 afterAll(async () => {
@@ -165,7 +181,7 @@ async function waitForInnerVersion(version: string, timeoutMs = 900_000): Promis
     last = r.output;
     if (r.code === 0 && (JSON.parse(r.output) as { version: string }).version === version) return;
     if (Date.now() > deadline) throw new Error(`the inner manager never answered version ${version}; last: ${last}`);
-    await new Promise((res) => setTimeout(res, 5000));
+    await new Promise((res) => setTimeout(res, 2000));
   }
 }
 
@@ -177,7 +193,15 @@ describe('the storm-manager appliance', () => {
       name: NAME,
       params: { adminPassword: PASSWORD, domain: 'inner.test' },
     });
+    phase('launched mgr1; waiting for storm-manager: serving');
     const text = await waitForConsole(site.api, mgr.id, /storm-manager: (serving|exited)/, { timeoutMs: 900_000, failOn: GUEST_FAILED });
+    phase('serving');
+    process.stderr.write(
+      `${text
+        .split('\n')
+        .filter((l) => /storm-manager:|STORM-|Run \/init|login:/.test(l))
+        .join('\n')}\n`,
+    );
     expect(text).toContain('STORM-OS: layers present: debian-jeos storm-manager');
     expect(text).toContain('storm-manager: first boot, initialising /var/lib/storm-manager');
     expect(text).toContain(`storm-manager: serving https://${mgr.ip}:8443/`);
@@ -235,6 +259,7 @@ describe('the storm-manager appliance', () => {
     expect(apps.body.appliances.map((a) => a.name)).toContain('hello-web');
 
     // The second host: its own namespace and libvirtd, on the outer appliance network by a veth into its bridge.
+    phase('subscribed inner; starting the second host');
     lv = await startPrivateLibvirtd();
     hostDir = await makeVmDir('storm-inner-host-');
     const tag = (process.pid % 10_000).toString(36);
@@ -291,6 +316,7 @@ describe('the storm-manager appliance', () => {
       return body.hosts.some((h) => h.name === 'inner-host' && h.status === 'ready');
     });
 
+    phase('inner-host ready; launching web1');
     // The launch answers once the guest runs: pull, stage on the host, define, start (minutes under TCG and load).
     const launched = await inner<{ id: string; host: { name: string } | null }>(
       token,
@@ -308,10 +334,12 @@ describe('the storm-manager appliance', () => {
     // It runs on the second host's libvirtd, and boots its layers there.
     const domains = await site.net.exec(lv.ns, 'virsh', ['-c', lv.uri, 'list', '--name', '--state-running']);
     expect(domains.output).toContain(launched.body.id);
+    phase('web1 launched');
     await until('web1 to boot its layers', 300_000, async () => {
       const { body } = await inner<{ text: string }>(token, 'GET', `/instances/${launched.body.id}/console`);
       return /STORM-OS: layers present: hello-web tiny-os/.test(body.text);
     });
+    phase('web1 booted its layers');
     const { body: listed } = await inner<{ instances: { name: string; state: string }[] }>(token, 'GET', '/instances');
     expect(listed.instances).toMatchObject([{ name: 'web1', state: 'running' }]);
   }, 1_800_000);
@@ -330,9 +358,12 @@ describe('the storm-manager appliance', () => {
     const channelsOf = async () =>
       (await inner<{ channels: { url: string }[] }>(token, 'GET', '/channels')).body.channels.map((c) => c.url);
 
+    phase('upgrading');
     await site.api.post(`/instances/${mgr.id}/actions`, { action: 'upgrade', version: '1.1.0' });
+    phase('upgrade answered; waiting for the new version');
     expect((await site.api.get<{ version: string }>(`/instances/${mgr.id}`)).version).toBe('1.1.0');
     await waitForInnerVersion(channel.nextManagerVersion);
+    phase('new version serving');
     // The same data folder: the same admin token, the subscription, the instances it launched.
     expect(await channelsOf()).toContain(feed);
     expect(await instancesOf()).toEqual(instancesBefore);
@@ -345,9 +376,12 @@ describe('the storm-manager appliance', () => {
     );
     const before = checkpoints.find((c) => c.reason === 'before upgrade to 1.1.0');
     expect(before?.version).toBe('1.0.0');
+    phase('rolling back');
     await site.api.post(`/instances/${mgr.id}/actions`, { action: 'rollback', checkpoint: before?.id });
+    phase('rollback answered; waiting for the old version');
     expect((await site.api.get<{ version: string }>(`/instances/${mgr.id}`)).version).toBe('1.0.0');
     await waitForInnerVersion(rootVersion);
+    phase('old version serving');
     expect(await channelsOf()).toContain(feed);
     expect(await instancesOf()).toEqual(instancesBefore);
   }, 2_400_000);

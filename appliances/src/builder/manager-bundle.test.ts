@@ -1,9 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { APPLIANCES_DIR } from '../layers.js';
-import { productionPackages, stageManagerBundle } from './manager-bundle.js';
+import { bundleManager, productionPackages, stageManagerBundle } from './manager-bundle.js';
 
 const ROOT = join(APPLIANCES_DIR, '..');
 
@@ -24,4 +26,24 @@ describe('the storm-manager appliance payload', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('bundles the built manager into one module that runs, importing only Node, sqlite3 and an on-demand chunk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'storm-bundle-'));
+    try {
+      await writeFile(join(dir, 'package.json'), '{"name":"storm","version":"1.0.0","type":"module"}');
+      await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+      const out = join(dir, 'dist', 'manager', 'src');
+      await mkdir(out, { recursive: true });
+      await bundleManager(ROOT, join(out, 'main.js'));
+      const main = await readFile(join(out, 'main.js'), 'utf8');
+      // Static imports left in main.js: Node's own modules, sqlite3, and chunks beside it; nothing from dist/ or node_modules.
+      const imported = [...main.matchAll(/^import .*? from ["']([^"']+)["'];?$/gm)].map((m) => m[1] ?? '');
+      expect(imported.filter((s) => !/^node:|^sqlite3$|^\.\/chunk-[\w-]+\.js$/.test(s))).toEqual([]);
+      expect((await readdir(out)).every((f) => f.endsWith('.js'))).toBe(true);
+      const { stdout } = await promisify(execFile)(process.execPath, [join(out, 'main.js'), '--help'], { cwd: dir });
+      expect(stdout).toMatch(/^usage: storm-manager /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,7 +1,9 @@
 /**
  * The storm-manager appliance's payload, one tar file `appliances/build/storm-manager-bundle.tar` (out
- * of git, and out of the tree the type checker, linter and tests walk) made before the recipe builds: the compiled manager (dist/ of `npm run build`), its bin script,
- * package.json and the production node_modules it imports, without the packages the appliance
+ * of git, and out of the tree the type checker, linter and tests walk) made before the recipe builds: the compiled manager (dist/ of `npm run build`)
+ * bundled by esbuild into one file at the entry's path (`dist/manager/src/main.js`: Node loads one
+ * module instead of ~1,800, which under TCG was most of the manager's minutes to start), its bin script,
+ * package.json and the production node_modules (for what a package resolves by path at run time), without the packages the appliance
  * takes from Debian (sqlite3: Debian's node-sqlite3, built for Debian's Node) or does not run
  * (@unraid/libvirt: the manager appliance has no hypervisor). One file because the copy step copies
  * file by file through busybox (4,000 files took a minute) and the recipe unpacks it with the
@@ -16,6 +18,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { APPLIANCES_DIR } from '../layers.js';
 
 /** Where the recipe's copy step finds the payload (recipes/storm-manager/recipe.json says ../../build/storm-manager-bundle.tar). */
@@ -26,8 +29,8 @@ export const NOT_BUNDLED = new Set(['sqlite3', '@unraid/libvirt']);
 /** Files Node never loads (types, source maps, documentation): a third of the files, which the copy step pays for one by one. */
 const UNUSED = /\.(d\.[cm]?ts|map|md|markdown)$/i;
 const keep = (src: string) => !UNUSED.test(src) && !src.includes('/node_modules/.bin');
-/** The compiled folders the manager imports (from dist/stormd only its wire types; dist/appliances and dist/cli stay out). */
-const DIST_DIRS = ['manager', 'common', 'trust', 'channels', 'stormd'];
+/** The manager's compiled entry, which the bundle replaces at the same path (bin/storm-manager.js imports it). */
+const ENTRY = join('dist', 'manager', 'src', 'main.js');
 
 interface PackageJson {
   readonly dependencies?: Record<string, string>;
@@ -70,13 +73,37 @@ export async function productionPackages(root: string): Promise<string[]> {
   return [...seen].filter((d) => dirname(d) === top || dirname(dirname(d)) === top).sort();
 }
 
+/**
+ * The manager and every module it imports in one ES module (Node 18's syntax), but for the packages
+ * the appliance does not bundle. CommonJS packages inside call `require` for Node's built-ins, which an
+ * ES module lacks: the banner makes one. keepNames: a bundled class keeps its name (errors print it).
+ */
+export async function bundleManager(root: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [join(root, ENTRY)],
+    outdir: dirname(outfile),
+    entryNames: '[name]',
+    // What main.js imports only on demand (libvirt's binding with --local-host) stays in a chunk beside it, loaded then.
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node18',
+    external: [...NOT_BUNDLED],
+    keepNames: true,
+    banner: {
+      js: "import { createRequire as __stormCreateRequire } from 'node:module'; const require = __stormCreateRequire(import.meta.url);",
+    },
+    logLevel: 'error',
+  });
+}
+
 export async function stageManagerBundle(root: string, tarFile: string): Promise<{ packages: number }> {
-  if (!(await exists(join(root, 'dist', 'manager', 'src', 'main.js'))))
-    throw new Error(`${join(root, 'dist')}: the manager is not built; run \`npm run build\` first`);
+  if (!(await exists(join(root, ENTRY)))) throw new Error(`${join(root, 'dist')}: the manager is not built; run \`npm run build\` first`);
   const dest = `${tarFile}.d`;
   await rm(dest, { recursive: true, force: true });
   await mkdir(join(dest, 'node_modules'), { recursive: true });
-  for (const d of DIST_DIRS) await cp(join(root, 'dist', d), join(dest, 'dist', d), { recursive: true, filter: keep });
+  await bundleManager(root, join(dest, ENTRY));
   // The web console when `npm run build:console` has made it (scripts/setup.sh does); without it the manager serves the API only.
   if (await exists(join(root, 'dist', 'console')))
     await cp(join(root, 'dist', 'console'), join(dest, 'dist', 'console'), { recursive: true, filter: keep });
