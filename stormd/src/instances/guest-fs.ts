@@ -79,18 +79,12 @@ export function runAsReader(
 /**
  * e2fsck -fy on the scratch copy: replays the journal a hard power-off left and repairs what it
  * can, on the copy only. Exit 1 and 2 mean "fixed"; 4 and up mean the guest's filesystem cannot be
- * read as a whole, refused as damaged with e2fsck's own words. `device` names a filesystem inside
- * the image (`/dev/fd/4?offset=N`, a partition); `discard` punches its free blocks out of the file
- * (e2fsck does so only in a run that changed nothing: 'clean').
+ * read as a whole, refused as damaged with e2fsck's own words. `discard` punches the free blocks
+ * out of the file (e2fsck does so only in a run that changed nothing: 'clean').
  */
-export async function repairScratch(
-  image: FileHandle,
-  what: string,
-  opts: { device?: string; discard?: boolean } = {},
-): Promise<'clean' | 'fixed'> {
-  const device = opts.device ?? IMAGE;
+export async function repairScratch(image: FileHandle, what: string, opts: { discard?: boolean } = {}): Promise<'clean' | 'fixed'> {
   try {
-    await runAsReader('e2fsck', ['-f', '-y', ...(opts.discard ? ['-E', 'discard'] : []), device], image);
+    await runAsReader('e2fsck', ['-f', '-y', ...(opts.discard ? ['-E', 'discard'] : []), IMAGE], image);
     return 'clean';
   } catch (err) {
     const cause = (err as { cause?: { code?: unknown; stdout?: string; stderr?: string } }).cause;
@@ -100,7 +94,7 @@ export async function repairScratch(
     const said = `${cause.stderr ?? ''}\n${cause.stdout ?? ''}`
       .split('\n')
       .map((l) => l.trim())
-      .filter((l) => l && !/^e2fsck \d/.test(l) && l !== device)
+      .filter((l) => l && !/^e2fsck \d/.test(l) && l !== IMAGE)
       .slice(0, 3)
       .join(' ');
     throw StormdErr.STORMD_ERR_LAYER_DAMAGED(

@@ -43,17 +43,16 @@ interface Entry {
 
 /** Scrubs `paths` (absolute guest paths) out of `image`, a raw ext2/3/4 filesystem (no partition table). */
 export async function scrubFilesystem(image: FileHandle, paths: readonly string[], what: string): Promise<void> {
-  const device = IMAGE;
-  await repairScratch(image, what, { device });
+  await repairScratch(image, what);
   const doomed = new Set<number>();
-  for (const path of paths) for (const inode of await inodesUnder(image, device, path)) doomed.add(inode);
+  for (const path of paths) for (const inode of await inodesUnder(image, path)) doomed.add(inode);
   const commands = [...doomed].flatMap((n) => [`kill_file <${n}>`, `clri <${n}>`]);
-  await debugfs(image, device, commands, true);
-  await emptyMachineId(image, device);
+  await debugfs(image, commands, true);
+  await emptyMachineId(image);
   // The entries left naming freed inodes go and link counts are fixed; then a run that finds
   // nothing to fix turns the free blocks into holes (e2fsck discards only in such a run).
-  await repairScratch(image, what, { device });
-  if ((await repairScratch(image, what, { device, discard: true })) !== 'clean')
+  await repairScratch(image, what);
+  if ((await repairScratch(image, what, { discard: true })) !== 'clean')
     throw StormdErr.STORMD_ERR_LAYER_DAMAGED(`${what}: its filesystem still needed repairs after the scrub; nothing was packaged`);
 }
 
@@ -89,12 +88,10 @@ async function isExt(image: FileHandle, offset: number): Promise<boolean> {
 }
 
 /** Inodes of the entries `path` names (none when absent) and, for directories, of all below them. */
-async function inodesUnder(image: FileHandle, device: string, path: string): Promise<number[]> {
+async function inodesUnder(image: FileHandle, path: string): Promise<number[]> {
   const name = posix.basename(path);
   const prefix = name.endsWith('*') ? name.slice(0, -1) : undefined;
-  const top = (await list(image, device, posix.dirname(path))).filter((e) =>
-    prefix !== undefined ? e.name.startsWith(prefix) : e.name === name,
-  );
+  const top = (await list(image, posix.dirname(path))).filter((e) => (prefix !== undefined ? e.name.startsWith(prefix) : e.name === name));
   const inodes: number[] = [];
   const seen = new Set<number>();
   let level = top;
@@ -105,7 +102,7 @@ async function inodesUnder(image: FileHandle, device: string, path: string): Pro
       if (e.inode < FIRST_FREE_INODE || seen.has(e.inode)) continue;
       seen.add(e.inode);
       inodes.push(e.inode);
-      if ((e.mode & S_IFMT) === S_IFDIR) next.push(...(await list(image, device, `<${e.inode}>`)));
+      if ((e.mode & S_IFMT) === S_IFDIR) next.push(...(await list(image, `<${e.inode}>`)));
     }
     level = next;
   }
@@ -113,8 +110,8 @@ async function inodesUnder(image: FileHandle, device: string, path: string): Pro
 }
 
 /** `ls -p` of a directory (a path or `<inode>`), without `.` and `..`; an absent directory lists nothing. */
-async function list(image: FileHandle, device: string, dir: string): Promise<Entry[]> {
-  const { stdout, stderr } = await runAsReader('debugfs', ['-R', `ls -p ${dir}`, device], image, { timeoutMs: 60_000 });
+async function list(image: FileHandle, dir: string): Promise<Entry[]> {
+  const { stdout, stderr } = await runAsReader('debugfs', ['-R', `ls -p ${dir}`, IMAGE], image, { timeoutMs: 60_000 });
   if (/File not found by ext2_lookup|Ext2 inode is not a directory/.test(stderr)) return [];
   const entries: Entry[] = [];
   // `/inode/mode/uid/gid/name/size/`: a name never holds `/`; one holding a newline only loses its tail here.
@@ -126,14 +123,13 @@ async function list(image: FileHandle, device: string, dir: string): Promise<Ent
 }
 
 /** /etc/machine-id as an empty root-owned 0444 file (the Debian cloud image's own), whatever it was. */
-async function emptyMachineId(image: FileHandle, device: string): Promise<void> {
-  const etc = await list(image, device, '/etc');
+async function emptyMachineId(image: FileHandle): Promise<void> {
+  const etc = await list(image, '/etc');
   if (!etc.length) return;
   const held = etc.find((e) => e.name === posix.basename(MACHINE_ID));
   if (held && (held.mode & S_IFMT) === S_IFDIR) return; // not a file the guest could read as its id: left as it is
   await debugfs(
     image,
-    device,
     [
       ...(held ? [`rm ${MACHINE_ID}`] : []),
       `write /dev/null ${MACHINE_ID}`,
@@ -146,9 +142,9 @@ async function emptyMachineId(image: FileHandle, device: string): Promise<void> 
 }
 
 /** Runs debugfs requests in one process (`-w`: read-write), read from its stdin; any request's error fails it. */
-async function debugfs(image: FileHandle, device: string, commands: readonly string[], write: boolean): Promise<void> {
+async function debugfs(image: FileHandle, commands: readonly string[], write: boolean): Promise<void> {
   if (!commands.length) return;
-  const { stderr } = await runAsReader('debugfs', [...(write ? ['-w'] : []), '-f', '-', device], image, {
+  const { stderr } = await runAsReader('debugfs', [...(write ? ['-w'] : []), '-f', '-', IMAGE], image, {
     timeoutMs: 10 * 60_000,
     input: `${commands.join('\n')}\n`,
   });
